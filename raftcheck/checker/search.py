@@ -1,0 +1,134 @@
+"""Breadth-first search over a model's states, with a fingerprint set and parent links.
+
+Breadth-first order makes the first violation found a shortest one. The visited set maps each
+state's fingerprint to its parent's fingerprint (an initial state is its own parent); the trace
+is rebuilt by replaying the model along that chain (trace.py), so no state is kept except the
+frontier. The search goes level by level: that is also how work would be split among processes
+(each owning the fingerprints in its shard, exchanging the states they discover per level).
+
+Counts are deterministic: the model's successors come in a fixed order and nothing depends on
+timing except when a budget stops the search.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .model import Model, State
+from .result import Counterexample, Outcome, SearchResult, Statistics
+from .trace import rebuild
+
+#: How many states to expand between looks at the clock and the budgets.
+CHECK_EVERY = 512
+
+
+@dataclass
+class Budget:
+    max_states: int | None = None  # stop after this many distinct states
+    seconds: float | None = None  # stop after this much wall time
+
+
+ProgressFn = Callable[[Statistics], None]
+
+
+def breadth_first(
+    model: Model,
+    *,
+    symmetry: bool = False,
+    budget: Budget | None = None,
+    progress: ProgressFn | None = None,
+    progress_every: float = 1.0,
+    checked: list[str] | None = None,
+) -> SearchResult:
+    """Explore every state reachable within the model's bounds, or stop at the first violation.
+
+    With symmetry, the model must provide canonical(state) (see model.Symmetric); states are
+    stored and expanded as their canonical representatives.
+    """
+    budget = budget or Budget()
+    canonical = model.canonical if symmetry else None  # type: ignore[attr-defined]
+    stats = Statistics()
+    started = time.perf_counter()
+    next_report = started + progress_every
+    seen: dict[int, int] = {}
+    frontier: list[State] = []
+    check_state = model.check_state
+    successors = model.successors
+
+    def finish(outcome: Outcome, *, violation: tuple | None = None,
+               reason: str | None = None) -> SearchResult:
+        stats.seconds = time.perf_counter() - started
+        counterexample = None
+        if violation is not None:
+            prop, kind, fingerprint, last_step = violation
+            steps = rebuild(model, seen, fingerprint, canonical, last_step)
+            counterexample = Counterexample(prop, kind, steps)
+        if progress:
+            progress(stats)
+        return SearchResult(outcome, stats, checked or [], counterexample, reason)
+
+    try:
+        for state in model.initial_states():
+            state = canonical(state) if canonical else state
+            fingerprint = hash(state)
+            if fingerprint in seen:
+                continue
+            seen[fingerprint] = fingerprint
+            stats.distinct += 1
+            stats.depth = 1
+            broken = check_state(state)
+            if broken:
+                return finish(Outcome.VIOLATED, violation=(broken, "state", fingerprint, None))
+            frontier.append(state)
+
+        level = 1
+        while frontier:
+            next_frontier: list[State] = []
+            stats.queue = len(frontier)
+            for position, state in enumerate(frontier):
+                parent = hash(state)
+                for action, successor, broken_step in successors(state):
+                    stats.generated += 1
+                    if broken_step:
+                        stats.depth = level + 1
+                        return finish(Outcome.VIOLATED, violation=(
+                            broken_step, "transition", parent, (action, broken_step)))
+                    if canonical:
+                        successor = canonical(successor)
+                    fingerprint = hash(successor)
+                    if fingerprint in seen:
+                        continue
+                    seen[fingerprint] = parent
+                    stats.distinct += 1
+                    broken = check_state(successor)
+                    if broken:
+                        stats.depth = level + 1
+                        return finish(Outcome.VIOLATED,
+                                      violation=(broken, "state", fingerprint, None))
+                    next_frontier.append(successor)
+                if position % CHECK_EVERY == 0:
+                    stats.queue = len(frontier) - position - 1 + len(next_frontier)
+                    now = time.perf_counter()
+                    if budget.max_states is not None and stats.distinct >= budget.max_states:
+                        return finish(Outcome.STOPPED, reason="max-states")
+                    if budget.seconds is not None and now - started >= budget.seconds:
+                        return finish(Outcome.STOPPED, reason="time-limit")
+                    if progress and now >= next_report:
+                        stats.seconds = now - started
+                        stats.depth = level + (1 if next_frontier else 0)
+                        progress(stats)
+                        next_report = now + progress_every
+            if next_frontier:
+                level += 1
+                stats.depth = level
+            frontier = next_frontier
+            stats.queue = len(frontier)
+            if budget.max_states is not None and stats.distinct >= budget.max_states and frontier:
+                return finish(Outcome.STOPPED, reason="max-states")
+    except KeyboardInterrupt:
+        stats.queue = max(stats.queue, 0)
+        return finish(Outcome.STOPPED, reason="interrupted")
+    stats.queue = 0
+    return finish(Outcome.HOLDS)

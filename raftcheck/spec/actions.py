@@ -1,0 +1,219 @@
+"""Actions as data: a name and parameters, so traces, reports and log events share one vocabulary.
+
+The names are raft.tla's. Receive(m) in raft.tla is a choice between handlers; here each handler is
+its own action, so a trace says which branch was taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+from .records import (
+    MESSAGE_CLASSES,
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    Message,
+    MessageType,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    bits,
+    node_name,
+)
+
+
+def describe_message(m: Message) -> str:
+    """One short line, e.g. `RequestVoteResponse n2->n1 t2 granted`."""
+    head = f"{type(m).__name__} {node_name(m.src)}->{node_name(m.dst)} t{m.term}"
+    if isinstance(m, RequestVoteRequest):
+        return f"{head} lastLog={m.last_log_index}/t{m.last_log_term}"
+    if isinstance(m, RequestVoteResponse):
+        return f"{head} {'granted' if m.vote_granted else 'denied'}"
+    if isinstance(m, AppendEntriesRequest):
+        entries = ",".join(f"t{t}:v{v}" for t, v in m.entries) or "-"
+        return (
+            f"{head} prev={m.prev_log_index}/t{m.prev_log_term} entries=[{entries}]"
+            f" commit={m.commit_index}"
+        )
+    assert isinstance(m, AppendEntriesResponse)
+    return f"{head} {'ok' if m.success else 'rejected'} match={m.match_index}"
+
+
+def message_json(m: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": type(m).__name__}
+    for field, value in zip(m._fields, m, strict=True):
+        if field == "type":
+            continue
+        if field in ("src", "dst"):
+            value = node_name(value)
+        elif field in ("entries", "log"):
+            value = [{"term": t, "value": v} for t, v in value]
+        out[field] = value
+    return out
+
+
+def groups_text(groups: tuple[int, ...]) -> str:
+    return "|".join("{" + ",".join(node_name(i) for i in bits(g)) + "}" for g in groups)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An action with its parameters; subclasses name the action and list the parameters."""
+
+    kind: ClassVar[str] = "server"  # server | message | network: what the action acts on
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def params(self) -> list[tuple[str, Any]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+    def __str__(self) -> str:
+        args = []
+        for field, value in self.params():
+            if field in ("node", "src", "dst"):
+                args.append(node_name(value))
+            elif field == "message":
+                args.append(describe_message(value))
+            elif field == "groups":
+                args.append(groups_text(value))
+            else:
+                args.append(str(value))
+        return f"{self.name}({', '.join(args)})"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.name}
+        for field, value in self.params():
+            if field in ("node", "src", "dst"):
+                value = node_name(value)
+            elif field == "message":
+                value = message_json(value)
+            elif field == "groups":
+                value = [[node_name(i) for i in bits(g)] for g in value]
+            out[field] = value
+        return out
+
+
+# --- server actions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Restart(Action):
+    node: int
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout(Action):
+    node: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestVote(Action):
+    src: int
+    dst: int
+
+
+@dataclass(frozen=True, slots=True)
+class BecomeLeader(Action):
+    node: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRequest(Action):
+    node: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceCommitIndex(Action):
+    node: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppendEntries(Action):
+    src: int
+    dst: int
+
+
+# --- message handlers (raft.tla's Receive) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateTerm(Action):
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class HandleRequestVoteRequest(Action):
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class HandleRequestVoteResponse(Action):
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class HandleAppendEntriesRequest(Action):
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class HandleAppendEntriesResponse(Action):
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class DropStaleResponse(Action):
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+# --- the network ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMessage(Action):
+    kind: ClassVar[str] = "network"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class DropMessage(Action):
+    kind: ClassVar[str] = "network"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Partition(Action):
+    kind: ClassVar[str] = "network"
+    groups: tuple[int, ...]  # bit sets of servers; messages cross no group boundary
+
+
+@dataclass(frozen=True, slots=True)
+class Heal(Action):
+    kind: ClassVar[str] = "network"
+
+
+ALL_ACTIONS = (
+    Restart, Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex,
+    AppendEntries, UpdateTerm, HandleRequestVoteRequest, HandleRequestVoteResponse,
+    HandleAppendEntriesRequest, HandleAppendEntriesResponse, DropStaleResponse,
+    DuplicateMessage, DropMessage, Partition, Heal,
+)
+
+#: The message handler a Receive step of each message type may take, besides UpdateTerm.
+HANDLERS = {
+    MessageType.REQUEST_VOTE_REQUEST: HandleRequestVoteRequest,
+    MessageType.REQUEST_VOTE_RESPONSE: HandleRequestVoteResponse,
+    MessageType.APPEND_ENTRIES_REQUEST: HandleAppendEntriesRequest,
+    MessageType.APPEND_ENTRIES_RESPONSE: HandleAppendEntriesResponse,
+}
+
+assert set(HANDLERS) == set(MESSAGE_CLASSES)

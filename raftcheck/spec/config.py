@@ -1,0 +1,99 @@
+"""What to model: the number of servers, the bounds of the small scope, the profile, the mutant.
+
+Two profiles configure the one spec:
+
+- ``raftcheck`` (default): raft.tla's actions, plus network partitions and heal, with client
+  writes, restarts and partitions counted and bounded, and a ``committed`` history variable
+  for the invariants about committed entries. raft.tla's own history variables are left out.
+- ``raft-tla``: exactly Ongaro's raft.tla: its variables (history variables elections, allLogs,
+  voterLog and the messages' mlog included), its actions, no partitions, unbounded restarts,
+  client requests drawn from a set of ``values``; the bounds are TLC-style state constraints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+PROFILES = ("raftcheck", "raft-tla")
+MAX_NODES = 7
+
+
+class ConfigError(ValueError):
+    """A bound or option that makes no model; the message is one line, fit for a user."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The small scope. A state outside these bounds is neither counted nor explored."""
+
+    max_term: int = 3  # every currentTerm <= max_term (terms start at 1, as in raft.tla)
+    max_log: int = 1  # every log length <= max_log
+    max_msgs: int = 2  # messages in flight, multiplicities summed <= max_msgs
+    max_dup: int = 1  # copies of any one message in flight <= max_dup
+    max_writes: int | None = 1  # client requests accepted in all (None: unbounded)
+    max_restarts: int | None = 1  # server restarts in all (None: unbounded)
+    max_partitions: int = 1  # partition events in all (each may be healed)
+
+
+@dataclass(frozen=True)
+class SpecConfig:
+    nodes: int = 3
+    profile: str = "raftcheck"
+    bounds: Bounds = field(default_factory=Bounds)
+    values: int = 1  # raft-tla: the size of the set Value of client requests
+    mutant: str | None = None
+
+    @property
+    def history(self) -> bool:
+        """Whether raft.tla's history variables (elections, allLogs, voterLog, mlog) are kept."""
+        return self.profile == "raft-tla"
+
+    @property
+    def tracks_committed(self) -> bool:
+        """Whether the ``committed`` history variable is kept (raftcheck profile)."""
+        return self.profile == "raftcheck"
+
+    @property
+    def quorum(self) -> int:
+        return self.nodes // 2 + 1
+
+    def validate(self) -> SpecConfig:
+        from .mutants import MUTANTS  # the registry imports this module
+
+        b = self.bounds
+        if self.profile not in PROFILES:
+            raise ConfigError(f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
+        if not 1 <= self.nodes <= MAX_NODES:
+            raise ConfigError(f"--nodes must be between 1 and {MAX_NODES}, got {self.nodes}")
+        if b.max_term < 1:
+            raise ConfigError(f"--max-term must be at least 1 (terms start at 1), got {b.max_term}")
+        for name in ("max_log", "max_msgs", "max_partitions"):
+            if getattr(b, name) < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(b, name)}")
+        if b.max_dup < 1:
+            raise ConfigError(f"--max-dup must be at least 1 (a sent message has one copy), got {b.max_dup}")
+        for name in ("max_writes", "max_restarts"):
+            value = getattr(b, name)
+            if value is not None and value < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+        if self.values < 1:
+            raise ConfigError(f"--values must be at least 1, got {self.values}")
+        if self.profile == "raft-tla" and b.max_partitions:
+            raise ConfigError("raft.tla has no partitions: --max-partitions must be 0 with --profile raft-tla")
+        if self.mutant is not None and self.mutant not in MUTANTS:
+            raise ConfigError(f"unknown mutant {self.mutant!r}; choose one of {', '.join(sorted(MUTANTS))}")
+        return self
+
+    def with_bounds(self, **changes: int | None) -> SpecConfig:
+        return replace(self, bounds=replace(self.bounds, **changes))
+
+
+def profile_defaults(profile: str) -> Bounds:
+    """The bounds a profile starts from; the CLI overrides them flag by flag."""
+    if profile == "raft-tla":
+        return Bounds(max_term=2, max_log=0, max_msgs=1, max_dup=1, max_writes=None,
+                      max_restarts=None, max_partitions=0)
+    return Bounds()
+
+
+BOUND_NAMES = tuple(f.name for f in fields(Bounds))

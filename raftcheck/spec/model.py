@@ -1,0 +1,441 @@
+"""The Raft spec as a model for the checker: initial states, successors, invariants, symmetry.
+
+A global state is a flat tuple of names (see interning.py):
+
+    (server_1 .. server_n, bag, cut, writes, restarts, cuts_made, elections, all_logs, committed)
+
+- server_k: the name of server k's variables (records.Server)
+- bag: the name of the bag of messages in flight (network.py)
+- cut: one side of the network cut, 0 when whole (raftcheck profile)
+- writes, restarts, cuts_made: how many client requests, restarts and cuts have happened, for
+  the bounds (raftcheck profile; 0 otherwise)
+- elections, all_logs: raft.tla's history variables (raft-tla profile; the empty set otherwise)
+- committed: history of committed entries (raftcheck profile; the empty set otherwise)
+
+Successors are composed from the one-server actions in server.py. Since those are pure
+functions of one server's variables (and a message), each distinct (server, action) is computed
+once and remembered; so are bag operations. The readable spec stays in server.py; this module is
+the plumbing that makes exhaustive search fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from . import actions as act
+from . import server as srv
+from .config import SpecConfig
+from .interning import Interner
+from .invariants import PROPERTIES, View
+from .mutants import rules_for
+from .network import bag_max_copies, bag_size, bag_with, bag_without, connected, cuts
+from .records import Message, Role, Server, node_name
+
+# What else a server step changes besides the server and the network.
+NO_EFFECT, RESTARTED, ELECTED, COMMITTED = 0, 1, 2, 3
+
+_UNKNOWN = object()
+
+
+class RaftModel:
+    """The checker's view of the spec; see checker/model.py for the contract."""
+
+    def __init__(self, config: SpecConfig, properties: Iterable[str] | None = None) -> None:
+        self.config = config.validate()
+        self.n = n = config.nodes
+        self.bounds = config.bounds
+        self.rules = rules_for(config.mutant, n, config.history)
+        self.history = config.history
+        self.tracks_committed = config.tracks_committed
+        # Stuttering steps only matter when a history variable may change on every step.
+        self.keep_stutter = config.history
+
+        # slot numbers in the state tuple
+        self.BAG, self.CUT, self.WRITES, self.RESTARTS, self.CUTS = range(n, n + 5)
+        self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n + 5, n + 8)
+
+        self.servers: Interner[Server] = Interner("server")
+        self.messages: Interner[Message] = Interner("message")
+        self.bags: Interner[frozenset] = Interner("bag")
+        self.sets: Interner[frozenset] = Interner("history set")
+
+        self._bag_info: dict[int, tuple] = {}
+        self._bag_plus: dict[tuple, int | None] = {}
+        self._bag_minus: dict[tuple, int] = {}
+        self._bag_reply: dict[tuple, int | None] = {}
+        self._set_add: dict[tuple, int] = {}
+        self._local: dict[tuple, list] = {}
+        self._client: dict[tuple, Any] = {}
+        self._receive: dict[tuple, Any] = {}
+        self._all_logs: dict[tuple, int] = {}
+        self._verdicts: dict[tuple, str | None] = {}
+
+        self.select(properties)
+
+    # --- properties -------------------------------------------------------------------------
+
+    def select(self, names: Iterable[str] | None) -> None:
+        """Check only these properties (all by default). Clears what depended on the choice."""
+        chosen = list(PROPERTIES) if names is None else list(names)
+        unknown = [name for name in chosen if name not in PROPERTIES]
+        if unknown:
+            raise KeyError(unknown[0])
+        self.properties = [PROPERTIES[name] for name in chosen]
+        self._state_props = [p for p in self.properties if p.kind == "state"]
+        self._step_props = [p for p in self.properties if p.kind == "transition"]
+        self._local.clear()
+        self._client.clear()
+        self._receive.clear()
+        self._verdicts.clear()
+
+    def check_state(self, state: tuple) -> str | None:
+        """The name of the first selected state invariant the state violates, or None."""
+        n = self.n
+        key = (*state[:n], state[self.CUT], state[self.ELECTIONS], state[self.COMMITTED])
+        verdict = self._verdicts.get(key, _UNKNOWN)
+        if verdict is _UNKNOWN:
+            view = self.view(state)
+            verdict = next((p.name for p in self._state_props if not p.check(view)), None)
+            if len(self._verdicts) > 2_000_000:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        return verdict  # type: ignore[return-value]
+
+    def _broken(self, before: Server, after: Server) -> str | None:
+        for p in self._step_props:
+            if not p.check(before, after):
+                return p.name
+        return None
+
+    def view(self, state: tuple) -> View:
+        return View(
+            servers=tuple(self.servers[sid] for sid in state[:self.n]),
+            quorum=self.config.quorum,
+            partition=state[self.CUT],
+            elections=self.sets[state[self.ELECTIONS]],
+            committed=self.sets[state[self.COMMITTED]],
+        )
+
+    # --- initial state ----------------------------------------------------------------------
+
+    def initial_states(self) -> list[tuple]:
+        server = self.servers.intern(srv.initial_server(self.rules))
+        empty = self.sets.intern(frozenset())
+        return [(*(server,) * self.n, self._intern_bag(frozenset()), 0, 0, 0, 0,
+                 empty, empty, empty)]
+
+    # --- successors -------------------------------------------------------------------------
+
+    def successors(self, state: tuple) -> list[tuple]:
+        """Every (action, next state, broken transition property or None) within the bounds."""
+        n = self.n
+        BAG = self.BAG
+        bag = state[BAG]
+        cut = state[self.CUT]
+        base = list(state)
+        if self.history:
+            base[self.ALL_LOGS] = self._all_logs_after(state)
+        out: list[tuple] = []
+        append = out.append
+        local = self._local
+        bag_plus = self._bag_plus
+        keep_stutter = self.keep_stutter
+
+        for i in range(n):
+            sid = state[i]
+            steps = local.get((i, sid))
+            if steps is None:
+                steps = self._local_steps(i, sid)
+            for action, new_sid, mid, dst, effect, arg, broken in steps:
+                nxt = base.copy()
+                if new_sid is not None:
+                    nxt[i] = new_sid
+                if mid is not None and connected(cut, i, dst):
+                    new_bag = bag_plus.get((bag, mid), _UNKNOWN)
+                    if new_bag is _UNKNOWN:
+                        new_bag = self._plus(bag, mid)
+                    if new_bag is None:
+                        continue
+                    nxt[BAG] = new_bag
+                elif new_sid is None and not keep_stutter:
+                    continue  # a message lost to the cut, and nothing else happened
+                if effect:
+                    if effect == RESTARTED:
+                        limit = self.bounds.max_restarts
+                        if limit is not None:
+                            if state[self.RESTARTS] >= limit:
+                                continue
+                            nxt[self.RESTARTS] += 1
+                    elif effect == ELECTED:
+                        nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
+                    else:
+                        nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
+                append((action, tuple(nxt), broken))
+            for value in self._request_values(state):
+                step = self._client.get((i, sid, value))
+                if step is None:
+                    step = self._client_step(i, sid, value)
+                if step:
+                    action, new_sid, broken = step
+                    nxt = base.copy()
+                    nxt[i] = new_sid
+                    if self.bounds.max_writes is not None:
+                        nxt[self.WRITES] += 1
+                    append((action, tuple(nxt), broken))
+
+        receive = self._receive
+        for mid, src, dst in self._bag_info[bag][2]:
+            if connected(cut, src, dst):
+                outcome = receive.get((state[dst], mid))
+                if outcome is None:
+                    outcome = self._receive_step(state[dst], mid)
+                if outcome:
+                    action, new_sid, consumed, reply, broken = outcome
+                    nxt = base.copy()
+                    if new_sid is not None:
+                        nxt[dst] = new_sid
+                    if reply is not None and connected(cut, dst, src):
+                        new_bag = self._reply(bag, reply, mid)
+                        if new_bag is None:
+                            continue
+                        nxt[BAG] = new_bag
+                    elif consumed:
+                        nxt[BAG] = self._minus(bag, mid)
+                    append((action, tuple(nxt), broken))
+            duplicated = bag_plus.get((bag, mid), _UNKNOWN)
+            if duplicated is _UNKNOWN:
+                duplicated = self._plus(bag, mid)
+            if duplicated is not None:
+                nxt = base.copy()
+                nxt[BAG] = duplicated
+                append((act.DuplicateMessage(self.messages[mid]), tuple(nxt), None))
+            nxt = base.copy()
+            nxt[BAG] = self._minus(bag, mid)
+            append((act.DropMessage(self.messages[mid]), tuple(nxt), None))
+
+        if cut:
+            nxt = base.copy()
+            nxt[self.CUT] = 0
+            append((act.Heal(), tuple(nxt), None))
+        elif state[self.CUTS] < self.bounds.max_partitions:
+            everyone = (1 << n) - 1
+            for side in cuts(n):
+                nxt = base.copy()
+                nxt[self.CUT] = side
+                nxt[self.CUTS] += 1
+                append((act.Partition((side, everyone & ~side)), tuple(nxt), None))
+        return out
+
+    def _request_values(self, state: tuple) -> range:
+        limit = self.bounds.max_writes
+        if limit is None:
+            return range(1, self.config.values + 1)
+        writes = state[self.WRITES]
+        return range(writes + 1, writes + 2) if writes < limit else range(0)
+
+    # --- one server's steps, computed once per distinct server ------------------------------
+
+    def _local_steps(self, i: int, sid: int) -> list:
+        """Server i's own actions from the variables named sid:
+        (action, new server, message sent, its destination, effect, effect argument, broken)."""
+        r = self.rules
+        s = self.servers[sid]
+        steps = []
+
+        def server_step(action: act.Action, after: Server | None, effect: int = NO_EFFECT,
+                        arg: Any = None) -> None:
+            if after is None or not self._in_bounds(after):
+                return
+            if after == s and effect in (NO_EFFECT, RESTARTED) and not self.keep_stutter:
+                return  # changes nothing (a restart of a freshly restarted server included)
+            new_sid = None if after == s else self.servers.intern(after)
+            steps.append((action, new_sid, None, None, effect, arg, self._broken(s, after)))
+
+        def send_step(action: act.Action, m: Message | None) -> None:
+            if m is not None:
+                steps.append((action, None, self.messages.intern(m), m.dst, NO_EFFECT, None, None))
+
+        server_step(act.Restart(i), srv.restart(r, i, s), RESTARTED)
+        server_step(act.Timeout(i), srv.timeout(r, i, s))
+        for j in range(self.n):
+            send_step(act.RequestVote(i, j), srv.request_vote(r, i, j, s))
+        leader = srv.become_leader(r, i, s)
+        if leader is not None and self.history:
+            record = (s.term, i, s.log, s.votes_granted, s.voter_log)
+            server_step(act.BecomeLeader(i), leader, ELECTED, record)
+        else:
+            server_step(act.BecomeLeader(i), leader)
+        committed = srv.advance_commit_index(r, i, s)
+        if committed is not None and self.tracks_committed and committed.commit_index > s.commit_index:
+            newly = frozenset((k, s.log[k - 1], s.term)
+                              for k in range(s.commit_index + 1, committed.commit_index + 1))
+            server_step(act.AdvanceCommitIndex(i), committed, COMMITTED, newly)
+        else:
+            server_step(act.AdvanceCommitIndex(i), committed)
+        for j in range(self.n):
+            send_step(act.AppendEntries(i, j), srv.append_entries(r, i, j, s))
+        self._local[(i, sid)] = steps
+        return steps
+
+    def _client_step(self, i: int, sid: int, value: int) -> tuple | bool:
+        s = self.servers[sid]
+        after = srv.client_request(self.rules, i, s, value)
+        step: tuple | bool = False
+        if after is not None and self._in_bounds(after):
+            step = (act.ClientRequest(i, value), self.servers.intern(after), self._broken(s, after))
+        self._client[(i, sid, value)] = step
+        return step
+
+    def _receive_step(self, sid: int, mid: int) -> tuple | bool:
+        """The one handler (if any) enabled for message mid at its recipient, whose variables
+        are named sid: (action, new server, consumed, reply, broken)."""
+        r = self.rules
+        s = self.servers[sid]
+        m = self.messages[mid]
+        outcome: tuple | bool = False
+        after = srv.update_term(r, s, m)
+        if after is not None:
+            handled = srv.Handled(after, False, None)
+            action: act.Action = act.UpdateTerm(m)
+        else:
+            handled = srv.drop_stale_response(r, s, m) if m.type % 2 else None
+            action = act.DropStaleResponse(m)
+            if handled is None:
+                handler = _HANDLERS[m.type]
+                handled = handler(r, s, m)
+                action = act.HANDLERS[m.type](m)
+        if handled is not None and self._in_bounds(handled.server):
+            after = handled.server
+            outcome = (
+                action,
+                None if after == s else self.servers.intern(after),
+                handled.consumed,
+                None if handled.reply is None else self.messages.intern(handled.reply),
+                self._broken(s, after),
+            )
+        self._receive[(sid, mid)] = outcome
+        return outcome
+
+    def _in_bounds(self, s: Server) -> bool:
+        return s.term <= self.bounds.max_term and len(s.log) <= self.bounds.max_log
+
+    # --- the bag, by name -------------------------------------------------------------------
+
+    def _intern_bag(self, bag: frozenset) -> int:
+        bid = self.bags.intern(bag)
+        if bid not in self._bag_info:
+            entries = sorted(bag)
+            ok = bag_size(bag) <= self.bounds.max_msgs and bag_max_copies(bag) <= self.bounds.max_dup
+            self._bag_info[bid] = (
+                ok, bag,
+                tuple((mid, self.messages[mid].src, self.messages[mid].dst) for mid, _ in entries),
+            )
+        return bid
+
+    def _plus(self, bid: int, mid: int) -> int | None:
+        new = self._intern_bag(bag_with(self._bag_info[bid][1], mid))
+        result = new if self._bag_info[new][0] else None
+        self._bag_plus[(bid, mid)] = result
+        return result
+
+    def _minus(self, bid: int, mid: int) -> int:
+        key = (bid, mid)
+        new = self._bag_minus.get(key)
+        if new is None:
+            new = self._bag_minus[key] = self._intern_bag(bag_without(self._bag_info[bid][1], mid))
+        return new
+
+    def _reply(self, bid: int, reply: int, request: int) -> int | None:
+        key = (bid, reply, request)
+        new = self._bag_reply.get(key, _UNKNOWN)
+        if new is _UNKNOWN:
+            bag = bag_without(bag_with(self._bag_info[bid][1], reply), request)
+            new = self._intern_bag(bag)
+            new = self._bag_reply[key] = new if self._bag_info[new][0] else None
+        return new  # type: ignore[return-value]
+
+    # --- history sets -----------------------------------------------------------------------
+
+    def _add_to_set(self, set_id: int, item: Any) -> int:
+        key = (set_id, item)
+        new = self._set_add.get(key)
+        if new is None:
+            new = self._set_add[key] = self.sets.intern(self.sets[set_id] | {item})
+        return new
+
+    def _union(self, set_id: int, items: frozenset) -> int:
+        key = (set_id, items)
+        new = self._set_add.get(key)
+        if new is None:
+            new = self._set_add[key] = self.sets.intern(self.sets[set_id] | items)
+        return new
+
+    def _all_logs_after(self, state: tuple) -> int:
+        """raft.tla's allLogs' = allLogs \\cup {log[i] : i \\in Server}, on every step."""
+        key = (state[self.ALL_LOGS], *state[:self.n])
+        new = self._all_logs.get(key)
+        if new is None:
+            logs = frozenset(self.servers[sid].log for sid in state[:self.n])
+            new = self._all_logs[key] = self.sets.intern(self.sets[state[self.ALL_LOGS]] | logs)
+        return new
+
+    # --- reading a state --------------------------------------------------------------------
+
+    def variables(self, state: tuple) -> dict[str, Any]:
+        """The state as named variables (raft.tla's names), for reports and exports."""
+        servers = [self.servers[sid] for sid in state[:self.n]]
+        names = [node_name(i) for i in range(self.n)]
+
+        def per_server(get: Any) -> dict[str, Any]:
+            return {name: get(s) for name, s in zip(names, servers, strict=True)}
+
+        def members(mask: int) -> list[str]:
+            return [names[k] for k in range(self.n) if mask >> k & 1]
+
+        def log(entries: Any) -> list[dict[str, int]]:
+            return [{"term": t, "value": v} for t, v in entries]
+
+        out: dict[str, Any] = {
+            "currentTerm": per_server(lambda s: s.term),
+            "state": per_server(lambda s: Role(s.role).name.capitalize()),
+            "votedFor": per_server(lambda s: names[s.voted_for] if s.voted_for >= 0 else None),
+            "log": per_server(lambda s: log(s.log)),
+            "commitIndex": per_server(lambda s: s.commit_index),
+            "votesResponded": per_server(lambda s: members(s.votes_responded)),
+            "votesGranted": per_server(lambda s: members(s.votes_granted)),
+            "nextIndex": per_server(lambda s: dict(zip(names, s.next_index, strict=True))),
+            "matchIndex": per_server(lambda s: dict(zip(names, s.match_index, strict=True))),
+            "messages": [
+                {"message": act.message_json(self.messages[mid]), "copies": copies}
+                for mid, copies in sorted(self.bags[state[self.BAG]])
+            ],
+        }
+        if self.history:
+            out["voterLog"] = per_server(lambda s: {names[k]: log(v) for k, v in s.voter_log})
+            out["elections"] = [
+                {"eterm": term, "eleader": names[leader], "elog": log(elog),
+                 "evotes": members(votes), "evoterLog": {names[k]: log(v) for k, v in vlog}}
+                for term, leader, elog, votes, vlog in sorted(self.sets[state[self.ELECTIONS]])
+            ]
+            out["allLogs"] = [log(x) for x in sorted(self.sets[state[self.ALL_LOGS]])]
+        else:
+            cut = state[self.CUT]
+            everyone = (1 << self.n) - 1
+            out["partition"] = [members(cut), members(everyone & ~cut)] if cut else None
+            out["committed"] = [
+                {"index": k, "term": e[0], "value": e[1], "committedInTerm": t}
+                for k, e, t in sorted(self.sets[state[self.COMMITTED]])
+            ]
+            out["writes"] = state[self.WRITES]
+            out["restarts"] = state[self.RESTARTS]
+            out["partitions"] = state[self.CUTS]
+        return out
+
+
+_HANDLERS = {
+    0: srv.handle_request_vote_request,
+    1: srv.handle_request_vote_response,
+    2: srv.handle_append_entries_request,
+    3: srv.handle_append_entries_response,
+}

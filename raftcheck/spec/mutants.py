@@ -1,0 +1,97 @@
+"""Deliberately broken variants of the spec: each changes one rule, and the checker must catch it.
+
+A mutant that the checker cannot catch is a hole in the invariants or in the scope; the tests run
+every mutant at the bounds given here and expect the named invariants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .records import AppendEntriesRequest, Log, RequestVoteRequest, Server
+from .rules import Rules
+
+
+class DoubleVote(Rules):
+    """Grants a vote without looking at votedFor: a server may vote twice in one term."""
+
+    def grants_vote(self, s: Server, m: RequestVoteRequest) -> bool:
+        return m.term == s.term and self.candidate_log_ok(s.log, m)
+
+
+class Figure8(Rules):
+    """Commits the highest entry stored on a quorum whatever its term: the leader of a later term
+    commits an older-term entry by counting replicas (Raft paper, Figure 8)."""
+
+    def commit_index(self, s: Server, me: int) -> int:
+        return max(self.quorum_index(s, me), s.commit_index)
+
+
+class NoConsistencyCheck(Rules):
+    """Accepts AppendEntries without checking that the entry before the new ones matches."""
+
+    def append_log_ok(self, log: Log, m: AppendEntriesRequest) -> bool:
+        return True
+
+
+class NoStepDown(Rules):
+    """Adopts a higher term but keeps its role: a leader stays leader in the new term."""
+
+    def role_after_higher_term(self, s: Server) -> int:
+        return s.role
+
+
+class CountsSelfTwice(Rules):
+    """Counts the leader's own copy twice when deciding commits, so half the cluster looks like
+    a quorum: with a partition, the leader's minority side commits on its own."""
+
+    def quorum_index(self, s: Server, me: int) -> int:
+        for index in range(len(s.log), 0, -1):
+            votes = 2 + sum(1 for k, match in enumerate(s.match_index)
+                            if k != me and match >= index)
+            if votes * 2 > self.nodes:
+                return index
+        return 0
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    rules: type[Rules]
+    catches: tuple[str, ...]  # the invariants expected to report it (any of them)
+    bounds: dict = field(default_factory=dict)  # a scope at which it is caught
+    nodes: int = 3
+    profile: str = "raftcheck"
+
+    @property
+    def description(self) -> str:
+        return " ".join((self.rules.__doc__ or "").split())
+
+
+MUTANTS: dict[str, Mutant] = {
+    m.name: m
+    for m in (
+        Mutant("double-vote", DoubleVote, ("ElectionSafety", "VotedOncePerTerm"),
+               dict(max_term=2, max_log=0, max_msgs=2, max_writes=0, max_restarts=0,
+                    max_partitions=0)),
+        Mutant("figure8", Figure8,
+               ("CommittedNeverLost", "StateMachineSafety", "LeaderCompleteness"),
+               dict(max_term=5, max_log=1, max_msgs=1, max_writes=2, max_restarts=3,
+                    max_partitions=0)),
+        Mutant("no-consistency-check", NoConsistencyCheck,
+               ("LogMatching", "StateMachineSafety", "CommittedNeverLost", "LeaderCompleteness"),
+               dict(max_term=3, max_log=2, max_msgs=1, max_writes=2, max_restarts=1,
+                    max_partitions=0)),
+        Mutant("no-step-down", NoStepDown, ("ElectionSafety",),
+               dict(max_term=3, max_log=0, max_msgs=2, max_writes=0, max_restarts=0,
+                    max_partitions=0)),
+        Mutant("counts-self-twice", CountsSelfTwice, ("MinorityNeverCommits",),
+               dict(max_term=2, max_log=1, max_msgs=2, max_writes=1, max_restarts=0,
+                    max_partitions=1), nodes=4),
+    )
+}
+
+
+def rules_for(mutant: str | None, nodes: int, history: bool) -> Rules:
+    cls = MUTANTS[mutant].rules if mutant else Rules
+    return cls(nodes, history)

@@ -1,0 +1,127 @@
+"""The values a Raft state is made of: server variables, log entries and messages.
+
+Every value here is built only from ints, tuples and frozensets. That keeps states hashable,
+comparable and, above all, hashed identically in every process and every run (Python salts the
+hash of str, and in 3.11 hashes None by address), so a hash can serve as a fingerprint.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import NamedTuple
+
+#: "no server": votedFor before a vote is cast.
+NIL = -1
+
+
+class Role(IntEnum):
+    FOLLOWER = 0
+    CANDIDATE = 1
+    LEADER = 2
+
+
+# A log entry is (term, value); a log is a tuple of entries, index 1 first.
+Entry = tuple[int, int]
+Log = tuple[Entry, ...]
+
+
+def last_term(log: Log) -> int:
+    """The term of the last entry in a log, or 0 if the log is empty."""
+    return log[-1][0] if log else 0
+
+
+class Server(NamedTuple):
+    """One server's variables, grouped by lifetime as in raft.tla.
+
+    Persistent (survive a restart): term, voted_for, log.
+    Volatile: role, commit_index; candidate: votes_responded, votes_granted, voter_log;
+    leader: next_index, match_index (one slot per server, indexed by server number).
+    """
+
+    term: int
+    voted_for: int
+    log: Log
+    role: int
+    commit_index: int
+    votes_responded: int  # bit set of servers
+    votes_granted: int  # bit set of servers
+    voter_log: tuple[tuple[int, Log], ...]  # history variable: voter -> its log; () when off
+    next_index: tuple[int, ...]
+    match_index: tuple[int, ...]
+
+
+class MessageType(IntEnum):
+    REQUEST_VOTE_REQUEST = 0
+    REQUEST_VOTE_RESPONSE = 1
+    APPEND_ENTRIES_REQUEST = 2
+    APPEND_ENTRIES_RESPONSE = 3
+
+
+class RequestVoteRequest(NamedTuple):
+    type: int
+    term: int
+    src: int
+    dst: int
+    last_log_term: int
+    last_log_index: int
+
+
+class RequestVoteResponse(NamedTuple):
+    type: int
+    term: int
+    src: int
+    dst: int
+    vote_granted: bool
+    log: Log  # history variable mlog (the voter's log); () when history is off
+
+
+class AppendEntriesRequest(NamedTuple):
+    type: int
+    term: int
+    src: int
+    dst: int
+    prev_log_index: int
+    prev_log_term: int
+    entries: Log
+    commit_index: int
+    log: Log  # history variable mlog (the leader's log); () when history is off
+
+
+class AppendEntriesResponse(NamedTuple):
+    type: int
+    term: int
+    src: int
+    dst: int
+    success: bool
+    match_index: int
+
+
+Message = RequestVoteRequest | RequestVoteResponse | AppendEntriesRequest | AppendEntriesResponse
+
+MESSAGE_CLASSES: dict[int, type] = {
+    MessageType.REQUEST_VOTE_REQUEST: RequestVoteRequest,
+    MessageType.REQUEST_VOTE_RESPONSE: RequestVoteResponse,
+    MessageType.APPEND_ENTRIES_REQUEST: AppendEntriesRequest,
+    MessageType.APPEND_ENTRIES_RESPONSE: AppendEntriesResponse,
+}
+
+
+def as_message(value: tuple) -> Message:
+    """Rebuild a typed message from its plain-tuple form (as a permutation may produce)."""
+    return MESSAGE_CLASSES[value[0]](*value)
+
+
+def bits(members: int) -> list[int]:
+    """The servers in a bit set, in order."""
+    out = []
+    i = 0
+    while members:
+        if members & 1:
+            out.append(i)
+        members >>= 1
+        i += 1
+    return out
+
+
+def node_name(i: int) -> str:
+    return f"n{i + 1}"

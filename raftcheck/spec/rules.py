@@ -1,0 +1,66 @@
+"""The decisions in Raft that bugs get wrong, each in one place.
+
+The actions in server.py ask these questions instead of answering them inline, so a mutant
+(mutants.py) is this class with one answer changed: a deliberately broken spec, one line apart
+from the real one.
+"""
+
+from __future__ import annotations
+
+from .records import NIL, AppendEntriesRequest, Log, RequestVoteRequest, Role, Server, last_term
+
+
+class Rules:
+    """Raft as in the paper and raft.tla."""
+
+    def __init__(self, nodes: int, history: bool = False) -> None:
+        self.nodes = nodes
+        self.history = history  # keep raft.tla's history variables (voterLog, mlog)
+
+    def is_quorum(self, members: int) -> bool:
+        """A set of servers (a bit set) is a quorum when it is a strict majority."""
+        return members.bit_count() * 2 > self.nodes
+
+    def candidate_log_ok(self, voter_log: Log, m: RequestVoteRequest) -> bool:
+        """The candidate's log is at least as up-to-date as the voter's (§5.4.1)."""
+        return m.last_log_term > last_term(voter_log) or (
+            m.last_log_term == last_term(voter_log) and m.last_log_index >= len(voter_log)
+        )
+
+    def grants_vote(self, s: Server, m: RequestVoteRequest) -> bool:
+        """Vote for the candidate if the terms match, its log is up-to-date, and this server has
+        not voted for anyone else in this term."""
+        return (
+            m.term == s.term
+            and self.candidate_log_ok(s.log, m)
+            and s.voted_for in (NIL, m.src)
+        )
+
+    def append_log_ok(self, log: Log, m: AppendEntriesRequest) -> bool:
+        """The consistency check: the follower holds the entry that precedes the new ones."""
+        return m.prev_log_index == 0 or (
+            0 < m.prev_log_index <= len(log) and m.prev_log_term == log[m.prev_log_index - 1][0]
+        )
+
+    def role_after_higher_term(self, s: Server) -> int:
+        """Any server that sees a higher term becomes a follower."""
+        return Role.FOLLOWER
+
+    def commit_index(self, s: Server, me: int) -> int:
+        """The highest index stored on a quorum, if its entry is from the leader's current term;
+        otherwise the commit index stays (Raft never commits older-term entries by counting)."""
+        agreed = self.quorum_index(s, me)
+        if agreed and s.log[agreed - 1][0] == s.term:
+            return agreed
+        return s.commit_index
+
+    def quorum_index(self, s: Server, me: int) -> int:
+        """The highest log index that a quorum (the leader and its matched followers) stores."""
+        for index in range(len(s.log), 0, -1):
+            agree = 1 << me
+            for k, match in enumerate(s.match_index):
+                if match >= index:
+                    agree |= 1 << k
+            if self.is_quorum(agree):
+                return index
+        return 0

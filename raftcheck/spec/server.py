@@ -1,0 +1,211 @@
+"""Raft's actions on one server, in the words of the Raft paper and raft.tla.
+
+Each function is one action: the guard first (return None when the action is not enabled), then
+the effect as a new Server record. Functions that send return the message; handlers say whether
+the message they handled is consumed and what they reply. Nothing here knows about other servers'
+state, the network, or the search: the model (model.py) composes these into global steps.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .records import (
+    NIL,
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    Message,
+    MessageType,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    Role,
+    Server,
+    last_term,
+)
+from .rules import Rules
+
+
+class Handled(NamedTuple):
+    """The outcome of a server handling a message."""
+
+    server: Server
+    consumed: bool  # the message leaves the network
+    reply: Message | None
+
+
+def initial_server(r: Rules) -> Server:
+    return Server(
+        term=1, voted_for=NIL, log=(), role=Role.FOLLOWER, commit_index=0,
+        votes_responded=0, votes_granted=0, voter_log=(),
+        next_index=(1,) * r.nodes, match_index=(0,) * r.nodes,
+    )
+
+
+def restart(r: Rules, i: int, s: Server) -> Server:
+    """Server i restarts from stable storage: it keeps currentTerm, votedFor and log; the rest
+    is lost."""
+    return initial_server(r)._replace(term=s.term, voted_for=s.voted_for, log=s.log)
+
+
+def timeout(r: Rules, i: int, s: Server) -> Server | None:
+    """Server i times out and starts a new election."""
+    if s.role == Role.LEADER:
+        return None
+    return s._replace(
+        role=Role.CANDIDATE, term=s.term + 1, voted_for=NIL,
+        votes_responded=0, votes_granted=0, voter_log=(),
+    )
+
+
+def request_vote(r: Rules, i: int, j: int, s: Server) -> RequestVoteRequest | None:
+    """Candidate i sends j a RequestVote request."""
+    if s.role != Role.CANDIDATE or s.votes_responded >> j & 1:
+        return None
+    return RequestVoteRequest(
+        MessageType.REQUEST_VOTE_REQUEST, s.term, i, j, last_term(s.log), len(s.log)
+    )
+
+
+def become_leader(r: Rules, i: int, s: Server) -> Server | None:
+    """Candidate i transitions to leader once a quorum has voted for it."""
+    if s.role != Role.CANDIDATE or not r.is_quorum(s.votes_granted):
+        return None
+    return s._replace(
+        role=Role.LEADER,
+        next_index=(len(s.log) + 1,) * r.nodes,
+        match_index=(0,) * r.nodes,
+    )
+
+
+def client_request(r: Rules, i: int, s: Server, value: int) -> Server | None:
+    """Leader i receives a client request to add value to the log."""
+    if s.role != Role.LEADER:
+        return None
+    return s._replace(log=(*s.log, (s.term, value)))
+
+
+def advance_commit_index(r: Rules, i: int, s: Server) -> Server | None:
+    """Leader i advances its commitIndex to the highest current-term entry a quorum stores."""
+    if s.role != Role.LEADER:
+        return None
+    return s._replace(commit_index=r.commit_index(s, i))
+
+
+def append_entries(r: Rules, i: int, j: int, s: Server) -> AppendEntriesRequest | None:
+    """Leader i sends j an AppendEntries request containing up to one entry."""
+    if i == j or s.role != Role.LEADER:
+        return None
+    next_index = s.next_index[j]
+    prev_log_index = next_index - 1
+    prev_log_term = s.log[prev_log_index - 1][0] if prev_log_index > 0 else 0
+    last_entry = min(len(s.log), next_index)
+    return AppendEntriesRequest(
+        MessageType.APPEND_ENTRIES_REQUEST, s.term, i, j,
+        prev_log_index, prev_log_term,
+        s.log[next_index - 1:last_entry],
+        min(s.commit_index, last_entry),
+        s.log if r.history else (),
+    )
+
+
+# --- message handlers: i = recipient, j = sender, m = message ---------------------------------
+
+
+def update_term(r: Rules, s: Server, m: Message) -> Server | None:
+    """Any message with a newer term makes the recipient advance its term first (the message
+    stays, to be handled at the new term)."""
+    if m.term <= s.term:
+        return None
+    return s._replace(term=m.term, role=r.role_after_higher_term(s), voted_for=NIL)
+
+
+def handle_request_vote_request(r: Rules, s: Server, m: RequestVoteRequest) -> Handled | None:
+    """Server i answers j's RequestVote, granting its vote at most once per term."""
+    if m.term > s.term:
+        return None
+    grant = r.grants_vote(s, m)
+    reply = RequestVoteResponse(
+        MessageType.REQUEST_VOTE_RESPONSE, s.term, m.dst, m.src, grant,
+        s.log if r.history else (),
+    )
+    return Handled(s._replace(voted_for=m.src) if grant else s, True, reply)
+
+
+def handle_request_vote_response(r: Rules, s: Server, m: RequestVoteResponse) -> Handled | None:
+    """Server i tallies j's vote (even when no longer a candidate: the tally is then unused)."""
+    if m.term != s.term:
+        return None
+    voter = 1 << m.src
+    s = s._replace(votes_responded=s.votes_responded | voter)
+    if m.vote_granted:
+        voter_log = s.voter_log
+        if r.history and all(k != m.src for k, _ in voter_log):
+            voter_log = tuple(sorted((*voter_log, (m.src, m.log))))
+        s = s._replace(votes_granted=s.votes_granted | voter, voter_log=voter_log)
+    return Handled(s, True, None)
+
+
+def drop_stale_response(r: Rules, s: Server, m: Message) -> Handled | None:
+    """Responses from an older term are ignored."""
+    if m.term >= s.term:
+        return None
+    return Handled(s, True, None)
+
+
+def handle_append_entries_request(
+    r: Rules, s: Server, m: AppendEntriesRequest
+) -> Handled | None:
+    """Server i handles leader j's AppendEntries: reject it, return to follower, or accept it
+    (nothing new / remove one conflicting entry / append one entry)."""
+    if m.term > s.term:
+        return None
+    log_ok = r.append_log_ok(s.log, m)
+    if m.term < s.term or (s.role == Role.FOLLOWER and not log_ok):
+        return Handled(s, True, _append_response(s, m, success=False, match_index=0))
+    if s.role == Role.CANDIDATE:
+        # A leader exists for this term: step back, and handle the request as a follower next.
+        return Handled(s._replace(role=Role.FOLLOWER), False, None)
+    if s.role != Role.FOLLOWER:
+        return None  # a leader never hears from another leader of its own term
+    index = m.prev_log_index + 1
+    if not m.entries or (len(s.log) >= index and s.log[index - 1][0] == m.entries[0][0]):
+        # Already done with the request. (A stale duplicate may move commitIndex back.)
+        reply = _append_response(s, m, success=True,
+                                 match_index=m.prev_log_index + len(m.entries))
+        return Handled(s._replace(commit_index=m.commit_index), True, reply)
+    if len(s.log) >= index:
+        # Conflict: remove one entry, then handle the request again.
+        return Handled(s._replace(log=s.log[:-1]), False, None)
+    if len(s.log) == m.prev_log_index:
+        # No conflict: append the entry, then handle the request again to reply.
+        return Handled(s._replace(log=(*s.log, m.entries[0])), False, None)
+    return None
+
+
+def _append_response(
+    s: Server, m: AppendEntriesRequest, *, success: bool, match_index: int
+) -> AppendEntriesResponse:
+    return AppendEntriesResponse(
+        MessageType.APPEND_ENTRIES_RESPONSE, s.term, m.dst, m.src, success, match_index
+    )
+
+
+def handle_append_entries_response(
+    r: Rules, s: Server, m: AppendEntriesResponse
+) -> Handled | None:
+    """Server i learns how far j's log matches its own, or backs nextIndex off by one."""
+    if m.term != s.term:
+        return None
+    j = m.src
+    if m.success:
+        s = s._replace(
+            next_index=_set(s.next_index, j, m.match_index + 1),
+            match_index=_set(s.match_index, j, m.match_index),
+        )
+    else:
+        s = s._replace(next_index=_set(s.next_index, j, max(s.next_index[j] - 1, 1)))
+    return Handled(s, True, None)
+
+
+def _set(values: tuple[int, ...], k: int, value: int) -> tuple[int, ...]:
+    return (*values[:k], value, *values[k + 1:])

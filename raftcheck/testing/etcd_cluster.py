@@ -1,0 +1,615 @@
+"""A real etcd cluster on this machine, for tests: start, faults, client traffic, logs.
+
+    with EtcdCluster(tmp_path / "logs", nodes=3, network="netns") as cluster:
+        leader, term = cluster.wait_for_leader(10)
+        cluster.partition([[leader]])
+        new_leader, new_term = cluster.wait_for_leader(10, min_term=term + 1)
+
+Each member writes stdout+stderr to ``<log_dir>/nodeK.log`` (a restart appends); ``stop()``
+(also run by ``__exit__`` and at interpreter exit) SIGKILLs every process by PID, deletes the
+network namespaces and data directories it made, and writes ``<log_dir>/scenario.json``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+from raftcheck.testing.binaries import EtcdBinaries, find_etcd_binaries
+from raftcheck.testing.errors import ClusterTimeout, EtcdHarnessError, EtcdStartError
+from raftcheck.testing.etcdctl import (
+    Etcdctl,
+    MemberStatus,
+    ReadResult,
+    WriteResult,
+    clean_env,
+    parse_get,
+    parse_put,
+)
+from raftcheck.testing.network import LoopbackNetwork, NetnsNetwork
+from raftcheck.testing.scenario import ScenarioRecorder, StatusMap, leader_of
+
+T = TypeVar("T")
+POLL_S = 0.1  # how often wait_* conditions are re-checked (polling with a deadline)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@dataclass
+class Member:
+    name: str
+    data_dir: Path
+    log_path: Path
+    argv: list[str] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)
+    proc: subprocess.Popen[bytes] | None = None
+    paused: bool = False
+    member_id: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+class EtcdCluster:
+    """N etcd members with fault injection; a context manager. See the module docstring."""
+
+    def __init__(
+        self,
+        log_dir: str | os.PathLike[str],
+        nodes: int = 3,
+        *,
+        network: Literal["loopback", "netns"] = "loopback",
+        etcd: str | os.PathLike[str] | None = None,
+        etcdctl: str | os.PathLike[str] | None = None,
+        log_format: Literal["zap", "capnslog"] = "zap",
+        log_level: Literal["info", "debug"] = "info",
+        heartbeat_ms: int = 100,
+        election_ms: int = 1000,
+        pre_vote: bool = True,
+        snapshot_count: int | None = None,
+        unsafe_no_fsync: bool = False,
+        extra_args: Sequence[str] = (),
+        scenario: str = "adhoc",
+        description: str = "",
+        start_timeout: float = 20.0,
+        client_timeout: float = 2.0,
+        record_status: bool = True,
+        keep_data: bool = False,
+    ) -> None:
+        if nodes < 1:
+            raise ValueError("nodes must be >= 1")
+        self.binaries: EtcdBinaries = find_etcd_binaries(etcd, etcdctl)
+        if log_format == "capnslog" and not self.binaries.supports_capnslog:
+            raise ValueError(
+                f"log_format='capnslog' needs etcd < 3.5; {self.binaries.etcd} is "
+                f"{self.binaries.version_str} (Debian's etcd-server 3.4 has it)"
+            )
+        if unsafe_no_fsync and not self.binaries.supports_unsafe_no_fsync:
+            raise ValueError("unsafe_no_fsync needs etcd >= 3.5")
+        self.log_dir = Path(log_dir)
+        self.names = [f"node{i}" for i in range(1, nodes + 1)]
+        self.net: LoopbackNetwork | NetnsNetwork = (
+            NetnsNetwork() if network == "netns" else LoopbackNetwork()
+        )
+        self.log_format, self.log_level = log_format, log_level
+        self.heartbeat_ms, self.election_ms = heartbeat_ms, election_ms
+        self.pre_vote, self.snapshot_count = pre_vote, snapshot_count
+        self.unsafe_no_fsync, self.extra_args = unsafe_no_fsync, list(extra_args)
+        self.scenario, self.description = scenario, description
+        self.start_timeout, self.client_timeout = start_timeout, client_timeout
+        self.record_status, self.keep_data = record_status, keep_data
+        self.members: dict[str, Member] = {}
+        self.id_to_name: dict[str, str] = {}
+        self.cuts: set[frozenset[str]] = set()
+        self.recorder: ScenarioRecorder | None = None
+        self._ctl = Etcdctl(self.binaries.etcdctl, [])
+        self._pool: ThreadPoolExecutor | None = None
+        self._data_root: Path | None = None
+        self._started = False
+        self._stopped = False
+        self._seq = 0
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> EtcdCluster:
+        try:
+            self.start()
+        except BaseException as exc:
+            self.stop(error=exc)
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop(error=exc)
+
+    @property
+    def quorum(self) -> int:
+        return len(self.names) // 2 + 1
+
+    def start(self) -> tuple[str, int]:
+        """Start every member and wait for a leader; return (leader name, term)."""
+        if self._started:
+            raise EtcdHarnessError("start() was already called")
+        self._started = True
+        atexit.register(self.stop)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.recorder = ScenarioRecorder(self._meta())
+        self._pool = ThreadPoolExecutor(max_workers=max(2, len(self.names)))
+        self._data_root = Path(tempfile.mkdtemp(prefix="raftcheck-etcd-"))
+        for attempt in range(3):  # loopback only: a free port may be taken before etcd binds it
+            self.net.setup(self.names)
+            self.recorder.meta["network"] = self.net.describe()
+            self._ctl = Etcdctl(self.binaries.etcdctl, self.net.client_prefix())
+            self._build_members(token=f"raftcheck-{self.scenario}-{os.getpid()}-{attempt}")
+            for member in self.members.values():
+                self._spawn(member)
+            try:
+                self._wait_members_up(self.names, self.start_timeout)
+                break
+            except EtcdStartError as exc:
+                if attempt == 2 or "address already in use" not in str(exc):
+                    raise
+                self._kill_all()
+                shutil.rmtree(self._data_root, ignore_errors=True)
+                self._data_root.mkdir()
+        leader, term = self.wait_for_leader(self.start_timeout, _record=False)
+        statuses = self.status()
+        self.recorder.step("cluster-up", leader_after=leader, term_after=term,
+                           status_after=statuses)
+        return leader, term
+
+    def stop(self, error: BaseException | None = None) -> None:
+        """SIGKILL every member by PID, wait for it, remove namespaces and data, write
+        scenario.json. Idempotent; also runs from ``__exit__`` and at interpreter exit."""
+        if self._stopped or not self._started:
+            return
+        self._stopped = True
+        atexit.unregister(self.stop)
+        problems: list[str] = []
+        try:
+            if self.record_status and self.recorder and any(
+                m.running and not m.paused for m in self.members.values()
+            ):
+                self.recorder.sample("final", self.status())
+        except Exception as exc:  # a final sample is a courtesy; cleanup must go on
+            problems.append(f"final status: {exc}")
+        if self.recorder:
+            self.recorder.step("stop-all", signal="SIGKILL")
+        self._kill_all()
+        try:
+            self.net.teardown()
+        except EtcdHarnessError as exc:
+            problems.append(str(exc))
+        if self._pool:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._data_root and not self.keep_data:
+            shutil.rmtree(self._data_root, ignore_errors=True)
+        if self.recorder:
+            err = None if error is None else f"{type(error).__name__}: {error}"
+            self.recorder.save(self.log_dir / "scenario.json", members=self._members_json(),
+                               id_to_name=dict(self.id_to_name), error=err)
+        if problems:
+            raise EtcdHarnessError("; ".join(problems))
+
+    # ----------------------------------------------------------------- faults
+
+    def kill(self, name: str) -> int:
+        """SIGKILL one member by PID and reap it; return the PID."""
+        member = self._member(name, running=True)
+        assert member.proc is not None
+        before = self._snapshot()
+        epoch = time.time()
+        os.kill(member.proc.pid, signal.SIGKILL)
+        member.proc.wait(timeout=10)
+        member.paused = False
+        self._record("kill-9", name, before, epoch=epoch, signal="SIGKILL", pid=member.proc.pid)
+        return member.proc.pid
+
+    def restart(self, name: str, *, wait: bool = True, timeout: float = 15.0) -> int:
+        """Start a killed member again (same argv, data dir; its log is appended to).
+        With ``wait``, return once it answers ``endpoint status``. Returns the new PID."""
+        member = self._member(name)
+        if member.running:
+            raise EtcdHarnessError(f"{name} is still running (pid {member.pids[-1]}); kill it "
+                                   "first")
+        before = self._snapshot()
+        epoch = time.time()
+        pid = self._spawn(member)
+        if wait:
+            self._wait_members_up([name], timeout)
+        self._record("restart", name, before, epoch=epoch, pid=pid)
+        return pid
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP one member (a stall: GC pause, slow disk, VM freeze)."""
+        self._signal(name, signal.SIGSTOP, "SIGSTOP", paused=True)
+
+    def resume(self, name: str) -> None:
+        """SIGCONT a paused member."""
+        self._signal(name, signal.SIGCONT, "SIGCONT", paused=False)
+
+    def partition(self, groups: Sequence[Iterable[str]]) -> None:
+        """Cut every link between members of different groups; members not named in any group
+        form one more group together (so ``partition([[leader]])`` isolates the leader).
+        Replaces any earlier partition. Needs ``network='netns'``."""
+        named = [list(g) for g in groups]
+        flat = [n for g in named for n in g]
+        for n in flat:
+            self._member(n)
+        if len(flat) != len(set(flat)):
+            raise ValueError(f"a member appears in two groups: {named}")
+        rest = [n for n in self.names if n not in flat]
+        all_groups = [g for g in [*named, rest] if g]
+        cuts = {frozenset((a, b)) for i, ga in enumerate(all_groups)
+                for gb in all_groups[i + 1:] for a in ga for b in gb}
+        self._apply_cuts(cuts, "partition", all_groups)
+
+    def cut_links(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Cut exactly these links (in both directions), healing every other one."""
+        cuts = {frozenset(p) for p in pairs}
+        for pair in cuts:
+            for n in pair:
+                self._member(n)
+        self._apply_cuts(cuts, "links", sorted(sorted(p) for p in cuts))
+
+    def heal(self) -> None:
+        """Restore every link."""
+        self._apply_cuts(set(), "heal", None)
+
+    def dropped_packets(self) -> dict[str, int]:
+        """Packets dropped so far by each member's cut rules (netns only; {} on loopback)."""
+        return self.net.dropped_packets()
+
+    # ----------------------------------------------------------------- clients
+
+    def put(self, key: str, value: str, endpoint: str | Sequence[str] | None = None,
+            timeout: float | None = None) -> WriteResult:
+        """``etcdctl put`` through ``endpoint`` (a member name, several, or None = every member
+        that is running). Never raises for an etcd-side failure: see ``.ok`` / ``.error``."""
+        names = self._endpoints(endpoint)
+        res = self._ctl.put(self._urls(names), key, value, timeout or self.client_timeout)
+        self._seq += 1
+        result = WriteResult(self._seq, key, value, names, res.t_start, res.t_end,
+                             res.returncode == 0, res.error,
+                             parse_put(res) if res.returncode == 0 else None)
+        self._rec().writes.append(result)
+        return result
+
+    def get(self, key: str, endpoint: str | Sequence[str] | None = None, *,
+            consistency: Literal["l", "s"] = "l", timeout: float | None = None) -> ReadResult:
+        """``etcdctl get`` of one key; ``consistency='s'`` reads the member's local state."""
+        names = self._endpoints(endpoint)
+        res = self._ctl.get(self._urls(names), key, consistency, timeout or self.client_timeout)
+        self._seq += 1
+        ok = res.returncode == 0
+        value, revision, count = parse_get(res) if ok else (None, None, 0)
+        result = ReadResult(self._seq, key, names,
+                            "linearizable" if consistency == "l" else "serializable",
+                            res.t_start, res.t_end, ok, res.error, value, revision, count)
+        self._rec().reads.append(result)
+        return result
+
+    # ----------------------------------------------------------------- observation
+
+    def status(self, names: Iterable[str] | None = None,
+               timeout: float = 1.0) -> dict[str, MemberStatus | None]:
+        """Each member's ``endpoint status`` (None: killed, paused or not answering), queried
+        in parallel."""
+        wanted = list(names) if names is not None else list(self.names)
+        live = [n for n in wanted if self.members[n].running and not self.members[n].paused]
+        assert self._pool is not None
+        futures = {n: self._pool.submit(self._ctl.status, self._url(n), timeout) for n in live}
+        raw = {n: f.result() for n, f in futures.items()}
+        for n, r in raw.items():
+            if isinstance(r, dict):
+                hex_id = format(int(r["member_id"]), "x")
+                self.id_to_name[hex_id] = n
+                self.members[n].member_id = hex_id
+        result: dict[str, MemberStatus | None] = {}
+        for n in wanted:
+            r = raw.get(n)
+            if not isinstance(r, dict):
+                result[n] = None
+                continue
+            leader_id = format(int(r["leader"]), "x")
+            result[n] = MemberStatus(
+                n, format(int(r["member_id"]), "x"), leader_id, self.id_to_name.get(leader_id),
+                int(r["raft_term"]), int(r["raft_index"]), int(r["applied_index"]),
+                int(r["revision"]))
+        return result
+
+    def sample_status(self, label: str) -> dict[str, MemberStatus | None]:
+        """Query every member and record the result in scenario.json ``status_samples``."""
+        statuses = self.status()
+        self._rec().sample(label, statuses)
+        return statuses
+
+    def wait_for_leader(self, timeout: float = 10.0, *, min_term: int = 0,
+                        exclude: Iterable[str] = (), _record: bool = True) -> tuple[str, int]:
+        """Poll until one member is leader at term T >= ``min_term`` and a quorum of all members
+        (itself included) report it as leader at T; return (name, T). A leader cut off in a
+        minority that still believes it leads does not count."""
+        excluded = set(exclude)
+
+        def agreed() -> tuple[str, int] | None:
+            statuses = self.status()
+            for st in statuses.values():
+                if st is None or not st.is_leader or st.name in excluded:
+                    continue
+                if st.raft_term < min_term:
+                    continue
+                votes = sum(1 for o in statuses.values() if o is not None
+                            and o.leader_id == st.member_id and o.raft_term == st.raft_term)
+                if votes >= self.quorum:
+                    return st.name, st.raft_term
+            return None
+
+        leader, term = self._poll(agreed, timeout,
+                                  f"a leader at term >= {min_term} agreed by {self.quorum} "
+                                  f"members{f' (not {sorted(excluded)})' if excluded else ''}")
+        self._rec().saw_leader(leader)
+        if _record:
+            self._rec().step("leader-elected", leader, leader_after=leader, term_after=term)
+        return leader, term
+
+    def wait_for_catch_up(self, name: str, timeout: float = 10.0) -> MemberStatus:
+        """Poll until ``name``'s applied index reaches the leader's; return its status."""
+        def caught_up() -> MemberStatus | None:
+            statuses = self.status()
+            me = statuses.get(name)
+            leaders = [s for s in statuses.values() if s is not None and s.is_leader]
+            if me is None or not leaders:
+                return None
+            top = max(leaders, key=lambda s: s.raft_term)
+            return me if me.applied_index >= top.applied_index else None
+
+        return self._poll(caught_up, timeout, f"{name}'s applied index to reach the leader's")
+
+    def wait_for_convergence(self, timeout: float = 10.0) -> dict[str, MemberStatus]:
+        """Poll until every running, unpaused member answers with the same leader, term and
+        applied index; record a ``converged`` status sample and return the statuses."""
+        def converged() -> dict[str, MemberStatus] | None:
+            statuses = self.status()
+            live = {n: s for n, s in statuses.items()
+                    if self.members[n].running and not self.members[n].paused}
+            if not live or any(s is None for s in live.values()):
+                return None
+            views = {(s.leader_id, s.raft_term, s.applied_index) for s in live.values()
+                     if s is not None}
+            if len(views) != 1 or next(iter(views))[0] == "0":
+                return None
+            return {n: s for n, s in live.items() if s is not None}
+
+        result = self._poll(converged, timeout, "all members to agree on leader, term and "
+                                                "applied index")
+        self._rec().sample("converged", dict(result))
+        return result
+
+    @property
+    def running(self) -> list[str]:
+        return [n for n in self.names if self.members[n].running]
+
+    def log_path(self, name: str) -> Path:
+        return self._member(name).log_path
+
+    def pids(self, name: str) -> list[int]:
+        return list(self._member(name).pids)
+
+    # ----------------------------------------------------------------- internals
+
+    def _meta(self) -> dict[str, Any]:
+        b = self.binaries
+        return {
+            "scenario": self.scenario,
+            "description": self.description,
+            "format": self.log_format,
+            "log_level": self.log_level,
+            "etcd_version": b.version_text,
+            "etcdctl_version": b.etcdctl_version_text,
+            "etcd_binary": str(b.etcd),
+            "nodes": len(self.names),
+            "network": self.net.describe(),
+            "heartbeat_ms": self.heartbeat_ms,
+            "election_ms": self.election_ms,
+            "pre_vote": self.pre_vote,
+            "snapshot_count": self.snapshot_count,
+            "check_quorum": True,
+            "timezone": "UTC",
+            "utc_offset": "+0000",
+        }
+
+    def _build_members(self, token: str) -> None:
+        assert self._data_root is not None
+        eps = self.net.endpoints
+        cluster = ",".join(f"{n}={eps[n].peer_url}" for n in self.names)
+        self.members = {}
+        for n in self.names:
+            ep = eps[n]
+            argv = [
+                str(self.binaries.etcd), "--name", n,
+                "--data-dir", str(self._data_root / n),
+                "--listen-client-urls", ep.client_url, "--advertise-client-urls", ep.client_url,
+                "--listen-peer-urls", ep.peer_url, "--initial-advertise-peer-urls", ep.peer_url,
+                "--initial-cluster", cluster, "--initial-cluster-state", "new",
+                "--initial-cluster-token", token,
+                "--heartbeat-interval", str(self.heartbeat_ms),
+                "--election-timeout", str(self.election_ms),
+                f"--pre-vote={str(self.pre_vote).lower()}",
+                *self._log_args(),
+            ]
+            if self.snapshot_count is not None:
+                argv += ["--snapshot-count", str(self.snapshot_count)]
+            if self.unsafe_no_fsync:
+                argv.append("--unsafe-no-fsync")
+            argv += self.extra_args
+            self.members[n] = Member(n, self._data_root / n, self.log_dir / f"{n}.log", argv)
+            self.members[n].log_path.write_bytes(b"")  # a new cluster starts a new log
+
+    def _log_args(self) -> list[str]:
+        if self.log_format == "capnslog":
+            return ["--logger", "capnslog", *(["--debug"] if self.log_level == "debug" else [])]
+        return ["--logger", "zap", "--log-outputs", "stderr", "--log-level", self.log_level]
+
+    def _spawn(self, member: Member) -> int:
+        with open(member.log_path, "ab") as log:
+            member.proc = subprocess.Popen(
+                [*self.net.member_prefix(member.name), *member.argv],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=clean_env("ETCD_"), start_new_session=True, preexec_fn=_die_with_parent,
+            )
+        member.paused = False
+        member.pids.append(member.proc.pid)
+        return member.proc.pid
+
+    def _wait_members_up(self, names: list[str], timeout: float) -> None:
+        def up() -> bool | None:
+            self._check_alive(names)
+            statuses = self.status(names)
+            return True if all(statuses[n] is not None for n in names) else None
+
+        self._poll(up, timeout, f"{', '.join(names)} to answer endpoint status")
+
+    def _check_alive(self, names: Iterable[str]) -> None:
+        for n in names:
+            m = self.members[n]
+            if m.proc is not None and m.proc.poll() is not None:
+                raise EtcdStartError(
+                    f"{n} (pid {m.proc.pid}) exited with status {m.proc.returncode}; "
+                    f"{m.log_path} ends with: {_tail(m.log_path)}")
+
+    def _poll(self, check: Callable[[], T | None], timeout: float, what: str) -> T:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = check()
+            if result is not None:
+                return result
+            if time.monotonic() >= deadline:
+                raise ClusterTimeout(f"timed out after {timeout:g}s waiting for {what}; "
+                                     f"status: {self._status_line()}")
+            time.sleep(POLL_S)
+
+    def _status_line(self) -> str:
+        parts = []
+        for n, s in self.status().items():
+            if s is None:
+                state = "down" if not self.members[n].running else (
+                    "paused" if self.members[n].paused else "no answer")
+                parts.append(f"{n}={state}")
+            else:
+                parts.append(f"{n}=(leader {s.leader or s.leader_id} term {s.raft_term} "
+                             f"applied {s.applied_index})")
+        return ", ".join(parts)
+
+    def _snapshot(self) -> StatusMap | None:
+        return self.status() if self.record_status else None
+
+    def _record(self, action: str, target: Any, before: StatusMap | None, *, epoch: float,
+                **fields: Any) -> None:
+        rec = self._rec()
+        if before is None:
+            rec.step(action, target, epoch=epoch, **fields)
+            return
+        after = self.status()
+        lb, tb = leader_of(before)
+        la, ta = leader_of(after)
+        rec.step(action, target, epoch=epoch, **fields, leader_before=lb, term_before=tb,
+                 leader_after=la, term_after=ta, status_before=before, status_after=after)
+
+    def _signal(self, name: str, sig: signal.Signals, action: str, *, paused: bool) -> None:
+        member = self._member(name, running=True)
+        assert member.proc is not None
+        before = self._snapshot()
+        epoch = time.time()
+        os.kill(member.proc.pid, sig)
+        member.paused = paused
+        self._record(action, name, before, epoch=epoch, signal=action, pid=member.proc.pid)
+
+    def _apply_cuts(self, cuts: set[frozenset[str]], action: str, target: Any) -> None:
+        before = self._snapshot()
+        epoch = time.time()
+        self.net.set_cuts(cuts)
+        self.cuts = cuts
+        self._record(action, target, before, epoch=epoch,
+                     cut_links=sorted(sorted(p) for p in cuts))
+
+    def _kill_all(self) -> None:
+        for m in self.members.values():
+            if m.proc is not None and m.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(m.proc.pid, signal.SIGKILL)
+            if m.proc is not None:
+                m.proc.wait(timeout=10)
+            m.paused = False
+
+    def _members_json(self) -> dict[str, Any]:
+        out = {}
+        for n, m in self.members.items():
+            ep = self.net.endpoints[n]
+            out[n] = {
+                "id_hex": m.member_id,
+                "id_dec": str(int(m.member_id, 16)) if m.member_id else None,
+                "client_url": ep.client_url,
+                "peer_url": ep.peer_url,
+                "pids": m.pids,
+                "log": m.log_path.name,
+                "log_bytes": m.log_path.stat().st_size if m.log_path.exists() else 0,
+                "argv": m.argv,
+            }
+            if isinstance(self.net, NetnsNetwork):
+                out[n]["netns"] = self.net.namespaces.get(n)
+        return out
+
+    def _member(self, name: str, *, running: bool = False) -> Member:
+        if name not in self.members:
+            raise KeyError(f"no member {name!r}; members are {self.names}")
+        member = self.members[name]
+        if running and not member.running:
+            raise EtcdHarnessError(f"{name} is not running")
+        return member
+
+    def _endpoints(self, endpoint: str | Sequence[str] | None) -> list[str]:
+        if endpoint is None:
+            return [n for n in self.names if self.members[n].running
+                    and not self.members[n].paused] or list(self.names)
+        names = [endpoint] if isinstance(endpoint, str) else list(endpoint)
+        for n in names:
+            self._member(n)
+        return names
+
+    def _url(self, name: str) -> str:
+        return self.net.endpoints[name].client_url
+
+    def _urls(self, names: list[str]) -> list[str]:
+        return [self._url(n) for n in names]
+
+    def _rec(self) -> ScenarioRecorder:
+        if self.recorder is None:
+            raise EtcdHarnessError("the cluster has not been started")
+        return self.recorder
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return " | ".join(text[-lines:]) or "(empty log)"

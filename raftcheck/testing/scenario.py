@@ -1,0 +1,100 @@
+"""The record of a real-cluster run: what was done when, and what the cluster said.
+
+The JSON layout follows the corpus's ``scenario.json`` (shared/corpus/etcd-3.4/FORMATS.md):
+``members``, ``id_to_name``, ``steps[]`` with ``t``/``epoch``/``action``/``target`` and
+``leader_before``/``leader_after``/``term_after``/``status_before``/``status_after``,
+``status_samples[]``, ``writes[]``, ``reads[]`` and their summaries.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from raftcheck.testing.etcdctl import MemberStatus, ReadResult, WriteResult, now_iso
+
+StatusMap = dict[str, MemberStatus | None]
+
+
+def status_json(statuses: StatusMap) -> dict[str, Any]:
+    return {
+        name: (st.to_json() if st is not None else {"error": "unreachable"})
+        for name, st in statuses.items()
+    }
+
+
+def leader_of(statuses: StatusMap) -> tuple[str | None, int | None]:
+    """The member that reports itself leader at the highest term, and that term."""
+    best: MemberStatus | None = None
+    for st in statuses.values():
+        if st is not None and st.is_leader and (best is None or st.raft_term > best.raft_term):
+            best = st
+    return (best.name, best.raft_term) if best else (None, None)
+
+
+class ScenarioRecorder:
+    """Collects steps, samples, writes and reads; serialises them as scenario.json."""
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self.meta = meta
+        self.t_start = time.time()
+        self.steps: list[dict[str, Any]] = []
+        self.status_samples: list[dict[str, Any]] = []
+        self.writes: list[WriteResult] = []
+        self.reads: list[ReadResult] = []
+        self.leaders_seen: list[str] = []
+
+    def step(self, action: str, target: Any = None, *, epoch: float | None = None,
+             **fields: Any) -> dict[str, Any]:
+        epoch = time.time() if epoch is None else epoch
+        entry: dict[str, Any] = {"t": now_iso(epoch), "epoch": round(epoch, 6), "action": action}
+        if target is not None:
+            entry["target"] = target
+        for key, value in fields.items():
+            entry[key] = status_json(value) if key.startswith("status_") else value
+        self.steps.append(entry)
+        return entry
+
+    def sample(self, label: str, statuses: StatusMap) -> dict[str, Any]:
+        epoch = time.time()
+        leader, term = leader_of(statuses)
+        entry = {"t": now_iso(epoch), "epoch": round(epoch, 6), "label": label,
+                 "leader": leader, "term": term, "status": status_json(statuses)}
+        self.status_samples.append(entry)
+        return entry
+
+    def saw_leader(self, name: str) -> None:
+        if not self.leaders_seen or self.leaders_seen[-1] != name:
+            self.leaders_seen.append(name)
+
+    def to_json(self, *, members: dict[str, Any], id_to_name: dict[str, str],
+                error: str | None) -> dict[str, Any]:
+        t_end = time.time()
+        return {
+            **self.meta,
+            "t_start": now_iso(self.t_start),
+            "t_end": now_iso(t_end),
+            "duration_s": round(t_end - self.t_start, 3),
+            "members": members,
+            "id_to_name": id_to_name,
+            "leaders_seen": self.leaders_seen,
+            "error": error,
+            "steps": self.steps,
+            "writes_summary": _summary(self.writes),
+            "writes": [w.to_json() for w in self.writes],
+            "reads_summary": _summary(self.reads),
+            "reads": [r.to_json() for r in self.reads],
+            "status_samples": self.status_samples,
+        }
+
+    def save(self, path: Path, **kwargs: Any) -> None:
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_json(**kwargs), indent=1) + "\n")
+        tmp.replace(path)
+
+
+def _summary(results: list[WriteResult] | list[ReadResult]) -> dict[str, int]:
+    ok = sum(1 for r in results if r.ok)
+    return {"total": len(results), "ok": ok, "failed": len(results) - ok}
