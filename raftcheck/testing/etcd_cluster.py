@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from raftcheck.testing.binaries import EtcdBinaries, find_etcd_binaries
+from raftcheck.testing.conditions import agreed_leader, caught_up, converged
 from raftcheck.testing.errors import ClusterTimeout, EtcdHarnessError, EtcdStartError
 from raftcheck.testing.etcdctl import (
     Etcdctl,
@@ -39,7 +40,7 @@ from raftcheck.testing.etcdctl import (
     parse_get,
     parse_put,
 )
-from raftcheck.testing.network import LoopbackNetwork, NetnsNetwork
+from raftcheck.testing.network import LoopbackNetwork, NetnsNetwork, partition_cuts
 from raftcheck.testing.scenario import ScenarioRecorder, StatusMap, leader_of
 
 T = TypeVar("T")
@@ -92,10 +93,16 @@ class EtcdCluster:
         start_timeout: float = 20.0,
         client_timeout: float = 2.0,
         record_status: bool = True,
+        data_dir: str | os.PathLike[str] | None = None,
         keep_data: bool = False,
     ) -> None:
         if nodes < 1:
             raise ValueError("nodes must be >= 1")
+        for what, value, allowed in (("network", network, ("loopback", "netns")),
+                                     ("log_format", log_format, ("zap", "capnslog")),
+                                     ("log_level", log_level, ("info", "debug"))):
+            if value not in allowed:
+                raise ValueError(f"{what} must be one of {allowed}, not {value!r}")
         self.binaries: EtcdBinaries = find_etcd_binaries(etcd, etcdctl)
         if log_format == "capnslog" and not self.binaries.supports_capnslog:
             raise ValueError(
@@ -116,6 +123,7 @@ class EtcdCluster:
         self.scenario, self.description = scenario, description
         self.start_timeout, self.client_timeout = start_timeout, client_timeout
         self.record_status, self.keep_data = record_status, keep_data
+        self._data_parent = Path(data_dir) if data_dir is not None else _default_data_parent()
         self.members: dict[str, Member] = {}
         self.id_to_name: dict[str, str] = {}
         self.cuts: set[frozenset[str]] = set()
@@ -154,7 +162,7 @@ class EtcdCluster:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.recorder = ScenarioRecorder(self._meta())
         self._pool = ThreadPoolExecutor(max_workers=max(2, len(self.names)))
-        self._data_root = Path(tempfile.mkdtemp(prefix="raftcheck-etcd-"))
+        self._data_root = Path(tempfile.mkdtemp(prefix="raftcheck-etcd-", dir=self._data_parent))
         for attempt in range(3):  # loopback only: a free port may be taken before etcd binds it
             self.net.setup(self.names)
             self.recorder.meta["network"] = self.net.describe()
@@ -166,7 +174,8 @@ class EtcdCluster:
                 self._wait_members_up(self.names, self.start_timeout)
                 break
             except EtcdStartError as exc:
-                if attempt == 2 or "address already in use" not in str(exc):
+                port_taken = "address already in use" in str(exc)
+                if attempt == 2 or not (port_taken and isinstance(self.net, LoopbackNetwork)):
                     raise
                 self._kill_all()
                 shutil.rmtree(self._data_root, ignore_errors=True)
@@ -185,30 +194,35 @@ class EtcdCluster:
         self._stopped = True
         atexit.unregister(self.stop)
         problems: list[str] = []
-        try:
-            if self.record_status and self.recorder and any(
-                m.running and not m.paused for m in self.members.values()
-            ):
-                self.recorder.sample("final", self.status())
-        except Exception as exc:  # a final sample is a courtesy; cleanup must go on
-            problems.append(f"final status: {exc}")
-        if self.recorder:
-            self.recorder.step("stop-all", signal="SIGKILL")
-        self._kill_all()
-        try:
-            self.net.teardown()
-        except EtcdHarnessError as exc:
-            problems.append(str(exc))
-        if self._pool:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        stages: list[tuple[str, Callable[[], object]]] = [
+            ("final status sample", self._final_sample),
+            ("killing members", self._kill_all),
+            ("removing the network", self.net.teardown),
+            ("thread pool", lambda: self._pool and self._pool.shutdown(cancel_futures=True)),
+            ("removing data", self._remove_data),
+            ("writing scenario.json", lambda: self._save(error)),
+        ]
+        for what, stage in stages:  # every stage runs, whatever an earlier one did
+            try:
+                stage()
+            except Exception as exc:
+                problems.append(f"{what}: {exc}")
+        if problems:
+            raise EtcdHarnessError("stop(): " + "; ".join(problems))
+
+    def _final_sample(self) -> None:
+        if self.record_status and any(m.running and not m.paused for m in self.members.values()):
+            self._rec().sample("final", self.status())
+        self._rec().step("stop-all", signal="SIGKILL")
+
+    def _remove_data(self) -> None:
         if self._data_root and not self.keep_data:
             shutil.rmtree(self._data_root, ignore_errors=True)
-        if self.recorder:
-            err = None if error is None else f"{type(error).__name__}: {error}"
-            self.recorder.save(self.log_dir / "scenario.json", members=self._members_json(),
-                               id_to_name=dict(self.id_to_name), error=err)
-        if problems:
-            raise EtcdHarnessError("; ".join(problems))
+
+    def _save(self, error: BaseException | None) -> None:
+        err = None if error is None else f"{type(error).__name__}: {error}"
+        self._rec().save(self.log_dir / "scenario.json", members=self._members_json(),
+                         id_to_name=dict(self.id_to_name), error=err)
 
     # ----------------------------------------------------------------- faults
 
@@ -252,15 +266,9 @@ class EtcdCluster:
         form one more group together (so ``partition([[leader]])`` isolates the leader).
         Replaces any earlier partition. Needs ``network='netns'``."""
         named = [list(g) for g in groups]
-        flat = [n for g in named for n in g]
-        for n in flat:
+        for n in (n for g in named for n in g):
             self._member(n)
-        if len(flat) != len(set(flat)):
-            raise ValueError(f"a member appears in two groups: {named}")
-        rest = [n for n in self.names if n not in flat]
-        all_groups = [g for g in [*named, rest] if g]
-        cuts = {frozenset((a, b)) for i, ga in enumerate(all_groups)
-                for gb in all_groups[i + 1:] for a in ga for b in gb}
+        all_groups, cuts = partition_cuts(self.names, named)
         self._apply_cuts(cuts, "partition", all_groups)
 
     def cut_links(self, pairs: Iterable[tuple[str, str]]) -> None:
@@ -349,23 +357,11 @@ class EtcdCluster:
         (itself included) report it as leader at T; return (name, T). A leader cut off in a
         minority that still believes it leads does not count."""
         excluded = set(exclude)
-
-        def agreed() -> tuple[str, int] | None:
-            statuses = self.status()
-            for st in statuses.values():
-                if st is None or not st.is_leader or st.name in excluded:
-                    continue
-                if st.raft_term < min_term:
-                    continue
-                votes = sum(1 for o in statuses.values() if o is not None
-                            and o.leader_id == st.member_id and o.raft_term == st.raft_term)
-                if votes >= self.quorum:
-                    return st.name, st.raft_term
-            return None
-
-        leader, term = self._poll(agreed, timeout,
-                                  f"a leader at term >= {min_term} agreed by {self.quorum} "
-                                  f"members{f' (not {sorted(excluded)})' if excluded else ''}")
+        leader, term = self._poll(
+            lambda: agreed_leader(self.status(), self.quorum, min_term=min_term,
+                                  exclude=excluded),
+            timeout, f"a leader at term >= {min_term} agreed by {self.quorum} members"
+                     f"{f' (not {sorted(excluded)})' if excluded else ''}")
         self._rec().saw_leader(leader)
         if _record:
             self._rec().step("leader-elected", leader, leader_after=leader, term_after=term)
@@ -373,36 +369,27 @@ class EtcdCluster:
 
     def wait_for_catch_up(self, name: str, timeout: float = 10.0) -> MemberStatus:
         """Poll until ``name``'s applied index reaches the leader's; return its status."""
-        def caught_up() -> MemberStatus | None:
-            statuses = self.status()
-            me = statuses.get(name)
-            leaders = [s for s in statuses.values() if s is not None and s.is_leader]
-            if me is None or not leaders:
-                return None
-            top = max(leaders, key=lambda s: s.raft_term)
-            return me if me.applied_index >= top.applied_index else None
-
-        return self._poll(caught_up, timeout, f"{name}'s applied index to reach the leader's")
+        self._member(name)
+        return self._poll(lambda: caught_up(self.status(), name), timeout,
+                          f"{name}'s applied index to reach the leader's")
 
     def wait_for_convergence(self, timeout: float = 10.0) -> dict[str, MemberStatus]:
         """Poll until every running, unpaused member answers with the same leader, term and
         applied index; record a ``converged`` status sample and return the statuses."""
-        def converged() -> dict[str, MemberStatus] | None:
-            statuses = self.status()
-            live = {n: s for n, s in statuses.items()
-                    if self.members[n].running and not self.members[n].paused}
-            if not live or any(s is None for s in live.values()):
-                return None
-            views = {(s.leader_id, s.raft_term, s.applied_index) for s in live.values()
-                     if s is not None}
-            if len(views) != 1 or next(iter(views))[0] == "0":
-                return None
-            return {n: s for n, s in live.items() if s is not None}
+        def check() -> dict[str, MemberStatus] | None:
+            live = [n for n in self.names
+                    if self.members[n].running and not self.members[n].paused]
+            return converged(self.status(live), live)
 
-        result = self._poll(converged, timeout, "all members to agree on leader, term and "
-                                                "applied index")
+        result = self._poll(check, timeout, "all members to agree on leader, term and "
+                                            "applied index")
         self._rec().sample("converged", dict(result))
         return result
+
+    def wait_until(self, check: Callable[[], T | None], timeout: float, what: str) -> T:
+        """Call ``check`` every 0.1 s until it returns something other than None, and return
+        that; raise :class:`ClusterTimeout` naming ``what`` at the deadline."""
+        return self._poll(check, timeout, what)
 
     @property
     def running(self) -> list[str]:
@@ -552,13 +539,22 @@ class EtcdCluster:
                      cut_links=sorted(sorted(p) for p in cuts))
 
     def _kill_all(self) -> None:
-        for m in self.members.values():
-            if m.proc is not None and m.proc.poll() is None:
+        """SIGKILL every member still running (by PID), then reap them all."""
+        procs = [m.proc for m in self.members.values() if m.proc is not None]
+        for proc in procs:
+            if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(m.proc.pid, signal.SIGKILL)
-            if m.proc is not None:
-                m.proc.wait(timeout=10)
+                    os.kill(proc.pid, signal.SIGKILL)
+        stuck = []
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                stuck.append(proc.pid)
+        for m in self.members.values():
             m.paused = False
+        if stuck:
+            raise EtcdHarnessError(f"processes {stuck} survived SIGKILL for 10 s")
 
     def _members_json(self) -> dict[str, Any]:
         out = {}
@@ -605,6 +601,14 @@ class EtcdCluster:
         if self.recorder is None:
             raise EtcdHarnessError("the cluster has not been started")
         return self.recorder
+
+
+def _default_data_parent() -> Path | None:
+    """tmpfs if there is one: etcd preallocates and fsyncs a 64 MB WAL per member, which takes
+    seconds on a VM disk. A kill -9 keeps what a process wrote in the page cache either way, so
+    the fault model (process crashes, not power loss) is the same."""
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
 def _tail(path: Path, lines: int = 3) -> str:

@@ -24,7 +24,7 @@ import re
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import count
 
@@ -66,6 +66,20 @@ class Endpoint:
     @property
     def peer_url(self) -> str:
         return f"http://{self.host}:{self.peer_port}"
+
+
+def partition_cuts(names: Sequence[str], groups: Sequence[Sequence[str]]
+                   ) -> tuple[list[list[str]], set[frozenset[str]]]:
+    """The full list of groups (members named in no group form one more group) and the set of
+    links (member pairs) that cross between groups."""
+    flat = [n for g in groups for n in g]
+    if len(flat) != len(set(flat)):
+        raise ValueError(f"a member appears in two groups: {groups}")
+    rest = [n for n in names if n not in flat]
+    all_groups = [list(g) for g in [*groups, rest] if g]
+    cuts = {frozenset((a, b)) for i, ga in enumerate(all_groups)
+            for gb in all_groups[i + 1:] for a in ga for b in gb}
+    return all_groups, cuts
 
 
 def _run(argv: list[str], stdin: str | None = None) -> str:

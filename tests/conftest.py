@@ -1,0 +1,12 @@
+"""Shared pytest configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "etcd: runs a real etcd cluster on this machine (needs etcd binaries; .ci/install-etcd)",
+    )
