@@ -31,6 +31,7 @@ from .invariants import PROPERTIES, View
 from .mutants import rules_for
 from .network import bag_max_copies, bag_size, bag_with, bag_without, connected, cuts
 from .records import Message, Role, Server, node_name
+from .symmetry import ServerSymmetry
 
 # What else a server step changes besides the server and the network.
 NO_EFFECT, RESTARTED, ELECTED, COMMITTED = 0, 1, 2, 3
@@ -70,6 +71,7 @@ class RaftModel:
         self._receive: dict[tuple, Any] = {}
         self._all_logs: dict[tuple, int] = {}
         self._verdicts: dict[tuple, str | None] = {}
+        self._symmetry: ServerSymmetry | None = None
 
         self.select(properties)
 
@@ -116,6 +118,14 @@ class RaftModel:
             elections=self.sets[state[self.ELECTIONS]],
             committed=self.sets[state[self.COMMITTED]],
         )
+
+    # --- symmetry -----------------------------------------------------------------------------
+
+    def canonical(self, state: tuple) -> tuple:
+        """The representative of the state up to renaming servers (symmetry.py)."""
+        if self._symmetry is None:
+            self._symmetry = ServerSymmetry(self)
+        return self._symmetry.canonical(state)
 
     # --- initial state ----------------------------------------------------------------------
 

@@ -1,0 +1,167 @@
+"""Symmetry reduction over server identities.
+
+Servers are interchangeable: the initial state gives them equal variables, every action treats
+them alike, and no property names a server. So a state and any renaming of its servers have the
+same future up to that renaming, and the checker need keep only one of them: the canonical
+representative computed here.
+
+The representative is the least renamed state (as a tuple of component names) among the
+renamings that sort servers by a renaming-invariant key. Servers with equal keys are tried in
+every order, so the result is the same whichever renaming of a state we start from.
+"""
+
+from __future__ import annotations
+
+from itertools import permutations, product
+from typing import TYPE_CHECKING
+
+from .network import normalise_cut
+from .records import NIL, Server, as_message
+
+if TYPE_CHECKING:
+    from .model import RaftModel
+
+Renaming = tuple[int, ...]  # renaming[old server number] = new server number
+
+
+def rename_bits(mask: int, renaming: Renaming) -> int:
+    out = 0
+    for old, new in enumerate(renaming):
+        if mask >> old & 1:
+            out |= 1 << new
+    return out
+
+
+def reorder(values: tuple, renaming: Renaming) -> tuple:
+    """values[old] moves to position renaming[old]."""
+    out = [0] * len(values)
+    for old, new in enumerate(renaming):
+        out[new] = values[old]
+    return tuple(out)
+
+
+def rename_server(s: Server, renaming: Renaming) -> Server:
+    return s._replace(
+        voted_for=s.voted_for if s.voted_for == NIL else renaming[s.voted_for],
+        votes_responded=rename_bits(s.votes_responded, renaming),
+        votes_granted=rename_bits(s.votes_granted, renaming),
+        voter_log=tuple(sorted((renaming[k], log) for k, log in s.voter_log)),
+        next_index=reorder(s.next_index, renaming),
+        match_index=reorder(s.match_index, renaming),
+    )
+
+
+class ServerSymmetry:
+    def __init__(self, model: RaftModel) -> None:
+        self.model = model
+        n = model.n
+        self.n = n
+        self._key: dict[tuple, tuple] = {}
+        self._bag_keys: dict[int, tuple] = {}
+        self._server: dict[tuple, int] = {}
+        self._message: dict[tuple, int] = {}
+        self._bag: dict[tuple, int] = {}
+        self._elections: dict[tuple, int] = {}
+        self._all = tuple(permutations(range(n)))
+
+    def canonical(self, state: tuple) -> tuple:
+        n = self.n
+        bag_keys = self._bag_keys.get(state[n])
+        if bag_keys is None:
+            bag_keys = self._message_keys(state[n])
+        keys = []
+        for i in range(n):
+            k = self._key.get((i, state[i]))
+            if k is None:
+                k = self._server_key(i, state[i])
+            keys.append((k, bag_keys[i]))
+        order = sorted(range(n), key=keys.__getitem__)
+        # Runs of equal keys: every order within a run is a candidate.
+        runs: list[list[int]] = [[order[0]]]
+        for a, b in zip(order, order[1:], strict=False):
+            if keys[a] == keys[b]:
+                runs[-1].append(b)
+            else:
+                runs.append([b])
+        if len(runs) == n:
+            renaming = [0] * n
+            for new, old in enumerate(order):
+                renaming[old] = new
+            return self.rename(state, tuple(renaming))
+        best = None
+        for choice in product(*(permutations(run) for run in runs)):
+            renaming = [0] * n
+            new = 0
+            for run in choice:
+                for old in run:
+                    renaming[old] = new
+                    new += 1
+            candidate = self.rename(state, tuple(renaming))
+            if best is None or candidate < best:
+                best = candidate
+        return best  # type: ignore[return-value]
+
+    def rename(self, state: tuple, renaming: Renaming) -> tuple:
+        m = self.model
+        n = self.n
+        out = list(state)
+        for old in range(n):
+            key = (state[old], renaming)
+            sid = self._server.get(key)
+            if sid is None:
+                sid = self._server[key] = m.servers.intern(
+                    rename_server(m.servers[state[old]], renaming))
+            out[renaming[old]] = sid
+        key = (state[n], renaming)
+        bag = self._bag.get(key)
+        if bag is None:
+            bag = self._bag[key] = m._intern_bag(frozenset(
+                (self._rename_message(mid, renaming), copies) for mid, copies in m.bags[state[n]]))
+        out[n] = bag
+        cut = state[m.CUT]
+        if cut:
+            out[m.CUT] = normalise_cut(rename_bits(cut, renaming), n)
+        if m.history:
+            key = (state[m.ELECTIONS], renaming)
+            elections = self._elections.get(key)
+            if elections is None:
+                elections = self._elections[key] = m.sets.intern(frozenset(
+                    (term, renaming[leader], log, rename_bits(votes, renaming),
+                     tuple(sorted((renaming[k], v) for k, v in voter_log)))
+                    for term, leader, log, votes, voter_log in m.sets[state[m.ELECTIONS]]))
+            out[m.ELECTIONS] = elections
+        return tuple(out)
+
+    def _rename_message(self, mid: int, renaming: Renaming) -> int:
+        key = (mid, renaming)
+        new = self._message.get(key)
+        if new is None:
+            m = self.model.messages[mid]
+            renamed = as_message((m[0], m[1], renaming[m.src], renaming[m.dst], *m[4:]))
+            new = self._message[key] = self.model.messages.intern(renamed)
+        return new
+
+    def _server_key(self, i: int, sid: int) -> tuple:
+        """What of server i's variables no renaming changes."""
+        s = self.model.servers[sid]
+        key = (
+            s.term, s.role, s.log, s.commit_index,
+            s.voted_for == i, s.voted_for == NIL,
+            s.votes_responded.bit_count(), s.votes_granted.bit_count(),
+            tuple(sorted(s.next_index)), tuple(sorted(s.match_index)),
+        )
+        self._key[(i, sid)] = key
+        return key
+
+    def _message_keys(self, bag_id: int) -> tuple:
+        """Per server, what of the messages it sends and receives no renaming changes."""
+        m = self.model
+        per_server: list[list] = [[] for _ in range(self.n)]
+        for mid, copies in m.bags[bag_id]:
+            msg = m.messages[mid]
+            body = (msg[0], msg[1], msg.src == msg.dst, *msg[4:], copies)
+            per_server[msg.src].append((0, body))
+            per_server[msg.dst].append((1, body))
+        keys = tuple(tuple(sorted(k)) for k in per_server)
+        self._bag_keys[bag_id] = keys
+        return keys
