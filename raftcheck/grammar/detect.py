@@ -1,0 +1,121 @@
+"""Format detection: which of the known log formats a file is in.
+
+Rule: read the first lines (up to SNIFF_LINES non-blank ones); each line may carry the
+signature of one format (below). The file's format is the format of the first signature line;
+a signature of another format anywhere in the file is an error (mixed formats), reported with
+its line. A file with no signature line in the sample is not a recognised Raft log.
+
+Signatures:
+  etcd-capnslog          ``raftYYYY/MM/DD HH:MM:SS`` or ``YYYY-MM-DD HH:MM:SS.ffffff L | pkg:``
+  etcd-zap               a JSON object with "level" and "msg" (zap), not a trace record
+  etcd-raft-trace        a JSON object with "event":{..."nid"...} (etcd-io/raft TLA+ trace)
+  etcd-raft-interaction  a line that is exactly ``----`` (datadriven separator)
+  hashicorp-hclog        ``YYYY-MM-DDTHH:MM:SS.fffZ [LEVEL]  module:``
+  hashicorp-hclog-json   a JSON object with "@message"
+Lines with no signature (gRPC warnings, banners, blank lines) are allowed in every format, and
+zap records are allowed in a trace file (the test run's other log lines; a file with any trace
+record is a trace).
+"""
+
+from __future__ import annotations
+
+import re
+
+from raftcheck.grammar.lines import iter_lines
+
+ETCD_CAPNSLOG = "etcd-capnslog"
+ETCD_ZAP = "etcd-zap"
+ETCD_TRACE = "etcd-raft-trace"
+ETCD_INTERACTION = "etcd-raft-interaction"
+HCLOG_TEXT = "hashicorp-hclog"
+HCLOG_JSON = "hashicorp-hclog-json"
+FORMATS = (ETCD_CAPNSLOG, ETCD_ZAP, ETCD_TRACE, ETCD_INTERACTION, HCLOG_TEXT, HCLOG_JSON)
+
+SNIFF_LINES = 200
+
+_CAPNS_RAFT = re.compile(r"raft\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ")
+_CAPNS_PKG = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [A-Z] \| ")
+_TRACE_EVENT = re.compile(r'"event"\s*:\s*\{')
+_HCLOG = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[.\d]*(?:Z|[+-]\d\d:?\d\d) \[[A-Z]+\] ")
+
+
+class DetectError(Exception):
+    """The file is not in a recognised format; ``line`` is the offending line, if any."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def signature(line: str) -> str | None:
+    """The format whose signature this line carries, or None."""
+    first = line[:1]
+    if first == "{":
+        if '"@message"' in line:
+            return HCLOG_JSON
+        if '"nid"' in line and _TRACE_EVENT.search(line):
+            return ETCD_TRACE
+        if '"level"' in line and '"msg"' in line:
+            return ETCD_ZAP
+        return None
+    if first == "r":
+        return ETCD_CAPNSLOG if _CAPNS_RAFT.match(line) else None
+    if first.isdigit():
+        if _CAPNS_PKG.match(line):
+            return ETCD_CAPNSLOG
+        if _HCLOG.match(line):
+            return HCLOG_TEXT
+        return None
+    if line == "----":
+        return ETCD_INTERACTION
+    return None
+
+
+def foreign_format(line: str, own: str) -> str | None:
+    """The other format this line belongs to, if it carries another format's signature.
+    (A trace file may hold other zap records of the same test run.)"""
+    sig = signature(line)
+    if sig is None or sig == own or (own, sig) == (ETCD_TRACE, ETCD_ZAP):
+        return None
+    return sig
+
+
+def mixed_format(line: str, own: str) -> str | None:
+    """The error for a line of another format inside a file of format ``own``, or None."""
+    other = foreign_format(line, own)
+    if other is None:
+        return None
+    return f"mixed formats in one file: this line is {other}, the file is {own}"
+
+
+def detect(path: str) -> str:
+    """The format of the file at ``path``; raises DetectError (unknown or mixed) or OSError."""
+    found: str | None = None
+    found_line = 0
+    nonblank = 0
+    first_text: tuple[int, str] | None = None
+    for number, text, _problem in iter_lines(path):
+        if text is None or not text.strip():
+            continue
+        nonblank += 1
+        if first_text is None:
+            first_text = (number, text)
+        sig = signature(text)
+        if sig is not None:
+            if found is None or (found, sig) == (ETCD_ZAP, ETCD_TRACE):
+                found, found_line = sig, number
+            elif sig != found and (found, sig) != (ETCD_TRACE, ETCD_ZAP):
+                raise DetectError(
+                    f"mixed formats in one file: this line is {sig}, the file is {found} "
+                    f"(from line {found_line})", number)
+        if nonblank >= SNIFF_LINES:
+            break
+    if found is not None:
+        return found
+    if first_text is None:
+        raise DetectError("empty file (no text lines)")
+    number, text = first_text
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    raise DetectError(
+        f"not a recognised Raft log format (first line: {shown!r}); known formats: "
+        + ", ".join(FORMATS), number)

@@ -1,0 +1,53 @@
+"""Drafts: what a transformer makes of one log record, before node names and sources are known.
+
+A transformer only sees the text of one message, so it cannot know the node's normalised name
+(that depends on every file read) nor the file and line. It returns :class:`Draft` objects whose
+node references are :class:`RawId` values; ``raftcheck.traces.logfiles`` turns them into events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from raftcheck.traces.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class RawId:
+    """A node as a log names it: ``key`` is canonical (etcd: lowercase hex without leading
+    zeros; hashicorp: the server ID or address). ``number`` asks for the name ``n<number>``
+    when the log's own ids are small integers (etcd-raft transcripts and traces)."""
+
+    key: str
+    number: int | None = None
+
+
+SELF = RawId("")
+"""In a draft's fields: the node the draft is about (for example a sender that is the file's
+own node, whose id the line does not print)."""
+
+
+@dataclass(slots=True)
+class Draft:
+    """An event without node name, source and time: ``node`` None means "the file's node"."""
+
+    kind: type[Event]
+    node: RawId | None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def etcd_id(text: str, *, small: bool = False) -> RawId | None:
+    """An etcd/raft hex member id (``0`` means none). ``small``: name it n<id> if possible."""
+    key = text.lower().lstrip("0")
+    if not key:
+        return None
+    return RawId(key, int(key, 16) if small else None)
+
+
+def etcd_decimal_id(text: str, *, small: bool = False) -> RawId | None:
+    """An etcd/raft member id printed in decimal (``voters=(...)``, trace ``nid``)."""
+    value = int(text)
+    if value == 0:
+        return None
+    return RawId(format(value, "x"), value if small else None)

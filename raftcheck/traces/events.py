@@ -1,0 +1,495 @@
+"""The normalised event vocabulary that every log format is parsed into.
+
+One event is one observation a log line makes about one node's Raft state, in the words of the
+Raft paper and of etcd's log lines ("became leader at term 2", "cast MsgVote for ...").
+Every event carries the node it is about (a normalised name such as ``n1``), where it came from
+(:class:`SourceRef`) and the time the log gives (``None`` when the format has no clock; the
+precision is per file, see ``raftcheck.traces.logfiles.FileSummary.time_precision``).
+
+Fields that a format does not show are ``None``; the parser never guesses them. What each event
+says about the Raft state is documented in ``docs/log-formats.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _empty_fields() -> Mapping[str, Any]:
+    return _EMPTY
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where an event came from: file, 1-based line number, and the raw text of the record.
+
+    A record that spans several lines (a multi-line message of an etcd-raft transcript) has the
+    number of its first line and the raw text of all its lines joined by newlines.
+    """
+
+    path: str
+    line: int
+    raw: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A log entry as a message or a Ready shows it: index, term, type and (printed) data."""
+
+    index: int
+    term: int
+    kind: str = "EntryNormal"
+    data: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of all events: the node it is about, its source, and its time (or None)."""
+
+    node: str
+    source: SourceRef
+    time: datetime | None = None
+
+    @property
+    def kind(self) -> str:
+        """The event's type name, e.g. ``"BecameLeader"``."""
+        return type(self).__name__
+
+
+# --- start, membership -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeStarted(Event):
+    """The node's Raft instance (re)started with this persisted state (etcd ``newRaft``).
+
+    A second NodeStarted for the same node is a restart: currentTerm, votedFor and the log
+    persisted; everything else was lost.
+    """
+
+    term: int | None = None
+    vote: str | None = None
+    commit: int | None = None
+    applied: int | None = None
+    last_index: int | None = None
+    last_term: int | None = None
+    peers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Membership(Event):
+    """The node's current configuration (voters; joint and learner parts when present).
+
+    Logged at every boot, so it is an observation, not a change; compare successive ones to
+    see a membership change.
+    """
+
+    voters: tuple[str, ...] = ()
+    outgoing_voters: tuple[str, ...] = ()
+    learners: tuple[str, ...] = ()
+    learners_next: tuple[str, ...] = ()
+    auto_leave: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigChange(Event):
+    """A membership change was proposed, applied or refused (outside the core model)."""
+
+    detail: str = ""
+
+
+# --- roles and terms -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BecameFollower(Event):
+    """role := Follower, currentTerm := term (leader when the line names it)."""
+
+    term: int | None = None
+    leader: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BecamePreCandidate(Event):
+    """role := PreCandidate; the term does not change (pre-vote)."""
+
+    term: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BecameCandidate(Event):
+    """role := Candidate, currentTerm := term, votedFor := self."""
+
+    term: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BecameLeader(Event):
+    """role := Leader at term."""
+
+    term: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SteppedDown(Event):
+    """A leader stepped down without a higher term (check-quorum: no quorum heard from)."""
+
+    term: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ElectionTimeout(Event):
+    """The election timer fired (spec action Timeout); term is the term before the election."""
+
+    term: int | None = None
+    last_leader: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignSkipped(Event):
+    """The node would campaign but does not (learner, pending conf change, already leader)."""
+
+    term: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TermObserved(Event):
+    """The node saw a message with a higher term (term, from from_node) and adopts it.
+
+    old_term is the node's term before; term is None where the format does not print it.
+    """
+
+    term: int | None = None
+    old_term: int | None = None
+    from_node: str | None = None
+    message_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaleMessageDropped(Event):
+    """The node (at term) ignored a message of a lower message_term from from_node."""
+
+    term: int | None = None
+    from_node: str | None = None
+    message_type: str | None = None
+    message_term: int | None = None
+
+
+# --- elections -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoteRequested(Event):
+    """A (pre-)candidate sends a RequestVote to voter (node is the candidate).
+
+    term is the term the log line prints: the candidate's current term. A pre-vote request
+    carries term + 1 on the wire.
+    """
+
+    voter: str
+    term: int | None = None
+    last_log_index: int | None = None
+    last_log_term: int | None = None
+    prevote: bool = False
+
+    @property
+    def candidate(self) -> str:
+        return self.node
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoteCast(Event):
+    """A voter (node) answers a (pre-)vote request: granted or rejected, at its term."""
+
+    candidate: str | None
+    term: int | None = None
+    granted: bool = False
+    prevote: bool = False
+    voted_for: str | None = None
+    last_log_index: int | None = None
+    last_log_term: int | None = None
+    candidate_last_log_index: int | None = None
+    candidate_last_log_term: int | None = None
+    reason: str = ""
+
+    @property
+    def voter(self) -> str:
+        return self.node
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoteIgnored(Event):
+    """A node drops a (pre-)vote request unanswered: it heard from a leader recently (lease)."""
+
+    candidate: str
+    term: int | None = None
+    prevote: bool = False
+    voted_for: str | None = None
+    last_log_index: int | None = None
+    last_log_term: int | None = None
+    candidate_last_log_index: int | None = None
+    candidate_last_log_term: int | None = None
+    remaining_ticks: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoteReceived(Event):
+    """A (pre-)candidate (node) counts voter's response: granted or not."""
+
+    voter: str
+    term: int | None = None
+    granted: bool = True
+    prevote: bool = False
+
+    @property
+    def candidate(self) -> str:
+        return self.node
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VotesTallied(Event):
+    """A (pre-)candidate's running tally (granted includes its own vote); None = not logged."""
+
+    term: int | None = None
+    granted: int | None = None
+    rejected: int | None = None
+    prevote: bool = False
+
+    @property
+    def candidate(self) -> str:
+        return self.node
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VotesNeeded(Event):
+    """A candidate starts counting: it needs this many votes (the quorum size)."""
+
+    needed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeaderKnown(Event):
+    """The node now knows leader as the leader of term (previous: the leader it replaces)."""
+
+    leader: str
+    term: int | None = None
+    previous: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeaderLost(Event):
+    """The node no longer knows a leader (leader: the one it forgot, when logged)."""
+
+    term: int | None = None
+    leader: str | None = None
+    reason: str = ""
+
+
+# --- messages (message-level formats) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageSent(Event):
+    """src (node) sends a message. fields: log_term, index, commit, vote, reject, reject_hint,
+    entries (tuple of Entry), entry_count, snapshot_index, snapshot_term, as the format shows."""
+
+    type: str
+    src: str
+    dst: str
+    term: int | None = None
+    fields: Mapping[str, Any] = field(default_factory=_empty_fields, hash=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageReceived(Event):
+    """dst (node) receives (steps) a message; fields as for MessageSent."""
+
+    type: str
+    src: str
+    dst: str
+    term: int | None = None
+    fields: Mapping[str, Any] = field(default_factory=_empty_fields, hash=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageDropped(Event):
+    """A message was lost: dropped by the network (node = src) or refused by the receiver."""
+
+    type: str | None
+    src: str | None
+    dst: str | None
+    term: int | None = None
+    reason: str = ""
+    fields: Mapping[str, Any] = field(default_factory=_empty_fields, hash=False)
+
+
+# --- log, commit, apply ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntriesAppended(Event):
+    """Entries first_index..last_index (of term, when one term) are now in the node's log."""
+
+    first_index: int | None = None
+    last_index: int | None = None
+    term: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommitAdvanced(Event):
+    """The node's commitIndex is commit_index (term: the node's current term, when shown)."""
+
+    commit_index: int
+    term: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Applied(Event):
+    """The node has applied (or handed to its state machine) entries up to index."""
+
+    index: int
+    term: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HardState(Event):
+    """The node's persistent state: currentTerm, votedFor (None = no vote), commitIndex."""
+
+    term: int | None = None
+    vote: str | None = None
+    commit: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateObserved(Event):
+    """A snapshot of the node's state as the format prints it (role Follower/PreCandidate/
+    Candidate/Leader, term, known leader, vote, commit, last log index); None = not shown."""
+
+    role: str | None = None
+    term: int | None = None
+    leader: str | None = None
+    vote: str | None = None
+    commit: int | None = None
+    last_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogObserved(Event):
+    """The node's log holds first_index..last_index (term of that entry when one entry);
+    first_index = last_index + 1 means an empty log."""
+
+    first_index: int
+    last_index: int
+    term: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogTruncated(Event):
+    """A follower removes conflicting entries from from_index (to to_index when logged)."""
+
+    from_index: int
+    to_index: int | None = None
+    existing_term: int | None = None
+    conflicting_term: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppendRejected(Event):
+    """A follower (node) rejects an AppendEntries: the consistency check failed.
+
+    index/log_term: the leader's prevLogIndex/prevLogTerm; local_log_term: the follower's term
+    at that index; local_last_index: the follower's last index.
+    """
+
+    leader: str | None = None
+    index: int | None = None
+    log_term: int | None = None
+    local_log_term: int | None = None
+    local_last_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplicationProgress(Event):
+    """The leader's (node's) view of a follower (peer): probe/replicate/snapshot state,
+    matchIndex, nextIndex, and what happened (action)."""
+
+    peer: str | None
+    action: str
+    state: str | None = None
+    match: int | None = None
+    next: int | None = None
+    detail: str = ""
+
+
+# --- features outside the core model ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot(Event):
+    """Snapshot / log compaction activity (outside the core model): action, index, term."""
+
+    action: str
+    index: int | None = None
+    term: int | None = None
+    peer: str | None = None
+    commit: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadershipTransfer(Event):
+    """Leadership transfer activity (outside the core model)."""
+
+    action: str
+    term: int | None = None
+    leader: str | None = None
+    transferee: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestDropped(Event):
+    """A client request (proposal, ReadIndex read, transfer) was refused, e.g. no leader."""
+
+    request: str
+    term: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeatureUsed(Event):
+    """A line that shows a feature the core model does not cover (feature names it)."""
+
+    feature: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TickMissed(Event):
+    """The node's event loop blocked so long that a clock tick was lost (slow node/disk)."""
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    NodeStarted, Membership, ConfigChange,
+    BecameFollower, BecamePreCandidate, BecameCandidate, BecameLeader, SteppedDown,
+    ElectionTimeout, CampaignSkipped, TermObserved, StaleMessageDropped,
+    VoteRequested, VoteCast, VoteIgnored, VoteReceived, VotesTallied, VotesNeeded,
+    LeaderKnown, LeaderLost,
+    MessageSent, MessageReceived, MessageDropped,
+    EntriesAppended, CommitAdvanced, Applied, HardState, StateObserved, LogObserved,
+    LogTruncated, AppendRejected, ReplicationProgress,
+    Snapshot, LeadershipTransfer, RequestDropped, FeatureUsed, TickMissed,
+)
+"""Every event class, in documentation order."""
+
+OUTSIDE_CORE: tuple[type[Event], ...] = (ConfigChange, Snapshot, LeadershipTransfer, FeatureUsed)
+"""Events that show a feature outside the core model: validation is inconclusive with them."""

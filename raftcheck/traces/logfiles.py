@@ -1,0 +1,326 @@
+"""Reading Raft log files into events: the public API of the parsing half of ``validate``.
+
+    parsed = read_logs(["logs/"])           # every log file in the directory, one per node
+    for event in iter_events(["a.log"]):    # or stream, in bounded memory
+        ...
+
+Each file's format is detected (``raftcheck.grammar.detect``); events come out file by file,
+in file order within a file. Lines that carry no Raft state are counted as skipped; Raft
+lines that do not parse are returned as problems (file:line + message), never dropped
+silently. Input that cannot be read at all raises :class:`LogError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from raftcheck.grammar.detect import DetectError, detect
+from raftcheck.grammar.drafts import SELF, Draft, RawId
+from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
+from raftcheck.grammar.lines import iter_lines, looks_binary
+from raftcheck.grammar.naming import NodeInfo, NodeNames
+from raftcheck.grammar.outcomes import Bad, Parsed, Reader
+from raftcheck.traces.events import Event, SourceRef
+
+LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
+"""In a directory, files with these suffixes are candidates (then kept if their format is
+recognised)."""
+
+MAX_PROBLEMS_PER_FILE = 1000
+"""Problems kept per file; more are counted (``FileSummary.problems``) but not stored."""
+
+PRESCAN_LINES = 5000
+"""Lines read ahead per single-node file to find its own node (for file-name numbering)."""
+
+
+class LogError(Exception):
+    """Input that cannot be read as Raft logs. ``str()`` names the file (and line)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        where = path if line is None else f"{path}:{line}"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.path, self.line, self.reason = path, line, message
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A Raft-looking line (or record) that did not parse."""
+
+    path: str
+    line: int
+    message: str
+    raw: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(slots=True)
+class FileSummary:
+    """One file read: its format, its own node (single-node formats), and line counts.
+
+    ``lines`` = ``event_lines`` + ``skipped`` + lines of problems. ``time_precision`` is the
+    resolution of the times its events carry ("1s", "1ms", "1us") or None (no clock).
+    """
+
+    path: str
+    format: str
+    node: str | None = None
+    lines: int = 0
+    events: int = 0
+    event_lines: int = 0
+    skipped: int = 0
+    problems: int = 0
+    time_precision: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedLogs:
+    """Everything :func:`read_logs` found."""
+
+    events: list[Event]
+    files: list[FileSummary]
+    nodes: dict[str, NodeInfo]
+    problems: list[Problem]
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Skipped (non-Raft) line counts per file."""
+        return {f.path: f.skipped for f in self.files}
+
+    def events_of(self, path: str) -> list[Event]:
+        """The events of one file, in file order."""
+        return [e for e in self.events if e.source.path == path]
+
+    @property
+    def node_ids(self) -> dict[str, list[str]]:
+        """Normalised name -> the raw ids (and aliases) the logs use for that node."""
+        return {name: list(info.ids) for name, info in self.nodes.items()}
+
+
+def _natural_key(path: Path) -> list[Any]:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name)]
+
+
+def _check_file(path: str) -> str:
+    """The format of one file, or LogError (empty, binary, unknown, mixed, unreadable)."""
+    try:
+        if os.path.getsize(path) == 0:
+            raise LogError("empty file", path)
+        if looks_binary(path):
+            with open(path, "rb") as f:
+                compressed = f.read(2) == b"\x1f\x8b"
+            hint = " (gzip-compressed: decompress it first)" if compressed else ""
+            raise LogError(f"binary data, not a text log{hint}", path)
+        return detect(path)
+    except DetectError as exc:
+        raise LogError(str(exc), path, exc.line) from None
+    except OSError as exc:
+        raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def log_files(paths: Iterable[str | os.PathLike[str]]
+              ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Expand ``paths`` (files, or directories meaning their log files) into
+    ``([(path, format)], [(ignored path, reason)])``; raises LogError."""
+    found: list[tuple[str, str]] = []
+    ignored: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    given = list(paths)
+    if not given:
+        raise LogError("no log files given")
+    for item in given:
+        path = Path(item)
+        if path.is_dir():
+            kept = 0
+            for entry in sorted(path.iterdir(), key=_natural_key):
+                if entry.name.startswith(".") or not entry.is_file():
+                    continue
+                if entry.suffix.lower() not in LOG_SUFFIXES:
+                    continue
+                try:
+                    fmt = _check_file(str(entry))
+                except LogError as exc:
+                    if exc.reason.startswith("not a recognised"):
+                        ignored.append((str(entry), exc.reason))
+                        continue
+                    raise
+                if str(entry.resolve()) not in seen:
+                    seen.add(str(entry.resolve()))
+                    found.append((str(entry), fmt))
+                    kept += 1
+            if kept == 0:
+                names = ", ".join(Path(p).name for p, _ in ignored) or "none"
+                raise LogError(f"no Raft log files in this directory (not logs: {names})",
+                               str(path))
+        elif path.exists():
+            fmt = _check_file(str(path))
+            if str(path.resolve()) not in seen:
+                seen.add(str(path.resolve()))
+                found.append((str(path), fmt))
+        else:
+            raise LogError("no such file or directory", str(path))
+    return found, ignored
+
+
+class LogStream:
+    """A one-pass iterator over the events of every file in turn. ``files``, ``nodes``, ``problems``
+    fill in as it goes and are complete once iteration ends. Memory stays bounded by the
+    events the caller keeps (problems are capped per file)."""
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]], *,
+                 assume_tz: tzinfo = UTC) -> None:
+        self.assume_tz = assume_tz
+        self._files, self.ignored = log_files(paths)
+        self.files: list[FileSummary] = []
+        self.problems: list[Problem] = []
+        self._names = NodeNames()
+        self._reserve_file_numbers()
+        self._events = self._all_events()
+
+    @property
+    def nodes(self) -> dict[str, NodeInfo]:
+        self._names.note_alias_names()
+        return self._names.nodes
+
+    def __iter__(self) -> Iterator[Event]:
+        return self
+
+    def __next__(self) -> Event:
+        return next(self._events)
+
+    def _all_events(self) -> Iterator[Event]:
+        for path, fmt in self._files:
+            yield from self._read(path, fmt)
+
+    # --- naming ---------------------------------------------------------------------------
+    def _reserve_file_numbers(self) -> None:
+        """Rule 1 of naming.py: ``node3.log`` is ``n3`` when every file name says so."""
+        owners: list[tuple[RawId, int]] = []
+        for path, fmt in self._files:
+            if fmt not in SINGLE_NODE_FORMATS:
+                continue
+            owner = self._prescan_owner(path, fmt)
+            if owner is None:
+                continue
+            numbers = re.findall(r"\d+", Path(path).stem)
+            if len(numbers) != 1:
+                return
+            owners.append((owner, int(numbers[0])))
+        if len({n for _o, n in owners}) != len(owners):
+            return
+        for owner, number in owners:
+            self._names.reserve(owner.key, number)
+
+    def _prescan_owner(self, path: str, fmt: str) -> RawId | None:
+        reader = make_reader(fmt, path, NodeNames(), self.assume_tz)
+        try:
+            for number, text, _problem in iter_lines(path):
+                if text is not None:
+                    reader.feed(number, text)
+                if reader.owner is not None or number >= PRESCAN_LINES:
+                    break
+        except OSError as exc:
+            raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
+        return reader.owner
+
+    # --- reading --------------------------------------------------------------------------
+    def _read(self, path: str, fmt: str) -> Iterator[Event]:
+        reader = make_reader(fmt, path, self._names, self.assume_tz)
+        summary = FileSummary(path, fmt)
+        self.files.append(summary)
+        try:
+            for number, text, problem in iter_lines(path):
+                summary.lines += 1
+                if text is None:
+                    self._problem(summary, Problem(path, number, problem or "unreadable line"))
+                    continue
+                yield from self._outcomes(summary, reader, reader.feed(number, text))
+            yield from self._outcomes(summary, reader, reader.finish())
+        except OSError as exc:
+            raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
+        summary.time_precision = reader.time_precision
+        if reader.owner is not None:
+            summary.node = self._names.name(reader.owner)
+            self._names.own_file(summary.node, path)
+
+    def _outcomes(self, summary: FileSummary, reader: Reader,
+                  outcomes: Iterable[object]) -> Iterator[Event]:
+        for outcome in outcomes:
+            if isinstance(outcome, Parsed):
+                source = SourceRef(summary.path, outcome.line, outcome.raw)
+                try:
+                    built = [self._event(d, reader, source, outcome.time) for d in outcome.drafts]
+                except _Unattributed as exc:
+                    self._problem(summary, Problem(summary.path, outcome.line, str(exc),
+                                                   outcome.raw))
+                    continue
+                summary.event_lines += outcome.lines
+                summary.events += len(built)
+                yield from built
+            elif isinstance(outcome, Bad):
+                if outcome.fatal:
+                    raise LogError(outcome.message, summary.path, outcome.line)
+                self._problem(summary, Problem(summary.path, outcome.line, outcome.message,
+                                               outcome.raw))
+            else:
+                summary.skipped += 1
+
+    def _problem(self, summary: FileSummary, problem: Problem) -> None:
+        summary.problems += 1
+        if summary.problems <= MAX_PROBLEMS_PER_FILE:
+            self.problems.append(problem)
+
+    def _event(self, draft: Draft, reader: Reader, source: SourceRef,
+               time: datetime | None) -> Event:
+        raw = draft.node if draft.node is not None else reader.owner
+        if raw is None:
+            raise _Unattributed("cannot tell which node this line is about (no node id "
+                                "seen yet in this file)")
+        node = self._names.name(raw)
+        fields = {k: self._resolve(v, node) for k, v in draft.fields.items()}
+        return draft.kind(node=node, source=source, time=time, **fields)
+
+    def _resolve(self, value: Any, node: str) -> Any:
+        if isinstance(value, RawId):
+            return node if value is SELF else self._names.name(value)
+        if isinstance(value, tuple) and value and isinstance(value[0], RawId):
+            return tuple(self._resolve(v, node) for v in value)
+        if isinstance(value, dict):
+            return MappingProxyType({k: self._resolve(v, node) for k, v in value.items()})
+        return value
+
+
+class _Unattributed(Exception):
+    pass
+
+
+def iter_events(paths: Iterable[str | os.PathLike[str]], *,
+                assume_tz: tzinfo = UTC) -> LogStream:
+    """Stream the events of ``paths``; raises LogError up front for unreadable input (and
+    while iterating for a file found to mix formats)."""
+    return LogStream(paths, assume_tz=assume_tz)
+
+
+def read_logs(paths: Iterable[str | os.PathLike[str]], *,
+              assume_tz: tzinfo = UTC) -> ParsedLogs:
+    """Read every event of ``paths`` (files, or directories: every log file in them).
+
+    ``assume_tz`` is the zone of formats whose timestamps carry none (etcd capnslog)."""
+    stream = LogStream(paths, assume_tz=assume_tz)
+    events = list(stream)
+    return ParsedLogs(events, stream.files, stream.nodes, stream.problems, stream.ignored)
+
+
+__all__ = [
+    "FileSummary", "LogError", "LogStream", "ParsedLogs", "Problem", "iter_events",
+    "log_files", "read_logs",
+]

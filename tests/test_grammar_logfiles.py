@@ -1,0 +1,280 @@
+"""The public API (read_logs / iter_events): bad input, streaming, node naming, detection.
+
+Realistic content comes from the fixture logs printed by real etcd 3.5 (tests/data/logs).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from raftcheck.grammar.detect import detect
+from raftcheck.grammar.lines import MAX_LINE_BYTES
+from raftcheck.traces.logfiles import (
+    MAX_PROBLEMS_PER_FILE,
+    LogError,
+    iter_events,
+    log_files,
+    read_logs,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+STEADY = REPO / "tests" / "data" / "logs" / "etcd-3.5" / "steady-zap"
+KILL = REPO / "tests" / "data" / "logs" / "etcd-3.5" / "leader-kill-zap"
+CAPNSLOG = REPO / "tests" / "data" / "logs" / "etcd-3.4" / "leader-kill-capnslog"
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+def _write(path: Path, lines: list[str]) -> str:
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+# --- unreadable input: LogError naming the file (and line) -------------------------------
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "node1.log").write_bytes(b"")
+    with pytest.raises(LogError, match=r"node1\.log: empty file$"):
+        read_logs([str(tmp_path / "node1.log")])
+
+
+def test_blank_file(tmp_path: Path) -> None:
+    (tmp_path / "node1.log").write_text("\n   \n\n")
+    with pytest.raises(LogError, match=r"node1\.log: empty file \(no text lines\)"):
+        read_logs([str(tmp_path / "node1.log")])
+
+
+def test_empty_file_in_a_directory(tmp_path: Path) -> None:
+    shutil.copy(STEADY / "node1.log", tmp_path / "node1.log")
+    (tmp_path / "node2.log").write_bytes(b"")
+    with pytest.raises(LogError, match=r"node2\.log: empty file"):
+        read_logs([str(tmp_path)])
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    (tmp_path / "core.log").write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(LogError, match=r"core\.log: binary data, not a text log"):
+        read_logs([str(tmp_path / "core.log")])
+
+
+def test_compressed_file(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "node1.log.gz").write_bytes(gzip.compress((STEADY / "node1.log").read_bytes()))
+    with pytest.raises(LogError, match=r"node1\.log\.gz: binary data, not a text log "
+                                       r"\(gzip-compressed: decompress it first\)"):
+        read_logs([str(tmp_path / "node1.log.gz")])
+
+
+def test_unknown_format(tmp_path: Path) -> None:
+    path = _write(tmp_path / "notes.txt", ["Dear diary,", "today the leader was elected."])
+    with pytest.raises(LogError, match=r"notes\.txt:1: not a recognised Raft log format "
+                                       r"\(first line: 'Dear diary,'\)"):
+        read_logs([path])
+
+
+def test_missing_path_and_no_paths(tmp_path: Path) -> None:
+    with pytest.raises(LogError, match=r"nope\.log: no such file or directory"):
+        read_logs([str(tmp_path / "nope.log")])
+    with pytest.raises(LogError, match="no log files given"):
+        read_logs([])
+
+
+def test_directory_without_logs(tmp_path: Path) -> None:
+    _write(tmp_path / "README.txt", ["not a log"])
+    (tmp_path / "data.bin").write_bytes(b"\x00" * 10)
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(LogError, match=r": no Raft log files in this directory "
+                                       r"\(not logs: README\.txt\)"):
+        read_logs([str(tmp_path)])
+    with pytest.raises(LogError, match=r"sub: no Raft log files in this directory"):
+        read_logs([str(tmp_path / "sub")])
+
+
+def test_directory_ignores_non_logs_but_says_so(tmp_path: Path) -> None:
+    for name in ("node1.log", "node2.log", "scenario.json"):
+        shutil.copy(STEADY / name, tmp_path / name)
+    _write(tmp_path / "harness.log", ["12:00 started the cluster"])
+    (tmp_path / ".hidden.log").write_text("x\n")
+    (tmp_path / "notes.md").write_text("x\n")
+    files, ignored = log_files([str(tmp_path)])
+    assert [(Path(p).name, f) for p, f in files] == [("node1.log", "etcd-zap"),
+                                                    ("node2.log", "etcd-zap")]
+    assert [Path(p).name for p, _reason in ignored] == ["harness.log", "scenario.json"]
+    assert all(r.startswith("not a recognised Raft log format") for _p, r in ignored)
+
+
+def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
+    parsed = read_logs([str(STEADY / "node1.log"), str(STEADY), str(STEADY / "node1.log")])
+    assert [Path(f.path).name for f in parsed.files] == ["node1.log", "node2.log", "node3.log"]
+
+
+def test_mixed_formats_found_by_detection(tmp_path: Path) -> None:
+    lines = _lines(STEADY / "node1.log")[:20] + _lines(CAPNSLOG / "node1.log")[:5]
+    path = _write(tmp_path / "node1.log", lines)
+    with pytest.raises(LogError, match=r"node1\.log:\d+: mixed formats in one file: this line "
+                                       r"is etcd-capnslog, the file is etcd-zap"):
+        read_logs([path])
+
+
+def test_mixed_formats_found_while_reading(tmp_path: Path) -> None:
+    zap = _lines(STEADY / "node1.log")
+    capnslog_raft = next(x for x in _lines(CAPNSLOG / "node1.log") if x.startswith("raft2"))
+    lines = zap * 3 + [capnslog_raft]  # far past the lines detection samples
+    path = _write(tmp_path / "node1.log", lines)
+    with pytest.raises(LogError, match=rf"node1\.log:{len(lines)}: mixed formats in one file"):
+        read_logs([path])
+
+
+# --- damaged lines: problems naming file:line, the rest still read -------------------------
+
+
+def test_truncated_last_record(tmp_path: Path) -> None:
+    lines = _lines(STEADY / "node1.log")
+    path = _write(tmp_path / "node1.log", [*lines[:-1], lines[-1][: len(lines[-1]) // 2]])
+    parsed = read_logs([path])
+    assert [(Path(p.path).name, p.line, p.message) for p in parsed.problems] == [
+        ("node1.log", len(lines), "truncated or invalid JSON record")]
+    whole = read_logs([str(STEADY / "node1.log")])
+    assert len(parsed.events) == len([e for e in whole.events if e.source.line < len(lines)])
+
+
+def test_binary_junk_lines(tmp_path: Path) -> None:
+    lines = _lines(STEADY / "node1.log")
+    path = tmp_path / "node1.log"
+    with open(path, "wb") as f:
+        for i, line in enumerate(lines, 1):
+            f.write(line.encode() + b"\n")
+            if i == 30:
+                f.write(b"\x00\x00\x00\x00garbage\n\xff\xfe\xfd\xfc\n")
+    parsed = read_logs([str(path)])
+    assert [(p.line, p.message) for p in parsed.problems] == [
+        (31, "NUL bytes in line (binary data?)"), (32, "not UTF-8 text (binary data?)")]
+    whole = read_logs([str(STEADY / "node1.log")])
+    assert len(parsed.events) == len(whole.events)
+
+
+def test_overlong_line_is_skipped_in_bounded_memory(tmp_path: Path) -> None:
+    lines = _lines(STEADY / "node1.log")
+    path = tmp_path / "node1.log"
+    with open(path, "w") as f:
+        f.write("\n".join(lines[:10]) + "\n")
+        f.write('{"level":"info","msg":"' + "x" * (3 * MAX_LINE_BYTES) + '"}\n')
+        f.write("\n".join(lines[10:]) + "\n")
+    tracemalloc.start()
+    parsed = read_logs([str(path)])
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert [(p.line, p.message) for p in parsed.problems] == [
+        (11, f"line longer than {MAX_LINE_BYTES} bytes, skipped")]
+    assert peak < 2 * MAX_LINE_BYTES + (8 << 20)  # never the 3 MiB line as a string
+    assert parsed.files[0].lines == len(lines) + 1
+
+
+def test_problems_are_capped_per_file(tmp_path: Path) -> None:
+    bad = '{"level":"info","ts":"2026-11-28T10:00:00.000Z","logger":"raft","msg":"nonsense"}'
+    path = _write(tmp_path / "node1.log", _lines(STEADY / "node1.log")[:5] + [bad] * 1500)
+    parsed = read_logs([path])
+    assert parsed.files[0].problems == 1500
+    assert len(parsed.problems) == MAX_PROBLEMS_PER_FILE
+    assert parsed.problems[0].line == 6 and parsed.problems[0].raw == bad
+
+
+# --- streaming ----------------------------------------------------------------------------
+
+
+def test_stream_a_big_file_in_bounded_memory(tmp_path: Path) -> None:
+    source = (STEADY / "node1.log").read_bytes()
+    big = tmp_path / "node1.log"
+    with open(big, "wb") as f:
+        for _ in range(150):
+            f.write(source)
+    lines = source.count(b"\n") * 150
+    assert big.stat().st_size > 3_000_000
+    tracemalloc.start()
+    stream = iter_events([str(big)])
+    count = 0
+    for event in stream:
+        count += 1
+        assert event.node == "n1"
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    per_copy = len(read_logs([str(STEADY / "node1.log")]).events)
+    assert count == per_copy * 150
+    assert stream.files[0].lines == lines
+    assert peak < 4_000_000  # far less than the file: nothing grows with its length
+
+
+def test_stream_reports_as_it_goes() -> None:
+    stream = iter_events([str(STEADY)])
+    assert stream.files == []  # nothing read yet; detection ran (errors come up front)
+    first = next(iter(stream))
+    assert first.source.path.endswith("node1.log") and first.source.line > 0
+    rest = list(stream)
+    assert len(stream.files) == 3
+    assert sum(f.events for f in stream.files) >= len(rest)
+
+
+# --- node naming --------------------------------------------------------------------------
+
+
+def test_names_follow_file_numbers() -> None:
+    scenario = json.loads((KILL / "scenario.json").read_text())
+    parsed = read_logs([str(KILL / "node3.log"), str(KILL / "node1.log")])
+    by_id = {raw: name for name, info in parsed.nodes.items() for raw in info.ids}
+    assert {raw: by_id[raw] for raw in scenario["id_to_name"]} == {
+        raw: f"n{name[-1]}" for raw, name in scenario["id_to_name"].items()}
+    assert [f.node for f in parsed.files] == ["n3", "n1"]
+    assert parsed.nodes["n3"].files == [str(KILL / "node3.log")]
+
+
+def test_names_by_first_appearance_when_file_names_say_nothing(tmp_path: Path) -> None:
+    for src, dst in (("node2.log", "beta.log"), ("node1.log", "alpha.log"),
+                     ("node3.log", "gamma.log")):
+        shutil.copy(KILL / src, tmp_path / dst)
+    parsed = read_logs([str(tmp_path)])
+    again = read_logs([str(tmp_path)])
+    assert parsed.node_ids == again.node_ids  # deterministic
+    assert [Path(f.path).name for f in parsed.files] == ["alpha.log", "beta.log", "gamma.log"]
+    assert parsed.files[0].node == "n1"  # alpha.log's first raft line names its own node
+    assert sorted(f.node or "" for f in parsed.files) == ["n1", "n2", "n3"]
+    own_ids = {f.node: parsed.node_ids[f.node or ""] for f in parsed.files}
+    first_alpha_ids = [e.node for e in parsed.events_of(str(tmp_path / "alpha.log"))]
+    assert first_alpha_ids[0] == "n1" and len(own_ids) == 3
+
+
+def test_repeated_numbers_fall_back_to_first_appearance(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(KILL / "node2.log", tmp_path / "a" / "node1.log")
+    shutil.copy(KILL / "node3.log", tmp_path / "b" / "node1.log")
+    parsed = read_logs([str(tmp_path / "a"), str(tmp_path / "b")])
+    a, b = (f.node for f in parsed.files)
+    assert a == "n1" and b in ("n2", "n3")  # b's node already appeared in a's log as a peer
+    assert parsed.node_ids[a] != parsed.node_ids[b or ""]
+
+
+# --- detection ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "fmt"), [
+    (STEADY / "node1.log", "etcd-zap"),
+    (CAPNSLOG / "node1.log", "etcd-capnslog"),
+])
+def test_detect_fixtures(path: Path, fmt: str) -> None:
+    assert detect(str(path)) == fmt
+
+
+def test_detect_needs_a_signature_in_the_first_lines(tmp_path: Path) -> None:
+    noise = ["WARNING: 2026/11/28 10:26:43 [core] grpc: something"] * 300
+    path = _write(tmp_path / "x.log", [*noise, *_lines(STEADY / "node1.log")])
+    with pytest.raises(LogError, match="not a recognised Raft log format"):
+        read_logs([path])
