@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 #: Fingerprints are 64-bit hashes.
 FINGERPRINT_BITS = 64
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     HOLDS = "holds"  # every reachable state within the bounds was checked
     VIOLATED = "violated"  # a property fails; see the counterexample
     STOPPED = "stopped"  # a budget or an interrupt ended the search first

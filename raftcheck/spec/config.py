@@ -32,6 +32,7 @@ class Bounds:
     max_dup: int = 1  # copies of any one message in flight <= max_dup
     max_writes: int | None = 1  # client requests accepted in all (None: unbounded)
     max_restarts: int | None = 1  # server restarts in all (None: unbounded)
+    max_elections: int | None = 2  # elections started (Timeout steps) in all (None: unbounded)
     max_partitions: int = 1  # partition events in all (each may be healed)
 
 
@@ -49,6 +50,13 @@ class SpecConfig:
         return self.profile == "raft-tla"
 
     @property
+    def realistic(self) -> bool:
+        """Whether servers behave as implementations do where raft.tla is looser without
+        consequence: a new candidate votes for itself at once (raft.tla sends itself a
+        RequestVote), and role variables are cleared when the role ends (see rules.Rules)."""
+        return self.profile == "raftcheck"
+
+    @property
     def tracks_committed(self) -> bool:
         """Whether the ``committed`` history variable is kept (raftcheck profile)."""
         return self.profile == "raftcheck"
@@ -62,37 +70,42 @@ class SpecConfig:
 
         b = self.bounds
         if self.profile not in PROFILES:
-            raise ConfigError(f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
+            raise ConfigError(
+                f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
         if not 1 <= self.nodes <= MAX_NODES:
             raise ConfigError(f"--nodes must be between 1 and {MAX_NODES}, got {self.nodes}")
         if b.max_term < 1:
             raise ConfigError(f"--max-term must be at least 1 (terms start at 1), got {b.max_term}")
         for name in ("max_log", "max_msgs", "max_partitions"):
             if getattr(b, name) < 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(b, name)}")
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} must be >= 0, got {getattr(b, name)}")
         if b.max_dup < 1:
-            raise ConfigError(f"--max-dup must be at least 1 (a sent message has one copy), got {b.max_dup}")
-        for name in ("max_writes", "max_restarts"):
+            raise ConfigError(
+                f"--max-dup must be at least 1 (a sent message has one copy), got {b.max_dup}")
+        for name in ("max_writes", "max_restarts", "max_elections"):
             value = getattr(b, name)
             if value is not None and value < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
         if self.values < 1:
             raise ConfigError(f"--values must be at least 1, got {self.values}")
         if self.profile == "raft-tla" and b.max_partitions:
-            raise ConfigError("raft.tla has no partitions: --max-partitions must be 0 with --profile raft-tla")
+            raise ConfigError(
+                "raft.tla has no partitions: --max-partitions must be 0 with --profile raft-tla")
         if self.mutant is not None and self.mutant not in MUTANTS:
-            raise ConfigError(f"unknown mutant {self.mutant!r}; choose one of {', '.join(sorted(MUTANTS))}")
+            raise ConfigError(
+                f"unknown mutant {self.mutant!r}; choose one of {', '.join(sorted(MUTANTS))}")
         return self
 
     def with_bounds(self, **changes: int | None) -> SpecConfig:
         return replace(self, bounds=replace(self.bounds, **changes))
 
 
-def profile_defaults(profile: str) -> Bounds:
+def profile_defaults(profile: str, nodes: int = 3) -> Bounds:
     """The bounds a profile starts from; the CLI overrides them flag by flag."""
     if profile == "raft-tla":
         return Bounds(max_term=2, max_log=0, max_msgs=1, max_dup=1, max_writes=None,
-                      max_restarts=None, max_partitions=0)
+                      max_restarts=None, max_elections=None, max_partitions=0)
     return Bounds()
 
 

@@ -50,13 +50,9 @@ def election_safety(v: View) -> bool:
     term, and (with raft.tla's history) no two elections of one term chose different leaders."""
     leader_of: dict[int, int] = {}
     for i, s in enumerate(v.servers):
-        if s.role == Role.LEADER:
-            if leader_of.setdefault(s.term, i) != i:
-                return False
-    for term, leader, *_ in v.elections:
-        if leader_of.setdefault(term, leader) != leader:
+        if s.role == Role.LEADER and leader_of.setdefault(s.term, i) != i:
             return False
-    return True
+    return all(leader_of.setdefault(term, leader) == leader for term, leader, *_ in v.elections)
 
 
 def log_matching(v: View) -> bool:
@@ -89,10 +85,7 @@ def leader_completeness(v: View) -> bool:
 def state_machine_safety(v: View) -> bool:
     """No two servers apply different entries at the same index: known-committed entries agree."""
     at: dict[int, Entry] = {}
-    for index, entry, _ in known_committed(v):
-        if at.setdefault(index, entry) != entry:
-            return False
-    return True
+    return all(at.setdefault(index, entry) == entry for index, entry, _ in known_committed(v))
 
 
 def committed_never_lost(v: View) -> bool:
@@ -139,7 +132,8 @@ def leader_append_only(before: Server, after: Server) -> bool:
 def voted_once_per_term(before: Server, after: Server) -> bool:
     """A server votes for at most one candidate in a term: once votedFor is set, it does not
     change until the term does (restarts included: votedFor is persistent)."""
-    return after.term != before.term or before.voted_for == NIL or after.voted_for == before.voted_for
+    return (after.term != before.term or before.voted_for == NIL
+            or after.voted_for == before.voted_for)
 
 
 def term_monotonic(before: Server, after: Server) -> bool:

@@ -2,13 +2,14 @@
 
 A global state is a flat tuple of names (see interning.py):
 
-    (server_1 .. server_n, bag, cut, writes, restarts, cuts_made, elections, all_logs, committed)
+    (server_1 .. server_n, bag, cut, writes, restarts, cuts_made, elections, all_logs, committed,
+     timeouts)
 
 - server_k: the name of server k's variables (records.Server)
 - bag: the name of the bag of messages in flight (network.py)
 - cut: one side of the network cut, 0 when whole (raftcheck profile)
-- writes, restarts, cuts_made: how many client requests, restarts and cuts have happened, for
-  the bounds (raftcheck profile; 0 otherwise)
+- writes, restarts, cuts_made, timeouts: how many client requests, restarts, cuts and
+  elections (Timeout steps) have happened, for the bounds (raftcheck profile; 0 otherwise)
 - elections, all_logs: raft.tla's history variables (raft-tla profile; the empty set otherwise)
 - committed: history of committed entries (raftcheck profile; the empty set otherwise)
 
@@ -24,17 +25,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import actions as act
+from . import present
 from . import server as srv
 from .config import SpecConfig
 from .interning import Interner
 from .invariants import PROPERTIES, View
 from .mutants import rules_for
 from .network import bag_max_copies, bag_size, bag_with, bag_without, connected, cuts
-from .records import Message, Role, Server, node_name
+from .records import Message, Server
 from .symmetry import ServerSymmetry
 
 # What else a server step changes besides the server and the network.
-NO_EFFECT, RESTARTED, ELECTED, COMMITTED = 0, 1, 2, 3
+NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT = 0, 1, 2, 3, 4
 
 _UNKNOWN = object()
 
@@ -46,7 +48,8 @@ class RaftModel:
         self.config = config.validate()
         self.n = n = config.nodes
         self.bounds = config.bounds
-        self.rules = rules_for(config.mutant, n, config.history)
+        self.rules = rules_for(config.mutant, n, history=config.history,
+                               self_vote=config.realistic, tidy=config.realistic)
         self.history = config.history
         self.tracks_committed = config.tracks_committed
         # Stuttering steps only matter when a history variable may change on every step.
@@ -54,7 +57,7 @@ class RaftModel:
 
         # slot numbers in the state tuple
         self.BAG, self.CUT, self.WRITES, self.RESTARTS, self.CUTS = range(n, n + 5)
-        self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n + 5, n + 8)
+        self.ELECTIONS, self.ALL_LOGS, self.COMMITTED, self.TIMEOUTS = range(n + 5, n + 9)
 
         self.servers: Interner[Server] = Interner("server")
         self.messages: Interner[Message] = Interner("message")
@@ -133,7 +136,7 @@ class RaftModel:
         server = self.servers.intern(srv.initial_server(self.rules))
         empty = self.sets.intern(frozenset())
         return [(*(server,) * self.n, self._intern_bag(frozenset()), 0, 0, 0, 0,
-                 empty, empty, empty)]
+                 empty, empty, empty, 0)]
 
     # --- successors -------------------------------------------------------------------------
 
@@ -177,6 +180,12 @@ class RaftModel:
                             if state[self.RESTARTS] >= limit:
                                 continue
                             nxt[self.RESTARTS] += 1
+                    elif effect == TIMED_OUT:
+                        limit = self.bounds.max_elections
+                        if limit is not None:
+                            if state[self.TIMEOUTS] >= limit:
+                                continue
+                            nxt[self.TIMEOUTS] += 1
                     elif effect == ELECTED:
                         nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
                     else:
@@ -257,7 +266,7 @@ class RaftModel:
                         arg: Any = None) -> None:
             if after is None or not self._in_bounds(after):
                 return
-            if after == s and effect in (NO_EFFECT, RESTARTED) and not self.keep_stutter:
+            if after == s and effect in (NO_EFFECT, RESTARTED, TIMED_OUT) and not self.keep_stutter:
                 return  # changes nothing (a restart of a freshly restarted server included)
             new_sid = None if after == s else self.servers.intern(after)
             steps.append((action, new_sid, None, None, effect, arg, self._broken(s, after)))
@@ -267,7 +276,7 @@ class RaftModel:
                 steps.append((action, None, self.messages.intern(m), m.dst, NO_EFFECT, None, None))
 
         server_step(act.Restart(i), srv.restart(r, i, s), RESTARTED)
-        server_step(act.Timeout(i), srv.timeout(r, i, s))
+        server_step(act.Timeout(i), srv.timeout(r, i, s), TIMED_OUT)
         for j in range(self.n):
             send_step(act.RequestVote(i, j), srv.request_vote(r, i, j, s))
         leader = srv.become_leader(r, i, s)
@@ -277,7 +286,8 @@ class RaftModel:
         else:
             server_step(act.BecomeLeader(i), leader)
         committed = srv.advance_commit_index(r, i, s)
-        if committed is not None and self.tracks_committed and committed.commit_index > s.commit_index:
+        if (committed is not None and self.tracks_committed
+                and committed.commit_index > s.commit_index):
             newly = frozenset((k, s.log[k - 1], s.term)
                               for k in range(s.commit_index + 1, committed.commit_index + 1))
             server_step(act.AdvanceCommitIndex(i), committed, COMMITTED, newly)
@@ -336,7 +346,8 @@ class RaftModel:
         bid = self.bags.intern(bag)
         if bid not in self._bag_info:
             entries = sorted(bag)
-            ok = bag_size(bag) <= self.bounds.max_msgs and bag_max_copies(bag) <= self.bounds.max_dup
+            b = self.bounds
+            ok = bag_size(bag) <= b.max_msgs and bag_max_copies(bag) <= b.max_dup
             self._bag_info[bid] = (
                 ok, bag,
                 tuple((mid, self.messages[mid].src, self.messages[mid].dst) for mid, _ in entries),
@@ -393,54 +404,12 @@ class RaftModel:
     # --- reading a state --------------------------------------------------------------------
 
     def variables(self, state: tuple) -> dict[str, Any]:
-        """The state as named variables (raft.tla's names), for reports and exports."""
-        servers = [self.servers[sid] for sid in state[:self.n]]
-        names = [node_name(i) for i in range(self.n)]
+        """The state as raft.tla's variables, for exports (present.py)."""
+        return present.variables(self, state)
 
-        def per_server(get: Any) -> dict[str, Any]:
-            return {name: get(s) for name, s in zip(names, servers, strict=True)}
-
-        def members(mask: int) -> list[str]:
-            return [names[k] for k in range(self.n) if mask >> k & 1]
-
-        def log(entries: Any) -> list[dict[str, int]]:
-            return [{"term": t, "value": v} for t, v in entries]
-
-        out: dict[str, Any] = {
-            "currentTerm": per_server(lambda s: s.term),
-            "state": per_server(lambda s: Role(s.role).name.capitalize()),
-            "votedFor": per_server(lambda s: names[s.voted_for] if s.voted_for >= 0 else None),
-            "log": per_server(lambda s: log(s.log)),
-            "commitIndex": per_server(lambda s: s.commit_index),
-            "votesResponded": per_server(lambda s: members(s.votes_responded)),
-            "votesGranted": per_server(lambda s: members(s.votes_granted)),
-            "nextIndex": per_server(lambda s: dict(zip(names, s.next_index, strict=True))),
-            "matchIndex": per_server(lambda s: dict(zip(names, s.match_index, strict=True))),
-            "messages": [
-                {"message": act.message_json(self.messages[mid]), "copies": copies}
-                for mid, copies in sorted(self.bags[state[self.BAG]])
-            ],
-        }
-        if self.history:
-            out["voterLog"] = per_server(lambda s: {names[k]: log(v) for k, v in s.voter_log})
-            out["elections"] = [
-                {"eterm": term, "eleader": names[leader], "elog": log(elog),
-                 "evotes": members(votes), "evoterLog": {names[k]: log(v) for k, v in vlog}}
-                for term, leader, elog, votes, vlog in sorted(self.sets[state[self.ELECTIONS]])
-            ]
-            out["allLogs"] = [log(x) for x in sorted(self.sets[state[self.ALL_LOGS]])]
-        else:
-            cut = state[self.CUT]
-            everyone = (1 << self.n) - 1
-            out["partition"] = [members(cut), members(everyone & ~cut)] if cut else None
-            out["committed"] = [
-                {"index": k, "term": e[0], "value": e[1], "committedInTerm": t}
-                for k, e, t in sorted(self.sets[state[self.COMMITTED]])
-            ]
-            out["writes"] = state[self.WRITES]
-            out["restarts"] = state[self.RESTARTS]
-            out["partitions"] = state[self.CUTS]
-        return out
+    def summary(self, state: tuple) -> dict[str, str]:
+        """The state as short strings, for the text of a counterexample (present.py)."""
+        return present.summary(self, state)
 
 
 _HANDLERS = {

@@ -92,6 +92,7 @@ MUTANTS: dict[str, Mutant] = {
 }
 
 
-def rules_for(mutant: str | None, nodes: int, history: bool) -> Rules:
+def rules_for(mutant: str | None, nodes: int, *, history: bool, self_vote: bool,
+              tidy: bool) -> Rules:
     cls = MUTANTS[mutant].rules if mutant else Rules
-    return cls(nodes, history)
+    return cls(nodes, history=history, self_vote=self_vote, tidy=tidy)

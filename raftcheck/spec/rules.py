@@ -13,9 +13,19 @@ from .records import NIL, AppendEntriesRequest, Log, RequestVoteRequest, Role, S
 class Rules:
     """Raft as in the paper and raft.tla."""
 
-    def __init__(self, nodes: int, history: bool = False) -> None:
+    def __init__(
+        self, nodes: int, *, history: bool = False, self_vote: bool = False, tidy: bool = False
+    ) -> None:
         self.nodes = nodes
         self.history = history  # keep raft.tla's history variables (voterLog, mlog)
+        # A new candidate votes for itself on the spot, as implementations do; raft.tla instead
+        # sends itself a RequestVote like to any other server.
+        self.self_vote = self_vote
+        # Role variables hold values only while the server has the role (candidate votes while
+        # a candidate, nextIndex/matchIndex while a leader), as in implementations; raft.tla
+        # leaves stale values behind and keeps updating them. And a follower's commitIndex never
+        # moves back. Neither changes what servers do; both shrink the state space.
+        self.tidy = tidy
 
     def is_quorum(self, members: int) -> bool:
         """A set of servers (a bit set) is a quorum when it is a strict majority."""

@@ -51,6 +51,10 @@ def timeout(r: Rules, i: int, s: Server) -> Server | None:
     """Server i times out and starts a new election."""
     if s.role == Role.LEADER:
         return None
+    if r.self_vote:
+        me = 1 << i
+        return s._replace(role=Role.CANDIDATE, term=s.term + 1, voted_for=i,
+                          votes_responded=me, votes_granted=me, voter_log=())
     return s._replace(
         role=Role.CANDIDATE, term=s.term + 1, voted_for=NIL,
         votes_responded=0, votes_granted=0, voter_log=(),
@@ -116,7 +120,8 @@ def update_term(r: Rules, s: Server, m: Message) -> Server | None:
     stays, to be handled at the new term)."""
     if m.term <= s.term:
         return None
-    return s._replace(term=m.term, role=r.role_after_higher_term(s), voted_for=NIL)
+    s = s._replace(term=m.term, role=r.role_after_higher_term(s), voted_for=NIL)
+    return _clear_role_variables(r, s) if s.role == Role.FOLLOWER else s
 
 
 def handle_request_vote_request(r: Rules, s: Server, m: RequestVoteRequest) -> Handled | None:
@@ -135,6 +140,8 @@ def handle_request_vote_response(r: Rules, s: Server, m: RequestVoteResponse) ->
     """Server i tallies j's vote (even when no longer a candidate: the tally is then unused)."""
     if m.term != s.term:
         return None
+    if r.tidy and s.role != Role.CANDIDATE:
+        return Handled(s, True, None)
     voter = 1 << m.src
     s = s._replace(votes_responded=s.votes_responded | voter)
     if m.vote_granted:
@@ -164,7 +171,7 @@ def handle_append_entries_request(
         return Handled(s, True, _append_response(s, m, success=False, match_index=0))
     if s.role == Role.CANDIDATE:
         # A leader exists for this term: step back, and handle the request as a follower next.
-        return Handled(s._replace(role=Role.FOLLOWER), False, None)
+        return Handled(_clear_role_variables(r, s._replace(role=Role.FOLLOWER)), False, None)
     if s.role != Role.FOLLOWER:
         return None  # a leader never hears from another leader of its own term
     index = m.prev_log_index + 1
@@ -172,7 +179,8 @@ def handle_append_entries_request(
         # Already done with the request. (A stale duplicate may move commitIndex back.)
         reply = _append_response(s, m, success=True,
                                  match_index=m.prev_log_index + len(m.entries))
-        return Handled(s._replace(commit_index=m.commit_index), True, reply)
+        commit_index = max(s.commit_index, m.commit_index) if r.tidy else m.commit_index
+        return Handled(s._replace(commit_index=commit_index), True, reply)
     if len(s.log) >= index:
         # Conflict: remove one entry, then handle the request again.
         return Handled(s._replace(log=s.log[:-1]), False, None)
@@ -196,6 +204,8 @@ def handle_append_entries_response(
     """Server i learns how far j's log matches its own, or backs nextIndex off by one."""
     if m.term != s.term:
         return None
+    if r.tidy and s.role != Role.LEADER:
+        return Handled(s, True, None)
     j = m.src
     if m.success:
         s = s._replace(
@@ -205,6 +215,14 @@ def handle_append_entries_response(
     else:
         s = s._replace(next_index=_set(s.next_index, j, max(s.next_index[j] - 1, 1)))
     return Handled(s, True, None)
+
+
+def _clear_role_variables(r: Rules, s: Server) -> Server:
+    """A server that is now a follower forgets its votes and its followers' progress."""
+    if not r.tidy:
+        return s
+    return s._replace(votes_responded=0, votes_granted=0, voter_log=(),
+                      next_index=(1,) * r.nodes, match_index=(0,) * r.nodes)
 
 
 def _set(values: tuple[int, ...], k: int, value: int) -> tuple[int, ...]:

@@ -6,13 +6,15 @@ same future up to that renaming, and the checker need keep only one of them: the
 representative computed here.
 
 The representative is the least renamed state (as a tuple of component names) among the
-renamings that sort servers by a renaming-invariant key. Servers with equal keys are tried in
-every order, so the result is the same whichever renaming of a state we start from.
+renamings that sort servers by a renaming-invariant key (a hash of what no renaming changes:
+the server's own variables with identities abstracted, and the messages it sends and receives).
+Servers with equal keys are tried in every order, so the result is the same whichever renaming
+of a state we start from.
 """
 
 from __future__ import annotations
 
-from itertools import permutations, product
+from itertools import pairwise, permutations, product
 from typing import TYPE_CHECKING
 
 from .network import normalise_cut
@@ -62,32 +64,36 @@ class ServerSymmetry:
         self._message: dict[tuple, int] = {}
         self._bag: dict[tuple, int] = {}
         self._elections: dict[tuple, int] = {}
-        self._all = tuple(permutations(range(n)))
+        self._identity = list(range(n))
+        self._renaming_ids: dict[Renaming, int] = {}
 
     def canonical(self, state: tuple) -> tuple:
         n = self.n
         bag_keys = self._bag_keys.get(state[n])
         if bag_keys is None:
             bag_keys = self._message_keys(state[n])
+        key_of = self._key
         keys = []
         for i in range(n):
-            k = self._key.get((i, state[i]))
+            k = key_of.get((i, state[i]))
             if k is None:
                 k = self._server_key(i, state[i])
-            keys.append((k, bag_keys[i]))
+            keys.append(k ^ bag_keys[i])
         order = sorted(range(n), key=keys.__getitem__)
-        # Runs of equal keys: every order within a run is a candidate.
-        runs: list[list[int]] = [[order[0]]]
-        for a, b in zip(order, order[1:], strict=False):
-            if keys[a] == keys[b]:
-                runs[-1].append(b)
-            else:
-                runs.append([b])
-        if len(runs) == n:
+        if len(set(keys)) == n:
+            if order == self._identity:
+                return state
             renaming = [0] * n
             for new, old in enumerate(order):
                 renaming[old] = new
             return self.rename(state, tuple(renaming))
+        # Servers with equal keys may go in any order: try them all, keep the least state.
+        runs: list[list[int]] = [[order[0]]]
+        for a, b in pairwise(order):
+            if keys[a] == keys[b]:
+                runs[-1].append(b)
+            else:
+                runs.append([b])
         best = None
         for choice in product(*(permutations(run) for run in runs)):
             renaming = [0] * n
@@ -105,11 +111,15 @@ class ServerSymmetry:
         m = self.model
         n = self.n
         out = list(state)
+        server_cache = self._server
+        rid = self._renaming_ids.get(renaming)
+        if rid is None:
+            rid = self._renaming_ids[renaming] = len(self._renaming_ids)
         for old in range(n):
-            key = (state[old], renaming)
-            sid = self._server.get(key)
+            key = (state[old], rid)
+            sid = server_cache.get(key)
             if sid is None:
-                sid = self._server[key] = m.servers.intern(
+                sid = server_cache[key] = m.servers.intern(
                     rename_server(m.servers[state[old]], renaming))
             out[renaming[old]] = sid
         key = (state[n], renaming)
@@ -141,8 +151,8 @@ class ServerSymmetry:
             new = self._message[key] = self.model.messages.intern(renamed)
         return new
 
-    def _server_key(self, i: int, sid: int) -> tuple:
-        """What of server i's variables no renaming changes."""
+    def _server_key(self, i: int, sid: int) -> int:
+        """What of server i's variables no renaming changes (hashed)."""
         s = self.model.servers[sid]
         key = (
             s.term, s.role, s.log, s.commit_index,
@@ -150,11 +160,12 @@ class ServerSymmetry:
             s.votes_responded.bit_count(), s.votes_granted.bit_count(),
             tuple(sorted(s.next_index)), tuple(sorted(s.match_index)),
         )
-        self._key[(i, sid)] = key
-        return key
+        self._key[(i, sid)] = hash(key)
+        return hash(key)
 
-    def _message_keys(self, bag_id: int) -> tuple:
-        """Per server, what of the messages it sends and receives no renaming changes."""
+    def _message_keys(self, bag_id: int) -> tuple[int, ...]:
+        """Per server, what of the messages it sends and receives no renaming changes (hashed,
+        and mixed so that it does not cancel a server key in the xor that combines them)."""
         m = self.model
         per_server: list[list] = [[] for _ in range(self.n)]
         for mid, copies in m.bags[bag_id]:
@@ -162,6 +173,7 @@ class ServerSymmetry:
             body = (msg[0], msg[1], msg.src == msg.dst, *msg[4:], copies)
             per_server[msg.src].append((0, body))
             per_server[msg.dst].append((1, body))
-        keys = tuple(tuple(sorted(k)) for k in per_server)
+        keys = tuple(hash((1, tuple(sorted(k)))) * 0x9E3779B97F4A7C15 % (1 << 61)
+                     for k in per_server)
         self._bag_keys[bag_id] = keys
         return keys

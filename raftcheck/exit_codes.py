@@ -1,0 +1,15 @@
+"""Exit codes, the same for every sub-command."""
+
+HOLDS = 0  # every property holds / the logs conform
+VIOLATED = 1  # a property is violated / the logs do not conform
+USAGE = 2  # bad flags, impossible bounds, unreadable input
+STOPPED = 3  # a budget (--max-states, --time-limit) or Ctrl-C ended the work first
+INCONCLUSIVE = 4  # the logs use features outside the model, or observe too little
+
+DESCRIPTIONS = {
+    HOLDS: "holds / conforms",
+    VIOLATED: "violated / does not conform",
+    USAGE: "bad usage or input",
+    STOPPED: "stopped by a budget or an interrupt before finishing",
+    INCONCLUSIVE: "inconclusive",
+}
