@@ -28,6 +28,7 @@ CHECK_EVERY = 512
 class Budget:
     max_states: int | None = None  # stop after this many distinct states
     seconds: float | None = None  # stop after this much wall time
+    max_depth: int | None = None  # explore no state deeper than this (initial states: 1)
 
 
 ProgressFn = Callable[[Statistics], None]
@@ -54,6 +55,11 @@ def breadth_first(
     next_report = started + progress_every
     seen: dict[int, int] = {}
     frontier: list[State] = []
+    # With symmetry, a successor met before in exactly this form (not only up to renaming) is
+    # a duplicate without the cost of its canonical form. Duplicates come from nearby levels,
+    # so only the fingerprints met in this level and the one before are remembered.
+    met_now: set[int] = set()
+    met_before: set[int] = set()
     check_state = model.check_state
     successors = model.successors
 
@@ -96,6 +102,10 @@ def breadth_first(
                         return finish(Outcome.VIOLATED, violation=(
                             broken_step, "transition", parent, (action, broken_step)))
                     if canonical:
+                        exact = hash(successor)
+                        if exact in met_now or exact in met_before:
+                            continue
+                        met_now.add(exact)
                         successor = canonical(successor)
                     fingerprint = hash(successor)
                     if fingerprint in seen:
@@ -124,6 +134,10 @@ def breadth_first(
                 level += 1
                 stats.depth = level
             frontier = next_frontier
+            met_before, met_now = met_now, set()
+            if budget.max_depth is not None and level >= budget.max_depth and frontier:
+                stats.queue = len(frontier)
+                return finish(Outcome.STOPPED, reason="max-depth")
             stats.queue = len(frontier)
             if budget.max_states is not None and stats.distinct >= budget.max_states and frontier:
                 return finish(Outcome.STOPPED, reason="max-states")

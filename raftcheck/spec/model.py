@@ -32,7 +32,7 @@ from .interning import Interner
 from .invariants import PROPERTIES, View
 from .mutants import rules_for
 from .network import bag_max_copies, bag_size, bag_with, bag_without, connected, cuts
-from .records import Message, Server
+from .records import Message, Role, Server
 from .symmetry import ServerSymmetry
 
 # What else a server step changes besides the server and the network.
@@ -49,7 +49,7 @@ class RaftModel:
         self.n = n = config.nodes
         self.bounds = config.bounds
         self.rules = rules_for(config.mutant, n, history=config.history,
-                               self_vote=config.realistic, tidy=config.realistic)
+                               realistic=config.realistic)
         self.history = config.history
         self.tracks_committed = config.tracks_committed
         # Stuttering steps only matter when a history variable may change on every step.
@@ -196,11 +196,13 @@ class RaftModel:
                 if step is None:
                     step = self._client_step(i, sid, value)
                 if step:
-                    action, new_sid, broken = step
+                    action, new_sid, effect, arg, broken = step
                     nxt = base.copy()
                     nxt[i] = new_sid
                     if self.bounds.max_writes is not None:
                         nxt[self.WRITES] += 1
+                    if effect:
+                        nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
                     append((action, tuple(nxt), broken))
 
         receive = self._receive
@@ -210,10 +212,12 @@ class RaftModel:
                 if outcome is None:
                     outcome = self._receive_step(state[dst], mid)
                 if outcome:
-                    action, new_sid, consumed, reply, broken = outcome
+                    action, new_sid, consumed, reply, effect, arg, broken = outcome
                     nxt = base.copy()
                     if new_sid is not None:
                         nxt[dst] = new_sid
+                    if effect:
+                        nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
                     if reply is not None and connected(cut, dst, src):
                         new_bag = self._reply(bag, reply, mid)
                         if new_bag is None:
@@ -266,6 +270,8 @@ class RaftModel:
                         arg: Any = None) -> None:
             if after is None or not self._in_bounds(after):
                 return
+            if effect == NO_EFFECT:
+                effect, arg = self._commit_effect(s, after)
             if after == s and effect in (NO_EFFECT, RESTARTED, TIMED_OUT) and not self.keep_stutter:
                 return  # changes nothing (a restart of a freshly restarted server included)
             new_sid = None if after == s else self.servers.intern(after)
@@ -276,7 +282,8 @@ class RaftModel:
                 steps.append((action, None, self.messages.intern(m), m.dst, NO_EFFECT, None, None))
 
         server_step(act.Restart(i), srv.restart(r, i, s), RESTARTED)
-        server_step(act.Timeout(i), srv.timeout(r, i, s), TIMED_OUT)
+        candidate = srv.timeout(r, i, s)
+        server_step(act.Timeout(i), candidate and srv.settle(r, i, candidate), TIMED_OUT)
         for j in range(self.n):
             send_step(act.RequestVote(i, j), srv.request_vote(r, i, j, s))
         leader = srv.become_leader(r, i, s)
@@ -285,14 +292,8 @@ class RaftModel:
             server_step(act.BecomeLeader(i), leader, ELECTED, record)
         else:
             server_step(act.BecomeLeader(i), leader)
-        committed = srv.advance_commit_index(r, i, s)
-        if (committed is not None and self.tracks_committed
-                and committed.commit_index > s.commit_index):
-            newly = frozenset((k, s.log[k - 1], s.term)
-                              for k in range(s.commit_index + 1, committed.commit_index + 1))
-            server_step(act.AdvanceCommitIndex(i), committed, COMMITTED, newly)
-        else:
-            server_step(act.AdvanceCommitIndex(i), committed)
+        if not r.atomic:  # atomic servers commit as part of the step that makes a quorum
+            server_step(act.AdvanceCommitIndex(i), srv.advance_commit_index(r, i, s))
         for j in range(self.n):
             send_step(act.AppendEntries(i, j), srv.append_entries(r, i, j, s))
         self._local[(i, sid)] = steps
@@ -302,40 +303,46 @@ class RaftModel:
         s = self.servers[sid]
         after = srv.client_request(self.rules, i, s, value)
         step: tuple | bool = False
+        if after is not None:
+            after = srv.settle(self.rules, i, after)
         if after is not None and self._in_bounds(after):
-            step = (act.ClientRequest(i, value), self.servers.intern(after), self._broken(s, after))
+            effect, arg = self._commit_effect(s, after)
+            step = (act.ClientRequest(i, value), self.servers.intern(after), effect, arg,
+                    self._broken(s, after))
         self._client[(i, sid, value)] = step
         return step
 
     def _receive_step(self, sid: int, mid: int) -> tuple | bool:
-        """The one handler (if any) enabled for message mid at its recipient, whose variables
-        are named sid: (action, new server, consumed, reply, broken)."""
-        r = self.rules
+        """The one step (if any) its recipient, whose variables are named sid, takes on message
+        mid: (action, new server, consumed, reply, effect, effect argument, broken)."""
         s = self.servers[sid]
         m = self.messages[mid]
         outcome: tuple | bool = False
-        after = srv.update_term(r, s, m)
-        if after is not None:
-            handled = srv.Handled(after, False, None)
-            action: act.Action = act.UpdateTerm(m)
-        else:
-            handled = srv.drop_stale_response(r, s, m) if m.type % 2 else None
-            action = act.DropStaleResponse(m)
-            if handled is None:
-                handler = _HANDLERS[m.type]
-                handled = handler(r, s, m)
-                action = act.HANDLERS[m.type](m)
-        if handled is not None and self._in_bounds(handled.server):
+        received = srv.receive(self.rules, m.dst, s, m)
+        if received is not None and self._in_bounds(received[1].server):
+            action, handled = received
             after = handled.server
+            effect, arg = self._commit_effect(s, after)
             outcome = (
                 action,
                 None if after == s else self.servers.intern(after),
                 handled.consumed,
                 None if handled.reply is None else self.messages.intern(handled.reply),
+                effect, arg,
                 self._broken(s, after),
             )
         self._receive[(sid, mid)] = outcome
         return outcome
+
+    def _commit_effect(self, before: Server, after: Server) -> tuple[int, frozenset | None]:
+        """A leader that moves its commitIndex commits the entries it passes: record them in
+        the committed history, with the term of the commit."""
+        if (not self.tracks_committed or after.role != Role.LEADER
+                or after.commit_index <= before.commit_index):
+            return NO_EFFECT, None
+        return COMMITTED, frozenset(
+            (k, after.log[k - 1], after.term)
+            for k in range(before.commit_index + 1, after.commit_index + 1))
 
     def _in_bounds(self, s: Server) -> bool:
         return s.term <= self.bounds.max_term and len(s.log) <= self.bounds.max_log
@@ -410,11 +417,3 @@ class RaftModel:
     def summary(self, state: tuple) -> dict[str, str]:
         """The state as short strings, for the text of a counterexample (present.py)."""
         return present.summary(self, state)
-
-
-_HANDLERS = {
-    0: srv.handle_request_vote_request,
-    1: srv.handle_request_vote_response,
-    2: srv.handle_append_entries_request,
-    3: srv.handle_append_entries_response,
-}

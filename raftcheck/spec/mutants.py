@@ -76,23 +76,23 @@ MUTANTS: dict[str, Mutant] = {
                     max_partitions=0)),
         Mutant("figure8", Figure8,
                ("CommittedNeverLost", "StateMachineSafety", "LeaderCompleteness"),
-               dict(max_term=5, max_log=1, max_msgs=1, max_writes=2, max_restarts=3,
-                    max_partitions=0)),
+               dict(max_term=5, max_log=1, max_msgs=1, max_writes=2, max_restarts=0,
+                    max_elections=4, max_partitions=0)),
         Mutant("no-consistency-check", NoConsistencyCheck,
                ("LogMatching", "StateMachineSafety", "CommittedNeverLost", "LeaderCompleteness"),
-               dict(max_term=3, max_log=2, max_msgs=1, max_writes=2, max_restarts=1,
-                    max_partitions=0)),
+               dict(max_term=4, max_log=2, max_msgs=1, max_writes=3, max_restarts=1,
+                    max_elections=3, max_partitions=0)),
         Mutant("no-step-down", NoStepDown, ("ElectionSafety",),
                dict(max_term=3, max_log=0, max_msgs=2, max_writes=0, max_restarts=0,
                     max_partitions=0)),
-        Mutant("counts-self-twice", CountsSelfTwice, ("MinorityNeverCommits",),
+        Mutant("counts-self-twice", CountsSelfTwice,
+               ("CommittedNeverLost", "StateMachineSafety", "MinorityNeverCommits"),
                dict(max_term=2, max_log=1, max_msgs=2, max_writes=1, max_restarts=0,
                     max_partitions=1), nodes=4),
     )
 }
 
 
-def rules_for(mutant: str | None, nodes: int, *, history: bool, self_vote: bool,
-              tidy: bool) -> Rules:
+def rules_for(mutant: str | None, nodes: int, *, history: bool, realistic: bool) -> Rules:
     cls = MUTANTS[mutant].rules if mutant else Rules
-    return cls(nodes, history=history, self_vote=self_vote, tidy=tidy)
+    return cls(nodes, history=history, self_vote=realistic, tidy=realistic, atomic=realistic)

@@ -14,7 +14,8 @@ class Rules:
     """Raft as in the paper and raft.tla."""
 
     def __init__(
-        self, nodes: int, *, history: bool = False, self_vote: bool = False, tidy: bool = False
+        self, nodes: int, *, history: bool = False, self_vote: bool = False, tidy: bool = False,
+        atomic: bool = False,
     ) -> None:
         self.nodes = nodes
         self.history = history  # keep raft.tla's history variables (voterLog, mlog)
@@ -26,6 +27,11 @@ class Rules:
         # leaves stale values behind and keeps updating them. And a follower's commitIndex never
         # moves back. Neither changes what servers do; both shrink the state space.
         self.tidy = tidy
+        # A server handles a message in one step, as implementations do (etcd's Step): it adopts
+        # a higher term, handles the message to the end (truncate, append, reply), becomes leader
+        # on the deciding vote, and a leader commits as soon as an acknowledgement makes a
+        # quorum. raft.tla takes each of these as a step of its own.
+        self.atomic = atomic
 
     def is_quorum(self, members: int) -> bool:
         """A set of servers (a bit set) is a quorum when it is a strict majority."""

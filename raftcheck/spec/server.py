@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from . import actions as act
 from .records import (
     NIL,
     AppendEntriesRequest,
@@ -227,3 +228,46 @@ def _clear_role_variables(r: Rules, s: Server) -> Server:
 
 def _set(values: tuple[int, ...], k: int, value: int) -> tuple[int, ...]:
     return (*values[:k], value, *values[k + 1:])
+
+
+_HANDLERS = {
+    MessageType.REQUEST_VOTE_REQUEST: handle_request_vote_request,
+    MessageType.REQUEST_VOTE_RESPONSE: handle_request_vote_response,
+    MessageType.APPEND_ENTRIES_REQUEST: handle_append_entries_request,
+    MessageType.APPEND_ENTRIES_RESPONSE: handle_append_entries_response,
+}
+
+
+def receive(r: Rules, i: int, s: Server, m: Message) -> tuple[act.Action, Handled] | None:
+    """Server i receives m. As in raft.tla, one branch of Receive(m) is one step: UpdateTerm,
+    DropStaleResponse, or the handler for m's type. With r.atomic, the whole handling of m is
+    one step, named by its handler."""
+    after = update_term(r, s, m)
+    if after is not None and not r.atomic:
+        return act.UpdateTerm(m), Handled(after, False, None)
+    s = after or s
+    if m.type in (MessageType.REQUEST_VOTE_RESPONSE, MessageType.APPEND_ENTRIES_RESPONSE):
+        stale = drop_stale_response(r, s, m)
+        if stale is not None:
+            return act.DropStaleResponse(m), stale
+    handled = _HANDLERS[m.type](r, s, m)
+    if handled is None and after is not None:  # adopted the term; nothing else to do with m
+        return act.UpdateTerm(m), Handled(after, False, None)
+    if handled is None or not r.atomic:
+        return (act.HANDLERS[m.type](m), handled) if handled else None
+    while not handled.consumed:  # stepped down, removed a conflict or appended: go on
+        again = _HANDLERS[m.type](r, handled.server, m)
+        if again is None:
+            break
+        handled = again
+    return act.HANDLERS[m.type](m), handled._replace(server=settle(r, i, handled.server))
+
+
+def settle(r: Rules, i: int, s: Server) -> Server:
+    """What implementations do at once after a step: a candidate holding a quorum of votes
+    becomes leader, and a leader commits what a quorum stores."""
+    if r.atomic:
+        s = become_leader(r, i, s) or s
+        if s.role == Role.LEADER:
+            s = advance_commit_index(r, i, s) or s
+    return s
