@@ -7,10 +7,12 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
+from functools import partial
 from typing import NoReturn
 
 from . import exit_codes
 from .checker.export import ExportError, check_trace_path, trace_json, write_trace
+from .checker.parallel import parallel_breadth_first
 from .checker.progress import TerminalProgress
 from .checker.report import counterexample_lines, verdict_lines
 from .checker.result import SearchResult
@@ -108,6 +110,8 @@ def build_parser() -> Parser:
     search.add_argument("--symmetry", action=argparse.BooleanOptionalAction, default=True,
                         help="reduce by renaming of servers (default on; sound for every "
                              "property here, since none names a server)")
+    search.add_argument("--workers", type=count, default=1, metavar="N",
+                        help="processes sharing the search (default 1; see docs/explore.md)")
     search.add_argument("--max-states", type=count, metavar="N",
                         help="stop after N distinct states (exit 3)")
     search.add_argument("--time-limit", type=seconds, metavar="T",
@@ -184,9 +188,8 @@ def explore(args: argparse.Namespace) -> int:
         if not args.out.lower().endswith(".json"):
             raise ConfigError(f"--out {args.out}: use a .json or .itf.json file name")
         check_trace_path(args.out)
-    if args.graph:
-        if not args.graph.lower().endswith((".graphml", ".dot", ".gv")):
-            raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
+    if args.graph and not args.graph.lower().endswith((".graphml", ".dot", ".gv")):
+        raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
     model = RaftModel(config, names)
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     progress = TerminalProgress(sys.stderr) if show_progress else None
@@ -194,7 +197,11 @@ def explore(args: argparse.Namespace) -> int:
         print(f"raftcheck explore: {describe_scope(config)}")
         print(f"symmetry {'on' if args.symmetry else 'off'}; checking {', '.join(names)}")
         sys.stdout.flush()
-    result = breadth_first(
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    search = breadth_first if args.workers == 1 else partial(
+        parallel_breadth_first, workers=args.workers)
+    result = search(
         model, symmetry=args.symmetry, checked=names, progress=progress,
         budget=Budget(max_states=args.max_states, seconds=args.time_limit),
     )

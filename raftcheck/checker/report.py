@@ -62,7 +62,8 @@ def state_lines(summary: dict[str, str], indent: str = "      ") -> list[str]:
     return lines
 
 
-def change_lines(before: dict[str, str], after: dict[str, str], indent: str = "      ") -> list[str]:
+def change_lines(before: dict[str, str], after: dict[str, str],
+                 indent: str = "      ") -> list[str]:
     """What a step changed, one line per group (a server, the network, ...)."""
     old, new = grouped(before), grouped(after)
     lines = []
@@ -84,7 +85,8 @@ def change_lines(before: dict[str, str], after: dict[str, str], indent: str = " 
     return lines or [f"{indent}(no visible change)"]
 
 
-def counterexample_lines(cex: Counterexample, summary: Callable[[Any], dict[str, str]]) -> list[str]:
+def counterexample_lines(cex: Counterexample,
+                         summary: Callable[[Any], dict[str, str]]) -> list[str]:
     lines = [f"Shortest counterexample ({cex.length} steps):", "  0  initial state"]
     previous = summary(cex.steps[0].state)
     lines += state_lines(previous)

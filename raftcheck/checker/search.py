@@ -7,7 +7,9 @@ frontier. The search goes level by level: that is also how work would be split a
 (each owning the fingerprints in its shard, exchanging the states they discover per level).
 
 Counts are deterministic: the model's successors come in a fixed order and nothing depends on
-timing except when a budget stops the search.
+timing except when a budget stops the search. Where the model counts bounded resources in its
+states, a state is also skipped when the same state with more budget left was found
+(budgets.py); "distinct states" counts the states explored.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .budgets import coverage_for
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .trace import rebuild
@@ -62,6 +65,8 @@ def breadth_first(
     met_before: set[int] = set()
     check_state = model.check_state
     successors = model.successors
+    coverage = coverage_for(model)
+    subsumed = coverage.subsumed if coverage else None
 
     def finish(outcome: Outcome, *, violation: tuple | None = None,
                reason: str | None = None) -> SearchResult:
@@ -79,7 +84,7 @@ def breadth_first(
         for state in model.initial_states():
             state = canonical(state) if canonical else state
             fingerprint = hash(state)
-            if fingerprint in seen:
+            if fingerprint in seen or (subsumed and subsumed(state)):
                 continue
             seen[fingerprint] = fingerprint
             stats.distinct += 1
@@ -108,7 +113,7 @@ def breadth_first(
                         met_now.add(exact)
                         successor = canonical(successor)
                     fingerprint = hash(successor)
-                    if fingerprint in seen:
+                    if fingerprint in seen or (subsumed and subsumed(successor)):
                         continue
                     seen[fingerprint] = parent
                     stats.distinct += 1

@@ -2,8 +2,8 @@
 
 A global state is a flat tuple of names (see interning.py):
 
-    (server_1 .. server_n, bag, cut, writes, restarts, cuts_made, elections, all_logs, committed,
-     timeouts)
+    (server_1 .. server_n, bag, cut, elections, all_logs, committed,
+     writes, restarts, cuts_made, timeouts)
 
 - server_k: the name of server k's variables (records.Server)
 - bag: the name of the bag of messages in flight (network.py)
@@ -31,7 +31,7 @@ from .config import SpecConfig
 from .interning import Interner
 from .invariants import PROPERTIES, View
 from .mutants import rules_for
-from .network import bag_max_copies, bag_size, bag_with, bag_without, connected, cuts
+from .network import bag_max_copies, bag_size, bag_with, bag_without, cuts
 from .records import Message, Role, Server
 from .symmetry import ServerSymmetry
 
@@ -54,24 +54,36 @@ class RaftModel:
         self.tracks_committed = config.tracks_committed
         # Stuttering steps only matter when a history variable may change on every step.
         self.keep_stutter = config.history
+        # A response its recipient can only ever discard is dropped at once (see
+        # server.ignores_forever): the state without it can do all the state with it can,
+        # and a drop could have removed it anyway. Where raft.tla counts must match, it stays.
+        self.collect_garbage = config.realistic
 
         # slot numbers in the state tuple
-        self.BAG, self.CUT, self.WRITES, self.RESTARTS, self.CUTS = range(n, n + 5)
-        self.ELECTIONS, self.ALL_LOGS, self.COMMITTED, self.TIMEOUTS = range(n + 5, n + 9)
+        self.BAG, self.CUT, self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n, n + 5)
+        self.WRITES, self.RESTARTS, self.CUTS, self.TIMEOUTS = range(n + 5, n + 9)
+        # The counters come last: how much of each bounded budget a state has used. A state
+        # that has used less of every budget can do all that the same state with more used can,
+        # so the checker may skip the latter (checker/search.py, "budgets").
+        self.budget_start = n + 5 if not config.history else None
 
         self.servers: Interner[Server] = Interner("server")
         self.messages: Interner[Message] = Interner("message")
         self.bags: Interner[frozenset] = Interner("bag")
         self.sets: Interner[frozenset] = Interner("history set")
 
+        self._tables = {"server": self.servers, "message": self.messages, "bag": self.bags,
+                        "set": self.sets}
         self._bag_info: dict[int, tuple] = {}
-        self._bag_plus: dict[tuple, int | None] = {}
+        self._bag_plus: dict[int, dict[int, int | None]] = {}  # bag -> message -> bag
         self._bag_minus: dict[tuple, int] = {}
         self._bag_reply: dict[tuple, int | None] = {}
         self._set_add: dict[tuple, int] = {}
-        self._local: dict[tuple, list] = {}
+        self._garbage: dict[tuple, bool] = {}
+        self._bag_gc: dict[tuple, int] = {}
+        self._local: list[dict[int, list]] = [{} for _ in range(n)]  # per slot: server -> steps
         self._client: dict[tuple, Any] = {}
-        self._receive: dict[tuple, Any] = {}
+        self._receive: dict[int, dict[int, Any]] = {}  # message -> recipient -> outcome
         self._all_logs: dict[tuple, int] = {}
         self._verdicts: dict[tuple, str | None] = {}
         self._symmetry: ServerSymmetry | None = None
@@ -89,7 +101,8 @@ class RaftModel:
         self.properties = [PROPERTIES[name] for name in chosen]
         self._state_props = [p for p in self.properties if p.kind == "state"]
         self._step_props = [p for p in self.properties if p.kind == "transition"]
-        self._local.clear()
+        for local in self._local:
+            local.clear()
         self._client.clear()
         self._receive.clear()
         self._verdicts.clear()
@@ -135,8 +148,8 @@ class RaftModel:
     def initial_states(self) -> list[tuple]:
         server = self.servers.intern(srv.initial_server(self.rules))
         empty = self.sets.intern(frozenset())
-        return [(*(server,) * self.n, self._intern_bag(frozenset()), 0, 0, 0, 0,
-                 empty, empty, empty, 0)]
+        return [(*(server,) * self.n, self._intern_bag(frozenset()), 0, empty, empty, empty,
+                 0, 0, 0, 0)]
 
     # --- successors -------------------------------------------------------------------------
 
@@ -151,21 +164,25 @@ class RaftModel:
             base[self.ALL_LOGS] = self._all_logs_after(state)
         out: list[tuple] = []
         append = out.append
-        local = self._local
-        bag_plus = self._bag_plus
         keep_stutter = self.keep_stutter
+        collect = self._collect if self.collect_garbage else None
+        plus = self._bag_plus.get(bag)
+        if plus is None:
+            plus = self._bag_plus[bag] = {}
+        values = self._request_values(state)
 
         for i in range(n):
             sid = state[i]
-            steps = local.get((i, sid))
+            local = self._local[i]
+            steps = local.get(sid)
             if steps is None:
                 steps = self._local_steps(i, sid)
             for action, new_sid, mid, dst, effect, arg, broken in steps:
                 nxt = base.copy()
                 if new_sid is not None:
                     nxt[i] = new_sid
-                if mid is not None and connected(cut, i, dst):
-                    new_bag = bag_plus.get((bag, mid), _UNKNOWN)
+                if mid is not None and (not cut or not ((cut >> i) ^ (cut >> dst)) & 1):
+                    new_bag = plus.get(mid, _UNKNOWN)
                     if new_bag is _UNKNOWN:
                         new_bag = self._plus(bag, mid)
                     if new_bag is None:
@@ -190,8 +207,10 @@ class RaftModel:
                         nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
                     else:
                         nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
+                if collect and new_sid is not None:
+                    nxt[BAG] = collect(nxt)
                 append((action, tuple(nxt), broken))
-            for value in self._request_values(state):
+            for value in values:
                 step = self._client.get((i, sid, value))
                 if step is None:
                     step = self._client_step(i, sid, value)
@@ -207,8 +226,11 @@ class RaftModel:
 
         receive = self._receive
         for mid, src, dst in self._bag_info[bag][2]:
-            if connected(cut, src, dst):
-                outcome = receive.get((state[dst], mid))
+            if not cut or not ((cut >> src) ^ (cut >> dst)) & 1:
+                by_server = receive.get(mid)
+                if by_server is None:
+                    by_server = receive[mid] = {}
+                outcome = by_server.get(state[dst])
                 if outcome is None:
                     outcome = self._receive_step(state[dst], mid)
                 if outcome:
@@ -218,15 +240,17 @@ class RaftModel:
                         nxt[dst] = new_sid
                     if effect:
                         nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
-                    if reply is not None and connected(cut, dst, src):
+                    if reply is not None:
                         new_bag = self._reply(bag, reply, mid)
                         if new_bag is None:
                             continue
                         nxt[BAG] = new_bag
                     elif consumed:
                         nxt[BAG] = self._minus(bag, mid)
+                    if collect:
+                        nxt[BAG] = collect(nxt)
                     append((action, tuple(nxt), broken))
-            duplicated = bag_plus.get((bag, mid), _UNKNOWN)
+            duplicated = plus.get(mid, _UNKNOWN)
             if duplicated is _UNKNOWN:
                 duplicated = self._plus(bag, mid)
             if duplicated is not None:
@@ -249,6 +273,28 @@ class RaftModel:
                 nxt[self.CUTS] += 1
                 append((act.Partition((side, everyone & ~side)), tuple(nxt), None))
         return out
+
+    def _collect(self, nxt: list) -> int:
+        """The bag of nxt without the responses their recipients can only discard."""
+        bag = nxt[self.BAG]
+        garbage = self._garbage
+        dead = None
+        for mid, _, dst in self._bag_info[bag][2]:
+            key = (mid, nxt[dst])
+            ignored = garbage.get(key)
+            if ignored is None:
+                ignored = garbage[key] = srv.ignores_forever(
+                    self.rules, self.servers[nxt[dst]], self.messages[mid])
+            if ignored:
+                dead = (mid,) if dead is None else (*dead, mid)
+        if dead is None:
+            return bag
+        key = (bag, dead)
+        new = self._bag_gc.get(key)
+        if new is None:
+            kept = frozenset((m, c) for m, c in self._bag_info[bag][1] if m not in dead)
+            new = self._bag_gc[key] = self._intern_bag(kept)
+        return new
 
     def _request_values(self, state: tuple) -> range:
         limit = self.bounds.max_writes
@@ -296,7 +342,7 @@ class RaftModel:
             server_step(act.AdvanceCommitIndex(i), srv.advance_commit_index(r, i, s))
         for j in range(self.n):
             send_step(act.AppendEntries(i, j), srv.append_entries(r, i, j, s))
-        self._local[(i, sid)] = steps
+        self._local[i][sid] = steps
         return steps
 
     def _client_step(self, i: int, sid: int, value: int) -> tuple | bool:
@@ -331,7 +377,7 @@ class RaftModel:
                 effect, arg,
                 self._broken(s, after),
             )
-        self._receive[(sid, mid)] = outcome
+        self._receive.setdefault(mid, {})[sid] = outcome
         return outcome
 
     def _commit_effect(self, before: Server, after: Server) -> tuple[int, frozenset | None]:
@@ -364,7 +410,7 @@ class RaftModel:
     def _plus(self, bid: int, mid: int) -> int | None:
         new = self._intern_bag(bag_with(self._bag_info[bid][1], mid))
         result = new if self._bag_info[new][0] else None
-        self._bag_plus[(bid, mid)] = result
+        self._bag_plus.setdefault(bid, {})[mid] = result
         return result
 
     def _minus(self, bid: int, mid: int) -> int:
@@ -407,6 +453,25 @@ class RaftModel:
             logs = frozenset(self.servers[sid].log for sid in state[:self.n])
             new = self._all_logs[key] = self.sets.intern(self.sets[state[self.ALL_LOGS]] | logs)
         return new
+
+    # --- moving states between processes (checker/parallel.py) ------------------------------
+
+    def components(self, state: tuple) -> list[tuple[str, int]]:
+        """The named components a state refers to, each after those it refers to itself."""
+        out = [("server", sid) for sid in state[:self.n]]
+        bag = state[self.BAG]
+        out += [("message", mid) for mid, _, _ in self._bag_info[bag][2]]
+        out.append(("bag", bag))
+        out += [("set", state[k]) for k in (self.ELECTIONS, self.ALL_LOGS, self.COMMITTED)]
+        return out
+
+    def component(self, kind: str, key: int) -> Any:
+        return self._tables[kind][key]
+
+    def adopt(self, kind: str, key: int, value: Any) -> None:
+        """Learn a component another process named."""
+        new = self._intern_bag(value) if kind == "bag" else self._tables[kind].intern(value)
+        assert new == key, f"{kind} {key} has another name here: {new}"
 
     # --- reading a state --------------------------------------------------------------------
 

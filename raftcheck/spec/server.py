@@ -263,6 +263,24 @@ def receive(r: Rules, i: int, s: Server, m: Message) -> tuple[act.Action, Handle
     return act.HANDLERS[m.type](m), handled._replace(server=settle(r, i, handled.server))
 
 
+def ignores_forever(r: Rules, s: Server, m: Message) -> bool:
+    """Whether server s can only ever discard response m unread: it is from an older term, or
+    of the current term but for a role s has left and cannot take again in that term (a
+    candidate's vote, a leader's acknowledgement), or a vote s has already counted. Only where
+    role variables are tidy (raft.tla keeps updating stale ones)."""
+    if not r.tidy or m.type not in (MessageType.REQUEST_VOTE_RESPONSE,
+                                    MessageType.APPEND_ENTRIES_RESPONSE):
+        return False
+    if m.term != s.term:
+        return m.term < s.term
+    if m.type == MessageType.APPEND_ENTRIES_RESPONSE:
+        return s.role != Role.LEADER
+    if s.role != Role.CANDIDATE:
+        return True
+    voter = 1 << m.src
+    return bool(s.votes_responded & voter) and bool(s.votes_granted & voter) == m.vote_granted
+
+
 def settle(r: Rules, i: int, s: Server) -> Server:
     """What implementations do at once after a step: a candidate holding a quorum of votes
     becomes leader, and a leader commits what a quorum stores."""

@@ -66,6 +66,7 @@ class ServerSymmetry:
         self._elections: dict[tuple, int] = {}
         self._identity = list(range(n))
         self._renaming_ids: dict[Renaming, int] = {}
+        self._cut: dict[tuple, int] = {}
 
     def canonical(self, state: tuple) -> tuple:
         n = self.n
@@ -130,7 +131,11 @@ class ServerSymmetry:
         out[n] = bag
         cut = state[m.CUT]
         if cut:
-            out[m.CUT] = normalise_cut(rename_bits(cut, renaming), n)
+            key = (cut, rid)
+            new_cut = self._cut.get(key)
+            if new_cut is None:
+                new_cut = self._cut[key] = normalise_cut(rename_bits(cut, renaming), n)
+            out[m.CUT] = new_cut
         if m.history:
             key = (state[m.ELECTIONS], renaming)
             elections = self._elections.get(key)

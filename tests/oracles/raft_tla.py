@@ -71,7 +71,7 @@ def explore(servers: int, max_term: int, max_log: int, max_msgs: int, max_dup: i
                          None, elections | {record})
             if role == LEADER:
                 for v in range(1, values + 1):
-                    emit(put(i, (term, role, voted, log + ((term, v),), commit, responded,
+                    emit(put(i, (term, role, voted, (*log, (term, v)), commit, responded,
                                  granted, voter_log, nxt, match)))
                 agree = [k for k in range(1, len(log) + 1)
                          if quorum(frozenset({i} | {j for j in rng if match[j] >= k}))]
@@ -128,7 +128,7 @@ def explore(servers: int, max_term: int, max_log: int, max_msgs: int, max_dup: i
                         emit(put(i, (term, role, voted, log[:-1], commit, responded, granted,
                                      voter_log, nxt, match)))
                     if entries and len(log) == prev:
-                        emit(put(i, (term, role, voted, log + (entries[0],), commit, responded,
+                        emit(put(i, (term, role, voted, (*log, entries[0]), commit, responded,
                                      granted, voter_log, nxt, match)))
             elif kind == "AER":
                 if mterm < term:

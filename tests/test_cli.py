@@ -1,0 +1,178 @@
+"""The raftcheck command as a user runs it: a real process, real files, a real terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import networkx as nx
+import pydot
+import pytest
+from itf_py.itf import trace_from_json
+
+from raftcheck.spec.invariants import PROPERTIES
+from raftcheck.spec.mutants import MUTANTS
+
+RAFTCHECK = [sys.executable, "-m", "raftcheck"]
+SMALL = ["--nodes", "3", "--max-term", "2", "--max-log", "0", "--max-msgs", "1",
+         "--max-writes", "0", "--max-restarts", "0", "--max-partitions", "0"]
+DOUBLE_VOTE = ["--mutant", "double-vote", "--max-msgs", "2", *SMALL[:-6], "--max-writes", "0",
+               "--max-restarts", "0", "--max-partitions", "0"]
+LARGE = ["--nodes", "5", "--progress"]  # the default 5-server scope: minutes, not seconds
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*RAFTCHECK, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_lists_every_invariant_with_its_definition():
+    out = run("explore", "--list-invariants")
+    assert out.returncode == 0
+    for name, prop in PROPERTIES.items():
+        assert f"{name} ({prop.kind})" in out.stdout
+    assert "minority" in out.stdout.lower()
+
+
+def test_lists_every_mutant():
+    out = run("explore", "--list-mutants")
+    assert out.returncode == 0
+    assert all(name in out.stdout for name in MUTANTS)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--nodes", "0"], "--nodes"),
+    (["--nodes", "9"], "--nodes"),
+    (["--max-term", "0"], "--max-term"),
+    (["--max-dup", "0"], "--max-dup"),
+    (["--max-msgs", "-1"], "--max-msgs"),
+    (["--max-log", "two"], "--max-log"),
+    (["--bogus"], "--bogus"),
+    (["--invariant", "Nope"], "Nope"),
+    (["--mutant", "nope"], "nope"),
+    (["--profile", "raft-tla", "--max-partitions", "1"], "partitions"),
+    (["--profile", "raft-tla", "--max-writes", "1"], "--max-writes"),
+    (["--values", "2"], "--values"),
+    (["--out", "trace.txt"], "trace.txt"),
+    (["--graph", "trace.png"], "trace.png"),
+    (["--time-limit", "soon"], "--time-limit"),
+])
+def test_bad_flags_give_one_line_and_exit_2(args, words):
+    out = run("explore", *args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("raftcheck: error:") and words in lines[0]
+    assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_holds_prints_the_verdict_and_statistics():
+    out = run("explore", *SMALL)
+    assert out.returncode == 0, out.stderr
+    assert "HOLDS" in out.stdout
+    for label in ("distinct states", "states generated", "depth", "wall time", "rate",
+                  "collision chance"):
+        assert label in out.stdout
+    assert "max-term 2" in out.stdout  # the scope is stated
+
+
+def test_violation_prints_a_trace_and_writes_every_format(tmp_path: Path):
+    files = {name: tmp_path / name for name in
+             ("t.json", "t.itf.json", "t.graphml", "t.dot")}
+    out = run("explore", *DOUBLE_VOTE, "--out", str(files["t.json"]),
+              "--graph", str(files["t.graphml"]))
+    assert out.returncode == 1, out.stderr
+    assert "VIOLATED: VotedOncePerTerm" in out.stdout
+    assert "Shortest counterexample (4 steps)" in out.stdout
+    assert "HandleRequestVoteRequest" in out.stdout
+    trace = json.loads(files["t.json"].read_text())
+    assert trace["property"] == "VotedOncePerTerm" and trace["length"] == 4
+    assert len(trace["steps"]) == 5 and trace["steps"][0]["action"] is None
+    assert trace["steps"][-1]["action"]["action"] == "HandleRequestVoteRequest"
+    graph = nx.read_graphml(files["t.graphml"])
+    assert graph.number_of_nodes() == 5 and graph.number_of_edges() == 4
+    assert nx.is_directed_acyclic_graph(graph)
+
+    run("explore", *DOUBLE_VOTE, "--out", str(files["t.itf.json"]),
+        "--graph", str(files["t.dot"]))
+    itf = trace_from_json(json.loads(files["t.itf.json"].read_text()))
+    assert len(itf.states) == 5
+    assert "currentTerm" in itf.vars and "votedFor" in itf.vars
+    # the voter switched its vote within term 2: the violation, visible in the ITF values
+    before, after = itf.states[-2].values, itf.states[-1].values
+    switched = [n for n in after["votedFor"]
+                if before["votedFor"][n] != "Nil" and after["votedFor"][n] != before["votedFor"][n]]
+    assert len(switched) == 1 and after["currentTerm"][switched[0]] == 2
+    (dot,) = pydot.graph_from_dot_file(str(files["t.dot"]))
+    assert len(dot.get_edges()) == 4
+
+
+def test_json_result_for_machines():
+    out = run("explore", *DOUBLE_VOTE, "--json")
+    assert out.returncode == 1
+    result = json.loads(out.stdout)
+    assert result["verdict"] == "violated" and result["exit_code"] == 1
+    assert result["model"]["mutant"] == "double-vote"
+    assert result["counterexample"]["property"] == "VotedOncePerTerm"
+    assert result["statistics"]["distinct_states"] > 0
+
+
+def test_state_budget_stops_with_partial_statistics():
+    out = run("explore", *LARGE, "--max-states", "2000", "--no-progress")
+    assert out.returncode == 3
+    assert "STOPPED" in out.stdout and "--max-states" in out.stdout
+    assert "distinct states" in out.stdout
+
+
+def test_time_budget_stops():
+    started = time.monotonic()
+    out = run("explore", *LARGE, "--time-limit", "2", "--no-progress")
+    assert out.returncode == 3
+    assert "--time-limit" in out.stdout
+    assert time.monotonic() - started < 60
+
+
+def test_ctrl_c_prints_partial_statistics_and_exits_3():
+    proc = subprocess.Popen([*RAFTCHECK, "explore", *LARGE], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        # wait for the first progress line: the search is under way
+        line = proc.stderr.readline()
+        assert "states" in line
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, err
+    assert "STOPPED: interrupted" in out
+    assert "distinct states" in out
+
+
+def test_progress_is_live_on_a_terminal():
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: raftcheck on a real terminal
+        os.execv(sys.executable, [*RAFTCHECK, "explore", "--nodes", "5", "--time-limit", "3"])
+    output = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    _, status = os.waitpid(pid, 0)
+    text = output.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 3
+    assert "\r\x1b[2K" in text  # the progress line is redrawn in place
+    assert "states/s" in text and "queue" in text
