@@ -17,14 +17,16 @@ from .checker.progress import TerminalProgress
 from .checker.report import counterexample_lines, verdict_lines
 from .checker.result import SearchResult
 from .checker.search import Budget, breadth_first
+from .exit_codes import UsageError
 from .spec.config import BOUND_NAMES, PROFILES, ConfigError, SpecConfig, profile_defaults
 from .spec.invariants import PROPERTIES
 from .spec.model import RaftModel
 from .spec.mutants import MUTANTS
 
-
-class UsageError(Exception):
-    """Bad flags: reported as one line, exit code 2."""
+#: The other sub-commands: each module's register(commands) adds its parser to the
+#: sub-parsers and sets its handler with set_defaults(run=handler), handler(args) -> exit code.
+#: Handlers raise UsageError or ConfigError for bad flags (one line, exit 2).
+COMMANDS: list = []
 
 
 class Parser(argparse.ArgumentParser):
@@ -124,6 +126,9 @@ def build_parser() -> Parser:
                         help="write the counterexample: FILE.json (JSON) or FILE.itf.json (ITF)")
     output.add_argument("--graph", metavar="FILE",
                         help="write the counterexample as a graph: FILE.graphml or FILE.dot")
+    explore.set_defaults(run=explore_command)
+    for register in COMMANDS:
+        register(commands)
     return parser
 
 
@@ -169,7 +174,7 @@ def list_mutants() -> str:
     return "\n".join(lines)
 
 
-def explore(args: argparse.Namespace) -> int:
+def explore_command(args: argparse.Namespace) -> int:
     if args.list_invariants:
         print(list_invariants())
         return exit_codes.HOLDS
@@ -252,9 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command == "explore":
-            return explore(args)
-        raise UsageError(f"unknown command {args.command!r}")
+        return args.run(args)
     except (UsageError, ConfigError, ExportError) as e:
         print(f"raftcheck: error: {e}", file=sys.stderr)
         return exit_codes.USAGE

@@ -13,3 +13,7 @@ DESCRIPTIONS = {
     STOPPED: "stopped by a budget or an interrupt before finishing",
     INCONCLUSIVE: "inconclusive",
 }
+
+
+class UsageError(Exception):
+    """Bad flags or unusable input: reported by the CLI as one line, exit code USAGE."""

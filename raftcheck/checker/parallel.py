@@ -26,11 +26,11 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from .budgets import coverage_for
 from .model import Model
 from .result import Counterexample, Outcome, SearchResult, Statistics
-from .search import CHECK_EVERY, Budget, ProgressFn
+from .search import CHECK_EVERY, MET_LIMIT, Budget, ProgressFn
 from .trace import rebuild
+from .visited import visited_for
 
 CHUNK = 20_000  # states per message between workers
 
@@ -51,20 +51,20 @@ class _Worker:
         self.index, self.count, self.model = index, count, model
         self.canonical = model.canonical if symmetry else None  # type: ignore[attr-defined]
         self.inboxes, self.conn, self.shared, self.stop = inboxes, conn, shared, stop
-        self.seen: dict[int, int] = {}
+        self.visited = visited_for(model)
         self.frontier: list = []
         self.sent: list[set] = [set() for _ in range(count)]  # components each peer has
         self.violations: list[tuple] = []
-        self.coverage = coverage_for(model)
+        self.budget_start = getattr(model, "budget_start", None)
         self.met_now: set[int] = set()  # exact successors met in this level (see search.py)
         self.sent_now: set[int] = set()  # states sent to their owners in this level
 
     def owner(self, state: Any, fingerprint: int) -> int:
         """Which worker keeps a state. Where the model has budgets, all states equal but for
-        their budgets must meet in one place (budgets.py): decide by the budget-free part."""
-        if self.coverage is None:
+        their budgets must meet in one place (visited.py): decide by the budget-free part."""
+        if self.budget_start is None:
             return fingerprint % self.count
-        return self.coverage.key(state) % self.count
+        return hash(state[:self.budget_start]) % self.count
 
     def run(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
@@ -76,7 +76,10 @@ class _Worker:
                 elif command == "level":
                     reply = self.level(arg)
                 elif command == "parent":
-                    reply = self.seen.get(arg)
+                    try:
+                        reply = self.visited[arg]
+                    except KeyError:
+                        reply = None
                 else:
                     return
             except Exception:
@@ -86,9 +89,8 @@ class _Worker:
 
     def keep(self, state: Any, fingerprint: int, parent: int) -> int:
         """Store a state this worker owns (sent by a peer, or initial); 1 if it is new."""
-        if fingerprint in self.seen or (self.coverage and self.coverage.subsumed(state)):
+        if not self.visited.add(state, fingerprint, parent):
             return 0
-        self.seen[fingerprint] = parent
         broken = self.model.check_state(state)
         if broken:
             self.violations.append((broken, "state", fingerprint, None))
@@ -107,9 +109,9 @@ class _Worker:
 
     def level(self, max_states: int | None) -> tuple:
         model, canonical, count, index = self.model, self.canonical, self.count, self.index
-        seen, coverage = self.seen, self.coverage
-        start = coverage.start if coverage else None
-        subsumed = coverage.subsumed if coverage else None
+        start = self.budget_start
+        add = self.visited.add
+        self.visited.next_level()
         check_state, violations = model.check_state, self.violations
         outboxes: list[list] = [[] for _ in range(count)]
         sent_before, self.sent_now = self.sent_now, set()
@@ -130,19 +132,20 @@ class _Worker:
                     exact = hash(successor)
                     if exact in met_now or exact in met_before:
                         continue
-                    met_now.add(exact)
+                    if len(met_now) < MET_LIMIT:
+                        met_now.add(exact)
                     successor = canonical(successor)
                 fingerprint = hash(successor)
                 key = fingerprint if start is None else hash(successor[:start])
                 owner = key % count
                 if owner != index:
                     if fingerprint not in sent_now and fingerprint not in sent_before:
-                        sent_now.add(fingerprint)
+                        if len(sent_now) < MET_LIMIT:
+                            sent_now.add(fingerprint)
                         outboxes[owner].append((fingerprint, parent, successor))
                     continue
-                if fingerprint in seen or (subsumed and subsumed(successor, key)):
+                if not add(successor, fingerprint, parent):
                     continue
-                seen[fingerprint] = parent
                 added += 1
                 broken = check_state(successor)
                 if broken:

@@ -9,7 +9,7 @@ frontier. The search goes level by level: that is also how work would be split a
 Counts are deterministic: the model's successors come in a fixed order and nothing depends on
 timing except when a budget stops the search. Where the model counts bounded resources in its
 states, a state is also skipped when the same state with more budget left was found
-(budgets.py); "distinct states" counts the states explored.
+(visited.py); "distinct states" counts the states explored.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .budgets import coverage_for
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .trace import rebuild
+from .visited import visited_for
 
 #: How many states to expand between looks at the clock and the budgets.
 CHECK_EVERY = 512
+#: At most this many exact successors remembered per level (a cache: forgetting costs time only).
+MET_LIMIT = 1 << 22
 
 
 @dataclass
@@ -56,7 +58,8 @@ def breadth_first(
     stats = Statistics()
     started = time.perf_counter()
     next_report = started + progress_every
-    seen: dict[int, int] = {}
+    visited = visited_for(model)
+    keep = visited.add
     frontier: list[State] = []
     # With symmetry, a successor met before in exactly this form (not only up to renaming) is
     # a duplicate without the cost of its canonical form. Duplicates come from nearby levels,
@@ -65,8 +68,6 @@ def breadth_first(
     met_before: set[int] = set()
     check_state = model.check_state
     successors = model.successors
-    coverage = coverage_for(model)
-    subsumed = coverage.subsumed if coverage else None
 
     def finish(outcome: Outcome, *, violation: tuple | None = None,
                reason: str | None = None) -> SearchResult:
@@ -74,7 +75,7 @@ def breadth_first(
         counterexample = None
         if violation is not None:
             prop, kind, fingerprint, last_step = violation
-            steps = rebuild(model, seen, fingerprint, canonical, last_step)
+            steps = rebuild(model, visited, fingerprint, canonical, last_step)
             counterexample = Counterexample(prop, kind, steps)
         if progress:
             progress(stats)
@@ -84,9 +85,8 @@ def breadth_first(
         for state in model.initial_states():
             state = canonical(state) if canonical else state
             fingerprint = hash(state)
-            if fingerprint in seen or (subsumed and subsumed(state)):
+            if not keep(state, fingerprint, fingerprint):
                 continue
-            seen[fingerprint] = fingerprint
             stats.distinct += 1
             stats.depth = 1
             broken = check_state(state)
@@ -96,6 +96,7 @@ def breadth_first(
 
         level = 1
         while frontier:
+            visited.next_level()  # the successors found now are one level deeper
             next_frontier: list[State] = []
             stats.queue = len(frontier)
             for position, state in enumerate(frontier):
@@ -110,12 +111,12 @@ def breadth_first(
                         exact = hash(successor)
                         if exact in met_now or exact in met_before:
                             continue
-                        met_now.add(exact)
+                        if len(met_now) < MET_LIMIT:
+                            met_now.add(exact)
                         successor = canonical(successor)
                     fingerprint = hash(successor)
-                    if fingerprint in seen or (subsumed and subsumed(successor)):
+                    if not keep(successor, fingerprint, parent):
                         continue
-                    seen[fingerprint] = parent
                     stats.distinct += 1
                     broken = check_state(successor)
                     if broken:

@@ -9,7 +9,7 @@ node identities.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .model import Model, State
@@ -20,7 +20,7 @@ class TraceError(RuntimeError):
     """The replay could not follow the chain: the model is not deterministic run to run."""
 
 
-def chain_to(seen: dict[int, int], fingerprint: int) -> list[int]:
+def chain_to(seen: Mapping[int, int], fingerprint: int) -> list[int]:
     """Fingerprints from an initial state to the given one."""
     chain = [fingerprint]
     while seen[chain[-1]] != chain[-1]:
@@ -31,7 +31,7 @@ def chain_to(seen: dict[int, int], fingerprint: int) -> list[int]:
 
 def rebuild(
     model: Model,
-    seen: dict[int, int],
+    seen: Mapping[int, int],
     fingerprint: int,
     canonical: Callable[[State], State] | None,
     last_step: tuple[Any, str] | None = None,

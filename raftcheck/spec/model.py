@@ -100,6 +100,9 @@ class RaftModel:
             raise KeyError(unknown[0])
         self.properties = [PROPERTIES[name] for name in chosen]
         self._state_props = [p for p in self.properties if p.kind == "state"]
+        self._lift_cuts = "MinorityNeverCommits" not in chosen or (
+            "CommittedNeverLost" in chosen
+            and chosen.index("CommittedNeverLost") < chosen.index("MinorityNeverCommits"))
         self._step_props = [p for p in self.properties if p.kind == "transition"]
         for local in self._local:
             local.clear()
@@ -265,7 +268,8 @@ class RaftModel:
             nxt = base.copy()
             nxt[self.CUT] = 0
             append((act.Heal(), tuple(nxt), None))
-        elif state[self.CUTS] < self.bounds.max_partitions:
+        elif state[self.CUTS] < self.bounds.max_partitions and not self._lift_cuts:
+            # (With cuts lifted, every cut state is covered by the whole network: see lifted.)
             everyone = (1 << n) - 1
             for side in cuts(n):
                 nxt = base.copy()
@@ -453,6 +457,16 @@ class RaftModel:
             logs = frozenset(self.servers[sid].log for sid in state[:self.n])
             new = self._all_logs[key] = self.sets.intern(self.sets[state[self.ALL_LOGS]] | logs)
         return new
+
+    def lifted(self, state: tuple) -> tuple | None:
+        """The budget-free part of the state with the network cut lifted, if it is cut (see
+        checker/visited.py): over a lossy network a cut only forbids deliveries, so the whole
+        network can do all the cut one can. Only while no property checked needs the cut
+        itself: MinorityNeverCommits does, unless CommittedNeverLost, which it implies and which
+        is checked first, is checked too."""
+        if not state[self.CUT] or not self._lift_cuts:
+            return None
+        return (*state[:self.CUT], 0, *state[self.CUT + 1:self.budget_start])
 
     # --- moving states between processes (checker/parallel.py) ------------------------------
 
