@@ -51,7 +51,9 @@ def action_json(action: Any) -> Any:
 
 
 def trace_json(cex: Counterexample, model: Model) -> dict[str, Any]:
-    return {
+    """A lasso (cex.loop_start set) also has "loop_start": its last step returns to the state
+    of that step, and the steps after it repeat forever."""
+    out: dict[str, Any] = {
         "property": cex.property,
         "kind": cex.kind,
         "length": cex.length,
@@ -61,45 +63,70 @@ def trace_json(cex: Counterexample, model: Model) -> dict[str, Any]:
             for i, step in enumerate(cex.steps)
         ],
     }
+    if cex.loop_start is not None:
+        out["loop_start"] = cex.loop_start
+    return out
 
 
 def trace_itf(cex: Counterexample, model: Model, description: str) -> dict[str, Any]:
-    states = [model.variables(step.state) for step in cex.steps]
+    """For a lasso, ITF's own "loop": the index of the state where the loop starts, the loop
+    ending in the last state. The last step of the lasso (back to that state) is then not a
+    state of its own; its action is in the trace's #meta as "loop-action"."""
+    steps = cex.steps if cex.loop_start is None else cex.steps[:-1]
+    states = [model.variables(step.state) for step in steps]
     names = list(states[0])
+    meta = {
+        "format": "ITF",
+        "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+        "source": "raftcheck",
+        "description": description,
+        "violated": cex.property,
+    }
+    if cex.loop_start is not None:
+        meta["loop-action"] = str(cex.steps[-1].action)
     trace = ItfTrace(
-        meta={
-            "format": "ITF",
-            "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
-            "source": "raftcheck",
-            "description": description,
-            "violated": cex.property,
-        },
+        meta=meta,
         params=[],
         vars=names,
         states=[
             ItfState(meta={"index": i, "action": "" if step.action is None else str(step.action)},
                      values=values)
-            for i, (step, values) in enumerate(zip(cex.steps, states, strict=True))
+            for i, (step, values) in enumerate(zip(steps, states, strict=True))
         ],
-        loop=None,
+        loop=cex.loop_start,
     )
     return trace_to_json(trace)
 
 
 def trace_graph(cex: Counterexample, model: Model) -> nx.DiGraph:
-    """The counterexample as a path graph: a node per state, an edge per action."""
+    """The counterexample as a path graph: a node per state, an edge per action. A lasso's last
+    step is an edge back to the node where the cycle starts (edge attribute loop_back), its
+    nodes on the cycle have on_loop set, and the graph has loop_start."""
     graph = nx.DiGraph(property=cex.property, kind=cex.kind)
+    loop = cex.loop_start
+    if loop is not None:
+        graph.graph["loop_start"] = loop
+    last = len(cex.steps) - 1
     for i, step in enumerate(cex.steps):
-        summary = getattr(model, "summary", None)
-        label = "\n".join(f"{k} = {v}" for k, v in summary(step.state).items()) if summary else ""
-        graph.add_node(
-            f"s{i}", index=i, label=label,
-            variables=json.dumps(plain(model.variables(step.state)), sort_keys=True),
-            violates=(i == len(cex.steps) - 1),
-        )
+        target = f"s{loop}" if loop is not None and i == last else f"s{i}"
+        if target == f"s{i}":
+            summary = getattr(model, "summary", None)
+            label = ("\n".join(f"{k} = {v}" for k, v in summary(step.state).items())
+                     if summary else "")
+            graph.add_node(
+                f"s{i}", index=i, label=label,
+                variables=json.dumps(plain(model.variables(step.state)), sort_keys=True),
+                violates=(loop is None and i == last),
+            )
+            if loop is not None:
+                graph.nodes[f"s{i}"]["on_loop"] = i >= loop
         if i:
-            graph.add_edge(f"s{i - 1}", f"s{i}", label=str(step.action),
+            graph.add_edge(f"s{i - 1}", target, label=str(step.action),
                            action=json.dumps(action_json(step.action), sort_keys=True))
+            if loop is not None:
+                graph.edges[f"s{i - 1}", target]["loop_back"] = i == last
+                if i == last:
+                    graph.edges[f"s{i - 1}", target]["style"] = "dashed"
     return graph
 
 

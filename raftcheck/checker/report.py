@@ -85,17 +85,35 @@ def change_lines(before: dict[str, str], after: dict[str, str],
     return lines or [f"{indent}(no visible change)"]
 
 
+#: Printed under the step whose state a lasso's cycle starts from.
+LOOP_MARK = "     ---- the cycle starts here: the last step comes back to this state ----"
+
+
 def counterexample_lines(cex: Counterexample,
                          summary: Callable[[Any], dict[str, str]]) -> list[str]:
-    lines = [f"Shortest counterexample ({cex.length} steps):", "  0  initial state"]
+    loop = cex.loop_start
+    if loop is None:
+        lines = [f"Shortest counterexample ({cex.length} steps):"]
+    else:
+        cycle = cex.length - loop
+        lines = [f"Counterexample, a lasso: a prefix of {loop} step{'s' * (loop != 1)}, then a "
+                 f"cycle of {cycle} step{'s' * (cycle != 1)} repeated forever:"]
+    lines.append("  0  initial state")
     previous = summary(cex.steps[0].state)
     lines += state_lines(previous)
+    if loop == 0:
+        lines.append(LOOP_MARK)
     for i, step in enumerate(cex.steps[1:], 1):
         current = summary(step.state)
         lines.append(f"{i:3d}  {step.action}")
         lines += change_lines(previous, current)
         previous = current
-    if cex.kind == "transition":
+        if i == loop:
+            lines.append(LOOP_MARK)
+    if loop is not None:
+        lines.append(f"     the behaviour loops back to step {loop} from here, forever; "
+                     f"along it {cex.property} fails")
+    elif cex.kind == "transition":
         lines.append(f"     the last step breaks {cex.property}")
     else:
         lines.append(f"     the last state violates {cex.property}")
@@ -120,3 +138,25 @@ def verdict_lines(result: SearchResult, *, symmetry: bool,
         head = (f"STOPPED: {reason} before the search finished; no violation among the states "
                 "explored so far (partial statistics below).")
     return [head, *statistics_lines(result.stats, symmetry)]
+
+
+def liveness_verdict_lines(result: SearchResult) -> list[str]:
+    """The verdict of a liveness check (liveness.LivenessResult): one line per property, then
+    the statistics of the state graph."""
+    verdicts: dict[str, Outcome] = getattr(result, "verdicts", {})
+    if result.outcome is Outcome.HOLDS:
+        head = (f"HOLDS: all {len(result.checked)} liveness properties hold on every fair "
+                "behaviour within the bounds.")
+    elif result.outcome is Outcome.VIOLATED:
+        broken = [name for name, v in verdicts.items() if v is Outcome.VIOLATED]
+        head = (f"VIOLATED: {', '.join(broken)} — a fair behaviour breaks "
+                f"{'it' if len(broken) == 1 else 'each'}")
+    else:
+        head = (f"STOPPED: {result.stop_reason} before the state graph was complete; no "
+                "violation among the states explored so far.")
+    lines = [head]
+    width = max((len(name) for name in verdicts), default=0) + 2
+    lines += [f"  {name:<{width}}{verdict}" for name, verdict in verdicts.items()]
+    lines += statistics_lines(result.stats, symmetry=False)
+    lines += [f"  note: {note}" for note in result.notes]
+    return lines

@@ -64,8 +64,13 @@ class TraceStep:
 @dataclass
 class Counterexample:
     property: str
-    kind: str  # "state" (the last state violates it) or "transition" (the last step does)
+    kind: str  # "state" (the last state violates it) or "transition" (the last step does);
+    #            "lasso" for a liveness violation: the steps end in a cycle, see loop_start
     steps: list[TraceStep]
+    #: For a lasso: the index of the step where the cycle starts. The last step returns to
+    #: that step's state (steps[-1].state == steps[loop_start].state), and the behaviour
+    #: repeats steps loop_start+1 .. end forever.
+    loop_start: int | None = None
 
     @property
     def length(self) -> int:
