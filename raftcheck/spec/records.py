@@ -18,6 +18,7 @@ class Role(IntEnum):
     FOLLOWER = 0
     CANDIDATE = 1
     LEADER = 2
+    PRE_CANDIDATE = 3  # pre-vote only (Rules.pre_vote): campaigning without a new term
 
 
 # A log entry is (term, value); a log is a tuple of entries, index 1 first.

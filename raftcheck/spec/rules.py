@@ -15,7 +15,7 @@ class Rules:
 
     def __init__(
         self, nodes: int, *, history: bool = False, self_vote: bool = False, tidy: bool = False,
-        atomic: bool = False,
+        atomic: bool = False, pre_vote: bool = False, check_quorum: bool = False,
     ) -> None:
         self.nodes = nodes
         self.history = history  # keep raft.tla's history variables (voterLog, mlog)
@@ -32,6 +32,12 @@ class Rules:
         # on the deciding vote, and a leader commits as soon as an acknowledgement makes a
         # quorum. raft.tla takes each of these as a step of its own.
         self.atomic = atomic
+        # Pre-vote (Ongaro's thesis §9.6, etcd's PreVote): before a real election a server asks
+        # whether it could win, without changing any persistent state. Off: explore never uses it.
+        self.pre_vote = pre_vote
+        # Check-quorum (thesis §6.2, etcd's CheckQuorum): a leader that has not heard from a quorum
+        # within an election timeout steps down to follower in its own term.
+        self.check_quorum = check_quorum
 
     def is_quorum(self, members: int) -> bool:
         """A set of servers (a bit set) is a quorum when it is a strict majority."""
@@ -51,6 +57,11 @@ class Rules:
             and self.candidate_log_ok(s.log, m)
             and s.voted_for in (NIL, m.src)
         )
+
+    def grants_pre_vote(self, s: Server, m: RequestVoteRequest) -> bool:
+        """Grant a pre-vote to a candidate whose next term is above ours and whose log is
+        up-to-date; granting changes nothing (no votedFor, no term)."""
+        return m.term > s.term and self.candidate_log_ok(s.log, m)
 
     def append_log_ok(self, log: Log, m: AppendEntriesRequest) -> bool:
         """The consistency check: the follower holds the entry that precedes the new ones."""

@@ -289,3 +289,63 @@ def settle(r: Rules, i: int, s: Server) -> Server:
         if s.role == Role.LEADER:
             s = advance_commit_index(r, i, s) or s
     return s
+
+
+# --- pre-vote and check-quorum (Rules.pre_vote, Rules.check_quorum; off by default) ------------
+
+#: Message types of pre-vote. They reuse the RequestVote records and are not in MESSAGE_CLASSES:
+#: the explore model never sends them (pre-vote is off there).
+PRE_VOTE_REQUEST = 4
+PRE_VOTE_RESPONSE = 5
+
+
+def pre_vote_timeout(r: Rules, i: int, s: Server) -> Server | None:
+    """Server i times out and asks whether it could win an election, keeping its term."""
+    if not r.pre_vote or s.role == Role.LEADER:
+        return None
+    me = 1 << i if r.self_vote else 0
+    return s._replace(role=Role.PRE_CANDIDATE, votes_responded=me, votes_granted=me,
+                      voter_log=())
+
+
+def request_pre_vote(r: Rules, i: int, j: int, s: Server) -> RequestVoteRequest | None:
+    """Pre-candidate i sends j a pre-vote request for the term it would campaign in."""
+    if s.role != Role.PRE_CANDIDATE or s.votes_responded >> j & 1:
+        return None
+    return RequestVoteRequest(PRE_VOTE_REQUEST, s.term + 1, i, j, last_term(s.log), len(s.log))
+
+
+def handle_pre_vote_request(r: Rules, s: Server, m: RequestVoteRequest) -> Handled:
+    """Server i answers a pre-vote; nothing it stores changes. A grant carries the requested
+    term, a refusal the voter's own."""
+    grant = r.grants_pre_vote(s, m)
+    reply = RequestVoteResponse(PRE_VOTE_RESPONSE, m.term if grant else s.term, m.dst, m.src,
+                                grant, ())
+    return Handled(s, True, reply)
+
+
+def handle_pre_vote_response(r: Rules, s: Server, m: RequestVoteResponse) -> Handled | None:
+    """Pre-candidate i counts j's answer to its pre-vote for term currentTerm + 1."""
+    if s.role != Role.PRE_CANDIDATE or m.term != s.term + 1 or not m.vote_granted:
+        if s.role == Role.PRE_CANDIDATE and not m.vote_granted and m.term <= s.term:
+            voter = 1 << m.src
+            return Handled(s._replace(votes_responded=s.votes_responded | voter), True, None)
+        return None
+    voter = 1 << m.src
+    return Handled(s._replace(votes_responded=s.votes_responded | voter,
+                              votes_granted=s.votes_granted | voter), True, None)
+
+
+def pre_vote_won(r: Rules, i: int, s: Server) -> Server | None:
+    """A pre-candidate granted pre-votes by a quorum starts the real election (Timeout)."""
+    if s.role != Role.PRE_CANDIDATE or not r.is_quorum(s.votes_granted):
+        return None
+    return timeout(r, i, s._replace(role=Role.FOLLOWER))
+
+
+def check_quorum_step_down(r: Rules, i: int, s: Server) -> Server | None:
+    """Leader i, not having heard from a quorum for an election timeout, steps down to
+    follower in its own term (when it may, is a matter of clocks: any time, here)."""
+    if not r.check_quorum or s.role != Role.LEADER:
+        return None
+    return _clear_role_variables(r, s._replace(role=Role.FOLLOWER))

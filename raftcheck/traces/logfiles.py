@@ -197,6 +197,12 @@ class LogStream:
     def __next__(self) -> Event:
         return next(self._events)
 
+    def per_file(self) -> list[tuple[str, str, Iterator[Event]]]:
+        """One lazy event iterator per file, as ``(path, format, events)``, sharing this
+        stream's node names and summaries, for a caller that interleaves files (validate's
+        merge). Use either this or plain iteration, not both."""
+        return [(path, fmt, self._read(path, fmt)) for path, fmt in self._files]
+
     def _all_events(self) -> Iterator[Event]:
         for path, fmt in self._files:
             yield from self._read(path, fmt)

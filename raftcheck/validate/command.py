@@ -1,0 +1,84 @@
+"""The ``validate`` sub-command: argument parsing and output only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from raftcheck.exit_codes import UsageError
+from raftcheck.traces.logfiles import LogError
+
+from .engine import ValidateOptions, validate_paths
+from .junit import write_junit
+
+
+def _skew(text: str) -> float:
+    scale = 0.001 if text.endswith("ms") else 1.0
+    number = text[:-2] if text.endswith("ms") else text.rstrip("s")
+    try:
+        value = float(number) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds (e.g. 0.1, 50ms), got {text!r}") \
+            from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a tolerance >= 0, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "validate",
+        help="check real cluster logs against the Raft spec",
+        description=(
+            "Check that some behaviour of the raftcheck Raft spec explains the events in the "
+            "given logs (files, or directories holding one log per node), and name the first "
+            "line that none does. Exit codes: 0 conforms, 1 violates, 2 bad usage or input, "
+            "4 inconclusive (features outside the model, or too little observed). "
+            "See docs/validate.md."
+        ),
+    )
+    p.add_argument("logs", nargs="+", metavar="LOGS", help="log files or directories")
+    p.add_argument("--max-skew", type=_skew, default=ValidateOptions.max_skew, metavar="SECONDS",
+                   help="how far two nodes' clocks may disagree; events within it are ordered "
+                        "by causality, not by timestamp (default 0.1; e.g. 0.5, 50ms)")
+    p.add_argument("--max-candidates", type=_positive, default=ValidateOptions.max_candidates,
+                   metavar="N", help="bound of the set of candidate states (default 64)")
+    p.add_argument("--no-pre-vote", dest="pre_vote", action="store_false",
+                   help="the cluster does not use pre-vote: a pre-candidate is a violation")
+    p.add_argument("--no-check-quorum", dest="check_quorum", action="store_false",
+                   help="the cluster does not use check-quorum: a leader stepping down "
+                        "without a higher term is a violation")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.set_defaults(run=validate_command)
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    options = ValidateOptions(max_skew=args.max_skew, max_candidates=args.max_candidates,
+                              pre_vote=args.pre_vote, check_quorum=args.check_quorum)
+    try:
+        verdict = validate_paths(args.logs, options)
+    except LogError as exc:
+        raise UsageError(str(exc)) from None
+    if args.junit:
+        try:
+            write_junit(args.junit, verdict, name=" ".join(args.logs))
+        except OSError as exc:
+            raise UsageError(f"--junit {args.junit}: {exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps(verdict.to_json(), indent=1))
+    else:
+        print("\n".join(verdict.lines()))
+    sys.stdout.flush()
+    return verdict.exit_code

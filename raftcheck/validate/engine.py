@@ -1,0 +1,230 @@
+"""The conformance engine: a set of candidate Worlds, advanced event by event.
+
+Each event is handed to its handler (mapping.py) in every candidate World; the Worlds that
+explain it become the next set (deduplicated, at most ``max_candidates``). When none does,
+the merge may first take events of other nodes' files within the clock tolerance (merge.py)
+and retry; if that does not help either, the event is the first one no behaviour of the spec
+explains. Memory holds the candidate set, the merge's look-ahead, and bookkeeping per term
+that is pruned as terms pass: not the log.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from raftcheck.spec.rules import Rules
+from raftcheck.traces import events as ev
+from raftcheck.traces.logfiles import LogStream, iter_events
+
+from .mapping import HANDLERS, Context
+from .merge import FileQueue, Merge
+from .observe import observes
+from .report import CONFORMS, INCONCLUSIVE, VIOLATES, FileFacts, Verdict
+from .world import EMPTY, Unexplained, World
+
+FEATURE_NAMES = {
+    ev.ConfigChange: "membership change",
+    ev.Snapshot: "snapshots / log compaction",
+}
+
+
+@dataclass(frozen=True)
+class ValidateOptions:
+    """``max_skew``: seconds by which two nodes' clocks (and log writes) may disagree.
+    ``max_candidates``: bound of the candidate set (reaching it makes a violation
+    inconclusive). ``pre_vote`` / ``check_quorum``: allow those etcd / hashicorp behaviours."""
+
+    max_skew: float = 0.1
+    max_candidates: int = 64
+    pre_vote: bool = True
+    check_quorum: bool = True
+
+
+class Validator:
+    def __init__(self, options: ValidateOptions | None = None) -> None:
+        self.options = options or ValidateOptions()
+        self.candidates: list[World] = [EMPTY]
+        self.cx = Context(self._rules(1))
+        self.features: dict[str, str] = {}
+        self.voters: set[str] = set()
+        self.elected = False
+        self.events = 0
+        self.checked = 0
+        self.widest = 1
+        self.bounded = False
+        self._sizes: dict[int, Rules] = {}
+        self.root: tuple[ev.Event, Unexplained] | None = None
+
+    def _rules(self, nodes: int) -> Rules:
+        return Rules(nodes, self_vote=True, tidy=True, pre_vote=self.options.pre_vote,
+                     check_quorum=self.options.check_quorum)
+
+    # --- one event ----------------------------------------------------------------------
+    def step(self, e: ev.Event, fmt: str) -> list[World]:
+        """The candidate Worlds after ``e``; raises Unexplained if none explains it."""
+        handler = HANDLERS.get(type(e))
+        if handler is None:
+            return self.candidates
+        self._note(e)
+        self.cx.node_format.setdefault(self.cx.index(e.node), observes(fmt))
+        out: dict[World, None] = {}
+        failure: Unexplained | None = None
+        for w in self.candidates:
+            try:
+                for after in handler(w, e, self.cx):
+                    out[after.pruned()] = None
+            except Unexplained as exc:
+                failure = failure or exc
+        if not out:
+            assert failure is not None
+            raise failure
+        worlds = list(out)
+        if len(worlds) > self.options.max_candidates:
+            worlds = worlds[:self.options.max_candidates]
+            self.bounded = True
+        self.widest = max(self.widest, len(worlds))
+        return worlds
+
+    def _note(self, e: ev.Event) -> None:
+        """Cluster size, elections seen, and features outside the model."""
+        name = FEATURE_NAMES.get(type(e))
+        if isinstance(e, ev.FeatureUsed):
+            name = e.feature
+        if name:
+            self.features.setdefault(name, str(e.source))
+        if isinstance(e, ev.BecameLeader):
+            self.elected = True
+        if isinstance(e, (ev.Membership, ev.NodeStarted)):
+            members = set(e.voters if isinstance(e, ev.Membership) else e.peers)
+            if self.elected and not members <= self.voters:
+                self.features.setdefault("membership change", str(e.source))
+            self.voters |= members
+            self._resize(len(self.voters))
+
+    def _resize(self, nodes: int) -> None:
+        if nodes > self.cx.rules.nodes:
+            self.cx.rules = self._sizes.setdefault(nodes, self._rules(nodes))
+
+    # --- the run ------------------------------------------------------------------------
+    def run(self, stream: LogStream) -> Verdict:
+        started = time.perf_counter()
+        queues = [FileQueue(k, path, fmt, events, observes(fmt).precision)
+                  for k, (path, fmt, events) in enumerate(stream.per_file())]
+        self._resize(max(len(stream.nodes), len([q for q in queues])))
+        merge = Merge(queues, self.options.max_skew)
+        verdict = None
+        while (q := merge.next_queue()) is not None:
+            e = q.pop()
+            self.events += 1
+            if not self.voters:
+                self._resize(len(stream.nodes))
+            try:
+                self.candidates = self.step(e, q.format)
+                self.checked += 1
+            except Unexplained as failure:
+                if not self._pull_and_retry(merge, q, e):
+                    # An event of another node, no later than this one, that is unexplained
+                    # by itself is the root cause (this one may only be waiting for it).
+                    e, failure = self.root or (e, failure)
+                    verdict = self._violation(e, failure)
+                    break
+        for q in queues:  # drain, so that the file summaries are complete
+            while q.head() is not None:
+                q.pop()
+        verdict = verdict or self._final()
+        verdict.seconds = time.perf_counter() - started
+        self._facts(verdict, stream)
+        return verdict
+
+    def _pull_and_retry(self, merge: Merge, source: FileQueue, e: ev.Event) -> bool:
+        """Take other files' events that may have come first (clock tolerance), one at a time,
+        until ``e`` is explained; undo them if it never is."""
+        saved = self.candidates
+        self.root = None
+        taken: list[tuple[FileQueue, ev.Event]] = []
+        blocked: set[int] = set()
+        while True:
+            options = [q for q in merge.candidates(e, source) if q.number not in blocked]
+            if not options:
+                break
+            q = options[0]
+            h = q.head()
+            try:
+                self.candidates = self.step(h, q.format)
+            except Unexplained as failure:
+                blocked.add(q.number)
+                if h.time is not None and e.time is not None and h.time <= e.time and \
+                        self.root is None:
+                    self.root = (h, failure)  # not later than e, and unexplained itself
+                continue
+            taken.append((q, q.pop()))
+            blocked.clear()  # progress may unblock a file that waited for it
+            try:
+                self.candidates = self.step(e, source.format)
+            except Unexplained:
+                continue
+            self.events += len(taken)
+            self.checked += len(taken) + 1
+            return True
+        self.candidates = saved
+        for q, h in reversed(taken):
+            q.push_back(h)
+        return False
+
+    def _violation(self, e: ev.Event, failure: Unexplained) -> Verdict:
+        if self.features and failure.rule != "ElectionSafety":
+            status, lead = INCONCLUSIVE, "not explained, but the logs use features outside " \
+                "the model before it: "
+        elif self.bounded:
+            status, lead = INCONCLUSIVE, "not explained, but the candidate set was bounded " \
+                f"(--max-candidates {self.options.max_candidates}): "
+        else:
+            status, lead = VIOLATES, ""
+        reason = f"{lead}{failure.rule} at {e.source}"
+        return Verdict(status, reason, rule=failure.rule, location=str(e.source),
+                       line_text=e.source.raw, explanation=failure.explanation,
+                       related=[str(r) for r in failure.related],
+                       features=dict(self.features))
+
+    def _final(self) -> Verdict:
+        if self.features:
+            names = ", ".join(f"{k} (first at {v})" for k, v in self.features.items())
+            return Verdict(INCONCLUSIVE, f"no violation found, but the logs use features "
+                           f"outside the model: {names}", features=dict(self.features))
+        if self.checked == 0:
+            return Verdict(INCONCLUSIVE, "too little observed: no Raft events in the logs")
+        if not self.elected and not any(
+                s is not None and s.role != 0 for w in self.candidates for s in w.servers):
+            return Verdict(INCONCLUSIVE, "too little observed: the logs show no election, so "
+                           "no safety property is exercised")
+        return Verdict(CONFORMS, f"every event is explained by the spec ({self.checked} "
+                       "events)")
+
+    def _facts(self, verdict: Verdict, stream: LogStream) -> None:
+        verdict.files = [FileFacts(f.path, f.format, f.node, f.lines, f.events, f.skipped,
+                                   f.problems) for f in stream.files]
+        verdict.nodes = {name: list(info.ids) for name, info in stream.nodes.items()}
+        verdict.problems = [str(p) for p in stream.problems]
+        verdict.events, verdict.checked = self.events, self.checked
+        verdict.max_candidates = self.widest
+        observed = {f.node for f in stream.files if f.node}
+        unobserved = sorted(set(verdict.nodes) - observed) if observed else []
+        if unobserved:
+            verdict.notes.append(f"no log of {', '.join(unobserved)}: their steps are assumed "
+                                 "wherever the spec allows them")
+        if stream.problems and verdict.status == CONFORMS:
+            verdict.notes.append(f"{len(stream.problems)} raft line(s) did not parse and were "
+                                 "not checked")
+        if stream.ignored:
+            names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
+            verdict.notes.append(f"not Raft logs, ignored: {names}")
+
+
+def validate_paths(paths: Iterable[str | os.PathLike[str]],
+                   options: ValidateOptions | None = None) -> Verdict:
+    """Validate log files (or directories of them) against the spec. Raises LogError for
+    input that cannot be read."""
+    return Validator(options).run(iter_events(paths))

@@ -1,0 +1,78 @@
+"""Several logs, one per node, merged into one order of events.
+
+Within a file, file order is the truth. Across files, the event with the earliest timestamp goes
+first; but clocks differ and lines are written a little after the step they describe, so when
+an event cannot be explained yet, the engine may first take events of other files that are at
+most ``max_skew`` (plus the clock resolution of the event's file) later than it:
+:meth:`Merge.candidates` lists them. That searches the orders consistent with causality (a
+message is sent before it is received) instead of trusting timestamps.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from datetime import datetime
+
+from raftcheck.traces.events import Event
+
+
+class FileQueue:
+    """One file's events, read lazily, with a look-ahead buffer."""
+
+    def __init__(self, number: int, path: str, fmt: str, events: Iterator[Event],
+                 precision: float | None) -> None:
+        self.number, self.path, self.format = number, path, fmt
+        self.events = events
+        self.precision = precision or 0.0
+        self.buffer: deque[Event] = deque()
+        self.last_time: datetime | None = None
+        self.done = False
+
+    def head(self) -> Event | None:
+        if not self.buffer and not self.done:
+            try:
+                self.buffer.append(next(self.events))
+            except StopIteration:
+                self.done = True
+        return self.buffer[0] if self.buffer else None
+
+    def pop(self) -> Event:
+        e = self.buffer.popleft()
+        if e.time is not None:
+            self.last_time = e.time
+        return e
+
+    def push_back(self, e: Event) -> None:
+        self.buffer.appendleft(e)
+
+    def key(self) -> tuple:
+        e = self.head()
+        t = e.time if e is not None and e.time is not None else self.last_time
+        return (0, self.number) if t is None else (1, t.timestamp(), self.number)
+
+
+class Merge:
+    def __init__(self, queues: list[FileQueue], max_skew: float) -> None:
+        self.queues = queues
+        self.max_skew = max_skew
+
+    def next_queue(self) -> FileQueue | None:
+        """The file whose head event comes next by timestamp (ties: file order)."""
+        live = [q for q in self.queues if q.head() is not None]
+        return min(live, key=FileQueue.key) if live else None
+
+    def candidates(self, e: Event, source: FileQueue) -> list[FileQueue]:
+        """Other files whose head event may have happened before ``e`` given the clock
+        tolerance, earliest first."""
+        if e.time is None:
+            return []
+        limit = e.time.timestamp() + self.max_skew + source.precision
+        out = []
+        for q in self.queues:
+            h = q.head()
+            if q is source or h is None or h.time is None:
+                continue
+            if h.time.timestamp() <= limit:
+                out.append(q)
+        return sorted(out, key=FileQueue.key)

@@ -1,0 +1,44 @@
+"""What each log format observes, and so what the absence of a line means.
+
+Where a format logs every instance of a step (etcd logs every vote it casts), a step that the
+logs of that node do not show did not happen: the checker is strict. Where it does not (hashicorp
+1.1.2 never logs a granted vote on the voter's side), the checker assumes the unlogged step
+happened if the spec allows it there, and checks that it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Observes:
+    terms: bool  # every change of currentTerm is logged with the new term
+    vote_requests: bool  # a candidate logs every RequestVote it sends
+    votes_cast: bool  # a voter logs every vote it grants
+    votes_counted: bool  # a candidate logs every vote it counts
+    elections: bool  # a node logs every time it becomes leader
+    precision: float | None  # clock resolution in seconds (None: no clock)
+
+
+_ETCD = dict(terms=True, vote_requests=True, votes_cast=True, votes_counted=True, elections=True)
+# etcd-raft's datadriven tests switch logging off and on ("log-level none"): nothing is complete.
+_PARTIAL = dict(terms=False, vote_requests=False, votes_cast=False, votes_counted=False,
+                elections=False)
+
+FORMATS: dict[str, Observes] = {
+    "etcd-capnslog": Observes(**_ETCD, precision=1.0),
+    "etcd-zap": Observes(**_ETCD, precision=0.001),
+    "etcd-raft-trace": Observes(**_ETCD, precision=1e-6),
+    "etcd-raft-interaction": Observes(**_PARTIAL, precision=None),
+    "hashicorp-hclog": Observes(terms=False, vote_requests=False, votes_cast=False,
+                                votes_counted=True, elections=True, precision=0.001),
+    "hashicorp-hclog-json": Observes(terms=False, vote_requests=False, votes_cast=False,
+                                     votes_counted=True, elections=True, precision=1e-6),
+}
+
+NOTHING = Observes(**_PARTIAL, precision=None)
+
+
+def observes(fmt: str) -> Observes:
+    return FORMATS.get(fmt, NOTHING)

@@ -1,0 +1,86 @@
+"""One candidate state of the cluster that the logs may have come from.
+
+A :class:`World` holds each node's spec record (``raftcheck.spec.records.Server``, with a
+:class:`~raftcheck.validate.logshape.ShapeLog` as its log), the messages that have been sent
+(the network may delay and duplicate, so a message once sent may arrive any time later), and
+the history the properties need: who was elected in which term, and the highest entry known
+to be committed. Worlds are immutable and hashable so that a set of them can be deduplicated.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from raftcheck.spec import invariants
+from raftcheck.spec.records import Server
+from raftcheck.traces.events import SourceRef
+
+
+class Committed(NamedTuple):
+    """The highest entry known committed: index, its term (None: not observed), and the term
+    by which it was committed."""
+
+    index: int
+    term: int | None
+    by_term: int
+
+
+class World(NamedTuple):
+    servers: tuple[Server | None, ...]  # by node number - 1; None: nothing observed yet
+    sent: frozenset  # vote requests and responses (spec message records) ever sent
+    elections: frozenset  # (term, leader): every BecomeLeader so far
+    committed: Committed | None
+
+    def server(self, i: int) -> Server | None:
+        return self.servers[i] if i < len(self.servers) else None
+
+    def with_server(self, i: int, s: Server) -> World:
+        servers = self.servers
+        if i >= len(servers):
+            servers = servers + (None,) * (i + 1 - len(servers))
+        return self._replace(servers=(*servers[:i], s, *servers[i + 1:]))
+
+    def min_term(self) -> int:
+        """The lowest current term of any observed node (0 if none)."""
+        terms = [s.term for s in self.servers if s is not None]
+        return min(terms) if terms else 0
+
+    def pruned(self) -> World:
+        """Forget what can no longer matter: every node's term has passed messages and elections
+        of older terms (a node adopts only higher terms, so an older message can only be
+        dropped as stale, and an election of an older term can no longer be contested)."""
+        floor = self.min_term()
+        if any(s is None for s in self.servers):
+            return self
+        sent = frozenset(m for m in self.sent if m.term >= floor)
+        elections = frozenset(x for x in self.elections if x[0] >= floor)
+        if len(sent) == len(self.sent) and len(elections) == len(self.elections):
+            return self
+        return self._replace(sent=sent, elections=elections)
+
+
+EMPTY = World((), frozenset(), frozenset(), None)
+
+
+class Unexplained(Exception):
+    """No step of the spec explains an event: the rule or property broken, why, and the other
+    lines involved (e.g. the first leader of a contested term)."""
+
+    def __init__(self, rule: str, explanation: str, related: tuple[SourceRef, ...] = ()) -> None:
+        super().__init__(f"{rule}: {explanation}")
+        self.rule, self.explanation, self.related = rule, explanation, related
+
+
+TRANSITION_PROPERTIES = tuple(
+    p for p in invariants.PROPERTIES.values() if p.kind == "transition"
+)
+
+
+def check_transition(before: Server | None, after: Server, what: str) -> None:
+    """The spec's properties of one server's step (TermMonotonic, VotedOncePerTerm,
+    LeaderAppendOnly), raised as Unexplained."""
+    if before is None:
+        return
+    for prop in TRANSITION_PROPERTIES:
+        if not prop.check(before, after):
+            raise Unexplained(prop.name, f"{what} ({prop.description})")
