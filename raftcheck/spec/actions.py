@@ -185,6 +185,32 @@ class DuplicateMessage(Action):
 
 
 @dataclass(frozen=True, slots=True)
+class DeliverCopy(Action):
+    """A handler step on a message the network duplicated: the handler runs as usual, and a
+    copy of the message stays in flight (the raftcheck profile's duplication; see network.py)."""
+
+    kind: ClassVar[str] = "message"
+    step: Action
+
+    @property
+    def name(self) -> str:
+        return self.step.name
+
+    @property
+    def message(self) -> Message:
+        return self.step.message  # type: ignore[attr-defined]
+
+    def params(self) -> list[tuple[str, Any]]:
+        return self.step.params()
+
+    def __str__(self) -> str:
+        return f"{self.step} [duplicated: a copy stays in flight]"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.step.to_json(), "duplicate": True}
+
+
+@dataclass(frozen=True, slots=True)
 class DropMessage(Action):
     kind: ClassVar[str] = "network"
     message: Message
@@ -205,7 +231,7 @@ ALL_ACTIONS = (
     Restart, Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex,
     AppendEntries, UpdateTerm, HandleRequestVoteRequest, HandleRequestVoteResponse,
     HandleAppendEntriesRequest, HandleAppendEntriesResponse, DropStaleResponse,
-    DuplicateMessage, DropMessage, Partition, Heal,
+    DuplicateMessage, DeliverCopy, DropMessage, Partition, Heal,
 )
 
 #: The message handler a Receive step of each message type may take, besides UpdateTerm.

@@ -29,7 +29,9 @@ class Bounds:
     max_term: int = 3  # every currentTerm <= max_term (terms start at 1, as in raft.tla)
     max_log: int = 1  # every log length <= max_log
     max_msgs: int = 2  # messages in flight, multiplicities summed <= max_msgs
-    max_dup: int = 1  # copies of any one message in flight <= max_dup
+    # raft-tla: copies of any one message in flight <= max_dup. raftcheck profile: copies are
+    # not counted; 1 turns duplication off, 2 or more lets a delivery keep the message in flight.
+    max_dup: int = 2
     max_writes: int | None = 1  # client requests accepted in all (None: unbounded)
     max_restarts: int | None = 1  # server restarts in all (None: unbounded)
     max_elections: int | None = 2  # elections started (Timeout steps) in all (None: unbounded)
@@ -106,6 +108,10 @@ def profile_defaults(profile: str, nodes: int = 3) -> Bounds:
     if profile == "raft-tla":
         return Bounds(max_term=2, max_log=0, max_msgs=1, max_dup=1, max_writes=None,
                       max_restarts=None, max_elections=None, max_partitions=0)
+    if nodes >= 5:
+        # Five servers with two messages in flight is about twenty times the states (tens of
+        # millions; see README, "Speed"): one message at a time keeps the default in minutes.
+        return Bounds(max_msgs=1)
     return Bounds()
 
 

@@ -31,7 +31,7 @@ from .config import SpecConfig
 from .interning import Interner
 from .invariants import PROPERTIES, View
 from .mutants import rules_for
-from .network import bag_max_copies, bag_size, bag_with, bag_without, cuts
+from .network import bag_max_copies, bag_size, bag_with, bag_with_once, bag_without, cuts
 from .records import Message, Role, Server
 from .symmetry import ServerSymmetry
 
@@ -58,6 +58,10 @@ class RaftModel:
         # server.ignores_forever): the state without it can do all the state with it can,
         # and a drop could have removed it anyway. Where raft.tla counts must match, it stays.
         self.collect_garbage = config.realistic
+        # The raftcheck profile counts no copies of a message: with duplication on, a delivery
+        # may leave the message in flight instead (network.py).
+        self._send = bag_with_once if config.realistic else bag_with
+        self.redeliver = config.realistic and config.bounds.max_dup >= 2
 
         # slot numbers in the state tuple
         self.BAG, self.CUT, self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n, n + 5)
@@ -228,6 +232,7 @@ class RaftModel:
                     append((action, tuple(nxt), broken))
 
         receive = self._receive
+        redeliver = self.redeliver
         for mid, src, dst in self._bag_info[bag][2]:
             if not cut or not ((cut >> src) ^ (cut >> dst)) & 1:
                 by_server = receive.get(mid)
@@ -253,13 +258,18 @@ class RaftModel:
                     if collect:
                         nxt[BAG] = collect(nxt)
                     append((action, tuple(nxt), broken))
-            duplicated = plus.get(mid, _UNKNOWN)
-            if duplicated is _UNKNOWN:
-                duplicated = self._plus(bag, mid)
-            if duplicated is not None:
-                nxt = base.copy()
-                nxt[BAG] = duplicated
-                append((act.DuplicateMessage(self.messages[mid]), tuple(nxt), None))
+                    if redeliver and consumed:
+                        copy = self._deliver_copy(state, nxt, bag, reply, collect)
+                        if copy is not None:
+                            append((act.DeliverCopy(action), copy, broken))
+            if not redeliver:
+                duplicated = plus.get(mid, _UNKNOWN)
+                if duplicated is _UNKNOWN:
+                    duplicated = self._plus(bag, mid)
+                if duplicated is not None and duplicated != bag:
+                    nxt = base.copy()
+                    nxt[BAG] = duplicated
+                    append((act.DuplicateMessage(self.messages[mid]), tuple(nxt), None))
             nxt = base.copy()
             nxt[BAG] = self._minus(bag, mid)
             append((act.DropMessage(self.messages[mid]), tuple(nxt), None))
@@ -277,6 +287,25 @@ class RaftModel:
                 nxt[self.CUTS] += 1
                 append((act.Partition((side, everyone & ~side)), tuple(nxt), None))
         return out
+
+    def _deliver_copy(self, state: tuple, nxt: list, bag: int, reply: int | None,
+                      collect: Any) -> tuple | None:
+        """The delivery nxt with the delivered message still in flight, or None where that is
+        no step at all."""
+        copy = nxt.copy()
+        if reply is None:
+            copy[self.BAG] = bag
+        else:
+            new_bag = self._bag_plus[bag].get(reply, _UNKNOWN)
+            if new_bag is _UNKNOWN:
+                new_bag = self._plus(bag, reply)
+            if new_bag is None:
+                return None
+            copy[self.BAG] = new_bag
+        if collect:
+            copy[self.BAG] = collect(copy)
+        result = tuple(copy)
+        return None if result == state else result
 
     def _collect(self, nxt: list) -> int:
         """The bag of nxt without the responses their recipients can only discard."""
@@ -412,7 +441,7 @@ class RaftModel:
         return bid
 
     def _plus(self, bid: int, mid: int) -> int | None:
-        new = self._intern_bag(bag_with(self._bag_info[bid][1], mid))
+        new = self._intern_bag(self._send(self._bag_info[bid][1], mid))
         result = new if self._bag_info[new][0] else None
         self._bag_plus.setdefault(bid, {})[mid] = result
         return result
@@ -428,7 +457,7 @@ class RaftModel:
         key = (bid, reply, request)
         new = self._bag_reply.get(key, _UNKNOWN)
         if new is _UNKNOWN:
-            bag = bag_without(bag_with(self._bag_info[bid][1], reply), request)
+            bag = bag_without(self._send(self._bag_info[bid][1], reply), request)
             new = self._intern_bag(bag)
             new = self._bag_reply[key] = new if self._bag_info[new][0] else None
         return new  # type: ignore[return-value]

@@ -4,6 +4,11 @@ The bag is raft.tla's: a message may be delivered in any order (reordering), mor
 (DuplicateMessage) or never (DropMessage). Its value is a frozenset of (message, copies) pairs
 with copies >= 1; a message whose last copy is taken leaves the bag.
 
+The raftcheck profile counts no copies: each message in flight has one entry, and when the
+network duplicates, a delivery may leave the message in flight (model.py, DeliverCopy), so it
+can be delivered again any number of times until it is dropped. That covers every number of
+duplicates at the cost of none of raft.tla's extra copy states.
+
 A cut splits the servers into two sides. While the network is cut, a message between the sides
 is lost when sent, and one already in flight stays undeliverable (it may still be dropped or
 duplicated) until the cut heals.
@@ -21,6 +26,13 @@ def bag_with(bag: Bag, m: Hashable) -> Bag:
     copies = dict(bag)
     copies[m] = copies.get(m, 0) + 1
     return frozenset(copies.items())
+
+
+def bag_with_once(bag: Bag, m: Hashable) -> Bag:
+    """Send over a network that keeps no count of copies (the raftcheck profile): a message
+    already in flight may be delivered any number of times anyway, so a second send of it
+    changes nothing."""
+    return bag if any(k == m for k, _ in bag) else bag_with(bag, m)
 
 
 def bag_without(bag: Bag, m: Hashable) -> Bag:
