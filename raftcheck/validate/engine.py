@@ -121,6 +121,8 @@ class Validator:
             self.events += 1
             if not self.voters:
                 self._resize(len(stream.nodes))
+            if self.events % 4096 == 0:
+                self._forget_old_terms()
             try:
                 self.candidates = self.step(e, q.format)
                 self.checked += 1
@@ -138,6 +140,14 @@ class Validator:
         verdict.seconds = time.perf_counter() - started
         self._facts(verdict, stream)
         return verdict
+
+    def _forget_old_terms(self) -> None:
+        """Report bookkeeping of terms that every node has passed can no longer be cited."""
+        floor = min(w.min_term() for w in self.candidates)
+        for table in (self.cx.leader_source, self.cx.vote_source):
+            for key in [k for k in table if k[0 if table is self.cx.leader_source else 1]
+                        < floor]:
+                del table[key]
 
     def _pull_and_retry(self, merge: Merge, source: FileQueue, e: ev.Event) -> bool:
         """Take other files' events that may have come first (clock tolerance), one at a time,
