@@ -49,6 +49,7 @@ class Context:
     leader_source: dict[tuple[int, int], SourceRef] = field(default_factory=dict)
     vote_source: dict[tuple[int, int], tuple[int, SourceRef]] = field(default_factory=dict)
     commit_source: SourceRef | None = None
+    commit_seen: dict[int, SourceRef] = field(default_factory=dict)  # node -> its last commit
     numbers: dict[str, int] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
 
@@ -124,14 +125,17 @@ def reshape(w: World, i: int, log: ShapeLog, e: ev.Event, cx: Context, what: str
     """Node i's log is now ``log``; it must still hold every committed entry it held."""
     s = w.server(i)
     assert s is not None
-    c = w.committed
-    if c is not None and _holds(s.log, c) and not _holds(log, c):
-        where = f" (known from {cx.commit_source})" if cx.commit_source else ""
+    # Only entries the node itself knows committed: its own log held exactly those (a
+    # shorter or divergent log may hold other entries at the same indexes).
+    known = min(s.commit_index, len(s.log))
+    if len(log) < known:
+        source = cx.commit_seen.get(i)
+        where = f" (its commit index since {source})" if source else ""
         raise Unexplained(
             "LeaderCompleteness",
-            f"{what}: {cx.name(i)} no longer holds entry {c.index}, which was committed by "
-            f"term {c.by_term}{where}; only a leader lacking a committed entry could make a "
-            "follower remove it", (cx.commit_source,) if cx.commit_source else ())
+            f"{what}: {cx.name(i)} no longer holds entry {known}, which it knew committed"
+            f"{where}; only a leader lacking a committed entry could make a follower remove "
+            "it", (source,) if source else ())
     return put(w, i, s._replace(log=log), cx, what)
 
 
@@ -167,6 +171,8 @@ def observe_commit(w: World, i: int, index: int | None, e: ev.Event, cx: Context
                           f"{term}, but entry {index} of term {old.term} was committed "
                           f"(at {cx.commit_source})", (cx.commit_source,)
                           if cx.commit_source else ())
+    if index > s.commit_index:
+        cx.commit_seen[i] = e.source
     w = w.with_server(i, s._replace(commit_index=max(s.commit_index, index)))
     if old is None or index > old.index:
         cx.commit_source = e.source
