@@ -22,11 +22,12 @@ from .spec.config import BOUND_NAMES, PROFILES, ConfigError, SpecConfig, profile
 from .spec.invariants import PROPERTIES
 from .spec.model import RaftModel
 from .spec.mutants import MUTANTS
+from .timing.command import register as register_lease
 
 #: The other sub-commands: each module's register(commands) adds its parser to the
 #: sub-parsers and sets its handler with set_defaults(run=handler), handler(args) -> exit code.
 #: Handlers raise UsageError or ConfigError for bad flags (one line, exit 2).
-COMMANDS: list = []
+COMMANDS: list = [register_lease]
 
 
 class Parser(argparse.ArgumentParser):
