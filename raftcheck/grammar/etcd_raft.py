@@ -12,6 +12,7 @@ from lark import Token, Transformer, Tree
 
 from raftcheck.grammar.drafts import Draft, RawId, etcd_decimal_id, etcd_id
 from raftcheck.grammar.parsers import load, parse
+from raftcheck.grammar.shapes import ShapeMemo
 from raftcheck.traces import events as ev
 
 _ROLE_NAMES = {
@@ -414,9 +415,14 @@ class EtcdRaftMessages:
 
     def __init__(self, *, small_ids: bool = False) -> None:
         self._parser = load("etcd_raft", EtcdRaftTransformer(small_ids=small_ids), key=small_ids)
+        self._memo = ShapeMemo(self._parse)
 
     def drafts(self, text: str) -> list[Draft]:
-        """Drafts of one message; raises ParseFailure for a message the grammar does not know."""
+        """Drafts of one message; raises ParseFailure for a message the grammar does not know.
+        Lark parses each message shape once (``raftcheck.grammar.shapes``)."""
+        return self._memo(text)
+
+    def _parse(self, text: str) -> list[Draft]:
         result = parse(self._parser, text, "etcd raft message")
         if not isinstance(result, list):  # pragma: no cover - every alternative returns a list
             raise TypeError(f"unexpected parse result {result!r}")

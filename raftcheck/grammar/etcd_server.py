@@ -32,6 +32,10 @@ _CAPNS_PKG = re.compile(
     r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ([A-Z]) \| ([\w./-]+): (.*)\Z"
 )
 _ZAP_RAFT_CALLER = re.compile(r"(?:^|/)raft(?:@[^/]*)?/|(?:^|/)zap_raft\.go:")
+_ZAP_READ_MARKS = ('"raft"', "raft/", "raft@", "zap_raft.go", "triggering snapshot", "\\u")
+"""Substrings of every zap line that may be a raft record (logger "raft", a caller in the raft
+package), the snapshot record that is read, or that escapes characters (which could hide
+those). A line with none of them is none of those."""
 _APPLIED = re.compile(r"start to snapshot \(applied: (\d+), lastsnap: \d+\)")
 _MEMBER = re.compile(r"(?:re)?starting member ([0-9a-f]+) in cluster")
 
@@ -103,6 +107,8 @@ class EtcdServerReader:
     def _feed_zap(self, lineno: int, line: str) -> Sequence[Outcome]:
         if not line.startswith("{"):
             return self._other(lineno, line)
+        if self._plainly_other(line):
+            return SKIPPED
         try:
             record = json.loads(line)
         except ValueError:
@@ -124,6 +130,15 @@ class EtcdServerReader:
         except ValueError:
             return (Bad(lineno, line, f"bad timestamp {record.get('ts')!r}"),)
         return self._raft(lineno, line, msg, when)
+
+    def _plainly_other(self, line: str) -> bool:
+        """A complete record (it ends its object, and no other object starts inside it, as
+        where a cut-off record is followed by the next one) that is not raft and not read:
+        skipped without decoding its JSON. Anything else is decoded, so truncated records are
+        still reported."""
+        return (line.endswith("}") and line.find('{"', 1) == -1
+                and not any(mark in line for mark in _ZAP_READ_MARKS)
+                and (self.owner is not None or "local-member-id" not in line))
 
     def _zap_time(self, ts: Any) -> datetime | None:
         if isinstance(ts, str):

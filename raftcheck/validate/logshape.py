@@ -9,6 +9,7 @@ the log length, so a long-running cluster does not grow the checker's state. Ent
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
 
@@ -34,10 +35,7 @@ class ShapeLog:
             k += n
         if not 0 <= k < n:
             raise IndexError(k)
-        for term, end in self.runs:
-            if k < end:
-                return (term, 0)
-        raise IndexError(k)  # pragma: no cover
+        return (self.runs[bisect_right(self.runs, k, key=_end)][0], 0)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         start = 0
@@ -65,14 +63,16 @@ class ShapeLog:
 
     def prefix(self, length: int) -> ShapeLog:
         """The first ``length`` entries."""
-        runs = []
-        for term, end in self.runs:
-            if end >= length:
-                if length > (runs[-1][1] if runs else 0):
-                    runs.append((term, length))
-                break
-            runs.append((term, end))
-        return ShapeLog(tuple(runs))
+        runs = self.runs
+        r = bisect_left(runs, length, key=_end)  # the run that holds entry ``length``
+        if r == len(runs):
+            return self
+        if runs[r][1] == length:
+            return ShapeLog(runs[:r + 1])
+        kept = runs[:r]
+        if length > (kept[-1][1] if kept else 0):
+            kept += ((runs[r][0], length),)
+        return ShapeLog(kept)
 
     def with_entries(self, first: int, last: int, term: int) -> ShapeLog:
         """Entries ``first..last`` now hold ``term`` (later ones are gone); a gap before
@@ -90,7 +90,16 @@ class ShapeLog:
         already is, else the entries from the first one that must differ are replaced."""
         if len(self) == index and self.term_at(index) == term:
             return self
+        if not index:
+            return ShapeLog()
         keep = min(len(self), index - 1)
-        while keep > 0 and self.term_at(keep) > term:
-            keep -= 1  # terms never decrease along a log
-        return self.prefix(keep).with_entries(keep + 1, index, term) if index else ShapeLog()
+        runs = self.runs
+        r = bisect_left(runs, keep, key=_end)  # the run that holds entry ``keep``
+        while keep > 0 and runs[r][0] > term:  # terms never decrease along a log
+            r -= 1
+            keep = runs[r][1] if r >= 0 else 0
+        return self.prefix(keep).with_entries(keep + 1, index, term)
+
+
+def _end(run: tuple[int, int]) -> int:
+    return run[1]

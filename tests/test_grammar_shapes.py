@@ -1,0 +1,98 @@
+"""Parses memoised by message shape (raftcheck/grammar/shapes.py) equal lark's own parses."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from test_grammar_etcd_raft import SHAPES
+
+from raftcheck.grammar.drafts import Draft, RawId
+from raftcheck.grammar.etcd_raft import EtcdRaftMessages
+from raftcheck.grammar.parsers import ParseFailure
+from raftcheck.grammar.shapes import ShapeMemo
+from raftcheck.traces import events as ev
+
+DATA = Path(__file__).parent / "data" / "etcd35"
+NUMBER = re.compile(r"(?<![0-9A-Za-z_.-])[1-9][0-9]*(?![0-9A-Za-z_.-])")
+
+
+def _shifted(text: str, by: int) -> str:
+    return NUMBER.sub(lambda m: str(int(m.group()) + by), text)
+
+
+def _direct(small_ids: bool = False) -> EtcdRaftMessages:
+    messages = EtcdRaftMessages(small_ids=small_ids)
+    messages._memo = ShapeMemo(messages._parse, limit=0)  # never memoise
+    return messages
+
+
+@pytest.mark.parametrize("small_ids", [False, True])
+def test_every_shape_with_other_numbers(small_ids: bool) -> None:
+    """After a shape is learnt, texts of that shape with other numbers parse as lark says."""
+    memo, direct = EtcdRaftMessages(small_ids=small_ids), _direct(small_ids)
+    for text, *_ in SHAPES:
+        for by in (0, 1, 7, 1000):
+            variant = _shifted(text, by)
+            try:
+                want = direct.drafts(variant)
+            except ParseFailure:
+                with pytest.raises(ParseFailure):
+                    memo.drafts(variant)
+                continue
+            assert memo.drafts(variant) == want, variant
+
+
+def test_real_logs_parse_alike() -> None:
+    memo, direct = EtcdRaftMessages(), _direct()
+    texts = []
+    for path in sorted(DATA.glob("*/node*.log")):
+        for line in path.read_text().splitlines():
+            if '"logger":"raft"' in line:
+                texts.append(json.loads(line)["msg"])
+    assert len(texts) > 100
+    for text in texts + [_shifted(t, 3) for t in texts]:
+        assert memo.drafts(text) == direct.drafts(text), text
+
+
+def test_zero_and_digit_only_ids_stay_exact() -> None:
+    memo = EtcdRaftMessages(small_ids=True)
+    a = "12 [logterm: 1, index: 5, vote: 0] cast MsgVote for 34 [logterm: 1, index: 5] at term 2"
+    b = "56 [logterm: 2, index: 9, vote: 78] cast MsgVote for 9 [logterm: 2, index: 9] at term 3"
+    assert memo.drafts(a)[0].fields["voted_for"] is None
+    drafts = memo.drafts(b)
+    assert drafts[0].node == RawId("56", 0x56)
+    assert drafts[0].fields["voted_for"] == RawId("78", 0x78)
+    assert drafts[0].fields["candidate"] == RawId("9", 9)
+    assert drafts == _direct(small_ids=True).drafts(b)
+
+
+def test_a_parse_that_looks_at_values_is_never_memoised() -> None:
+    calls = []
+
+    def parity(text: str) -> list[Draft]:
+        calls.append(text)
+        n = int(text.split()[-1])
+        return [Draft(ev.BecameLeader if n % 2 else ev.BecameFollower, None, {"term": n})]
+
+    memo = ShapeMemo(parity)
+    for n in (1, 2, 3, 4):
+        assert memo(f"at term {n}")[0].kind is (ev.BecameLeader if n % 2 else ev.BecameFollower)
+    assert calls[-1] == "at term 4"  # parsed again: the shape was not memoised
+
+
+def test_a_learnt_shape_skips_the_parser() -> None:
+    calls = []
+
+    def plain(text: str) -> list[Draft]:
+        calls.append(text)
+        return [Draft(ev.BecameLeader, None, {"term": int(text.split()[-1]),
+                                              "detail": f"said {text}"})]
+
+    memo = ShapeMemo(plain)
+    memo("at term 5")
+    learnt = len(calls)
+    assert memo("at term 6") == plain("at term 6")
+    assert len(calls) == learnt + 1  # only the call made by this test

@@ -1,0 +1,43 @@
+"""zap lines that are plainly not raft are skipped without decoding JSON, yet a cut-off record
+is still reported, and raft records are never skipped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from raftcheck.traces.logfiles import read_logs
+
+ID = "8e530ca48d01902"
+
+
+def _rec(caller: str, msg: str, **extra: object) -> str:
+    return json.dumps({"level": "info", "ts": "2026-11-28T10:26:57.783Z", "caller": caller,
+                       "msg": msg, **extra}, separators=(",", ":"))
+
+
+def _raft(msg: str) -> str:
+    return json.dumps({"level": "info", "ts": "2026-11-28T10:26:57.784Z", "logger": "raft",
+                       "caller": "etcdserver/zap_raft.go:77", "msg": msg},
+                      separators=(",", ":"))
+
+
+def test_cut_off_records_are_reported_and_raft_records_read(tmp_path: Path) -> None:
+    other = _rec("rafthttp/peer.go:133", "starting remote peer", **{"remote-peer-id": "2f"})
+    lines = [
+        _raft(f"{ID} became follower at term 1"),                          # 1 raft
+        other,                                                             # 2 skipped
+        other[:40],                                                        # 3 cut off
+        other[:40] + other,                                                # 4 cut off, glued
+        _rec("raft/raft.go:700", f"{ID} became candidate at term 2"),      # 5 raft (caller)
+        _rec("raft@v3.5.0/raft.go:7", f"{ID} became leader at term 2"),    # 6 raft (caller)
+        _rec("etcdserver/server.go:1", "took \u00b5s", took="1\u00b5s"),  # 7 skipped
+    ]
+    path = tmp_path / "node1.log"
+    path.write_text("\n".join(lines) + "\n")
+    parsed = read_logs([path])
+    assert [(p.line, p.message) for p in parsed.problems] == [
+        (3, "truncated or invalid JSON record"), (4, "truncated or invalid JSON record")]
+    assert [(e.source.line, e.kind) for e in parsed.events] == [
+        (1, "BecameFollower"), (5, "BecameCandidate"), (6, "BecameLeader")]
+    assert parsed.files[0].skipped == 2
