@@ -32,10 +32,6 @@ _CAPNS_PKG = re.compile(
     r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ([A-Z]) \| ([\w./-]+): (.*)\Z"
 )
 _ZAP_RAFT_CALLER = re.compile(r"(?:^|/)raft(?:@[^/]*)?/|(?:^|/)zap_raft\.go:")
-_ZAP_READ_MARKS = ('"raft"', "raft/", "raft@", "zap_raft.go", "triggering snapshot", "\\u")
-"""Substrings of every zap line that may be a raft record (logger "raft", a caller in the raft
-package), the snapshot record that is read, or that escapes characters (which could hide
-those). A line with none of them is none of those."""
 _APPLIED = re.compile(r"start to snapshot \(applied: (\d+), lastsnap: \d+\)")
 _MEMBER = re.compile(r"(?:re)?starting member ([0-9a-f]+) in cluster")
 
@@ -134,10 +130,14 @@ class EtcdServerReader:
     def _plainly_other(self, line: str) -> bool:
         """A complete record (it ends its object, and no other object starts inside it, as
         where a cut-off record is followed by the next one) that is not raft and not read:
-        skipped without decoding its JSON. Anything else is decoded, so truncated records are
-        still reported."""
+        skipped without decoding its JSON. Anything else is decoded, so cut-off records are
+        still reported. Every raft record (logger "raft", a caller in the raft package) and
+        every record read contains one of the marks below; so does a line that escapes
+        characters, which could hide them."""
         return (line.endswith("}") and line.find('{"', 1) == -1
-                and not any(mark in line for mark in _ZAP_READ_MARKS)
+                and not ('"raft"' in line or "raft/" in line or "raft@" in line
+                         or "zap_raft.go" in line or "triggering snapshot" in line
+                         or "\\u" in line)
                 and (self.owner is not None or "local-member-id" not in line))
 
     def _zap_time(self, ts: Any) -> datetime | None:

@@ -26,7 +26,7 @@ from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames
-from raftcheck.grammar.outcomes import Bad, Parsed, Reader
+from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
 from raftcheck.traces.events import Event, SourceRef
 
 LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
@@ -249,7 +249,11 @@ class LogStream:
                 if text is None:
                     self._problem(summary, Problem(path, number, problem or "unreadable line"))
                     continue
-                yield from self._outcomes(summary, reader, reader.feed(number, text))
+                outcomes = reader.feed(number, text)
+                if outcomes is SKIPPED:  # most lines: no Raft state
+                    summary.skipped += 1
+                    continue
+                yield from self._outcomes(summary, reader, outcomes)
             yield from self._outcomes(summary, reader, reader.finish())
         except OSError as exc:
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
@@ -292,7 +296,8 @@ class LogStream:
             raise _Unattributed("cannot tell which node this line is about (no node id "
                                 "seen yet in this file)")
         node = self._names.name(raw)
-        fields = {k: self._resolve(v, node) for k, v in draft.fields.items()}
+        fields = {k: v if type(v) is int else self._resolve(v, node)
+                  for k, v in draft.fields.items()}
         return draft.kind(node=node, source=source, time=time, **fields)
 
     def _resolve(self, value: Any, node: str) -> Any:

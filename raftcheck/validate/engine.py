@@ -70,18 +70,18 @@ class Validator:
             return self.candidates
         self._note(e)
         self.cx.node_format.setdefault(self.cx.index(e.node), observes(fmt))
-        out: dict[World, None] = {}
+        out: list[World] = []
         failure: Unexplained | None = None
         for w in self.candidates:
             try:
                 for after in handler(w, e, self.cx):
-                    out[after.pruned()] = None
+                    out.append(after if after is w else after.pruned())  # w is pruned
             except Unexplained as exc:
                 failure = failure or exc
         if not out:
             assert failure is not None
             raise failure
-        worlds = list(out)
+        worlds = out if len(out) == 1 else list(dict.fromkeys(out))
         if len(worlds) > self.options.max_candidates:
             worlds = worlds[:self.options.max_candidates]
             self.bounded = True

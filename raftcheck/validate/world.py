@@ -49,14 +49,14 @@ class World(NamedTuple):
         """Forget what can no longer matter: every node's term has passed messages and elections
         of older terms (a node adopts only higher terms, so an older message can only be
         dropped as stale, and an election of an older term can no longer be contested)."""
-        floor = self.min_term()
-        if any(s is None for s in self.servers):
+        if not self.servers or None in self.servers:
             return self
-        sent = frozenset(m for m in self.sent if m.term >= floor)
-        elections = frozenset(x for x in self.elections if x[0] >= floor)
-        if len(sent) == len(self.sent) and len(elections) == len(self.elections):
+        floor = min(s.term for s in self.servers)
+        if all(m.term >= floor for m in self.sent) and \
+                all(x[0] >= floor for x in self.elections):
             return self
-        return self._replace(sent=sent, elections=elections)
+        return self._replace(sent=frozenset(m for m in self.sent if m.term >= floor),
+                             elections=frozenset(x for x in self.elections if x[0] >= floor))
 
 
 EMPTY = World((), frozenset(), frozenset(), None)
