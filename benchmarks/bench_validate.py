@@ -12,58 +12,20 @@
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from raftcheck.testing.longrun import build_long_run  # noqa: E402
 from raftcheck.validate import validate_paths  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 FIXTURE = REPO / "tests" / "data" / "etcd35" / "leader-kill"
-TERM = re.compile(r"(term:? |\[term: |at term |\[term )(\d+)")
-INDEX = re.compile(r"(index: |lastindex: |commit: )(\d+)")
-
-
-def _shift_line(line: str, dt: timedelta, dterm: int, dindex: int) -> str:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return line
-    ts = datetime.fromisoformat(record["ts"].replace("Z", "+00:00")) + dt
-    record["ts"] = ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
-    msg = record.get("msg", "")
-    if record.get("logger") == "raft":
-        msg = TERM.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + dterm}", msg)
-        msg = INDEX.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + dindex}", msg)
-        msg = msg.replace("at term 0", "at term 0")
-        record["msg"] = msg
-    return json.dumps(record, separators=(",", ":")) + "\n"
-
-
-def build_long_run(out: Path, repeat: int) -> int:
-    """The fixture's run, ``repeat`` times in a row (terms, indexes and clocks advanced)."""
-    out.mkdir(parents=True, exist_ok=True)
-    lines = 0
-    sources = {f.name: f.read_text().splitlines(keepends=True) for f in FIXTURE.glob("node*.log")}
-    with_raft_start = {name: [k for k, text in enumerate(src) if '"logger":"raft"' in text]
-                       for name, src in sources.items()}
-    for name, src in sources.items():
-        first_raft = with_raft_start[name][0]
-        with open(out / name, "w") as f:
-            for r in range(repeat):
-                body = src if r == 0 else src[first_raft + 3:]  # later copies: no bootstrap
-                for text in body:
-                    f.write(_shift_line(text, timedelta(seconds=10 * r), 3 * r, 20 * r))
-                    lines += 1
-    return lines
 
 
 def bench_trace(corpus: Path) -> None:
@@ -82,7 +44,7 @@ def bench_trace(corpus: Path) -> None:
 def bench_etcd(repeat: int) -> None:
     with tempfile.TemporaryDirectory(prefix="raftcheck-bench-") as tmp:
         run = Path(tmp) / "run"
-        lines = build_long_run(run, repeat)
+        lines = build_long_run(FIXTURE, run, repeat)
         validate_paths([run])  # warm up the grammars
         t0 = time.perf_counter()
         verdict = validate_paths([run])
