@@ -47,7 +47,6 @@ class EtcdServerReader:
         self._zap = zap
         self._tz = assume_tz
         self._messages = EtcdRaftMessages()
-        self._cache: dict[str, list[Draft]] = {}
         self._last_stamp = ""
         self._last_time: datetime | None = None
 
@@ -170,14 +169,10 @@ class EtcdServerReader:
     # --- shared ---------------------------------------------------------------------------
     def _raft(self, lineno: int, line: str, text: str,
               when: datetime | None) -> Sequence[Outcome]:
-        drafts = self._cache.get(text)
-        if drafts is None:
-            try:
-                drafts = self._messages.drafts(text)
-            except ParseFailure as exc:
-                return (Bad(lineno, line, str(exc)),)
-            if len(self._cache) < 4096:
-                self._cache[text] = drafts
+        try:
+            drafts = self._messages.drafts(text)  # lark parses each message shape once
+        except ParseFailure as exc:
+            return (Bad(lineno, line, str(exc)),)
         if self.owner is None and drafts[0].node is not None:
             self.owner = drafts[0].node
         return (Parsed(lineno, line, when, drafts),)
