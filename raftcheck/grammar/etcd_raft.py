@@ -410,12 +410,19 @@ class EtcdRaftTransformer(Transformer[Token, Any]):
         return Tree(data, children, meta)
 
 
+_MEMOS: dict[bool, ShapeMemo] = {}
+
+
 class EtcdRaftMessages:
-    """Parses raft-package message texts into drafts (one parser per id convention)."""
+    """Parses raft-package message texts into drafts (one parser per id convention, and one
+    shape memo per id convention and process: ``raftcheck.grammar.shapes``)."""
 
     def __init__(self, *, small_ids: bool = False) -> None:
         self._parser = load("etcd_raft", EtcdRaftTransformer(small_ids=small_ids), key=small_ids)
-        self._memo = ShapeMemo(self._parse)
+        memo = _MEMOS.get(small_ids)
+        if memo is None:  # one per process: the parse is a function of the text alone
+            memo = _MEMOS[small_ids] = ShapeMemo(self._parse)
+        self._memo = memo
 
     def drafts(self, text: str) -> list[Draft]:
         """Drafts of one message; raises ParseFailure for a message the grammar does not know.

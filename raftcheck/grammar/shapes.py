@@ -12,8 +12,11 @@ The memo is only used for a shape whose template is proven to be a pure substitu
 it with the second sentinel set must give exactly the second parse, and filling it with the
 first text's numbers must give exactly that text's parse. A shape that fails this (a value
 that the transformer inspects, a number in a dict key, an unknown value type) is parsed by
-lark every time. ``0`` and numbers with leading zeros are never cut out, so the transformer's
-special cases (id 0 is "none") stay literal parts of the shape.
+lark every time. ``0``, numbers with leading zeros and numbers of more than 16 digits (the
+decimal member ids of ``voters=(...)``) are never cut out, so the transformer's special cases
+(id 0 is "none") and the lexer's (a hex id has at most 16 digits) stay literal parts of the
+shape. A text without numbers to cut out is memoised as it is. At most ``limit`` shapes and
+``limit`` texts are kept, so memory is bounded whatever the log's length.
 """
 
 from __future__ import annotations
@@ -128,11 +131,17 @@ class ShapeMemo:
         self._parse = parse
         self._limit = limit
         self._shapes: dict[str, Fill | None] = {}
+        self._texts: dict[str, list[Draft]] = {}
 
     def __call__(self, text: str) -> list[Draft]:
         parts = _NUMBER.split(text)
         if len(parts) == 1:  # no numbers: the text is its own shape
-            return self._parse(text)
+            drafts = self._texts.get(text)
+            if drafts is None:
+                drafts = self._parse(text)
+                if len(self._texts) < self._limit:
+                    self._texts[text] = drafts
+            return drafts
         literals = parts[0::2]
         key = "\x00".join(literals)
         fill = self._shapes.get(key, ...)
