@@ -17,17 +17,20 @@ from .checker.progress import TerminalProgress
 from .checker.report import counterexample_lines, verdict_lines
 from .checker.result import SearchResult
 from .checker.search import Budget, breadth_first
+from .diagrams import DIAGRAM_SUFFIXES, write_diagram
 from .exit_codes import UsageError
+from .scenarios.command import register as register_scenario
 from .spec.config import BOUND_NAMES, PROFILES, ConfigError, SpecConfig, profile_defaults
 from .spec.invariants import PROPERTIES
 from .spec.model import RaftModel
 from .spec.mutants import MUTANTS
 from .timing.command import register as register_lease
+from .validate.command import register as register_validate
 
 #: The other sub-commands: each module's register(commands) adds its parser to the
 #: sub-parsers and sets its handler with set_defaults(run=handler), handler(args) -> exit code.
 #: Handlers raise UsageError or ConfigError for bad flags (one line, exit 2).
-COMMANDS: list = [register_lease]
+COMMANDS: list = [register_lease, register_validate, register_scenario]
 
 
 class Parser(argparse.ArgumentParser):
@@ -67,7 +70,8 @@ BOUND_HELP = {
     "max_term": "every currentTerm <= N (terms start at 1)",
     "max_log": "every log holds at most N entries",
     "max_msgs": "at most N messages in flight (copies counted)",
-    "max_dup": "at most N copies of one message in flight (2+ lets the network duplicate)",
+    "max_dup": "1: the network never duplicates; 2+: it may deliver a message more than once "
+               "(raft-tla: at most N copies in flight; raftcheck: copies are not counted)",
     "max_writes": "at most N client requests in all ('none': unbounded)",
     "max_restarts": "at most N server restarts in all ('none': unbounded)",
     "max_elections": "at most N elections started (Timeout steps) in all ('none': unbounded)",
@@ -88,7 +92,8 @@ def build_parser() -> Parser:
             "budget or Ctrl-C."
         ),
     )
-    explore.add_argument("--nodes", type=int, default=3, help="servers in the cluster (default 3)")
+    explore.add_argument("--nodes", type=int, default=None,
+                         help="servers in the cluster (default 3, or the mutant's own)")
     explore.add_argument("--profile", choices=PROFILES, default="raftcheck",
                          help="raftcheck (default): raft.tla's actions plus partitions, with "
                               "counted writes/restarts/elections; raft-tla: exactly raft.tla")
@@ -127,6 +132,9 @@ def build_parser() -> Parser:
                         help="write the counterexample: FILE.json (JSON) or FILE.itf.json (ITF)")
     output.add_argument("--graph", metavar="FILE",
                         help="write the counterexample as a graph: FILE.graphml or FILE.dot")
+    output.add_argument("--diagram", metavar="FILE",
+                        help="write the counterexample as a message sequence diagram: FILE.svg "
+                             "or FILE.mmd (Mermaid); see docs/diagrams.md")
     explore.set_defaults(run=explore_command)
     for register in COMMANDS:
         register(commands)
@@ -134,7 +142,13 @@ def build_parser() -> Parser:
 
 
 def spec_config(args: argparse.Namespace) -> SpecConfig:
+    mutant = MUTANTS.get(args.mutant) if args.mutant else None
+    if args.nodes is None:
+        args.nodes = mutant.nodes if mutant else 3
     bounds = profile_defaults(args.profile, args.nodes)
+    if mutant and mutant.profile == args.profile:
+        # A mutant runs at the scope where it is caught, unless flags say otherwise.
+        bounds = replace(bounds, **mutant.bounds)
     chosen = {name: getattr(args, name) for name in BOUND_NAMES if getattr(args, name) is not None}
     if args.profile == "raft-tla":
         for name in ("max_writes", "max_restarts", "max_elections"):
@@ -172,6 +186,8 @@ def list_mutants() -> str:
     for m in MUTANTS.values():
         lines.append(f"{m.name}: caught by {' / '.join(m.catches)}")
         lines.append(f"    {m.description}")
+        scope = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in m.bounds.items())
+        lines.append(f"    runs by default with {m.nodes} servers; {scope}")
     return "\n".join(lines)
 
 
@@ -196,6 +212,8 @@ def explore_command(args: argparse.Namespace) -> int:
         check_trace_path(args.out)
     if args.graph and not args.graph.lower().endswith((".graphml", ".dot", ".gv")):
         raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
+    if args.diagram and not args.diagram.lower().endswith(DIAGRAM_SUFFIXES):
+        raise ConfigError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
     model = RaftModel(config, names)
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     progress = TerminalProgress(sys.stderr) if show_progress else None
@@ -229,13 +247,17 @@ def explore_command(args: argparse.Namespace) -> int:
 def write_outputs(args: argparse.Namespace, result: SearchResult, model: RaftModel,
                   config: SpecConfig) -> None:
     cex = result.counterexample
-    for path in (args.out, args.graph):
+    description = f"raftcheck explore: {describe_scope(config)}"
+    for path, diagram in ((args.out, False), (args.graph, False), (args.diagram, True)):
         if not path:
             continue
         if cex is None:
             print(f"raftcheck: no counterexample, so nothing written to {path}", file=sys.stderr)
             continue
-        write_trace(path, cex, model, f"raftcheck explore: {describe_scope(config)}")
+        if diagram:
+            write_diagram(path, cex, model, subtitle=description)
+        else:
+            write_trace(path, cex, model, description)
 
 
 def result_json(result: SearchResult, model: RaftModel, config: SpecConfig,

@@ -243,3 +243,16 @@ HANDLERS = {
 }
 
 assert set(HANDLERS) == set(MESSAGE_CLASSES)
+
+
+def actor(action: Action) -> int | None:
+    """The server that takes the step (a handler's is the message's recipient), or None for a
+    step of the network."""
+    if isinstance(action, DeliverCopy):
+        action = action.step
+    if action.kind == "network":
+        return None
+    for name in ("node", "src"):
+        if hasattr(action, name):
+            return getattr(action, name)
+    return action.message.dst  # type: ignore[attr-defined]

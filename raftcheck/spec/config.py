@@ -45,6 +45,9 @@ class SpecConfig:
     bounds: Bounds = field(default_factory=Bounds)
     values: int = 1  # raft-tla: the size of the set Value of client requests
     mutant: str | None = None
+    # A bit set of servers cut off from the rest from the start, for good: the network never
+    # heals and no other partition happens (scenarios such as minority-halts). 0: no such cut.
+    split: int = 0
 
     @property
     def history(self) -> bool:
@@ -94,6 +97,10 @@ class SpecConfig:
         if self.profile == "raft-tla" and b.max_partitions:
             raise ConfigError(
                 "raft.tla has no partitions: --max-partitions must be 0 with --profile raft-tla")
+        if self.split and not 0 < self.split < (1 << self.nodes) - 1:
+            raise ConfigError("a split must leave servers on both sides")
+        if self.split and self.profile == "raft-tla":
+            raise ConfigError("raft.tla has no partitions: no split with --profile raft-tla")
         if self.mutant is not None and self.mutant not in MUTANTS:
             raise ConfigError(
                 f"unknown mutant {self.mutant!r}; choose one of {', '.join(sorted(MUTANTS))}")

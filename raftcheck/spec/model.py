@@ -31,7 +31,15 @@ from .config import SpecConfig
 from .interning import Interner
 from .invariants import PROPERTIES, View
 from .mutants import rules_for
-from .network import bag_max_copies, bag_size, bag_with, bag_with_once, bag_without, cuts
+from .network import (
+    bag_max_copies,
+    bag_size,
+    bag_with,
+    bag_with_once,
+    bag_without,
+    cuts,
+    normalise_cut,
+)
 from .records import Message, Role, Server
 from .symmetry import ServerSymmetry
 
@@ -44,8 +52,12 @@ _UNKNOWN = object()
 class RaftModel:
     """The checker's view of the spec; see checker/model.py for the contract."""
 
-    def __init__(self, config: SpecConfig, properties: Iterable[str] | None = None) -> None:
+    def __init__(self, config: SpecConfig, properties: Iterable[str] | None = None, *,
+                 exact_network: bool = False) -> None:
         self.config = config.validate()
+        # Explore cut states one by one, never as covered by the whole network (see lifted):
+        # for checks outside PROPERTIES that read the cut, such as scenario observers.
+        self.exact_network = exact_network
         self.n = n = config.nodes
         self.bounds = config.bounds
         self.rules = rules_for(config.mutant, n, history=config.history,
@@ -104,9 +116,10 @@ class RaftModel:
             raise KeyError(unknown[0])
         self.properties = [PROPERTIES[name] for name in chosen]
         self._state_props = [p for p in self.properties if p.kind == "state"]
-        self._lift_cuts = "MinorityNeverCommits" not in chosen or (
-            "CommittedNeverLost" in chosen
-            and chosen.index("CommittedNeverLost") < chosen.index("MinorityNeverCommits"))
+        self._lift_cuts = not self.exact_network and not self.config.split and (
+            "MinorityNeverCommits" not in chosen or (
+                "CommittedNeverLost" in chosen
+                and chosen.index("CommittedNeverLost") < chosen.index("MinorityNeverCommits")))
         self._step_props = [p for p in self.properties if p.kind == "transition"]
         for local in self._local:
             local.clear()
@@ -155,7 +168,8 @@ class RaftModel:
     def initial_states(self) -> list[tuple]:
         server = self.servers.intern(srv.initial_server(self.rules))
         empty = self.sets.intern(frozenset())
-        return [(*(server,) * self.n, self._intern_bag(frozenset()), 0, empty, empty, empty,
+        cut = normalise_cut(self.config.split, self.n) if self.config.split else 0
+        return [(*(server,) * self.n, self._intern_bag(frozenset()), cut, empty, empty, empty,
                  0, 0, 0, 0)]
 
     # --- successors -------------------------------------------------------------------------
@@ -274,7 +288,9 @@ class RaftModel:
             nxt[BAG] = self._minus(bag, mid)
             append((act.DropMessage(self.messages[mid]), tuple(nxt), None))
 
-        if cut:
+        if self.config.split:
+            pass  # cut for good
+        elif cut:
             nxt = base.copy()
             nxt[self.CUT] = 0
             append((act.Heal(), tuple(nxt), None))

@@ -1,0 +1,185 @@
+"""The scenarios: claims about Raft in production, each a check that can fail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..spec import actions as act
+from ..spec.config import Bounds, SpecConfig
+from ..spec.invariants import View
+from ..spec.records import Role, bits
+from .claims import Claim, Phases, commits_in, committed_entries, leaders_in, sides
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    claim: str  # the claim, in the words of the people who make it
+    config: SpecConfig
+    claims: tuple[Claim, ...]
+    observer: Callable[..., Phases] = Phases  # (model, claims, witness=...) -> observer
+    properties: tuple[str, ...] = ()  # the spec's own properties checked too (default: all)
+    setting: str = ""  # what the runs looked at are, beyond the scope
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- minority-halts ---------------------------------------------------------------------------
+
+MINORITY = 0b11000  # n4, n5
+
+
+def _minority_elects(v: View, phase: Hashable) -> bool:
+    return bool(leaders_in(v, sides(v, 5)[0]))
+
+
+def _minority_commits(v: View, phase: Hashable) -> bool:
+    return commits_in(v, sides(v, 5)[0])
+
+
+def _majority_elects_and_commits(v: View, phase: Hashable) -> bool:
+    majority = sides(v, 5)[1]
+    return bool(leaders_in(v, majority)) and commits_in(v, majority)
+
+
+MINORITY_HALTS = Scenario(
+    name="minority-halts",
+    claim="Five servers split 3|2: the side of two never elects a leader nor commits; the side "
+          "of three elects a leader and commits.",
+    config=SpecConfig(nodes=5, split=MINORITY, bounds=Bounds(
+        max_term=3, max_log=1, max_msgs=1, max_dup=2, max_writes=1, max_restarts=1,
+        max_elections=2, max_partitions=0)),
+    claims=(
+        Claim("MinorityElects", "never", "a server of the side of two becomes leader",
+              _minority_elects),
+        Claim("MinorityCommits", "never", "a server of the side of two commits an entry",
+              _minority_commits),
+        Claim("MajorityElectsAndCommits", "can",
+              "the side of three elects a leader, which commits a client write",
+              _majority_elects_and_commits),
+    ),
+    setting="the network is cut {n1,n2,n3}|{n4,n5} from the start and never heals",
+)
+
+
+# --- leader-in-minority -----------------------------------------------------------------------
+
+# Phases: (stage, term of the cut-off leader, its log length when cut off, whether it has
+# taken a write of its term). No server names: the phase survives renaming (symmetry).
+BEFORE_CUT, CUT_OFF, HEALED = 0, 1, 2
+
+
+class LeaderCutOff(Phases):
+    """Follows: a partition cuts a leader off with one follower (the only partition looked at);
+    the cut-off leader takes a client write of its term; the network heals (only once it has).
+    The never-claims are about the time cut off, so for them runs end at the heal."""
+
+    def start(self, state: tuple) -> Iterable[Hashable]:
+        return ((BEFORE_CUT, 0, 0, False),)
+
+    def step(self, phase: Hashable, before: tuple, action: Any,
+             after: tuple) -> Iterable[Hashable]:
+        stage, term, commit, wrote = phase  # type: ignore[misc]
+        if stage == BEFORE_CUT:
+            if isinstance(action, act.Timeout) and any(
+                    s.term > 1 for s in self.model.view(before).servers):
+                return ()  # one election before the cut: the leader to be cut off
+            if not isinstance(action, act.Partition):
+                return (phase,)
+            view = self.model.view(after)
+            minority = sides(view, self.model.n)[0]
+            leaders = leaders_in(view, minority)
+            if minority.bit_count() != 2 or not leaders:
+                return ()
+            old = view.servers[leaders[0]]
+            return ((CUT_OFF, old.term, len(old.log), _has_entry_of(view, old.term)),)
+        if stage == CUT_OFF:
+            if not self.witness and not self._on_minority_side(action, after):
+                # While the network is cut, the two sides evolve independently, sharing only
+                # budgets (messages in flight, elections, writes) that the majority side would
+                # take from the minority: runs where the majority side stands still reach every
+                # state of the minority side that runs where it moves do. The never-claim is
+                # about the minority side, so only those runs need checking.
+                return ()
+            view = self.model.view(after)
+            wrote = wrote or _has_entry_of(view, term)
+            if isinstance(action, act.Heal):
+                return ((HEALED, term, commit, True),) if wrote and self.witness else ()
+            return ((CUT_OFF, term, commit, wrote),)
+        return (phase,)
+
+    def _on_minority_side(self, action: Any, after: tuple) -> bool:
+        who = act.actor(action)
+        if who is None:
+            return True
+        minority = sides(self.model.view(after), self.model.n)[0]
+        return bool(minority >> who & 1)
+
+
+def _has_entry_of(v: View, term: int) -> bool:
+    return any(t == term for s in v.servers for t, _ in s.log)
+
+
+def _old_leader_commits(v: View, phase: Hashable) -> bool:
+    stage, term, length_at_cut, _ = phase  # type: ignore[misc]
+    if stage != CUT_OFF:
+        return False
+    minority = sides(v, len(v.servers))[0]
+    return any(v.servers[i].role == Role.LEADER and v.servers[i].term == term
+               and v.servers[i].commit_index > length_at_cut for i in bits(minority))
+
+
+def _old_entries_overwritten(v: View, phase: Hashable) -> bool:
+    """After the heal, every server has moved past the old term, no entry of the old term is
+    left anywhere, and all logs hold the same committed entry of a later term."""
+    stage, term, _, _ = phase  # type: ignore[misc]
+    if stage != HEALED or _has_entry_of(v, term):
+        return False
+    logs = {s.log for s in v.servers}
+    if len(logs) != 1 or any(s.term <= term for s in v.servers):
+        return False
+    (log,) = logs
+    return bool(log) and log[0][0] > term and (1, log[0]) in committed_entries(v)
+
+
+LEADER_IN_MINORITY = Scenario(
+    name="leader-in-minority",
+    claim="The leader is cut off with one follower: the majority elects a new leader at a higher "
+          "term; the old leader cannot commit; on heal it sees the higher term, steps down, and "
+          "its uncommitted entries are overwritten; nothing committed is lost.",
+    config=SpecConfig(nodes=5, bounds=Bounds(
+        max_term=3, max_log=1, max_msgs=1, max_dup=2, max_writes=2, max_restarts=0,
+        max_elections=2, max_partitions=1)),
+    claims=(
+        Claim("OldLeaderCommitsNewWrite", "never",
+              "the cut-off leader commits a write it took after the cut", _old_leader_commits),
+        Claim("OldEntriesOverwritten", "can",
+              "after the heal every server is past the old term, the old leader's entries are "
+              "gone, and all logs hold the new leader's committed entry", _old_entries_overwritten),
+    ),
+    observer=LeaderCutOff,
+    properties=("CommittedNeverLost", "MinorityNeverCommits", "ElectionSafety",
+                "StateMachineSafety", "LeaderCompleteness"),
+    setting="one election makes the leader; the one partition looked at cuts it off with one "
+            "follower; the cut-off leader "
+            "takes a client write of its term before the network heals; the never-claim is "
+            "checked in every run up to the heal, the witness is searched past it",
+    notes=("Nothing committed is lost: CommittedNeverLost, StateMachineSafety and "
+           "LeaderCompleteness are checked in every state of these runs.",
+           "\"Cannot commit\" means writes taken after the cut. The cut-off leader CAN still "
+           "commit an entry a majority stored before the cut, when the acknowledgement that "
+           "completes the count is in flight on its side (try: OldLeaderCommits in "
+           "docs/scenarios.md); that entry is on a majority, so the new leader has it too.",),
+)
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (MINORITY_HALTS, LEADER_IN_MINORITY)}
+
+#: Claims of the issue that wait for parts of the spec not built yet: name -> what they need.
+PLANNED: dict[str, str] = {
+    "split-2-3": "clients with redirects and timeouts",
+    "slow-leader-disk": "clock ticks, slow fsync and liveness on the Raft model",
+    "jitter-without-prevote": "clock ticks, message jitter and NoDisruption",
+    "clock-drift-lease": "clock ticks with drift and lease reads",
+}

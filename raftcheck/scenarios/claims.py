@@ -1,0 +1,73 @@
+"""What a scenario claims, in two kinds, and the observers that check them.
+
+- ``never``: no reachable state (of the runs the scenario looks at) has the condition; checked
+  exhaustively, expected to hold.
+- ``can``: some reachable state has it; the breadth-first search stops at the first such state
+  and its trace is the witness, a shortest one.
+
+A scenario's runs are the spec's runs, narrowed by an observer (checker/observer.py) that may
+follow the order of events in phases, e.g. "a partition cut the leader off, then the network
+healed".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..spec.invariants import View, known_committed
+from ..spec.model import RaftModel
+from ..spec.records import Role, bits
+
+Condition = Callable[[View, Hashable], bool]  # (view of the state, observer phase) -> bool
+
+
+@dataclass(frozen=True)
+class Claim:
+    name: str
+    kind: Literal["never", "can"]
+    text: str
+    condition: Condition
+
+
+class Phases:
+    """The observer of a scenario: its phase rules, and the claims checked in each state."""
+
+    def __init__(self, model: RaftModel, claims: Iterable[Claim], *, witness: bool) -> None:
+        self.model = model
+        self.claims = list(claims)
+        self.witness = witness  # looking for a witness of a can-claim, not checking never-claims
+
+    # The default: one phase, every step accepted.
+    def start(self, state: tuple) -> Iterable[Hashable]:
+        return (0,)
+
+    def step(self, phase: Hashable, before: tuple, action: Any,
+             after: tuple) -> Iterable[Hashable]:
+        return (phase,)
+
+    def check(self, phase: Hashable, state: tuple) -> str | None:
+        view = self.model.view(state)
+        return next((c.name for c in self.claims if c.condition(view, phase)), None)
+
+
+def sides(view: View, nodes: int) -> tuple[int, int]:
+    """(minority side, majority side) of the cut as bit sets; (0, everyone) if whole."""
+    everyone = (1 << nodes) - 1
+    if not view.partition:
+        return 0, everyone
+    a, b = view.partition, everyone & ~view.partition
+    return (a, b) if a.bit_count() < b.bit_count() else (b, a)
+
+
+def leaders_in(view: View, side: int) -> list[int]:
+    return [i for i in bits(side) if view.servers[i].role == Role.LEADER]
+
+
+def commits_in(view: View, side: int) -> bool:
+    return any(view.servers[i].commit_index > 0 for i in bits(side))
+
+
+def committed_entries(view: View) -> set[tuple[int, Any]]:
+    return {(index, entry) for index, entry, _ in known_committed(view)}

@@ -1,0 +1,122 @@
+"""`raftcheck scenario list | run NAME... | run --all`: parsing and output only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .. import exit_codes
+from ..checker.report import counterexample_lines
+from ..checker.search import Budget
+from ..exit_codes import UsageError
+from .catalog import PLANNED, SCENARIOS, Scenario
+from .run import ScenarioResult, run_scenario
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    scenario = commands.add_parser(
+        "scenario", help="claims about Raft in production, as checks that can fail",
+        description="Each scenario states a claim, checks it on the spec (exhaustively for "
+                    "'never' claims, by a shortest witness for 'can' claims) and says whether "
+                    "Raft behaves as claimed. Exit codes: 0 as claimed, 1 not as claimed, "
+                    "2 bad usage, 3 stopped by a budget.")
+    actions = scenario.add_subparsers(dest="scenario_command", required=True,
+                                      parser_class=type(scenario))
+    actions.add_parser("list", help="list the scenarios").set_defaults(run=list_command)
+    run = actions.add_parser("run", help="run scenarios by name, or --all")
+    run.add_argument("names", nargs="*", metavar="NAME")
+    run.add_argument("--all", action="store_true", help="run every scenario")
+    run.add_argument("--time-limit", type=float, metavar="SECONDS",
+                     help="stop each search after this long (exit 3)")
+    run.add_argument("--json", action="store_true", help="print the results as JSON")
+    run.add_argument("--diagram", metavar="FILE",
+                     help="write the witness of a single scenario as FILE.svg or FILE.mmd")
+    run.set_defaults(run=run_command)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    for s in SCENARIOS.values():
+        print(f"{s.name}: {s.claim}")
+    for name, needs in PLANNED.items():
+        print(f"{name}: (not yet: needs {needs})")
+    return exit_codes.HOLDS
+
+
+def run_command(args: argparse.Namespace) -> int:
+    names = list(SCENARIOS) if args.all else args.names
+    if not names:
+        raise UsageError("name a scenario or use --all ('raftcheck scenario list' lists them)")
+    for name in names:
+        if name in PLANNED:
+            raise UsageError(f"scenario {name!r} is not built yet: it needs {PLANNED[name]}")
+        if name not in SCENARIOS:
+            raise UsageError(f"unknown scenario {name!r}; 'raftcheck scenario list' lists them")
+    if args.diagram:
+        if len(names) != 1:
+            raise UsageError("--diagram writes one scenario's witness: name one scenario")
+        if not args.diagram.lower().endswith((".svg", ".mmd")):
+            raise UsageError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
+    budget = Budget(seconds=args.time_limit) if args.time_limit else None
+    results = [run_scenario(SCENARIOS[name], budget) for name in names]
+    if args.json:
+        print(json.dumps([result_json(r) for r in results], indent=1))
+    else:
+        for i, r in enumerate(results):
+            if i:
+                print()
+            print("\n".join(result_lines(r)))
+    if args.diagram:
+        write_witness_diagram(args.diagram, results[0])
+    return max(r.exit_code for r in results)
+
+
+def describe(s: Scenario) -> str:
+    b = s.config.bounds
+    scope = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in vars(b).items())
+    return f"{s.config.nodes} servers; {scope}; {s.setting}"
+
+
+def result_lines(r: ScenarioResult) -> list[str]:
+    s = r.scenario
+    verdict = ("AS CLAIMED" if r.as_claimed else
+               f"STOPPED ({r.stopped})" if r.stopped else "NOT AS CLAIMED")
+    lines = [f"scenario {s.name}: {verdict}", f"  claim: {s.claim}",
+             f"  checked: {describe(s)}"]
+    for c in r.claims:
+        mark = "ok " if c.as_claimed else "NO "
+        lines.append(f"  {mark} {c.kind:5s} {c.name}: {c.text} — {c.detail}")
+    lines += [f"  note: {note}" for note in s.notes]
+    for c in r.claims:
+        if c.trace is not None:
+            title = "witness" if c.kind == "can" else "counterexample"
+            lines.append(f"  {title} for {c.name} ({c.trace.length} steps):")
+            steps = counterexample_lines(c.trace, r.model.summary)[1:-1]
+            lines += ["  " + line for line in steps]
+            ending = "reaches" if c.kind == "can" else "breaks"
+            lines.append(f"         the last state {ending} {c.name}")
+    return lines
+
+
+def result_json(r: ScenarioResult) -> dict:
+    return {
+        "scenario": r.scenario.name, "claim": r.scenario.claim,
+        "verdict": "as-claimed" if r.as_claimed else "stopped" if r.stopped else "not-as-claimed",
+        "claims": [{"name": c.name, "kind": c.kind, "text": c.text, "as_claimed": c.as_claimed,
+                    "detail": c.detail,
+                    "trace": [str(step.action) if step.action else "initial state"
+                              for step in c.trace.steps] if c.trace else None}
+                   for c in r.claims],
+    }
+
+
+def write_witness_diagram(path: str, r: ScenarioResult) -> None:
+    from ..diagrams import write_diagram
+
+    traced = [c for c in r.claims if c.trace is not None]
+    if not traced:
+        print(f"raftcheck: no trace, so nothing written to {path}", file=sys.stderr)
+        return
+    c = traced[0]
+    write_diagram(path, c.trace, r.model, title=f"{r.scenario.name}: {c.name}",
+                  subtitle=c.text, ending=c.detail)

@@ -1,0 +1,125 @@
+"""Scenarios: each claim checked, and the machinery shown able to fail both ways (a never-claim
+that is reachable, a can-claim with no witness)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from raftcheck.cli import main
+from raftcheck.scenarios.catalog import (
+    CUT_OFF,
+    LEADER_IN_MINORITY,
+    MINORITY_HALTS,
+    SCENARIOS,
+)
+from raftcheck.scenarios.claims import Claim, leaders_in, sides
+from raftcheck.scenarios.run import run_scenario
+from raftcheck.spec import actions as act
+from raftcheck.spec.records import Role
+
+
+def replays(model, trace) -> bool:
+    """Every step of the trace is a step of the spec."""
+    return all(
+        any(a == step.action and s == step.state for a, s, _ in model.successors(before.state))
+        for before, step in zip(trace.steps, trace.steps[1:], strict=False))
+
+
+def test_minority_halts_as_claimed():
+    result = run_scenario(MINORITY_HALTS)
+    assert result.as_claimed and result.exit_code == 0
+    witness = next(c for c in result.claims if c.kind == "can").trace
+    assert replays(result.model, witness)
+    last = result.model.view(witness.steps[-1].state)
+    majority = [i for i in range(5) if not (MINORITY_HALTS.config.split >> i) & 1]
+    assert any(last.servers[i].role == Role.LEADER and last.servers[i].commit_index >= 1
+               for i in majority)
+    assert all(s.role != Role.LEADER for i, s in enumerate(last.servers) if i not in majority)
+
+
+def test_a_reachable_never_claim_is_reported():
+    majority_elects = Claim("MajorityElects", "never", "the side of three elects a leader",
+                            lambda v, phase: bool(leaders_in(v, sides(v, 5)[1])))
+    result = run_scenario(replace(MINORITY_HALTS, claims=(majority_elects,)))
+    assert not result.as_claimed and result.exit_code == 1
+    (claim,) = result.claims
+    assert not claim.as_claimed and claim.trace is not None
+    assert replays(result.model, claim.trace)
+    last = result.model.view(claim.trace.steps[-1].state)
+    assert [s.role for s in last.servers].count(Role.LEADER) == 1
+
+
+def test_a_can_claim_without_witness_is_reported():
+    no_writes = replace(MINORITY_HALTS, config=MINORITY_HALTS.config.with_bounds(max_writes=0))
+    result = run_scenario(no_writes)
+    can = next(c for c in result.claims if c.kind == "can")
+    assert not can.as_claimed and can.trace is None and "no witness" in can.detail
+    assert result.exit_code == 1
+
+
+def test_leader_in_minority_as_claimed_with_a_witness():
+    result = run_scenario(LEADER_IN_MINORITY)
+    assert result.as_claimed
+    witness = next(c for c in result.claims if c.kind == "can").trace
+    assert replays(result.model, witness)
+    kinds = [type(s.action) for s in witness.steps[1:]]
+    assert act.Partition in kinds and act.Heal in kinds
+    assert kinds.index(act.Partition) < kinds.index(act.Heal)
+    cut_at = kinds.index(act.Partition) + 1
+    cut_view = result.model.view(witness.steps[cut_at].state)
+    minority = sides(cut_view, 5)[0]
+    (old_leader,) = leaders_in(cut_view, minority)
+    old_term = cut_view.servers[old_leader].term
+    end = result.model.view(witness.steps[-1].state)
+    assert end.servers[old_leader].role == Role.FOLLOWER
+    assert end.servers[old_leader].term > old_term
+    assert len({s.log for s in end.servers}) == 1
+    assert all(t > old_term for s in end.servers for t, _ in s.log)
+
+
+def test_the_cut_off_leader_can_still_commit_what_a_majority_stored_before_the_cut():
+    """The claim "the old leader cannot commit" holds only for writes after the cut."""
+    def old_leader_commits(view, phase):
+        stage, term, _, _ = phase
+        return stage == CUT_OFF and any(
+            view.servers[i].role == Role.LEADER and view.servers[i].term == term
+            and view.servers[i].commit_index > 0 for i in range(5)
+            if sides(view, 5)[0] >> i & 1)
+
+    claim = Claim("OldLeaderCommits", "never", "the cut-off leader commits", old_leader_commits)
+    result = run_scenario(replace(LEADER_IN_MINORITY, claims=(claim,)))
+    (found,) = result.claims
+    assert not found.as_claimed and replays(result.model, found.trace)
+    steps = found.trace.steps
+    cut_at = next(i for i, s in enumerate(steps) if isinstance(s.action, act.Partition))
+    before = result.model.view(steps[cut_at].state)
+    leader = next(i for i, s in enumerate(before.servers) if s.role == Role.LEADER)
+    stored = sum(1 for s in before.servers if s.log and s.log[0] == before.servers[leader].log[0])
+    assert stored >= 3  # the entry it commits was on a majority when the cut came
+
+
+def test_cli_lists_runs_and_rejects(capsys, tmp_path):
+    assert main(["scenario", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in SCENARIOS)
+    assert main(["scenario", "run", "nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "nope" in err and len(err.splitlines()) == 1
+    assert main(["scenario", "run", "slow-leader-disk"]) == 2
+    assert "not built yet" in capsys.readouterr().err
+    diagram = tmp_path / "witness.svg"
+    assert main(["scenario", "run", "minority-halts", "--json", "--diagram", str(diagram)]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "as-claimed"
+    assert {c["name"] for c in report["claims"]} == {c.name for c in MINORITY_HALTS.claims}
+    assert diagram.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+@pytest.mark.parametrize("bad", [["scenario", "run"], ["scenario", "run", "minority-halts",
+                                                       "--diagram", "x.png"]])
+def test_bad_usage_exits_2(bad, capsys):
+    assert main(bad) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
