@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -93,6 +94,10 @@ def test_pytest_plugin(pytester: pytest.Pytester) -> None:
             log.write_text("".join(lines))
             raft_logs_conform(str(log))
     """)
-    result = pytester.runpytest("-p", "raftcheck.validate.pytest_plugin")
+    # Installed (pip install -e .), the plugin loads through its pytest11 entry point; from a
+    # bare checkout it has to be named.
+    installed = any(e.value.startswith("raftcheck.")
+                    for e in importlib.metadata.entry_points(group="pytest11"))
+    result = pytester.runpytest(*([] if installed else ["-p", "raftcheck.validate.pytest_plugin"]))
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*raft logs do not conform*", "*TermMonotonic*"])
