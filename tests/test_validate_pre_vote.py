@@ -15,7 +15,6 @@ from raftcheck.spec.records import NIL, RequestVoteRequest
 from raftcheck.spec.rules import Rules
 from raftcheck.spec.server import PRE_VOTE_REQUEST, initial_server
 from raftcheck.validate import validate_paths
-from raftcheck.validate.mapping import _pre_vote_fits
 
 RUN = Path(__file__).parent / "data" / "etcd35" / "stale-pre-vote"
 
@@ -27,12 +26,14 @@ def test_a_late_pre_vote_granted_at_the_voters_term_conforms() -> None:
     assert verdict.status == "conforms", "\n".join(verdict.lines())
 
 
-def test_which_pre_vote_requests_a_grant_may_answer() -> None:
-    voter = initial_server(Rules(3, pre_vote=True))._replace(term=4)
+def test_which_pre_vote_requests_the_spec_grants() -> None:
+    rules = Rules(3, pre_vote=True)
+    voter = initial_server(rules)._replace(term=4)
     request = RequestVoteRequest(PRE_VOTE_REQUEST, 4, 1, 2, 3, 16)
-    assert _pre_vote_fits(voter, request, 1)                        # not voted in term 4
-    assert _pre_vote_fits(voter._replace(voted_for=1), request, 1)  # voted for it
-    assert not _pre_vote_fits(voter._replace(voted_for=0), request, 1)  # voted for another
-    assert not _pre_vote_fits(voter, request._replace(term=3), 1)   # an older term
-    assert _pre_vote_fits(voter._replace(voted_for=0), request._replace(term=5), 1)
+    assert rules.grants_pre_vote(voter, request)                        # not voted in term 4
+    assert rules.grants_pre_vote(voter._replace(voted_for=1), request)  # voted for it
+    assert not rules.grants_pre_vote(voter._replace(voted_for=0), request)  # for another
+    assert not rules.grants_pre_vote(voter, request._replace(term=3))   # an older term
+    assert rules.grants_pre_vote(voter._replace(voted_for=0), request._replace(term=5))
+    assert not rules.grants_pre_vote(voter._replace(log=((5, 1),)), request)  # log behind
     assert voter.voted_for == NIL

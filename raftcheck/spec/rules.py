@@ -58,10 +58,16 @@ class Rules:
             and s.voted_for in (NIL, m.src)
         )
 
+    def pre_vote_term_ok(self, s: Server, m: RequestVoteRequest) -> bool:
+        """A pre-vote may be granted for a term above ours, or for our own term while we have
+        voted for nobody else in it: etcd grants that one (a pre-vote sent before we reached
+        the term, delivered after)."""
+        return m.term > s.term or (m.term == s.term and s.voted_for in (NIL, m.src))
+
     def grants_pre_vote(self, s: Server, m: RequestVoteRequest) -> bool:
-        """Grant a pre-vote to a candidate whose next term is above ours and whose log is
-        up-to-date; granting changes nothing (no votedFor, no term)."""
-        return m.term > s.term and self.candidate_log_ok(s.log, m)
+        """Grant a pre-vote when the term fits and the candidate's log is up-to-date; granting
+        changes nothing (no votedFor, no term)."""
+        return self.pre_vote_term_ok(s, m) and self.candidate_log_ok(s.log, m)
 
     def append_log_ok(self, log: Log, m: AppendEntriesRequest) -> bool:
         """The consistency check: the follower holds the entry that precedes the new ones."""

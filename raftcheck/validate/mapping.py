@@ -441,15 +441,6 @@ def on_vote_cast(w: World, e: ev.VoteCast, cx: Context) -> Iterable[World]:
                 (e.candidate_last_log_index, e.candidate_last_log_term), e, cx)
 
 
-def _pre_vote_fits(s: Server, m: RequestVoteRequest, c: int) -> bool:
-    """A pre-vote request that a grant may answer: for a term above the voter's, or for its
-    own term when it has not voted for another in it. etcd (raft.go Step) grants the latter
-    ("we haven't voted and we don't think there's a leader yet in this term"): a pre-vote sent
-    before the voter reached that term, delivered after. Granting a pre-vote changes nothing,
-    and the candidate's log must still be up-to-date (below)."""
-    return m.term > s.term or (m.term == s.term and s.voted_for in (NIL, c))
-
-
 def _vote(w: World, i: int, c: int, granted: bool, prevote: bool,
           last: tuple[int | None, int | None], e: ev.Event, cx: Context) -> World:
     """Voter i answers candidate c (HandleRequestVoteRequest)."""
@@ -465,7 +456,7 @@ def _vote(w: World, i: int, c: int, granted: bool, prevote: bool,
                           (first[1],) if first else ())
     kind = PRE_VOTE if prevote else VOTE
     found = [m for m in find(w, kind, c, i, None, None, last)
-             if (_pre_vote_fits(s, m, c) if prevote and granted else
+             if (cx.rules.pre_vote_term_ok(s, m) if prevote and granted else
                  m.term == s.term if granted else True)]
     if found:
         m = max(found, key=lambda m: m.term)
