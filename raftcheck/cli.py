@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
+from fractions import Fraction
 from functools import partial
 from typing import NoReturn
 
@@ -20,10 +21,20 @@ from .checker.search import Budget, breadth_first
 from .diagrams import DIAGRAM_SUFFIXES, write_diagram
 from .exit_codes import UsageError
 from .scenarios.command import register as register_scenario
-from .spec.config import BOUND_NAMES, PROFILES, ConfigError, SpecConfig, profile_defaults
+from .spec.config import (
+    BOUND_NAMES,
+    PROFILES,
+    Bounds,
+    ConfigError,
+    SpecConfig,
+    profile_defaults,
+)
 from .spec.invariants import PROPERTIES
 from .spec.model import RaftModel
 from .spec.mutants import MUTANTS
+from .spec.timed.config import READ_MODES, TimedConfig, Timing, timed_defaults
+from .spec.timed.model import TimedRaftModel
+from .spec.timed.properties import TIMED_PROPERTIES
 from .timing.command import register as register_lease
 from .validate.command import register as register_validate
 
@@ -66,6 +77,36 @@ def seconds(text: str) -> float:
     return value
 
 
+def fraction(text: str) -> Fraction:
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(
+            f"expected a number such as 0.1 or 1/10, got {text!r}") from None
+
+
+def timeout_range(text: str) -> tuple[int, int]:
+    low, _, high = text.partition(",")
+    try:
+        values = int(low), int(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected MIN or MIN,MAX in whole ticks, got {text!r}") from None
+    return values
+
+
+def node_number(text: str) -> int:
+    name = text.lower().removeprefix("n")
+    if not name.isdigit() or int(name) < 1:
+        raise argparse.ArgumentTypeError(f"expected a node such as n1, got {text!r}")
+    return int(name) - 1
+
+
+#: The flags that select the timed model (spec/timed): time, clients, reads, features.
+TIMED_FLAGS = ("time", "reads", "prevote", "check_quorum", "election_timeout", "heartbeat",
+               "drift", "lease", "client_timeout", "fsync", "slow_disk", "clients",
+               "max_reads", "lossy")
+
 BOUND_HELP = {
     "max_term": "every currentTerm <= N (terms start at 1)",
     "max_log": "every log holds at most N entries",
@@ -106,6 +147,39 @@ def build_parser() -> Parser:
                        help="raft-tla: client request values (the set Value), default 1")
     scope.add_argument("--show-scope", action="store_true",
                        help="print the scope that would be explored and exit")
+    timed = explore.add_argument_group(
+        "time, clients and reads (any of these selects the timed model; docs/time.md)")
+    timed.add_argument("--time", action="store_true",
+                       help="the timed model at its defaults: clocks, timeouts, a client")
+    timed.add_argument("--reads", choices=READ_MODES[1:],
+                       help="read path checked by LinearizableReads: index (ReadIndex), lease "
+                            "(leader lease), follower (any node, eventually consistent)")
+    timed.add_argument("--prevote", action="store_true", help="pre-vote before elections")
+    timed.add_argument("--check-quorum", action="store_true",
+                       help="leaders step down without a quorum; followers that heard from "
+                            "a leader recently ignore vote requests")
+    timed.add_argument("--election-timeout", type=timeout_range, metavar="MIN[,MAX]",
+                       help="election timeout in ticks, drawn from [MIN, MAX] (default 3)")
+    timed.add_argument("--heartbeat", type=count, metavar="H",
+                       help="heartbeat interval in ticks (default 1)")
+    timed.add_argument("--drift", type=fraction, metavar="D",
+                       help="clock drift bound: each clock runs at 1-D or 1+D (default 0)")
+    timed.add_argument("--lease", type=fraction, metavar="L",
+                       help="lease length in ticks of the leader's clock (default: the safe "
+                            "MIN*(1-D)/(1+D))")
+    timed.add_argument("--client-timeout", type=count, metavar="T",
+                       help="a client gives up on a request after T ticks (default 6)")
+    timed.add_argument("--fsync", type=count, metavar="F",
+                       help="a log write on a slow disk takes F ticks (default 0)")
+    timed.add_argument("--slow-disk", type=node_number, action="append", metavar="NODE",
+                       help="a node whose disk is slow (repeatable; default: all, with --fsync)")
+    timed.add_argument("--clients", type=count, metavar="N",
+                       help="clients outside the cluster (default 1; 2 with --reads: a "
+                            "writer and a reader)")
+    timed.add_argument("--max-reads", type=count, metavar="N",
+                       help="reads in all (default 1)")
+    timed.add_argument("--lossy", action="store_true",
+                       help="single messages may be lost (default: only across a partition)")
     props = explore.add_argument_group("properties")
     props.add_argument("--invariant", action="append", metavar="NAME",
                        help="check only this property (repeatable; default: all)")
@@ -115,9 +189,10 @@ def build_parser() -> Parser:
                        help="explore a deliberately broken spec (see --list-mutants)")
     props.add_argument("--list-mutants", action="store_true", help="list the mutants and exit")
     search = explore.add_argument_group("search")
-    search.add_argument("--symmetry", action=argparse.BooleanOptionalAction, default=True,
+    search.add_argument("--symmetry", action=argparse.BooleanOptionalAction, default=None,
                         help="reduce by renaming of servers (default on; sound for every "
-                             "property here, since none names a server)")
+                             "property here, since none names a server; the timed model "
+                             "has none)")
     search.add_argument("--workers", type=count, default=1, metavar="N",
                         help="processes sharing the search (default 1; see docs/explore.md)")
     search.add_argument("--max-states", type=count, metavar="N",
@@ -162,6 +237,70 @@ def spec_config(args: argparse.Namespace) -> SpecConfig:
                       values=args.values, mutant=args.mutant).validate()
 
 
+def uses_time(args: argparse.Namespace) -> bool:
+    mutant = MUTANTS.get(args.mutant) if args.mutant else None
+    return bool(mutant and mutant.timed is not None) or any(
+        getattr(args, flag) not in (None, False) for flag in TIMED_FLAGS)
+
+
+def timed_config(args: argparse.Namespace) -> TimedConfig:
+    """The timed model's configuration: the mutant's own where one is named, then the flags."""
+    if args.profile != "raftcheck":
+        raise ConfigError("time, clients and reads need --profile raftcheck")
+    mutant = MUTANTS.get(args.mutant) if args.mutant else None
+    options = dict(mutant.timed or {}) if mutant else {}
+    timing = dict(options.pop("timing", {}))
+    if args.nodes is None:
+        args.nodes = mutant.nodes if mutant else 3
+    reads = args.reads or options.pop("reads", "none")
+    if mutant and mutant.timed is not None:
+        bounds = Bounds(**mutant.bounds)
+    else:
+        bounds = timed_defaults(args.nodes, reads)
+    chosen = {name: getattr(args, name) for name in BOUND_NAMES if getattr(args, name) is not None}
+    if args.election_timeout:
+        timing["election_min"], timing["election_max"] = args.election_timeout
+    for flag in ("heartbeat", "drift", "lease", "client_timeout", "fsync"):
+        if getattr(args, flag) is not None:
+            timing[flag] = getattr(args, flag)
+    if args.fsync and args.slow_disk is None:
+        timing["slow_disks"] = (1 << args.nodes) - 1
+    for node in args.slow_disk or ():
+        if node >= args.nodes:
+            raise ConfigError(f"--slow-disk n{node + 1}: the cluster has {args.nodes} nodes")
+        timing["slow_disks"] = timing.get("slow_disks", 0) | 1 << node
+    spec = SpecConfig(nodes=args.nodes, bounds=replace(bounds, **chosen), mutant=args.mutant,
+                      values=1)
+    return TimedConfig(
+        spec=spec, timing=Timing(**{**TIMED_TIMING_DEFAULTS, **timing}), reads=reads,
+        pre_vote=args.prevote or options.pop("pre_vote", False),
+        check_quorum=args.check_quorum or options.pop("check_quorum", False),
+        clients=args.clients if args.clients is not None else options.pop("clients", None),
+        max_reads=args.max_reads if args.max_reads is not None else 1,
+        lossy=args.lossy,
+    ).validate()
+
+
+#: The timed model's timing at the command line: small numbers keep time exhaustive.
+TIMED_TIMING_DEFAULTS = dict(election_min=3, election_max=3, heartbeat=1)
+
+
+def describe_timed(config: TimedConfig) -> str:
+    t = config.timing
+    election = (str(t.election_min) if t.election_min == t.election_max
+                else f"{t.election_min}..{t.election_max}")
+    lease = f", lease {t.lease}" if t.lease is not None else ""
+    features = [name for name, on in (("pre-vote", config.pre_vote),
+                                      ("check-quorum", config.check_quorum),
+                                      ("lossy", config.lossy)) if on]
+    if t.fsync:
+        disks = ",".join(f"n{i + 1}" for i in range(config.nodes) if t.slow_disks >> i & 1)
+        features.append(f"fsync {t.fsync} on {disks}")
+    return (f"; time: election timeout {election}, heartbeat {t.heartbeat}, drift {t.drift}"
+            f"{lease}; reads {config.reads}; {config.client_count} client(s)"
+            + "".join(f"; {f}" for f in features))
+
+
 def describe_scope(config: SpecConfig) -> str:
     bounds = ", ".join(
         f"{name.replace('_', '-')} {'none' if value is None else value}"
@@ -175,8 +314,9 @@ def describe_scope(config: SpecConfig) -> str:
 
 def list_invariants() -> str:
     lines = []
-    for p in PROPERTIES.values():
-        lines.append(f"{p.name} ({p.kind})")
+    for p in TIMED_PROPERTIES.values():
+        where = " -- timed model" if p.name not in PROPERTIES else ""
+        lines.append(f"{p.name} ({p.kind}{where})")
         lines.append(f"    {p.description}")
     return "\n".join(lines)
 
@@ -187,7 +327,13 @@ def list_mutants() -> str:
         lines.append(f"{m.name}: caught by {' / '.join(m.catches)}")
         lines.append(f"    {m.description}")
         scope = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in m.bounds.items())
-        lines.append(f"    runs by default with {m.nodes} servers; {scope}")
+        timed = ""
+        if m.timed is not None:
+            options = {k: v for k, v in m.timed.items() if k != "timing"}
+            timed = "; timed model " + ", ".join(
+                f"{k.replace('_', '-')} {v}"
+                for k, v in {**options, **m.timed.get("timing", {})}.items())
+        lines.append(f"    runs by default with {m.nodes} servers; {scope}{timed}")
     return "\n".join(lines)
 
 
@@ -198,14 +344,20 @@ def explore_command(args: argparse.Namespace) -> int:
     if args.list_mutants:
         print(list_mutants())
         return exit_codes.HOLDS
-    config = spec_config(args)
+    timed = uses_time(args)
+    config = timed_config(args) if timed else spec_config(args)
+    scope = (describe_scope(config.spec) + describe_timed(config)  # type: ignore[union-attr]
+             if timed else describe_scope(config))  # type: ignore[arg-type]
     if args.show_scope:
-        print(describe_scope(config))
+        print(scope)
         return exit_codes.HOLDS
-    names = args.invariant or list(PROPERTIES)
+    table = TIMED_PROPERTIES if timed else PROPERTIES
+    names = args.invariant or list(table)
     for name in names:
-        if name not in PROPERTIES:
-            raise ConfigError(f"unknown invariant {name!r}; --list-invariants lists them")
+        if name not in table:
+            hint = (" (it needs the timed model: add --time or --reads)"
+                    if name in TIMED_PROPERTIES else "")
+            raise ConfigError(f"unknown invariant {name!r}{hint}; --list-invariants lists them")
     if args.out:
         if not args.out.lower().endswith(".json"):
             raise ConfigError(f"--out {args.out}: use a .json or .itf.json file name")
@@ -214,11 +366,18 @@ def explore_command(args: argparse.Namespace) -> int:
         raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
     if args.diagram and not args.diagram.lower().endswith(DIAGRAM_SUFFIXES):
         raise ConfigError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
-    model = RaftModel(config, names)
+    if timed and args.workers > 1:
+        raise ConfigError("--workers: the timed model runs in one process")
+    if timed and args.symmetry:
+        raise ConfigError("--symmetry: the timed model sends a round's messages in server "
+                          "order, a reduction that names servers; it has no symmetry reduction")
+    if args.symmetry is None:
+        args.symmetry = not timed
+    model = TimedRaftModel(config, names) if timed else RaftModel(config, names)  # type: ignore
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     progress = TerminalProgress(sys.stderr) if show_progress else None
     if not args.json:
-        print(f"raftcheck explore: {describe_scope(config)}")
+        print(f"raftcheck explore: {scope}")
         print(f"symmetry {'on' if args.symmetry else 'off'}; checking {', '.join(names)}")
         sys.stdout.flush()
     if args.workers < 1:
@@ -231,23 +390,44 @@ def explore_command(args: argparse.Namespace) -> int:
     )
     if progress:
         progress.close()
-    write_outputs(args, result, model, config)
+    write_outputs(args, result, model, scope)
+    note = expected_note(config, result)
     if args.json:
-        print(json.dumps(result_json(result, model, config, args.symmetry), indent=1))
+        out = result_json(result, model, config.spec if timed else config, args.symmetry)
+        if timed:
+            out["model"]["timed"] = describe_timed(config).lstrip("; ")  # type: ignore[arg-type]
+        if note:
+            out["note"] = note
+        print(json.dumps(out, indent=1))
     else:
         print()
         print("\n".join(verdict_lines(result, symmetry=args.symmetry,
-                                      describe=lambda n: PROPERTIES[n].description)))
+                                      describe=lambda n: TIMED_PROPERTIES[n].description)))
         if result.counterexample:
             print()
             print("\n".join(counterexample_lines(result.counterexample, model.summary)))
+        if note:
+            print()
+            print(note)
     return result.outcome.exit_code
 
 
-def write_outputs(args: argparse.Namespace, result: SearchResult, model: RaftModel,
-                  config: SpecConfig) -> None:
+def expected_note(config: SpecConfig | TimedConfig, result: SearchResult) -> str | None:
+    """Where a violation is what the configuration promises, say so: it is not a bug."""
     cex = result.counterexample
-    description = f"raftcheck explore: {describe_scope(config)}"
+    if (isinstance(config, TimedConfig) and config.reads == "follower" and cex is not None
+            and cex.property == "LinearizableReads"):
+        return ("note: follower reads are eventually consistent by design: a follower answers "
+                "from what it has applied, which may lag the leader. This stale read is the "
+                "expected behaviour of --reads follower, not a bug; use --reads index or lease "
+                "for linearizable reads.")
+    return None
+
+
+def write_outputs(args: argparse.Namespace, result: SearchResult, model: RaftModel,
+                  scope: str) -> None:
+    cex = result.counterexample
+    description = f"raftcheck explore: {scope}"
     for path, diagram in ((args.out, False), (args.graph, False), (args.diagram, True)):
         if not path:
             continue

@@ -21,10 +21,14 @@ from .records import (
     node_name,
 )
 
+#: Pre-vote messages reuse the RequestVote records under their own types (server.py).
+PRE_VOTE_NAMES = {4: "PreVoteRequest", 5: "PreVoteResponse"}
+
 
 def describe_message(m: Message) -> str:
     """One short line, e.g. `RequestVoteResponse n2->n1 t2 granted`."""
-    head = f"{type(m).__name__} {node_name(m.src)}->{node_name(m.dst)} t{m.term}"
+    kind = PRE_VOTE_NAMES.get(m.type, type(m).__name__)
+    head = f"{kind} {node_name(m.src)}->{node_name(m.dst)} t{m.term}"
     if isinstance(m, RequestVoteRequest):
         return f"{head} lastLog={m.last_log_index}/t{m.last_log_term}"
     if isinstance(m, RequestVoteResponse):
@@ -40,7 +44,7 @@ def describe_message(m: Message) -> str:
 
 
 def message_json(m: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": type(m).__name__}
+    out: dict[str, Any] = {"type": PRE_VOTE_NAMES.get(m.type, type(m).__name__)}
     for field, value in zip(m._fields, m, strict=True):
         if field == "type":
             continue
@@ -74,6 +78,8 @@ class Action:
         for field, value in self.params():
             if field in ("node", "src", "dst"):
                 args.append(node_name(value))
+            elif field == "client":
+                args.append(f"c{value + 1}")
             elif field == "message":
                 args.append(describe_message(value))
             elif field == "groups":
@@ -87,6 +93,8 @@ class Action:
         for field, value in self.params():
             if field in ("node", "src", "dst"):
                 value = node_name(value)
+            elif field == "client":
+                value = f"c{value + 1}"
             elif field == "message":
                 value = message_json(value)
             elif field == "groups":
@@ -227,11 +235,107 @@ class Heal(Action):
     kind: ClassVar[str] = "network"
 
 
+# --- time, clients and reads (spec/timed) ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tick(Action):
+    """Real time passes until the next clock deadline (a timeout, a heartbeat, a lease end)."""
+
+    kind: ClassVar[str] = "time"
+    elapsed: str  # real time, as an exact fraction
+
+
+@dataclass(frozen=True, slots=True)
+class PreVoteTimeout(Action):
+    node: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPreVote(Action):
+    src: int
+    dst: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandlePreVoteRequest(Action):
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class HandlePreVoteResponse(Action):
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreVoteRequest(Action):
+    """A follower that heard from its leader within the minimum election timeout discards a
+    vote request unanswered (check-quorum, lease)."""
+
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatRound(Action):
+    """The leader's heartbeat timer fires: it starts a round of AppendEntries to every peer."""
+
+    node: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckQuorum(Action):
+    """The leader's check-quorum timer fires: it stays leader only if a quorum was heard."""
+
+    node: int
+    stays: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DiskDone(Action):
+    """A slow log write becomes durable; the node's loop runs again and sends what it held."""
+
+    node: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSend(Action):
+    """Client `client` sends a request (write vN, or read) to `node`; requests take no time,
+    so the node's answer, if it can give one now, is part of the step."""
+
+    kind: ClassVar[str] = "client"
+    client: int
+    request: str
+    node: int
+    reply: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientReply(Action):
+    """`node` answers client `client`: ok, a value read, a redirect, an error."""
+
+    kind: ClassVar[str] = "client"
+    client: int
+    node: int
+    reply: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTimeout(Action):
+    kind: ClassVar[str] = "client"
+    client: int
+
+
 ALL_ACTIONS = (
     Restart, Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex,
     AppendEntries, UpdateTerm, HandleRequestVoteRequest, HandleRequestVoteResponse,
     HandleAppendEntriesRequest, HandleAppendEntriesResponse, DropStaleResponse,
     DuplicateMessage, DeliverCopy, DropMessage, Partition, Heal,
+    Tick, PreVoteTimeout, RequestPreVote, HandlePreVoteRequest, HandlePreVoteResponse,
+    IgnoreVoteRequest, HeartbeatRound, CheckQuorum, DiskDone, ClientSend, ClientReply,
+    ClientTimeout,
 )
 
 #: The message handler a Receive step of each message type may take, besides UpdateTerm.
@@ -250,8 +354,10 @@ def actor(action: Action) -> int | None:
     step of the network."""
     if isinstance(action, DeliverCopy):
         action = action.step
-    if action.kind == "network":
+    if action.kind in ("network", "time"):
         return None
+    if action.kind == "client":
+        return getattr(action, "node", None)
     for name in ("node", "src"):
         if hasattr(action, name):
             return getattr(action, name)

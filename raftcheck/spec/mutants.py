@@ -7,6 +7,7 @@ every mutant at the bounds given here and expect the named invariants.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .records import AppendEntriesRequest, Log, RequestVoteRequest, Server
 from .rules import Rules
@@ -54,6 +55,22 @@ class CountsSelfTwice(Rules):
         return 0
 
 
+class LeaseNoDriftMargin(Rules):
+    """Computes the lease as if clocks never drifted: a full minimum election timeout, so a
+    slow leader clock keeps serving reads after faster voters have elected a new leader."""
+
+    def lease_length(self, election_min: int, drift: Fraction) -> Fraction:
+        return Fraction(election_min)
+
+
+class AckBeforeCommit(Rules):
+    """Acknowledges a write to the client as soon as the leader has it in its own log, before a
+    quorum stores it."""
+
+    def write_acknowledged(self, s: Server, index: int) -> bool:
+        return len(s.log) >= index
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str
@@ -62,6 +79,9 @@ class Mutant:
     bounds: dict = field(default_factory=dict)  # a scope at which it is caught
     nodes: int = 3
     profile: str = "raftcheck"
+    # The timed model's options (spec/timed/config.py: TimedConfig fields, with "timing" for
+    # Timing fields), for mutants of time, clients and reads; None: the untimed model.
+    timed: dict | None = None
 
     @property
     def description(self) -> str:
@@ -89,6 +109,15 @@ MUTANTS: dict[str, Mutant] = {
                ("CommittedNeverLost", "StateMachineSafety", "MinorityNeverCommits"),
                dict(max_term=2, max_log=1, max_msgs=2, max_writes=1, max_restarts=0,
                     max_partitions=1), nodes=4),
+        Mutant("lease-no-drift-margin", LeaseNoDriftMargin, ("LinearizableReads",),
+               dict(max_term=3, max_log=3, max_msgs=1, max_dup=1, max_writes=1,
+                    max_restarts=0, max_elections=2, max_partitions=1),
+               timed=dict(reads="lease", timing=dict(election_min=3, election_max=3,
+                                                     heartbeat=1, drift=Fraction(1, 3)))),
+        Mutant("ack-before-commit", AckBeforeCommit, ("AckedWriteNeverLost", "MinorityNoAck"),
+               dict(max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=1,
+                    max_restarts=0, max_elections=2, max_partitions=1),
+               timed=dict(timing=dict(election_min=3, election_max=3, heartbeat=1))),
     )
 }
 

@@ -7,6 +7,8 @@ from the real one.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from .records import NIL, AppendEntriesRequest, Log, RequestVoteRequest, Role, Server, last_term
 
 
@@ -86,6 +88,18 @@ class Rules:
         if agreed and s.log[agreed - 1][0] == s.term:
             return agreed
         return s.commit_index
+
+    def lease_length(self, election_min: int, drift: Fraction) -> Fraction:
+        """How long, on its own clock, a leader may serve reads after a heartbeat round that a
+        quorum acknowledged. The voters that acknowledged wait election_min on their clocks
+        before voting again; with every clock within [1 - drift, 1 + drift] of real time, a
+        lease of election_min * (1 - drift) / (1 + drift) ends first (thesis §6.4 divides by
+        the drift bound; docs/time.md)."""
+        return Fraction(election_min) * (1 - drift) / (1 + drift)
+
+    def write_acknowledged(self, s: Server, index: int) -> bool:
+        """A leader tells the client its write succeeded once the entry is committed."""
+        return s.commit_index >= index
 
     def quorum_index(self, s: Server, me: int) -> int:
         """The highest log index that a quorum (the leader and its matched followers) stores."""

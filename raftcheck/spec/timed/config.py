@@ -1,0 +1,121 @@
+"""What the timed model runs with: timeouts, drift, the read path, the features, the clients.
+
+All durations are in ticks of a node's own clock; drift is a rate (1/10: a clock gains or loses
+up to a tenth of a tick per tick of real time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+from ..config import Bounds, ConfigError, SpecConfig
+
+READ_MODES = ("none", "index", "lease", "follower")
+
+
+@dataclass(frozen=True)
+class Timing:
+    election_min: int = 4  # a follower's election timeout is drawn from [min, max] at every reset
+    election_max: int = 4
+    heartbeat: int = 2  # a leader starts a heartbeat round every `heartbeat` ticks
+    drift: Fraction = Fraction(0)  # every clock runs at a rate within [1 - drift, 1 + drift]
+    lease: Fraction | None = None  # None: the spec's own lease length (Rules.lease_length)
+    client_timeout: int = 6  # a client gives up on a request after this long (real time)
+    fsync: int = 0  # ticks a log write takes on a slow disk (0: instant)
+    slow_disks: int = 0  # bit set of the nodes whose disk is slow (fsync > 0 applies to them)
+
+
+@dataclass(frozen=True)
+class TimedConfig:
+    spec: SpecConfig = field(default_factory=SpecConfig)
+    timing: Timing = field(default_factory=Timing)
+    reads: str = "none"
+    pre_vote: bool = False
+    check_quorum: bool = False
+    clients: int | None = None  # None: two where reads are checked (writer, reader), else one
+    # Where each client runs: beside a node (its index: it reaches that node's side of a cut)
+    # or outside the cluster (-1: it reaches every node). None: all outside.
+    client_homes: tuple[int, ...] | None = None
+    max_reads: int = 1  # reads invoked in all
+    # Whether single messages between connected servers may be lost. Off, the network loses
+    # only what crosses a partition: a cut is the loss that matters for time (docs/time.md).
+    lossy: bool = False
+
+    @property
+    def nodes(self) -> int:
+        return self.spec.nodes
+
+    @property
+    def bounds(self) -> Bounds:
+        return self.spec.bounds
+
+    @property
+    def client_count(self) -> int:
+        if self.client_homes is not None:
+            return len(self.client_homes)
+        if self.clients is not None:
+            return self.clients
+        return 2 if self.reads != "none" else 1
+
+    def homes(self) -> tuple[int, ...]:
+        if self.client_homes is not None:
+            return self.client_homes
+        return (-1,) * self.client_count
+
+    @property
+    def quiet_votes(self) -> bool:
+        """Whether a follower that heard from a leader within the minimum election timeout
+        ignores vote requests (etcd's check-quorum rule; also what makes leases sound)."""
+        return self.check_quorum or self.reads == "lease"
+
+    @property
+    def noop_on_election(self) -> bool:
+        """A new leader appends an empty entry, so that it learns what is committed (thesis
+        §6.4): needed by the read paths that serve at the leader's commit index."""
+        return self.reads in ("index", "lease")
+
+    def validate(self) -> TimedConfig:
+        self.spec.validate()
+        t = self.timing
+        if self.spec.profile != "raftcheck":
+            raise ConfigError("time, clients and reads need the raftcheck profile")
+        if self.reads not in READ_MODES:
+            raise ConfigError(f"unknown read mode {self.reads!r}; choose one of "
+                              f"{', '.join(READ_MODES)}")
+        if not 1 <= t.election_min <= t.election_max:
+            raise ConfigError("--election-timeout must be MIN[,MAX] with 1 <= MIN <= MAX, got "
+                              f"{t.election_min},{t.election_max}")
+        if t.election_max - t.election_min > 4:
+            raise ConfigError("--election-timeout: at most 5 values in the range, got "
+                              f"{t.election_min}..{t.election_max} (each is a branch)")
+        if t.heartbeat < 1:
+            raise ConfigError(f"--heartbeat must be at least 1 tick, got {t.heartbeat}")
+        if not 0 <= t.drift < 1:
+            raise ConfigError(f"--drift must be in [0, 1), got {t.drift}")
+        if t.lease is not None and t.lease <= 0:
+            raise ConfigError(f"--lease must be positive, got {t.lease}")
+        if t.client_timeout < 1:
+            raise ConfigError(f"--client-timeout must be at least 1 tick, got {t.client_timeout}")
+        if t.fsync < 0:
+            raise ConfigError(f"--fsync must be >= 0, got {t.fsync}")
+        if not 0 <= t.slow_disks < 1 << self.nodes:
+            raise ConfigError("--slow-disk names a node the cluster does not have")
+        if not 0 <= self.client_count <= 3:
+            raise ConfigError(f"--clients must be between 0 and 3, got {self.client_count}")
+        if any(not -1 <= home < self.nodes for home in self.homes()):
+            raise ConfigError("a client's home must be a node of the cluster (or outside: -1)")
+        if self.max_reads < 0:
+            raise ConfigError(f"--max-reads must be >= 0, got {self.max_reads}")
+        return self
+
+    def with_timing(self, **changes: object) -> TimedConfig:
+        return replace(self, timing=replace(self.timing, **changes))
+
+
+def timed_defaults(nodes: int, reads: str = "none") -> Bounds:
+    """The small scope of the timed model: a leader can be deposed once (terms 1..3), one write,
+    one restart, one partition."""
+    return Bounds(max_term=3, max_log=3 if reads in ("index", "lease") else 1, max_msgs=1,
+                  max_dup=1, max_writes=1, max_restarts=1 if nodes < 5 else 0,
+                  max_elections=2, max_partitions=1)
