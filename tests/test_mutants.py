@@ -11,12 +11,21 @@ from raftcheck.checker.search import Budget, breadth_first
 from raftcheck.spec.config import Bounds, SpecConfig
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS
+from raftcheck.spec.timed.config import mutant_config
+from raftcheck.spec.timed.model import TimedRaftModel
 
 
-def model_for(name: str, mutant: str | None, properties=None) -> RaftModel:
+def model_for(name: str, mutant: str | None, properties=None) -> RaftModel | TimedRaftModel:
     m = MUTANTS[name]
+    if m.timed is not None:
+        return TimedRaftModel(mutant_config(name, broken=mutant is not None), properties)
     config = SpecConfig(nodes=m.nodes, profile=m.profile, bounds=Bounds(**m.bounds), mutant=mutant)
     return RaftModel(config, properties)
+
+
+def symmetric(name: str) -> bool:
+    """The timed model has no symmetry reduction (spec/timed/model.py)."""
+    return MUTANTS[name].timed is None
 
 
 def assert_replays(model: RaftModel, cex) -> None:
@@ -38,7 +47,7 @@ def assert_replays(model: RaftModel, cex) -> None:
 def caught(request):
     name = request.param
     model = model_for(name, name)
-    return name, model, breadth_first(model, symmetry=True)
+    return name, model, breadth_first(model, symmetry=symmetric(name))
 
 
 def test_mutant_is_caught_by_an_expected_property(caught):
@@ -51,13 +60,14 @@ def test_mutant_is_caught_by_an_expected_property(caught):
 def test_counterexample_is_shortest(caught):
     name, _, result = caught
     length = result.counterexample.length
-    shorter = breadth_first(model_for(name, name), symmetry=True, budget=Budget(max_depth=length))
+    shorter = breadth_first(model_for(name, name), symmetry=symmetric(name),
+                            budget=Budget(max_depth=length))
     assert shorter.outcome is not Outcome.VIOLATED
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_correct_spec_passes_at_the_same_bounds(name):
-    result = breadth_first(model_for(name, None), symmetry=True)
+    result = breadth_first(model_for(name, None), symmetry=symmetric(name))
     assert result.outcome is Outcome.HOLDS
 
 

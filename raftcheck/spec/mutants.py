@@ -112,12 +112,12 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("lease-no-drift-margin", LeaseNoDriftMargin, ("LinearizableReads",),
                dict(max_term=3, max_log=3, max_msgs=1, max_dup=1, max_writes=1,
                     max_restarts=0, max_elections=2, max_partitions=1),
-               timed=dict(reads="lease", timing=dict(election_min=3, election_max=3,
+               timed=dict(reads="lease", timing=dict(election_min=2, election_max=2,
                                                      heartbeat=1, drift=Fraction(1, 3)))),
         Mutant("ack-before-commit", AckBeforeCommit, ("AckedWriteNeverLost", "MinorityNoAck"),
                dict(max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=1,
                     max_restarts=0, max_elections=2, max_partitions=1),
-               timed=dict(timing=dict(election_min=3, election_max=3, heartbeat=1))),
+               timed=dict(timing=dict(election_min=2, election_max=2, heartbeat=1))),
     )
 }
 

@@ -119,3 +119,17 @@ def timed_defaults(nodes: int, reads: str = "none") -> Bounds:
     return Bounds(max_term=3, max_log=3 if reads in ("index", "lease") else 1, max_msgs=1,
                   max_dup=1, max_writes=1, max_restarts=1 if nodes < 5 else 0,
                   max_elections=2, max_partitions=1)
+
+
+def mutant_config(name: str, *, broken: bool = True) -> TimedConfig:
+    """The timed model at a timed mutant's own scope: with its broken rule, or (broken=False)
+    the correct spec at the same scope."""
+    from ..mutants import MUTANTS  # the registry imports the spec's rules
+
+    m = MUTANTS[name]
+    if m.timed is None:
+        raise ConfigError(f"mutant {name} is not a mutant of the timed model")
+    options = dict(m.timed)
+    timing = Timing(**options.pop("timing", {}))
+    spec = SpecConfig(nodes=m.nodes, bounds=Bounds(**m.bounds), mutant=name if broken else None)
+    return TimedConfig(spec=spec, timing=timing, **options)

@@ -330,7 +330,7 @@ class TimedRaftModel:
 
     def _deliverable(self, state: tuple, m: Message) -> bool:
         dst = state[NODES][m.dst]
-        return (dst.disk == OFF or dst.disk == 0) and self._reachable(state[CUT], m.src, m.dst)
+        return dst.disk == OFF and self._reachable(state[CUT], m.src, m.dst)
 
     def _send(self, state: tuple, m: Message, *, bounded: bool = True) -> frozenset | None:
         """The bag with m sent: lost at once if it would cross the cut; None if the network
@@ -432,7 +432,7 @@ class TimedRaftModel:
         target = client.target
         node = state[NODES][target]
         if not self._client_reaches(state, client, target) or (
-                node.disk != OFF and node.disk > 0):
+                node.disk != OFF):
             return []
         if not client.accepted:
             return self._serve(state, c, client)
@@ -474,7 +474,7 @@ class TimedRaftModel:
         request = "read" if op == READ else f"write v{state[WRITES] + 1}"
         node = state[NODES][target]
         if self._client_reaches(state, client, target) and (
-                node.disk == OFF or node.disk == 0):
+                node.disk == OFF):
             # The request arrives at once: the send and the node's answer are one step.
             served = self._serve(nxt, c, pending)
             if served:
