@@ -159,7 +159,7 @@ def build_parser() -> Parser:
                        help="leaders step down without a quorum; followers that heard from "
                             "a leader recently ignore vote requests")
     timed.add_argument("--election-timeout", type=timeout_range, metavar="MIN[,MAX]",
-                       help="election timeout in ticks, drawn from [MIN, MAX] (default 3)")
+                       help="election timeout in ticks, drawn from [MIN, MAX] (default 2)")
     timed.add_argument("--heartbeat", type=count, metavar="H",
                        help="heartbeat interval in ticks (default 1)")
     timed.add_argument("--drift", type=fraction, metavar="D",
@@ -282,7 +282,7 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
 
 
 #: The timed model's timing at the command line: small numbers keep time exhaustive.
-TIMED_TIMING_DEFAULTS = dict(election_min=3, election_max=3, heartbeat=1)
+TIMED_TIMING_DEFAULTS = dict(election_min=2, election_max=2, heartbeat=1)
 
 
 def describe_timed(config: TimedConfig) -> str:

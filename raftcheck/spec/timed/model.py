@@ -102,6 +102,11 @@ class TimedRaftModel:
         self._check_minority = "MinorityNoAck" in chosen
         self._verdicts: dict[tuple, str | None] = {}
 
+    def view(self, state: tuple) -> View:
+        """What the untimed invariants (and scenario claims) see of a state."""
+        return View(tuple(node.server for node in state[NODES]), self.config.spec.quorum,
+                    state[CUT], frozenset(), state[COMMITTED])
+
     def check_state(self, state: tuple) -> str | None:
         servers = tuple(node.server for node in state[NODES])
         key = (servers, state[CUT], state[COMMITTED], state[ACKED])

@@ -50,7 +50,9 @@ def node_summary(i: int, node: Node) -> dict[str, str]:
         out[f"{name}.votes"] = "{" + ",".join(node_name(k) for k in bits(s.votes_granted)) + "}"
     timers = [("election", node.election), ("quiet", node.quiet), ("heartbeat", node.heartbeat),
               ("check", node.check), ("lease", node.lease), ("fsync", node.disk)]
-    clock = " ".join(f"{label} {time_text(v)}" for label, v in timers if v not in (OFF, 0))
+    # A timer at 0 has run out: due, for those whose running out is an action.
+    clock = " ".join(f"{label} {'due' if v == 0 else time_text(v)}" for label, v in timers
+                     if v != OFF and (v != 0 or label not in ("quiet", "lease")))
     out[f"{name}.timers"] = clock or "-"
     if s.role == Role.LEADER and node.acks:
         out[f"{name}.acks"] = "{" + ",".join(node_name(k) for k in bits(node.acks)) + "}"
