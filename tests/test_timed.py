@@ -197,3 +197,15 @@ def test_bad_timed_flags_are_one_line_errors(flags, message, capsys):
     assert main(["explore", *flags]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_a_timed_trace_draws_as_a_sequence_diagram(tmp_path):
+    from raftcheck.diagrams import write_diagram
+
+    model = TimedRaftModel(mutant_config("ack-before-commit"), ["AckedWriteNeverLost"])
+    cex = breadth_first(model).counterexample
+    path = tmp_path / "trace.svg"
+    write_diagram(str(path), cex, model, subtitle="timed")
+    svg = path.read_text()
+    assert svg.count("n1") >= 2 and "ClientReply(c1" in svg
+    assert "AckedWriteNeverLost" in svg

@@ -96,11 +96,11 @@ def server_note(step: int, i: int, before: Server | None, after: Server,
 
 
 def _servers(model: RaftModel, state: tuple) -> list[Server]:
-    return [model.servers[sid] for sid in state[:model.n]]
+    return model.servers_of(state)
 
 
 def _in_flight(model: RaftModel, state: tuple) -> Counter[Message]:
-    return Counter({model.messages[mid]: copies for mid, copies in model.bags[state[model.BAG]]})
+    return model.in_flight(state)
 
 
 def default_ending(cex: Counterexample) -> str:

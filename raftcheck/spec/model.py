@@ -21,6 +21,7 @@ the plumbing that makes exhaustive search fast.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -533,6 +534,14 @@ class RaftModel:
         assert new == key, f"{kind} {key} has another name here: {new}"
 
     # --- reading a state --------------------------------------------------------------------
+
+    def servers_of(self, state: tuple) -> list[Server]:
+        """Each server's variables, in server order (for diagrams)."""
+        return [self.servers[sid] for sid in state[:self.n]]
+
+    def in_flight(self, state: tuple) -> Counter:
+        """The messages in flight with their copies (for diagrams)."""
+        return Counter({self.messages[mid]: copies for mid, copies in self.bags[state[self.BAG]]})
 
     def variables(self, state: tuple) -> dict[str, Any]:
         """The state as raft.tla's variables, for exports (present.py)."""

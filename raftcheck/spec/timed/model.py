@@ -25,6 +25,7 @@ them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from fractions import Fraction
 from itertools import product
@@ -672,6 +673,14 @@ class TimedRaftModel:
         return self._replace(state, CLIENTS, (*clients[:c], client, *clients[c + 1:]))
 
     # --- reading a state --------------------------------------------------------------------
+
+    def servers_of(self, state: tuple) -> list[Server]:
+        """Each server's Raft variables, in server order (for diagrams)."""
+        return [node.server for node in state[NODES]]
+
+    def in_flight(self, state: tuple) -> Counter:
+        """The messages in flight, one copy each (for diagrams)."""
+        return Counter(state[BAG])
 
     def variables(self, state: tuple) -> dict[str, Any]:
         return present.variables(self, state)
