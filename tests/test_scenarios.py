@@ -10,15 +10,20 @@ import pytest
 
 from raftcheck.cli import main
 from raftcheck.scenarios.catalog import (
+    CLIENT_A,
+    CLIENT_B,
     CUT_OFF,
+    DC_A,
     LEADER_IN_MINORITY,
     MINORITY_HALTS,
     SCENARIOS,
+    SPLIT_2_3,
 )
 from raftcheck.scenarios.claims import Claim, leaders_in, sides
 from raftcheck.scenarios.run import run_scenario
 from raftcheck.spec import actions as act
 from raftcheck.spec.records import Role
+from raftcheck.spec.timed.model import ACKED
 
 
 def replays(model, trace) -> bool:
@@ -123,3 +128,59 @@ def test_cli_lists_runs_and_rejects(capsys, tmp_path):
 def test_bad_usage_exits_2(bad, capsys):
     assert main(bad) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+# --- split-2-3 (the timed model) ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def split_2_3():
+    return run_scenario(SPLIT_2_3)
+
+
+def test_split_2_3_as_claimed(split_2_3):
+    assert split_2_3.as_claimed and split_2_3.exit_code == 0
+    verdicts = {c.name: (c.kind, c.as_claimed) for c in split_2_3.claims}
+    assert verdicts == {"DcAWriteAcked": ("never", True), "DcBWriteAcked": ("can", True),
+                        "DcAError": ("can", True), "DcATimeout": ("can", True)}
+    assert "holds in all" in split_2_3.claims[0].detail
+
+
+def witness_of(result, name):
+    trace = next(c for c in result.claims if c.name == name).trace
+    assert trace is not None and replays(result.model, trace)
+    return trace
+
+
+def test_split_2_3_dc_b_write_is_acknowledged_by_a_dc_b_leader(split_2_3):
+    trace = witness_of(split_2_3, "DcBWriteAcked")
+    last = trace.steps[-1]
+    assert isinstance(last.action, act.ClientReply) and last.action.client == CLIENT_B
+    assert last.action.reply.startswith("ok") and not DC_A >> last.action.node & 1
+    assert last.state[ACKED]
+    view = split_2_3.model.view(last.state)
+    assert leaders_in(view, 0b11111 & ~DC_A) and not leaders_in(view, DC_A)
+    # Nothing c1 did came to "ok" on the way.
+    assert not any(getattr(s.action, "client", None) == CLIENT_A
+                   and getattr(s.action, "reply", "").startswith("ok") for s in trace.steps[1:])
+
+
+def test_split_2_3_dc_a_client_gets_an_error_or_times_out(split_2_3):
+    error = witness_of(split_2_3, "DcAError").steps[-1].action
+    assert error.client == CLIENT_A and error.reply.startswith("error")
+    assert DC_A >> error.node & 1  # it reaches DC A only, where no node knows a leader
+    timeout = witness_of(split_2_3, "DcATimeout").steps
+    assert timeout[-1].action == act.ClientTimeout(CLIENT_A)
+    sent = next(s.action for s in timeout if isinstance(s.action, act.ClientSend))
+    assert sent.client == CLIENT_A and sent.reply == "(waiting)"
+    assert any(isinstance(s.action, act.Tick) for s in timeout)
+
+
+def test_split_2_3_reports_a_reachable_client_outcome():
+    """The machinery fails where it should: "c2 never gets ok" is reachable."""
+    never_b = Claim("DcBWriteAcked", "never", "c2 gets ok", SPLIT_2_3.claims[1].condition)
+    result = run_scenario(replace(SPLIT_2_3, claims=(never_b,)))
+    assert not result.as_claimed and result.exit_code == 1
+    (claim,) = result.claims
+    assert replays(result.model, claim.trace)
+    assert claim.trace.steps[-1].action.reply.startswith("ok")

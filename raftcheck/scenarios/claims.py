@@ -16,8 +16,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..spec import actions as act
 from ..spec.invariants import View, known_committed
-from ..spec.model import RaftModel
 from ..spec.records import Role, bits
 
 Condition = Callable[[View, Hashable], bool]  # (view of the state, observer phase) -> bool
@@ -34,7 +34,8 @@ class Claim:
 class Phases:
     """The observer of a scenario: its phase rules, and the claims checked in each state."""
 
-    def __init__(self, model: RaftModel, claims: Iterable[Claim], *, witness: bool) -> None:
+    def __init__(self, model: Any, claims: Iterable[Claim], *, witness: bool) -> None:
+        # model: a RaftModel or a TimedRaftModel; both give view(state).
         self.model = model
         self.claims = list(claims)
         self.witness = witness  # looking for a witness of a can-claim, not checking never-claims
@@ -71,3 +72,44 @@ def commits_in(view: View, side: int) -> bool:
 
 def committed_entries(view: View) -> set[tuple[int, Any]]:
     return {(index, entry) for index, entry, _ in known_committed(view)}
+
+
+# --- what clients saw (the timed model) -------------------------------------------------------
+
+#: What a client's request came to, as bits of a client's outcome set.
+OK, ERROR, TIMEOUT = 1, 2, 4
+OUTCOME_NAMES = {OK: "ok", ERROR: "error", TIMEOUT: "timeout"}
+
+
+def client_outcome(action: Any) -> tuple[int, int] | None:
+    """(client, outcome bit) if the step ends a client's request: a node's answer "ok" (the
+    write is acknowledged) or "error", or the client giving up at its deadline. Redirects and
+    "appended" are not outcomes: the request goes on."""
+    if isinstance(action, act.ClientTimeout):
+        return action.client, TIMEOUT
+    if isinstance(action, act.ClientReply | act.ClientSend):
+        if action.reply.startswith("ok"):
+            return action.client, OK
+        if action.reply.startswith("error"):
+            return action.client, ERROR
+    return None
+
+
+class ClientOutcomes(Phases):
+    """Follows what each client's requests came to. The phase is one outcome set per client
+    (bits OK, ERROR, TIMEOUT): claims about a client read it from the phase. Runs are not
+    narrowed."""
+
+    def start(self, state: tuple) -> Iterable[Hashable]:
+        from ..spec.timed.model import CLIENTS
+
+        return ((0,) * len(state[CLIENTS]),)
+
+    def step(self, phase: Hashable, before: tuple, action: Any,
+             after: tuple) -> Iterable[Hashable]:
+        seen = client_outcome(action)
+        if seen is None:
+            return (phase,)
+        c, bit = seen
+        outcomes: tuple[int, ...] = phase  # type: ignore[assignment]
+        return ((*outcomes[:c], outcomes[c] | bit, *outcomes[c + 1:]),)

@@ -10,6 +10,9 @@ from ..checker.result import Counterexample, Outcome, SearchResult, TraceStep
 from ..checker.search import Budget, breadth_first
 from ..spec.invariants import PROPERTIES
 from ..spec.model import RaftModel
+from ..spec.timed.config import TimedConfig
+from ..spec.timed.model import TimedRaftModel
+from ..spec.timed.properties import TIMED_PROPERTIES
 from .catalog import Scenario
 
 
@@ -26,7 +29,7 @@ class ClaimResult:
 @dataclass
 class ScenarioResult:
     scenario: Scenario
-    model: RaftModel
+    model: RaftModel | TimedRaftModel
     claims: list[ClaimResult] = field(default_factory=list)
     stopped: str | None = None  # a budget ended a search before it could decide
 
@@ -40,14 +43,21 @@ class ScenarioResult:
 
 
 def run_scenario(scenario: Scenario, budget: Budget | None = None) -> ScenarioResult:
-    properties = list(scenario.properties or PROPERTIES)
-    model = RaftModel(scenario.config, properties, exact_network=True)
+    model: RaftModel | TimedRaftModel
+    if isinstance(scenario.config, TimedConfig):
+        properties = list(scenario.properties or TIMED_PROPERTIES)
+        model = TimedRaftModel(scenario.config, properties)
+    else:
+        properties = list(scenario.properties or PROPERTIES)
+        model = RaftModel(scenario.config, properties, exact_network=True)
+    # The timed model orders a round's messages by server: it has no symmetry reduction.
+    symmetry = not scenario.timed
     out = ScenarioResult(scenario, model)
     never = [c for c in scenario.claims if c.kind == "never"]
 
     # The never-claims and the spec's properties, in every state of the runs looked at.
     observed = ObservedModel(model, scenario.observer(model, never, witness=False))
-    result = breadth_first(observed, symmetry=True, budget=budget,
+    result = breadth_first(observed, symmetry=symmetry, budget=budget,
                            checked=properties + [c.name for c in never])
     if result.outcome is Outcome.STOPPED:
         out.stopped = result.stop_reason
@@ -63,13 +73,14 @@ def run_scenario(scenario: Scenario, budget: Budget | None = None) -> ScenarioRe
                 f"holds in all {stats.distinct:,} states (depth {stats.depth})"
                 if result.outcome is Outcome.HOLDS else "not decided"))
     if broken is not None and broken not in {c.name for c in never}:
-        out.claims.append(ClaimResult(broken, "never", PROPERTIES[broken].description, False,
+        out.claims.append(ClaimResult(broken, "never", TIMED_PROPERTIES[broken].description,
+                                      False,
                                       "violated: see the trace", inner(result)))
 
     for claim in (c for c in scenario.claims if c.kind == "can"):
         witness_model = ObservedModel(model, scenario.observer(model, [claim], witness=True),
                                       check_model=False)
-        found = breadth_first(witness_model, symmetry=True, budget=budget)
+        found = breadth_first(witness_model, symmetry=symmetry, budget=budget)
         if found.outcome is Outcome.VIOLATED:
             out.claims.append(ClaimResult(
                 claim.name, "can", claim.text, True,
