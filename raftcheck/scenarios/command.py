@@ -29,6 +29,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--all", action="store_true", help="run every scenario")
     run.add_argument("--time-limit", type=float, metavar="SECONDS",
                      help="stop each search after this long (exit 3)")
+    run.add_argument("--prevote", action="store_true",
+                     help="run the scenario's variant with pre-vote (where it has one)")
+    run.add_argument("--check-quorum", action="store_true",
+                     help="run the scenario's variant with check-quorum (where it has one)")
     run.add_argument("--json", action="store_true", help="print the results as JSON")
     run.add_argument("--diagram", metavar="FILE",
                      help="write the witness of a single scenario as FILE.svg or FILE.mmd")
@@ -57,8 +61,18 @@ def run_command(args: argparse.Namespace) -> int:
             raise UsageError("--diagram writes one scenario's witness: name one scenario")
         if not args.diagram.lower().endswith((".svg", ".mmd")):
             raise UsageError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
+    flags = [flag for flag, on in (("--prevote", args.prevote),
+                                   ("--check-quorum", args.check_quorum)) if on]
+    chosen = []
+    for name in names:
+        try:
+            chosen.append(SCENARIOS[name].variant(flags))
+        except KeyError:
+            offered = [" ".join(sorted(f)) for f, _ in SCENARIOS[name].variants]
+            raise UsageError(f"scenario {name!r} has no variant with {' '.join(flags)}"
+                             + (f" (it has: {'; '.join(offered)})" if offered else "")) from None
     budget = Budget(seconds=args.time_limit) if args.time_limit else None
-    results = [run_scenario(SCENARIOS[name], budget) for name in names]
+    results = [run_scenario(s, budget) for s in chosen]
     if args.json:
         print(json.dumps([result_json(r) for r in results], indent=1))
     else:
@@ -81,7 +95,7 @@ def result_lines(r: ScenarioResult) -> list[str]:
     s = r.scenario
     verdict = ("AS CLAIMED" if r.as_claimed else
                f"STOPPED ({r.stopped})" if r.stopped else "NOT AS CLAIMED")
-    lines = [f"scenario {s.name}: {verdict}", f"  claim: {s.claim}",
+    lines = [f"scenario {s.title}: {verdict}", f"  claim: {s.claim}",
              f"  checked: {describe(s)}"]
     for c in r.claims:
         mark = "ok " if c.as_claimed else "NO "
@@ -100,7 +114,7 @@ def result_lines(r: ScenarioResult) -> list[str]:
 
 def result_json(r: ScenarioResult) -> dict:
     return {
-        "scenario": r.scenario.name, "claim": r.scenario.claim,
+        "scenario": r.scenario.name, "flags": list(r.scenario.flags), "claim": r.scenario.claim,
         "verdict": "as-claimed" if r.as_claimed else "stopped" if r.stopped else "not-as-claimed",
         "claims": [{"name": c.name, "kind": c.kind, "text": c.text, "as_claimed": c.as_claimed,
                     "detail": c.detail,
@@ -118,5 +132,5 @@ def write_witness_diagram(path: str, r: ScenarioResult) -> None:
         print(f"raftcheck: no trace, so nothing written to {path}", file=sys.stderr)
         return
     c = traced[0]
-    write_diagram(path, c.trace, r.model, title=f"{r.scenario.name}: {c.name}",
+    write_diagram(path, c.trace, r.model, title=f"{r.scenario.title}: {c.name}",
                   subtitle=c.text, ending=c.detail)
