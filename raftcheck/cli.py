@@ -105,7 +105,7 @@ def node_number(text: str) -> int:
 #: The flags that select the timed model (spec/timed): time, clients, reads, features.
 TIMED_FLAGS = ("time", "reads", "prevote", "check_quorum", "election_timeout", "heartbeat",
                "drift", "lease", "client_timeout", "fsync", "slow_disk", "clients",
-               "max_reads", "lossy")
+               "max_reads", "lossy", "jitter")
 
 BOUND_HELP = {
     "max_term": "every currentTerm <= N (terms start at 1)",
@@ -178,6 +178,9 @@ def build_parser() -> Parser:
                             "writer and a reader)")
     timed.add_argument("--max-reads", type=count, metavar="N",
                        help="reads in all (default 1)")
+    timed.add_argument("--jitter", type=count, metavar="J",
+                       help="a message may take up to J ticks of real time to arrive "
+                            "(default 0: at once)")
     timed.add_argument("--lossy", action="store_true",
                        help="single messages may be lost (default: only across a partition)")
     props = explore.add_argument_group("properties")
@@ -260,7 +263,7 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
     chosen = {name: getattr(args, name) for name in BOUND_NAMES if getattr(args, name) is not None}
     if args.election_timeout:
         timing["election_min"], timing["election_max"] = args.election_timeout
-    for flag in ("heartbeat", "drift", "lease", "client_timeout", "fsync"):
+    for flag in ("heartbeat", "drift", "lease", "client_timeout", "fsync", "jitter"):
         if getattr(args, flag) is not None:
             timing[flag] = getattr(args, flag)
     if args.fsync and args.slow_disk is None:
@@ -293,6 +296,8 @@ def describe_timed(config: TimedConfig) -> str:
     features = [name for name, on in (("pre-vote", config.pre_vote),
                                       ("check-quorum", config.check_quorum),
                                       ("lossy", config.lossy)) if on]
+    if t.jitter:
+        features.append(f"jitter {t.jitter}")
     if t.fsync:
         disks = ",".join(f"n{i + 1}" for i in range(config.nodes) if t.slow_disks >> i & 1)
         features.append(f"fsync {t.fsync} on {disks}")

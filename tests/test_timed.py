@@ -18,7 +18,7 @@ from raftcheck.spec.actions import actor
 from raftcheck.spec.config import Bounds, SpecConfig
 from raftcheck.spec.records import Role
 from raftcheck.spec.timed.config import TimedConfig, Timing, mutant_config
-from raftcheck.spec.timed.model import ACKED, NODES, TimedRaftModel
+from raftcheck.spec.timed.model import ACKED, CLIENTS, NODES, TimedRaftModel
 
 SMALL = Bounds(max_term=3, max_log=3, max_msgs=1, max_dup=1, max_writes=1, max_restarts=0,
                max_elections=2, max_partitions=1)
@@ -116,7 +116,7 @@ def test_a_client_is_redirected_to_the_leader_and_retries_there():
     for _state, action, successor in reachable(model):
         if action.name in ("ClientSend", "ClientReply") and action.reply.startswith("redirect"):
             hint = int(action.reply.removeprefix("redirect to n")) - 1
-            client = successor[3][action.client]
+            client = successor[CLIENTS][action.client]
             assert client.target == hint and client.cached == hint  # retries at the hint
             retry = [a for a, _, _ in model.successors(successor)
                      if a.name == "ClientReply" and a.node == hint]
@@ -209,3 +209,24 @@ def test_a_timed_trace_draws_as_a_sequence_diagram(tmp_path):
     svg = path.read_text()
     assert svg.count("n1") >= 2 and "ClientReply(c1" in svg
     assert "AckedWriteNeverLost" in svg
+
+
+def test_jitter_delays_heartbeats_enough_to_start_an_election_with_nothing_lost():
+    """No partition, no loss, no restart: with messages arriving at once a follower of a
+    leader never times out; with a jitter as long as the election timeout, one does."""
+    calm = Bounds(max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=0, max_restarts=0,
+                  max_elections=2, max_partitions=0)
+
+    def follower_of_a_leader_times_out(jitter: int) -> bool:
+        model = timed(bounds=calm, timing=Timing(election_min=2, election_max=2, heartbeat=1,
+                                                 jitter=jitter))
+        for state, action, _ in reachable(model):
+            if action.name == "Timeout":
+                node = state[NODES][action.node]
+                if any(n.server.role == Role.LEADER and n.server.term == node.server.term
+                       for n in state[NODES]):
+                    return True
+        return False
+
+    assert not follower_of_a_leader_times_out(0)
+    assert follower_of_a_leader_times_out(2)

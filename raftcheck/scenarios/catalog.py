@@ -379,14 +379,11 @@ JITTER_WITHOUT_PREVOTE = replace(
     _jitter(False, False, "can"),
     variants=((frozenset({"--prevote", "--check-quorum"}), replace(
         _jitter(True, True, "never"),
-        notes=("The timed model lets a leader grant a pre-vote for a higher term, and handle a "
-               "higher-term vote request, while it leads: only followers that heard from a "
-               "leader within the minimum election timeout ignore them. etcd's leader ignores "
-               "both while check-quorum keeps it in lease (raft.go, Step: inLease), and so does "
-               "the thesis (§9.6: a server that heard from a current leader). The "
-               "counterexample is that path: the rejoined server pre-votes at the leader, "
-               "wins with the leader's own pre-vote, and its vote request deposes the leader. "
-               "With the leader ignoring them too, the claim holds (69,951 states).",))),))
+        notes=("Pre-vote alone is not enough: a leader, and a follower that heard from it "
+               "within the minimum election timeout, must also ignore (pre-)vote requests "
+               "from a higher term (check-quorum; etcd's inLease, thesis §9.6). Without that "
+               "rule for the leader itself, the rejoined server wins the leader's own "
+               "pre-vote and its vote request deposes the leader.",))),))
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (MINORITY_HALTS, LEADER_IN_MINORITY,

@@ -24,6 +24,7 @@ class Timing:
     client_timeout: int = 6  # a client gives up on a request after this long (real time)
     fsync: int = 0  # ticks a log write takes on a slow disk (0: instant)
     slow_disks: int = 0  # bit set of the nodes whose disk is slow (fsync > 0 applies to them)
+    jitter: int = 0  # a message arrives within this much real time of its send (0: at once)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class TimedConfig:
             raise ConfigError(f"--client-timeout must be at least 1 tick, got {t.client_timeout}")
         if t.fsync < 0:
             raise ConfigError(f"--fsync must be >= 0, got {t.fsync}")
+        if not 0 <= t.jitter <= 3:
+            raise ConfigError(f"--jitter must be between 0 and 3 ticks, got {t.jitter}")
         if not 0 <= t.slow_disks < 1 << self.nodes:
             raise ConfigError("--slow-disk names a node the cluster does not have")
         if not 0 <= self.client_count <= 3:

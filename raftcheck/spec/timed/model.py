@@ -2,10 +2,14 @@
 
 A state is a tuple
 
-    (nodes, bag, cut, clients, acked, committed, writes, reads, restarts, cuts, elections)
+    (nodes, bag, transit, cut, clients, acked, committed, writes, reads, restarts, cuts,
+     elections)
 
 - nodes: one records.Node per server (its Raft variables, clock rate, timers, leader hint)
-- bag: the messages in flight (a set; duplication keeps a delivered message in flight)
+- bag: the messages in flight that have arrived (a set; duplication keeps a delivered message
+  in flight)
+- transit: with jitter, the messages still on their way, each with the real time left before
+  it must arrive: (message, left)
 - cut: one side of a two-way network cut, 0 when whole
 - clients: one records.Client per client
 - acked: the writes acknowledged to clients, (index, term, value): the history the client
@@ -52,7 +56,8 @@ from .config import TimedConfig
 from .properties import TIMED_PROPERTIES, acked_write_never_lost, linearizable_read, minority_no_ack
 from .records import IDLE, OFF, READ, WRITE, Client, Node, idle_client
 
-NODES, BAG, CUT, CLIENTS, ACKED, COMMITTED, WRITES, READS, RESTARTS, CUTS, ELECTIONS = range(11)
+(NODES, BAG, TRANSIT, CUT, CLIENTS, ACKED, COMMITTED, WRITES, READS, RESTARTS, CUTS,
+ ELECTIONS) = range(12)
 
 PRE_VOTE_REQUEST, PRE_VOTE_RESPONSE = srv.PRE_VOTE_REQUEST, srv.PRE_VOTE_RESPONSE
 
@@ -146,8 +151,8 @@ class TimedRaftModel:
                     Node(srv.initial_server(r), rate, t.fsync if t.slow_disks >> i & 1 else 0,
                          timer, 0, OFF, OFF, 0, OFF, 0, 0, 0, NIL, OFF, ())
                     for i, (rate, timer) in enumerate(zip(rates, timers, strict=True)))
-                out.append((nodes, frozenset(), split, clients, frozenset(), frozenset(),
-                            0, 0, 0, 0, 0))
+                out.append((nodes, frozenset(), frozenset(), split, clients, frozenset(),
+                            frozenset(), 0, 0, 0, 0, 0))
         return out
 
     # --- successors -------------------------------------------------------------------------
@@ -166,11 +171,17 @@ class TimedRaftModel:
                 if self.config.lossy:
                     due.append((act.DropMessage(m), self._replace(state, BAG, state[BAG] - {m}),
                                 None))
+        for flight in sorted(state[TRANSIT]):
+            if flight[1] == 0:  # its delay is up: it arrives now (or, lossy, is lost)
+                due += self._arrive(state, flight)
         for c, client in enumerate(state[CLIENTS]):
             due += self._client_due(state, c, client)
         if due:
             return due
         out = self._environment_steps(state)
+        for flight in sorted(state[TRANSIT]):
+            if flight[1] > 0:  # it may arrive at any instant before its delay is up
+                out += self._arrive(state, flight)
         tick = self._tick(state)
         if tick is not None:
             out.append(tick)
@@ -207,10 +218,10 @@ class TimedRaftModel:
                 sent = node._replace(unsent=node.unsent & ~(1 << j))
                 nxt = self._with_node(state, i, sent)
                 if message is not None:
-                    bag = self._send(state, message)
-                    if bag is None:
+                    with_message = self._send(nxt, message)
+                    if with_message is None:
                         continue  # the network is full: deliver or drop first
-                    nxt = self._replace(nxt, BAG, bag)
+                    nxt = with_message
                 out.append((self._send_action(i, j, s), nxt, None))
 
         if node.heartbeat == 0 and s.role == Role.LEADER:
@@ -266,8 +277,7 @@ class TimedRaftModel:
     def _disk_done(self, state: tuple, i: int, node: Node) -> tuple:
         nxt = self._with_node(state, i, node._replace(disk=OFF, held=()))
         for m in node.held:
-            bag = self._send(nxt, m, bounded=False)
-            nxt = self._replace(nxt, BAG, bag)
+            nxt = self._send(nxt, m, bounded=False)  # type: ignore[assignment]
         return nxt
 
     # --- what a changed server does to its clock and to the global state -------------------
@@ -338,22 +348,41 @@ class TimedRaftModel:
         dst = state[NODES][m.dst]
         return dst.disk == OFF and self._reachable(state[CUT], m.src, m.dst)
 
-    def _send(self, state: tuple, m: Message, *, bounded: bool = True) -> frozenset | None:
-        """The bag with m sent: lost at once if it would cross the cut; None if the network
-        is full."""
-        bag = state[BAG]
-        if not self._reachable(state[CUT], m.src, m.dst) or m in bag:
-            return bag
-        if bounded and len(bag) >= self.bounds.max_msgs:
+    def _send(self, state: tuple, m: Message, *, bounded: bool = True) -> tuple | None:
+        """The state with m sent: lost at once if it would cross the cut; None if the network
+        is full. With jitter it is in transit, to arrive within the jitter."""
+        bag, transit = state[BAG], state[TRANSIT]
+        if not self._reachable(state[CUT], m.src, m.dst) or m in bag or any(
+                f[0] == m for f in transit):
+            return state
+        if bounded and len(bag) + len(transit) >= self.bounds.max_msgs:
             return None
-        return bag | {m}
+        if self.timing.jitter:
+            return self._replace(state, TRANSIT, transit | {(m, self.timing.jitter)})
+        return self._replace(state, BAG, bag | {m})
+
+    def _arrive(self, state: tuple, flight: tuple) -> list[Step]:
+        """A message in transit arrives and is handled at once (or, lossy, is lost)."""
+        m = flight[0]
+        out: list[Step] = []
+        if self.config.lossy:
+            out.append((act.DropMessage(m), self._replace(state, TRANSIT,
+                                                          state[TRANSIT] - {flight}), None))
+        if not self._deliverable(state, m):
+            return out
+        arrived = self._replace(self._replace(state, TRANSIT, state[TRANSIT] - {flight}),
+                                BAG, state[BAG] | {m})
+        return self._deliver(arrived, m) + out
 
     def _deliver(self, state: tuple, m: Message) -> list[Step]:
         r = self.rules
         i = m.dst
         node = state[NODES][i]
         s = node.server
-        quiet = self.quiet_votes and node.quiet > 0 and node.leader != NIL
+        # Heard from a leader within the minimum election timeout, or is the leader: it ignores
+        # a vote request from a higher term (etcd's inLease; thesis §9.6).
+        quiet = self.quiet_votes and (s.role == Role.LEADER or (
+            node.quiet > 0 and node.leader != NIL))
 
         reply: Message | None = None
         consumed = True
@@ -412,15 +441,14 @@ class TimedRaftModel:
                 reply_now = None
             nxt = self._with_node(nxt, i, new)
             if reply_now is not None:
-                sent = self._send(nxt, reply_now, bounded=False)
-                nxt = self._replace(nxt, BAG, sent)
-            if len(nxt[BAG]) > self.bounds.max_msgs:
+                nxt = self._send(nxt, reply_now, bounded=False)  # type: ignore[assignment]
+            if len(nxt[BAG]) + len(nxt[TRANSIT]) > self.bounds.max_msgs:
                 continue
             broken = self._broken(s, after)
             out.append((action, nxt, broken))
             if self.bounds.max_dup >= 2 and consumed:
                 kept = self._replace(nxt, BAG, nxt[BAG] | {m})
-                if kept != state and len(kept[BAG]) <= self.bounds.max_msgs:
+                if kept != state and len(kept[BAG]) + len(kept[TRANSIT]) <= self.bounds.max_msgs:
                     out.append((act.DeliverCopy(action), kept, broken))
         return out
 
@@ -624,6 +652,8 @@ class TimedRaftModel:
                 nxt = self._replace(nxt, CUTS, state[CUTS] + 1)
                 kept = frozenset(m for m in state[BAG] if self._reachable(side, m.src, m.dst))
                 nxt = self._replace(nxt, BAG, kept)
+                nxt = self._replace(nxt, TRANSIT, frozenset(
+                    f for f in state[TRANSIT] if self._reachable(side, f[0].src, f[0].dst)))
                 out.append((act.Partition((side, self.everyone & ~side)), nxt, None))
         return out
 
@@ -632,6 +662,7 @@ class TimedRaftModel:
         deadlines = [timer / node.rate for node in state[NODES]
                      for timer in self._timers(node) if timer > 0]
         deadlines += [cl.deadline for cl in state[CLIENTS] if cl.deadline > 0]
+        deadlines += [left for _, left in state[TRANSIT] if left > 0]
         if not deadlines:
             return None
         elapsed = min(deadlines)
@@ -651,6 +682,9 @@ class TimedRaftModel:
         clients = tuple(cl._replace(deadline=later(cl.deadline, Fraction(1)))
                         for cl in state[CLIENTS])
         nxt = self._replace(self._replace(state, NODES, nodes), CLIENTS, clients)
+        if state[TRANSIT]:
+            nxt = self._replace(nxt, TRANSIT, frozenset(
+                (m, later(left, Fraction(1))) for m, left in state[TRANSIT]))
         return act.Tick(str(elapsed)), nxt, None
 
     @staticmethod
@@ -680,7 +714,7 @@ class TimedRaftModel:
 
     def in_flight(self, state: tuple) -> Counter:
         """The messages in flight, one copy each (for diagrams)."""
-        return Counter(state[BAG])
+        return Counter([*state[BAG], *(m for m, _ in state[TRANSIT])])
 
     def variables(self, state: tuple) -> dict[str, Any]:
         return present.variables(self, state)

@@ -77,13 +77,15 @@ def client_summary(c: int, client: Client) -> dict[str, str]:
 
 
 def summary(model: TimedRaftModel, state: tuple) -> dict[str, str]:
-    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, NODES
+    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, NODES, TRANSIT
 
     out: dict[str, str] = {}
     for i, node in enumerate(state[NODES]):
         out.update(node_summary(i, node))
     for m in sorted(state[BAG]):
         out[f"net: {describe_message(m)}"] = "x1"
+    for m, left in sorted(state[TRANSIT]):
+        out[f"net: {describe_message(m)}"] = f"arrives within {time_text(left)}"
     cut = state[CUT]
     out["partition"] = groups_text((cut, model.everyone & ~cut)) if cut else "none"
     for c, client in enumerate(state[CLIENTS]):
@@ -95,7 +97,7 @@ def summary(model: TimedRaftModel, state: tuple) -> dict[str, str]:
 
 
 def variables(model: TimedRaftModel, state: tuple) -> dict[str, Any]:
-    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, NODES
+    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, NODES, TRANSIT
 
     names = [node_name(i) for i in range(model.n)]
     nodes: list[Node] = list(state[NODES])
@@ -105,7 +107,8 @@ def variables(model: TimedRaftModel, state: tuple) -> dict[str, Any]:
 
     cut = state[CUT]
     return {
-        "messages": frozenset(message_record(m, False) for m in state[BAG]),
+        "messages": frozenset(message_record(m, False)
+                              for m in (*state[BAG], *(f[0] for f in state[TRANSIT]))),
         "currentTerm": per_node(lambda n: n.server.term),
         "state": per_node(lambda n: Role(n.server.role).name.capitalize()),
         "votedFor": per_node(lambda n: "Nil" if n.server.voted_for == NIL
