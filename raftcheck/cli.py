@@ -357,7 +357,9 @@ def explore_command(args: argparse.Namespace) -> int:
         print(scope)
         return exit_codes.HOLDS
     table = TIMED_PROPERTIES if timed else PROPERTIES
-    names = args.invariant or list(table)
+    names = args.invariant or [
+        name for name in table  # LinearizableReads is vacuous where no read is made
+        if not (timed and name == "LinearizableReads" and config.reads == "none")]
     for name in names:
         if name not in table:
             hint = (" (it needs the timed model: add --time or --reads)"
