@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 
@@ -12,6 +13,7 @@ from raftcheck.cli import main
 from raftcheck.scenarios.catalog import (
     CLIENT_A,
     CLIENT_B,
+    CLOCK_DRIFT_LEASE,
     CUT_OFF,
     DC_A,
     JITTER_WITHOUT_PREVOTE,
@@ -24,7 +26,7 @@ from raftcheck.scenarios.claims import Claim, leaders_in, sides
 from raftcheck.scenarios.run import run_scenario
 from raftcheck.spec import actions as act
 from raftcheck.spec.records import Role
-from raftcheck.spec.timed.model import ACKED, NODES
+from raftcheck.spec.timed.model import ACKED, COMMITTED, CUT, NODES
 
 
 def replays(model, trace) -> bool:
@@ -233,3 +235,58 @@ def test_cli_variant_flags(capsys):
     assert main(["scenario", "run", "jitter-without-prevote", "--json"]) == 0
     (report,) = json.loads(capsys.readouterr().out)
     assert report["flags"] == [] and report["verdict"] == "as-claimed"
+
+
+# --- clock-drift-lease --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clock_drift_lease():
+    return run_scenario(CLOCK_DRIFT_LEASE)
+
+
+def test_clock_drift_lease_as_claimed(clock_drift_lease):
+    result = clock_drift_lease
+    assert result.as_claimed and result.exit_code == 0
+    verdicts = {c.name: (c.kind, c.as_claimed) for c in result.claims}
+    assert verdicts == {"StaleReadWithinBound": ("never", True),
+                        "StaleReadNoDriftMargin": ("can", True)}
+    never, can = result.claims
+    assert "holds in all" in never.detail and can.trace.property == "LinearizableReads"
+    # Each claim on its own lease, both with drift 1/3: the safe 2*(2/3)/(4/3) = 1, and 2.
+    assert result.model_of(never).lease == 1 and result.model_of(can).lease == 2
+    assert result.model_of(never).timing.drift == result.model_of(can).timing.drift == Fraction(
+        1, 3)
+
+
+def test_clock_drift_lease_a_cut_off_leader_reads_past_a_newer_commit(clock_drift_lease):
+    claim = next(c for c in clock_drift_lease.claims if c.name == "StaleReadNoDriftMargin")
+    model, steps = clock_drift_lease.model_of(claim), claim.trace.steps
+    assert replays(model, claim.trace)
+    assert any(isinstance(s.action, act.Partition) for s in steps)
+    # A leader at a higher term commits a write and acknowledges it.
+    (ack,) = [s for s in steps if isinstance(s.action, act.ClientReply)
+              and s.action.reply.startswith("ok")]
+    new_leader = ack.state[NODES][ack.action.node].server
+    assert new_leader.role == Role.LEADER
+    ((index, term, value),) = ack.state[ACKED]
+    assert term == new_leader.term and any(e[0] == index for e in ack.state[COMMITTED])
+    # The last step: a read answered by the old leader, at a lower term, cut off from the new
+    # one, with a value older than the acknowledged write.
+    read, before = steps[-1].action, steps[-2].state
+    assert isinstance(read, act.ClientSend | act.ClientReply)
+    assert read.reply.startswith("read") and f"v{value}" not in read.reply
+    old = before[NODES][read.node].server
+    assert old.role == Role.LEADER and old.term < new_leader.term
+    assert before[CUT] and before[CUT] >> read.node & 1 != before[CUT] >> ack.action.node & 1
+
+
+def test_clock_drift_lease_a_stale_read_breaks_a_never_claim():
+    """The machinery fails where it should: with the lease 2, "never stale" is reported."""
+    never, can = CLOCK_DRIFT_LEASE.claims
+    result = run_scenario(replace(CLOCK_DRIFT_LEASE, config=can.config, claims=(never,)))
+    assert not result.as_claimed and result.exit_code == 1
+    (claim,) = result.claims
+    assert claim.name == "StaleReadWithinBound" and not claim.as_claimed
+    assert replays(result.model, claim.trace)
+    assert claim.trace.steps[-1].action.reply.startswith("read")

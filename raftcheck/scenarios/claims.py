@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..spec import actions as act
+from ..spec.config import SpecConfig
 from ..spec.invariants import View, known_committed
 from ..spec.records import Role, bits
+from ..spec.timed.config import TimedConfig
 
 Condition = Callable[[View, Hashable], bool]  # (view of the state, observer phase) -> bool
 
@@ -29,6 +31,18 @@ class Claim:
     kind: Literal["never", "can"]
     text: str
     condition: Condition
+    # A property the spec itself checks on steps (LinearizableReads, on the step that answers a
+    # read): the claim is then that a step breaks it (can) or that none does (never), as the
+    # model decides; its condition is no_state. None: the claim is its condition.
+    step_property: str | None = None
+    # The model configuration a can-claim is searched on, if not the scenario's (e.g. another
+    # lease length). Never-claims share the scenario's one exhaustive search and config.
+    config: SpecConfig | TimedConfig | None = None
+
+
+def no_state(v: View, phase: Hashable) -> bool:
+    """The condition of a claim about steps (Claim.step_property): no state has it."""
+    return False
 
 
 class Phases:

@@ -105,7 +105,7 @@ def result_lines(r: ScenarioResult) -> list[str]:
         if c.trace is not None:
             title = "witness" if c.kind == "can" else "counterexample"
             lines.append(f"  {title} for {c.name} ({c.trace.length} steps):")
-            steps = counterexample_lines(c.trace, r.model.summary)[1:-1]
+            steps = counterexample_lines(c.trace, r.model_of(c).summary)[1:-1]
             lines += ["  " + line for line in steps]
             ending = "reaches" if c.kind == "can" else "breaks"
             lines.append(f"         the last state {ending} {c.name}")
@@ -132,5 +132,5 @@ def write_witness_diagram(path: str, r: ScenarioResult) -> None:
         print(f"raftcheck: no trace, so nothing written to {path}", file=sys.stderr)
         return
     c = traced[0]
-    write_diagram(path, c.trace, r.model, title=f"{r.scenario.title}: {c.name}",
+    write_diagram(path, c.trace, r.model_of(c), title=f"{r.scenario.title}: {c.name}",
                   subtitle=c.text, ending=c.detail)

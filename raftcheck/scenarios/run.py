@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ..checker.observer import ObservedModel
 from ..checker.result import Counterexample, Outcome, SearchResult, TraceStep
 from ..checker.search import Budget, breadth_first
+from ..spec.config import SpecConfig
 from ..spec.invariants import PROPERTIES
 from ..spec.model import RaftModel
 from ..spec.timed.config import TimedConfig
@@ -24,6 +25,7 @@ class ClaimResult:
     as_claimed: bool
     detail: str  # what the search found, one line
     trace: Counterexample | None = None  # the witness, or the state that breaks a never-claim
+    model: RaftModel | TimedRaftModel | None = None  # the trace's model, if not the scenario's
 
 
 @dataclass
@@ -41,30 +43,40 @@ class ScenarioResult:
     def exit_code(self) -> int:
         return 3 if self.stopped else 0 if self.as_claimed else 1
 
+    def model_of(self, claim: ClaimResult) -> RaftModel | TimedRaftModel:
+        """The model a claim's trace is a trace of."""
+        return claim.model or self.model
+
+
+def build_model(config: SpecConfig | TimedConfig,
+                properties: list[str]) -> RaftModel | TimedRaftModel:
+    if isinstance(config, TimedConfig):
+        return TimedRaftModel(config, properties)
+    return RaftModel(config, properties, exact_network=True)
+
 
 def run_scenario(scenario: Scenario, budget: Budget | None = None) -> ScenarioResult:
-    model: RaftModel | TimedRaftModel
-    if isinstance(scenario.config, TimedConfig):
-        properties = list(scenario.properties or TIMED_PROPERTIES)
-        model = TimedRaftModel(scenario.config, properties)
-    else:
-        properties = list(scenario.properties or PROPERTIES)
-        model = RaftModel(scenario.config, properties, exact_network=True)
+    never = [c for c in scenario.claims if c.kind == "never"]
+    all_properties = TIMED_PROPERTIES if scenario.timed else PROPERTIES
+    properties = list(scenario.properties or all_properties)
+    # A never-claim about a property the spec checks on steps: the model checks it.
+    properties += [c.step_property for c in never
+                   if c.step_property and c.step_property not in properties]
+    model = build_model(scenario.config, properties)
     # The timed model orders a round's messages by server: it has no symmetry reduction.
     symmetry = not scenario.timed
     out = ScenarioResult(scenario, model)
-    never = [c for c in scenario.claims if c.kind == "never"]
 
     # The never-claims and the spec's properties, in every state of the runs looked at.
     observed = ObservedModel(model, scenario.observer(model, never, witness=False))
     result = breadth_first(observed, symmetry=symmetry, budget=budget,
-                           checked=properties + [c.name for c in never])
+                           checked=properties + [c.name for c in never if not c.step_property])
     if result.outcome is Outcome.STOPPED:
         out.stopped = result.stop_reason
     broken = result.counterexample.property if result.counterexample else None
     stats = result.stats
     for claim in never:
-        if broken == claim.name:
+        if broken is not None and broken in (claim.name, claim.step_property):
             out.claims.append(ClaimResult(claim.name, "never", claim.text, False,
                                           "reachable: see the trace", inner(result)))
         else:
@@ -72,20 +84,36 @@ def run_scenario(scenario: Scenario, budget: Budget | None = None) -> ScenarioRe
                 claim.name, "never", claim.text, broken is None and not out.stopped,
                 f"holds in all {stats.distinct:,} states (depth {stats.depth})"
                 if result.outcome is Outcome.HOLDS else "not decided"))
-    if broken is not None and broken not in {c.name for c in never}:
-        out.claims.append(ClaimResult(broken, "never", TIMED_PROPERTIES[broken].description,
+    if broken is not None and broken not in {n for c in never for n in (c.name, c.step_property)}:
+        out.claims.append(ClaimResult(broken, "never", all_properties[broken].description,
                                       False,
                                       "violated: see the trace", inner(result)))
 
     for claim in (c for c in scenario.claims if c.kind == "can"):
-        witness_model = ObservedModel(model, scenario.observer(model, [claim], witness=True),
+        claim_model = model
+        if claim.config is not None or claim.step_property:
+            # Its own model: its config, and for a claim about steps only that property, so
+            # that the search stops at the first step breaking it.
+            claim_model = build_model(claim.config or scenario.config,
+                                      [claim.step_property] if claim.step_property
+                                      else properties)
+        witness_model = ObservedModel(claim_model,
+                                      scenario.observer(claim_model, [claim], witness=True),
                                       check_model=False)
         found = breadth_first(witness_model, symmetry=symmetry, budget=budget)
-        if found.outcome is Outcome.VIOLATED:
+        reached = found.counterexample.property if found.counterexample else None
+        trace_model = None if claim_model is model else claim_model
+        if reached is not None and reached in (claim.name, claim.step_property):
             out.claims.append(ClaimResult(
                 claim.name, "can", claim.text, True,
                 f"witness: {found.counterexample.length} steps "  # type: ignore[union-attr]
-                f"({found.stats.distinct:,} states searched)", inner(found)))
+                f"({found.stats.distinct:,} states searched)",
+                inner(found), trace_model))
+        elif reached is not None:  # a step broke another property of the spec first
+            out.claims.append(ClaimResult(
+                claim.name, "can", claim.text, False,
+                f"not decided: {reached} broken first (see the trace)", inner(found),
+                trace_model))
         else:
             if found.outcome is Outcome.STOPPED:
                 out.stopped = found.stop_reason
