@@ -7,6 +7,7 @@ mutants (lease-no-drift-margin, ack-before-commit) are in test_mutants.py.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -230,3 +231,14 @@ def test_jitter_delays_heartbeats_enough_to_start_an_election_with_nothing_lost(
 
     assert not follower_of_a_leader_times_out(0)
     assert follower_of_a_leader_times_out(2)
+
+
+def test_a_lone_client_writes_and_reads_and_its_leader_cache_keeps_it_from_the_old_leader():
+    config = mutant_config("lease-no-drift-margin")
+    lone = TimedRaftModel(replace(config, clients=1), ["LinearizableReads"])
+    reads = [a for _, a, _ in reachable(lone, 100_000) if a.name == "ClientSend"
+             and a.request == "read" and a.reply.startswith("read")]
+    assert reads  # the one client does read
+    assert breadth_first(lone).outcome is Outcome.HOLDS
+    assert breadth_first(TimedRaftModel(config, ["LinearizableReads"])).outcome \
+        is Outcome.VIOLATED

@@ -479,22 +479,27 @@ class TimedRaftModel:
         if client.op != IDLE:
             return []
         out: list[Step] = []
-        if self.writes(c):
-            if self.bounds.max_writes is not None and state[WRITES] >= self.bounds.max_writes:
-                return out
-            op = WRITE
-        else:
-            if state[READS] >= self.config.max_reads or not state[ACKED]:
-                return out  # a read before any write was acknowledged cannot be stale
-            op = READ
+        ops = []
+        if self.writes(c) and (self.bounds.max_writes is None
+                               or state[WRITES] < self.bounds.max_writes):
+            ops.append(WRITE)
+        # A read before any write was acknowledged cannot be stale: none is sent.
+        if self.reads_by(c) and state[READS] < self.config.max_reads and state[ACKED]:
+            ops.append(READ)
         targets = [client.cached] if client.cached != NIL else range(self.n)
-        for target in targets:
-            out += self._client_send(state, c, client, op, target)
+        for op in ops:
+            for target in targets:
+                out += self._client_send(state, c, client, op, target)
         return out
 
     def writes(self, c: int) -> bool:
-        """Client c writes; where reads are checked, every second client reads instead."""
+        """Client c writes: every client where no read is checked; else every second one, and
+        a lone client both writes and reads."""
         return self.reads == "none" or c % 2 == 0
+
+    def reads_by(self, c: int) -> bool:
+        """Client c reads (where reads are checked): every second one, or a lone client."""
+        return self.reads != "none" and (c % 2 == 1 or self.config.client_count == 1)
 
     def _client_send(self, state: tuple, c: int, client: Client, op: int,
                      target: int) -> list[Step]:
