@@ -141,6 +141,16 @@ def term_monotonic(before: Server, after: Server) -> bool:
     return after.term >= before.term
 
 
+def first_violated(props: list[Property], view: View) -> str | None:
+    """The name of the first state invariant the view violates, or None."""
+    return next((p.name for p in props if not p.check(view)), None)
+
+
+def first_broken(props: list[Property], before: Server, after: Server) -> str | None:
+    """The name of the first transition property a server's step breaks, or None."""
+    return next((p.name for p in props if not p.check(before, after)), None)
+
+
 @dataclass(frozen=True)
 class Property:
     name: str

@@ -30,7 +30,7 @@ from . import present
 from . import server as srv
 from .config import SpecConfig
 from .interning import Interner
-from .invariants import PROPERTIES, View
+from .invariants import PROPERTIES, View, first_broken, first_violated
 from .mutants import rules_for
 from .network import (
     bag_max_copies,
@@ -134,18 +134,14 @@ class RaftModel:
         key = (*state[:n], state[self.CUT], state[self.ELECTIONS], state[self.COMMITTED])
         verdict = self._verdicts.get(key, _UNKNOWN)
         if verdict is _UNKNOWN:
-            view = self.view(state)
-            verdict = next((p.name for p in self._state_props if not p.check(view)), None)
+            verdict = first_violated(self._state_props, self.view(state))
             if len(self._verdicts) > 2_000_000:
                 self._verdicts.clear()
             self._verdicts[key] = verdict
         return verdict  # type: ignore[return-value]
 
     def _broken(self, before: Server, after: Server) -> str | None:
-        for p in self._step_props:
-            if not p.check(before, after):
-                return p.name
-        return None
+        return first_broken(self._step_props, before, after)
 
     def view(self, state: tuple) -> View:
         return View(

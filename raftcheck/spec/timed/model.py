@@ -37,7 +37,7 @@ from typing import Any
 
 from .. import actions as act
 from .. import server as srv
-from ..invariants import View
+from ..invariants import View, first_broken, first_violated
 from ..mutants import MUTANTS
 from ..network import cuts, normalise_cut
 from ..records import (
@@ -118,9 +118,7 @@ class TimedRaftModel:
         key = (servers, state[CUT], state[COMMITTED], state[ACKED])
         verdict = self._verdicts.get(key, ())
         if verdict == ():
-            view = View(servers, self.config.spec.quorum, state[CUT], frozenset(),
-                        state[COMMITTED])
-            verdict = next((p.name for p in self._state_props if not p.check(view)), None)
+            verdict = first_violated(self._state_props, self.view(state))
             if verdict is None and self._check_acked and not acked_write_never_lost(
                     servers, state[ACKED], self.config.spec.quorum):
                 verdict = "AckedWriteNeverLost"
@@ -130,10 +128,7 @@ class TimedRaftModel:
         return verdict  # type: ignore[return-value]
 
     def _broken(self, before: Server, after: Server) -> str | None:
-        for p in self._step_props:
-            if not p.check(before, after):
-                return p.name
-        return None
+        return first_broken(self._step_props, before, after)
 
     # --- initial states ---------------------------------------------------------------------
 
