@@ -12,6 +12,7 @@ from functools import partial
 from typing import NoReturn
 
 from . import exit_codes
+from .arguments import count
 from .checker.export import ExportError, check_trace_path, trace_json, write_trace
 from .checker.parallel import parallel_breadth_first
 from .checker.progress import TerminalProgress
@@ -24,7 +25,6 @@ from .scenarios.command import register as register_scenario
 from .spec.config import (
     BOUND_NAMES,
     PROFILES,
-    Bounds,
     ConfigError,
     SpecConfig,
     profile_defaults,
@@ -32,7 +32,7 @@ from .spec.config import (
 from .spec.invariants import PROPERTIES
 from .spec.model import RaftModel
 from .spec.mutants import MUTANTS
-from .spec.timed.config import READ_MODES, TimedConfig, Timing, timed_defaults
+from .spec.timed.config import READ_MODES, TimedConfig, Timing, mutant_config, timed_defaults
 from .spec.timed.model import TimedRaftModel
 from .spec.timed.properties import TIMED_PROPERTIES
 from .timing.command import register as register_lease
@@ -47,16 +47,6 @@ COMMANDS: list = [register_lease, register_validate, register_scenario]
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-def count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
 
 
 def count_or_none(text: str) -> int | None:
@@ -247,40 +237,41 @@ def uses_time(args: argparse.Namespace) -> bool:
 
 
 def timed_config(args: argparse.Namespace) -> TimedConfig:
-    """The timed model's configuration: the mutant's own where one is named, then the flags."""
+    """The timed model's configuration: a timed mutant's own (spec/timed/config.py:
+    mutant_config) or the timed defaults, then the flags over it."""
     if args.profile != "raftcheck":
         raise ConfigError("time, clients and reads need --profile raftcheck")
     mutant = MUTANTS.get(args.mutant) if args.mutant else None
-    options = dict(mutant.timed or {}) if mutant else {}
-    timing = dict(options.pop("timing", {}))
     if args.nodes is None:
         args.nodes = mutant.nodes if mutant else 3
-    reads = args.reads or options.pop("reads", "none")
     if mutant and mutant.timed is not None:
-        bounds = Bounds(**mutant.bounds)
+        base = mutant_config(args.mutant)
+        base = replace(base, spec=replace(base.spec, nodes=args.nodes))
     else:
-        bounds = timed_defaults(args.nodes, reads)
+        base = TimedConfig(
+            spec=SpecConfig(nodes=args.nodes, bounds=timed_defaults(args.nodes, args.reads),
+                            mutant=args.mutant),
+            timing=Timing(**TIMED_TIMING_DEFAULTS))
     chosen = {name: getattr(args, name) for name in BOUND_NAMES if getattr(args, name) is not None}
+    timing = {flag: getattr(args, flag)
+              for flag in ("heartbeat", "drift", "lease", "client_timeout", "fsync", "jitter")
+              if getattr(args, flag) is not None}
     if args.election_timeout:
         timing["election_min"], timing["election_max"] = args.election_timeout
-    for flag in ("heartbeat", "drift", "lease", "client_timeout", "fsync", "jitter"):
-        if getattr(args, flag) is not None:
-            timing[flag] = getattr(args, flag)
     if args.fsync and args.slow_disk is None:
         timing["slow_disks"] = (1 << args.nodes) - 1
     for node in args.slow_disk or ():
         if node >= args.nodes:
             raise ConfigError(f"--slow-disk n{node + 1}: the cluster has {args.nodes} nodes")
-        timing["slow_disks"] = timing.get("slow_disks", 0) | 1 << node
-    spec = SpecConfig(nodes=args.nodes, bounds=replace(bounds, **chosen), mutant=args.mutant,
-                      values=1)
-    return TimedConfig(
-        spec=spec, timing=Timing(**{**TIMED_TIMING_DEFAULTS, **timing}), reads=reads,
-        pre_vote=args.prevote or options.pop("pre_vote", False),
-        check_quorum=args.check_quorum or options.pop("check_quorum", False),
-        clients=args.clients if args.clients is not None else options.pop("clients", None),
-        max_reads=args.max_reads if args.max_reads is not None else 1,
-        lossy=args.lossy,
+        timing["slow_disks"] = timing.get("slow_disks", base.timing.slow_disks) | 1 << node
+    return replace(
+        base, spec=replace(base.spec, bounds=replace(base.spec.bounds, **chosen)),
+        timing=replace(base.timing, **timing), reads=args.reads or base.reads,
+        pre_vote=args.prevote or base.pre_vote,
+        check_quorum=args.check_quorum or base.check_quorum,
+        clients=base.clients if args.clients is None else args.clients,
+        max_reads=base.max_reads if args.max_reads is None else args.max_reads,
+        lossy=args.lossy or base.lossy,
     ).validate()
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from raftcheck.arguments import positive
 from raftcheck.exit_codes import UsageError
 from raftcheck.traces.logfiles import LogError
 
@@ -26,16 +27,6 @@ def _skew(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "validate",
@@ -52,7 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--max-skew", type=_skew, default=ValidateOptions.max_skew, metavar="SECONDS",
                    help="how far two nodes' clocks may disagree; events within it are ordered "
                         "by causality, not by timestamp (default 0.1; e.g. 0.5, 50ms)")
-    p.add_argument("--max-candidates", type=_positive, default=ValidateOptions.max_candidates,
+    p.add_argument("--max-candidates", type=positive, default=ValidateOptions.max_candidates,
                    metavar="N", help="bound of the set of candidate states (default 64)")
     p.add_argument("--no-pre-vote", dest="pre_vote", action="store_false",
                    help="the cluster does not use pre-vote: a pre-candidate is a violation")

@@ -81,7 +81,6 @@ class TimedRaftModel:
         self.lease = (Fraction(t.lease) if t.lease is not None
                       else self.rules.lease_length(t.election_min, t.drift))
         self.uses_lease = config.reads == "lease"
-        self.counts_acks = config.reads in ("index", "lease")
         self.quiet_votes = config.quiet_votes
         self.check_quorum = config.check_quorum
         self.pre_vote = config.pre_vote
