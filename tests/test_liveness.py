@@ -233,14 +233,72 @@ class Baton:
         return action[1] if isinstance(action, tuple) else None
 
 
+@dataclass
+class Coin:
+    """A process flips a coin until it comes up heads (done). With escape=False the coin has two
+    tails, each back to trying, and never heads."""
+
+    escape: bool = True
+
+    def initial_states(self):
+        return [("trying",)]
+
+    def successors(self, state):
+        if state == ("trying",):
+            if self.escape:
+                return [("flip", ("trying",), None), ("flip", ("done",), None)]
+            return [("flip", ("tails-a",), None), ("flip", ("tails-b",), None)]
+        if state in (("tails-a",), ("tails-b",)):
+            return [("again", ("trying",), None)]
+        return [("rest", state, None)]
+
+    def check_state(self, state):
+        return None
+
+    def variables(self, state):
+        return {"coin": state[0]}
+
+    def fairness_class(self, action):
+        return action
+
+
+@dataclass
+class Ladder:
+    """A climber goes up one rung, rests, and climbs again, forever: the rung grows without
+    bound, but the futures depend on the phase only, which quotient() says."""
+
+    def initial_states(self):
+        return [(0, "resting")]
+
+    def successors(self, state):
+        rung, phase = state
+        if phase == "resting":
+            return [("climb", (rung + 1, "climbed"), None)]
+        return [("rest", (rung, "resting"), None)]
+
+    def check_state(self, state):
+        return None
+
+    def variables(self, state):
+        return {"rung": state[0], "phase": state[1]}
+
+    def fairness_class(self, action):
+        return action
+
+    def quotient(self, state):
+        return state[1]
+
+
 # --- independent checks of a lasso ---------------------------------------------------------
 
 
 def check_lasso(model, cex: Counterexample, prop: LivenessProperty, *, strong=(),
-                classify=None) -> None:
+                classify=None, draws=False) -> None:
     """The lasso is a fair behaviour of the model that breaks prop (prop's predicates given as
-    callables)."""
+    callables). With draws, every random draw the cycle takes from a state has all its
+    outcomes on the cycle. A model's quotient decides when the last step is back."""
     classify = classify or getattr(model, "fairness_class", no_fairness)
+    same = getattr(model, "quotient", lambda s: s)
     assert cex.kind == "lasso" and cex.loop_start is not None
     steps, loop = cex.steps, cex.loop_start
     assert steps[0].action is None and steps[0].state in list(model.initial_states())
@@ -250,8 +308,14 @@ def check_lasso(model, cex: Counterexample, prop: LivenessProperty, *, strong=()
         else:
             assert (after.action, after.state, None) in model.successors(before.state)
     assert 0 <= loop < len(steps) - 1
-    assert steps[-1].state == steps[loop].state
+    assert same(steps[-1].state) == same(steps[loop].state)
     cycle = steps[loop:-1]  # the states the behaviour visits forever
+    if draws:
+        on_cycle = {same(s.state) for s in cycle}
+        for before, after in itertools.pairwise(steps[loop:]):
+            outcomes = {same(t) for a, t, _ in model.successors(before.state)
+                        if a == after.action}
+            assert outcomes <= on_cycle, f"draw {after.action} has an outcome off the cycle"
     taken = {classify(s.action) for s in steps[loop + 1:] if not isinstance(s.action, Stutter)}
     enabled = [{classify(a) for a, _, _ in model.successors(s.state)} - {None} for s in cycle]
     for c in set().union(*enabled):
@@ -555,3 +619,44 @@ def test_the_lasso_check_in_these_tests_can_fail():
     with pytest.raises(AssertionError):
         check_lasso(model, cex, always_eventually("Any", lambda s: True),
                     classify=no_fairness)
+
+
+# --- random draws and quotients ----------------------------------------------------------------
+
+
+def test_a_coin_that_can_come_up_heads_does_so_only_if_draws_are_random():
+    model = Coin(escape=True)
+    prop = eventually_always("Done", lambda s: s == ("done",))
+    cex = violated(check_liveness(model, [prop]), "Done")  # tails forever is weakly fair
+    check_lasso(model, cex, prop)
+    assert [s.state for s in cex.steps] == [("trying",), ("trying",)]
+    holds(check_liveness(model, [prop], draws=True), "Done")
+
+
+def test_a_coin_with_two_tails_fails_even_with_random_draws_and_the_cycle_takes_both():
+    model = Coin(escape=False)
+    prop = always_eventually("Done", lambda s: s == ("done",))
+    cex = violated(check_liveness(model, [prop], draws=True), "Done")
+    check_lasso(model, cex, prop, draws=True)
+    assert {s.state for s in cex.steps} >= {("tails-a",), ("tails-b",)}
+
+
+def test_the_draw_check_in_these_tests_can_fail():
+    model = Coin(escape=False)
+    prop = always_eventually("Done", lambda s: s == ("done",))
+    cex = violated(check_liveness(model, [prop], draws=True), "Done")
+    half = Counterexample(cex.property, "lasso", [s for s in cex.steps[:3]], 0)
+    with pytest.raises(AssertionError, match="has an outcome off the cycle"):
+        check_lasso(model, half, prop, draws=True)
+
+
+def test_a_quotient_closes_a_cycle_whose_values_grow_and_the_lasso_shows_them_growing():
+    model = Ladder()
+    prop = eventually_always("Resting", lambda s: s[1] == "resting")
+    result = check_liveness(model, [prop])
+    assert result.stats.distinct == 2
+    cex = violated(result, "Resting")
+    check_lasso(model, cex, prop)
+    assert [s.state[0] for s in cex.steps] == [0, 1, 1]
+    assert cex.steps[-1].state != cex.steps[cex.loop_start].state  # equal up to the quotient
+    holds(check_liveness(model, [eventually_always("Any", lambda s: True)]), "Any")

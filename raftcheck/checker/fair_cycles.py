@@ -15,6 +15,13 @@ a fair cycle must avoid the states where it is enabled: those states are removed
 of the rest are examined again. Otherwise one closed walk through S that takes an edge of each
 class that must be taken and visits a state where each other class is disabled is a fair cycle.
 
+Random draws (state_graph.py, `draws`): an action that leads from a state to several states
+draws one outcome at random, so a behaviour that takes it from that state infinitely often
+takes every outcome infinitely often (with probability 1; this is the fairness of Hart, Sharir
+and Pnueli for finite probabilistic programs). A cycle inside S may therefore use a draw only
+if all its outcomes are in S: the edges reached only through draws with an outcome outside S
+are left out of S (`unfair_draws`), and S is split into the components of what remains.
+
 With `stuttering`, every state may also repeat forever (TLA+ semantics), so a single state is
 a cycle even without a self-loop; a stutter step takes no class.
 """
@@ -52,14 +59,20 @@ def fair_components(graph: nx.DiGraph, region: Collection[int], *,
     work.reverse()
     while work:
         nodes = work.pop()
+        banned = unfair_draws(graph, nodes)
+        if banned:
+            parts = components(graph, nodes, banned)
+            if len(parts) > 1:
+                work.extend(reversed(parts))
+                continue
         if len(nodes) == 1 and not stuttering:
             (only,) = nodes
-            if not graph.has_edge(only, only):
+            if not graph.has_edge(only, only) or (only, only) in banned:
                 continue
         if accept is not None and not nodes & accept:
             continue
         enabled = [graph.nodes[n]["enabled"] for n in nodes]
-        taken = _taken(graph, nodes)
+        taken = _taken(graph, nodes, banned)
         everywhere = frozenset.intersection(*enabled)
         if (everywhere - taken) - strong:
             continue  # a weak class enabled throughout and never taken: no fair cycle here
@@ -71,11 +84,31 @@ def fair_components(graph: nx.DiGraph, region: Collection[int], *,
         work.extend(reversed(components(graph, rest)))
 
 
-def components(graph: nx.DiGraph, nodes: Iterable[int]) -> list[frozenset[int]]:
-    """The strongly connected components of the subgraph induced by nodes (Tarjan's algorithm,
-    without recursion). The same as networkx.strongly_connected_components on
-    graph.subgraph(nodes), several times faster: a subgraph view filters every neighbour
-    lookup. Components come in a deterministic order (given the order of nodes)."""
+def unfair_draws(graph: nx.DiGraph, nodes: frozenset[int]) -> frozenset[tuple[int, int]]:
+    """The edges inside nodes that a cycle inside nodes may not use: every action joining their
+    states is a random draw with an outcome outside nodes."""
+    banned: set[tuple[int, int]] = set()
+    for u in nodes:
+        draws = graph.nodes[u].get("draws")
+        if not draws:
+            continue
+        kept = {v for outcomes in draws if outcomes <= nodes for v in outcomes}
+        for outcomes in draws:
+            if outcomes <= nodes:
+                continue
+            for v in outcomes & nodes:
+                if v not in kept and not graph.edges[u, v]["plain"]:
+                    banned.add((u, v))
+    return frozenset(banned)
+
+
+def components(graph: nx.DiGraph, nodes: Iterable[int],
+               banned: Collection[tuple[int, int]] = ()) -> list[frozenset[int]]:
+    """The strongly connected components of the subgraph induced by nodes, without the banned
+    edges (Tarjan's algorithm, without recursion). The same as
+    networkx.strongly_connected_components on graph.subgraph(nodes), several times faster: a
+    subgraph view filters every neighbour lookup. Components come in a deterministic order
+    (given the order of nodes)."""
     order = list(nodes)
     inside = set(order)
     succ = graph.succ
@@ -94,7 +127,7 @@ def components(graph: nx.DiGraph, nodes: Iterable[int]) -> list[frozenset[int]]:
         while work:
             node, successors = work[-1]
             for nxt in successors:
-                if nxt not in inside:
+                if nxt not in inside or (banned and (node, nxt) in banned):
                     continue
                 if nxt not in index:
                     index[nxt] = low[nxt] = len(index)
@@ -131,12 +164,13 @@ def fair_walk(graph: nx.DiGraph, nodes: frozenset[int], start: int, *,
     weak class it does not take is disabled, and visits an accepting node. Greedy: each time the
     nearest unmet goal."""
     strong = frozenset(strong)
+    banned = unfair_draws(graph, nodes)
     goals: list[tuple[frozenset[int], dict[int, list[tuple[int, Hashable]]]]] = []
     classes = frozenset.union(*(graph.nodes[n]["enabled"] for n in nodes))
     by_class: dict[Hashable, dict[int, list[tuple[int, Hashable]]]] = {c: {} for c in classes}
     for u in nodes:
         for v, data in graph.succ[u].items():
-            if v in nodes:
+            if v in nodes and (u, v) not in banned:
                 for c in data["classes"]:
                     by_class[c].setdefault(u, []).append((v, c))
     for c in sorted(classes, key=repr):
@@ -149,25 +183,50 @@ def fair_walk(graph: nx.DiGraph, nodes: frozenset[int], start: int, *,
     walk: list[WalkStep] = []
     here = start
     goals = [g for g in goals if here not in g[0]]
-    while goals:
-        path, edge = _nearest(graph, nodes, here, goals)
-        walk += [(n, None) for n in path[1:]]
-        seen = set(path)
-        if edge is not None:
-            walk.append(edge)
-            seen.add(edge[0])
-        goals = [g for g in goals if not seen & g[0]
-                 and not (edge is not None and (edge[0], edge[1]) in g[1].get(path[-1], ()))]
-        here = walk[-1][0] if walk else here
-    if here != start or not walk:
-        walk += _back(graph, nodes, here, start, stuttering)
-    return walk
+    while True:
+        while goals:
+            path, edge = _nearest(graph, nodes, here, goals, banned)
+            walk += [(n, None) for n in path[1:]]
+            seen = set(path)
+            if edge is not None:
+                walk.append(edge)
+                seen.add(edge[0])
+            goals = [g for g in goals if not seen & g[0]
+                     and not (edge is not None and (edge[0], edge[1]) in g[1].get(path[-1], ()))]
+            here = walk[-1][0] if walk else here
+        back = _back(graph, nodes, here, start, stuttering, banned) if (
+            here != start or not walk) else []
+        missing = _missing_outcomes(graph, start, walk + back)
+        if not missing:
+            return walk + back
+        # The walk takes a draw: it must take each of the draw's outcomes too.
+        goals = [(frozenset(), {u: [(v, None)]}) for u, v in sorted(missing)]
+
+
+def _missing_outcomes(graph: nx.DiGraph, start: int,
+                      walk: list[WalkStep]) -> set[tuple[int, int]]:
+    """The draw outcomes (u, v) the walk does not take, of the draws it takes."""
+    used: set[tuple[int, int]] = set()
+    here = start
+    for node, fairness in walk:
+        if fairness is not STUTTER:
+            used.add((here, node))
+        here = node
+    missing = set()
+    for u, v in used:
+        if graph.edges[u, v]["plain"]:
+            continue
+        for outcomes in graph.nodes[u].get("draws", ()):
+            if v in outcomes:
+                missing |= {(u, w) for w in outcomes if (u, w) not in used}
+    return missing
 
 
 def shortest_path(graph: nx.DiGraph, sources: Iterable[int], targets: Collection[int],
-                  allowed: Collection[int] | None = None) -> list[int] | None:
+                  allowed: Collection[int] | None = None,
+                  banned: Collection[tuple[int, int]] = ()) -> list[int] | None:
     """A shortest path (as nodes) from any source to any target, through allowed nodes only
-    (all nodes when None); None when there is none."""
+    (all nodes when None) and not along banned edges; None when there is none."""
     parent: dict[int, int | None] = {}
     queue: deque[int] = deque()
     for s in sources:
@@ -182,7 +241,8 @@ def shortest_path(graph: nx.DiGraph, sources: Iterable[int], targets: Collection
                 path.append(parent[path[-1]])  # type: ignore[arg-type]
             return path[::-1]
         for nxt in graph.successors(node):
-            if nxt not in parent and (allowed is None or nxt in allowed):
+            if nxt not in parent and (allowed is None or nxt in allowed) and (
+                    not banned or (node, nxt) not in banned):
                 parent[nxt] = node
                 queue.append(nxt)
     return None
@@ -201,17 +261,18 @@ def reaching(graph: nx.DiGraph, targets: Iterable[int], allowed: Collection[int]
     return found
 
 
-def _taken(graph: nx.DiGraph, nodes: frozenset[int]) -> frozenset[Hashable]:
+def _taken(graph: nx.DiGraph, nodes: frozenset[int],
+           banned: Collection[tuple[int, int]]) -> frozenset[Hashable]:
     taken: set[Hashable] = set()
     for u in nodes:
         for v, data in graph.adj[u].items():
-            if v in nodes:
+            if v in nodes and (u, v) not in banned:
                 taken |= data["classes"]
     return frozenset(taken)
 
 
-def _nearest(graph: nx.DiGraph, nodes: frozenset[int], here: int,
-             goals: list) -> tuple[list[int], WalkStep | None]:
+def _nearest(graph: nx.DiGraph, nodes: frozenset[int], here: int, goals: list,
+             banned: Collection[tuple[int, int]]) -> tuple[list[int], WalkStep | None]:
     """Breadth-first from here inside nodes to the first node that meets a goal (by being a
     goal node, or by being the source of a goal edge); the path there and the goal edge."""
     parent: dict[int, int | None] = {here: None}
@@ -228,19 +289,19 @@ def _nearest(graph: nx.DiGraph, nodes: frozenset[int], here: int,
                 path.append(parent[path[-1]])  # type: ignore[arg-type]
             return path[::-1], hit
         for nxt in graph.successors(node):
-            if nxt in nodes and nxt not in parent:
+            if nxt in nodes and nxt not in parent and (node, nxt) not in banned:
                 parent[nxt] = node
                 queue.append(nxt)
     raise AssertionError("a goal of a fair component is out of reach inside it")
 
 
 def _back(graph: nx.DiGraph, nodes: frozenset[int], here: int, start: int,
-          stuttering: bool) -> list[WalkStep]:
+          stuttering: bool, banned: Collection[tuple[int, int]]) -> list[WalkStep]:
     """Steps from here back to start inside nodes, at least one."""
-    if here == start and graph.has_edge(start, start):
+    if here == start and graph.has_edge(start, start) and (start, start) not in banned:
         return [(start, None)]
-    firsts = [n for n in graph.successors(here) if n in nodes]
-    path = shortest_path(graph, firsts, {start}, nodes) if firsts else None
+    firsts = [n for n in graph.successors(here) if n in nodes and (here, n) not in banned]
+    path = shortest_path(graph, firsts, {start}, nodes, banned) if firsts else None
     if path is None:
         if here == start and stuttering:
             return [(start, STUTTER)]

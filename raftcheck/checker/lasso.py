@@ -14,6 +14,7 @@ from typing import Any
 from .fair_cycles import STUTTER, WalkStep
 from .model import Model
 from .result import TraceStep
+from .state_graph import fingerprint_of
 from .trace import TraceError
 
 
@@ -40,7 +41,8 @@ def replay(model: Model, classify: Callable[[Any], Hashable | None],
            first: int, steps: Sequence[WalkStep]) -> list[TraceStep]:
     """The concrete behaviour: the initial state with fingerprint `first`, then one step per
     (fingerprint, class) in `steps`."""
-    current = next((s for s in model.initial_states() if hash(s) == first), None)
+    key = fingerprint_of(model)
+    current = next((s for s in model.initial_states() if key(s) == first), None)
     if current is None:
         raise TraceError("no initial state has the first fingerprint of the lasso")
     out = [TraceStep(None, current)]
@@ -49,7 +51,7 @@ def replay(model: Model, classify: Callable[[Any], Hashable | None],
             out.append(TraceStep(Stutter(), current))
             continue
         for action, successor, _ in model.successors(current):
-            if hash(successor) == target and (fairness is None or classify(action) == fairness):
+            if key(successor) == target and (fairness is None or classify(action) == fairness):
                 current = successor
                 out.append(TraceStep(action, current))
                 break

@@ -10,7 +10,9 @@ knows nothing about the model beyond model.Model and these optional methods:
 - fairness_class(action) -> Hashable | None: the action's fairness class (None: not fair);
 - predicates() -> Mapping[str, Callable[[state], bool]]: predicates that properties may name;
 - liveness_properties() -> list[LivenessProperty]: the model's own properties (see
-  model_properties).
+  model_properties);
+- random_draws (attribute, bool): an action that leads to several states draws one at random
+  (fair_cycles.py); quotient(state): a reduction that keeps futures (state_graph.py).
 
 What is checked, exactly, and what it costs: docs/liveness.md.
 """
@@ -66,6 +68,7 @@ def check_liveness(
     budget: Budget | None = None,
     progress: ProgressFn | None = None,
     progress_every: float = 1.0,
+    draws: bool | None = None,
 ) -> LivenessResult:
     """Check each property on every fair behaviour of the model within its bounds.
 
@@ -75,6 +78,8 @@ def check_liveness(
     stuttering: a behaviour may also stay in any state forever (as in TLA+); without it, only
     infinite paths of the graph are behaviours, and a state with no successor ends none.
     symmetry: refused: liveness runs on concrete states (see docs/liveness.md).
+    draws: an action with several outcomes from one state is a random draw, each outcome taken
+    infinitely often if the action is (default: the model's random_draws, else False).
     budget: as for the safety search; a violation found in a partial graph is genuine, a
     property without one is reported STOPPED.
     """
@@ -91,8 +96,10 @@ def check_liveness(
     if len(set(names)) != len(names):
         raise LivenessError("two liveness properties have the same name")
     predicates = [f for p in resolved for f in (p.p, p.q, p.assume) if f is not None]
+    if draws is None:
+        draws = bool(getattr(model, "random_draws", False))
     graph = build_graph(model, classify, predicates, budget=budget, progress=progress,
-                        progress_every=progress_every)
+                        progress_every=progress_every, draws=draws)
     result = LivenessResult(Outcome.HOLDS, graph.stats, names, stop_reason=graph.stop_reason,
                             graph=graph)
     if graph.stop_reason == "interrupted":

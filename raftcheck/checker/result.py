@@ -68,7 +68,8 @@ class Counterexample:
     #            "lasso" for a liveness violation: the steps end in a cycle, see loop_start
     steps: list[TraceStep]
     #: For a lasso: the index of the step where the cycle starts. The last step returns to
-    #: that step's state (steps[-1].state == steps[loop_start].state), and the behaviour
+    #: that step's state (steps[-1].state == steps[loop_start].state, or equal up to the
+    #: model's quotient, checker/state_graph.py), and the behaviour
     #: repeats steps loop_start+1 .. end forever.
     loop_start: int | None = None
 

@@ -8,7 +8,17 @@ pair of states that some action joins. The graph is a networkx DiGraph:
   (the fairness classes of the actions enabled in the state: those with a successor within the
   model's bounds), `expanded` (False for states a budget left unexplored), `depth`;
 - edge attributes: `action` (the first action found from one state to the other) and `classes`
-  (the fairness classes of every action joining them; empty when none is fair).
+  (the fairness classes of every action joining them; empty when none is fair);
+- with `draws`: an action that leads from a state to several states is a random draw (a timer
+  drawn from a range). The node keeps `draws`, the outcome sets of its draws, and an edge is
+  `plain` when some action that is not a draw joins its states (fair_cycles.py uses both).
+
+A model may declare a quotient for liveness: `quotient(state)`, a representative such that
+states with the same representative have the same futures, step for step, with the same
+predicates and fairness classes (a bisimulation; the timed Raft model shifts every term so
+that the lowest is 1). The graph is then keyed by hash(quotient(state)); the states explored
+stay concrete, so a replayed lasso shows the real values and its last step returns to a state
+equal to the loop's first up to the quotient.
 
 States are explored exactly as the model gives them: no symmetry reduction and no budget
 subsumption (both merge states that are different for liveness; see docs/liveness.md). States
@@ -53,6 +63,7 @@ def build_graph(
     budget: Budget | None = None,
     progress: ProgressFn | None = None,
     progress_every: float = 1.0,
+    draws: bool = False,
 ) -> StateGraph:
     """Explore breadth-first every state reachable within the model's bounds (or the budget),
     recording every edge, the fairness classes enabled in each state, and which of the
@@ -69,6 +80,7 @@ def build_graph(
     next_report = started + progress_every
 
     interned: dict[frozenset, frozenset] = {}
+    key = fingerprint_of(model)
 
     def intern(classes: frozenset) -> frozenset:
         """One object per distinct set of classes: there are few, and states are many."""
@@ -84,7 +96,7 @@ def build_graph(
     try:
         frontier: list[State] = []
         for state in model.initial_states():
-            fingerprint = hash(state)
+            fingerprint = key(state)
             if fingerprint in graph:
                 continue
             graph.add_node(fingerprint, marks=marks(state), enabled=frozenset(),
@@ -110,15 +122,17 @@ def build_graph(
                         stats.seconds = now - started
                         progress(stats)
                         next_report = now + progress_every
-                source = hash(state)
+                source = key(state)
                 enabled: set[Hashable] = set()
                 steps = model.successors(state)
-                for action, successor, _ in steps:
+                targets = [key(successor) for _, successor, _ in steps]
+                drawn = _draws(steps, targets) if draws else {}
+                for (action, successor, _), target in zip(steps, targets, strict=True):
                     stats.generated += 1
                     fairness = classify(action)
                     if fairness is not None:
                         enabled.add(fairness)
-                    target = hash(successor)
+                    plain = action not in drawn
                     if target not in graph:
                         graph.add_node(target, marks=marks(successor), enabled=frozenset(),
                                        expanded=False, depth=level + 1)
@@ -127,10 +141,16 @@ def build_graph(
                     edge = graph.get_edge_data(source, target)
                     if edge is None:
                         classes = frozenset() if fairness is None else frozenset((fairness,))
-                        graph.add_edge(source, target, action=action, classes=intern(classes))
-                    elif fairness is not None and fairness not in edge["classes"]:
+                        graph.add_edge(source, target, action=action, classes=intern(classes),
+                                       plain=plain)
+                        continue
+                    if fairness is not None and fairness not in edge["classes"]:
                         edge["classes"] = intern(edge["classes"] | {fairness})
+                    if plain:
+                        edge["plain"] = True
                 node = graph.nodes[source]
+                if drawn:
+                    node["draws"] = tuple(sorted(set(drawn.values()), key=sorted))
                 node["enabled"] = intern(frozenset(enabled))
                 node["expanded"] = True
                 result.classes |= enabled
@@ -146,3 +166,19 @@ def build_graph(
         return stop("interrupted")
     finally:
         stats.seconds = time.perf_counter() - started
+
+
+def fingerprint_of(model: Model) -> Callable[[State], int]:
+    """The graph's key for a state: its hash, or its quotient's if the model declares one."""
+    quotient = getattr(model, "quotient", None)
+    if quotient is None:
+        return hash
+    return lambda state: hash(quotient(state))
+
+
+def _draws(steps: Sequence[Any], targets: list[int]) -> dict[Any, frozenset[int]]:
+    """The actions of one state that lead to more than one state, with their outcomes."""
+    outcomes: dict[Any, set[int]] = {}
+    for (action, _, _), target in zip(steps, targets, strict=True):
+        outcomes.setdefault(action, set()).add(target)
+    return {a: frozenset(t) for a, t in outcomes.items() if len(t) > 1}
