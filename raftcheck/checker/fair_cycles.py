@@ -20,7 +20,9 @@ draws one outcome at random, so a behaviour that takes it from that state infini
 takes every outcome infinitely often (with probability 1; this is the fairness of Hart, Sharir
 and Pnueli for finite probabilistic programs). A cycle inside S may therefore use a draw only
 if all its outcomes are in S: the edges reached only through draws with an outcome outside S
-are left out of S (`unfair_draws`), and S is split into the components of what remains.
+are left out of S (`unfair_draws`), and S is split into the components of what remains. What
+is left is an end component in the sense of Markov decision processes: a scheduler can keep the
+behaviour in it, visiting each of its states infinitely often, with probability 1.
 
 With `stuttering`, every state may also repeat forever (TLA+ semantics), so a single state is
 a cycle even without a self-loop; a stutter step takes no class.
@@ -161,65 +163,81 @@ def fair_walk(graph: nx.DiGraph, nodes: frozenset[int], start: int, *,
               stuttering: bool = False) -> list[WalkStep]:
     """A closed walk inside `nodes` (a set from fair_components) from `start` back to it that is
     a fair cycle: it takes an edge of each class that must be taken, visits a state where each
-    weak class it does not take is disabled, and visits an accepting node. Greedy: each time the
-    nearest unmet goal."""
+    weak class it does not take is disabled, and visits an accepting node. Greedy: each time
+    the nearest unmet goal.
+
+    With draws, the walk is one lap in which each draw came out one way: `nodes` is closed
+    under draws (fair_components), so every other outcome stays in it, where a scheduler can
+    keep the behaviour; the walk does not take every outcome (that would cover the whole
+    component, thousands of steps for a Raft model)."""
     strong = frozenset(strong)
     banned = unfair_draws(graph, nodes)
-    goals: list[tuple[frozenset[int], dict[int, list[tuple[int, Hashable]]]]] = []
+    goals = _Goals()
     classes = frozenset.union(*(graph.nodes[n]["enabled"] for n in nodes))
-    by_class: dict[Hashable, dict[int, list[tuple[int, Hashable]]]] = {c: {} for c in classes}
+    by_class: dict[Hashable, list[tuple[int, int, Hashable]]] = {c: [] for c in classes}
     for u in nodes:
         for v, data in graph.succ[u].items():
             if v in nodes and (u, v) not in banned:
                 for c in data["classes"]:
-                    by_class[c].setdefault(u, []).append((v, c))
+                    by_class[c].append((u, v, c))
     for c in sorted(classes, key=repr):
-        disabled = frozenset() if c in strong else frozenset(
-            n for n in nodes if c not in graph.nodes[n]["enabled"])
-        goals.append((disabled, by_class[c]))
+        disabled = () if c in strong else [
+            n for n in nodes if c not in graph.nodes[n]["enabled"]]
+        goals.add(disabled, by_class[c])
     if accepting is not None:
-        goals.append((frozenset(nodes) & frozenset(accepting), {}))
+        goals.add(frozenset(nodes) & frozenset(accepting), ())
 
     walk: list[WalkStep] = []
     here = start
-    goals = [g for g in goals if here not in g[0]]
-    while True:
-        while goals:
-            path, edge = _nearest(graph, nodes, here, goals, banned)
-            walk += [(n, None) for n in path[1:]]
-            seen = set(path)
-            if edge is not None:
-                walk.append(edge)
-                seen.add(edge[0])
-            goals = [g for g in goals if not seen & g[0]
-                     and not (edge is not None and (edge[0], edge[1]) in g[1].get(path[-1], ()))]
-            here = walk[-1][0] if walk else here
-        back = _back(graph, nodes, here, start, stuttering, banned) if (
-            here != start or not walk) else []
-        missing = _missing_outcomes(graph, start, walk + back)
-        if not missing:
-            return walk + back
-        # The walk takes a draw: it must take each of the draw's outcomes too.
-        goals = [(frozenset(), {u: [(v, None)]}) for u, v in sorted(missing)]
+    goals.visit(here)
+    while goals.open:
+        path, edge = _nearest(graph, nodes, here, goals, banned)
+        for node in path[1:]:
+            goals.visit(node)
+        walk += [(n, None) for n in path[1:]]
+        if edge is not None:
+            goals.take(path[-1], *edge)
+            goals.visit(edge[0])
+            walk.append(edge)
+        here = walk[-1][0] if walk else here
+    if here != start or not walk:
+        walk += _back(graph, nodes, here, start, stuttering, banned)
+    return walk
 
 
-def _missing_outcomes(graph: nx.DiGraph, start: int,
-                      walk: list[WalkStep]) -> set[tuple[int, int]]:
-    """The draw outcomes (u, v) the walk does not take, of the draws it takes."""
-    used: set[tuple[int, int]] = set()
-    here = start
-    for node, fairness in walk:
-        if fairness is not STUTTER:
-            used.add((here, node))
-        here = node
-    missing = set()
-    for u, v in used:
-        if graph.edges[u, v]["plain"]:
-            continue
-        for outcomes in graph.nodes[u].get("draws", ()):
-            if v in outcomes:
-                missing |= {(u, w) for w in outcomes if (u, w) not in used}
-    return missing
+class _Goals:
+    """What a fair walk still has to meet. A goal is met by visiting one of its nodes or by
+    taking one of its edges (u, v, class)."""
+
+    def __init__(self) -> None:
+        self.open: set[int] = set()
+        self._count = 0
+        self._at_node: dict[int, list[int]] = {}
+        self._from: dict[int, list[tuple[int, Hashable, int]]] = {}
+
+    def add(self, nodes: Iterable[int], edges: Iterable[tuple[int, int, Hashable]]) -> None:
+        self._count += 1
+        goal = self._count
+        self.open.add(goal)
+        for n in nodes:
+            self._at_node.setdefault(n, []).append(goal)
+        for u, v, c in edges:
+            self._from.setdefault(u, []).append((v, c, goal))
+
+    def met_at(self, node: int) -> bool:
+        return any(g in self.open for g in self._at_node.get(node, ()))
+
+    def edge_from(self, node: int) -> WalkStep | None:
+        return next(((v, c) for v, c, g in self._from.get(node, ()) if g in self.open), None)
+
+    def visit(self, node: int) -> None:
+        for g in self._at_node.get(node, ()):
+            self.open.discard(g)
+
+    def take(self, u: int, v: int, fairness: Hashable | None) -> None:
+        for w, c, g in self._from.get(u, ()):
+            if w == v and c == fairness:
+                self.open.discard(g)
 
 
 def shortest_path(graph: nx.DiGraph, sources: Iterable[int], targets: Collection[int],
@@ -271,7 +289,7 @@ def _taken(graph: nx.DiGraph, nodes: frozenset[int],
     return frozenset(taken)
 
 
-def _nearest(graph: nx.DiGraph, nodes: frozenset[int], here: int, goals: list,
+def _nearest(graph: nx.DiGraph, nodes: frozenset[int], here: int, goals: _Goals,
              banned: Collection[tuple[int, int]]) -> tuple[list[int], WalkStep | None]:
     """Breadth-first from here inside nodes to the first node that meets a goal (by being a
     goal node, or by being the source of a goal edge); the path there and the goal edge."""
@@ -279,10 +297,8 @@ def _nearest(graph: nx.DiGraph, nodes: frozenset[int], here: int, goals: list,
     queue = deque([here])
     while queue:
         node = queue.popleft()
-        hit: WalkStep | None = None
-        met = any(node in g[0] for g in goals)
-        if not met:
-            hit = next((e for g in goals for e in g[1].get(node, ())), None)
+        met = node != here and goals.met_at(node)
+        hit = None if met else goals.edge_from(node)
         if met or hit is not None:
             path = [node]
             while parent[path[-1]] is not None:

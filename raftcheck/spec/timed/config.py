@@ -42,6 +42,10 @@ class TimedConfig:
     # Whether single messages between connected servers may be lost. Off, the network loses
     # only what crosses a partition: a cut is the loss that matters for time (docs/time.md).
     lossy: bool = False
+    # For liveness (spec/timed/liveness.py): terms are relative, so repeated elections can
+    # cycle. max_term then bounds the spread of terms in a state (highest - lowest + 1), and no
+    # election budget is allowed (max_elections None).
+    relative_terms: bool = False
 
     @property
     def nodes(self) -> int:
@@ -110,6 +114,9 @@ class TimedConfig:
             raise ConfigError("a client's home must be a node of the cluster (or outside: -1)")
         if self.max_reads < 0:
             raise ConfigError(f"--max-reads must be >= 0, got {self.max_reads}")
+        if self.relative_terms and self.bounds.max_elections is not None:
+            raise ConfigError("relative terms (liveness) bound the spread of terms, not the "
+                              "number of elections: --max-elections must be unbounded")
         return self
 
     def with_timing(self, **changes: object) -> TimedConfig:
@@ -122,6 +129,13 @@ def timed_defaults(nodes: int, reads: str = "none") -> Bounds:
     return Bounds(max_term=3, max_log=3 if reads in ("index", "lease") else 1, max_msgs=1,
                   max_dup=1, max_writes=1, max_restarts=1 if nodes < 5 else 0,
                   max_elections=2, max_partitions=1)
+
+
+def liveness_config(config: TimedConfig) -> TimedConfig:
+    """The configuration liveness is checked on: terms relative and no election budget (the
+    behaviours that matter elect again and again), otherwise the same."""
+    bounds = replace(config.bounds, max_elections=None)
+    return replace(config, spec=replace(config.spec, bounds=bounds), relative_terms=True)
 
 
 def mutant_config(name: str, *, broken: bool = True) -> TimedConfig:

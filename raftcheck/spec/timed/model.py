@@ -51,7 +51,7 @@ from ..records import (
     bits,
 )
 from ..rules import Rules
-from . import present
+from . import liveness, present
 from .config import TimedConfig
 from .properties import TIMED_PROPERTIES, acked_write_never_lost, linearizable_read, minority_no_ack
 from .records import IDLE, OFF, READ, WRITE, Client, Node, idle_client
@@ -68,6 +68,9 @@ class TimedRaftModel:
     """The checker's view of the timed spec; see checker/model.py for the contract."""
 
     budget_start = WRITES
+    #: A timer reset branches on the timeout drawn; for liveness, a random draw
+    #: (checker/fair_cycles.py): elections do not split forever.
+    random_draws = True
 
     def __init__(self, config: TimedConfig, properties: Iterable[str] | None = None) -> None:
         self.config = config.validate()
@@ -88,6 +91,9 @@ class TimedRaftModel:
         self.everyone = (1 << n) - 1
         self.timeouts = tuple(range(t.election_min, t.election_max + 1))
         self.rates = ((1 - t.drift, 1 + t.drift) if t.drift else (Fraction(1),))
+        self.relative = config.relative_terms
+        if self.relative:
+            self.quotient = liveness.shift_terms
         self.select(properties)
 
     # --- properties -------------------------------------------------------------------------
@@ -171,7 +177,7 @@ class TimedRaftModel:
         for c, client in enumerate(state[CLIENTS]):
             due += self._client_due(state, c, client)
         if due:
-            return due
+            return self._within_spread(due)
         out = self._environment_steps(state)
         for flight in sorted(state[TRANSIT]):
             if flight[1] > 0:  # it may arrive at any instant before its delay is up
@@ -179,7 +185,13 @@ class TimedRaftModel:
         tick = self._tick(state)
         if tick is not None:
             out.append(tick)
-        return out
+        return self._within_spread(out)
+
+    def _within_spread(self, steps: list[Step]) -> list[Step]:
+        """With relative terms, the term bound is on the spread of terms in a state."""
+        if not self.relative:
+            return steps
+        return [s for s in steps if liveness.spread(s[1]) <= self.bounds.max_term]
 
     # --- one server's own steps -------------------------------------------------------------
 
@@ -326,7 +338,8 @@ class TimedRaftModel:
         return [node._replace(election=timeout) for timeout in self.timeouts]
 
     def _in_bounds(self, s: Server) -> bool:
-        return s.term <= self.bounds.max_term and len(s.log) <= self.bounds.max_log
+        return (self.relative or s.term <= self.bounds.max_term) and len(
+            s.log) <= self.bounds.max_log
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -704,6 +717,17 @@ class TimedRaftModel:
     def _with_client(self, state: tuple, c: int, client: Client) -> tuple:
         clients = state[CLIENTS]
         return self._replace(state, CLIENTS, (*clients[:c], client, *clients[c + 1:]))
+
+    # --- liveness (spec/timed/liveness.py) --------------------------------------------------
+
+    def fairness_class(self, action: act.Action) -> Any:
+        return liveness.fairness_class(action)
+
+    def predicates(self) -> Any:
+        return liveness.PREDICATES
+
+    def liveness_properties(self) -> list:
+        return liveness.properties()
 
     # --- reading a state --------------------------------------------------------------------
 

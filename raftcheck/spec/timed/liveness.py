@@ -1,0 +1,191 @@
+"""What liveness checking needs of the timed model: terms that grow without bound, fairness,
+the predicates and the properties (docs/liveness.md, "The Raft properties").
+
+Repeated elections raise the term each time, so a behaviour that elects forever never returns
+to a state it was in; with a bound on terms it just stops. Raft, though, only compares terms
+and adds one to them: shifting every term in a state by the same amount (logs, messages,
+clients' and the history's terms included) gives a state with the same futures, step for step.
+With `relative_terms`, the model's quotient is that shift, to the lowest term 1, and its term
+bound is a bound on the spread (highest − lowest + 1); a cycle of elections then closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+from ...checker.properties import LivenessProperty, eventually_always, leads_to
+from .. import actions as act
+from ..records import (
+    AppendEntriesRequest,
+    Message,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    Role,
+    Server,
+)
+from .records import WRITE, Client, Node
+
+# The state's slots (model.py); repeated here to keep this module free of the model.
+NODES, BAG, TRANSIT, CUT, CLIENTS, ACKED, COMMITTED, ELECTIONS = 0, 1, 2, 3, 4, 5, 6, 11
+
+#: Steps the environment takes, not the system: no behaviour has to take them (not fair).
+ENVIRONMENT = (act.Restart, act.Partition, act.Heal, act.ClientSend, act.DropMessage)
+
+
+def fairness_class(action: Any) -> Hashable | None:
+    """Tick is weakly fair (time passes), and so is every step the model makes due at an
+    instant (by its type); the environment's steps are not fair."""
+    if isinstance(action, ENVIRONMENT):
+        return None
+    return type(action).__name__
+
+
+# --- terms, shifted -----------------------------------------------------------------------------
+
+
+def lowest_term(state: tuple) -> int:
+    """The lowest term anywhere in the state (0 in a state with none)."""
+    terms = [t for t in _terms(state) if t > 0]
+    return min(terms, default=0)
+
+
+def spread(state: tuple) -> int:
+    """Highest term minus lowest term plus one: what relative_terms bounds."""
+    terms = [t for t in _terms(state) if t > 0]
+    return max(terms) - min(terms) + 1 if terms else 0
+
+
+def shift_terms(state: tuple) -> tuple:
+    """The state with every term lowered by the same amount, the lowest to 1; and no count of
+    elections (with relative terms, none is budgeted). 0 stays 0: it means "no entry"."""
+    by = lowest_term(state) - 1
+    if by <= 0:
+        return state if state[ELECTIONS] == 0 else _with(state, ELECTIONS, 0)
+    nodes = tuple(_node(node, by) for node in state[NODES])
+    out = list(state)
+    out[NODES] = nodes
+    out[BAG] = frozenset(_message(m, by) for m in state[BAG])
+    out[TRANSIT] = frozenset((_message(m, by), left) for m, left in state[TRANSIT])
+    out[CLIENTS] = tuple(_client(c, by) for c in state[CLIENTS])
+    out[ACKED] = frozenset((index, _t(term, by), value) for index, term, value in state[ACKED])
+    out[COMMITTED] = frozenset((index, _entry(entry, by), _t(term, by))
+                               for index, entry, term in state[COMMITTED])
+    out[ELECTIONS] = 0
+    return tuple(out)
+
+
+def _terms(state: tuple) -> list[int]:
+    terms: list[int] = []
+    for node in state[NODES]:
+        s = node.server
+        terms.append(s.term)
+        terms += [t for t, _ in s.log]
+        for m in node.held:
+            terms += _message_terms(m)
+    for m in state[BAG]:
+        terms += _message_terms(m)
+    for m, _ in state[TRANSIT]:
+        terms += _message_terms(m)
+    terms += [c.term for c in state[CLIENTS]]
+    terms += [term for _, term, _ in state[ACKED]]
+    terms += [t for _, (entry_term, _), term in state[COMMITTED] for t in (entry_term, term)]
+    return terms
+
+
+def _message_terms(m: Message) -> list[int]:
+    terms = [m.term]
+    if isinstance(m, RequestVoteRequest):
+        terms.append(m.last_log_term)
+    elif isinstance(m, AppendEntriesRequest):
+        terms.append(m.prev_log_term)
+        terms += [t for t, _ in m.entries]
+    return terms
+
+
+def _t(term: int, by: int) -> int:
+    return term - by if term > 0 else term
+
+
+def _entry(entry: tuple[int, int], by: int) -> tuple[int, int]:
+    return (_t(entry[0], by), entry[1])
+
+
+def _log(log: tuple, by: int) -> tuple:
+    return tuple(_entry(e, by) for e in log)
+
+
+def _server(s: Server, by: int) -> Server:
+    return s._replace(term=_t(s.term, by), log=_log(s.log, by),
+                      voter_log=tuple((v, _log(log, by)) for v, log in s.voter_log))
+
+
+def _node(node: Node, by: int) -> Node:
+    return node._replace(server=_server(node.server, by),
+                         held=tuple(_message(m, by) for m in node.held))
+
+
+def _message(m: Message, by: int) -> Message:
+    m = m._replace(term=_t(m.term, by))
+    if isinstance(m, RequestVoteRequest):
+        return m._replace(last_log_term=_t(m.last_log_term, by))
+    if isinstance(m, RequestVoteResponse):
+        return m._replace(log=_log(m.log, by))
+    if isinstance(m, AppendEntriesRequest):
+        return m._replace(prev_log_term=_t(m.prev_log_term, by), entries=_log(m.entries, by),
+                          log=_log(m.log, by))
+    return m
+
+
+def _client(c: Client, by: int) -> Client:
+    return c._replace(term=_t(c.term, by))
+
+
+def _with(state: tuple, slot: int, value: Any) -> tuple:
+    return (*state[:slot], value, *state[slot + 1:])
+
+
+# --- predicates and properties ------------------------------------------------------------------
+
+
+def healed(state: tuple) -> bool:
+    """The network is whole: no cut."""
+    return state[CUT] == 0
+
+
+def stable_leader(state: tuple) -> bool:
+    """One node leads, every node is in its term and knows it as the leader."""
+    nodes = state[NODES]
+    leaders = [i for i, node in enumerate(nodes) if node.server.role == Role.LEADER]
+    if len(leaders) != 1:
+        return False
+    (leader,) = leaders
+    term = nodes[leader].server.term
+    return all(node.server.term == term and node.leader == leader for node in nodes)
+
+
+def write_pending(state: tuple) -> bool:
+    """A leader took a client's write, and the client waits for its acknowledgement."""
+    return any(c.op == WRITE and c.accepted for c in state[CLIENTS])
+
+
+def write_committed(state: tuple) -> bool:
+    """Every write a leader took (each client's latest) is committed."""
+    values = {entry[1] for _, entry, _ in state[COMMITTED]}
+    return all(c.value in values for c in state[CLIENTS] if c.value)
+
+
+PREDICATES: Mapping[str, Callable[[tuple], bool]] = {
+    "Healed": healed,
+    "StableLeader": stable_leader,
+    "WritePending": write_pending,
+    "WriteCommitted": write_committed,
+}
+
+
+def properties() -> list[LivenessProperty]:
+    """The timed model's liveness properties (docs/liveness.md)."""
+    return [
+        eventually_always("EventuallyLeader", "StableLeader", assume="Healed"),
+        leads_to("EventuallyCommits", "WritePending", "WriteCommitted", assume="Healed"),
+    ]
