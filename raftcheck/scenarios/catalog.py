@@ -7,12 +7,14 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
+from ..checker.properties import leads_to
 from ..spec import actions as act
 from ..spec.config import Bounds, SpecConfig
 from ..spec.invariants import View
 from ..spec.records import Role, bits
 from ..spec.timed.config import TimedConfig, Timing
-from ..spec.timed.model import NODES
+from ..spec.timed.model import CLIENTS, NODES
+from ..spec.timed.records import WRITE
 from .claims import (
     ERROR,
     OK,
@@ -437,12 +439,72 @@ CLOCK_DRIFT_LEASE = Scenario(
 )
 
 
+# --- slow-leader-disk -------------------------------------------------------------------------
+
+SLOW = 0b001  # n1's disk is slow
+
+
+def _write_pending_at(slow: bool) -> Callable[[tuple], bool]:
+    """A leader whose disk is slow (or fast) took a client's write, not yet acknowledged."""
+    def pending(state: tuple) -> bool:
+        nodes = state[NODES]
+        return any(c.op == WRITE and c.accepted and bool(nodes[c.target].fsync) == slow
+                   for c in state[CLIENTS])
+    return pending
+
+
+def _slow_disk(fsync: int) -> TimedConfig:
+    return TimedConfig(
+        spec=SpecConfig(nodes=3, bounds=Bounds(
+            max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=1, max_restarts=0,
+            max_elections=2, max_partitions=0)),
+        timing=Timing(election_min=2, election_max=3, heartbeat=1, fsync=fsync,
+                      slow_disks=SLOW),
+        clients=1)
+
+
+SLOW_LEADER_COMMITS = leads_to("SlowLeaderWriteCommits", _write_pending_at(True),
+                               "WriteCommitted", assume="Healed")
+FAST_LEADER_COMMITS = leads_to("FastLeaderWriteCommits", _write_pending_at(False),
+                               "WriteCommitted", assume="Healed")
+
+SLOW_LEADER_DISK = Scenario(
+    name="slow-leader-disk",
+    claim="A slow disk hurts on the leader, not on a follower: a leader whose log write takes "
+          "longer than the election timeout sends no heartbeat meanwhile, is replaced, and the "
+          "write it took is never committed; the same disk on a follower does not stop a "
+          "leader's writes from committing.",
+    config=_slow_disk(fsync=4),
+    claims=(
+        Claim("SlowLeaderWriteNeverCommits", "lasso",
+              "with n1's fsync 4 ticks (election timeout 2..3), a write n1 took as leader is "
+              "never committed (EventuallyCommits broken: a lasso)", no_state,
+              liveness=SLOW_LEADER_COMMITS),
+        Claim("SlowFollowerDoesNotStopCommits", "live",
+              "with the same disk on n1, a write a leader with a fast disk took is always "
+              "committed in the end", no_state, liveness=FAST_LEADER_COMMITS),
+        Claim("ShortFsyncCommits", "live",
+              "with n1's fsync 1 tick, shorter than the election timeout, even a write n1 took "
+              "as leader is always committed in the end", no_state,
+              liveness=SLOW_LEADER_COMMITS, config=_slow_disk(fsync=1)),
+    ),
+    setting="the timed model (election timeout drawn from 2..3 at every reset, heartbeat 1, no "
+            "drift, no pre-vote, no check-quorum); n1's disk slow: while a log write is in "
+            "progress its loop is blocked, and a follower acknowledges only once the write is "
+            "durable; one client outside the cluster, one write; no partition, no restart. "
+            "Liveness under fairness (docs/liveness.md): terms relative (at most 3 apart), "
+            "timeouts random draws, Tick and every due step weakly fair",
+    notes=("Why no repeated elections: after the slow leader is replaced, the new leader's "
+           "disk is fast, so it stays; the write the slow leader took stays in its log, "
+           "uncommitted, because the new leader has no entry of its own term to commit it "
+           "with. A client that retries gets its next write committed by the new leader.",),
+)
+
+
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (MINORITY_HALTS, LEADER_IN_MINORITY,
-                                                      SPLIT_2_3, JITTER_WITHOUT_PREVOTE,
+                                                      SPLIT_2_3, SLOW_LEADER_DISK,
+                                                      JITTER_WITHOUT_PREVOTE,
                                                       CLOCK_DRIFT_LEASE)}
 
 #: Claims of the issue that wait for parts of the spec not built yet: name -> what they need.
-PLANNED: dict[str, str] = {
-    "slow-leader-disk": "liveness on the timed model (its lasso of repeated elections needs "
-                        "terms that grow without bound; clocks and slow fsync are built)",
-}
+PLANNED: dict[str, str] = {}

@@ -4,6 +4,9 @@
   exhaustively, expected to hold.
 - ``can``: some reachable state has it; the breadth-first search stops at the first such state
   and its trace is the witness, a shortest one.
+- ``live`` and ``lasso``: a liveness property (checker/properties.py) on the timed model with
+  relative terms, under fairness (docs/liveness.md): ``live`` claims every fair behaviour has
+  it; ``lasso`` claims some fair behaviour breaks it, and the lasso is the witness.
 
 A scenario's runs are the spec's runs, narrowed by an observer (checker/observer.py) that may
 follow the order of events in phases, e.g. "a partition cut the leader off, then the network
@@ -16,6 +19,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..checker.properties import LivenessProperty
 from ..spec import actions as act
 from ..spec.config import SpecConfig
 from ..spec.invariants import View, known_committed
@@ -28,7 +32,7 @@ Condition = Callable[[View, Hashable], bool]  # (view of the state, observer pha
 @dataclass(frozen=True)
 class Claim:
     name: str
-    kind: Literal["never", "can"]
+    kind: Literal["never", "can", "live", "lasso"]
     text: str
     condition: Condition
     # A property the spec itself checks on steps (LinearizableReads, on the step that answers a
@@ -38,6 +42,13 @@ class Claim:
     # The model configuration a can-claim is searched on, if not the scenario's (e.g. another
     # lease length). Never-claims share the scenario's one exhaustive search and config.
     config: SpecConfig | TimedConfig | None = None
+    # live and lasso claims: the property (its predicates callables on timed states, or names
+    # the timed model resolves); the condition is then no_state.
+    liveness: LivenessProperty | None = None
+
+    @property
+    def is_liveness(self) -> bool:
+        return self.kind in ("live", "lasso")
 
 
 def no_state(v: View, phase: Hashable) -> bool:

@@ -103,12 +103,16 @@ def result_lines(r: ScenarioResult) -> list[str]:
     lines += [f"  note: {note}" for note in s.notes]
     for c in r.claims:
         if c.trace is not None:
-            title = "witness" if c.kind == "can" else "counterexample"
+            title = "witness" if c.kind in ("can", "lasso") else "counterexample"
             lines.append(f"  {title} for {c.name} ({c.trace.length} steps):")
             steps = counterexample_lines(c.trace, r.model_of(c).summary)[1:-1]
             lines += ["  " + line for line in steps]
-            ending = "reaches" if c.kind == "can" else "breaks"
-            lines.append(f"         the last state {ending} {c.name}")
+            if c.trace.loop_start is not None:
+                lines.append(f"         the behaviour loops back to step {c.trace.loop_start} "
+                             f"forever: {c.name}")
+            else:
+                ending = "reaches" if c.kind == "can" else "breaks"
+                lines.append(f"         the last state {ending} {c.name}")
     return lines
 
 

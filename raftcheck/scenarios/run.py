@@ -5,26 +5,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..checker.liveness import check_liveness
 from ..checker.observer import ObservedModel
 from ..checker.result import Counterexample, Outcome, SearchResult, TraceStep
 from ..checker.search import Budget, breadth_first
 from ..spec.config import SpecConfig
 from ..spec.invariants import PROPERTIES
 from ..spec.model import RaftModel
-from ..spec.timed.config import TimedConfig
+from ..spec.timed.config import TimedConfig, liveness_config
 from ..spec.timed.model import TimedRaftModel
 from ..spec.timed.properties import TIMED_PROPERTIES
 from .catalog import Scenario
+from .claims import Claim
 
 
 @dataclass
 class ClaimResult:
     name: str
-    kind: str  # never | can
+    kind: str  # never | can | live | lasso
     text: str
     as_claimed: bool
     detail: str  # what the search found, one line
-    trace: Counterexample | None = None  # the witness, or the state that breaks a never-claim
+    # the witness (a lasso for a lasso-claim), or the trace that breaks a never- or live-claim
+    trace: Counterexample | None = None
     model: RaftModel | TimedRaftModel | None = None  # the trace's model, if not the scenario's
 
 
@@ -121,7 +124,45 @@ def run_scenario(scenario: Scenario, budget: Budget | None = None) -> ScenarioRe
                 claim.name, "can", claim.text, False,
                 f"no witness in all {found.stats.distinct:,} states"
                 if found.outcome is Outcome.HOLDS else "not decided"))
+
+    for claim in (c for c in scenario.claims if c.is_liveness):
+        verdict = check_liveness_claim(claim, scenario, budget)
+        if verdict.stopped:
+            out.stopped = verdict.stopped
+        out.claims.append(verdict.result)
     return out
+
+
+@dataclass
+class _LivenessVerdict:
+    result: ClaimResult
+    stopped: str | None
+
+
+def check_liveness_claim(claim: Claim, scenario: Scenario,
+                         budget: Budget | None) -> _LivenessVerdict:
+    """A live or lasso claim, on the timed model with relative terms (its own config or the
+    scenario's)."""
+    config = claim.config or scenario.config
+    assert isinstance(config, TimedConfig) and claim.liveness is not None
+    model = TimedRaftModel(liveness_config(config))
+    result = check_liveness(model, [claim.liveness], budget=budget)
+    outcome = result.verdicts[claim.liveness.name]
+    states = f"{result.stats.distinct:,} states"
+    lasso = result.lassos.get(claim.liveness.name)
+    if outcome is Outcome.STOPPED:
+        return _LivenessVerdict(ClaimResult(claim.name, claim.kind, claim.text, False,
+                                            "not decided", None, model), result.stop_reason)
+    if lasso is not None:
+        cycle = lasso.length - (lasso.loop_start or 0)
+        detail = (f"a fair behaviour breaks it: a lasso of {lasso.loop_start} steps, then "
+                  f"{cycle} repeated forever ({states})")
+        return _LivenessVerdict(ClaimResult(claim.name, claim.kind, claim.text,
+                                            claim.kind == "lasso", detail, lasso, model), None)
+    return _LivenessVerdict(ClaimResult(claim.name, claim.kind, claim.text,
+                                        claim.kind == "live",
+                                        f"every fair behaviour has it ({states})", None, model),
+                            None)
 
 
 def inner(result: SearchResult) -> Counterexample | None:
