@@ -14,9 +14,10 @@ from typing import NoReturn
 from . import exit_codes
 from .arguments import count
 from .checker.export import ExportError, check_trace_path, trace_json, write_trace
+from .checker.liveness import check_liveness
 from .checker.parallel import parallel_breadth_first
 from .checker.progress import TerminalProgress
-from .checker.report import counterexample_lines, verdict_lines
+from .checker.report import counterexample_lines, liveness_verdict_lines, verdict_lines
 from .checker.result import SearchResult
 from .checker.search import Budget, breadth_first
 from .diagrams import DIAGRAM_SUFFIXES, write_diagram
@@ -32,7 +33,15 @@ from .spec.config import (
 from .spec.invariants import PROPERTIES
 from .spec.model import RaftModel
 from .spec.mutants import MUTANTS
-from .spec.timed.config import READ_MODES, TimedConfig, Timing, mutant_config, timed_defaults
+from .spec.timed.config import (
+    READ_MODES,
+    TimedConfig,
+    Timing,
+    liveness_config,
+    mutant_config,
+    timed_defaults,
+)
+from .spec.timed.liveness import properties as liveness_properties
 from .spec.timed.model import TimedRaftModel
 from .spec.timed.properties import TIMED_PROPERTIES
 from .timing.command import register as register_lease
@@ -95,7 +104,7 @@ def node_number(text: str) -> int:
 #: The flags that select the timed model (spec/timed): time, clients, reads, features.
 TIMED_FLAGS = ("time", "reads", "prevote", "check_quorum", "election_timeout", "heartbeat",
                "drift", "lease", "client_timeout", "fsync", "slow_disk", "clients",
-               "max_reads", "lossy", "jitter")
+               "max_reads", "lossy", "jitter", "liveness")
 
 BOUND_HELP = {
     "max_term": "every currentTerm <= N (terms start at 1)",
@@ -178,6 +187,12 @@ def build_parser() -> Parser:
                        help="check only this property (repeatable; default: all)")
     props.add_argument("--list-invariants", action="store_true",
                        help="list the properties with their definitions and exit")
+    props.add_argument("--liveness", action="store_true",
+                       help="check the liveness properties (EventuallyLeader, "
+                            "EventuallyCommits; --invariant picks one) under fairness instead "
+                            "of the safety properties, on the timed model with relative terms: "
+                            "--max-term bounds how far apart terms are, elections are "
+                            "unbounded, the election timeout defaults to 2,3 (docs/liveness.md)")
     props.add_argument("--mutant", metavar="NAME",
                        help="explore a deliberately broken spec (see --list-mutants)")
     props.add_argument("--list-mutants", action="store_true", help="list the mutants and exit")
@@ -258,12 +273,21 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
               if getattr(args, flag) is not None}
     if args.election_timeout:
         timing["election_min"], timing["election_max"] = args.election_timeout
+    elif args.liveness:
+        # A fixed timeout can split votes forever; Raft randomises it (§5.2).
+        timing["election_min"], timing["election_max"] = LIVENESS_ELECTION_TIMEOUT
     if args.fsync and args.slow_disk is None:
         timing["slow_disks"] = (1 << args.nodes) - 1
     for node in args.slow_disk or ():
         if node >= args.nodes:
             raise ConfigError(f"--slow-disk n{node + 1}: the cluster has {args.nodes} nodes")
         timing["slow_disks"] = timing.get("slow_disks", base.timing.slow_disks) | 1 << node
+    if args.liveness:
+        if args.max_elections is not None:
+            raise ConfigError("--max-elections: liveness has no election budget (behaviours "
+                              "that matter elect again and again); --max-term bounds how far "
+                              "apart terms are")
+        base = liveness_config(base)
     return replace(
         base, spec=replace(base.spec, bounds=replace(base.spec.bounds, **chosen)),
         timing=replace(base.timing, **timing), reads=args.reads or base.reads,
@@ -277,6 +301,7 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
 
 #: The timed model's timing at the command line: small numbers keep time exhaustive.
 TIMED_TIMING_DEFAULTS = dict(election_min=2, election_max=2, heartbeat=1)
+LIVENESS_ELECTION_TIMEOUT = (2, 3)
 
 
 def describe_timed(config: TimedConfig) -> str:
@@ -347,6 +372,8 @@ def explore_command(args: argparse.Namespace) -> int:
     if args.show_scope:
         print(scope)
         return exit_codes.HOLDS
+    if args.liveness:
+        return check_liveness_command(args, config, scope)  # type: ignore[arg-type]
     table = TIMED_PROPERTIES if timed else PROPERTIES
     names = args.invariant or [
         name for name in table  # LinearizableReads is vacuous where no read is made
@@ -408,6 +435,63 @@ def explore_command(args: argparse.Namespace) -> int:
             print()
             print(note)
     return result.outcome.exit_code
+
+
+def check_liveness_command(args: argparse.Namespace, config: TimedConfig, scope: str) -> int:
+    """explore --liveness: the timed model's liveness properties under fairness."""
+    offered = {p.name: p for p in liveness_properties()}
+    for name in args.invariant or ():
+        if name not in offered:
+            raise ConfigError(f"unknown liveness property {name!r}; with --liveness choose "
+                              f"from {', '.join(offered)}")
+    chosen = [offered[n] for n in args.invariant] if args.invariant else list(offered.values())
+    for flag in ("out", "graph", "diagram"):
+        path = getattr(args, flag)
+        if flag == "out" and path:
+            if not path.lower().endswith(".json"):
+                raise ConfigError(f"--out {path}: use a .json or .itf.json file name")
+            check_trace_path(path)
+    if args.graph and not args.graph.lower().endswith((".graphml", ".dot", ".gv")):
+        raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
+    if args.diagram and not args.diagram.lower().endswith(DIAGRAM_SUFFIXES):
+        raise ConfigError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
+    if args.symmetry or args.workers > 1:
+        raise ConfigError("--liveness runs in one process on concrete states (no --symmetry, "
+                          "no --workers; docs/liveness.md)")
+    model = TimedRaftModel(config)
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    progress = TerminalProgress(sys.stderr) if show_progress else None
+    if not args.json:
+        print(f"raftcheck explore --liveness: {scope}")
+        print("checking " + "; ".join(f"{p.name}: {p.formula()}" for p in chosen))
+        print(f"fairness: {FAIRNESS_TEXT}")
+        sys.stdout.flush()
+    result = check_liveness(model, chosen, progress=progress,
+                            budget=Budget(max_states=args.max_states, seconds=args.time_limit))
+    if progress:
+        progress.close()
+    write_outputs(args, result, model, scope)
+    if args.json:
+        out = result_json(result, model, config.spec, False)
+        out["model"]["timed"] = describe_timed(config).lstrip("; ")
+        out["liveness"] = {name: v.value for name, v in result.verdicts.items()}
+        out["notes"] = result.notes
+        print(json.dumps(out, indent=1))
+        return result.outcome.exit_code
+    print()
+    print("\n".join(liveness_verdict_lines(result)))
+    for lasso in result.lassos.values():
+        print()
+        print("\n".join(counterexample_lines(lasso, model.summary)))
+        if lasso.steps[-1].state != lasso.steps[lasso.loop_start or 0].state:
+            print(f"     (terms are relative: the last state is step {lasso.loop_start}'s with "
+                  "every term raised by the same amount)")
+    return result.outcome.exit_code
+
+
+FAIRNESS_TEXT = ("time passes and every step due at an instant is taken (weak fairness); "
+                 "election timeouts are random draws; restarts, partitions, heals, client "
+                 "requests and losses are the environment's (not fair)")
 
 
 def expected_note(config: SpecConfig | TimedConfig, result: SearchResult) -> str | None:

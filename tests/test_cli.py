@@ -62,6 +62,9 @@ def test_lists_every_mutant():
     (["--out", "trace.txt"], "trace.txt"),
     (["--graph", "trace.png"], "trace.png"),
     (["--time-limit", "soon"], "--time-limit"),
+    (["--liveness", "--max-elections", "2"], "--max-elections"),
+    (["--liveness", "--invariant", "ElectionSafety"], "ElectionSafety"),
+    (["--liveness", "--symmetry"], "--liveness"),
 ])
 def test_bad_flags_give_one_line_and_exit_2(args, words):
     out = run("explore", *args)
@@ -176,3 +179,40 @@ def test_progress_is_live_on_a_terminal():
     assert os.waitstatus_to_exitcode(status) == 3
     assert "\r\x1b[2K" in text  # the progress line is redrawn in place
     assert "states/s" in text and "queue" in text
+
+
+# --- explore --liveness ---------------------------------------------------------------------------
+
+QUIET = ["--liveness", "--clients", "0", "--max-writes", "0", "--max-restarts", "0",
+         "--max-partitions", "0"]
+
+
+def test_liveness_holds_with_random_timeouts():
+    out = run("explore", *QUIET)
+    assert out.returncode == 0, out.stderr
+    assert "HOLDS" in out.stdout and "election timeout 2..3" in out.stdout
+    assert "EventuallyLeader   holds" in out.stdout
+    assert "random draws" in out.stdout  # the fairness is stated
+
+
+def test_liveness_violated_with_a_fixed_timeout_is_a_lasso_in_every_format(tmp_path: Path):
+    trace = tmp_path / "lasso.json"
+    graph = tmp_path / "lasso.graphml"
+    out = run("explore", *QUIET, "--election-timeout", "2", "--invariant", "EventuallyLeader",
+              "--out", str(trace), "--graph", str(graph))
+    assert out.returncode == 1, out.stderr
+    assert "VIOLATED: EventuallyLeader" in out.stdout
+    assert "the cycle starts here" in out.stdout and "Timeout(n" in out.stdout
+    assert "every term raised" in out.stdout  # split votes forever: terms grow along the cycle
+    saved = json.loads(trace.read_text())
+    assert saved["loop_start"] is not None and saved["loop_start"] < len(saved["steps"]) - 1
+    g = nx.read_graphml(graph)
+    assert any(d.get("loop_back") for _, _, d in g.edges(data=True))
+
+
+def test_liveness_json():
+    out = run("explore", *QUIET, "--election-timeout", "2", "--json")
+    assert out.returncode == 1, out.stderr
+    result = json.loads(out.stdout)
+    assert result["liveness"] == {"EventuallyLeader": "violated", "EventuallyCommits": "holds"}
+    assert result["model"]["bounds"]["max_elections"] is None

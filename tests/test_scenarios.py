@@ -20,13 +20,15 @@ from raftcheck.scenarios.catalog import (
     LEADER_IN_MINORITY,
     MINORITY_HALTS,
     SCENARIOS,
+    SLOW_LEADER_DISK,
     SPLIT_2_3,
 )
 from raftcheck.scenarios.claims import Claim, leaders_in, sides
 from raftcheck.scenarios.run import run_scenario
 from raftcheck.spec import actions as act
 from raftcheck.spec.records import Role
-from raftcheck.spec.timed.model import ACKED, COMMITTED, CUT, NODES
+from raftcheck.spec.timed.liveness import shift_terms, write_committed
+from raftcheck.spec.timed.model import ACKED, CLIENTS, COMMITTED, CUT, NODES
 
 
 def replays(model, trace) -> bool:
@@ -116,8 +118,6 @@ def test_cli_lists_runs_and_rejects(capsys, tmp_path):
     assert main(["scenario", "run", "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert "nope" in err and len(err.splitlines()) == 1
-    assert main(["scenario", "run", "slow-leader-disk"]) == 2
-    assert "not built yet" in capsys.readouterr().err
     diagram = tmp_path / "witness.svg"
     assert main(["scenario", "run", "minority-halts", "--json", "--diagram", str(diagram)]) == 0
     (report,) = json.loads(capsys.readouterr().out)
@@ -290,3 +290,51 @@ def test_clock_drift_lease_a_stale_read_breaks_a_never_claim():
     assert claim.name == "StaleReadWithinBound" and not claim.as_claimed
     assert replays(result.model, claim.trace)
     assert claim.trace.steps[-1].action.reply.startswith("read")
+
+
+# --- slow-leader-disk: liveness claims ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_leader_disk():
+    return run_scenario(SLOW_LEADER_DISK)
+
+
+def test_slow_leader_disk_as_claimed(slow_leader_disk):
+    result = slow_leader_disk
+    assert result.as_claimed and result.exit_code == 0
+    verdicts = {c.name: (c.kind, c.as_claimed) for c in result.claims}
+    assert verdicts == {"SlowLeaderWriteNeverCommits": ("lasso", True),
+                        "SlowFollowerDoesNotStopCommits": ("live", True),
+                        "ShortFsyncCommits": ("live", True)}
+    assert [c.trace is not None for c in result.claims] == [True, False, False]
+
+
+def test_slow_leader_disk_lasso_is_a_behaviour_where_the_slow_leader_write_never_commits(
+        slow_leader_disk):
+    claim = slow_leader_disk.claims[0]
+    model, lasso = slow_leader_disk.model_of(claim), claim.trace
+    assert replays(model, lasso)
+    steps, loop = lasso.steps, lasso.loop_start
+    assert shift_terms(steps[-1].state) == shift_terms(steps[loop].state)
+    # n1 (the slow disk) took the write as leader, its disk was busy, a new leader took over.
+    took = next(i for i, s in enumerate(steps) if any(
+        c.accepted and c.target == 0 for c in s.state[CLIENTS]))
+    assert steps[took].state[NODES][0].server.role == Role.LEADER
+    assert any(isinstance(s.action, act.DiskDone) for s in steps[took:])
+    leaders = {(i, n.server.term) for s in steps[took:] for i, n in enumerate(s.state[NODES])
+               if n.server.role == Role.LEADER}
+    assert any(i != 0 for i, _ in leaders)
+    # From the write on, it is never committed; the cycle keeps a leader of a fast disk.
+    assert not any(write_committed(s.state) for s in steps[took:])
+    assert all(s.state[CUT] == 0 for s in steps[loop:])
+
+
+def test_slow_leader_disk_a_live_claim_that_fails_is_reported():
+    """The machinery fails where it should: claiming the slow leader's write commits."""
+    lasso_claim = SLOW_LEADER_DISK.claims[0]
+    wrong = replace(lasso_claim, name="SlowLeaderWriteCommits", kind="live")
+    result = run_scenario(replace(SLOW_LEADER_DISK, claims=(wrong,)))
+    assert not result.as_claimed and result.exit_code == 1
+    (claim,) = result.claims
+    assert not claim.as_claimed and claim.trace is not None and claim.trace.loop_start

@@ -12,7 +12,8 @@ knows nothing about the model beyond model.Model and these optional methods:
 - liveness_properties() -> list[LivenessProperty]: the model's own properties (see
   model_properties);
 - random_draws (attribute, bool): an action that leads to several states draws one at random
-  (fair_cycles.py); quotient(state): a reduction that keeps futures (state_graph.py).
+  (fair_cycles.py); strong_classes (attribute): the classes that are strongly fair;
+  quotient(state): a reduction that keeps futures (state_graph.py).
 
 What is checked, exactly, and what it costs: docs/liveness.md.
 """
@@ -62,7 +63,7 @@ def check_liveness(
     properties: Sequence[LivenessProperty],
     *,
     fairness_class: Classify | None = None,
-    strong: Collection[Hashable] = (),
+    strong: Collection[Hashable] | None = None,
     stuttering: bool = False,
     symmetry: bool = False,
     budget: Budget | None = None,
@@ -74,7 +75,8 @@ def check_liveness(
 
     fairness_class: the class of an action for fairness (default: the model's fairness_class,
     or none if it has none; pass no_fairness to check without fairness). Every class is weakly
-    fair, except the classes in `strong`, which are strongly fair.
+    fair, except the classes in `strong`, which are strongly fair (default: the model's
+    strong_classes, else none).
     stuttering: a behaviour may also stay in any state forever (as in TLA+); without it, only
     infinite paths of the graph are behaviours, and a state with no successor ends none.
     symmetry: refused: liveness runs on concrete states (see docs/liveness.md).
@@ -98,6 +100,8 @@ def check_liveness(
     predicates = [f for p in resolved for f in (p.p, p.q, p.assume) if f is not None]
     if draws is None:
         draws = bool(getattr(model, "random_draws", False))
+    if strong is None:
+        strong = getattr(model, "strong_classes", ())
     graph = build_graph(model, classify, predicates, budget=budget, progress=progress,
                         progress_every=progress_every, draws=draws)
     result = LivenessResult(Outcome.HOLDS, graph.stats, names, stop_reason=graph.stop_reason,

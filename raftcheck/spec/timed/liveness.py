@@ -24,7 +24,7 @@ from ..records import (
     Role,
     Server,
 )
-from .records import WRITE, Client, Node
+from .records import IDLE, WRITE, Client, Node
 
 # The state's slots (model.py); repeated here to keep this module free of the model.
 NODES, BAG, TRANSIT, CUT, CLIENTS, ACKED, COMMITTED, ELECTIONS = 0, 1, 2, 3, 4, 5, 6, 11
@@ -34,8 +34,8 @@ ENVIRONMENT = (act.Restart, act.Partition, act.Heal, act.ClientSend, act.DropMes
 
 
 def fairness_class(action: Any) -> Hashable | None:
-    """Tick is weakly fair (time passes), and so is every step the model makes due at an
-    instant (by its type); the environment's steps are not fair."""
+    """Tick (strongly fair: the model's strong_classes) and every step the model makes due at
+    an instant (weakly fair, by its type); the environment's steps are not fair."""
     if isinstance(action, ENVIRONMENT):
         return None
     return type(action).__name__
@@ -45,32 +45,45 @@ def fairness_class(action: Any) -> Hashable | None:
 
 
 def lowest_term(state: tuple) -> int:
-    """The lowest term anywhere in the state (0 in a state with none)."""
-    terms = [t for t in _terms(state) if t > 0]
+    """The lowest term the state's future depends on (0 in a state with none)."""
+    terms = [t for t in _terms(forget_history_terms(state)) if t > 0]
     return min(terms, default=0)
 
 
 def spread(state: tuple) -> int:
-    """Highest term minus lowest term plus one: what relative_terms bounds."""
-    terms = [t for t in _terms(state) if t > 0]
+    """Highest term minus lowest term plus one, of the terms the future depends on (not the
+    history's: forget_history_terms): what relative_terms bounds."""
+    terms = [t for t in _terms(forget_history_terms(state)) if t > 0]
     return max(terms) - min(terms) + 1 if terms else 0
 
 
 def shift_terms(state: tuple) -> tuple:
-    """The state with every term lowered by the same amount, the lowest to 1; and no count of
-    elections (with relative terms, none is budgeted). 0 stays 0: it means "no entry"."""
-    by = lowest_term(state) - 1
+    """The state with every term lowered by the same amount, the lowest to 1. 0 stays 0: it
+    means "no entry".
+
+    First, what no future step reads is forgotten, so that it does not hold the lowest term
+    down: the count of elections (none is budgeted), the term an idle client remembers of its
+    last request, and the terms in the history of acknowledged and committed writes (the safety
+    properties read them; liveness checks none, and the steps read only indexes and values)."""
+    state = forget_history_terms(state)
+    by = lowest_term(state) - 1  # (forgetting twice changes nothing)
     if by <= 0:
-        return state if state[ELECTIONS] == 0 else _with(state, ELECTIONS, 0)
+        return state
     nodes = tuple(_node(node, by) for node in state[NODES])
     out = list(state)
     out[NODES] = nodes
     out[BAG] = frozenset(_message(m, by) for m in state[BAG])
     out[TRANSIT] = frozenset((_message(m, by), left) for m, left in state[TRANSIT])
     out[CLIENTS] = tuple(_client(c, by) for c in state[CLIENTS])
-    out[ACKED] = frozenset((index, _t(term, by), value) for index, term, value in state[ACKED])
-    out[COMMITTED] = frozenset((index, _entry(entry, by), _t(term, by))
-                               for index, entry, term in state[COMMITTED])
+    return tuple(out)
+
+
+def forget_history_terms(state: tuple) -> tuple:
+    """The state without what liveness does not need and only pins terms (shift_terms)."""
+    out = list(state)
+    out[CLIENTS] = tuple(c if c.op != IDLE else c._replace(term=0) for c in state[CLIENTS])
+    out[ACKED] = frozenset((index, 0, value) for index, _, value in state[ACKED])
+    out[COMMITTED] = frozenset((index, (0, entry[1]), 0) for index, entry, _ in state[COMMITTED])
     out[ELECTIONS] = 0
     return tuple(out)
 

@@ -71,6 +71,9 @@ class TimedRaftModel:
     #: A timer reset branches on the timeout drawn; for liveness, a random draw
     #: (checker/fair_cycles.py): elections do not split forever.
     random_draws = True
+    #: Time passes infinitely often (no Zeno behaviour): a client that sends and is refused
+    #: again and again at one instant must not stop the clock (spec/timed/liveness.py).
+    strong_classes = frozenset({"Tick"})
 
     def __init__(self, config: TimedConfig, properties: Iterable[str] | None = None) -> None:
         self.config = config.validate()
