@@ -23,6 +23,7 @@ from .checker.search import Budget, breadth_first
 from .diagrams import DIAGRAM_SUFFIXES, write_diagram
 from .exit_codes import UsageError
 from .scenarios.command import register as register_scenario
+from .spec.actions import Partition, Restart
 from .spec.config import (
     BOUND_NAMES,
     PROFILES,
@@ -192,7 +193,8 @@ def build_parser() -> Parser:
                             "EventuallyCommits; --invariant picks one) under fairness instead "
                             "of the safety properties, on the timed model with relative terms: "
                             "--max-term bounds how far apart terms are, elections are "
-                            "unbounded, the election timeout defaults to 2,3 (docs/liveness.md)")
+                            "unbounded, the election timeout defaults to 2,3 and restarts to 0 "
+                            "(docs/liveness.md)")
     props.add_argument("--mutant", metavar="NAME",
                        help="explore a deliberately broken spec (see --list-mutants)")
     props.add_argument("--list-mutants", action="store_true", help="list the mutants and exit")
@@ -283,6 +285,8 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
             raise ConfigError(f"--slow-disk n{node + 1}: the cluster has {args.nodes} nodes")
         timing["slow_disks"] = timing.get("slow_disks", base.timing.slow_disks) | 1 << node
     if args.liveness:
+        if args.max_restarts is None:
+            chosen["max_restarts"] = 0  # liveness: one partition, no restart (docs/liveness.md)
         if args.max_elections is not None:
             raise ConfigError("--max-elections: liveness has no election budget (behaviours "
                               "that matter elect again and again); --max-term bounds how far "
@@ -486,12 +490,24 @@ def check_liveness_command(args: argparse.Namespace, config: TimedConfig, scope:
         if lasso.steps[-1].state != lasso.steps[lasso.loop_start or 0].state:
             print(f"     (terms are relative: the last state is step {lasso.loop_start}'s with "
                   "every term raised by the same amount)")
+        if lasso.property == "EventuallyCommits" and any(
+                isinstance(step.action, Partition | Restart) for step in lasso.steps):
+            print()
+            print(LOST_WRITE_NOTE)
     return result.outcome.exit_code
 
 
-FAIRNESS_TEXT = ("time passes and every step due at an instant is taken (weak fairness); "
-                 "election timeouts are random draws; restarts, partitions, heals, client "
-                 "requests and losses are the environment's (not fair)")
+LOST_WRITE_NOTE = (
+    "note: the write was taken by a leader that was then cut off or restarted before a majority "
+    "stored it. Raft promises that a committed write stays committed, not that every write a "
+    "leader takes commits: a client that gets no acknowledgement must retry. Without "
+    "partitions and restarts (--max-partitions 0 --max-restarts 0) EventuallyCommits holds.")
+
+
+FAIRNESS_TEXT = ("time passes infinitely often (strong fairness on Tick); every step due at "
+                 "an instant is taken (weak fairness); election timeouts are random draws; "
+                 "restarts, partitions, heals, client requests and losses are the "
+                 "environment's (not fair)")
 
 
 def expected_note(config: SpecConfig | TimedConfig, result: SearchResult) -> str | None:
