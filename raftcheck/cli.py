@@ -42,6 +42,7 @@ from .spec.timed.config import (
     mutant_config,
     timed_defaults,
 )
+from .spec.timed.liveness import FAIRNESS_TEXT, LOST_WRITE_NOTE
 from .spec.timed.liveness import properties as liveness_properties
 from .spec.timed.model import TimedRaftModel
 from .spec.timed.properties import TIMED_PROPERTIES
@@ -387,14 +388,7 @@ def explore_command(args: argparse.Namespace) -> int:
             hint = (" (it needs the timed model: add --time or --reads)"
                     if name in TIMED_PROPERTIES else "")
             raise ConfigError(f"unknown invariant {name!r}{hint}; --list-invariants lists them")
-    if args.out:
-        if not args.out.lower().endswith(".json"):
-            raise ConfigError(f"--out {args.out}: use a .json or .itf.json file name")
-        check_trace_path(args.out)
-    if args.graph and not args.graph.lower().endswith((".graphml", ".dot", ".gv")):
-        raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
-    if args.diagram and not args.diagram.lower().endswith(DIAGRAM_SUFFIXES):
-        raise ConfigError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
+    check_output_paths(args)
     if timed and args.workers > 1:
         raise ConfigError("--workers: the timed model runs in one process")
     if timed and args.symmetry:
@@ -441,6 +435,18 @@ def explore_command(args: argparse.Namespace) -> int:
     return result.outcome.exit_code
 
 
+def check_output_paths(args: argparse.Namespace) -> None:
+    """--out, --graph and --diagram name files of a kind that can be written."""
+    if args.out:
+        if not args.out.lower().endswith(".json"):
+            raise ConfigError(f"--out {args.out}: use a .json or .itf.json file name")
+        check_trace_path(args.out)
+    if args.graph and not args.graph.lower().endswith((".graphml", ".dot", ".gv")):
+        raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
+    if args.diagram and not args.diagram.lower().endswith(DIAGRAM_SUFFIXES):
+        raise ConfigError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
+
+
 def check_liveness_command(args: argparse.Namespace, config: TimedConfig, scope: str) -> int:
     """explore --liveness: the timed model's liveness properties under fairness."""
     offered = {p.name: p for p in liveness_properties()}
@@ -449,17 +455,8 @@ def check_liveness_command(args: argparse.Namespace, config: TimedConfig, scope:
             raise ConfigError(f"unknown liveness property {name!r}; with --liveness choose "
                               f"from {', '.join(offered)}")
     chosen = [offered[n] for n in args.invariant] if args.invariant else list(offered.values())
-    for flag in ("out", "graph", "diagram"):
-        path = getattr(args, flag)
-        if flag == "out" and path:
-            if not path.lower().endswith(".json"):
-                raise ConfigError(f"--out {path}: use a .json or .itf.json file name")
-            check_trace_path(path)
-    if args.graph and not args.graph.lower().endswith((".graphml", ".dot", ".gv")):
-        raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
-    if args.diagram and not args.diagram.lower().endswith(DIAGRAM_SUFFIXES):
-        raise ConfigError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
-    if args.symmetry or args.workers > 1:
+    check_output_paths(args)
+    if args.symmetry or args.workers != 1:
         raise ConfigError("--liveness runs in one process on concrete states (no --symmetry, "
                           "no --workers; docs/liveness.md)")
     model = TimedRaftModel(config)
@@ -496,18 +493,6 @@ def check_liveness_command(args: argparse.Namespace, config: TimedConfig, scope:
             print(LOST_WRITE_NOTE)
     return result.outcome.exit_code
 
-
-LOST_WRITE_NOTE = (
-    "note: the write was taken by a leader that was then cut off or restarted before a majority "
-    "stored it. Raft promises that a committed write stays committed, not that every write a "
-    "leader takes commits: a client that gets no acknowledgement must retry. Without "
-    "partitions and restarts (--max-partitions 0 --max-restarts 0) EventuallyCommits holds.")
-
-
-FAIRNESS_TEXT = ("time passes infinitely often (strong fairness on Tick); every step due at "
-                 "an instant is taken (weak fairness); election timeouts are random draws; "
-                 "restarts, partitions, heals, client requests and losses are the "
-                 "environment's (not fair)")
 
 
 def expected_note(config: SpecConfig | TimedConfig, result: SearchResult) -> str | None:

@@ -263,6 +263,33 @@ class Coin:
 
 
 @dataclass
+class Escape:
+    """From 0 and from 1 a fair draw D goes to the other or to 2 (absorbing); an unfair P also
+    goes 0 -> 1, and a fair B goes 1 -> 0. The cycle 0 -> 1 -> 0 is fair only if the draw's
+    class may count on the edge 0 -> 1 although the draw also leads out."""
+
+    def initial_states(self):
+        return [(0,)]
+
+    def successors(self, state):
+        (n,) = state
+        if n == 0:
+            return [("P", (1,), None), ("D", (1,), None), ("D", (2,), None)]
+        if n == 1:
+            return [("B", (0,), None), ("D", (0,), None), ("D", (2,), None)]
+        return [("rest", state, None)]
+
+    def check_state(self, state):
+        return None
+
+    def variables(self, state):
+        return {"n": state[0]}
+
+    def fairness_class(self, action):
+        return None if action == "P" else action
+
+
+@dataclass
 class Ladder:
     """A climber goes up one rung, rests, and climbs again, forever: the rung grows without
     bound, but the futures depend on the phase only, which quotient() says."""
@@ -664,6 +691,14 @@ def test_a_coin_with_two_tails_fails_even_with_random_draws():
     prop = always_eventually("Done", lambda s: s == ("done",))
     cex = violated(check_liveness(model, [prop], draws=True), "Done")
     check_lasso(model, cex, prop, draws=True)  # the other tail leads back to the cycle too
+
+
+def test_a_draw_that_leads_out_does_not_count_as_taken_on_a_cycle():
+    model = Escape()
+    prop = eventually_always("Escapes", lambda s: s == (2,))
+    holds(check_liveness(model, [prop], draws=True), "Escapes")
+    cex = violated(check_liveness(model, [prop]), "Escapes")  # draws adversarial: 0 1 0 ...
+    check_lasso(model, cex, prop)
 
 
 def test_the_draw_check_in_these_tests_can_fail():

@@ -94,8 +94,8 @@ def unfair_draws(graph: nx.DiGraph, nodes: frozenset[int]) -> frozenset[tuple[in
         draws = graph.nodes[u].get("draws")
         if not draws:
             continue
-        kept = {v for outcomes in draws if outcomes <= nodes for v in outcomes}
-        for outcomes in draws:
+        kept = {v for outcomes, _ in draws if outcomes <= nodes for v in outcomes}
+        for outcomes, _ in draws:
             if outcomes <= nodes:
                 continue
             for v in outcomes & nodes:
@@ -176,9 +176,9 @@ def fair_walk(graph: nx.DiGraph, nodes: frozenset[int], start: int, *,
     classes = frozenset.union(*(graph.nodes[n]["enabled"] for n in nodes))
     by_class: dict[Hashable, list[tuple[int, int, Hashable]]] = {c: [] for c in classes}
     for u in nodes:
-        for v, data in graph.succ[u].items():
+        for v in graph.succ[u]:
             if v in nodes and (u, v) not in banned:
-                for c in data["classes"]:
+                for c in edge_classes(graph, u, v, nodes):
                     by_class[c].append((u, v, c))
     for c in sorted(classes, key=repr):
         disabled = () if c in strong else [
@@ -283,10 +283,22 @@ def _taken(graph: nx.DiGraph, nodes: frozenset[int],
            banned: Collection[tuple[int, int]]) -> frozenset[Hashable]:
     taken: set[Hashable] = set()
     for u in nodes:
-        for v, data in graph.adj[u].items():
+        for v in graph.adj[u]:
             if v in nodes and (u, v) not in banned:
-                taken |= data["classes"]
+                taken |= edge_classes(graph, u, v, nodes)
     return frozenset(taken)
+
+
+def edge_classes(graph: nx.DiGraph, u: int, v: int, nodes: frozenset[int]) -> frozenset:
+    """The fairness classes a cycle inside nodes takes along the edge u -> v: those of the
+    actions that are not draws, and those of the draws whose outcomes all stay in nodes (a
+    cycle that took a draw with an outcome outside would leave, sooner or later)."""
+    classes = graph.edges[u, v]["classes"]
+    draws = graph.nodes[u].get("draws")
+    if not draws:
+        return classes
+    extra = {c for outcomes, c in draws if c is not None and v in outcomes and outcomes <= nodes}
+    return classes | extra if extra else classes
 
 
 def _nearest(graph: nx.DiGraph, nodes: frozenset[int], here: int, goals: _Goals,

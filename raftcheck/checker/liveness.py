@@ -13,7 +13,8 @@ knows nothing about the model beyond model.Model and these optional methods:
   model_properties);
 - random_draws (attribute, bool): an action that leads to several states draws one at random
   (fair_cycles.py); strong_classes (attribute): the classes that are strongly fair;
-  quotient(state): a reduction that keeps futures (state_graph.py).
+  quotient(state): a reduction that keeps futures (state_graph.py); bound_notes() -> list of
+  str: what the model's bounds cut, for the result's notes.
 
 What is checked, exactly, and what it costs: docs/liveness.md.
 """
@@ -110,6 +111,9 @@ def check_liveness(
         result.outcome = Outcome.STOPPED
         result.verdicts = dict.fromkeys(names, Outcome.STOPPED)
         return result
+    bound_notes = getattr(model, "bound_notes", None)
+    if bound_notes is not None:
+        result.notes += bound_notes()
     if graph.deadlocks and not stuttering:
         result.notes.append(
             f"{graph.deadlocks} state(s) have no successor within the bounds; behaviours "

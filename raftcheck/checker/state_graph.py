@@ -8,10 +8,13 @@ pair of states that some action joins. The graph is a networkx DiGraph:
   (the fairness classes of the actions enabled in the state: those with a successor within the
   model's bounds), `expanded` (False for states a budget left unexplored), `depth`;
 - edge attributes: `action` (the first action found from one state to the other) and `classes`
-  (the fairness classes of every action joining them; empty when none is fair);
+  (the fairness classes of every action joining them that is not a draw; empty when none is
+  fair);
 - with `draws`: an action that leads from a state to several states is a random draw (a timer
-  drawn from a range). The node keeps `draws`, the outcome sets of its draws, and an edge is
-  `plain` when some action that is not a draw joins its states (fair_cycles.py uses both).
+  drawn from a range). The node keeps `draws`, one (outcomes, fairness class) per draw, and an
+  edge is `plain` when some action that is not a draw joins its states. A draw's class counts
+  as taken on an edge only where all its outcomes are in the cycle's component
+  (fair_cycles.py).
 
 A model may declare a quotient for liveness: `quotient(state)`, a representative such that
 states with the same representative have the same futures, step for step, with the same
@@ -133,6 +136,8 @@ def build_graph(
                     if fairness is not None:
                         enabled.add(fairness)
                     plain = action not in drawn
+                    if not plain:
+                        fairness = None  # the node's draws carry it (see the module doc)
                     if target not in graph:
                         graph.add_node(target, marks=marks(successor), enabled=frozenset(),
                                        expanded=False, depth=level + 1)
@@ -150,7 +155,9 @@ def build_graph(
                         edge["plain"] = True
                 node = graph.nodes[source]
                 if drawn:
-                    node["draws"] = tuple(sorted(set(drawn.values()), key=sorted))
+                    node["draws"] = tuple(sorted(
+                        {(outcomes, classify(a)) for a, outcomes in drawn.items()},
+                        key=lambda d: (sorted(d[0]), repr(d[1]))))
                 node["enabled"] = intern(frozenset(enabled))
                 node["expanded"] = True
                 result.classes |= enabled

@@ -456,8 +456,8 @@ def _write_pending_at(slow: bool) -> Callable[[tuple], bool]:
 def _slow_disk(fsync: int) -> TimedConfig:
     return TimedConfig(
         spec=SpecConfig(nodes=3, bounds=Bounds(
-            max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=1, max_restarts=0,
-            max_elections=2, max_partitions=0)),
+            max_term=5, max_log=1, max_msgs=1, max_dup=1, max_writes=1, max_restarts=0,
+            max_elections=None, max_partitions=0)),
         timing=Timing(election_min=2, election_max=3, heartbeat=1, fsync=fsync,
                       slow_disks=SLOW),
         clients=1)
@@ -492,8 +492,9 @@ SLOW_LEADER_DISK = Scenario(
             "drift, no pre-vote, no check-quorum); n1's disk slow: while a log write is in "
             "progress its loop is blocked, and a follower acknowledges only once the write is "
             "durable; one client outside the cluster, one write; no partition, no restart. "
-            "Liveness under fairness (docs/liveness.md): terms relative (at most 3 apart), "
-            "timeouts random draws, Tick and every due step weakly fair",
+            "Liveness under fairness (docs/liveness.md): terms relative (max-term 5: at most 5 "
+            "apart), no election budget, timeouts random draws, Tick strongly and every due "
+            "step weakly fair",
     notes=("Why no repeated elections: after the slow leader is replaced, the new leader's "
            "disk is fast, so it stays; the write the slow leader took stays in its log, "
            "uncommitted, because the new leader has no entry of its own term to commit it "

@@ -87,7 +87,8 @@ def run_command(args: argparse.Namespace) -> int:
 
 def describe(s: Scenario) -> str:
     b = s.config.bounds
-    scope = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in vars(b).items())
+    scope = ", ".join(f"{k.replace('_', '-')} {'none' if v is None else v}"
+                      for k, v in vars(b).items())
     return f"{s.config.nodes} servers; {scope}; {s.setting}"
 
 
@@ -100,6 +101,7 @@ def result_lines(r: ScenarioResult) -> list[str]:
     for c in r.claims:
         mark = "ok " if c.as_claimed else "NO "
         lines.append(f"  {mark} {c.kind:5s} {c.name}: {c.text} — {c.detail}")
+        lines += [f"        note: {note}" for note in c.notes]
     lines += [f"  note: {note}" for note in s.notes]
     for c in r.claims:
         if c.trace is not None:

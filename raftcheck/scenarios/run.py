@@ -29,6 +29,7 @@ class ClaimResult:
     # the witness (a lasso for a lasso-claim), or the trace that breaks a never- or live-claim
     trace: Counterexample | None = None
     model: RaftModel | TimedRaftModel | None = None  # the trace's model, if not the scenario's
+    notes: list[str] = field(default_factory=list)  # what the check says of its bounds
 
 
 @dataclass
@@ -150,19 +151,22 @@ def check_liveness_claim(claim: Claim, scenario: Scenario,
     outcome = result.verdicts[claim.liveness.name]
     states = f"{result.stats.distinct:,} states"
     lasso = result.lassos.get(claim.liveness.name)
+    notes = [n for n in result.notes if "premise holds" not in n]
     if outcome is Outcome.STOPPED:
         return _LivenessVerdict(ClaimResult(claim.name, claim.kind, claim.text, False,
-                                            "not decided", None, model), result.stop_reason)
+                                            "not decided", None, model, notes),
+                                result.stop_reason)
     if lasso is not None:
         cycle = lasso.length - (lasso.loop_start or 0)
         detail = (f"a fair behaviour breaks it: a lasso of {lasso.loop_start} steps, then "
                   f"{cycle} repeated forever ({states})")
         return _LivenessVerdict(ClaimResult(claim.name, claim.kind, claim.text,
-                                            claim.kind == "lasso", detail, lasso, model), None)
+                                            claim.kind == "lasso", detail, lasso, model, notes),
+                                None)
     return _LivenessVerdict(ClaimResult(claim.name, claim.kind, claim.text,
                                         claim.kind == "live",
-                                        f"every fair behaviour has it ({states})", None, model),
-                            None)
+                                        f"every fair behaviour has it ({states})", None, model,
+                                        notes), None)
 
 
 def inner(result: SearchResult) -> Counterexample | None:

@@ -114,6 +114,9 @@ class TimedConfig:
             raise ConfigError("a client's home must be a node of the cluster (or outside: -1)")
         if self.max_reads < 0:
             raise ConfigError(f"--max-reads must be >= 0, got {self.max_reads}")
+        if self.relative_terms and self.bounds.max_term < 2:
+            raise ConfigError("relative terms (liveness): --max-term bounds how far apart terms "
+                              "are and must be at least 2, or no election could happen")
         if self.relative_terms and self.bounds.max_elections is not None:
             raise ConfigError("relative terms (liveness) bound the spread of terms, not the "
                               "number of elections: --max-elections must be unbounded")

@@ -24,10 +24,20 @@ from ..records import (
     Role,
     Server,
 )
-from .records import IDLE, WRITE, Client, Node
-
-# The state's slots (model.py); repeated here to keep this module free of the model.
-NODES, BAG, TRANSIT, CUT, CLIENTS, ACKED, COMMITTED, ELECTIONS = 0, 1, 2, 3, 4, 5, 6, 11
+from .records import (
+    ACKED,
+    BAG,
+    CLIENTS,
+    COMMITTED,
+    CUT,
+    ELECTIONS,
+    IDLE,
+    NODES,
+    TRANSIT,
+    WRITE,
+    Client,
+    Node,
+)
 
 #: Steps the environment takes, not the system: no behaviour has to take them (not fair).
 ENVIRONMENT = (act.Restart, act.Partition, act.Heal, act.ClientSend, act.DropMessage)
@@ -35,7 +45,9 @@ ENVIRONMENT = (act.Restart, act.Partition, act.Heal, act.ClientSend, act.DropMes
 
 def fairness_class(action: Any) -> Hashable | None:
     """Tick (strongly fair: the model's strong_classes) and every step the model makes due at
-    an instant (weakly fair, by its type); the environment's steps are not fair."""
+    an instant (weakly fair, by its type); the environment's steps are not fair. A jittered
+    message that arrives early is handled by its handler's action, so it carries that class;
+    it adds no constraint, since every message in transit arrives by its deadline anyway."""
     if isinstance(action, ENVIRONMENT):
         return None
     return type(action).__name__
@@ -154,8 +166,18 @@ def _client(c: Client, by: int) -> Client:
     return c._replace(term=_t(c.term, by))
 
 
-def _with(state: tuple, slot: int, value: Any) -> tuple:
-    return (*state[:slot], value, *state[slot + 1:])
+#: The fairness, as the command states it (docs/liveness.md says it exactly).
+FAIRNESS_TEXT = ("time passes whenever it can, infinitely often (strong fairness on Tick); "
+                 "every step due at an instant is taken (weak fairness); election timeouts are "
+                 "random draws; restarts, partitions, heals, client requests and losses are "
+                 "the environment's (not fair)")
+
+#: Why EventuallyCommits fails where a partition or a restart took the write's leader away.
+LOST_WRITE_NOTE = (
+    "note: the write was taken by a leader that was then cut off or restarted before a majority "
+    "stored it. Raft promises that a committed write stays committed, not that every write a "
+    "leader takes commits: a client that gets no acknowledgement must retry. Without "
+    "partitions and restarts (--max-partitions 0 --max-restarts 0) EventuallyCommits holds.")
 
 
 # --- predicates and properties ------------------------------------------------------------------

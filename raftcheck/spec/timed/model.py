@@ -30,11 +30,12 @@ them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from fractions import Fraction
 from itertools import product
 from typing import Any
 
+from ...checker.properties import LivenessProperty
 from .. import actions as act
 from .. import server as srv
 from ..invariants import View, first_broken, first_violated
@@ -54,10 +55,27 @@ from ..rules import Rules
 from . import liveness, present
 from .config import TimedConfig
 from .properties import TIMED_PROPERTIES, acked_write_never_lost, linearizable_read, minority_no_ack
-from .records import IDLE, OFF, READ, WRITE, Client, Node, idle_client
-
-(NODES, BAG, TRANSIT, CUT, CLIENTS, ACKED, COMMITTED, WRITES, READS, RESTARTS, CUTS,
- ELECTIONS) = range(12)
+from .records import (  # the state's slots are re-exported: other modules import them here
+    ACKED,
+    BAG,
+    CLIENTS,
+    COMMITTED,
+    CUT,
+    CUTS,
+    ELECTIONS,
+    IDLE,
+    NODES,
+    OFF,
+    READ,
+    READS,
+    RESTARTS,
+    TRANSIT,
+    WRITE,
+    WRITES,
+    Client,
+    Node,
+    idle_client,
+)
 
 PRE_VOTE_REQUEST, PRE_VOTE_RESPONSE = srv.PRE_VOTE_REQUEST, srv.PRE_VOTE_RESPONSE
 
@@ -95,6 +113,7 @@ class TimedRaftModel:
         self.timeouts = tuple(range(t.election_min, t.election_max + 1))
         self.rates = ((1 - t.drift, 1 + t.drift) if t.drift else (Fraction(1),))
         self.relative = config.relative_terms
+        self.spread_cuts = 0  # states whose steps the spread bound cut (bound_notes)
         if self.relative:
             self.quotient = liveness.shift_terms
         self.select(properties)
@@ -194,7 +213,18 @@ class TimedRaftModel:
         """With relative terms, the term bound is on the spread of terms in a state."""
         if not self.relative:
             return steps
-        return [s for s in steps if liveness.spread(s[1]) <= self.bounds.max_term]
+        kept = [s for s in steps if liveness.spread(s[1]) <= self.bounds.max_term]
+        if len(kept) < len(steps):
+            self.spread_cuts += 1
+        return kept
+
+    def bound_notes(self) -> list[str]:
+        """What the bounds cut that a liveness verdict should mention."""
+        if not self.spread_cuts:
+            return []
+        return [f"{self.spread_cuts:,} time(s) a state lost a step that would have put terms "
+                f"more than {self.bounds.max_term} apart (--max-term); behaviours through "
+                "those steps are not checked"]
 
     # --- one server's own steps -------------------------------------------------------------
 
@@ -723,13 +753,13 @@ class TimedRaftModel:
 
     # --- liveness (spec/timed/liveness.py) --------------------------------------------------
 
-    def fairness_class(self, action: act.Action) -> Any:
+    def fairness_class(self, action: act.Action) -> Hashable | None:
         return liveness.fairness_class(action)
 
-    def predicates(self) -> Any:
+    def predicates(self) -> Mapping[str, Callable[[tuple], bool]]:
         return liveness.PREDICATES
 
-    def liveness_properties(self) -> list:
+    def liveness_properties(self) -> list[LivenessProperty]:
         return liveness.properties()
 
     # --- reading a state --------------------------------------------------------------------

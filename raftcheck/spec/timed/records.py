@@ -14,6 +14,10 @@ from typing import NamedTuple
 from ..records import Message, Server
 
 OFF = -1
+
+#: The slots of a timed state (model.py explains each).
+(NODES, BAG, TRANSIT, CUT, CLIENTS, ACKED, COMMITTED, WRITES, READS, RESTARTS, CUTS,
+ ELECTIONS) = range(12)
 Time = Fraction | int
 
 
