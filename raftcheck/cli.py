@@ -106,7 +106,7 @@ def node_number(text: str) -> int:
 #: The flags that select the timed model (spec/timed): time, clients, reads, features.
 TIMED_FLAGS = ("time", "reads", "prevote", "check_quorum", "election_timeout", "heartbeat",
                "drift", "lease", "client_timeout", "fsync", "slow_disk", "clients",
-               "max_reads", "lossy", "jitter", "liveness")
+               "max_reads", "lossy", "jitter", "liveness", "retry")
 
 BOUND_HELP = {
     "max_term": "every currentTerm <= N (terms start at 1)",
@@ -182,6 +182,9 @@ def build_parser() -> Parser:
     timed.add_argument("--jitter", type=count, metavar="J",
                        help="a message may take up to J ticks of real time to arrive "
                             "(default 0: at once)")
+    timed.add_argument("--retry", action="store_true",
+                       help="a client whose write times out or is refused sends the same "
+                            "write again a tick later, until it is acknowledged")
     timed.add_argument("--lossy", action="store_true",
                        help="single messages may be lost (default: only across a partition)")
     props = explore.add_argument_group("properties")
@@ -301,6 +304,7 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
         clients=base.clients if args.clients is None else args.clients,
         max_reads=base.max_reads if args.max_reads is None else args.max_reads,
         lossy=args.lossy or base.lossy,
+        retry_writes=args.retry or base.retry_writes,
     ).validate()
 
 
@@ -316,7 +320,8 @@ def describe_timed(config: TimedConfig) -> str:
     lease = f", lease {t.lease}" if t.lease is not None else ""
     features = [name for name, on in (("pre-vote", config.pre_vote),
                                       ("check-quorum", config.check_quorum),
-                                      ("lossy", config.lossy)) if on]
+                                      ("lossy", config.lossy),
+                                      ("clients retry writes", config.retry_writes)) if on]
     if t.jitter:
         features.append(f"jitter {t.jitter}")
     if t.fsync:

@@ -25,6 +25,7 @@ from raftcheck.scenarios.catalog import (
     SLOW_LEADER_COMMITS,
     SLOW_LEADER_DISK,
 )
+from raftcheck.spec import actions as act
 from raftcheck.spec.actions import Timeout
 from raftcheck.spec.config import Bounds, ConfigError, SpecConfig
 from raftcheck.spec.records import (
@@ -44,6 +45,7 @@ from raftcheck.spec.timed.liveness import (
     stable_leader,
     write_committed,
 )
+from raftcheck.spec.timed.liveness import fairness_class as liveness_fairness
 from raftcheck.spec.timed.model import (
     ACKED,
     BAG,
@@ -58,7 +60,7 @@ from raftcheck.spec.timed.model import (
     WRITES,
     TimedRaftModel,
 )
-from raftcheck.spec.timed.records import IDLE
+from raftcheck.spec.timed.records import IDLE, WRITE
 
 #: Three servers, no client: elections only.
 ELECTIONS_ONLY = Bounds(max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=0,
@@ -444,3 +446,45 @@ def test_a_short_fsync_commits_even_at_the_leader():
     result = check_liveness(model, [SLOW_LEADER_COMMITS, FAST_LEADER_COMMITS])
     assert result.verdicts == {SLOW_LEADER_COMMITS.name: Outcome.HOLDS,
                                FAST_LEADER_COMMITS.name: Outcome.HOLDS}
+
+
+# --- clients that retry their writes (--retry) -------------------------------------------------
+
+
+def _walk_to_timeout(model: TimedRaftModel) -> tuple:
+    """A state where the lone client's write was taken and then timed out, found
+    breadth-first."""
+    frontier = list(model.initial_states())
+    seen = set(frontier)
+    while frontier:
+        nxt = []
+        for state in frontier:
+            for action, after, _ in model.successors(state):
+                if isinstance(action, act.ClientTimeout) and state[CLIENTS][0].accepted:
+                    return after
+                if after not in seen and len(seen) < 200_000:
+                    seen.add(after)
+                    nxt.append(after)
+        frontier = nxt
+    raise AssertionError("no client timeout reached")
+
+
+@pytest.mark.parametrize("retry", [False, True])
+def test_a_timed_out_write_is_sent_again_only_with_retry(retry):
+    config = TimedConfig(spec=SpecConfig(nodes=3, bounds=replace(
+        ELECTIONS_ONLY, max_writes=1, max_partitions=1, max_elections=2)), clients=1,
+        timing=Timing(election_min=2, election_max=3, heartbeat=1), retry_writes=retry)
+    model = TimedRaftModel(config)
+    after = _walk_to_timeout(model)
+    client = after[CLIENTS][0]
+    if not retry:
+        assert client.op == IDLE
+        return
+    assert client.op == WRITE and client.target == -1 and client.value == 1
+    waited = next(s for a, s, _ in model.successors(after) if isinstance(a, act.Tick))
+    retries = [(a, s) for a, s, _ in model.successors(waited)]
+    assert retries and all(isinstance(a, act.ClientRetry) for a, _ in retries)
+    assert {a.request for a, _ in retries} == {"write v1"}  # the same value, not a new write
+    assert all(s[WRITES] == after[WRITES] for _, s in retries)  # retries are not budgeted
+    assert liveness_fairness(retries[0][0]) == "ClientRetry"  # fair: the client's own step
+    assert liveness_fairness(act.ClientSend(0, "write v1", 0, "x")) is None

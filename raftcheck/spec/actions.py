@@ -313,6 +313,12 @@ class ClientSend(Action):
 
 
 @dataclass(frozen=True, slots=True)
+class ClientRetry(ClientSend):
+    """Client `client` sends its unacknowledged write again (TimedConfig.retry_writes): the
+    same value, to the leader it knows or to any node."""
+
+
+@dataclass(frozen=True, slots=True)
 class ClientReply(Action):
     """`node` answers client `client`: ok, a value read, a redirect, an error."""
 

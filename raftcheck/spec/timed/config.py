@@ -46,6 +46,9 @@ class TimedConfig:
     # cycle. max_term then bounds the spread of terms in a state (highest - lowest + 1), and no
     # election budget is allowed (max_elections None).
     relative_terms: bool = False
+    # A client whose write timed out or was refused sends the same write again, RETRY_AFTER
+    # ticks later, until it is acknowledged (retries are not counted by max_writes).
+    retry_writes: bool = False
 
     @property
     def nodes(self) -> int:

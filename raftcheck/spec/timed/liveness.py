@@ -48,6 +48,8 @@ def fairness_class(action: Any) -> Hashable | None:
     an instant (weakly fair, by its type); the environment's steps are not fair. A jittered
     message that arrives early is handled by its handler's action, so it carries that class;
     it adds no constraint, since every message in transit arrives by its deadline anyway."""
+    if isinstance(action, act.ClientRetry):
+        return "ClientRetry"  # a retry is the client's duty, not the environment's whim
     if isinstance(action, ENVIRONMENT):
         return None
     return type(action).__name__

@@ -81,6 +81,8 @@ PRE_VOTE_REQUEST, PRE_VOTE_RESPONSE = srv.PRE_VOTE_REQUEST, srv.PRE_VOTE_RESPONS
 
 Step = tuple[act.Action, tuple, str | None]
 
+RETRY_AFTER = 1  # ticks a retrying client waits before it sends its write again
+
 
 class TimedRaftModel:
     """The checker's view of the timed spec; see checker/model.py for the contract."""
@@ -114,6 +116,7 @@ class TimedRaftModel:
         self.rates = ((1 - t.drift, 1 + t.drift) if t.drift else (Fraction(1),))
         self.relative = config.relative_terms
         self.spread_cuts = 0  # states whose steps the spread bound cut (bound_notes)
+        self.full_logs = 0  # times a leader could not take a write: its log was full
         if self.relative:
             self.quotient = liveness.shift_terms
         self.select(properties)
@@ -220,11 +223,16 @@ class TimedRaftModel:
 
     def bound_notes(self) -> list[str]:
         """What the bounds cut that a liveness verdict should mention."""
-        if not self.spread_cuts:
-            return []
-        return [f"{self.spread_cuts:,} time(s) a state lost a step that would have put terms "
-                f"more than {self.bounds.max_term} apart (--max-term); behaviours through "
-                "those steps are not checked"]
+        notes = []
+        if self.spread_cuts:
+            notes.append(f"{self.spread_cuts:,} time(s) a state lost a step that would have put "
+                         f"terms more than {self.bounds.max_term} apart (--max-term); "
+                         "behaviours through those steps are not checked")
+        if self.full_logs:
+            notes.append(f"{self.full_logs:,} time(s) a leader could not take a client's write "
+                         f"because its log was full (--max-log {self.bounds.max_log}); the "
+                         "request waited instead")
+        return notes
 
     # --- one server's own steps -------------------------------------------------------------
 
@@ -499,9 +507,14 @@ class TimedRaftModel:
         its node takes it, or answers it, as soon as it can."""
         if client.op == IDLE:
             return []
+        if client.target == -1:  # backing off before it sends its write again
+            if client.deadline != 0:
+                return []
+            targets = [client.cached] if client.cached != NIL else range(self.n)
+            return [step for target in targets
+                    for step in self._client_send(state, c, client, WRITE, target, retry=True)]
         if client.deadline == 0:
-            nxt = self._with_client(state, c, client._replace(
-                op=IDLE, target=-1, deadline=OFF, cached=NIL, accepted=False))
+            nxt = self._with_client(state, c, self._given_up(client))
             return [(act.ClientTimeout(c), nxt, None)]
         target = client.target
         node = state[NODES][target]
@@ -541,25 +554,34 @@ class TimedRaftModel:
         """Client c reads (where reads are checked): every second one, or a lone client."""
         return self.reads != "none" and (c % 2 == 1 or self.config.client_count == 1)
 
+    def _given_up(self, client: Client) -> Client:
+        """The client after its request timed out or was refused: idle; or, retrying a write,
+        backing off (target -1) until it sends the same write again."""
+        if self.config.retry_writes and client.op == WRITE:
+            return client._replace(target=-1, deadline=RETRY_AFTER, cached=NIL, accepted=False)
+        return client._replace(op=IDLE, target=-1, deadline=OFF, cached=NIL, accepted=False)
+
     def _client_send(self, state: tuple, c: int, client: Client, op: int,
-                     target: int) -> list[Step]:
+                     target: int, *, retry: bool = False) -> list[Step]:
         latest = max((index for index, _, _ in state[ACKED]), default=0)
+        value = client.value if retry else 0  # a new write gets its value when a leader takes it
         pending = client._replace(op=op, target=target, deadline=self.timing.client_timeout,
-                                  accepted=False, index=0, term=0, value=0, after=latest,
+                                  accepted=False, index=0, term=0, value=value, after=latest,
                                   in_cut=False)
         nxt = self._with_client(state, c, pending)
         if op == READ:
             nxt = self._replace(nxt, READS, state[READS] + 1)
-        request = "read" if op == READ else f"write v{state[WRITES] + 1}"
+        request = "read" if op == READ else f"write v{value or state[WRITES] + 1}"
+        send = act.ClientRetry if retry else act.ClientSend
         node = state[NODES][target]
         if self._client_reaches(state, client, target) and (
                 node.disk == OFF):
             # The request arrives at once: the send and the node's answer are one step.
             served = self._serve(nxt, c, pending)
             if served:
-                return [(act.ClientSend(c, request, target, a.reply), s, b)  # type: ignore
+                return [(send(c, request, target, a.reply), s, b)  # type: ignore
                         for a, s, b in served]
-        return [(act.ClientSend(c, request, target, "(waiting)"), nxt, None)]
+        return [(send(c, request, target, "(waiting)"), nxt, None)]
 
     def _serve(self, state: tuple, c: int, client: Client) -> list[Step]:
         """Node client.target handles the client's request, if it can now: a leader appends a
@@ -574,23 +596,23 @@ class TimedRaftModel:
         if s.role != Role.LEADER:
             hint = node.leader if node.leader != i else NIL
             if hint == NIL:
-                nxt = self._with_client(state, c, client._replace(
-                    op=IDLE, target=-1, deadline=OFF, cached=NIL, accepted=False))
+                nxt = self._with_client(state, c, self._given_up(client))
                 return [(act.ClientReply(c, i, "error: no leader known"), nxt, None)]
             # The client retries at the hinted leader at once, within the same deadline.
             nxt = self._with_client(state, c, client._replace(target=hint, cached=hint))
             return [(act.ClientReply(c, i, f"redirect to n{hint + 1}"), nxt, None)]
         if client.op == WRITE:
-            value = state[WRITES] + 1
+            value = client.value or state[WRITES] + 1  # a retried write keeps its value
             after = srv.client_request(r, i, s, value)
             assert after is not None
             after = srv.settle(r, i, after)
             if not self._in_bounds(after):
+                self.full_logs += 1
                 return []
             taken = client._replace(accepted=True, index=len(after.log), term=after.term,
                                     value=value, in_cut=bool(state[CUT]))
             nxt = self._with_client(state, c, taken)
-            nxt = self._replace(nxt, WRITES, value)
+            nxt = self._replace(nxt, WRITES, max(value, state[WRITES]))
             out = []
             for changed in self._server_changed(nxt, i, node, after):
                 new = self._new_round(i, changed[NODES][i])

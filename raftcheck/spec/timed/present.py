@@ -65,6 +65,9 @@ def client_summary(c: int, client: Client) -> dict[str, str]:
     name = f"c{c + 1}"
     if client.op == IDLE:
         doing = "idle"
+    elif client.target == -1:
+        doing = f"write v{client.value} to retry in {time_text(client.deadline)}" \
+            if client.value else f"write to retry in {time_text(client.deadline)}"
     else:
         what = OPS.get(client.op, f"write v{client.value}" if client.value else "write")
         status = "taken" if client.accepted else "sent"
