@@ -60,15 +60,20 @@ def fairness_class(action: Any) -> Hashable | None:
 
 def lowest_term(state: tuple) -> int:
     """The lowest term the state's future depends on (0 in a state with none)."""
-    terms = [t for t in _terms(forget_history_terms(state)) if t > 0]
-    return min(terms, default=0)
+    return _span(forget_history_terms(state))[0]
 
 
 def spread(state: tuple) -> int:
     """Highest term minus lowest term plus one, of the terms the future depends on (not the
     history's: forget_history_terms): what relative_terms bounds."""
-    terms = [t for t in _terms(forget_history_terms(state)) if t > 0]
-    return max(terms) - min(terms) + 1 if terms else 0
+    low, high = _span(forget_history_terms(state))
+    return high - low + 1 if high else 0
+
+
+def _span(forgotten: tuple) -> tuple[int, int]:
+    """(lowest, highest) term of a state whose history terms are forgotten; (0, 0) if none."""
+    terms = [t for t in _terms(forgotten) if t > 0]
+    return (min(terms), max(terms)) if terms else (0, 0)
 
 
 def shift_terms(state: tuple) -> tuple:
@@ -80,7 +85,7 @@ def shift_terms(state: tuple) -> tuple:
     last request, and the terms in the history of acknowledged and committed writes (the safety
     properties read them; liveness checks none, and the steps read only indexes and values)."""
     state = forget_history_terms(state)
-    by = lowest_term(state) - 1  # (forgetting twice changes nothing)
+    by = _span(state)[0] - 1
     if by <= 0:
         return state
     nodes = tuple(_node(node, by) for node in state[NODES])
