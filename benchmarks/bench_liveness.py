@@ -28,6 +28,8 @@ RUNS = {
     "slow-leader": [*SLOW_N1, "--fsync", "4"],
     "short-fsync": [*SLOW_N1, "--fsync", "1"],
     "default": [],
+    "retry": ["--retry", "--max-partitions", "0"],
+    "retry-partition": ["--retry", "--max-log", "2"],
 }
 
 
