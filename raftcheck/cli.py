@@ -324,6 +324,8 @@ def describe_timed(config: TimedConfig) -> str:
                                       ("clients retry writes", config.retry_writes)) if on]
     if t.jitter:
         features.append(f"jitter {t.jitter}")
+    if config.relative_terms:
+        features.append(f"terms relative: at most {config.bounds.max_term} apart")
     if t.fsync:
         disks = ",".join(f"n{i + 1}" for i in range(config.nodes) if t.slow_disks >> i & 1)
         features.append(f"fsync {t.fsync} on {disks}")
