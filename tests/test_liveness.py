@@ -7,7 +7,6 @@ property, and the cycle is fair (computed here from the model's successors).
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,6 @@ from raftcheck.checker.lasso import Stutter
 from raftcheck.checker.liveness import LivenessError, check_liveness, no_fairness
 from raftcheck.checker.properties import (
     Kind,
-    LivenessProperty,
     PropertyError,
     always_eventually,
     eventually_always,
@@ -35,6 +33,7 @@ from raftcheck.checker.properties import (
 from raftcheck.checker.report import LOOP_MARK, counterexample_lines, liveness_verdict_lines
 from raftcheck.checker.result import Counterexample, Outcome
 from raftcheck.checker.search import Budget
+from raftcheck.testing.lasso import check_lasso
 
 # --- toy models ------------------------------------------------------------------------------
 
@@ -314,78 +313,6 @@ class Ladder:
 
     def quotient(self, state):
         return state[1]
-
-
-# --- independent checks of a lasso ---------------------------------------------------------
-
-
-def check_lasso(model, cex: Counterexample, prop: LivenessProperty, *, strong=(),
-                classify=None, draws=False) -> None:
-    """The lasso is a fair behaviour of the model that breaks prop (prop's predicates given as
-    callables). With draws, every outcome of a random draw the cycle takes leads back to the
-    cycle through states where the cycle may run. A model's quotient decides when the last
-    step is back."""
-    classify = classify or getattr(model, "fairness_class", no_fairness)
-    same = getattr(model, "quotient", lambda s: s)
-    assert cex.kind == "lasso" and cex.loop_start is not None
-    steps, loop = cex.steps, cex.loop_start
-    assert steps[0].action is None and steps[0].state in list(model.initial_states())
-    for before, after in itertools.pairwise(steps):
-        if isinstance(after.action, Stutter):
-            assert after.state == before.state
-        else:
-            assert (after.action, after.state, None) in model.successors(before.state)
-    assert 0 <= loop < len(steps) - 1
-    assert same(steps[-1].state) == same(steps[loop].state)
-    cycle = steps[loop:-1]  # the states the behaviour visits forever
-    if draws:
-        on_cycle = {same(s.state) for s in cycle}
-        for before, after in itertools.pairwise(steps[loop:]):
-            for action, outcome, _ in model.successors(before.state):
-                if action == after.action and not _returns(model, outcome, on_cycle, prop):
-                    raise AssertionError(f"draw {action} has an outcome that leaves the cycle")
-    taken = {classify(s.action) for s in steps[loop + 1:] if not isinstance(s.action, Stutter)}
-    enabled = [{classify(a) for a, _, _ in model.successors(s.state)} - {None} for s in cycle]
-    for c in set().union(*enabled):
-        if c in strong:
-            assert c in taken, f"strong class {c} enabled on the cycle and never taken"
-        elif all(c in e for e in enabled):
-            assert c in taken, f"weak class {c} always enabled on the cycle and never taken"
-    assume = prop.assume or (lambda s: True)
-    assert all(assume(s.state) for s in cycle)
-    if prop.kind is Kind.EVENTUALLY_ALWAYS:
-        assert any(not prop.p(s.state) for s in cycle)
-    elif prop.kind is Kind.ALWAYS_EVENTUALLY:
-        assert not any(prop.p(s.state) for s in cycle)
-    else:
-        starts = [i for i, s in enumerate(steps) if prop.p(s.state)
-                  and not any(prop.q(t.state) for t in steps[i:])]
-        assert starts, "no step where P holds and Q never holds afterwards"
-
-
-def _returns(model, state, targets, prop: LivenessProperty) -> bool:
-    """From state, some path reaches a target through states where the cycle may run."""
-    same = getattr(model, "quotient", lambda s: s)
-    allowed = _region(prop)
-    seen, todo = set(), [state]
-    while todo:
-        s = todo.pop()
-        if same(s) in targets:
-            return True
-        if same(s) in seen or not allowed(s):
-            continue
-        seen.add(same(s))
-        todo += [t for _, t, _ in model.successors(s)]
-    return False
-
-
-def _region(prop: LivenessProperty):
-    assume = prop.assume or (lambda s: True)
-    if prop.kind is Kind.ALWAYS_EVENTUALLY:
-        return lambda s: assume(s) and not prop.p(s)
-    if prop.kind is Kind.LEADS_TO:
-        return lambda s: assume(s) and not prop.q(s)
-    return assume
 
 
 def violated(result, name):

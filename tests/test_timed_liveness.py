@@ -10,7 +10,6 @@ the cycle is fair, stays healed and breaks the property.
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections import Counter
 from dataclasses import replace
@@ -18,8 +17,8 @@ from dataclasses import replace
 import pytest
 
 from raftcheck.checker.liveness import check_liveness
-from raftcheck.checker.properties import Kind, LivenessProperty, resolve
-from raftcheck.checker.result import Counterexample, Outcome
+from raftcheck.checker.properties import resolve
+from raftcheck.checker.result import Outcome
 from raftcheck.scenarios.catalog import (
     FAST_LEADER_COMMITS,
     SLOW_LEADER_COMMITS,
@@ -38,7 +37,6 @@ from raftcheck.spec.timed.config import TimedConfig, Timing, liveness_config
 from raftcheck.spec.timed.liveness import (
     PREDICATES,
     forget_history_terms,
-    healed,
     lowest_term,
     shift_terms,
     spread,
@@ -61,6 +59,7 @@ from raftcheck.spec.timed.model import (
     TimedRaftModel,
 )
 from raftcheck.spec.timed.records import IDLE, WRITE
+from raftcheck.testing.lasso import check_lasso
 
 #: Three servers, no client: elections only.
 ELECTIONS_ONLY = Bounds(max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=0,
@@ -283,70 +282,6 @@ def test_relative_terms_refuse_an_election_budget():
 
 
 # --- lassos, checked independently -----------------------------------------------------------
-
-
-def check_lasso(model: TimedRaftModel, cex: Counterexample, prop: LivenessProperty, *,
-                draws: bool = True) -> None:
-    """The lasso is a fair behaviour of the model, healed on its cycle, that breaks prop. With
-    draws, every outcome of a random draw the cycle takes can lead back to the cycle through
-    states where the cycle may run."""
-    prop = resolve(prop, model)
-    steps, loop = cex.steps, cex.loop_start
-    assert cex.kind == "lasso" and loop is not None and 0 <= loop < len(steps) - 1
-    assert steps[0].action is None and steps[0].state in model.initial_states()
-    for before, after in itertools.pairwise(steps):
-        assert any(a == after.action and t == after.state
-                   for a, t, _ in model.successors(before.state)), after.action
-    assert shift_terms(steps[-1].state) == shift_terms(steps[loop].state)
-    cycle = steps[loop:-1]
-    assert all(healed(s.state) for s in cycle)
-    taken = {model.fairness_class(s.action) for s in steps[loop + 1:]}
-    enabled = [{model.fairness_class(a) for a, _, _ in model.successors(s.state)} - {None}
-               for s in cycle]
-    for c in set.intersection(*enabled):
-        assert c in taken, f"{c} is enabled all along the cycle and never taken"
-    if prop.kind is Kind.EVENTUALLY_ALWAYS:
-        assert any(not prop.p(s.state) for s in cycle)
-        region = healed
-    else:
-        assert prop.kind is Kind.LEADS_TO
-        assert any(prop.p(s.state) and not any(prop.q(t.state) for t in steps[i:])
-                   for i, s in enumerate(steps)), "no step after which P, and Q never"
-        region = lambda s: healed(s) and not prop.q(s)  # noqa: E731
-    if draws:
-        on_cycle = {shift_terms(s.state) for s in cycle}
-        for action, outcome in escaping_draws(model, steps[loop:], on_cycle, region):
-            raise AssertionError(f"draw {action} has an outcome that leaves the cycle: "
-                                 f"{outcome}")
-
-
-def escaping_draws(model, steps, on_cycle, region):
-    """(action, outcome) for each outcome of a draw taken along steps from which no path
-    through region leads back to a state of on_cycle."""
-    back: set = set()  # states known to lead back
-    for before, after in itertools.pairwise(steps):
-        for action, outcome, _ in model.successors(before.state):
-            if action == after.action and not _returns(model, outcome, on_cycle, region, back):
-                yield action, outcome
-
-
-def _returns(model, state, targets, region, back) -> bool:
-    seen: dict = {}
-    todo = [(state, None)]
-    while todo:
-        s, parent = todo.pop()
-        k = shift_terms(s)
-        if k in seen:
-            continue
-        seen[k] = parent
-        if k in targets or k in back:
-            while k is not None:  # the path found leads back: remember it
-                back.add(k)
-                k = seen[k]
-            return True
-        if region(s):
-            todo += [(t, k) for _, t, _ in model.successors(s)]
-    return False
 
 
 def max_term(state: tuple) -> int:

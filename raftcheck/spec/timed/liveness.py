@@ -40,7 +40,8 @@ from .records import (
 )
 
 #: Steps the environment takes, not the system: no behaviour has to take them (not fair).
-ENVIRONMENT = (act.Restart, act.Partition, act.Heal, act.ClientSend, act.DropMessage)
+ENVIRONMENT = frozenset({act.Restart, act.Partition, act.Heal, act.ClientSend,
+                         act.DropMessage})
 
 
 def fairness_class(action: Any) -> Hashable | None:
@@ -48,9 +49,7 @@ def fairness_class(action: Any) -> Hashable | None:
     an instant (weakly fair, by its type); the environment's steps are not fair. A jittered
     message that arrives early is handled by its handler's action, so it carries that class;
     it adds no constraint, since every message in transit arrives by its deadline anyway."""
-    if isinstance(action, act.ClientRetry):
-        return "ClientRetry"  # a retry is the client's duty, not the environment's whim
-    if isinstance(action, ENVIRONMENT):
+    if type(action) in ENVIRONMENT:  # exactly: a ClientRetry is the client's duty, fair
         return None
     return type(action).__name__
 
