@@ -64,6 +64,18 @@ def count_or_none(text: str) -> int | None:
     return None if text.lower() in ("none", "unbounded") else count(text)
 
 
+#: The default of every bound flag: not given, so that 'none' (no bound) is a value a flag can set.
+NOT_GIVEN = object()
+#: The bounds whose flag also takes 'none'.
+UNBOUNDABLE = ("max_links", "max_writes", "max_restarts", "max_elections")
+
+
+def chosen_bounds(args: argparse.Namespace) -> dict[str, int | None]:
+    """The bounds set by flags, 'none' (None) included."""
+    return {name: getattr(args, name) for name in BOUND_NAMES
+            if getattr(args, name) is not NOT_GIVEN}
+
+
 def seconds(text: str) -> float:
     units = {"s": 1, "m": 60, "h": 3600}
     scale = units.get(text[-1:].lower(), 1)
@@ -114,6 +126,8 @@ BOUND_HELP = {
     "max_msgs": "at most N messages in flight (copies counted)",
     "max_dup": "1: the network never duplicates; 2+: it may deliver a message more than once "
                "(raft-tla: at most N copies in flight; raftcheck: copies are not counted)",
+    "max_links": "messages in flight travel between at most N pairs of servers at once "
+                 "('none': any; 1: they may overtake each other on one link)",
     "max_writes": "at most N client requests in all ('none': unbounded)",
     "max_restarts": "at most N server restarts in all ('none': unbounded)",
     "max_elections": "at most N elections started (Timeout steps) in all ('none': unbounded)",
@@ -141,9 +155,9 @@ def build_parser() -> Parser:
                               "counted writes/restarts/elections; raft-tla: exactly raft.tla")
     scope = explore.add_argument_group("scope (defaults depend on --profile; see --show-scope)")
     for name in BOUND_NAMES:
-        kind = count_or_none if name in ("max_writes", "max_restarts", "max_elections") else count
+        kind = count_or_none if name in UNBOUNDABLE else count
         scope.add_argument("--" + name.replace("_", "-"), type=kind, metavar="N",
-                           help=BOUND_HELP[name])
+                           default=NOT_GIVEN, help=BOUND_HELP[name])
     scope.add_argument("--values", type=count, default=1, metavar="N",
                        help="raft-tla: client request values (the set Value), default 1")
     scope.add_argument("--show-scope", action="store_true",
@@ -238,7 +252,7 @@ def spec_config(args: argparse.Namespace) -> SpecConfig:
     if mutant and mutant.profile == args.profile:
         # A mutant runs at the scope where it is caught, unless flags say otherwise.
         bounds = replace(bounds, **mutant.bounds)
-    chosen = {name: getattr(args, name) for name in BOUND_NAMES if getattr(args, name) is not None}
+    chosen = chosen_bounds(args)
     if args.profile == "raft-tla":
         for name in ("max_writes", "max_restarts", "max_elections"):
             if name in chosen:
@@ -273,7 +287,7 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
             spec=SpecConfig(nodes=args.nodes, bounds=timed_defaults(args.nodes, args.reads),
                             mutant=args.mutant),
             timing=Timing(**TIMED_TIMING_DEFAULTS))
-    chosen = {name: getattr(args, name) for name in BOUND_NAMES if getattr(args, name) is not None}
+    chosen = chosen_bounds(args)
     timing = {flag: getattr(args, flag)
               for flag in ("heartbeat", "drift", "lease", "client_timeout", "fsync", "jitter")
               if getattr(args, flag) is not None}
@@ -289,9 +303,9 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
             raise ConfigError(f"--slow-disk n{node + 1}: the cluster has {args.nodes} nodes")
         timing["slow_disks"] = timing.get("slow_disks", base.timing.slow_disks) | 1 << node
     if args.liveness:
-        if args.max_restarts is None:
+        if "max_restarts" not in chosen:
             chosen["max_restarts"] = 0  # liveness: one partition, no restart (docs/liveness.md)
-        if args.max_elections is not None:
+        if chosen.get("max_elections") is not None:
             raise ConfigError("--max-elections: liveness has no election budget (behaviours "
                               "that matter elect again and again); --max-term bounds how far "
                               "apart terms are")

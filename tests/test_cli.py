@@ -65,6 +65,8 @@ def test_lists_every_mutant():
     (["--liveness", "--max-elections", "2"], "--max-elections"),
     (["--liveness", "--invariant", "ElectionSafety"], "ElectionSafety"),
     (["--liveness", "--symmetry"], "--liveness"),
+    (["--max-links", "0"], "--max-links"),
+    (["--time", "--max-links", "1"], "--max-links"),
 ])
 def test_bad_flags_give_one_line_and_exit_2(args, words):
     out = run("explore", *args)
@@ -73,6 +75,21 @@ def test_bad_flags_give_one_line_and_exit_2(args, words):
     assert len(lines) == 1, out.stderr
     assert lines[0].startswith("raftcheck: error:") and words in lines[0]
     assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_none_lifts_a_bound_that_has_a_default():
+    """'none' is a value, not the absence of the flag: it replaces the default bound."""
+    out = run("explore", "--max-writes", "none", "--max-links", "none", "--show-scope")
+    assert out.returncode == 0, out.stderr
+    assert "max-writes none" in out.stdout and "max-links none" in out.stdout
+    default = run("explore", "--show-scope")
+    assert "max-writes 1" in default.stdout
+
+
+def test_five_servers_default_to_two_messages_on_one_link():
+    out = run("explore", "--nodes", "5", "--show-scope")
+    assert out.returncode == 0, out.stderr
+    assert "max-msgs 2" in out.stdout and "max-links 1" in out.stdout
 
 
 def test_holds_prints_the_verdict_and_statistics():

@@ -101,3 +101,31 @@ def test_minority_never_commits_alone_catches_the_self_counting_leader():
     assert_replays(model, cex)
     correct = model_for("counts-self-twice", None, ["MinorityNeverCommits"])
     assert breadth_first(correct, symmetry=True).outcome is Outcome.HOLDS
+
+
+def _stale_append(nodes: int, mutant: str | None, **bounds) -> RaftModel:
+    scope = {**MUTANTS["stale-append-truncates"].bounds, **bounds}
+    return RaftModel(SpecConfig(nodes=nodes, bounds=Bounds(**scope), mutant=mutant))
+
+
+def test_stale_append_truncates_needs_a_message_overtaken():
+    """The mutant's trace delivers an older AppendEntries after a newer one on the same link;
+    with one message in flight, where nothing can overtake, it holds."""
+    result = breadth_first(_stale_append(3, "stale-append-truncates"), symmetry=True)
+    cex = result.counterexample
+    deliveries = [step.action.message for step in cex.steps[1:]
+                  if step.action.name == "HandleAppendEntriesRequest"]
+    sends = [step.action for step in cex.steps[1:] if step.action.name == "AppendEntries"]
+    assert len(sends) == 2 and len(deliveries) == 2
+    assert deliveries[0].entries and not deliveries[1].entries  # the later request came first
+    lone = breadth_first(_stale_append(3, "stale-append-truncates", max_msgs=1), symmetry=True)
+    assert lone.outcome is Outcome.HOLDS
+
+
+def test_one_link_at_a_time_still_reorders_at_five_servers():
+    """The five-server default (two messages, one pair of servers) catches the mutant that the
+    old default (one message in flight) let through."""
+    five = dict(max_restarts=1, max_partitions=1, max_links=1)
+    result = breadth_first(_stale_append(5, "stale-append-truncates", **five), symmetry=True)
+    assert result.outcome is Outcome.VIOLATED
+    assert result.counterexample.property in MUTANTS["stale-append-truncates"].catches

@@ -39,6 +39,7 @@ from .network import (
     bag_with_once,
     bag_without,
     cuts,
+    links,
     normalise_cut,
 )
 from .records import Message, Role, Server
@@ -444,13 +445,13 @@ class RaftModel:
     def _intern_bag(self, bag: frozenset) -> int:
         bid = self.bags.intern(bag)
         if bid not in self._bag_info:
-            entries = sorted(bag)
+            entries = tuple((mid, self.messages[mid].src, self.messages[mid].dst)
+                            for mid, _ in sorted(bag))
             b = self.bounds
-            ok = bag_size(bag) <= b.max_msgs and bag_max_copies(bag) <= b.max_dup
-            self._bag_info[bid] = (
-                ok, bag,
-                tuple((mid, self.messages[mid].src, self.messages[mid].dst) for mid, _ in entries),
-            )
+            ok = (bag_size(bag) <= b.max_msgs and bag_max_copies(bag) <= b.max_dup
+                  and (b.max_links is None
+                       or links((src, dst) for _, src, dst in entries) <= b.max_links))
+            self._bag_info[bid] = (ok, bag, entries)
         return bid
 
     def _plus(self, bid: int, mid: int) -> int | None:

@@ -35,6 +35,15 @@ class NoConsistencyCheck(Rules):
         return True
 
 
+class StaleAppendTruncates(Rules):
+    """Makes its log end where an accepted AppendEntries' entries end, whether or not anything
+    conflicts (log = log[:prevLogIndex] + entries): a heartbeat overtaken by a later request
+    deletes the entry the follower already acknowledged."""
+
+    def log_after_request(self, log: Log, m: AppendEntriesRequest) -> Log:
+        return log[:m.prev_log_index + len(m.entries)]
+
+
 class NoStepDown(Rules):
     """Adopts a higher term but keeps its role: a leader stays leader in the new term."""
 
@@ -102,6 +111,12 @@ MUTANTS: dict[str, Mutant] = {
                ("LogMatching", "StateMachineSafety", "CommittedNeverLost", "LeaderCompleteness"),
                dict(max_term=4, max_log=2, max_msgs=1, max_writes=3, max_restarts=1,
                     max_elections=3, max_partitions=0)),
+        # Only a reordering network shows it: the stale heartbeat must arrive after the request
+        # that came after it (tests/test_mutants.py: with one message in flight it holds).
+        Mutant("stale-append-truncates", StaleAppendTruncates,
+               ("CommittedNeverLost", "LeaderCompleteness", "StateMachineSafety"),
+               dict(max_term=3, max_log=1, max_msgs=2, max_writes=1, max_restarts=0,
+                    max_partitions=0)),
         Mutant("no-step-down", NoStepDown, ("ElectionSafety",),
                dict(max_term=3, max_log=0, max_msgs=2, max_writes=0, max_restarts=0,
                     max_partitions=0)),

@@ -16,7 +16,7 @@ duplicated) until the cut heals.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 
 Bag = frozenset  # of (message, copies)
 
@@ -51,6 +51,11 @@ def bag_size(bag: Bag) -> int:
 
 def bag_max_copies(bag: Bag) -> int:
     return max((copies for _, copies in bag), default=0)
+
+
+def links(endpoints: Iterable[tuple[int, int]]) -> int:
+    """How many pairs of servers the messages with these (source, destination) connect."""
+    return len({(min(a, b), max(a, b)) for a, b in endpoints})
 
 
 def cuts(nodes: int) -> list[int]:

@@ -77,6 +77,12 @@ class Rules:
             0 < m.prev_log_index <= len(log) and m.prev_log_term == log[m.prev_log_index - 1][0]
         )
 
+    def log_after_request(self, log: Log, m: AppendEntriesRequest) -> Log:
+        """What of its log a follower keeps on accepting AppendEntries, before appending: all of
+        it. An entry after prevLogIndex goes only if it conflicts with a new one (§5.3), so a
+        request that arrives late never takes back entries a later one brought."""
+        return log
+
     def role_after_higher_term(self, s: Server) -> int:
         """Any server that sees a higher term becomes a follower."""
         return Role.FOLLOWER

@@ -175,6 +175,9 @@ def handle_append_entries_request(
         return Handled(_clear_role_variables(r, s._replace(role=Role.FOLLOWER)), False, None)
     if s.role != Role.FOLLOWER:
         return None  # a leader never hears from another leader of its own term
+    kept = r.log_after_request(s.log, m)
+    if kept != s.log:
+        return Handled(s._replace(log=kept), False, None)  # then handle the request again
     index = m.prev_log_index + 1
     if not m.entries or (len(s.log) >= index and s.log[index - 1][0] == m.entries[0][0]):
         # Already done with the request. (A stale duplicate may move commitIndex back.)

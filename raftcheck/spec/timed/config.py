@@ -88,6 +88,9 @@ class TimedConfig:
         t = self.timing
         if self.spec.profile != "raftcheck":
             raise ConfigError("time, clients and reads need the raftcheck profile")
+        if self.spec.bounds.max_links is not None:
+            raise ConfigError("--max-links bounds the untimed model's network; the timed model "
+                              "bounds messages in flight by --max-msgs alone")
         if self.reads not in READ_MODES:
             raise ConfigError(f"unknown read mode {self.reads!r}; choose one of "
                               f"{', '.join(READ_MODES)}")
