@@ -29,6 +29,7 @@ from .spec.config import (
     PROFILES,
     ConfigError,
     SpecConfig,
+    describe_bounds,
     profile_defaults,
 )
 from .spec.invariants import PROPERTIES
@@ -349,11 +350,7 @@ def describe_timed(config: TimedConfig) -> str:
 
 
 def describe_scope(config: SpecConfig) -> str:
-    bounds = ", ".join(
-        f"{name.replace('_', '-')} {'none' if value is None else value}"
-        for name, value in asdict(config.bounds).items()
-        if not (config.profile == "raft-tla" and value is None)
-    )
+    bounds = describe_bounds(config.bounds, config.profile)
     extra = f", values {config.values}" if config.profile == "raft-tla" else ""
     mutant = f", mutant {config.mutant}" if config.mutant else ""
     return f"{config.nodes} servers, profile {config.profile}{mutant}; {bounds}{extra}"

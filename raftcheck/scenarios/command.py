@@ -10,6 +10,7 @@ from .. import exit_codes
 from ..checker.report import counterexample_lines
 from ..checker.search import Budget
 from ..exit_codes import UsageError
+from ..spec.config import describe_bounds
 from .catalog import PLANNED, SCENARIOS, Scenario
 from .run import ScenarioResult, run_scenario
 
@@ -86,10 +87,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def describe(s: Scenario) -> str:
-    b = s.config.bounds
-    scope = ", ".join(f"{k.replace('_', '-')} {'none' if v is None else v}"
-                      for k, v in vars(b).items())
-    return f"{s.config.nodes} servers; {scope}; {s.setting}"
+    return f"{s.config.nodes} servers; {describe_bounds(s.config.bounds)}; {s.setting}"
 
 
 def result_lines(r: ScenarioResult) -> list[str]:

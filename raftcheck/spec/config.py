@@ -12,7 +12,7 @@ Two profiles configure the one spec:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 PROFILES = ("raftcheck", "raft-tla")
 MAX_NODES = 7
@@ -131,3 +131,12 @@ def profile_defaults(profile: str, nodes: int = 3) -> Bounds:
 
 
 BOUND_NAMES = tuple(f.name for f in fields(Bounds))
+
+
+def describe_bounds(bounds: Bounds, profile: str = "raftcheck") -> str:
+    """The bounds as the flags say them. An absent bound is left out where it is no bound at
+    all by default: --max-links, and raft.tla's writes, restarts and elections."""
+    return ", ".join(
+        f"{name.replace('_', '-')} {'none' if value is None else value}"
+        for name, value in asdict(bounds).items()
+        if value is not None or (profile != "raft-tla" and name != "max_links"))
