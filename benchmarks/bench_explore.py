@@ -1,6 +1,6 @@
 """How fast `raftcheck explore` is, in distinct states per second and total time.
 
-    python benchmarks/bench_explore.py            # both runs below
+    python benchmarks/bench_explore.py            # runs 1 and 2 below
     python benchmarks/bench_explore.py raft-tla   # only the TLC comparison
     python benchmarks/bench_explore.py default    # only the default 5-server scope
     python benchmarks/bench_explore.py any-links  # only when asked: about 40 min, 15 GB

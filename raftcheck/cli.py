@@ -26,6 +26,7 @@ from .scenarios.command import register as register_scenario
 from .spec.actions import Partition, Restart
 from .spec.config import (
     BOUND_NAMES,
+    OPTIONAL_BOUNDS,
     PROFILES,
     ConfigError,
     SpecConfig,
@@ -67,8 +68,6 @@ def count_or_none(text: str) -> int | None:
 
 #: The default of every bound flag: not given, so that 'none' (no bound) is a value a flag can set.
 NOT_GIVEN = object()
-#: The bounds whose flag also takes 'none'.
-UNBOUNDABLE = ("max_links", "max_writes", "max_restarts", "max_elections")
 
 
 def chosen_bounds(args: argparse.Namespace) -> dict[str, int | None]:
@@ -156,7 +155,7 @@ def build_parser() -> Parser:
                               "counted writes/restarts/elections; raft-tla: exactly raft.tla")
     scope = explore.add_argument_group("scope (defaults depend on --profile; see --show-scope)")
     for name in BOUND_NAMES:
-        kind = count_or_none if name in UNBOUNDABLE else count
+        kind = count_or_none if name in OPTIONAL_BOUNDS else count
         scope.add_argument("--" + name.replace("_", "-"), type=kind, metavar="N",
                            default=NOT_GIVEN, help=BOUND_HELP[name])
     scope.add_argument("--values", type=count, default=1, metavar="N",
@@ -251,14 +250,16 @@ def spec_config(args: argparse.Namespace) -> SpecConfig:
         args.nodes = mutant.nodes if mutant else 3
     bounds = profile_defaults(args.profile, args.nodes)
     if mutant and mutant.profile == args.profile:
-        # A mutant runs at the scope where it is caught, unless flags say otherwise.
-        bounds = replace(bounds, **mutant.bounds)
+        # A mutant runs at the scope where it is caught (whatever --nodes), unless flags say
+        # otherwise.
+        bounds = replace(profile_defaults(args.profile, mutant.nodes), **mutant.bounds)
     chosen = chosen_bounds(args)
     if args.profile == "raft-tla":
-        for name in ("max_writes", "max_restarts", "max_elections"):
-            if name in chosen:
-                raise ConfigError(f"--{name.replace('_', '-')} is not a raft.tla bound; "
-                                  "raft.tla bounds writes by --max-log")
+        for name in OPTIONAL_BOUNDS:
+            if chosen.get(name) is not None:
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} is not a raft.tla bound"
+                    + ("; raft.tla bounds writes by --max-log" if name == "max_writes" else ""))
     elif args.values != 1:
         raise ConfigError("--values applies to --profile raft-tla; the raftcheck profile "
                           "writes a fresh value per client request")

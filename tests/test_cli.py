@@ -67,6 +67,7 @@ def test_lists_every_mutant():
     (["--liveness", "--symmetry"], "--liveness"),
     (["--max-links", "0"], "--max-links"),
     (["--time", "--max-links", "1"], "--max-links"),
+    (["--profile", "raft-tla", "--max-links", "1"], "--max-links"),
 ])
 def test_bad_flags_give_one_line_and_exit_2(args, words):
     out = run("explore", *args)
@@ -79,12 +80,17 @@ def test_bad_flags_give_one_line_and_exit_2(args, words):
 
 def test_none_lifts_a_bound_that_has_a_default():
     """'none' is a value, not the absence of the flag: it replaces the default bound."""
-    out = run("explore", "--max-writes", "none", "--max-links", "none", "--show-scope")
+    out = run("explore", "--max-writes", "none", "--show-scope")
     assert out.returncode == 0, out.stderr
     assert "max-writes none" in out.stdout
-    assert "max-links" not in out.stdout  # no bound on links is the default: not listed
-    default = run("explore", "--show-scope")
-    assert "max-writes 1" in default.stdout
+    assert "max-writes 1" in run("explore", "--show-scope").stdout
+    five = run("explore", "--nodes", "5", "--max-links", "none", "--show-scope")
+    assert five.returncode == 0, five.stderr
+    assert "max-links" not in five.stdout and "max-msgs 2" in five.stdout  # any pairs: unlisted
+    live = run("explore", "--liveness", "--max-restarts", "none", "--show-scope")
+    assert "max-restarts none" in live.stdout  # not the liveness default of 0
+    raft_tla = run("explore", "--profile", "raft-tla", "--max-writes", "none", "--show-scope")
+    assert raft_tla.returncode == 0, raft_tla.stderr  # raft.tla's own setting
 
 
 def test_five_servers_default_to_two_messages_on_one_link():
@@ -142,6 +148,20 @@ def test_json_result_for_machines():
     assert result["model"]["mutant"] == "double-vote"
     assert result["counterexample"]["property"] == "VotedOncePerTerm"
     assert result["statistics"]["distinct_states"] > 0
+
+
+def test_the_main_job_reorders_and_ends_with_holds():
+    """The README's first command, to the end (about two minutes): five servers, two messages
+    on one link, every property holds, exit 0."""
+    out = run("explore", "--nodes", "5", "--json", timeout=900)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["verdict"] == "holds"
+    bounds = result["model"]["bounds"]
+    assert bounds["max_msgs"] == 2 and bounds["max_links"] == 1
+    assert bounds["max_restarts"] >= 1 and bounds["max_partitions"] >= 1
+    assert bounds["max_writes"] >= 1 and bounds["max_term"] >= 3
+    assert result["statistics"]["queue"] == 0
 
 
 def test_state_budget_stops_with_partial_statistics():

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import Budget, breadth_first
-from raftcheck.spec.config import Bounds, SpecConfig
+from raftcheck.spec.config import Bounds, SpecConfig, profile_defaults
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS
 from raftcheck.spec.timed.config import mutant_config
@@ -108,24 +109,38 @@ def _stale_append(nodes: int, mutant: str | None, **bounds) -> RaftModel:
     return RaftModel(SpecConfig(nodes=nodes, bounds=Bounds(**scope), mutant=mutant))
 
 
+def _sent_at(model: RaftModel, cex, message) -> int:
+    """The step after which the message is first in flight."""
+    return next(k for k, step in enumerate(cex.steps) if message in model.in_flight(step.state))
+
+
 def test_stale_append_truncates_needs_a_message_overtaken():
-    """The mutant's trace delivers an older AppendEntries after a newer one on the same link;
+    """The mutant's trace delivers two AppendEntries in the opposite order to their sending;
     with one message in flight, where nothing can overtake, it holds."""
-    result = breadth_first(_stale_append(3, "stale-append-truncates"), symmetry=True)
-    cex = result.counterexample
-    deliveries = [step.action.message for step in cex.steps[1:]
-                  if step.action.name == "HandleAppendEntriesRequest"]
-    sends = [step.action for step in cex.steps[1:] if step.action.name == "AppendEntries"]
-    assert len(sends) == 2 and len(deliveries) == 2
-    assert deliveries[0].entries and not deliveries[1].entries  # the later request came first
+    model = _stale_append(3, "stale-append-truncates")
+    cex = breadth_first(model, symmetry=True).counterexample
+    delivered = [(k, step.action.message) for k, step in enumerate(cex.steps)
+                 if step.action is not None and step.action.name == "HandleAppendEntriesRequest"]
+    assert len(delivered) == 2
+    (first_delivered, newer), (second_delivered, older) = delivered
+    assert first_delivered < second_delivered
+    assert _sent_at(model, cex, older) < _sent_at(model, cex, newer)  # older sent first...
+    assert newer.entries and not older.entries  # ...arrives last, and wipes the entry
     lone = breadth_first(_stale_append(3, "stale-append-truncates", max_msgs=1), symmetry=True)
     assert lone.outcome is Outcome.HOLDS
 
 
-def test_one_link_at_a_time_still_reorders_at_five_servers():
-    """The five-server default (two messages, one pair of servers) catches the mutant that the
-    old default (one message in flight) let through."""
-    five = dict(max_restarts=1, max_partitions=1, max_links=1)
-    result = breadth_first(_stale_append(5, "stale-append-truncates", **five), symmetry=True)
+def test_the_five_server_default_catches_what_one_message_in_flight_lets_through():
+    """The mutant at the five-server default scope (two messages on one link) and at the same
+    scope with one message in flight, as the default was before."""
+    default = profile_defaults("raftcheck", 5)
+    assert default.max_msgs == 2 and default.max_links == 1
+
+    def search(bounds: Bounds):
+        config = SpecConfig(nodes=5, bounds=bounds, mutant="stale-append-truncates")
+        return breadth_first(RaftModel(config), symmetry=True)
+
+    result = search(default)
     assert result.outcome is Outcome.VIOLATED
     assert result.counterexample.property in MUTANTS["stale-append-truncates"].catches
+    assert search(replace(default, max_msgs=1)).outcome is Outcome.HOLDS

@@ -92,7 +92,7 @@ class SpecConfig:
         if b.max_dup < 1:
             raise ConfigError(
                 f"--max-dup must be at least 1 (a sent message has one copy), got {b.max_dup}")
-        for name in ("max_writes", "max_restarts", "max_elections"):
+        for name in OPTIONAL_BOUNDS:
             value = getattr(b, name)
             if value is not None and value < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
@@ -131,6 +131,9 @@ def profile_defaults(profile: str, nodes: int = 3) -> Bounds:
 
 
 BOUND_NAMES = tuple(f.name for f in fields(Bounds))
+#: The bounds that may be absent (None: no bound), whose flags also take 'none'. raft.tla has
+#: none of them.
+OPTIONAL_BOUNDS = tuple(f.name for f in fields(Bounds) if "None" in str(f.type))
 
 
 def describe_bounds(bounds: Bounds, profile: str = "raftcheck") -> str:
