@@ -7,17 +7,7 @@ import pytest
 from raftcheck.spec.config import Bounds, ConfigError, SpecConfig
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.network import links
-
-
-def reachable(model: RaftModel) -> set[tuple]:
-    seen = set(model.initial_states())
-    todo = list(seen)
-    while todo:
-        for _, nxt, _ in model.successors(todo.pop()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
+from raftcheck.testing.reachable import reachable_states
 
 
 def pairs_in_flight(model: RaftModel, state: tuple) -> int:
@@ -38,16 +28,16 @@ def test_links_counts_pairs_whichever_the_direction():
 
 def test_without_a_link_bound_two_exchanges_run_side_by_side():
     model = scope()
-    assert max(pairs_in_flight(model, s) for s in reachable(model)) == 2
+    assert max(pairs_in_flight(model, s) for s in reachable_states(model)) == 2
 
 
 def test_one_link_keeps_every_state_to_one_pair_but_lets_messages_overtake():
     model = scope(max_links=1)
-    states = reachable(model)
+    states = reachable_states(model)
     assert max(pairs_in_flight(model, s) for s in states) == 1
     # two different messages between the same two servers, so either may arrive first
     assert any(len(model.in_flight(s)) == 2 for s in states)
-    assert len(states) < len(reachable(scope()))
+    assert len(states) < len(reachable_states(scope()))
 
 
 def test_a_link_bound_below_one_is_refused():

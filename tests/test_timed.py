@@ -6,7 +6,6 @@ mutants (lease-no-drift-margin, ack-before-commit) are in test_mutants.py.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import replace
 from fractions import Fraction
 
@@ -20,6 +19,7 @@ from raftcheck.spec.config import Bounds, SpecConfig
 from raftcheck.spec.records import Role
 from raftcheck.spec.timed.config import TimedConfig, Timing, mutant_config
 from raftcheck.spec.timed.model import ACKED, CLIENTS, NODES, TimedRaftModel
+from raftcheck.testing.reachable import reachable_steps
 
 SMALL = Bounds(max_term=3, max_log=3, max_msgs=1, max_dup=1, max_writes=1, max_restarts=0,
                max_elections=2, max_partitions=1)
@@ -35,15 +35,7 @@ def timed(reads: str = "none", *, bounds: Bounds = SMALL, timing: Timing = QUICK
 
 def reachable(model: TimedRaftModel, limit: int = 200_000):
     """(state, action, successor) for every step of the reachable graph (within limit)."""
-    seen = set(model.initial_states())
-    queue = deque(seen)
-    while queue and len(seen) < limit:
-        state = queue.popleft()
-        for action, successor, _ in model.successors(state):
-            yield state, action, successor
-            if successor not in seen:
-                seen.add(successor)
-                queue.append(successor)
+    return reachable_steps(model, limit)
 
 
 # --- reads ----------------------------------------------------------------------------------
