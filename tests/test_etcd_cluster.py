@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from raftcheck.testing import (
+from raftcheck.harness import (
     EtcdBinaries,
     EtcdCluster,
     EtcdNotInstalled,
@@ -20,10 +20,10 @@ from raftcheck.testing import (
     find_etcd_binaries,
     netns_unavailable_reason,
 )
-from raftcheck.testing.binaries import DEBIAN_ETCD
-from raftcheck.testing.conditions import agreed_leader, caught_up, converged
-from raftcheck.testing.etcdctl import MemberStatus
-from raftcheck.testing.network import partition_cuts
+from raftcheck.harness.binaries import DEBIAN_ETCD
+from raftcheck.harness.conditions import agreed_leader, caught_up, converged
+from raftcheck.harness.etcdctl import MemberStatus
+from raftcheck.harness.network import partition_cuts
 
 FIXTURES = Path(__file__).parent / "data" / "etcd35"
 

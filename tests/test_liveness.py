@@ -33,7 +33,7 @@ from raftcheck.checker.properties import (
 from raftcheck.checker.report import LOOP_MARK, counterexample_lines, liveness_verdict_lines
 from raftcheck.checker.result import Counterexample, Outcome
 from raftcheck.checker.search import Budget
-from raftcheck.testing.lasso import check_lasso
+from tests.oracles.lasso import check_lasso
 
 # --- toy models ------------------------------------------------------------------------------
 

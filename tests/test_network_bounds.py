@@ -7,7 +7,7 @@ import pytest
 from raftcheck.spec.config import Bounds, ConfigError, SpecConfig
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.network import links
-from raftcheck.testing.reachable import reachable_states
+from tests.oracles.reachable import reachable_states
 
 
 def pairs_in_flight(model: RaftModel, state: tuple) -> int:

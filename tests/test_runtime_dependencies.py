@@ -35,7 +35,7 @@ def test_the_package_imports_without_the_test_extras():
         import raftcheck
         for info in pkgutil.walk_packages(raftcheck.__path__, "raftcheck."):
             if info.name.endswith(("pytest_plugin", "__main__")) or info.name.startswith(
-                    "raftcheck.testing"):
+                    "raftcheck.harness"):
                 continue
             importlib.import_module(info.name)
         from raftcheck.cli import main

@@ -19,7 +19,7 @@ from raftcheck.spec.config import Bounds, SpecConfig
 from raftcheck.spec.records import Role
 from raftcheck.spec.timed.config import TimedConfig, Timing, mutant_config
 from raftcheck.spec.timed.model import ACKED, CLIENTS, NODES, TimedRaftModel
-from raftcheck.testing.reachable import reachable_steps
+from tests.oracles.reachable import reachable_steps
 
 SMALL = Bounds(max_term=3, max_log=3, max_msgs=1, max_dup=1, max_writes=1, max_restarts=0,
                max_elections=2, max_partitions=1)

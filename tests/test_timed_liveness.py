@@ -59,7 +59,7 @@ from raftcheck.spec.timed.model import (
     TimedRaftModel,
 )
 from raftcheck.spec.timed.records import IDLE, WRITE
-from raftcheck.testing.lasso import check_lasso
+from tests.oracles.lasso import check_lasso
 
 #: Three servers, no client: elections only.
 ELECTIONS_ONLY = Bounds(max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=0,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from raftcheck.testing import (
+from raftcheck.harness import (
     EtcdCluster,
     EtcdNotInstalled,
     find_etcd_binaries,

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import count
 
-from raftcheck.testing.errors import EtcdHarnessError, PartitionUnsupported
+from raftcheck.harness.errors import EtcdHarnessError, PartitionUnsupported
 
 NETNS_PREFIX = "rcheck"
 _NETNS_NAME_RE = re.compile(rf"^{NETNS_PREFIX}(\d+)x\d+(?:n\d+|sw)$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from raftcheck.testing.etcdctl import MemberStatus
+from raftcheck.harness.etcdctl import MemberStatus
 
 Statuses = Mapping[str, MemberStatus | None]
 

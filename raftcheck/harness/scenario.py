@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from raftcheck.testing.etcdctl import MemberStatus, ReadResult, WriteResult, now_iso
+from raftcheck.harness.etcdctl import MemberStatus, ReadResult, WriteResult, now_iso
 
 StatusMap = dict[str, MemberStatus | None]
 

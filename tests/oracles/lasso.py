@@ -7,10 +7,10 @@ import itertools
 from collections.abc import Callable, Collection, Hashable, Iterator
 from typing import Any
 
-from ..checker.lasso import Stutter
-from ..checker.liveness import no_fairness
-from ..checker.properties import Kind, LivenessProperty, resolve
-from ..checker.result import Counterexample
+from raftcheck.checker.lasso import Stutter
+from raftcheck.checker.liveness import no_fairness
+from raftcheck.checker.properties import Kind, LivenessProperty, resolve
+from raftcheck.checker.result import Counterexample
 
 
 def check_lasso(model: Any, cex: Counterexample, prop: LivenessProperty, *,

@@ -1,0 +1,31 @@
+"""Harnesses that run real Raft clusters on this machine with faults (etcd for now): users run
+them to reproduce incidents, and the tests run them to record real logs. See
+docs/etcd-cluster-harness.md."""
+
+from raftcheck.harness.binaries import EtcdBinaries, find_etcd_binaries
+from raftcheck.harness.errors import (
+    ClusterTimeout,
+    EtcdHarnessError,
+    EtcdNotInstalled,
+    EtcdStartError,
+    PartitionUnsupported,
+)
+from raftcheck.harness.etcd_cluster import EtcdCluster
+from raftcheck.harness.etcdctl import MemberStatus, ReadResult, WriteResult
+from raftcheck.harness.network import cleanup_stale_namespaces, netns_unavailable_reason
+
+__all__ = [
+    "ClusterTimeout",
+    "EtcdBinaries",
+    "EtcdCluster",
+    "EtcdHarnessError",
+    "EtcdNotInstalled",
+    "EtcdStartError",
+    "MemberStatus",
+    "PartitionUnsupported",
+    "ReadResult",
+    "WriteResult",
+    "cleanup_stale_namespaces",
+    "find_etcd_binaries",
+    "netns_unavailable_reason",
+]
