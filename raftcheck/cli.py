@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from fractions import Fraction
@@ -571,6 +573,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_codes.STOPPED
     except BrokenPipeError:
         return exit_codes.HOLDS
+    except Exception as e:  # a bug: exit INTERNAL, never a verdict's code
+        return report_internal_error(e)
+
+
+def report_internal_error(e: BaseException) -> int:
+    """One line (and the traceback with RAFTCHECK_DEBUG=1) for a bug in raftcheck."""
+    cause = e.cause if isinstance(e, exit_codes.InternalError) else e
+    what = str(e) if isinstance(e, exit_codes.InternalError) else f"{type(e).__name__}: {e}"
+    print(f"raftcheck: internal error: {what}", file=sys.stderr)
+    print(f"raftcheck: this is a bug in raftcheck, not a verdict about your cluster (exit "
+          f"{exit_codes.INTERNAL}); please report it with the command line and its input "
+          "(RAFTCHECK_DEBUG=1 prints the traceback)", file=sys.stderr)
+    if os.environ.get("RAFTCHECK_DEBUG"):
+        traceback.print_exception(cause)
+    return exit_codes.INTERNAL
 
 
 if __name__ == "__main__":
