@@ -55,7 +55,7 @@ class _Worker:
         self.frontier: list = []
         self.sent: list[set] = [set() for _ in range(count)]  # components each peer has
         self.violations: list[tuple] = []
-        self.budget_start = getattr(model, "budget_start", None)
+        self.budget_start = model.budget_start
         self.met_now: set[int] = set()  # exact successors met in this level (see search.py)
         self.sent_now: set[int] = set()  # states sent to their owners in this level
 

@@ -25,7 +25,9 @@ is skipped too when its lifted form was kept with no more budget used.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
+
+from .model import Model
 
 LANE = 16
 LIMIT = 1 << (LANE - 1)  # counters stay below this, so lane-wise comparison is exact
@@ -125,6 +127,6 @@ class Visited:
         raise KeyError(fingerprint)
 
 
-def visited_for(model: Hashable) -> Visited:
-    start = getattr(model, "budget_start", None)
-    return Visited(start, getattr(model, "lifted", None) if start is not None else None)
+def visited_for(model: Model) -> Visited:
+    start = model.budget_start
+    return Visited(start, model.lifted if start is not None else None)
