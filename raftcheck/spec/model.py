@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from ..checker.model import Model
 from . import actions as act
 from . import present
 from . import server as srv
@@ -51,7 +52,7 @@ NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT = 0, 1, 2, 3, 4
 _UNKNOWN = object()
 
 
-class RaftModel:
+class RaftModel(Model):
     """The checker's view of the spec; see checker/model.py for the contract."""
 
     def __init__(self, config: SpecConfig, properties: Iterable[str] | None = None, *,
