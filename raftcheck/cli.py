@@ -1,7 +1,7 @@
 """raftcheck: one Raft specification, explored exhaustively and used to validate real logs.
 
 This module only wires the sub-commands; each lives in its own module (explore/command.py,
-validate/command.py, scenarios/command.py, timing/command.py)."""
+simulate/command.py, validate/command.py, scenarios/command.py, timing/command.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .checker.export import ExportError
 from .exit_codes import UsageError
 from .explore.command import register as register_explore
 from .scenarios.command import register as register_scenario
+from .simulate.command import register as register_simulate
 from .spec.config import ConfigError
 from .timing.command import register as register_lease
 from .validate.command import register as register_validate
@@ -24,7 +25,8 @@ from .validate.command import register as register_validate
 #: The sub-commands: each module's register(commands) adds its parser to the sub-parsers and
 #: sets its handler with set_defaults(run=handler), handler(args) -> exit code. Handlers raise
 #: UsageError or ConfigError for bad flags (one line, exit 2).
-COMMANDS: list = [register_explore, register_lease, register_validate, register_scenario]
+COMMANDS: list = [register_explore, register_simulate, register_lease, register_validate,
+                  register_scenario]
 
 
 class Parser(argparse.ArgumentParser):
@@ -44,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        args.command_line = list(sys.argv[1:] if argv is None else argv)
         return args.run(args)
     except (UsageError, ConfigError, ExportError) as e:
         print(f"raftcheck: error: {e}", file=sys.stderr)

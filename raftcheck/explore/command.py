@@ -14,7 +14,7 @@ from ..checker.liveness import check_liveness
 from ..checker.model import Model
 from ..checker.progress import TerminalProgress
 from ..checker.report import counterexample_lines, liveness_verdict_lines, verdict_lines
-from ..checker.result import SearchResult
+from ..checker.result import Counterexample, SearchResult
 from ..checker.search import Budget
 from ..diagrams import DIAGRAM_SUFFIXES, write_diagram
 from ..spec.actions import Partition, Restart
@@ -109,7 +109,7 @@ def explore_command(args: argparse.Namespace) -> int:
         print(f"symmetry {'on' if args.symmetry else 'off'}; checking {', '.join(names)}")
         sys.stdout.flush()
     result = run_search(args, model, names)
-    write_outputs(args, result, model, setup.scope)
+    write_outputs(args, result.counterexample, model, f"raftcheck explore: {setup.scope}")
     note = expected_note(setup.config, result)
     if args.json:
         out = result_json(result, model, setup.spec, args.symmetry)
@@ -168,7 +168,7 @@ def check_liveness_command(args: argparse.Namespace, setup: ModelSetup) -> int:
                             budget=Budget(max_states=args.max_states, seconds=args.time_limit))
     if progress:
         progress.close()
-    write_outputs(args, result, model, setup.scope)
+    write_outputs(args, result.counterexample, model, f"raftcheck explore: {setup.scope}")
     if args.json:
         out = result_json(result, model, config.spec, False)
         out["model"]["timed"] = describe_timed(config).lstrip("; ")
@@ -203,10 +203,10 @@ def expected_note(config: SpecConfig | TimedConfig, result: SearchResult) -> str
     return None
 
 
-def write_outputs(args: argparse.Namespace, result: SearchResult, model: Model,
-                  scope: str) -> None:
-    cex = result.counterexample
-    description = f"raftcheck explore: {scope}"
+def write_outputs(args: argparse.Namespace, cex: Counterexample | None, model: Model,
+                  description: str) -> None:
+    """The counterexample to the files --out, --graph and --diagram name (description: what
+    was run, for the files' headers)."""
     for path, diagram in ((args.out, False), (args.graph, False), (args.diagram, True)):
         if not path:
             continue
@@ -219,14 +219,18 @@ def write_outputs(args: argparse.Namespace, result: SearchResult, model: Model,
             write_trace(path, cex, model, description)
 
 
+def model_json(config: SpecConfig) -> dict:
+    """The model a run walked, for --json."""
+    return {"nodes": config.nodes, "profile": config.profile, "bounds": asdict(config.bounds),
+            "values": config.values, "mutant": config.mutant}
+
+
 def result_json(result: SearchResult, model: Model, config: SpecConfig,
                 symmetry: bool) -> dict:
     return {
         "verdict": result.outcome.value,
         "exit_code": result.outcome.exit_code,
-        "model": {"nodes": config.nodes, "profile": config.profile,
-                  "bounds": asdict(config.bounds), "values": config.values,
-                  "mutant": config.mutant, "symmetry": symmetry},
+        "model": {**model_json(config), "symmetry": symmetry},
         "properties": result.checked,
         "statistics": result.stats.to_json(),
         "stop_reason": result.stop_reason,

@@ -9,7 +9,7 @@ Shared by every command that walks the spec (explore; simulate reuses them):
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..arguments import count, count_or_none, fraction, node_number, timeout_range
 from ..checker.model import Model
@@ -21,13 +21,17 @@ from ..spec.config import (
     SpecConfig,
     describe_bounds,
     merged_config,
+    profile_defaults,
 )
 from ..spec.invariants import PROPERTIES
 from ..spec.model import RaftModel
 from ..spec.mutants import MUTANTS
-from ..spec.timed.config import READ_MODES, TimedConfig, merged_timed_config
+from ..spec.timed.config import READ_MODES, TimedConfig, merged_timed_config, timed_defaults
 from ..spec.timed.model import TimedRaftModel
 from ..spec.timed.properties import TIMED_PROPERTIES
+
+#: --scope: a mutant's own scope, or the standard defaults.
+SCOPES = ("own", "default")
 
 #: The default of every bound flag: not given, so that 'none' (no bound) is a value a flag can set.
 NOT_GIVEN = object()
@@ -124,6 +128,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     props.add_argument("--mutant", metavar="NAME",
                        help="explore a deliberately broken spec (see --list-mutants)")
     props.add_argument("--list-mutants", action="store_true", help="list the mutants and exit")
+    props.add_argument("--scope", choices=SCOPES, default="own",
+                       help="with --mutant: 'own' (default) runs at the mutant's own scope, "
+                            "where it is caught; 'default' at the standard default bounds for "
+                            "the number of servers (would the default scope have caught it?)")
 
 
 def chosen_bounds(args: argparse.Namespace) -> dict[str, int | None]:
@@ -140,8 +148,20 @@ def uses_time(args: argparse.Namespace) -> bool:
 
 
 def spec_config(args: argparse.Namespace) -> SpecConfig:
-    return merged_config(nodes=args.nodes, profile=args.profile, mutant=args.mutant,
-                         bounds=chosen_bounds(args), values=args.values)
+    config = merged_config(nodes=args.nodes, profile=args.profile, mutant=args.mutant,
+                           bounds=chosen_bounds(args), values=args.values)
+    if at_default_scope(args):
+        bounds = replace(profile_defaults(config.profile, config.nodes), **chosen_bounds(args))
+        config = replace(config, bounds=bounds).validate()
+    return config
+
+
+def at_default_scope(args: argparse.Namespace) -> bool:
+    """Whether a mutant runs at the standard defaults instead of its own scope (--scope)."""
+    if args.scope == "default" and not args.mutant:
+        raise ConfigError("--scope default: only with --mutant (without one, the default scope "
+                          "is what runs)")
+    return args.scope == "default"
 
 
 def timed_config(args: argparse.Namespace) -> TimedConfig:
@@ -149,7 +169,7 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
     flags over it (spec/timed/config.py: merged_timed_config)."""
     if args.profile != "raftcheck":
         raise ConfigError("time, clients and reads need --profile raftcheck")
-    return merged_timed_config(
+    config = merged_timed_config(
         nodes=args.nodes, mutant=args.mutant, bounds=chosen_bounds(args),
         timing={flag: getattr(args, flag) for flag in TIMING_FLAGS
                 if getattr(args, flag) is not None},
@@ -157,6 +177,12 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
         liveness=args.liveness, reads=args.reads, pre_vote=args.prevote,
         check_quorum=args.check_quorum, clients=args.clients, max_reads=args.max_reads,
         lossy=args.lossy, retry_writes=args.retry)
+    if at_default_scope(args):
+        # The mutant's read path and timing stay (without them its rule changes nothing);
+        # only the bounds become the timed model's defaults.
+        bounds = replace(timed_defaults(config.nodes, config.reads), **chosen_bounds(args))
+        config = replace(config, spec=replace(config.spec, bounds=bounds)).validate()
+    return config
 
 
 def describe_timed(config: TimedConfig) -> str:
@@ -180,10 +206,12 @@ def describe_timed(config: TimedConfig) -> str:
             + "".join(f"; {f}" for f in features))
 
 
-def describe_scope(config: SpecConfig) -> str:
+def describe_scope(config: SpecConfig, default_scope: bool = False) -> str:
     bounds = describe_bounds(config.bounds, config.profile)
     extra = f", values {config.values}" if config.profile == "raft-tla" else ""
     mutant = f", mutant {config.mutant}" if config.mutant else ""
+    if config.mutant and default_scope:
+        mutant += " at the default scope"
     return f"{config.nodes} servers, profile {config.profile}{mutant}; {bounds}{extra}"
 
 
@@ -215,22 +243,27 @@ class ModelSetup:
                     f"unknown invariant {name!r}{hint}; --list-invariants lists them")
         return names
 
-    def model(self, properties: list[str] | None = None) -> Model:
-        """The model to walk, checking these safety properties (default: all that apply)."""
+    def model(self, properties: list[str] | None = None, *, exact_network: bool = False) -> Model:
+        """The model to walk, checking these safety properties (default: all that apply).
+        exact_network: the untimed model offers partitions as steps even where a search may
+        skip them (spec/model.py, lifted), as a random walk needs."""
         names = self.safety_properties(properties)
         if self.timed:
             return TimedRaftModel(self.config, names)  # type: ignore[arg-type]
-        return RaftModel(self.config, names)  # type: ignore[arg-type]
+        return RaftModel(self.config, names,  # type: ignore[arg-type]
+                         exact_network=exact_network)
 
 
 def model_setup(args: argparse.Namespace) -> ModelSetup:
     """The configuration and scope line the model flags ask for (ConfigError if they make no
     model)."""
     timed = uses_time(args)
+    default_scope = at_default_scope(args)
     if timed:
         config: SpecConfig | TimedConfig = timed_config(args)
-        scope = describe_scope(config.spec) + describe_timed(config)  # type: ignore[union-attr]
+        scope = (describe_scope(config.spec, default_scope)  # type: ignore[union-attr]
+                 + describe_timed(config))  # type: ignore[arg-type]
     else:
         config = spec_config(args)
-        scope = describe_scope(config)
+        scope = describe_scope(config, default_scope)
     return ModelSetup(config, timed, scope)
