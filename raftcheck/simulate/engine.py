@@ -101,7 +101,7 @@ class WalkRecord:
     taken: Counter
     enabled: set
     fingerprints: list
-    milestones: list  # (level, fingerprint, own steps)
+    milestones: list  # (level, fingerprint, own steps, features)
     own: tuple | None  # the walk's own steps, where needed (milestones or a violation)
     violation: Violation | None
 
@@ -249,7 +249,7 @@ def simulate(model: Model, *, seed: int, depth: int, budget: SimulationBudget,
     def finish(outcome: Outcome, reason: str, found: Found | None = None) -> SimulationRun:
         stats.seconds = time.perf_counter() - started
         stats.distinct = len(distinct)
-        stats.milestones = sum(len(kept) for kept in local.snapshot.levels.values())
+        stats.milestones = sum(len(kept) for kept in local.snapshot.pools.values())
         if progress:
             progress(stats)
         return SimulationRun(outcome, stats, found, reason)
@@ -277,8 +277,9 @@ def simulate(model: Model, *, seed: int, depth: int, budget: SimulationBudget,
                 if record.violation is not None:
                     found = Found(record.index, record.violation, _full_path(local, record))
                     return finish(Outcome.VIOLATED, "violation", found)
-                for level, fingerprint, own_steps in record.milestones:
-                    milestones.offer(level, fingerprint, _full_path(local, record, own_steps))
+                for level, fingerprint, own_steps, features in record.milestones:
+                    milestones.offer(level, fingerprint, features,
+                                     _full_path(local, record, own_steps))
             if not complete:
                 return finish(Outcome.HOLDS, "time-limit")
             low, number = high, number + 1

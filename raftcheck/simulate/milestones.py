@@ -22,25 +22,31 @@ from dataclasses import dataclass, field
 
 from .walk import Path
 
-#: Milestones kept per budget level.
+#: Milestones kept per budget level by reservoir sampling.
 KEEP = 256
+#: Milestones kept per budget level for novelty, at most.
+NOVEL = 4096
 #: The share of walks that start from an initial state instead of a milestone.
 FROM_INITIAL = 0.25
+
+#: A pool of milestones: (budget level, "sample" or "novel").
+Pool = tuple[int, str]
+Update = tuple[Pool, int, int, Path]  # pool, slot, id, path
 
 
 @dataclass
 class Snapshot:
-    """The milestones as the walks of one generation see them: per level, the ids of the kept
+    """The milestones as the walks of one generation see them: per pool, the ids of the kept
     paths; every process holds a copy and applies the same updates."""
 
-    levels: dict[int, list[int]] = field(default_factory=dict)
+    pools: dict[Pool, list[int]] = field(default_factory=dict)
     paths: dict[int, Path] = field(default_factory=dict)
 
-    def apply(self, updates: list[tuple[int, int, int, Path]]) -> list[int]:
-        """Apply (level, slot, id, path) updates; returns the ids no longer kept."""
+    def apply(self, updates: list[Update]) -> list[int]:
+        """Apply (pool, slot, id, path) updates; returns the ids no longer kept."""
         dropped = []
-        for level, slot, key, path in updates:
-            kept = self.levels.setdefault(level, [])
+        for pool, slot, key, path in updates:
+            kept = self.pools.setdefault(pool, [])
             if slot == len(kept):
                 kept.append(key)
             else:
@@ -51,42 +57,61 @@ class Snapshot:
         return dropped
 
     def choose(self, rng: random.Random) -> tuple[int, Path] | None:
-        """Where a walk starts: a milestone (its id and path), or None for an initial state."""
-        if not self.levels or rng.random() < FROM_INITIAL:
+        """Where a walk starts: a milestone (its id and path), or None for an initial state.
+        A level first, uniformly; then one of its pools; then a milestone of it."""
+        if not self.pools or rng.random() < FROM_INITIAL:
             return None
-        kept = self.levels[rng.choice(sorted(self.levels))]
+        level = rng.choice(sorted({level for level, _ in self.pools}))
+        pool = rng.choice(sorted(p for p in self.pools if p[0] == level))
+        kept = self.pools[pool]
         key = kept[rng.randrange(len(kept))]
         return key, self.paths[key]
 
 
 class Milestones:
-    """The coordinator's side: offers candidates in walk order and says what changed."""
+    """The coordinator's side: offers candidates in walk order and says what changed.
+
+    Two pools per level. The sample: KEEP candidates by reservoir sampling, a fair picture of
+    where walks get. The novel: every candidate with a feature (a part of its state, such as
+    one server's variables) no milestone of its level had before, up to NOVEL. A state that is
+    rare among the walks' (a leader in a late term still holding an old entry) is as likely a
+    start as a common one."""
 
     def __init__(self, seed: int, keep: int | None = None) -> None:
         self.rng = random.Random(f"milestones:{seed}")
         self.keep = KEEP if keep is None else keep
         self.offered: dict[int, int] = {}  # level -> candidates offered so far
-        self.kept: dict[int, list[int]] = {}  # level -> fingerprints of the kept states
+        self.sampled: dict[int, list[int]] = {}  # level -> fingerprints in the sample
+        self.features: set[tuple[int, int]] = set()  # (level, feature) seen in a milestone
+        self.novel: dict[int, int] = {}  # level -> novel milestones kept
         self.next_id = 0
-        self.pending: list[tuple[int, int, int, Path]] = []
+        self.pending: list[Update] = []
 
-    def offer(self, level: int, fingerprint: int, path: Path) -> None:
-        kept = self.kept.setdefault(level, [])
-        if fingerprint in kept:
+    def offer(self, level: int, fingerprint: int, features: tuple[int, ...], path: Path) -> None:
+        fresh = [f for f in features if (level, f) not in self.features]
+        if fresh and self.novel.get(level, 0) < NOVEL:
+            self.features.update((level, f) for f in fresh)
+            self._keep((level, "novel"), self.novel.get(level, 0), path)
+            self.novel[level] = self.novel.get(level, 0) + 1
+        sample = self.sampled.setdefault(level, [])
+        if fingerprint in sample:
             return
         count = self.offered[level] = self.offered.get(level, 0) + 1
-        if len(kept) < self.keep:
-            slot = len(kept)
-            kept.append(fingerprint)
+        if len(sample) < self.keep:
+            slot = len(sample)
+            sample.append(fingerprint)
         else:
             slot = self.rng.randrange(count)
             if slot >= self.keep:
                 return
-            kept[slot] = fingerprint
-        self.pending.append((level, slot, self.next_id, path))
+            sample[slot] = fingerprint
+        self._keep((level, "sample"), slot, path)
+
+    def _keep(self, pool: Pool, slot: int, path: Path) -> None:
+        self.pending.append((pool, slot, self.next_id, path))
         self.next_id += 1
 
-    def updates(self) -> list[tuple[int, int, int, Path]]:
+    def updates(self) -> list[Update]:
         """The changes since the last call, in order."""
         out, self.pending = self.pending, []
         return out

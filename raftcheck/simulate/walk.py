@@ -55,7 +55,8 @@ class WalkOutcome:
     fingerprints: list = field(default_factory=list)  # hash of every state the walk was in
     start: Path | None = None  # the path the walk started from (only an initial state: empty)
     own: list = field(default_factory=list)  # the walk's own steps (PathStep)
-    #: (budget level, fingerprint, own steps taken) where the walk first reached a level
+    #: (budget level, fingerprint, own steps taken, features) where the walk first reached a
+    #: level
     milestones: list = field(default_factory=list)
     violation: Violation | None = None
 
@@ -88,6 +89,19 @@ class Walker:
         used; 0 for a model without budgets."""
         start = self.budget_start
         return 0 if start is None else sum(state[start:])  # type: ignore[index]
+
+    def features(self, state: State) -> tuple[int, ...]:
+        """The parts of a state, each hashed with its place: a milestone with a part no other
+        of its level had is new (milestones.py). A state's slots, and the elements of a slot
+        that is a plain tuple (the timed model's servers); not the budget counters."""
+        out = []
+        parts = state[:self.budget_start] if self.budget_start is not None else state
+        for slot, value in enumerate(parts):  # type: ignore[arg-type]
+            if type(value) is tuple:
+                out += [hash((slot, k, item)) for k, item in enumerate(value)]
+            else:
+                out.append(hash((slot, value)))
+        return tuple(out)
 
     def initial_violation(self) -> tuple[int, Violation] | None:
         for index, state in enumerate(self.initial):
@@ -129,7 +143,7 @@ class Walker:
             new_level = self.level(state)
             if new_level > level:
                 level = new_level
-                out.milestones.append((level, here, len(path)))
+                out.milestones.append((level, here, len(path), self.features(state)))
         return out
 
     def _choose(self, state: State, plan: Plan, mine: set,

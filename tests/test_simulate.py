@@ -1,0 +1,340 @@
+"""raftcheck simulate: random walks find every mutant, replay by seed, shrink what they find,
+and say which actions they never took."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from raftcheck import cli
+from raftcheck.checker.result import Outcome
+from raftcheck.checker.search import breadth_first
+from raftcheck.explore.options import ModelSetup
+from raftcheck.simulate.coverage import coverage, model_kinds
+from raftcheck.simulate.engine import SimulationBudget, simulate
+from raftcheck.simulate.shrink import shrink
+from raftcheck.simulate.walk import Path as WalkPath
+from raftcheck.simulate.walk import Violation, Walker
+from raftcheck.spec import mutants
+from raftcheck.spec.config import Bounds, SpecConfig, merged_config
+from raftcheck.spec.model import RaftModel
+from raftcheck.spec.mutants import MUTANTS, Mutant
+from raftcheck.spec.records import RequestVoteRequest, Server
+from raftcheck.spec.rules import Rules
+from raftcheck.spec.timed.config import TimedConfig, merged_timed_config, mutant_config
+from raftcheck.spec.timed.model import TimedRaftModel
+
+RAFTCHECK = [sys.executable, "-m", "raftcheck"]
+
+
+def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*RAFTCHECK, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def mutant_model(name: str, broken: bool = True) -> RaftModel | TimedRaftModel:
+    """The model at the mutant's own scope, with its broken rule or (broken=False) without."""
+    m = MUTANTS[name]
+    if m.timed is not None:
+        return TimedRaftModel(mutant_config(name, broken=broken))
+    config = SpecConfig(nodes=m.nodes, bounds=Bounds(**m.bounds), mutant=name if broken else None)
+    return RaftModel(config, exact_network=True)
+
+
+def kinds_of(model: RaftModel | TimedRaftModel) -> tuple[str, ...]:
+    return model_kinds(model.config)
+
+
+def assert_violates(model, path: WalkPath, prop: str) -> None:
+    """The path replays step for step (Walker.replay raises otherwise) and its end breaks prop."""
+    steps = Walker(model).replay(path)
+    (_, before), (action, after) = steps[-2], steps[-1]
+    broken = {b for a, s, b in model.successors(before) if (a, s) == (action, after)}
+    assert prop in broken or model.check_state(after) == prop
+
+
+# --- every mutant is found; the correct spec, walked the same way, shows nothing ---------------
+
+#: For each mutant: a seed, and the walks that seed needs to find it (measured; a change to the
+#: walk distribution may move them, which is why the budget has room).
+FOUND_BY = {
+    "double-vote": (1, 50),
+    "figure8": (1, 4000),
+    "no-consistency-check": (1, 3000),
+    "stale-append-truncates": (1, 500),
+    "no-step-down": (1, 50),
+    "counts-self-twice": (1, 50),
+    "lease-no-drift-margin": (1, 4000),
+    "ack-before-commit": (1, 50),
+}
+
+
+def test_every_mutant_has_a_budget_here():
+    assert set(FOUND_BY) == set(MUTANTS)
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_seeded_simulation_finds_the_mutant(name):
+    seed, walks = FOUND_BY[name]
+    model = mutant_model(name)
+    run_ = simulate(model, seed=seed, depth=60, budget=SimulationBudget(walks=walks),
+                    kinds=kinds_of(model))
+    assert run_.outcome is Outcome.VIOLATED
+    found = run_.found
+    assert found.violation.property in MUTANTS[name].catches
+    assert_violates(model, found.path, found.violation.property)
+
+
+@pytest.mark.parametrize("name", ["double-vote", "no-step-down", "stale-append-truncates",
+                                  "counts-self-twice", "ack-before-commit"])
+def test_the_correct_spec_walked_the_same_way_shows_nothing(name):
+    seed, walks = FOUND_BY[name]
+    model = mutant_model(name, broken=False)
+    run_ = simulate(model, seed=seed, depth=60, budget=SimulationBudget(walks=walks),
+                    kinds=kinds_of(model))
+    assert run_.outcome is Outcome.HOLDS and run_.found is None
+    assert run_.stats.walks == walks and run_.stats.steps > walks
+
+
+# --- reproducible -------------------------------------------------------------------------
+
+
+def without_timing(text: str) -> str:
+    return "\n".join(line for line in text.splitlines()
+                     if not line.lstrip().startswith(("wall time", "rate")))
+
+
+def test_the_same_seed_gives_the_same_report_with_any_number_of_workers():
+    args = ["simulate", "--mutant", "figure8", "--seed", "1", "--walks", "4000"]
+    one = run(*args)
+    again = run(*args)
+    two = run(*args, "--workers", "2")
+    assert one.returncode == 1, one.stderr
+    assert without_timing(one.stdout) == without_timing(again.stdout)
+    assert without_timing(one.stdout) == without_timing(two.stdout).replace(
+        "2 worker(s)", "1 worker(s)").replace(" --workers 2", "")
+
+
+def test_a_run_without_a_violation_is_reproducible_too():
+    args = ["--seed", "5", "--walks", "300", "--depth", "20"]
+    one = simulate_text(*args)
+    two = simulate_text(*args, "--workers", "2")
+    assert "NO VIOLATION FOUND" in one and "not a proof" in one
+    assert without_timing(one) == without_timing(two).replace("2 worker(s)", "1 worker(s)")
+
+
+def simulate_text(*args: str) -> str:
+    out = run("simulate", *args)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_the_replay_line_finds_the_same_violation_again():
+    out = run("simulate", "--mutant", "no-consistency-check", "--seed", "2", "--time-limit", "2m")
+    assert out.returncode == 1, out.stderr
+    walk, replay = re.search(r"found by walk ([\d,]+); replay it with: (.*)", out.stdout).groups()
+    assert "--time-limit" not in replay and "--seed 2" in replay
+    again = subprocess.run([*RAFTCHECK, *shlex.split(replay)[1:]], capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 1
+    assert f"found by walk {walk};" in again.stdout
+    counterexample = out.stdout[out.stdout.index("Counterexample ("):]
+    assert counterexample == again.stdout[again.stdout.index("Counterexample ("):]
+
+
+# --- shrinking ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, seed", [
+    ("figure8", 1), ("no-consistency-check", 2), ("stale-append-truncates", 1),
+    ("lease-no-drift-margin", 1)])
+def test_the_shrunk_path_still_violates_and_is_no_longer(name, seed):
+    model = mutant_model(name)
+    found = simulate(model, seed=seed, depth=60, budget=SimulationBudget(walks=FOUND_BY[name][1]),
+                     kinds=kinds_of(model)).found
+    shrunk = shrink(model, found.path, found.violation)
+    assert len(shrunk) <= len(found.path)
+    assert_violates(model, shrunk, found.violation.property)
+
+
+def idle_pairs(model: RaftModel, state) -> list:
+    """Two steps that come back to state: a message sent, then dropped."""
+    pairs = []
+    for action, sent, _ in model.successors(state):
+        if action.name not in ("RequestVote", "AppendEntries") or sent == state:
+            continue
+        for drop, back, _ in model.successors(sent):
+            if drop.name == "DropMessage" and back == state:
+                pairs.append(((action, 0), (drop, 0)))
+    return pairs
+
+
+def test_a_padded_path_shrinks_to_the_violation():
+    """The shortest double-vote trace with a send-and-drop inserted after every step where one
+    is possible: the shrinker removes the detours (and may find a different short path, never
+    a longer one)."""
+    model = mutant_model("double-vote")
+    cex = breadth_first(model).counterexample
+    steps: list = []
+    state = cex.steps[0].state
+    for step in cex.steps[1:]:
+        steps += list(itertools.chain(*idle_pairs(model, state)[:1]))
+        steps.append((step.action, 0))
+        state = step.state
+    padded = WalkPath(0, tuple(steps))
+    assert len(padded) > cex.length  # there was something to pad with
+    assert_violates(model, padded, cex.property)
+    shrunk = shrink(model, padded, Violation(cex.property, cex.kind))
+    assert len(shrunk) <= cex.length < len(padded)
+    assert_violates(model, shrunk, cex.property)
+
+
+def test_a_path_that_breaks_another_property_first_is_not_kept():
+    """Shrinking keeps the property the walk found: asked for a property the path never breaks,
+    it gives the path back unchanged."""
+    model = mutant_model("double-vote")
+    cex = breadth_first(model).counterexample
+    path = WalkPath(0, tuple((step.action, 0) for step in cex.steps[1:]))
+    assert shrink(model, path, Violation("LogMatching", "state")) == path
+
+
+# --- coverage -----------------------------------------------------------------------------
+
+
+class NeverGrants(Rules):
+    """No vote is ever granted: no leader, so nothing is ever replicated."""
+
+    def grants_vote(self, s: Server, m: RequestVoteRequest) -> bool:
+        return False
+
+
+def test_coverage_names_the_actions_a_spec_change_disabled(monkeypatch, capsys):
+    monkeypatch.setitem(MUTANTS, "never-grants", Mutant("never-grants", NeverGrants, ()))
+    assert mutants.MUTANTS["never-grants"].rules is NeverGrants
+    code = cli.main(["simulate", "--mutant", "never-grants", "--scope", "default",
+                     "--seed", "1", "--walks", "200"])
+    out = capsys.readouterr().out
+    assert code == 0
+    never = re.search(r"never offered by the model: (.*)", out).group(1).split(", ")
+    assert {"AppendEntries", "ClientRequest", "HandleAppendEntriesRequest",
+            "HandleAppendEntriesResponse"} <= set(never)
+    assert "HandleRequestVoteRequest" not in never  # votes are asked for, and refused
+
+    # the same run with the spec's own rules takes them all
+    code = cli.main(["simulate", "--seed", "1", "--walks", "200"])
+    assert code == 0
+    assert "every action kind was taken" in capsys.readouterr().out
+
+
+def timed(**options) -> TimedConfig:
+    base = dict(nodes=3, mutant=None, bounds={}, timing={}, election_timeout=None,
+                slow_disks=None, liveness=False, reads=None, pre_vote=False, check_quorum=False,
+                clients=None, max_reads=None, lossy=False, retry_writes=False)
+    return merged_timed_config(**{**base, **options})
+
+
+@pytest.mark.parametrize("config", [
+    merged_config(nodes=3),
+    merged_config(nodes=3, bounds=dict(max_restarts=0, max_partitions=0, max_dup=1)),
+    merged_config(nodes=3, profile="raft-tla", bounds=dict(max_term=3, max_log=1, max_msgs=2,
+                                                           max_dup=2)),
+    timed(),
+    timed(pre_vote=True, check_quorum=True, lossy=True, retry_writes=True,
+          timing={"fsync": 1}),
+    timed(reads="lease"),
+], ids=["default", "no-faults", "raft-tla", "timed", "timed-features", "timed-lease"])
+def test_the_kinds_a_configuration_defines_are_the_kinds_it_takes(config):
+    """Walks enough to take every kind: none outside the list, none in it never offered."""
+    setup = ModelSetup(config, isinstance(config, TimedConfig), "")
+    model = setup.model(exact_network=True)
+    kinds = model_kinds(config)
+    run_ = simulate(model, seed=1, depth=100, budget=SimulationBudget(walks=1500), kinds=kinds)
+    cover = coverage(kinds, run_.stats.taken, run_.stats.enabled)
+    assert set(run_.stats.enabled) <= set(kinds)
+    assert cover.never_offered == []
+
+
+def test_coverage_sorts_kinds_never_taken_by_whether_they_were_offered():
+    cover = coverage(("A", "B", "C"), Counter({"A": 3}), {"A", "B"})
+    assert cover.offered_not_taken == ["B"] and cover.never_offered == ["C"]
+    assert cover.never_taken == ["B", "C"]
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def test_a_violation_is_printed_and_written_like_explores(tmp_path: Path):
+    trace, itf, diagram = tmp_path / "t.json", tmp_path / "t.itf.json", tmp_path / "t.svg"
+    out = run("simulate", "--mutant", "double-vote", "--seed", "1", "--walks", "50",
+              "--out", str(trace), "--diagram", str(diagram))
+    assert out.returncode == 1, out.stderr
+    assert "VIOLATED: VotedOncePerTerm" in out.stdout
+    assert "not necessarily the shortest" in out.stdout
+    assert "the last step breaks VotedOncePerTerm" in out.stdout  # a transition property
+    written = json.loads(trace.read_text())
+    assert written["property"] == "VotedOncePerTerm"
+    assert written["steps"][-1]["action"]["action"] == "HandleRequestVoteRequest"
+    assert "<svg" in diagram.read_text()
+    run("simulate", "--mutant", "double-vote", "--seed", "1", "--walks", "50", "--out", str(itf))
+    assert json.loads(itf.read_text())["#meta"]["format"] == "ITF"
+
+
+def test_json_result_for_machines():
+    out = run("simulate", "--mutant", "no-step-down", "--seed", "3", "--walks", "100", "--json")
+    assert out.returncode == 1
+    result = json.loads(out.stdout)
+    assert result["verdict"] == "violated" and result["exhaustive"] is False
+    assert result["seed"] == 3 and result["model"]["mutant"] == "no-step-down"
+    assert result["counterexample"]["property"] == "ElectionSafety"
+    assert result["found"]["walk"] < 100 and "--seed 3" in result["found"]["replay"]
+    assert result["statistics"]["steps"] > 0
+    assert "HandleRequestVoteResponse" in result["coverage"]["taken"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--liveness"], "--liveness"),
+    (["--scope", "default"], "--scope"),
+    (["--walks", "0"], "--walks"),
+    (["--depth", "0"], "--depth"),
+    (["--out", "trace.txt"], "trace.txt"),
+    (["--seed", "-1"], "--seed"),
+    (["--see", "1"], "--see"),
+])
+def test_bad_flags_give_one_line_and_exit_2(args, words):
+    out = run("simulate", *args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_sigterm_stops_with_partial_statistics_and_exit_3():
+    proc = subprocess.Popen([*RAFTCHECK, "simulate", "--nodes", "5", "--time-limit", "10m",
+                             "--progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stderr.readline()  # the first progress line: walking
+        assert "walks" in line
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, err
+    assert "STOPPED: interrupted" in out and "walks" in out
+
+
+def test_a_scope_of_its_own_for_a_mutant_or_the_default():
+    own = run("simulate", "--mutant", "figure8", "--show-scope").stdout
+    default = run("simulate", "--mutant", "figure8", "--scope", "default", "--show-scope").stdout
+    assert "max-writes 2" in own and "max-elections 4" in own
+    assert "at the default scope" in default
+    assert run("explore", "--show-scope").stdout.split("; ", 1)[1] == default.split("; ", 1)[1]
