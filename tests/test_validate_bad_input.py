@@ -94,7 +94,7 @@ def _missing(tmp: Path) -> Path:
 
 # (input maker, line named in the message or None, what the message says)
 UNREADABLE: list[tuple[Callable[[Path], Path], int | None, str]] = [
-    (_no_logs, None, "no Raft log files in this directory (not logs: scenario.json)"),
+    (_no_logs, None, "no Raft log files in this directory or below it (not logs: scenario.json)"),
     (_empty_dir, None, "no Raft log files in this directory"),
     (_empty, None, "empty file"),
     (_junk, None, "binary data, not a text log"),

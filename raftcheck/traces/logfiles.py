@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from raftcheck.exit_codes import InternalError
 from raftcheck.grammar.detect import DetectError, detect
 from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
@@ -38,6 +39,10 @@ MAX_PROBLEMS_PER_FILE = 1000
 
 PRESCAN_LINES = 5000
 """Lines read ahead per single-node file to find its own node (for file-name numbering)."""
+
+
+_CLUSTER_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')
+"""etcd's cluster id, as zap ("cluster-id") and capnslog ("... to cluster <id>") print it."""
 
 
 class LogError(Exception):
@@ -106,11 +111,11 @@ class ParsedLogs:
         return {name: list(info.ids) for name, info in self.nodes.items()}
 
 
-def _natural_key(path: Path) -> list[Any]:
+def natural_key(path: Path) -> list[Any]:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name)]
 
 
-def _check_file(path: str) -> str:
+def check_file(path: str) -> str:
     """The format of one file, or LogError (empty, binary, unknown, mixed, unreadable)."""
     try:
         if os.path.getsize(path) == 0:
@@ -141,13 +146,13 @@ def log_files(paths: Iterable[str | os.PathLike[str]]
         path = Path(item)
         if path.is_dir():
             kept = 0
-            for entry in sorted(path.iterdir(), key=_natural_key):
+            for entry in sorted(path.iterdir(), key=natural_key):
                 if entry.name.startswith(".") or not entry.is_file():
                     continue
                 if entry.suffix.lower() not in LOG_SUFFIXES:
                     continue
                 try:
-                    fmt = _check_file(str(entry))
+                    fmt = check_file(str(entry))
                 except LogError as exc:
                     if exc.reason.startswith("not a recognised"):
                         ignored.append((str(entry), exc.reason))
@@ -162,7 +167,7 @@ def log_files(paths: Iterable[str | os.PathLike[str]]
                 raise LogError(f"no Raft log files in this directory (not logs: {names})",
                                str(path))
         elif path.exists():
-            fmt = _check_file(str(path))
+            fmt = check_file(str(path))
             if str(path.resolve()) not in seen:
                 seen.add(str(path.resolve()))
                 found.append((str(path), fmt))
@@ -176,10 +181,18 @@ class LogStream:
     fill in as it goes and are complete once iteration ends. Memory stays bounded by the
     events the caller keeps (problems are capped per file)."""
 
-    def __init__(self, paths: Iterable[str | os.PathLike[str]], *,
-                 assume_tz: tzinfo = UTC) -> None:
+    def __init__(self, paths: Iterable[str | os.PathLike[str]] = (), *,
+                 assume_tz: tzinfo = UTC,
+                 files: list[tuple[str, str]] | None = None,
+                 ignored: list[tuple[str, str]] | None = None) -> None:
+        """The files of ``paths`` (expanded by :func:`log_files`), or exactly ``files``
+        (``(path, format)`` pairs, as :mod:`raftcheck.validate.runs` finds them)."""
         self.assume_tz = assume_tz
-        self._files, self.ignored = log_files(paths)
+        if files is None:
+            self._files, self.ignored = log_files(paths)
+        else:
+            self._files, self.ignored = list(files), list(ignored or [])
+        self.cluster_ids: dict[str, str] = {}
         self.files: list[FileSummary] = []
         self.problems: list[Problem] = []
         self._names = NodeNames()
@@ -211,6 +224,7 @@ class LogStream:
     def _reserve_file_numbers(self) -> None:
         """Rule 1 of naming.py: ``node3.log`` is ``n3`` when every file name says so."""
         owners: list[tuple[RawId, int]] = []
+        numbered = True
         for path, fmt in self._files:
             if fmt not in SINGLE_NODE_FORMATS:
                 continue
@@ -219,20 +233,29 @@ class LogStream:
                 continue
             numbers = re.findall(r"\d+", Path(path).stem)
             if len(numbers) != 1:
-                return
-            owners.append((owner, int(numbers[0])))
-        if len({n for _o, n in owners}) != len(owners):
+                numbered = False
+            else:
+                owners.append((owner, int(numbers[0])))
+        if not numbered or len({n for _o, n in owners}) != len(owners) or \
+                len({o.key for o, _n in owners}) != len(owners):
             return
         for owner, number in owners:
             self._names.reserve(owner.key, number)
 
     def _prescan_owner(self, path: str, fmt: str) -> RawId | None:
+        """The file's own node, and (in ``cluster_ids``) the cluster id it prints."""
         reader = make_reader(fmt, path, NodeNames(), self.assume_tz)
         try:
             for number, text, _problem in iter_lines(path):
                 if text is not None:
-                    reader.feed(number, text)
-                if reader.owner is not None or number >= PRESCAN_LINES:
+                    if reader.owner is None:
+                        reader.feed(number, text)
+                    if path not in self.cluster_ids:
+                        found = _CLUSTER_ID.search(text)
+                        if found:
+                            self.cluster_ids[path] = found.group(1) or found.group(2)
+                if (reader.owner is not None and path in self.cluster_ids) or \
+                        number >= PRESCAN_LINES:
                     break
         except OSError as exc:
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
@@ -249,11 +272,17 @@ class LogStream:
                 if text is None:
                     self._problem(summary, Problem(path, number, problem or "unreadable line"))
                     continue
-                outcomes = reader.feed(number, text)
-                if outcomes is SKIPPED:  # most lines: no Raft state
-                    summary.skipped += 1
-                    continue
-                yield from self._outcomes(summary, reader, outcomes)
+                try:
+                    outcomes = reader.feed(number, text)
+                    if outcomes is SKIPPED:  # most lines: no Raft state
+                        summary.skipped += 1
+                        continue
+                    built = list(self._outcomes(summary, reader, outcomes))
+                except (LogError, OSError):
+                    raise
+                except Exception as exc:  # a bug in a grammar: never a verdict
+                    raise InternalError(f"reading {path}:{number}", exc) from exc
+                yield from built
             yield from self._outcomes(summary, reader, reader.finish())
         except OSError as exc:
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None

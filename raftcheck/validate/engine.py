@@ -15,14 +15,26 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from raftcheck.exit_codes import InternalError
+from raftcheck.grammar.formats import SINGLE_NODE_FORMATS
 from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
-from raftcheck.traces.logfiles import LogStream, iter_events
+from raftcheck.traces.logfiles import LogError, LogStream
 
 from .mapping import HANDLERS, Context
 from .merge import FileQueue, Merge
 from .observe import observes
-from .report import CONFORMS, INCONCLUSIVE, VIOLATES, FileFacts, Verdict
+from .report import (
+    CONFORMS,
+    INCONCLUSIVE,
+    INTERNAL_ERROR,
+    REFUSED,
+    VIOLATES,
+    FileFacts,
+    Report,
+    Verdict,
+)
+from .runs import FileIdentity, Run, find_runs, names_in, refuse_mixed
 from .world import EMPTY, Unexplained, World
 
 FEATURE_NAMES = {
@@ -78,6 +90,8 @@ class Validator:
                     out.append(after if after is w else after.pruned())  # w is pruned
             except Unexplained as exc:
                 failure = failure or exc
+            except Exception as exc:  # a bug in a handler: never a verdict
+                raise InternalError(f"checking {e.kind} at {e.source}", exc) from exc
         if not out:
             assert failure is not None
             raise failure
@@ -115,9 +129,11 @@ class Validator:
                   for k, (path, fmt, events) in enumerate(stream.per_file())]
         self._resize(max(len(stream.nodes), len([q for q in queues])))
         merge = Merge(queues, self.options.max_skew)
+        identities = [FileIdentity(q.path, None, stream.cluster_ids.get(q.path)) for q in queues]
         verdict = None
         while (q := merge.next_queue()) is not None:
             e = q.pop()
+            _identify(identities[q.number], e)
             self.events += 1
             if not self.voters:
                 self._resize(len(stream.nodes))
@@ -135,7 +151,14 @@ class Validator:
                     break
         for q in queues:  # drain, so that the file summaries are complete
             while q.head() is not None:
-                q.pop()
+                _identify(identities[q.number], q.pop())
+        owners = {f.path: f.node for f in stream.files}
+        for ident in identities:
+            ident.owner = owners.get(ident.path)
+        mixed = refuse_mixed([i for i, q in zip(identities, queues, strict=True)
+                              if q.format in SINGLE_NODE_FORMATS])
+        if mixed:
+            raise LogError(mixed)
         verdict = verdict or self._final()
         verdict.seconds = time.perf_counter() - started
         self._facts(verdict, stream)
@@ -233,8 +256,49 @@ class Validator:
             verdict.notes.append(f"not Raft logs, ignored: {names}")
 
 
+def _identify(ident: FileIdentity, e: ev.Event) -> None:
+    """Note what an event of a node log says about the cluster (runs.refuse_mixed)."""
+    ident.mentions.update(names_in(e))
+    if e.time is not None:
+        t = e.time.timestamp()
+        ident.first = t if ident.first is None else min(ident.first, t)
+        ident.last = t if ident.last is None else max(ident.last, t)
+
+
+def validate_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
+    """One run's verdict. Input that cannot be read, or logs that cannot be one cluster, give
+    a REFUSED verdict (exit 2); a bug in raftcheck an INTERNAL_ERROR one (exit 5)."""
+    try:
+        return check_run(run, options)
+    except LogError as exc:
+        return Verdict(REFUSED, str(exc), run=run.name)
+    except InternalError as exc:
+        return Verdict(INTERNAL_ERROR, f"{exc} — a bug in raftcheck, not a verdict about "
+                       "the cluster; please report it", run=run.name)
+
+
+def validate_runs(paths: Iterable[str | os.PathLike[str]],
+                  options: ValidateOptions | None = None) -> Report:
+    """Find the runs in ``paths`` (runs.py) and validate each on its own. Raises LogError
+    when a path does not exist or holds no Raft logs at all."""
+    return Report([validate_run(run, options) for run in find_runs(paths)])
+
+
 def validate_paths(paths: Iterable[str | os.PathLike[str]],
                    options: ValidateOptions | None = None) -> Verdict:
-    """Validate log files (or directories of them) against the spec. Raises LogError for
-    input that cannot be read."""
-    return Validator(options).run(iter_events(paths))
+    """The verdict of the one run in ``paths`` (files, or a directory of node logs). Raises
+    LogError for input that cannot be read, or that holds several runs (use validate_runs)."""
+    runs = find_runs(paths)
+    if len(runs) > 1:
+        raise LogError(f"these paths hold {len(runs)} runs ({', '.join(r.name for r in runs)}): "
+                       "validate them with validate_runs, one verdict each")
+    return check_run(runs[0], options)
+
+
+def check_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
+    """One run's verdict; raises LogError (refused input) and InternalError (a bug)."""
+    if run.error:
+        raise LogError(run.error)
+    verdict = Validator(options).run(LogStream(files=run.files, ignored=run.ignored))
+    verdict.run = run.name
+    return verdict
