@@ -79,7 +79,7 @@ def test_leader_without_a_quorum_of_logged_votes(tmp_path: Path) -> None:
     verdict = validate_paths([logs])
     assert (verdict.status, verdict.rule) == ("violates", "BecomeLeader")
     assert verdict.location == f"{node3}:86"
-    assert "not a quorum of 3" in verdict.explanation
+    assert "not a quorum of its voters n1, n2, n3" in verdict.explanation
 
 
 def test_committed_entry_disappears(tmp_path: Path) -> None:
@@ -89,6 +89,8 @@ def test_committed_entry_disappears(tmp_path: Path) -> None:
         .replace("12:12:53.330Z", "12:12:46.694Z")
     edit(node1, lambda lines: [*lines[:135], conflict, *lines[135:]])
     verdict = validate_paths([logs])
-    assert (verdict.status, verdict.rule) == ("violates", "LeaderCompleteness")
+    assert (verdict.status, verdict.rule) == ("violates", "CommittedNeverLost")
     assert verdict.location == f"{node1}:136"
-    assert "entry 12" in verdict.explanation and f"{node1}:93" in verdict.explanation
+    assert "no longer holds entry 5" in verdict.explanation
+    assert "its commit index is 12" in verdict.explanation
+    assert f"{node1}:93" in verdict.explanation

@@ -21,7 +21,8 @@ from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, LogStream
 
-from .mapping import HANDLERS, Context
+from .context import Context
+from .handlers import HANDLERS
 from .merge import FileQueue, Merge
 from .observe import observes
 from .report import (
@@ -166,11 +167,7 @@ class Validator:
 
     def _forget_old_terms(self) -> None:
         """Report bookkeeping of terms that every node has passed can no longer be cited."""
-        floor = min(w.min_term() for w in self.candidates)
-        for table in (self.cx.leader_source, self.cx.vote_source):
-            for key in [k for k in table if k[0 if table is self.cx.leader_source else 1]
-                        < floor]:
-                del table[key]
+        self.cx.prune_sources(min(w.min_term() for w in self.candidates))
 
     def _pull_and_retry(self, merge: Merge, source: FileQueue, e: ev.Event) -> bool:
         """Take other files' events that may have come first (clock tolerance), one at a time,

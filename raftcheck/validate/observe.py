@@ -11,30 +11,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Observes:
     terms: bool  # every change of currentTerm is logged with the new term
     vote_requests: bool  # a candidate logs every RequestVote it sends
     votes_cast: bool  # a voter logs every vote it grants
     votes_counted: bool  # a candidate logs every vote it counts
     elections: bool  # a node logs every time it becomes leader
+    truncations: bool  # a node logs every removal of entries from its log (conflicts)
+    messages: bool = False  # every replication message sent is logged (and its receipt)
+    acks: bool = False  # a leader's acknowledgements (its own included) are all logged
     precision: float | None  # clock resolution in seconds (None: no clock)
 
 
-_ETCD = dict(terms=True, vote_requests=True, votes_cast=True, votes_counted=True, elections=True)
+_ETCD = dict(terms=True, vote_requests=True, votes_cast=True, votes_counted=True, elections=True,
+             truncations=True)
 # etcd-raft's datadriven tests switch logging off and on ("log-level none"): nothing is complete.
 _PARTIAL = dict(terms=False, vote_requests=False, votes_cast=False, votes_counted=False,
-                elections=False)
+                elections=False, truncations=False)
+
+# hashicorp 1.1 logs few terms and neither side of a granted vote, but every log suffix it
+# clears ("clearing log suffix")
+_HASHICORP = dict(terms=False, vote_requests=False, votes_cast=False, votes_counted=True,
+                  elections=True, truncations=True)
 
 FORMATS: dict[str, Observes] = {
     "etcd-capnslog": Observes(**_ETCD, precision=1.0),
     "etcd-zap": Observes(**_ETCD, precision=0.001),
-    "etcd-raft-trace": Observes(**_ETCD, precision=1e-6),
+    # the trace shows every message and state, but not which entries a conflict removed
+    "etcd-raft-trace": Observes(**{**_ETCD, "truncations": False}, messages=True, acks=True,
+                                precision=1e-6),
     "etcd-raft-interaction": Observes(**_PARTIAL, precision=None),
-    "hashicorp-hclog": Observes(terms=False, vote_requests=False, votes_cast=False,
-                                votes_counted=True, elections=True, precision=0.001),
-    "hashicorp-hclog-json": Observes(terms=False, vote_requests=False, votes_cast=False,
-                                     votes_counted=True, elections=True, precision=1e-6),
+    "hashicorp-hclog": Observes(**_HASHICORP, precision=0.001),
+    "hashicorp-hclog-json": Observes(**_HASHICORP, precision=1e-6),
 }
 
 NOTHING = Observes(**_PARTIAL, precision=None)

@@ -1,0 +1,69 @@
+"""What every handler shares besides the candidate World: the rules, node numbering, what each
+node's format observes, each node's configuration, and where things were first seen (so that
+a report can cite the lines involved). None of it is part of a World: it is the same in every
+candidate, or only used for reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from raftcheck.spec.rules import Rules
+from raftcheck.traces.events import SourceRef
+
+from .observe import NOTHING, Observes
+
+
+@dataclass
+class Context:
+    rules: Rules
+    node_format: dict[int, Observes] = field(default_factory=dict)
+    # report bookkeeping
+    leader_source: dict[tuple[int, int], SourceRef] = field(default_factory=dict)
+    vote_source: dict[tuple[int, int], tuple[int, SourceRef]] = field(default_factory=dict)
+    commit_seen: dict[int, SourceRef] = field(default_factory=dict)  # node -> its last commit
+    kept_source: dict[int, SourceRef] = field(default_factory=dict)  # node -> why it keeps
+    committed_source: dict[int, SourceRef] = field(default_factory=dict)  # term -> first line
+    commit_mark_source: SourceRef | None = None  # the line of the highest commit seen
+    # the voters each node knows (its latest configuration); empty: every node
+    voters: dict[int, frozenset[int]] = field(default_factory=dict)
+    # replication messages sent, where a format logs every send (the same in every candidate)
+    sent: set = field(default_factory=set)
+    numbers: dict[str, int] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+
+    def index(self, name: str) -> int:
+        i = self.numbers.get(name)
+        if i is None:
+            digits = name[1:] if name[:1] == "n" and name[1:].isdigit() else ""
+            taken = set(self.numbers.values())
+            i = int(digits) - 1 if digits and int(digits) - 1 not in taken \
+                else max([*self.numbers.values(), -1]) + 1
+            self.numbers[name] = i
+            while len(self.names) <= i:
+                self.names.append(f"n{len(self.names) + 1}")
+            self.names[i] = name
+        return i
+
+    def name(self, i: int) -> str:
+        return self.names[i] if i < len(self.names) else f"n{i + 1}"
+
+    def observes(self, i: int) -> Observes:
+        return self.node_format.get(i, NOTHING)
+
+    def voters_of(self, i: int) -> frozenset[int]:
+        """The voters of node i's configuration as far as the logs show it."""
+        known = self.voters.get(i)
+        return known if known else frozenset(range(self.rules.nodes))
+
+    def is_quorum(self, i: int, granted: int) -> bool:
+        """Whether the nodes in bit set ``granted`` are a majority of node i's voters."""
+        voters = self.voters_of(i)
+        return 2 * sum(1 for k in voters if granted >> k & 1) > len(voters)
+
+    def prune_sources(self, floor: int) -> None:
+        """Report bookkeeping of terms that every node has passed can no longer be cited."""
+        for key in [k for k in self.leader_source if k[0] < floor]:
+            del self.leader_source[key]
+        for key in [k for k in self.vote_source if k[1] < floor]:
+            del self.vote_source[key]
+        self.sent = {m for m in self.sent if m.term >= floor}
