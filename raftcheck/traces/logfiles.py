@@ -280,6 +280,12 @@ class LogStream:
                     built = list(self._outcomes(summary, reader, outcomes))
                 except (LogError, OSError):
                     raise
+                except (ValueError, OverflowError) as exc:
+                    # a value the line holds is out of range (a date with month 13, a clock
+                    # before 1970 or after 9999): the line is bad input, not a bug
+                    self._problem(summary, Problem(path, number, f"unreadable value: {exc}",
+                                                   text))
+                    continue
                 except Exception as exc:  # a bug in a grammar: never a verdict
                     raise InternalError(f"reading {path}:{number}", exc) from exc
                 yield from built
