@@ -348,10 +348,12 @@ class EntriesAppended(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommitAdvanced(Event):
-    """The node's commitIndex is commit_index (term: the node's current term, when shown)."""
+    """The node's commitIndex is commit_index (term: the node's current term, when shown;
+    last_index: its log's last index at that moment, when shown)."""
 
     commit_index: int
     term: int | None = None
+    last_index: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -145,6 +145,7 @@ def on_commit_advanced(w: World, e: ev.CommitAdvanced, cx: Context) -> Iterable[
     w = at_term(w, i, e.term, e, cx)
     s = w.server(i)
     assert s is not None
+    check_commit_in_log(i, e.commit_index, e.last_index, e, cx, f"{cx.name(i)} commits")
     if s.role == Role.LEADER and e.commit_index > s.commit_index and cx.observes(i).acks:
         _check_commit_quorum(s, i, e.commit_index, cx)
     yield observe_commit(w, i, e.commit_index, e, cx)
