@@ -410,7 +410,10 @@ def _request_for(w: World, i: int, c: int, s: Server, granted: bool, prevote: bo
         found = [m for m in find(w, kind, c, i) if fits(m) and m.last_log_index < 0]
     if found:
         return max(found, key=lambda m: m.term)
-    if strict(cx, w, c, "vote_requests"):
+    # A refusal may answer a request so old that the World has forgotten it (requests of terms
+    # every node has passed are pruned, yet the network may still deliver them, and etcd
+    # answers a stale pre-vote with a refusal); a refusal changes no state, so it is taken.
+    if granted and strict(cx, w, c, "vote_requests"):
         what = "pre-vote" if prevote else "vote"
         raise Unexplained("RequestVote", f"{n} answers a {what} request from {nc}, but {nc} "
                           f"sent none that fits (term {s.term}{'+' if prevote else ''})")
@@ -495,9 +498,18 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
                           f"{nj}, but is {describe_role(s)}")
     if j == i:
         return w
+    if s.votes_responded >> j & 1:
+        # a second answer of one voter (a late reply to an earlier request): etcd counts a
+        # voter's first answer only, and so does the tally its log line shows
+        return w
     kind = PRE_VOTE_RESP if prevote else VOTE_RESP
     rterm = s.term + 1 if prevote and granted else (None if prevote else s.term)
-    found = next(find(w, kind, j, i, rterm, granted), None)
+    handle = spec.handle_pre_vote_response if prevote else spec.handle_request_vote_response
+    # the reply it counts: one it can count (a refusal of a higher term would have made it
+    # step down instead; j may have refused several of i's requests in different terms)
+    replies = sorted(find(w, kind, j, i, rterm, granted), key=lambda m: m.term)
+    found = next((m for m in replies if handle(cx.rules, s, m) is not None),
+                 replies[0] if replies else None)
     if found is None:
         if strict(cx, w, j, "votes_cast"):
             what = ("granted" if granted else "refused") + (" a pre-vote" if prevote else
@@ -507,7 +519,6 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
         w = _assume_vote(w, j, i, granted, prevote, e, cx)
         found = RequestVoteResponse(kind, rterm if rterm is not None else s.term, j, i,
                                     granted, ())
-    handle = spec.handle_pre_vote_response if prevote else spec.handle_request_vote_response
     handled = handle(cx.rules, s, found)
     if handled is None:
         raise Unexplained("RequestVote", f"{n} counts a vote from {nj} of term {found.term} at "
