@@ -12,6 +12,7 @@ silently. Input that cannot be read at all raises :class:`LogError`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from raftcheck.exit_codes import InternalError
-from raftcheck.grammar.detect import DetectError, detect
+from raftcheck.grammar.detect import HCLOG_JSON, HCLOG_TEXT, DetectError, detect
 from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
@@ -40,6 +41,12 @@ MAX_PROBLEMS_PER_FILE = 1000
 PRESCAN_LINES = 5000
 """Lines read ahead per single-node file to find its own node (for file-name numbering)."""
 
+
+_SERVER_PAIR = re.compile(r'ID[:"]+\s*"?([^\s,"}\]]+)"?,?\s*"?Address[:"]+\s*"?([^\s,"}\]]+)')
+"""A hashicorp server's ID and address as its configuration lines print them (text or JSON)."""
+
+_DEBUG_LEVEL = re.compile(r'\[DEBUG\]|"level":"debug"|"@level":"debug"| D \| ')
+"""A line logged at debug level (hclog text and JSON, zap, capnslog)."""
 
 _CLUSTER_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')
 """etcd's cluster id, as zap ("cluster-id") and capnslog ("... to cluster <id>") print it."""
@@ -193,9 +200,11 @@ class LogStream:
         else:
             self._files, self.ignored = list(files), list(ignored or [])
         self.cluster_ids: dict[str, str] = {}
+        self.debug_files: set[str] = set()
         self.files: list[FileSummary] = []
         self.problems: list[Problem] = []
         self._names = NodeNames()
+        self._prescan_aliases()
         self._reserve_file_numbers()
         self._events = self._all_events()
 
@@ -221,6 +230,23 @@ class LogStream:
             yield from self._read(path, fmt)
 
     # --- naming ---------------------------------------------------------------------------
+    def _prescan_aliases(self) -> None:
+        """hashicorp names a server by ID in some lines and by address in others (a file's own
+        node by address); the pairs its configuration lines print are learnt from every file
+        before anything is named, so that one server gets one name whatever order files are
+        read in."""
+        for path, fmt in self._files:
+            if fmt not in (HCLOG_TEXT, HCLOG_JSON):
+                continue
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    for line in f:
+                        if "ID" in line and "Address" in line:
+                            for sid, addr in _SERVER_PAIR.findall(line):
+                                self._names.alias(addr, sid)
+            except OSError as exc:
+                raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
+
     def _reserve_file_numbers(self) -> None:
         """Rule 1 of naming.py: ``node3.log`` is ``n3`` when every file name says so."""
         owners: list[tuple[RawId, int]] = []
@@ -240,22 +266,26 @@ class LogStream:
                 len({o.key for o, _n in owners}) != len(owners):
             return
         for owner, number in owners:
-            self._names.reserve(owner.key, number)
+            self._names.reserve(self._names.canonical(owner.key), number)
 
     def _prescan_owner(self, path: str, fmt: str) -> RawId | None:
-        """The file's own node, and (in ``cluster_ids``) the cluster id it prints."""
+        """The file's own node; and, in ``cluster_ids`` and ``debug_files``, the cluster id it
+        prints and whether it logs at debug level (what a format observes depends on it)."""
         reader = make_reader(fmt, path, NodeNames(), self.assume_tz)
         try:
             for number, text, _problem in iter_lines(path):
                 if text is not None:
                     if reader.owner is None:
-                        reader.feed(number, text)
+                        with contextlib.suppress(ValueError, OverflowError):
+                            reader.feed(number, text)  # a bad value is reported later
                     if path not in self.cluster_ids:
                         found = _CLUSTER_ID.search(text)
                         if found:
                             self.cluster_ids[path] = found.group(1) or found.group(2)
-                if (reader.owner is not None and path in self.cluster_ids) or \
-                        number >= PRESCAN_LINES:
+                    if path not in self.debug_files and _DEBUG_LEVEL.search(text):
+                        self.debug_files.add(path)
+                if (reader.owner is not None and path in self.cluster_ids
+                        and path in self.debug_files) or number >= PRESCAN_LINES:
                     break
         except OSError as exc:
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None

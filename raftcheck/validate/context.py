@@ -24,6 +24,8 @@ class Context:
     kept_source: dict[int, SourceRef] = field(default_factory=dict)  # node -> why it keeps
     committed_source: dict[int, SourceRef] = field(default_factory=dict)  # term -> first line
     commit_mark_source: SourceRef | None = None  # the line of the highest commit seen
+    # (node, term, pre-vote) -> the tally it logged, where its votes are not all logged
+    tally: dict[tuple[int, int, bool], int] = field(default_factory=dict)
     # the voters each node knows (its latest configuration); empty: every node
     voters: dict[int, frozenset[int]] = field(default_factory=dict)
     # replication messages sent, where a format logs every send (the same in every candidate)
@@ -67,3 +69,5 @@ class Context:
         for key in [k for k in self.vote_source if k[1] < floor]:
             del self.vote_source[key]
         self.sent = {m for m in self.sent if m.term >= floor}
+        for key in [k for k in self.tally if k[1] < floor]:
+            del self.tally[key]

@@ -24,7 +24,7 @@ from raftcheck.traces.logfiles import LogError, LogStream
 from .context import Context
 from .handlers import HANDLERS
 from .merge import FileQueue, Merge
-from .observe import observes
+from .observe import Observes, observes
 from .report import (
     CONFORMS,
     INCONCLUSIVE,
@@ -76,13 +76,13 @@ class Validator:
                      check_quorum=self.options.check_quorum)
 
     # --- one event ----------------------------------------------------------------------
-    def step(self, e: ev.Event, fmt: str) -> list[World]:
+    def step(self, e: ev.Event, sees: Observes) -> list[World]:
         """The candidate Worlds after ``e``; raises Unexplained if none explains it."""
         handler = HANDLERS.get(type(e))
         if handler is None:
             return self.candidates
         self._note(e)
-        self.cx.node_format.setdefault(self.cx.index(e.node), observes(fmt))
+        self.cx.node_format.setdefault(self.cx.index(e.node), sees)
         out: list[World] = []
         failure: Unexplained | None = None
         for w in self.candidates:
@@ -126,7 +126,7 @@ class Validator:
     # --- the run ------------------------------------------------------------------------
     def run(self, stream: LogStream) -> Verdict:
         started = time.perf_counter()
-        queues = [FileQueue(k, path, fmt, events, observes(fmt).precision)
+        queues = [FileQueue(k, path, fmt, events, observes(fmt, path in stream.debug_files))
                   for k, (path, fmt, events) in enumerate(stream.per_file())]
         self._resize(max(len(stream.nodes), len([q for q in queues])))
         merge = Merge(queues, self.options.max_skew)
@@ -141,7 +141,7 @@ class Validator:
             if self.events % 4096 == 0:
                 self._forget_old_terms()
             try:
-                self.candidates = self.step(e, q.format)
+                self.candidates = self.step(e, q.observes)
                 self.checked += 1
             except Unexplained as failure:
                 if not self._pull_and_retry(merge, q, e):
@@ -183,7 +183,7 @@ class Validator:
             q = options[0]
             h = q.head()
             try:
-                self.candidates = self.step(h, q.format)
+                self.candidates = self.step(h, q.observes)
             except Unexplained as failure:
                 blocked.add(q.number)
                 if h.time is not None and e.time is not None and h.time <= e.time and \
@@ -193,7 +193,7 @@ class Validator:
             taken.append((q, q.pop()))
             blocked.clear()  # progress may unblock a file that waited for it
             try:
-                self.candidates = self.step(e, source.format)
+                self.candidates = self.step(e, source.observes)
             except Unexplained:
                 continue
             self.events += len(taken)

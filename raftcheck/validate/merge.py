@@ -16,15 +16,18 @@ from datetime import datetime
 
 from raftcheck.traces.events import Event
 
+from .observe import Observes
+
 
 class FileQueue:
     """One file's events, read lazily, with a look-ahead buffer."""
 
     def __init__(self, number: int, path: str, fmt: str, events: Iterator[Event],
-                 precision: float | None) -> None:
+                 sees: Observes) -> None:
         self.number, self.path, self.format = number, path, fmt
         self.events = events
-        self.precision = precision or 0.0
+        self.observes = sees
+        self.precision = sees.precision or 0.0
         self.buffer: deque[Event] = deque()
         self.last_time: datetime | None = None
         self.done = False

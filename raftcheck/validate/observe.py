@@ -46,8 +46,16 @@ FORMATS: dict[str, Observes] = {
     "hashicorp-hclog-json": Observes(**_HASHICORP, precision=1e-6),
 }
 
+# at info level hashicorp logs only the tally of an election won, not the votes counted
+_HASHICORP_INFO = {**_HASHICORP, "votes_counted": False}
+INFO_LEVEL: dict[str, Observes] = {
+    "hashicorp-hclog": Observes(**_HASHICORP_INFO, precision=0.001),
+    "hashicorp-hclog-json": Observes(**_HASHICORP_INFO, precision=1e-6),
+}
+
 NOTHING = Observes(**_PARTIAL, precision=None)
 
 
-def observes(fmt: str) -> Observes:
-    return FORMATS.get(fmt, NOTHING)
+def observes(fmt: str, debug: bool = True) -> Observes:
+    """What a file of format ``fmt`` observes; ``debug``: it logs at debug level."""
+    return FORMATS.get(fmt, NOTHING) if debug else INFO_LEVEL.get(fmt, FORMATS.get(fmt, NOTHING))
