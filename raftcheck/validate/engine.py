@@ -36,7 +36,7 @@ from .report import (
     Verdict,
 )
 from .runs import FileIdentity, Run, find_runs, names_in, refuse_mixed
-from .world import EMPTY, Unexplained, World
+from .world import EMPTY, Missing, Unexplained, World
 
 FEATURE_NAMES = {
     ev.ConfigChange: "membership change",
@@ -145,9 +145,11 @@ class Validator:
                 self.checked += 1
             except Unexplained as failure:
                 if not self._pull_and_retry(merge, q, e):
-                    # An event of another node, no later than this one, that is unexplained
-                    # by itself is the root cause (this one may only be waiting for it).
-                    e, failure = self.root or (e, failure)
+                    # If this event only waits for another node's step, an event of another
+                    # node, no later than this one, that is unexplained by itself is the root
+                    # cause; a property this event breaks is its own.
+                    if isinstance(failure, Missing) and self.root is not None:
+                        e, failure = self.root
                     verdict = self._violation(e, failure)
                     break
         for q in queues:  # drain, so that the file summaries are complete

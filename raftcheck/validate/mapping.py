@@ -28,7 +28,7 @@ from raftcheck.traces import events as ev
 from .context import Context
 from .knowledge import EMPTY_LOG, KnownLog
 from .logcheck import change_log, check_leader_complete, check_restart_keeps, keep, observe_commit
-from .world import Unexplained, World, check_transition
+from .world import Missing, Unexplained, World, check_transition
 
 ROLE_NAMES = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "leader",
               Role.PRE_CANDIDATE: "pre-candidate"}
@@ -307,15 +307,15 @@ def check_sender(w: World, j: int, term: int, kind: str, i: int, cx: Context) ->
             return w
         if not cx.observes(j).elections:
             return assume_leader(w, j, term, cx)
-        raise Unexplained("AppendEntries", f"{n} receives {kind} from {nj} at term {term}, "
+        raise Missing("AppendEntries", f"{n} receives {kind} from {nj} at term {term}, "
                           f"but {nj} never became leader at term {term} (only a leader "
                           "sends it)")
     if kind in ("MsgVote", "RequestVoteRequest"):
         if strict(cx, w, j, "vote_requests") and not any(find(w, VOTE, j, i, term)):
-            raise Unexplained("RequestVote", f"{n} receives a vote request from {nj} at term "
+            raise Missing("RequestVote", f"{n} receives a vote request from {nj} at term "
                               f"{term} that {nj} never sent")
     elif cx.observes(j).terms and sj.term < term:
-        raise Unexplained("UpdateTerm", f"{n} receives {kind} from {nj} at term {term}, but "
+        raise Missing("UpdateTerm", f"{n} receives {kind} from {nj} at term {term}, but "
                           f"{nj} has not reached term {term}")
     return w
 
@@ -419,7 +419,7 @@ def _request_for(w: World, i: int, c: int, s: Server, granted: bool, prevote: bo
     # answers a stale pre-vote with a refusal); a refusal changes no state, so it is taken.
     if granted and strict(cx, w, c, "vote_requests"):
         what = "pre-vote" if prevote else "vote"
-        raise Unexplained("RequestVote", f"{n} answers a {what} request from {nc}, but {nc} "
+        raise Missing("RequestVote", f"{n} answers a {what} request from {nc}, but {nc} "
                           f"sent none that fits (term {s.term}{'+' if prevote else ''})")
     li, lt = last
     if li is None or lt is None:
@@ -518,7 +518,7 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
         if strict(cx, w, j, "votes_cast"):
             what = ("granted" if granted else "refused") + (" a pre-vote" if prevote else
                                                             " its vote")
-            raise Unexplained("RequestVote", f"{n} counts a vote from {nj} at term {s.term}, "
+            raise Missing("RequestVote", f"{n} counts a vote from {nj} at term {s.term}, "
                               f"but {nj} never {what} to {n} in that term")
         w = _assume_vote(w, j, i, granted, prevote, e, cx)
         found = RequestVoteResponse(kind, rterm if rterm is not None else s.term, j, i,

@@ -31,7 +31,7 @@ from .mapping import (
     to_follower,
     vote,
 )
-from .world import Unexplained, World
+from .world import Missing, Unexplained, World
 
 APPEND_RESPONSES = frozenset({"MsgAppResp", "AppendEntriesResponse"})
 
@@ -290,7 +290,7 @@ def on_message_received(w: World, e: ev.MessageReceived, cx: Context) -> Iterabl
     if cx.observes(j).messages and e.type not in ("MsgVote", "MsgPreVote", "MsgVoteResp",
                                                   "MsgPreVoteResp") \
             and _sent(e, cx) not in cx.sent:
-        raise Unexplained("Receive", f"{cx.name(i)} receives {e.type} from {cx.name(j)} at term "
+        raise Missing("Receive", f"{cx.name(i)} receives {e.type} from {cx.name(j)} at term "
                           f"{e.term} that {cx.name(j)} never sent (every send is logged)")
     if e.type in ("MsgVoteResp", "MsgPreVoteResp") and i != j:
         s = w.server(i)

@@ -77,6 +77,13 @@ class Unexplained(Exception):
         self.related = tuple(r for r in related if r is not None)
 
 
+class Missing(Unexplained):
+    """No step explains an event *yet*: it needs a step of another node that the logs have not
+    shown (a message never sent, a leader never elected, a vote never granted). The merge may
+    find that step a little later in another file; if not, an unexplained event of another
+    node no later than this one is the more likely cause."""
+
+
 TRANSITION_PROPERTIES = tuple(
     p for p in invariants.PROPERTIES.values()
     # LeaderAppendOnly compares whole logs; on known logs it is checked where they change
