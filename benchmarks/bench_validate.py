@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from raftcheck.harness.longrun import build_long_run  # noqa: E402
+from benchmarks.longrun import build_long_run  # noqa: E402
 from raftcheck.validate import validate_paths  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"

@@ -88,7 +88,7 @@ class Validator:
         for w in self.candidates:
             try:
                 for after in handler(w, e, self.cx):
-                    out.append(after if after is w else after.pruned())  # w is pruned
+                    out.append(after)
             except Unexplained as exc:
                 failure = failure or exc
             except Exception as exc:  # a bug in a handler: never a verdict
@@ -138,6 +138,8 @@ class Validator:
             self.events += 1
             if not self.voters:
                 self._resize(len(stream.nodes))
+            if self.events % 64 == 0:  # what every node's term has passed cannot matter
+                self.candidates = [w.pruned() for w in self.candidates]
             if self.events % 4096 == 0:
                 self._forget_old_terms()
             try:
@@ -158,6 +160,8 @@ class Validator:
         owners = {f.path: f.node for f in stream.files}
         for ident in identities:
             ident.owner = owners.get(ident.path)
+            if ident.last_time is not None:
+                ident.last = ident.last_time.timestamp()
         mixed = refuse_mixed([i for i, q in zip(identities, queues, strict=True)
                               if q.format in SINGLE_NODE_FORMATS])
         if mixed:
@@ -256,12 +260,18 @@ class Validator:
 
 
 def _identify(ident: FileIdentity, e: ev.Event) -> None:
-    """Note what an event of a node log says about the cluster (runs.refuse_mixed)."""
-    ident.mentions.update(names_in(e))
+    """Note what an event of a node log says about the cluster (runs.refuse_mixed): the nodes
+    it names (enough of them to link the file to the others), and its first and last time."""
+    if len(ident.mentions) < MENTIONS_ENOUGH:
+        ident.mentions.update(names_in(e))
     if e.time is not None:
-        t = e.time.timestamp()
-        ident.first = t if ident.first is None else min(ident.first, t)
-        ident.last = t if ident.last is None else max(ident.last, t)
+        if ident.first is None:
+            ident.first = e.time.timestamp()
+        ident.last_time = e.time
+
+
+MENTIONS_ENOUGH = 256
+"""Nodes named in one file beyond which more names cannot link it to other files' nodes."""
 
 
 def validate_run(run: Run, options: ValidateOptions | None = None) -> Verdict:

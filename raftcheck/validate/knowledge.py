@@ -87,6 +87,18 @@ class KnownLog:
         between two lines about it): the length becomes a lower bound."""
         return self if self.length is None else KnownLog(self.runs, None, self.floor)
 
+    def forgetting_below(self, index: int, keep_runs: int = 0) -> KnownLog:
+        """The same log with what is known of entries before ``index`` forgotten (and, with
+        ``keep_runs``, all but that many of the latest runs): knowledge that other knowledge
+        already covers (the committed prefix), or that is too old to matter, so that what is
+        kept does not grow with the length of a run. Forgetting only weakens checks."""
+        runs = tuple(r for r in self.runs if r[1] >= index)
+        if keep_runs and len(runs) > keep_runs:
+            runs = runs[-keep_runs:]
+        if runs == self.runs:
+            return self
+        return KnownLog(runs, self.length, self.floor)
+
     def known(self) -> Iterator[Run]:
         return iter(self.runs)
 
@@ -210,22 +222,28 @@ def first_disagreement(a: KnownLog, b: KnownLog) -> int | None:
     """LogMatching between two logs: if both hold an entry of the same index and term, they are
     identical up to it. The lowest index at which both are known, differ, and lie below an
     entry they share; None if there is none."""
-    shared_top = 0
-    differ: int | None = None
-    i = j = 0
     ra, rb = a.runs, b.runs
-    while i < len(ra) and j < len(rb):
-        lo, hi = max(ra[i][0], rb[j][0]), min(ra[i][1], rb[j][1])
+    if not ra or not rb:
+        return None
+    shared_top = 0
+    differ = 0
+    i = j = 0
+    na, nb = len(ra), len(rb)
+    while i < na and j < nb:
+        a0, a1, at = ra[i]
+        b0, b1, bt = rb[j]
+        lo = a0 if a0 > b0 else b0
+        hi = a1 if a1 < b1 else b1
         if lo <= hi:
-            if ra[i][2] == rb[j][2]:
+            if at == bt:
                 shared_top = hi
-            elif differ is None:
+            elif not differ:
                 differ = lo
-        if ra[i][1] < rb[j][1]:
+        if a1 < b1:
             i += 1
         else:
             j += 1
-    return differ if differ is not None and differ < shared_top else None
+    return differ if differ and differ < shared_top else None
 
 
 class Committed(NamedTuple):

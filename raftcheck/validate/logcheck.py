@@ -60,6 +60,7 @@ def observe_commit(w: World, i: int, index: int | None, e: Event, cx: Context, *
         return w
     s = w.server(i)
     assert s is not None
+    before = w
     if index > s.commit_index:
         cx.commit_seen[i] = e.source
         s = s._replace(commit_index=index)
@@ -70,6 +71,8 @@ def observe_commit(w: World, i: int, index: int | None, e: Event, cx: Context, *
             cx.commit_mark_source = e.source
         w = w._replace(committed=w.committed.with_commit(index, s.term))
     w = keep(w, i, index, e, cx)
+    if w.servers is before.servers and w.committed is before.committed:
+        return w  # nothing new is known committed
     return _after_change(w, i, e, cx, f"{cx.name(i)}'s commit index is {index}")
 
 
@@ -121,9 +124,18 @@ def check_leader_complete(w: World, i: int, e: Event, cx: Context, what: str, *,
 # --- internals -------------------------------------------------------------------------------
 
 
+KEEP_RUNS = 12
+"""Runs of known terms (one per term, mostly) kept per log and of the committed prefix: the
+oldest are forgotten, so that memory and time per line stay flat however long a run (hundreds
+of terms) is. Glimpses of entries older than the last dozen terms' are rare (a restart shows
+the end of a log, a conflict the entries after the last common one); forgetting only makes
+checks of such glimpses weaker, never wrong."""
+
+
 def _after_change(w: World, i: int, e: Event, cx: Context, what: str) -> World:
     w = _learn_committed(w, i, e, cx)
     _check_matching(w, i, e, cx)
+    w = _compact(w, i)
     for j, other in enumerate(w.servers):
         if other is not None and other.role == Role.LEADER and \
                 w.committed.committed_before(other.term):
@@ -137,6 +149,23 @@ def check_commit_in_log(i: int, commit: int | None, length: int | None, e: Event
     if commit is not None and length is not None and commit > length:
         raise Unexplained("CommitIndexInLog", f"{what}: {cx.name(i)}'s commit index is {commit} "
                           f"but its log ends at {length}: a node commits only entries it holds")
+
+
+def _compact(w: World, i: int) -> World:
+    """Forget what node i's log shares with the committed prefix below its commit index (the
+    committed prefix holds it, and LogMatching has just been checked), and the oldest runs of
+    both when there are too many."""
+    s = w.server(i)
+    assert s is not None
+    committed = w.committed
+    if len(committed.log.runs) > KEEP_RUNS:
+        committed = committed._replace(log=committed.log.forgetting_below(0, KEEP_RUNS))
+        w = w._replace(committed=committed)
+    if len(s.log.runs) <= KEEP_RUNS:
+        return w
+    below = min(s.commit_index, committed.log.floor)
+    log = s.log.forgetting_below(below, KEEP_RUNS)
+    return w if log is s.log else w.with_server(i, s._replace(log=log))
 
 
 def _check_cut(w: World, i: int, s: Server, cut: int, e: Event, cx: Context, what: str,

@@ -18,6 +18,7 @@ import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from raftcheck.grammar.detect import HCLOG_JSON, HCLOG_TEXT
@@ -173,6 +174,7 @@ class FileIdentity:
     cluster_id: str | None
     first: float | None = None  # the first and last timestamps (epoch seconds)
     last: float | None = None
+    last_time: datetime | None = None  # the last event's time, while reading
     mentions: set[str] = field(default_factory=set)
 
 
