@@ -476,6 +476,15 @@ class FeatureUsed(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LoggingLevel(Event):
+    """The run's raft logging changes level (an etcd-raft transcript's ``log-level`` command):
+    at ``info`` and ``debug`` every step is logged, at ``none`` (and above info) none is.
+    The node is the transcript's first; the level is the whole run's."""
+
+    level: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TickMissed(Event):
     """The node's event loop blocked so long that a clock tick was lost (slow node/disk)."""
 
@@ -489,7 +498,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     MessageSent, MessageReceived, MessageDropped,
     EntriesAppended, CommitAdvanced, Applied, HardState, StateObserved, LogObserved,
     LogTruncated, AppendRejected, ReplicationProgress,
-    Snapshot, LeadershipTransfer, RequestDropped, FeatureUsed, TickMissed,
+    Snapshot, LeadershipTransfer, RequestDropped, FeatureUsed, LoggingLevel, TickMissed,
 )
 """Every event class, in documentation order."""
 

@@ -17,6 +17,12 @@ from .observe import NOTHING, Observes
 class Context:
     rules: Rules
     node_format: dict[int, Observes] = field(default_factory=dict)
+    # what every node observes since a transcript's log-level command (None: its format's)
+    level_override: Observes | None = None
+    # after a while in which no step was logged (a transcript at log-level none), nothing
+    # about a node is strict until a line shows its role and term again (it is resynced)
+    resyncing: bool = False
+    resynced: set[int] = field(default_factory=set)
     # report bookkeeping
     leader_source: dict[tuple[int, int], SourceRef] = field(default_factory=dict)
     vote_source: dict[tuple[int, int], tuple[int, SourceRef]] = field(default_factory=dict)
@@ -50,6 +56,10 @@ class Context:
         return self.names[i] if i < len(self.names) else f"n{i + 1}"
 
     def observes(self, i: int) -> Observes:
+        if self.resyncing and i not in self.resynced:
+            return NOTHING
+        if self.level_override is not None:
+            return self.level_override
         return self.node_format.get(i, NOTHING)
 
     def voters_of(self, i: int) -> frozenset[int]:

@@ -23,6 +23,7 @@ from raftcheck.traces.logfiles import LogError, LogStream
 
 from .context import Context
 from .handlers import HANDLERS
+from .mapping import ANCHORS
 from .merge import FileQueue, Merge
 from .observe import Observes, observes
 from .report import (
@@ -96,6 +97,8 @@ class Validator:
         if not out:
             assert failure is not None
             raise failure
+        if self.cx.resyncing and isinstance(e, ANCHORS):
+            self.cx.resynced.add(self.cx.index(e.node))
         worlds = out if len(out) == 1 else list(dict.fromkeys(out))
         if len(worlds) > self.options.max_candidates:
             worlds = worlds[:self.options.max_candidates]

@@ -13,6 +13,7 @@ from .mapping import (
     on_became_leader,
     on_became_pre_candidate,
     on_leader_known,
+    on_logging_level,
     on_membership,
     on_node_started,
     on_nothing,
@@ -74,6 +75,7 @@ HANDLERS: dict[type, Handler] = {
     ev.LeadershipTransfer: on_feature,
     ev.RequestDropped: on_nothing,
     ev.FeatureUsed: on_feature,
+    ev.LoggingLevel: on_logging_level,
     ev.TickMissed: on_nothing,
 }
 """Every event kind has a handler: adding an event kind without one fails a test."""

@@ -28,6 +28,7 @@ from raftcheck.traces import events as ev
 from .context import Context
 from .knowledge import EMPTY_LOG, KnownLog
 from .logcheck import change_log, check_leader_complete, check_restart_keeps, keep, observe_commit
+from .observe import interaction_at
 from .world import Missing, Unexplained, World, check_transition
 
 ROLE_NAMES = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "leader",
@@ -203,6 +204,11 @@ def on_stepped_down(w: World, e: ev.SteppedDown, cx: Context) -> Iterable[World]
     i = cx.index(e.node)
     w = at_term(w, i, e.term, e, cx)
     s = w.server(i)
+    assert s is not None
+    if s.role != Role.LEADER and not cx.observes(i).elections:
+        w = assume_leader(w, i, s.term, cx)  # only a leader steps down: it was elected unlogged
+        s = w.server(i)
+        assert s is not None
     after = spec.check_quorum_step_down(cx.rules, i, s)
     if after is None:
         if s.role == Role.FOLLOWER:
@@ -572,6 +578,23 @@ def observe_vote(w: World, i: int, v: int, e: ev.Event, cx: Context) -> World:
         raise Unexplained("VotedOncePerTerm", f"{cx.name(i)}'s vote in term {s.term} is "
                           f"{cx.name(v)}, but it voted for {cx.name(s.voted_for)}")
     return w  # a vote whose request the format shows elsewhere (or not at all)
+
+
+def on_logging_level(w: World, e: ev.LoggingLevel, cx: Context) -> Iterable[World]:
+    """From here on, what the run's log shows depends on the new level. After a time at a
+    level that logs no step, each node may have taken any steps unlogged: it is followed
+    leniently until a line shows its role and term again (``ANCHORS``)."""
+    was_logged = cx.level_override is None or cx.level_override.terms
+    cx.level_override = interaction_at(e.level)
+    if cx.level_override.terms and not was_logged:
+        cx.resyncing, cx.resynced = True, set()
+    yield w
+
+
+ANCHORS = (ev.BecameFollower, ev.BecamePreCandidate, ev.BecameCandidate, ev.BecameLeader,
+           ev.NodeStarted)
+"""Events that show a node's role and term: after them, its steps are followed strictly
+again (``on_logging_level``)."""
 
 
 def on_nothing(w: World, e: ev.Event, cx: Context) -> Iterable[World]:

@@ -26,7 +26,7 @@ class Observes:
 
 _ETCD = dict(terms=True, vote_requests=True, votes_cast=True, votes_counted=True, elections=True,
              truncations=True)
-# etcd-raft's datadriven tests switch logging off and on ("log-level none"): nothing is complete.
+# what is left when a format logs no step (etcd-raft transcripts at "log-level none")
 _PARTIAL = dict(terms=False, vote_requests=False, votes_cast=False, votes_counted=False,
                 elections=False, truncations=False)
 
@@ -41,7 +41,8 @@ FORMATS: dict[str, Observes] = {
     # the trace shows every message and state, but not which entries a conflict removed
     "etcd-raft-trace": Observes(**{**_ETCD, "truncations": False}, messages=True, acks=True,
                                 precision=1e-6),
-    "etcd-raft-interaction": Observes(**_PARTIAL, precision=None),
+    # transcripts log at info until a log-level command says otherwise (LoggingLevel events)
+    "etcd-raft-interaction": Observes(**_ETCD, precision=None),
     "hashicorp-hclog": Observes(**_HASHICORP, precision=0.001),
     "hashicorp-hclog-json": Observes(**_HASHICORP, precision=1e-6),
 }
@@ -54,6 +55,18 @@ INFO_LEVEL: dict[str, Observes] = {
 }
 
 NOTHING = Observes(**_PARTIAL, precision=None)
+
+LOGGED_LEVELS = frozenset({"debug", "info"})
+"""etcd-raft's log levels at which every step of the raft state machine is logged."""
+
+
+def interaction_at(level: str) -> Observes:
+    """What an etcd-raft transcript observes at a log level: at info and debug, raft logs every
+    step (as in etcd's own logs), and the Ready output shows every message sent; at none
+    (or warn, error), only the Ready output is left."""
+    if level in LOGGED_LEVELS:
+        return Observes(**_ETCD, precision=None)
+    return NOTHING
 
 
 def observes(fmt: str, debug: bool = True) -> Observes:

@@ -239,7 +239,9 @@ def on_message_sent(w: World, e: ev.MessageSent, cx: Context) -> Iterable[World]
         w = at_term(w, i, e.term, e, cx)
         s = w.server(i)
         assert s is not None
-        if s.role != Role.LEADER and not cx.observes(i).elections:
+        if s.role != Role.LEADER and (s.term, i) in w.elections:
+            pass  # made while it led this term, sent out after (a transcript's Ready)
+        elif s.role != Role.LEADER and not cx.observes(i).elections:
             w = assume_leader(w, i, s.term, cx)
         elif s.role != Role.LEADER:
             raise Unexplained("AppendEntries", f"{cx.name(i)} sends {e.type} at term {s.term}, "
