@@ -16,7 +16,7 @@ import contextlib
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from types import MappingProxyType
@@ -69,6 +69,7 @@ class Problem:
     line: int
     message: str
     raw: str = ""
+    time: datetime | None = None  # the time of the last event before it in its file
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -201,6 +202,7 @@ class LogStream:
             self._files, self.ignored = list(files), list(ignored or [])
         self.cluster_ids: dict[str, str] = {}
         self.debug_files: set[str] = set()
+        self._last_time: dict[str, datetime] = {}
         self.files: list[FileSummary] = []
         self.problems: list[Problem] = []
         self._names = NodeNames()
@@ -331,6 +333,8 @@ class LogStream:
                   outcomes: Iterable[object]) -> Iterator[Event]:
         for outcome in outcomes:
             if isinstance(outcome, Parsed):
+                if outcome.time is not None:
+                    self._last_time[summary.path] = outcome.time
                 source = SourceRef(summary.path, outcome.line, outcome.raw)
                 try:
                     built = [self._event(d, reader, source, outcome.time) for d in outcome.drafts]
@@ -350,6 +354,8 @@ class LogStream:
                 summary.skipped += 1
 
     def _problem(self, summary: FileSummary, problem: Problem) -> None:
+        if problem.time is None and summary.path in self._last_time:
+            problem = replace(problem, time=self._last_time[summary.path])
         summary.problems += 1
         if summary.problems <= MAX_PROBLEMS_PER_FILE:
             self.problems.append(problem)

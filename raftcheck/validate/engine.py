@@ -39,6 +39,10 @@ from .report import (
 from .runs import FileIdentity, Run, find_runs, names_in, refuse_mixed
 from .world import EMPTY, Missing, Unexplained, World
 
+NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
+"""Violations that no unlogged step, feature outside the model or unparsed line can explain:
+two leaders of one term, two entries committed at one index."""
+
 FEATURE_NAMES = {
     ev.ConfigChange: "membership change",
     ev.Snapshot: "snapshots / log compaction",
@@ -155,7 +159,7 @@ class Validator:
                     # cause; a property this event breaks is its own.
                     if isinstance(failure, Missing) and self.root is not None:
                         e, failure = self.root
-                    verdict = self._violation(e, failure)
+                    verdict = self._violation(e, failure, stream)
                     break
         for q in queues:  # drain, so that the file summaries are complete
             while q.head() is not None:
@@ -169,7 +173,7 @@ class Validator:
                               if q.format in SINGLE_NODE_FORMATS])
         if mixed:
             raise LogError(mixed)
-        verdict = verdict or self._final()
+        verdict = verdict or self._final(stream)
         verdict.seconds = time.perf_counter() - started
         self._facts(verdict, stream)
         return verdict
@@ -213,10 +217,14 @@ class Validator:
             q.push_back(h)
         return False
 
-    def _violation(self, e: ev.Event, failure: Unexplained) -> Verdict:
-        if self.features and failure.rule != "ElectionSafety":
+    def _violation(self, e: ev.Event, failure: Unexplained, stream: LogStream) -> Verdict:
+        unread = None if failure.rule in NEVER_EXCUSED else self._unread_before(e, stream)
+        if self.features and failure.rule not in NEVER_EXCUSED:
             status, lead = INCONCLUSIVE, "not explained, but the logs use features outside " \
                 "the model before it: "
+        elif unread is not None:
+            status, lead = INCONCLUSIVE, f"not explained, but the line that would have " \
+                f"decided may be unparsed ({unread}): "
         elif self.bounded:
             status, lead = INCONCLUSIVE, "not explained, but the candidate set was bounded " \
                 f"(--max-candidates {self.options.max_candidates}): "
@@ -228,19 +236,40 @@ class Validator:
                        related=[str(r) for r in failure.related],
                        features=dict(self.features))
 
-    def _final(self) -> Verdict:
+    def _unread_before(self, e: ev.Event, stream: LogStream) -> str | None:
+        """An unparsed raft line that may have come before ``e`` (earlier in its file, or in
+        another file no later than it, within the clock tolerance): the step it logged might
+        explain ``e``."""
+        limit = None if e.time is None else e.time.timestamp() + self.options.max_skew
+        for p in stream.problems:
+            if p.path == e.source.path:
+                if p.line < e.source.line:
+                    return str(p)
+            elif limit is None or p.time is None or p.time.timestamp() <= limit:
+                return str(p)
+        return None
+
+    def _final(self, stream: LogStream) -> Verdict:
+        unread = f" (the lines that would show it may be unparsed: {stream.problems[0]})" \
+            if stream.problems else ""
         if self.features:
             names = ", ".join(f"{k} (first at {v})" for k, v in self.features.items())
             return Verdict(INCONCLUSIVE, f"no violation found, but the logs use features "
                            f"outside the model: {names}", features=dict(self.features))
         if self.checked == 0:
-            return Verdict(INCONCLUSIVE, "too little observed: no Raft events in the logs")
+            return Verdict(INCONCLUSIVE, f"too little observed: no Raft events in the "
+                           f"logs{unread}")
         if not self.elected and not any(
                 s is not None and s.role != 0 for w in self.candidates for s in w.servers):
             return Verdict(INCONCLUSIVE, "too little observed: the logs show no election, so "
-                           "no safety property is exercised")
+                           f"no safety property is exercised{unread}")
+        unchecked = ""
+        if stream.problems:
+            count = sum(f.problems for f in stream.files)
+            unchecked = f"; {count} raft line(s) did not parse and were not checked (first: " \
+                f"{stream.problems[0]})"
         return Verdict(CONFORMS, f"every event is explained by the spec ({self.checked} "
-                       "events)")
+                       f"events){unchecked}")
 
     def _facts(self, verdict: Verdict, stream: LogStream) -> None:
         verdict.files = [FileFacts(f.path, f.format, f.node, f.lines, f.events, f.skipped,
@@ -254,9 +283,6 @@ class Validator:
         if unobserved:
             verdict.notes.append(f"no log of {', '.join(unobserved)}: their steps are assumed "
                                  "wherever the spec allows them")
-        if stream.problems and verdict.status == CONFORMS:
-            verdict.notes.append(f"{len(stream.problems)} raft line(s) did not parse and were "
-                                 "not checked")
         if stream.ignored:
             names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
             verdict.notes.append(f"not Raft logs, ignored: {names}")
