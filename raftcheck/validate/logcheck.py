@@ -208,6 +208,8 @@ def _learn_committed(w: World, i: int, e: Event, cx: Context) -> World:
         if first > top:
             break
         hi = min(last, top)
+        if log.term_at(first) == term and log.term_at(hi) == term:
+            continue  # known committed already (terms never decrease: so is all between)
         new, cut = log.appended(first, hi, term)
         if cut is not None:  # the committed prefix never changes: two entries at one index
             known = log.term_at(cut)
