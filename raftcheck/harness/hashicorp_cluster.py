@@ -123,6 +123,20 @@ def converged(statuses: Statuses, live: Iterable[str]) -> dict[str, NodeStatus] 
     return result
 
 
+def dump_json(value: Any, depth: int = 2, indent: str = "") -> str:
+    """JSON with the outer ``depth`` levels spread over lines and everything deeper on one line
+    per item: a step, a client operation or a log entry is one line of scenario.json."""
+    if depth == 0 or not isinstance(value, dict | list) or not value:
+        return json.dumps(value, separators=(",", ":"))
+    inner = indent + " "
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(k)}: {dump_json(v, depth - 1, inner)}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    items = [f"{inner}{dump_json(v, depth - 1, inner)}" for v in value]
+    return "[\n" + ",\n".join(items) + f"\n{indent}]"
+
+
 class HashicorpCluster:
     """N hashicorp/raft nodes with fault injection; a context manager. See the module
     docstring."""
@@ -714,7 +728,8 @@ class HashicorpCluster:
         with self._lock:
             self._seq += 1
             op = ClientOp(self._seq, process, f, key, value, node, t0, t1, outcome,
-                          answer.get("error"), index, mode)
+                          answer.get("error"), index, mode,
+                          self.node_for_address(answer.get("leader_address") or ""))
             (self._rec().writes if f == "write" else self._rec().reads).append(op)  # type: ignore[arg-type]
         return op
 
@@ -764,7 +779,7 @@ class HashicorpCluster:
         doc["final"] = self.final
         doc["observations"] = self._observations()
         tmp = self.log_dir / "scenario.json.tmp"
-        tmp.write_text(json.dumps(doc, indent=1) + "\n")
+        tmp.write_text(dump_json(doc) + "\n")
         tmp.replace(self.log_dir / "scenario.json")
 
     def _observations(self) -> dict[str, Any]:

@@ -116,6 +116,9 @@ class NodeStatus:
     fsm_keys: int
     fsm_digest: str
     pid: int
+    stored_term: int  # what raft persisted: CurrentTerm, LastVoteTerm, LastVoteCand (address)
+    last_vote_term: int
+    last_vote_candidate: str
     cut: tuple[str, ...] = ()
 
     @property
@@ -132,7 +135,7 @@ class NodeStatus:
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
-        d["configuration"] = [asdict(s) for s in self.configuration]
+        d["configuration"] = {s.id: s.suffrage for s in self.configuration}
         d["cut"] = list(self.cut)
         return d
 
@@ -145,6 +148,7 @@ class NodeStatus:
             int(a["last_snapshot_term"]),
             tuple(Server(s["id"], s["address"], s["suffrage"]) for s in a["configuration"]),
             int(a["fsm_index"]), int(a["fsm_keys"]), a["fsm_digest"], int(a["pid"]),
+            int(a["stored_term"]), int(a["last_vote_term"]), a["last_vote_candidate"],
             tuple(a.get("cut") or ()))
 
 
@@ -169,6 +173,7 @@ class ClientOp:
     error: str | None = None
     index: int | None = None
     mode: str | None = None
+    leader_hint: str | None = None  # the leader the node named when it refused
 
     @property
     def ok(self) -> bool:

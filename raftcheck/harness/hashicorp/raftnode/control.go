@@ -165,7 +165,13 @@ func handleStatus(n *node, req *http.Request) (int, answer) {
 		}
 	}
 	img := n.fsm.image()
+	// What raft persisted in its stable store (the keys are the library's own): the term and
+	// vote a restart must keep.
+	storedTerm, _ := n.store.GetUint64([]byte("CurrentTerm"))
+	voteTerm, _ := n.store.GetUint64([]byte("LastVoteTerm"))
+	voteCand, _ := n.store.Get([]byte("LastVoteCand"))
 	body := answer{
+		"stored_term": storedTerm, "last_vote_term": voteTerm, "last_vote_candidate": string(voteCand),
 		"id": string(n.id), "address": string(n.addr), "pid": os.Getpid(),
 		"state": st.stats["state"], "term": num("term"),
 		"leader_id": leaderID, "leader_address": leaderAddr,
