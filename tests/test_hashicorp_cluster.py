@@ -351,17 +351,20 @@ def test_fixture_scenario_agrees_with_its_logs(run: str) -> None:
     for op in (w for w in doc["writes"] if w["outcome"] == "ok"):
         for name, f in final.items():
             log = f["log"]
-            if log["first_index"] <= op["index"] <= log["last_index"]:
+            held = log["first_index"] <= op["index"] <= log["last_index"] and not any(
+                a <= op["index"] <= b for a, b in log["gaps"])
+            if held:
                 entry = next(e for e in log["entries"] if e["index"] == op["index"])
                 assert entry["command"] == {"op": "set", "key": op["key"],
                                             "value": op["value"]}, (name, op)
-    # A key ends with its last acknowledged value, or with a write whose outcome was unknown.
-    possible: dict[str, set[str]] = {}
+    # A key ends with its last acknowledged value (none if it has none), or with the value of
+    # a write whose outcome was unknown.
+    possible: dict[str, set[str | None]] = {}
     for op in sorted((w for w in doc["writes"] if w["outcome"] == "ok"),
                      key=lambda w: w["index"]):
         possible[op["key"]] = {op["value"]}
     for op in (w for w in doc["writes"] if w["outcome"] == "unknown"):
-        possible.setdefault(op["key"], set()).add(op["value"])
+        possible.setdefault(op["key"], {None}).add(op["value"])
     members = {n for n, st in doc["status_samples"][-1]["status"].items()
                if st.get("state") in ("Leader", "Follower")}
     assert members

@@ -367,7 +367,9 @@ var logTypes = map[raft.LogType]string{
 	raft.LogConfiguration: "Configuration",
 }
 
-// handleLog lists the entries in the node's log store (after a snapshot only the trailing ones).
+// handleLog lists the entries in the node's log store: after a snapshot only the trailing
+// ones, and after an InstallSnapshot the store can have gaps (raft 1.1 compacts a follower's
+// log only below its old last index), listed as [from, to] ranges.
 func handleLog(n *node, req *http.Request) (int, answer) {
 	first, err := n.store.FirstIndex()
 	if err != nil {
@@ -377,12 +379,18 @@ func handleLog(n *node, req *http.Request) (int, answer) {
 	if err != nil {
 		return http.StatusInternalServerError, answer{"error": err.Error()}
 	}
-	entries := []answer{}
+	entries, gaps := []answer{}, [][2]uint64{}
 	for i := first; i <= last && i > 0; i++ {
 		var l raft.Log
-		if err := n.store.GetLog(i, &l); err != nil {
-			entries = append(entries, answer{"index": i, "error": err.Error()})
+		if err := n.store.GetLog(i, &l); err == raft.ErrLogNotFound {
+			if len(gaps) > 0 && gaps[len(gaps)-1][1] == i-1 {
+				gaps[len(gaps)-1][1] = i
+			} else {
+				gaps = append(gaps, [2]uint64{i, i})
+			}
 			continue
+		} else if err != nil {
+			return http.StatusInternalServerError, answer{"error": fmt.Sprintf("entry %d: %v", i, err)}
 		}
 		e := answer{"index": l.Index, "term": l.Term, "type": logTypes[l.Type]}
 		switch l.Type {
@@ -396,7 +404,7 @@ func handleLog(n *node, req *http.Request) (int, answer) {
 		}
 		entries = append(entries, e)
 	}
-	return http.StatusOK, answer{"first_index": first, "last_index": last, "entries": entries}
+	return http.StatusOK, answer{"first_index": first, "last_index": last, "gaps": gaps, "entries": entries}
 }
 
 func handleFSM(n *node, req *http.Request) (int, answer) {
