@@ -253,6 +253,8 @@ SCENARIOS: dict[str, Scenario] = {
     "leader-partition-minority": Scenario(leader_partition_minority),
     "leader-partition-minority-n5-json": Scenario(leader_partition_minority, nodes=5,
                                                   cluster={"log_format": "json"}),
+    "leader-partition-minority-info": Scenario(leader_partition_minority,
+                                               cluster={"log_level": "info"}),
     "leader-restart": Scenario(leader_restart),
     "follower-restart": Scenario(follower_restart),
     "flapping": Scenario(flapping),
@@ -266,15 +268,17 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def record(out_dir: Path, name: str, *, run_name: str | None = None, nodes: int | None = None,
-           network: str = "netns", log_level: str | None = None, **script_args: Any) -> Path:
+           network: str = "netns", log_level: str | None = None, log_format: str | None = None,
+           **script_args: Any) -> Path:
     """Run scenario ``name`` on a fresh cluster; write nodeK.log and scenario.json into
     ``out_dir/<run_name or name>`` (replacing what was there). Returns that folder."""
     scenario = SCENARIOS[name]
     folder = out_dir / (run_name or name)
     shutil.rmtree(folder, ignore_errors=True)
     kwargs: dict[str, Any] = {"network": network, **scenario.cluster}
-    if log_level is not None:
-        kwargs["log_level"] = log_level
+    for option, value in (("log_level", log_level), ("log_format", log_format)):
+        if value is not None:
+            kwargs[option] = value
     cluster = HashicorpCluster(folder, nodes or scenario.nodes, scenario=name,
                                description=scenario.description, **kwargs)
     with cluster:
@@ -284,6 +288,8 @@ def record(out_dir: Path, name: str, *, run_name: str | None = None, nodes: int 
              *([f"--name {run_name}"] if run_name else []),
              *([f"--nodes {nodes}"] if nodes else []),
              *([f"--network {network}"] if network != "netns" else []),
+             *([f"--log-level {log_level}"] if log_level else []),
+             *([f"--log-format {log_format}"] if log_format else []),
              *(f"--{k} {v}" for k, v in script_args.items())])
         scenario.script(cluster, **script_args)
     return folder
@@ -297,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, help="cluster size instead of the scenario's")
     parser.add_argument("--network", choices=("netns", "loopback"), default="netns")
     parser.add_argument("--log-level", choices=("trace", "debug", "info"))
+    parser.add_argument("--log-format", choices=("text", "json"))
     parser.add_argument("--duration", type=float, help="flapping: seconds of faults")
     parser.add_argument("--seed", type=int, help="flapping: seed of the fault schedule")
     args = parser.parse_args(argv)
@@ -314,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             t0 = time.monotonic()
             folder = record(args.out_dir, name, run_name=args.name, nodes=args.nodes,
-                            network=args.network, log_level=args.log_level, **script_args)
+                            network=args.network, log_level=args.log_level,
+                            log_format=args.log_format, **script_args)
             size = sum(p.stat().st_size for p in folder.iterdir())
             print(f"{folder}: {size // 1024} KiB, {time.monotonic() - t0:.1f} s")
     except EtcdHarnessError as exc:
