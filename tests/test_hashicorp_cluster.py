@@ -132,12 +132,15 @@ def test_a_leader_cut_off_in_the_minority_is_replaced(raftnode: RaftnodeBinary, 
 
 
 @pytest.mark.hashicorp
-def test_a_restarted_node_keeps_its_term_vote_and_log(raftnode: RaftnodeBinary, netns: None,
-                                                      tmp_path: Path) -> None:
+@pytest.mark.parametrize("network", ["netns", "loopback"])
+def test_a_restarted_node_keeps_its_term_vote_and_log(raftnode: RaftnodeBinary, tmp_path: Path,
+                                                      network: str, request: Any) -> None:
+    if network == "netns":
+        request.getfixturevalue("netns")
     # Election timeouts of 2-4 s: the restarted node is asked before it campaigns (if it does
     # campaign, it must do so from its persisted term, which the log below checks).
-    with HashicorpCluster(tmp_path, 3, binary=raftnode, heartbeat_ms=2000,
-                          election_ms=2000) as cluster:
+    with HashicorpCluster(tmp_path, 3, binary=raftnode, heartbeat_ms=2000, election_ms=2000,
+                          network=network) as cluster:  # type: ignore[arg-type]
         old, term = cluster.wait_for_leader(15)
         for i in range(4):
             assert cluster.apply(f"k{i}", str(i)).ok
@@ -157,6 +160,8 @@ def test_a_restarted_node_keeps_its_term_vote_and_log(raftnode: RaftnodeBinary, 
             assert (after.last_vote_term, after.last_vote_candidate) == (term, cluster.address(old))
         assert after.raft_term >= term and after.last_vote_term >= term
         assert len(cluster.pids(old)) == 2
+        if network == "loopback":  # the new process was handed its cuts
+            assert set(after.cut) == {cluster.address(n) for n in cluster.names if n != old}
         cluster.heal()
         cluster.wait_for_catch_up(old, 15)
     log = (tmp_path / f"{old}.log").read_text()

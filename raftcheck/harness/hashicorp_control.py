@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from raftcheck.harness.errors import EtcdHarnessError
 from raftcheck.harness.etcdctl import now_iso
 
 Outcome = Literal["ok", "fail", "unknown"]
 
 
-class ControlError(Exception):
+class ControlError(EtcdHarnessError):
     """The control server could not be reached, or did not answer in time."""
 
     def __init__(self, message: str, *, sent: bool) -> None:
