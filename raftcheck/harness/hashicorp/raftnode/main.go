@@ -73,14 +73,13 @@ func fatalf(format string, args ...interface{}) {
 
 // node is everything the control server needs.
 type node struct {
-	id        raft.ServerID
-	addr      raft.ServerAddress
-	raft      *raft.Raft
-	fsm       *kvFSM
-	store     *raftboltdb.BoltStore
-	cuts      *cutStream // nil unless -stream-cuts
-	logger    hclog.Logger
-	startedAt time.Time
+	id     raft.ServerID
+	addr   raft.ServerAddress
+	raft   *raft.Raft
+	fsm    *kvFSM
+	store  *raftboltdb.BoltStore
+	cuts   *cutStream // nil unless -stream-cuts
+	logger hclog.Logger
 }
 
 func main() {
@@ -168,7 +167,7 @@ func main() {
 		fatalf("NewRaft: %v", err)
 	}
 	n := &node{id: conf.LocalID, addr: trans.LocalAddr(), raft: r, fsm: fsm, store: store, cuts: cuts,
-		logger: appLogger, startedAt: time.Now()}
+		logger: appLogger}
 	if o.observations != "" {
 		if err := recordObservations(r, o.observations); err != nil {
 			fatalf("observations: %v", err)
