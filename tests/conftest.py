@@ -10,3 +10,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "etcd: runs a real etcd cluster on this machine (needs etcd binaries; .ci/install-etcd)",
     )
+    config.addinivalue_line(
+        "markers",
+        "hashicorp: runs a real hashicorp/raft cluster on this machine (needs Go and the "
+        "hashicorp/raft Go sources; .ci/install-clusters)",
+    )
