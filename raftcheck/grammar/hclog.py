@@ -83,6 +83,9 @@ def is_raft_module(module: str) -> bool:
     return parts[-1] == "raft" or (len(parts) > 1 and parts[-2:] == ["raft", "snapshot"])
 
 
+_GO_POINTER = re.compile(r"0xc[0-9a-f]{6,}")
+
+
 class HclogReader:
     """Reads one hashicorp/raft log file (text or JSON lines)."""
 
@@ -202,8 +205,8 @@ class HclogReader:
                 self._names.alias(addr, sid)
             return RawId(sid or addr)
         text = str(value)
-        if not text or text == "<nil>":
-            return None
+        if not text or text == "<nil>" or _GO_POINTER.fullmatch(text):
+            return None  # hashicorp 1.1 prints some server IDs as pointers (0xc00015afe0)
         return RawId(self._addr_to_id.get(text, text))
 
     def _own(self, value: Any) -> None:
