@@ -216,7 +216,8 @@ def _learn_committed(w: World, i: int, e: Event, cx: Context) -> World:
             source = cx.committed_source.get(known or 0)
             shown = f"entry {cut} of term {known}" if known is not None else \
                 "the entries known committed"
-            raise Unexplained("StateMachineSafety", f"{cx.name(i)} holds entries {first}..{hi} "
+            held = f"entry {first}" if first == hi else f"entries {first}..{hi}"
+            raise Unexplained("StateMachineSafety", f"{cx.name(i)} holds {held} "
                               f"of term {term} up to its commit index {s.commit_index}, but "
                               f"{shown} is committed{f' (at {source})' if source else ''}",
                               (source,))

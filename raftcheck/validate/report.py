@@ -68,17 +68,15 @@ class Verdict:
         out = [f"{self.status.upper()}: {self.reason}"]
         if self.status in (REFUSED, INTERNAL_ERROR):
             return out
-        if self.location:
-            out.append(f"  at {self.location}")
-            if self.line_text:
-                text = self.line_text.splitlines()[0]
-                out.append(f"    {text[:200]}")
+        if self.location and self.line_text:  # the reason names the location already
+            out.append(f"    {self.line_text.splitlines()[0][:200]}")
         if self.explanation and self.status == VIOLATES:
             out.append(f"  {self.rule}: {self.explanation}")
         for r in self.related:
             out.append(f"  see also {r}")
-        for feature, where in self.features.items():
-            out.append(f"  outside the model: {feature} (first at {where})")
+        if self.status != INCONCLUSIVE or self.location:  # an inconclusive reason lists them
+            for feature, where in self.features.items():
+                out.append(f"  outside the model: {feature} (first at {where})")
         for note in self.notes:
             out.append(f"  note: {note}")
         out.append(f"  {len(self.files)} file(s), {sum(f.lines for f in self.files)} lines, "
