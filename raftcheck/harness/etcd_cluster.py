@@ -15,11 +15,13 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,18 +34,31 @@ from raftcheck.harness.binaries import EtcdBinaries, find_etcd_binaries
 from raftcheck.harness.conditions import agreed_leader, caught_up, converged
 from raftcheck.harness.errors import ClusterTimeout, EtcdHarnessError, EtcdStartError
 from raftcheck.harness.etcdctl import (
+    CommandResult,
     Etcdctl,
+    MemberInfo,
     MemberStatus,
     ReadResult,
     WriteResult,
     clean_env,
     parse_get,
+    parse_members,
     parse_put,
+    write_outcome,
 )
 from raftcheck.harness.network import LoopbackNetwork, NetnsNetwork, partition_cuts
 from raftcheck.harness.scenario import ScenarioRecorder, StatusMap, leader_of
 
 T = TypeVar("T")
+#: etcd's refusals of a membership change it will not make *yet*, given before anything is
+#: proposed (strict reconfiguration checks, a learner still catching up): safe to retry. A
+#: timeout is not retried: the change may have been made.
+_RETRYABLE_MEMBER_ERRORS = (
+    "unhealthy cluster",
+    "not enough started members",
+    "in sync with leader",
+    "too many learner",
+)
 POLL_S = 0.1  # how often wait_* conditions are re-checked (polling with a deadline)
 _PR_SET_PDEATHSIG = 1
 
@@ -63,6 +78,9 @@ class Member:
     proc: subprocess.Popen[bytes] | None = None
     paused: bool = False
     member_id: str | None = None
+    learner: bool = False
+    added: bool = False  # joined a running cluster (etcdctl member add), not at bootstrap
+    removed: bool = False  # removed from the cluster (etcdctl member remove)
 
     @property
     def running(self) -> bool:
@@ -78,6 +96,7 @@ class EtcdCluster:
         nodes: int = 3,
         *,
         network: Literal["loopback", "netns"] = "loopback",
+        version: str | None = None,
         etcd: str | os.PathLike[str] | None = None,
         etcdctl: str | os.PathLike[str] | None = None,
         log_format: Literal["zap", "capnslog"] = "zap",
@@ -95,15 +114,18 @@ class EtcdCluster:
         record_status: bool = True,
         data_dir: str | os.PathLike[str] | None = None,
         keep_data: bool = False,
+        spare: int = 0,
     ) -> None:
         if nodes < 1:
             raise ValueError("nodes must be >= 1")
+        if spare < 0:
+            raise ValueError("spare must be >= 0")
         for what, value, allowed in (("network", network, ("loopback", "netns")),
                                      ("log_format", log_format, ("zap", "capnslog")),
                                      ("log_level", log_level, ("info", "debug"))):
             if value not in allowed:
                 raise ValueError(f"{what} must be one of {allowed}, not {value!r}")
-        self.binaries: EtcdBinaries = find_etcd_binaries(etcd, etcdctl)
+        self.binaries: EtcdBinaries = find_etcd_binaries(etcd, etcdctl, version=version)
         if log_format == "capnslog" and not self.binaries.supports_capnslog:
             raise ValueError(
                 f"log_format='capnslog' needs etcd < 3.5; {self.binaries.etcd} is "
@@ -112,7 +134,12 @@ class EtcdCluster:
         if unsafe_no_fsync and not self.binaries.supports_unsafe_no_fsync:
             raise ValueError("unsafe_no_fsync needs etcd >= 3.5")
         self.log_dir = Path(log_dir)
+        #: The members of the cluster's configuration now (bootstrap members, then as changed
+        #: by add_member/remove_member), voters and learners.
         self.names = [f"node{i}" for i in range(1, nodes + 1)]
+        #: Every member slot the network provides: the bootstrap members and ``spare`` more
+        #: that add_member can start later.
+        self.slots = [f"node{i}" for i in range(1, nodes + spare + 1)]
         self.net: LoopbackNetwork | NetnsNetwork = (
             NetnsNetwork() if network == "netns" else LoopbackNetwork()
         )
@@ -134,6 +161,8 @@ class EtcdCluster:
         self._started = False
         self._stopped = False
         self._seq = 0
+        self._token = ""
+        self._lock = threading.Lock()  # clients on several threads share the sequence number
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -150,8 +179,14 @@ class EtcdCluster:
         self.stop(error=exc)
 
     @property
+    def voters(self) -> list[str]:
+        """The voting members of the configuration now (learners do not vote)."""
+        return [n for n in self.names if not self.members[n].learner] if self.members else list(
+            self.names)
+
+    @property
     def quorum(self) -> int:
-        return len(self.names) // 2 + 1
+        return len(self.voters) // 2 + 1
 
     def start(self) -> tuple[str, int]:
         """Start every member and wait for a leader; return (leader name, term)."""
@@ -164,7 +199,7 @@ class EtcdCluster:
         self._pool = ThreadPoolExecutor(max_workers=max(2, len(self.names)))
         self._data_root = Path(tempfile.mkdtemp(prefix="raftcheck-etcd-", dir=self._data_parent))
         for attempt in range(3):  # loopback only: a free port may be taken before etcd binds it
-            self.net.setup(self.names)
+            self.net.setup(self.slots)
             self.recorder.meta["network"] = self.net.describe()
             self._ctl = Etcdctl(self.binaries.etcdctl, self.net.client_prefix())
             self._build_members(token=f"raftcheck-{self.scenario}-{os.getpid()}-{attempt}")
@@ -238,6 +273,26 @@ class EtcdCluster:
         self._record("kill-9", name, before, epoch=epoch, signal="SIGKILL", pid=member.proc.pid)
         return member.proc.pid
 
+    def terminate(self, name: str, timeout: float = 15.0) -> int:
+        """SIGTERM one member by PID (a graceful stop: a leader first hands leadership to a
+        follower) and wait for it to exit; SIGKILL it if it has not after ``timeout``."""
+        member = self._member(name, running=True)
+        assert member.proc is not None
+        before = self._snapshot()
+        epoch = time.time()
+        os.kill(member.proc.pid, signal.SIGTERM)
+        try:
+            member.proc.wait(timeout=timeout)
+            forced = False
+        except subprocess.TimeoutExpired:
+            os.kill(member.proc.pid, signal.SIGKILL)
+            member.proc.wait(timeout=10)
+            forced = True
+        member.paused = False
+        self._record("SIGTERM", name, before, epoch=epoch, signal="SIGTERM", pid=member.proc.pid,
+                     exit_status=member.proc.returncode, killed_after_timeout=forced)
+        return member.proc.pid
+
     def restart(self, name: str, *, wait: bool = True, timeout: float = 15.0) -> int:
         """Start a killed member again (same argv, data dir; its log is appended to).
         With ``wait``, return once it answers ``endpoint status``. Returns the new PID."""
@@ -261,60 +316,204 @@ class EtcdCluster:
         """SIGCONT a paused member."""
         self._signal(name, signal.SIGCONT, "SIGCONT", paused=False)
 
-    def partition(self, groups: Sequence[Iterable[str]]) -> None:
+    def partition(self, groups: Sequence[Iterable[str]], *, status: bool = True) -> None:
         """Cut every link between members of different groups; members not named in any group
         form one more group together (so ``partition([[leader]])`` isolates the leader).
-        Replaces any earlier partition. Needs ``network='netns'``."""
+        Replaces any earlier partition. Needs ``network='netns'``. ``status=False`` records
+        the step without the status snapshots before and after (for fast flapping)."""
         named = [list(g) for g in groups]
         for n in (n for g in named for n in g):
             self._member(n)
         all_groups, cuts = partition_cuts(self.names, named)
-        self._apply_cuts(cuts, "partition", all_groups)
+        self._apply_cuts(cuts, "partition", all_groups, status=status)
 
-    def cut_links(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def cut_links(self, pairs: Iterable[tuple[str, str]], *, status: bool = True) -> None:
         """Cut exactly these links (in both directions), healing every other one."""
         cuts = {frozenset(p) for p in pairs}
         for pair in cuts:
             for n in pair:
                 self._member(n)
-        self._apply_cuts(cuts, "links", sorted(sorted(p) for p in cuts))
+        self._apply_cuts(cuts, "links", sorted(sorted(p) for p in cuts), status=status)
 
-    def heal(self) -> None:
+    def heal(self, *, status: bool = True) -> None:
         """Restore every link."""
-        self._apply_cuts(set(), "heal", None)
+        self._apply_cuts(set(), "heal", None, status=status)
 
     def dropped_packets(self) -> dict[str, int]:
         """Packets dropped so far by each member's cut rules (netns only; {} on loopback)."""
         return self.net.dropped_packets()
 
+    # ----------------------------------------------------------------- membership
+
+    def add_member(self, name: str | None = None, *, learner: bool = False, start: bool = True,
+                   timeout: float = 20.0) -> str:
+        """``etcdctl member add`` (``--learner``) for a spare slot (the next unused one if
+        ``name`` is None), then, with ``start``, start it with ``--initial-cluster-state
+        existing`` and wait until it answers. Retries while etcd refuses the change as unsafe
+        (e.g. "unhealthy cluster" while an earlier new member has not caught up). Returns the
+        member's name."""
+        if name is None:
+            unused = [s for s in self.slots if s not in self.members]
+            if not unused:
+                raise EtcdHarnessError(f"no spare member slot left (slots: {self.slots}); "
+                                       "create the cluster with spare=N")
+            name = unused[0]
+        if name not in self.slots or name in self.members:
+            raise EtcdHarnessError(f"{name} is not an unused spare slot; unused: "
+                                   f"{[s for s in self.slots if s not in self.members]}")
+        peer_url = self.net.endpoints[name].peer_url
+        args = ["member", "add", name, f"--peer-urls={peer_url}", "-w", "json",
+                *(["--learner"] if learner else [])]
+        before = self._snapshot()
+        epoch = time.time()
+        doc = self._member_command(args, timeout, "add")
+        new_id = format(int(doc["member"]["ID"]), "x")  # type: ignore[index]
+        self.id_to_name[new_id] = name
+        initial = ",".join(f"{self.id_to_name.get(m.member_id, m.name)}={m.peer_urls[0]}"
+                           for m in parse_members(doc))
+        member = self._new_member(name, initial, "existing")
+        member.member_id, member.learner, member.added = new_id, learner, True
+        self.members[name] = member
+        self.names.append(name)
+        self._record("member-add", name, before, epoch=epoch, member_id=new_id, learner=learner,
+                     peer_url=peer_url, initial_cluster=initial)
+        if start:
+            self.start_member(name, timeout=timeout)
+        return name
+
+    def start_member(self, name: str, *, timeout: float = 20.0) -> int:
+        """Start an added member for the first time; return its PID once it answers."""
+        member = self._member(name)
+        if member.pids:
+            raise EtcdHarnessError(f"{name} was started before; use restart()")
+        epoch = time.time()
+        pid = self._spawn(member)
+        self._wait_members_up([name], timeout)
+        self._rec().step("start", name, epoch=epoch, pid=pid)
+        return pid
+
+    def remove_member(self, name: str, *, timeout: float = 20.0) -> None:
+        """``etcdctl member remove`` through the other members. etcd stops a removed member by
+        itself; it is SIGKILLed if still running after ``timeout`` (said in the step)."""
+        member = self._member(name)
+        if member.member_id is None:
+            self.status([name])
+        if member.member_id is None:
+            raise EtcdHarnessError(f"{name}'s member ID is unknown (it never answered)")
+        others = [n for n in self.names if n != name and self.members[n].running
+                  and not self.members[n].paused]
+        before = self._snapshot()
+        epoch = time.time()
+        self._member_command(["member", "remove", member.member_id, "-w", "json"], timeout,
+                             "remove", endpoint=others or None)
+        self.names.remove(name)
+        member.removed = True
+        exited = self._wait_exit(member, timeout)
+        if not exited:
+            self._kill_proc(member)
+        self._record("member-remove", name, before, epoch=epoch, member_id=member.member_id,
+                     exited_by_itself=exited,
+                     exit_status=member.proc.returncode if member.proc else None)
+
+    def promote_member(self, name: str, *, timeout: float = 20.0) -> None:
+        """``etcdctl member promote``: a learner becomes a voter; retried while etcd answers
+        that the learner is not yet in sync with the leader."""
+        member = self._member(name)
+        if not member.learner:
+            raise EtcdHarnessError(f"{name} is not a learner")
+        assert member.member_id is not None
+        before = self._snapshot()
+        epoch = time.time()
+        # not -w json: etcdctl 3.5.1 panics printing a promote answer as JSON (after etcd
+        # has made the change)
+        self._member_command(["member", "promote", member.member_id], timeout, "promote")
+        member.learner = False
+        self._record("member-promote", name, before, epoch=epoch, member_id=member.member_id)
+
+    def member_list(self, endpoint: str | Sequence[str] | None = None) -> list[MemberInfo]:
+        """``etcdctl member list`` as the members answer it (raises if none answers)."""
+        res = self.etcdctl(["member", "list", "-w", "json"], endpoint)
+        if res.returncode != 0:
+            raise EtcdHarnessError(f"etcdctl member list failed: {res.error}")
+        return parse_members(json.loads(res.stdout))
+
+    def _member_command(self, args: list[str], timeout: float, what: str,
+                        endpoint: Sequence[str] | None = None) -> dict[str, Any]:
+        """Run a membership etcdctl command until it succeeds; retry the refusals etcd gives
+        while a change would be unsafe right now; raise on any other error."""
+        last: list[str] = []
+
+        def attempt() -> dict[str, Any] | None:
+            res = self.etcdctl(args, endpoint, timeout=max(self.client_timeout, 5.0))
+            if res.returncode == 0:
+                return json.loads(res.stdout) if "-w" in args else {"text": res.stdout.strip()}
+            last[:] = [res.error or ""]
+            if any(text in res.stderr for text in _RETRYABLE_MEMBER_ERRORS):
+                return None
+            raise EtcdHarnessError(f"etcdctl member {what} failed: {res.error}")
+
+        try:
+            return self._poll(attempt, timeout, f"etcdctl member {what} to succeed")
+        except ClusterTimeout as exc:
+            raise ClusterTimeout(f"{exc}; last error: {last[0] if last else '-'}") from None
+
+    def _wait_exit(self, member: Member, timeout: float) -> bool:
+        if member.proc is None:
+            return True
+        try:
+            member.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def _kill_proc(self, member: Member) -> None:
+        assert member.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member.proc.pid, signal.SIGKILL)
+        member.proc.wait(timeout=10)
+
     # ----------------------------------------------------------------- clients
 
     def put(self, key: str, value: str, endpoint: str | Sequence[str] | None = None,
-            timeout: float | None = None) -> WriteResult:
+            timeout: float | None = None, *, client: str = "main") -> WriteResult:
         """``etcdctl put`` through ``endpoint`` (a member name, several, or None = every member
-        that is running). Never raises for an etcd-side failure: see ``.ok`` / ``.error``."""
+        that is running). Never raises for an etcd-side failure: see ``.ok`` / ``.outcome`` /
+        ``.error``. ``client`` names the sequential client issuing it (for the history)."""
         names = self._endpoints(endpoint)
         res = self._ctl.put(self._urls(names), key, value, timeout or self.client_timeout)
-        self._seq += 1
-        result = WriteResult(self._seq, key, value, names, res.t_start, res.t_end,
+        result = WriteResult(self._next_seq(), key, value, names, res.t_start, res.t_end,
                              res.returncode == 0, res.error,
-                             parse_put(res) if res.returncode == 0 else None)
+                             parse_put(res) if res.returncode == 0 else None,
+                             write_outcome(res, names), client)
         self._rec().writes.append(result)
         return result
 
     def get(self, key: str, endpoint: str | Sequence[str] | None = None, *,
-            consistency: Literal["l", "s"] = "l", timeout: float | None = None) -> ReadResult:
+            consistency: Literal["l", "s"] = "l", timeout: float | None = None,
+            client: str = "main") -> ReadResult:
         """``etcdctl get`` of one key; ``consistency='s'`` reads the member's local state."""
         names = self._endpoints(endpoint)
         res = self._ctl.get(self._urls(names), key, consistency, timeout or self.client_timeout)
-        self._seq += 1
         ok = res.returncode == 0
         value, revision, count = parse_get(res) if ok else (None, None, 0)
-        result = ReadResult(self._seq, key, names,
+        result = ReadResult(self._next_seq(), key, names,
                             "linearizable" if consistency == "l" else "serializable",
-                            res.t_start, res.t_end, ok, res.error, value, revision, count)
+                            res.t_start, res.t_end, ok, res.error, value, revision, count,
+                            client=client)
         self._rec().reads.append(result)
         return result
+
+    def etcdctl(self, args: Sequence[str], endpoint: str | Sequence[str] | None = None,
+                timeout: float | None = None) -> CommandResult:
+        """Run any etcdctl command (e.g. ``["compact", "100"]``) against ``endpoint``; not
+        recorded (the scenario functions record what they did)."""
+        names = self._endpoints(endpoint)
+        return self._ctl.run(self._urls(names), list(args), timeout or self.client_timeout)
+
+    def _next_seq(self) -> int:
+        with self._lock:
+            self._seq += 1
+            return self._seq
 
     # ----------------------------------------------------------------- observation
 
@@ -358,7 +557,7 @@ class EtcdCluster:
         minority that still believes it leads does not count."""
         excluded = set(exclude)
         leader, term = self._poll(
-            lambda: agreed_leader(self.status(), self.quorum, min_term=min_term,
+            lambda: agreed_leader(self.status(self.voters), self.quorum, min_term=min_term,
                                   exclude=excluded),
             timeout, f"a leader at term >= {min_term} agreed by {self.quorum} members"
                      f"{f' (not {sorted(excluded)})' if excluded else ''}")
@@ -425,31 +624,36 @@ class EtcdCluster:
         }
 
     def _build_members(self, token: str) -> None:
-        assert self._data_root is not None
+        self._token = token
         eps = self.net.endpoints
         cluster = ",".join(f"{n}={eps[n].peer_url}" for n in self.names)
         self.members = {}
         for n in self.names:
-            ep = eps[n]
-            argv = [
-                str(self.binaries.etcd), "--name", n,
-                "--data-dir", str(self._data_root / n),
-                "--listen-client-urls", ep.client_url, "--advertise-client-urls", ep.client_url,
-                "--listen-peer-urls", ep.peer_url, "--initial-advertise-peer-urls", ep.peer_url,
-                "--initial-cluster", cluster, "--initial-cluster-state", "new",
-                "--initial-cluster-token", token,
-                "--heartbeat-interval", str(self.heartbeat_ms),
-                "--election-timeout", str(self.election_ms),
-                f"--pre-vote={str(self.pre_vote).lower()}",
-                *self._log_args(),
-            ]
-            if self.snapshot_count is not None:
-                argv += ["--snapshot-count", str(self.snapshot_count)]
-            if self.unsafe_no_fsync:
-                argv.append("--unsafe-no-fsync")
-            argv += self.extra_args
-            self.members[n] = Member(n, self._data_root / n, self.log_dir / f"{n}.log", argv)
-            self.members[n].log_path.write_bytes(b"")  # a new cluster starts a new log
+            self.members[n] = self._new_member(n, cluster, "new")
+
+    def _new_member(self, name: str, initial_cluster: str, state: str) -> Member:
+        assert self._data_root is not None
+        ep = self.net.endpoints[name]
+        argv = [
+            str(self.binaries.etcd), "--name", name,
+            "--data-dir", str(self._data_root / name),
+            "--listen-client-urls", ep.client_url, "--advertise-client-urls", ep.client_url,
+            "--listen-peer-urls", ep.peer_url, "--initial-advertise-peer-urls", ep.peer_url,
+            "--initial-cluster", initial_cluster, "--initial-cluster-state", state,
+            "--initial-cluster-token", self._token,
+            "--heartbeat-interval", str(self.heartbeat_ms),
+            "--election-timeout", str(self.election_ms),
+            f"--pre-vote={str(self.pre_vote).lower()}",
+            *self._log_args(),
+        ]
+        if self.snapshot_count is not None:
+            argv += ["--snapshot-count", str(self.snapshot_count)]
+        if self.unsafe_no_fsync:
+            argv.append("--unsafe-no-fsync")
+        argv += self.extra_args
+        member = Member(name, self._data_root / name, self.log_dir / f"{name}.log", argv)
+        member.log_path.write_bytes(b"")  # a new member starts a new log
+        return member
 
     def _log_args(self) -> list[str]:
         if self.log_format == "capnslog":
@@ -530,13 +734,18 @@ class EtcdCluster:
         member.paused = paused
         self._record(action, name, before, epoch=epoch, signal=action, pid=member.proc.pid)
 
-    def _apply_cuts(self, cuts: set[frozenset[str]], action: str, target: Any) -> None:
-        before = self._snapshot()
+    def _apply_cuts(self, cuts: set[frozenset[str]], action: str, target: Any, *,
+                    status: bool) -> None:
+        before = self._snapshot() if status else None
         epoch = time.time()
         self.net.set_cuts(cuts)
         self.cuts = cuts
-        self._record(action, target, before, epoch=epoch,
-                     cut_links=sorted(sorted(p) for p in cuts))
+        fields: dict[str, Any] = {"cut_links": sorted(sorted(p) for p in cuts)}
+        if status:
+            self._record(action, target, before, epoch=epoch, **fields)
+        else:  # the nft transactions took this long: the cut holds from epoch + applied_s
+            fields["applied_s"] = round(time.time() - epoch, 4)
+            self._rec().step(action, target, epoch=epoch, **fields)
 
     def _kill_all(self) -> None:
         """SIGKILL every member still running (by PID), then reap them all."""
@@ -569,6 +778,9 @@ class EtcdCluster:
                 "log": m.log_path.name,
                 "log_bytes": m.log_path.stat().st_size if m.log_path.exists() else 0,
                 "argv": m.argv,
+                "bootstrap": not m.added,
+                "learner": m.learner,
+                "removed": m.removed,
             }
             if isinstance(self.net, NetnsNetwork):
                 out[n]["netns"] = self.net.namespaces.get(n)
