@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -503,6 +504,30 @@ class EtcdCluster:
         self._rec().reads.append(result)
         return result
 
+    def bulk_put(self, count: int, endpoint: str | None = None, prefix: str = "/bulk/",
+                 connections: int = 2) -> dict[str, Any]:
+        """Put ``count`` keys ``<prefix>0..`` fast through one member's JSON gateway (the
+        leader if ``endpoint`` is None); see :mod:`raftcheck.harness.etcd_bulk`. Each key is
+        written once and never read, so the puts are recorded as one summary in scenario.json
+        ``bulk_writes`` (ok/failed counts, first/last revision, start/end), not one by one."""
+        if endpoint is None:
+            endpoint = self.wait_for_leader(10, _record=False)[0]
+        argv = [*self.net.client_prefix(), sys.executable, "-m", "raftcheck.harness.etcd_bulk",
+                self._url(endpoint), str(count), prefix, "--connections", str(connections)]
+        package_root = str(Path(__file__).resolve().parents[2])  # this copy of raftcheck
+        env = clean_env("ETCD", PYTHONPATH=os.pathsep.join(
+            p for p in (package_root, os.environ.get("PYTHONPATH")) if p))
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False,
+                              timeout=60 + count / 50, env=env)
+        if proc.returncode != 0:
+            raise EtcdHarnessError(f"bulk put failed: {_last_line(proc.stderr)}")
+        summary: dict[str, Any] = {"endpoint": endpoint, **json.loads(proc.stdout)}
+        self._rec().bulk_writes.append(summary)
+        self._rec().step("bulk-put", endpoint, epoch=summary["epoch_start"],
+                         count=count, ok=summary["ok"], failed=summary["failed"],
+                         last_revision=summary["last_revision"])
+        return summary
+
     def etcdctl(self, args: Sequence[str], endpoint: str | Sequence[str] | None = None,
                 timeout: float | None = None) -> CommandResult:
         """Run any etcdctl command (e.g. ``["compact", "100"]``) against ``endpoint``; not
@@ -584,6 +609,10 @@ class EtcdCluster:
                                             "applied index")
         self._rec().sample("converged", dict(result))
         return result
+
+    def record_step(self, action: str, target: Any = None, **fields: Any) -> dict[str, Any]:
+        """Record a step of the scenario now (UTC time and epoch added) in scenario.json."""
+        return self._rec().step(action, target, **fields)
 
     def wait_until(self, check: Callable[[], T | None], timeout: float, what: str) -> T:
         """Call ``check`` every 0.1 s until it returns something other than None, and return
@@ -821,6 +850,11 @@ def _default_data_parent() -> Path | None:
     the fault model (process crashes, not power loss) is the same."""
     shm = Path("/dev/shm")
     return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "(no output)"
 
 
 def _tail(path: Path, lines: int = 3) -> str:

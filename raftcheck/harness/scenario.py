@@ -44,6 +44,7 @@ class ScenarioRecorder:
         self.status_samples: list[dict[str, Any]] = []
         self.writes: list[WriteResult] = []
         self.reads: list[ReadResult] = []
+        self.bulk_writes: list[dict[str, Any]] = []
         self.leaders_seen: list[str] = []
 
     def step(self, action: str, target: Any = None, *, epoch: float | None = None,
@@ -86,6 +87,7 @@ class ScenarioRecorder:
             "writes": [w.to_json() for w in self.writes],
             "reads_summary": _summary(self.reads),
             "reads": [r.to_json() for r in self.reads],
+            "bulk_writes": self.bulk_writes,
             "status_samples": self.status_samples,
         }
 
@@ -96,5 +98,7 @@ class ScenarioRecorder:
 
 
 def _summary(results: list[WriteResult] | list[ReadResult]) -> dict[str, int]:
-    ok = sum(1 for r in results if r.ok)
-    return {"total": len(results), "ok": ok, "failed": len(results) - ok}
+    outcomes = [r.outcome for r in results]
+    ok = outcomes.count("ok")
+    return {"total": len(results), "ok": ok, "failed": len(results) - ok,
+            "unknown": outcomes.count("unknown")}
