@@ -48,6 +48,7 @@ from raftcheck.harness.etcdctl import (
     write_outcome,
 )
 from raftcheck.harness.network import LoopbackNetwork, NetnsNetwork, partition_cuts
+from raftcheck.harness.raft_status import RaftStatus, parse_raft_status
 from raftcheck.harness.scenario import ScenarioRecorder, StatusMap, leader_of
 
 T = TypeVar("T")
@@ -401,12 +402,10 @@ class EtcdCluster:
             self.status([name])
         if member.member_id is None:
             raise EtcdHarnessError(f"{name}'s member ID is unknown (it never answered)")
-        others = [n for n in self.names if n != name and self.members[n].running
-                  and not self.members[n].paused]
         before = self._snapshot()
         epoch = time.time()
         self._member_command(["member", "remove", member.member_id, "-w", "json"], timeout,
-                             "remove", endpoint=others or None)
+                             "remove", exclude=name)
         self.names.remove(name)
         member.removed = True
         exited = self._wait_exit(member, timeout)
@@ -439,10 +438,14 @@ class EtcdCluster:
         return parse_members(json.loads(res.stdout))
 
     def _member_command(self, args: list[str], timeout: float, what: str,
-                        endpoint: Sequence[str] | None = None) -> dict[str, Any]:
-        """Run a membership etcdctl command until it succeeds; retry the refusals etcd gives
-        while a change would be unsafe right now; raise on any other error."""
+                        exclude: str | None = None) -> dict[str, Any]:
+        """Run a membership etcdctl command through the running voters (a learner refuses
+        it; ``exclude`` one, e.g. the member being removed) until it succeeds; retry the
+        refusals etcd gives while a change would be unsafe right now; raise on any other
+        error."""
         last: list[str] = []
+        endpoint = [n for n in self.voters if n != exclude and self.members[n].running
+                    and not self.members[n].paused] or None
 
         def attempt() -> dict[str, Any] | None:
             res = self.etcdctl(args, endpoint, timeout=max(self.client_timeout, 5.0))
@@ -481,11 +484,16 @@ class EtcdCluster:
         that is running). Never raises for an etcd-side failure: see ``.ok`` / ``.outcome`` /
         ``.error``. ``client`` names the sequential client issuing it (for the history)."""
         names = self._endpoints(endpoint)
+        starts = [len(self.members[n].pids) if not self.members[n].running else None
+                  for n in names]
         res = self._ctl.put(self._urls(names), key, value, timeout or self.client_timeout)
+        # every endpoint was down at invocation and not started again before completion
+        no_process = all(s is not None and s == len(self.members[n].pids)
+                         for s, n in zip(starts, names, strict=True))
         result = WriteResult(self._next_seq(), key, value, names, res.t_start, res.t_end,
                              res.returncode == 0, res.error,
                              parse_put(res) if res.returncode == 0 else None,
-                             write_outcome(res, names), client)
+                             write_outcome(res, no_process), client)
         self._rec().writes.append(result)
         return result
 
@@ -569,10 +577,31 @@ class EtcdCluster:
                 int(r["revision"]))
         return result
 
+    def raft_status(self, names: Iterable[str] | None = None,
+                    timeout: float = 1.0) -> dict[str, RaftStatus | None]:
+        """Each member's own Raft state from its ``/debug/vars`` (None: killed, paused or not
+        answering): current term, role, vote, leader, commit. Unlike ``status()``'s
+        ``raft_term`` (the term of the last applied entry) this shows a candidate's term."""
+        wanted = list(names) if names is not None else list(self.names)
+        live = [n for n in wanted if self.members[n].running and not self.members[n].paused]
+        assert self._pool is not None
+
+        def fetch(name: str) -> RaftStatus | None:
+            try:
+                body = self.net.http_get(f"{self._url(name)}/debug/vars", timeout)
+            except OSError:
+                return None
+            return parse_raft_status(name, body)
+
+        futures = {n: self._pool.submit(fetch, n) for n in live}
+        return {n: futures[n].result() if n in futures else None for n in wanted}
+
     def sample_status(self, label: str) -> dict[str, MemberStatus | None]:
-        """Query every member and record the result in scenario.json ``status_samples``."""
+        """Query every member (``endpoint status`` and ``raft.status``) and record both in
+        scenario.json ``status_samples``; return the endpoint statuses."""
+        raft = self.raft_status()
         statuses = self.status()
-        self._rec().sample(label, statuses)
+        self._rec().sample(label, statuses, raft)
         return statuses
 
     def wait_for_leader(self, timeout: float = 10.0, *, min_term: int = 0,

@@ -75,6 +75,14 @@ def _settle(cluster: EtcdCluster, timeout: float = 30.0) -> tuple[str, int]:
     return leader, term
 
 
+def _wait_since(cluster: EtcdCluster, action: str, seconds: float) -> None:
+    """Sleep until ``seconds`` have passed since the last ``action`` step was injected (its
+    recorded epoch), so that a fault lasts what was asked, whatever the waits took."""
+    epoch = next(s["epoch"] for s in reversed(_recorder(cluster).steps)
+                 if s["action"] == action)
+    time.sleep(max(0.0, seconds - (time.time() - epoch)))
+
+
 def _followers(cluster: EtcdCluster, leader: str) -> list[str]:
     return [n for n in cluster.voters if n != leader]
 
@@ -123,8 +131,8 @@ def flapping(cluster: EtcdCluster, *, duration: float = 20.0,
         cluster.heal()
         leader, term = _settle(cluster)
     dropped = cluster.dropped_packets()
-    terms_seen = [s["term"] for s in _recorder(cluster).status_samples
-                  if s["term"] is not None]
+    terms_seen = [s.get("max_raft_term") or s["term"] or 0
+                  for s in _recorder(cluster).status_samples]
     return _end(cluster, "flapping", {
         "changes": changes, "cuts": cuts, "leader_before": leader0, "term_before": term0,
         "leader_after": leader, "term_after": term, "max_term_sampled": max(terms_seen),
@@ -165,25 +173,24 @@ def leader_minority(cluster: EtcdCluster, *, hold: float = 5.0, seed: int = 0,
     for i in range(3):
         cluster.put(f"/minority/before{i}", str(i))
     with _background(cluster, load=load, seed=seed, sample_every=0.5, label="partitioned"):
-        started = time.monotonic()
         cluster.partition([minority])
         new, new_term = cluster.wait_for_leader(15, min_term=term + 1, exclude=minority)
         cut_off_write = cluster.put("/minority/cut-off", "x", endpoint=leader, timeout=1.5)
         majority_writes = [cluster.put(f"/minority/majority{i}", str(i), endpoint=majority)
                            for i in range(3)]
-        time.sleep(max(0.0, hold - (time.monotonic() - started)))
-        during = cluster.sample_status("before-heal")
+        _wait_since(cluster, "partition", hold)
+        cluster.sample_status("before-heal")
+        old = cluster.raft_status([leader])[leader]
         dropped = sum(cluster.dropped_packets().values())
         cluster.heal()
         final, final_term = _settle(cluster)
-    old = during.get(leader)
     return _end(cluster, "leader-minority", {
         "old_leader": leader, "term_before": term, "minority": minority, "majority": majority,
         "new_leader": new, "new_term": new_term,
         "cut_off_write": cut_off_write.outcome, "cut_off_write_error": cut_off_write.error,
         "majority_writes_ok": sum(w.ok for w in majority_writes),
-        "old_leader_term_before_heal": old.raft_term if old else None,
-        "old_leader_still_leader_before_heal": bool(old and old.is_leader),
+        "old_leader_term_before_heal": old.term if old else None,
+        "old_leader_state_before_heal": old.state if old else None,
         "dropped_packets": dropped, "leader_after_heal": final, "term_after_heal": final_term,
     })
 
@@ -205,14 +212,13 @@ def kill_restart(cluster: EtcdCluster, *, targets: tuple[str, ...] = ("leader", 
         for role in targets:
             leader, term = cluster.wait_for_leader(15)
             victim = leader if role == "leader" else rng.choice(_followers(cluster, leader))
-            started = time.monotonic()
             if graceful:
                 cluster.terminate(victim)
             else:
                 cluster.kill(victim)
             new, new_term = (cluster.wait_for_leader(15, min_term=term + 1, exclude=[victim])
                              if victim == leader else (leader, term))
-            time.sleep(max(0.0, down - (time.monotonic() - started)))
+            _wait_since(cluster, "SIGTERM" if graceful else "kill-9", down)
             cluster.restart(victim)
             caught = cluster.wait_for_catch_up(victim, 20)
             rounds.append({"role": role, "victim": victim, "term_before": term,
@@ -237,11 +243,10 @@ def pause(cluster: EtcdCluster, *, targets: tuple[str, ...] = ("leader", "follow
         for role in targets:
             leader, term = cluster.wait_for_leader(15)
             victim = leader if role == "leader" else rng.choice(_followers(cluster, leader))
-            started = time.monotonic()
             cluster.pause(victim)
             new, new_term = (cluster.wait_for_leader(15, min_term=term + 1, exclude=[victim])
                              if victim == leader else (leader, term))
-            time.sleep(max(0.0, stall - (time.monotonic() - started)))
+            _wait_since(cluster, "SIGSTOP", stall)
             cluster.resume(victim)
             statuses = cluster.wait_for_convergence(20)
             rounds.append({"role": role, "victim": victim, "term_before": term,

@@ -21,7 +21,8 @@ Outcome = Literal["ok", "fail", "unknown"]
 
 #: etcd errors returned before a write is proposed to Raft: the write cannot take effect.
 _REFUSED_BEFORE_PROPOSAL = re.compile(
-    r"etcdserver: (?:too many requests|request is too large|no leader|not capable)")
+    r"etcdserver: (?:too many requests|request is too large|no leader|not capable"
+    r"|rpc not supported for learner)")
 
 
 def now_iso(epoch: float | None = None) -> str:
@@ -75,14 +76,15 @@ class CommandResult:
         return lines[-1] if lines else f"exit status {self.returncode}"
 
 
-def write_outcome(res: CommandResult, endpoints: list[str]) -> Outcome:
-    """ok, or fail only where the request cannot have reached Raft (refused before proposal, or
-    the one endpoint asked refused the connection); every other failure is unknown."""
+def write_outcome(res: CommandResult, no_process: bool = False) -> Outcome:
+    """ok; fail only where the write cannot have reached Raft: etcd refused it before
+    proposing it, or (``no_process``, which the harness knows) no etcd process was running
+    behind the endpoints for the whole request; every other failure is unknown. A refused
+    connection alone proves nothing: etcdctl keeps redialling, and a member restarted
+    meanwhile may still take the write."""
     if res.returncode == 0:
         return "ok"
-    if _REFUSED_BEFORE_PROPOSAL.search(res.stderr):
-        return "fail"
-    if len(endpoints) == 1 and "connection refused" in res.stderr:
+    if _REFUSED_BEFORE_PROPOSAL.search(res.stderr) or no_process:
         return "fail"
     return "unknown"
 

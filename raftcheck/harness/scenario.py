@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from raftcheck.harness.etcdctl import MemberStatus, ReadResult, WriteResult, now_iso
+from raftcheck.harness.raft_status import RaftStatus
 
 StatusMap = dict[str, MemberStatus | None]
+RaftMap = dict[str, RaftStatus | None]
 
 
 def status_json(statuses: StatusMap) -> dict[str, Any]:
@@ -58,11 +60,23 @@ class ScenarioRecorder:
         self.steps.append(entry)
         return entry
 
-    def sample(self, label: str, statuses: StatusMap) -> dict[str, Any]:
+    def sample(self, label: str, statuses: StatusMap, raft: RaftMap | None = None
+               ) -> dict[str, Any]:
+        """``leader``/``term`` come from ``endpoint status`` (the term there is that of the
+        last applied entry); with ``raft``, also each member's own Raft state and
+        ``raft_leader``/``max_raft_term`` (a member in StateLeader at the highest term)."""
         epoch = time.time()
         leader, term = leader_of(statuses)
-        entry = {"t": now_iso(epoch), "epoch": round(epoch, 6), "label": label,
-                 "leader": leader, "term": term, "status": status_json(statuses)}
+        entry: dict[str, Any] = {"t": now_iso(epoch), "epoch": round(epoch, 6), "label": label,
+                                 "leader": leader, "term": term,
+                                 "status": status_json(statuses)}
+        if raft is not None:
+            answered = [r for r in raft.values() if r is not None]
+            leaders = [r for r in answered if r.is_leader]
+            entry["raft_leader"] = max(leaders, key=lambda r: r.term).name if leaders else None
+            entry["max_raft_term"] = max((r.term for r in answered), default=None)
+            entry["raft"] = {n: (r.to_json() if r is not None else {"error": "unreachable"})
+                             for n, r in raft.items()}
         self.status_samples.append(entry)
         return entry
 
