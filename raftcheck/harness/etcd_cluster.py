@@ -457,7 +457,9 @@ class EtcdCluster:
             raise EtcdHarnessError(f"etcdctl member {what} failed: {res.error}")
 
         try:
-            return self._poll(attempt, timeout, f"etcdctl member {what} to succeed")
+            # every 0.5 s: each refusal is a log line, and etcd refuses a change until the
+            # leader has been connected to every peer for 5 s (after a start, for instance)
+            return self._poll(attempt, timeout, f"etcdctl member {what} to succeed", every=0.5)
         except ClusterTimeout as exc:
             raise ClusterTimeout(f"{exc}; last error: {last[0] if last else '-'}") from None
 
@@ -745,7 +747,8 @@ class EtcdCluster:
                     f"{n} (pid {m.proc.pid}) exited with status {m.proc.returncode}; "
                     f"{m.log_path} ends with: {_tail(m.log_path)}")
 
-    def _poll(self, check: Callable[[], T | None], timeout: float, what: str) -> T:
+    def _poll(self, check: Callable[[], T | None], timeout: float, what: str,
+              every: float = POLL_S) -> T:
         deadline = time.monotonic() + timeout
         while True:
             result = check()
@@ -754,7 +757,7 @@ class EtcdCluster:
             if time.monotonic() >= deadline:
                 raise ClusterTimeout(f"timed out after {timeout:g}s waiting for {what}; "
                                      f"status: {self._status_line()}")
-            time.sleep(POLL_S)
+            time.sleep(every)
 
     def _status_line(self) -> str:
         parts = []
