@@ -75,7 +75,7 @@ def test_three_members_elect_a_leader_and_serve_writes(binaries: EtcdBinaries,
     assert f'"msg":"{leader_id} became leader at term {term}"' in leader_log
     doc = _scenario(tmp_path)
     assert doc["steps"][0]["action"] == "cluster-up" and doc["steps"][-1]["action"] == "stop-all"
-    assert doc["writes_summary"] == {"total": 3, "ok": 3, "failed": 0}
+    assert doc["writes_summary"] == {"total": 3, "ok": 3, "failed": 0, "unknown": 0}
     assert doc["id_to_name"][leader_id] == leader and doc["error"] is None
 
 
