@@ -92,7 +92,7 @@ FIXTURES: dict[str, Fixture] = {f.name: f for f in [
             "the leader's links cut and healed every 0.2-2 s; pre-vote on"),
     Fixture("3.5-flapping-no-pre-vote", "flapping",
             RecordOptions(duration=20, pre_vote=False),
-            "random links every 0.2-2 s, pre-vote off: terms climb into the 20s-30s"),
+            "random links every 0.2-2 s, pre-vote off: the term climbs"),
     Fixture("3.4-flapping-capnslog", "flapping",
             RecordOptions(duration=20, logger="capnslog", **V34),
             "random links, etcd 3.4 text logs (3.4's default: no pre-vote)", ),
