@@ -50,7 +50,7 @@ def test_the_exit_code_is_the_worst_run_s(tmp_path: Path, capsys: pytest.Capture
     node2.write_text(node2.read_text() + fake + "\n")  # a second leader of term 3
     assert main(["validate", str(top)]) == 1
     out = capsys.readouterr().out
-    assert "3 runs: 2 conforms, 1 violates; exit 1 (violates, the worst)" in out
+    assert "3 runs: conforms 2, violates 1; exit 1 (violates, the worst)" in out
     assert f"run {top / 'a' / 'leader-kill'}\n  VIOLATES: ElectionSafety" in out
 
 

@@ -36,7 +36,7 @@ from .report import (
     Report,
     Verdict,
 )
-from .runs import FileIdentity, Run, find_runs, names_in, refuse_mixed
+from .runs import FileIdentity, Run, find_runs, name_fields, names_in, refuse_mixed
 from .world import EMPTY, Missing, Unexplained, World
 
 NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
@@ -291,7 +291,7 @@ class Validator:
 def _identify(ident: FileIdentity, e: ev.Event) -> None:
     """Note what an event of a node log says about the cluster (runs.refuse_mixed): the nodes
     it names (enough of them to link the file to the others), and its first and last time."""
-    if len(ident.mentions) < MENTIONS_ENOUGH:
+    if name_fields(type(e)) and len(ident.mentions) < MENTIONS_ENOUGH:
         ident.mentions.update(names_in(e))
     if e.time is not None:
         if ident.first is None:

@@ -118,7 +118,7 @@ class Report:
         for v in self.verdicts:
             out.append(f"run {v.run}")
             out.extend(f"  {line}" for line in v.lines())
-        shown = ", ".join(f"{n} {s}" for s, n in self.counts().items())
+        shown = ", ".join(f"{s} {n}" for s, n in self.counts().items())
         out.append(f"{len(self.verdicts)} runs: {shown}; exit {self.exit_code} "
                    f"({self.status}, the worst)")
         return out

@@ -150,14 +150,19 @@ NAME_FIELDS = frozenset({
 _fields_by_type: dict[type, tuple[str, ...]] = {}
 
 
+def name_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an event kind that hold node names."""
+    names = _fields_by_type.get(kind)
+    if names is None:
+        names = _fields_by_type[kind] = tuple(f for f in kind.__dataclass_fields__
+                                              if f in NAME_FIELDS)
+    return names
+
+
 def names_in(e: ev.Event) -> Iterator[str]:
     """The nodes an event mentions (its own node, and any field naming another)."""
     yield e.node
-    names = _fields_by_type.get(type(e))
-    if names is None:
-        names = _fields_by_type[type(e)] = tuple(f for f in e.__dataclass_fields__
-                                                 if f in NAME_FIELDS)
-    for name in names:
+    for name in name_fields(type(e)):
         value = getattr(e, name)
         if isinstance(value, str):
             yield value
