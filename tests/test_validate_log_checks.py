@@ -147,3 +147,28 @@ def test_a_follower_truncating_an_uncommitted_suffix_conforms() -> None:
     # the new leader's entry instead (node1.log:93)
     assert "found conflict at index 14" in line(PARTITION / "node1.log", 93)
     assert validate_paths([PARTITION]).status == "conforms"
+
+
+SNAPSHOT = DATA / "etcd" / "3.5-snapshot-catchup"
+
+
+def test_a_follower_catching_up_by_snapshot_conforms() -> None:
+    # n2 restarts far behind (its log ends at 10) and installs the leader's snapshot of entry
+    # 5417 (node2.log:136): its log is replaced, nothing committed is lost
+    assert "restored snapshot [index: 5417, term: 2]" in line(SNAPSHOT / "node2.log", 136)
+    verdict = validate_paths([SNAPSHOT])
+    assert verdict.status == "conforms", verdict.lines()
+
+
+def test_a_snapshot_that_contradicts_committed_entries(tmp_path: Path) -> None:
+    # n2's restart line (83) shows entry 10 of term 2 and commit 9: a snapshot ending at entry
+    # 5417 of term 1 cannot hold the committed entry 9 of term 2
+    logs = copy(tmp_path, SNAPSHOT)
+    node2 = logs / "node2.log"
+    assert "commit: 9, applied: 0, lastindex: 10, lastterm: 2" in line(node2, 83)
+    edit(node2, 136, lambda s: s.replace("lastterm: 2] restored snapshot [index: 5417, term: 2]",
+                                         "lastterm: 1] restored snapshot [index: 5417, term: 1]"))
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "StateMachineSafety", f"{node2}:136"), verdict.lines()
+    assert "installs a snapshot ending at entry 5417 of term 1" in verdict.explanation

@@ -45,7 +45,6 @@ two leaders of one term, two entries committed at one index."""
 
 FEATURE_NAMES = {
     ev.ConfigChange: "membership change",
-    ev.Snapshot: "snapshots / log compaction",
 }
 
 

@@ -35,6 +35,7 @@ from .replication import (
     on_log_truncated,
     on_message_received,
     on_message_sent,
+    on_snapshot,
     on_state_observed,
 )
 
@@ -71,7 +72,7 @@ HANDLERS: dict[type, Handler] = {
     ev.LogTruncated: on_log_truncated,
     ev.AppendRejected: on_append_rejected,
     ev.ReplicationProgress: on_nothing,
-    ev.Snapshot: on_feature,
+    ev.Snapshot: on_snapshot,
     ev.LeadershipTransfer: on_feature,
     ev.RequestDropped: on_nothing,
     ev.FeatureUsed: on_feature,

@@ -160,6 +160,19 @@ class KnownLog:
             return self, None
         return KnownLog(_below(self.runs, index), None, 0), index
 
+    def restored(self, index: int, term: int, committed: int) -> tuple[KnownLog, int | None]:
+        """The log was replaced by a snapshot ending at entry (index, term) (it did not hold
+        that entry: else the snapshot would have been ignored). Entries up to ``committed`` were
+        committed, so the snapshot holds them unchanged; anything else known is gone. The cut:
+        known entries that cannot stand beside (index, term), or entries after ``index``."""
+        cut = self._contradicted(index, term)
+        if cut is not None and cut <= committed:
+            cut = committed + 1  # what the node knew committed is in the snapshot
+        if self.floor > index:
+            cut = min(cut or index + 1, index + 1)
+        kept = _below(self.runs, min(committed, index) + 1)
+        return KnownLog(_put(kept, index, index, term), index), cut
+
     def rewritten_from(self, index: int) -> KnownLog:
         """Entries from ``index`` on were replaced by entries not shown (possibly the same)."""
         return KnownLog(_below(self.runs, index), None, index - 1)

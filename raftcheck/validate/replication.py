@@ -326,5 +326,53 @@ def _match(w: World, i: int, j: int, term: int | None, index: int | None, cx: Co
                f"{cx.name(i)} counts {cx.name(j)}'s entries up to {index}")
 
 
+def on_snapshot(w: World, e: ev.Snapshot, cx: Context) -> Iterable[World]:
+    """Snapshots as the log knowledge sees them: compacting one's own log changes nothing a
+    glimpse can see (the entries are in the snapshot); installing a leader's snapshot replaces
+    the log by one that ends at the snapshot's last entry, which is committed."""
+    i = cx.index(e.node)
+    w, s = current(w, i, e, cx)
+    n = cx.name(i)
+    if e.action in ("restored", "ready") and e.index is not None and e.term is not None:
+        index, term, held = e.index, e.term, s.commit_index
+        _check_snapshot(w, i, index, term, e, cx)
+        w = change_log(w, i, lambda log: log.restored(index, term, held), e, cx,
+                       f"{n} installs a snapshot up to entry {index} of term {term}")
+        w = keep(w, i, index, e, cx)
+        yield observe_commit(w, i, index, e, cx)
+    elif e.action == "fast-forwarded" and e.index is not None:
+        yield observe_commit(w, i, e.index, e, cx)
+    elif e.action == "sent" and e.index is not None and e.term is not None:
+        # a leader sends a snapshot of entries it applied: committed, ending at (index, term)
+        index, term = e.index, e.term
+        w = change_log(w, i, lambda log: log.entry(index, term), e, cx,
+                       f"{n} sends a snapshot up to its entry {index} of term {term}")
+        yield observe_commit(w, i, max(index, e.commit or 0), e, cx)
+    elif e.action == "installed":  # hashicorp: the line names no index; what was known goes
+        yield w.with_server(i, s._replace(log=s.log.rewritten_from(1)))
+    else:
+        yield w  # taken, sent, compacted: the logical log is unchanged
+
+
+def _check_snapshot(w: World, i: int, index: int, term: int, e: ev.Event, cx: Context
+                    ) -> None:
+    """A snapshot holds committed entries only, so it agrees with every entry known committed:
+    its last entry (index, term) cannot follow a committed entry of a higher term, nor stand
+    where another committed entry is."""
+    s = w.server(i)
+    assert s is not None
+    own = tuple((a, min(b, s.commit_index), t) for a, b, t in s.log.known()
+                if a <= s.commit_index)
+    for a, b, t in (*w.committed.log.known(), *own):
+        if a > index:
+            break
+        if t > term or (a <= index <= b and t != term):
+            source = cx.committed_source.get(t)
+            raise Unexplained("StateMachineSafety", f"{cx.name(i)} installs a snapshot ending "
+                              f"at entry {index} of term {term}, but entry {min(b, index)} of "
+                              f"term {t} is committed{f' (at {source})' if source else ''}: a "
+                              "snapshot holds the committed entries", (source,))
+
+
 def on_feature(w: World, e: ev.Event, cx: Context) -> Iterable[World]:
     yield w  # outside the model: noted by the engine, no state change
