@@ -19,7 +19,7 @@ from typing import Any
 
 from raftcheck.grammar.lines import iter_lines
 
-from .edn import EdnError, EdnMap, Keyword, Symbol, keyword, read_all, read_one
+from .edn import EdnError, EdnMap, Keyword, keyword, read_all, read_one
 from .operations import (
     FUNCTIONS,
     NO_KEY,
@@ -49,9 +49,14 @@ LOG_LINE = re.compile(r"jepsen\.util(?: -|:) (?P<process>[^\s]+)(?P<sep>\t|\s+(?
 
 
 def _name(value: Any, what: str, allowed: tuple[str, ...], path: str, line: int) -> str:
-    name = value.name if isinstance(value, Keyword) else value
+    """The name of a keyword (``:ok``, or the text ":ok" of a log line) among ``allowed``."""
+    if isinstance(value, Keyword):
+        name, shown = value.name, str(value)
+    elif isinstance(value, str):
+        name, shown = value.removeprefix(":"), value
+    else:
+        name, shown = None, repr(value)
     if name not in allowed:
-        shown = str(value) if isinstance(value, Keyword | Symbol) else repr(value)
         raise HistoryError(f"{what} {shown} is not one of "
                            f"{', '.join(':' + a for a in allowed)}"
                            + (" (raftcheck checks registers)" if what == ":f" else ""),
@@ -163,9 +168,8 @@ def log_event(match: re.Match[str], path: str, line: int) -> Event | None:
         return None
     if not process_text.lstrip("-").isdigit():
         raise HistoryError(f"process must be a number, got {process_text!r}", path, line)
-    kind = _name(kind_text[1:] if kind_text.startswith(":") else kind_text, ":type", TYPES,
-                 path, line)
-    f = _name(f_text[1:] if f_text.startswith(":") else f_text, ":f", FUNCTIONS, path, line)
+    kind = _name(kind_text, ":type", TYPES, path, line)
+    f = _name(f_text, ":f", FUNCTIONS, path, line)
     try:
         value = _value(value_text)
     except EdnError as exc:

@@ -18,7 +18,10 @@ from .check import HistoryVerdict, KeyVerdict
 from .operations import FAIL, INFO, OK, Operation
 from .report import describe, headline, key_verdict, outcome, show, show_key, text_lines, where
 
-WIDTH = 1280
+WIDTH = 1280  # at least; an event-order axis widens the picture so that labels fit
+EVENT = 28  # pixels per event on an event-order axis
+MAX_WIDTH = 8000
+CONTEXT_EVENTS = 8  # events drawn before a window's start and after its end
 MARGIN = 24
 LANE_LABEL = 110  # room for "process 12" at the left
 LANE = 30  # pixels per lane
@@ -48,6 +51,8 @@ class Section:
     start: float | None  # where the window starts and ends, as x values (time or position)
     end: float | None
     start_values: str
+    lo: float = 0.0  # the x range drawn
+    hi: float = 1.0
 
 
 def _x_value(op: Operation, timed: bool, end: bool) -> float | None:
@@ -75,8 +80,7 @@ def sections(v: HistoryVerdict) -> tuple[list[Section], bool]:
             out.append(Section(k, drawn, note, set(), None, None, None, ""))
             continue
         lo = min(op.invoke for op in w.operations)
-        span = max(w.end - lo, 1)
-        left, right = lo - span // 4, w.end + span // 4
+        left, right = lo - CONTEXT_EVENTS, w.end + CONTEXT_EVENTS
         near = [op for op in ops if op.invoke <= right
                 and (op.complete is None or op.complete >= left)]
         near.sort(key=lambda op: abs(op.invoke - w.failing.invoke))
@@ -93,7 +97,31 @@ def sections(v: HistoryVerdict) -> tuple[list[Section], bool]:
             k, drawn, f"{len(drawn)} of {len(ops)} operations, around the window",
             marked, w.failing.index, _x_value(window_first, timed, False),
             _x_value(w.failing, timed, True), values))
+    for part in out:
+        part.lo, part.hi = _x_range(part, timed)
+        if part.start is not None:  # keep what the range shows, and say how much that is
+            shown = [op for op in part.operations if _overlaps(op, part, timed)]
+            part.note = f"{len(shown)} of {len(by_key[part.verdict.key])} operations, " \
+                        "around the window"
+            part.operations = shown
     return out, timed
+
+
+def _overlaps(op: Operation, s: Section, timed: bool) -> bool:
+    start, end = _x_value(op, timed, False), _x_value(op, timed, True)
+    return op.index in s.marked or (start is not None and start <= s.hi
+                                    and (end is None or end >= s.lo))
+
+
+def _x_range(s: Section, timed: bool) -> tuple[float, float]:
+    xs = [x for op in s.operations
+          for x in (_x_value(op, timed, False), _x_value(op, timed, True)) if x is not None]
+    lo, hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    if s.start is not None and s.end is not None:
+        # Some context on each side: as long again as the window (time), or a few events.
+        pad = max(s.end - s.start, 1e-9) if timed else CONTEXT_EVENTS
+        lo, hi = max(lo, s.start - pad), min(hi, s.end + pad)
+    return lo, hi if hi > lo else lo + 1.0
 
 
 def _process_order(p: Hashable) -> tuple[int, str]:
@@ -112,10 +140,15 @@ def short(op: Operation) -> str:
 def render(v: HistoryVerdict) -> str:
     """The picture as an SVG 1.1 document."""
     parts, timed = sections(v)
-    plot_left, plot_right = MARGIN + LANE_LABEL, WIDTH - MARGIN
+    plot = WIDTH - 2 * MARGIN - LANE_LABEL
+    if not timed:
+        plot = max([plot] + [min((p.hi - p.lo) * EVENT, MAX_WIDTH) for p in parts])
+    width = plot + 2 * MARGIN + LANE_LABEL
+    plot_left, plot_right = MARGIN + LANE_LABEL, width - MARGIN
     heights = [70 + LANE * len({op.process for op in s.operations}) + 40 for s in parts]
-    height = 78 + sum(heights) + 96
-    c = Canvas(WIDTH, height)
+    legend_rows = 2
+    height = 84 + sum(heights) + 8 + 22 * legend_rows + MARGIN
+    c = Canvas(width, height)
     c.add(None, "title", f"raftcheck history: {v.history.path}")
     c.add(None, "rect", class_="background", x=0, y=0, width="100%", height="100%",
           fill="white")
@@ -124,14 +157,15 @@ def render(v: HistoryVerdict) -> str:
             weight="bold", cls="title")
     c.label(c.root, MARGIN, 52, headline(v), size=12,
             colour=FAILING[0] if failed else INK, cls="verdict")
-    axis = "time (s) from the first operation drawn" if timed else "event order"
-    c.label(c.root, WIDTH - MARGIN, 52, f"x: {axis}", size=11, anchor="end", colour=MUTED,
-            cls="axis-label")
-    y = 78
+    axis = ("time (s) from the first operation drawn" if timed
+            else "event order (the n-th invocation or response)")
+    c.label(c.root, MARGIN, 68, f"x: {axis}; hover over an operation for its lines", size=11,
+            colour=MUTED, cls="axis-label")
+    y = 84
     for part, h in zip(parts, heights, strict=True):
         _section(c, part, timed, y, plot_left, plot_right)
         y += h
-    _legend(c, y + 8)
+    _legend(c, y + 8, width)
     ET.indent(c.root, space=" ")
     return ET.tostring(c.root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -144,13 +178,7 @@ def _section(c: Canvas, s: Section, timed: bool, top: float, left: float,
     ops = s.operations
     lanes = sorted({op.process for op in ops}, key=_process_order)
     lane_y = {p: top + 40 + i * LANE for i, p in enumerate(lanes)}
-    xs = [x for op in ops for x in (_x_value(op, timed, False), _x_value(op, timed, True))
-          if x is not None]
-    lo, hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
-    if s.start is not None and s.end is not None:
-        pad = (s.end - s.start) * 0.15 or 1.0
-        lo, hi = max(lo, s.start - pad), min(hi, s.end + pad)
-    hi = hi if hi > lo else lo + 1.0
+    lo, hi = s.lo, s.hi
     scale = (right - left) / (hi - lo)
 
     def x_of(value: float | None) -> float:
@@ -167,10 +195,10 @@ def _section(c: Canvas, s: Section, timed: bool, top: float, left: float,
                 colour=MUTED, cls="lane-label")
     _axis(c, g, lo, hi, timed, left, right, bottom)
     if s.start is not None:
-        sx = x_of(s.start)
-        c.add(g, "line", class_="window-start", x1=sx - 3, y1=top + 30, x2=sx - 3, y2=bottom,
+        sx = x_of(s.start) - 3
+        c.add(g, "line", class_="window-start", x1=sx, y1=top + 30, x2=sx, y2=bottom,
               stroke=WINDOW[1], stroke_dasharray="4 3")
-        c.label(g, sx, top + 32, f"window starts: register holds one of {s.start_values}",
+        c.label(g, sx + 3, top + 32, f"window starts: register holds one of {s.start_values}",
                 size=10, colour=WINDOW[1], cls="window-label")
     for op in ops:
         _bar(c, g, op, s, lane_y[op.process], x_of, timed, right)
@@ -202,10 +230,13 @@ def _bar(c: Canvas, parent: ET.Element, op: Operation, s: Section, ly: float, x_
         c.add(g, "line", class_="may-act-later", x1=bar_end, y1=y + BAR / 2, x2=right,
               y2=y + BAR / 2, stroke=stroke, stroke_dasharray="2 3")
     text = short(op)
-    if width_of(text, 10) + 6 <= bar_end - start:
+    if width_of(text, 9.5) + 5 <= bar_end - start:
         colour = "white" if op.index == s.failing else INK
-        c.add(g, "text", text, class_="op-label", x=start + 4, y=y + BAR / 2 + 3.5,
-              font_size=10, fill=colour)
+        c.add(g, "text", text, class_="op-label", x=start + 3, y=y + BAR / 2 + 3.5,
+              font_size=9.5, fill=colour)
+    elif op.index in s.marked:  # too short for its label: beside it, above the lane line
+        c.add(g, "text", text, class_="op-label outside", x=bar_end + 2, y=y + 6,
+              font_size=9, fill=WINDOW[1])
 
 
 def _axis(c: Canvas, parent: ET.Element, lo: float, hi: float, timed: bool, left: float,
@@ -220,7 +251,7 @@ def _axis(c: Canvas, parent: ET.Element, lo: float, hi: float, timed: bool, left
                 cls="tick-label")
 
 
-def _legend(c: Canvas, y: float) -> None:
+def _legend(c: Canvas, y: float, width: float) -> None:
     g = c.group(None, "legend")
     items = [("ok", STYLE[OK][0], STYLE[OK][1], None),
              ("failed (did not happen)", STYLE[FAIL][0], STYLE[FAIL][1], STYLE[FAIL][2]),
@@ -237,7 +268,7 @@ def _legend(c: Canvas, y: float) -> None:
         c.add(g, "rect", **attrs)
         c.label(g, x + 32, y + 11, label, size=11, cls="legend-label")
         x += 32 + width_of(label, 11) + 22
-        if x > WIDTH - 300:
+        if x > min(width, WIDTH) - 300:
             x, y = MARGIN, y + 22
 
 

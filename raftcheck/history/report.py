@@ -139,7 +139,7 @@ def text_lines(v: HistoryVerdict) -> list[str]:
                 out += window_lines(k.window, recorded)
     if len(listed) < len(v.keys):
         rest = len(v.keys) - len(listed)
-        out.append(f"{rest:,} other key(s): linearizable")
+        out.append(f"{rest:,} {'other ' if listed else ''}key(s): linearizable")
     tried = sum(k.tried for k in v.keys)
     out.append(f"checked in {v.seconds:.2f} s ({tried:,} placements tried)")
     return out
