@@ -4,6 +4,9 @@
   concurrently; each takes effect atomically at some moment between its invocation and its
   response; some time out, some fail without effect) is always linearizable.
 - Making one ok read return a value nobody wrote is always caught, at that read.
+- The reductions a window is made by (cut after a response, start later, drop what may be
+  dropped, forget an outcome) turn a linearizable history into a linearizable window: each
+  only adds behaviours, so a window that fails proves the history fails.
 - On small random histories, the verdict agrees with a brute-force oracle; a failing key's
   window is itself not linearizable from any of its start values (the oracle says so), and
   dropping or weakening any one of its operations, where the window's rules allow, makes it
@@ -31,7 +34,7 @@ from raftcheck.history.operations import (
     History,
     pair_events,
 )
-from raftcheck.history.window import removable
+from raftcheck.history.window import fails, from_start, prefix, removable
 from tests.oracles.linearizability import linearizable as oracle
 
 VALUES = st.integers(0, 3)
@@ -113,6 +116,34 @@ def test_a_read_of_a_value_never_written_is_caught_at_that_read(h: History, data
     assert key.window is not None
     # Every response before the bad read is explained; the bad read is not.
     assert key.window.failing.index == victim.index
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(simulated(), st.data())
+def test_window_reductions_keep_a_linearizable_history_linearizable(h: History,
+                                                                     data: Any) -> None:
+    responses = sorted(op.complete for op in h.operations
+                       if op.status == OK and op.complete is not None)
+    if not responses:
+        return
+    end = data.draw(st.sampled_from(responses))
+    history = prefix(h.operations, end)
+    assert not fails(history, [None])
+    starts = sorted({op.invoke for op in history})
+    for start in starts:
+        window, start_values = from_start(history, start)
+        assert not fails(window, start_values), (end, start)
+    start = data.draw(st.sampled_from(starts))
+    window, start_values = from_start(history, start)
+    for _ in range(data.draw(st.integers(0, 6))):
+        if not window:
+            break
+        op = data.draw(st.sampled_from(window))
+        if removable(op, window) and data.draw(st.booleans()):
+            window = [o for o in window if o.index != op.index]
+        elif op.status == OK and op.f != READ:
+            window = [o.weakened() if o.index == op.index else o for o in window]
+        assert not fails(window, start_values), (end, start, op)
 
 
 @st.composite
