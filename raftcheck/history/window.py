@@ -12,7 +12,8 @@ linearized proves that the whole history cannot either:
    ``c`` and still open at ``c`` may have taken effect before it, so a read among those is
    dropped and a write or cas becomes indeterminate. Any linearization of the history gives
    one of this window (start where the last operation completed before ``c`` sits), and a
-   later start only drops more, so the latest start that still fails is found by bisection.
+   later start only drops more, so the latest start that still fails is found by galloping
+   back from the end and bisecting.
 3. Minimisation, one operation at a time, while the window still fails: drop a read (a read
    only constrains); drop a failed operation; drop a write or cas whose written value no
    operation left in the window needs to see (it cannot be the write a read or cas observes,
@@ -133,17 +134,10 @@ def explain(operations: Sequence[Operation], deadline: float | None = None,
     soft = min(soft, deadline) if deadline is not None else soft
     minimal = True
     starts = sorted({op.invoke for op in history if op.invoke <= failing.invoke})
-    lo, hi = 0, len(starts) - 1
     try:
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if fails(*from_start(history, starts[mid]), deadline=soft):
-                lo = mid
-            else:
-                hi = mid - 1
+        start = latest_failing_start(history, starts, soft)
     except OutOfTime:
-        minimal = False  # starts[lo] is the latest start known to fail
-    start = starts[lo]
+        minimal, start = False, starts[0]  # the whole prefix: known to fail
     window, start_values = from_start(history, start)
     if minimal:
         window, minimal = minimise(window, failing, start_values, soft)
@@ -163,6 +157,27 @@ def explain(operations: Sequence[Operation], deadline: float | None = None,
                and (op.complete is None or op.complete >= start)]
     window.sort(key=lambda op: op.invoke)
     return Window(failing, window, reasons, start, start_values, context, minimal)
+
+
+def latest_failing_start(history: list[Operation], starts: list[int],
+                         deadline: float | None) -> int:
+    """The latest of ``starts`` from which the window still fails (starts[0] does). Windows
+    that start late are small and cheap to search, so the search gallops back from the end
+    (1, 2, 4, ... starts back) and then bisects."""
+    known_good = len(starts)  # index of the earliest start known to give a linearizable window
+    step, i = 1, len(starts) - 1
+    while i > 0 and not fails(*from_start(history, starts[i]), deadline=deadline):
+        known_good = i
+        step *= 2
+        i = max(known_good - step, 0)
+    lo, hi = i, known_good - 1  # starts[lo] fails; the answer is in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fails(*from_start(history, starts[mid]), deadline=deadline):
+            lo = mid
+        else:
+            hi = mid - 1
+    return starts[lo]
 
 
 def removable(op: Operation, window: Sequence[Operation]) -> bool:
