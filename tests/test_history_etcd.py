@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import random
 import threading
 from pathlib import Path
@@ -23,6 +24,7 @@ from raftcheck.history.operations import INFO, OK, READ, WRITE
 from raftcheck.validate import validate_paths
 
 DATA = Path(__file__).parent / "data" / "etcd35"
+HISTORIES = Path(__file__).parent / "data" / "history"
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
 
@@ -53,6 +55,28 @@ def test_corpus_runs_are_linearizable_and_prefix_reads_are_noted() -> None:
         assert h.format == "raftcheck-scenario"
         assert check_history(h).exit_code == 0, path
         assert any("prefix read" in n for n in h.notes), (path, h.notes)
+
+
+def test_recorded_live_history_is_linearizable() -> None:
+    h = read_history(str(HISTORIES / "etcd-live.jsonl"))
+    verdict = check_history(h)
+    assert verdict.exit_code == 0
+    assert len(h.operations) == 124 and len(verdict.keys) == 3
+    assert sum(op.status == INFO for op in h.operations) == 2  # the puts during the kill
+
+
+def test_stale_read_report_transcript(capsys: pytest.CaptureFixture[str]) -> None:
+    """The whole report for the stale read, as tests/data/history/etcd-stale-read.txt has it
+    (RAFTCHECK_UPDATE_TRANSCRIPTS=1 rewrites the file)."""
+    path = HISTORIES / "etcd-stale-read.jsonl"
+    assert cli.main(["history", str(path)]) == 1
+    out = capsys.readouterr().out.replace(str(path), path.name)
+    report = "".join(line + "\n" for line in out.splitlines()
+                     if not line.startswith("checked in "))
+    expected = HISTORIES / "etcd-stale-read.txt"
+    if os.environ.get("RAFTCHECK_UPDATE_TRANSCRIPTS"):
+        expected.write_text(report)
+    assert report == expected.read_text()
 
 
 def _need_etcd() -> None:

@@ -7,6 +7,7 @@ page holding the SVG and the text report.
 
 from __future__ import annotations
 
+import bisect
 import html
 import xml.etree.ElementTree as ET
 from collections.abc import Hashable, Sequence
@@ -16,12 +17,22 @@ from raftcheck.diagrams.svg import FONT, INK, MUTED, Canvas, width_of
 
 from .check import HistoryVerdict, KeyVerdict
 from .operations import FAIL, INFO, OK, Operation
-from .report import describe, headline, key_verdict, outcome, show, show_key, text_lines, where
+from .report import (
+    describe,
+    headline,
+    key_verdict,
+    outcome,
+    show,
+    show_key,
+    start_summary,
+    text_lines,
+    where,
+)
 
 WIDTH = 1280  # at least; an event-order axis widens the picture so that labels fit
 EVENT = 28  # pixels per event on an event-order axis
 MAX_WIDTH = 8000
-CONTEXT_EVENTS = 8  # events drawn before a window's start and after its end
+CONTEXT_EVENTS = 12  # the key's events drawn before a window's start and after its end
 MARGIN = 24
 LANE_LABEL = 110  # room for "process 12" at the left
 LANE = 30  # pixels per lane
@@ -79,32 +90,36 @@ def sections(v: HistoryVerdict) -> tuple[list[Section], bool]:
                     if len(drawn) < len(ops) else f"{len(ops)} operations")
             out.append(Section(k, drawn, note, set(), None, None, None, ""))
             continue
-        lo = min(op.invoke for op in w.operations)
-        left, right = lo - CONTEXT_EVENTS, w.end + CONTEXT_EVENTS
-        near = [op for op in ops if op.invoke <= right
-                and (op.complete is None or op.complete >= left)]
-        near.sort(key=lambda op: abs(op.invoke - w.failing.invoke))
-        drawn = sorted(near[:MAX_OPERATIONS], key=lambda op: op.invoke)
         marked = {op.index for op in w.operations}
-        drawn_ids = {op.index for op in drawn}
-        drawn += [op for op in ops if op.index in marked and op.index not in drawn_ids]
-        drawn.sort(key=lambda op: op.invoke)
         window_first = min(w.operations, key=lambda op: op.invoke)
-        values = ", ".join(show(x) for x in w.start_values[:6])
-        if len(w.start_values) > 6:
-            values += ", ..."
-        out.append(Section(
-            k, drawn, f"{len(drawn)} of {len(ops)} operations, around the window",
-            marked, w.failing.index, _x_value(window_first, timed, False),
-            _x_value(w.failing, timed, True), values))
+        section = Section(k, [], "", marked, w.failing.index,
+                          _x_value(window_first, timed, False), _x_value(w.failing, timed, True),
+                          start_summary(w))
+        section.lo, section.hi = _context(ops, window_first.invoke, w.end, timed)
+        near = [op for op in ops if _overlaps(op, section, timed)]
+        near.sort(key=lambda op: abs(op.invoke - w.failing.invoke))
+        section.operations = sorted(near[:MAX_OPERATIONS], key=lambda op: op.invoke)
+        section.note = f"{len(section.operations)} of {len(ops)} operations, around the window"
+        out.append(section)
     for part in out:
-        part.lo, part.hi = _x_range(part, timed)
-        if part.start is not None:  # keep what the range shows, and say how much that is
-            shown = [op for op in part.operations if _overlaps(op, part, timed)]
-            part.note = f"{len(shown)} of {len(by_key[part.verdict.key])} operations, " \
-                        "around the window"
-            part.operations = shown
+        if part.start is None:
+            part.lo, part.hi = _x_range(part, timed)
     return out, timed
+
+
+def _context(ops: Sequence[Operation], first: int, last: int, timed: bool) -> tuple[float,
+                                                                                   float]:
+    """The x range from CONTEXT_EVENTS of the key's events before event position ``first``
+    to as many after ``last``."""
+    events = sorted((position, x) for op in ops for position, x in (
+        (op.invoke, _x_value(op, timed, False)), (op.complete, _x_value(op, timed, True)))
+        if position is not None and x is not None)
+    positions = [p for p, _ in events]
+    i = bisect.bisect_left(positions, first)
+    j = bisect.bisect_right(positions, last) - 1
+    lo = events[max(i - CONTEXT_EVENTS, 0)][1]
+    hi = events[min(j + CONTEXT_EVENTS, len(events) - 1)][1]
+    return lo, hi if hi > lo else lo + 1.0
 
 
 def _overlaps(op: Operation, s: Section, timed: bool) -> bool:
@@ -117,10 +132,6 @@ def _x_range(s: Section, timed: bool) -> tuple[float, float]:
     xs = [x for op in s.operations
           for x in (_x_value(op, timed, False), _x_value(op, timed, True)) if x is not None]
     lo, hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
-    if s.start is not None and s.end is not None:
-        # Some context on each side: as long again as the window (time), or a few events.
-        pad = max(s.end - s.start, 1e-9) if timed else CONTEXT_EVENTS
-        lo, hi = max(lo, s.start - pad), min(hi, s.end + pad)
     return lo, hi if hi > lo else lo + 1.0
 
 
@@ -145,9 +156,9 @@ def render(v: HistoryVerdict) -> str:
         plot = max([plot] + [min((p.hi - p.lo) * EVENT, MAX_WIDTH) for p in parts])
     width = plot + 2 * MARGIN + LANE_LABEL
     plot_left, plot_right = MARGIN + LANE_LABEL, width - MARGIN
-    heights = [70 + LANE * len({op.process for op in s.operations}) + 40 for s in parts]
+    heights = [40 + LANE * len({op.process for op in s.operations}) + 56 for s in parts]
     legend_rows = 2
-    height = 84 + sum(heights) + 8 + 22 * legend_rows + MARGIN
+    height = 84 + sum(heights) + 22 * legend_rows
     c = Canvas(width, height)
     c.add(None, "title", f"raftcheck history: {v.history.path}")
     c.add(None, "rect", class_="background", x=0, y=0, width="100%", height="100%",
@@ -198,8 +209,10 @@ def _section(c: Canvas, s: Section, timed: bool, top: float, left: float,
         sx = x_of(s.start) - 3
         c.add(g, "line", class_="window-start", x1=sx, y1=top + 30, x2=sx, y2=bottom,
               stroke=WINDOW[1], stroke_dasharray="4 3")
-        c.label(g, sx + 3, top + 32, f"window starts: register holds one of {s.start_values}",
-                size=10, colour=WINDOW[1], cls="window-label")
+        text = f"window starts: the register may hold {s.start_values}"
+        fits = sx + 3 + width_of(text, 10) <= right
+        c.label(g, sx + 3 if fits else sx - 3, top + 32, text, size=10, colour=WINDOW[1],
+                cls="window-label", anchor="start" if fits else "end")
     for op in ops:
         _bar(c, g, op, s, lane_y[op.process], x_of, timed, right)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from .check import HistoryVerdict, KeyVerdict
 from .edn import Keyword, Symbol
+from .model import observed
 from .operations import CAS, FAIL, INFO, NO_KEY, OK, READ, Operation
 from .window import Window
 
@@ -83,18 +84,29 @@ def headline(v: HistoryVerdict) -> str:
     return f"LINEARIZABLE: every key's history has a linearization ({scope})"
 
 
+def start_summary(w: Window) -> str:
+    """The values the register may hold at the window's start that its operations look for,
+    and how many others (which no operation in the window tells apart)."""
+    looked_for = {v for op in w.operations for v in observed(op)}
+    named = [v for v in w.start_values if v in looked_for]
+    others = len(w.start_values) - len(named)
+    text = ", ".join(show(v) for v in named)
+    if others:
+        more = f"any of {others} other value(s) written before" if others > 1 else (
+            show(next(v for v in w.start_values if v not in looked_for)))
+        text = f"{text} or {more}" if text else more
+    return text
+
+
 def window_lines(w: Window, recorded: dict[int, Operation]) -> list[str]:
     """The explanation of one key's failure."""
     f = w.failing
     out = [f"  first response no linearization explains: {where(f)}, process {f.process} "
            f"{describe(f)}",
            "  (every response before it has one)"]
-    starts = ", ".join(show(v) for v in w.start_values[:8])
-    if len(w.start_values) > 8:
-        starts += f", ... ({len(w.start_values)} values)"
     first = min(w.operations, key=lambda op: op.invoke)
     out.append(f"  smallest window: {len(w.operations)} operation(s), from {where(first)}; "
-               f"the register may hold {starts} when it starts")
+               f"when it starts the register may hold {start_summary(w)}")
     width = max(len(where(op)) for op in w.operations)
     reasons = []
     for op in w.operations:
