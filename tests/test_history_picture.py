@@ -7,7 +7,7 @@ from pathlib import Path
 
 from raftcheck import cli
 from raftcheck.history import check_history, read_history
-from raftcheck.history.picture import render, render_html
+from raftcheck.history.picture import LANE_LABEL, MARGIN, render, render_html
 from tests.history_notation import history
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -80,10 +80,11 @@ def test_linearizable_picture_marks_nothing(tmp_path: Path) -> None:
 
 def test_timed_history_bars_are_as_long_as_the_operations() -> None:
     h = read_history(str(HISTORIES / "etcd-stale-read.jsonl"))
-    bars = _bars(render(check_history(h)))
+    svg = render(check_history(h))
+    bars = _bars(svg)
     ops = {op.index: op for op in h.operations}
-    left = min(x for x, _, _ in bars.values())
-    right = max(x + w for x, w, _ in bars.values())
+    left = MARGIN + LANE_LABEL  # the plot's edges
+    right = float(ET.fromstring(svg).get("width", 0)) - MARGIN
     durations = {}
     for title, (x, width, _) in bars.items():
         if x <= left + 0.5 or x + width >= right - 0.5:
