@@ -3,9 +3,13 @@ raftcheck.history and, where small enough, by the brute-force oracle too."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from raftcheck.history import check_history
+from raftcheck import cli
+from raftcheck.history import check_history, jsonl
 from raftcheck.history.operations import INFO, OK
 from raftcheck.history.window import fails
 from tests.history_notation import history
@@ -295,3 +299,19 @@ def test_pending_operation_in_window_is_indeterminate() -> None:
     assert w.failing.process == "p3"
     statuses = {op.process: op.status for op in w.operations}
     assert statuses.get("p2", INFO) == INFO
+
+
+def test_time_limit_stops_an_exponential_search_with_exit_3(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 22 concurrent writes that all time out, then a read of a value none of them wrote: to
+    # refute it the search must try every subset of the writes, more than the limit allows.
+    lines = [f"p{i} invoke write {i}" for i in range(1, 23)]
+    lines += [f"p{i} info write {i}" for i in range(1, 23)]
+    lines += ["r invoke read", "r ok read 99"]
+    path = tmp_path / "slow.jsonl"
+    with open(path, "w") as f:
+        jsonl.write(history("\n".join(lines)).operations, f)
+    assert cli.main(["history", str(path), "--time-limit", "0.5", "--json"]) == 3
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "undecided"
+    assert report["files"][0]["keys"][0]["verdict"] == "undecided"

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from raftcheck.history import check_history
+from raftcheck.history.model import Values, step_of
 from raftcheck.history.operations import (
     CAS,
     FAIL,
@@ -34,7 +35,9 @@ from raftcheck.history.operations import (
     History,
     pair_events,
 )
+from raftcheck.history.search import linearizable
 from raftcheck.history.window import fails, from_start, prefix, removable
+from tests.oracles.linearizability import legal, respects_real_time
 from tests.oracles.linearizability import linearizable as oracle
 
 VALUES = st.integers(0, 3)
@@ -92,6 +95,23 @@ def simulated(draw: Any, keys: tuple[str, ...] = ("x",)) -> History:
 def test_a_simulated_linearizable_register_is_always_linearizable(h: History) -> None:
     verdict = check_history(h)
     assert verdict.exit_code == 0, [k.window for k in verdict.failing]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(simulated())
+def test_the_linearization_found_is_one(h: History) -> None:
+    """The order the search returns, checked without the search: every ok operation once,
+    real time respected, each read and cas right about the register."""
+    values = Values()
+    steps = [s for s in (step_of(op, values) for op in h.operations) if s is not None]
+    outcome = linearizable(steps, values.id(None), want_order=True)
+    assert outcome.linearizable and outcome.order is not None
+    by_index = {op.index: op for op in h.operations}
+    order = [by_index[steps[i].op] for i in outcome.order]
+    assert len({op.index for op in order}) == len(order)
+    assert {op.index for op in h.operations if op.status == OK} <= {op.index for op in order}
+    assert respects_real_time(order)
+    assert legal(order, None)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -41,8 +41,8 @@ def register(commands: Any) -> None:
             "Check that each key's operations (read, write, cas on a register) have a "
             "linearization: an order that agrees with real time and with what each operation "
             "returned. Indeterminate operations (info, timeouts) may take effect at any time "
-            "after their invocation, or never. When one does not, name the first response "
-            "no order explains and the smallest window of operations that shows it. Exit "
+            "after their invocation, or never. For a key that has none, name the first "
+            "response no order explains and the smallest window of operations that shows it. Exit "
             "codes: 0 linearizable, 1 not linearizable, 2 bad usage or input, 3 stopped by "
             "--time-limit. See docs/clients.md."),
     )

@@ -102,12 +102,6 @@ class History:
     events: int
     notes: list[str] = field(default_factory=list)
 
-    def keys(self) -> list[Hashable]:
-        seen: dict[Hashable, None] = {}
-        for op in self.operations:
-            seen.setdefault(op.key, None)
-        return list(seen)
-
     def by_key(self) -> dict[Hashable, list[Operation]]:
         out: dict[Hashable, list[Operation]] = {}
         for op in self.operations:

@@ -303,5 +303,3 @@ def write(path: str, v: HistoryVerdict, kind: str) -> None:
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
 
-
-__all__: Sequence[str] = ["render", "render_html", "sections", "write"]

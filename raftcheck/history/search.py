@@ -22,6 +22,10 @@ from .model import UNKNOWN, Step, apply, bind
 
 CHECK_CLOCK_EVERY = 4096
 
+# The kinds of entries in the event list; at a tie in position an invocation sorts first (the
+# two operations are then concurrent: the weaker claim).
+INVOCATION, RESPONSE = 0, 1
+
 
 class OutOfTime(Exception):
     """The search passed its deadline before deciding."""
@@ -44,7 +48,6 @@ def linearizable(steps: Sequence[Step], initial: int, deadline: float | None = N
         return Outcome(True, 0, [] if want_order else None)
     # The event list: entries 1..m, 0 is the head sentinel. An entry is an invocation
     # (owner >= 0, its step's index) or a response (owner = -1 - step index).
-    INVOCATION, RESPONSE = 0, 1  # at a tie, invocations first: concurrent, the weaker claim
     events: list[tuple[int, int, int]] = []  # (position, INVOCATION/RESPONSE, step index)
     for i, s in enumerate(steps):
         events.append((s.invoke, INVOCATION, i))

@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from raftcheck.history.operations import CAS, FAIL, INFO, OK, READ, WRITE, Operation
 
 
-def _legal(order: Sequence[Operation], start: Hashable) -> bool:
+def legal(order: Sequence[Operation], start: Hashable) -> bool:
     value = start
     for op in order:
         if op.f == READ:
@@ -29,7 +29,7 @@ def _legal(order: Sequence[Operation], start: Hashable) -> bool:
     return True
 
 
-def _respects_real_time(order: Sequence[Operation]) -> bool:
+def respects_real_time(order: Sequence[Operation]) -> bool:
     for i, later in enumerate(order):
         for earlier in order[i + 1:]:
             # ``earlier`` is placed after ``later``: wrong if it responded before ``later``
@@ -51,6 +51,6 @@ def linearizable(operations: Iterable[Operation], start_values: Sequence[Hashabl
         for k in range(len(optional) + 1):
             for chosen in itertools.combinations(optional, k):
                 for order in itertools.permutations(required + list(chosen)):
-                    if _respects_real_time(order) and _legal(order, start):
+                    if respects_real_time(order) and legal(order, start):
                         return True
     return False
