@@ -221,6 +221,8 @@ def test_missing_file_and_bad_flags(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 2 and "give one FILE" in err
     code, _, err = _run(["history", a, "--time-limit", "-1"], capsys)
     assert code == 2 and "positive" in err
+    code, out, err = _run(["history", a, "--svg", str(tmp_path / "no" / "x.svg")], capsys)
+    assert code == 2 and out == "" and "--svg" in err and "no directory" in err
 
 
 SOURCES = {"edn": EDN_LINES, "log": LOG, "jsonl": JSONL, "json": json.dumps(

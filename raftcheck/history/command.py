@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from raftcheck import exit_codes
@@ -70,6 +71,10 @@ def history_command(args: argparse.Namespace) -> int:
     outputs = [name for name in ("svg", "html", "export") if getattr(args, name)]
     if outputs and len(args.files) > 1:
         raise UsageError(f"--{outputs[0]} draws or writes one history: give one FILE")
+    for name in outputs:
+        folder = Path(getattr(args, name)).parent
+        if not folder.is_dir():
+            raise UsageError(f"--{name} {getattr(args, name)}: no directory {folder}")
     try:
         histories = [read_history(path, args.format) for path in args.files]
     except HistoryError as exc:

@@ -29,6 +29,15 @@ from .operations import INFO, OK, READ, WRITE, History, HistoryError, Operation,
 
 FORMAT = "raftcheck-scenario"
 
+#: Where an operation's times are: the harness writes t_start/t_end; the other names are
+#: accepted so that a recorder adding explicit invoke/complete times needs no change here.
+START_FIELDS = ("t_start", "t_invoke", "invoke_time")
+END_FIELDS = ("t_end", "t_complete", "complete_time")
+
+
+def _first(record: dict[str, Any], names: tuple[str, ...]) -> Any:
+    return next((record[n] for n in names if record.get(n) is not None), None)
+
 
 def is_scenario(doc: Any) -> bool:
     return isinstance(doc, dict) and ("writes" in doc or "reads" in doc)
@@ -83,8 +92,8 @@ def history_of(doc: Any, path: str = "scenario.json") -> History:
                     continue
             elif "key" not in record:
                 raise HistoryError(f"{what}: a write without \"key\"", path)
-            start = _seconds(record.get("t_start"), f"{what}.t_start", path)
-            end = _seconds(record.get("t_end"), f"{what}.t_end", path)
+            start = _seconds(_first(record, START_FIELDS), f"{what}.t_start", path)
+            end = _seconds(_first(record, END_FIELDS), f"{what}.t_end", path)
             if end < start:
                 raise HistoryError(f"{what}: t_end is before t_start", path)
             rows.append((start, end, {**record, "f": f, "what": what}))
