@@ -315,3 +315,22 @@ def test_time_limit_stops_an_exponential_search_with_exit_3(
     report = json.loads(capsys.readouterr().out)
     assert report["verdict"] == "undecided"
     assert report["files"][0]["keys"][0]["verdict"] == "undecided"
+
+
+def test_a_failure_that_takes_away_a_needed_effect_is_the_failing_response() -> None:
+    # Until p3's write of 0 fails, it might have taken effect before p2's cas 0->5 (still
+    # open then); its failure leaves the cas unexplained, so the failing response is p3's.
+    verdict = check_history(history("""
+        p1 invoke write 1
+        p1 ok write 1
+        p2 invoke cas 0 5
+        p3 invoke write 0
+        p2 ok cas 0 5
+        p3 fail write 0
+    """))
+    (key,) = verdict.failing
+    w = key.window
+    assert w is not None
+    assert (w.failing.process, w.failing.status) == ("p3", "fail")
+    assert {op.process for op in w.operations} >= {"p2", "p3"}
+    assert oracle(w.operations, w.start_values) is False

@@ -54,12 +54,13 @@ def outcome(op: Operation) -> str:
 
 
 def where(op: Operation) -> str:
-    """``line 12-15`` (invocation and completion lines), or the record's name."""
+    """``line 12-15`` (invocation and completion lines), ``line 12 (no response)``, or the
+    record's name."""
     if not op.line:
         return op.source or f"operation {op.index + 1}"
     if op.complete_line:
         return f"line {op.line}-{op.complete_line}"
-    return f"line {op.line}-"
+    return f"line {op.line} (no response)"
 
 
 def verdict_of(v: HistoryVerdict) -> str:
@@ -91,23 +92,28 @@ def start_summary(w: Window) -> str:
     named = [v for v in w.start_values if v in looked_for]
     others = len(w.start_values) - len(named)
     text = ", ".join(show(v) for v in named)
+    if not text:
+        return (f"nil or a value written before ({len(w.start_values)} in all), none of them "
+                "one its operations look for")
     if others:
         more = f"any of {others} other value(s) written before" if others > 1 else (
             show(next(v for v in w.start_values if v not in looked_for)))
-        text = f"{text} or {more}" if text else more
+        text = f"{text} or {more}"
     return text
 
 
 def window_lines(w: Window, recorded: dict[int, Operation]) -> list[str]:
     """The explanation of one key's failure."""
     f = w.failing
+    result = "" if f.status == OK else f" ({outcome(f)})"
     out = [f"  first response no linearization explains: {where(f)}, process {f.process} "
-           f"{describe(f)}",
+           f"{describe(f)}{result}",
            "  (every response before it has one)"]
     first = min(w.operations, key=lambda op: op.invoke)
+    first = recorded.get(first.index, first)
     out.append(f"  smallest window: {len(w.operations)} operation(s), from {where(first)}; "
                f"when it starts the register may hold {start_summary(w)}")
-    width = max(len(where(op)) for op in w.operations)
+    width = max(len(where(recorded.get(op.index, op))) for op in w.operations)
     reasons = []
     for op in w.operations:
         original = recorded.get(op.index, op)
@@ -118,7 +124,7 @@ def window_lines(w: Window, recorded: dict[int, Operation]) -> list[str]:
                 reasons.append(reason)
             status += f", taken as indeterminate ({'*' * (reasons.index(reason) + 1)})"
         mark = "   <- cannot be linearized" if op.index == f.index else ""
-        out.append(f"    {where(op):<{width}}  process {op.process!s:<4} "
+        out.append(f"    {where(original):<{width}}  process {op.process!s:<4} "
                    f"{describe(original):<20} {status}{mark}")
     out += [f"    {'*' * (i + 1)} {reason}" for i, reason in enumerate(reasons)]
     out.append("  No order of these operations agrees with their results and with real time "

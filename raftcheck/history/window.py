@@ -5,8 +5,9 @@ linearized proves that the whole history cannot either:
 
 1. The shortest failing prefix. Cut the history after some event: operations that had not
    responded by then are indeterminate (they may or may not take effect). Linearizability is
-   closed under prefixes, so there is a first response that no linearization explains: the
-   failing operation. Found by bisection over the ok responses.
+   closed under prefixes, so there is a first response after which no linearization exists:
+   the failing operation's. It is an ok response no order explains, or a fail response that
+   takes away an effect an earlier response needed. Found by bisection over those responses.
 2. The latest start. Drop the operations that completed before some invocation ``c`` and
    start the register in any value written before ``c`` (or nil); an operation invoked before
    ``c`` and still open at ``c`` may have taken effect before it, so a read among those is
@@ -117,8 +118,10 @@ def explain(operations: Sequence[Operation], deadline: float | None = None,
     Finding the failing operation must finish (OutOfTime past ``deadline``). Moving the start
     and minimising stop after ``budget`` seconds: the window is then valid but perhaps not
     the smallest (``Window.minimal`` False)."""
+    # An ok response can be one no order explains; a fail response can take away the effect
+    # an earlier response needed (until then the operation might have taken effect).
     responses = sorted(op.complete for op in operations
-                       if op.status == OK and op.complete is not None)
+                       if op.status in (OK, FAIL) and op.complete is not None)
     lo, hi = 0, len(responses) - 1
     while lo < hi:
         mid = (lo + hi) // 2
