@@ -24,6 +24,7 @@ from .checker.result import SearchResult
 from .checker.search import Budget, breadth_first
 from .diagrams import DIAGRAM_SUFFIXES, write_diagram
 from .exit_codes import UsageError
+from .history.command import register as register_history
 from .scenarios.command import register as register_scenario
 from .spec.actions import Partition, Restart
 from .spec.config import (
@@ -56,7 +57,7 @@ from .validate.command import register as register_validate
 #: The other sub-commands: each module's register(commands) adds its parser to the
 #: sub-parsers and sets its handler with set_defaults(run=handler), handler(args) -> exit code.
 #: Handlers raise UsageError or ConfigError for bad flags (one line, exit 2).
-COMMANDS: list = [register_lease, register_validate, register_scenario]
+COMMANDS: list = [register_lease, register_validate, register_scenario, register_history]
 
 
 class Parser(argparse.ArgumentParser):
