@@ -132,18 +132,26 @@ def history_of(doc: Any, path: str = "scenario.json") -> History:
 
 
 def _lanes(rows: list[tuple[float, float, dict[str, Any]]]) -> list[Any]:
+    """A process per operation: the record's own process or client where every record names
+    one, each split into lanes where its operations overlap (one client name shared by several
+    threads: a process runs one operation at a time); else lanes by time alone."""
     named = [r[2].get("process", r[2].get("client")) for r in rows]
     if all(n is not None for n in named):
-        return [hashable(n) for n in named]
-    free_at: list[float] = []  # lane -> end of its last operation
-    lanes = []
-    for start, end, _ in rows:
-        for lane, busy_until in enumerate(free_at):
-            if busy_until < start:
-                free_at[lane] = end
-                lanes.append(lane + 1)
-                break
-        else:
-            free_at.append(end)
-            lanes.append(len(free_at))
-    return lanes
+        free_at: dict[Any, list[float]] = {}
+        lanes = []
+        for (start, end, _), name in zip(rows, named, strict=True):
+            lane = _free_lane(free_at.setdefault(hashable(name), []), start, end)
+            lanes.append(hashable(name) if lane == 1 else f"{name}/{lane}")
+        return lanes
+    free: list[float] = []
+    return [_free_lane(free, start, end) for start, end, _ in rows]
+
+
+def _free_lane(free_at: list[float], start: float, end: float) -> int:
+    """The first lane (1-based) free at ``start``, now busy until ``end``."""
+    for lane, busy_until in enumerate(free_at):
+        if busy_until < start:
+            free_at[lane] = end
+            return lane + 1
+    free_at.append(end)
+    return len(free_at)
