@@ -172,3 +172,40 @@ def test_a_snapshot_that_contradicts_committed_entries(tmp_path: Path) -> None:
     assert (verdict.status, verdict.rule, verdict.location) == \
         ("violates", "StateMachineSafety", f"{node2}:136"), verdict.lines()
     assert "installs a snapshot ending at entry 5417 of term 1" in verdict.explanation
+
+
+REMOVE = DATA / "etcd" / "3.5-member-remove"
+N3_REMOVED, N4, N1_KEPT = "d3f9069fdce700ef", "3b53827b10309e91", "ece98323e9ad772b"
+
+
+def test_a_cluster_that_removes_members_conforms() -> None:
+    # n3 and then the leader n2 are removed (node1.log:97, 113); n4 is elected by n4 and n1, a
+    # quorum of the two voters left (node4.log:134)
+    assert "became leader at term 3" in line(REMOVE / "node4.log", 134)
+    assert validate_paths([REMOVE]).status == "conforms"
+
+
+def test_a_vote_counted_from_a_removed_member(tmp_path: Path) -> None:
+    # n4 asks the removed n3 as well, n3 answers, and n4 counts n3's vote instead of n1's: n4
+    # and n3 are not a quorum of the voters n4 and n1
+    logs = copy(tmp_path, REMOVE)
+    node3, node4 = logs / "node3.log", logs / "node4.log"
+    request = line(node4, 131)
+    assert request.endswith(f"sent MsgVote request to {N1_KEPT} at term 3\"}}")
+    lines = node4.read_text().splitlines(keepends=True)
+    lines.insert(131, request.replace(N1_KEPT, N3_REMOVED) + "\n")
+    lines[132] = lines[132].replace(f"from {N1_KEPT}", f"from {N3_REMOVED}")
+    node4.write_text("".join(lines))
+    raft = '{"level":"info","ts":"2026-12-05T08:08:31.664Z","logger":"raft",' \
+        '"caller":"etcdserver/zap_raft.go:77","msg":"%s"}\n'
+    with node3.open("a") as f:
+        f.write(raft % f"{N3_REMOVED} [term: 2] received a MsgVote message with higher term "
+                       f"from {N4} [term: 3]")
+        f.write(raft % f"{N3_REMOVED} became follower at term 3")
+        f.write(raft % f"{N3_REMOVED} [logterm: 2, index: 34, vote: 0] cast MsgVote for {N4} "
+                       "[logterm: 2, index: 34] at term 3")
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "BecomeLeader", f"{node4}:135"), verdict.lines()
+    assert "with votes from n3, n4 only: not a quorum of its voters n1, n4" in \
+        verdict.explanation

@@ -154,7 +154,7 @@ class TraceReader:
     def change_conf(self, e: dict[str, Any]) -> list[Draft]:
         changes = e["prop"]["cc"].get("changes", [])
         detail = ", ".join(f"{c.get('action')} {c.get('nid')}" for c in changes)
-        return [Draft(ev.ConfigChange, _nid(e["nid"]), {"detail": detail})]
+        return [Draft(ev.ConfigChange, _nid(e["nid"]), {"detail": detail, "appended": True})]
 
 
 Handler = Callable[[TraceReader, dict[str, Any]], list[Draft]]

@@ -258,10 +258,15 @@ class HclogReader:
         return [self._d(ev.VotesTallied, term=self._candidate_term, granted=int(f["tally"]))]
 
     def _config_change(self, f: dict[str, Any]) -> list[Draft]:
-        if "servers" in f:
-            self._learn(self._servers(f["servers"]))
         detail = " ".join(f"{k}={v}" for k, v in f.items() if k != "servers")
-        return [self._d(ev.ConfigChange, detail=detail)]
+        drafts = [self._d(ev.ConfigChange, detail=detail)]
+        if "servers" in f:  # the leader uses the new configuration as soon as it appends it
+            servers = self._servers(f["servers"])
+            self._learn(servers)
+            voters = tuple(RawId(s) for suf, s, _a in servers if suf in ("Voter", "0"))
+            others = tuple(RawId(s) for suf, s, _a in servers if suf not in ("Voter", "0"))
+            drafts.append(self._d(ev.Membership, voters=voters, learners=others))
+        return drafts
 
 
 Handler = Callable[[HclogReader, dict[str, Any]], list[Draft]]

@@ -102,9 +102,13 @@ class Membership(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConfigChange(Event):
-    """A membership change was proposed, applied or refused (outside the core model)."""
+    """A membership change was proposed, appended to the leader's log, applied or refused.
+
+    ``appended``: the line says the leader appended the change to its log (etcd-raft traces'
+    ChangeConf); the configurations themselves are ``Membership`` events."""
 
     detail: str = ""
+    appended: bool = False
 
 
 # --- roles and terms -------------------------------------------------------------------------

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from raftcheck.spec import quorum
+from raftcheck.spec.quorum import Configuration
+from raftcheck.spec.records import bits
 from raftcheck.spec.rules import Rules
 from raftcheck.traces.events import SourceRef
 
 from .observe import NOTHING, Observes
+
+RECENT_CONFIGS = 3
+"""Configurations kept for nodes whose logs do not show theirs (one change at a time: a node
+lags a change or two behind at most, in practice)."""
 
 
 @dataclass
@@ -32,8 +39,12 @@ class Context:
     commit_mark_source: SourceRef | None = None  # the line of the highest commit seen
     # (node, term, pre-vote) -> the tally it logged, where its votes are not all logged
     tally: dict[tuple[int, int, bool], int] = field(default_factory=dict)
-    # the voters each node knows (its latest configuration); empty: every node
-    voters: dict[int, frozenset[int]] = field(default_factory=dict)
+    # each node's configuration as its own lines show it (etcd, traces, transcripts log every
+    # configuration a node applies); and the configurations any node has shown, newest last,
+    # for nodes whose logs do not show their own (hashicorp's followers)
+    configs: dict[int, Configuration] = field(default_factory=dict)
+    history: list[Configuration] = field(default_factory=list)
+    pending_change: dict[int, SourceRef] = field(default_factory=dict)  # leader -> appended
     # replication messages sent, where a format logs every send (the same in every candidate)
     sent: set = field(default_factory=set)
     numbers: dict[str, int] = field(default_factory=dict)
@@ -62,15 +73,30 @@ class Context:
             return self.level_override
         return self.node_format.get(i, NOTHING)
 
+    def set_config(self, i: int, config: Configuration) -> None:
+        """Node i uses ``config`` from now on."""
+        self.configs[i] = config
+        if not self.history or self.history[-1] != config:
+            self.history = [*self.history[-(RECENT_CONFIGS - 1):], config]
+
+    def config_of(self, i: int) -> Configuration:
+        """Node i's configuration as far as the logs show it (every node ever seen, if none
+        was shown)."""
+        return self.configs.get(i) or quorum.everyone(self.rules.nodes)
+
     def voters_of(self, i: int) -> frozenset[int]:
-        """The voters of node i's configuration as far as the logs show it."""
-        known = self.voters.get(i)
-        return known if known else frozenset(range(self.rules.nodes))
+        """The voters of node i's configuration (both halves while joint)."""
+        return frozenset(bits(self.config_of(i).all_voters))
 
     def is_quorum(self, i: int, granted: int) -> bool:
-        """Whether the nodes in bit set ``granted`` are a majority of node i's voters."""
-        voters = self.voters_of(i)
-        return 2 * sum(1 for k in voters if granted >> k & 1) > len(voters)
+        """Whether the nodes in bit set ``granted`` are a quorum of node i's configuration.
+        Where node i's format does not log the configurations it uses, a quorum of any
+        configuration recently shown by a node will do (it may not have caught up)."""
+        if quorum.is_quorum(self.config_of(i), granted):
+            return True
+        if self.observes(i).configs or not self.history:
+            return False
+        return any(quorum.is_quorum(c, granted) for c in self.history)
 
     def prune_sources(self, floor: int) -> None:
         """Report bookkeeping of terms that every node has passed can no longer be cited."""

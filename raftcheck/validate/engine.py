@@ -43,9 +43,8 @@ NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
 """Violations that no unlogged step, feature outside the model or unparsed line can explain:
 two leaders of one term, two entries committed at one index."""
 
-FEATURE_NAMES = {
-    ev.ConfigChange: "membership change",
-}
+FEATURE_NAMES: dict[type, str] = {}
+"""Event kinds that show a feature outside the model (FeatureUsed events name theirs)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,8 @@ class Validator:
         return worlds
 
     def _note(self, e: ev.Event) -> None:
-        """Cluster size, elections seen, and features outside the model."""
+        """Cluster size (every node a configuration has named), elections seen, and features
+        outside the model."""
         name = FEATURE_NAMES.get(type(e))
         if isinstance(e, ev.FeatureUsed):
             name = e.feature
@@ -119,9 +119,10 @@ class Validator:
         if isinstance(e, ev.BecameLeader):
             self.elected = True
         if isinstance(e, (ev.Membership, ev.NodeStarted)):
-            members = set(e.voters if isinstance(e, ev.Membership) else e.peers)
-            if self.elected and not members <= self.voters:
-                self.features.setdefault("membership change", str(e.source))
+            if isinstance(e, ev.Membership):
+                members = {*e.voters, *e.outgoing_voters, *e.learners, *e.learners_next}
+            else:
+                members = set(e.peers)
             self.voters |= members
             self._resize(len(self.voters))
 
@@ -188,6 +189,7 @@ class Validator:
         self.root = None
         taken: list[tuple[FileQueue, ev.Event]] = []
         blocked: set[int] = set()
+        unresolved: dict[int, tuple[ev.Event, Unexplained]] = {}  # file -> its head's failure
         while True:
             options = [q for q in merge.candidates(e, source) if q.number not in blocked]
             if not options:
@@ -198,10 +200,9 @@ class Validator:
                 self.candidates = self.step(h, q.observes)
             except Unexplained as failure:
                 blocked.add(q.number)
-                if h.time is not None and e.time is not None and h.time <= e.time and \
-                        self.root is None:
-                    self.root = (h, failure)  # not later than e, and unexplained itself
+                unresolved[q.number] = (h, failure)
                 continue
+            unresolved.pop(q.number, None)
             taken.append((q, q.pop()))
             blocked.clear()  # progress may unblock a file that waited for it
             try:
@@ -214,6 +215,13 @@ class Validator:
         self.candidates = saved
         for q, h in reversed(taken):
             q.push_back(h)
+        # The root cause, if any: an event of another file, no later than e, that nothing
+        # explains even with everything else taken — a property it breaks rather than a step
+        # it waits for, if there is such an event.
+        roots = [(h, f) for h, f in unresolved.values()
+                 if h.time is not None and e.time is not None and h.time <= e.time]
+        roots.sort(key=lambda r: (isinstance(r[1], Missing), r[0].time))
+        self.root = roots[0] if roots else None
         return False
 
     def _violation(self, e: ev.Event, failure: Unexplained, stream: LogStream) -> Verdict:

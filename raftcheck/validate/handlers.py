@@ -12,6 +12,7 @@ from .mapping import (
     on_became_follower,
     on_became_leader,
     on_became_pre_candidate,
+    on_config_change,
     on_leader_known,
     on_logging_level,
     on_membership,
@@ -42,7 +43,7 @@ from .replication import (
 HANDLERS: dict[type, Handler] = {
     ev.NodeStarted: on_node_started,
     ev.Membership: on_membership,  # the engine reads it too (cluster size, changes)
-    ev.ConfigChange: on_feature,
+    ev.ConfigChange: on_config_change,
     ev.BecameFollower: on_became_follower,
     ev.BecamePreCandidate: on_became_pre_candidate,
     ev.BecameCandidate: on_became_candidate,

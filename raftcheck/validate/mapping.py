@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from raftcheck.spec import server as spec
+from raftcheck.spec.quorum import Configuration
 from raftcheck.spec.records import (
     NIL,
     MessageType,
@@ -134,7 +135,7 @@ def on_node_started(w: World, e: ev.NodeStarted, cx: Context) -> Iterable[World]
     n = cx.name(i)
     s = w.server(i)
     if e.peers:
-        cx.voters[i] = frozenset(cx.index(p) for p in e.peers)
+        cx.set_config(i, Configuration(node_bits(e.peers, cx)))
     if s is None:
         w, s = current(w, i, e, cx, e.term)
         if e.last_index == 0:
@@ -161,11 +162,35 @@ def on_node_started(w: World, e: ev.NodeStarted, cx: Context) -> Iterable[World]
     yield observe_commit(w, i, e.commit, e, cx)
 
 
+def node_bits(names: Iterable[str], cx: Context) -> int:
+    return sum(1 << cx.index(n) for n in set(names))
+
+
+def on_config_change(w: World, e: ev.ConfigChange, cx: Context) -> Iterable[World]:
+    """A leader appends a configuration change only once the one before it is applied (etcd
+    one change at a time, joint consensus included; the dissertation's single-server changes
+    wait for the commit): a second change before the first shows as its Membership is a
+    violation."""
+    i = cx.index(e.node)
+    w, s = current(w, i, e, cx)
+    if e.appended:
+        pending = cx.pending_change.get(i)
+        if pending is not None and s.role == Role.LEADER:
+            raise Unexplained("ChangeConf", f"{cx.name(i)} appends a configuration change "
+                              f"({e.detail}) while the one it appended at {pending} is not "
+                              "applied: one change at a time", (pending,))
+        cx.pending_change[i] = e.source
+    yield w
+
+
 def on_membership(w: World, e: ev.Membership, cx: Context) -> Iterable[World]:
-    """The node's configuration: votes are counted against its voters from now on."""
-    voters = e.voters + e.outgoing_voters
-    if voters:
-        cx.voters[cx.index(e.node)] = frozenset(cx.index(v) for v in voters)
+    """The node's configuration: votes and acknowledgements are counted against it from now
+    on (a majority of its voters, and of its outgoing voters while joint)."""
+    cx.pending_change.pop(cx.index(e.node), None)
+    if e.voters or e.outgoing_voters or e.learners:
+        cx.set_config(cx.index(e.node), Configuration(
+            node_bits(e.voters, cx), node_bits(e.learners, cx),
+            node_bits(e.outgoing_voters, cx), node_bits(e.learners_next, cx), e.auto_leave))
     yield w
 
 

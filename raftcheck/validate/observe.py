@@ -19,6 +19,7 @@ class Observes:
     votes_counted: bool  # a candidate logs every vote it counts
     elections: bool  # a node logs every time it becomes leader
     truncations: bool  # a node logs every removal of entries from its log (conflicts)
+    configs: bool = True  # every configuration a node starts to use is logged by that node
     messages: bool = False  # every replication message sent is logged (and its receipt)
     acks: bool = False  # a leader's acknowledgements (its own included) are all logged
     precision: float | None  # clock resolution in seconds (None: no clock)
@@ -28,12 +29,12 @@ _ETCD = dict(terms=True, vote_requests=True, votes_cast=True, votes_counted=True
              truncations=True)
 # what is left when a format logs no step (etcd-raft transcripts at "log-level none")
 _PARTIAL = dict(terms=False, vote_requests=False, votes_cast=False, votes_counted=False,
-                elections=False, truncations=False)
+                elections=False, truncations=False, configs=False)
 
 # hashicorp 1.1 logs few terms and neither side of a granted vote, but every log suffix it
 # clears ("clearing log suffix")
 _HASHICORP = dict(terms=False, vote_requests=False, votes_cast=False, votes_counted=True,
-                  elections=True, truncations=True)
+                  elections=True, truncations=True, configs=False)
 
 FORMATS: dict[str, Observes] = {
     "etcd-capnslog": Observes(**_ETCD, precision=1.0),
