@@ -22,6 +22,11 @@ def _when(record: dict) -> datetime:
     return datetime.fromisoformat(str(record["ts"]).replace("Z", "+00:00"))
 
 
+def _shift(number: str, by: int) -> int:
+    """A term or index moved on; 0 stays 0 (no entry, no term)."""
+    return int(number) + by if int(number) else 0
+
+
 def shift_line(line: str, dt: timedelta, dterm: int, dindex: int) -> str:
     """One zap line moved ``dt`` later, its raft terms and indexes raised (other text kept)."""
     try:
@@ -32,12 +37,12 @@ def shift_line(line: str, dt: timedelta, dterm: int, dindex: int) -> str:
     record["ts"] = ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
     if record.get("logger") == "raft":
         msg = record.get("msg", "")
-        msg = _TERM.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + dterm}", msg)
-        record["msg"] = _INDEX.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + dindex}", msg)
+        msg = _TERM.sub(lambda m: f"{m.group(1)}{_shift(m.group(2), dterm)}", msg)
+        record["msg"] = _INDEX.sub(lambda m: f"{m.group(1)}{_shift(m.group(2), dindex)}", msg)
     for key in ("index", "local-member-applied-index"):
-        if isinstance(record.get(key), int):
+        if isinstance(record.get(key), int) and record[key]:
             record[key] += dindex
-    if isinstance(record.get("term"), int):
+    if isinstance(record.get("term"), int) and record["term"]:
         record["term"] += dterm
     return json.dumps(record, separators=(",", ":")) + "\n"
 

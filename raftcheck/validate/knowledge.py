@@ -105,6 +105,8 @@ class KnownLog:
     # --- changes ------------------------------------------------------------------------
     def ending(self, index: int, term: int) -> tuple[KnownLog, int | None]:
         """The log's last entry is now (index, term); returns the new knowledge and the cut."""
+        if self.length == index and self.term_at(index) == term:
+            return self, None  # as known
         if index <= 0:
             return EMPTY_LOG, (1 if self.floor else None)
         cut = self._contradicted(index, term)
@@ -116,6 +118,8 @@ class KnownLog:
     def appended(self, first: int, last: int, term: int) -> tuple[KnownLog, int | None]:
         """Entries first..last now hold ``term`` (AppendEntries accepted, or a leader's own
         append). Entries after them stay unless something known contradicts them."""
+        if self.floor >= last and self.term_at(first) == term and self.term_at(last) == term:
+            return self, None  # as known (terms never decrease: so is all between)
         cut = None
         for k in (first, last):
             c = self._contradicted(k, term)
@@ -135,6 +139,8 @@ class KnownLog:
 
     def entry(self, index: int, term: int) -> tuple[KnownLog, int | None]:
         """Entry ``index`` holds ``term`` (a single glimpse); the log is at least that long."""
+        if self.floor >= index and self.term_at(index) == term:
+            return self, None  # as known
         cut = self._contradicted(index, term)
         kept = _below(self.runs, cut)
         length = self.length if cut is None else None

@@ -44,12 +44,13 @@ def change_log(w: World, i: int, change: Change, e: Event, cx: Context, what: st
     new, cut = change(s.log)
     if new == s.log:
         return w
+    before = w
     if cut is not None:
         _check_cut(w, i, s, cut, e, cx, what, restart)
         if w.kept_by(i) >= cut and not restart:
             w = w.with_kept(i, cut - 1)  # a persisted entry legitimately replaced
     w = w.with_server(i, s._replace(log=new))
-    return _after_change(w, i, e, cx, what)
+    return _after_change(w, i, e, cx, what, before)
 
 
 def observe_commit(w: World, i: int, index: int | None, e: Event, cx: Context, *,
@@ -73,7 +74,7 @@ def observe_commit(w: World, i: int, index: int | None, e: Event, cx: Context, *
     w = keep(w, i, index, e, cx)
     if w.servers is before.servers and w.committed is before.committed:
         return w  # nothing new is known committed
-    return _after_change(w, i, e, cx, f"{cx.name(i)}'s commit index is {index}")
+    return _after_change(w, i, e, cx, f"{cx.name(i)}'s commit index is {index}", before)
 
 
 def keep(w: World, i: int, index: int | None, e: Event, cx: Context | None = None) -> World:
@@ -132,12 +133,19 @@ the end of a log, a conflict the entries after the last common one); forgetting 
 checks of such glimpses weaker, never wrong."""
 
 
-def _after_change(w: World, i: int, e: Event, cx: Context, what: str) -> World:
+def _after_change(w: World, i: int, e: Event, cx: Context, what: str, before: World
+                  ) -> World:
+    """The checks after node i's log or commit index changed (``before``: the World before)."""
     w = _learn_committed(w, i, e, cx)
-    _check_matching(w, i, e, cx)
+    committed_changed = w.committed is not before.committed
+    s, was = w.server(i), before.server(i)
+    if committed_changed or was is None or s is None or s.log.runs != was.log.runs:
+        _check_matching(w, i, e, cx)
     w = _compact(w, i)
     for j, other in enumerate(w.servers):
-        if other is not None and other.role == Role.LEADER and \
+        # a leader's log changes only by appends of its own term: it is checked at its
+        # election, and again when something new is known committed
+        if other is not None and other.role == Role.LEADER and committed_changed and \
                 w.committed.committed_before(other.term):
             check_leader_complete(w, j, e, cx, what, elected=False)
     return w
