@@ -88,14 +88,16 @@ class RaftModel(Model):
         # that has used less of every budget can do all that the same state with more used can,
         # so the checker may skip the latter (checker/search.py, "budgets").
         self.budget_start = n + 5 if not config.history else None
+        self.state_width = n + 9  # every slot an int: names are 64-bit content hashes
 
         self.servers: Interner[Server] = Interner("server")
         self.messages: Interner[Message] = Interner("message")
         self.bags: Interner[frozenset] = Interner("bag")
         self.sets: Interner[frozenset] = Interner("history set")
 
-        self._tables = {"server": self.servers, "message": self.messages, "bag": self.bags,
-                        "set": self.sets}
+        self._tables = {table.kind: table
+                        for table in (self.servers, self.messages, self.bags, self.sets)}
+        self._journal: list | None = None  # see new_components
         self._bag_info: dict[int, tuple] = {}
         self._bag_plus: dict[int, dict[int, int | None]] = {}  # bag -> message -> bag
         self._bag_minus: dict[tuple, int] = {}
@@ -504,14 +506,18 @@ class RaftModel(Model):
     def _intern_bag(self, bag: frozenset) -> int:
         bid = self.bags.intern(bag)
         if bid not in self._bag_info:
-            entries = tuple((mid, self.messages[mid].src, self.messages[mid].dst)
-                            for mid, _ in sorted(bag))
-            b = self.bounds
-            ok = (bag_size(bag) <= b.max_msgs and bag_max_copies(bag) <= b.max_dup
-                  and (b.max_links is None
-                       or links((src, dst) for _, src, dst in entries) <= b.max_links))
-            self._bag_info[bid] = (ok, bag, entries)
+            self._describe_bag(bid, bag)
         return bid
+
+    def _describe_bag(self, bid: int, bag: frozenset) -> None:
+        """Whether the bag is within the bounds, and its messages' endpoints."""
+        entries = tuple((mid, self.messages[mid].src, self.messages[mid].dst)
+                        for mid, _ in sorted(bag))
+        b = self.bounds
+        ok = (bag_size(bag) <= b.max_msgs and bag_max_copies(bag) <= b.max_dup
+              and (b.max_links is None
+                   or links((src, dst) for _, src, dst in entries) <= b.max_links))
+        self._bag_info[bid] = (ok, bag, entries)
 
     def _plus(self, bid: int, mid: int) -> int | None:
         new = self._intern_bag(self._send(self._bag_info[bid][1], mid))
@@ -570,24 +576,35 @@ class RaftModel(Model):
             return None
         return (*state[:self.CUT], 0, *state[self.CUT + 1:self.budget_start])
 
-    # --- moving states between processes (checker/parallel.py) ------------------------------
+    # --- moving states between processes (checker/parallel.py, checker/ray_engine.py) ------
 
-    def components(self, state: tuple) -> list[tuple[str, int]]:
-        """The named components a state refers to, each after those it refers to itself."""
-        out = [("server", sid) for sid in state[:self.n]]
-        bag = state[self.BAG]
-        out += [("message", mid) for mid, _, _ in self._bag_info[bag][2]]
-        out.append(("bag", bag))
-        out += [("set", state[k]) for k in (self.ELECTIONS, self.ALL_LOGS, self.COMMITTED)]
-        return out
+    def shard_key(self, state: tuple) -> int:
+        """The servers and the history sets: what the verdict cache (check_state) and most
+        memoised steps are keyed by. A budget-free part, lifted or not, has the same."""
+        return hash((*state[:self.n], state[self.ELECTIONS], state[self.COMMITTED]))
 
-    def component(self, kind: str, key: int) -> Any:
-        return self._tables[kind][key]
+    def new_components(self) -> list[tuple[str, int, Any]]:
+        """The components named since the last call, oldest first (the first call starts the
+        record): another process adopts them before it reads a state that names them."""
+        if self._journal is None:
+            self._journal = []
+            for table in self._tables.values():
+                table.journal = self._journal
+            return []
+        named = list(self._journal)
+        self._journal.clear()
+        return named
 
     def adopt(self, kind: str, key: int, value: Any) -> None:
-        """Learn a component another process named."""
-        new = self._intern_bag(value) if kind == "bag" else self._tables[kind].intern(value)
-        assert new == key, f"{kind} {key} has another name here: {new}"
+        """Learn a component another process named (not recorded again here)."""
+        table = self._tables[kind]
+        if key in table.values:
+            return
+        if hash(value) != key:
+            raise ValueError(f"{kind} {key} has another name here: {hash(value)}")
+        table.values[key] = value
+        if table is self.bags:
+            self._describe_bag(key, value)
 
     # --- reading a state --------------------------------------------------------------------
 
