@@ -88,6 +88,18 @@ class Model(Protocol):
         """Learn a component another process named (see new_components)."""
         raise NotImplementedError(f"{type(self).__name__} names no shared components")
 
+    def shard_key(self, state: State) -> int | None:
+        """Which process keeps a state, as a hash (default None: its fingerprint, or where
+        the model counts budgets, its budget-free part, lifted). States that are equal, or
+        that may cover each other (visited.py), must have equal keys. A key that leaves out
+        what the model's memo tables and verdicts do not depend on (for Raft, the network)
+        sends the states those tables serve to one process, instead of filling them in all."""
+        return None
+
+    #: Where every state is a flat tuple of this many ints that fit in 64 bits: states then
+    #: travel between processes packed, 8 bytes an int. Default None: pickled.
+    state_width: int | None = None
+
     # --- presentation -----------------------------------------------------------------------
 
     def summary(self, state: State) -> dict[str, str]:
