@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from .checkpoint import Checkpoint, CheckpointError
 from .model import Model
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .search import Budget, ProgressFn, identity_of
@@ -62,7 +63,7 @@ class _Mail:
 
 
 def _work(index: int, count: int, model: Model, symmetry: bool, spill: Path | None,
-          inboxes: list, conn: Connection, stop: Any) -> None:
+          checkpoint: Checkpoint | None, inboxes: list, conn: Connection, stop: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     shard = Shard(model, index, count, symmetry, spill)
@@ -82,6 +83,10 @@ def _work(index: int, count: int, model: Model, symmetry: bool, spill: Path | No
             if command == "start":
                 reply: Any = shard.start_with(arg)
                 share_ranks()
+                if checkpoint is not None:
+                    shard.save(checkpoint)
+            elif command == "resume":
+                reply = shard.restore(checkpoint, *arg)  # type: ignore[arg-type]
             elif command == "level":
                 batches = shard.expand(stop.is_set)
                 sent = 0
@@ -92,8 +97,12 @@ def _work(index: int, count: int, model: Model, symmetry: bool, spill: Path | No
                 reply = shard.absorb([received[k] for k in peers])
                 reply.sent_bytes = sent
                 share_ranks()
+                if checkpoint is not None and not stop.is_set():
+                    shard.save(checkpoint)
             elif command == "entry":
                 reply = shard.entry(*arg)
+            elif command == "counts":
+                reply = shard.counts_before(*arg)
             else:
                 return
         except Exception:
@@ -112,6 +121,9 @@ def parallel_breadth_first(
     progress_every: float = 1.0,
     checked: list[str] | None = None,
     spill: Path | None = None,
+    checkpoint: Checkpoint | None = None,
+    resume: bool = False,
+    meta: dict | None = None,
 ) -> SearchResult:
     """search.breadth_first with the work shared among `workers` processes."""
     budget = budget or Budget()
@@ -129,12 +141,19 @@ def parallel_breadth_first(
             shard_spill.mkdir(parents=True, exist_ok=True)
         mine, theirs = context.Pipe()
         proc = context.Process(target=_work, daemon=True,
-                               args=(index, workers, model, symmetry, shard_spill, inboxes,
-                                     theirs, stop))
+                               args=(index, workers, model, symmetry, shard_spill,
+                                     checkpoint, inboxes, theirs, stop))
         proc.start()
         conns.append(mine)
         procs.append(proc)
     engine = _Coordinator(conns, stop, budget, progress, progress_every)
+    engine.checkpoint, engine.meta = checkpoint, meta or {}
+    if resume and checkpoint is not None:
+        saved = checkpoint.meta()
+        if saved["shards"] != workers:
+            raise CheckpointError(f"{checkpoint.directory}: saved by {saved['shards']} "
+                                  f"worker(s), not {workers}")
+        engine.resumed = saved
     try:
         return engine.run(model, initial, canonical, checked or [])
     finally:
@@ -157,6 +176,9 @@ class _Coordinator:
         self.progress, self.progress_every = progress, progress_every
         self.stats = Statistics()
         self.sent_bytes = 0
+        self.checkpoint: Checkpoint | None = None
+        self.meta: dict = {}
+        self.resumed: dict | None = None
 
     def ask_all(self, command: str, arg: Any = None) -> list[LevelReport]:
         for conn in self.conns:
@@ -176,20 +198,38 @@ class _Coordinator:
                 self.next_report = now + self.progress_every
         return [replies[k] for k in range(len(self.conns))]
 
+    def count_to(self, violation: tuple, reports: list[LevelReport]) -> None:
+        """The counts the one-process search has when it meets the violation: this level's
+        states and steps only up to it."""
+        stats = self.stats
+        stats.distinct -= sum(r.kept for r in reports)
+        stats.generated -= sum(r.generated for r in reports)
+        for kept, generated in self.ask_all("counts", (violation[0], violation[2] == "state")):
+            stats.distinct += kept
+            stats.generated += generated
+
     def entry(self, shard: int, level: int, index: int) -> tuple:
         self.conns[shard].send(("entry", (level, index)))
         return _received(self.conns[shard].recv())
 
     def run(self, model: Model, initial: list, canonical: Any, checked: list[str]
             ) -> SearchResult:
-        stats, budget = self.stats, self.budget
+        budget = self.budget
         self.started = time.perf_counter()
+        level = 0
+        if self.resumed is not None:
+            self.stats = self.resumed["stats"]
+            self.started -= self.resumed["seconds"]
+            level = self.resumed["level"] - 1
+        stats = self.stats
         self.next_report = self.started + self.progress_every
         reason = None
         violation = None
         try:
-            reports = self.ask_all("start", initial)
-            level = 0
+            if self.resumed is not None:
+                reports = self.ask_all("resume", (self.resumed["level"], len(self.conns)))
+            else:
+                reports = self.ask_all("start", initial)
             while True:
                 level += 1
                 stats.distinct += sum(r.kept for r in reports)
@@ -202,7 +242,13 @@ class _Coordinator:
                     stats.depth = level
                 if found:
                     violation = min(found, key=lambda v: v[0])
+                    self.count_to(violation, reports)
                     break
+                if self.checkpoint is not None and not self.stop.is_set():
+                    stats.seconds = time.perf_counter() - self.started
+                    self.checkpoint.save_meta({**self.meta, "level": level, "stats": stats,
+                                               "seconds": stats.seconds,
+                                               "shards": len(self.conns)})
                 if self.stop.is_set():
                     reason = "time-limit"
                     break

@@ -19,12 +19,15 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .trace import replay
 from .visited import LevelStore
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
 
 #: How many states to expand between looks at the clock and the budgets.
 CHECK_EVERY = 512
@@ -91,14 +94,22 @@ def breadth_first(
     progress_every: float = 1.0,
     checked: list[str] | None = None,
     spill: Path | None = None,
+    checkpoint: Checkpoint | None = None,
+    resume: bool = False,
+    meta: dict | None = None,
 ) -> SearchResult:
     """Explore every state reachable within the model's bounds, or stop at the first violation.
 
     With symmetry, states are stored and expanded as their canonical representatives
     (model.canonical). spill: a directory for the older levels of the visited set (--disk).
+    checkpoint: where to save the search after each level (with meta, what the caller needs
+    to build the model again); resume: continue the search saved there instead of starting.
     """
-    return LevelSearch(model, symmetry=symmetry, budget=budget, progress=progress,
-                       progress_every=progress_every, checked=checked, spill=spill).run()
+    search = LevelSearch(model, symmetry=symmetry, budget=budget, progress=progress,
+                         progress_every=progress_every, checked=checked, spill=spill)
+    if checkpoint is not None:
+        search.keep_checkpoints(checkpoint, meta or {}, resume=resume)
+    return search.run()
 
 
 class LevelSearch:
@@ -123,6 +134,33 @@ class LevelSearch:
         self.on_level: Callable[[LevelSearch], None] | None = None  # after each level
         self._met: set[int] = set()  # exact successors met in the level before (symmetry)
 
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def keep_checkpoints(self, checkpoint: Checkpoint, meta: dict, *, resume: bool) -> None:
+        """Save the search at every level boundary; with resume, start from the saved one."""
+        self.checkpoint, self.meta = checkpoint, meta
+        if resume:
+            saved = checkpoint.meta()
+            if saved["shards"] != 1:
+                from .checkpoint import CheckpointError
+                raise CheckpointError(f"{checkpoint.directory}: saved by {saved['shards']} "
+                                      "workers, not 1")
+            for kind, key, value in checkpoint.components(1):
+                self.model.adopt(kind, key, value)
+            self.level = saved["level"]
+            self.stats = saved["stats"]
+            self.elapsed = saved["seconds"]
+            self.frontier, self.links, _ = checkpoint.load_shard(0, self.level, self.store)
+        self.model.new_components()  # from here on, what the model names is recorded
+        self.on_level = LevelSearch.save
+
+    def save(self) -> None:
+        self.stats.seconds = time.perf_counter() - self.started
+        self.checkpoint.save_shard(0, self.store, self.frontier, self.links, [],
+                                   self.model.new_components())
+        self.checkpoint.save_meta({**self.meta, "level": self.level, "stats": self.stats,
+                                   "seconds": self.stats.seconds, "shards": 1})
+
     # --- the run ----------------------------------------------------------------------------
 
     def run(self) -> SearchResult:
@@ -131,6 +169,8 @@ class LevelSearch:
         try:
             if self.level == 0:
                 self.initial_level()
+                if self.on_level is not None:
+                    self.on_level(self)
             while self.frontier:
                 if self.budget.max_depth is not None and self.level >= self.budget.max_depth:
                     return self.finish(Outcome.STOPPED, reason="max-depth")

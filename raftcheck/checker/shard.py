@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .checkpoint import Checkpoint
 from .model import Model, State
 from .search import MET_LIMIT
 from .visited import LevelStore
@@ -90,11 +91,14 @@ class Shard:
         self.generated = 0
         self.violation: tuple | None = None
         self.places: list[int] = []  # the search-order place of each state kept last level
+        # the ranks of the last level expanded, and how many steps each state had
+        self._expanded: tuple[list[int], list[int]] = ([], [])
         self._pending: list[State] = []  # kept tentatively in this level (visited.py)
         self._pending_places: list[int] = []
         first = next(iter(self.model.initial_states()))
         self.keyed = self.model.shard_key(first) is not None
         self.model.new_components()  # from here on, what this process names is recorded
+        self.named: list = []  # components named since the last checkpoint
 
     def owner(self, state: Any, fingerprint: int) -> int:
         """Which shard keeps a state: by its fingerprint or, where the model has budgets, by
@@ -148,10 +152,14 @@ class Shard:
         add_parent = store._parents.append
         generated = 0
         violation = None
+        steps_of: list[int] = []
+        self._expanded = (self.ranks, steps_of)
         for position, state in enumerate(self.frontier):
             parent = self.links[position] * count + me
             base = self.ranks[position] << STEP_BITS
-            for step, (action, successor, broken) in enumerate(successors(state)):
+            steps = successors(state)
+            steps_of.append(len(steps))
+            for step, (action, successor, broken) in enumerate(steps):
                 generated += 1
                 if broken:
                     place = base | step
@@ -202,6 +210,7 @@ class Shard:
         self.generated = generated
         self.violation = violation
         components = model.new_components()
+        self.named += components
         return [None if peer == me else self._pack(components, *outboxes[peer])
                 for peer in range(count)]
 
@@ -281,6 +290,22 @@ class Shard:
         self.frontier, self.links = frontier, links
         return LevelReport(len(frontier), self.generated, len(frontier), violation)
 
+    def counts_before(self, place: int, inclusive: bool) -> tuple[int, int]:
+        """(states this shard kept in the last level before the place in the search order, or
+        at it too where inclusive; successors it generated up to it): what the one-process
+        search had counted when it met the violation at that place."""
+        kept = int(np.searchsorted(np.array(self.places, dtype=np.int64), place,
+                                   side="right" if inclusive else "left"))
+        ranks, steps = self._expanded
+        rank, step = place >> STEP_BITS, place & ((1 << STEP_BITS) - 1)
+        generated = 0
+        for parent_rank, count in zip(ranks, steps, strict=False):
+            if parent_rank < rank:
+                generated += count
+            elif parent_rank == rank:
+                generated += step + 1
+        return kept, generated
+
     # --- 3. ranks ---------------------------------------------------------------------------
 
     def kept_places(self) -> np.ndarray:
@@ -295,6 +320,24 @@ class Shard:
             if shard != self.index and len(theirs):
                 ranks += np.searchsorted(theirs, mine)
         self.ranks = ranks.tolist()
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        checkpoint.save_shard(self.index, self.store, self.frontier, self.links, self.ranks,
+                              self.named + self.model.new_components())
+        self.named = []
+
+    def restore(self, checkpoint: Checkpoint, levels: int, shards: int) -> LevelReport:
+        """Continue from the checkpoint: every shard's components, this shard's levels."""
+        named = checkpoint.components(shards)
+        # A shard's log may name a bag of messages another shard's log names: bags last.
+        for kind, key, value in sorted(named, key=lambda c: c[0] == "bag"):
+            self.model.adopt(kind, key, value)
+        self.frontier, self.links, self.ranks = checkpoint.load_shard(self.index, levels,
+                                                                      self.store)
+        self.level = levels
+        return LevelReport(0, 0, len(self.frontier), None)
 
     # --- parent links -----------------------------------------------------------------------
 

@@ -237,6 +237,38 @@ class LevelStore:
             arrays.append(np.load(path, mmap_mode="r"))
         return Level(*arrays)
 
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def restore(self, levels: list[Level], lanes: int) -> None:
+        """Take these complete levels as the visited set (a resumed search): the two last
+        become the recent sets again."""
+        self.levels = [self._stored(level, k) if self.spill is not None else level
+                       for k, level in enumerate(levels)]
+        if lanes:
+            self._lanes = lanes
+            self._high = sum(LIMIT << (lane * LANE) for lane in range(lanes))
+        self.recent = []  # the last level first
+        for level in reversed(self.levels[-2:]):
+            keys = level.fingerprints.tolist()
+            if level.used is None:
+                self.recent.append(set(keys))
+                continue
+            table: dict[int, int | list[int]] = {}
+            for key, used in zip(keys, level.used.tolist(), strict=True):
+                kept = table.get(key)
+                if kept is None:
+                    table[key] = used
+                elif isinstance(kept, int):
+                    table[key] = [kept, used]
+                else:
+                    kept.append(used)
+            self.recent.append(table)
+        self.open_level()
+
+    @property
+    def lanes(self) -> int:
+        return self._lanes
+
     # --- parent links -----------------------------------------------------------------------
 
     def entry(self, level: int, index: int) -> tuple[int, int, int | None]:

@@ -27,7 +27,7 @@ from ..spec.timed.liveness import properties as liveness_properties
 from ..spec.timed.model import TimedRaftModel
 from ..spec.timed.properties import TIMED_PROPERTIES
 from .options import ModelSetup, add_model_arguments, describe_timed, model_setup
-from .search import add_search_arguments, run_search
+from .search import add_search_arguments, restore_saved_flags, run_search
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -87,6 +87,7 @@ def explore_command(args: argparse.Namespace) -> int:
     if args.list_mutants:
         print(list_mutants())
         return exit_codes.HOLDS
+    restore_saved_flags(args)
     setup = model_setup(args)
     if args.show_scope:
         print(setup.scope)
