@@ -82,6 +82,8 @@ class LevelStore:
         self.start = model.budget_start
         self.lifted: Callable | None = model.lifted if self.start is not None else None
         self.spill = spill
+        if spill is not None:
+            spill.mkdir(parents=True, exist_ok=True)
         self.levels: list[Level] = []
         self._high = 0  # the top bit of every lane, set with the first budget vector
         self._lanes = 0
