@@ -25,6 +25,7 @@ import pickle
 from array import array
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from .visited import LevelStore
 
 #: A place in the search order: parent rank << STEP_BITS | index of the step.
 STEP_BITS = 16
+#: Fingerprints remembered per level as met (a cache: forgetting costs time only).
+SEEN_LIMIT = 1 << 20
 
 
 @dataclass
@@ -85,7 +88,7 @@ class Shard:
         self.frontier: list[State] = []
         self.links: list[int] = []  # each frontier state's index in its level's arrays
         self.ranks: list[int] = []  # each frontier state's rank in the whole level
-        self._own: tuple[list, list, list] = ([], [], [])  # places, parents, states kept here
+        self._own: list[tuple] = []  # (place, parent link, state) to offer here, in order
         self._met: set[int] = set()
         self._seen: set[int] = set()  # canonical fingerprints of the level before
         self.generated = 0
@@ -101,14 +104,14 @@ class Shard:
         self.named: list = []  # components named since the last checkpoint
 
     def owner(self, state: Any, fingerprint: int) -> int:
-        """Which shard keeps a state: by its fingerprint or, where the model has budgets, by
-        the model's shard_key or else its budget-free part, lifted where the model lifts it
+        """Which shard keeps a state: by the model's shard_key, else by its fingerprint or,
+        where the model has budgets, by its budget-free part, lifted where the model lifts it
         (a state and every state that may cover it must meet in one place)."""
-        if self.start is None:
-            return fingerprint % self.count
         key = self.model.shard_key(state)
         if key is not None:
             return key % self.count
+        if self.start is None:
+            return fingerprint % self.count
         lifted = self.lifted(state)  # type: ignore[misc]
         return hash(state[:self.start] if lifted is None else lifted) % self.count
 
@@ -116,13 +119,9 @@ class Shard:
 
     def start_with(self, initial: list[State]) -> LevelReport:
         """Keep the initial states this shard owns (already canonical), then close level 0."""
-        places, parents, states = self._own
         self._pending, self._pending_places = [], []
-        for place, state in enumerate(initial):
-            if self.owner(state, hash(state)) == self.index:
-                places.append(place)
-                parents.append(0)
-                states.append(state)
+        self._own = [(place, 0, state) for place, state in enumerate(initial)
+                     if self.owner(state, hash(state)) == self.index]
         return self.absorb([])
 
     # --- 1. expand --------------------------------------------------------------------------
@@ -135,12 +134,12 @@ class Shard:
         successors = model.successors
         start = self.start
         lifted = self.lifted
-        # Without budgets the fingerprint decides (cheapest); with them the model's key, if
-        # any, is cheaper than lifting every state, and keeps its memo tables in one place.
-        shard_key = model.shard_key if self.keyed and start is not None else None
+        # The model's key, where it has one, sends the states its memo tables and verdict
+        # cache serve to one shard (and is cheaper than lifting every state).
+        shard_key = model.shard_key if self.keyed else None
         store = self.store
-        outboxes: list[tuple[list, list, list]] = [([], [], []) for _ in range(count)]
-        own_places, own_parents, own_states = self._own = ([], [], [])
+        outboxes: list[list[tuple]] = [[] for _ in range(count)]
+        self._own = outboxes[me]  # (place, parent link, state) to offer in order
         pending, pending_places = self._pending, self._pending_places = [], []
         met_before, met_now = self._met, set()
         seen_before, seen_now = self._seen, set()
@@ -175,6 +174,10 @@ class Shard:
                         met_now.add(exact)
                     successor = canonical(successor)
                 fingerprint = hash(successor)
+                if fingerprint in seen_now or fingerprint in seen_before:
+                    continue  # met in this level or the one before: kept, sent or covered
+                if len(seen_now) < SEEN_LIMIT:
+                    seen_now.add(fingerprint)
                 if shard_key is not None:
                     owner = shard_key(successor) % count
                 elif plain:
@@ -182,28 +185,16 @@ class Shard:
                 else:
                     up = lifted(successor)  # type: ignore[misc]
                     owner = hash(successor[:start] if up is None else up) % count
-                if owner == me:
-                    if plain:
-                        if fingerprint in now or fingerprint in older or fingerprint in oldest:
-                            continue
-                        add_now(fingerprint)  # type: ignore[misc]
-                        add_fingerprint(fingerprint)
-                        add_parent(parent)
-                        pending.append(successor)
-                        pending_places.append(base | step)
-                    else:
-                        own_places.append(base | step)
-                        own_parents.append(parent)
-                        own_states.append(successor)
-                    continue
-                if fingerprint in seen_now or fingerprint in seen_before:
-                    continue  # sent in this level or the one before: nothing new
-                if len(seen_now) < MET_LIMIT:
-                    seen_now.add(fingerprint)
-                box = outboxes[owner]
-                box[0].append(base | step)
-                box[1].append(parent)
-                box[2].append(successor)
+                if owner == me and plain:
+                    if fingerprint in now or fingerprint in older or fingerprint in oldest:
+                        continue
+                    add_now(fingerprint)  # type: ignore[misc]
+                    add_fingerprint(fingerprint)
+                    add_parent(parent)
+                    pending.append(successor)
+                    pending_places.append(base | step)
+                else:
+                    outboxes[owner].append((base | step, parent, successor))
             if should_stop is not None and position % 512 == 0 and should_stop():
                 break
         self._met, self._seen = met_now, seen_now
@@ -211,19 +202,18 @@ class Shard:
         self.violation = violation
         components = model.new_components()
         self.named += components
-        return [None if peer == me else self._pack(components, *outboxes[peer])
+        return [None if peer == me else self._pack(components, outboxes[peer])
                 for peer in range(count)]
 
-    def _pack(self, components: list, places: list, parents: list, states: list) -> Batch:
+    def _pack(self, components: list, candidates: list[tuple]) -> Batch:
+        places, parents, states = zip(*candidates, strict=True) if candidates else ((), (), ())
         if self.width is not None:
-            flat = array("q")
-            for state in states:
-                flat.extend(state)
-            packed = flat.tobytes()
+            packed = np.fromiter(chain.from_iterable(states), dtype=np.int64,
+                                 count=len(states) * self.width).tobytes()
         else:
             packed = pickle.dumps(states, protocol=pickle.HIGHEST_PROTOCOL)
-        return Batch(components, array("q", places).tobytes(), array("q", parents).tobytes(),
-                     packed, len(states))
+        return Batch(components, np.array(places, dtype=np.int64).tobytes(),
+                     np.array(parents, dtype=np.int64).tobytes(), packed, len(states))
 
     def _unpack(self, batch: Batch) -> tuple[list, list, list]:
         if self.width is not None:
@@ -244,7 +234,8 @@ class Shard:
         where order matters), close the level and check the survivors' properties in search
         order."""
         adopt = self.model.adopt
-        places, parents, states = self._own
+        places, parents, states = (list(part) for part in zip(*self._own, strict=True)) \
+            if self._own else ([], [], [])
         for batch in batches:
             if batch is None:
                 continue
@@ -254,7 +245,7 @@ class Shard:
             places += more[0]
             parents += more[1]
             states += more[2]
-        self._own = ([], [], [])
+        self._own = []
         order: Any = range(len(places))
         if self.start is not None:
             order = np.argsort(np.array(places, dtype=np.int64), kind="stable").tolist()

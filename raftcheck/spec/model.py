@@ -579,9 +579,9 @@ class RaftModel(Model):
     # --- moving states between processes (checker/parallel.py, checker/ray_engine.py) ------
 
     def shard_key(self, state: tuple) -> int:
-        """The servers and the history sets: what the verdict cache (check_state) and most
-        memoised steps are keyed by. A budget-free part, lifted or not, has the same."""
-        return hash((*state[:self.n], state[self.ELECTIONS], state[self.COMMITTED]))
+        """The servers: every key of the verdict cache (check_state) starts with them, so its
+        entries are made in one process. A budget-free part, lifted or not, has the same."""
+        return hash(state[:self.n])
 
     def new_components(self) -> list[tuple[str, int, Any]]:
         """The components named since the last call, oldest first (the first call starts the
