@@ -10,15 +10,16 @@ States are opaque, hashable values whose hash is a fingerprint: equal in every r
 
 Which engine reads which hook:
 
-=====================  ============================================================
-hook                   read by
-=====================  ============================================================
-canonical              symmetry reduction (search, workers, trace replay)
-budget_start, lifted   the visited set's subsumption (fingerprints.py, visited.py)
-new_components, adopt  worker processes and Ray actors (parallel.py, ray_engine.py)
-summary                counterexample text (report.py, export.py)
-fairness_class, ...    liveness (liveness.py, state_graph.py)
-=====================  ============================================================
+========================  ========================================================
+hook                      read by
+========================  ========================================================
+canonical                 symmetry reduction (search, shards, trace replay)
+budget_start, lifted      the visited set's subsumption (visited.py)
+new_components, adopt     shards in worker processes and Ray actors (shard.py)
+shard_key, state_width    which shard keeps a state; how states travel (shard.py)
+summary                   counterexample text (report.py, export.py)
+fairness_class, ...       liveness (liveness.py, state_graph.py)
+========================  ========================================================
 """
 
 from __future__ import annotations

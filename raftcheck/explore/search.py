@@ -110,6 +110,8 @@ def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> Sear
     """The safety search the flags ask for, with live progress where asked."""
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if args.address and args.engine != "ray":
+        raise ConfigError("--address names a Ray cluster: use it with --engine ray")
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     if checkpoint is not None and not args.resume and checkpoint.exists() and any(
             checkpoint.iterdir()):
@@ -130,10 +132,13 @@ def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> Sear
             if args.engine == "ray":
                 if checkpoint is not None:
                     raise ConfigError("--checkpoint and --resume run on the local engine")
-                from ..checker.ray_engine import ray_breadth_first
+                from ..checker.ray_engine import RayMissing, ray_breadth_first
                 common.pop("spill")
-                return ray_breadth_first(model, workers=args.workers, address=args.address,
-                                         spill=spill, **common)
+                try:
+                    return ray_breadth_first(model, workers=args.workers,
+                                             address=args.address, spill=spill, **common)
+                except RayMissing as e:
+                    raise ConfigError(str(e)) from None
             if args.workers == 1:
                 return breadth_first(model, **common)
             return parallel_breadth_first(model, workers=args.workers, **common)
