@@ -210,12 +210,7 @@ class LevelSearch:
         met_before = self._met
         plain = store.start is None
         if plain:
-            now = store.now
-            recent = [*store.recent, set(), set()][:2]
-            older, oldest = recent
-            add_now = now.add  # type: ignore[union-attr]
-            add_fingerprint = store._fingerprints.append
-            add_parent = store._parents.append
+            now, older, oldest, add_now, add_fingerprint, add_parent = store.plain_offer()
         offer = store.offer
         generated = stats.generated
         level = self.level

@@ -144,11 +144,8 @@ class Shard:
         met_before, met_now = self._met, set()
         seen_before, seen_now = self._seen, set()
         plain = start is None
-        now = store.now
-        older, oldest = [*store.recent, set(), set()][:2]
-        add_now = now.add if plain else None  # type: ignore[union-attr]
-        add_fingerprint = store._fingerprints.append
-        add_parent = store._parents.append
+        if plain:
+            now, older, oldest, add_now, add_fingerprint, add_parent = store.plain_offer()
         generated = 0
         violation = None
         steps_of: list[int] = []

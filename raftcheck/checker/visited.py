@@ -174,6 +174,16 @@ class LevelStore:
         self._lift_keys.append(lift_key)
         return True
 
+    def plain_offer(self) -> tuple:
+        """offer() without budgets, taken apart for a search loop to inline (a call per
+        candidate is a fifth of the loop): (this level's set, the two recent sets, and the
+        appends for a kept fingerprint and its parent link). A candidate is new when it is in
+        none of the three sets; then it is added to the first and both appends are called."""
+        older, oldest = [*self.recent, set(), set()][:2]
+        now = self.now
+        return (now, older, oldest, now.add,  # type: ignore[union-attr]
+                self._fingerprints.append, self._parents.append)
+
     def tentative(self) -> int:
         """How many states this level holds so far (before the check against older levels)."""
         return len(self._fingerprints)
