@@ -172,9 +172,7 @@ class Shard:
                     successor = canonical(successor)
                 fingerprint = hash(successor)
                 if fingerprint in seen_now or fingerprint in seen_before:
-                    continue  # met in this level or the one before: kept, sent or covered
-                if len(seen_now) < SEEN_LIMIT:
-                    seen_now.add(fingerprint)
+                    continue  # sent or kept for absorb in this level or the one before
                 if shard_key is not None:
                     owner = shard_key(successor) % count
                 elif plain:
@@ -182,7 +180,11 @@ class Shard:
                 else:
                     up = lifted(successor)  # type: ignore[misc]
                     owner = hash(successor[:start] if up is None else up) % count
-                if owner == me and plain:
+                if owner != me:
+                    if len(seen_now) < SEEN_LIMIT:
+                        seen_now.add(fingerprint)
+                    outboxes[owner].append((base | step, parent, successor))
+                elif plain:  # offered at once: without budgets the order does not matter
                     if fingerprint in now or fingerprint in older or fingerprint in oldest:
                         continue
                     add_now(fingerprint)  # type: ignore[misc]
@@ -190,8 +192,10 @@ class Shard:
                     add_parent(parent)
                     pending.append(successor)
                     pending_places.append(base | step)
-                else:
-                    outboxes[owner].append((base | step, parent, successor))
+                else:  # offered in search order in absorb
+                    if len(seen_now) < SEEN_LIMIT:
+                        seen_now.add(fingerprint)
+                    outboxes[me].append((base | step, parent, successor))
             if should_stop is not None and position % 512 == 0 and should_stop():
                 break
         self._met, self._seen = met_now, seen_now
