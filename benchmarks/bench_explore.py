@@ -15,9 +15,10 @@ Rows (engines: 1 process, --workers 2, --engine ray --workers 2 on a local Ray i
 3. `raftcheck explore --nodes 5` at its default scope (symmetry on): 2,377,178 states.
 4. (any-links only) `--nodes 5 --max-links none`: 50,416,294 states.
 
-Each row prints distinct states, depth, wall time, CPU time of every process involved,
-states/s, the speed-up over one process, the visited set's bytes per state (one process),
-peak memory, and the load average when it ran (other jobs share this machine).
+Each row prints distinct states, depth, the search's wall time, the CPU time of this process
+and its worker processes (not of Ray's actors), states/s, the speed-up over one process, the
+visited set's bytes per state (one process), and the load average while it ran (other jobs
+share this machine).
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
         stats = row["result"].stats
         speedup = base / row["search"] if row["search"] else 0
         per_state = f"{row['bytes']:.1f}" if row["bytes"] else "-"
+        cpu = "-" if engine == "ray" else f"{row['cpu']:.1f}"  # actors are Ray's processes
         print(f"  {engine:<18}{stats.distinct:>12,}{stats.depth:>7}{row['search']:>10.1f}"
-              f"{row['cpu']:>9.1f}{stats.distinct / row['search']:>11,.0f}{speedup:>9.2f}x"
+              f"{cpu:>9}{stats.distinct / row['search']:>11,.0f}{speedup:>9.2f}x"
               f"{per_state:>9}{row['load']:>6.1f}")
     if tlc:
         print(f"  TLC, one worker: {tlc:.1f} s; one process is {tlc / base:.1f}x faster")
