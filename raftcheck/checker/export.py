@@ -110,9 +110,7 @@ def trace_graph(cex: Counterexample, model: Model) -> nx.DiGraph:
     for i, step in enumerate(cex.steps):
         target = f"s{loop}" if loop is not None and i == last else f"s{i}"
         if target == f"s{i}":
-            summary = getattr(model, "summary", None)
-            label = ("\n".join(f"{k} = {v}" for k, v in summary(step.state).items())
-                     if summary else "")
+            label = "\n".join(f"{k} = {v}" for k, v in model.summary(step.state).items())
             graph.add_node(
                 f"s{i}", index=i, label=label,
                 variables=json.dumps(plain(model.variables(step.state)), sort_keys=True),

@@ -35,6 +35,7 @@ from fractions import Fraction
 from itertools import product
 from typing import Any
 
+from ...checker.model import Model
 from ...checker.properties import LivenessProperty
 from .. import actions as act
 from .. import server as srv
@@ -84,7 +85,7 @@ Step = tuple[act.Action, tuple, str | None]
 RETRY_AFTER = 1  # ticks a retrying client waits before it sends its write again
 
 
-class TimedRaftModel:
+class TimedRaftModel(Model):
     """The checker's view of the timed spec; see checker/model.py for the contract."""
 
     budget_start = WRITES
