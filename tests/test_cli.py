@@ -17,6 +17,7 @@ import pydot
 import pytest
 from itf_py.itf import trace_from_json
 
+from raftcheck.cli import main
 from raftcheck.spec.invariants import PROPERTIES
 from raftcheck.spec.mutants import MUTANTS
 
@@ -254,3 +255,13 @@ def test_liveness_json():
     result = json.loads(out.stdout)
     assert result["liveness"] == {"EventuallyLeader": "violated", "EventuallyCommits": "holds"}
     assert result["model"]["bounds"]["max_elections"] is None
+
+
+@pytest.mark.parametrize("flag", ["--workers", "--max-states", "--time-limit"])
+def test_zero_budgets_and_workers_are_refused_before_anything_is_printed(
+        flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explore", flag, "0"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # no header before the error
+    assert err.startswith(f"raftcheck: error: argument {flag}: expected a ") and \
+        err.count("\n") == 1

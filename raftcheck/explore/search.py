@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..arguments import count, seconds
+from ..arguments import positive, seconds
 from ..checker.checkpoint import Checkpoint, CheckpointError
 from ..checker.model import Model
 from ..checker.parallel import parallel_breadth_first
@@ -36,7 +36,7 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reduce by renaming of servers (default on; sound for every "
                              "property here, since none names a server; the timed model "
                              "has none)")
-    search.add_argument("--workers", type=count, default=1, metavar="N",
+    search.add_argument("--workers", type=positive, default=1, metavar="N",
                         help="processes sharing the search (default 1; see docs/scale.md)")
     search.add_argument("--engine", choices=ENGINES, default="local",
                         help="local (default): this machine's processes; ray: a Ray cluster "
@@ -53,7 +53,7 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
     search.add_argument("--resume", metavar="DIR",
                         help="continue the search saved by --checkpoint DIR, with the model "
                              "and scope it was started with")
-    search.add_argument("--max-states", type=count, metavar="N",
+    search.add_argument("--max-states", type=positive, metavar="N",
                         help="stop after N distinct states (exit 3)")
     search.add_argument("--time-limit", type=seconds, metavar="T",
                         help="stop after T seconds, or e.g. 5m, 1h (exit 3)")
@@ -108,8 +108,6 @@ def spill_directory(text: str | None) -> Path | None:
 
 def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> SearchResult:
     """The safety search the flags ask for, with live progress where asked."""
-    if args.workers < 1:
-        raise ConfigError("--workers must be at least 1")
     if args.address and args.engine != "ray":
         raise ConfigError("--address names a Ray cluster: use it with --engine ray")
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
