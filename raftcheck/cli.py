@@ -1,4 +1,4 @@
-"""The raftcheck command: argument parsing and output only."""
+"""The raftcheck command: wires the sub-commands (each in its own module) to one parser."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import sys
 import traceback
 from collections.abc import Sequence
 from dataclasses import asdict, replace
-from fractions import Fraction
 from functools import partial
 from typing import NoReturn
 
-from . import exit_codes
-from .arguments import count
+from . import __version__, exit_codes
+from .arguments import count, count_or_none, fraction, node_number, seconds, timeout_range
 from .checker.export import ExportError, check_trace_path, trace_json, write_trace
 from .checker.liveness import check_liveness
 from .checker.parallel import parallel_breadth_first
@@ -51,22 +50,20 @@ from .spec.timed.liveness import FAIRNESS_TEXT, LOST_WRITE_NOTE
 from .spec.timed.liveness import properties as liveness_properties
 from .spec.timed.model import TimedRaftModel
 from .spec.timed.properties import TIMED_PROPERTIES
+from .timeline.command import register as register_timeline
 from .timing.command import register as register_lease
 from .validate.command import register as register_validate
 
 #: The other sub-commands: each module's register(commands) adds its parser to the
 #: sub-parsers and sets its handler with set_defaults(run=handler), handler(args) -> exit code.
 #: Handlers raise UsageError or ConfigError for bad flags (one line, exit 2).
-COMMANDS: list = [register_lease, register_validate, register_scenario, register_history]
+COMMANDS: list = [register_lease, register_validate, register_scenario, register_history,
+                  register_timeline]
 
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-def count_or_none(text: str) -> int | None:
-    return None if text.lower() in ("none", "unbounded") else count(text)
 
 
 #: The default of every bound flag: not given, so that 'none' (no bound) is a value a flag can set.
@@ -77,45 +74,6 @@ def chosen_bounds(args: argparse.Namespace) -> dict[str, int | None]:
     """The bounds set by flags, 'none' (None) included."""
     return {name: getattr(args, name) for name in BOUND_NAMES
             if getattr(args, name) is not NOT_GIVEN}
-
-
-def seconds(text: str) -> float:
-    units = {"s": 1, "m": 60, "h": 3600}
-    scale = units.get(text[-1:].lower(), 1)
-    number = text[:-1] if text[-1:].lower() in units else text
-    try:
-        value = float(number) * scale
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds (e.g. 90, 5m, 1h), got {text!r}") \
-            from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive time, got {text!r}")
-    return value
-
-
-def fraction(text: str) -> Fraction:
-    try:
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(
-            f"expected a number such as 0.1 or 1/10, got {text!r}") from None
-
-
-def timeout_range(text: str) -> tuple[int, int]:
-    low, _, high = text.partition(",")
-    try:
-        values = int(low), int(high or low)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected MIN or MIN,MAX in whole ticks, got {text!r}") from None
-    return values
-
-
-def node_number(text: str) -> int:
-    name = text.lower().removeprefix("n")
-    if not name.isdigit() or int(name) < 1:
-        raise argparse.ArgumentTypeError(f"expected a node such as n1, got {text!r}")
-    return int(name) - 1
 
 
 #: The flags that select the timed model (spec/timed): time, clients, reads, features.
@@ -138,8 +96,21 @@ BOUND_HELP = {
 }
 
 
+DESCRIPTION = (
+    "raftcheck checks Raft two ways from one specification: 'explore' searches every state of "
+    "a small cluster model for a broken safety property and shows the shortest way there; "
+    "'validate' reads real etcd and hashicorp/raft logs and names the first line no "
+    "behaviour of the spec explains. 'timeline' tells what happened to a cluster from its "
+    "logs, 'history' checks clients' histories for linearizability, 'lease' decides lease "
+    "safety under clock drift, 'scenario' runs claims about Raft in production.")
+EPILOG = ("Exit codes (every command): "
+          + "; ".join(f"{code} {text}" for code, text in exit_codes.DESCRIPTIONS.items())
+          + ". The manual: 'raftcheck docs' lists its pages.")
+
+
 def build_parser() -> Parser:
-    parser = Parser(prog="raftcheck", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = Parser(prog="raftcheck", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"raftcheck {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     explore = commands.add_parser(
         "explore",

@@ -273,7 +273,8 @@ class _Walker:
             peer = e.dst
             what = {"AppendEntries": "appendEntries", "Heartbeat": "heartbeat",
                     "RequestVote": "requestVote RPC"}.get(e.type or "", e.type or "message")
-            kind, text = f"{what.split()[0]}-failed", f"failed to {what} to {e.dst}: {e.reason}"
+            kind = f"{what.split()[0]}-failed"
+            text = f"failed to {what} to {self.t.name(e.dst)}: {e.reason}"
         elif isinstance(e, ev.SteppedDown) and "lease" not in e.reason:
             return
         self.t.warnings.append(LoggedWarning(e.node, now, kind, text, e.source, peer))
@@ -287,11 +288,13 @@ class _Walker:
                                 now: datetime) -> None:
         if self.hashicorp and e.action == "contact-failed":
             self.t.warnings.append(LoggedWarning(
-                e.node, now, "contact-failed", f"failed to contact {e.peer} ({e.detail})",
+                e.node, now, "contact-failed",
+                f"failed to contact {self.t.name(e.peer)} ({e.detail})",
                 e.source, e.peer))
         elif self.hashicorp and e.action == "pipelining":
             self.t.warnings.append(LoggedWarning(
-                e.node, now, "peer-active", f"pipelining replication to {e.peer}", e.source,
+                e.node, now, "peer-active", f"pipelining replication to {self.t.name(e.peer)}",
+                e.source,
                 e.peer))
 
     def _on_Membership(self, e: ev.Membership, node: _Node, now: datetime) -> None:
@@ -353,7 +356,7 @@ class _Walker:
 
     def _on_TermObserved(self, e: ev.TermObserved, node: _Node, now: datetime) -> None:
         if e.node in self.tenure:
-            source = f" from {e.from_node}" if e.from_node else ""
+            source = f" from {self.t.name(e.from_node)}" if e.from_node else ""
             what = f" in a {e.message_type}" if e.message_type else ""
             term = f" term {e.term}" if e.term is not None else " a higher term"
             self._end_tenure(e.node, now, f"saw{term}{source}{what}", e.source)
@@ -374,4 +377,4 @@ class _Walker:
                                now: datetime) -> None:
         tenure = self.tenure.get(e.node)
         if tenure is not None and e.action == "start":
-            tenure.reason = f"leadership transfer to {e.transferee}"
+            tenure.reason = f"leadership transfer to {self.t.name(e.transferee)}"

@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .model import Election, Finding, LoggedWarning, Timeline
+from .model import Election, Finding, LoggedWarning, Timeline, unique
 
 if TYPE_CHECKING:
     from .build import TimelineOptions
@@ -46,6 +46,8 @@ def diagnose(timeline: Timeline, options: TimelineOptions) -> None:
     findings.extend(_incidents(timeline, incidents))
     findings.extend(_flapping(timeline))
     findings.extend(_clocks(timeline, options))
+    for f in findings:
+        f.evidence = unique(f.evidence)
     if not findings:
         leaders = sorted({timeline.name(e.leader) for e in timeline.elections})
         detail = (f"{len(timeline.elections)} election(s), at start-up; leader "
@@ -121,12 +123,24 @@ def _cut_off(timeline: Timeline) -> list[Finding]:
         if len(streak) >= 2:
             streaks.append(streak)
         for run in streaks:
-            others = [e for e in elections if e.leader != node
-                      and run[0].at - timedelta(seconds=60) <= e.at <= run[-1].at]
-            if not others:
-                continue  # nobody led: that is the storm's or the lost leader's story
-            out.append(_cut_off_finding(timeline, node, run))
+            # campaigns while the cluster had no leader are how it elected the next one;
+            # those while another node led show this one was cut off from it
+            alone = [c for c in run if not _leaderless(timeline, c.at)
+                     and _leader_at(timeline, c.at) not in (None, node)]
+            if len(alone) >= 2:
+                out.append(_cut_off_finding(timeline, node, alone))
     return out
+
+
+def _leaderless(timeline: Timeline, when: datetime) -> bool:
+    return any(w.start <= when and (w.end is None or when <= w.end) for w in timeline.windows)
+
+
+def _leader_at(timeline: Timeline, when: datetime) -> str | None:
+    for tenure in reversed(timeline.tenures):
+        if tenure.start <= when and (tenure.end is None or when <= tenure.end):
+            return tenure.leader
+    return None
 
 
 def _cut_off_finding(timeline: Timeline, node: str, run: list) -> Finding:

@@ -148,6 +148,11 @@ class Election:
     warnings: list[LoggedWarning] = field(default_factory=list)
 
 
+def unique(sources: list[SourceRef]) -> list[SourceRef]:
+    """The lines once each, in order."""
+    return list(dict.fromkeys(sources))
+
+
 @dataclass
 class Finding:
     """One item of the diagnosis, in an operator's words: ``kind`` (FINDINGS), a one-line

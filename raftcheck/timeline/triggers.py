@@ -52,6 +52,9 @@ class Loss(NamedTuple):
     timer: bool
 
 
+RECOVERIES = frozenset({"peer-active"})
+"""Notices that trouble ended: shown, never tied to an election as its warning."""
+
 WARNING_HORIZON = timedelta(seconds=10)
 """Warnings at most this long (or ten election timeouts) before an election are tied to it."""
 
@@ -345,6 +348,8 @@ def _tie_warnings(election: Election, prev_at: datetime | None, timeline: Timeli
     timeout = _election_timeout(timeline, election.leader)
     horizon = max(WARNING_HORIZON, 10 * timeout) if timeout else WARNING_HORIZON
     for w in timeline.warnings:
+        if w.kind in RECOVERIES:
+            continue
         if w.election is None and (prev_at is None or w.at > prev_at) \
                 and election.at - horizon <= w.at <= election.at:
             w.election = election.term
