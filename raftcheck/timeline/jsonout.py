@@ -88,7 +88,7 @@ def _warning(w: LoggedWarning, t: Timeline) -> dict[str, Any]:
 
 def _window(w: Window) -> dict[str, Any]:
     return {"start": rfc3339(w.start), "end": rfc3339(w.end), "seconds": w.seconds,
-            "startup": w.startup, "start_source": _src(w.start_source),
+            "startup": w.startup, "shutdown": w.shutdown, "start_source": _src(w.start_source),
             "end_source": _src(w.end_source), "note": w.note or None}
 
 

@@ -111,6 +111,7 @@ class Window:
     end_source: SourceRef | None
     startup: bool = False
     note: str = ""
+    shutdown: bool = False  # the cluster was being stopped (a majority got a stop signal)
 
     @property
     def seconds(self) -> float | None:

@@ -277,7 +277,11 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
             previous.end is None or step_down.time <= previous.end):
         when = step_down.time
         low = max(since, when - 2 * timeout) if timeout else since
-        high = max(since, when - timeout + tick) if timeout else when
+        high = when
+        if timeout and timeline.implementation == "etcd":
+            # etcd checks the quorum once an election timeout: a leader cut off at f steps
+            # down in (f + timeout, f + 2 timeouts]; hashicorp's lease is not logged
+            high = max(since, when - timeout + tick)
         evidence = [step_down.source]
         if decisive is not None:
             evidence.insert(0, decisive.source)
@@ -360,6 +364,9 @@ def _trailing_window(timeline: Timeline, last: Tenure | None) -> None:
     """A leader lost before the logs end, with no election after: open window."""
     if last is None or last.end is None or last.end_source is None:
         return
-    timeline.windows.append(Window(last.end, None, last.end_source, None,
-                                   note=f"{timeline.name(last.leader)} {last.reason}; no "
-                                        "leader elected before the logs end"))
+    stopping = {w.node for w in timeline.warnings if w.kind == "stopping" and w.at >= last.start}
+    shutdown = len(stopping) * 2 > len(timeline.members)
+    note = ("the cluster was being stopped" if shutdown else
+            f"{timeline.name(last.leader)} {last.reason}; no leader elected before the logs end")
+    timeline.windows.append(Window(last.end, None, last.end_source, None, note=note,
+                                   shutdown=shutdown))
