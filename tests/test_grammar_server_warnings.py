@@ -225,3 +225,19 @@ def test_real_late_heartbeats_of_an_overloaded_leader() -> None:
     assert len(late) == 2 and {e.node for e in late} == {"n3"}
     assert {e.peer for e in late} == {"n1", "n2"}
     assert all(e.seconds is not None and 1.26 < e.seconds < 1.27 for e in late)
+
+
+@pytest.mark.parametrize("name", ["3.5-slow-disk", "3.4-slow-disk-capnslog"])
+def test_real_slow_disk_logs_slow_fsyncs_on_the_throttled_member_only(name: str) -> None:
+    """The harness throttled one member's writes: etcd logs slow fsyncs (zap 'slow
+    fdatasync', capnslog 'sync duration of') on that member, longer than its 1 s threshold."""
+    run = RUNS / name
+    scenario = _scenario(run)
+    step = next(s for s in scenario["steps"] if s["action"] == "slow-disk")
+    parsed = read_logs([run])
+    slow = [e for e in parsed.events
+            if isinstance(e, ev.ServerWarning) and e.warning == "slow-fsync"]
+    assert slow and {parsed.nodes[e.node].ids[0] for e in slow} == {
+        scenario["members"][step["target"]]["id_hex"]}
+    assert all(e.seconds is not None and e.seconds > 1.0 for e in slow)
+    assert all(e.time is not None and e.time.timestamp() > step["epoch"] for e in slow)

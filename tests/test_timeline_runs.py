@@ -224,3 +224,28 @@ def test_a_leader_overloaded_by_its_disk_is_diagnosed() -> None:
     lost = next(x for x in t.tenures if x.leader == disk[0].nodes[0])
     assert lost.end is not None and disk[0].end is not None
     assert disk[0].end <= lost.end
+
+
+SLOW_DISK = [r for r in RUNS if scenario(r)["scenario"] == "slow-disk"]
+
+
+@pytest.mark.parametrize("run", SLOW_DISK, ids=_id)
+def test_a_slow_leader_disk_is_found_in_etcds_own_warnings(run: Path) -> None:
+    """The harness throttled the leader's writes (a loop device, a block-I/O cgroup): etcd's
+    own slow-fsync warnings put the stall at that moment, and the leader lost leadership."""
+    t = timeline(run)
+    step = next(s for s in scenario(run)["steps"] if s["action"] == "slow-disk")
+    victim, slowed = step["target"], _at(step["epoch"])
+    (disk,) = [f for f in t.findings if f.kind == "slow-disk"]
+    assert [t.name(n) for n in disk.nodes] == [victim]
+    fsyncs = [w for w in t.warnings if w.kind == "slow-fsync" and t.name(w.node) == victim]
+    assert fsyncs and all(w.source in disk.evidence for w in fsyncs
+                          if disk.end is not None and w.at <= disk.end)
+    first = min(w.at - timedelta(seconds=w.seconds or 0) for w in fsyncs)
+    slack = timedelta(seconds=TOLERANCE + _resolution(run))
+    assert slowed - slack <= first <= slowed + timedelta(seconds=1.0)  # the first write slowed
+    (lost,) = [e for e in t.elections if e.previous and t.name(e.previous.leader) == victim]
+    assert lost.trigger is not None and lost.trigger.kind == "heartbeats-lost"
+    assert "disk" in lost.trigger.summary
+    assert t.name(lost.leader) == scenario(run)["facts"]["leader_during"]
+    assert not [f for f in t.findings if f.kind in ("node-cut-off", "flapping-link")]

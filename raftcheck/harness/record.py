@@ -10,6 +10,7 @@ deadline: the run is kept, with the reason in scenario.json ``error``); 5 a bug 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -25,6 +26,7 @@ from raftcheck.harness.errors import EtcdHarnessError, EtcdNotInstalled, Partiti
 from raftcheck.harness.etcd_cluster import EtcdCluster
 from raftcheck.harness.etcd_scenarios import FLAP_PATTERNS, SCENARIOS, Facts, flapping
 from raftcheck.harness.network import netns_unavailable_reason
+from raftcheck.harness.slow_disk import SlowDisk, SlowDiskUnsupported
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def record(scenario: str, out: Path, options: RecordOptions = RecordOptions()) -
     """Run ``scenario`` on a new cluster writing into ``out``; return the facts it found.
     Raises ValueError for impossible options, EtcdHarnessError subclasses for the rest."""
     spec = SCENARIOS[scenario]
-    extra = {} if options.pattern is None else {"pattern": options.pattern}
+    extra: dict[str, Any] = {} if options.pattern is None else {"pattern": options.pattern}
     if extra and spec.run is not flapping:
         raise ValueError(f"--pattern is for the flapping scenario, not {scenario}")
     if options.logger == "capnslog" and options.version != "3.4":
@@ -79,18 +81,25 @@ def record(scenario: str, out: Path, options: RecordOptions = RecordOptions()) -
         if reason:
             raise PartitionUnsupported(f"scenario {scenario} cuts links between members in "
                                        f"network namespaces, unavailable here: {reason}")
-    cluster = EtcdCluster(
-        out, options.nodes or spec.nodes, network=spec.network, etcd=binaries.etcd,
-        etcdctl=binaries.etcdctl, log_format=options.logger,  # type: ignore[arg-type]
-        log_level="debug" if options.debug else "info", pre_vote=options.pre_vote,
-        heartbeat_ms=options.heartbeat_ms, election_ms=options.election_ms,
-        spare=spec.spare, scenario=scenario, description=spec.summary,
-        **spec.cluster_options)
-    with cluster:
-        assert cluster.recorder is not None
-        cluster.recorder.meta["regenerate"] = command_line(scenario, out, options)
-        return spec.call(cluster, duration=options.duration, seed=options.seed,
-                         load=options.load, **extra)
+    with contextlib.ExitStack() as stack:
+        options_extra = dict(spec.cluster_options)
+        if spec.slow_disk:
+            disk = stack.enter_context(SlowDisk())
+            options_extra["data_dir"] = disk.mount
+            extra["disk"] = disk
+        cluster = EtcdCluster(
+            out, options.nodes or spec.nodes, network=spec.network, etcd=binaries.etcd,
+            etcdctl=binaries.etcdctl, log_format=options.logger,  # type: ignore[arg-type]
+            log_level="debug" if options.debug else "info", pre_vote=options.pre_vote,
+            heartbeat_ms=options.heartbeat_ms, election_ms=options.election_ms,
+            spare=spec.spare, scenario=scenario, description=spec.summary,
+            **options_extra)
+        with cluster:
+            assert cluster.recorder is not None
+            cluster.recorder.meta["regenerate"] = command_line(scenario, out, options)
+            return spec.call(cluster, duration=options.duration, seed=options.seed,
+                             load=options.load, **extra)
+    raise AssertionError("unreachable")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -162,7 +171,7 @@ def record_command(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         facts = record(args.scenario, out, options)
-    except (ValueError, EtcdNotInstalled, PartitionUnsupported) as exc:
+    except (ValueError, EtcdNotInstalled, PartitionUnsupported, SlowDiskUnsupported) as exc:
         return _fail(exit_codes.USAGE, str(exc))
     except KeyboardInterrupt:
         return _fail(exit_codes.STOPPED, f"interrupted; what was recorded so far is in {out}")

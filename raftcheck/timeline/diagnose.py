@@ -183,9 +183,10 @@ def _slow_disk(timeline: Timeline) -> list[Finding]:
         end = tenure.end or timeline.end
         assert end is not None
         horizon = timedelta(seconds=30)
+        # a warning is logged when the slow write returns: the stall began seconds before
         slow = [w for w in timeline.warnings if w.node == tenure.leader
-                and w.kind in DISK_WARNINGS and tenure.start - horizon <= w.at <= end
-                + timedelta(seconds=1)]
+                and w.kind in DISK_WARNINGS and tenure.start - horizon <= w.at
+                and w.at - timedelta(seconds=w.seconds or 0.0) <= end]
         if not slow:
             continue
         name = timeline.name(tenure.leader)
@@ -224,7 +225,8 @@ def _incidents(timeline: Timeline, incidents: list[Election]) -> list[Finding]:
             "leader-lost", f"No leader for {seconds:.2f} s from {_fmt(window.start)}: "
                            f"{trig.summary}",
             f"{timeline.name(e.leader)} was elected at term {e.term} at {_fmt(e.at)}{began}.",
-            _advice(trig.kind),
+            ("The leader's disk stalled it: see the slow-disk item." if "disk" in trig.summary
+             else _advice(trig.kind)),
             [s for s in (window.start_source, *trig.evidence, e.source) if s is not None],
             [e.leader], window.start, e.at))
     return out

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from raftcheck.traces import events as ev
 from raftcheck.traces.events import SourceRef
 
-from .model import Election, Tenure, Timeline, Trigger, Window
+from .model import Election, LoggedWarning, Tenure, Timeline, Trigger, Window
 
 if TYPE_CHECKING:
     from .build import TimelineOptions
@@ -51,6 +51,11 @@ class Loss(NamedTuple):
     logged: datetime
     timer: bool
 
+
+LEADER_MESSAGES = frozenset({"MsgApp", "MsgHeartbeat", "MsgSnap", "MsgTimeoutNow",
+                             "AppendEntriesRequest", "InstallSnapshotRequest"})
+"""Messages only a leader sends: an old leader that sees a higher term in one learns that it
+was replaced, not that a rejoining node disrupted it."""
 
 RECOVERIES = frozenset({"peer-active"})
 """Notices that trouble ended: shown, never tied to an election as its warning."""
@@ -290,7 +295,12 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
                        f"majority: it stepped down at {_hms(when)} (check-quorum: no quorum "
                        "heard from for an election timeout)", first, (low, high), evidence)
 
-    if own_end is not None and previous.end_source is not None and reason.startswith("saw"):
+    saw = next((e for e in by_node[old] if isinstance(e, ev.TermObserved)
+                and e.source == previous.end_source), None)
+    replaced = saw is not None and (saw.message_type in LEADER_MESSAGES
+                                    or (saw.from_node == election.leader and saw.time == at))
+    if own_end is not None and previous.end_source is not None and reason.startswith("saw") \
+            and not replaced:  # a leader told by its successor's messages was not disrupted
         disruptor = _disruptor(previous, timeline)
         if disruptor is not None:
             node, first_source, climbed = disruptor
@@ -318,6 +328,13 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
                            f"{_hms(last)} (paused or stalled) and logged again at "
                            f"{_hms(after.time)}, learning of the newer term; {what}",
                            first_loss, (max(low, last), high), [first_source, after.source])
+        stalls = _disk_stalls(timeline, old, low, at)
+        if stalls:
+            worst = max((w.seconds or 0.0) for w in stalls)
+            return Trigger("heartbeats-lost", f"{what}: it stopped hearing from {name(old)}, "
+                           f"whose loop was blocked on its disk (slow fsync, late heartbeats: "
+                           f"up to {worst:.2f} s)", first_loss, (low, high),
+                           [first_source, *(w.source for w in stalls[:4])])
         return Trigger("heartbeats-lost", f"{what}: it stopped hearing from {name(old)}, "
                        "which kept running (a network problem between them, or an "
                        "overloaded leader)", first_loss, (low, high), [first_source])
@@ -325,6 +342,23 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
         return Trigger("unknown", f"{name(old)} {reason}", own_end, None,
                        [previous.end_source])
     return Trigger("unknown", "the logs do not show why", window.start, None, [])
+
+
+DISK_WARNINGS = frozenset({"slow-fsync", "heartbeat-late"})
+
+
+def _disk_stalls(timeline: Timeline, node: str, start: datetime, end: datetime
+                 ) -> list[LoggedWarning]:
+    """The node's disk warnings whose stall overlapped [start, end]: a warning is logged when
+    the slow write returns, ``seconds`` after it began."""
+    out = []
+    for w in timeline.warnings:
+        if w.node != node or w.kind not in DISK_WARNINGS:
+            continue
+        began = w.at - timedelta(seconds=w.seconds or 0.0)
+        if began <= end and w.at >= start:
+            out.append(w)
+    return out
 
 
 def _hms(t: datetime) -> str:
