@@ -141,3 +141,14 @@ def test_a_skewed_clock_is_found_and_corrected(tmp_path: Path, shift: float) -> 
         (e.leader, e.term) for e in truth.elections]
     for a, b in zip(skewed.windows, truth.windows, strict=True):
         assert abs((a.seconds or 0) - (b.seconds or 0)) < 0.01
+
+
+def test_the_same_logs_give_the_same_timeline_whatever_the_hash_seed() -> None:
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run([sys.executable, "-m", "raftcheck", "timeline", str(FLAPPING),
+                               "--json"], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

@@ -87,6 +87,11 @@ def timeline_of(run: RunEvents, options: TimelineOptions) -> Timeline:
     walker.finish()
     explain_elections(timeline, walker.events_by_node, walker.voters, options)
     diagnose(timeline, options)
+    coarse = sorted(timeline.name(n) for n, p in run.precision.items() if p >= 1.0)
+    if coarse:
+        timeline.notes.append(f"the raft lines of {', '.join(coarse)} are stamped to the "
+                              "second (etcd 3.4 text logs): times and windows built on them "
+                              "may be up to a second off")
     if run.implementation != "etcd" and options.election_timeout is None:
         timeline.notes.append("hashicorp/raft does not log its timeouts: leaderless windows "
                               "start at the first line that shows the leader gone (give "

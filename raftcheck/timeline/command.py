@@ -68,7 +68,8 @@ def timeline_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(timeline_json(timeline), indent=1))
     else:
-        render(timeline, Console(highlight=False, width=None if sys.stdout.isatty() else 120))
+        wide = sys.stdout.isatty() or "COLUMNS" in os.environ  # else rich would assume 80
+        render(timeline, Console(highlight=False, width=None if wide else 120))
     if args.html:
         print(f"raftcheck: wrote {args.html}", file=sys.stderr)
     sys.stdout.flush()

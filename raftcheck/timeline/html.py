@@ -164,6 +164,14 @@ def swimlane(t: Timeline) -> str:
         out.append(f"<path d='M{ex:.1f},{y - 9} l5,-8 h-10 z' fill='#1b5e20'>"
                    f"<title>{escape(tip)}</title></path>")
     for w in t.warnings:
+        if w.kind in ("slow-fsync", "heartbeat-late") and w.seconds:
+            # the stall itself: the warning is logged when the slow write returns
+            began = w.at - timedelta(seconds=w.seconds)
+            y = lane_y(w.node) + LANE - 3
+            tip = f"{t.name(w.node)}: {w.kind} {w.seconds:.3f} s, {hms(began)} to {hms(w.at)}"
+            out.append(f"<rect x='{x(began):.1f}' y='{y}' width='{max(x(w.at) - x(began), 1):.1f}'"
+                       f" height='3' fill='{WARNING_COLOUR[w.kind]}'><title>{escape(tip)}"
+                       "</title></rect>")
         out.append(_warning_marker(w, x(w.at), lane_y(w.node), t))
     out.append("</svg>")
     return "\n".join(out)

@@ -71,7 +71,7 @@ def _lanes(t: Timeline, console: Console, span: float) -> None:
     step = span / LANE_WIDTH
     console.print(f"lanes: one column = {step:.2f} s; L leader, C candidate, p pre-candidate, "
                   "- follower, x down; # no leader (start-up aside)")
-    width = max(len(m.name) for m in t.members.values())
+    width = max(len("no leader"), *(len(m.name) for m in t.members.values()))
     for node, member in t.members.items():
         spans = [s for s in t.spans if s.node == node]
         line = Text(member.name.rjust(width) + " ")

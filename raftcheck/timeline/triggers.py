@@ -20,8 +20,8 @@ in which the fault must have begun.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from raftcheck.traces import events as ev
@@ -64,11 +64,35 @@ WARNING_HORIZON = timedelta(seconds=10)
 """Warnings at most this long (or ten election timeouts) before an election are tied to it."""
 
 
-def explain_elections(timeline: Timeline, by_node: dict[str, list[ev.Event]],
+class NodeLog:
+    """One node's events in merged order, searchable by time. zap stamps are not monotonic
+    within a file (goroutines share it), so a window is found on the running maximum and
+    widened by a second, then filtered by each event's own time."""
+
+    SLACK = timedelta(seconds=1)
+
+    def __init__(self, events: list[ev.Event]) -> None:
+        self.events = events
+        self.maxes: list[datetime] = []
+        latest: datetime | None = None
+        for e in events:
+            if e.time is not None and (latest is None or e.time > latest):
+                latest = e.time
+            self.maxes.append(latest or datetime.min.replace(tzinfo=UTC))
+
+    def between(self, start: datetime, end: datetime | None = None) -> list[ev.Event]:
+        """The events stamped in (start, end] (end None: to the end), in merged order."""
+        lo = bisect_right(self.maxes, start - self.SLACK)
+        hi = len(self.events) if end is None else bisect_right(self.maxes, end + self.SLACK)
+        return [e for e in self.events[lo:hi] if e.time is not None and e.time > start
+                and (end is None or e.time <= end)]
+
+
+def explain_elections(timeline: Timeline, events: dict[str, list[ev.Event]],
                       voters: list[tuple[datetime, frozenset[str]]],
                       options: TimelineOptions) -> None:
     """Fill each election's window, trigger and warnings, and the timeline's windows."""
-    times = {n: [e.time for e in events] for n, events in by_node.items()}
+    by_node = {n: NodeLog(e) for n, e in events.items()}
     previous: Tenure | None = None
     prev_at: datetime | None = None
     for election in timeline.elections:
@@ -83,7 +107,7 @@ def explain_elections(timeline: Timeline, by_node: dict[str, list[ev.Event]],
             election.trigger = Trigger("startup", "the cluster's first election",
                                        election.at, None, [election.source])
         else:
-            _explain(election, previous, timeline, by_node, times, voters)
+            _explain(election, previous, timeline, by_node, voters)
         if election.window is not None and (election.window.seconds or 0) >= 0:
             timeline.windows.append(election.window)
         _tie_warnings(election, prev_at, timeline)
@@ -111,7 +135,7 @@ def _quiet_floor(timeline: Timeline, node: str) -> timedelta | None:
 
 
 def _explain(election: Election, previous: Tenure, timeline: Timeline,
-             by_node: dict[str, list[ev.Event]], times: dict[str, list[datetime | None]],
+             by_node: dict[str, NodeLog],
              voters: list[tuple[datetime, frozenset[str]]]) -> None:
     old, since, until = previous.leader, previous.start, election.at
     signs: list[tuple[datetime, SourceRef, Loss | None]] = []  # (when, line, a follower's)
@@ -122,8 +146,8 @@ def _explain(election: Election, previous: Tenure, timeline: Timeline,
     quorum = len(members) // 2 + 1
     # the leader needs quorum-1 followers: it lost them when the (quorum-1)-th latest left
     # (followers that never stopped hearing from it count as hearing until the election)
-    lost = sorted((losses[n] for n in members if n != old and n in losses),
-                  key=lambda f: f.when, reverse=True)
+    lost = sorted((losses[n] for n in sorted(members) if n != old and n in losses),
+                  key=lambda f: f.when, reverse=True)  # sorted: the same output every run
     hearing = len([n for n in members if n != old]) - len(lost)
     short = quorum - 1 - hearing  # how many of the lost ones it needed
     if 0 < short <= len(lost):
@@ -133,8 +157,7 @@ def _explain(election: Election, previous: Tenure, timeline: Timeline,
         until, election.source, None)
     start = max(start, since)
     election.window = Window(start, until, start_source, election.source)
-    election.trigger = _trigger(election, previous, timeline, by_node, times, losses,
-                                decisive)
+    election.trigger = _trigger(election, previous, timeline, by_node, losses, decisive)
     if election.trigger.began is not None:  # the fault began by the time the window did
         low, high = election.trigger.began
         election.trigger.began = (min(low, start), min(high, max(start, low)))
@@ -146,14 +169,15 @@ def _voters_at(voters: list[tuple[datetime, frozenset[str]]], when: datetime
     return known[-1] if known else None
 
 
-def _follower_losses(timeline: Timeline, by_node: dict[str, list[ev.Event]], leader: str,
+def _follower_losses(timeline: Timeline, by_node: dict[str, NodeLog], leader: str,
                      since: datetime, until: datetime) -> dict[str, Loss]:
     """For each other node that did not hear from ``leader`` at ``until``: the latest time at
     which it (provably) stopped hearing from it."""
     losses: dict[str, Loss] = {}
-    for node, events in by_node.items():
+    for node, log in by_node.items():
         if node == leader:
             continue
+        events = log.between(since - NodeLog.SLACK, until)
         timeout = _quiet_floor(timeline, node)
         lost: Loss | None = None
         forced_at: datetime | None = None
@@ -221,21 +245,22 @@ def _latest(e: ev.Event, precision: float) -> datetime:
     return e.time
 
 
-def _silent(times: Sequence[datetime | None], start: datetime, end: datetime) -> bool:
+def _silent(log: NodeLog, start: datetime, end: datetime) -> bool:
     """No line of the node in (start, end]."""
-    stamps = [t for t in times if t is not None]
-    i = bisect_right(stamps, start)
-    return i >= len(stamps) or stamps[i] > end
+    return not log.between(start, end)
 
 
-def _last_before(times: Sequence[datetime | None], when: datetime) -> datetime | None:
-    stamps = [t for t in times if t is not None and t <= when]
-    return stamps[-1] if stamps else None
+def _last_before(log: NodeLog, when: datetime) -> datetime | None:
+    """The time of the node's last line at or before ``when``."""
+    k = bisect_right(log.maxes, when + NodeLog.SLACK)
+    stamps = [e.time for e in log.events[max(0, k - 256):k]
+              if e.time is not None and e.time <= when]
+    return max(stamps) if stamps else None
 
 
 def _trigger(election: Election, previous: Tenure, timeline: Timeline,
-             by_node: dict[str, list[ev.Event]], times: dict[str, list[datetime | None]],
-             losses: dict[str, Loss], decisive: Loss | None) -> Trigger:
+             by_node: dict[str, NodeLog], losses: dict[str, Loss],
+             decisive: Loss | None) -> Trigger:
     old, since, at = previous.leader, previous.start, election.at
     name = timeline.name
     window = election.window
@@ -243,15 +268,14 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
     timeout = _election_timeout(timeline, election.leader) or _election_timeout(timeline, old)
     own_end = previous.end if previous.end is not None and previous.end <= at else None
     reason = previous.reason
-    timers = sorted((v for v in losses.values() if v.timer), key=lambda v: v.when)
+    timers = sorted((v for _n, v in sorted(losses.items()) if v.timer), key=lambda v: v.when)
     if decisive is not None and decisive.timer:  # the loss that left too few followers
         timers.insert(0, decisive)
     tick = timedelta(milliseconds=timeline.members[old].heartbeat_ms or 0)
 
-    transfer = [e for n in (old, election.leader) for e in by_node.get(n, ())
-                if isinstance(e, ev.LeadershipTransfer) and e.time is not None
-                and since < e.time <= at and e.action in ("start", "timeout-now-sent",
-                                                           "timeout-now-received")]
+    transfer = [e for n in (old, election.leader) for e in by_node[n].between(since, at)
+                if isinstance(e, ev.LeadershipTransfer)
+                and e.action in ("start", "timeout-now-sent", "timeout-now-received")]
     if transfer:
         first = min(transfer, key=lambda e: e.time)  # type: ignore[arg-type, return-value]
         assert first.time is not None
@@ -263,21 +287,21 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
                        [*(w.source for w in stop), first.source])
 
     if own_end is not None and previous.end_source is not None and "removed" in reason:
-        changes = [e for e in by_node.get(old, ()) if isinstance(e, ev.ConfigChange)
-                   and e.time is not None and since < e.time <= own_end]
+        changes = [e for e in by_node[old].between(since, own_end)
+                   if isinstance(e, ev.ConfigChange)]
         return Trigger("leader-removed", f"{name(old)}, the leader, was {reason}", own_end,
                        (own_end, own_end), [*(c.source for c in changes[:1]),
                                             previous.end_source])
 
     if own_end is not None and previous.end_source is not None and (
             "killed" in reason or "stopped by a signal" in reason or "log ends" in reason):
-        last = _last_before(times[old], own_end) or since
+        last = _last_before(by_node[old], own_end) or since
         kind = "leader-killed" if "killed" in reason else "leader-stopped"
         return Trigger(kind, f"{name(old)}, the leader, {reason}", own_end,
                        (min(last, own_end), own_end), [previous.end_source])
 
-    step_down = next((e for e in by_node[old] if isinstance(e, ev.SteppedDown)
-                      and e.time is not None and since < e.time), None)
+    step_down = next((e for e in by_node[old].between(since, previous.end)
+                      if isinstance(e, ev.SteppedDown)), None)
     if step_down is not None and step_down.time is not None and (
             previous.end is None or step_down.time <= previous.end):
         when = step_down.time
@@ -295,8 +319,8 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
                        f"majority: it stepped down at {_hms(when)} (check-quorum: no quorum "
                        "heard from for an election timeout)", first, (low, high), evidence)
 
-    saw = next((e for e in by_node[old] if isinstance(e, ev.TermObserved)
-                and e.source == previous.end_source), None)
+    saw = next((e for e in by_node[old].between(since, previous.end)
+                if isinstance(e, ev.TermObserved) and e.source == previous.end_source), None)
     replaced = saw is not None and (saw.message_type in LEADER_MESSAGES
                                     or (saw.from_node == election.leader and saw.time == at))
     if own_end is not None and previous.end_source is not None and reason.startswith("saw") \
@@ -314,16 +338,16 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
         first_loss, first_source, what, logged, _timer = timers[0]
         low = max(since, logged - 2 * timeout) if timeout else since
         high = first_loss
-        after = next((e for e in by_node[old] if e.time is not None and e.time > at), None)
+        after = next(iter(by_node[old].between(at)), None)
         learnt = after is not None and isinstance(
             after, ev.TermObserved | ev.BecameFollower | ev.LeaderKnown)
         # a leader that was away longer than check-quorum lets a running one stay, and did
         # not step down: its own clock stood still (paused, or stalled on a stuck disk)
         away = after.time - high if after is not None and after.time is not None else None
         long_enough = away is not None and (timeout is None or away > 2 * timeout + tick)
-        if _silent(times[old], low, at) and learnt and long_enough and after is not None:
+        if _silent(by_node[old], low, at) and learnt and long_enough and after is not None:
             assert after.time is not None
-            last = _last_before(times[old], high) or since
+            last = _last_before(by_node[old], high) or since
             return Trigger("leader-paused", f"{name(old)}, the leader, went silent after "
                            f"{_hms(last)} (paused or stalled) and logged again at "
                            f"{_hms(after.time)}, learning of the newer term; {what}",
