@@ -36,7 +36,7 @@ def test_terminal_view_is_plain_text_when_piped() -> None:
     scenario = json.loads((KILL / "scenario.json").read_text())
     victim = scenario["facts"]["rounds"][0]["victim"]
     assert f"leader-killed: {victim}, the leader, killed or crashed" in done.stdout
-    lanes = [line for line in done.stdout.splitlines() if line.startswith(f"{victim} ")]
+    lanes = [line for line in done.stdout.splitlines() if line.lstrip().startswith(f"{victim} ")]
     assert len(lanes) == 1 and "L" in lanes[0] and "x" in lanes[0]
     assert re.search(r"^ *no leader +#", done.stdout, re.M)
 
