@@ -38,7 +38,7 @@ UNITS = {"h": Fraction(3600), "m": Fraction(60), "s": Fraction(1), "ms": Fractio
 """Time units every time flag accepts (a bare number is in seconds, except for lease's times,
 which are in one unit of the user's choice)."""
 
-_TIME = re.compile(r"\s*([0-9]*\.?[0-9]+(?:/[0-9]+)?)\s*(h|ms|us|µs|m|s)?\s*\Z")
+_TIME = re.compile(r"\s*(-?[0-9]*\.?[0-9]+(?:/[0-9]+)?)\s*(h|ms|us|µs|m|s)?\s*\Z")
 
 
 class TimeValue(NamedTuple):
@@ -53,7 +53,8 @@ class TimeValue(NamedTuple):
 
 
 def time_value(text: str) -> TimeValue:
-    """A time >= 0: 90, 1.5s, 50ms, 250us, 5m, 1h, or p/q (1/10)."""
+    """A time: 90, 1.5s, 50ms, 250us, 5m, 1h, or p/q (1/10); its sign is checked by the
+    flag's type (duration, seconds) or its command."""
     m = _TIME.match(text)
     if m is None:
         raise argparse.ArgumentTypeError(
@@ -67,12 +68,15 @@ def time_value(text: str) -> TimeValue:
 
 def duration(text: str) -> float:
     """A time >= 0, in seconds: 0.1, 50ms, 1.5s, 5m, 1h."""
-    return float(time_value(text).seconds)
+    value = float(time_value(text).seconds)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a time >= 0, got {text!r}")
+    return value
 
 
 def seconds(text: str) -> float:
     """A positive time, in seconds: 90, 500ms, 5m, 1h."""
-    value = duration(text)
+    value = float(time_value(text).seconds)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive time, got {text!r}")
     return value

@@ -22,6 +22,7 @@ from .checker.report import counterexample_lines, liveness_verdict_lines, verdic
 from .checker.result import SearchResult
 from .checker.search import Budget, breadth_first
 from .diagrams import DIAGRAM_SUFFIXES, write_diagram
+from .docs import register as register_docs
 from .exit_codes import UsageError
 from .history.command import register as register_history
 from .scenarios.command import register as register_scenario
@@ -58,7 +59,7 @@ from .validate.command import register as register_validate
 #: sub-parsers and sets its handler with set_defaults(run=handler), handler(args) -> exit code.
 #: Handlers raise UsageError or ConfigError for bad flags (one line, exit 2).
 COMMANDS: list = [register_lease, register_validate, register_scenario, register_history,
-                  register_timeline]
+                  register_timeline, register_docs]
 
 
 class Parser(argparse.ArgumentParser):

@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any
 
 from raftcheck import exit_codes
-from raftcheck.arguments import count, positive
+from raftcheck.arguments import count, positive, seconds
 from raftcheck.harness.binaries import VERSIONS, find_etcd_binaries
 from raftcheck.harness.errors import EtcdHarnessError, EtcdNotInstalled, PartitionUnsupported
 from raftcheck.harness.etcd_cluster import EtcdCluster
@@ -122,8 +122,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--debug", action="store_true", help="debug log level")
     p.add_argument("--nodes", type=positive, metavar="N",
                    help="members at bootstrap (default: the scenario's, usually 3)")
-    p.add_argument("--duration", type=_seconds, metavar="S",
-                   help="how long the fault lasts, in seconds; what that means depends on "
+    p.add_argument("--duration", type=seconds, metavar="DURATION",
+                   help="how long the fault lasts (e.g. 20, 1.5s, 500ms); what that means depends on "
                         "the scenario (see 'list')")
     p.add_argument("--seed", type=count, default=0, metavar="N",
                    help="seed of every random choice (links, victims, client requests)")
@@ -140,16 +140,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true",
                    help="overwrite a run already recorded in DIR")
     p.set_defaults(run=record_command)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text.rstrip("s"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
-    return value
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
