@@ -123,8 +123,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--nodes", type=positive, metavar="N",
                    help="members at bootstrap (default: the scenario's, usually 3)")
     p.add_argument("--duration", type=seconds, metavar="DURATION",
-                   help="how long the fault lasts (e.g. 20, 1.5s, 500ms); what that means depends on "
-                        "the scenario (see 'list')")
+                   help="how long the fault lasts (e.g. 20, 1.5s, 500ms); what that means "
+                        "depends on the scenario (see 'list')")
     p.add_argument("--seed", type=count, default=0, metavar="N",
                    help="seed of every random choice (links, victims, client requests)")
     p.add_argument("--no-pre-vote", dest="pre_vote", action="store_false",
