@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
@@ -59,7 +59,6 @@ class _Node:
     lost_by: dict[str, tuple[datetime, SourceRef]] = field(default_factory=dict)
     """Peers that lost it (or cannot reach it) and have not found it again: since when."""
     starts: int = 0
-    events: list[ev.Event] = field(default_factory=list)
 
 
 def build_timeline(paths: Iterable[str | os.PathLike[str]],
@@ -118,7 +117,7 @@ def _members(run: RunEvents, options: TimelineOptions) -> dict[str, Member]:
     return members
 
 
-def _lost_since(node: _Node, members: dict[str, Member]) -> tuple[datetime, SourceRef] | None:
+def _lost_since(node: _Node) -> tuple[datetime, SourceRef] | None:
     """Since when a peer has lost a node (or could not reach it) without finding it again:
     the first such line since the node's own last one, if any."""
     if not node.lost_by:
@@ -154,9 +153,9 @@ class _Walker:
         if self._is_start(e):
             self._started(e, node, now)
         node.last_seen = now
-        handler = getattr(self, "_on_" + type(e).__name__, None)
+        handler = _ON.get(type(e))
         if handler is not None:
-            handler(e, node, now)
+            handler(self, e, node, now)
         self._warning(e, now)
 
     def finish(self) -> None:
@@ -169,7 +168,7 @@ class _Walker:
             later = [e for e in self.t.elections if e.at > tenure.start and e.leader != name]
             node = self.nodes[name]
             if later and node.last_seen is not None and node.last_seen <= later[0].at:
-                end, source = _lost_since(node, self.t.members) or (node.last_seen,
+                end, source = _lost_since(node) or (node.last_seen,
                                                                       tenure.source)
                 tenure.end, tenure.end_source = end, source
                 tenure.reason = "its log ends (stopped, or the log was cut)"
@@ -178,8 +177,6 @@ class _Walker:
             else:
                 tenure.reason = tenure.reason or "still leader when the logs end"
         self.t.spans.sort(key=lambda s: (s.node, s.start))
-        self.t.terms = sorted({c.term for c in self.t.campaigns if c.term is not None}
-                              | {e.term for e in self.t.elections if e.term is not None})
 
     # --- helpers ------------------------------------------------------------------------
     def _span(self, name: str, node: _Node, end: datetime) -> None:
@@ -217,7 +214,7 @@ class _Walker:
         # last line before, whichever the logs show first
         down = node.last_seen or now
         source = e.source
-        lost = _lost_since(node, self.t.members)
+        lost = _lost_since(node)
         if node.stopping is not None:
             down = node.stopping
         elif lost is not None:
@@ -285,11 +282,11 @@ class _Walker:
         self.t.warnings.append(LoggedWarning(e.node, now, kind, text, e.source, peer))
 
     # --- events -------------------------------------------------------------------------
-    def _on_ServerWarning(self, e: ev.ServerWarning, node: _Node, now: datetime) -> None:
+    def _on_server_warning(self, e: ev.ServerWarning, node: _Node, now: datetime) -> None:
         if e.warning == "stopping":
             node.stopping = now
 
-    def _on_ReplicationProgress(self, e: ev.ReplicationProgress, node: _Node,
+    def _on_replication_progress(self, e: ev.ReplicationProgress, node: _Node,
                                 now: datetime) -> None:
         if self.hashicorp and e.action == "contact-failed":
             self.t.warnings.append(LoggedWarning(
@@ -302,25 +299,25 @@ class _Walker:
                 e.source,
                 e.peer))
 
-    def _on_Membership(self, e: ev.Membership, node: _Node, now: datetime) -> None:
+    def _on_membership(self, e: ev.Membership, node: _Node, now: datetime) -> None:
         if e.voters:
             self.voters.append((now, frozenset(e.voters)))
             if e.node in self.tenure and e.node not in e.voters:
                 self._end_tenure(e.node, now, "removed from the cluster (membership change)",
                                  e.source)
 
-    def _on_ConfigChange(self, e: ev.ConfigChange, node: _Node, now: datetime) -> None:
+    def _on_config_change(self, e: ev.ConfigChange, node: _Node, now: datetime) -> None:
         if e.node in self.tenure and "removed ourself" in e.source.raw:
             self._end_tenure(e.node, now, "removed from the cluster (membership change)",
                              e.source)
 
-    def _on_NodeStarted(self, e: ev.NodeStarted, node: _Node, now: datetime) -> None:
+    def _on_node_started(self, e: ev.NodeStarted, node: _Node, now: datetime) -> None:
         if e.peers and self.hashicorp:
             self.voters.append((now, frozenset(e.peers)))
         if e.term is not None:
             node.term = e.term
 
-    def _on_BecameFollower(self, e: ev.BecameFollower, node: _Node, now: datetime) -> None:
+    def _on_became_follower(self, e: ev.BecameFollower, node: _Node, now: datetime) -> None:
         if node.role == "leader" and e.node in self.tenure:
             higher = e.term is not None and node.term is not None and e.term > node.term
             self._end_tenure(e.node, now, f"became follower at term {e.term}" if higher
@@ -329,20 +326,20 @@ class _Walker:
         node.leader = e.leader
         self.open_campaigns.pop(e.node, None)
 
-    def _on_BecamePreCandidate(self, e: ev.BecamePreCandidate, node: _Node,
+    def _on_became_pre_candidate(self, e: ev.BecamePreCandidate, node: _Node,
                                now: datetime) -> None:
         self._become(e.node, node, "pre-candidate", e.term, now, e.source)
         node.leader = None
         self._campaign(e, None if e.term is None else e.term + 1, True, now)
 
-    def _on_BecameCandidate(self, e: ev.BecameCandidate, node: _Node, now: datetime) -> None:
+    def _on_became_candidate(self, e: ev.BecameCandidate, node: _Node, now: datetime) -> None:
         if e.node in self.tenure:
             self._end_tenure(e.node, now, "became candidate", e.source)
         self._become(e.node, node, "candidate", e.term, now, e.source)
         node.leader = None
         self._campaign(e, e.term, False, now)
 
-    def _on_BecameLeader(self, e: ev.BecameLeader, node: _Node, now: datetime) -> None:
+    def _on_became_leader(self, e: ev.BecameLeader, node: _Node, now: datetime) -> None:
         term = e.term if e.term is not None else node.term
         self._become(e.node, node, "leader", term, now, e.source)
         node.leader = e.node
@@ -354,12 +351,12 @@ class _Walker:
         self.t.tenures.append(tenure)
         self.t.elections.append(Election(term, e.node, now, e.source))
 
-    def _on_SteppedDown(self, e: ev.SteppedDown, node: _Node, now: datetime) -> None:
+    def _on_stepped_down(self, e: ev.SteppedDown, node: _Node, now: datetime) -> None:
         self._end_tenure(e.node, now, e.reason or "stepped down", e.source)
         self._become(e.node, node, "follower", None, now, e.source)
         node.leader = None
 
-    def _on_TermObserved(self, e: ev.TermObserved, node: _Node, now: datetime) -> None:
+    def _on_term_observed(self, e: ev.TermObserved, node: _Node, now: datetime) -> None:
         if e.node in self.tenure:
             source = f" from {self.t.name(e.from_node)}" if e.from_node else ""
             what = f" in a {e.message_type}" if e.message_type else ""
@@ -370,16 +367,35 @@ class _Walker:
             node.term = max(node.term or 0, e.term)
         node.leader = None
 
-    def _on_LeaderKnown(self, e: ev.LeaderKnown, node: _Node, now: datetime) -> None:
+    def _on_leader_known(self, e: ev.LeaderKnown, node: _Node, now: datetime) -> None:
         node.leader = e.leader
         if e.leader != e.node and node.role not in ("follower", "down"):
             self._become(e.node, node, "follower", e.term, now, e.source)
 
-    def _on_LeaderLost(self, e: ev.LeaderLost, node: _Node, now: datetime) -> None:
+    def _on_leader_lost(self, e: ev.LeaderLost, node: _Node, now: datetime) -> None:
         node.leader = None
 
-    def _on_LeadershipTransfer(self, e: ev.LeadershipTransfer, node: _Node,
+    def _on_leadership_transfer(self, e: ev.LeadershipTransfer, node: _Node,
                                now: datetime) -> None:
         tenure = self.tenure.get(e.node)
         if tenure is not None and e.action == "start":
             tenure.reason = f"leadership transfer to {self.t.name(e.transferee)}"
+
+
+_ON: dict[type, Callable[..., None]] = {
+    ev.ServerWarning: _Walker._on_server_warning,
+    ev.ReplicationProgress: _Walker._on_replication_progress,
+    ev.Membership: _Walker._on_membership,
+    ev.ConfigChange: _Walker._on_config_change,
+    ev.NodeStarted: _Walker._on_node_started,
+    ev.BecameFollower: _Walker._on_became_follower,
+    ev.BecamePreCandidate: _Walker._on_became_pre_candidate,
+    ev.BecameCandidate: _Walker._on_became_candidate,
+    ev.BecameLeader: _Walker._on_became_leader,
+    ev.SteppedDown: _Walker._on_stepped_down,
+    ev.TermObserved: _Walker._on_term_observed,
+    ev.LeaderKnown: _Walker._on_leader_known,
+    ev.LeaderLost: _Walker._on_leader_lost,
+    ev.LeadershipTransfer: _Walker._on_leadership_transfer,
+}
+"""What each event kind does to the walk (kinds not here only count as a node's line)."""

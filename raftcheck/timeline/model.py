@@ -212,7 +212,6 @@ class Timeline:
     findings: list[Finding] = field(default_factory=list)
     skews: list[Skew] = field(default_factory=list)
     precision: dict[str, float] = field(default_factory=dict)  # each node's clock, seconds
-    terms: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     events: int = 0
