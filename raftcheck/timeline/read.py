@@ -69,7 +69,9 @@ def read_run(paths: Iterable[str | os.PathLike[str]], *, assume_tz: tzinfo = UTC
     if not timed:
         raise LogError(f"{run.name}: no timestamps in these logs (etcd-raft transcripts have "
                        "none): a timeline needs logged times")
-    per_file = [(path, fmt, _refine_seconds(events)) for path, fmt, events in per_file]
+    coarse = {f.path for f in stream.files if f.time_precision == "1s"}
+    per_file = [(path, fmt, _refine_seconds(events) if path in coarse else events)
+                for path, fmt, events in per_file]
     precision = {f.node: PRECISION.get(f.time_precision or "", 0.0)
                  for f in stream.files if f.node}
     skews = estimate_skews(timed, stream.nodes, precision)
