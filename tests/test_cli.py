@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -17,6 +21,7 @@ import pydot
 import pytest
 from itf_py.itf import trace_from_json
 
+from raftcheck.cli import main
 from raftcheck.spec.invariants import PROPERTIES
 from raftcheck.spec.mutants import MUTANTS
 
@@ -138,6 +143,15 @@ def test_violation_prints_a_trace_and_writes_every_format(tmp_path: Path):
     assert len(switched) == 1 and after["currentTerm"][switched[0]] == 2
     (dot,) = pydot.graph_from_dot_file(str(files["t.dot"]))
     assert len(dot.get_edges()) == 4
+    # drawn legibly: small boxes named by step, the state and the step's changes as tooltips,
+    # the violating state in red
+    nodes = {n.get_name(): n for n in dot.get_nodes() if n.get_name().startswith("s")}
+    assert [nodes[f"s{k}"].get("label").strip('"') for k in range(5)] == \
+        ["0", "1", "2", "3", "4"]
+    assert "n1.term = " in nodes["s0"].get("tooltip")
+    assert nodes["s4"].get("fillcolor").strip('"') == "#c62828"
+    assert all(n.get("fillcolor") is None for k, n in nodes.items() if k != "s4")
+    assert all(" -> " in e.get("tooltip") for e in dot.get_edges())
 
 
 def test_json_result_for_machines():
@@ -196,10 +210,16 @@ def test_ctrl_c_prints_partial_statistics_and_exits_3():
     assert "distinct states" in out
 
 
-def test_progress_is_live_on_a_terminal():
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def test_progress_is_live_on_a_narrow_terminal_and_the_verdict_coloured():
     pid, fd = pty.fork()
-    if pid == 0:  # the child: raftcheck on a real terminal
-        os.execv(sys.executable, [*RAFTCHECK, "explore", "--nodes", "5", "--time-limit", "3"])
+    if pid == 0:  # the child: raftcheck on a real terminal 40 columns wide
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS")}
+        os.execve(sys.executable, [*RAFTCHECK, "explore", "--nodes", "5", "--time-limit", "3"],
+                  {**env, "TERM": "xterm-256color"})
     output = b""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -216,7 +236,18 @@ def test_progress_is_live_on_a_terminal():
     text = output.decode(errors="replace")
     assert os.waitstatus_to_exitcode(status) == 3
     assert "\r\x1b[2K" in text  # the progress line is redrawn in place
-    assert "states/s" in text and "queue" in text
+    shown = [piece for piece in re.split(r"[\r\n]", ANSI.sub("", text)) if "queue" in piece]
+    assert shown, text
+    # cropped to the terminal's width, never wrapped into a trail of lines
+    assert all(len(piece) <= 40 for piece in shown), shown
+    assert any(piece.endswith("…") for piece in shown), shown
+    assert re.search(r"\x1b\[[0-9;]+mSTOPPED:", text), text[-400:]
+
+
+def test_verdict_is_plain_when_piped():
+    out = run("explore", *SMALL)
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "HOLDS:" in out.stdout
 
 
 # --- explore --liveness ---------------------------------------------------------------------------
@@ -254,3 +285,13 @@ def test_liveness_json():
     result = json.loads(out.stdout)
     assert result["liveness"] == {"EventuallyLeader": "violated", "EventuallyCommits": "holds"}
     assert result["model"]["bounds"]["max_elections"] is None
+
+
+@pytest.mark.parametrize("flag", ["--workers", "--max-states", "--time-limit"])
+def test_zero_budgets_and_workers_are_refused_before_anything_is_printed(
+        flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explore", flag, "0"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # no header before the error
+    assert err.startswith(f"raftcheck: error: argument {flag}: expected a ") and \
+        err.count("\n") == 1

@@ -10,15 +10,16 @@ States are opaque, hashable values whose hash is a fingerprint: equal in every r
 
 Which engine reads which hook:
 
-=====================  ============================================================
-hook                   read by
-=====================  ============================================================
-canonical              symmetry reduction (search, workers, trace replay)
-budget_start, lifted   the visited set's subsumption (fingerprints.py, visited.py)
-new_components, adopt  worker processes and Ray actors (parallel.py, ray_engine.py)
-summary                counterexample text (report.py, export.py)
-fairness_class, ...    liveness (liveness.py, state_graph.py)
-=====================  ============================================================
+========================  ========================================================
+hook                      read by
+========================  ========================================================
+canonical                 symmetry reduction (search, shards, trace replay)
+budget_start, lifted      the visited set's subsumption (visited.py)
+new_components, adopt     shards in worker processes and Ray actors (shard.py)
+shard_key, state_width    which shard keeps a state; how states travel (shard.py)
+summary                   counterexample text (report.py, export.py)
+fairness_class, ...       liveness (liveness.py, state_graph.py)
+========================  ========================================================
 """
 
 from __future__ import annotations
@@ -87,6 +88,18 @@ class Model(Protocol):
     def adopt(self, kind: str, key: int, value: Any) -> None:
         """Learn a component another process named (see new_components)."""
         raise NotImplementedError(f"{type(self).__name__} names no shared components")
+
+    def shard_key(self, state: State) -> int | None:
+        """Which process keeps a state, as a hash (default None: its fingerprint, or where
+        the model counts budgets, its budget-free part, lifted). States that are equal, or
+        that may cover each other (visited.py), must have equal keys. A key that leaves out
+        what the model's memo tables and verdicts do not depend on (for Raft, the network)
+        sends the states those tables serve to one process, instead of filling them in all."""
+        return None
+
+    #: Where every state is a flat tuple of this many ints that fit in 64 bits: states then
+    #: travel between processes packed, 8 bytes an int. Default None: pickled.
+    state_width: int | None = None
 
     # --- presentation -----------------------------------------------------------------------
 

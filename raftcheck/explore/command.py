@@ -8,6 +8,9 @@ import json
 import sys
 from dataclasses import asdict
 
+from rich.console import Console
+from rich.text import Text
+
 from .. import exit_codes
 from ..checker.export import check_trace_path, trace_json, write_trace
 from ..checker.liveness import check_liveness
@@ -27,7 +30,7 @@ from ..spec.timed.liveness import properties as liveness_properties
 from ..spec.timed.model import TimedRaftModel
 from ..spec.timed.properties import TIMED_PROPERTIES
 from .options import ModelSetup, add_model_arguments, describe_timed, model_setup
-from .search import add_search_arguments, run_search
+from .search import add_search_arguments, restore_saved_flags, run_search
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -87,6 +90,7 @@ def explore_command(args: argparse.Namespace) -> int:
     if args.list_mutants:
         print(list_mutants())
         return exit_codes.HOLDS
+    restore_saved_flags(args)
     setup = model_setup(args)
     if args.show_scope:
         print(setup.scope)
@@ -120,8 +124,8 @@ def explore_command(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=1))
     else:
         print()
-        print("\n".join(verdict_lines(result, symmetry=args.symmetry,
-                                      describe=lambda n: TIMED_PROPERTIES[n].description)))
+        print_verdict(verdict_lines(result, symmetry=args.symmetry,
+                                    describe=lambda n: TIMED_PROPERTIES[n].description))
         if result.counterexample:
             print()
             print("\n".join(counterexample_lines(result.counterexample, model.summary)))
@@ -129,6 +133,22 @@ def explore_command(args: argparse.Namespace) -> int:
             print()
             print(note)
     return result.outcome.exit_code
+
+
+VERDICT_STYLES = {"HOLDS": "bold green", "VIOLATED": "bold red", "STOPPED": "bold yellow"}
+
+
+def print_verdict(lines: list[str]) -> None:
+    """The verdict and its statistics; on a terminal the verdict's first word in colour."""
+    if not sys.stdout.isatty():
+        print("\n".join(lines))
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    head, *rest = lines
+    word, colon, tail = head.partition(":")
+    console.print(Text(word + colon, style=VERDICT_STYLES.get(word, "")) + Text(tail))
+    for line in rest:
+        console.print(Text(line))
 
 
 def check_output_paths(args: argparse.Namespace) -> None:
@@ -177,7 +197,7 @@ def check_liveness_command(args: argparse.Namespace, setup: ModelSetup) -> int:
         print(json.dumps(out, indent=1))
         return result.outcome.exit_code
     print()
-    print("\n".join(liveness_verdict_lines(result)))
+    print_verdict(liveness_verdict_lines(result))
     for lasso in result.lassos.values():
         print()
         print("\n".join(counterexample_lines(lasso, model.summary)))

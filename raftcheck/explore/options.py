@@ -75,7 +75,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     scope.add_argument("--show-scope", action="store_true",
                        help="print the scope that would be explored and exit")
     timed = parser.add_argument_group(
-        "time, clients and reads (any of these selects the timed model; docs/time.md)")
+        "time, clients and reads (any of these selects the timed model; 'raftcheck docs time')")
     timed.add_argument("--time", action="store_true",
                        help="the timed model at its defaults: clocks, timeouts, a client")
     timed.add_argument("--reads", choices=READ_MODES[1:],
@@ -124,7 +124,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                             "of the safety properties, on the timed model with relative terms: "
                             "--max-term bounds how far apart terms are, elections are "
                             "unbounded, the election timeout defaults to 2,3 and restarts to 0 "
-                            "(docs/liveness.md)")
+                            "('raftcheck docs liveness')")
     props.add_argument("--mutant", metavar="NAME",
                        help="explore a deliberately broken spec (see --list-mutants)")
     props.add_argument("--list-mutants", action="store_true", help="list the mutants and exit")

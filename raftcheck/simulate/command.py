@@ -11,7 +11,7 @@ import shlex
 import sys
 
 from .. import exit_codes
-from ..arguments import count, positive, seconds
+from ..arguments import count, duration, positive, seconds
 from ..checker.export import trace_json
 from ..checker.report import counterexample_lines
 from ..checker.result import Counterexample, Outcome, TraceStep
@@ -73,7 +73,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                             f"{DEFAULT_SECONDS:.0f}s when --walks is not given either)")
     walks.add_argument("--workers", type=positive, default=1, metavar="N",
                        help="processes walking at once (default 1); the report is the same")
-    walks.add_argument("--shrink-time", type=seconds_or_zero, default=DEFAULT_SHRINK_SECONDS,
+    walks.add_argument("--shrink-time", type=duration, default=DEFAULT_SHRINK_SECONDS,
                        metavar="T", help="at most this long to shrink a counterexample "
                                          f"(default {DEFAULT_SHRINK_SECONDS:.0f}s; 0: do not "
                                          "shrink)")
@@ -89,10 +89,6 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="write the counterexample as a message sequence diagram: FILE.svg "
                              "or FILE.mmd (Mermaid)")
     parser.set_defaults(run=simulate_command)
-
-
-def seconds_or_zero(text: str) -> float:
-    return 0.0 if text.strip() == "0" else seconds(text)
 
 
 def simulate_command(args: argparse.Namespace) -> int:

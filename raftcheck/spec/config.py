@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from .quorum import quorum_size
+
 PROFILES = ("raftcheck", "raft-tla")
 MAX_NODES = 7
 
@@ -72,7 +74,8 @@ class SpecConfig:
 
     @property
     def quorum(self) -> int:
-        return self.nodes // 2 + 1
+        """How many servers make a quorum of the whole cluster (spec/quorum.py)."""
+        return quorum_size(self.nodes)
 
     def validate(self) -> SpecConfig:
         from .mutants import MUTANTS  # the registry imports this module

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .quorum import quorum_size
 from .records import AppendEntriesRequest, Log, RequestVoteRequest, Server
 from .rules import Rules
 
@@ -59,7 +60,7 @@ class CountsSelfTwice(Rules):
         for index in range(len(s.log), 0, -1):
             votes = 2 + sum(1 for k, match in enumerate(s.match_index)
                             if k != me and match >= index)
-            if votes * 2 > self.nodes:
+            if votes >= quorum_size(self.nodes):
                 return index
         return 0
 
@@ -137,6 +138,10 @@ MUTANTS: dict[str, Mutant] = {
 }
 
 
-def rules_for(mutant: str | None, nodes: int, *, history: bool, realistic: bool) -> Rules:
+def rules_for(mutant: str | None, nodes: int, *, history: bool, realistic: bool,
+              pre_vote: bool = False, check_quorum: bool = False) -> Rules:
+    """The rules a model runs with: the spec's, or the named mutant's. realistic: servers
+    behave as implementations do (Rules: self_vote, tidy, atomic)."""
     cls = MUTANTS[mutant].rules if mutant else Rules
-    return cls(nodes, history=history, self_vote=realistic, tidy=realistic, atomic=realistic)
+    return cls(nodes, history=history, self_vote=realistic, tidy=realistic, atomic=realistic,
+               pre_vote=pre_vote, check_quorum=check_quorum)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from . import quorum
 from .records import NIL, AppendEntriesRequest, Log, RequestVoteRequest, Role, Server, last_term
 
 
@@ -20,6 +21,7 @@ class Rules:
         atomic: bool = False, pre_vote: bool = False, check_quorum: bool = False,
     ) -> None:
         self.nodes = nodes
+        self.cluster = quorum.everyone(nodes)  # the configuration: every server a voter
         self.history = history  # keep raft.tla's history variables (voterLog, mlog)
         # A new candidate votes for itself on the spot, as implementations do; raft.tla instead
         # sends itself a RequestVote like to any other server.
@@ -42,8 +44,8 @@ class Rules:
         self.check_quorum = check_quorum
 
     def is_quorum(self, members: int) -> bool:
-        """A set of servers (a bit set) is a quorum when it is a strict majority."""
-        return members.bit_count() * 2 > self.nodes
+        """A set of servers (a bit set) is a quorum of the configuration (quorum.py)."""
+        return quorum.is_quorum(self.cluster, members)
 
     def candidate_log_ok(self, voter_log: Log, m: RequestVoteRequest) -> bool:
         """The candidate's log is at least as up-to-date as the voter's (§5.4.1)."""

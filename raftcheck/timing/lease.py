@@ -20,6 +20,8 @@ from typing import Literal
 
 import z3
 
+from ..spec.quorum import quorum_size
+
 #: Relative step above the largest safe lease at which the boundary is confirmed as unsafe.
 ABOVE_BOUNDARY = Fraction(1, 10**6)
 MAX_NODES = 99
@@ -41,10 +43,6 @@ def exact(value: Number, name: str) -> Fraction:
         return Fraction(value)
     except (ValueError, TypeError, ZeroDivisionError):
         raise LeaseInputError(f"{name}: expected a number, got {value!r}") from None
-
-
-def quorum(nodes: int) -> int:
-    return nodes // 2 + 1
 
 
 def name(index: int) -> str:
@@ -247,8 +245,8 @@ class Scenario:
         add(self.heard[0] == 0)
         add(self.ack_back[0] == 0)
         add(self.votes[1])
-        add(counted(self.acked) >= quorum(n))
-        add(counted(self.votes) >= quorum(n))
+        add(counted(self.acked) >= quorum_size(n))
+        add(counted(self.votes) >= quorum_size(n))
         for i in range(n):
             add(self.timeout[i] >= real(question.election_min))
             add(self.timeout[i] <= real(question.election_max))
