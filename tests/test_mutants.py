@@ -9,7 +9,7 @@ import pytest
 
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import Budget, breadth_first
-from raftcheck.spec.config import Bounds, SpecConfig, profile_defaults
+from raftcheck.spec.config import Bounds, SpecConfig, profile_defaults, scope_limits
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS
 from raftcheck.spec.timed.config import mutant_config
@@ -144,3 +144,34 @@ def test_the_five_server_default_catches_what_one_message_in_flight_lets_through
     assert result.outcome is Outcome.VIOLATED
     assert result.counterexample.property in MUTANTS["stale-append-truncates"].catches
     assert search(replace(default, max_msgs=1)).outcome is Outcome.HOLDS
+
+
+#: The safety mutants whose bug three servers can show: the 3-server default scope catches
+#: each of them (counts-self-twice needs four servers; the timed mutants the timed model).
+THREE_SERVER_BUGS = ("double-vote", "figure8", "no-consistency-check", "stale-append-truncates",
+                     "no-step-down")
+
+
+@pytest.mark.parametrize("name", THREE_SERVER_BUGS)
+def test_the_three_server_default_scope_catches_the_mutant(name):
+    """Each mutant at the plain default bounds of `explore` (what --scope default runs)."""
+    config = SpecConfig(nodes=3, bounds=profile_defaults("raftcheck", 3), mutant=name)
+    model = RaftModel(config)
+    result = breadth_first(model, symmetry=True)
+    assert result.outcome is Outcome.VIOLATED
+    assert result.counterexample.property in MUTANTS[name].catches
+    assert_replays(model, result.counterexample)
+
+
+def test_the_old_default_scope_let_the_log_bugs_through():
+    """The default before it was deepened (one write, two elections): a HOLDS there said
+    nothing about Figure 8, and the scope's limits say so."""
+    old = Bounds()
+    for name in ("figure8", "no-consistency-check"):
+        config = SpecConfig(nodes=3, bounds=old, mutant=name)
+        assert breadth_first(RaftModel(config), symmetry=True).outcome is Outcome.HOLDS
+    limits = " ".join(scope_limits(old, 3))
+    assert "one client write" in limits and "Figure 8 needs 4" in limits
+    deep = " ".join(scope_limits(profile_defaults("raftcheck", 3), 3))
+    assert "client write" not in deep and "Figure 8" not in deep
+    assert "one pair of servers" in deep  # what the default still leaves out

@@ -42,7 +42,7 @@ def test_same_counts_where_budgets_make_the_order_matter(workers):
     states are kept depends on the order they are met in (checker/visited.py): the shards
     must offer them in the one-process order. Cut states are covered by their lifted forms,
     which may belong to another fingerprint: both must meet in one shard."""
-    config = merged_config(nodes=3, bounds={"max_term": 2})
+    config = SpecConfig(nodes=3, bounds=Bounds(max_term=2))  # the base scope: with partitions
     one = breadth_first(RaftModel(config), symmetry=True)
     shared = parallel_breadth_first(RaftModel(config), workers=workers, symmetry=True)
     assert one.outcome is Outcome.HOLDS

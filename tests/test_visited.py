@@ -9,7 +9,7 @@ from raftcheck.checker.model import Model
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import LevelSearch, breadth_first
 from raftcheck.checker.visited import LevelStore
-from raftcheck.spec.config import merged_config
+from raftcheck.spec.config import Bounds, SpecConfig, merged_config
 from raftcheck.spec.model import RaftModel
 from tests.test_search import Counters
 
@@ -27,7 +27,7 @@ def search(model, **options) -> LevelSearch:
 
 def test_at_most_16_bytes_a_state_with_parent_links():
     for model, symmetry in ((raft_tla(), False),
-                            (RaftModel(merged_config(nodes=3, bounds={"max_term": 2})), True)):
+                            (RaftModel(SpecConfig(nodes=3, bounds=Bounds(max_term=2))), True)):
         run = search(model, symmetry=symmetry)
         assert run.result.outcome is Outcome.HOLDS
         assert len(run.store) == run.result.stats.distinct

@@ -121,11 +121,15 @@ def explore_command(args: argparse.Namespace) -> int:
             out["model"]["timed"] = describe_timed(setup.config).lstrip("; ")  # type: ignore
         if note:
             out["note"] = note
+        out["scope_limits"] = setup.limits
         print(json.dumps(out, indent=1))
     else:
         print()
         print_verdict(verdict_lines(result, symmetry=args.symmetry,
                                     describe=lambda n: TIMED_PROPERTIES[n].description))
+        if result.counterexample is None and setup.limits:
+            print()
+            print("\n".join(setup.limits_lines()))
         if result.counterexample:
             print()
             print("\n".join(counterexample_lines(result.counterexample, model.summary)))

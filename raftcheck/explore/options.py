@@ -22,6 +22,7 @@ from ..spec.config import (
     describe_bounds,
     merged_config,
     profile_defaults,
+    scope_limits,
 )
 from ..spec.invariants import PROPERTIES
 from ..spec.model import RaftModel
@@ -226,6 +227,17 @@ class ModelSetup:
     @property
     def spec(self) -> SpecConfig:
         return self.config.spec if isinstance(self.config, TimedConfig) else self.config
+
+    @property
+    def limits(self) -> list[str]:
+        """What this scope cannot show (spec/config.py: scope_limits)."""
+        return scope_limits(self.spec.bounds, self.spec.nodes)
+
+    def limits_lines(self) -> list[str]:
+        """The limits as the verdict prints them after a HOLDS."""
+        if not self.limits:
+            return []
+        return ["what this scope cannot show:", *(f"  - {text}" for text in self.limits)]
 
     def safety_properties(self, chosen: list[str] | None) -> list[str]:
         """The state and transition properties to check: the chosen ones (checked by name), or

@@ -158,6 +158,7 @@ def simulate_command(args: argparse.Namespace) -> int:
                 "walk": run.found.walk, "walked_steps": len(run.found.path),
                 "replay": replay},
             "counterexample": trace_json(cex, model) if cex else None,
+            "scope_limits": setup.limits,
         }
         if setup.timed:
             out["model"]["timed"] = describe_timed(setup.config).lstrip("; ")  # type: ignore
@@ -168,6 +169,9 @@ def simulate_command(args: argparse.Namespace) -> int:
                                   describe=lambda n: TIMED_PROPERTIES[n].description)))
     if run.found is not None and cex is not None:
         print(f"  found by walk {run.found.walk:,}; replay it with: {replay}")
+    elif setup.limits:
+        print()
+        print("\n".join(setup.limits_lines()))
     print()
     print("\n".join(coverage_lines(cover)))
     if cex is not None and run.found is not None:

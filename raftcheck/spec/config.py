@@ -26,7 +26,9 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Bounds:
-    """The small scope. A state outside these bounds is neither counted nor explored."""
+    """The small scope. A state outside these bounds is neither counted nor explored. The
+    field defaults are the base scope mutants and tests build on; the command line's default
+    scope is profile_defaults'."""
 
     max_term: int = 3  # every currentTerm <= max_term (terms start at 1, as in raft.tla)
     max_log: int = 1  # every log length <= max_log
@@ -125,12 +127,27 @@ def profile_defaults(profile: str, nodes: int = 3) -> Bounds:
     if profile == "raft-tla":
         return Bounds(max_term=2, max_log=0, max_msgs=1, max_dup=1, max_writes=None,
                       max_restarts=None, max_elections=None, max_partitions=0)
+    if nodes == 4:
+        return Bounds()
     if nodes >= 5:
         # Five servers with two messages in flight anywhere is 50 million states (39 minutes
         # on two cores; README, "Speed"). Two in flight between one pair of servers keeps the
         # reordering in 2.4 million (under two minutes).
         return Bounds(max_links=1)
-    return Bounds()
+    return DEEP_DEFAULT
+
+
+#: The default scope of up to three servers (four take the base scope, Bounds()): deep enough
+#: for every safety bug the mutants stand for that three servers can show (tests/test_mutants.py
+#: runs each at these bounds): two writes, so logs can disagree (a missing consistency check);
+#: four elections, terms up to 5 (the Raft paper's Figure 8); two messages in flight, so one can
+#: overtake the other (a stale AppendEntries). To keep the whole search near a minute, the two
+#: messages travel between one pair of servers at a time, none is duplicated, and there are no
+#: partitions (a partition only loses messages, which single drops do too) and no restarts
+#: (one restart triples the scope: 2.4 million states). scope_limits says what this leaves out;
+#: measured in the README, "Default scopes".
+DEEP_DEFAULT = Bounds(max_term=5, max_log=1, max_msgs=2, max_dup=1, max_links=1, max_writes=2,
+                      max_restarts=0, max_elections=4, max_partitions=0)
 
 
 BOUND_NAMES = tuple(f.name for f in fields(Bounds))
@@ -148,6 +165,49 @@ def describe_bounds(bounds: Bounds, profile: str = "raftcheck") -> str:
         if value is not None or (profile != "raft-tla" and name != "max_links"))
 
 
+#: Elections the Raft paper's Figure 8 needs: an entry of term 2 is committed by counting in
+#: term 4 and overwritten by the leader of term 5, whose entry is from term 3.
+FIGURE8_ELECTIONS = 4
+
+
+def scope_limits(bounds: Bounds, nodes: int) -> list[str]:
+    """What a HOLDS at these bounds cannot speak for: the kinds of behaviour the bounds leave
+    out, each with the flag that lets them in. Said in the verdict and in the README."""
+    b = bounds
+    out = []
+    if b.max_log == 0 or b.max_writes == 0:
+        out.append("no client writes: replication, commits and log conflicts cannot show "
+                   "(raise --max-writes and --max-log)")
+    elif b.max_writes == 1:
+        out.append("one client write: no two logs can disagree, so no log conflict (Figure 8, "
+                   "a missing consistency check) can show; use --max-writes 2 or simulate")
+    elections = b.max_term - 1 if b.max_elections is None else min(b.max_elections,
+                                                                   b.max_term - 1)
+    if nodes >= 3 and elections < FIGURE8_ELECTIONS and b.max_writes != 0 and b.max_log > 0:
+        out.append(f"at most {elections} election(s): the Raft paper's Figure 8 needs "
+                   f"{FIGURE8_ELECTIONS} (--max-elections {FIGURE8_ELECTIONS} "
+                   f"--max-term {FIGURE8_ELECTIONS + 1})")
+    if b.max_msgs <= 1:
+        out.append("one message in flight: no message overtakes another (a stale "
+                   "AppendEntries arriving late cannot show); use --max-msgs 2")
+    elif b.max_links == 1 and nodes > 2:
+        out.append("messages in flight between one pair of servers at a time: they may "
+                   "overtake each other, but no two exchanges run side by side "
+                   "(--max-links none)")
+    if b.max_dup <= 1:
+        out.append("no message is delivered twice (--max-dup 2)")
+    if b.max_partitions == 0 and nodes >= 3:
+        out.append("no partitions (messages are still lost one by one, which is all a "
+                   "partition does to safety), so MinorityNeverCommits is never tested "
+                   "(--max-partitions 1)")
+    if b.max_restarts == 0:
+        out.append("no restarts: what a server must persist is not tested (--max-restarts 1)")
+    if b.max_log > 0 and b.max_log < 2 and b.max_writes != 0:
+        out.append("logs of one entry: no entry follows another, so a leader never walks "
+                   "nextIndex back over a divergent suffix (--max-log 2)")
+    return out
+
+
 def merged_config(*, nodes: int | None, profile: str = "raftcheck", mutant: str | None = None,
                   bounds: dict[str, int | None] | None = None, values: int = 1) -> SpecConfig:
     """The configuration a command line asks for: the profile's defaults for this many servers
@@ -163,7 +223,7 @@ def merged_config(*, nodes: int | None, profile: str = "raftcheck", mutant: str 
     if known and known.profile == profile:
         # A mutant runs at the scope where it is caught (whatever --nodes), unless flags say
         # otherwise.
-        base = replace(profile_defaults(profile, known.nodes), **known.bounds)
+        base = replace(Bounds(), **known.bounds)
     if profile == "raft-tla":
         for name in OPTIONAL_BOUNDS:
             if chosen.get(name) is not None:

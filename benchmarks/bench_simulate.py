@@ -1,0 +1,109 @@
+"""How fast `raftcheck simulate` finds bugs, side by side: steps/s, and the time and walks each
+seed needs to find a mutant.
+
+    python benchmarks/bench_simulate.py                # every row
+    python benchmarks/bench_simulate.py figure8        # figure8 at 5 and 7 servers only
+    python benchmarks/bench_simulate.py mutants        # every mutant at its own scope only
+    python benchmarks/bench_simulate.py --seeds 1,2,3  # which seeds (default 1..5)
+    python benchmarks/bench_simulate.py --workers 2    # walking processes (default 1)
+
+Rows:
+
+1. steps/s of walks at the 3- and 5-server default scopes (no violation there: the whole
+   budget is walked).
+2. `--mutant figure8 --nodes 5` and `--nodes 7`: per seed, the walks, steps and wall time to
+   the violation, within a budget of 120 s each (the goals: 5 servers under 60 s, 7 found).
+3. every mutant at its own scope: per seed, the time to find it, within 30 s each.
+
+Each row prints the load average while it ran: other jobs share this machine, so wall times
+are what this process got of it; the CPU column is its own (and its workers') time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import platform
+import resource
+import sys
+import time
+
+from raftcheck.explore.options import ModelSetup
+from raftcheck.simulate.coverage import model_kinds
+from raftcheck.simulate.engine import SimulationBudget, simulate
+from raftcheck.spec.config import merged_config
+from raftcheck.spec.mutants import MUTANTS
+from raftcheck.spec.timed.config import mutant_config
+
+DEPTH = 30  # the command's default
+
+
+def cpu_seconds() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def setup_for(mutant: str | None, nodes: int | None) -> ModelSetup:
+    if mutant and MUTANTS[mutant].timed is not None:
+        return ModelSetup(mutant_config(mutant), True, "")
+    return ModelSetup(merged_config(nodes=nodes, mutant=mutant), False, "")
+
+
+def walk(setup: ModelSetup, seed: int, seconds: float, workers: int) -> dict:
+    model = setup.model(exact_network=True)
+    load = os.getloadavg()[0]
+    cpu = cpu_seconds()
+    run = simulate(model, seed=seed, depth=DEPTH, workers=workers,
+                   budget=SimulationBudget(seconds=seconds), kinds=model_kinds(setup.config))
+    return {"run": run, "cpu": cpu_seconds() - cpu, "load": (load + os.getloadavg()[0]) / 2}
+
+
+def header() -> None:
+    print(f"  {'run':<34}{'seed':>5}{'found':>7}{'walks':>9}{'steps':>11}{'wall s':>8}"
+          f"{'cpu s':>8}{'steps/s':>9}{'load':>6}")
+
+
+def line(title: str, seed: int, row: dict) -> None:
+    run, stats = row["run"], row["run"].stats
+    found = "yes" if run.found else "no"
+    print(f"  {title:<34}{seed:>5}{found:>7}{stats.walks:>9,}{stats.steps:>11,}"
+          f"{stats.seconds:>8.1f}{row['cpu']:>8.1f}{stats.rate:>9,.0f}{row['load']:>6.1f}",
+          flush=True)
+
+
+def main(argv: list[str]) -> None:
+    which = [a for a in argv if not a.startswith("--") and not a[0].isdigit()]
+    seeds = [1, 2, 3, 4, 5]
+    workers = 1
+    for flag, value in itertools.pairwise(argv):
+        if flag == "--seeds":
+            seeds = [int(s) for s in value.split(",")]
+        if flag == "--workers":
+            workers = int(value)
+    print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {workers} worker(s), depth {DEPTH}")
+    print(f"uptime: {os.popen('uptime').read().strip()}")
+    if not which or "rate" in which:
+        print("\nsteps/s at the default scopes (no violation; 20 s each)")
+        header()
+        for nodes in (3, 5):
+            line(f"--nodes {nodes} default", 1, walk(setup_for(None, nodes), 1, 20, workers))
+    if not which or "figure8" in which:
+        print("\n--mutant figure8: time to the violation (budget 120 s)")
+        header()
+        for nodes in (5, 7):
+            for seed in seeds:
+                line(f"figure8 --nodes {nodes}", seed,
+                     walk(setup_for("figure8", nodes), seed, 120, workers))
+    if not which or "mutants" in which:
+        print("\nevery mutant at its own scope: time to the violation (budget 30 s)")
+        header()
+        for name in sorted(MUTANTS):
+            for seed in seeds[:3]:
+                line(name, seed, walk(setup_for(name, None), seed, 30, workers))
+    print(f"\nuptime: {os.popen('uptime').read().strip()}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
