@@ -78,7 +78,7 @@ def test_help_points_to_the_manual_an_installed_copy_has() -> None:
     for path, _dest, text in _helps(build_parser()):
         if path not in EXPLORE_OWNED and text:
             assert "docs/" not in text, (path, text)
-    for command in ("validate", "lease", "history"):
+    for command in ("validate", "lease", "history", "simulate"):
         assert f"'raftcheck docs {'clients' if command == 'history' else command}'" in \
             " ".join(cli(command, "--help").stdout.split())
     listing = cli("docs")

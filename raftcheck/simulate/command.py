@@ -56,7 +56,8 @@ def register(commands: argparse._SubParsersAction) -> None:
             "Walk the model at random, from seeded generators, checking every safety property "
             "at every step; a violation is shrunk and reported like explore's, with the seed "
             "that replays it. Not exhaustive: finding nothing proves nothing. Exit codes: 0 no "
-            "violation found, 1 violated, 2 bad usage, 3 stopped by Ctrl-C or SIGTERM."
+            "violation found, 1 violated, 2 bad usage, 3 stopped by Ctrl-C or SIGTERM. See "
+            "'raftcheck docs simulate'."
         ),
     )
     add_model_arguments(parser)
