@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from .records import (
     MESSAGE_CLASSES,
+    MESSAGE_NAMES,
     AppendEntriesRequest,
     AppendEntriesResponse,
     Message,
@@ -21,14 +22,10 @@ from .records import (
     node_name,
 )
 
-#: Pre-vote messages reuse the RequestVote records under their own types (server.py).
-PRE_VOTE_NAMES = {4: "PreVoteRequest", 5: "PreVoteResponse"}
-
 
 def describe_message(m: Message) -> str:
     """One short line, e.g. `RequestVoteResponse n2->n1 t2 granted`."""
-    kind = PRE_VOTE_NAMES.get(m.type, type(m).__name__)
-    head = f"{kind} {node_name(m.src)}->{node_name(m.dst)} t{m.term}"
+    head = f"{MESSAGE_NAMES[m.type]} {node_name(m.src)}->{node_name(m.dst)} t{m.term}"
     if isinstance(m, RequestVoteRequest):
         return f"{head} lastLog={m.last_log_index}/t{m.last_log_term}"
     if isinstance(m, RequestVoteResponse):
@@ -44,7 +41,7 @@ def describe_message(m: Message) -> str:
 
 
 def message_json(m: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": PRE_VOTE_NAMES.get(m.type, type(m).__name__)}
+    out: dict[str, Any] = {"type": MESSAGE_NAMES[m.type]}
     for field, value in zip(m._fields, m, strict=True):
         if field == "type":
             continue
@@ -350,6 +347,8 @@ HANDLERS = {
     MessageType.REQUEST_VOTE_RESPONSE: HandleRequestVoteResponse,
     MessageType.APPEND_ENTRIES_REQUEST: HandleAppendEntriesRequest,
     MessageType.APPEND_ENTRIES_RESPONSE: HandleAppendEntriesResponse,
+    MessageType.PRE_VOTE_REQUEST: HandlePreVoteRequest,
+    MessageType.PRE_VOTE_RESPONSE: HandlePreVoteResponse,
 }
 
 assert set(HANDLERS) == set(MESSAGE_CLASSES)

@@ -29,6 +29,7 @@ class View(NamedTuple):
     partition: int  # bit set of one side of a two-way cut; 0 when the network is whole
     elections: frozenset  # raft.tla history: election records (term, leader, ...); else empty
     committed: frozenset  # committed history: (index, entry, commit term); else empty
+    acked: frozenset = frozenset()  # timed model: writes acknowledged, (index, term, value)
 
 
 Committed = tuple[int, Entry, int]

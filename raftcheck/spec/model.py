@@ -28,9 +28,10 @@ from typing import Any
 from . import actions as act
 from . import present
 from . import server as srv
+from .base import SpecModel
 from .config import SpecConfig
 from .interning import Interner
-from .invariants import PROPERTIES, View, first_broken, first_violated
+from .invariants import View
 from .mutants import rules_for
 from .network import (
     bag_max_copies,
@@ -51,8 +52,8 @@ NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT = 0, 1, 2, 3, 4
 _UNKNOWN = object()
 
 
-class RaftModel:
-    """The checker's view of the spec; see checker/model.py for the contract."""
+class RaftModel(SpecModel):
+    """The checker's view of the untimed spec; see checker/model.py for the contract."""
 
     def __init__(self, config: SpecConfig, properties: Iterable[str] | None = None, *,
                  exact_network: bool = False) -> None:
@@ -103,46 +104,24 @@ class RaftModel:
         self._client: dict[tuple, Any] = {}
         self._receive: dict[int, dict[int, Any]] = {}  # message -> recipient -> outcome
         self._all_logs: dict[tuple, int] = {}
-        self._verdicts: dict[tuple, str | None] = {}
         self._symmetry: ServerSymmetry | None = None
 
         self.select(properties)
 
-    # --- properties -------------------------------------------------------------------------
+    # --- properties (base.py) ----------------------------------------------------------------
 
-    def select(self, names: Iterable[str] | None) -> None:
-        """Check only these properties (all by default). Clears what depended on the choice."""
-        chosen = list(PROPERTIES) if names is None else list(names)
-        unknown = [name for name in chosen if name not in PROPERTIES]
-        if unknown:
-            raise KeyError(unknown[0])
-        self.properties = [PROPERTIES[name] for name in chosen]
-        self._state_props = [p for p in self.properties if p.kind == "state"]
+    def selected(self, chosen: list[str]) -> None:
         self._lift_cuts = not self.exact_network and not self.config.split and (
             "MinorityNeverCommits" not in chosen or (
                 "CommittedNeverLost" in chosen
                 and chosen.index("CommittedNeverLost") < chosen.index("MinorityNeverCommits")))
-        self._step_props = [p for p in self.properties if p.kind == "transition"]
         for local in self._local:
             local.clear()
         self._client.clear()
         self._receive.clear()
-        self._verdicts.clear()
 
-    def check_state(self, state: tuple) -> str | None:
-        """The name of the first selected state invariant the state violates, or None."""
-        n = self.n
-        key = (*state[:n], state[self.CUT], state[self.ELECTIONS], state[self.COMMITTED])
-        verdict = self._verdicts.get(key, _UNKNOWN)
-        if verdict is _UNKNOWN:
-            verdict = first_violated(self._state_props, self.view(state))
-            if len(self._verdicts) > 2_000_000:
-                self._verdicts.clear()
-            self._verdicts[key] = verdict
-        return verdict  # type: ignore[return-value]
-
-    def _broken(self, before: Server, after: Server) -> str | None:
-        return first_broken(self._step_props, before, after)
+    def verdict_key(self, state: tuple) -> tuple:
+        return (*state[:self.n], state[self.CUT], state[self.ELECTIONS], state[self.COMMITTED])
 
     def view(self, state: tuple) -> View:
         return View(
@@ -436,9 +415,6 @@ class RaftModel:
         return COMMITTED, frozenset(
             (k, after.log[k - 1], after.term)
             for k in range(before.commit_index + 1, after.commit_index + 1))
-
-    def _in_bounds(self, s: Server) -> bool:
-        return s.term <= self.bounds.max_term and len(s.log) <= self.bounds.max_log
 
     # --- the bag, by name -------------------------------------------------------------------
 

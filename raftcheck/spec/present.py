@@ -15,6 +15,7 @@ from itf_py.itf import ImmutableDict, ImmutableList
 
 from .actions import describe_message, groups_text
 from .records import (
+    MESSAGE_NAMES,
     NIL,
     AppendEntriesRequest,
     AppendEntriesResponse,
@@ -56,7 +57,7 @@ def members(mask: int) -> frozenset:
 
 def message_record(m: Message, history: bool) -> tuple:
     """A message as raft.tla's record (mlog only where the history variables are kept)."""
-    src, dst, kind = node_name(m.src), node_name(m.dst), type(m).__name__
+    src, dst, kind = node_name(m.src), node_name(m.dst), MESSAGE_NAMES[m.type]
     if isinstance(m, RequestVoteRequest):
         return RequestVoteRequestRecord(kind, m.term, m.last_log_term, m.last_log_index, src, dst)
     if isinstance(m, RequestVoteResponse):

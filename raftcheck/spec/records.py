@@ -56,6 +56,9 @@ class MessageType(IntEnum):
     REQUEST_VOTE_RESPONSE = 1
     APPEND_ENTRIES_REQUEST = 2
     APPEND_ENTRIES_RESPONSE = 3
+    # Pre-vote (thesis §9.6; Rules.pre_vote): the RequestVote records under their own types.
+    PRE_VOTE_REQUEST = 4
+    PRE_VOTE_RESPONSE = 5
 
 
 class RequestVoteRequest(NamedTuple):
@@ -104,7 +107,26 @@ MESSAGE_CLASSES: dict[int, type] = {
     MessageType.REQUEST_VOTE_RESPONSE: RequestVoteResponse,
     MessageType.APPEND_ENTRIES_REQUEST: AppendEntriesRequest,
     MessageType.APPEND_ENTRIES_RESPONSE: AppendEntriesResponse,
+    MessageType.PRE_VOTE_REQUEST: RequestVoteRequest,
+    MessageType.PRE_VOTE_RESPONSE: RequestVoteResponse,
 }
+
+#: What each message type is called in traces and exports.
+MESSAGE_NAMES: dict[int, str] = {
+    MessageType.REQUEST_VOTE_REQUEST: "RequestVoteRequest",
+    MessageType.REQUEST_VOTE_RESPONSE: "RequestVoteResponse",
+    MessageType.APPEND_ENTRIES_REQUEST: "AppendEntriesRequest",
+    MessageType.APPEND_ENTRIES_RESPONSE: "AppendEntriesResponse",
+    MessageType.PRE_VOTE_REQUEST: "PreVoteRequest",
+    MessageType.PRE_VOTE_RESPONSE: "PreVoteResponse",
+}
+
+#: The message types that ask for a vote (a real one or a pre-vote).
+VOTE_REQUESTS = frozenset({MessageType.REQUEST_VOTE_REQUEST, MessageType.PRE_VOTE_REQUEST})
+
+#: The message types that answer a request (a stale one is dropped unread).
+RESPONSES = frozenset({MessageType.REQUEST_VOTE_RESPONSE, MessageType.APPEND_ENTRIES_RESPONSE,
+                       MessageType.PRE_VOTE_RESPONSE})
 
 
 def as_message(value: tuple) -> Message:

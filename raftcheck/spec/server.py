@@ -13,6 +13,8 @@ from typing import NamedTuple
 from . import actions as act
 from .records import (
     NIL,
+    RESPONSES,
+    VOTE_REQUESTS,
     AppendEntriesRequest,
     AppendEntriesResponse,
     Message,
@@ -241,15 +243,26 @@ _HANDLERS = {
 }
 
 
-def receive(r: Rules, i: int, s: Server, m: Message) -> tuple[act.Action, Handled] | None:
-    """Server i receives m. As in raft.tla, one branch of Receive(m) is one step: UpdateTerm,
-    DropStaleResponse, or the handler for m's type. With r.atomic, the whole handling of m is
-    one step, named by its handler."""
+def receive(r: Rules, i: int, s: Server, m: Message, *,
+            quiet: bool = False) -> tuple[act.Action, Handled] | None:
+    """Server i receives m: the one dispatch of every message type, for every model.
+
+    As in raft.tla, one branch of Receive(m) is one step: UpdateTerm, DropStaleResponse, or the
+    handler for m's type. With r.atomic, the whole handling of m is one step, named by its
+    handler. quiet: i leads, or heard from its leader within the minimum election timeout, so
+    it ignores (pre-)vote requests of a higher term (check-quorum and leases, thesis §9.6;
+    only the timed model knows when)."""
+    if quiet and m.type in VOTE_REQUESTS and m.term > s.term:
+        return act.IgnoreVoteRequest(m), Handled(s, True, None)
+    if m.type == MessageType.PRE_VOTE_REQUEST:
+        return act.HandlePreVoteRequest(m), handle_pre_vote_request(r, s, m)  # type: ignore
+    if m.type == MessageType.PRE_VOTE_RESPONSE:
+        return act.HandlePreVoteResponse(m), receive_pre_vote_response(r, i, s, m)  # type: ignore
     after = update_term(r, s, m)
     if after is not None and not r.atomic:
         return act.UpdateTerm(m), Handled(after, False, None)
     s = after or s
-    if m.type in (MessageType.REQUEST_VOTE_RESPONSE, MessageType.APPEND_ENTRIES_RESPONSE):
+    if m.type in RESPONSES:
         stale = drop_stale_response(r, s, m)
         if stale is not None:
             return act.DropStaleResponse(m), stale
@@ -273,7 +286,7 @@ def ignores_forever(r: Rules, s: Server, m: Message) -> bool:
     role variables are tidy (raft.tla keeps updating stale ones)."""
     if not r.tidy or m.type not in (MessageType.REQUEST_VOTE_RESPONSE,
                                     MessageType.APPEND_ENTRIES_RESPONSE):
-        return False
+        return False  # (pre-vote responses: the timed model collects no garbage)
     if m.term != s.term:
         return m.term < s.term
     if m.type == MessageType.APPEND_ENTRIES_RESPONSE:
@@ -296,10 +309,8 @@ def settle(r: Rules, i: int, s: Server) -> Server:
 
 # --- pre-vote and check-quorum (Rules.pre_vote, Rules.check_quorum; off by default) ------------
 
-#: Message types of pre-vote. They reuse the RequestVote records and are not in MESSAGE_CLASSES:
-#: the explore model never sends them (pre-vote is off there).
-PRE_VOTE_REQUEST = 4
-PRE_VOTE_RESPONSE = 5
+#: The pre-vote message types (records.py), under the names validate imports from here.
+PRE_VOTE_REQUEST, PRE_VOTE_RESPONSE = MessageType.PRE_VOTE_REQUEST, MessageType.PRE_VOTE_RESPONSE
 
 
 def pre_vote_timeout(r: Rules, i: int, s: Server) -> Server | None:
@@ -337,6 +348,18 @@ def handle_pre_vote_response(r: Rules, s: Server, m: RequestVoteResponse) -> Han
     voter = 1 << m.src
     return Handled(s._replace(votes_responded=s.votes_responded | voter,
                               votes_granted=s.votes_granted | voter), True, None)
+
+
+def receive_pre_vote_response(r: Rules, i: int, s: Server, m: RequestVoteResponse) -> Handled:
+    """Pre-candidate i counts j's answer; once a quorum granted, it starts the real election at
+    once. A refusal from a higher term makes it adopt that term; any other answer is dropped."""
+    handled = handle_pre_vote_response(r, s, m)
+    if handled is not None:
+        won = pre_vote_won(r, i, handled.server)
+        return handled if won is None else Handled(settle(r, i, won), True, None)
+    if not m.vote_granted and m.term > s.term:
+        return Handled(update_term(r, s, m) or s, True, None)
+    return Handled(s, True, None)
 
 
 def pre_vote_won(r: Rules, i: int, s: Server) -> Server | None:

@@ -6,17 +6,18 @@ answers a client (kind "client"), where the model evaluates them with what the s
 
 from __future__ import annotations
 
-from ..invariants import PROPERTIES, Property
+from ..invariants import PROPERTIES, Property, View
 from ..records import Role, Server
 
 #: An acknowledged write: (index, term, value) of its entry.
 Acked = tuple[int, int, int]
 
 
-def acked_write_never_lost(servers: tuple[Server, ...], acked: frozenset, quorum: int) -> bool:
+def acked_write_never_lost(v: View) -> bool:
     """A write acknowledged to a client stays committed: its entry is stored, at its index, on a
     quorum, and every leader of its term or a later one holds it."""
-    for index, term, value in acked:
+    servers, quorum = v.servers, v.quorum
+    for index, term, value in v.acked:
         entry = (term, value)
 
         def holds(s: Server, index: int = index, entry: tuple = entry) -> bool:
