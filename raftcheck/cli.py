@@ -36,8 +36,9 @@ from .spec.config import (
     profile_defaults,
 )
 from .spec.invariants import PROPERTIES
+from .spec.membership import MODES
 from .spec.model import RaftModel
-from .spec.mutants import MUTANTS
+from .spec.mutants import MUTANTS, Mutant
 from .spec.timed.config import (
     READ_MODES,
     TimedConfig,
@@ -164,6 +165,7 @@ def build_parser() -> Parser:
                        help="raft-tla: client request values (the set Value), default 1")
     scope.add_argument("--show-scope", action="store_true",
                        help="print the scope that would be explored and exit")
+    add_membership_flags(explore)
     timed = explore.add_argument_group(
         "time, clients and reads (any of these selects the timed model; docs/time.md)")
     timed.add_argument("--time", action="store_true",
@@ -266,7 +268,8 @@ def spec_config(args: argparse.Namespace) -> SpecConfig:
         raise ConfigError("--values applies to --profile raft-tla; the raftcheck profile "
                           "writes a fresh value per client request")
     return SpecConfig(nodes=args.nodes, profile=args.profile, bounds=replace(bounds, **chosen),
-                      values=args.values, mutant=args.mutant).validate()
+                      values=args.values, mutant=args.mutant,
+                      **membership_options(args, mutant)).validate()
 
 
 def uses_time(args: argparse.Namespace) -> bool:
@@ -280,6 +283,9 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
     mutant_config) or the timed defaults, then the flags over it."""
     if args.profile != "raftcheck":
         raise ConfigError("time, clients and reads need --profile raftcheck")
+    if any(getattr(args, flag) is not None for flag in MEMBERSHIP_FLAGS):
+        raise ConfigError("membership changes and snapshots are in the untimed model only: "
+                          "drop the time, client and read flags")
     mutant = MUTANTS.get(args.mutant) if args.mutant else None
     if args.nodes is None:
         args.nodes = mutant.nodes if mutant else 3
@@ -356,7 +362,8 @@ def describe_scope(config: SpecConfig) -> str:
     bounds = describe_bounds(config.bounds, config.profile)
     extra = f", values {config.values}" if config.profile == "raft-tla" else ""
     mutant = f", mutant {config.mutant}" if config.mutant else ""
-    return f"{config.nodes} servers, profile {config.profile}{mutant}; {bounds}{extra}"
+    return (f"{config.nodes} servers, profile {config.profile}{mutant}; {bounds}{extra}"
+            + describe_membership(config))
 
 
 def list_invariants() -> str:
@@ -380,8 +387,50 @@ def list_mutants() -> str:
             timed = "; timed model " + ", ".join(
                 f"{k.replace('_', '-')} {v}"
                 for k, v in {**options, **m.timed.get("timing", {})}.items())
-        lines.append(f"    runs by default with {m.nodes} servers; {scope}{timed}")
+        options = "".join(f", {k.replace('_', '-')} {v}" for k, v in m.options.items())
+        lines.append(f"    runs by default with {m.nodes} servers; {scope}{options}{timed}")
     return "\n".join(lines)
+
+
+# --- membership changes and snapshots (spec/membership.py, spec/snapshots.py) ---------------
+
+MEMBERSHIP_FLAGS = ("membership", "initial_voters", "max_config_changes", "max_snapshots")
+
+
+def add_membership_flags(explore: argparse.ArgumentParser) -> None:
+    group = explore.add_argument_group(
+        "membership changes and snapshots (untimed model; docs/explore.md)")
+    group.add_argument("--membership", choices=MODES,
+                       help="configurations change: single (single-server changes in force "
+                            "once appended, as in the dissertation and hashicorp/raft) or "
+                            "joint (etcd-io/raft: in force once applied, joint consensus)")
+    group.add_argument("--initial-voters", type=count, metavar="N",
+                       help="servers n1..nN are the voters at the start; the others start "
+                            "outside the cluster and may be added (default: all)")
+    group.add_argument("--max-config-changes", type=count, metavar="N",
+                       help="configuration entries appended in all (default 2)")
+    group.add_argument("--max-snapshots", type=count, metavar="N",
+                       help="snapshots taken in all; any lets servers compact their logs and "
+                            "leaders send snapshots (default 0: none)")
+
+
+def membership_options(args: argparse.Namespace, mutant: Mutant | None) -> dict:
+    """The SpecConfig options of the membership flags: a mutant's own, then the flags."""
+    options = dict(mutant.options) if mutant else {}
+    options.update({flag: getattr(args, flag) for flag in MEMBERSHIP_FLAGS
+                    if getattr(args, flag) is not None})
+    return options
+
+
+def describe_membership(config: SpecConfig) -> str:
+    parts = []
+    if config.membership:
+        voters = config.initial_voters or config.nodes
+        parts.append(f"membership {config.membership}: n1..n{voters} voters at the start, "
+                     f"config changes <= {config.max_config_changes}")
+    if config.snapshots:
+        parts.append(f"snapshots <= {config.max_snapshots}")
+    return "".join(f"; {part}" for part in parts)
 
 
 def explore_command(args: argparse.Namespace) -> int:
@@ -551,7 +600,11 @@ def result_json(result: SearchResult, model: RaftModel, config: SpecConfig,
         "exit_code": result.outcome.exit_code,
         "model": {"nodes": config.nodes, "profile": config.profile,
                   "bounds": asdict(config.bounds), "values": config.values,
-                  "mutant": config.mutant, "symmetry": symmetry},
+                  "mutant": config.mutant, "symmetry": symmetry,
+                  **({"membership": config.membership, "initial_voters": config.initial_voters,
+                      "max_config_changes": config.max_config_changes}
+                     if config.membership else {}),
+                  **({"max_snapshots": config.max_snapshots} if config.snapshots else {})},
         "properties": result.checked,
         "statistics": result.stats.to_json(),
         "stop_reason": result.stop_reason,

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from .quorum import quorum_size
-
 PROFILES = ("raftcheck", "raft-tla")
 MAX_NODES = 7
 
@@ -54,6 +52,14 @@ class SpecConfig:
     # A bit set of servers cut off from the rest from the start, for good: the network never
     # heals and no other partition happens (scenarios such as minority-halts). 0: no such cut.
     split: int = 0
+    # Membership changes (spec/membership.py): None, the cluster is fixed; "single": single-
+    # server changes (dissertation, hashicorp/raft); "joint": etcd-io/raft's, joint included.
+    membership: str | None = None
+    # With membership changes: servers n1..nN are the voters at the start, the others start
+    # outside the cluster, waiting to be added (None: every server is a voter).
+    initial_voters: int | None = None
+    max_config_changes: int = 2  # configuration entries appended in all
+    max_snapshots: int = 0  # snapshots taken in all (spec/snapshots.py); 0: no snapshots
 
     @property
     def history(self) -> bool:
@@ -73,11 +79,16 @@ class SpecConfig:
         return self.profile == "raftcheck"
 
     @property
-    def quorum(self) -> int:
-        """How many servers make a quorum of the whole cluster (spec/quorum.py)."""
-        return quorum_size(self.nodes)
+    def snapshots(self) -> bool:
+        return self.max_snapshots > 0
+
+    @property
+    def voters_at_start(self) -> int:
+        """The voters of the initial configuration, a bit set."""
+        return (1 << (self.nodes if self.initial_voters is None else self.initial_voters)) - 1
 
     def validate(self) -> SpecConfig:
+        from .membership import MODES
         from .mutants import MUTANTS  # the registry imports this module
 
         b = self.bounds
@@ -111,6 +122,21 @@ class SpecConfig:
             raise ConfigError("a split must leave servers on both sides")
         if self.split and self.profile == "raft-tla":
             raise ConfigError("raft.tla has no partitions: no split with --profile raft-tla")
+        if self.membership is not None and self.membership not in MODES:
+            raise ConfigError(f"unknown membership {self.membership!r}; choose one of "
+                              f"{', '.join(MODES)}")
+        if (self.membership or self.snapshots) and self.profile != "raftcheck":
+            raise ConfigError("membership changes and snapshots need --profile raftcheck "
+                              "(raft.tla has neither)")
+        if self.initial_voters is not None:
+            if self.membership is None:
+                raise ConfigError("--initial-voters needs --membership: a fixed cluster has "
+                                  "every server a voter")
+            if not 1 <= self.initial_voters <= self.nodes:
+                raise ConfigError(f"--initial-voters must be between 1 and --nodes "
+                                  f"({self.nodes}), got {self.initial_voters}")
+        if self.max_config_changes < 0 or self.max_snapshots < 0:
+            raise ConfigError("--max-config-changes and --max-snapshots must be >= 0")
         if self.mutant is not None and self.mutant not in MUTANTS:
             raise ConfigError(
                 f"unknown mutant {self.mutant!r}; choose one of {', '.join(sorted(MUTANTS))}")

@@ -32,6 +32,7 @@ from .base import SpecModel
 from .config import SpecConfig
 from .interning import Interner
 from .invariants import View
+from .membership import change_config, changes_to_try
 from .mutants import rules_for
 from .network import (
     bag_max_copies,
@@ -43,11 +44,13 @@ from .network import (
     links,
     normalise_cut,
 )
+from .quorum import NO_CONFIGURATION, Configuration
 from .records import Message, Role, Server
+from .snapshots import install_snapshot, take_snapshot
 from .symmetry import ServerSymmetry
 
 # What else a server step changes besides the server and the network.
-NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT = 0, 1, 2, 3, 4
+NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT, CHANGED, SNAPSHOT = range(7)
 
 _UNKNOWN = object()
 
@@ -64,7 +67,10 @@ class RaftModel(SpecModel):
         self.n = n = config.nodes
         self.bounds = config.bounds
         self.rules = rules_for(config.mutant, n, history=config.history,
-                               realistic=config.realistic)
+                               realistic=config.realistic, membership=config.membership,
+                               snapshots=config.snapshots)
+        self.membership = config.membership
+        self.snapshots = config.snapshots
         self.history = config.history
         self.tracks_committed = config.tracks_committed
         # Stuttering steps only matter when a history variable may change on every step.
@@ -81,6 +87,10 @@ class RaftModel(SpecModel):
         # slot numbers in the state tuple
         self.BAG, self.CUT, self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n, n + 5)
         self.WRITES, self.RESTARTS, self.CUTS, self.TIMEOUTS = range(n + 5, n + 9)
+        # Budgets of membership changes and snapshots, only where they are on.
+        self.CHANGES = n + 9 if config.membership else None
+        self.SNAPSHOTS = n + 9 + bool(config.membership) if config.snapshots else None
+        self.width = n + 9 + bool(config.membership) + bool(config.snapshots)
         # The counters come last: how much of each bounded budget a state has used. A state
         # that has used less of every budget can do all that the same state with more used can,
         # so the checker may skip the latter (checker/search.py, "budgets").
@@ -126,7 +136,7 @@ class RaftModel(SpecModel):
     def view(self, state: tuple) -> View:
         return View(
             servers=tuple(self.servers[sid] for sid in state[:self.n]),
-            quorum=self.config.quorum,
+            cluster=None if self.membership else self.rules.cluster,
             partition=state[self.CUT],
             elections=self.sets[state[self.ELECTIONS]],
             committed=self.sets[state[self.COMMITTED]],
@@ -143,11 +153,18 @@ class RaftModel(SpecModel):
     # --- initial state ----------------------------------------------------------------------
 
     def initial_states(self) -> list[tuple]:
-        server = self.servers.intern(srv.initial_server(self.rules))
+        if self.membership:
+            # The initial voters boot with the initial configuration; the others know none.
+            voters = self.config.voters_at_start
+            servers = tuple(self.servers.intern(srv.initial_server(
+                self.rules, Configuration(voters) if voters >> i & 1 else NO_CONFIGURATION))
+                for i in range(self.n))
+        else:
+            servers = (self.servers.intern(srv.initial_server(self.rules)),) * self.n
         empty = self.sets.intern(frozenset())
         cut = normalise_cut(self.config.split, self.n) if self.config.split else 0
-        return [(*(server,) * self.n, self._intern_bag(frozenset()), cut, empty, empty, empty,
-                 0, 0, 0, 0)]
+        counters = (0,) * (self.width - self.WRITES)
+        return [(*servers, self._intern_bag(frozenset()), cut, empty, empty, empty, *counters)]
 
     # --- successors -------------------------------------------------------------------------
 
@@ -203,6 +220,15 @@ class RaftModel(SpecModel):
                             nxt[self.TIMEOUTS] += 1
                     elif effect == ELECTED:
                         nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
+                    elif effect in (CHANGED, SNAPSHOT):
+                        slot = self.CHANGES if effect == CHANGED else self.SNAPSHOTS
+                        limit = (self.config.max_config_changes if effect == CHANGED
+                                 else self.config.max_snapshots)
+                        if state[slot] >= limit:
+                            continue
+                        nxt[slot] += 1
+                        if arg:
+                            nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
                     else:
                         nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
                 if collect and new_sid is not None:
@@ -368,6 +394,18 @@ class RaftModel(SpecModel):
             server_step(act.AdvanceCommitIndex(i), srv.advance_commit_index(r, i, s))
         for j in range(self.n):
             send_step(act.AppendEntries(i, j), srv.append_entries(r, i, j, s))
+        if self.membership and s.role == Role.LEADER:
+            for kind, who, new in changes_to_try(r, i, s, self.n):
+                after = change_config(r, i, s, new)
+                if after is not None:
+                    after = srv.settle(r, i, after)
+                    action = act.CONFIG_CHANGES[kind](i, *(() if who < 0 else (who,)))
+                    server_step(action, after, CHANGED, self._commit_effect(s, after)[1])
+        if self.snapshots:
+            server_step(act.TakeSnapshot(i, r.snapshot_limit(s)), take_snapshot(r, i, s),
+                        SNAPSHOT)
+            for j in range(self.n):
+                send_step(act.InstallSnapshot(i, j), install_snapshot(r, i, j, s))
         self._local[i][sid] = steps
         return steps
 
@@ -408,10 +446,18 @@ class RaftModel(SpecModel):
 
     def _commit_effect(self, before: Server, after: Server) -> tuple[int, frozenset | None]:
         """A leader that moves its commitIndex commits the entries it passes: record them in
-        the committed history, with the term of the commit."""
-        if (not self.tracks_committed or after.role != Role.LEADER
-                or after.commit_index <= before.commit_index):
+        the committed history, with the term of the commit; with membership changes, with the
+        configuration whose quorum it counted too (a leader removed steps down as it commits
+        its removal: that commit is recorded as well)."""
+        if (not self.tracks_committed or after.commit_index <= before.commit_index
+                or not (after.role == Role.LEADER
+                        or (before.role == Role.LEADER and after.term == before.term))):
             return NO_EFFECT, None
+        if self.membership:
+            counted = self.rules.config(after._replace(commit_index=before.commit_index))
+            return COMMITTED, frozenset(
+                (k, after.log[k - 1], after.term, counted)
+                for k in range(before.commit_index + 1, after.commit_index + 1))
         return COMMITTED, frozenset(
             (k, after.log[k - 1], after.term)
             for k in range(before.commit_index + 1, after.commit_index + 1))

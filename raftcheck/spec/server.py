@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from . import actions as act
+from .quorum import Configuration
 from .records import (
     NIL,
     RESPONSES,
@@ -26,6 +27,7 @@ from .records import (
     last_term,
 )
 from .rules import Rules
+from .snapshots import handle_install_snapshot_request
 
 
 class Handled(NamedTuple):
@@ -36,23 +38,29 @@ class Handled(NamedTuple):
     reply: Message | None
 
 
-def initial_server(r: Rules) -> Server:
+def initial_server(r: Rules, base_config: Configuration | tuple = ()) -> Server:
+    """A server at boot. With membership changes, base_config is the configuration it boots
+    with (quorum.NO_CONFIGURATION for one outside the cluster, waiting to be added)."""
     return Server(
         term=1, voted_for=NIL, log=(), role=Role.FOLLOWER, commit_index=0,
         votes_responded=0, votes_granted=0, voter_log=(),
         next_index=(1,) * r.nodes, match_index=(0,) * r.nodes,
+        base_config=base_config,
     )
 
 
 def restart(r: Rules, i: int, s: Server) -> Server:
-    """Server i restarts from stable storage: it keeps currentTerm, votedFor and log; the rest
-    is lost."""
-    return initial_server(r)._replace(term=s.term, voted_for=s.voted_for, log=s.log)
+    """Server i restarts from stable storage: it keeps currentTerm, votedFor, its log and its
+    snapshot; the rest is lost. It resumes from what its snapshot applied, or (etcd-io/raft,
+    Rules.persists_commit) from its persisted commit index."""
+    return initial_server(r, s.base_config)._replace(
+        term=s.term, voted_for=s.voted_for, log=s.log, snapshot_index=s.snapshot_index,
+        commit_index=s.commit_index if r.persists_commit else s.snapshot_index)
 
 
 def timeout(r: Rules, i: int, s: Server) -> Server | None:
-    """Server i times out and starts a new election."""
-    if s.role == Role.LEADER:
+    """Server i times out and starts a new election (a voter of its configuration only)."""
+    if s.role == Role.LEADER or (r.membership and not r.is_voter(s, i)):
         return None
     if r.self_vote:
         me = 1 << i
@@ -65,8 +73,10 @@ def timeout(r: Rules, i: int, s: Server) -> Server | None:
 
 
 def request_vote(r: Rules, i: int, j: int, s: Server) -> RequestVoteRequest | None:
-    """Candidate i sends j a RequestVote request."""
+    """Candidate i sends j a RequestVote request (a voter of its configuration)."""
     if s.role != Role.CANDIDATE or s.votes_responded >> j & 1:
+        return None
+    if r.membership and not r.config(s).all_voters >> j & 1:
         return None
     return RequestVoteRequest(
         MessageType.REQUEST_VOTE_REQUEST, s.term, i, j, last_term(s.log), len(s.log)
@@ -74,8 +84,8 @@ def request_vote(r: Rules, i: int, j: int, s: Server) -> RequestVoteRequest | No
 
 
 def become_leader(r: Rules, i: int, s: Server) -> Server | None:
-    """Candidate i transitions to leader once a quorum has voted for it."""
-    if s.role != Role.CANDIDATE or not r.is_quorum(s.votes_granted):
+    """Candidate i transitions to leader once a quorum of its configuration has voted for it."""
+    if s.role != Role.CANDIDATE or not r.is_quorum(s.votes_granted, r.config(s)):
         return None
     return s._replace(
         role=Role.LEADER,
@@ -92,15 +102,22 @@ def client_request(r: Rules, i: int, s: Server, value: int) -> Server | None:
 
 
 def advance_commit_index(r: Rules, i: int, s: Server) -> Server | None:
-    """Leader i advances its commitIndex to the highest current-term entry a quorum stores."""
+    """Leader i advances its commitIndex to the highest current-term entry a quorum stores.
+    A leader that is no longer a voter steps down once its configuration is committed."""
     if s.role != Role.LEADER:
         return None
-    return s._replace(commit_index=r.commit_index(s, i))
+    s = s._replace(commit_index=r.commit_index(s, i))
+    if r.membership and not r.leads_as_voter(s, i) and r.config_committed(s):
+        return clear_role_variables(r, s._replace(role=Role.FOLLOWER))
+    return s
 
 
 def append_entries(r: Rules, i: int, j: int, s: Server) -> AppendEntriesRequest | None:
-    """Leader i sends j an AppendEntries request containing up to one entry."""
-    if i == j or s.role != Role.LEADER:
+    """Leader i sends j an AppendEntries request containing up to one entry (to a member of its
+    configuration, and only while it still has the entries j needs: else InstallSnapshot)."""
+    if i == j or s.role != Role.LEADER or s.next_index[j] <= s.snapshot_index:
+        return None
+    if r.membership and not r.config(s).members >> j & 1:
         return None
     next_index = s.next_index[j]
     prev_log_index = next_index - 1
@@ -124,7 +141,7 @@ def update_term(r: Rules, s: Server, m: Message) -> Server | None:
     if m.term <= s.term:
         return None
     s = s._replace(term=m.term, role=r.role_after_higher_term(s), voted_for=NIL)
-    return _clear_role_variables(r, s) if s.role == Role.FOLLOWER else s
+    return clear_role_variables(r, s) if s.role == Role.FOLLOWER else s
 
 
 def handle_request_vote_request(r: Rules, s: Server, m: RequestVoteRequest) -> Handled | None:
@@ -169,14 +186,20 @@ def handle_append_entries_request(
     (nothing new / remove one conflicting entry / append one entry)."""
     if m.term > s.term:
         return None
-    log_ok = r.append_log_ok(s.log, m)
+    # Entries up to its snapshot are applied, hence committed, hence the leader's own: the
+    # request is checked from the snapshot on (snapshots.py).
+    compacted = m.prev_log_index < s.snapshot_index
+    log_ok = compacted or r.append_log_ok(s.log, m)
     if m.term < s.term or (s.role == Role.FOLLOWER and not log_ok):
         return Handled(s, True, _append_response(s, m, success=False, match_index=0))
     if s.role == Role.CANDIDATE:
         # A leader exists for this term: step back, and handle the request as a follower next.
-        return Handled(_clear_role_variables(r, s._replace(role=Role.FOLLOWER)), False, None)
+        return Handled(clear_role_variables(r, s._replace(role=Role.FOLLOWER)), False, None)
     if s.role != Role.FOLLOWER:
         return None  # a leader never hears from another leader of its own term
+    if compacted:  # it has what the request brings (one entry at most): acknowledge it
+        return Handled(s, True, _append_response(
+            s, m, success=True, match_index=m.prev_log_index + len(m.entries)))
     kept = r.log_after_request(s.log, m)
     if kept != s.log:
         return Handled(s._replace(log=kept), False, None)  # then handle the request again
@@ -223,12 +246,15 @@ def handle_append_entries_response(
     return Handled(s, True, None)
 
 
-def _clear_role_variables(r: Rules, s: Server) -> Server:
+def clear_role_variables(r: Rules, s: Server) -> Server:
     """A server that is now a follower forgets its votes and its followers' progress."""
     if not r.tidy:
         return s
     return s._replace(votes_responded=0, votes_granted=0, voter_log=(),
                       next_index=(1,) * r.nodes, match_index=(0,) * r.nodes)
+
+
+_clear_role_variables = clear_role_variables  # the name validate/mapping.py imports
 
 
 def _set(values: tuple[int, ...], k: int, value: int) -> tuple[int, ...]:
@@ -240,6 +266,7 @@ _HANDLERS = {
     MessageType.REQUEST_VOTE_RESPONSE: handle_request_vote_response,
     MessageType.APPEND_ENTRIES_REQUEST: handle_append_entries_request,
     MessageType.APPEND_ENTRIES_RESPONSE: handle_append_entries_response,
+    MessageType.INSTALL_SNAPSHOT_REQUEST: handle_install_snapshot_request,
 }
 
 
@@ -374,4 +401,4 @@ def check_quorum_step_down(r: Rules, i: int, s: Server) -> Server | None:
     follower in its own term (when it may, is a matter of clocks: any time, here)."""
     if not r.check_quorum or s.role != Role.LEADER:
         return None
-    return _clear_role_variables(r, s._replace(role=Role.FOLLOWER))
+    return clear_role_variables(r, s._replace(role=Role.FOLLOWER))

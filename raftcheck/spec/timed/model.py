@@ -125,7 +125,7 @@ class TimedRaftModel(SpecModel):
         self._check_minority = "MinorityNoAck" in chosen
 
     def view(self, state: tuple) -> View:
-        return View(tuple(node.server for node in state[NODES]), self.config.spec.quorum,
+        return View(tuple(node.server for node in state[NODES]), self.rules.cluster,
                     state[CUT], frozenset(), state[COMMITTED], state[ACKED])
 
     def verdict_key(self, state: tuple) -> tuple:
