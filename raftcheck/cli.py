@@ -33,6 +33,7 @@ from .spec.config import (
     ConfigError,
     SpecConfig,
     describe_bounds,
+    describe_membership,
     profile_defaults,
 )
 from .spec.invariants import PROPERTIES
@@ -420,17 +421,6 @@ def membership_options(args: argparse.Namespace, mutant: Mutant | None) -> dict:
     options.update({flag: getattr(args, flag) for flag in MEMBERSHIP_FLAGS
                     if getattr(args, flag) is not None})
     return options
-
-
-def describe_membership(config: SpecConfig) -> str:
-    parts = []
-    if config.membership:
-        voters = config.initial_voters or config.nodes
-        parts.append(f"membership {config.membership}: n1..n{voters} voters at the start, "
-                     f"config changes <= {config.max_config_changes}")
-    if config.snapshots:
-        parts.append(f"snapshots <= {config.max_snapshots}")
-    return "".join(f"; {part}" for part in parts)
 
 
 def explore_command(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from .. import exit_codes
 from ..checker.report import counterexample_lines
 from ..checker.search import Budget
 from ..exit_codes import UsageError
-from ..spec.config import describe_bounds
+from ..spec.config import SpecConfig, describe_bounds, describe_membership
 from .catalog import PLANNED, SCENARIOS, Scenario
 from .run import ScenarioResult, run_scenario
 
@@ -87,7 +87,9 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def describe(s: Scenario) -> str:
-    return f"{s.config.nodes} servers; {describe_bounds(s.config.bounds)}; {s.setting}"
+    options = describe_membership(s.config) if isinstance(s.config, SpecConfig) else ""
+    return (f"{s.config.nodes} servers; {describe_bounds(s.config.bounds)}{options}; "
+            f"{s.setting}")
 
 
 def result_lines(r: ScenarioResult) -> list[str]:

@@ -172,3 +172,15 @@ def describe_bounds(bounds: Bounds, profile: str = "raftcheck") -> str:
         f"{name.replace('_', '-')} {'none' if value is None else value}"
         for name, value in asdict(bounds).items()
         if value is not None or (profile != "raft-tla" and name != "max_links"))
+
+
+def describe_membership(config: SpecConfig) -> str:
+    """Membership changes and snapshots as the flags say them ("" when both are off)."""
+    parts = []
+    if config.membership:
+        voters = config.initial_voters or config.nodes
+        parts.append(f"membership {config.membership}: n1..n{voters} voters at the start, "
+                     f"config changes <= {config.max_config_changes}")
+    if config.snapshots:
+        parts.append(f"snapshots <= {config.max_snapshots}")
+    return "".join(f"; {part}" for part in parts)
