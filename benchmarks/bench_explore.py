@@ -1,66 +1,141 @@
-"""How fast `raftcheck explore` is, in distinct states per second and total time.
+"""How fast `raftcheck explore` is, side by side: one process, worker processes, a Ray cluster.
 
-    python benchmarks/bench_explore.py            # runs 1 and 2 below
-    python benchmarks/bench_explore.py raft-tla   # only the TLC comparison
-    python benchmarks/bench_explore.py default    # only the default 5-server scope
-    python benchmarks/bench_explore.py any-links  # only when asked: about 40 min, 15 GB
+    python benchmarks/bench_explore.py               # every row below but any-links
+    python benchmarks/bench_explore.py raft-tla      # only the TLC comparisons
+    python benchmarks/bench_explore.py default       # only the 5-server default scope
+    python benchmarks/bench_explore.py --no-ray      # leave out the Ray rows
+    python benchmarks/bench_explore.py any-links     # only when asked: the 50.4M-state scope,
+                                                     # two workers, visited set on disk
 
-1. raft-tla profile at TLC's reference bounds (3 servers, MaxTerm 2, MaxLogLen 0, MaxMsgs 1,
-   MaxDup 1, no symmetry): TLC explores 705,532 distinct states in 84 s with 2 workers on this
-   machine (about 8,400 states/s). The target is 10x that rate.
-2. `raftcheck explore --nodes 5` at its default scope (symmetry on): two messages in flight
-   between one pair of servers.
-3. (`any-links` only) the same with two messages between any pairs, `--max-links none`, with
-   every core: 50,416,294 states in 38 min 38 s on this machine.
+Rows (engines: 1 process, --workers 2, --engine ray --workers 2 on a local Ray instance):
 
-Each of 1 and 2 is run with one process and with every available core.
+1. raft-tla profile, 3 servers, no symmetry, bounds (MaxTerm, MaxLogLen, MaxMsgs, MaxDup) =
+   (2, 0, 1, 1): 705,532 states; TLC with one worker: 49.4 s on this machine.
+2. the same at (2, 1, 1, 1): 2,379,781 states; TLC with one worker: 159 s.
+3. `raftcheck explore --nodes 5` at its default scope (symmetry on): 2,377,178 states.
+4. (any-links only) `--nodes 5 --max-links none`: 50,416,294 states.
+
+Each row prints distinct states, depth, the search's wall time, the CPU time of this process
+and its worker processes (not of Ray's actors), states/s, the speed-up over one process, the
+visited set's bytes per state (one process), and the load average while it ran (other jobs
+share this machine).
 """
 
 from __future__ import annotations
 
+import os
+import platform
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 
-from raftcheck.checker.parallel import default_workers, parallel_breadth_first
-from raftcheck.checker.search import breadth_first
+from raftcheck.checker.parallel import parallel_breadth_first
+from raftcheck.checker.search import LevelSearch
 from raftcheck.spec.config import SpecConfig, profile_defaults
 from raftcheck.spec.model import RaftModel
 
-TLC_STATES_PER_SECOND = 705_532 / 84
+TLC_ONE_WORKER_SECONDS = {(2, 0, 1, 1): 49.4, (2, 1, 1, 1): 159.0}
+WORKERS = 2
 
 
-def run(title: str, config: SpecConfig, symmetry: bool, workers: int) -> None:
+def cpu_seconds() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run(config: SpecConfig, symmetry: bool, engine: str, spill: Path | None = None) -> dict:
     model = RaftModel(config)
-    started = time.perf_counter()
-    if workers == 1:
-        result = breadth_first(model, symmetry=symmetry)
+    cpu, started = cpu_seconds(), time.perf_counter()
+    load = os.getloadavg()[0]
+    bytes_per_state = None
+    if engine == "1 process":
+        search = LevelSearch(model, symmetry=symmetry, spill=spill)
+        result = search.run()
+        bytes_per_state = search.store.nbytes / max(len(search.store), 1)
+    elif engine == "workers":
+        result = parallel_breadth_first(model, workers=WORKERS, symmetry=symmetry, spill=spill)
     else:
-        result = parallel_breadth_first(model, workers=workers, symmetry=symmetry)
-    seconds = time.perf_counter() - started
-    stats = result.stats
-    print(f"{title}, {workers} process{'es' if workers > 1 else ''}: "
-          f"{stats.distinct:,} distinct states, depth {stats.depth}, {seconds:.1f} s, "
-          f"{stats.distinct / seconds:,.0f} states/s "
-          f"({stats.distinct / seconds / TLC_STATES_PER_SECOND:.1f}x TLC's rate), "
-          f"verdict {result.outcome.value}", flush=True)
+        from raftcheck.checker.ray_engine import ray_breadth_first
+
+        result = ray_breadth_first(model, workers=WORKERS, symmetry=symmetry)
+    wall = time.perf_counter() - started
+    return {"result": result, "wall": wall, "search": result.stats.seconds,
+            "cpu": cpu_seconds() - cpu, "load": (load + os.getloadavg()[0]) / 2,
+            "bytes": bytes_per_state}
 
 
-def main(which: list[str]) -> None:
-    cores = default_workers()
+def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
+    print(f"\n{title}")
+    print(f"  {'engine':<18}{'distinct':>12}{'depth':>7}{'search s':>10}{'cpu s':>9}"
+          f"{'states/s':>11}{'speed-up':>10}{'B/state':>9}{'load':>6}")
+    base = rows[0][1]["search"]
+    for engine, row in rows:
+        stats = row["result"].stats
+        speedup = base / row["search"] if row["search"] else 0
+        per_state = f"{row['bytes']:.1f}" if row["bytes"] else "-"
+        cpu = "-" if engine == "ray" else f"{row['cpu']:.1f}"  # actors are Ray's processes
+        print(f"  {engine:<18}{stats.distinct:>12,}{stats.depth:>7}{row['search']:>10.1f}"
+              f"{cpu:>9}{stats.distinct / row['search']:>11,.0f}{speedup:>9.2f}x"
+              f"{per_state:>9}{row['load']:>6.1f}")
+    if tlc:
+        print(f"  TLC, one worker: {tlc:.1f} s; one process is {tlc / base:.1f}x faster")
+    sys.stdout.flush()
+
+
+def row(title: str, config: SpecConfig, symmetry: bool, engines: list[str],
+        tlc: float | None = None) -> None:
+    show(title, [(engine, run(config, symmetry, engine)) for engine in engines], tlc)
+
+
+def any_links() -> None:
+    """The 50.4M-state scope with two workers and the visited set on disk, in a child process
+    so that its peak memory (every process) is measured alone."""
+    bounds = replace(profile_defaults("raftcheck", 5), max_links=None)
+    with tempfile.TemporaryDirectory(prefix="raftcheck-disk-") as spill:
+        code = (
+            "import resource, sys, time\n"
+            "from pathlib import Path\n"
+            "from raftcheck.checker.parallel import parallel_breadth_first\n"
+            "from raftcheck.spec.config import Bounds, SpecConfig\n"
+            "from raftcheck.spec.model import RaftModel\n"
+            f"config = SpecConfig(nodes=5, bounds={bounds!r})\n"
+            "t = time.perf_counter()\n"
+            f"r = parallel_breadth_first(RaftModel(config), workers={WORKERS}, symmetry=True,"
+            f" spill=Path({spill!r}))\n"
+            "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+            "me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "print(r.outcome.value, r.stats.distinct, r.stats.depth,"
+            " round(time.perf_counter() - t, 1), 'peak MB: coordinator', me // 1024,"
+            " 'largest worker', kids // 1024, flush=True)\n")
+        load = os.getloadavg()[0]
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        print(f"\n--nodes 5 --max-links none, {WORKERS} workers, --disk: {out.stdout.strip()} "
+              f"(load {load:.1f}) {out.stderr[-500:]}")
+
+
+def main(argv: list[str]) -> None:
+    which = [a for a in argv if not a.startswith("--")]
+    engines = ["1 process", "workers"] + ([] if "--no-ray" in argv else ["ray"])
+    print(f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or 'cpu'}, "
+          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M %Z')}")
     if not which or "raft-tla" in which:
-        config = SpecConfig(nodes=3, profile="raft-tla", bounds=profile_defaults("raft-tla"))
-        for workers in sorted({1, cores}):
-            run("raft-tla 3 servers MaxTerm 2 MaxLogLen 0 MaxMsgs 1 MaxDup 1", config, False,
-                workers)
+        for bounds in ((2, 0, 1, 1), (2, 1, 1, 1)):
+            term, log, msgs, dup = bounds
+            config = SpecConfig(nodes=3, profile="raft-tla", bounds=replace(
+                profile_defaults("raft-tla"), max_term=term, max_log=log, max_msgs=msgs,
+                max_dup=dup))
+            row(f"raft-tla, 3 servers, no symmetry, bounds {bounds}", config, False, engines,
+                TLC_ONE_WORKER_SECONDS[bounds])
     if not which or "default" in which:
         config = SpecConfig(nodes=5, bounds=profile_defaults("raftcheck", 5))
-        for workers in sorted({1, cores}):
-            run("raftcheck --nodes 5 default scope", config, True, workers)
+        row("raftcheck --nodes 5 default scope (symmetry)", config, True, engines)
     if "any-links" in which:
-        bounds = replace(profile_defaults("raftcheck", 5), max_links=None)
-        run("raftcheck --nodes 5 --max-links none", SpecConfig(nodes=5, bounds=bounds), True,
-            cores)
+        any_links()
 
 
 if __name__ == "__main__":

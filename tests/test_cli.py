@@ -17,6 +17,7 @@ import pydot
 import pytest
 from itf_py.itf import trace_from_json
 
+from raftcheck.cli import main
 from raftcheck.spec.invariants import PROPERTIES
 from raftcheck.spec.mutants import MUTANTS
 
@@ -138,6 +139,15 @@ def test_violation_prints_a_trace_and_writes_every_format(tmp_path: Path):
     assert len(switched) == 1 and after["currentTerm"][switched[0]] == 2
     (dot,) = pydot.graph_from_dot_file(str(files["t.dot"]))
     assert len(dot.get_edges()) == 4
+    # drawn legibly: small boxes named by step, the state and the step's changes as tooltips,
+    # the violating state in red
+    nodes = {n.get_name(): n for n in dot.get_nodes() if n.get_name().startswith("s")}
+    assert [nodes[f"s{k}"].get("label").strip('"') for k in range(5)] == \
+        ["0", "1", "2", "3", "4"]
+    assert "n1.term = " in nodes["s0"].get("tooltip")
+    assert nodes["s4"].get("fillcolor").strip('"') == "#c62828"
+    assert all(n.get("fillcolor") is None for k, n in nodes.items() if k != "s4")
+    assert all(" -> " in e.get("tooltip") for e in dot.get_edges())
 
 
 def test_json_result_for_machines():
@@ -254,3 +264,13 @@ def test_liveness_json():
     result = json.loads(out.stdout)
     assert result["liveness"] == {"EventuallyLeader": "violated", "EventuallyCommits": "holds"}
     assert result["model"]["bounds"]["max_elections"] is None
+
+
+@pytest.mark.parametrize("flag", ["--workers", "--max-states", "--time-limit"])
+def test_zero_budgets_and_workers_are_refused_before_anything_is_printed(
+        flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explore", flag, "0"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # no header before the error
+    assert err.startswith(f"raftcheck: error: argument {flag}: expected a ") and \
+        err.count("\n") == 1

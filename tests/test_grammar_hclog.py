@@ -99,7 +99,7 @@ SHAPES: list[tuple[str, list[str], dict[str, Any]]] = [
     ('failed to make requestVote RPC: target="{Voter beta 10.0.0.2:8300}" error="link down"',
      ["MessageDropped"], {"type": "RequestVote", "dst": "n2"}),
     ('updating configuration: command=AddStaging server-id=delta server-addr=10.0.0.4:8300 '
-     f'servers="{SERVERS}"', ["ConfigChange"],
+     f'servers="{SERVERS}"', ["ConfigChange", "Membership"],
      {"detail": "command=AddStaging server-id=delta server-addr=10.0.0.4:8300"}),
     ("removed peer, stopping replication: peer=beta last-index=18", ["ConfigChange"], {}),
     ("removed ourself, shutting down", ["ConfigChange"], {}),
@@ -152,6 +152,20 @@ def test_text_message_shape(tmp_path: Path, rest: str, kinds: list[str],
     assert events[0].node == "n1"
     for name, want in fields.items():
         assert got[name] == want, name
+
+
+def test_leader_updating_configuration_is_the_new_membership(tmp_path: Path) -> None:
+    # hashicorp's leader logs the configuration it appends (after the change): the servers
+    # list is what is in force from that line on, voters and non-voters apart.
+    path = tmp_path / "node1.log"
+    rest = ('updating configuration: command=AddStaging server-id=delta '
+            f'server-addr=10.0.0.4:8300 servers="{SERVERS}"')
+    path.write_text("\n".join(_text(r) for r in [*HEAD, rest]) + "\n")
+    parsed = read_logs([str(path)])
+    [membership] = [e for e in parsed.events
+                    if e.kind == "Membership" and e.source.line == 3]
+    assert set(membership.voters) == {"n1", "n2"}
+    assert set(membership.learners) == {"n3"}
 
 
 def test_head_lines(tmp_path: Path) -> None:

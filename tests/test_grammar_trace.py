@@ -66,7 +66,7 @@ SHAPES: list[tuple[str, str, str, dict[str, Any]]] = [
     (_record("ReceiveAppendEntriesResponse", msg=_msg("MsgAppResp", frm="11", to="3")),
      "MessageReceived", "n3", {"type": "MsgAppResp"}),
     (_record("Commit", role="StateLeader"), "CommitAdvanced", "n3",
-     {"commit_index": 7, "term": 4}),
+     {"commit_index": 7, "term": 4, "last_index": 9}),
     (_record("Replicate", role="StateLeader", log=9), "EntriesAppended", "n3",
      {"first_index": 10, "last_index": 10, "term": 4}),
     (_record("Ready", vote="11"), "StateObserved", "n3",
@@ -88,18 +88,26 @@ def test_event_shape(tmp_path: Path, record: str, kind: str, node: str,
     path.write_text(record + "\n")
     parsed = read_logs([str(path)])
     assert parsed.problems == []
-    (event,) = parsed.events
+    event, *after = parsed.events
     assert (event.kind, event.node) == (kind, node)
     assert event.time == datetime.fromtimestamp(1712329729.5, UTC)
     for name, want in fields.items():
         assert getattr(event, name) == want, name
+    record_json = json.loads(record)["event"]
+    if record_json["name"] in ("Ready", "Replicate", "InitState"):
+        assert after == []  # Ready is the state; Replicate's is before; InitState's the same
+    else:  # then the state after the step, so that every state is checked
+        (state,) = after
+        assert isinstance(state, ev.StateObserved) and state.node == node
+        assert (state.term, state.commit, state.last_index) == (
+            record_json["state"]["term"], record_json["state"]["commit"], record_json["log"])
 
 
 def test_message_fields(tmp_path: Path) -> None:
     path = tmp_path / "t.ndjson"
     path.write_text(_record("SendAppendEntriesRequest", msg=_msg(
         "MsgApp", entries=2, logTerm=3, index=7, commit=6, vote="12")) + "\n")
-    (event,) = read_logs([str(path)]).events
+    event, _state = read_logs([str(path)]).events
     assert isinstance(event, ev.MessageSent)
     assert dict(event.fields) == {"log_term": 3, "index": 7, "commit": 6, "entry_count": 2,
                                   "reject": False, "reject_hint": 0, "vote": "n12"}
@@ -132,7 +140,7 @@ def test_bad_records(tmp_path: Path) -> None:
         (7, "malformed ReceiveAppendEntriesRequest event: missing field 'msg'"),
         (9, "not a JSON trace record"),
     ]
-    assert [e.source.line for e in parsed.events] == [1, 10]
+    assert [e.source.line for e in parsed.events] == [1, 1, 10, 10]  # each with its state
     assert parsed.files[0].skipped == 2  # the other zap record and the blank line
 
 
@@ -149,8 +157,11 @@ def test_example_ndjson() -> None:
     parsed = read_logs([str(EXAMPLE)])
     assert parsed.problems == []
     summary = parsed.files[0]
-    assert (summary.lines, summary.events, summary.format) == (4888, 4888, "etcd-raft-trace")
     names = Counter(json.loads(line)["event"]["name"] for line in EXAMPLE.open())
+    with_state = sum(n for name, n in names.items()
+                     if name not in ("Ready", "Replicate", "InitState"))
+    assert (summary.lines, summary.events, summary.format) == (
+        4888, 4888 + with_state, "etcd-raft-trace")
     kinds = Counter(e.kind for e in parsed.events)
     assert kinds["MessageSent"] == sum(v for k, v in names.items() if k.startswith("Send"))
     assert kinds["MessageReceived"] == sum(v for k, v in names.items()

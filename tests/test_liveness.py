@@ -22,6 +22,7 @@ from raftcheck.checker.export import trace_json, write_trace
 from raftcheck.checker.fair_cycles import components
 from raftcheck.checker.lasso import Stutter
 from raftcheck.checker.liveness import LivenessError, check_liveness, no_fairness
+from raftcheck.checker.model import Model
 from raftcheck.checker.properties import (
     Kind,
     PropertyError,
@@ -39,7 +40,7 @@ from tests.oracles.lasso import check_lasso
 
 
 @dataclass
-class Counter:
+class Counter(Model):
     """n in 0..size-1. "inc" adds one (mod size when wrap, else it stops at size-1, where
     "hold" repeats it); "idle" at idle_at stays; "reset" from reset_from goes back to 0.
     Only inc and hold are fair (class "inc"), if the caller asks for fairness."""
@@ -83,7 +84,7 @@ class Counter:
 
 
 @dataclass
-class Mutex:
+class Mutex(Model):
     """Two processes, each idle -> waiting -> critical -> idle. With `turn`, a process may
     enter only on its turn and hands the turn over on leaving (alternation); without, it may
     enter whenever the other is not critical (a test-and-set lock). Fairness class: the
@@ -130,7 +131,7 @@ def critical(i):
 
 
 @dataclass
-class Channel:
+class Channel(Model):
     """A sender must get `count` messages across a link. "transmit" gets the next one
     through (fair class "link"). The network may lose a transmission: with `drop`, the lost
     message leaves the channel and the sender must "send" it again (so delivery is enabled only
@@ -168,7 +169,7 @@ def all_delivered(model):
 
 
 @dataclass
-class Network:
+class Network(Model):
     """A partition comes and goes (not fair); while healed, a leader may be elected (fair);
     a partition deposes it; "tick" lets time pass in any state (not fair)."""
 
@@ -200,7 +201,7 @@ class Network:
 
 
 @dataclass
-class Baton:
+class Baton(Model):
     """Two runners pass a baton; the holder may also finish (to "done"). Swapping the runners'
     names maps the model to itself, and canonical() says so; the fairness classes (the runners)
     are renamed with it. The concrete cycle pass, pass, ... takes both classes, so it is fair
@@ -233,7 +234,7 @@ class Baton:
 
 
 @dataclass
-class Coin:
+class Coin(Model):
     """A process flips a coin until it comes up heads (done). With escape=False the coin has two
     tails, each back to trying, and never heads."""
 
@@ -262,7 +263,7 @@ class Coin:
 
 
 @dataclass
-class Escape:
+class Escape(Model):
     """From 0 and from 1 a fair draw D goes to the other or to 2 (absorbing); an unfair P also
     goes 0 -> 1, and a fair B goes 1 -> 0. The cycle 0 -> 1 -> 0 is fair only if the draw's
     class may count on the edge 0 -> 1 although the draw also leads out."""
@@ -289,7 +290,7 @@ class Escape:
 
 
 @dataclass
-class Ladder:
+class Ladder(Model):
     """A climber goes up one rung, rests, and climbs again, forever: the rung grows without
     bound, but the futures depend on the phase only, which quotient() says."""
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 import pytest
 
+from raftcheck.checker.model import Model
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import Budget, breadth_first
 from raftcheck.checker.trace import chain_to
 
 
 @dataclass
-class Counters:
+class Counters(Model):
     """Two counters, each incremented up to `limit`; optionally a bug when they reach `bad`."""
 
     limit: int = 5

@@ -79,7 +79,7 @@ def test_leader_without_a_quorum_of_logged_votes(tmp_path: Path) -> None:
     verdict = validate_paths([logs])
     assert (verdict.status, verdict.rule) == ("violates", "BecomeLeader")
     assert verdict.location == f"{node3}:86"
-    assert "not a quorum of 3" in verdict.explanation
+    assert "not a quorum of its voters n1, n2, n3" in verdict.explanation
 
 
 def test_committed_entry_disappears(tmp_path: Path) -> None:
@@ -89,6 +89,52 @@ def test_committed_entry_disappears(tmp_path: Path) -> None:
         .replace("12:12:53.330Z", "12:12:46.694Z")
     edit(node1, lambda lines: [*lines[:135], conflict, *lines[135:]])
     verdict = validate_paths([logs])
-    assert (verdict.status, verdict.rule) == ("violates", "LeaderCompleteness")
+    assert (verdict.status, verdict.rule) == ("violates", "CommittedNeverLost")
     assert verdict.location == f"{node1}:136"
-    assert "entry 12" in verdict.explanation and f"{node1}:93" in verdict.explanation
+    assert "no longer holds entry 5" in verdict.explanation
+    assert "its commit index is 12" in verdict.explanation
+    assert f"{node1}:93" in verdict.explanation
+
+
+def test_an_unparsed_line_where_a_leader_was_elected_is_named(tmp_path: Path) -> None:
+    # node3.log:88 "became leader at term 3", cut short: n3's first heartbeat as leader is then
+    # unexplained, but the line that would have explained it is named, not passed over
+    logs = copy(KILL, tmp_path)
+    node3 = logs / "node3.log"
+    assert "became leader at term 3" in line(node3, 88)
+    edit(node3, lambda lines: [*lines[:87], lines[87][:60] + "\n", *lines[88:]])
+    verdict = validate_paths([logs])
+    assert verdict.status == "inconclusive", verdict.lines()
+    assert f"the line that would have decided may be unparsed ({node3}:88" in verdict.reason
+
+
+def test_an_unparsed_line_after_a_violation_does_not_excuse_it(tmp_path: Path) -> None:
+    logs = copy(KILL, tmp_path)
+    node1 = logs / "node1.log"
+    edit(node1, lambda lines: [*lines[:133], lines[133].replace("at term 3", "at term 1"),
+                               *lines[134:], lines[140][:50] + "\n"])
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule) == ("violates", "TermMonotonic"), verdict.lines()
+    assert verdict.problems  # the cut-off line is listed all the same
+
+
+def test_two_leaders_of_a_term_are_not_excused_by_an_unparsed_line(tmp_path: Path) -> None:
+    logs = copy(KILL, tmp_path)
+    node1, node2 = logs / "node1.log", logs / "node2.log"
+    edit(node1, lambda lines: [*lines[:10], lines[10][:40] + "\n", *lines[11:]])
+    fake = line(logs / "node3.log", 88).replace(N3, N2).replace("46.068Z", "48.164Z")
+    edit(node2, lambda lines: [*lines, fake])
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule) == ("violates", "ElectionSafety"), verdict.lines()
+
+
+def test_no_election_seen_names_the_unparsed_lines(tmp_path: Path) -> None:
+    # n1's log up to its start as a follower, then its "became leader" line cut short
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = (KILL / "node1.log").read_text().splitlines(keepends=True)
+    assert "became leader at term 2" in lines[71]
+    (logs / "node1.log").write_text("".join([*lines[:20], lines[71][:60] + "\n"]))
+    verdict = validate_paths([logs])
+    assert verdict.status == "inconclusive", verdict.lines()
+    assert "no election" in verdict.reason and f"{logs / 'node1.log'}:21" in verdict.reason

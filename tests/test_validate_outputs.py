@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from raftcheck.cli import main
-from raftcheck.validate import validate_paths
+from raftcheck.validate import Report, validate_paths
 from raftcheck.validate.junit import junit_tree
 
 pytest_plugins = ["pytester"]
@@ -26,7 +26,10 @@ def test_cli_conforms_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
                  str(KILL / "node3.log")]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["status"] == "conforms" and report["exit_code"] == 0
-    assert [f["node"] for f in report["files"]] == ["n1", "n2", "n3"]
+    assert report["counts"] == {"conforms": 1}
+    (run,) = report["runs"]
+    assert run["status"] == "conforms" and run["run"] == str(KILL)
+    assert [f["node"] for f in run["files"]] == ["n1", "n2", "n3"]
 
 
 @pytest.mark.parametrize("content, message", [
@@ -74,10 +77,10 @@ def test_junit_xml_structure(tmp_path: Path) -> None:
 def test_junit_failure_and_skipped() -> None:
     verdict = validate_paths([KILL])
     verdict.status, verdict.rule, verdict.reason = "violates", "ElectionSafety", "x at f:1"
-    failure = junit_tree(verdict).getroot().find("testcase/failure")
+    failure = junit_tree(Report([verdict])).getroot().find("testcase/failure")
     assert failure is not None and failure.get("type") == "ElectionSafety"
     verdict.status = "inconclusive"
-    suite = junit_tree(verdict).getroot()
+    suite = junit_tree(Report([verdict])).getroot()
     assert suite.get("skipped") == "1" and suite.find("testcase/skipped") is not None
 
 

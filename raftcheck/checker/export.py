@@ -110,9 +110,7 @@ def trace_graph(cex: Counterexample, model: Model) -> nx.DiGraph:
     for i, step in enumerate(cex.steps):
         target = f"s{loop}" if loop is not None and i == last else f"s{i}"
         if target == f"s{i}":
-            summary = getattr(model, "summary", None)
-            label = ("\n".join(f"{k} = {v}" for k, v in summary(step.state).items())
-                     if summary else "")
+            label = "\n".join(f"{k} = {v}" for k, v in model.summary(step.state).items())
             graph.add_node(
                 f"s{i}", index=i, label=label,
                 variables=json.dumps(plain(model.variables(step.state)), sort_keys=True),
@@ -143,7 +141,7 @@ def write_trace(path: str | Path, cex: Counterexample, model: Model, description
         elif name.endswith(".graphml"):
             nx.write_graphml(trace_graph(cex, model), path)
         elif name.endswith((".dot", ".gv")):
-            nx.nx_pydot.write_dot(_quoted(trace_graph(cex, model)), path)
+            nx.nx_pydot.write_dot(_quoted(drawing(trace_graph(cex, model))), path)
         else:
             raise ExportError(f"{path}: unknown trace format; use .json, .itf.json, "
                               ".graphml, .dot or .gv")
@@ -151,9 +149,42 @@ def write_trace(path: str | Path, cex: Counterexample, model: Model, description
         raise ExportError(f"{path}: cannot write: {e.strerror or e}") from e
 
 
+def drawing(graph: nx.DiGraph) -> nx.DiGraph:
+    """The path graph as Graphviz draws it legibly: small boxes named by step, each step's
+    action on its edge, the whole state and what the step changed as tooltips (shown by SVG
+    viewers), the violating state in red, a lasso's way back dashed."""
+    out = nx.DiGraph(rankdir="TB", label=f"{graph.graph.get('property', '')} "
+                     f"({graph.graph.get('kind', '')})", labelloc="t")
+    previous: dict[str, str] = {}
+    for node, data in graph.nodes(data=True):
+        state = dict(line.split(" = ", 1) for line in str(data["label"]).splitlines()
+                     if " = " in line)
+        changed = [f"{k}: {previous.get(k, '-')} -> {v}" for k, v in state.items()
+                   if previous.get(k) != v] if previous else ["initial state"]
+        previous = state
+        attrs = {"label": f"{data['index']}", "shape": "box", "style": "rounded",
+                 "fontsize": "10", "height": "0.3", "width": "0.4",
+                 "tooltip": str(data["label"]), "changed": "\n".join(changed)}
+        if data.get("violates"):
+            attrs.update(style="filled,rounded", fillcolor="#c62828", fontcolor="white",
+                         color="#c62828", xlabel="violates")
+        elif data.get("on_loop"):
+            attrs.update(color="#1565c0")
+        out.add_node(node, **attrs)
+    for a, b, data in graph.edges(data=True):
+        attrs = {"label": str(data["label"]), "fontsize": "9",
+                 "tooltip": out.nodes[b]["changed"] if b in out.nodes else ""}
+        if data.get("loop_back"):
+            attrs.update(style="dashed", constraint="false")
+        out.add_edge(a, b, **attrs)
+    for node in out.nodes:
+        out.nodes[node].pop("changed", None)
+    return out
+
+
 def _quoted(graph: nx.DiGraph) -> nx.DiGraph:
     """pydot wants attribute values that are valid DOT ids: quote the strings."""
-    out = nx.DiGraph()
+    out = nx.DiGraph(**{k: json.dumps(str(v)) for k, v in graph.graph.items()})
     for node, data in graph.nodes(data=True):
         out.add_node(node, **{k: json.dumps(str(v)) for k, v in data.items()})
     for a, b, data in graph.edges(data=True):

@@ -5,16 +5,9 @@
 builds the reachable graph once (state_graph.py), then for each property looks for a fair
 cycle that breaks it (fair_cycles.py) and, if there is one, returns the violation as a lasso: a
 shortest prefix from an initial state, then a cycle that repeats forever (lasso.py). The checker
-knows nothing about the model beyond model.Model and these optional methods:
-
-- fairness_class(action) -> Hashable | None: the action's fairness class (None: not fair);
-- predicates() -> Mapping[str, Callable[[state], bool]]: predicates that properties may name;
-- liveness_properties() -> list[LivenessProperty]: the model's own properties (see
-  model_properties);
-- random_draws (attribute, bool): an action that leads to several states draws one at random
-  (fair_cycles.py); strong_classes (attribute): the classes that are strongly fair;
-  quotient(state): a reduction that keeps futures (state_graph.py); bound_notes() -> list of
-  str: what the model's bounds cut, for the result's notes.
+knows nothing about the model beyond model.Model, whose liveness hooks it reads:
+fairness_class, strong_classes, random_draws, predicates, liveness_properties, quotient and
+bound_notes (each documented there, with its default).
 
 What is checked, exactly, and what it costs: docs/liveness.md.
 """
@@ -55,8 +48,7 @@ class LivenessResult(SearchResult):
 
 def model_properties(model: Any) -> list[LivenessProperty]:
     """The liveness properties the model declares (none if it declares none)."""
-    get = getattr(model, "liveness_properties", None)
-    return list(get()) if get else []
+    return list(model.liveness_properties())
 
 
 def check_liveness(
@@ -92,7 +84,7 @@ def check_liveness(
             "may return to a renamed state, and fairness classes that name nodes are renamed "
             "with it, so fairness cannot be judged on the reduced graph; run without symmetry")
     if fairness_class is None:
-        fairness_class = getattr(model, "fairness_class", no_fairness)
+        fairness_class = model.fairness_class
     classify: Callable[[Any], Hashable | None] = fairness_class
     resolved = [resolve(p, model) for p in properties]
     names = [p.name for p in resolved]
@@ -100,9 +92,9 @@ def check_liveness(
         raise LivenessError("two liveness properties have the same name")
     predicates = [f for p in resolved for f in (p.p, p.q, p.assume) if f is not None]
     if draws is None:
-        draws = bool(getattr(model, "random_draws", False))
+        draws = model.random_draws
     if strong is None:
-        strong = getattr(model, "strong_classes", ())
+        strong = model.strong_classes
     graph = build_graph(model, classify, predicates, budget=budget, progress=progress,
                         progress_every=progress_every, draws=draws)
     result = LivenessResult(Outcome.HOLDS, graph.stats, names, stop_reason=graph.stop_reason,
@@ -111,9 +103,7 @@ def check_liveness(
         result.outcome = Outcome.STOPPED
         result.verdicts = dict.fromkeys(names, Outcome.STOPPED)
         return result
-    bound_notes = getattr(model, "bound_notes", None)
-    if bound_notes is not None:
-        result.notes += bound_notes()
+    result.notes += model.bound_notes()
     if graph.deadlocks and not stuttering:
         result.notes.append(
             f"{graph.deadlocks} state(s) have no successor within the bounds; behaviours "

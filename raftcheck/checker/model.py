@@ -1,13 +1,34 @@
-"""What the checker needs from a specification. It knows nothing else about it.
+"""What the checker needs from a specification, in one place. It knows nothing else about it.
+
+A model implements the four required methods of `Model`; everything else is an optional hook
+with a default here, so a model states what it offers by overriding it, and the checker calls
+every hook directly (no look-ups by name). Models subclass `Model` to inherit the defaults;
+the class is also a `typing.Protocol`, so a type checker reads it as the contract.
 
 States are opaque, hashable values whose hash is a fingerprint: equal in every run and process
 (so no str or None inside them). Actions are opaque labels that the spec can print.
+
+Which engine reads which hook:
+
+========================  ========================================================
+hook                      read by
+========================  ========================================================
+canonical                 symmetry reduction (search, shards, trace replay)
+budget_start, lifted      the visited set's subsumption (visited.py)
+new_components, adopt     shards in worker processes and Ray actors (shard.py)
+shard_key, state_width    which shard keeps a state; how states travel (shard.py)
+summary                   counterexample text (report.py, export.py)
+fairness_class, ...       liveness (liveness.py, state_graph.py)
+========================  ========================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .properties import LivenessProperty
 
 State = Hashable
 #: (action, next state, name of a transition property the step breaks, or None)
@@ -15,13 +36,16 @@ Step = tuple[Any, State, str | None]
 
 
 class Model(Protocol):
+    # --- required ---------------------------------------------------------------------------
+
     def initial_states(self) -> Iterable[State]:
         """The initial states."""
         ...
 
     def successors(self, state: State) -> Sequence[Step]:
         """Every step from state that stays within the model's bounds (its state constraint):
-        a successor outside the bounds is neither returned nor counted."""
+        a successor outside the bounds is neither returned nor counted. The order is fixed:
+        the same state gives its steps in the same order in every run and process."""
         ...
 
     def check_state(self, state: State) -> str | None:
@@ -32,9 +56,90 @@ class Model(Protocol):
         """The state as named variables (plain JSON-like values), for reports and exports."""
         ...
 
+    # --- symmetry ---------------------------------------------------------------------------
+
+    def canonical(self, state: State) -> State:
+        """One representative of the state's orbit under the model's symmetries: two states
+        that are the same up to symmetry map to the same representative. Default: no
+        symmetry (the state itself); the search asks only when symmetry is on."""
+        return state
+
+    # --- budgets and restrictions (visited.py) ----------------------------------------------
+
+    #: Where the model's states (tuples) end with counters of bounded resources used so far:
+    #: the index of the first counter. A state equal to a kept one but for counters at least
+    #: as high is skipped (visited.py, "budget subsumption"). Default None: no counters.
+    budget_start: int | None = None
+
+    def lifted(self, state: State) -> State | None:
+        """The budget-free part of a less restricted state that can do all this state can,
+        or None (default: none). Read only where budget_start is set."""
+        return None
+
+    # --- sharing states among processes (parallel.py, ray_engine.py) ------------------------
+
+    def new_components(self) -> list[tuple[str, int, Any]]:
+        """The (kind, name, value) of every component the model named since the last call,
+        oldest first, for models whose states name shared values (interning). Another process
+        adopts them in that order before it reads a state that names them. Default: none
+        (states carry their values)."""
+        return []
+
+    def adopt(self, kind: str, key: int, value: Any) -> None:
+        """Learn a component another process named (see new_components)."""
+        raise NotImplementedError(f"{type(self).__name__} names no shared components")
+
+    def shard_key(self, state: State) -> int | None:
+        """Which process keeps a state, as a hash (default None: its fingerprint, or where
+        the model counts budgets, its budget-free part, lifted). States that are equal, or
+        that may cover each other (visited.py), must have equal keys. A key that leaves out
+        what the model's memo tables and verdicts do not depend on (for Raft, the network)
+        sends the states those tables serve to one process, instead of filling them in all."""
+        return None
+
+    #: Where every state is a flat tuple of this many ints that fit in 64 bits: states then
+    #: travel between processes packed, 8 bytes an int. Default None: pickled.
+    state_width: int | None = None
+
+    # --- presentation -----------------------------------------------------------------------
+
+    def summary(self, state: State) -> dict[str, str]:
+        """The state as short strings, one per part (for the text of a counterexample, which
+        then shows what each step changed). Default: each variable as text."""
+        return {name: str(value) for name, value in self.variables(state).items()}
+
+    # --- liveness (liveness.py, state_graph.py) ---------------------------------------------
+
+    #: An action that leads from one state to several is a random draw, each outcome taken
+    #: infinitely often if the action is (fair_cycles.py). Default: no draws.
+    random_draws: bool = False
+    #: The fairness classes that are strongly fair; the others are weakly fair.
+    strong_classes: frozenset[Hashable] = frozenset()
+
+    def fairness_class(self, action: Any) -> Hashable | None:
+        """The action's fairness class, or None where no fairness applies (the default)."""
+        return None
+
+    def predicates(self) -> Mapping[str, Callable[[State], bool]]:
+        """Named state predicates that liveness properties may name. Default: none."""
+        return {}
+
+    def liveness_properties(self) -> list[LivenessProperty]:
+        """The model's own liveness properties. Default: none."""
+        return []
+
+    def quotient(self, state: State) -> State:
+        """A representative such that states with the same one have the same futures step for
+        step, with the same predicates and fairness classes (a bisimulation); the liveness
+        graph is keyed by it (state_graph.py). Default: the state itself."""
+        return state
+
+    def bound_notes(self) -> list[str]:
+        """What the model's bounds cut, for a liveness result's notes. Default: nothing."""
+        return []
+
 
 class Symmetric(Protocol):
     def canonical(self, state: State) -> State:
-        """One representative of the state's orbit under the model's symmetries: two states
-        that are the same up to symmetry map to the same representative."""
+        """See Model.canonical."""
         ...

@@ -34,7 +34,7 @@ class Observer(Protocol):
         ...
 
 
-class ObservedModel:
+class ObservedModel(Model):
     """The product of a model and an observer; see the module docstring."""
 
     def __init__(self, model: Model, observer: Observer, *, check_model: bool = True) -> None:
@@ -62,7 +62,7 @@ class ObservedModel:
 
     def canonical(self, state: State) -> State:
         inner, phase = state  # type: ignore[misc]
-        return (self.model.canonical(inner), phase)  # type: ignore[attr-defined]
+        return (self.model.canonical(inner), phase)
 
     def variables(self, state: State) -> dict[str, Any]:
         inner, phase = state  # type: ignore[misc]
@@ -70,4 +70,4 @@ class ObservedModel:
 
     def summary(self, state: State) -> dict[str, str]:
         inner, _ = state  # type: ignore[misc]
-        return self.model.summary(inner)  # type: ignore[attr-defined]
+        return self.model.summary(inner)

@@ -1,38 +1,32 @@
-"""Breadth-first search shared among worker processes, each owning a shard of the fingerprints.
+"""Breadth-first search shared among worker processes on this machine, one shard each.
 
-The design is search.py's, spread out: worker k owns the states whose fingerprint is k modulo
-the number of workers; it keeps their parent links and their part of each level's frontier.
-Level by level, every worker expands its frontier, keeps the successors it owns and sends the
-others to their owners, then receives what the others found for it. A coordinator (the calling
-process) starts each level, sums the counts, and stops the search at a violation, a budget or an
-interrupt. The same shape would spread over machines: only the transport would change.
-
-States travel as the model's short tuples of component names. A name means nothing to a
-process that has not seen the component, so a state is sent together with the components the
-receiver has not been sent before (model.components / component / adopt); names are content
-hashes, so every process names a component alike.
-
-Counts are deterministic, but differ from a one-process search at a violation: the workers
-finish the level they are in, so the counts include that whole level.
+The level structure is shard.py's; this module only moves its batches. Workers are forked
+(the model's memo tables and interned values come along copy-on-write) and talk to each other
+directly: every worker has an inbox queue, and at each level it puts one batch of packed states
+into each peer's inbox and takes one from each, then the places of the states it kept (for the
+ranks). The calling process only starts levels, adds up the counts and watches the budgets; no
+state passes through it. Distinct counts, depth and verdicts equal the one-process search's,
+and so does the counterexample; at a violation the counts include the whole level.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
 import time
 import traceback
-from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
+from .checkpoint import Checkpoint, CheckpointError
 from .model import Model
 from .result import Counterexample, Outcome, SearchResult, Statistics
-from .search import CHECK_EVERY, MET_LIMIT, Budget, ProgressFn
-from .trace import rebuild
-from .visited import visited_for
-
-CHUNK = 20_000  # states per message between workers
+from .search import Budget, ProgressFn, identity_of
+from .shard import LevelReport, Shard, identity_chain
+from .trace import replay
 
 
 class WorkerFailed(RuntimeError):
@@ -45,177 +39,76 @@ def _received(reply: Any) -> Any:
     return reply
 
 
-class _Worker:
-    def __init__(self, index: int, count: int, model: Model, symmetry: bool,
-                 inboxes: list, conn: Any, shared: Any, stop: Any) -> None:
-        self.index, self.count, self.model = index, count, model
-        self.canonical = model.canonical if symmetry else None  # type: ignore[attr-defined]
-        self.inboxes, self.conn, self.shared, self.stop = inboxes, conn, shared, stop
-        self.visited = visited_for(model)
-        self.frontier: list = []
-        self.sent: list[set] = [set() for _ in range(count)]  # components each peer has
-        self.violations: list[tuple] = []
-        self.budget_start = getattr(model, "budget_start", None)
-        self.met_now: set[int] = set()  # exact successors met in this level (see search.py)
-        self.sent_now: set[int] = set()  # states sent to their owners in this level
+class _Mail:
+    """A worker's inbox, sorting what arrives by (kind, level): a fast peer's ranks may come
+    before a slow peer's batch."""
 
-    def owner(self, state: Any, fingerprint: int) -> int:
-        """Which worker keeps a state. Where the model has budgets, all states equal but for
-        their budgets must meet in one place (visited.py): decide by the budget-free part."""
-        if self.budget_start is None:
-            return fingerprint % self.count
-        return hash(state[:self.budget_start]) % self.count
+    def __init__(self, inbox: Any) -> None:
+        self.inbox = inbox
+        self.early: list[tuple] = []
 
-    def run(self) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
-        while True:
-            command, arg = self.conn.recv()
-            try:
-                if command == "init":
-                    reply: Any = self.initial(arg)
-                elif command == "level":
-                    reply = self.level(arg)
-                elif command == "parent":
-                    try:
-                        reply = self.visited[arg]
-                    except KeyError:
-                        reply = None
-                else:
-                    return
-            except Exception:
-                self.conn.send(WorkerFailed(traceback.format_exc()))
+    def take(self, kind: str, level: int, count: int) -> dict[int, Any]:
+        got: dict[int, Any] = {}
+        for message in list(self.early):
+            if message[0] == kind and message[1] == level:
+                self.early.remove(message)
+                got[message[2]] = message[3]
+        while len(got) < count:
+            message = self.inbox.get()
+            if message[0] == kind and message[1] == level:
+                got[message[2]] = message[3]
+            else:
+                self.early.append(message)
+        return got
+
+
+def _work(index: int, count: int, model: Model, symmetry: bool, spill: Path | None,
+          checkpoint: Checkpoint | None, inboxes: list, conn: Connection, stop: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    shard = Shard(model, index, count, symmetry, spill)
+    mail = _Mail(inboxes[index])
+    peers = [k for k in range(count) if k != index]
+
+    def share_ranks() -> None:
+        mine = shard.kept_places()
+        for peer in peers:
+            inboxes[peer].put(("ranks", shard.level, index, mine))
+        theirs = mail.take("ranks", shard.level, len(peers))
+        shard.set_ranks([mine if k == index else theirs[k] for k in range(count)])
+
+    while True:
+        command, arg = conn.recv()
+        try:
+            if command == "start":
+                reply: Any = shard.start_with(arg)
+                share_ranks()
+                if checkpoint is not None:
+                    shard.save(checkpoint)
+            elif command == "resume":
+                reply = shard.restore(checkpoint, *arg)  # type: ignore[arg-type]
+            elif command == "level":
+                batches = shard.expand(stop.is_set)
+                sent = 0
+                for peer in peers:
+                    sent += batches[peer].nbytes  # type: ignore[union-attr]
+                    inboxes[peer].put(("batch", shard.level, index, batches[peer]))
+                received = mail.take("batch", shard.level, len(peers))
+                reply = shard.absorb([received[k] for k in peers])
+                reply.sent_bytes = sent
+                share_ranks()
+                if checkpoint is not None and not stop.is_set():
+                    shard.save(checkpoint)
+            elif command == "entry":
+                reply = shard.entry(*arg)
+            elif command == "counts":
+                reply = shard.counts_before(*arg)
+            else:
                 return
-            self.conn.send(reply)
-
-    def keep(self, state: Any, fingerprint: int, parent: int) -> int:
-        """Store a state this worker owns (sent by a peer, or initial); 1 if it is new."""
-        if not self.visited.add(state, fingerprint, parent):
-            return 0
-        broken = self.model.check_state(state)
-        if broken:
-            self.violations.append((broken, "state", fingerprint, None))
-        self.next.append(state)
-        return 1
-
-    def initial(self, states: list) -> tuple:
-        self.next: list = []
-        added = 0
-        for state in states:
-            fingerprint = hash(state)
-            if self.owner(state, fingerprint) == self.index:
-                added += self.keep(state, fingerprint, fingerprint)
-        self.frontier, self.next = self.next, []
-        return added, 0, self.violations, len(self.frontier)
-
-    def level(self, max_states: int | None) -> tuple:
-        model, canonical, count, index = self.model, self.canonical, self.count, self.index
-        start = self.budget_start
-        add = self.visited.add
-        self.visited.next_level()
-        check_state, violations = model.check_state, self.violations
-        outboxes: list[list] = [[] for _ in range(count)]
-        sent_before, self.sent_now = self.sent_now, set()
-        sent_now = self.sent_now
-        self.next = []
-        keep = self.next.append
-        added = generated = 0
-        met_before, self.met_now = self.met_now, set()
-        met_now = self.met_now
-        for position, state in enumerate(self.frontier):
-            parent = hash(state)
-            for action, successor, broken_step in model.successors(state):
-                generated += 1
-                if broken_step:
-                    violations.append((broken_step, "transition", parent, action))
-                    continue
-                if canonical:
-                    exact = hash(successor)
-                    if exact in met_now or exact in met_before:
-                        continue
-                    if len(met_now) < MET_LIMIT:
-                        met_now.add(exact)
-                    successor = canonical(successor)
-                fingerprint = hash(successor)
-                key = fingerprint if start is None else hash(successor[:start])
-                owner = key % count
-                if owner != index:
-                    if fingerprint not in sent_now and fingerprint not in sent_before:
-                        if len(sent_now) < MET_LIMIT:
-                            sent_now.add(fingerprint)
-                        outboxes[owner].append((fingerprint, parent, successor))
-                    continue
-                if not add(successor, fingerprint, parent):
-                    continue
-                added += 1
-                broken = check_state(successor)
-                if broken:
-                    violations.append((broken, "state", fingerprint, None))
-                keep(successor)
-            if position % CHECK_EVERY == 0:
-                with self.shared.get_lock():
-                    self.shared[0] += added
-                    self.shared[1] += generated
-                added = generated = 0
-                if self.stop.is_set() or (max_states is not None and self.shared[0] >= max_states):
-                    self.stop.set()
-                    break
-        with self.shared.get_lock():
-            self.shared[0] += added
-            self.shared[1] += generated
-        self.exchange(outboxes)
-        self.frontier, self.next = self.next, []
-        return 0, 0, self.violations, len(self.frontier)
-
-    def exchange(self, outboxes: list[list]) -> None:
-        for peer, box in enumerate(outboxes):
-            if peer == self.index:
-                continue
-            for start in range(0, len(box), CHUNK):
-                chunk = box[start:start + CHUNK]
-                self.inboxes[peer].put((self.index, self.records_for(peer, chunk), chunk))
-            self.inboxes[peer].put((self.index, None, None))  # end of this level
-        finished = 0
-        added = 0
-        while finished < self.count - 1:
-            _, records, chunk = self.inboxes[self.index].get()
-            if chunk is None:
-                finished += 1
-                continue
-            for kind, key, value in records:
-                self.model.adopt(kind, key, value)  # type: ignore[attr-defined]
-            for fingerprint, parent, state in chunk:
-                added += self.keep(state, fingerprint, parent)
-        with self.shared.get_lock():
-            self.shared[0] += added
-
-    def records_for(self, peer: int, chunk: list) -> list:
-        model = self.model
-        known = self.sent[peer]
-        records = []
-        for _, _, state in chunk:
-            for kind, key in model.components(state):  # type: ignore[attr-defined]
-                if (kind, key) not in known:
-                    known.add((kind, key))
-                    records.append((kind, key, model.component(kind, key)))  # type: ignore
-        return records
-
-
-def _work(index: int, count: int, model: Model, symmetry: bool, inboxes: list, conn: Any,
-          shared: Any, stop: Any) -> None:
-    _Worker(index, count, model, symmetry, inboxes, conn, shared, stop).run()
-
-
-class _Parents:
-    """The parent links, asked of the workers (any of them may hold a given state)."""
-
-    def __init__(self, conns: list) -> None:
-        self.conns = conns
-
-    def __getitem__(self, fingerprint: int) -> int:
-        for parent in _ask_all(self.conns, ("parent", fingerprint)):
-            if parent is not None:
-                return parent
-        raise KeyError(fingerprint)
+        except Exception:
+            conn.send(WorkerFailed(traceback.format_exc()))
+            return
+        conn.send(reply)
 
 
 def parallel_breadth_first(
@@ -227,103 +120,169 @@ def parallel_breadth_first(
     progress: ProgressFn | None = None,
     progress_every: float = 1.0,
     checked: list[str] | None = None,
+    spill: Path | None = None,
+    checkpoint: Checkpoint | None = None,
+    resume: bool = False,
+    meta: dict | None = None,
 ) -> SearchResult:
     """search.breadth_first with the work shared among `workers` processes."""
     budget = budget or Budget()
-    canonical: Callable | None = model.canonical if symmetry else None  # type: ignore
-    # Before the fork, so every worker knows the initial states' components.
+    canonical = model.canonical if symmetry else None
     initial = [canonical(s) if canonical else s for s in model.initial_states()]
     context = mp.get_context("fork")
     inboxes = [context.Queue() for _ in range(workers)]
-    shared = context.Array("q", 2)  # distinct states, states generated
     stop = context.Event()
-    conns, procs = [], []
+    conns: list[Connection] = []
+    procs = []
     for index in range(workers):
+        shard_spill = None
+        if spill is not None:
+            shard_spill = spill / f"shard{index}"
+            shard_spill.mkdir(parents=True, exist_ok=True)
         mine, theirs = context.Pipe()
         proc = context.Process(target=_work, daemon=True,
-                               args=(index, workers, model, symmetry, inboxes, theirs, shared,
-                                     stop))
+                               args=(index, workers, model, symmetry, shard_spill,
+                                     checkpoint, inboxes, theirs, stop))
         proc.start()
         conns.append(mine)
         procs.append(proc)
-    stats = Statistics()
-    started = time.perf_counter()
-    reason = None
-    violations: list[tuple] = []
+    engine = _Coordinator(conns, stop, budget, progress, progress_every)
+    engine.checkpoint, engine.meta = checkpoint, meta or {}
+    if resume and checkpoint is not None:
+        saved = checkpoint.meta()
+        if saved["shards"] != workers:
+            raise CheckpointError(f"{checkpoint.directory}: saved by {saved['shards']} "
+                                  f"worker(s), not {workers}")
+        engine.resumed = saved
     try:
-        replies = _ask_all(conns, ("init", initial))
-        stats.distinct = sum(r[0] for r in replies)
-        shared[0] = stats.distinct
-        violations = [v for r in replies for v in r[2]]
-        frontier = sum(r[3] for r in replies)
-        stats.depth = 1
-        next_report = started + progress_every
-        while frontier and not violations:
-            for conn in conns:
-                conn.send(("level", budget.max_states))
-            replies = []
-            pending = list(conns)
-            while pending:
-                ready = mp.connection.wait(pending, timeout=0.2)
-                for conn in ready:
-                    replies.append((conns.index(conn), _received(conn.recv())))
-                    pending.remove(conn)
-                now = time.perf_counter()
-                if budget.seconds is not None and now - started >= budget.seconds:
-                    reason = reason or "time-limit"
-                    stop.set()
-                if progress and now >= next_report:
-                    stats.distinct, stats.generated = shared[0], shared[1]
-                    stats.seconds = now - started
-                    progress(stats)
-                    next_report = now + progress_every
-            replies.sort()
-            violations = [v for _, r in replies for v in r[2]]
-            frontier = sum(r[3] for _, r in replies)
-            stats.queue = frontier
-            if frontier:
-                stats.depth += 1
-            if stop.is_set():
-                reason = reason or "max-states"
-                break
-            if budget.max_depth is not None and stats.depth >= budget.max_depth and frontier:
-                reason = "max-depth"
-                break
-    except KeyboardInterrupt:
-        stop.set()
-        reason = "interrupted"
-    stats.distinct, stats.generated = shared[0], shared[1]
-    stats.seconds = time.perf_counter() - started
-    result = SearchResult(Outcome.HOLDS, stats, checked or [])
-    if violations:
-        # The least fingerprint among this level's findings: deterministic whatever the timing.
-        prop, kind, fingerprint, action = min(violations, key=lambda v: (v[2], v[1], v[0]))
-        last = (action, prop) if kind == "transition" else None
-        steps = rebuild(model, _Parents(conns), fingerprint, canonical, last)  # type: ignore
-        result.outcome = Outcome.VIOLATED
-        result.counterexample = Counterexample(prop, kind, steps)
-        stats.depth = len(steps)
-    elif reason:
-        result.outcome, result.stop_reason = Outcome.STOPPED, reason
-    else:
-        stats.queue = 0
-    for conn in conns:
-        conn.send(("quit", None))
-    for proc in procs:
-        proc.join(timeout=5)
-        if proc.is_alive():
-            proc.kill()
-    if progress:
-        progress(stats)
-    return result
+        return engine.run(model, initial, canonical, checked or [])
+    finally:
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.send(("quit", None))
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.join()
 
 
-def _ask_all(conns: list, message: tuple) -> list:
-    for conn in conns:
-        conn.send(message)
-    return [_received(conn.recv()) for conn in conns]
+class _Coordinator:
+    """Starts each level in every worker and adds up what they report."""
+
+    def __init__(self, conns: list[Connection], stop: Any, budget: Budget,
+                 progress: ProgressFn | None, progress_every: float) -> None:
+        self.conns, self.stop, self.budget = conns, stop, budget
+        self.progress, self.progress_every = progress, progress_every
+        self.stats = Statistics()
+        self.sent_bytes = 0
+        self.checkpoint: Checkpoint | None = None
+        self.meta: dict = {}
+        self.resumed: dict | None = None
+
+    def ask_all(self, command: str, arg: Any = None) -> list[LevelReport]:
+        for conn in self.conns:
+            conn.send((command, arg))
+        replies: dict[int, Any] = {}
+        pending = list(self.conns)
+        while pending:
+            for conn in wait(pending, timeout=0.2):
+                replies[self.conns.index(conn)] = _received(conn.recv())  # type: ignore
+                pending.remove(conn)  # type: ignore[arg-type]
+            now = time.perf_counter()
+            if self.budget.seconds is not None and now - self.started >= self.budget.seconds:
+                self.stop.set()
+            if self.progress and now >= self.next_report:
+                self.stats.seconds = now - self.started
+                self.progress(self.stats)
+                self.next_report = now + self.progress_every
+        return [replies[k] for k in range(len(self.conns))]
+
+    def count_to(self, violation: tuple, reports: list[LevelReport]) -> None:
+        """The counts the one-process search has when it meets the violation: this level's
+        states and steps only up to it."""
+        stats = self.stats
+        stats.distinct -= sum(r.kept for r in reports)
+        stats.generated -= sum(r.generated for r in reports)
+        for kept, generated in self.ask_all("counts", (violation[0], violation[2] == "state")):
+            stats.distinct += kept
+            stats.generated += generated
+
+    def entry(self, shard: int, level: int, index: int) -> tuple:
+        self.conns[shard].send(("entry", (level, index)))
+        return _received(self.conns[shard].recv())
+
+    def run(self, model: Model, initial: list, canonical: Any, checked: list[str]
+            ) -> SearchResult:
+        budget = self.budget
+        self.started = time.perf_counter()
+        level = 0
+        if self.resumed is not None:
+            self.stats = self.resumed["stats"]
+            self.started -= self.resumed["seconds"]
+            level = self.resumed["level"] - 1
+        stats = self.stats
+        self.next_report = self.started + self.progress_every
+        reason = None
+        violation = None
+        try:
+            if self.resumed is not None:
+                reports = self.ask_all("resume", (self.resumed["level"], len(self.conns)))
+            else:
+                reports = self.ask_all("start", initial)
+            while True:
+                level += 1
+                stats.distinct += sum(r.kept for r in reports)
+                stats.generated += sum(r.generated for r in reports)
+                self.sent_bytes += sum(r.sent_bytes for r in reports)
+                found = [r.violation for r in reports if r.violation is not None]
+                frontier = sum(r.frontier for r in reports)
+                stats.queue = frontier
+                if frontier or found:
+                    stats.depth = level
+                if found:
+                    violation = min(found, key=lambda v: v[0])
+                    self.count_to(violation, reports)
+                    break
+                if self.checkpoint is not None and not self.stop.is_set():
+                    stats.seconds = time.perf_counter() - self.started
+                    self.checkpoint.save_meta({**self.meta, "level": level, "stats": stats,
+                                               "seconds": stats.seconds,
+                                               "shards": len(self.conns)})
+                if self.stop.is_set():
+                    reason = "time-limit"
+                    break
+                if not frontier:
+                    break
+                if budget.max_depth is not None and level >= budget.max_depth:
+                    reason = "max-depth"
+                    break
+                if budget.max_states is not None and stats.distinct >= budget.max_states:
+                    reason = "max-states"
+                    break
+                reports = self.ask_all("level")
+        except KeyboardInterrupt:
+            self.stop.set()
+            reason = "interrupted"
+        stats.seconds = time.perf_counter() - self.started
+        result = SearchResult(Outcome.HOLDS, stats, checked)
+        if violation is not None:
+            _, prop, kind, at_level, link, last_step = violation
+            chain = identity_chain(self.entry, len(self.conns), at_level, link)
+            steps = replay(model, chain, identity_of(model, canonical), last_step)
+            result.outcome = Outcome.VIOLATED
+            result.counterexample = Counterexample(prop, kind, steps)
+            stats.depth = len(steps)
+        elif reason:
+            result.outcome, result.stop_reason = Outcome.STOPPED, reason
+        else:
+            stats.queue = 0
+        if self.progress:
+            self.progress(stats)
+        return result
 
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else os.cpu_count() or 1)
+

@@ -96,7 +96,7 @@ def parse_property(name: str, text: str) -> LivenessProperty:
 
 def resolve(prop: LivenessProperty, model: Any) -> LivenessProperty:
     """The property with every predicate name replaced by the model's callable."""
-    table: Mapping[str, Predicate] = model.predicates() if hasattr(model, "predicates") else {}
+    table: Mapping[str, Predicate] = model.predicates()
 
     def one(ref: PredicateRef | None) -> Predicate | None:
         if ref is None or callable(ref):

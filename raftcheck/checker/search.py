@@ -1,27 +1,33 @@
-"""Breadth-first search over a model's states, with a fingerprint set and parent links.
+"""Breadth-first search over a model's states, level by level, in one process.
 
-Breadth-first order makes the first violation found a shortest one. The visited set maps each
-state's fingerprint to its parent's fingerprint (an initial state is its own parent); the trace
-is rebuilt by replaying the model along that chain (trace.py), so no state is kept except the
-frontier. The search goes level by level: that is also how work would be split among processes
-(each owning the fingerprints in its shard, exchanging the states they discover per level).
+Breadth-first order makes the first violation found a shortest one. The visited set
+(visited.py) keeps each state's fingerprint and a link to its parent in 12 to 16 bytes; a trace
+is rebuilt by replaying the model along the chain of parents (trace.py), so no state is kept
+except the frontier. Candidates of a level are checked against the recent levels as they come
+and against the older ones in one batch when the level is complete; the survivors, in the order
+they were found, are the next frontier, and each is checked against the properties then. The
+counts, the verdict and the counterexample are those of checking one state at a time.
 
 Counts are deterministic: the model's successors come in a fixed order and nothing depends on
-timing except when a budget stops the search. Where the model counts bounded resources in its
-states, a state is also skipped when the same state with more budget left was found
-(visited.py); "distinct states" counts the states explored.
+timing except when a budget stops the search. The same level structure is what the worker
+processes (parallel.py) and a Ray cluster (ray_engine.py) share out.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
-from .trace import rebuild
-from .visited import visited_for
+from .trace import replay
+from .visited import LevelStore
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
 
 #: How many states to expand between looks at the clock and the budgets.
 CHECK_EVERY = 512
@@ -39,6 +45,46 @@ class Budget:
 ProgressFn = Callable[[Statistics], None]
 
 
+class Stop(Exception):
+    """Raised inside the search to end it with a result."""
+
+    def __init__(self, result: SearchResult) -> None:
+        self.result = result
+
+
+def identity_of(model: Model, canonical: Callable | None) -> Callable[[State], Hashable]:
+    """How the visited set knows a state: its fingerprint, or (budget-free key, packed
+    counters) where the model counts budgets (visited.py); of the canonical form with
+    symmetry."""
+    start = model.budget_start
+
+    def identity(state: State) -> Hashable:
+        if canonical is not None:
+            state = canonical(state)
+        if start is None:
+            return hash(state)
+        counters = state[start:]  # type: ignore[index]
+        used = 0
+        for lane, count in enumerate(counters):
+            used |= count << (lane * 8)
+        return hash(state[:start]), used  # type: ignore[index]
+
+    return identity
+
+
+def chain_of(stores: list[LevelStore], level: int, link: int) -> list[Hashable]:
+    """The identities from an initial state to the state at (level, link), where a link is
+    index * len(stores) + the shard that holds it."""
+    shards = len(stores)
+    chain: list[Hashable] = []
+    for depth in range(level, -1, -1):
+        index, shard = divmod(link, shards)
+        fingerprint, link, used = stores[shard].entry(depth, index)
+        chain.append(fingerprint if used is None else (fingerprint, used))
+    chain.reverse()
+    return chain
+
+
 def breadth_first(
     model: Model,
     *,
@@ -47,108 +93,221 @@ def breadth_first(
     progress: ProgressFn | None = None,
     progress_every: float = 1.0,
     checked: list[str] | None = None,
+    spill: Path | None = None,
+    checkpoint: Checkpoint | None = None,
+    resume: bool = False,
+    meta: dict | None = None,
 ) -> SearchResult:
     """Explore every state reachable within the model's bounds, or stop at the first violation.
 
-    With symmetry, the model must provide canonical(state) (see model.Symmetric); states are
-    stored and expanded as their canonical representatives.
+    With symmetry, states are stored and expanded as their canonical representatives
+    (model.canonical). spill: a directory for the older levels of the visited set (--disk).
+    checkpoint: where to save the search after each level (with meta, what the caller needs
+    to build the model again); resume: continue the search saved there instead of starting.
     """
-    budget = budget or Budget()
-    canonical = model.canonical if symmetry else None  # type: ignore[attr-defined]
-    stats = Statistics()
-    started = time.perf_counter()
-    next_report = started + progress_every
-    visited = visited_for(model)
-    keep = visited.add
-    frontier: list[State] = []
-    # With symmetry, a successor met before in exactly this form (not only up to renaming) is
-    # a duplicate without the cost of its canonical form. Duplicates come from nearby levels,
-    # so only the fingerprints met in this level and the one before are remembered.
-    met_now: set[int] = set()
-    met_before: set[int] = set()
-    check_state = model.check_state
-    successors = model.successors
+    search = LevelSearch(model, symmetry=symmetry, budget=budget, progress=progress,
+                         progress_every=progress_every, checked=checked, spill=spill)
+    if checkpoint is not None:
+        search.keep_checkpoints(checkpoint, meta or {}, resume=resume)
+    return search.run()
 
-    def finish(outcome: Outcome, *, violation: tuple | None = None,
-               reason: str | None = None) -> SearchResult:
-        stats.seconds = time.perf_counter() - started
-        counterexample = None
-        if violation is not None:
-            prop, kind, fingerprint, last_step = violation
-            steps = rebuild(model, visited, fingerprint, canonical, last_step)
-            counterexample = Counterexample(prop, kind, steps)
-        if progress:
-            progress(stats)
-        return SearchResult(outcome, stats, checked or [], counterexample, reason)
 
-    try:
-        for state in model.initial_states():
+class LevelSearch:
+    """The one-process search; its fields between two levels are what a checkpoint saves."""
+
+    def __init__(self, model: Model, *, symmetry: bool = False, budget: Budget | None = None,
+                 progress: ProgressFn | None = None, progress_every: float = 1.0,
+                 checked: list[str] | None = None, spill: Path | None = None) -> None:
+        self.model = model
+        self.canonical = model.canonical if symmetry else None
+        self.budget = budget or Budget()
+        self.progress = progress
+        self.progress_every = progress_every
+        self.checked = checked or []
+        self.store = LevelStore(model, spill)
+        self.stats = Statistics()
+        self.level = 0  # levels complete (the frontier is the last)
+        self.frontier: list[State] = []
+        self.links: list[int] = []  # where each frontier state sits in its level's arrays
+        self.started = 0.0
+        self.elapsed = 0.0  # wall time of earlier runs (a resumed search)
+        self.on_level: Callable[[LevelSearch], None] | None = None  # after each level
+        self._met: set[int] = set()  # exact successors met in the level before (symmetry)
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def keep_checkpoints(self, checkpoint: Checkpoint, meta: dict, *, resume: bool) -> None:
+        """Save the search at every level boundary; with resume, start from the saved one."""
+        self.checkpoint, self.meta = checkpoint, meta
+        if resume:
+            saved = checkpoint.meta()
+            if saved["shards"] != 1:
+                from .checkpoint import CheckpointError
+                raise CheckpointError(f"{checkpoint.directory}: saved by {saved['shards']} "
+                                      "workers, not 1")
+            for kind, key, value in checkpoint.components(1):
+                self.model.adopt(kind, key, value)
+            self.level = saved["level"]
+            self.stats = saved["stats"]
+            self.elapsed = saved["seconds"]
+            self.frontier, self.links, _ = checkpoint.load_shard(0, self.level, self.store)
+        self.model.new_components()  # from here on, what the model names is recorded
+        self.on_level = LevelSearch.save
+
+    def save(self) -> None:
+        self.stats.seconds = time.perf_counter() - self.started
+        self.checkpoint.save_shard(0, self.store, self.frontier, self.links, [],
+                                   self.model.new_components())
+        self.checkpoint.save_meta({**self.meta, "level": self.level, "stats": self.stats,
+                                   "seconds": self.stats.seconds, "shards": 1})
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def run(self) -> SearchResult:
+        self.started = time.perf_counter() - self.elapsed
+        self.next_report = self.started + self.progress_every
+        try:
+            if self.level == 0:
+                self.initial_level()
+                if self.on_level is not None:
+                    self.on_level(self)
+            while self.frontier:
+                if self.budget.max_depth is not None and self.level >= self.budget.max_depth:
+                    return self.finish(Outcome.STOPPED, reason="max-depth")
+                if (self.budget.max_states is not None
+                        and self.stats.distinct >= self.budget.max_states):
+                    return self.finish(Outcome.STOPPED, reason="max-states")
+                self.expand_level()
+                if self.on_level is not None:
+                    self.on_level(self)
+        except Stop as stop:
+            return stop.result
+        except KeyboardInterrupt:
+            self.stats.distinct += self.store.tentative()
+            return self.finish(Outcome.STOPPED, reason="interrupted")
+        self.stats.queue = 0
+        return self.finish(Outcome.HOLDS)
+
+    def initial_level(self) -> None:
+        pending: list[State] = []
+        canonical = self.canonical
+        for state in self.model.initial_states():
             state = canonical(state) if canonical else state
-            fingerprint = hash(state)
-            if not keep(state, fingerprint, fingerprint):
-                continue
+            if self.store.offer(state, hash(state), 0):  # type: ignore[arg-type]
+                pending.append(state)
+        self.close(pending, [0] * len(pending))
+        self.stats.depth = 1
+
+    def expand_level(self) -> None:
+        """Expand the frontier: the next level becomes the frontier."""
+        model, store, stats, budget = self.model, self.store, self.stats, self.budget
+        canonical = self.canonical
+        successors = model.successors
+        pending: list[State] = []
+        generated_at: list[int] = []  # stats.generated when each pending state was found
+        keep, note = pending.append, generated_at.append
+        met_now: set[int] = set()
+        met_before = self._met
+        plain = store.start is None
+        if plain:
+            now, older, oldest, add_now, add_fingerprint, add_parent = store.plain_offer()
+        offer = store.offer
+        generated = stats.generated
+        level = self.level
+        before = stats.distinct
+        stats.queue = len(self.frontier)
+        for position, (state, parent) in enumerate(zip(self.frontier, self.links, strict=True)):
+            for action, successor, broken_step in successors(state):
+                generated += 1
+                if broken_step:
+                    stats.generated = generated
+                    self.transition_violation(pending, generated_at, parent, action,
+                                              broken_step)
+                if canonical:
+                    exact = hash(successor)
+                    if exact in met_now or exact in met_before:
+                        continue
+                    if len(met_now) < MET_LIMIT:
+                        met_now.add(exact)
+                    successor = canonical(successor)
+                fingerprint = hash(successor)
+                if plain:
+                    if fingerprint in now or fingerprint in older or fingerprint in oldest:
+                        continue
+                    add_now(fingerprint)
+                    add_fingerprint(fingerprint)
+                    add_parent(parent)
+                elif not offer(successor, fingerprint, parent):
+                    continue
+                keep(successor)
+                note(generated)
+            if position % CHECK_EVERY == 0:
+                stats.generated = generated
+                stats.queue = len(self.frontier) - position - 1 + len(pending)
+                now_time = time.perf_counter()
+                if (budget.max_states is not None
+                        and before + len(pending) >= budget.max_states):
+                    self.close(pending, generated_at)
+                    raise Stop(self.finish(Outcome.STOPPED, reason="max-states"))
+                if budget.seconds is not None and now_time - self.started >= budget.seconds:
+                    self.close(pending, generated_at)
+                    raise Stop(self.finish(Outcome.STOPPED, reason="time-limit"))
+                if self.progress and now_time >= self.next_report:
+                    stats.seconds = now_time - self.started
+                    stats.depth = level + (1 if pending else 0)
+                    stats.distinct = before + len(pending)  # for the report only
+                    self.progress(stats)
+                    stats.distinct = before
+                    self.next_report = now_time + self.progress_every
+        stats.generated = generated
+        self._met = met_now
+        self.close(pending, generated_at)
+
+    def close(self, pending: list[State], generated_at: list[int]) -> None:
+        """End the level built from pending: keep the survivors of the check against older
+        levels as the new frontier, checking each against the properties in order."""
+        alive, position = self.store.close_level()
+        check_state = self.model.check_state
+        stats = self.stats
+        frontier: list[State] = []
+        links = position.tolist()
+        for index in alive.nonzero()[0].tolist():
+            state = pending[index]
             stats.distinct += 1
-            stats.depth = 1
             broken = check_state(state)
             if broken:
-                return finish(Outcome.VIOLATED, violation=(broken, "state", fingerprint, None))
+                stats.generated = generated_at[index]
+                stats.depth = self.level + 1
+                raise Stop(self.violation(self.level, broken, "state", links[len(frontier)],
+                                          None))
             frontier.append(state)
+        self.level += 1
+        self.frontier, self.links = frontier, links
+        if frontier:
+            self.stats.depth = self.level
+        self.stats.queue = len(frontier)
 
-        level = 1
-        while frontier:
-            visited.next_level()  # the successors found now are one level deeper
-            next_frontier: list[State] = []
-            stats.queue = len(frontier)
-            for position, state in enumerate(frontier):
-                parent = hash(state)
-                for action, successor, broken_step in successors(state):
-                    stats.generated += 1
-                    if broken_step:
-                        stats.depth = level + 1
-                        return finish(Outcome.VIOLATED, violation=(
-                            broken_step, "transition", parent, (action, broken_step)))
-                    if canonical:
-                        exact = hash(successor)
-                        if exact in met_now or exact in met_before:
-                            continue
-                        if len(met_now) < MET_LIMIT:
-                            met_now.add(exact)
-                        successor = canonical(successor)
-                    fingerprint = hash(successor)
-                    if not keep(successor, fingerprint, parent):
-                        continue
-                    stats.distinct += 1
-                    broken = check_state(successor)
-                    if broken:
-                        stats.depth = level + 1
-                        return finish(Outcome.VIOLATED,
-                                      violation=(broken, "state", fingerprint, None))
-                    next_frontier.append(successor)
-                if position % CHECK_EVERY == 0:
-                    stats.queue = len(frontier) - position - 1 + len(next_frontier)
-                    now = time.perf_counter()
-                    if budget.max_states is not None and stats.distinct >= budget.max_states:
-                        return finish(Outcome.STOPPED, reason="max-states")
-                    if budget.seconds is not None and now - started >= budget.seconds:
-                        return finish(Outcome.STOPPED, reason="time-limit")
-                    if progress and now >= next_report:
-                        stats.seconds = now - started
-                        stats.depth = level + (1 if next_frontier else 0)
-                        progress(stats)
-                        next_report = now + progress_every
-            if next_frontier:
-                level += 1
-                stats.depth = level
-            frontier = next_frontier
-            met_before, met_now = met_now, set()
-            if budget.max_depth is not None and level >= budget.max_depth and frontier:
-                stats.queue = len(frontier)
-                return finish(Outcome.STOPPED, reason="max-depth")
-            stats.queue = len(frontier)
-            if budget.max_states is not None and stats.distinct >= budget.max_states and frontier:
-                return finish(Outcome.STOPPED, reason="max-states")
-    except KeyboardInterrupt:
-        stats.queue = max(stats.queue, 0)
-        return finish(Outcome.STOPPED, reason="interrupted")
-    stats.queue = 0
-    return finish(Outcome.HOLDS)
+    def transition_violation(self, pending: list[State], generated_at: list[int], parent: int,
+                             action: Any, broken: str) -> None:
+        """A step breaks a transition property. The states found before it in this level come
+        first: one of them may break a state property."""
+        generated = self.stats.generated
+        parent_level = self.level - 1  # where the frontier sits in the visited set
+        self.close(pending, generated_at)
+        self.stats.generated = generated
+        self.stats.depth = self.level
+        raise Stop(self.violation(parent_level, broken, "transition", parent, (action, broken)))
+
+    def violation(self, level: int, prop: str, kind: str, link: int,
+                  last_step: tuple[Any, str] | None) -> SearchResult:
+        """The result for a violation at (level, link) of the visited set, with its trace."""
+        chain = chain_of([self.store], level, link)
+        steps = replay(self.model, chain, identity_of(self.model, self.canonical), last_step)
+        return self.finish(Outcome.VIOLATED, counterexample=Counterexample(prop, kind, steps))
+
+    def finish(self, outcome: Outcome, *, reason: str | None = None,
+               counterexample: Counterexample | None = None) -> SearchResult:
+        self.stats.seconds = time.perf_counter() - self.started
+        if self.progress:
+            self.progress(self.stats)
+        return SearchResult(outcome, self.stats, self.checked, counterexample, reason)

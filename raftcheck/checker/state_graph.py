@@ -177,9 +177,7 @@ def build_graph(
 
 def fingerprint_of(model: Model) -> Callable[[State], int]:
     """The graph's key for a state: its hash, or its quotient's if the model declares one."""
-    quotient = getattr(model, "quotient", None)
-    if quotient is None:
-        return hash
+    quotient = model.quotient
     return lambda state: hash(quotient(state))
 
 

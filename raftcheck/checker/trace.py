@@ -9,7 +9,7 @@ node identities.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from .model import Model, State
@@ -36,20 +36,32 @@ def rebuild(
     canonical: Callable[[State], State] | None,
     last_step: tuple[Any, str] | None = None,
 ) -> list[TraceStep]:
-    """The steps from an initial state to the state with this fingerprint; with last_step
-    (action, broken property), one more step: the transition that breaks the property."""
+    """The steps from an initial state to the state with this fingerprint, following the
+    parent links in seen; with last_step (action, broken property), one more step: the
+    transition that breaks the property."""
 
     def key(state: State) -> int:
         return hash(canonical(state) if canonical else state)
 
-    chain = chain_to(seen, fingerprint)
-    current = next((s for s in model.initial_states() if key(s) == chain[0]), None)
+    return replay(model, chain_to(seen, fingerprint), key, last_step)
+
+
+def replay(
+    model: Model,
+    chain: Sequence[Hashable],
+    identity: Callable[[State], Hashable],
+    last_step: tuple[Any, str] | None = None,
+) -> list[TraceStep]:
+    """The steps through the states whose identities (as the visited set keeps them: a
+    fingerprint, of the canonical form with symmetry) are the chain, from an initial state;
+    with last_step (action, broken property), one more step: the transition that breaks it."""
+    current = next((s for s in model.initial_states() if identity(s) == chain[0]), None)
     if current is None:
         raise TraceError("no initial state has the first fingerprint of the chain")
     steps = [TraceStep(None, current)]
     for target in chain[1:]:
         for action, successor, _ in model.successors(current):
-            if key(successor) == target:
+            if identity(successor) == target:
                 current = successor
                 steps.append(TraceStep(action, current))
                 break

@@ -1,130 +1,333 @@
-"""The states a search has found, and how each was reached, in as little memory as it takes.
+"""The states a search has found, and how each was reached, in 12 to 16 bytes a state.
 
-Two parts:
+A search goes level by level (search.py). Each level that is complete is kept as three arrays,
+sorted by fingerprint: the fingerprints (8 bytes), the parent links (4 bytes: where the parent
+sits in its level, and which shard holds it), and, where the model counts budgets, the budget
+vectors (4 bytes). Sorted arrays answer "was this state found before?" for a whole batch at C
+speed (numpy's searchsorted), and a parent link is followed by indexing.
 
-- membership: a set of 64-bit fingerprints; or, where the model counts budgets in its states
-  (model.budget_start, see below), a map from the fingerprint of the budget-free part to the
-  budget vectors kept for it;
-- parent links: per level, a compact array of fingerprints and one of their parents' (16 bytes a
-  state), searched (at C speed) only along the chain of a counterexample.
+Per candidate state, Python's own sets answer for the level being built and the two before it
+(where nearly all duplicates of a breadth-first search are found). A candidate they do not know
+is kept tentatively; when the level is complete, the batch of tentative ones is checked against
+the older levels' arrays at once, and the survivors are the level. Survivors keep their order,
+so the result is the one-state-at-a-time search's, exactly.
+
+With a spill directory (--disk), each complete level's arrays are written there and mapped
+back from the file, so the older levels cost page cache, not memory.
 
 Budget subsumption. A model may end its state tuples with counters of bounded resources used so
-far (client writes, restarts, elections, ...). Two states equal but for those counters have the
-same present, and the one that has used less of every budget can do everything the other can:
-its future includes the other's. So once a state is kept, the same state with every counter at
-least as high is skipped; verdicts and shortest counterexamples are unchanged (the kept one was
-found first, so no later). The vectors kept for one budget-free part form an antichain, nearly
-always of length one, packed into one int with a 16-bit lane per counter.
-
-Restrictions. A model may also say that a state is a restricted form of another (model.lifted:
-for Raft, a partitioned network is the whole network with some deliveries forbidden; over a lossy
-network the whole one can do all the cut one can, one step for one step or none). Then a state
-is skipped too when its lifted form was kept with no more budget used.
+far (model.budget_start). Two states equal but for those counters have the same present, and
+the one that has used less of every budget can do everything the other can: its future includes
+the other's. So a state is skipped when the same state with every counter at most as high was
+kept; verdicts and shortest counterexamples are unchanged (the kept one was found first, so no
+later). Such stores are keyed by the fingerprint of the budget-free part, with the counters
+packed one byte a lane. A model may also say that a state is a restricted form of another
+(model.lifted: for Raft, a partitioned network is the whole network with some deliveries
+forbidden): then a state is skipped too when its lifted form was kept with no more budget used.
+Coverage is transitive, so checking a batch against older levels after the fact skips exactly
+the states a one-at-a-time check would.
 """
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
+from pathlib import Path
 
-LANE = 16
+import numpy as np
+
+from .model import Model
+
+LANE = 8  # bits per budget counter in a packed budget vector
 LIMIT = 1 << (LANE - 1)  # counters stay below this, so lane-wise comparison is exact
+FINGERPRINT = np.int64
 
 
 class BudgetOverflow(ValueError):
-    """A budget counter reached 2^15: far beyond any bound a search can explore."""
+    """A budget counter reached 128: far beyond any bound a search can explore."""
 
 
-class Visited:
-    def __init__(self, budget_start: int | None = None,
-                 lifted: Callable[[tuple], tuple | None] | None = None) -> None:
-        self.start = budget_start
-        self.lifted = lifted
-        self.fingerprints: set[int] = set()
-        self.kept: dict[int, int | list[int]] = {}
-        self.levels: list[array] = [array("q")]  # fingerprints, level by level
-        self.parents: list[array] = [array("q")]  # their parents' fingerprints
-        self._hint = 0  # the level where the next parent lookup will probably succeed
-        self._high = 0  # the top bit of every lane, set lazily with the vector length
+def covers(kept: int, used: int, high: int) -> bool:
+    """kept <= used in every lane: no lane of (used with its top bit set) - kept borrows."""
+    return ((used | high) - kept) & high == high
+
+
+class Level:
+    """One complete level of one shard: arrays sorted by fingerprint (or budget-free key)."""
+
+    __slots__ = ("fingerprints", "parents", "used")
+
+    def __init__(self, fingerprints: np.ndarray, parents: np.ndarray,
+                 used: np.ndarray | None) -> None:
+        self.fingerprints = fingerprints
+        self.parents = parents
+        self.used = used
+
+    def __len__(self) -> int:
+        return len(self.fingerprints)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.fingerprints, self.parents, self.used)
+                   if a is not None)
+
+
+class LevelStore:
+    """One shard's visited set and parent links (see the module docstring).
+
+    Per level: offer() each candidate in search order; the caller keeps those it returns True
+    for, in order; close_level() returns which of them survive and where each sits in the
+    level's arrays (its index, for the parent links of its successors)."""
+
+    def __init__(self, model: Model, spill: Path | None = None) -> None:
+        self.start = model.budget_start
+        self.lifted: Callable | None = model.lifted if self.start is not None else None
+        self.spill = spill
+        if spill is not None:
+            spill.mkdir(parents=True, exist_ok=True)
+        self.levels: list[Level] = []
+        self._high = 0  # the top bit of every lane, set with the first budget vector
+        self._lanes = 0
+        self._packed: dict[tuple, int] = {}  # counters -> packed budget vector
+        self.open_level()
+        self.recent: list = []  # the sets (or dicts) of the last two complete levels
+
+    # --- the level being built --------------------------------------------------------------
+
+    def open_level(self) -> None:
+        self.now: set[int] | dict[int, int | list[int]] = set() if self.start is None else {}
+        self._fingerprints: list[int] = []
+        self._parents: list[int] = []
+        self._used: list[int] = []
+        self._lift_keys: list[int] = []
+
+    def offer(self, state: tuple, fingerprint: int, parent: int) -> bool:
+        """Keep the state tentatively unless it (or one that covers it) is in this level or
+        the two before; True if kept."""
+        if self.start is None:
+            if fingerprint in self.now:
+                return False
+            for known in self.recent:
+                if fingerprint in known:
+                    return False
+            self.now.add(fingerprint)  # type: ignore[union-attr]
+            self._fingerprints.append(fingerprint)
+            self._parents.append(parent)
+            return True
+        return self._offer_budget(state, parent)
+
+    def _pack(self, counters: tuple) -> int:
+        used = self._packed.get(counters)
+        if used is not None:
+            return used
+        used = 0
+        for lane, count in enumerate(counters):
+            if count >= LIMIT:
+                raise BudgetOverflow(f"budget counter {count} too large (at most {LIMIT - 1})")
+            used |= count << (lane * LANE)
+        if not self._high:
+            self._lanes = len(counters)
+            self._high = sum(LIMIT << (lane * LANE) for lane in range(len(counters)))
+        self._packed[counters] = used
+        return used
+
+    def _offer_budget(self, state: tuple, parent: int) -> bool:
+        start = self.start
+        key = hash(state[:start])
+        counters = state[start:]
+        used = self._packed.get(counters)
+        if used is None:
+            used = self._pack(counters)
+        high = self._high
+        lift_key = 0
+        if self.lifted is not None:
+            lifted = self.lifted(state)
+            if lifted is not None:
+                lift_key = hash(lifted)
+        now = self.now
+        for table in (now, *self.recent):
+            kept = table.get(key)
+            if kept is not None:
+                if isinstance(kept, int):
+                    if ((used | high) - kept) & high == high:
+                        return False
+                elif any(((used | high) - other) & high == high for other in kept):
+                    return False
+            if lift_key:
+                kept = table.get(lift_key)
+                if kept is not None:
+                    if isinstance(kept, int):
+                        if ((used | high) - kept) & high == high:
+                            return False
+                    elif any(((used | high) - other) & high == high for other in kept):
+                        return False
+        kept = now.get(key)  # type: ignore[union-attr]
+        if kept is None:
+            now[key] = used  # type: ignore[index]
+        elif isinstance(kept, int):
+            now[key] = used if covers(used, kept, high) else [kept, used]  # type: ignore[index]
+        else:
+            kept[:] = [o for o in kept if not covers(used, o, high)]
+            kept.append(used)
+        self._fingerprints.append(key)
+        self._parents.append(parent)
+        self._used.append(used)
+        self._lift_keys.append(lift_key)
+        return True
+
+    def plain_offer(self) -> tuple:
+        """offer() without budgets, taken apart for a search loop to inline (a call per
+        candidate is a fifth of the loop): (this level's set, the two recent sets, and the
+        appends for a kept fingerprint and its parent link). A candidate is new when it is in
+        none of the three sets; then it is added to the first and both appends are called."""
+        older, oldest = [*self.recent, set(), set()][:2]
+        now = self.now
+        return (now, older, oldest, now.add,  # type: ignore[union-attr]
+                self._fingerprints.append, self._parents.append)
+
+    def tentative(self) -> int:
+        """How many states this level holds so far (before the check against older levels)."""
+        return len(self._fingerprints)
+
+    def close_level(self) -> tuple[np.ndarray, np.ndarray]:
+        """End the level: (which tentative states survive the check against older levels,
+        as a bool array; the index of each survivor in the level's arrays)."""
+        keys = np.array(self._fingerprints, dtype=FINGERPRINT)
+        used = np.array(self._used, dtype=np.uint64) if self.start is not None else None
+        alive = self._not_found_before(keys, used)
+        kept = keys[alive]
+        order = np.argsort(kept, kind="stable")
+        parents = np.array(self._parents, dtype=np.uint64)[alive][order]
+        if len(parents) and int(parents.max()) < 1 << 32:
+            parents = parents.astype(np.uint32)
+        level_used = None
+        if used is not None:
+            level_used = used[alive][order]
+            if self._lanes <= 4:
+                level_used = level_used.astype(np.uint32)
+        level = Level(kept[order], parents, level_used)
+        self.levels.append(self._stored(level, len(self.levels)))
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        self.recent = [self.now, *self.recent][:2]
+        self.open_level()
+        return alive, position
+
+    def _not_found_before(self, keys: np.ndarray, used: np.ndarray | None) -> np.ndarray:
+        """Which candidates no state of the levels before the last two covers."""
+        alive = np.ones(len(keys), dtype=bool)
+        if not len(keys):
+            return alive
+        older = self.levels[:max(len(self.levels) - 2, 0)]
+        if used is None:
+            order = np.argsort(keys)
+            ordered = keys[order]
+            found = np.zeros(len(keys), dtype=bool)
+            for level in older:
+                found |= _members(level.fingerprints, ordered)
+            alive[order] = ~found
+            return alive
+        lift = np.array(self._lift_keys, dtype=FINGERPRINT)
+        lifted = lift != 0  # 0: the state has no lifted form
+        high = np.uint64(self._high)
+        for level in older:
+            alive &= ~_covered(level, keys, used, high)
+            if lifted.any():
+                alive[lifted] &= ~_covered(level, lift[lifted], used[lifted], high)
+        return alive
+
+    def _stored(self, level: Level, index: int) -> Level:
+        if self.spill is None:
+            return level
+        arrays = []
+        for name in ("fingerprints", "parents", "used"):
+            array = getattr(level, name)
+            if array is None:
+                arrays.append(None)
+                continue
+            path = self.spill / f"level{index:05d}-{name}.npy"
+            np.save(path, array)
+            arrays.append(np.load(path, mmap_mode="r"))
+        return Level(*arrays)
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def restore(self, levels: list[Level], lanes: int) -> None:
+        """Take these complete levels as the visited set (a resumed search): the two last
+        become the recent sets again."""
+        self.levels = [self._stored(level, k) if self.spill is not None else level
+                       for k, level in enumerate(levels)]
+        if lanes:
+            self._lanes = lanes
+            self._high = sum(LIMIT << (lane * LANE) for lane in range(lanes))
+        self.recent = []  # the last level first
+        for level in reversed(self.levels[-2:]):
+            keys = level.fingerprints.tolist()
+            if level.used is None:
+                self.recent.append(set(keys))
+                continue
+            table: dict[int, int | list[int]] = {}
+            for key, used in zip(keys, level.used.tolist(), strict=True):
+                kept = table.get(key)
+                if kept is None:
+                    table[key] = used
+                elif isinstance(kept, int):
+                    table[key] = [kept, used]
+                else:
+                    kept.append(used)
+            self.recent.append(table)
+        self.open_level()
+
+    @property
+    def lanes(self) -> int:
+        return self._lanes
+
+    # --- parent links -----------------------------------------------------------------------
+
+    def entry(self, level: int, index: int) -> tuple[int, int, int | None]:
+        """(fingerprint or key, parent link, budget vector or None) of a kept state."""
+        stored = self.levels[level]
+        used = None if stored.used is None else int(stored.used[index])
+        return int(stored.fingerprints[index]), int(stored.parents[index]), used
+
+    def unpack(self, used: int) -> tuple[int, ...]:
+        """A packed budget vector as the counters."""
+        return tuple(used >> (lane * LANE) & (LIMIT - 1) for lane in range(self._lanes))
 
     def __len__(self) -> int:
         return sum(len(level) for level in self.levels)
 
-    # --- membership -------------------------------------------------------------------------
-
-    def add(self, state: tuple, fingerprint: int, parent: int) -> bool:
-        """Keep the state unless it (or one that covers it) was kept; True if kept."""
-        if self.start is None:
-            if fingerprint in self.fingerprints:
-                return False
-            self.fingerprints.add(fingerprint)
-        elif not self._keep_budget(state):
-            return False
-        self.levels[-1].append(fingerprint)
-        self.parents[-1].append(parent)
-        return True
-
-    def _keep_budget(self, state: tuple) -> bool:
-        start = self.start
-        key = hash(state[:start])
-        used = 0
-        for lane, count in enumerate(state[start:]):  # type: ignore[misc]
-            if count >= LIMIT:
-                raise BudgetOverflow(f"budget counter {count} too large")
-            used |= count << (lane * LANE)
-        high = self._high
-        if not high:
-            high = self._high = sum(LIMIT << (lane * LANE)
-                                    for lane in range(len(state) - start))  # type: ignore
-        if self.lifted is not None:
-            lifted = self.lifted(state)
-            if lifted is not None:
-                weaker = self.kept.get(hash(lifted))
-                if weaker is not None:
-                    for other in (weaker,) if isinstance(weaker, int) else weaker:
-                        if ((used | high) - other) & high == high:
-                            return False
-        kept = self.kept.get(key)
-        if kept is None:
-            self.kept[key] = used
-            return True
-        # a <= b in every lane exactly when no lane of (b with its top bit set) - a borrows
-        if isinstance(kept, int):
-            if ((used | high) - kept) & high == high:  # kept covers used
-                return False
-            if ((kept | high) - used) & high == high:  # used covers kept: replaces it
-                self.kept[key] = used
-            else:
-                self.kept[key] = [kept, used]
-            return True
-        for other in kept:
-            if ((used | high) - other) & high == high:
-                return False
-        kept[:] = [o for o in kept if ((o | high) - used) & high != high]
-        kept.append(used)
-        return True
-
-    # --- levels and parents -----------------------------------------------------------------
-
-    def next_level(self) -> None:
-        self.levels.append(array("q"))
-        self.parents.append(array("q"))
-        self._hint = len(self.levels) - 1
-
-    def __getitem__(self, fingerprint: int) -> int:
-        """The parent of a kept state (an initial state is its own parent). Lookups along a
-        chain go one level up each time, so each is a search of one level."""
-        order = [self._hint, *(k for k in range(len(self.levels) - 1, -1, -1) if k != self._hint)]
-        for index in order:
-            try:
-                position = self.levels[index].index(fingerprint)
-            except ValueError:
-                continue
-            self._hint = max(index - 1, 0)
-            return self.parents[index][position]
-        raise KeyError(fingerprint)
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the complete levels' arrays (the two recent sets not counted)."""
+        return sum(level.nbytes for level in self.levels)
 
 
-def visited_for(model: Hashable) -> Visited:
-    start = getattr(model, "budget_start", None)
-    return Visited(start, getattr(model, "lifted", None) if start is not None else None)
+def _members(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which keys are in sorted_keys (keys themselves sorted: a merge, not random probes)."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    index = np.searchsorted(sorted_keys, keys)
+    index[index == len(sorted_keys)] = 0
+    return sorted_keys[index] == keys
+
+
+def _covered(level: Level, keys: np.ndarray, used: np.ndarray, high: np.uint64) -> np.ndarray:
+    """Which (key, used) pairs a row of the level with the same key and no more used covers."""
+    found = np.zeros(len(keys), dtype=bool)
+    stored = level.fingerprints
+    if not len(stored) or not len(keys):
+        return found
+    low = np.searchsorted(stored, keys, side="left")
+    top = np.searchsorted(stored, keys, side="right")
+    rows = level.used.astype(np.uint64)  # type: ignore[union-attr]
+    offset = 0
+    while True:
+        index = low + offset
+        present = index < top
+        if not present.any():
+            return found
+        at = index[present]
+        kept = rows[at]
+        wanted = used[present]
+        found[present] |= ((wanted | high) - kept) & high == high
+        offset += 1

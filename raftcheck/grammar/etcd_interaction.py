@@ -185,6 +185,7 @@ class InteractionReader:
         self._sub: str | None = None
         self._last_received: _Msg | None = None
         self._pending: list[str] = []
+        self._level = self._shown_level = "info"  # etcd-raft's test logger starts at info
         self._pending_line = 0
         self._depth = 0
 
@@ -247,6 +248,29 @@ class InteractionReader:
         return None
 
     def _command_events(self) -> Sequence[Outcome]:
+        levels = self._level_events()
+        out = self._command_drafts()
+        if not levels:
+            return out
+        return (Parsed(self._command_line, " ".join(self._command), None,
+                       [*levels, *(d for o in out if isinstance(o, Parsed) for d in o.drafts)]),)
+
+    def _level_events(self) -> list[Draft]:
+        """The run's log level for this command's output: ``log-level X`` sets it, an argument
+        ``log-level=X`` sets it for one command (and the next command restores it)."""
+        name, args = self._command[0], self._command[1:]
+        level = self._level
+        if name == "log-level" and args:
+            level = self._level = args[0].lower()
+        for arg in args:
+            if arg.startswith("log-level="):
+                level = arg.split("=", 1)[1].lower()
+        if level == self._shown_level:
+            return []
+        self._shown_level = level
+        return [Draft(ev.LoggingLevel, self._id("1"), {"level": level})]
+
+    def _command_drafts(self) -> Sequence[Outcome]:
         name, args = self._command[0], self._command[1:]
         raw = " ".join(self._command)
         if name == "compact" and len(args) >= 2 and args[1].isdigit() and self._node:

@@ -115,7 +115,8 @@ class EtcdServerReader:
             isinstance(caller, str) and _ZAP_RAFT_CALLER.search(caller) is not None)
         msg = record.get("msg")
         if not is_raft:
-            if msg == "triggering snapshot" or (self.owner is None and "local-member-id" in record):
+            if msg in ("triggering snapshot", "Applying entry") or \
+                    (self.owner is None and "local-member-id" in record):
                 return self._etcdserver_zap(lineno, line, record)
             return SKIPPED
         if not isinstance(msg, str):
@@ -136,7 +137,7 @@ class EtcdServerReader:
         return (line.endswith("}") and line.find('{"', 1) == -1
                 and not ('"raft"' in line or "raft/" in line or "raft@" in line
                          or "zap_raft.go" in line or "triggering snapshot" in line
-                         or "\\u" in line)
+                         or "Applying entry" in line or "\\u" in line)
                 and (self.owner is not None or "local-member-id" not in line))
 
     def _zap_time(self, ts: Any) -> datetime | None:
@@ -157,6 +158,16 @@ class EtcdServerReader:
         member = record.get("local-member-id")
         if self.owner is None and isinstance(member, str):
             self.owner = etcd_id(member)
+        index, term = record.get("index"), record.get("term")
+        if record.get("msg") == "Applying entry" and isinstance(index, int) and \
+                isinstance(term, int) and not isinstance(index | term, bool):
+            # etcd 3.5 at debug level: every committed entry, with its term, as it is applied
+            try:
+                when = self._zap_time(record.get("ts"))
+            except ValueError:
+                when = None
+            return (Parsed(lineno, line, when,
+                           [Draft(ev.Applied, None, {"index": index, "term": term})]),)
         applied = record.get("local-member-applied-index")
         if record.get("msg") == "triggering snapshot" and isinstance(applied, int):
             try:

@@ -7,7 +7,9 @@ has no free text for a grammar to parse. Node ids are decimal strings ("1", "10"
 The ``state`` every record carries is the node's state after the traced step, except for
 ``Replicate`` (traced in ``appendEntry`` before the entry is appended: the new entry's index is
 ``log + 1``, ``log + 2`` for a second entry traced with the same ``log``) and ``Commit``
-(traced after ``maybeCommit``, whether or not the commit index moved).
+(traced after ``maybeCommit``, whether or not the commit index moved). Each record gives, after
+its own event, a ``StateObserved`` of that state (role, term, vote, commit, last index), so
+that every state in the trace is checked, not only the step.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ class TraceReader:
             return (Bad(lineno, line, f"unrecognised trace event {name!r}"),)
         try:
             drafts = handler(self, event)
+            if name not in _NO_STATE_AFTER:
+                drafts.append(self._state_after(event))
             ts = record.get("ts")
             when = datetime.fromtimestamp(ts, UTC) if isinstance(ts, int | float) else None
         except (KeyError, TypeError, ValueError) as exc:
@@ -103,6 +107,13 @@ class TraceReader:
         vote = etcd_decimal_id(str(state["vote"]), small=True)
         return int(state["term"]), vote, int(state["commit"])
 
+    def _state_after(self, e: dict[str, Any]) -> Draft:
+        """Every record carries the node's state after its step: nothing goes unchecked."""
+        term, vote, commit = self._state(e)
+        return Draft(ev.StateObserved, _nid(e["nid"]), {
+            "role": _ROLES.get(str(e["role"]), str(e["role"])), "term": term, "vote": vote,
+            "commit": commit, "last_index": int(e["log"])})
+
     def init_state(self, e: dict[str, Any]) -> list[Draft]:
         term, vote, commit = self._state(e)
         voters = _ids(e["conf"][0])
@@ -112,7 +123,8 @@ class TraceReader:
 
     def commit(self, e: dict[str, Any]) -> list[Draft]:
         term, _vote, commit = self._state(e)
-        return [Draft(ev.CommitAdvanced, _nid(e["nid"]), {"commit_index": commit, "term": term})]
+        return [Draft(ev.CommitAdvanced, _nid(e["nid"]), {"commit_index": commit, "term": term,
+                                                          "last_index": int(e["log"])})]
 
     def replicate(self, e: dict[str, Any]) -> list[Draft]:
         node = _nid(e["nid"])
@@ -142,7 +154,7 @@ class TraceReader:
     def change_conf(self, e: dict[str, Any]) -> list[Draft]:
         changes = e["prop"]["cc"].get("changes", [])
         detail = ", ".join(f"{c.get('action')} {c.get('nid')}" for c in changes)
-        return [Draft(ev.ConfigChange, _nid(e["nid"]), {"detail": detail})]
+        return [Draft(ev.ConfigChange, _nid(e["nid"]), {"detail": detail, "appended": True})]
 
 
 Handler = Callable[[TraceReader, dict[str, Any]], list[Draft]]
@@ -167,6 +179,11 @@ def _message(sent: bool) -> Handler:
 
 
 _R = TraceReader
+_NO_STATE_AFTER = frozenset({
+    "Ready",  # it is itself the state
+    "Replicate",  # traced before the entry is appended
+    "InitState",  # the start line carries the same state
+})
 _HANDLERS: dict[str, Handler] = {
     "InitState": _R.init_state,
     "BecomeFollower": _become(ev.BecameFollower),

@@ -83,6 +83,9 @@ def is_raft_module(module: str) -> bool:
     return parts[-1] == "raft" or (len(parts) > 1 and parts[-2:] == ["raft", "snapshot"])
 
 
+_GO_POINTER = re.compile(r"0xc[0-9a-f]{6,}")
+
+
 class HclogReader:
     """Reads one hashicorp/raft log file (text or JSON lines)."""
 
@@ -202,8 +205,8 @@ class HclogReader:
                 self._names.alias(addr, sid)
             return RawId(sid or addr)
         text = str(value)
-        if not text or text == "<nil>":
-            return None
+        if not text or text == "<nil>" or _GO_POINTER.fullmatch(text):
+            return None  # hashicorp 1.1 prints some server IDs as pointers (0xc00015afe0)
         return RawId(self._addr_to_id.get(text, text))
 
     def _own(self, value: Any) -> None:
@@ -255,10 +258,15 @@ class HclogReader:
         return [self._d(ev.VotesTallied, term=self._candidate_term, granted=int(f["tally"]))]
 
     def _config_change(self, f: dict[str, Any]) -> list[Draft]:
-        if "servers" in f:
-            self._learn(self._servers(f["servers"]))
         detail = " ".join(f"{k}={v}" for k, v in f.items() if k != "servers")
-        return [self._d(ev.ConfigChange, detail=detail)]
+        drafts = [self._d(ev.ConfigChange, detail=detail)]
+        if "servers" in f:  # the leader uses the new configuration as soon as it appends it
+            servers = self._servers(f["servers"])
+            self._learn(servers)
+            voters = tuple(RawId(s) for suf, s, _a in servers if suf in ("Voter", "0"))
+            others = tuple(RawId(s) for suf, s, _a in servers if suf not in ("Voter", "0"))
+            drafts.append(self._d(ev.Membership, voters=voters, learners=others))
+        return drafts
 
 
 Handler = Callable[[HclogReader, dict[str, Any]], list[Draft]]

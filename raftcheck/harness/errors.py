@@ -21,3 +21,13 @@ class PartitionUnsupported(EtcdHarnessError):
 
 class ClusterTimeout(EtcdHarnessError, TimeoutError):
     """A wait_* condition did not hold before its deadline."""
+
+
+class HashicorpNotInstalled(EtcdHarnessError):
+    """Go or the hashicorp/raft sources are missing, or raftnode does not build; the message
+    names what to install."""
+
+
+class NodeStartError(EtcdHarnessError):
+    """A hashicorp/raft node exited or never answered while starting; the message quotes its
+    output."""

@@ -15,11 +15,14 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +34,9 @@ from typing import Any, Literal, TypeVar
 from raftcheck.harness.binaries import EtcdBinaries, find_etcd_binaries
 from raftcheck.harness.conditions import agreed_leader, caught_up, converged
 from raftcheck.harness.errors import ClusterTimeout, EtcdHarnessError, EtcdStartError
+from raftcheck.harness.etcd_membership import MembershipChanges
 from raftcheck.harness.etcdctl import (
+    CommandResult,
     Etcdctl,
     MemberStatus,
     ReadResult,
@@ -39,8 +44,10 @@ from raftcheck.harness.etcdctl import (
     clean_env,
     parse_get,
     parse_put,
+    write_outcome,
 )
 from raftcheck.harness.network import LoopbackNetwork, NetnsNetwork, partition_cuts
+from raftcheck.harness.raft_status import RaftStatus, parse_raft_status
 from raftcheck.harness.scenario import ScenarioRecorder, StatusMap, leader_of
 
 T = TypeVar("T")
@@ -63,13 +70,16 @@ class Member:
     proc: subprocess.Popen[bytes] | None = None
     paused: bool = False
     member_id: str | None = None
+    learner: bool = False
+    added: bool = False  # joined a running cluster (etcdctl member add), not at bootstrap
+    removed: bool = False  # removed from the cluster (etcdctl member remove)
 
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
 
-class EtcdCluster:
+class EtcdCluster(MembershipChanges):
     """N etcd members with fault injection; a context manager. See the module docstring."""
 
     def __init__(
@@ -78,6 +88,7 @@ class EtcdCluster:
         nodes: int = 3,
         *,
         network: Literal["loopback", "netns"] = "loopback",
+        version: str | None = None,
         etcd: str | os.PathLike[str] | None = None,
         etcdctl: str | os.PathLike[str] | None = None,
         log_format: Literal["zap", "capnslog"] = "zap",
@@ -95,15 +106,18 @@ class EtcdCluster:
         record_status: bool = True,
         data_dir: str | os.PathLike[str] | None = None,
         keep_data: bool = False,
+        spare: int = 0,
     ) -> None:
         if nodes < 1:
             raise ValueError("nodes must be >= 1")
+        if spare < 0:
+            raise ValueError("spare must be >= 0")
         for what, value, allowed in (("network", network, ("loopback", "netns")),
                                      ("log_format", log_format, ("zap", "capnslog")),
                                      ("log_level", log_level, ("info", "debug"))):
             if value not in allowed:
                 raise ValueError(f"{what} must be one of {allowed}, not {value!r}")
-        self.binaries: EtcdBinaries = find_etcd_binaries(etcd, etcdctl)
+        self.binaries: EtcdBinaries = find_etcd_binaries(etcd, etcdctl, version=version)
         if log_format == "capnslog" and not self.binaries.supports_capnslog:
             raise ValueError(
                 f"log_format='capnslog' needs etcd < 3.5; {self.binaries.etcd} is "
@@ -112,7 +126,12 @@ class EtcdCluster:
         if unsafe_no_fsync and not self.binaries.supports_unsafe_no_fsync:
             raise ValueError("unsafe_no_fsync needs etcd >= 3.5")
         self.log_dir = Path(log_dir)
+        #: The members of the cluster's configuration now (bootstrap members, then as changed
+        #: by add_member/remove_member), voters and learners.
         self.names = [f"node{i}" for i in range(1, nodes + 1)]
+        #: Every member slot the network provides: the bootstrap members and ``spare`` more
+        #: that add_member can start later.
+        self.slots = [f"node{i}" for i in range(1, nodes + spare + 1)]
         self.net: LoopbackNetwork | NetnsNetwork = (
             NetnsNetwork() if network == "netns" else LoopbackNetwork()
         )
@@ -134,6 +153,8 @@ class EtcdCluster:
         self._started = False
         self._stopped = False
         self._seq = 0
+        self._token = ""
+        self._lock = threading.Lock()  # clients on several threads share the sequence number
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -150,8 +171,14 @@ class EtcdCluster:
         self.stop(error=exc)
 
     @property
+    def voters(self) -> list[str]:
+        """The voting members of the configuration now (learners do not vote)."""
+        return [n for n in self.names if not self.members[n].learner] if self.members else list(
+            self.names)
+
+    @property
     def quorum(self) -> int:
-        return len(self.names) // 2 + 1
+        return len(self.voters) // 2 + 1
 
     def start(self) -> tuple[str, int]:
         """Start every member and wait for a leader; return (leader name, term)."""
@@ -164,7 +191,7 @@ class EtcdCluster:
         self._pool = ThreadPoolExecutor(max_workers=max(2, len(self.names)))
         self._data_root = Path(tempfile.mkdtemp(prefix="raftcheck-etcd-", dir=self._data_parent))
         for attempt in range(3):  # loopback only: a free port may be taken before etcd binds it
-            self.net.setup(self.names)
+            self.net.setup(self.slots)
             self.recorder.meta["network"] = self.net.describe()
             self._ctl = Etcdctl(self.binaries.etcdctl, self.net.client_prefix())
             self._build_members(token=f"raftcheck-{self.scenario}-{os.getpid()}-{attempt}")
@@ -238,6 +265,26 @@ class EtcdCluster:
         self._record("kill-9", name, before, epoch=epoch, signal="SIGKILL", pid=member.proc.pid)
         return member.proc.pid
 
+    def terminate(self, name: str, timeout: float = 15.0) -> int:
+        """SIGTERM one member by PID (a graceful stop: a leader first hands leadership to a
+        follower) and wait for it to exit; SIGKILL it if it has not after ``timeout``."""
+        member = self._member(name, running=True)
+        assert member.proc is not None
+        before = self._snapshot()
+        epoch = time.time()
+        os.kill(member.proc.pid, signal.SIGTERM)
+        try:
+            member.proc.wait(timeout=timeout)
+            forced = False
+        except subprocess.TimeoutExpired:
+            os.kill(member.proc.pid, signal.SIGKILL)
+            member.proc.wait(timeout=10)
+            forced = True
+        member.paused = False
+        self._record("SIGTERM", name, before, epoch=epoch, signal="SIGTERM", pid=member.proc.pid,
+                     exit_status=member.proc.returncode, killed_after_timeout=forced)
+        return member.proc.pid
+
     def restart(self, name: str, *, wait: bool = True, timeout: float = 15.0) -> int:
         """Start a killed member again (same argv, data dir; its log is appended to).
         With ``wait``, return once it answers ``endpoint status``. Returns the new PID."""
@@ -261,27 +308,28 @@ class EtcdCluster:
         """SIGCONT a paused member."""
         self._signal(name, signal.SIGCONT, "SIGCONT", paused=False)
 
-    def partition(self, groups: Sequence[Iterable[str]]) -> None:
+    def partition(self, groups: Sequence[Iterable[str]], *, status: bool = True) -> None:
         """Cut every link between members of different groups; members not named in any group
         form one more group together (so ``partition([[leader]])`` isolates the leader).
-        Replaces any earlier partition. Needs ``network='netns'``."""
+        Replaces any earlier partition. Needs ``network='netns'``. ``status=False`` records
+        the step without the status snapshots before and after (for fast flapping)."""
         named = [list(g) for g in groups]
         for n in (n for g in named for n in g):
             self._member(n)
         all_groups, cuts = partition_cuts(self.names, named)
-        self._apply_cuts(cuts, "partition", all_groups)
+        self._apply_cuts(cuts, "partition", all_groups, status=status)
 
-    def cut_links(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def cut_links(self, pairs: Iterable[tuple[str, str]], *, status: bool = True) -> None:
         """Cut exactly these links (in both directions), healing every other one."""
         cuts = {frozenset(p) for p in pairs}
         for pair in cuts:
             for n in pair:
                 self._member(n)
-        self._apply_cuts(cuts, "links", sorted(sorted(p) for p in cuts))
+        self._apply_cuts(cuts, "links", sorted(sorted(p) for p in cuts), status=status)
 
-    def heal(self) -> None:
+    def heal(self, *, status: bool = True) -> None:
         """Restore every link."""
-        self._apply_cuts(set(), "heal", None)
+        self._apply_cuts(set(), "heal", None, status=status)
 
     def dropped_packets(self) -> dict[str, int]:
         """Packets dropped so far by each member's cut rules (netns only; {} on loopback)."""
@@ -290,31 +338,74 @@ class EtcdCluster:
     # ----------------------------------------------------------------- clients
 
     def put(self, key: str, value: str, endpoint: str | Sequence[str] | None = None,
-            timeout: float | None = None) -> WriteResult:
+            timeout: float | None = None, *, client: str = "main") -> WriteResult:
         """``etcdctl put`` through ``endpoint`` (a member name, several, or None = every member
-        that is running). Never raises for an etcd-side failure: see ``.ok`` / ``.error``."""
+        that is running). Never raises for an etcd-side failure: see ``.ok`` / ``.outcome`` /
+        ``.error``. ``client`` names the sequential client issuing it (for the history)."""
         names = self._endpoints(endpoint)
+        starts = [len(self.members[n].pids) if not self.members[n].running else None
+                  for n in names]
         res = self._ctl.put(self._urls(names), key, value, timeout or self.client_timeout)
-        self._seq += 1
-        result = WriteResult(self._seq, key, value, names, res.t_start, res.t_end,
+        # every endpoint was down at invocation and not started again before completion
+        no_process = all(s is not None and s == len(self.members[n].pids)
+                         for s, n in zip(starts, names, strict=True))
+        result = WriteResult(self._next_seq(), key, value, names, res.t_start, res.t_end,
                              res.returncode == 0, res.error,
-                             parse_put(res) if res.returncode == 0 else None)
+                             parse_put(res) if res.returncode == 0 else None,
+                             write_outcome(res, no_process), client)
         self._rec().writes.append(result)
         return result
 
     def get(self, key: str, endpoint: str | Sequence[str] | None = None, *,
-            consistency: Literal["l", "s"] = "l", timeout: float | None = None) -> ReadResult:
+            consistency: Literal["l", "s"] = "l", timeout: float | None = None,
+            client: str = "main") -> ReadResult:
         """``etcdctl get`` of one key; ``consistency='s'`` reads the member's local state."""
         names = self._endpoints(endpoint)
         res = self._ctl.get(self._urls(names), key, consistency, timeout or self.client_timeout)
-        self._seq += 1
         ok = res.returncode == 0
         value, revision, count = parse_get(res) if ok else (None, None, 0)
-        result = ReadResult(self._seq, key, names,
+        result = ReadResult(self._next_seq(), key, names,
                             "linearizable" if consistency == "l" else "serializable",
-                            res.t_start, res.t_end, ok, res.error, value, revision, count)
+                            res.t_start, res.t_end, ok, res.error, value, revision, count,
+                            client=client)
         self._rec().reads.append(result)
         return result
+
+    def bulk_put(self, count: int, endpoint: str | None = None, prefix: str = "/bulk/",
+                 connections: int = 2) -> dict[str, Any]:
+        """Put ``count`` keys ``<prefix>0..`` fast through one member's JSON gateway (the
+        leader if ``endpoint`` is None); see :mod:`raftcheck.harness.etcd_bulk`. Each key is
+        written once and never read, so the puts are recorded as one summary in scenario.json
+        ``bulk_writes`` (ok/failed counts, first/last revision, start/end), not one by one."""
+        if endpoint is None:
+            endpoint = self.wait_for_leader(10, _record=False)[0]
+        argv = [*self.net.client_prefix(), sys.executable, "-m", "raftcheck.harness.etcd_bulk",
+                self._url(endpoint), str(count), prefix, "--connections", str(connections)]
+        package_root = str(Path(__file__).resolve().parents[2])  # this copy of raftcheck
+        env = clean_env("ETCD", PYTHONPATH=os.pathsep.join(
+            p for p in (package_root, os.environ.get("PYTHONPATH")) if p))
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False,
+                              timeout=60 + count / 50, env=env)
+        if proc.returncode != 0:
+            raise EtcdHarnessError(f"bulk put failed: {_last_line(proc.stderr)}")
+        summary: dict[str, Any] = {"endpoint": endpoint, **json.loads(proc.stdout)}
+        self._rec().bulk_writes.append(summary)
+        self._rec().step("bulk-put", endpoint, epoch=summary["epoch_start"],
+                         count=count, ok=summary["ok"], failed=summary["failed"],
+                         last_revision=summary["last_revision"])
+        return summary
+
+    def etcdctl(self, args: Sequence[str], endpoint: str | Sequence[str] | None = None,
+                timeout: float | None = None) -> CommandResult:
+        """Run any etcdctl command (e.g. ``["compact", "100"]``) against ``endpoint``; not
+        recorded (the scenario functions record what they did)."""
+        names = self._endpoints(endpoint)
+        return self._ctl.run(self._urls(names), list(args), timeout or self.client_timeout)
+
+    def _next_seq(self) -> int:
+        with self._lock:
+            self._seq += 1
+            return self._seq
 
     # ----------------------------------------------------------------- observation
 
@@ -345,10 +436,31 @@ class EtcdCluster:
                 int(r["revision"]))
         return result
 
+    def raft_status(self, names: Iterable[str] | None = None,
+                    timeout: float = 1.0) -> dict[str, RaftStatus | None]:
+        """Each member's own Raft state from its ``/debug/vars`` (None: killed, paused or not
+        answering): current term, role, vote, leader, commit. Unlike ``status()``'s
+        ``raft_term`` (the term of the last applied entry) this shows a candidate's term."""
+        wanted = list(names) if names is not None else list(self.names)
+        live = [n for n in wanted if self.members[n].running and not self.members[n].paused]
+        assert self._pool is not None
+
+        def fetch(name: str) -> RaftStatus | None:
+            try:
+                body = self.net.http_get(f"{self._url(name)}/debug/vars", timeout)
+            except OSError:
+                return None
+            return parse_raft_status(name, body)
+
+        futures = {n: self._pool.submit(fetch, n) for n in live}
+        return {n: futures[n].result() if n in futures else None for n in wanted}
+
     def sample_status(self, label: str) -> dict[str, MemberStatus | None]:
-        """Query every member and record the result in scenario.json ``status_samples``."""
+        """Query every member (``endpoint status`` and ``raft.status``) and record both in
+        scenario.json ``status_samples``; return the endpoint statuses."""
+        raft = self.raft_status()
         statuses = self.status()
-        self._rec().sample(label, statuses)
+        self._rec().sample(label, statuses, raft)
         return statuses
 
     def wait_for_leader(self, timeout: float = 10.0, *, min_term: int = 0,
@@ -358,7 +470,7 @@ class EtcdCluster:
         minority that still believes it leads does not count."""
         excluded = set(exclude)
         leader, term = self._poll(
-            lambda: agreed_leader(self.status(), self.quorum, min_term=min_term,
+            lambda: agreed_leader(self.status(self.voters), self.quorum, min_term=min_term,
                                   exclude=excluded),
             timeout, f"a leader at term >= {min_term} agreed by {self.quorum} members"
                      f"{f' (not {sorted(excluded)})' if excluded else ''}")
@@ -385,6 +497,10 @@ class EtcdCluster:
                                             "applied index")
         self._rec().sample("converged", dict(result))
         return result
+
+    def record_step(self, action: str, target: Any = None, **fields: Any) -> dict[str, Any]:
+        """Record a step of the scenario now (UTC time and epoch added) in scenario.json."""
+        return self._rec().step(action, target, **fields)
 
     def wait_until(self, check: Callable[[], T | None], timeout: float, what: str) -> T:
         """Call ``check`` every 0.1 s until it returns something other than None, and return
@@ -425,31 +541,36 @@ class EtcdCluster:
         }
 
     def _build_members(self, token: str) -> None:
-        assert self._data_root is not None
+        self._token = token
         eps = self.net.endpoints
         cluster = ",".join(f"{n}={eps[n].peer_url}" for n in self.names)
         self.members = {}
         for n in self.names:
-            ep = eps[n]
-            argv = [
-                str(self.binaries.etcd), "--name", n,
-                "--data-dir", str(self._data_root / n),
-                "--listen-client-urls", ep.client_url, "--advertise-client-urls", ep.client_url,
-                "--listen-peer-urls", ep.peer_url, "--initial-advertise-peer-urls", ep.peer_url,
-                "--initial-cluster", cluster, "--initial-cluster-state", "new",
-                "--initial-cluster-token", token,
-                "--heartbeat-interval", str(self.heartbeat_ms),
-                "--election-timeout", str(self.election_ms),
-                f"--pre-vote={str(self.pre_vote).lower()}",
-                *self._log_args(),
-            ]
-            if self.snapshot_count is not None:
-                argv += ["--snapshot-count", str(self.snapshot_count)]
-            if self.unsafe_no_fsync:
-                argv.append("--unsafe-no-fsync")
-            argv += self.extra_args
-            self.members[n] = Member(n, self._data_root / n, self.log_dir / f"{n}.log", argv)
-            self.members[n].log_path.write_bytes(b"")  # a new cluster starts a new log
+            self.members[n] = self._new_member(n, cluster, "new")
+
+    def _new_member(self, name: str, initial_cluster: str, state: str) -> Member:
+        assert self._data_root is not None
+        ep = self.net.endpoints[name]
+        argv = [
+            str(self.binaries.etcd), "--name", name,
+            "--data-dir", str(self._data_root / name),
+            "--listen-client-urls", ep.client_url, "--advertise-client-urls", ep.client_url,
+            "--listen-peer-urls", ep.peer_url, "--initial-advertise-peer-urls", ep.peer_url,
+            "--initial-cluster", initial_cluster, "--initial-cluster-state", state,
+            "--initial-cluster-token", self._token,
+            "--heartbeat-interval", str(self.heartbeat_ms),
+            "--election-timeout", str(self.election_ms),
+            f"--pre-vote={str(self.pre_vote).lower()}",
+            *self._log_args(),
+        ]
+        if self.snapshot_count is not None:
+            argv += ["--snapshot-count", str(self.snapshot_count)]
+        if self.unsafe_no_fsync:
+            argv.append("--unsafe-no-fsync")
+        argv += self.extra_args
+        member = Member(name, self._data_root / name, self.log_dir / f"{name}.log", argv)
+        member.log_path.write_bytes(b"")  # a new member starts a new log
+        return member
 
     def _log_args(self) -> list[str]:
         if self.log_format == "capnslog":
@@ -483,7 +604,8 @@ class EtcdCluster:
                     f"{n} (pid {m.proc.pid}) exited with status {m.proc.returncode}; "
                     f"{m.log_path} ends with: {_tail(m.log_path)}")
 
-    def _poll(self, check: Callable[[], T | None], timeout: float, what: str) -> T:
+    def _poll(self, check: Callable[[], T | None], timeout: float, what: str,
+              every: float = POLL_S) -> T:
         deadline = time.monotonic() + timeout
         while True:
             result = check()
@@ -492,7 +614,7 @@ class EtcdCluster:
             if time.monotonic() >= deadline:
                 raise ClusterTimeout(f"timed out after {timeout:g}s waiting for {what}; "
                                      f"status: {self._status_line()}")
-            time.sleep(POLL_S)
+            time.sleep(every)
 
     def _status_line(self) -> str:
         parts = []
@@ -530,13 +652,18 @@ class EtcdCluster:
         member.paused = paused
         self._record(action, name, before, epoch=epoch, signal=action, pid=member.proc.pid)
 
-    def _apply_cuts(self, cuts: set[frozenset[str]], action: str, target: Any) -> None:
-        before = self._snapshot()
+    def _apply_cuts(self, cuts: set[frozenset[str]], action: str, target: Any, *,
+                    status: bool) -> None:
+        before = self._snapshot() if status else None
         epoch = time.time()
         self.net.set_cuts(cuts)
         self.cuts = cuts
-        self._record(action, target, before, epoch=epoch,
-                     cut_links=sorted(sorted(p) for p in cuts))
+        fields: dict[str, Any] = {"cut_links": sorted(sorted(p) for p in cuts)}
+        if status:
+            self._record(action, target, before, epoch=epoch, **fields)
+        else:  # the nft transactions took this long: the cut holds from epoch + applied_s
+            fields["applied_s"] = round(time.time() - epoch, 4)
+            self._rec().step(action, target, epoch=epoch, **fields)
 
     def _kill_all(self) -> None:
         """SIGKILL every member still running (by PID), then reap them all."""
@@ -569,6 +696,9 @@ class EtcdCluster:
                 "log": m.log_path.name,
                 "log_bytes": m.log_path.stat().st_size if m.log_path.exists() else 0,
                 "argv": m.argv,
+                "bootstrap": not m.added,
+                "learner": m.learner,
+                "removed": m.removed,
             }
             if isinstance(self.net, NetnsNetwork):
                 out[n]["netns"] = self.net.namespaces.get(n)
@@ -609,6 +739,11 @@ def _default_data_parent() -> Path | None:
     the fault model (process crashes, not power loss) is the same."""
     shm = Path("/dev/shm")
     return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "(no output)"
 
 
 def _tail(path: Path, lines: int = 3) -> str:

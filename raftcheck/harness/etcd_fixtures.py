@@ -1,10 +1,15 @@
-"""Regenerate the small real-etcd fixture logs in tests/data/etcd35/.
+"""Regenerate the small real-etcd fixture runs kept in the tests.
 
-    python -m raftcheck.harness.etcd_fixtures tests/data/etcd35            # both scenarios
-    python -m raftcheck.harness.etcd_fixtures tests/data/etcd35 leader-kill
+    python -m raftcheck.harness.etcd_fixtures tests/data/etcd                  # every FIXTURE
+    python -m raftcheck.harness.etcd_fixtures tests/data/etcd 3.5-flapping 3.4-kill-capnslog
+    python -m raftcheck.harness.etcd_fixtures tests/data/etcd35 leader-kill    # the first two
 
-Every log line is printed by a real etcd process; timing makes each run differ (member IDs,
-leaders, terms), so tests must read the facts from each run's scenario.json.
+``FIXTURES`` (tests/data/etcd/<version>-<scenario>[-variant]/) are runs of the scenarios in
+:mod:`raftcheck.harness.etcd_scenarios`, recorded as ``python -m raftcheck.harness record``
+records them (each folder's scenario.json ``regenerate`` holds the equivalent command).
+``LEGACY`` are the first two fixtures, in tests/data/etcd35/. Every log line is printed by a
+real etcd process; timing makes each run differ (member IDs, leaders, terms), so tests must
+read the facts from each run's scenario.json.
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ import argparse
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from raftcheck.harness.errors import EtcdHarnessError
 from raftcheck.harness.etcd_cluster import EtcdCluster
+from raftcheck.harness.record import RecordOptions, record
 
 
 def leader_kill(cluster: EtcdCluster) -> None:
@@ -52,7 +60,7 @@ def leader_minority_partition(cluster: EtcdCluster) -> None:
         cluster.put(f"/fixture/k{i}", f"v{i}")
 
 
-SCENARIOS: dict[str, tuple[str, str, Callable[[EtcdCluster], None]]] = {
+LEGACY: dict[str, tuple[str, str, Callable[[EtcdCluster], None]]] = {
     "leader-kill": (
         "loopback",
         "kill -9 the leader, re-elect, writes continue, restart the victim, it catches up",
@@ -67,9 +75,73 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[EtcdCluster], None]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Fixture:
+    """One kept run: a scenario and how it was recorded."""
+
+    name: str
+    scenario: str
+    options: RecordOptions
+    why: str
+
+
+V34: dict[str, Any] = {"version": "3.4", "pre_vote": False}  # 3.4's own default: no pre-vote
+FIXTURES: dict[str, Fixture] = {f.name: f for f in [
+    Fixture("3.5-flapping", "flapping",
+            RecordOptions(duration=20, pattern="leader-links"),
+            "the leader's links cut and healed every 0.2-2 s; pre-vote on"),
+    Fixture("3.5-flapping-no-pre-vote", "flapping",
+            RecordOptions(duration=20, pre_vote=False),
+            "random links every 0.2-2 s, pre-vote off: the term climbs"),
+    Fixture("3.4-flapping-capnslog", "flapping",
+            RecordOptions(duration=20, logger="capnslog", **V34),
+            "random links, etcd 3.4 text logs (3.4's default: no pre-vote)", ),
+    Fixture("3.4-flapping-zap-debug", "flapping",
+            RecordOptions(duration=12, logger="zap", debug=True, pattern="leader-links",
+                          load=False, **V34),
+            "etcd 3.4 zap JSON at debug level (12 s, no client load: debug lines are many)"),
+    Fixture("3.5-leader-minority", "leader-minority", RecordOptions(),
+            "leader alone in a minority for 5 s with pre-vote: its term stays"),
+    Fixture("3.5-leader-minority-no-pre-vote", "leader-minority",
+            RecordOptions(pre_vote=False),
+            "the same without pre-vote: its term climbs and it disrupts on heal"),
+    Fixture("3.5-kill", "kill", RecordOptions(),
+            "kill -9 the leader then a follower under load; restarted, caught up"),
+    Fixture("3.4-kill-capnslog", "kill", RecordOptions(logger="capnslog", **V34),
+            "the same on etcd 3.4, text logs"),
+    Fixture("3.5-restart", "restart", RecordOptions(),
+            "graceful SIGTERM of the leader (leadership transfer) then a follower"),
+    Fixture("3.5-pause", "pause", RecordOptions(),
+            "SIGSTOP the leader then a follower for 3 s under load"),
+    Fixture("3.5-snapshot-catchup", "snapshot-catchup", RecordOptions(),
+            "a follower caught up by snapshot after 5,400 writes; log and history "
+            "compaction"),
+    Fixture("3.4-snapshot-catchup-capnslog", "snapshot-catchup",
+            RecordOptions(logger="capnslog", **V34), "the same on etcd 3.4, text logs"),
+    Fixture("3.5-member-add", "member-add", RecordOptions(),
+            "a fourth member added under load"),
+    Fixture("3.5-member-learner", "member-learner", RecordOptions(),
+            "a learner added, caught up, promoted"),
+    Fixture("3.5-member-remove", "member-remove", RecordOptions(),
+            "a follower removed, then the leader"),
+    Fixture("3.5-member-grow", "member-grow", RecordOptions(),
+            "a cluster grown from one member to three"),
+]}
+
+
+def generate_fixture(out_dir: Path, name: str) -> Path:
+    """Record FIXTURES[name] into out_dir/name (replacing what was there)."""
+    fixture = FIXTURES[name]
+    folder = out_dir / name
+    shutil.rmtree(folder, ignore_errors=True)
+    record(fixture.scenario, folder, fixture.options)
+    return folder
+
+
 def generate(out_dir: Path, name: str, nodes: int = 3) -> Path:
-    """Run one scenario on a fresh cluster; write nodeK.log and scenario.json to out_dir/name."""
-    network, description, script = SCENARIOS[name]
+    """Run one LEGACY scenario on a fresh cluster; write nodeK.log and scenario.json to
+    out_dir/name."""
+    network, description, script = LEGACY[name]
     folder = out_dir / name
     shutil.rmtree(folder, ignore_errors=True)
     cluster = EtcdCluster(folder, nodes, network=network,  # type: ignore[arg-type]
@@ -85,17 +157,20 @@ def generate(out_dir: Path, name: str, nodes: int = 3) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
-    parser.add_argument("scenario", nargs="*", help=f"any of {', '.join(SCENARIOS)} (all)")
+    parser.add_argument("name", nargs="*",
+                        help=f"any of {', '.join([*FIXTURES, *LEGACY])} (default: every "
+                             "FIXTURE)")
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.scenario) - set(SCENARIOS))
+    known = [*FIXTURES, *LEGACY]
+    unknown = sorted(set(args.name) - set(known))
     if unknown:
-        parser.error(f"unknown scenario {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+        parser.error(f"unknown fixture {', '.join(unknown)}; known: {', '.join(known)}")
     try:
-        for name in args.scenario or list(SCENARIOS):
-            folder = generate(args.out_dir, name)
+        for name in args.name or list(FIXTURES):
+            folder = (generate_fixture if name in FIXTURES else generate)(args.out_dir, name)
             size = sum(p.stat().st_size for p in folder.iterdir())
-            print(f"{folder}: {size // 1024} KiB")
-    except EtcdHarnessError as exc:
+            print(f"{folder}: {size // 1024} KiB", flush=True)
+    except (EtcdHarnessError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -6,11 +6,23 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
+
+#: What a client learnt of one request: it took effect (ok), it certainly did not (fail), or it
+#: may have taken effect at any time after it was invoked (unknown; a timed-out write may still
+#: commit, see docs/etcd-cluster-harness.md). A linearizability checker needs the difference.
+Outcome = Literal["ok", "fail", "unknown"]
+
+#: etcd errors returned before a write is proposed to Raft: the write cannot take effect.
+_REFUSED_BEFORE_PROPOSAL = re.compile(
+    r"etcdserver: (?:too many requests|request is too large|no leader|not capable"
+    r"|rpc not supported for learner)")
 
 
 def now_iso(epoch: float | None = None) -> str:
@@ -64,9 +76,23 @@ class CommandResult:
         return lines[-1] if lines else f"exit status {self.returncode}"
 
 
+def write_outcome(res: CommandResult, no_process: bool = False) -> Outcome:
+    """ok; fail only where the write cannot have reached Raft: etcd refused it before
+    proposing it, or (``no_process``, which the harness knows) no etcd process was running
+    behind the endpoints for the whole request; every other failure is unknown. A refused
+    connection alone proves nothing: etcdctl keeps redialling, and a member restarted
+    meanwhile may still take the write."""
+    if res.returncode == 0:
+        return "ok"
+    if _REFUSED_BEFORE_PROPOSAL.search(res.stderr) or no_process:
+        return "fail"
+    return "unknown"
+
+
 @dataclass
 class WriteResult:
-    """One ``etcdctl put`` and its outcome."""
+    """One ``etcdctl put`` and its outcome. ``client`` names the sequential client that issued
+    it (one request at a time per client); times are wall-clock epochs of invoke/complete."""
 
     seq: int
     key: str
@@ -77,16 +103,20 @@ class WriteResult:
     ok: bool
     error: str | None = None
     revision: int | None = None
+    outcome: Outcome = "ok"
+    client: str = "main"
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
         d["t_start"], d["t_end"] = now_iso(self.t_start), now_iso(self.t_end)
+        d["epoch_start"], d["epoch_end"] = round(self.t_start, 6), round(self.t_end, 6)
         return d
 
 
 @dataclass
 class ReadResult:
-    """One ``etcdctl get`` of a single key and its outcome."""
+    """One ``etcdctl get`` of a single key and its outcome (a failed read has no effect:
+    outcome ``fail``)."""
 
     seq: int
     key: str
@@ -100,11 +130,18 @@ class ReadResult:
     revision: int | None = None
     count: int = 0
     extra: dict[str, object] = field(default_factory=dict)
+    client: str = "main"
+
+    @property
+    def outcome(self) -> Outcome:
+        return "ok" if self.ok else "fail"
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
         d.pop("extra")
+        d["outcome"] = self.outcome
         d["t_start"], d["t_end"] = now_iso(self.t_start), now_iso(self.t_end)
+        d["epoch_start"], d["epoch_end"] = round(self.t_start, 6), round(self.t_end, 6)
         return d
 
 
@@ -153,6 +190,25 @@ class Etcdctl:
 
     def get(self, urls: list[str], key: str, consistency: str, timeout: float) -> CommandResult:
         return self.run(urls, ["get", key, f"--consistency={consistency}", "-w", "json"], timeout)
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """One entry of ``etcdctl member list``; ``name`` is empty until an added member starts."""
+
+    member_id: str
+    name: str
+    peer_urls: tuple[str, ...]
+    is_learner: bool
+
+
+def parse_members(doc: dict[str, object]) -> list[MemberInfo]:
+    """The ``members`` of a ``member list``/``add``/``remove`` JSON answer (IDs made hex)."""
+    result = []
+    for m in doc.get("members") or []:  # type: ignore[union-attr]
+        result.append(MemberInfo(format(int(m["ID"]), "x"), m.get("name", ""),
+                                 tuple(m.get("peerURLs", ())), bool(m.get("isLearner", False))))
+    return result
 
 
 def parse_put(res: CommandResult) -> int | None:

@@ -18,15 +18,19 @@ See docs/etcd-cluster-harness.md.
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import http.client
 import os
 import re
 import shutil
 import socket
 import subprocess
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import count
+from urllib.parse import urlsplit
 
 from raftcheck.harness.errors import EtcdHarnessError, PartitionUnsupported
 
@@ -49,6 +53,36 @@ table inet raftcheck {
 """
 
 NETNS_HINT = "partitions need root, iproute2 and nftables (apt-get install iproute2 nftables)"
+_CLONE_NEWNET = 0x40000000
+
+
+def http_get(url: str, timeout: float) -> bytes:
+    """The body of a plain HTTP GET, straight to the host (no proxy from the environment);
+    raises OSError on any failure."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        conn.request("GET", parts.path or "/")
+        answer = conn.getresponse()
+        body = answer.read()
+    except http.client.HTTPException as exc:
+        raise OSError(f"GET {url}: {exc}") from exc
+    finally:
+        conn.close()
+    if answer.status != 200:
+        raise OSError(f"GET {url}: HTTP {answer.status}")
+    return body
+
+
+def _enter_netns(name: str) -> None:
+    """Move the calling thread (only it) into the network namespace ``name``: sockets it opens
+    from then on live there. Runs as the initializer of the client thread pool."""
+    fd = os.open(f"/run/netns/{name}", os.O_RDONLY)
+    try:
+        if ctypes.CDLL(None, use_errno=True).setns(fd, _CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns into {name} failed")
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -126,6 +160,10 @@ class LoopbackNetwork:
     def client_prefix(self) -> list[str]:
         return []
 
+    def http_get(self, url: str, timeout: float) -> bytes:
+        """GET ``url`` from where the clients are (here: this process's namespace)."""
+        return http_get(url, timeout)
+
     def set_cuts(self, cuts: Iterable[frozenset[str]]) -> None:
         if any(True for _ in cuts):
             raise PartitionUnsupported(
@@ -156,6 +194,7 @@ class NetnsNetwork:
         self.namespaces: dict[str, str] = {}
         self.endpoints: dict[str, Endpoint] = {}
         self._created: list[str] = []
+        self._client_threads: ThreadPoolExecutor | None = None
 
     def setup(self, names: list[str]) -> None:
         reason = netns_unavailable_reason()
@@ -200,6 +239,15 @@ class NetnsNetwork:
     def client_prefix(self) -> list[str]:
         return ["ip", "netns", "exec", self.switch_ns]
 
+    def http_get(self, url: str, timeout: float) -> bytes:
+        """GET ``url`` from the switch namespace, where the clients are, on a pool of threads
+        that entered it (no process per request)."""
+        if self._client_threads is None:
+            self._client_threads = ThreadPoolExecutor(
+                max_workers=4, thread_name_prefix="netns-client", initializer=_enter_netns,
+                initargs=(self.switch_ns,))
+        return self._client_threads.submit(http_get, url, timeout).result()
+
     def set_cuts(self, cuts: Iterable[frozenset[str]]) -> None:
         """Make exactly the links in ``cuts`` (pairs of member names) drop all packets."""
         blocked: dict[str, set[str]] = {name: set() for name in self.namespaces}
@@ -224,6 +272,9 @@ class NetnsNetwork:
 
     def teardown(self) -> None:
         """Delete every namespace this network created (veths, bridge and rules go with them)."""
+        if self._client_threads is not None:  # its threads hold the switch namespace open
+            self._client_threads.shutdown(wait=True, cancel_futures=True)
+            self._client_threads = None
         errors = []
         for ns in reversed(self._created):
             proc = subprocess.run(["ip", "netns", "del", ns], capture_output=True, text=True,

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from raftcheck.harness.etcdctl import MemberStatus, ReadResult, WriteResult, now_iso
+from raftcheck.harness.raft_status import RaftStatus
 
 StatusMap = dict[str, MemberStatus | None]
+RaftMap = dict[str, RaftStatus | None]
 
 
 def status_json(statuses: StatusMap) -> dict[str, Any]:
@@ -44,6 +46,7 @@ class ScenarioRecorder:
         self.status_samples: list[dict[str, Any]] = []
         self.writes: list[WriteResult] = []
         self.reads: list[ReadResult] = []
+        self.bulk_writes: list[dict[str, Any]] = []
         self.leaders_seen: list[str] = []
 
     def step(self, action: str, target: Any = None, *, epoch: float | None = None,
@@ -57,11 +60,23 @@ class ScenarioRecorder:
         self.steps.append(entry)
         return entry
 
-    def sample(self, label: str, statuses: StatusMap) -> dict[str, Any]:
+    def sample(self, label: str, statuses: StatusMap, raft: RaftMap | None = None
+               ) -> dict[str, Any]:
+        """``leader``/``term`` come from ``endpoint status`` (the term there is that of the
+        last applied entry); with ``raft``, also each member's own Raft state and
+        ``raft_leader``/``max_raft_term`` (a member in StateLeader at the highest term)."""
         epoch = time.time()
         leader, term = leader_of(statuses)
-        entry = {"t": now_iso(epoch), "epoch": round(epoch, 6), "label": label,
-                 "leader": leader, "term": term, "status": status_json(statuses)}
+        entry: dict[str, Any] = {"t": now_iso(epoch), "epoch": round(epoch, 6), "label": label,
+                                 "leader": leader, "term": term,
+                                 "status": status_json(statuses)}
+        if raft is not None:
+            answered = [r for r in raft.values() if r is not None]
+            leaders = [r for r in answered if r.is_leader]
+            entry["raft_leader"] = max(leaders, key=lambda r: r.term).name if leaders else None
+            entry["max_raft_term"] = max((r.term for r in answered), default=None)
+            entry["raft"] = {n: (r.to_json() if r is not None else {"error": "unreachable"})
+                             for n, r in raft.items()}
         self.status_samples.append(entry)
         return entry
 
@@ -86,6 +101,7 @@ class ScenarioRecorder:
             "writes": [w.to_json() for w in self.writes],
             "reads_summary": _summary(self.reads),
             "reads": [r.to_json() for r in self.reads],
+            "bulk_writes": self.bulk_writes,
             "status_samples": self.status_samples,
         }
 
@@ -96,5 +112,7 @@ class ScenarioRecorder:
 
 
 def _summary(results: list[WriteResult] | list[ReadResult]) -> dict[str, int]:
-    ok = sum(1 for r in results if r.ok)
-    return {"total": len(results), "ok": ok, "failed": len(results) - ok}
+    outcomes = [r.outcome for r in results]
+    ok = outcomes.count("ok")
+    return {"total": len(results), "ok": ok, "failed": len(results) - ok,
+            "unknown": outcomes.count("unknown")}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..checker.model import Model
 from .config import Bounds
 from .invariants import PROPERTIES, Property, View, first_broken, first_violated
 from .records import Server
@@ -22,7 +23,7 @@ _UNKNOWN = object()
 VERDICT_CACHE = 2_000_000
 
 
-class SpecModel:
+class SpecModel(Model):
     """The checker's view of a Raft spec: subclasses give the states, the successors and
     view(state); see checker/model.py for the contract."""
 

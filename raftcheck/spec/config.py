@@ -184,3 +184,35 @@ def describe_membership(config: SpecConfig) -> str:
     if config.snapshots:
         parts.append(f"snapshots <= {config.max_snapshots}")
     return "".join(f"; {part}" for part in parts)
+
+
+def merged_config(*, nodes: int | None, profile: str = "raftcheck", mutant: str | None = None,
+                  bounds: dict[str, int | None] | None = None, values: int = 1,
+                  membership: dict[str, object] | None = None) -> SpecConfig:
+    """The configuration a command line asks for: the profile's defaults for this many servers
+    (or a mutant's own scope, where the mutant is of this profile), then each bound given
+    (None: no bound) over them. nodes None: 3, or the mutant's own. membership: the
+    membership and snapshot options given (SpecConfig fields), over a mutant's own."""
+    from .mutants import MUTANTS  # the registry imports this module
+
+    known = MUTANTS.get(mutant) if mutant else None
+    if nodes is None:
+        nodes = known.nodes if known else 3
+    chosen = dict(bounds or {})
+    base = profile_defaults(profile, nodes)
+    if known and known.profile == profile:
+        # A mutant runs at the scope where it is caught (whatever --nodes), unless flags say
+        # otherwise.
+        base = replace(profile_defaults(profile, known.nodes), **known.bounds)
+    if profile == "raft-tla":
+        for name in OPTIONAL_BOUNDS:
+            if chosen.get(name) is not None:
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} is not a raft.tla bound"
+                    + ("; raft.tla bounds writes by --max-log" if name == "max_writes" else ""))
+    elif values != 1:
+        raise ConfigError("--values applies to --profile raft-tla; the raftcheck profile "
+                          "writes a fresh value per client request")
+    options = {**(known.options if known else {}), **(membership or {})}
+    return SpecConfig(nodes=nodes, profile=profile, bounds=replace(base, **chosen),
+                      values=values, mutant=mutant, **options).validate()

@@ -19,17 +19,22 @@ class FingerprintCollision(RuntimeError):
 
 
 class Interner(Generic[V]):
-    __slots__ = ("kind", "values")
+    __slots__ = ("journal", "kind", "values")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.values: dict[int, V] = {}
+        # Where new values are recorded (kind, name, value), oldest first, for other processes
+        # to adopt (see RaftModel.new_components); None: not recorded.
+        self.journal: list | None = None
 
     def intern(self, value: V) -> int:
         key = hash(value)
         known = self.values.get(key)
         if known is None:
             self.values[key] = value
+            if self.journal is not None:
+                self.journal.append((self.kind, key, value))
         elif known != value:
             raise FingerprintCollision(f"two different {self.kind} values share hash {key}")
         return key

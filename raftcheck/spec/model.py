@@ -53,6 +53,9 @@ from .symmetry import ServerSymmetry
 NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT, CHANGED, SNAPSHOT = range(7)
 
 _UNKNOWN = object()
+_BLOCKED = object()  # a delivery whose reply the bounds do not let into the network
+#: Entries kept per server in the cache of steps placed in a network (then it starts afresh).
+PLACED_LIMIT = 1 << 20
 
 
 class RaftModel(SpecModel):
@@ -90,7 +93,8 @@ class RaftModel(SpecModel):
         # Budgets of membership changes and snapshots, only where they are on.
         self.CHANGES = n + 9 if config.membership else None
         self.SNAPSHOTS = n + 9 + bool(config.membership) if config.snapshots else None
-        self.width = n + 9 + bool(config.membership) + bool(config.snapshots)
+        # Every slot an int: names are 64-bit content hashes.
+        self.state_width = n + 9 + bool(config.membership) + bool(config.snapshots)
         # The counters come last: how much of each bounded budget a state has used. A state
         # that has used less of every budget can do all that the same state with more used can,
         # so the checker may skip the latter (checker/search.py, "budgets").
@@ -101,8 +105,9 @@ class RaftModel(SpecModel):
         self.bags: Interner[frozenset] = Interner("bag")
         self.sets: Interner[frozenset] = Interner("history set")
 
-        self._tables = {"server": self.servers, "message": self.messages, "bag": self.bags,
-                        "set": self.sets}
+        self._tables = {table.kind: table
+                        for table in (self.servers, self.messages, self.bags, self.sets)}
+        self._journal: list | None = None  # see new_components
         self._bag_info: dict[int, tuple] = {}
         self._bag_plus: dict[int, dict[int, int | None]] = {}  # bag -> message -> bag
         self._bag_minus: dict[tuple, int] = {}
@@ -111,6 +116,10 @@ class RaftModel(SpecModel):
         self._garbage: dict[tuple, bool] = {}
         self._bag_gc: dict[tuple, int] = {}
         self._local: list[dict[int, list]] = [{} for _ in range(n)]  # per slot: server -> steps
+        # per slot: (server, bag, cut) -> its steps in that network (_place_local_steps)
+        self._placed: list[dict[tuple, tuple]] = [{} for _ in range(n)]
+        self._placed_receive: dict[tuple, Any] = {}  # (message, recipient, bag) -> its step
+        self._bag_steps: dict[int, tuple] = {}  # bag -> its messages' drops and duplications
         self._client: dict[tuple, Any] = {}
         self._receive: dict[int, dict[int, Any]] = {}  # message -> recipient -> outcome
         self._all_logs: dict[tuple, int] = {}
@@ -127,6 +136,9 @@ class RaftModel(SpecModel):
                 and chosen.index("CommittedNeverLost") < chosen.index("MinorityNeverCommits")))
         for local in self._local:
             local.clear()
+        for placed in self._placed:
+            placed.clear()
+        self._placed_receive.clear()
         self._client.clear()
         self._receive.clear()
 
@@ -163,7 +175,7 @@ class RaftModel(SpecModel):
             servers = (self.servers.intern(srv.initial_server(self.rules)),) * self.n
         empty = self.sets.intern(frozenset())
         cut = normalise_cut(self.config.split, self.n) if self.config.split else 0
-        counters = (0,) * (self.width - self.WRITES)
+        counters = (0,) * (self.state_width - self.WRITES)
         return [(*servers, self._intern_bag(frozenset()), cut, empty, empty, empty, *counters)]
 
     # --- successors -------------------------------------------------------------------------
@@ -179,32 +191,21 @@ class RaftModel(SpecModel):
             base[self.ALL_LOGS] = self._all_logs_after(state)
         out: list[tuple] = []
         append = out.append
-        keep_stutter = self.keep_stutter
         collect = self._collect if self.collect_garbage else None
-        plus = self._bag_plus.get(bag)
-        if plus is None:
-            plus = self._bag_plus[bag] = {}
         values = self._request_values(state)
 
         for i in range(n):
             sid = state[i]
-            local = self._local[i]
-            steps = local.get(sid)
+            placed = self._placed[i]
+            steps = placed.get((sid, bag, cut))
             if steps is None:
-                steps = self._local_steps(i, sid)
-            for action, new_sid, mid, dst, effect, arg, broken in steps:
+                steps = self._place_local_steps(i, sid, bag, cut)
+            for action, new_sid, new_bag, effect, arg, broken in steps:
                 nxt = base.copy()
                 if new_sid is not None:
                     nxt[i] = new_sid
-                if mid is not None and (not cut or not ((cut >> i) ^ (cut >> dst)) & 1):
-                    new_bag = plus.get(mid, _UNKNOWN)
-                    if new_bag is _UNKNOWN:
-                        new_bag = self._plus(bag, mid)
-                    if new_bag is None:
-                        continue
+                if new_bag is not None:
                     nxt[BAG] = new_bag
-                elif new_sid is None and not keep_stutter:
-                    continue  # a message lost to the cut, and nothing else happened
                 if effect:
                     if effect == RESTARTED:
                         limit = self.bounds.max_restarts
@@ -248,30 +249,27 @@ class RaftModel(SpecModel):
                         nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
                     append((action, tuple(nxt), broken))
 
-        receive = self._receive
         redeliver = self.redeliver
-        for mid, src, dst in self._bag_info[bag][2]:
+        placed_receive = self._placed_receive
+        steps_in_bag = self._bag_steps.get(bag)
+        if steps_in_bag is None:
+            steps_in_bag = self._message_steps(bag)
+        for mid, src, dst, duplicate, drop in steps_in_bag:
             if not cut or not ((cut >> src) ^ (cut >> dst)) & 1:
-                by_server = receive.get(mid)
-                if by_server is None:
-                    by_server = receive[mid] = {}
-                outcome = by_server.get(state[dst])
+                key = (mid, state[dst], bag)
+                outcome = placed_receive.get(key)
                 if outcome is None:
-                    outcome = self._receive_step(state[dst], mid)
+                    outcome = self._place_receive_step(key)
+                if outcome is _BLOCKED:
+                    continue  # the reply does not fit: neither is the message dropped here
                 if outcome:
-                    action, new_sid, consumed, reply, effect, arg, broken = outcome
+                    action, new_sid, new_bag, consumed, reply, effect, arg, broken = outcome
                     nxt = base.copy()
                     if new_sid is not None:
                         nxt[dst] = new_sid
                     if effect:
                         nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
-                    if reply is not None:
-                        new_bag = self._reply(bag, reply, mid)
-                        if new_bag is None:
-                            continue
-                        nxt[BAG] = new_bag
-                    elif consumed:
-                        nxt[BAG] = self._minus(bag, mid)
+                    nxt[BAG] = new_bag
                     if collect:
                         nxt[BAG] = collect(nxt)
                     append((action, tuple(nxt), broken))
@@ -279,17 +277,13 @@ class RaftModel(SpecModel):
                         copy = self._deliver_copy(state, nxt, bag, reply, collect)
                         if copy is not None:
                             append((act.DeliverCopy(action), copy, broken))
-            if not redeliver:
-                duplicated = plus.get(mid, _UNKNOWN)
-                if duplicated is _UNKNOWN:
-                    duplicated = self._plus(bag, mid)
-                if duplicated is not None and duplicated != bag:
-                    nxt = base.copy()
-                    nxt[BAG] = duplicated
-                    append((act.DuplicateMessage(self.messages[mid]), tuple(nxt), None))
+            if duplicate is not None:
+                nxt = base.copy()
+                nxt[BAG] = duplicate[1]
+                append((duplicate[0], tuple(nxt), None))
             nxt = base.copy()
-            nxt[BAG] = self._minus(bag, mid)
-            append((act.DropMessage(self.messages[mid]), tuple(nxt), None))
+            nxt[BAG] = drop[1]
+            append((drop[0], tuple(nxt), None))
 
         if self.config.split:
             pass  # cut for good
@@ -315,7 +309,7 @@ class RaftModel(SpecModel):
         if reply is None:
             copy[self.BAG] = bag
         else:
-            new_bag = self._bag_plus[bag].get(reply, _UNKNOWN)
+            new_bag = self._bag_plus.get(bag, {}).get(reply, _UNKNOWN)
             if new_bag is _UNKNOWN:
                 new_bag = self._plus(bag, reply)
             if new_bag is None:
@@ -409,6 +403,72 @@ class RaftModel(SpecModel):
         self._local[i][sid] = steps
         return steps
 
+    def _place_local_steps(self, i: int, sid: int, bag: int, cut: int) -> tuple:
+        """Server i's own steps (see _local_steps) with the network in this bag and cut:
+        (action, new server or None, new bag or None, effect, effect argument, broken). A send
+        the bag has no room for is no step; one lost to the cut changes nothing."""
+        steps = self._local[i].get(sid)
+        if steps is None:
+            steps = self._local_steps(i, sid)
+        placed = []
+        for action, new_sid, mid, dst, effect, arg, broken in steps:
+            new_bag = None
+            if mid is not None and (not cut or not ((cut >> i) ^ (cut >> dst)) & 1):
+                new_bag = self._bag_plus.get(bag, {}).get(mid, _UNKNOWN)
+                if new_bag is _UNKNOWN:
+                    new_bag = self._plus(bag, mid)
+                if new_bag is None:
+                    continue
+            elif new_sid is None and not self.keep_stutter:
+                continue  # a message lost to the cut, and nothing else happened
+            placed.append((action, new_sid, new_bag, effect, arg, broken))
+        table = self._placed[i]
+        if len(table) > PLACED_LIMIT:
+            table.clear()  # a cache: forgetting costs time only
+        result = table[(sid, bag, cut)] = tuple(placed)
+        return result
+
+    def _message_steps(self, bag: int) -> tuple:
+        """Per message in flight: (message, source, destination, its duplication as (action,
+        bag) or None, its drop as (action, bag))."""
+        out = []
+        for mid, src, dst in self._bag_info[bag][2]:
+            duplicate = None
+            if not self.redeliver:
+                duplicated = self._bag_plus.get(bag, {}).get(mid, _UNKNOWN)
+                if duplicated is _UNKNOWN:
+                    duplicated = self._plus(bag, mid)
+                if duplicated is not None and duplicated != bag:
+                    duplicate = (act.DuplicateMessage(self.messages[mid]), duplicated)
+            drop = (act.DropMessage(self.messages[mid]), self._minus(bag, mid))
+            out.append((mid, src, dst, duplicate, drop))
+        result = self._bag_steps[bag] = tuple(out)
+        return result
+
+    def _place_receive_step(self, key: tuple) -> tuple | bool | object:
+        """The step (if any) that delivers message mid to its recipient, whose variables are
+        named sid, out of this bag: (action, new server or None, bag after, consumed, reply,
+        effect, effect argument, broken); _BLOCKED where the reply does not fit the bounds."""
+        mid, sid, bag = key
+        outcome = self._receive.get(mid, {}).get(sid)
+        if outcome is None:
+            outcome = self._receive_step(sid, mid)
+        placed: tuple | bool | object = False
+        if outcome:
+            action, new_sid, consumed, reply, effect, arg, broken = outcome
+            if reply is not None:
+                new_bag = self._reply(bag, reply, mid)
+            elif consumed:
+                new_bag = self._minus(bag, mid)
+            else:
+                new_bag = bag
+            placed = _BLOCKED if new_bag is None else (
+                action, new_sid, new_bag, consumed, reply, effect, arg, broken)
+        if len(self._placed_receive) > PLACED_LIMIT:
+            self._placed_receive.clear()  # a cache: forgetting costs time only
+        self._placed_receive[key] = placed
+        return placed
+
     def _client_step(self, i: int, sid: int, value: int) -> tuple | bool:
         s = self.servers[sid]
         after = srv.client_request(self.rules, i, s, value)
@@ -467,14 +527,18 @@ class RaftModel(SpecModel):
     def _intern_bag(self, bag: frozenset) -> int:
         bid = self.bags.intern(bag)
         if bid not in self._bag_info:
-            entries = tuple((mid, self.messages[mid].src, self.messages[mid].dst)
-                            for mid, _ in sorted(bag))
-            b = self.bounds
-            ok = (bag_size(bag) <= b.max_msgs and bag_max_copies(bag) <= b.max_dup
-                  and (b.max_links is None
-                       or links((src, dst) for _, src, dst in entries) <= b.max_links))
-            self._bag_info[bid] = (ok, bag, entries)
+            self._describe_bag(bid, bag)
         return bid
+
+    def _describe_bag(self, bid: int, bag: frozenset) -> None:
+        """Whether the bag is within the bounds, and its messages' endpoints."""
+        entries = tuple((mid, self.messages[mid].src, self.messages[mid].dst)
+                        for mid, _ in sorted(bag))
+        b = self.bounds
+        ok = (bag_size(bag) <= b.max_msgs and bag_max_copies(bag) <= b.max_dup
+              and (b.max_links is None
+                   or links((src, dst) for _, src, dst in entries) <= b.max_links))
+        self._bag_info[bid] = (ok, bag, entries)
 
     def _plus(self, bid: int, mid: int) -> int | None:
         new = self._intern_bag(self._send(self._bag_info[bid][1], mid))
@@ -533,24 +597,35 @@ class RaftModel(SpecModel):
             return None
         return (*state[:self.CUT], 0, *state[self.CUT + 1:self.budget_start])
 
-    # --- moving states between processes (checker/parallel.py) ------------------------------
+    # --- moving states between processes (checker/parallel.py, checker/ray_engine.py) ------
 
-    def components(self, state: tuple) -> list[tuple[str, int]]:
-        """The named components a state refers to, each after those it refers to itself."""
-        out = [("server", sid) for sid in state[:self.n]]
-        bag = state[self.BAG]
-        out += [("message", mid) for mid, _, _ in self._bag_info[bag][2]]
-        out.append(("bag", bag))
-        out += [("set", state[k]) for k in (self.ELECTIONS, self.ALL_LOGS, self.COMMITTED)]
-        return out
+    def shard_key(self, state: tuple) -> int:
+        """The servers: every key of the verdict cache (check_state) starts with them, so its
+        entries are made in one process. A budget-free part, lifted or not, has the same."""
+        return hash(state[:self.n])
 
-    def component(self, kind: str, key: int) -> Any:
-        return self._tables[kind][key]
+    def new_components(self) -> list[tuple[str, int, Any]]:
+        """The components named since the last call, oldest first (the first call starts the
+        record): another process adopts them before it reads a state that names them."""
+        if self._journal is None:
+            self._journal = []
+            for table in self._tables.values():
+                table.journal = self._journal
+            return []
+        named = list(self._journal)
+        self._journal.clear()
+        return named
 
     def adopt(self, kind: str, key: int, value: Any) -> None:
-        """Learn a component another process named."""
-        new = self._intern_bag(value) if kind == "bag" else self._tables[kind].intern(value)
-        assert new == key, f"{kind} {key} has another name here: {new}"
+        """Learn a component another process named (not recorded again here)."""
+        table = self._tables[kind]
+        if key in table.values:
+            return
+        if hash(value) != key:
+            raise ValueError(f"{kind} {key} has another name here: {hash(value)}")
+        table.values[key] = value
+        if table is self.bags:
+            self._describe_bag(key, value)
 
     # --- reading a state --------------------------------------------------------------------
 

@@ -102,9 +102,13 @@ class Membership(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConfigChange(Event):
-    """A membership change was proposed, applied or refused (outside the core model)."""
+    """A membership change was proposed, appended to the leader's log, applied or refused.
+
+    ``appended``: the line says the leader appended the change to its log (etcd-raft traces'
+    ChangeConf); the configurations themselves are ``Membership`` events."""
 
     detail: str = ""
+    appended: bool = False
 
 
 # --- roles and terms -------------------------------------------------------------------------
@@ -348,10 +352,12 @@ class EntriesAppended(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommitAdvanced(Event):
-    """The node's commitIndex is commit_index (term: the node's current term, when shown)."""
+    """The node's commitIndex is commit_index (term: the node's current term, when shown;
+    last_index: its log's last index at that moment, when shown)."""
 
     commit_index: int
     term: int | None = None
+    last_index: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -474,6 +480,15 @@ class FeatureUsed(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LoggingLevel(Event):
+    """The run's raft logging changes level (an etcd-raft transcript's ``log-level`` command):
+    at ``info`` and ``debug`` every step is logged, at ``none`` (and above info) none is.
+    The node is the transcript's first; the level is the whole run's."""
+
+    level: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TickMissed(Event):
     """The node's event loop blocked so long that a clock tick was lost (slow node/disk)."""
 
@@ -487,7 +502,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     MessageSent, MessageReceived, MessageDropped,
     EntriesAppended, CommitAdvanced, Applied, HardState, StateObserved, LogObserved,
     LogTruncated, AppendRejected, ReplicationProgress,
-    Snapshot, LeadershipTransfer, RequestDropped, FeatureUsed, TickMissed,
+    Snapshot, LeadershipTransfer, RequestDropped, FeatureUsed, LoggingLevel, TickMissed,
 )
 """Every event class, in documentation order."""
 

@@ -12,16 +12,18 @@ silently. Input that cannot be read at all raises :class:`LogError`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from raftcheck.grammar.detect import DetectError, detect
+from raftcheck.exit_codes import InternalError
+from raftcheck.grammar.detect import HCLOG_JSON, HCLOG_TEXT, DetectError, detect
 from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
@@ -38,6 +40,16 @@ MAX_PROBLEMS_PER_FILE = 1000
 
 PRESCAN_LINES = 5000
 """Lines read ahead per single-node file to find its own node (for file-name numbering)."""
+
+
+_SERVER_PAIR = re.compile(r'ID[:"]+\s*"?([^\s,"}\]]+)"?,?\s*"?Address[:"]+\s*"?([^\s,"}\]]+)')
+"""A hashicorp server's ID and address as its configuration lines print them (text or JSON)."""
+
+_DEBUG_LEVEL = re.compile(r'\[DEBUG\]|"level":"debug"|"@level":"debug"| D \| ')
+"""A line logged at debug level (hclog text and JSON, zap, capnslog)."""
+
+_CLUSTER_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')
+"""etcd's cluster id, as zap ("cluster-id") and capnslog ("... to cluster <id>") print it."""
 
 
 class LogError(Exception):
@@ -57,6 +69,7 @@ class Problem:
     line: int
     message: str
     raw: str = ""
+    time: datetime | None = None  # the time of the last event before it in its file
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -106,11 +119,11 @@ class ParsedLogs:
         return {name: list(info.ids) for name, info in self.nodes.items()}
 
 
-def _natural_key(path: Path) -> list[Any]:
+def natural_key(path: Path) -> list[Any]:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name)]
 
 
-def _check_file(path: str) -> str:
+def check_file(path: str) -> str:
     """The format of one file, or LogError (empty, binary, unknown, mixed, unreadable)."""
     try:
         if os.path.getsize(path) == 0:
@@ -141,13 +154,13 @@ def log_files(paths: Iterable[str | os.PathLike[str]]
         path = Path(item)
         if path.is_dir():
             kept = 0
-            for entry in sorted(path.iterdir(), key=_natural_key):
+            for entry in sorted(path.iterdir(), key=natural_key):
                 if entry.name.startswith(".") or not entry.is_file():
                     continue
                 if entry.suffix.lower() not in LOG_SUFFIXES:
                     continue
                 try:
-                    fmt = _check_file(str(entry))
+                    fmt = check_file(str(entry))
                 except LogError as exc:
                     if exc.reason.startswith("not a recognised"):
                         ignored.append((str(entry), exc.reason))
@@ -162,7 +175,7 @@ def log_files(paths: Iterable[str | os.PathLike[str]]
                 raise LogError(f"no Raft log files in this directory (not logs: {names})",
                                str(path))
         elif path.exists():
-            fmt = _check_file(str(path))
+            fmt = check_file(str(path))
             if str(path.resolve()) not in seen:
                 seen.add(str(path.resolve()))
                 found.append((str(path), fmt))
@@ -176,13 +189,24 @@ class LogStream:
     fill in as it goes and are complete once iteration ends. Memory stays bounded by the
     events the caller keeps (problems are capped per file)."""
 
-    def __init__(self, paths: Iterable[str | os.PathLike[str]], *,
-                 assume_tz: tzinfo = UTC) -> None:
+    def __init__(self, paths: Iterable[str | os.PathLike[str]] = (), *,
+                 assume_tz: tzinfo = UTC,
+                 files: list[tuple[str, str]] | None = None,
+                 ignored: list[tuple[str, str]] | None = None) -> None:
+        """The files of ``paths`` (expanded by :func:`log_files`), or exactly ``files``
+        (``(path, format)`` pairs, as :mod:`raftcheck.validate.runs` finds them)."""
         self.assume_tz = assume_tz
-        self._files, self.ignored = log_files(paths)
+        if files is None:
+            self._files, self.ignored = log_files(paths)
+        else:
+            self._files, self.ignored = list(files), list(ignored or [])
+        self.cluster_ids: dict[str, str] = {}
+        self.debug_files: set[str] = set()
+        self._last_time: dict[str, datetime] = {}
         self.files: list[FileSummary] = []
         self.problems: list[Problem] = []
         self._names = NodeNames()
+        self._prescan_aliases()
         self._reserve_file_numbers()
         self._events = self._all_events()
 
@@ -208,9 +232,27 @@ class LogStream:
             yield from self._read(path, fmt)
 
     # --- naming ---------------------------------------------------------------------------
+    def _prescan_aliases(self) -> None:
+        """hashicorp names a server by ID in some lines and by address in others (a file's own
+        node by address); the pairs its configuration lines print are learnt from every file
+        before anything is named, so that one server gets one name whatever order files are
+        read in."""
+        for path, fmt in self._files:
+            if fmt not in (HCLOG_TEXT, HCLOG_JSON):
+                continue
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    for line in f:
+                        if "ID" in line and "Address" in line:
+                            for sid, addr in _SERVER_PAIR.findall(line):
+                                self._names.alias(addr, sid)
+            except OSError as exc:
+                raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
+
     def _reserve_file_numbers(self) -> None:
         """Rule 1 of naming.py: ``node3.log`` is ``n3`` when every file name says so."""
         owners: list[tuple[RawId, int]] = []
+        numbered = True
         for path, fmt in self._files:
             if fmt not in SINGLE_NODE_FORMATS:
                 continue
@@ -219,20 +261,33 @@ class LogStream:
                 continue
             numbers = re.findall(r"\d+", Path(path).stem)
             if len(numbers) != 1:
-                return
-            owners.append((owner, int(numbers[0])))
-        if len({n for _o, n in owners}) != len(owners):
+                numbered = False
+            else:
+                owners.append((owner, int(numbers[0])))
+        if not numbered or len({n for _o, n in owners}) != len(owners) or \
+                len({o.key for o, _n in owners}) != len(owners):
             return
         for owner, number in owners:
-            self._names.reserve(owner.key, number)
+            self._names.reserve(self._names.canonical(owner.key), number)
 
     def _prescan_owner(self, path: str, fmt: str) -> RawId | None:
+        """The file's own node; and, in ``cluster_ids`` and ``debug_files``, the cluster id it
+        prints and whether it logs at debug level (what a format observes depends on it)."""
         reader = make_reader(fmt, path, NodeNames(), self.assume_tz)
         try:
             for number, text, _problem in iter_lines(path):
                 if text is not None:
-                    reader.feed(number, text)
-                if reader.owner is not None or number >= PRESCAN_LINES:
+                    if reader.owner is None:
+                        with contextlib.suppress(ValueError, OverflowError):
+                            reader.feed(number, text)  # a bad value is reported later
+                    if path not in self.cluster_ids:
+                        found = _CLUSTER_ID.search(text)
+                        if found:
+                            self.cluster_ids[path] = found.group(1) or found.group(2)
+                    if path not in self.debug_files and _DEBUG_LEVEL.search(text):
+                        self.debug_files.add(path)
+                if (reader.owner is not None and path in self.cluster_ids
+                        and path in self.debug_files) or number >= PRESCAN_LINES:
                     break
         except OSError as exc:
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
@@ -249,11 +304,23 @@ class LogStream:
                 if text is None:
                     self._problem(summary, Problem(path, number, problem or "unreadable line"))
                     continue
-                outcomes = reader.feed(number, text)
-                if outcomes is SKIPPED:  # most lines: no Raft state
-                    summary.skipped += 1
+                try:
+                    outcomes = reader.feed(number, text)
+                    if outcomes is SKIPPED:  # most lines: no Raft state
+                        summary.skipped += 1
+                        continue
+                    built = list(self._outcomes(summary, reader, outcomes))
+                except (LogError, OSError):
+                    raise
+                except (ValueError, OverflowError) as exc:
+                    # a value the line holds is out of range (a date with month 13, a clock
+                    # before 1970 or after 9999): the line is bad input, not a bug
+                    self._problem(summary, Problem(path, number, f"unreadable value: {exc}",
+                                                   text))
                     continue
-                yield from self._outcomes(summary, reader, outcomes)
+                except Exception as exc:  # a bug in a grammar: never a verdict
+                    raise InternalError(f"reading {path}:{number}", exc) from exc
+                yield from built
             yield from self._outcomes(summary, reader, reader.finish())
         except OSError as exc:
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
@@ -266,6 +333,8 @@ class LogStream:
                   outcomes: Iterable[object]) -> Iterator[Event]:
         for outcome in outcomes:
             if isinstance(outcome, Parsed):
+                if outcome.time is not None:
+                    self._last_time[summary.path] = outcome.time
                 source = SourceRef(summary.path, outcome.line, outcome.raw)
                 try:
                     built = [self._event(d, reader, source, outcome.time) for d in outcome.drafts]
@@ -285,6 +354,8 @@ class LogStream:
                 summary.skipped += 1
 
     def _problem(self, summary: FileSummary, problem: Problem) -> None:
+        if problem.time is None and summary.path in self._last_time:
+            problem = replace(problem, time=self._last_time[summary.path])
         summary.problems += 1
         if summary.problems <= MAX_PROBLEMS_PER_FILE:
             self.problems.append(problem)

@@ -10,8 +10,10 @@ from raftcheck.arguments import positive
 from raftcheck.exit_codes import UsageError
 from raftcheck.traces.logfiles import LogError
 
-from .engine import ValidateOptions, validate_paths
+from .engine import ValidateOptions, check_run, validate_run
 from .junit import write_junit
+from .report import Report
+from .runs import find_runs
 
 
 def _skew(text: str) -> float:
@@ -33,13 +35,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="check real cluster logs against the Raft spec",
         description=(
             "Check that some behaviour of the raftcheck Raft spec explains the events in the "
-            "given logs (files, or directories holding one log per node), and name the first "
-            "line that none does. Exit codes: 0 conforms, 1 violates, 2 bad usage or input, "
-            "4 inconclusive (features outside the model, or too little observed). "
-            "See docs/validate.md."
+            "given logs, and name the first line that none does. Each run is checked on its "
+            "own: a directory holding node logs (searched recursively), each etcd-raft "
+            "transcript or trace, or the node log files given together. Exit codes (the "
+            "worst run's): 0 conforms, 1 violates, 2 bad usage or input (also logs that "
+            "cannot be one cluster), 4 inconclusive (features outside the model, or too "
+            "little observed), 5 internal error. See docs/validate.md."
         ),
     )
-    p.add_argument("logs", nargs="+", metavar="LOGS", help="log files or directories")
+    p.add_argument("logs", nargs="+", metavar="LOGS",
+                   help="log files, or directories of runs (searched recursively)")
     p.add_argument("--max-skew", type=_skew, default=ValidateOptions.max_skew, metavar="SECONDS",
                    help="how far two nodes' clocks may disagree; events within it are ordered "
                         "by causality, not by timestamp (default 0.1; e.g. 0.5, 50ms)")
@@ -50,8 +55,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--no-check-quorum", dest="check_quorum", action="store_false",
                    help="the cluster does not use check-quorum: a leader stepping down "
                         "without a higher term is a violation")
-    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
-    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.add_argument("--junit", metavar="FILE",
+                   help="also write a JUnit XML report to FILE (one test case per run)")
+    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.set_defaults(run=validate_command)
 
 
@@ -59,17 +65,21 @@ def validate_command(args: argparse.Namespace) -> int:
     options = ValidateOptions(max_skew=args.max_skew, max_candidates=args.max_candidates,
                               pre_vote=args.pre_vote, check_quorum=args.check_quorum)
     try:
-        verdict = validate_paths(args.logs, options)
+        runs = find_runs(args.logs)
+        if len(runs) == 1:  # one run: bad input is a usage error, a bug an internal error
+            report = Report([check_run(runs[0], options)])
+        else:
+            report = Report([validate_run(run, options) for run in runs])
     except LogError as exc:
         raise UsageError(str(exc)) from None
     if args.junit:
         try:
-            write_junit(args.junit, verdict, name=" ".join(args.logs))
+            write_junit(args.junit, report, name=" ".join(args.logs))
         except OSError as exc:
             raise UsageError(f"--junit {args.junit}: {exc.strerror or exc}") from None
     if args.json:
-        print(json.dumps(verdict.to_json(), indent=1))
+        print(json.dumps(report.to_json(), indent=1))
     else:
-        print("\n".join(verdict.lines()))
+        print("\n".join(report.lines()))
     sys.stdout.flush()
-    return verdict.exit_code
+    return report.exit_code

@@ -15,20 +15,36 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from raftcheck.exit_codes import InternalError
+from raftcheck.grammar.formats import SINGLE_NODE_FORMATS
 from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
-from raftcheck.traces.logfiles import LogStream, iter_events
+from raftcheck.traces.logfiles import LogError, LogStream
 
-from .mapping import HANDLERS, Context
+from .context import Context
+from .handlers import HANDLERS
+from .mapping import ANCHORS
 from .merge import FileQueue, Merge
-from .observe import observes
-from .report import CONFORMS, INCONCLUSIVE, VIOLATES, FileFacts, Verdict
-from .world import EMPTY, Unexplained, World
+from .observe import Observes, observes
+from .report import (
+    CONFORMS,
+    INCONCLUSIVE,
+    INTERNAL_ERROR,
+    REFUSED,
+    VIOLATES,
+    FileFacts,
+    Report,
+    Verdict,
+)
+from .runs import FileIdentity, Run, find_runs, name_fields, names_in, refuse_mixed
+from .world import EMPTY, Missing, Unexplained, World
 
-FEATURE_NAMES = {
-    ev.ConfigChange: "membership change",
-    ev.Snapshot: "snapshots / log compaction",
-}
+NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
+"""Violations that no unlogged step, feature outside the model or unparsed line can explain:
+two leaders of one term, two entries committed at one index."""
+
+FEATURE_NAMES: dict[type, str] = {}
+"""Event kinds that show a feature outside the model (FeatureUsed events name theirs)."""
 
 
 @dataclass(frozen=True)
@@ -63,24 +79,28 @@ class Validator:
                      check_quorum=self.options.check_quorum)
 
     # --- one event ----------------------------------------------------------------------
-    def step(self, e: ev.Event, fmt: str) -> list[World]:
+    def step(self, e: ev.Event, sees: Observes) -> list[World]:
         """The candidate Worlds after ``e``; raises Unexplained if none explains it."""
         handler = HANDLERS.get(type(e))
         if handler is None:
             return self.candidates
         self._note(e)
-        self.cx.node_format.setdefault(self.cx.index(e.node), observes(fmt))
+        self.cx.node_format.setdefault(self.cx.index(e.node), sees)
         out: list[World] = []
         failure: Unexplained | None = None
         for w in self.candidates:
             try:
                 for after in handler(w, e, self.cx):
-                    out.append(after if after is w else after.pruned())  # w is pruned
+                    out.append(after)
             except Unexplained as exc:
                 failure = failure or exc
+            except Exception as exc:  # a bug in a handler: never a verdict
+                raise InternalError(f"checking {e.kind} at {e.source}", exc) from exc
         if not out:
             assert failure is not None
             raise failure
+        if self.cx.resyncing and isinstance(e, ANCHORS):
+            self.cx.resynced.add(self.cx.index(e.node))
         worlds = out if len(out) == 1 else list(dict.fromkeys(out))
         if len(worlds) > self.options.max_candidates:
             worlds = worlds[:self.options.max_candidates]
@@ -89,7 +109,8 @@ class Validator:
         return worlds
 
     def _note(self, e: ev.Event) -> None:
-        """Cluster size, elections seen, and features outside the model."""
+        """Cluster size (every node a configuration has named), elections seen, and features
+        outside the model."""
         name = FEATURE_NAMES.get(type(e))
         if isinstance(e, ev.FeatureUsed):
             name = e.feature
@@ -98,9 +119,10 @@ class Validator:
         if isinstance(e, ev.BecameLeader):
             self.elected = True
         if isinstance(e, (ev.Membership, ev.NodeStarted)):
-            members = set(e.voters if isinstance(e, ev.Membership) else e.peers)
-            if self.elected and not members <= self.voters:
-                self.features.setdefault("membership change", str(e.source))
+            if isinstance(e, ev.Membership):
+                members = {*e.voters, *e.outgoing_voters, *e.learners, *e.learners_next}
+            else:
+                members = set(e.peers)
             self.voters |= members
             self._resize(len(self.voters))
 
@@ -111,43 +133,54 @@ class Validator:
     # --- the run ------------------------------------------------------------------------
     def run(self, stream: LogStream) -> Verdict:
         started = time.perf_counter()
-        queues = [FileQueue(k, path, fmt, events, observes(fmt).precision)
+        queues = [FileQueue(k, path, fmt, events, observes(fmt, path in stream.debug_files))
                   for k, (path, fmt, events) in enumerate(stream.per_file())]
         self._resize(max(len(stream.nodes), len([q for q in queues])))
         merge = Merge(queues, self.options.max_skew)
+        identities = [FileIdentity(q.path, None, stream.cluster_ids.get(q.path)) for q in queues]
         verdict = None
         while (q := merge.next_queue()) is not None:
             e = q.pop()
+            _identify(identities[q.number], e)
             self.events += 1
             if not self.voters:
                 self._resize(len(stream.nodes))
+            if self.events % 64 == 0:  # what every node's term has passed cannot matter
+                self.candidates = [w.pruned() for w in self.candidates]
             if self.events % 4096 == 0:
                 self._forget_old_terms()
             try:
-                self.candidates = self.step(e, q.format)
+                self.candidates = self.step(e, q.observes)
                 self.checked += 1
             except Unexplained as failure:
                 if not self._pull_and_retry(merge, q, e):
-                    # An event of another node, no later than this one, that is unexplained
-                    # by itself is the root cause (this one may only be waiting for it).
-                    e, failure = self.root or (e, failure)
-                    verdict = self._violation(e, failure)
+                    # If this event only waits for another node's step, an event of another
+                    # node, no later than this one, that is unexplained by itself is the root
+                    # cause; a property this event breaks is its own.
+                    if isinstance(failure, Missing) and self.root is not None:
+                        e, failure = self.root
+                    verdict = self._violation(e, failure, stream)
                     break
         for q in queues:  # drain, so that the file summaries are complete
             while q.head() is not None:
-                q.pop()
-        verdict = verdict or self._final()
+                _identify(identities[q.number], q.pop())
+        owners = {f.path: f.node for f in stream.files}
+        for ident in identities:
+            ident.owner = owners.get(ident.path)
+            if ident.last_time is not None:
+                ident.last = ident.last_time.timestamp()
+        mixed = refuse_mixed([i for i, q in zip(identities, queues, strict=True)
+                              if q.format in SINGLE_NODE_FORMATS])
+        if mixed:
+            raise LogError(mixed)
+        verdict = verdict or self._final(stream)
         verdict.seconds = time.perf_counter() - started
         self._facts(verdict, stream)
         return verdict
 
     def _forget_old_terms(self) -> None:
         """Report bookkeeping of terms that every node has passed can no longer be cited."""
-        floor = min(w.min_term() for w in self.candidates)
-        for table in (self.cx.leader_source, self.cx.vote_source):
-            for key in [k for k in table if k[0 if table is self.cx.leader_source else 1]
-                        < floor]:
-                del table[key]
+        self.cx.prune_sources(min(w.min_term() for w in self.candidates))
 
     def _pull_and_retry(self, merge: Merge, source: FileQueue, e: ev.Event) -> bool:
         """Take other files' events that may have come first (clock tolerance), one at a time,
@@ -156,6 +189,7 @@ class Validator:
         self.root = None
         taken: list[tuple[FileQueue, ev.Event]] = []
         blocked: set[int] = set()
+        unresolved: dict[int, tuple[ev.Event, Unexplained]] = {}  # file -> its head's failure
         while True:
             options = [q for q in merge.candidates(e, source) if q.number not in blocked]
             if not options:
@@ -163,17 +197,16 @@ class Validator:
             q = options[0]
             h = q.head()
             try:
-                self.candidates = self.step(h, q.format)
+                self.candidates = self.step(h, q.observes)
             except Unexplained as failure:
                 blocked.add(q.number)
-                if h.time is not None and e.time is not None and h.time <= e.time and \
-                        self.root is None:
-                    self.root = (h, failure)  # not later than e, and unexplained itself
+                unresolved[q.number] = (h, failure)
                 continue
+            unresolved.pop(q.number, None)
             taken.append((q, q.pop()))
             blocked.clear()  # progress may unblock a file that waited for it
             try:
-                self.candidates = self.step(e, source.format)
+                self.candidates = self.step(e, source.observes)
             except Unexplained:
                 continue
             self.events += len(taken)
@@ -182,12 +215,23 @@ class Validator:
         self.candidates = saved
         for q, h in reversed(taken):
             q.push_back(h)
+        # The root cause, if any: an event of another file, no later than e, that nothing
+        # explains even with everything else taken — a property it breaks rather than a step
+        # it waits for, if there is such an event.
+        roots = [(h, f) for h, f in unresolved.values()
+                 if h.time is not None and e.time is not None and h.time <= e.time]
+        roots.sort(key=lambda r: (isinstance(r[1], Missing), r[0].time))
+        self.root = roots[0] if roots else None
         return False
 
-    def _violation(self, e: ev.Event, failure: Unexplained) -> Verdict:
-        if self.features and failure.rule != "ElectionSafety":
+    def _violation(self, e: ev.Event, failure: Unexplained, stream: LogStream) -> Verdict:
+        unread = None if failure.rule in NEVER_EXCUSED else self._unread_before(e, stream)
+        if self.features and failure.rule not in NEVER_EXCUSED:
             status, lead = INCONCLUSIVE, "not explained, but the logs use features outside " \
                 "the model before it: "
+        elif unread is not None:
+            status, lead = INCONCLUSIVE, f"not explained, but the line that would have " \
+                f"decided may be unparsed ({unread}): "
         elif self.bounded:
             status, lead = INCONCLUSIVE, "not explained, but the candidate set was bounded " \
                 f"(--max-candidates {self.options.max_candidates}): "
@@ -199,19 +243,40 @@ class Validator:
                        related=[str(r) for r in failure.related],
                        features=dict(self.features))
 
-    def _final(self) -> Verdict:
+    def _unread_before(self, e: ev.Event, stream: LogStream) -> str | None:
+        """An unparsed raft line that may have come before ``e`` (earlier in its file, or in
+        another file no later than it, within the clock tolerance): the step it logged might
+        explain ``e``."""
+        limit = None if e.time is None else e.time.timestamp() + self.options.max_skew
+        for p in stream.problems:
+            if p.path == e.source.path:
+                if p.line < e.source.line:
+                    return str(p)
+            elif limit is None or p.time is None or p.time.timestamp() <= limit:
+                return str(p)
+        return None
+
+    def _final(self, stream: LogStream) -> Verdict:
+        unread = f" (the lines that would show it may be unparsed: {stream.problems[0]})" \
+            if stream.problems else ""
         if self.features:
             names = ", ".join(f"{k} (first at {v})" for k, v in self.features.items())
             return Verdict(INCONCLUSIVE, f"no violation found, but the logs use features "
                            f"outside the model: {names}", features=dict(self.features))
         if self.checked == 0:
-            return Verdict(INCONCLUSIVE, "too little observed: no Raft events in the logs")
+            return Verdict(INCONCLUSIVE, f"too little observed: no Raft events in the "
+                           f"logs{unread}")
         if not self.elected and not any(
                 s is not None and s.role != 0 for w in self.candidates for s in w.servers):
             return Verdict(INCONCLUSIVE, "too little observed: the logs show no election, so "
-                           "no safety property is exercised")
+                           f"no safety property is exercised{unread}")
+        unchecked = ""
+        if stream.problems:
+            count = sum(f.problems for f in stream.files)
+            unchecked = f"; {count} raft line(s) did not parse and were not checked (first: " \
+                f"{stream.problems[0]})"
         return Verdict(CONFORMS, f"every event is explained by the spec ({self.checked} "
-                       "events)")
+                       f"events){unchecked}")
 
     def _facts(self, verdict: Verdict, stream: LogStream) -> None:
         verdict.files = [FileFacts(f.path, f.format, f.node, f.lines, f.events, f.skipped,
@@ -225,16 +290,60 @@ class Validator:
         if unobserved:
             verdict.notes.append(f"no log of {', '.join(unobserved)}: their steps are assumed "
                                  "wherever the spec allows them")
-        if stream.problems and verdict.status == CONFORMS:
-            verdict.notes.append(f"{len(stream.problems)} raft line(s) did not parse and were "
-                                 "not checked")
         if stream.ignored:
             names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
             verdict.notes.append(f"not Raft logs, ignored: {names}")
 
 
+def _identify(ident: FileIdentity, e: ev.Event) -> None:
+    """Note what an event of a node log says about the cluster (runs.refuse_mixed): the nodes
+    it names (enough of them to link the file to the others), and its first and last time."""
+    if name_fields(type(e)) and len(ident.mentions) < MENTIONS_ENOUGH:
+        ident.mentions.update(names_in(e))
+    if e.time is not None:
+        if ident.first is None:
+            ident.first = e.time.timestamp()
+        ident.last_time = e.time
+
+
+MENTIONS_ENOUGH = 256
+"""Nodes named in one file beyond which more names cannot link it to other files' nodes."""
+
+
+def validate_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
+    """One run's verdict. Input that cannot be read, or logs that cannot be one cluster, give
+    a REFUSED verdict (exit 2); a bug in raftcheck an INTERNAL_ERROR one (exit 5)."""
+    try:
+        return check_run(run, options)
+    except LogError as exc:
+        return Verdict(REFUSED, str(exc), run=run.name)
+    except InternalError as exc:
+        return Verdict(INTERNAL_ERROR, f"{exc} — a bug in raftcheck, not a verdict about "
+                       "the cluster; please report it", run=run.name)
+
+
+def validate_runs(paths: Iterable[str | os.PathLike[str]],
+                  options: ValidateOptions | None = None) -> Report:
+    """Find the runs in ``paths`` (runs.py) and validate each on its own. Raises LogError
+    when a path does not exist or holds no Raft logs at all."""
+    return Report([validate_run(run, options) for run in find_runs(paths)])
+
+
 def validate_paths(paths: Iterable[str | os.PathLike[str]],
                    options: ValidateOptions | None = None) -> Verdict:
-    """Validate log files (or directories of them) against the spec. Raises LogError for
-    input that cannot be read."""
-    return Validator(options).run(iter_events(paths))
+    """The verdict of the one run in ``paths`` (files, or a directory of node logs). Raises
+    LogError for input that cannot be read, or that holds several runs (use validate_runs)."""
+    runs = find_runs(paths)
+    if len(runs) > 1:
+        raise LogError(f"these paths hold {len(runs)} runs ({', '.join(r.name for r in runs)}): "
+                       "validate them with validate_runs, one verdict each")
+    return check_run(runs[0], options)
+
+
+def check_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
+    """One run's verdict; raises LogError (refused input) and InternalError (a bug)."""
+    if run.error:
+        raise LogError(run.error)
+    verdict = Validator(options).run(LogStream(files=run.files, ignored=run.ignored))
+    verdict.run = run.name
+    return verdict

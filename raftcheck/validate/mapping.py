@@ -1,19 +1,20 @@
-"""Each event kind matched to the spec actions that can produce it.
+"""Each event kind matched to the spec actions that can produce it: roles, terms and votes.
 
 A handler takes one candidate World and one event and returns the Worlds in which the event is
 the next observable step (usually one; several where the log leaves a choice open), or raises
 :class:`~raftcheck.validate.world.Unexplained` naming the rule or property that no step
 satisfies. Unobserved steps in between are assumed only where the format does not log them
-(``observe.py``); docs/validate.md lists what each event constrains.
+(``observe.py``); docs/validate.md lists what each event constrains. The log half (appends,
+commits, messages of replication) is in ``replication.py``; the table of handlers in
+``handlers.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
-from raftcheck.spec import invariants
 from raftcheck.spec import server as spec
+from raftcheck.spec.quorum import Configuration
 from raftcheck.spec.records import (
     NIL,
     MessageType,
@@ -23,13 +24,13 @@ from raftcheck.spec.records import (
     Server,
     bits,
 )
-from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
-from raftcheck.traces.events import SourceRef
 
-from .logshape import ShapeLog
-from .observe import NOTHING, Observes
-from .world import Committed, Unexplained, World, check_transition
+from .context import Context
+from .knowledge import EMPTY_LOG, KnownLog
+from .logcheck import change_log, check_leader_complete, check_restart_keeps, keep, observe_commit
+from .observe import interaction_at
+from .world import Missing, Unexplained, World, check_transition
 
 ROLE_NAMES = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "leader",
               Role.PRE_CANDIDATE: "pre-candidate"}
@@ -37,43 +38,6 @@ VOTE, VOTE_RESP = MessageType.REQUEST_VOTE_REQUEST, MessageType.REQUEST_VOTE_RES
 PRE_VOTE, PRE_VOTE_RESP = spec.PRE_VOTE_REQUEST, spec.PRE_VOTE_RESPONSE
 LEADER_MESSAGES = frozenset({"MsgApp", "MsgHeartbeat", "MsgSnap", "MsgTimeoutNow",
                              "AppendEntriesRequest", "InstallSnapshotRequest"})
-
-
-@dataclass
-class Context:
-    """What the handlers share besides the World: the rules, node numbering, each node's
-    format, and where things were first seen (for reports)."""
-
-    rules: Rules
-    node_format: dict[int, Observes] = field(default_factory=dict)
-    leader_source: dict[tuple[int, int], SourceRef] = field(default_factory=dict)
-    vote_source: dict[tuple[int, int], tuple[int, SourceRef]] = field(default_factory=dict)
-    commit_source: SourceRef | None = None
-    commit_seen: dict[int, SourceRef] = field(default_factory=dict)  # node -> its last commit
-    numbers: dict[str, int] = field(default_factory=dict)
-    names: list[str] = field(default_factory=list)
-
-    def index(self, name: str) -> int:
-        i = self.numbers.get(name)
-        if i is None:
-            digits = name[1:] if name[:1] == "n" and name[1:].isdigit() else ""
-            i = int(digits) - 1 if digits and int(digits) - 1 not in self.names_taken() \
-                else max([*self.numbers.values(), -1]) + 1
-            self.numbers[name] = i
-            while len(self.names) <= i:
-                self.names.append(f"n{len(self.names) + 1}")
-            self.names[i] = name
-        return i
-
-    def names_taken(self) -> set[int]:
-        return set(self.numbers.values())
-
-    def name(self, i: int) -> str:
-        return self.names[i] if i < len(self.names) else f"n{i + 1}"
-
-    def observes(self, i: int) -> Observes:
-        return self.node_format.get(i, NOTHING)
-
 
 Handler = Callable[[World, ev.Event, Context], Iterable[World]]
 
@@ -86,16 +50,21 @@ def _stub(term: int) -> RequestVoteRequest:
     return RequestVoteRequest(VOTE, term, NIL, NIL, 0, 0)
 
 
-def _role(s: Server) -> str:
+def describe_role(s: Server) -> str:
     return f"{ROLE_NAMES[s.role]} at term {s.term}"
 
 
 def current(w: World, i: int, e: ev.Event, cx: Context, term: int | None = None
             ) -> tuple[World, Server]:
-    """Node i's record, created from this first observation if there is none yet."""
+    """Node i's record, created from this first observation if there is none yet (its log
+    unknown)."""
     s = w.server(i)
     if s is None:
-        s = spec.initial_server(cx.rules)._replace(term=term or 0, log=ShapeLog())
+        s = spec.initial_server(cx.rules)._replace(term=term or 0, log=KnownLog())
+        w = w.with_server(i, s)
+    elif s.log.length is not None and s.role in (Role.FOLLOWER, Role.LEADER):
+        # a follower or leader may have appended since a line showed its log's length
+        s = s._replace(log=s.log.demoted())
         w = w.with_server(i, s)
     return w, s
 
@@ -118,66 +87,23 @@ def at_term(w: World, i: int, term: int | None, e: ev.Event, cx: Context) -> Wor
     if cx.observes(i).terms:
         raise Unexplained("UpdateTerm", f"{n} is at term {term} here, but its log last showed "
                           f"it at term {s.term} and this format logs every change of term")
-    return put(w, i, spec.update_term(cx.rules, s, _stub(term)), cx, f"{n} adopts term {term}")
+    return adopt_term(w, i, term, cx)
 
 
-def reshape(w: World, i: int, log: ShapeLog, e: ev.Event, cx: Context, what: str) -> World:
-    """Node i's log is now ``log``; it must still hold every committed entry it held."""
+def adopt_term(w: World, i: int, term: int, cx: Context) -> World:
+    """UpdateTerm: node i sees a higher term and becomes its follower."""
     s = w.server(i)
     assert s is not None
-    # Only entries the node itself knows committed: its own log held exactly those (a
-    # shorter or divergent log may hold other entries at the same indexes).
-    known = min(s.commit_index, len(s.log))
-    if len(log) < known:
-        source = cx.commit_seen.get(i)
-        where = f" (its commit index since {source})" if source else ""
-        raise Unexplained(
-            "LeaderCompleteness",
-            f"{what}: {cx.name(i)} no longer holds entry {known}, which it knew committed"
-            f"{where}; only a leader lacking a committed entry could make a follower remove "
-            "it", (source,) if source else ())
-    return put(w, i, s._replace(log=log), cx, what)
-
-
-def _holds(log: ShapeLog, c: Committed) -> bool:
-    return len(log) >= c.index and (c.term is None or log.term_at(c.index) == c.term)
+    return put(w, i, spec.update_term(cx.rules, s, _stub(term)), cx,
+               f"{cx.name(i)} adopts term {term}")
 
 
 def observe_log_end(w: World, i: int, index: int | None, term: int | None, e: ev.Event,
-                    cx: Context, what: str) -> World:
+                    cx: Context, what: str, *, restart: bool = False) -> World:
     """The node's last entry is (index, term), by appends and truncations not logged."""
     if index is None or term is None:
         return w
-    s = w.server(i)
-    assert s is not None
-    log = s.log.ending(index, term)
-    return w if log == s.log else reshape(w, i, log, e, cx, what)
-
-
-def observe_commit(w: World, i: int, index: int | None, e: ev.Event, cx: Context) -> World:
-    """Node i's commitIndex is at least ``index``: entries up to it are committed."""
-    if not index:
-        return w
-    s = w.server(i)
-    assert s is not None
-    # The entry's term is not taken from the shape: between glimpses, a ShapeLog's terms are
-    # guesses. Known commits are compared by index (how many entries must survive).
-    term = None
-    new = Committed(index, term, s.term)
-    old = w.committed
-    if old is not None and old.index == index and None not in (old.term, term) \
-            and old.term != term:
-        raise Unexplained("StateMachineSafety", f"{cx.name(i)} commits entry {index} of term "
-                          f"{term}, but entry {index} of term {old.term} was committed "
-                          f"(at {cx.commit_source})", (cx.commit_source,)
-                          if cx.commit_source else ())
-    if index > s.commit_index:
-        cx.commit_seen[i] = e.source
-    w = w.with_server(i, s._replace(commit_index=max(s.commit_index, index)))
-    if old is None or index > old.index:
-        cx.commit_source = e.source
-        return w._replace(committed=new)
-    return w
+    return change_log(w, i, lambda log: log.ending(index, term), e, cx, what, restart=restart)
 
 
 def find(w: World, kind: int, src: int, dst: int, term: int | None = None,
@@ -201,27 +127,74 @@ def strict(cx: Context, w: World, j: int, what: str) -> bool:
     return w.server(j) is not None and getattr(cx.observes(j), what)
 
 
-# --- roles and terms -------------------------------------------------------------------------
+# --- start -----------------------------------------------------------------------------------
 
 
 def on_node_started(w: World, e: ev.NodeStarted, cx: Context) -> Iterable[World]:
     i = cx.index(e.node)
     n = cx.name(i)
     s = w.server(i)
+    if e.peers:
+        cx.set_config(i, Configuration(node_bits(e.peers, cx)))
     if s is None:
         w, s = current(w, i, e, cx, e.term)
+        if e.last_index == 0:
+            w = w.with_server(i, s._replace(log=EMPTY_LOG))
+        restart = False
     else:
-        w = put(w, i, spec.restart(cx.rules, i, s), cx, f"{n} restarts")
         if e.term is not None and e.term < s.term:
             raise Unexplained("TermMonotonic", f"{n} restarts at term {e.term}, but was at "
                               f"term {s.term}: currentTerm is persistent")
+        check_restart_keeps(w, i, e.last_index, e, cx)
+        w = put(w, i, spec.restart(cx.rules, i, s), cx, f"{n} restarts")
         w = at_term(w, i, e.term, e, cx)
         if e.vote is not None and w.server(i).voted_for not in (NIL, cx.index(e.vote)):
             raise Unexplained("VotedOncePerTerm", f"{n} restarts having voted for {e.vote}, "
                               f"but voted for {cx.name(w.server(i).voted_for)} in term "
                               f"{w.server(i).term}: votedFor is persistent")
-    w = observe_log_end(w, i, e.last_index, e.last_term, e, cx, f"{n}'s log at restart")
+        restart = True
+    w = observe_log_end(w, i, e.last_index, e.last_term, e, cx, f"{n}'s log at its start",
+                        restart=restart)
+    w = keep(w, i, e.last_index, e, cx)  # read back from disk: persisted
+    if e.commit is not None and e.last_index is not None and e.commit > e.last_index:
+        raise Unexplained("CommitIndexInLog", f"{n} starts with commit index {e.commit} but "
+                          f"its log ends at {e.last_index}")
     yield observe_commit(w, i, e.commit, e, cx)
+
+
+def node_bits(names: Iterable[str], cx: Context) -> int:
+    return sum(1 << cx.index(n) for n in set(names))
+
+
+def on_config_change(w: World, e: ev.ConfigChange, cx: Context) -> Iterable[World]:
+    """A leader appends a configuration change only once the one before it is applied (etcd
+    one change at a time, joint consensus included; the dissertation's single-server changes
+    wait for the commit): a second change before the first shows as its Membership is a
+    violation."""
+    i = cx.index(e.node)
+    w, s = current(w, i, e, cx)
+    if e.appended:
+        pending = cx.pending_change.get(i)
+        if pending is not None and s.role == Role.LEADER:
+            raise Unexplained("ChangeConf", f"{cx.name(i)} appends a configuration change "
+                              f"({e.detail}) while the one it appended at {pending} is not "
+                              "applied: one change at a time", (pending,))
+        cx.pending_change[i] = e.source
+    yield w
+
+
+def on_membership(w: World, e: ev.Membership, cx: Context) -> Iterable[World]:
+    """The node's configuration: votes and acknowledgements are counted against it from now
+    on (a majority of its voters, and of its outgoing voters while joint)."""
+    cx.pending_change.pop(cx.index(e.node), None)
+    if e.voters or e.outgoing_voters or e.learners:
+        cx.set_config(cx.index(e.node), Configuration(
+            node_bits(e.voters, cx), node_bits(e.learners, cx),
+            node_bits(e.outgoing_voters, cx), node_bits(e.learners_next, cx), e.auto_leave))
+    yield w
+
+
+# --- roles and terms -------------------------------------------------------------------------
 
 
 def on_became_follower(w: World, e: ev.BecameFollower, cx: Context) -> Iterable[World]:
@@ -233,11 +206,12 @@ def on_became_follower(w: World, e: ev.BecameFollower, cx: Context) -> Iterable[
                   f"{n} becomes follower at term {e.term}")
         return
     w = at_term(w, i, e.term, e, cx)
-    yield _to_follower(w, i, cx, f"{n} becomes follower at term {s.term}")
+    yield to_follower(w, i, cx, f"{n} becomes follower at term {s.term}")
 
 
-def _to_follower(w: World, i: int, cx: Context, what: str) -> World:
+def to_follower(w: World, i: int, cx: Context, what: str) -> World:
     s = w.server(i)
+    assert s is not None
     if s.role == Role.FOLLOWER:
         return w
     if s.role == Role.LEADER:
@@ -255,12 +229,17 @@ def on_stepped_down(w: World, e: ev.SteppedDown, cx: Context) -> Iterable[World]
     i = cx.index(e.node)
     w = at_term(w, i, e.term, e, cx)
     s = w.server(i)
+    assert s is not None
+    if s.role != Role.LEADER and not cx.observes(i).elections:
+        w = assume_leader(w, i, s.term, cx)  # only a leader steps down: it was elected unlogged
+        s = w.server(i)
+        assert s is not None
     after = spec.check_quorum_step_down(cx.rules, i, s)
     if after is None:
         if s.role == Role.FOLLOWER:
             yield w  # already a follower (a format that logs the step after the fact)
             return
-        raise Unexplained("CheckQuorum", f"{cx.name(i)} steps down, but is {_role(s)}")
+        raise Unexplained("CheckQuorum", f"{cx.name(i)} steps down, but is {describe_role(s)}")
     yield put(w, i, after, cx, f"{cx.name(i)} steps down (check-quorum)")
 
 
@@ -269,9 +248,10 @@ def on_became_pre_candidate(w: World, e: ev.BecamePreCandidate, cx: Context
     i = cx.index(e.node)
     w = at_term(w, i, e.term, e, cx)
     s = w.server(i)
-    after = spec.pre_vote_timeout(cx.rules, i, s)
+    after = spec.pre_vote_timeout(cx.rules, i, s._replace(log=s.log.demoted()))
     if after is None:
-        raise Unexplained("PreVote", f"{cx.name(i)} becomes pre-candidate, but is {_role(s)}")
+        raise Unexplained("PreVote", f"{cx.name(i)} becomes pre-candidate, but is "
+                          f"{describe_role(s)}")
     yield put(w, i, after, cx, f"{cx.name(i)} becomes pre-candidate")
 
 
@@ -283,16 +263,17 @@ def on_became_candidate(w: World, e: ev.BecameCandidate, cx: Context) -> Iterabl
         w = at_term(w, i, e.term - 1, e, cx)  # unobserved UpdateTerm (if the format allows)
         s = w.server(i)
     if s.role == Role.PRE_CANDIDATE:
-        after = spec.pre_vote_won(cx.rules, i, s)
-        if after is None and cx.observes(i).votes_counted:
+        won = cx.is_quorum(i, s.votes_granted)
+        if not won and cx.observes(i).votes_counted:
             got = ", ".join(cx.name(k) for k in bits(s.votes_granted)) or "none"
             raise Unexplained("PreVote", f"{n} starts an election at term {s.term + 1} with "
-                              f"pre-votes from {got}: not a quorum of {cx.rules.nodes}")
-        after = after or spec.timeout(cx.rules, i, s)
-    else:
-        after = spec.timeout(cx.rules, i, s)
+                              f"pre-votes from {got}: not a quorum of "
+                              f"{len(cx.voters_of(i))} voters")
+        after = spec.timeout(cx.rules, i, s._replace(role=Role.FOLLOWER))
+    else:  # a follower's log may have grown since a line showed its length
+        after = spec.timeout(cx.rules, i, s._replace(log=s.log.demoted()))
     if after is None:
-        raise Unexplained("Timeout", f"{n} becomes candidate, but is {_role(s)}")
+        raise Unexplained("Timeout", f"{n} becomes candidate, but is {describe_role(s)}")
     if e.term is not None and after.term != e.term:
         raise Unexplained("Timeout", f"{n} becomes candidate at term {e.term} from term "
                           f"{s.term}: an election increments the term by one")
@@ -304,31 +285,30 @@ def on_became_leader(w: World, e: ev.BecameLeader, cx: Context) -> Iterable[Worl
     w = at_term(w, i, e.term, e, cx)
     s = w.server(i)
     n, term = cx.name(i), s.term
-    view = invariants.View((s,), cx.rules.nodes // 2 + 1, 0, w.elections | {(term, i)},
-                           frozenset())
-    if not invariants.election_safety(view):
-        other = next(leader for t, leader in w.elections if t == term and leader != i)
+    other = next((x for t, x in w.elections if t == term and x != i), None)
+    if other is not None:  # ElectionSafety: one leader per term, ever
         first = cx.leader_source.get((term, other))
         raise Unexplained("ElectionSafety", f"two leaders in term {term} — {cx.name(other)} at "
-                          f"{first} and {n} at {e.source}", (first,) if first else ())
-    if s.role == Role.CANDIDATE and not cx.observes(i).votes_counted:
-        s = s._replace(votes_granted=(1 << cx.rules.nodes) - 1)  # votes not logged: assumed
-    after = spec.become_leader(cx.rules, i, s)
-    if after is None:
-        if s.role != Role.CANDIDATE:
-            raise Unexplained("BecomeLeader", f"{n} becomes leader at term {term}, but is "
-                              f"{_role(s)}: only a candidate can win an election")
+                          f"{first} and {n} at {e.source}", (first,))
+    if s.role != Role.CANDIDATE:
+        raise Unexplained("BecomeLeader", f"{n} becomes leader at term {term}, but is "
+                          f"{describe_role(s)}: only a candidate can win an election")
+    tally = cx.tally.get((i, term, False))
+    if tally is not None and 2 * tally <= len(cx.voters_of(i)):
+        raise Unexplained("BecomeLeader", f"{n} becomes leader at term {term} with a tally of "
+                          f"{tally} votes: not a quorum of its {len(cx.voters_of(i))} voters")
+    if cx.observes(i).votes_counted and not cx.is_quorum(i, s.votes_granted):
         got = ", ".join(cx.name(k) for k in bits(s.votes_granted)) or "none"
+        voters = ", ".join(cx.name(k) for k in sorted(cx.voters_of(i)))
         raise Unexplained("BecomeLeader", f"{n} becomes leader at term {term} with votes from "
-                          f"{got} only: not a quorum of {cx.rules.nodes}")
-    c = w.committed
-    if c is not None and c.by_term < term and not _holds(after.log, c) and \
-            len(after.log) < c.index:
-        raise Unexplained("LeaderCompleteness", f"{n} becomes leader at term {term} with "
-                          f"{len(after.log)} entries, but entry {c.index} was committed "
-                          f"(at {cx.commit_source})")
+                          f"{got} only: not a quorum of its voters {voters}")
+    # the quorum is one of i's configuration (checked above), not of every node ever seen
+    after = spec.become_leader(cx.rules, i, s._replace(votes_granted=(1 << cx.rules.nodes) - 1))
+    assert after is not None
     cx.leader_source.setdefault((term, i), e.source)
-    w = put(w, i, after, cx, f"{n} becomes leader at term {term}")
+    w = put(w, i, after._replace(votes_granted=s.votes_granted), cx,
+            f"{n} becomes leader at term {term}")
+    check_leader_complete(w, i, e, cx, f"{n} becomes leader at term {term}")
     yield w._replace(elections=w.elections | {(term, i)})
 
 
@@ -340,15 +320,14 @@ def on_term_observed(w: World, e: ev.TermObserved, cx: Context) -> Iterable[Worl
         return
     s = w.server(i)
     if e.from_node is not None:
-        w = _check_sender(w, cx.index(e.from_node), e.term, e.message_type or "", i, cx)
+        w = check_sender(w, cx.index(e.from_node), e.term, e.message_type or "", i, cx)
     if e.message_type == "MsgPreVote" or e.term <= s.term:
         yield w  # a pre-vote never changes the receiver's term
         return
-    yield put(w, i, spec.update_term(cx.rules, s, _stub(e.term)), cx,
-              f"{cx.name(i)} adopts term {e.term}")
+    yield adopt_term(w, i, e.term, cx)
 
 
-def _check_sender(w: World, j: int, term: int, kind: str, i: int, cx: Context) -> World:
+def check_sender(w: World, j: int, term: int, kind: str, i: int, cx: Context) -> World:
     """A message of ``kind`` from j at ``term`` reached i: could j have sent it?"""
     sj = w.server(j)
     if sj is None:
@@ -359,15 +338,15 @@ def _check_sender(w: World, j: int, term: int, kind: str, i: int, cx: Context) -
             return w
         if not cx.observes(j).elections:
             return assume_leader(w, j, term, cx)
-        raise Unexplained("AppendEntries", f"{n} receives {kind} from {nj} at term {term}, "
+        raise Missing("AppendEntries", f"{n} receives {kind} from {nj} at term {term}, "
                           f"but {nj} never became leader at term {term} (only a leader "
                           "sends it)")
     if kind in ("MsgVote", "RequestVoteRequest"):
         if strict(cx, w, j, "vote_requests") and not any(find(w, VOTE, j, i, term)):
-            raise Unexplained("RequestVote", f"{n} receives a vote request from {nj} at term "
+            raise Missing("RequestVote", f"{n} receives a vote request from {nj} at term "
                               f"{term} that {nj} never sent")
     elif cx.observes(j).terms and sj.term < term:
-        raise Unexplained("UpdateTerm", f"{n} receives {kind} from {nj} at term {term}, but "
+        raise Missing("UpdateTerm", f"{n} receives {kind} from {nj} at term {term}, but "
                           f"{nj} has not reached term {term}")
     return w
 
@@ -379,12 +358,11 @@ def assume_leader(w: World, i: int, term: int, cx: Context) -> World:
     if other is not None:
         first = cx.leader_source.get((term, other))
         raise Unexplained("ElectionSafety", f"two leaders in term {term} — {cx.name(other)} "
-                          f"at {first} and {cx.name(i)}, which acts as leader here",
-                          (first,) if first else ())
+                          f"at {first} and {cx.name(i)}, which acts as leader here", (first,))
     s = w.server(i)
+    assert s is not None
     if s.term < term:
-        w = put(w, i, spec.update_term(cx.rules, s, _stub(term)), cx,
-                f"{cx.name(i)} adopts term {term}")
+        w = adopt_term(w, i, term, cx)
         s = w.server(i)
     if s.term == term and s.role != Role.LEADER:
         s = s._replace(role=Role.LEADER, next_index=(len(s.log) + 1,) * cx.rules.nodes,
@@ -403,7 +381,7 @@ def on_leader_known(w: World, e: ev.LeaderKnown, cx: Context) -> Iterable[World]
     w = at_term(w, i, e.term, e, cx)
     leader = cx.index(e.leader)
     if leader != i and e.term is not None:
-        w = _check_sender(w, leader, e.term, "MsgApp", i, cx)
+        w = check_sender(w, leader, e.term, "MsgApp", i, cx)
     yield w
 
 
@@ -412,11 +390,12 @@ def on_leader_known(w: World, e: ev.LeaderKnown, cx: Context) -> Iterable[World]
 
 def on_vote_requested(w: World, e: ev.VoteRequested, cx: Context) -> Iterable[World]:
     i, j = cx.index(e.node), cx.index(e.voter)
-    yield _request(w, i, j, e.term, e.last_log_index, e.last_log_term, e.prevote, e, cx)
+    yield request(w, i, j, e.term, e.last_log_index, e.last_log_term, e.prevote, e, cx)
 
 
-def _request(w: World, i: int, j: int, term: int | None, index: int | None,
-             log_term: int | None, prevote: bool, e: ev.Event, cx: Context) -> World:
+def request(w: World, i: int, j: int, term: int | None, index: int | None,
+            log_term: int | None, prevote: bool, e: ev.Event, cx: Context) -> World:
+    """Candidate i asks j for a (pre-)vote; its log ends at (index, log_term) where shown."""
     w = at_term(w, i, term, e, cx)
     n = cx.name(i)
     w = observe_log_end(w, i, index, log_term, e, cx, f"{n}'s log when campaigning")
@@ -425,8 +404,13 @@ def _request(w: World, i: int, j: int, term: int | None, index: int | None,
     if m is None:
         kind = "pre-vote" if prevote else "vote"
         raise Unexplained("RequestVote", f"{n} asks {cx.name(j)} for a {kind} at term "
-                          f"{s.term}, but is {_role(s)}")
-    return w._replace(sent=w.sent | {m})
+                          f"{s.term}, but is {describe_role(s)}")
+    last = s.log.last()
+    if index is not None and log_term is not None:
+        last = (index, log_term)
+    # the request carries the candidate's last entry; (-1, -1): not known from the logs
+    li, lt = last if last is not None else (-1, -1)
+    return w._replace(sent=w.sent | {m._replace(last_log_index=li, last_log_term=lt)})
 
 
 def on_vote_cast(w: World, e: ev.VoteCast, cx: Context) -> Iterable[World]:
@@ -437,14 +421,50 @@ def on_vote_cast(w: World, e: ev.VoteCast, cx: Context) -> Iterable[World]:
     if e.candidate is None:
         yield w
         return
-    yield _vote(w, i, cx.index(e.candidate), e.granted, e.prevote,
-                (e.candidate_last_log_index, e.candidate_last_log_term), e, cx)
+    yield vote(w, i, cx.index(e.candidate), e.granted, e.prevote,
+               (e.candidate_last_log_index, e.candidate_last_log_term), e, cx)
 
 
-def _vote(w: World, i: int, c: int, granted: bool, prevote: bool,
-          last: tuple[int | None, int | None], e: ev.Event, cx: Context) -> World:
+def _request_for(w: World, i: int, c: int, s: Server, granted: bool, prevote: bool,
+                 last: tuple[int | None, int | None], e: ev.Event, cx: Context
+                 ) -> RequestVoteRequest:
+    """The request of candidate c that voter i answers: one that was sent, or (where c's log
+    does not show its requests) one c could have sent."""
+    kind = PRE_VOTE if prevote else VOTE
+    n, nc = cx.name(i), cx.name(c)
+
+    def fits(m: RequestVoteRequest) -> bool:
+        if prevote and granted:
+            return cx.rules.pre_vote_term_ok(s, m)
+        if granted:
+            return m.term == s.term
+        return m.term <= s.term + (1 if prevote else 0)
+
+    found = [m for m in find(w, kind, c, i, None, None, last) if fits(m)]
+    if not found and last[0] is not None:  # the logs may not show the candidate's log end
+        found = [m for m in find(w, kind, c, i) if fits(m) and m.last_log_index < 0]
+    if found:
+        return max(found, key=lambda m: m.term)
+    # A refusal may answer a request so old that the World has forgotten it (requests of terms
+    # every node has passed are pruned, yet the network may still deliver them, and etcd
+    # answers a stale pre-vote with a refusal); a refusal changes no state, so it is taken.
+    if granted and strict(cx, w, c, "vote_requests"):
+        what = "pre-vote" if prevote else "vote"
+        raise Missing("RequestVote", f"{n} answers a {what} request from {nc}, but {nc} "
+                          f"sent none that fits (term {s.term}{'+' if prevote else ''})")
+    li, lt = last
+    if li is None or lt is None:
+        sc = w.server(c)
+        known = sc.log.last() if sc is not None else None
+        li, lt = known if known is not None else (-1, -1)
+    return RequestVoteRequest(kind, s.term + 1 if prevote else s.term, c, i, lt, li)
+
+
+def vote(w: World, i: int, c: int, granted: bool, prevote: bool,
+         last: tuple[int | None, int | None], e: ev.Event, cx: Context) -> World:
     """Voter i answers candidate c (HandleRequestVoteRequest)."""
     s = w.server(i)
+    assert s is not None
     n, nc = cx.name(i), cx.name(c)
     if c == i:
         return w  # a candidate's own vote, counted when it became candidate
@@ -454,25 +474,15 @@ def _vote(w: World, i: int, c: int, granted: bool, prevote: bool,
         raise Unexplained("VotedOncePerTerm", f"{n} votes for {nc} in term {s.term}, but "
                           f"already voted for {cx.name(s.voted_for)}{where}",
                           (first[1],) if first else ())
-    kind = PRE_VOTE if prevote else VOTE
-    found = [m for m in find(w, kind, c, i, None, None, last)
-             if (cx.rules.pre_vote_term_ok(s, m) if prevote and granted else
-                 m.term == s.term if granted else True)]
-    if found:
-        m = max(found, key=lambda m: m.term)
-    elif strict(cx, w, c, "vote_requests"):
-        what = "pre-vote" if prevote else "vote"
-        raise Unexplained("RequestVote", f"{n} answers a {what} request from {nc}, but {nc} "
-                          f"sent none that fits (term {s.term}{'+' if prevote else ''})")
-    else:
-        li, lt = last
-        sc = w.server(c)
-        if li is None or lt is None:
-            li, lt = (len(sc.log), sc.log.term_at(len(sc.log))) if sc else (0, 0)
-        m = RequestVoteRequest(kind, s.term + 1 if prevote else s.term, c, i, lt, li)
+    m = _request_for(w, i, c, s, granted, prevote, last, e, cx)
+    # The up-to-date check (§5.4.1) needs both logs' last entries; where the logs do not show
+    # one of them, the check is left out (an empty voter log never refuses).
+    both_known = m.last_log_index >= 0 and s.log.last() is not None
+    voter = s if both_known else s._replace(log=EMPTY_LOG)
+    probe = m if both_known else m._replace(last_log_index=0, last_log_term=0)
     if prevote:
-        handled = spec.handle_pre_vote_request(cx.rules, s, m)
-        if granted and not handled.reply.vote_granted and \
+        handled = spec.handle_pre_vote_request(cx.rules, voter, probe)
+        if granted and not handled.reply.vote_granted and both_known and \
                 not cx.rules.candidate_log_ok(s.log, m):
             raise Unexplained("PreVote", f"{n} grants {nc} a pre-vote, but {nc}'s log "
                               f"(last entry {m.last_log_index} of term {m.last_log_term}) is "
@@ -480,18 +490,26 @@ def _vote(w: World, i: int, c: int, granted: bool, prevote: bool,
         reply = handled.reply._replace(vote_granted=granted,
                                        term=m.term if granted else s.term)
         return w._replace(sent=w.sent | {reply})
-    handled = spec.handle_request_vote_request(cx.rules, s, m)
+    if m.term > s.term:  # a refusal of a request of a higher term: i adopts it first
+        w = adopt_term(w, i, m.term, cx)
+        s = w.server(i)
+        assert s is not None
+        voter = s if both_known else s._replace(log=EMPTY_LOG)
+    handled = spec.handle_request_vote_request(cx.rules, voter, probe)
+    assert handled is not None  # m.term <= s.term here
     if granted and not handled.reply.vote_granted:
-        if not cx.rules.candidate_log_ok(s.log, m):
+        last_i = s.log.last()
+        if both_known and last_i is not None and not cx.rules.candidate_log_ok(s.log, m):
             raise Unexplained("RequestVote", f"{n} votes for {nc} in term {s.term}, but {nc}'s "
                               f"log (last entry {m.last_log_index} of term {m.last_log_term}) "
-                              f"is not as up-to-date as {n}'s (last entry {len(s.log)} of "
-                              f"term {s.log.term_at(len(s.log))})")
+                              f"is not as up-to-date as {n}'s (last entry {last_i[0]} of "
+                              f"term {last_i[1]})")
         raise Unexplained("RequestVote", f"{n} votes for {nc} in term {s.term}, a request of "
                           f"term {m.term}")
     if granted:
         cx.vote_source.setdefault((i, s.term), (c, e.source))
-        w = put(w, i, handled.server, cx, f"{n} votes for {nc} in term {s.term}")
+        w = put(w, i, handled.server._replace(log=s.log), cx,
+                f"{n} votes for {nc} in term {s.term}")
         reply = handled.reply
     else:
         reply = handled.reply._replace(vote_granted=False)
@@ -500,11 +518,11 @@ def _vote(w: World, i: int, c: int, granted: bool, prevote: bool,
 
 def on_vote_received(w: World, e: ev.VoteReceived, cx: Context) -> Iterable[World]:
     i, j = cx.index(e.node), cx.index(e.voter)
-    yield _count(w, i, j, e.term, e.granted, e.prevote, e, cx)
+    yield count(w, i, j, e.term, e.granted, e.prevote, e, cx)
 
 
-def _count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bool,
-           e: ev.Event, cx: Context) -> World:
+def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bool,
+          e: ev.Event, cx: Context) -> World:
     """Candidate i counts j's answer (HandleRequestVoteResponse)."""
     w = at_term(w, i, term, e, cx)
     s = w.server(i)
@@ -512,22 +530,30 @@ def _count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: b
     want = Role.PRE_CANDIDATE if prevote else Role.CANDIDATE
     if s.role != want:
         raise Unexplained("RequestVote", f"{n} counts a {'pre-' if prevote else ''}vote from "
-                          f"{nj}, but is {_role(s)}")
+                          f"{nj}, but is {describe_role(s)}")
     if j == i:
+        return w
+    if s.votes_responded >> j & 1:
+        # a second answer of one voter (a late reply to an earlier request): etcd counts a
+        # voter's first answer only, and so does the tally its log line shows
         return w
     kind = PRE_VOTE_RESP if prevote else VOTE_RESP
     rterm = s.term + 1 if prevote and granted else (None if prevote else s.term)
-    found = next(find(w, kind, j, i, rterm, granted), None)
+    handle = spec.handle_pre_vote_response if prevote else spec.handle_request_vote_response
+    # the reply it counts: one it can count (a refusal of a higher term would have made it
+    # step down instead; j may have refused several of i's requests in different terms)
+    replies = sorted(find(w, kind, j, i, rterm, granted), key=lambda m: m.term)
+    found = next((m for m in replies if handle(cx.rules, s, m) is not None),
+                 replies[0] if replies else None)
     if found is None:
         if strict(cx, w, j, "votes_cast"):
             what = ("granted" if granted else "refused") + (" a pre-vote" if prevote else
                                                             " its vote")
-            raise Unexplained("RequestVote", f"{n} counts a vote from {nj} at term {s.term}, "
+            raise Missing("RequestVote", f"{n} counts a vote from {nj} at term {s.term}, "
                               f"but {nj} never {what} to {n} in that term")
         w = _assume_vote(w, j, i, granted, prevote, e, cx)
         found = RequestVoteResponse(kind, rterm if rterm is not None else s.term, j, i,
                                     granted, ())
-    handle = spec.handle_pre_vote_response if prevote else spec.handle_request_vote_response
     handled = handle(cx.rules, s, found)
     if handled is None:
         raise Unexplained("RequestVote", f"{n} counts a vote from {nj} of term {found.term} at "
@@ -542,67 +568,35 @@ def _assume_vote(w: World, j: int, i: int, granted: bool, prevote: bool, e: ev.E
     if sj is None or prevote or not granted:
         return w
     si = w.server(i)
+    assert si is not None
     if sj.term > si.term:
         return w  # it voted back in that term; its later steps were not all observed either
     if sj.term < si.term:
         w = at_term(w, j, si.term, e, cx)
-    return _vote(w, j, i, True, False, (None, None), e, cx)
+    return vote(w, j, i, True, False, (None, None), e, cx)
 
 
 def on_votes_tallied(w: World, e: ev.VotesTallied, cx: Context) -> Iterable[World]:
     i = cx.index(e.node)
     w = at_term(w, i, e.term, e, cx)
     s = w.server(i)
+    assert s is not None
     if e.granted is not None and s.role in (Role.CANDIDATE, Role.PRE_CANDIDATE):
         counted = s.votes_granted.bit_count()
-        if counted != e.granted:
+        if counted != e.granted and not cx.observes(i).votes_counted:
+            # the votes are not all logged (hashicorp at info level): the tally is what it says
+            cx.tally[(i, s.term, e.prevote)] = e.granted
+        elif counted != e.granted:
             got = ", ".join(cx.name(k) for k in bits(s.votes_granted)) or "none"
             raise Unexplained("RequestVote", f"{cx.name(i)} reports {e.granted} votes granted, "
                               f"but only {counted} were received ({got})")
     yield w
 
 
-# --- log, commit -----------------------------------------------------------------------------
-
-
-def on_entries_appended(w: World, e: ev.EntriesAppended, cx: Context) -> Iterable[World]:
-    i = cx.index(e.node)
-    w, s = current(w, i, e, cx)
-    if None in (e.first_index, e.last_index, e.term):
-        yield w
-        return
-    log = s.log.with_entries(e.first_index, e.last_index, e.term)
-    yield reshape(w, i, log, e, cx, f"{cx.name(i)} appends entries {e.first_index}.."
-                  f"{e.last_index}")
-
-
-def on_log_truncated(w: World, e: ev.LogTruncated, cx: Context) -> Iterable[World]:
-    i = cx.index(e.node)
-    w, s = current(w, i, e, cx)
-    if e.from_index > len(s.log) and e.conflicting_term is None:
-        yield w
-        return
-    log = s.log.prefix(e.from_index - 1)
-    if e.conflicting_term is not None:
-        log = log.with_entries(e.from_index, e.from_index, e.conflicting_term)
-    yield reshape(w, i, log, e, cx, f"{cx.name(i)} removes its entries from index "
-                  f"{e.from_index}")
-
-
-def on_commit(w: World, e: ev.Event, cx: Context) -> Iterable[World]:
-    i = cx.index(e.node)
-    w, _ = current(w, i, e, cx)
-    index = getattr(e, "commit_index", None) or getattr(e, "index", None) \
-        or getattr(e, "commit", None)
-    if isinstance(e, (ev.HardState, ev.StateObserved)):
-        w = at_term(w, i, e.term, e, cx)
-        if e.vote is not None:
-            w = _observe_vote(w, i, cx.index(e.vote), e, cx)
-    yield observe_commit(w, i, index, e, cx)
-
-
-def _observe_vote(w: World, i: int, v: int, e: ev.Event, cx: Context) -> World:
+def observe_vote(w: World, i: int, v: int, e: ev.Event, cx: Context) -> World:
+    """The node's persistent votedFor is v (HardState, a state dump)."""
     s = w.server(i)
+    assert s is not None
     if s.voted_for == v or (v == i and s.role != Role.FOLLOWER):
         return w
     if s.voted_for != NIL:
@@ -611,95 +605,22 @@ def _observe_vote(w: World, i: int, v: int, e: ev.Event, cx: Context) -> World:
     return w  # a vote whose request the format shows elsewhere (or not at all)
 
 
-# --- messages (message-level formats) --------------------------------------------------------
-
-
-def on_message_sent(w: World, e: ev.MessageSent, cx: Context) -> Iterable[World]:
-    i, j = cx.index(e.src), cx.index(e.dst)
-    f = e.fields
-    if e.type in ("MsgVote", "MsgPreVote"):
-        prevote = e.type == "MsgPreVote"
-        term = None if e.term is None else e.term - (1 if prevote else 0)
-        yield _request(w, i, j, term, f.get("index"), f.get("log_term"), prevote, e, cx)
-    elif e.type in ("MsgVoteResp", "MsgPreVoteResp"):
-        prevote = e.type == "MsgPreVoteResp"
-        granted = not f.get("reject", False)
-        w = at_term(w, i, None if prevote else e.term, e, cx)
-        yield _vote(w, i, j, granted, prevote, (None, None), e, cx)
-    elif e.type in LEADER_MESSAGES and e.type != "MsgTimeoutNow":
-        w = at_term(w, i, e.term, e, cx)
-        s = w.server(i)
-        if s.role != Role.LEADER and not cx.observes(i).elections:
-            w = assume_leader(w, i, s.term, cx)
-        elif s.role != Role.LEADER:
-            raise Unexplained("AppendEntries", f"{cx.name(i)} sends {e.type} at term {s.term}, "
-                              f"but is {_role(s)}: only a leader sends it")
-        yield w
-    else:
-        yield w
-
-
-def on_message_received(w: World, e: ev.MessageReceived, cx: Context) -> Iterable[World]:
-    i, j = cx.index(e.dst), cx.index(e.src)
-    w, _ = current(w, i, e, cx)
-    if e.type in ("MsgVoteResp", "MsgPreVoteResp") and i != j:
-        s = w.server(i)
-        prevote = e.type == "MsgPreVoteResp"
-        want = Role.PRE_CANDIDATE if prevote else Role.CANDIDATE
-        granted = not e.fields.get("reject", False)
-        if s.role == want and (e.term == s.term or (prevote and granted and
-                               e.term == s.term + 1)):
-            yield _count(w, i, j, s.term, granted, prevote, e, cx)
-            return
-    elif e.term is not None and e.type in (*LEADER_MESSAGES, "MsgVote"):
-        w = _check_sender(w, j, e.term, e.type, i, cx)
+def on_logging_level(w: World, e: ev.LoggingLevel, cx: Context) -> Iterable[World]:
+    """From here on, what the run's log shows depends on the new level. After a time at a
+    level that logs no step, each node may have taken any steps unlogged: it is followed
+    leniently until a line shows its role and term again (``ANCHORS``)."""
+    was_logged = cx.level_override is None or cx.level_override.terms
+    cx.level_override = interaction_at(e.level)
+    if cx.level_override.terms and not was_logged:
+        cx.resyncing, cx.resynced = True, set()
     yield w
 
 
-def on_feature(w: World, e: ev.Event, cx: Context) -> Iterable[World]:
-    yield w  # outside the model: noted by the engine, no state change
+ANCHORS = (ev.BecameFollower, ev.BecamePreCandidate, ev.BecameCandidate, ev.BecameLeader,
+           ev.NodeStarted)
+"""Events that show a node's role and term: after them, its steps are followed strictly
+again (``on_logging_level``)."""
 
 
 def on_nothing(w: World, e: ev.Event, cx: Context) -> Iterable[World]:
     yield w
-
-
-HANDLERS: dict[type, Handler] = {
-    ev.NodeStarted: on_node_started,
-    ev.Membership: on_nothing,  # the engine reads it (cluster size, changes)
-    ev.ConfigChange: on_feature,
-    ev.BecameFollower: on_became_follower,
-    ev.BecamePreCandidate: on_became_pre_candidate,
-    ev.BecameCandidate: on_became_candidate,
-    ev.BecameLeader: on_became_leader,
-    ev.SteppedDown: on_stepped_down,
-    ev.ElectionTimeout: on_at_term,
-    ev.CampaignSkipped: on_at_term,
-    ev.TermObserved: on_term_observed,
-    ev.StaleMessageDropped: on_at_term,
-    ev.VoteRequested: on_vote_requested,
-    ev.VoteCast: on_vote_cast,
-    ev.VoteIgnored: on_at_term,
-    ev.VoteReceived: on_vote_received,
-    ev.VotesTallied: on_votes_tallied,
-    ev.VotesNeeded: on_nothing,
-    ev.LeaderKnown: on_leader_known,
-    ev.LeaderLost: on_at_term,
-    ev.MessageSent: on_message_sent,
-    ev.MessageReceived: on_message_received,
-    ev.MessageDropped: on_nothing,
-    ev.EntriesAppended: on_entries_appended,
-    ev.CommitAdvanced: on_commit,
-    ev.Applied: on_commit,
-    ev.HardState: on_commit,
-    ev.StateObserved: on_commit,
-    ev.LogObserved: on_nothing,
-    ev.LogTruncated: on_log_truncated,
-    ev.AppendRejected: on_nothing,
-    ev.ReplicationProgress: on_nothing,
-    ev.Snapshot: on_feature,
-    ev.LeadershipTransfer: on_feature,
-    ev.RequestDropped: on_nothing,
-    ev.FeatureUsed: on_feature,
-    ev.TickMissed: on_nothing,
-}

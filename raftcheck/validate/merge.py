@@ -16,18 +16,22 @@ from datetime import datetime
 
 from raftcheck.traces.events import Event
 
+from .observe import Observes
+
 
 class FileQueue:
     """One file's events, read lazily, with a look-ahead buffer."""
 
     def __init__(self, number: int, path: str, fmt: str, events: Iterator[Event],
-                 precision: float | None) -> None:
+                 sees: Observes) -> None:
         self.number, self.path, self.format = number, path, fmt
         self.events = events
-        self.precision = precision or 0.0
+        self.observes = sees
+        self.precision = sees.precision or 0.0
         self.buffer: deque[Event] = deque()
         self.last_time: datetime | None = None
         self.done = False
+        self._key: tuple | None = None
 
     def head(self) -> Event | None:
         if not self.buffer and not self.done:
@@ -35,21 +39,27 @@ class FileQueue:
                 self.buffer.append(next(self.events))
             except StopIteration:
                 self.done = True
+            self._key = None
         return self.buffer[0] if self.buffer else None
 
     def pop(self) -> Event:
         e = self.buffer.popleft()
         if e.time is not None:
             self.last_time = e.time
+        self._key = None
         return e
 
     def push_back(self, e: Event) -> None:
         self.buffer.appendleft(e)
+        self._key = None
 
     def key(self) -> tuple:
-        e = self.head()
-        t = e.time if e is not None and e.time is not None else self.last_time
-        return (0, self.number) if t is None else (1, t.timestamp(), self.number)
+        """The head's place in the merged order (cached until the head changes)."""
+        if self._key is None:
+            e = self.head()
+            t = e.time if e is not None and e.time is not None else self.last_time
+            self._key = (0, self.number) if t is None else (1, t.timestamp(), self.number)
+        return self._key
 
 
 class Merge:

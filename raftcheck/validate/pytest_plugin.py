@@ -4,9 +4,10 @@
         ...run the cluster, write its logs to tmp_path / "logs"...
         raft_logs_conform(tmp_path / "logs", max_skew=0.2)
 
-``raft_logs_conform(*paths, **options)`` validates and fails the test with the report unless
-the verdict is ``conforms`` (``allow_inconclusive=True`` accepts inconclusive too); it returns
-the Verdict. Registered through the ``pytest11`` entry point of the raftcheck package.
+``raft_logs_conform(*paths, **options)`` validates every run in ``paths`` and fails the test
+with the report unless each conforms (``allow_inconclusive=True`` accepts inconclusive too); it
+returns the Verdict of a single run, or the Report of several. Registered through the
+``pytest11`` entry point of the raftcheck package.
 """
 
 from __future__ import annotations
@@ -16,21 +17,21 @@ from collections.abc import Callable
 
 import pytest
 
-from .engine import ValidateOptions, validate_paths
-from .report import CONFORMS, INCONCLUSIVE, Verdict
+from .engine import ValidateOptions, validate_runs
+from .report import CONFORMS, INCONCLUSIVE, Report, Verdict
 
 
 def assert_logs_conform(*paths: str | os.PathLike[str], allow_inconclusive: bool = False,
-                        **options: object) -> Verdict:
-    """Validate ``paths``; fail the current test (pytest.fail) unless they conform."""
-    verdict = validate_paths(paths, ValidateOptions(**options))  # type: ignore[arg-type]
+                        **options: object) -> Verdict | Report:
+    """Validate ``paths``; fail the current test (pytest.fail) unless every run conforms."""
+    report = validate_runs(paths, ValidateOptions(**options))  # type: ignore[arg-type]
     accepted = {CONFORMS, INCONCLUSIVE} if allow_inconclusive else {CONFORMS}
-    if verdict.status not in accepted:
-        pytest.fail("raft logs do not conform:\n" + "\n".join(verdict.lines()), pytrace=False)
-    return verdict
+    if any(v.status not in accepted for v in report.verdicts):
+        pytest.fail("raft logs do not conform:\n" + "\n".join(report.lines()), pytrace=False)
+    return report.verdicts[0] if len(report.verdicts) == 1 else report
 
 
 @pytest.fixture
-def raft_logs_conform() -> Callable[..., Verdict]:
+def raft_logs_conform() -> Callable[..., Verdict | Report]:
     """The assertion ``raft_logs_conform(*paths, allow_inconclusive=False, max_skew=...)``."""
     return assert_logs_conform

@@ -7,8 +7,13 @@ from dataclasses import asdict, dataclass, field
 from raftcheck import exit_codes
 
 CONFORMS, VIOLATES, INCONCLUSIVE = "conforms", "violates", "inconclusive"
+REFUSED, INTERNAL_ERROR = "refused", "internal error"
 EXIT_CODES = {CONFORMS: exit_codes.HOLDS, VIOLATES: exit_codes.VIOLATED,
-              INCONCLUSIVE: exit_codes.INCONCLUSIVE}
+              INCONCLUSIVE: exit_codes.INCONCLUSIVE, REFUSED: exit_codes.USAGE,
+              INTERNAL_ERROR: exit_codes.INTERNAL}
+SEVERITY = (CONFORMS, INCONCLUSIVE, REFUSED, INTERNAL_ERROR, VIOLATES)
+"""Verdicts from best to worst: several runs exit with the code of the worst. A violation is
+worst: it is a certain finding about a cluster, and nothing may mask it."""
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Verdict:
 
     status: str
     reason: str
+    run: str = ""
     rule: str | None = None
     location: str | None = None
     line_text: str | None = None
@@ -60,17 +66,17 @@ class Verdict:
     def lines(self) -> list[str]:
         """The report for people."""
         out = [f"{self.status.upper()}: {self.reason}"]
-        if self.location:
-            out.append(f"  at {self.location}")
-            if self.line_text:
-                text = self.line_text.splitlines()[0]
-                out.append(f"    {text[:200]}")
+        if self.status in (REFUSED, INTERNAL_ERROR):
+            return out
+        if self.location and self.line_text:  # the reason names the location already
+            out.append(f"    {self.line_text.splitlines()[0][:200]}")
         if self.explanation and self.status == VIOLATES:
             out.append(f"  {self.rule}: {self.explanation}")
         for r in self.related:
             out.append(f"  see also {r}")
-        for feature, where in self.features.items():
-            out.append(f"  outside the model: {feature} (first at {where})")
+        if self.status != INCONCLUSIVE or self.location:  # an inconclusive reason lists them
+            for feature, where in self.features.items():
+                out.append(f"  outside the model: {feature} (first at {where})")
         for note in self.notes:
             out.append(f"  note: {note}")
         out.append(f"  {len(self.files)} file(s), {sum(f.lines for f in self.files)} lines, "
@@ -80,4 +86,39 @@ class Verdict:
             out.append(f"  unparsed raft line: {p}")
         if len(self.problems) > 10:
             out.append(f"  ... and {len(self.problems) - 10} more unparsed raft lines")
+        return out
+
+
+@dataclass
+class Report:
+    """The verdicts of every run given to one ``validate``, in the order found."""
+
+    verdicts: list[Verdict]
+
+    @property
+    def status(self) -> str:
+        return max((v.status for v in self.verdicts), key=SEVERITY.index, default=CONFORMS)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def counts(self) -> dict[str, int]:
+        return {s: n for s in SEVERITY if (n := sum(v.status == s for v in self.verdicts))}
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "exit_code": self.exit_code, "counts": self.counts(),
+                "runs": [v.to_json() for v in self.verdicts]}
+
+    def lines(self) -> list[str]:
+        """One verdict per run, then (for several runs) a summary line."""
+        if len(self.verdicts) == 1:
+            return self.verdicts[0].lines()
+        out: list[str] = []
+        for v in self.verdicts:
+            out.append(f"run {v.run}")
+            out.extend(f"  {line}" for line in v.lines())
+        shown = ", ".join(f"{s} {n}" for s, n in self.counts().items())
+        out.append(f"{len(self.verdicts)} runs: {shown}; exit {self.exit_code} "
+                   f"({self.status}, the worst)")
         return out

@@ -8,7 +8,6 @@ from collections.abc import Callable, Collection, Hashable, Iterator
 from typing import Any
 
 from raftcheck.checker.lasso import Stutter
-from raftcheck.checker.liveness import no_fairness
 from raftcheck.checker.properties import Kind, LivenessProperty, resolve
 from raftcheck.checker.result import Counterexample
 
@@ -26,10 +25,10 @@ def check_lasso(model: Any, cex: Counterexample, prop: LivenessProperty, *,
     leads back to the cycle through states where the cycle may run. strong and classify
     default to the model's."""
     prop = resolve(prop, model)
-    classify = classify or getattr(model, "fairness_class", no_fairness)
-    strong = getattr(model, "strong_classes", ()) if strong is None else strong
-    draws = bool(getattr(model, "random_draws", False)) if draws is None else draws
-    same = getattr(model, "quotient", lambda s: s)
+    classify = classify or model.fairness_class
+    strong = model.strong_classes if strong is None else strong
+    draws = model.random_draws if draws is None else draws
+    same = model.quotient
     steps, loop = cex.steps, cex.loop_start
     assert cex.kind == "lasso" and loop is not None and 0 <= loop < len(steps) - 1
     assert steps[0].action is None and steps[0].state in list(model.initial_states())
@@ -77,7 +76,7 @@ def escaping_draws(model: Any, steps: list, on_cycle: set,
 
 def _returns(model: Any, state: Any, targets: set, region: Callable[[Any], bool],
              back: set) -> bool:
-    same = getattr(model, "quotient", lambda s: s)
+    same = model.quotient
     seen: dict = {}
     todo = [(state, None)]
     while todo:

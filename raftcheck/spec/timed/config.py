@@ -162,3 +162,64 @@ def mutant_config(name: str, *, broken: bool = True) -> TimedConfig:
     timing = Timing(**options.pop("timing", {}))
     spec = SpecConfig(nodes=m.nodes, bounds=Bounds(**m.bounds), mutant=name if broken else None)
     return TimedConfig(spec=spec, timing=timing, **options)
+
+
+#: The timed model's timing at the command line: small numbers keep time exhaustive.
+COMMAND_LINE_TIMING = dict(election_min=2, election_max=2, heartbeat=1)
+#: With liveness, a fixed timeout can split votes forever; Raft randomises it (§5.2).
+LIVENESS_ELECTION_TIMEOUT = (2, 3)
+
+
+def merged_timed_config(
+    *, nodes: int | None, mutant: str | None = None, bounds: dict[str, int | None] | None = None,
+    timing: dict | None = None, election_timeout: tuple[int, int] | None = None,
+    slow_disks: list[int] | None = None, liveness: bool = False, reads: str | None = None,
+    pre_vote: bool = False, check_quorum: bool = False, clients: int | None = None,
+    max_reads: int | None = None, lossy: bool = False, retry_writes: bool = False,
+) -> TimedConfig:
+    """The timed configuration a command line asks for: a timed mutant's own (mutant_config)
+    or the command-line defaults, then each option given over it (None: not given). timing
+    holds the Timing fields given; slow_disks the nodes named slow."""
+    from ..mutants import MUTANTS  # the registry imports the spec's rules
+
+    known = MUTANTS.get(mutant) if mutant else None
+    if nodes is None:
+        nodes = known.nodes if known else 3
+    if known and known.timed is not None:
+        base = mutant_config(mutant)  # type: ignore[arg-type]
+        base = replace(base, spec=replace(base.spec, nodes=nodes))
+    else:
+        base = TimedConfig(
+            spec=SpecConfig(nodes=nodes, bounds=timed_defaults(nodes, reads or "none"),
+                            mutant=mutant),
+            timing=Timing(**COMMAND_LINE_TIMING))
+    chosen = dict(bounds or {})
+    timing = dict(timing or {})
+    if election_timeout:
+        timing["election_min"], timing["election_max"] = election_timeout
+    elif liveness:
+        timing["election_min"], timing["election_max"] = LIVENESS_ELECTION_TIMEOUT
+    if timing.get("fsync") and slow_disks is None:
+        timing["slow_disks"] = (1 << nodes) - 1
+    for node in slow_disks or ():
+        if node >= nodes:
+            raise ConfigError(f"--slow-disk n{node + 1}: the cluster has {nodes} nodes")
+        timing["slow_disks"] = timing.get("slow_disks", base.timing.slow_disks) | 1 << node
+    if liveness:
+        if "max_restarts" not in chosen:
+            chosen["max_restarts"] = 0  # liveness: one partition, no restart (docs/liveness.md)
+        if chosen.get("max_elections") is not None:
+            raise ConfigError("--max-elections: liveness has no election budget (behaviours "
+                              "that matter elect again and again); --max-term bounds how far "
+                              "apart terms are")
+        base = liveness_config(base)
+    return replace(
+        base, spec=replace(base.spec, bounds=replace(base.spec.bounds, **chosen)),
+        timing=replace(base.timing, **timing), reads=reads or base.reads,
+        pre_vote=pre_vote or base.pre_vote,
+        check_quorum=check_quorum or base.check_quorum,
+        clients=base.clients if clients is None else clients,
+        max_reads=base.max_reads if max_reads is None else max_reads,
+        lossy=lossy or base.lossy,
+        retry_writes=retry_writes or base.retry_writes,
+    ).validate()

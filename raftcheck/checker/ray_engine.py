@@ -1,0 +1,194 @@
+"""Breadth-first search on a Ray cluster: one actor per shard (shard.py), batches through
+Ray's object store.
+
+Each level, every actor's expand() returns one object per peer (Ray's num_returns); the driver
+hands each actor the references to the objects meant for it, and Ray moves them from the
+producing node's object store to the consuming one: states never pass through the driver,
+which only starts levels, adds up counts and watches the budgets. Counts, depth, verdicts and
+the counterexample equal the one-process search's.
+
+Ray is an optional extra (pip install 'raftcheck[ray]'); this module imports it only when a
+search runs. Running on a real cluster: docs/scale.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from .model import Model
+from .result import Counterexample, Outcome, SearchResult, Statistics
+from .search import Budget, ProgressFn, identity_of
+from .shard import Shard, identity_chain
+from .trace import replay
+
+
+class RayMissing(RuntimeError):
+    """--engine ray without Ray installed."""
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise RayMissing("--engine ray needs Ray: pip install 'raftcheck[ray]'") from None
+    return ray
+
+
+class ShardActor:
+    """A shard living in a Ray actor (the class is wrapped by ray.remote at run time)."""
+
+    def __init__(self, model: Model, index: int, count: int, symmetry: bool,
+                 spill: str | None) -> None:
+        path = None
+        if spill is not None:
+            path = Path(spill) / f"shard{index}"
+            path.mkdir(parents=True, exist_ok=True)
+        self.shard = Shard(model, index, count, symmetry, path)
+
+    def start_with(self, initial: list) -> Any:
+        return self.shard.start_with(initial)
+
+    def expand(self) -> Any:
+        batches = self.shard.expand()
+        return batches if len(batches) > 1 else batches[0]
+
+    def absorb(self, *batches: Any) -> Any:
+        return self.shard.absorb(list(batches))
+
+    def kept_places(self) -> Any:
+        return self.shard.kept_places()
+
+    def set_ranks(self, *places: Any) -> None:
+        self.shard.set_ranks(list(places))
+
+    def entry(self, level: int, index: int) -> tuple:
+        return self.shard.entry(level, index)
+
+    def counts_before(self, place: int, inclusive: bool) -> tuple[int, int]:
+        return self.shard.counts_before(place, inclusive)
+
+
+def ray_breadth_first(
+    model: Model,
+    *,
+    workers: int,
+    address: str | None = None,
+    symmetry: bool = False,
+    budget: Budget | None = None,
+    progress: ProgressFn | None = None,
+    progress_every: float = 1.0,
+    checked: list[str] | None = None,
+    spill: Path | None = None,
+) -> SearchResult:
+    """search.breadth_first on a Ray cluster with `workers` shard actors. address: the
+    cluster to join (None: start a local Ray instance for this search)."""
+    ray = _ray()
+    budget = budget or Budget()
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address is None:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                     _node_ip_address="127.0.0.1", logging_level=logging.ERROR)
+        else:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+    try:
+        return _run(ray, model, workers, symmetry, budget, progress, progress_every,
+                    checked or [], spill)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _run(ray: Any, model: Model, workers: int, symmetry: bool, budget: Budget,
+         progress: ProgressFn | None, progress_every: float, checked: list[str],
+         spill: Path | None) -> SearchResult:
+    canonical = model.canonical if symmetry else None
+    initial = [canonical(s) if canonical else s for s in model.initial_states()]
+    remote = ray.remote(num_cpus=1)(ShardActor)
+    model_ref = ray.put(model)
+    actors = [remote.remote(model_ref, index, workers, symmetry,
+                            None if spill is None else str(spill))
+              for index in range(workers)]
+    expand = [actor.expand.options(num_returns=workers) for actor in actors]
+    stats = Statistics()
+    started = time.perf_counter()
+    next_report = started + progress_every
+    reason = None
+    violation = None
+
+    def share_ranks() -> None:
+        places = [actor.kept_places.remote() for actor in actors]
+        ray.get([actor.set_ranks.remote(*places) for actor in actors])
+
+    try:
+        reports = ray.get([actor.start_with.remote(initial) for actor in actors])
+        share_ranks()
+        level = 0
+        while True:
+            level += 1
+            stats.distinct += sum(r.kept for r in reports)
+            stats.generated += sum(r.generated for r in reports)
+            found = [r.violation for r in reports if r.violation is not None]
+            frontier = sum(r.frontier for r in reports)
+            stats.queue = frontier
+            if frontier or found:
+                stats.depth = level
+            now = time.perf_counter()
+            if progress and now >= next_report:
+                stats.seconds = now - started
+                progress(stats)
+                next_report = now + progress_every
+            if found:
+                violation = min(found, key=lambda v: v[0])
+                stats.distinct -= sum(r.kept for r in reports)
+                stats.generated -= sum(r.generated for r in reports)
+                counts = ray.get([actor.counts_before.remote(violation[0],
+                                                             violation[2] == "state")
+                                  for actor in actors])
+                stats.distinct += sum(kept for kept, _ in counts)
+                stats.generated += sum(generated for _, generated in counts)
+                break
+            if not frontier:
+                break
+            if budget.seconds is not None and now - started >= budget.seconds:
+                reason = "time-limit"
+                break
+            if budget.max_depth is not None and level >= budget.max_depth:
+                reason = "max-depth"
+                break
+            if budget.max_states is not None and stats.distinct >= budget.max_states:
+                reason = "max-states"
+                break
+            outs = [call.remote() for call in expand]
+            if workers == 1:
+                outs = [[out] for out in outs]
+            reports = ray.get([actor.absorb.remote(*(outs[peer][index]
+                                                     for peer in range(workers)
+                                                     if peer != index))
+                               for index, actor in enumerate(actors)])
+            share_ranks()
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    stats.seconds = time.perf_counter() - started
+    result = SearchResult(Outcome.HOLDS, stats, checked)
+    if violation is not None:
+        _, prop, kind, at_level, link, last_step = violation
+
+        def entry(shard: int, depth: int, index: int) -> tuple:
+            return ray.get(actors[shard].entry.remote(depth, index))
+
+        chain = identity_chain(entry, workers, at_level, link)
+        steps = replay(model, chain, identity_of(model, canonical), last_step)
+        result.outcome = Outcome.VIOLATED
+        result.counterexample = Counterexample(prop, kind, steps)
+        stats.depth = len(steps)
+    elif reason:
+        result.outcome, result.stop_reason = Outcome.STOPPED, reason
+    else:
+        stats.queue = 0
+    if progress:
+        progress(stats)
+    return result

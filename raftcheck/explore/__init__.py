@@ -1,0 +1,2 @@
+"""`raftcheck explore`: the model and bound flags (options.py, shared with other commands that
+walk the model) and the command itself (command.py)."""

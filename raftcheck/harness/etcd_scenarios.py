@@ -1,0 +1,420 @@
+"""Fault scenarios for a running :class:`EtcdCluster`: each a function that injects one kind of
+trouble into a real cluster and records the ground truth in scenario.json — what was injected
+when (UTC times and epochs in ``steps``), the leaders and terms the members reported
+(``status_samples``), and every client request (``writes``/``reads``, with invoke and complete
+times, outcome and value read). Each returns the facts it established, which are also stored
+as scenario.json ``facts``.
+
+    with EtcdCluster(out, 3, network="netns", scenario="flapping") as cluster:
+        facts = flapping(cluster, duration=20, seed=1)
+
+``SCENARIOS`` names them for ``python -m raftcheck.harness record`` and gives the cluster each
+one needs (network, members, spare slots, snapshot count). See docs/etcd-cluster-harness.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from raftcheck.harness.background import ClientLoad, StatusSampler
+from raftcheck.harness.errors import EtcdHarnessError
+from raftcheck.harness.etcd_cluster import EtcdCluster
+from raftcheck.harness.scenario import ScenarioRecorder, leader_of
+
+Facts = dict[str, Any]
+FlapPattern = Literal["random-links", "one-link", "leader-links", "leader-link"]
+FLAP_PATTERNS: tuple[str, ...] = ("random-links", "one-link", "leader-links", "leader-link")
+
+#: etcd 3.4 and 3.5 keep this many entries in the leader's in-memory log behind each snapshot,
+#: for followers that lag (etcdserver's SnapshotCatchUpEntries, not a flag before 3.5.10).
+SNAPSHOT_CATCH_UP_ENTRIES = 5000
+
+
+@contextlib.contextmanager
+def _background(cluster: EtcdCluster, *, load: bool, seed: int, sample_every: float,
+                label: str) -> Iterator[StatusSampler]:
+    """A status sampler and (with ``load``) client load, for the length of the block."""
+    with StatusSampler(cluster, sample_every, label) as sampler:
+        if load:
+            with ClientLoad(cluster, seed=seed):
+                yield sampler
+        else:
+            yield sampler
+
+
+def _recorder(cluster: EtcdCluster) -> ScenarioRecorder:
+    if cluster.recorder is None:
+        raise EtcdHarnessError("start the cluster before running a scenario on it")
+    return cluster.recorder
+
+
+def _begin(cluster: EtcdCluster, scenario: str, **parameters: Any) -> tuple[str, int]:
+    leader, term = cluster.wait_for_leader(15)
+    _recorder(cluster).meta.setdefault("scenario_parameters", {}).update(parameters)
+    cluster.record_step("scenario-start", scenario, **parameters)
+    return leader, term
+
+
+def _end(cluster: EtcdCluster, scenario: str, facts: Facts) -> Facts:
+    _recorder(cluster).meta["facts"] = facts
+    cluster.record_step("scenario-end", scenario, **{k: v for k, v in facts.items()
+                                                     if not isinstance(v, dict | list)})
+    return facts
+
+
+def _settle(cluster: EtcdCluster, timeout: float = 30.0) -> tuple[str, int]:
+    """Wait for an agreed leader and every running member converged on it."""
+    leader, term = cluster.wait_for_leader(timeout)
+    cluster.wait_for_convergence(timeout)
+    return leader, term
+
+
+def _wait_since(cluster: EtcdCluster, action: str, seconds: float) -> None:
+    """Sleep until ``seconds`` have passed since the last ``action`` step was injected (its
+    recorded epoch), so that a fault lasts what was asked, whatever the waits took."""
+    epoch = next(s["epoch"] for s in reversed(_recorder(cluster).steps)
+                 if s["action"] == action)
+    time.sleep(max(0.0, seconds - (time.time() - epoch)))
+
+
+def _followers(cluster: EtcdCluster, leader: str) -> list[str]:
+    return [n for n in cluster.voters if n != leader]
+
+
+# ---------------------------------------------------------------------------------- flapping
+
+def flapping(cluster: EtcdCluster, *, duration: float = 20.0,
+             period: tuple[float, float] = (0.2, 2.0), pattern: FlapPattern = "random-links",
+             seed: int = 0, load: bool = True, sample_every: float = 1.0) -> Facts:
+    """Links cut and restored again and again for ``duration`` seconds; the network changes
+    after a time drawn from ``period`` each (seeded). ``pattern`` says how: ``random-links``
+    cuts a new random set of links at each change (each link with probability 1/2, so
+    sometimes none: healed); the others alternate a cut and a heal: ``one-link`` cuts one
+    random link, ``leader-links`` every link of the member last sampled as leader,
+    ``leader-link`` one link between it and a random other member. Every change is a step
+    (nft rules in the members' namespaces, ``cut_links`` listing what is cut from then on);
+    statuses are sampled every ``sample_every`` seconds. Needs ``network='netns'``."""
+    if pattern not in FLAP_PATTERNS:
+        raise ValueError(f"pattern must be one of {FLAP_PATTERNS}, not {pattern!r}")
+    lo, hi = period
+    if not 0 < lo <= hi:
+        raise ValueError(f"period must be (low, high) with 0 < low <= high, not {period}")
+    rng = random.Random(seed)
+    leader0, term0 = _begin(cluster, "flapping", duration_s=duration, period_s=[lo, hi],
+                            pattern=pattern, seed=seed, load=load)
+    dropped0 = sum(cluster.dropped_packets().values())
+    changes = cuts = 0
+    with _background(cluster, load=load, seed=seed, sample_every=sample_every,
+                     label="flapping") as sampler:
+        deadline = time.monotonic() + duration
+        while (left := deadline - time.monotonic()) > 0:
+            if pattern == "random-links" or changes % 2 == 0:
+                leader = sampler.leader or leader0
+                if pattern.startswith("leader"):  # who leads now, not at the last sample
+                    leader = leader_of(cluster.status())[0] or leader
+                links = _pick_links(cluster.names, leader, pattern, rng)
+            else:
+                links = []
+            if links:
+                cluster.cut_links(links, status=False)
+                cuts += 1
+            else:
+                cluster.heal(status=False)
+            changes += 1
+            time.sleep(min(rng.uniform(lo, hi), left))
+        cluster.heal()
+        leader, term = _settle(cluster)
+    dropped = cluster.dropped_packets()
+    terms_seen = [s.get("max_raft_term") or s["term"] or 0
+                  for s in _recorder(cluster).status_samples]
+    return _end(cluster, "flapping", {
+        "changes": changes, "cuts": cuts, "leader_before": leader0, "term_before": term0,
+        "leader_after": leader, "term_after": term, "max_term_sampled": max(terms_seen),
+        "dropped_packets": sum(dropped.values()) - dropped0,
+        "dropped_packets_by_member": dropped,
+        "leaders_seen": list(_recorder(cluster).leaders_seen),
+    })
+
+
+def _pick_links(names: list[str], leader: str, pattern: str,
+                rng: random.Random) -> list[tuple[str, str]]:
+    links = list(itertools.combinations(names, 2))
+    if pattern == "one-link":
+        return [rng.choice(links)]
+    if pattern == "leader-links":
+        return [(leader, n) for n in names if n != leader]
+    if pattern == "leader-link":
+        return [(leader, rng.choice([n for n in names if n != leader]))]
+    return [link for link in links if rng.random() < 0.5]
+
+
+# ---------------------------------------------------------------------------------- partitions
+
+def leader_minority(cluster: EtcdCluster, *, hold: float = 5.0, seed: int = 0,
+                    load: bool = True) -> Facts:
+    """The leader (with as many followers as still leaves it a minority) cut off from the rest
+    for ``hold`` seconds, then healed. The majority elects a new leader at a higher term; a
+    write through the old leader fails. With pre-vote off the cut-off members' terms climb
+    while they campaign, and on heal they disrupt the majority's leader; with pre-vote on they
+    do not. Check-quorum (always on in etcd) makes the old leader step down. Needs netns."""
+    rng = random.Random(seed)
+    leader, term = _begin(cluster, "leader-minority", hold_s=hold, seed=seed, load=load,
+                          pre_vote=cluster.pre_vote)
+    followers = _followers(cluster, leader)
+    rng.shuffle(followers)
+    minority = [leader, *followers[:len(cluster.voters) - cluster.quorum - 1]]
+    majority = [n for n in cluster.names if n not in minority]
+    for i in range(3):
+        cluster.put(f"/minority/before{i}", str(i))
+    with _background(cluster, load=load, seed=seed, sample_every=0.5, label="partitioned"):
+        cluster.partition([minority])
+        new, new_term = cluster.wait_for_leader(15, min_term=term + 1, exclude=minority)
+        cut_off_write = cluster.put("/minority/cut-off", "x", endpoint=leader, timeout=1.5)
+        majority_writes = [cluster.put(f"/minority/majority{i}", str(i), endpoint=majority)
+                           for i in range(3)]
+        _wait_since(cluster, "partition", hold)
+        cluster.sample_status("before-heal")
+        old = cluster.raft_status([leader])[leader]
+        dropped = sum(cluster.dropped_packets().values())
+        cluster.heal()
+        final, final_term = _settle(cluster)
+    return _end(cluster, "leader-minority", {
+        "old_leader": leader, "term_before": term, "minority": minority, "majority": majority,
+        "new_leader": new, "new_term": new_term,
+        "cut_off_write": cut_off_write.outcome, "cut_off_write_error": cut_off_write.error,
+        "majority_writes_ok": sum(w.ok for w in majority_writes),
+        "old_leader_term_before_heal": old.term if old else None,
+        "old_leader_state_before_heal": old.state if old else None,
+        "dropped_packets": dropped, "leader_after_heal": final, "term_after_heal": final_term,
+    })
+
+
+# ---------------------------------------------------------------------------------- processes
+
+def kill_restart(cluster: EtcdCluster, *, targets: tuple[str, ...] = ("leader", "follower"),
+                 down: float = 2.0, graceful: bool = False, seed: int = 0,
+                 load: bool = True) -> Facts:
+    """For each target role in turn, stop that member (SIGKILL, or SIGTERM with ``graceful``:
+    a leader then hands leadership over first), keep it down ``down`` seconds under client
+    load, start it again on its data and wait until it has caught up."""
+    rng = random.Random(seed)
+    name = "restart" if graceful else "kill"
+    _begin(cluster, name, targets=list(targets), down_s=down, graceful=graceful, seed=seed,
+           load=load)
+    rounds = []
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label=name):
+        for role in targets:
+            leader, term = cluster.wait_for_leader(15)
+            victim = leader if role == "leader" else rng.choice(_followers(cluster, leader))
+            if graceful:
+                cluster.terminate(victim)
+            else:
+                cluster.kill(victim)
+            new, new_term = (cluster.wait_for_leader(15, min_term=term + 1, exclude=[victim])
+                             if victim == leader else (leader, term))
+            _wait_since(cluster, "SIGTERM" if graceful else "kill-9", down)
+            cluster.restart(victim)
+            caught = cluster.wait_for_catch_up(victim, 20)
+            rounds.append({"role": role, "victim": victim, "term_before": term,
+                           "leader_after": new, "term_after": new_term,
+                           "applied_after_catch_up": caught.applied_index})
+        leader, term = _settle(cluster)
+    return _end(cluster, name, {"rounds": rounds, "leader_after": leader, "term_after": term})
+
+
+def pause(cluster: EtcdCluster, *, targets: tuple[str, ...] = ("leader", "follower"),
+          stall: float = 3.0, seed: int = 0, load: bool = True) -> Facts:
+    """For each target role in turn, SIGSTOP that member for ``stall`` seconds (past the
+    election timeout: a GC pause or a stuck disk, as its peers see it) under client load, then
+    SIGCONT it; a paused leader is replaced and, resumed, learns the higher term."""
+    if stall * 1000 <= cluster.election_ms:
+        raise ValueError(f"stall ({stall}s) must exceed the election timeout "
+                         f"({cluster.election_ms} ms)")
+    rng = random.Random(seed)
+    _begin(cluster, "pause", targets=list(targets), stall_s=stall, seed=seed, load=load)
+    rounds = []
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label="pause"):
+        for role in targets:
+            leader, term = cluster.wait_for_leader(15)
+            victim = leader if role == "leader" else rng.choice(_followers(cluster, leader))
+            cluster.pause(victim)
+            new, new_term = (cluster.wait_for_leader(15, min_term=term + 1, exclude=[victim])
+                             if victim == leader else (leader, term))
+            _wait_since(cluster, "SIGSTOP", stall)
+            cluster.resume(victim)
+            statuses = cluster.wait_for_convergence(20)
+            rounds.append({"role": role, "victim": victim, "term_before": term,
+                           "leader_during": new, "term_during": new_term,
+                           "victim_term_after": statuses[victim].raft_term,
+                           "victim_leads_after": statuses[victim].is_leader})
+        leader, term = _settle(cluster)
+    return _end(cluster, "pause", {"rounds": rounds, "leader_after": leader, "term_after": term})
+
+
+# ---------------------------------------------------------------------------------- snapshots
+
+def snapshot_catchup(cluster: EtcdCluster, *, entries: int | None = None, seed: int = 0,
+                     load: bool = True, compact: bool = True) -> Facts:
+    """A follower is killed; meanwhile so many writes commit (``entries``; default enough to
+    pass the 5,000 entries etcd keeps behind a snapshot, plus two snapshots) that the leader
+    has compacted its log past the follower's last entry; the keyspace history is compacted
+    (``etcdctl compact``); the follower restarts and can only catch up from a snapshot the
+    leader sends. Needs a small ``snapshot_count`` (e.g. 100) on the cluster."""
+    if cluster.snapshot_count is None:
+        raise ValueError("snapshot-catchup needs EtcdCluster(snapshot_count=...), e.g. 100")
+    entries = entries or SNAPSHOT_CATCH_UP_ENTRIES + 2 * cluster.snapshot_count + 200
+    rng = random.Random(seed)
+    leader, term = _begin(cluster, "snapshot-catchup", entries=entries, seed=seed, load=load,
+                          snapshot_count=cluster.snapshot_count, compact=compact)
+    victim = rng.choice(_followers(cluster, leader))
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label="snapshot"):
+        cluster.put("/snap/before", "1")
+        behind = cluster.status([victim])[victim]
+        cluster.kill(victim)
+        bulk = cluster.bulk_put(entries)
+        compacted = None
+        if compact and bulk["last_revision"]:
+            compacted = int(bulk["last_revision"]) // 2
+            res = cluster.etcdctl(["compact", str(compacted)])
+            if res.returncode != 0:
+                raise EtcdHarnessError(f"etcdctl compact {compacted} failed: {res.error}")
+            cluster.record_step("compact", None, revision=compacted)
+        cluster.put("/snap/after", "2")
+        cluster.restart(victim)
+        caught = cluster.wait_for_catch_up(victim, 60)
+        leader, term = _settle(cluster, 60)
+    return _end(cluster, "snapshot-catchup", {
+        "victim": victim, "victim_applied_before": behind.applied_index if behind else None,
+        "bulk_ok": bulk["ok"], "bulk_failed": bulk["failed"], "compacted_revision": compacted,
+        "victim_applied_after": caught.applied_index, "leader_after": leader,
+        "term_after": term,
+    })
+
+
+# ---------------------------------------------------------------------------------- membership
+
+def member_add(cluster: EtcdCluster, *, learner: bool = False, seed: int = 0,
+               load: bool = True) -> Facts:
+    """Under client load, one member is added (``etcdctl member add``, ``--learner`` with
+    ``learner``), started with ``--initial-cluster-state existing``, caught up, and — a
+    learner — promoted to voter. Needs one spare slot."""
+    name = "member-learner" if learner else "member-add"
+    _begin(cluster, name, learner=learner, seed=seed, load=load)
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label=name):
+        new = cluster.add_member(learner=learner)
+        cluster.wait_for_catch_up(new, 30)
+        if learner:
+            cluster.promote_member(new)
+        cluster.put("/member/after-add", new)
+        leader, term = _settle(cluster)
+    return _end(cluster, name, {"added": new, "learner": learner,
+                                "members": _member_list(cluster), "leader_after": leader,
+                                "term_after": term})
+
+
+def member_remove(cluster: EtcdCluster, *, seed: int = 0, load: bool = True) -> Facts:
+    """Under client load, a follower is removed (``etcdctl member remove``), then the leader
+    itself: it commits its own removal, steps down and stops, and the rest elect."""
+    rng = random.Random(seed)
+    if len(cluster.voters) < 3:
+        raise ValueError("member-remove needs at least 3 members")
+    leader, term = _begin(cluster, "member-remove", seed=seed, load=load)
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label="member-remove"):
+        follower = rng.choice(_followers(cluster, leader))
+        cluster.remove_member(follower)
+        leader, term = cluster.wait_for_leader(15)
+        cluster.put("/member/after-follower-removed", follower)
+        removed_leader = leader
+        cluster.remove_member(leader)
+        successor, successor_term = cluster.wait_for_leader(20, exclude=[removed_leader])
+        cluster.put("/member/after-leader-removed", removed_leader)
+        leader, term = _settle(cluster)
+    return _end(cluster, "member-remove", {
+        "removed_follower": follower, "removed_leader": removed_leader,
+        "successor": successor, "successor_term": successor_term,
+        "leader_after": leader, "term_after": term, "members": _member_list(cluster)})
+
+
+def member_grow(cluster: EtcdCluster, *, size: int | None = None, seed: int = 0,
+                load: bool = True) -> Facts:
+    """A cluster bootstrapped small (one member) grows, under client load, to ``size`` voters
+    (default: every slot, spares included), one ``member add`` and start at a time, each new
+    member caught up before the next is added."""
+    size = size or len(cluster.slots)
+    if not len(cluster.names) < size <= len(cluster.slots):
+        raise ValueError(f"size ({size}) must exceed the {len(cluster.names)} members and fit "
+                         f"the {len(cluster.slots)} slots")
+    _begin(cluster, "member-grow", size=size, seed=seed, load=load)
+    added = []
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label="member-grow"):
+        while len(cluster.names) < size:
+            new = cluster.add_member()
+            cluster.wait_for_catch_up(new, 30)
+            cluster.put(f"/member/grown-to-{len(cluster.names)}", new)
+            added.append(new)
+        leader, term = _settle(cluster)
+    return _end(cluster, "member-grow", {"added": added, "members": _member_list(cluster),
+                                         "leader_after": leader, "term_after": term})
+
+
+def _member_list(cluster: EtcdCluster) -> list[dict[str, Any]]:
+    return [{"id_hex": m.member_id, "name": m.name, "learner": m.is_learner}
+            for m in cluster.member_list()]
+
+
+# ---------------------------------------------------------------------------------- registry
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario as ``record`` runs it: the function, the keyword ``--duration`` sets (None:
+    it takes no duration), fixed keywords, and the cluster it needs."""
+
+    name: str
+    summary: str
+    run: Callable[..., Facts]
+    duration_param: str | None = None
+    duration_means: str = "ignored"
+    fixed: dict[str, Any] = field(default_factory=dict)
+    nodes: int = 3
+    spare: int = 0
+    network: Literal["loopback", "netns"] = "netns"
+    cluster_options: dict[str, Any] = field(default_factory=dict)
+
+    def call(self, cluster: EtcdCluster, *, duration: float | None = None, seed: int = 0,
+             load: bool = True, **extra: Any) -> Facts:
+        kwargs = {**self.fixed, "seed": seed, "load": load, **extra}
+        if duration is not None and self.duration_param is not None:
+            kwargs[self.duration_param] = duration
+        return self.run(cluster, **kwargs)
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
+    Scenario("flapping", "links cut and restored at random every 0.2-2 s (nftables)",
+             flapping, "duration", "how long links flap (default 20 s)"),
+    Scenario("leader-minority", "the leader cut off in a minority, then healed",
+             leader_minority, "hold", "how long the partition holds (default 5 s)"),
+    Scenario("kill", "kill -9 the leader, then a follower; each restarted and caught up",
+             kill_restart, "down", "how long each victim stays down (default 2 s)"),
+    Scenario("restart", "SIGTERM (graceful stop) the leader, then a follower; restarted",
+             kill_restart, "down", "how long each victim stays down (default 2 s)",
+             fixed={"graceful": True}),
+    Scenario("pause", "SIGSTOP the leader, then a follower, past the election timeout",
+             pause, "stall", "how long each victim is stopped (default 3 s)"),
+    Scenario("snapshot-catchup", "a follower down while 5,400 writes commit; it restarts "
+             "and catches up from a snapshot", snapshot_catchup,
+             cluster_options={"snapshot_count": 100}),
+    Scenario("member-add", "a fourth member added and started under load", member_add,
+             spare=1),
+    Scenario("member-learner", "a learner added, caught up and promoted to voter",
+             member_add, fixed={"learner": True}, spare=1),
+    Scenario("member-remove", "a follower removed, then the leader itself", member_remove,
+             nodes=4),
+    Scenario("member-grow", "one member grown to three by member add", member_grow,
+             nodes=1, spare=2),
+]}

@@ -1,0 +1,109 @@
+"""What every handler shares besides the candidate World: the rules, node numbering, what each
+node's format observes, each node's configuration, and where things were first seen (so that
+a report can cite the lines involved). None of it is part of a World: it is the same in every
+candidate, or only used for reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from raftcheck.spec import quorum
+from raftcheck.spec.quorum import Configuration
+from raftcheck.spec.records import bits
+from raftcheck.spec.rules import Rules
+from raftcheck.traces.events import SourceRef
+
+from .observe import NOTHING, Observes
+
+RECENT_CONFIGS = 3
+"""Configurations kept for nodes whose logs do not show theirs (one change at a time: a node
+lags a change or two behind at most, in practice)."""
+
+
+@dataclass
+class Context:
+    rules: Rules
+    node_format: dict[int, Observes] = field(default_factory=dict)
+    # what every node observes since a transcript's log-level command (None: its format's)
+    level_override: Observes | None = None
+    # after a while in which no step was logged (a transcript at log-level none), nothing
+    # about a node is strict until a line shows its role and term again (it is resynced)
+    resyncing: bool = False
+    resynced: set[int] = field(default_factory=set)
+    # report bookkeeping
+    leader_source: dict[tuple[int, int], SourceRef] = field(default_factory=dict)
+    vote_source: dict[tuple[int, int], tuple[int, SourceRef]] = field(default_factory=dict)
+    commit_seen: dict[int, SourceRef] = field(default_factory=dict)  # node -> its last commit
+    kept_source: dict[int, SourceRef] = field(default_factory=dict)  # node -> why it keeps
+    committed_source: dict[int, SourceRef] = field(default_factory=dict)  # term -> first line
+    commit_mark_source: SourceRef | None = None  # the line of the highest commit seen
+    # (node, term, pre-vote) -> the tally it logged, where its votes are not all logged
+    tally: dict[tuple[int, int, bool], int] = field(default_factory=dict)
+    # each node's configuration as its own lines show it (etcd, traces, transcripts log every
+    # configuration a node applies); and the configurations any node has shown, newest last,
+    # for nodes whose logs do not show their own (hashicorp's followers)
+    configs: dict[int, Configuration] = field(default_factory=dict)
+    history: list[Configuration] = field(default_factory=list)
+    pending_change: dict[int, SourceRef] = field(default_factory=dict)  # leader -> appended
+    # replication messages sent, where a format logs every send (the same in every candidate)
+    sent: set = field(default_factory=set)
+    numbers: dict[str, int] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+
+    def index(self, name: str) -> int:
+        i = self.numbers.get(name)
+        if i is None:
+            digits = name[1:] if name[:1] == "n" and name[1:].isdigit() else ""
+            taken = set(self.numbers.values())
+            i = int(digits) - 1 if digits and int(digits) - 1 not in taken \
+                else max([*self.numbers.values(), -1]) + 1
+            self.numbers[name] = i
+            while len(self.names) <= i:
+                self.names.append(f"n{len(self.names) + 1}")
+            self.names[i] = name
+        return i
+
+    def name(self, i: int) -> str:
+        return self.names[i] if i < len(self.names) else f"n{i + 1}"
+
+    def observes(self, i: int) -> Observes:
+        if self.resyncing and i not in self.resynced:
+            return NOTHING
+        if self.level_override is not None:
+            return self.level_override
+        return self.node_format.get(i, NOTHING)
+
+    def set_config(self, i: int, config: Configuration) -> None:
+        """Node i uses ``config`` from now on."""
+        self.configs[i] = config
+        if not self.history or self.history[-1] != config:
+            self.history = [*self.history[-(RECENT_CONFIGS - 1):], config]
+
+    def config_of(self, i: int) -> Configuration:
+        """Node i's configuration as far as the logs show it (every node ever seen, if none
+        was shown)."""
+        return self.configs.get(i) or quorum.everyone(self.rules.nodes)
+
+    def voters_of(self, i: int) -> frozenset[int]:
+        """The voters of node i's configuration (both halves while joint)."""
+        return frozenset(bits(self.config_of(i).all_voters))
+
+    def is_quorum(self, i: int, granted: int) -> bool:
+        """Whether the nodes in bit set ``granted`` are a quorum of node i's configuration.
+        Where node i's format does not log the configurations it uses, a quorum of any
+        configuration recently shown by a node will do (it may not have caught up)."""
+        if quorum.is_quorum(self.config_of(i), granted):
+            return True
+        if self.observes(i).configs or not self.history:
+            return False
+        return any(quorum.is_quorum(c, granted) for c in self.history)
+
+    def prune_sources(self, floor: int) -> None:
+        """Report bookkeeping of terms that every node has passed can no longer be cited."""
+        for key in [k for k in self.leader_source if k[0] < floor]:
+            del self.leader_source[key]
+        for key in [k for k in self.vote_source if k[1] < floor]:
+            del self.vote_source[key]
+        self.sent = {m for m in self.sent if m.term >= floor}
+        for key in [k for k in self.tally if k[1] < floor]:
+            del self.tally[key]

@@ -1,0 +1,234 @@
+"""Which logs belong together: a *run* is the logs of one cluster over one period.
+
+``validate`` checks each run on its own and gives one verdict per run:
+
+- a directory that holds node logs (one file per node: etcd, hashicorp) is one run, whatever
+  else it holds; its sub-directories are searched too, each one its own run;
+- every etcd-raft interaction transcript and every etcd-raft TLA+ trace (one file for all nodes
+  of a test) is a run by itself;
+- node logs named one by one on the command line form one run together.
+
+Logs of one run must be able to come from one cluster; :func:`refuse_mixed` checks what
+reading them shows (see docs/validate.md, "Runs").
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from raftcheck.grammar.detect import HCLOG_JSON, HCLOG_TEXT
+from raftcheck.grammar.formats import SINGLE_NODE_FORMATS
+from raftcheck.traces import events as ev
+from raftcheck.traces.logfiles import LOG_SUFFIXES, LogError, check_file, natural_key
+
+IMPLEMENTATIONS = {HCLOG_TEXT: "hashicorp/raft", HCLOG_JSON: "hashicorp/raft"}
+"""The implementation behind each format (etcd's otherwise): one run, one implementation."""
+
+
+@dataclass
+class Run:
+    """The files of one run (``(path, format)``, in reading order), its name for reports, the
+    non-log files beside them, and, if it cannot be read, why (then it is refused, exit 2)."""
+
+    name: str
+    files: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+def implementation(fmt: str) -> str:
+    return IMPLEMENTATIONS.get(fmt, "etcd")
+
+
+def find_runs(paths: Iterable[str | os.PathLike[str]]) -> list[Run]:
+    """The runs in ``paths`` (files and directories, searched recursively). Raises LogError
+    for a path that does not exist, or when nothing anywhere is a Raft log."""
+    given = [Path(p) for p in paths]
+    if not given:
+        raise LogError("no log files given")
+    runs: list[Run] = []
+    loose = Run("the given files")
+    not_logs: list[str] = []
+    for path in given:
+        if path.is_dir():
+            runs.extend(_directory_runs(path, not_logs))
+        elif path.exists():
+            fmt = check_file(str(path))
+            if fmt in SINGLE_NODE_FORMATS:
+                loose.files.append((str(path), fmt))
+            else:
+                runs.append(Run(str(path), [(str(path), fmt)]))
+        else:
+            raise LogError("no such file or directory", str(path))
+    if loose.files:
+        parents = {str(Path(p).parent) for p, _ in loose.files}
+        if len(parents) == 1:
+            loose.name = parents.pop()
+        runs.insert(0, loose)
+    runs = _unique(runs)
+    if not runs:
+        where = str(given[0]) if len(given) == 1 else None
+        names = ", ".join(not_logs) or "none"
+        raise LogError(f"no Raft log files in this directory or below it (not logs: {names})",
+                       where)
+    for run in runs:
+        if run.error is None:
+            run.error = _one_implementation(run)
+    return runs
+
+
+def _directory_runs(top: Path, not_logs: list[str]) -> Iterator[Run]:
+    for folder, subdirs, names in os.walk(top):
+        subdirs[:] = sorted((d for d in subdirs if not d.startswith(".")),
+                            key=lambda d: natural_key(Path(d)))
+        here = Run(folder)
+        traces: list[Run] = []
+        for name in sorted((n for n in names if not n.startswith(".")),
+                           key=lambda n: natural_key(Path(n))):
+            path = os.path.join(folder, name)
+            if Path(name).suffix.lower() not in LOG_SUFFIXES or not os.path.isfile(path):
+                continue
+            try:
+                fmt = check_file(path)
+            except LogError as exc:
+                if exc.reason.startswith("not a recognised"):
+                    here.ignored.append((path, exc.reason))
+                    not_logs.append(name)
+                else:
+                    here.error = here.error or str(exc)
+                continue
+            if fmt in SINGLE_NODE_FORMATS:
+                here.files.append((path, fmt))
+            else:
+                traces.append(Run(path, [(path, fmt)]))
+        if here.files or here.error:
+            yield here
+        yield from traces
+
+
+def _unique(runs: list[Run]) -> list[Run]:
+    """Drop a file named twice (a directory and a file in it, or a path given twice)."""
+    seen: set[str] = set()
+    out = []
+    for run in runs:
+        kept = []
+        for path, fmt in run.files:
+            key = os.path.realpath(path)
+            if key not in seen:
+                seen.add(key)
+                kept.append((path, fmt))
+        run.files = kept
+        if run.files or run.error:
+            out.append(run)
+    return out
+
+
+def _one_implementation(run: Run) -> str | None:
+    kinds: dict[str, str] = {}
+    for path, fmt in run.files:
+        kinds.setdefault(implementation(fmt), path)
+    if len(kinds) > 1:
+        shown = ", ".join(f"{name} ({path})" for name, path in kinds.items())
+        return f"these logs cannot be one cluster: they come from different implementations: " \
+               f"{shown}"
+    return None
+
+
+# --- what reading shows ----------------------------------------------------------------------
+
+NAME_FIELDS = frozenset({
+    "leader", "voter", "candidate", "src", "dst", "from_node", "peer", "peers", "voters",
+    "outgoing_voters", "learners", "learners_next", "voted_for", "vote", "last_leader",
+    "previous", "transferee"})
+"""Event fields that hold node names."""
+
+_fields_by_type: dict[type, tuple[str, ...]] = {}
+
+
+def name_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an event kind that hold node names."""
+    names = _fields_by_type.get(kind)
+    if names is None:
+        names = _fields_by_type[kind] = tuple(f for f in kind.__dataclass_fields__
+                                              if f in NAME_FIELDS)
+    return names
+
+
+def names_in(e: ev.Event) -> Iterator[str]:
+    """The nodes an event mentions (its own node, and any field naming another)."""
+    yield e.node
+    for name in name_fields(type(e)):
+        value = getattr(e, name)
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, tuple):
+            yield from value
+
+
+@dataclass
+class FileIdentity:
+    """What a node log says about the cluster it belongs to."""
+
+    path: str
+    owner: str | None
+    cluster_id: str | None
+    first: float | None = None  # the first and last timestamps (epoch seconds)
+    last: float | None = None
+    last_time: datetime | None = None  # the last event's time, while reading
+    mentions: set[str] = field(default_factory=set)
+
+
+def refuse_mixed(files: list[FileIdentity]) -> str | None:
+    """Why these node logs cannot be logs of one cluster over one period, or None.
+
+    - different cluster ids (etcd prints its cluster id);
+    - two logs of one node that overlap in time (copies, or two runs given together; a log
+      rotated into two files does not overlap and is accepted);
+    - nodes whose logs never mention one another: no two nodes of one cluster are that far
+      apart (they vote, follow a leader, list each other as peers).
+    """
+    ids = {f.cluster_id: f.path for f in files if f.cluster_id}
+    if len(ids) > 1:
+        shown = ", ".join(f"{cid} ({path})" for cid, path in ids.items())
+        return f"these logs cannot be one cluster: different cluster ids: {shown}"
+    by_owner: dict[str, list[FileIdentity]] = {}
+    for f in files:
+        if f.owner:
+            by_owner.setdefault(f.owner, []).append(f)
+    for owner, mine in by_owner.items():
+        timed = sorted((f for f in mine if f.first is not None), key=lambda f: f.first or 0.0)
+        for a, b in itertools.pairwise(timed):
+            if a.last is not None and b.first is not None and b.first < a.last:
+                return (f"two logs of node {owner} overlap in time: {a.path} and {b.path} "
+                        "(copies of one log, or logs of two runs given as one?)")
+    return _disconnected(files)
+
+
+def _disconnected(files: list[FileIdentity]) -> str | None:
+    owned = [f for f in files if f.owner]
+    if len(owned) < 2:
+        return None
+    links: dict[str, set[str]] = {f.owner: set() for f in owned}  # type: ignore[misc]
+    for f in owned:
+        for other in f.mentions & links.keys():
+            if other != f.owner:
+                links[f.owner].add(other)  # type: ignore[index]
+                links[other].add(f.owner)  # type: ignore[arg-type]
+    start = next(iter(links))
+    reached, todo = {start}, [start]
+    while todo:
+        for nxt in links[todo.pop()] - reached:
+            reached.add(nxt)
+            todo.append(nxt)
+    if len(reached) == len(links):
+        return None
+    apart = sorted(links.keys() - reached)
+    here = ", ".join(f.path for f in owned if f.owner in reached)
+    there = ", ".join(f.path for f in owned if f.owner in apart)
+    return ("these logs cannot be one cluster: the nodes of " + here + " and those of " +
+            there + " never mention one another (logs of different clusters given as one run?)")

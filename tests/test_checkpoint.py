@@ -1,0 +1,114 @@
+"""explore --checkpoint DIR saves the search at every level; --resume DIR continues it to the
+same final counts and verdict as a search that was never stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+RAFTCHECK = [sys.executable, "-m", "raftcheck"]
+SCOPE = ["--max-term", "2"]  # the raftcheck profile, 3 servers: 12,059 states, 25 levels
+
+
+def explore(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*RAFTCHECK, "explore", *args, "--json"], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def statistics(run: subprocess.CompletedProcess) -> tuple:
+    out = json.loads(run.stdout)
+    stats = out["statistics"]
+    cex = out["counterexample"]
+    return (out["verdict"], stats["distinct_states"], stats["states_generated"],
+            stats["depth"], cex and [step["action"] for step in cex["steps"]])
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_stopped_search_resumes_to_the_same_counts(tmp_path, workers):
+    whole = explore(*SCOPE, "--workers", workers)
+    assert whole.returncode == 0, whole.stderr
+    stopped = explore(*SCOPE, "--workers", workers, "--checkpoint", str(tmp_path),
+                      "--max-states", "3000")
+    assert stopped.returncode == 3, stopped.stderr
+    assert json.loads(stopped.stdout)["statistics"]["distinct_states"] < 12_059
+    resumed = explore("--resume", str(tmp_path))
+    assert resumed.returncode == 0, resumed.stderr
+    assert statistics(resumed) == statistics(whole)
+    assert json.loads(resumed.stdout)["model"] == json.loads(whole.stdout)["model"]
+
+
+def test_a_resumed_search_finds_the_same_shortest_counterexample(tmp_path):
+    whole = explore("--mutant", "stale-append-truncates")
+    assert whole.returncode == 1, whole.stderr
+    stopped = explore("--mutant", "stale-append-truncates", "--checkpoint", str(tmp_path),
+                      "--max-states", "800")
+    assert stopped.returncode == 3
+    resumed = explore("--resume", str(tmp_path))
+    assert resumed.returncode == 1, resumed.stderr
+    assert statistics(resumed) == statistics(whole)
+
+
+def test_membership_and_snapshot_flags_are_resumed_with_the_search(tmp_path):
+    """The checkpoint keeps the flags that add configurations and snapshots to the state (the
+    mutant's own and those given): resumed in two workers, the same shortest counterexample."""
+    flags = ["--mutant", "installs-older-snapshot", "--membership", "single", "--workers", "2"]
+    whole = explore(*flags)
+    assert whole.returncode == 1, whole.stderr
+    stopped = explore(*flags, "--checkpoint", str(tmp_path), "--max-states", "5000")
+    assert stopped.returncode == 3, stopped.stderr
+    resumed = explore("--resume", str(tmp_path))
+    assert resumed.returncode == 1, resumed.stderr
+    assert statistics(resumed) == statistics(whole)
+    model = json.loads(resumed.stdout)["model"]
+    assert (model["membership"], model["max_snapshots"]) == ("single", 1)
+
+
+def test_sigterm_stops_like_ctrl_c_and_the_checkpoint_resumes(tmp_path):
+    longer = ["--max-term", "3", "--max-restarts", "0"]  # long enough to be stopped midway
+    whole = explore(*longer)
+    assert whole.returncode == 0, whole.stderr
+    proc = subprocess.Popen([*RAFTCHECK, "explore", *longer, "--checkpoint", str(tmp_path),
+                             "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "meta.pickle").exists():  # a level has been saved
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no checkpoint written in 120 s"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 3, err
+    assert json.loads(out)["stop_reason"] == "interrupted"
+    resumed = explore("--resume", str(tmp_path))
+    assert resumed.returncode == 0, resumed.stderr
+    assert statistics(resumed) == statistics(whole)
+
+
+def test_resume_of_a_directory_without_a_checkpoint_is_a_usage_error(tmp_path):
+    run = subprocess.run([*RAFTCHECK, "explore", "--resume", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "no checkpoint here" in run.stderr
+    (tmp_path / "meta.pickle").write_bytes(b"junk")
+    run = subprocess.run([*RAFTCHECK, "explore", "--resume", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "not a raftcheck checkpoint" in run.stderr
+
+
+def test_a_checkpoint_directory_in_use_is_not_overwritten(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    run = subprocess.run([*RAFTCHECK, "explore", *SCOPE, "--checkpoint", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "not an empty directory" in run.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine"

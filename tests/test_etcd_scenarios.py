@@ -1,0 +1,264 @@
+"""The fault scenarios of raftcheck.harness.etcd_scenarios, each run for real on a short
+cluster, and what each must have done to the cluster: checked against what etcd itself says
+(endpoint status, member list, its logs, nftables counters), not against the harness's plans.
+
+Marked ``etcd``; skipped with the reason when etcd 3.5 / 3.4 or network namespaces are not
+available (.ci/install-etcd installs them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from raftcheck.harness import EtcdCluster, EtcdNotInstalled, find_etcd_binaries
+from raftcheck.harness.etcd_scenarios import (
+    flapping,
+    kill_restart,
+    leader_minority,
+    member_add,
+    member_grow,
+    member_remove,
+    snapshot_catchup,
+)
+from raftcheck.harness.network import netns_unavailable_reason
+
+pytestmark = pytest.mark.etcd
+
+
+def _need(version: str) -> None:
+    try:
+        find_etcd_binaries(version=version)
+    except EtcdNotInstalled as exc:
+        pytest.skip(str(exc))
+    reason = netns_unavailable_reason()
+    if reason:
+        pytest.skip(f"network namespaces unavailable: {reason}")
+
+
+def _doc(folder: Path) -> dict:
+    return json.loads((folder / "scenario.json").read_text())
+
+
+def _log(folder: Path, name: str) -> str:
+    return (folder / f"{name}.log").read_text()
+
+
+def _leader_terms(log: str, member_id: str) -> list[int]:
+    """Terms at which the member with this ID logged that it became leader (zap or text)."""
+    return [int(t) for t in re.findall(rf"{member_id} became leader at term (\d+)", log)]
+
+
+# ---------------------------------------------------------------------------------- flapping
+
+def test_flapping_links_drop_packets_and_force_elections(tmp_path: Path) -> None:
+    _need("3.5")
+    with EtcdCluster(tmp_path, 3, network="netns", scenario="flapping") as cluster:
+        # each cut outlasts the longest randomized election timeout (2 x 1 s): an election
+        facts = flapping(cluster, duration=18, period=(2.2, 2.6), pattern="leader-links",
+                         seed=3, load=False)
+        ids = {n: cluster.members[n].member_id for n in cluster.names}
+    assert facts["dropped_packets"] > 100, facts  # nft counters in the members' namespaces
+    assert facts["term_after"] >= facts["term_before"] + 3, facts
+    elections = {t for n, i in ids.items() for t in _leader_terms(_log(tmp_path, n), i)}
+    assert len(elections) >= 4  # the first leader and at least three more, as etcd logged
+    assert max(elections) == facts["term_after"]
+    steps = _doc(tmp_path)["steps"]
+    cuts = [s for s in steps if s["action"] == "links"]
+    assert len(cuts) >= 4 and all(len(s["cut_links"]) == 2 for s in cuts)
+
+
+# ---------------------------------------------------------------------------------- partitions
+
+@pytest.mark.parametrize("pre_vote", [True, False], ids=["pre-vote", "no-pre-vote"])
+def test_leader_minority_with_and_without_pre_vote(tmp_path: Path, pre_vote: bool) -> None:
+    _need("3.5")
+    with EtcdCluster(tmp_path, 3, network="netns", pre_vote=pre_vote,
+                     scenario="leader-minority") as cluster:
+        facts = leader_minority(cluster, hold=5, seed=1, load=False)
+        old = facts["old_leader"]
+        old_id = cluster.members[old].member_id
+        final = cluster.wait_for_convergence(10)
+    assert facts["new_leader"] in facts["majority"]
+    assert facts["new_term"] > facts["term_before"]
+    assert facts["cut_off_write"] != "ok"  # the write through the cut-off leader
+    assert facts["majority_writes_ok"] == 3
+    assert facts["dropped_packets"] > 0
+    # its own raft.status just before the heal: check-quorum made it step down; then
+    state, term = facts["old_leader_state_before_heal"], facts["old_leader_term_before_heal"]
+    log = _log(tmp_path, old)
+    if pre_vote:  # a pre-candidate never raises its term
+        assert state in ("StatePreCandidate", "StateFollower")
+        assert term == facts["term_before"]
+        assert f"{old_id} became pre-candidate at term {term}" in log
+    else:  # it campaigns alone, its term climbing, and brings that term back on heal
+        assert state in ("StateCandidate", "StateFollower")
+        assert term > facts["term_before"]
+        assert f"{old_id} became candidate at term {term}" in log
+        assert facts["term_after_heal"] >= term
+    assert final[old].raft_term == facts["term_after_heal"]
+
+
+# ---------------------------------------------------------------------------------- processes
+
+def test_kill_and_restart_under_load(tmp_path: Path) -> None:
+    _need("3.5")
+    with EtcdCluster(tmp_path, 3, network="netns", scenario="kill") as cluster:
+        facts = kill_restart(cluster, down=2.0, seed=2)
+        statuses = cluster.wait_for_convergence(10)
+        pids = {n: cluster.pids(n) for n in cluster.names}
+        # a write through a member with no process behind it cannot have taken effect
+        dead = facts["rounds"][-1]["victim"]
+        cluster.kill(dead)
+        refused = cluster.put("/kill/refused", "x", endpoint=dead, timeout=1.0)
+        assert (refused.ok, refused.outcome) == (False, "fail")
+        assert cluster.get("/kill/refused", consistency="l").value is None
+    leader_round, follower_round = facts["rounds"]
+    assert leader_round["leader_after"] != leader_round["victim"]
+    assert leader_round["term_after"] > leader_round["term_before"]
+    assert follower_round["victim"] != leader_round["leader_after"]
+    assert len({s.applied_index for s in statuses.values()}) == 1  # everyone caught up
+    for victim in {r["victim"] for r in facts["rounds"]}:
+        kills = sum(r["victim"] == victim for r in facts["rounds"])
+        assert len(pids[victim]) == 1 + kills
+        assert _log(tmp_path, victim).count('"msg":"starting an etcd server"') == 1 + kills
+    doc = _doc(tmp_path)
+    assert doc["writes_summary"]["ok"] >= 5 and doc["reads_summary"]["ok"] >= 5
+    # a write through a member that was down the whole time cannot have taken effect
+    down: list[tuple[str, float, float]] = []  # (member, killed at, restarted at)
+    for s in doc["steps"]:
+        if s["action"] == "kill-9":
+            down.append((s["target"], s["epoch"], float("inf")))
+        elif s["action"] == "restart":
+            down = [(m, k, s["epoch"] if m == s["target"] and r == float("inf") else r)
+                    for m, k, r in down]
+    for w in doc["writes"]:
+        (endpoint,) = w["endpoints"]
+        if any(m == endpoint and k < w["epoch_start"] and w["epoch_end"] < r
+               for m, k, r in down):
+            assert w["outcome"] == "fail", w
+        if w["outcome"] == "ok":
+            assert w["revision"] is not None
+
+
+def test_pause_via_the_record_command(tmp_path: Path) -> None:
+    """The command users run: a paused leader is replaced and, resumed, follows at the new
+    term; a paused follower comes back."""
+    _need("3.5")
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "raftcheck.harness", "record", "pause",
+                           "--out", str(out), "--duration", "2.5", "--seed", "4"],
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert f"raftcheck validate {out}" in proc.stdout
+    doc = _doc(out)
+    leader_round, follower_round = doc["facts"]["rounds"]
+    assert leader_round["leader_during"] != leader_round["victim"]
+    assert leader_round["victim_term_after"] >= leader_round["term_during"]
+    assert follower_round["victim"] != follower_round["leader_during"]
+    assert not leader_round["victim_leads_after"] or leader_round["victim_term_after"] > \
+        leader_round["term_during"]
+    stops = [s for s in doc["steps"] if s["action"] in ("SIGSTOP", "SIGCONT")]
+    assert [s["action"] for s in stops] == ["SIGSTOP", "SIGCONT"] * 2
+    assert stops[1]["epoch"] - stops[0]["epoch"] >= 2.5
+    victim_id = doc["members"][leader_round["victim"]]["id_hex"]
+    new_id = doc["members"][leader_round["leader_during"]]["id_hex"]
+    assert leader_round["term_during"] in _leader_terms(
+        _log(out, leader_round["leader_during"]), new_id)
+    # resumed, the old leader hears the higher term and steps down
+    assert re.search(rf"{victim_id} became follower at term {leader_round['term_during']}",
+                     _log(out, leader_round["victim"]))
+    assert doc["regenerate"].startswith("python -m raftcheck.harness record pause")
+
+
+# ---------------------------------------------------------------------------------- snapshots
+
+@pytest.mark.parametrize("version", ["3.5", "3.4"])
+def test_snapshot_catchup(tmp_path: Path, version: str) -> None:
+    _need(version)
+    log_format = "zap" if version == "3.5" else "capnslog"
+    with EtcdCluster(tmp_path, 3, network="netns", version=version, snapshot_count=100,
+                     log_format=log_format, scenario="snapshot-catchup") as cluster:
+        facts = snapshot_catchup(cluster, seed=5, load=False)
+        statuses = cluster.wait_for_convergence(10)
+        victim_id = cluster.members[facts["victim"]].member_id
+        leader = facts["leader_after"]
+    victim = facts["victim"]
+    assert statuses[victim].applied_index == statuses[leader].applied_index
+    log = _log(tmp_path, victim)
+    if version == "3.5":
+        assert '"msg":"received and saved database snapshot"' in log
+        assert '"msg":"sending database snapshot"' in _log(tmp_path, leader)
+    else:
+        assert "successfully received and saved database snapshot" in log
+        assert "start to send database snapshot [index: " in _log(tmp_path, leader)
+    restored = [int(i) for i in re.findall(
+        rf"{victim_id} \[commit: \d+\] restored snapshot \[index: (\d+)", log)]
+    assert restored and restored[-1] > facts["victim_applied_before"] + 5000
+    # the leader had compacted its raft log past the victim's last entry: only a snapshot
+    # could bring the victim back
+    compacted = re.findall(r'"msg":"compacted Raft logs","compact-index":(\d+)'
+                           if version == "3.5" else r"compacted raft log at (\d+)",
+                           _log(tmp_path, leader))
+    assert max(map(int, compacted)) > facts["victim_applied_before"]
+
+
+# ---------------------------------------------------------------------------------- membership
+
+def _member_names(cluster: EtcdCluster) -> dict[str, bool]:
+    return {m.name: m.is_learner for m in cluster.member_list()}
+
+
+@pytest.mark.parametrize("learner", [False, True], ids=["voter", "learner"])
+def test_member_add(tmp_path: Path, learner: bool) -> None:
+    _need("3.5")
+    with EtcdCluster(tmp_path, 3, network="netns", spare=1, scenario="member-add") as cluster:
+        facts = member_add(cluster, learner=learner, seed=6)
+        listed = _member_names(cluster)
+        statuses = cluster.wait_for_convergence(10)
+        new_id = cluster.members[facts["added"]].member_id
+    assert listed == {"node1": False, "node2": False, "node3": False, "node4": False}
+    assert statuses["node4"].leader == facts["leader_after"]
+    log = _log(tmp_path, "node4")
+    assert f'"local-member-id":"{new_id}"' in log
+    steps = [s["action"] for s in _doc(tmp_path)["steps"]]
+    assert steps.index("member-add") < steps.index("start")
+    if learner:
+        assert steps.index("start") < steps.index("member-promote")
+        assert '"msg":"promote member"' in _log(tmp_path, facts["leader_after"])
+
+
+def test_member_remove_follower_then_leader(tmp_path: Path) -> None:
+    _need("3.5")
+    with EtcdCluster(tmp_path, 4, network="netns", scenario="member-remove") as cluster:
+        facts = member_remove(cluster, seed=7)
+        listed = _member_names(cluster)
+        gone = [facts["removed_follower"], facts["removed_leader"]]
+        running = cluster.running
+    assert sorted(listed) == sorted(set(["node1", "node2", "node3", "node4"]) - set(gone))
+    assert not set(gone) & set(running)  # etcd stopped the removed members itself
+    assert facts["successor"] not in gone
+    for name in gone:
+        assert "the member has been permanently removed from the cluster" in \
+            _log(tmp_path, name)
+    doc = _doc(tmp_path)
+    removals = [s for s in doc["steps"] if s["action"] == "member-remove"]
+    assert [s["target"] for s in removals] == gone
+    assert all(s["exited_by_itself"] for s in removals)
+
+
+def test_member_grow_from_one_to_three(tmp_path: Path) -> None:
+    _need("3.5")
+    with EtcdCluster(tmp_path, 1, network="netns", spare=2, scenario="member-grow") as cluster:
+        facts = member_grow(cluster, seed=8)
+        listed = _member_names(cluster)
+        statuses = cluster.wait_for_convergence(10)
+    assert facts["added"] == ["node2", "node3"]
+    assert listed == {"node1": False, "node2": False, "node3": False}
+    assert len({s.applied_index for s in statuses.values()}) == 1
+    assert cluster.quorum == 2

@@ -1,0 +1,111 @@
+"""The visited set: compact (at most 16 bytes a state, parent link included), exact (a batch
+checked against older levels keeps what one-at-a-time checks keep), and on disk with --disk."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from raftcheck.checker.model import Model
+from raftcheck.checker.result import Outcome
+from raftcheck.checker.search import LevelSearch, breadth_first
+from raftcheck.checker.visited import LevelStore
+from raftcheck.spec.config import merged_config
+from raftcheck.spec.model import RaftModel
+from tests.test_search import Counters
+
+
+def raft_tla() -> RaftModel:
+    return RaftModel(merged_config(nodes=2, profile="raft-tla",
+                                   bounds={"max_term": 3, "max_msgs": 2}))
+
+
+def search(model, **options) -> LevelSearch:
+    run = LevelSearch(model, **options)
+    run.result = run.run()
+    return run
+
+
+def test_at_most_16_bytes_a_state_with_parent_links():
+    for model, symmetry in ((raft_tla(), False),
+                            (RaftModel(merged_config(nodes=3, bounds={"max_term": 2})), True)):
+        run = search(model, symmetry=symmetry)
+        assert run.result.outcome is Outcome.HOLDS
+        assert len(run.store) == run.result.stats.distinct
+        assert run.store.nbytes / len(run.store) <= 16
+        assert run.store.nbytes / len(run.store) >= 12  # fingerprint + link at least
+
+
+def test_duplicates_of_old_levels_are_found_in_the_batch_check():
+    """A state met again three or more levels after it was kept is only in the older levels'
+    arrays, not in the recent sets: the batch check must catch it (or it is counted twice)."""
+
+    class Cycle(Model):
+        def initial_states(self):
+            return [0]
+
+        def successors(self, state):  # 0 -> 1 -> ... -> 5 -> 0: every state once
+            return [("next", (state + 1) % 6, None)]
+
+        def check_state(self, state):
+            return None
+
+        def variables(self, state):
+            return {"x": state}
+
+    result = breadth_first(Cycle())
+    assert result.outcome is Outcome.HOLDS
+    assert result.stats.distinct == 6 and result.stats.depth == 6
+
+
+def test_budget_subsumption_skips_a_covered_state_and_keeps_an_uncovered_one():
+    class Budgets(Model):
+        budget_start = 1
+
+        def initial_states(self):
+            return [("s", 0)]
+
+        def successors(self, state):
+            return []
+
+        def check_state(self, state):
+            return None
+
+        def variables(self, state):
+            return {}
+
+    store = LevelStore(Budgets())
+    assert store.offer(("s", 1, 2), 0, 0)
+    assert not store.offer(("s", 1, 3), 0, 0)  # more of the second budget used: covered
+    assert store.offer(("s", 2, 1), 0, 0)  # more of one, less of the other: kept
+    assert store.offer(("t", 0, 0), 0, 0)  # another state
+    store.close_level()
+    for _ in range(3):  # three levels later, only the arrays remember
+        store.close_level()
+    alive_before = store.tentative()
+    assert store.offer(("s", 1, 2), 0, 0) and store.offer(("s", 0, 2), 0, 0)
+    assert store.tentative() == alive_before + 2
+    alive, _ = store.close_level()
+    assert alive.tolist() == [False, True]  # the equal one is old, the one using less is new
+
+
+def test_disk_spill_keeps_the_counts_and_the_counterexample(tmp_path):
+    config = merged_config(nodes=None, mutant="no-step-down")
+    in_memory = breadth_first(RaftModel(config), symmetry=True)
+    run = search(RaftModel(config), symmetry=True, spill=tmp_path)
+    assert run.result.outcome is Outcome.VIOLATED
+    assert (run.result.stats.distinct, run.result.stats.generated) == \
+        (in_memory.stats.distinct, in_memory.stats.generated)
+    assert [s.state for s in run.result.counterexample.steps] == \
+        [s.state for s in in_memory.counterexample.steps]
+    assert all(isinstance(level.fingerprints, np.memmap) for level in run.store.levels)
+    assert sorted(p.name for p in tmp_path.iterdir())[0] == "level00000-fingerprints.npy"
+    holds = search(raft_tla(), spill=tmp_path / "holds")
+    assert holds.result.outcome is Outcome.HOLDS
+    assert holds.result.stats.distinct == breadth_first(raft_tla()).stats.distinct
+
+
+def test_counters_grid_counts_are_exact_through_the_levels():
+    result = breadth_first(Counters(limit=12))
+    assert result.stats.distinct == 13 * 13 and result.stats.depth == 25
+
+
