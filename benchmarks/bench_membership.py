@@ -1,9 +1,12 @@
-"""What membership changes and snapshots cost `raftcheck explore`: distinct states and seconds
+"""What membership changes and snapshots cost: `raftcheck explore`'s distinct states and seconds
 at 3 and 4 servers, the fixed cluster beside single-server changes, etcd-io/raft's changes
-(joint consensus) and snapshots, at one scope per cluster size.
+(joint consensus) and snapshots, at one scope per cluster size; and `raftcheck validate` on
+etcd-io/raft's own TLA+ trace (example.ndjson: servers removed and added), whose TLC run the
+issue measured at 35.6 minutes on this machine.
 
-    python benchmarks/bench_membership.py         # 3 and 4 servers
-    python benchmarks/bench_membership.py 3       # only 3 servers
+    python benchmarks/bench_membership.py                  # 3 and 4 servers, then the trace
+    python benchmarks/bench_membership.py --sizes 3        # only 3 servers, then the trace
+    python benchmarks/bench_membership.py --corpus DIR     # the corpus elsewhere than ../shared
 
 The scope leaves room for a configuration change to commit: one client write (a leader changes
 the configuration only after committing an entry of its term, with single-server changes) and a
@@ -13,14 +16,23 @@ is on. Each row is one search in one process; the load average is printed with t
 
 from __future__ import annotations
 
+import argparse
 import os
+import resource
+import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from raftcheck.checker.search import breadth_first
 from raftcheck.spec.config import SpecConfig, describe_membership, profile_defaults
 from raftcheck.spec.model import RaftModel
+from raftcheck.validate import validate_paths
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
+TLC_SECONDS = 35.6 * 60  # Traceetcdraft.tla on the same trace, this machine (issue 12)
 
 SCOPE = dict(max_term=3, max_log=2, max_msgs=1, max_writes=1, max_restarts=1, max_elections=2,
              max_partitions=0)
@@ -55,12 +67,38 @@ def run(nodes: int, title: str, options: dict) -> None:
           f"{describe_membership(config)}", flush=True)
 
 
-def main(sizes: list[int]) -> None:
+def validate_trace(corpus: Path) -> None:
+    """example.ndjson through validate: CPU in this process (grammars warm), and the command
+    in a fresh process (wall clock, start-up included)."""
+    trace = corpus / "etcd-raft-trace" / "example.ndjson"
+    if not trace.is_file():
+        print(f"validate example.ndjson: not found at {trace}")
+        return
+    validate_paths([trace])  # warm
+    started = time.process_time()
+    verdict = validate_paths([trace])
+    cpu = time.process_time() - started
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "raftcheck", "validate", str(trace)], cwd=REPO,
+                   stdout=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(f"validate example.ndjson: {verdict.events:,} events, {verdict.status}; "  # type: ignore
+          f"{cpu:.2f} s CPU in process; the command in a fresh process {wall:.2f} s wall, "
+          f"{command_cpu:.2f} s CPU (start-up included); TLC {TLC_SECONDS / 60:.1f} min = "
+          f"{TLC_SECONDS / wall:,.0f}x the command's wall time", flush=True)
+
+
+def main(sizes: list[int], corpus: Path) -> None:
     scope = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in SCOPE.items())
-    print(f"scope: {scope}; load average before: {load()}")
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; scope: {scope}; "
+          f"load average before: {load()}")
     for nodes in sizes:
         for title, options in ROWS[nodes]:
             run(nodes, title, options)
+    validate_trace(corpus)
     print(f"load average after: {load()}")
 
 
@@ -69,4 +107,8 @@ def load() -> str:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [3, 4])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", choices=sorted(ROWS), default=[3, 4])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args()
+    main(args.sizes, args.corpus)
