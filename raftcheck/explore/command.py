@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 
@@ -161,6 +162,20 @@ def check_output_paths(args: argparse.Namespace) -> None:
         raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
     if args.diagram and not args.diagram.lower().endswith(DIAGRAM_SUFFIXES):
         raise ConfigError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
+    for flag, path in (("--out", args.out), ("--graph", args.graph), ("--diagram", args.diagram)):
+        if path:
+            check_writable(flag, path)
+
+
+def check_writable(flag: str, path: str) -> None:
+    """Refuse, before the search, a file that could not be written after it."""
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise ConfigError(f"{flag} {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise ConfigError(f"{flag} {path}: is a folder; name a file")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"{flag} {path}: the folder {folder} is not writable")
 
 
 def check_liveness_command(args: argparse.Namespace, setup: ModelSetup) -> int:
@@ -237,6 +252,7 @@ def write_outputs(args: argparse.Namespace, result: SearchResult, model: Model,
             write_diagram(path, cex, model, subtitle=description)  # type: ignore[arg-type]
         else:
             write_trace(path, cex, model, description)
+        print(f"raftcheck: wrote {path}", file=sys.stderr)
 
 
 def result_json(result: SearchResult, model: Model, config: SpecConfig,
