@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import re
 from fractions import Fraction
+from typing import NamedTuple
 
 
 def whole_number(text: str, minimum: int) -> int:
@@ -31,16 +33,50 @@ def count_or_none(text: str) -> int | None:
     return None if text.lower() in ("none", "unbounded") else count(text)
 
 
-def seconds(text: str) -> float:
-    """A positive duration: seconds, or with a unit (90, 5m, 1h)."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    scale = units.get(text[-1:].lower(), 1)
-    number = text[:-1] if text[-1:].lower() in units else text
+UNITS = {"h": Fraction(3600), "m": Fraction(60), "s": Fraction(1), "ms": Fraction(1, 1000),
+         "us": Fraction(1, 10**6), "µs": Fraction(1, 10**6)}
+"""Time units every time flag accepts (a bare number is in seconds, except for lease's times,
+which are in one unit of the user's choice)."""
+
+_TIME = re.compile(r"\s*(-?[0-9]*\.?[0-9]+(?:/[0-9]+)?)\s*(h|ms|us|µs|m|s)?\s*\Z")
+
+
+class TimeValue(NamedTuple):
+    """A time as given: its number and its unit (None: a bare number)."""
+
+    number: Fraction
+    unit: str | None
+
+    @property
+    def seconds(self) -> Fraction:
+        return self.number * UNITS[self.unit or "s"]
+
+
+def time_value(text: str) -> TimeValue:
+    """A time: 90, 1.5s, 50ms, 250us, 5m, 1h, or p/q (1/10); its sign is checked by the
+    flag's type (duration, seconds) or its command."""
+    m = _TIME.match(text)
+    if m is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a time such as 0.5, 50ms, 1.5s, 5m or 1h, got {text!r}")
     try:
-        value = float(number) * scale
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds (e.g. 90, 5m, 1h), got {text!r}") \
-            from None
+        number = Fraction(m.group(1))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"expected a time, got {text!r}") from None
+    return TimeValue(number, m.group(2))
+
+
+def duration(text: str) -> float:
+    """A time >= 0, in seconds: 0.1, 50ms, 1.5s, 5m, 1h."""
+    value = float(time_value(text).seconds)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a time >= 0, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A positive time, in seconds: 90, 500ms, 5m, 1h."""
+    value = float(time_value(text).seconds)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive time, got {text!r}")
     return value

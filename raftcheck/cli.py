@@ -1,7 +1,8 @@
 """raftcheck: one Raft specification, explored exhaustively and used to validate real logs.
 
 This module only wires the sub-commands; each lives in its own module (explore/command.py,
-validate/command.py, scenarios/command.py, timing/command.py)."""
+validate/command.py, timeline/command.py, history/command.py, scenarios/command.py,
+timing/command.py, docs.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from . import exit_codes
+from . import __version__, exit_codes
 from .checker.export import ExportError
+from .docs import register as register_docs
 from .exit_codes import UsageError
 from .explore.command import register as register_explore
 from .history.command import register as register_history
 from .scenarios.command import register as register_scenario
 from .spec.config import ConfigError
+from .timeline.command import register as register_timeline
 from .timing.command import register as register_lease
 from .validate.command import register as register_validate
 
@@ -26,7 +29,18 @@ from .validate.command import register as register_validate
 #: sets its handler with set_defaults(run=handler), handler(args) -> exit code. Handlers raise
 #: UsageError or ConfigError for bad flags (one line, exit 2).
 COMMANDS: list = [register_explore, register_lease, register_validate, register_scenario,
-                  register_history]
+                  register_history, register_timeline, register_docs]
+
+DESCRIPTION = (
+    "raftcheck checks Raft two ways from one specification: 'explore' searches every state of "
+    "a small cluster model for a broken safety property and shows the shortest way there; "
+    "'validate' reads real etcd and hashicorp/raft logs and names the first line no "
+    "behaviour of the spec explains. 'timeline' tells what happened to a cluster from its "
+    "logs, 'history' checks clients' histories for linearizability, 'lease' decides lease "
+    "safety under clock drift, 'scenario' runs claims about Raft in production.")
+EPILOG = ("Exit codes (every command): "
+          + "; ".join(f"{code} {text}" for code, text in exit_codes.DESCRIPTIONS.items())
+          + ". The manual: 'raftcheck docs' lists its pages.")
 
 
 class Parser(argparse.ArgumentParser):
@@ -35,7 +49,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="raftcheck", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = Parser(prog="raftcheck", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"raftcheck {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for register in COMMANDS:
         register(commands)

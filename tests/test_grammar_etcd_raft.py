@@ -119,6 +119,9 @@ SHAPES: list[tuple[str, type[ev.Event], str | None, dict[str, Any]]] = [
     ("found conflict at index 21 [existing term: 2, conflicting term: 3]", ev.LogTruncated,
      None, {"from_index": 21, "existing_term": 2, "conflicting_term": 3}),
     ("replace the unstable entries from index 21", ev.LogTruncated, None, {"from_index": 21}),
+    # the unstable log keeps what comes before 11 and takes the new entries from 11 on
+    ("truncate the unstable entries before index 11", ev.LogTruncated, None,
+     {"from_index": 11}),
     (f"{A} [logterm: 0, index: 23] rejected MsgApp [logterm: 5, index: 23] from {B}",
      ev.AppendRejected, A, {"leader": B, "index": 23, "log_term": 5, "local_log_term": 0}),
     (f"{A} received MsgAppResp(MsgApp was rejected, lastindex: 48) from {B} for index 49",

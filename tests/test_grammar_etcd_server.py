@@ -142,8 +142,8 @@ def test_zap_envelopes_of_etcd_34_and_35(tmp_path: Path) -> None:
     assert parsed.problems == []
     got = [(e.source.line, e.kind, e.node) for e in parsed.events]
     assert got == [(3, "BecameFollower", "n2"), (4, "BecameCandidate", "n2"),
-                   (5, "LeaderKnown", "n2"), (6, "BecameLeader", "n2"), (9, "Applied", "n2"),
-                   (10, "BecameFollower", "n2")]
+                   (5, "LeaderKnown", "n2"), (6, "BecameLeader", "n2"),
+                   (7, "ServerWarning", "n2"), (9, "Applied", "n2"), (10, "BecameFollower", "n2")]
     known = parsed.events[2]
     assert isinstance(known, ev.LeaderKnown) and known.leader == "n1" and known.term == 1
     assert parsed.events[0].time == datetime(2026, 11, 28, 10, 26, 57, 783000, tzinfo=UTC)

@@ -32,7 +32,7 @@ def test_usage_errors(tmp_path: Path) -> None:
                     "invalid choice: 'no-such'")
     _one_line_error(_run("record", "flapping"), 2, "--out")
     _one_line_error(_run("record", "flapping", "--out", str(tmp_path), "--duration", "0"), 2,
-                    "expected seconds > 0")
+                    "expected a positive time")
     _one_line_error(_run("record", "kill", "--out", str(tmp_path / "k"), "--logger",
                          "capnslog"), 2, "--logger capnslog needs --etcd 3.4")
     _one_line_error(_run("record", "kill", "--out", str(tmp_path / "k"), "--pattern",

@@ -90,6 +90,7 @@ class Sequence:
     marks: list[NetworkMark] = field(default_factory=list)
     bands: list[Band] = field(default_factory=list)
     ending: str = ""  # what the last step shows, e.g. "the last state violates ElectionSafety"
+    witness: bool = False  # the ending is what a claim said can happen, not a violation
     #: For a lasso (a liveness counterexample): the step whose state the last step returns to;
     #: the steps after it repeat forever.
     loop_start: int | None = None

@@ -23,18 +23,21 @@ def check_diagram_path(path: str) -> None:
 
 
 def diagram_text(path: str | Path, cex: Counterexample, model: RaftModel, *,
-                 title: str | None = None, subtitle: str = "", ending: str | None = None) -> str:
-    """The diagram of the trace in the format the file name asks for."""
+                 title: str | None = None, subtitle: str = "", ending: str | None = None,
+                 witness: bool = False) -> str:
+    """The diagram of the trace in the format the file name asks for (``witness``: the trace
+    shows what a claim says can happen, drawn as such, not as a violation)."""
     check_diagram_path(str(path))
-    seq = build(cex, model, title=title, subtitle=subtitle, ending=ending)
+    seq = build(cex, model, title=title, subtitle=subtitle, ending=ending, witness=witness)
     return svg.render(seq) if str(path).lower().endswith(".svg") else mermaid.render(seq)
 
 
 def write_diagram(path: str | Path, cex: Counterexample, model: RaftModel, *,
                   title: str | None = None, subtitle: str = "",
-                  ending: str | None = None) -> None:
+                  ending: str | None = None, witness: bool = False) -> None:
     """Write the trace as a message sequence diagram: *.svg as SVG, *.mmd as Mermaid text."""
-    text = diagram_text(path, cex, model, title=title, subtitle=subtitle, ending=ending)
+    text = diagram_text(path, cex, model, title=title, subtitle=subtitle, ending=ending,
+                        witness=witness)
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as e:

@@ -118,7 +118,7 @@ def default_ending(cex: Counterexample) -> str:
 
 
 def build(cex: Counterexample, model: RaftModel, *, title: str | None = None,
-          subtitle: str = "", ending: str | None = None) -> Sequence:
+          subtitle: str = "", ending: str | None = None, witness: bool = False) -> Sequence:
     """The trace as a sequence diagram. The title defaults to the property the trace breaks;
     a witness (a trace that shows something can happen) passes its own title and ending."""
     n = model.n
@@ -129,6 +129,7 @@ def build(cex: Counterexample, model: RaftModel, *, title: str | None = None,
         steps=[Step(i, step_label(s.action)) for i, s in enumerate(cex.steps)],
         ending=default_ending(cex) if ending is None else ending,
         loop_start=getattr(cex, "loop_start", None),
+        witness=witness,
     )
     first = cex.steps[0].state
     for i, server in enumerate(_servers(model, first)):

@@ -184,7 +184,8 @@ def _rows(c: Canvas, seq: Sequence, lay: Layout) -> None:
         cycle = seq.loop_start is not None and step.index > seq.loop_start
         last = step.index == seq.last and seq.ending and not cycle
         if step.index % 2 or last or cycle:
-            fill = "#fee2e2" if last else ("#fef9c3" if step.index % 2 else "#fefce8") \
+            ended = "#dcfce7" if seq.witness else "#fee2e2"  # a witness is not a violation
+            fill = ended if last else ("#fef9c3" if step.index % 2 else "#fefce8") \
                 if cycle else "#f8fafc"
             c.add(g, "rect", class_="stripe", x=MARGIN / 2, y=y - ROW / 2 + 4,
                   width=lay.width - MARGIN, height=ROW, fill=fill)
@@ -344,8 +345,9 @@ def _cycle(c: Canvas, seq: Sequence, lay: Layout) -> None:
 def _ending(c: Canvas, seq: Sequence, lay: Layout) -> None:
     if seq.ending:
         g = c.group(None, "ending")
-        c.add(g, "text", f"✗ {seq.ending}", class_="ending-text", x=MARGIN,
-              y=lay.bottom + 12, font_size=13, font_weight="bold", fill="#b91c1c")
+        mark, colour = ("✓", "#15803d") if seq.witness else ("✗", "#b91c1c")
+        c.add(g, "text", f"{mark} {seq.ending}", class_="ending-text", x=MARGIN,
+              y=lay.bottom + 12, font_size=13, font_weight="bold", fill=colour)
 
 
 LEGEND_ROW = 24

@@ -1,8 +1,11 @@
 """etcd server logs (capnslog text and zap JSON; etcd 3.3-3.5) -> drafts of events.
 
-The envelope is split off here; raft-package messages go through ``etcd_raft.lark``. From the
-etcdserver component only the applied-index sample (``start to snapshot (applied: N, ...)`` /
-zap ``triggering snapshot``) is read; every other non-raft line is skipped.
+The envelope is split off here; raft-package messages go through ``etcd_raft.lark``. Of the
+server's own lines, three sorts are read: the applied-index sample (``start to snapshot
+(applied: N, ...)`` / zap ``triggering snapshot``); the start-up banner (member name, heartbeat
+and election timeout, pre-vote: one ServerConfig event once the member's id is known); and the
+warnings in WARNINGS / CAPNSLOG_WARNINGS (slow fsync, late heartbeats, lost and unreachable peers,
+clock drift, a stop: ServerWarning events). Every other non-raft line is skipped.
 
 Raft lines are: capnslog ``raftYYYY/MM/DD HH:MM:SS LEVEL: msg`` (raft's Go logger, etcd 3.4)
 or ``... L | raft: msg`` (etcd <= 3.3); zap records whose ``logger`` is ``raft`` (etcd 3.5)
@@ -34,6 +37,73 @@ _CAPNS_PKG = re.compile(
 _ZAP_RAFT_CALLER = re.compile(r"(?:^|/)raft(?:@[^/]*)?/|(?:^|/)zap_raft\.go:")
 _APPLIED = re.compile(r"start to snapshot \(applied: (\d+), lastsnap: \d+\)")
 _MEMBER = re.compile(r"(?:re)?starting member ([0-9a-f]+) in cluster")
+_BANNER = re.compile(r"(name|heartbeat|election) = (.*)\Z")
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def go_seconds(text: object) -> float | None:
+    """A Go duration as printed (``983.1ms``, ``1m2.5s``, ``213µs``) in seconds, or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    parts = _GO_DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _GO_UNITS[u] for n, u in parts)
+
+
+WARNINGS: dict[str, tuple[str, str | None, str | None]] = {
+    # zap message: (kind, the field naming the peer, the field holding the duration)
+    "slow fdatasync": ("slow-fsync", None, "took"),
+    "leader failed to send out heartbeat on time; took too long, leader is overloaded likely "
+    "from slow disk": ("heartbeat-late", "to", "exceeded-duration"),
+    "apply request took too long": ("slow-apply", None, "took"),
+    "waiting for ReadIndex response took too long, retrying": ("slow-read-index", None, None),
+    "timed out waiting for read index response (local node might have slow network)":
+        ("slow-read-index", None, None),
+    "prober detected unhealthy status": ("peer-unhealthy", "remote-peer-id", None),
+    "prober found high clock drift": ("clock-drift", "remote-peer-id", "clock-drift"),
+    "lost TCP streaming connection with remote peer": ("peer-lost", "remote-peer-id", None),
+    "peer became inactive (message send to peer failed)": ("peer-lost", "peer-id", None),
+    "peer became active": ("peer-active", "peer-id", None),
+    "failed to reach the peer URL": ("peer-unreachable", "remote-member-id", None),
+    "received signal; shutting down": ("stopping", None, None),
+}
+"""etcd's zap warnings (etcd 3.4 and 3.5 print the same messages) read as ServerWarning."""
+
+_WARNING_DETAIL = ("error", "took", "exceeded-duration", "clock-drift", "rtt", "signal",
+                   "round-tripper-name", "prefix", "request", "expected-duration")
+
+CAPNSLOG_WARNINGS: dict[str, list[tuple[re.Pattern[str], str]]] = {
+    # capnslog package: (pattern with the peer as group "peer" and the duration as "took", kind)
+    "wal": [(re.compile(r"sync duration of (?P<took>\S+), expected less than"), "slow-fsync")],
+    "etcdserver": [
+        (re.compile(r"failed to send out heartbeat on time \(exceeded the \S+ timeout for "
+                    r"(?P<took>\S+), to (?P<peer>[0-9a-f]+)\)"), "heartbeat-late"),
+        (re.compile(r".*took too long \((?P<took>[^)]+)\) to execute\Z"), "slow-apply"),
+        (re.compile(r"waiting for ReadIndex response took too long|timed out waiting for read "
+                    r"index response"), "slow-read-index"),
+        (re.compile(r"failed to reach the peerURL\(\S+\) of member (?P<peer>[0-9a-f]+)"),
+         "peer-unreachable"),
+    ],
+    "rafthttp": [
+        (re.compile(r"health check for peer (?P<peer>[0-9a-f]+) could not connect"),
+         "peer-unhealthy"),
+        (re.compile(r"the clock difference against peer (?P<peer>[0-9a-f]+) is too high "
+                    r"\[(?P<took>\S+) >"), "clock-drift"),
+        (re.compile(r"lost the TCP streaming connection with peer (?P<peer>[0-9a-f]+)"),
+         "peer-lost"),
+        (re.compile(r"peer (?P<peer>[0-9a-f]+) became inactive"), "peer-lost"),
+        (re.compile(r"peer (?P<peer>[0-9a-f]+) became active"), "peer-active"),
+        (re.compile(r"failed to dial (?P<peer>[0-9a-f]+) on stream"), "peer-unreachable"),
+    ],
+    "osutil": [(re.compile(r"received \w+ signal, shutting down"), "stopping")],
+}
+"""etcd's capnslog warnings (etcd 3.4 and older) read as ServerWarning."""
+
+_ZAP_MARKS = ("triggering snapshot", "Applying entry", "starting an etcd server",
+              *(msg[:40] for msg in WARNINGS))
+"""Texts of which one is in every zap record read that is not raft's (see _plainly_other)."""
 
 
 class EtcdServerReader:
@@ -49,6 +119,8 @@ class EtcdServerReader:
         self._messages = EtcdRaftMessages()
         self._last_stamp = ""
         self._last_time: datetime | None = None
+        self._banner: dict[str, Any] = {}  # the start-up banner, until the member id is known
+        self._banner_line: tuple[int, str, datetime | None] | None = None
 
     def feed(self, lineno: int, line: str) -> Sequence[Outcome]:
         if self._zap:
@@ -80,6 +152,10 @@ class EtcdServerReader:
                     return self._raft(lineno, line, text, self._pkg_time(stamp))
                 if pkg == "etcdserver":
                     return self._etcdserver_text(lineno, line, stamp, text)
+                if pkg == "embed":
+                    return self._banner_text(lineno, line, stamp, text)
+                if pkg in CAPNSLOG_WARNINGS:
+                    return self._warning_text(lineno, line, stamp, pkg, text)
                 return SKIPPED
         return self._other(lineno, line)
 
@@ -92,11 +168,52 @@ class EtcdServerReader:
         if m is not None:
             draft = Draft(ev.Applied, None, {"index": int(m.group(1))})
             return (Parsed(lineno, line, self._pkg_time(stamp), [draft]),)
-        if self.owner is None:
-            m = _MEMBER.match(text)
-            if m is not None:
+        m = _MEMBER.match(text)
+        if m is not None:
+            if self.owner is None:
                 self.owner = etcd_id(m.group(1))
+            return self._config(lineno, line, self._pkg_time(stamp))
+        return self._warning_text(lineno, line, stamp, "etcdserver", text)
+
+    def _banner_text(self, lineno: int, line: str, stamp: str, text: str) -> Sequence[Outcome]:
+        """``embed: name = node1``, ``heartbeat = 100ms``, ``election = 1000ms``: kept until
+        the member line names the node (ServerConfig)."""
+        m = _BANNER.match(text)
+        if m is not None:
+            key, value = m.groups()
+            if key == "name":
+                self._banner = {"name": value.strip()}
+                self._banner_line = (lineno, line, self._pkg_time(stamp))
+            else:
+                took = go_seconds(value.strip())
+                if took is not None:
+                    self._banner[f"{key}_ms"] = round(took * 1000)
         return SKIPPED
+
+    def _warning_text(self, lineno: int, line: str, stamp: str, pkg: str,
+                      text: str) -> Sequence[Outcome]:
+        for pattern, kind in CAPNSLOG_WARNINGS[pkg]:
+            m = pattern.match(text)
+            if m is None:
+                continue
+            found = m.groupdict()
+            fields: dict[str, Any] = {"warning": kind, "detail": text}
+            if found.get("peer"):
+                fields["peer"] = etcd_id(found["peer"])
+            if found.get("took"):
+                fields["seconds"] = go_seconds(found["took"])
+            return (Parsed(lineno, line, self._pkg_time(stamp),
+                           [Draft(ev.ServerWarning, None, fields)]),)
+        return SKIPPED
+
+    def _config(self, lineno: int, line: str, when: datetime | None) -> Sequence[Outcome]:
+        """The banner kept since the server started, now that its member id is known."""
+        if not self._banner:
+            return SKIPPED
+        banner, self._banner = self._banner, {}
+        at = self._banner_line or (lineno, line, when)
+        self._banner_line = None
+        return (Parsed(at[0], at[1], at[2], [Draft(ev.ServerConfig, None, banner)]),)
 
     # --- zap ------------------------------------------------------------------------------
     def _feed_zap(self, lineno: int, line: str) -> Sequence[Outcome]:
@@ -115,9 +232,13 @@ class EtcdServerReader:
             isinstance(caller, str) and _ZAP_RAFT_CALLER.search(caller) is not None)
         msg = record.get("msg")
         if not is_raft:
-            if msg in ("triggering snapshot", "Applying entry") or \
-                    (self.owner is None and "local-member-id" in record):
+            if msg in ("triggering snapshot", "Applying entry") or (
+                    (self._banner or self.owner is None) and "local-member-id" in record):
                 return self._etcdserver_zap(lineno, line, record)
+            if msg in WARNINGS:
+                return self._warning_zap(lineno, line, record, msg)
+            if msg == "starting an etcd server":
+                return self._banner_zap(lineno, line, record)
             return SKIPPED
         if not isinstance(msg, str):
             return (Bad(lineno, line, "raft JSON record without a \"msg\" text"),)
@@ -136,9 +257,10 @@ class EtcdServerReader:
         characters, which could hide them."""
         return (line.endswith("}") and line.find('{"', 1) == -1
                 and not ('"raft"' in line or "raft/" in line or "raft@" in line
-                         or "zap_raft.go" in line or "triggering snapshot" in line
-                         or "Applying entry" in line or "\\u" in line)
-                and (self.owner is not None or "local-member-id" not in line))
+                         or "zap_raft.go" in line or "\\u" in line
+                         or any(mark in line for mark in _ZAP_MARKS))
+                and ((self.owner is not None and not self._banner)
+                     or "local-member-id" not in line))
 
     def _zap_time(self, ts: Any) -> datetime | None:
         if isinstance(ts, str):
@@ -153,11 +275,54 @@ class EtcdServerReader:
             return datetime.fromtimestamp(ts, UTC)
         return None
 
+    def _when(self, record: dict[str, Any]) -> datetime | None:
+        try:
+            return self._zap_time(record.get("ts"))
+        except ValueError:
+            return None
+
+    def _banner_zap(self, lineno: int, line: str, record: dict[str, Any]) -> Sequence[Outcome]:
+        """``starting an etcd server``: kept until the member's id is known (ServerConfig)."""
+        banner: dict[str, Any] = {}
+        if isinstance(record.get("name"), str):
+            banner["name"] = record["name"]
+        for key, field in (("heartbeat_ms", "heartbeat-interval"),
+                           ("election_ms", "election-timeout")):
+            took = go_seconds(record.get(field))
+            if took is not None:
+                banner[key] = round(took * 1000)
+        if isinstance(record.get("pre-vote"), bool):
+            banner["pre_vote"] = record["pre-vote"]
+        self._banner = banner
+        self._banner_line = (lineno, line, self._when(record))
+        if self.owner is not None and record.get("member-initialized") is True:
+            return self._config(lineno, line, None)  # a restart: the member is known
+        return SKIPPED
+
+    def _warning_zap(self, lineno: int, line: str, record: dict[str, Any],
+                     msg: str) -> Sequence[Outcome]:
+        kind, peer_field, took_field = WARNINGS[msg]
+        fields: dict[str, Any] = {"warning": kind}
+        peer = record.get(peer_field) if peer_field else None
+        if isinstance(peer, str):
+            fields["peer"] = etcd_id(peer)
+        if took_field:
+            fields["seconds"] = go_seconds(record.get(took_field))
+        error = record.get("error")
+        if kind == "peer-lost" and isinstance(error, str) and "failed to dial" in error:
+            fields["warning"] = "peer-unreachable"
+        extra = "; ".join(f"{k}={record[k]}" for k in _WARNING_DETAIL if k in record)
+        fields["detail"] = f"{msg} ({extra})" if extra else msg
+        return (Parsed(lineno, line, self._when(record), [Draft(ev.ServerWarning, None, fields)]),)
+
     def _etcdserver_zap(self, lineno: int, line: str, record: dict[str, Any]
                         ) -> Sequence[Outcome]:
         member = record.get("local-member-id")
-        if self.owner is None and isinstance(member, str):
+        if isinstance(member, str) and self.owner is None:
             self.owner = etcd_id(member)
+        if isinstance(member, str) and self._banner and record.get("msg") in (
+                "starting local member", "restarting local member"):
+            return self._config(lineno, line, None)
         index, term = record.get("index"), record.get("term")
         if record.get("msg") == "Applying entry" and isinstance(index, int) and \
                 isinstance(term, int) and not isinstance(index | term, bool):

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m raftcheck.harness",
                      description="Run real Raft clusters on this machine with faults and keep "
                                  "their logs and ground truth. See "
-                                 "docs/etcd-cluster-harness.md.")
+                                 "'raftcheck docs etcd-cluster-harness'.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      parser_class=_Parser)
     for register_command in COMMANDS:

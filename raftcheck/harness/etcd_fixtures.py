@@ -113,6 +113,11 @@ FIXTURES: dict[str, Fixture] = {f.name: f for f in [
             "graceful SIGTERM of the leader (leadership transfer) then a follower"),
     Fixture("3.5-pause", "pause", RecordOptions(),
             "SIGSTOP the leader then a follower for 3 s under load"),
+    Fixture("3.5-slow-disk", "slow-disk", RecordOptions(),
+            "the leader's disk throttled for 6 s (loop device, block-I/O cgroup): slow "
+            "fsyncs, late heartbeats, an election"),
+    Fixture("3.4-slow-disk-capnslog", "slow-disk", RecordOptions(logger="capnslog", **V34),
+            "the same on etcd 3.4, text logs ('sync duration of ...')"),
     Fixture("3.5-snapshot-catchup", "snapshot-catchup", RecordOptions(),
             "a follower caught up by snapshot after 5,400 writes; log and history "
             "compaction"),

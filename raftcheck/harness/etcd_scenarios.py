@@ -26,6 +26,7 @@ from raftcheck.harness.background import ClientLoad, StatusSampler
 from raftcheck.harness.errors import EtcdHarnessError
 from raftcheck.harness.etcd_cluster import EtcdCluster
 from raftcheck.harness.scenario import ScenarioRecorder, leader_of
+from raftcheck.harness.slow_disk import SlowDisk
 
 Facts = dict[str, Any]
 FlapPattern = Literal["random-links", "one-link", "leader-links", "leader-link"]
@@ -257,6 +258,33 @@ def pause(cluster: EtcdCluster, *, targets: tuple[str, ...] = ("leader", "follow
     return _end(cluster, "pause", {"rounds": rounds, "leader_after": leader, "term_after": term})
 
 
+def slow_disk(cluster: EtcdCluster, *, disk: SlowDisk, stall: float = 6.0, write_iops: int = 2,
+              seed: int = 0, load: bool = True) -> Facts:
+    """The leader's disk turns slow for ``stall`` seconds under client load: its writes to the
+    cluster's data disk (a loop device, slow_disk.py) are throttled to ``write_iops`` per
+    second, so that each WAL fsync takes about a second. etcd logs ``slow fdatasync`` (and,
+    when the loop stalls, late heartbeats); its followers, hearing nothing, elect another
+    leader. Then the disk is fast again and the cluster converges."""
+    leader, term = _begin(cluster, "slow-disk", stall_s=stall, write_iops=write_iops,
+                          seed=seed, load=load)
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label="slow-disk"):
+        pid = cluster.pids(leader)[-1]
+        disk.throttle(pid, write_iops=write_iops)
+        cluster.record_step("slow-disk", leader, pid=pid, device=disk.major_minor,
+                            write_iops=write_iops)
+        try:
+            new, new_term = cluster.wait_for_leader(stall + 15, min_term=term + 1,
+                                                    exclude=[leader])
+        finally:
+            _wait_since(cluster, "slow-disk", stall)
+            disk.release()
+            cluster.record_step("disk-fast", leader)
+        after, after_term = _settle(cluster)
+    return _end(cluster, "slow-disk", {"victim": leader, "term_before": term,
+                                      "leader_during": new, "term_during": new_term,
+                                      "leader_after": after, "term_after": after_term})
+
+
 # ---------------------------------------------------------------------------------- snapshots
 
 def snapshot_catchup(cluster: EtcdCluster, *, entries: int | None = None, seed: int = 0,
@@ -385,6 +413,7 @@ class Scenario:
     spare: int = 0
     network: Literal["loopback", "netns"] = "netns"
     cluster_options: dict[str, Any] = field(default_factory=dict)
+    slow_disk: bool = False  # the cluster keeps its data on a SlowDisk, passed as ``disk``
 
     def call(self, cluster: EtcdCluster, *, duration: float | None = None, seed: int = 0,
              load: bool = True, **extra: Any) -> Facts:
@@ -406,6 +435,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              fixed={"graceful": True}),
     Scenario("pause", "SIGSTOP the leader, then a follower, past the election timeout",
              pause, "stall", "how long each victim is stopped (default 3 s)"),
+    Scenario("slow-disk", "the leader's disk throttled (loop device, block-I/O cgroup): "
+             "slow fsyncs, an election", slow_disk, "stall",
+             "how long the disk stays slow (default 6 s)", slow_disk=True),
     Scenario("snapshot-catchup", "a follower down while 5,400 writes commit; it restarts "
              "and catches up from a snapshot", snapshot_catchup,
              cluster_options={"snapshot_count": 100}),

@@ -10,6 +10,7 @@ deadline: the run is kept, with the reason in scenario.json ``error``); 5 a bug 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -19,12 +20,13 @@ from types import FrameType
 from typing import Any
 
 from raftcheck import exit_codes
-from raftcheck.arguments import count, positive
+from raftcheck.arguments import count, positive, seconds
 from raftcheck.harness.binaries import VERSIONS, find_etcd_binaries
 from raftcheck.harness.errors import EtcdHarnessError, EtcdNotInstalled, PartitionUnsupported
 from raftcheck.harness.etcd_cluster import EtcdCluster
 from raftcheck.harness.etcd_scenarios import FLAP_PATTERNS, SCENARIOS, Facts, flapping
 from raftcheck.harness.network import netns_unavailable_reason
+from raftcheck.harness.slow_disk import SlowDisk, SlowDiskUnsupported
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def record(scenario: str, out: Path, options: RecordOptions = RecordOptions()) -
     """Run ``scenario`` on a new cluster writing into ``out``; return the facts it found.
     Raises ValueError for impossible options, EtcdHarnessError subclasses for the rest."""
     spec = SCENARIOS[scenario]
-    extra = {} if options.pattern is None else {"pattern": options.pattern}
+    extra: dict[str, Any] = {} if options.pattern is None else {"pattern": options.pattern}
     if extra and spec.run is not flapping:
         raise ValueError(f"--pattern is for the flapping scenario, not {scenario}")
     if options.logger == "capnslog" and options.version != "3.4":
@@ -79,18 +81,25 @@ def record(scenario: str, out: Path, options: RecordOptions = RecordOptions()) -
         if reason:
             raise PartitionUnsupported(f"scenario {scenario} cuts links between members in "
                                        f"network namespaces, unavailable here: {reason}")
-    cluster = EtcdCluster(
-        out, options.nodes or spec.nodes, network=spec.network, etcd=binaries.etcd,
-        etcdctl=binaries.etcdctl, log_format=options.logger,  # type: ignore[arg-type]
-        log_level="debug" if options.debug else "info", pre_vote=options.pre_vote,
-        heartbeat_ms=options.heartbeat_ms, election_ms=options.election_ms,
-        spare=spec.spare, scenario=scenario, description=spec.summary,
-        **spec.cluster_options)
-    with cluster:
-        assert cluster.recorder is not None
-        cluster.recorder.meta["regenerate"] = command_line(scenario, out, options)
-        return spec.call(cluster, duration=options.duration, seed=options.seed,
-                         load=options.load, **extra)
+    with contextlib.ExitStack() as stack:
+        options_extra = dict(spec.cluster_options)
+        if spec.slow_disk:
+            disk = stack.enter_context(SlowDisk())
+            options_extra["data_dir"] = disk.mount
+            extra["disk"] = disk
+        cluster = EtcdCluster(
+            out, options.nodes or spec.nodes, network=spec.network, etcd=binaries.etcd,
+            etcdctl=binaries.etcdctl, log_format=options.logger,  # type: ignore[arg-type]
+            log_level="debug" if options.debug else "info", pre_vote=options.pre_vote,
+            heartbeat_ms=options.heartbeat_ms, election_ms=options.election_ms,
+            spare=spec.spare, scenario=scenario, description=spec.summary,
+            **options_extra)
+        with cluster:
+            assert cluster.recorder is not None
+            cluster.recorder.meta["regenerate"] = command_line(scenario, out, options)
+            return spec.call(cluster, duration=options.duration, seed=options.seed,
+                             load=options.load, **extra)
+    raise AssertionError("unreachable")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -113,9 +122,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--debug", action="store_true", help="debug log level")
     p.add_argument("--nodes", type=positive, metavar="N",
                    help="members at bootstrap (default: the scenario's, usually 3)")
-    p.add_argument("--duration", type=_seconds, metavar="S",
-                   help="how long the fault lasts, in seconds; what that means depends on "
-                        "the scenario (see 'list')")
+    p.add_argument("--duration", type=seconds, metavar="DURATION",
+                   help="how long the fault lasts (e.g. 20, 1.5s, 500ms); what that means "
+                        "depends on the scenario (see 'list')")
     p.add_argument("--seed", type=count, default=0, metavar="N",
                    help="seed of every random choice (links, victims, client requests)")
     p.add_argument("--no-pre-vote", dest="pre_vote", action="store_false",
@@ -131,16 +140,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true",
                    help="overwrite a run already recorded in DIR")
     p.set_defaults(run=record_command)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text.rstrip("s"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
-    return value
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -162,7 +161,7 @@ def record_command(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         facts = record(args.scenario, out, options)
-    except (ValueError, EtcdNotInstalled, PartitionUnsupported) as exc:
+    except (ValueError, EtcdNotInstalled, PartitionUnsupported, SlowDiskUnsupported) as exc:
         return _fail(exit_codes.USAGE, str(exc))
     except KeyboardInterrupt:
         return _fail(exit_codes.STOPPED, f"interrupted; what was recorded so far is in {out}")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from raftcheck import exit_codes
+from raftcheck.arguments import seconds
 from raftcheck.exit_codes import UsageError
 
 from . import jsonl, picture
@@ -20,16 +21,6 @@ from .window import EXPLAIN_SECONDS
 
 #: Exit codes from best to worst: several files give the worst.
 SEVERITY = (exit_codes.HOLDS, exit_codes.STOPPED, exit_codes.VIOLATED)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text.rstrip("s"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive time, got {text!r}")
-    return value
 
 
 def register(commands: Any) -> None:
@@ -45,16 +36,16 @@ def register(commands: Any) -> None:
             "after their invocation, or never. For a key that has none, name the first "
             "response no order explains and the smallest window of operations that shows it. Exit "
             "codes: 0 linearizable, 1 not linearizable, 2 bad usage or input, 3 stopped by "
-            "--time-limit. See docs/clients.md."),
+            "--time-limit. See 'raftcheck docs clients'."),
     )
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="a history; several are checked one by one (the exit code is the "
                         "worst)")
     p.add_argument("--format", choices=FORMATS,
                    help="the history format (default: detected per file)")
-    p.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
+    p.add_argument("--time-limit", type=seconds, metavar="SECONDS",
                    help="stop searching after this long per file (exit 3 if undecided)")
-    p.add_argument("--window-time", type=_seconds, default=EXPLAIN_SECONDS, metavar="SECONDS",
+    p.add_argument("--window-time", type=seconds, default=EXPLAIN_SECONDS, metavar="SECONDS",
                    help="time to spend making a failing key's window small (default "
                         f"{EXPLAIN_SECONDS:g}; a window cut short is valid, perhaps not the "
                         "smallest)")

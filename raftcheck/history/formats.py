@@ -58,7 +58,7 @@ def detect(path: str) -> str:
         return jepsen.EDN
     raise HistoryError(
         "unknown history format: expected raftcheck JSON lines, a harness scenario.json, "
-        "Jepsen's EDN history or Jepsen's log lines (docs/clients.md)", path)
+        "Jepsen's EDN history or Jepsen's log lines ('raftcheck docs clients')", path)
 
 
 def read_history(path: str, fmt: str | None = None) -> History:

@@ -210,7 +210,8 @@ LEADER_IN_MINORITY = Scenario(
            "\"Cannot commit\" means writes taken after the cut. The cut-off leader CAN still "
            "commit an entry a majority stored before the cut, when the acknowledgement that "
            "completes the count is in flight on its side (try: OldLeaderCommits in "
-           "docs/scenarios.md); that entry is on a majority, so the new leader has it too.",),
+           "'raftcheck docs scenarios'); that entry is on a majority, so the new leader has "
+           "it too.",),
 )
 
 
@@ -430,7 +431,7 @@ CLOCK_DRIFT_LEASE = Scenario(
             "each clock runs at 2/3 or 4/3 of real time, chosen per server at the start; no "
             "pre-vote, no check-quorum); a writer and a reader client outside the cluster, one "
             "write and one read in all; the never-claim with the lease 1, the can-claim with "
-            "the lease 2; the scope of the lease cross-check (docs/lease.md)",
+            "the lease 2; the scope of the lease cross-check ('raftcheck docs lease')",
     notes=("The boundary is safe: with the lease 1, the old leader's lease (1 on its clock at "
            "2/3) and a voter's wait since that round (2 on its clock at 4/3) end at the same "
            "real instant, 3/2, and a read must come after the new leader's commit. z3 "
@@ -492,8 +493,8 @@ SLOW_LEADER_DISK = Scenario(
             "drift, no pre-vote, no check-quorum); n1's disk slow: while a log write is in "
             "progress its loop is blocked, and a follower acknowledges only once the write is "
             "durable; one client outside the cluster, one write; no partition, no restart. "
-            "Liveness under fairness (docs/liveness.md): terms relative (max-term 5: at most 5 "
-            "apart), no election budget, timeouts random draws, Tick strongly and every due "
+            "Liveness under fairness ('raftcheck docs liveness'): terms relative (max-term 5: at "
+            "most 5 apart), no election budget, timeouts random draws, Tick strongly and every due "
             "step weakly fair",
     notes=("Why no repeated elections: after the slow leader is replaced, the new leader's "
            "disk is fast, so it stays; the write the slow leader took stays in its log, "

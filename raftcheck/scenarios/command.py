@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from .. import exit_codes
+from ..arguments import seconds
 from ..checker.report import counterexample_lines
 from ..checker.search import Budget
 from ..exit_codes import UsageError
@@ -25,11 +32,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     actions = scenario.add_subparsers(dest="scenario_command", required=True,
                                       parser_class=type(scenario))
     actions.add_parser("list", help="list the scenarios").set_defaults(run=list_command)
-    run = actions.add_parser("run", help="run scenarios by name, or --all")
-    run.add_argument("names", nargs="*", metavar="NAME")
+    run = actions.add_parser(
+        "run", help="run scenarios by name, or --all",
+        description="Check each scenario's claims on the spec and say whether Raft behaves as "
+                    "claimed. Progress goes to stderr while they run; several scenarios end "
+                    "with a summary. Exit code: the worst scenario's.")
+    run.add_argument("names", nargs="*", metavar="NAME",
+                     help="a scenario's name ('raftcheck scenario list' lists them)")
     run.add_argument("--all", action="store_true", help="run every scenario")
-    run.add_argument("--time-limit", type=float, metavar="SECONDS",
-                     help="stop each search after this long (exit 3)")
+    run.add_argument("--time-limit", type=seconds, metavar="DURATION",
+                     help="stop each search after this long, e.g. 90, 5m (exit 3)")
+    run.add_argument("--traces", action=argparse.BooleanOptionalAction, default=None,
+                     help="print each witness and counterexample step by step (default: when "
+                          "one scenario is run)")
     run.add_argument("--prevote", action="store_true",
                      help="run the scenario's variant with pre-vote (where it has one)")
     run.add_argument("--check-quorum", action="store_true",
@@ -73,17 +88,68 @@ def run_command(args: argparse.Namespace) -> int:
             raise UsageError(f"scenario {name!r} has no variant with {' '.join(flags)}"
                              + (f" (it has: {'; '.join(offered)})" if offered else "")) from None
     budget = Budget(seconds=args.time_limit) if args.time_limit else None
-    results = [run_scenario(s, budget) for s in chosen]
+    results = run_all(chosen, budget)
     if args.json:
         print(json.dumps([result_json(r) for r in results], indent=1))
     else:
+        out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        traces = len(results) == 1 if args.traces is None else args.traces
         for i, r in enumerate(results):
             if i:
-                print()
-            print("\n".join(result_lines(r)))
+                out.print()
+            for line, style in result_lines(r, traces=traces):
+                out.print(Text(line, style=style))
+        if len(results) > 1:
+            out.print()
+            print_summary(out, results)
     if args.diagram:
         write_witness_diagram(args.diagram, results[0])
     return max(r.exit_code for r in results)
+
+
+VERDICT_STYLE = {"AS CLAIMED": "bold green", "NOT AS CLAIMED": "bold red"}
+
+
+def verdict_of(r: ScenarioResult) -> str:
+    return ("AS CLAIMED" if r.as_claimed else
+            f"STOPPED ({r.stopped})" if r.stopped else "NOT AS CLAIMED")
+
+
+def run_all(chosen: list[Scenario], budget: Budget | None) -> list[ScenarioResult]:
+    """Run the scenarios in turn, saying on stderr which one runs and how each ended (a
+    spinner on a terminal; one line per scenario otherwise, as CI logs show it)."""
+    err = Console(stderr=True, highlight=False)
+    results = []
+    for k, s in enumerate(chosen, 1):
+        what = f"[{k}/{len(chosen)}] {s.title}"
+        started = time.perf_counter()
+        if err.is_terminal:
+            with err.status(f"{what} ...", spinner="dots"):
+                r = run_scenario(s, budget)
+        else:
+            r = run_scenario(s, budget)
+        r.seconds = time.perf_counter() - started
+        verdict = verdict_of(r)
+        err.print(Text(f"{what}: ").append(verdict, style=VERDICT_STYLE.get(verdict, "yellow"))
+                  .append(f" ({r.seconds:.1f} s)"))
+        results.append(r)
+    return results
+
+
+def print_summary(out: Console, results: list[ScenarioResult]) -> None:
+    table = Table(title="Summary", title_justify="left")
+    for column in ("scenario", "verdict", "claims", "seconds"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for r in results:
+        verdict = verdict_of(r)
+        ok = sum(c.as_claimed for c in r.claims)
+        table.add_row(r.scenario.title, Text(verdict, style=VERDICT_STYLE.get(verdict, "yellow")),
+                      f"{ok}/{len(r.claims)} as claimed", f"{r.seconds:.1f}")
+    out.print(table)
+    counts = Counter(verdict_of(r).split(" (")[0].lower() for r in results)
+    total = sum(r.seconds for r in results)
+    out.print(f"{len(results)} scenarios: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+              + f"; {total:.1f} s")
 
 
 def describe(s: Scenario) -> str:
@@ -92,29 +158,38 @@ def describe(s: Scenario) -> str:
             f"{s.setting}")
 
 
-def result_lines(r: ScenarioResult) -> list[str]:
+def result_lines(r: ScenarioResult, *, traces: bool = True) -> list[tuple[str, str]]:
+    """The report of one scenario as (line, rich style): the verdict green when as claimed,
+    red when not; a witness (what a claim says can happen) is not a violation and is not red.
+    ``traces``: with each witness and counterexample step by step."""
     s = r.scenario
-    verdict = ("AS CLAIMED" if r.as_claimed else
-               f"STOPPED ({r.stopped})" if r.stopped else "NOT AS CLAIMED")
-    lines = [f"scenario {s.title}: {verdict}", f"  claim: {s.claim}",
-             f"  checked: {describe(s)}"]
+    verdict = verdict_of(r)
+    lines = [(f"scenario {s.title}: {verdict}", VERDICT_STYLE.get(verdict, "yellow")),
+             (f"  claim: {s.claim}", ""), (f"  checked: {describe(s)}", "")]
     for c in r.claims:
         mark = "ok " if c.as_claimed else "NO "
-        lines.append(f"  {mark} {c.kind:5s} {c.name}: {c.text} — {c.detail}")
-        lines += [f"        note: {note}" for note in c.notes]
-    lines += [f"  note: {note}" for note in s.notes]
+        lines.append((f"  {mark} {c.kind:5s} {c.name}: {c.text} — {c.detail}",
+                      "green" if c.as_claimed else "red"))
+        lines += [(f"        note: {note}", "") for note in c.notes]
+    lines += [(f"  note: {note}", "") for note in s.notes]
     for c in r.claims:
-        if c.trace is not None:
+        if c.trace is not None and not traces:
             title = "witness" if c.kind in ("can", "lasso") else "counterexample"
-            lines.append(f"  {title} for {c.name} ({c.trace.length} steps):")
+            lines.append((f"  {title} for {c.name}: {c.trace.length} steps (--traces, or run "
+                          "this scenario alone, prints it)", "dim"))
+        elif c.trace is not None:
+            title = "witness" if c.kind in ("can", "lasso") else "counterexample"
+            lines.append((f"  {title} for {c.name} ({c.trace.length} steps):", ""))
             steps = counterexample_lines(c.trace, r.model_of(c).summary)[1:-1]
-            lines += ["  " + line for line in steps]
+            lines += [("  " + line, "") for line in steps]
+            witness = c.as_claimed and c.kind in ("can", "lasso")
+            style = "green" if witness else "red"
             if c.trace.loop_start is not None:
-                lines.append(f"         the behaviour loops back to step {c.trace.loop_start} "
-                             f"forever: {c.name}")
+                lines.append((f"         the behaviour loops back to step {c.trace.loop_start} "
+                              f"forever: {c.name}", style))
             else:
                 ending = "reaches" if c.kind == "can" else "breaks"
-                lines.append(f"         the last state {ending} {c.name}")
+                lines.append((f"         the last state {ending} {c.name}", style))
     return lines
 
 
@@ -139,4 +214,5 @@ def write_witness_diagram(path: str, r: ScenarioResult) -> None:
         return
     c = traced[0]
     write_diagram(path, c.trace, r.model_of(c), title=f"{r.scenario.title}: {c.name}",
-                  subtitle=c.text, ending=c.detail)
+                  subtitle=c.text, ending=c.detail,
+                  witness=c.as_claimed and c.kind in ("can", "lasso"))

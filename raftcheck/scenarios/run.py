@@ -38,6 +38,7 @@ class ScenarioResult:
     model: RaftModel | TimedRaftModel
     claims: list[ClaimResult] = field(default_factory=list)
     stopped: str | None = None  # a budget ended a search before it could decide
+    seconds: float = 0.0  # how long it took (wall clock)
 
     @property
     def as_claimed(self) -> bool:

@@ -493,6 +493,49 @@ class TickMissed(Event):
     """The node's event loop blocked so long that a clock tick was lost (slow node/disk)."""
 
 
+# --- the server around Raft -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerConfig(Event):
+    """The server describes itself as it starts (etcd's start-up banner): its member name
+    (``--name``) and Raft timing; None = not logged. Logged at every start."""
+
+    name: str | None = None
+    election_ms: int | None = None
+    heartbeat_ms: int | None = None
+    pre_vote: bool | None = None
+
+
+WARNING_KINDS: Mapping[str, str] = MappingProxyType({
+    "slow-fsync": "a write-ahead-log fsync took longer than the implementation expects",
+    "heartbeat-late": "the leader sent a heartbeat late (its loop was blocked: slow disk, "
+                      "overload)",
+    "slow-apply": "a request took too long to apply",
+    "slow-read-index": "a linearizable read waited too long for the leader's ReadIndex",
+    "peer-unhealthy": "the health probe of a peer failed",
+    "clock-drift": "a peer's clock differs from this node's by more than the tolerance",
+    "peer-lost": "the connection to a peer broke, or a message to it failed",
+    "peer-unreachable": "a peer could not be dialled",
+    "peer-active": "a peer is reachable again (the end of a peer-lost)",
+    "stopping": "the server was told to stop (a signal) and shuts down",
+})
+"""The kinds of :class:`ServerWarning`, each with what it means."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerWarning(Event):
+    """A line in which the server around Raft (etcd's) reports trouble (or its end): slow disk,
+    unreachable or lost peer, clock drift, a stop. ``warning`` is one of WARNING_KINDS; ``peer``
+    the other node it concerns; ``seconds`` the duration it reports (how long an fsync
+    took, how late a heartbeat was); ``detail`` the rest, as logged."""
+
+    warning: str
+    peer: str | None = None
+    seconds: float | None = None
+    detail: str = ""
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     NodeStarted, Membership, ConfigChange,
     BecameFollower, BecamePreCandidate, BecameCandidate, BecameLeader, SteppedDown,
@@ -503,6 +546,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     EntriesAppended, CommitAdvanced, Applied, HardState, StateObserved, LogObserved,
     LogTruncated, AppendRejected, ReplicationProgress,
     Snapshot, LeadershipTransfer, RequestDropped, FeatureUsed, LoggingLevel, TickMissed,
+    ServerConfig, ServerWarning,
 )
 """Every event class, in documentation order."""
 

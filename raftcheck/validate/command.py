@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from raftcheck.arguments import positive
+from raftcheck.arguments import duration, positive
 from raftcheck.exit_codes import UsageError
 from raftcheck.traces.logfiles import LogError
 
@@ -14,19 +14,6 @@ from .engine import ValidateOptions, check_run, validate_run
 from .junit import write_junit
 from .report import Report
 from .runs import find_runs
-
-
-def _skew(text: str) -> float:
-    scale = 0.001 if text.endswith("ms") else 1.0
-    number = text[:-2] if text.endswith("ms") else text.rstrip("s")
-    try:
-        value = float(number) * scale
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds (e.g. 0.1, 50ms), got {text!r}") \
-            from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a tolerance >= 0, got {text!r}")
-    return value
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -40,12 +27,13 @@ def register(commands: argparse._SubParsersAction) -> None:
             "transcript or trace, or the node log files given together. Exit codes (the "
             "worst run's): 0 conforms, 1 violates, 2 bad usage or input (also logs that "
             "cannot be one cluster), 4 inconclusive (features outside the model, or too "
-            "little observed), 5 internal error. See docs/validate.md."
+            "little observed), 5 internal error. See 'raftcheck docs validate'."
         ),
     )
     p.add_argument("logs", nargs="+", metavar="LOGS",
                    help="log files, or directories of runs (searched recursively)")
-    p.add_argument("--max-skew", type=_skew, default=ValidateOptions.max_skew, metavar="SECONDS",
+    p.add_argument("--max-skew", type=duration, default=ValidateOptions.max_skew,
+                   metavar="DURATION",
                    help="how far two nodes' clocks may disagree; events within it are ordered "
                         "by causality, not by timestamp (default 0.1; e.g. 0.5, 50ms)")
     p.add_argument("--max-candidates", type=positive, default=ValidateOptions.max_candidates,

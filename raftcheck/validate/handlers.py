@@ -79,5 +79,7 @@ HANDLERS: dict[type, Handler] = {
     ev.FeatureUsed: on_feature,
     ev.LoggingLevel: on_logging_level,
     ev.TickMissed: on_nothing,
+    ev.ServerConfig: on_nothing,  # the server's banner and warnings say nothing of Raft state
+    ev.ServerWarning: on_nothing,
 }
 """Every event kind has a handler: adding an event kind without one fails a test."""
