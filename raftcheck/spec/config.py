@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from ..exit_codes import UsageError
+
 PROFILES = ("raftcheck", "raft-tla")
 MAX_NODES = 7
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """A bound or option that makes no model; the message is one line, fit for a user."""
 
 
