@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from raftcheck.simulate.shrink import shrink
 from raftcheck.simulate.walk import Path as WalkPath
 from raftcheck.simulate.walk import Violation, Walker
 from raftcheck.spec import mutants
-from raftcheck.spec.config import Bounds, SpecConfig, merged_config
+from raftcheck.spec.config import merged_config
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS, Mutant
 from raftcheck.spec.records import RequestVoteRequest, Server
@@ -45,7 +46,9 @@ def mutant_model(name: str, broken: bool = True) -> RaftModel | TimedRaftModel:
     m = MUTANTS[name]
     if m.timed is not None:
         return TimedRaftModel(mutant_config(name, broken=broken))
-    config = SpecConfig(nodes=m.nodes, bounds=Bounds(**m.bounds), mutant=name if broken else None)
+    config = merged_config(nodes=None, mutant=name)  # the mutant's own scope and options
+    if not broken:
+        config = replace(config, mutant=None)
     return RaftModel(config, exact_network=True)
 
 
@@ -74,6 +77,12 @@ FOUND_BY = {
     "counts-self-twice": (1, 50),
     "lease-no-drift-margin": (1, 4000),
     "ack-before-commit": (1, 50),
+    "change-before-commit-in-term": (1, 3000),
+    "two-changes-in-flight": (1, 200),
+    "joint-new-majority-only": (1, 1500),
+    "removed-leader-keeps-leading": (1, 50),
+    "snapshot-past-commit": (1, 50),
+    "installs-older-snapshot": (1, 500),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 
@@ -79,7 +80,8 @@ def list_mutants() -> str:
             timed = "; timed model " + ", ".join(
                 f"{k.replace('_', '-')} {v}"
                 for k, v in {**options, **m.timed.get("timing", {})}.items())
-        lines.append(f"    runs by default with {m.nodes} servers; {scope}{timed}")
+        options = "".join(f", {k.replace('_', '-')} {v}" for k, v in m.options.items())
+        lines.append(f"    runs by default with {m.nodes} servers; {scope}{options}{timed}")
     return "\n".join(lines)
 
 
@@ -165,6 +167,20 @@ def check_output_paths(args: argparse.Namespace) -> None:
         raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
     if args.diagram and not args.diagram.lower().endswith(DIAGRAM_SUFFIXES):
         raise ConfigError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
+    for flag, path in (("--out", args.out), ("--graph", args.graph), ("--diagram", args.diagram)):
+        if path:
+            check_writable(flag, path)
+
+
+def check_writable(flag: str, path: str) -> None:
+    """Refuse, before the search, a file that could not be written after it."""
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise ConfigError(f"{flag} {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise ConfigError(f"{flag} {path}: is a folder; name a file")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"{flag} {path}: the folder {folder} is not writable")
 
 
 def check_liveness_command(args: argparse.Namespace, setup: ModelSetup) -> int:
@@ -241,12 +257,17 @@ def write_outputs(args: argparse.Namespace, cex: Counterexample | None, model: M
             write_diagram(path, cex, model, subtitle=description)  # type: ignore[arg-type]
         else:
             write_trace(path, cex, model, description)
+        print(f"raftcheck: wrote {path}", file=sys.stderr)
 
 
 def model_json(config: SpecConfig) -> dict:
     """The model a run walked, for --json."""
     return {"nodes": config.nodes, "profile": config.profile, "bounds": asdict(config.bounds),
-            "values": config.values, "mutant": config.mutant}
+            "values": config.values, "mutant": config.mutant,
+            **({"membership": config.membership, "initial_voters": config.initial_voters,
+                "max_config_changes": config.max_config_changes}
+               if config.membership else {}),
+            **({"max_snapshots": config.max_snapshots} if config.snapshots else {})}
 
 
 def result_json(result: SearchResult, model: Model, config: SpecConfig,

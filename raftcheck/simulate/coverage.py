@@ -25,6 +25,12 @@ RAFT = ("Timeout", "RequestVote", "AppendEntries", "HandleRequestVoteRequest",
 RAFT_TLA_ONLY = ("BecomeLeader", "AdvanceCommitIndex", "UpdateTerm", "DropStaleResponse")
 PRE_VOTE = ("PreVoteTimeout", "RequestPreVote", "HandlePreVoteRequest", "HandlePreVoteResponse")
 CLIENTS = ("ClientSend", "ClientReply", "ClientTimeout")
+#: Configuration changes (spec/membership.py) and snapshots (spec/snapshots.py). A change's
+#: guard also depends on who is a member, so a kind may go unoffered for lack of room to make
+#: it (adding a server to a full cluster needs a removal first).
+CHANGES = ("AddVoter", "AddLearner", "RemoveServer")
+JOINT = ("EnterJoint", "LeaveJoint")
+SNAPSHOTS = ("TakeSnapshot", "InstallSnapshot", "HandleInstallSnapshotRequest")
 
 
 def model_kinds(config: SpecConfig | TimedConfig) -> tuple[str, ...]:
@@ -50,6 +56,12 @@ def model_kinds(config: SpecConfig | TimedConfig) -> tuple[str, ...]:
         kinds.append("DeliverCopy")
     if b.max_partitions > 0 and not config.split:
         kinds += ["Partition", "Heal"]
+    if config.membership and config.max_config_changes > 0:
+        kinds += CHANGES
+        if config.membership == "joint":
+            kinds += JOINT
+    if config.snapshots:
+        kinds += SNAPSHOTS
     return tuple(sorted(kinds))
 
 
