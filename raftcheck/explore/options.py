@@ -28,6 +28,8 @@ from ..spec.mutants import MUTANTS
 from ..spec.timed.config import READ_MODES, TimedConfig, merged_timed_config
 from ..spec.timed.model import TimedRaftModel
 from ..spec.timed.properties import TIMED_PROPERTIES
+from ..spec.timed.routing import DEFAULT_ROUTING, parse_routing
+from ..spec.timed.routing import describe as describe_routing
 
 #: The default of every bound flag: not given, so that 'none' (no bound) is a value a flag can set.
 NOT_GIVEN = object()
@@ -35,7 +37,7 @@ NOT_GIVEN = object()
 #: The flags that select the timed model (spec/timed): time, clients, reads, features.
 TIMED_FLAGS = ("time", "reads", "prevote", "check_quorum", "election_timeout", "heartbeat",
                "drift", "lease", "client_timeout", "fsync", "slow_disk", "clients",
-               "max_reads", "lossy", "jitter", "liveness", "retry")
+               "max_reads", "lossy", "jitter", "liveness", "retry", "routing", "proxy_poll")
 #: The timed flags that are fields of spec/timed/config.py's Timing.
 TIMING_FLAGS = ("heartbeat", "drift", "lease", "client_timeout", "fsync", "jitter")
 
@@ -107,6 +109,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     timed.add_argument("--retry", action="store_true",
                        help="a client whose write times out or is refused sends the same "
                             "write again a tick later, until it is acknowledged")
+    timed.add_argument("--routing", type=routing_modes, metavar="MODES",
+                       help="how requests find the leader, comma-separated: redirect (follow "
+                            "a node's leader hint), cache (remember the leader), proxy (talk "
+                            "only to a proxy that polls the nodes' health); default "
+                            "redirect,cache (docs/clients.md)")
+    timed.add_argument("--proxy-poll", type=count, metavar="P",
+                       help="with --routing proxy: it polls every P ticks (default 2)")
     timed.add_argument("--lossy", action="store_true",
                        help="single messages may be lost (default: only across a partition)")
     props = parser.add_argument_group("properties")
@@ -124,6 +133,14 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     props.add_argument("--mutant", metavar="NAME",
                        help="explore a deliberately broken spec (see --list-mutants)")
     props.add_argument("--list-mutants", action="store_true", help="list the mutants and exit")
+
+
+def routing_modes(text: str) -> tuple[str, ...]:
+    try:
+        return parse_routing(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix(f"--routing {text}: ")) \
+            from None
 
 
 def chosen_bounds(args: argparse.Namespace) -> dict[str, int | None]:
@@ -156,7 +173,8 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
         election_timeout=args.election_timeout, slow_disks=args.slow_disk,
         liveness=args.liveness, reads=args.reads, pre_vote=args.prevote,
         check_quorum=args.check_quorum, clients=args.clients, max_reads=args.max_reads,
-        lossy=args.lossy, retry_writes=args.retry)
+        lossy=args.lossy, retry_writes=args.retry, routing=args.routing,
+        proxy_poll=args.proxy_poll)
 
 
 def describe_timed(config: TimedConfig) -> str:
@@ -168,6 +186,8 @@ def describe_timed(config: TimedConfig) -> str:
                                       ("check-quorum", config.check_quorum),
                                       ("lossy", config.lossy),
                                       ("clients retry writes", config.retry_writes)) if on]
+    if tuple(config.routing) != DEFAULT_ROUTING:
+        features.append("routing " + describe_routing(config.routing, config.proxy_poll))
     if t.jitter:
         features.append(f"jitter {t.jitter}")
     if config.relative_terms:

@@ -334,6 +334,15 @@ class ClientTimeout(Action):
     client: int
 
 
+@dataclass(frozen=True, slots=True)
+class ProxyPoll(Action):
+    """The proxy polls every node's health and from now on forwards requests to `to` (the node
+    that says it leads with the highest term, as it names it; "none" before one is found)."""
+
+    kind: ClassVar[str] = "client"
+    to: str
+
+
 ALL_ACTIONS = (
     Restart, Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex,
     AppendEntries, UpdateTerm, HandleRequestVoteRequest, HandleRequestVoteResponse,
@@ -341,7 +350,7 @@ ALL_ACTIONS = (
     DuplicateMessage, DeliverCopy, DropMessage, Partition, Heal,
     Tick, PreVoteTimeout, RequestPreVote, HandlePreVoteRequest, HandlePreVoteResponse,
     IgnoreVoteRequest, HeartbeatRound, CheckQuorum, DiskDone, ClientSend, ClientReply,
-    ClientTimeout,
+    ClientTimeout, ProxyPoll,
 )
 
 #: The message handler a Receive step of each message type may take, besides UpdateTerm.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from ..config import Bounds, ConfigError, SpecConfig
+from .routing import DEFAULT_ROUTING, PROXY, routing_error
 
 READ_MODES = ("none", "index", "lease", "follower")
 
@@ -49,6 +50,13 @@ class TimedConfig:
     # A client whose write timed out or was refused sends the same write again, RETRY_AFTER
     # ticks later, until it is acknowledged (retries are not counted by max_writes).
     retry_writes: bool = False
+    # How requests find the leader (routing.py): redirect, cache, proxy.
+    routing: tuple[str, ...] = DEFAULT_ROUTING
+    proxy_poll: int = 2  # with a proxy: it polls the nodes' health every this many ticks
+
+    @property
+    def proxied(self) -> bool:
+        return PROXY in self.routing
 
     @property
     def nodes(self) -> int:
@@ -118,6 +126,11 @@ class TimedConfig:
             raise ConfigError(f"--clients must be between 0 and 3, got {self.client_count}")
         if any(not -1 <= home < self.nodes for home in self.homes()):
             raise ConfigError("a client's home must be a node of the cluster (or outside: -1)")
+        problem = routing_error(tuple(self.routing))
+        if problem:
+            raise ConfigError(f"--routing: {problem}")
+        if self.proxy_poll < 1:
+            raise ConfigError(f"--proxy-poll must be at least 1 tick, got {self.proxy_poll}")
         if self.max_reads < 0:
             raise ConfigError(f"--max-reads must be >= 0, got {self.max_reads}")
         if self.relative_terms and self.bounds.max_term < 2:
@@ -173,6 +186,7 @@ def merged_timed_config(
     slow_disks: list[int] | None = None, liveness: bool = False, reads: str | None = None,
     pre_vote: bool = False, check_quorum: bool = False, clients: int | None = None,
     max_reads: int | None = None, lossy: bool = False, retry_writes: bool = False,
+    routing: tuple[str, ...] | None = None, proxy_poll: int | None = None,
 ) -> TimedConfig:
     """The timed configuration a command line asks for: a timed mutant's own (mutant_config)
     or the command-line defaults, then each option given over it (None: not given). timing
@@ -219,4 +233,6 @@ def merged_timed_config(
         max_reads=base.max_reads if max_reads is None else max_reads,
         lossy=lossy or base.lossy,
         retry_writes=retry_writes or base.retry_writes,
+        routing=base.routing if routing is None else routing,
+        proxy_poll=base.proxy_poll if proxy_poll is None else proxy_poll,
     ).validate()

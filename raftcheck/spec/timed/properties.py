@@ -1,13 +1,16 @@
 """What clients saw, as properties: the history kept in the timed model's states.
 
 AckedWriteNeverLost looks at a state; LinearizableReads and MinorityNoAck look at the step that
-answers a client (kind "client"), where the model evaluates them with what the step knows.
+answers a client (kind "client"), where the model evaluates them with what the step knows;
+LinearizableHistory looks at the whole history of invocations and responses (observer.py) at
+every step that changes it.
 """
 
 from __future__ import annotations
 
 from ..invariants import PROPERTIES, Property
 from ..records import Role, Server
+from .observer import linearizable_history
 
 #: An acknowledged write: (index, term, value) of its entry.
 Acked = tuple[int, int, int]
@@ -49,5 +52,6 @@ TIMED_PROPERTIES: dict[str, Property] = {
         Property("AckedWriteNeverLost", "state", acked_write_never_lost),
         Property("LinearizableReads", "client", linearizable_read),
         Property("MinorityNoAck", "client", minority_no_ack),
+        Property("LinearizableHistory", "client", linearizable_history),
     )},
 }
