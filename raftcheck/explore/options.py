@@ -102,7 +102,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="clients outside the cluster (default 1; 2 with --reads: a "
                             "writer and a reader)")
     timed.add_argument("--max-reads", type=count, metavar="N",
-                       help="reads in all (default 1)")
+                       help="reads in all (default 2)")
     timed.add_argument("--jitter", type=count, metavar="J",
                        help="a message may take up to J ticks of real time to arrive "
                             "(default 0: at once)")
