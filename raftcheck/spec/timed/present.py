@@ -107,7 +107,7 @@ def summary(model: TimedRaftModel, state: tuple) -> dict[str, str]:
 
 
 def variables(model: TimedRaftModel, state: tuple) -> dict[str, Any]:
-    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, NODES, TRANSIT
+    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, HISTORY, NODES, TRANSIT
 
     names = [node_name(i) for i in range(model.n)]
     nodes: list[Node] = list(state[NODES])
@@ -116,7 +116,13 @@ def variables(model: TimedRaftModel, state: tuple) -> dict[str, Any]:
         return ImmutableDict({name: get(node) for name, node in zip(names, nodes, strict=True)})
 
     cut = state[CUT]
+    extra: dict[str, Any] = {}
+    if model.observes:
+        extra["history"] = observer.text(state[HISTORY])
+    if model.proxied:
+        extra["proxy"] = summary(model, state)["proxy"]
     return {
+        **extra,
         "messages": frozenset(message_record(m, False)
                               for m in (*state[BAG], *(f[0] for f in state[TRANSIT]))),
         "currentTerm": per_node(lambda n: n.server.term),
