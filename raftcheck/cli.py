@@ -7,6 +7,7 @@ timing/command.py, docs.py)."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
@@ -14,22 +15,23 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from . import __version__, exit_codes
-from .checker.export import ExportError
-from .docs import register as register_docs
 from .exit_codes import UsageError
-from .explore.command import register as register_explore
-from .history.command import register as register_history
-from .scenarios.command import register as register_scenario
-from .spec.config import ConfigError
-from .timeline.command import register as register_timeline
-from .timing.command import register as register_lease
-from .validate.command import register as register_validate
 
-#: The sub-commands: each module's register(commands) adds its parser to the sub-parsers and
-#: sets its handler with set_defaults(run=handler), handler(args) -> exit code. Handlers raise
-#: UsageError or ConfigError for bad flags (one line, exit 2).
-COMMANDS: list = [register_explore, register_lease, register_validate, register_scenario,
-                  register_history, register_timeline, register_docs]
+#: The sub-commands, in the order of the help, and the module of each: its register(commands)
+#: adds the command's parser and sets its handler with set_defaults(run=handler),
+#: handler(args) -> exit code. Handlers raise UsageError (ConfigError and ExportError are
+#: kinds of it) for bad flags or input: one line, exit 2. A module is imported only when its
+#: command is run or all of them are listed, so that `validate` in CI does not pay for
+#: explore's imports.
+COMMANDS: dict[str, str] = {
+    "explore": "raftcheck.explore.command",
+    "lease": "raftcheck.timing.command",
+    "validate": "raftcheck.validate.command",
+    "scenario": "raftcheck.scenarios.command",
+    "history": "raftcheck.history.command",
+    "timeline": "raftcheck.timeline.command",
+    "docs": "raftcheck.docs",
+}
 
 DESCRIPTION = (
     "raftcheck checks Raft two ways from one specification: 'explore' searches every state of "
@@ -48,21 +50,30 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def build_parser() -> Parser:
+def build_parser(only: str | None = None) -> Parser:
+    """The parser of every command, or of the one named ``only``."""
     parser = Parser(prog="raftcheck", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"raftcheck {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for register in COMMANDS:
-        register(commands)
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module).register(commands)
     return parser
 
 
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command named on the line, if it is one (then only its module is needed)."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        parser = build_parser(chosen_command(argv))
         args = parser.parse_args(argv)
         return args.run(args)
-    except (UsageError, ConfigError, ExportError) as e:
+    except UsageError as e:
         print(f"raftcheck: error: {e}", file=sys.stderr)
         return exit_codes.USAGE
     except KeyboardInterrupt:

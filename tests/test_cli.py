@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -206,10 +210,16 @@ def test_ctrl_c_prints_partial_statistics_and_exits_3():
     assert "distinct states" in out
 
 
-def test_progress_is_live_on_a_terminal():
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def test_progress_is_live_on_a_narrow_terminal_and_the_verdict_coloured():
     pid, fd = pty.fork()
-    if pid == 0:  # the child: raftcheck on a real terminal
-        os.execv(sys.executable, [*RAFTCHECK, "explore", "--nodes", "5", "--time-limit", "3"])
+    if pid == 0:  # the child: raftcheck on a real terminal 40 columns wide
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS")}
+        os.execve(sys.executable, [*RAFTCHECK, "explore", "--nodes", "5", "--time-limit", "3"],
+                  {**env, "TERM": "xterm-256color"})
     output = b""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -226,7 +236,18 @@ def test_progress_is_live_on_a_terminal():
     text = output.decode(errors="replace")
     assert os.waitstatus_to_exitcode(status) == 3
     assert "\r\x1b[2K" in text  # the progress line is redrawn in place
-    assert "states/s" in text and "queue" in text
+    shown = [piece for piece in re.split(r"[\r\n]", ANSI.sub("", text)) if "queue" in piece]
+    assert shown, text
+    # cropped to the terminal's width, never wrapped into a trail of lines
+    assert all(len(piece) <= 40 for piece in shown), shown
+    assert any(piece.endswith("…") for piece in shown), shown
+    assert re.search(r"\x1b\[[0-9;]+mSTOPPED:", text), text[-400:]
+
+
+def test_verdict_is_plain_when_piped():
+    out = run("explore", *SMALL)
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "HOLDS:" in out.stdout
 
 
 # --- explore --liveness ---------------------------------------------------------------------------

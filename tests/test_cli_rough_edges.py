@@ -170,3 +170,24 @@ def test_a_witness_is_not_drawn_as_a_violation(tmp_path: Path) -> None:
     assert ending.get("fill") == "#15803d"  # green, where a violation's is red
     stripes = [r for r in svg.iter(f"{ns}rect") if r.get("class") == "stripe"]
     assert stripes[-1].get("fill") == "#dcfce7"  # the last step's row: green, not red
+
+
+@pytest.mark.parametrize("flag", ["--out", "--graph", "--diagram"])
+def test_an_output_into_a_missing_folder_is_refused_before_the_search(tmp_path: Path,
+                                                                       flag: str) -> None:
+    suffix = {"--out": "trace.json", "--graph": "graph.dot", "--diagram": "seq.svg"}[flag]
+    missing = tmp_path / "no-such-folder" / suffix
+    # the 5-server default takes minutes: refused at once, nothing searched, nothing printed
+    out = cli("explore", "--nodes", "5", flag, str(missing))
+    assert out.returncode == 2, out.stderr
+    assert out.stdout == ""
+    assert f"{flag} {missing}: the folder {missing.parent} does not exist" in out.stderr
+
+
+def test_the_files_written_are_named(tmp_path: Path) -> None:
+    trace, diagram = tmp_path / "trace.json", tmp_path / "seq.svg"
+    out = cli("explore", "--mutant", "double-vote", "--out", str(trace), "--diagram",
+              str(diagram))
+    assert out.returncode == 1, out.stderr
+    assert trace.is_file() and diagram.is_file()
+    assert f"wrote {trace}" in out.stderr and f"wrote {diagram}" in out.stderr

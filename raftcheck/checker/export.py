@@ -15,13 +15,14 @@ from itf_py.itf import State as ItfState
 from itf_py.itf import Trace as ItfTrace
 from itf_py.itf import trace_to_json
 
+from ..exit_codes import UsageError
 from .model import Model
 from .result import Counterexample
 
 GRAPH_SUFFIXES = (".graphml", ".dot", ".gv")
 
 
-class ExportError(ValueError):
+class ExportError(UsageError, ValueError):
     """The file cannot be written in the asked format; the message names the file."""
 
 

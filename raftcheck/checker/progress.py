@@ -1,32 +1,43 @@
-"""Live progress of a search on a terminal: one line, rewritten in place."""
+"""Live progress of a search: on a terminal one line redrawn in place (rich, cropped to the
+terminal's width so a narrow window never wraps it into a trail of lines); elsewhere one
+line per report, for logs."""
 
 from __future__ import annotations
 
 from typing import TextIO
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 
 from .report import progress_line
 from .result import Statistics
 
 
 class TerminalProgress:
-    """Call with the statistics; on a terminal the line is redrawn, elsewhere one line is
-    printed per report."""
+    """Call with the statistics; close() when the search ends."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.live = stream.isatty()
-        self.shown = False
+        self.live: Live | None = None
+        if stream.isatty():
+            console = Console(file=stream, highlight=False)
+            self.live = Live(console=console, auto_refresh=False, transient=False)
+
+    @staticmethod
+    def renderable(line: str) -> Text:
+        return Text(line, no_wrap=True, overflow="ellipsis", style="dim")
 
     def __call__(self, stats: Statistics) -> None:
         line = progress_line(stats)
-        if self.live:
-            self.stream.write("\r\x1b[2K" + line)
-        else:
+        if self.live is None:
             self.stream.write(line + "\n")
-        self.stream.flush()
-        self.shown = True
+            self.stream.flush()
+            return
+        if not self.live.is_started:
+            self.live.start()
+        self.live.update(self.renderable(line), refresh=True)
 
     def close(self) -> None:
-        if self.live and self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self.live is not None and self.live.is_started:
+            self.live.stop()

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
+
+from rich.console import Console
+from rich.text import Text
 
 from .. import exit_codes
 from ..checker.export import check_trace_path, trace_json, write_trace
@@ -121,8 +125,8 @@ def explore_command(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=1))
     else:
         print()
-        print("\n".join(verdict_lines(result, symmetry=args.symmetry,
-                                      describe=lambda n: TIMED_PROPERTIES[n].description)))
+        print_verdict(verdict_lines(result, symmetry=args.symmetry,
+                                    describe=lambda n: TIMED_PROPERTIES[n].description))
         if result.counterexample:
             print()
             print("\n".join(counterexample_lines(result.counterexample, model.summary)))
@@ -130,6 +134,22 @@ def explore_command(args: argparse.Namespace) -> int:
             print()
             print(note)
     return result.outcome.exit_code
+
+
+VERDICT_STYLES = {"HOLDS": "bold green", "VIOLATED": "bold red", "STOPPED": "bold yellow"}
+
+
+def print_verdict(lines: list[str]) -> None:
+    """The verdict and its statistics; on a terminal the verdict's first word in colour."""
+    if not sys.stdout.isatty():
+        print("\n".join(lines))
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    head, *rest = lines
+    word, colon, tail = head.partition(":")
+    console.print(Text(word + colon, style=VERDICT_STYLES.get(word, "")) + Text(tail))
+    for line in rest:
+        console.print(Text(line))
 
 
 def check_output_paths(args: argparse.Namespace) -> None:
@@ -142,6 +162,20 @@ def check_output_paths(args: argparse.Namespace) -> None:
         raise ConfigError(f"--graph {args.graph}: use a .graphml or .dot file name")
     if args.diagram and not args.diagram.lower().endswith(DIAGRAM_SUFFIXES):
         raise ConfigError(f"--diagram {args.diagram}: use a .svg or .mmd file name")
+    for flag, path in (("--out", args.out), ("--graph", args.graph), ("--diagram", args.diagram)):
+        if path:
+            check_writable(flag, path)
+
+
+def check_writable(flag: str, path: str) -> None:
+    """Refuse, before the search, a file that could not be written after it."""
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise ConfigError(f"{flag} {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise ConfigError(f"{flag} {path}: is a folder; name a file")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"{flag} {path}: the folder {folder} is not writable")
 
 
 def check_liveness_command(args: argparse.Namespace, setup: ModelSetup) -> int:
@@ -178,7 +212,7 @@ def check_liveness_command(args: argparse.Namespace, setup: ModelSetup) -> int:
         print(json.dumps(out, indent=1))
         return result.outcome.exit_code
     print()
-    print("\n".join(liveness_verdict_lines(result)))
+    print_verdict(liveness_verdict_lines(result))
     for lasso in result.lassos.values():
         print()
         print("\n".join(counterexample_lines(lasso, model.summary)))
@@ -218,6 +252,7 @@ def write_outputs(args: argparse.Namespace, result: SearchResult, model: Model,
             write_diagram(path, cex, model, subtitle=description)  # type: ignore[arg-type]
         else:
             write_trace(path, cex, model, description)
+        print(f"raftcheck: wrote {path}", file=sys.stderr)
 
 
 def result_json(result: SearchResult, model: Model, config: SpecConfig,

@@ -39,6 +39,8 @@ class HistoryError(Exception):
 
     def __init__(self, reason: str, path: str, line: int | None = None) -> None:
         where = path if line is None else f"{path}:{line}"
+        # a damaged file's text quoted in the reason must not break the message's one line
+        reason = "".join(c if c.isprintable() else repr(c)[1:-1] for c in reason)
         super().__init__(f"{where}: {reason}")
         self.reason, self.path, self.line = reason, path, line
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from ..exit_codes import UsageError
 from .quorum import quorum_size
 
 PROFILES = ("raftcheck", "raft-tla")
 MAX_NODES = 7
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """A bound or option that makes no model; the message is one line, fit for a user."""
 
 
