@@ -196,7 +196,9 @@ def describe_timed(config: TimedConfig) -> str:
         disks = ",".join(f"n{i + 1}" for i in range(config.nodes) if t.slow_disks >> i & 1)
         features.append(f"fsync {t.fsync} on {disks}")
     return (f"; time: election timeout {election}, heartbeat {t.heartbeat}, drift {t.drift}"
-            f"{lease}; reads {config.reads}; {config.client_count} client(s)"
+            f"{lease}; reads {config.reads}"
+            + (f" ({config.max_reads} in all)" if config.reads != "none" else "")
+            + f"; {config.client_count} client(s)"
             + "".join(f"; {f}" for f in features))
 
 
