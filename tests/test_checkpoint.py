@@ -54,6 +54,21 @@ def test_a_resumed_search_finds_the_same_shortest_counterexample(tmp_path):
     assert statistics(resumed) == statistics(whole)
 
 
+def test_membership_and_snapshot_flags_are_resumed_with_the_search(tmp_path):
+    """The checkpoint keeps the flags that add configurations and snapshots to the state (the
+    mutant's own and those given): resumed in two workers, the same shortest counterexample."""
+    flags = ["--mutant", "installs-older-snapshot", "--membership", "single", "--workers", "2"]
+    whole = explore(*flags)
+    assert whole.returncode == 1, whole.stderr
+    stopped = explore(*flags, "--checkpoint", str(tmp_path), "--max-states", "5000")
+    assert stopped.returncode == 3, stopped.stderr
+    resumed = explore("--resume", str(tmp_path))
+    assert resumed.returncode == 1, resumed.stderr
+    assert statistics(resumed) == statistics(whole)
+    model = json.loads(resumed.stdout)["model"]
+    assert (model["membership"], model["max_snapshots"]) == ("single", 1)
+
+
 def test_sigterm_stops_like_ctrl_c_and_the_checkpoint_resumes(tmp_path):
     longer = ["--max-term", "3", "--max-restarts", "0"]  # long enough to be stopped midway
     whole = explore(*longer)

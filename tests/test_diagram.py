@@ -57,7 +57,7 @@ def scripted(model: RaftModel, script: list[str]) -> Counterexample:
 def mutant_trace(name: str) -> tuple[RaftModel, Counterexample]:
     m = MUTANTS[name]
     model = RaftModel(SpecConfig(nodes=m.nodes, profile=m.profile, bounds=Bounds(**m.bounds),
-                                 mutant=name))
+                                 mutant=name, **m.options))
     return model, breadth_first(model, symmetry=True).counterexample
 
 
@@ -102,6 +102,9 @@ def raft_tla_trace() -> tuple[RaftModel, Counterexample]:
 TRACES = {
     "double-vote": lambda: mutant_trace("double-vote"),
     "no-step-down": lambda: mutant_trace("no-step-down"),
+    # configuration entries in logs, a snapshot installed
+    "two-changes-in-flight": lambda: mutant_trace("two-changes-in-flight"),
+    "installs-older-snapshot": lambda: mutant_trace("installs-older-snapshot"),
     "partition": partition_trace,
     "raft-tla": raft_tla_trace,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from raftcheck.spec.invariants import PROPERTIES, View, known_committed
+from raftcheck.spec.quorum import everyone
 from raftcheck.spec.records import NIL, Role, Server
 
 F, C, L = Role.FOLLOWER, Role.CANDIDATE, Role.LEADER
@@ -21,7 +22,7 @@ def server(term=1, role=F, log=(), commit=0, voted_for=NIL, n=3) -> Server:
 
 
 def view(*servers, partition=0, elections=(), committed=()) -> View:
-    return View(servers=tuple(servers), quorum=len(servers) // 2 + 1, partition=partition,
+    return View(servers=tuple(servers), cluster=everyone(len(servers)), partition=partition,
                 elections=frozenset(elections), committed=frozenset(committed))
 
 

@@ -20,7 +20,8 @@ def model_for(name: str, mutant: str | None, properties=None) -> RaftModel | Tim
     m = MUTANTS[name]
     if m.timed is not None:
         return TimedRaftModel(mutant_config(name, broken=mutant is not None), properties)
-    config = SpecConfig(nodes=m.nodes, profile=m.profile, bounds=Bounds(**m.bounds), mutant=mutant)
+    config = SpecConfig(nodes=m.nodes, profile=m.profile, bounds=Bounds(**m.bounds), mutant=mutant,
+                        **m.options)
     return RaftModel(config, properties)
 
 

@@ -49,7 +49,9 @@ def test_same_counts_where_budgets_make_the_order_matter(workers):
     assert counts(shared) == counts(one)
 
 
-@pytest.mark.parametrize("mutant", ["no-step-down", "stale-append-truncates"])
+@pytest.mark.parametrize("mutant", ["no-step-down", "stale-append-truncates",
+                                    "two-changes-in-flight", "joint-new-majority-only",
+                                    "installs-older-snapshot"])
 def test_the_same_shortest_counterexample_and_counts_at_the_violation(mutant):
     config = merged_config(nodes=None, mutant=mutant)
     one = breadth_first(RaftModel(config), symmetry=True)
@@ -63,6 +65,23 @@ def test_the_same_shortest_counterexample_and_counts_at_the_violation(mutant):
                              strict=False):
         assert (after.action, after.state) in {
             (a, s) for a, s, _ in model.successors(before.state)}
+
+
+@pytest.mark.parametrize("options", [
+    {"membership": "single", "initial_voters": 2, "max_snapshots": 1},
+    {"membership": "joint", "max_config_changes": 1},
+])
+def test_same_counts_with_membership_changes_and_snapshots(options):
+    """Configurations and snapshots travel between processes with the servers (in their logs
+    and in the committed history), the budget counters they add are in the packed states, and
+    symmetry renames configurations: the shards still walk the one-process search."""
+    config = merged_config(nodes=3, bounds={"max_term": 2, "max_log": 2, "max_msgs": 1,
+                                            "max_restarts": 0, "max_partitions": 0},
+                           membership=options)
+    one = breadth_first(RaftModel(config), symmetry=True)
+    two = parallel_breadth_first(RaftModel(config), workers=2, symmetry=True)
+    assert one.outcome is Outcome.HOLDS
+    assert counts(two) == counts(one)
 
 
 def test_correct_spec_holds_and_budget_stops():

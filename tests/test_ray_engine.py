@@ -42,10 +42,13 @@ def test_equal_counts_on_a_raft_tla_bound(local_ray):
     assert counts(on_ray) == counts(one)
 
 
-def test_a_mutants_shortest_counterexample(local_ray):
+@pytest.mark.parametrize("mutant", ["stale-append-truncates",
+                                    "two-changes-in-flight",  # configurations in the state
+                                    "snapshot-past-commit"])  # snapshots
+def test_a_mutants_shortest_counterexample(local_ray, mutant):
     from raftcheck.checker.ray_engine import ray_breadth_first
 
-    config = merged_config(nodes=None, mutant="stale-append-truncates")
+    config = merged_config(nodes=None, mutant=mutant)
     one = breadth_first(RaftModel(config), symmetry=True)
     model = RaftModel(config)
     on_ray = ray_breadth_first(model, workers=2, symmetry=True)

@@ -18,9 +18,11 @@ from raftcheck.scenarios.catalog import (
     DC_A,
     JITTER_WITHOUT_PREVOTE,
     LEADER_IN_MINORITY,
+    MEMBERSHIP_BUG,
     MINORITY_HALTS,
     SCENARIOS,
     SLOW_LEADER_DISK,
+    SNAPSHOT_CATCHUP,
     SPLIT_2_3,
 )
 from raftcheck.scenarios.claims import Claim, leaders_in, sides
@@ -338,3 +340,67 @@ def test_slow_leader_disk_a_live_claim_that_fails_is_reported():
     assert not result.as_claimed and result.exit_code == 1
     (claim,) = result.claims
     assert not claim.as_claimed and claim.trace is not None and claim.trace.loop_start
+
+
+# --- membership-bug and snapshot-catchup ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def membership_bug():
+    return run_scenario(MEMBERSHIP_BUG)
+
+
+def test_membership_bug_as_claimed(membership_bug):
+    result = membership_bug
+    assert result.as_claimed and result.exit_code == 0
+    never = next(c for c in result.claims if c.kind == "never")
+    assert never.as_claimed and never.trace is None
+
+
+def test_membership_bug_witness_is_two_leaders_with_disjoint_majorities(membership_bug):
+    can = next(c for c in membership_bug.claims if c.kind == "can")
+    model = membership_bug.model_of(can)
+    assert replays(model, can.trace)
+    last = model.servers_of(can.trace.steps[-1].state)
+    leaders = [i for i, s in enumerate(last) if s.role == Role.LEADER]
+    assert len(leaders) == 2 and last[leaders[0]].term == last[leaders[1]].term
+    a, b = leaders
+    votes_a, votes_b = last[a].votes_granted, last[b].votes_granted
+    assert not votes_a & votes_b  # disjoint majorities...
+    assert model.rules.is_quorum(votes_a, model.rules.config(last[a]))
+    assert model.rules.is_quorum(votes_b, model.rules.config(last[b]))  # ...of their configs
+    assert model.rules.config(last[a]) != model.rules.config(last[b])
+    # two changes, by two leaders; the first never committed
+    changes = [step.action for step in can.trace.steps[1:] if step.action.name == "RemoveServer"]
+    assert len(changes) == 2 and changes[0].node != changes[1].node
+
+
+@pytest.fixture(scope="module")
+def snapshot_catchup():
+    return run_scenario(SNAPSHOT_CATCHUP)
+
+
+def test_snapshot_catchup_as_claimed(snapshot_catchup):
+    assert snapshot_catchup.as_claimed and snapshot_catchup.exit_code == 0
+
+
+def test_snapshot_catchup_witness_installs_a_snapshot_the_follower_lacked(snapshot_catchup):
+    can = next(c for c in snapshot_catchup.claims if c.name == "CatchesUpBySnapshot")
+    model = snapshot_catchup.model_of(can)
+    assert replays(model, can.trace)
+    before, last = can.trace.steps[-2], can.trace.steps[-1]
+    assert last.action.name == "HandleInstallSnapshotRequest"
+    i = last.action.message.dst
+    old, new = model.servers_of(before.state)[i], model.servers_of(last.state)[i]
+    assert new.snapshot_index > 0 and len(old.log) < new.snapshot_index
+    leader = last.action.message.src
+    assert new.log == model.servers_of(last.state)[leader].log[:new.snapshot_index]
+
+
+def test_snapshot_catchup_an_older_snapshot_wipes_a_committed_entry(snapshot_catchup):
+    can = next(c for c in snapshot_catchup.claims if c.name == "OlderSnapshotLosesCommitted")
+    model = snapshot_catchup.model_of(can)
+    assert replays(model, can.trace)
+    last = can.trace.steps[-1]
+    assert last.action.name == "HandleInstallSnapshotRequest"
+    assert model.check_state(last.state) in ("CommittedNeverLost", "StateMachineSafety")

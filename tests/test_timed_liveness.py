@@ -266,7 +266,7 @@ def test_no_step_leaves_the_spread(sampled):
 def test_absolute_terms_have_no_quotient():
     config = SAMPLED["slow-disks"]
     model = TimedRaftModel(config)
-    assert not model.relative
+    assert not model.relative_terms
     states = sample(model, breadth=500, walks=10, length=40)
     assert all(model.quotient(s) == s for s in states)
     assert max(max(all_terms(s)) for s in states) <= config.bounds.max_term

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from raftcheck.spec.records import NIL, RequestVoteRequest
+from raftcheck.spec.records import NIL, MessageType, RequestVoteRequest
 from raftcheck.spec.rules import Rules
-from raftcheck.spec.server import PRE_VOTE_REQUEST, initial_server
+from raftcheck.spec.server import initial_server
 from raftcheck.validate import validate_paths
 
 RUN = Path(__file__).parent / "data" / "etcd35" / "stale-pre-vote"
@@ -29,7 +29,7 @@ def test_a_late_pre_vote_granted_at_the_voters_term_conforms() -> None:
 def test_which_pre_vote_requests_the_spec_grants() -> None:
     rules = Rules(3, pre_vote=True)
     voter = initial_server(rules)._replace(term=4)
-    request = RequestVoteRequest(PRE_VOTE_REQUEST, 4, 1, 2, 3, 16)
+    request = RequestVoteRequest(MessageType.PRE_VOTE_REQUEST, 4, 1, 2, 3, 16)
     assert rules.grants_pre_vote(voter, request)                        # not voted in term 4
     assert rules.grants_pre_vote(voter._replace(voted_for=1), request)  # voted for it
     assert not rules.grants_pre_vote(voter._replace(voted_for=0), request)  # for another

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..checker.result import Counterexample
 from ..spec import actions as act
-from ..spec.actions import describe_message, groups_text
+from ..spec.actions import describe_message, entry_text, groups_text
 from ..spec.present import log_text
 from ..spec.records import (
     NIL,
     AppendEntriesRequest,
     AppendEntriesResponse,
+    InstallSnapshotRequest,
     Message,
     RequestVoteRequest,
     RequestVoteResponse,
@@ -46,10 +47,13 @@ def message_label(m: Message) -> str:
     if isinstance(m, RequestVoteResponse):
         return f"vote {'granted' if m.vote_granted else 'denied'} t{m.term}"
     if isinstance(m, AppendEntriesRequest):
-        entries = " ".join(f"t{t}:v{v}" for t, v in m.entries)
+        entries = " ".join(entry_text(e) for e in m.entries)
         prev = f" prev {m.prev_log_index}/t{m.prev_log_term}" if m.prev_log_index else ""
         commit = f" commit {m.commit_index}" if m.commit_index else ""
         return f"AppendEntries t{m.term} [{entries}]{prev}{commit}"
+    if isinstance(m, InstallSnapshotRequest):
+        last = f"{len(m.entries)}/t{m.entries[-1][0]}" if m.entries else "0"
+        return f"InstallSnapshot t{m.term} last {last}"
     assert isinstance(m, AppendEntriesResponse)
     if m.success:
         return f"append ok t{m.term} match {m.match_index}"
@@ -85,8 +89,8 @@ def server_note(step: int, i: int, before: Server | None, after: Server,
         parts.append(("role", f"{role} t{after.term}"))
     if after.voted_for != before.voted_for and after.voted_for not in (NIL, i):
         parts.append(("vote", f"votes for {node_name(after.voted_for)}"))
-    if after.log != before.log:
-        parts.append(("log", f"log {log_text(after.log)}"))
+    if after.log != before.log or after.snapshot_index != before.snapshot_index:
+        parts.append(("log", f"log {log_text(after.log, after.snapshot_index)}"))
     if after.commit_index != before.commit_index:
         parts.append(("commit", f"commit {after.commit_index}"))
     if not parts:

@@ -80,7 +80,8 @@ def list_mutants() -> str:
             timed = "; timed model " + ", ".join(
                 f"{k.replace('_', '-')} {v}"
                 for k, v in {**options, **m.timed.get("timing", {})}.items())
-        lines.append(f"    runs by default with {m.nodes} servers; {scope}{timed}")
+        options = "".join(f", {k.replace('_', '-')} {v}" for k, v in m.options.items())
+        lines.append(f"    runs by default with {m.nodes} servers; {scope}{options}{timed}")
     return "\n".join(lines)
 
 
@@ -262,7 +263,11 @@ def result_json(result: SearchResult, model: Model, config: SpecConfig,
         "exit_code": result.outcome.exit_code,
         "model": {"nodes": config.nodes, "profile": config.profile,
                   "bounds": asdict(config.bounds), "values": config.values,
-                  "mutant": config.mutant, "symmetry": symmetry},
+                  "mutant": config.mutant, "symmetry": symmetry,
+                  **({"membership": config.membership, "initial_voters": config.initial_voters,
+                      "max_config_changes": config.max_config_changes}
+                     if config.membership else {}),
+                  **({"max_snapshots": config.max_snapshots} if config.snapshots else {})},
         "properties": result.checked,
         "statistics": result.stats.to_json(),
         "stop_reason": result.stop_reason,

@@ -20,9 +20,11 @@ from ..spec.config import (
     ConfigError,
     SpecConfig,
     describe_bounds,
+    describe_membership,
     merged_config,
 )
 from ..spec.invariants import PROPERTIES
+from ..spec.membership import MODES
 from ..spec.model import RaftModel
 from ..spec.mutants import MUTANTS
 from ..spec.timed.config import READ_MODES, TimedConfig, merged_timed_config
@@ -38,6 +40,8 @@ NOT_GIVEN = object()
 TIMED_FLAGS = ("time", "reads", "prevote", "check_quorum", "election_timeout", "heartbeat",
                "drift", "lease", "client_timeout", "fsync", "slow_disk", "clients",
                "max_reads", "lossy", "jitter", "liveness", "retry", "routing", "proxy_poll")
+#: The flags of membership changes and snapshots (untimed model), fields of SpecConfig.
+MEMBERSHIP_FLAGS = ("membership", "initial_voters", "max_config_changes", "max_snapshots")
 #: The timed flags that are fields of spec/timed/config.py's Timing.
 TIMING_FLAGS = ("heartbeat", "drift", "lease", "client_timeout", "fsync", "jitter")
 
@@ -72,6 +76,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="raft-tla: client request values (the set Value), default 1")
     scope.add_argument("--show-scope", action="store_true",
                        help="print the scope that would be explored and exit")
+    add_membership_arguments(parser)
     timed = parser.add_argument_group(
         "time, clients and reads (any of these selects the timed model; docs/time.md)")
     timed.add_argument("--time", action="store_true",
@@ -143,6 +148,29 @@ def routing_modes(text: str) -> tuple[str, ...]:
             from None
 
 
+def add_membership_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "membership changes and snapshots (untimed model; docs/membership.md)")
+    group.add_argument("--membership", choices=MODES,
+                       help="configurations change: single (single-server changes in force "
+                            "once appended, as in the dissertation and hashicorp/raft) or "
+                            "joint (etcd-io/raft: in force once applied, joint consensus)")
+    group.add_argument("--initial-voters", type=count, metavar="N",
+                       help="servers n1..nN are the voters at the start; the others start "
+                            "outside the cluster and may be added (default: all)")
+    group.add_argument("--max-config-changes", type=count, metavar="N",
+                       help="configuration entries appended in all (default 2)")
+    group.add_argument("--max-snapshots", type=count, metavar="N",
+                       help="snapshots taken in all; any lets servers compact their logs and "
+                            "leaders send snapshots (default 0: none)")
+
+
+def chosen_membership(args: argparse.Namespace) -> dict[str, object]:
+    """The membership and snapshot options set by flags."""
+    return {flag: getattr(args, flag) for flag in MEMBERSHIP_FLAGS
+            if getattr(args, flag, None) is not None}
+
+
 def chosen_bounds(args: argparse.Namespace) -> dict[str, int | None]:
     """The bounds set by flags, 'none' (None) included."""
     return {name: getattr(args, name) for name in BOUND_NAMES
@@ -158,7 +186,8 @@ def uses_time(args: argparse.Namespace) -> bool:
 
 def spec_config(args: argparse.Namespace) -> SpecConfig:
     return merged_config(nodes=args.nodes, profile=args.profile, mutant=args.mutant,
-                         bounds=chosen_bounds(args), values=args.values)
+                         bounds=chosen_bounds(args), values=args.values,
+                         membership=chosen_membership(args))
 
 
 def timed_config(args: argparse.Namespace) -> TimedConfig:
@@ -166,6 +195,9 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
     flags over it (spec/timed/config.py: merged_timed_config)."""
     if args.profile != "raftcheck":
         raise ConfigError("time, clients and reads need --profile raftcheck")
+    if chosen_membership(args):
+        raise ConfigError("membership changes and snapshots are in the untimed model only: "
+                          "drop the time, client and read flags")
     return merged_timed_config(
         nodes=args.nodes, mutant=args.mutant, bounds=chosen_bounds(args),
         timing={flag: getattr(args, flag) for flag in TIMING_FLAGS
@@ -206,7 +238,8 @@ def describe_scope(config: SpecConfig) -> str:
     bounds = describe_bounds(config.bounds, config.profile)
     extra = f", values {config.values}" if config.profile == "raft-tla" else ""
     mutant = f", mutant {config.mutant}" if config.mutant else ""
-    return f"{config.nodes} servers, profile {config.profile}{mutant}; {bounds}{extra}"
+    return (f"{config.nodes} servers, profile {config.profile}{mutant}; {bounds}{extra}"
+            + describe_membership(config))
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 from ..checker.properties import leads_to
 from ..spec import actions as act
 from ..spec.config import Bounds, SpecConfig
-from ..spec.invariants import View
+from ..spec.invariants import View, committed_never_lost, state_machine_safety
 from ..spec.records import Role, bits
 from ..spec.timed.config import TimedConfig, Timing
 from ..spec.timed.model import CLIENTS, NODES
@@ -539,10 +539,136 @@ PROXY_STALE_LEADER = Scenario(
 )
 
 
+# --- membership-bug ---------------------------------------------------------------------------
+
+
+def _two_leaders_one_term(v: View, phase: Hashable) -> bool:
+    terms = [s.term for s in v.servers if s.role == Role.LEADER]
+    return len(terms) != len(set(terms))
+
+
+class NoLostMessages(Phases):
+    """The witness search looks at runs in which the network loses no message (the bug needs
+    none lost); the never-claims look at every run."""
+
+    def step(self, phase: Hashable, before: tuple, action: Any,
+             after: tuple) -> Iterable[Hashable]:
+        if self.witness and isinstance(action, act.DropMessage):
+            return ()
+        return (phase,)
+
+
+def _membership_scope(mutant: str | None) -> SpecConfig:
+    """Four servers, all voters at the start; single-server changes, two in all; terms up to
+    4, four elections, no client write, one message in flight, no restart, no partition."""
+    return SpecConfig(nodes=4, membership="single", max_config_changes=2, mutant=mutant,
+                      bounds=Bounds(max_term=4, max_log=1, max_msgs=1, max_dup=1, max_writes=0,
+                                    max_restarts=0, max_elections=4, max_partitions=0))
+
+
+MEMBERSHIP_BUG = Scenario(
+    name="membership-bug",
+    claim="The single-server membership change bug (Ongaro, raft-dev, 2015): two single-server "
+          "changes, the first left uncommitted across a leader change, give two disjoint "
+          "majorities, and two leaders of one term; with the fix (a leader changes the "
+          "configuration only after committing an entry of its own term) it never happens.",
+    config=_membership_scope(None),
+    claims=(
+        Claim("TwoLeadersOneTerm", "never",
+              "with the fix, two servers are leaders of the same term", _two_leaders_one_term),
+        Claim("TwoLeadersOneTermWithoutFix", "can",
+              "without the fix (the change-before-commit-in-term rule), two servers are "
+              "leaders of the same term, each elected by a majority of its own configuration",
+              _two_leaders_one_term, config=_membership_scope("change-before-commit-in-term")),
+    ),
+    observer=NoLostMessages,
+    setting="single-server changes are in force once appended, at most one uncommitted "
+            "(dissertation §4.1, hashicorp/raft); the witness is searched in runs where no "
+            "message is lost, the never-claim is checked in every run",
+    notes=("The witness: n1 (term 2) appends a removal of n3 that only n1 holds; n2 (term 3) "
+           "appends a removal of n4 and commits it with n3; then n1 is elected in term 4 by "
+           "n4, a majority of {n1,n2,n4}, and n3 by n2, a majority of {n1,n2,n3}.",
+           "What the never-claim covers: at this scope there are no client writes, so with "
+           "the fix no leader ever commits an entry of its own term and none changes the "
+           "configuration: the bug's first move is refused. The fixed rule with changes "
+           "actually made is checked where a leader can commit a write first (the scope of "
+           "the two-changes-in-flight mutant, tests/test_membership.py: changes commit and "
+           "every property holds); the four-server scope with two writes is out of reach of "
+           "an exhaustive search here (millions of states per write).",),
+)
+
+
+# --- snapshot-catchup -------------------------------------------------------------------------
+
+
+def _committed_entry_lost(v: View, phase: Hashable) -> bool:
+    """A committed entry is no longer on a quorum, or two servers applied different entries
+    at one index (CommittedNeverLost or StateMachineSafety broken)."""
+    return not (committed_never_lost(v) and state_machine_safety(v))
+
+
+def _caught_up_by_snapshot(v: View, phase: Hashable) -> bool:
+    return bool(phase)
+
+
+class SnapshotInstalls(Phases):
+    """The phase is whether a follower has caught up by a snapshot: it installed one that
+    brought it entries it did not hold (its log was shorter, or it conflicted)."""
+
+    def start(self, state: tuple) -> Iterable[Hashable]:
+        return (False,)
+
+    def step(self, phase: Hashable, before: tuple, action: Any,
+             after: tuple) -> Iterable[Hashable]:
+        if phase or action.name != "HandleInstallSnapshotRequest":
+            return (phase,)
+        i = action.message.dst
+        old = self.model.servers_of(before)[i]
+        new = self.model.servers_of(after)[i]
+        last = len(action.message.entries)
+        return (new.snapshot_index == last and old.log[:last] != new.log[:last],)
+
+
+def _snapshot_scope(mutant: str | None) -> SpecConfig:
+    return SpecConfig(nodes=3, max_snapshots=1, mutant=mutant, bounds=Bounds(
+        max_term=2, max_log=2, max_msgs=2, max_dup=2, max_writes=2, max_restarts=0,
+        max_elections=1, max_partitions=0))
+
+
+SNAPSHOT_CATCHUP = Scenario(
+    name="snapshot-catchup",
+    claim="A follower that missed entries the leader has compacted catches up from the "
+          "leader's snapshot, keeping what follows a matching snapshot and discarding what "
+          "conflicts, and no committed entry is lost; a follower that installs a snapshot "
+          "older than what it has (no staleness check) loses committed entries.",
+    config=_snapshot_scope(None),
+    claims=(
+        Claim("SnapshotLosesCommitted", "never",
+              "a committed entry is no longer stored on a quorum, or two servers applied "
+              "different entries at one index", _committed_entry_lost),
+        Claim("CatchesUpBySnapshot", "can",
+              "a follower installs the leader's snapshot and so gets entries it did not hold",
+              _caught_up_by_snapshot),
+        Claim("OlderSnapshotLosesCommitted", "can",
+              "with the installs-older-snapshot rule, a follower that installs a delayed "
+              "snapshot loses a committed entry", _committed_entry_lost,
+              config=_snapshot_scope("installs-older-snapshot")),
+    ),
+    observer=SnapshotInstalls,
+    setting="a snapshot compacts up to the commit index; the network may deliver a message "
+            "more than once, so a snapshot can arrive after entries sent after it",
+    notes=("A snapshot is the state machine: in this model, the values applied. A server's "
+           "log stays the logical one: the properties read compacted entries, no action "
+           "does (tests/test_snapshots.py replaces them and sees no difference).",),
+)
+
+
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (MINORITY_HALTS, LEADER_IN_MINORITY,
                                                       SPLIT_2_3, SLOW_LEADER_DISK,
                                                       JITTER_WITHOUT_PREVOTE,
-                                                      CLOCK_DRIFT_LEASE, PROXY_STALE_LEADER)}
+                                                      CLOCK_DRIFT_LEASE, MEMBERSHIP_BUG,
+                                                      SNAPSHOT_CATCHUP,
+                                                      PROXY_STALE_LEADER)}
 
 #: Claims of the issue that wait for parts of the spec not built yet: name -> what they need.
 PLANNED: dict[str, str] = {}

@@ -17,7 +17,7 @@ from ..arguments import seconds
 from ..checker.report import counterexample_lines
 from ..checker.search import Budget
 from ..exit_codes import UsageError
-from ..spec.config import describe_bounds
+from ..spec.config import SpecConfig, describe_bounds, describe_membership
 from .catalog import PLANNED, SCENARIOS, Scenario
 from .run import ScenarioResult, run_scenario
 
@@ -153,7 +153,9 @@ def print_summary(out: Console, results: list[ScenarioResult]) -> None:
 
 
 def describe(s: Scenario) -> str:
-    return f"{s.config.nodes} servers; {describe_bounds(s.config.bounds)}; {s.setting}"
+    options = describe_membership(s.config) if isinstance(s.config, SpecConfig) else ""
+    return (f"{s.config.nodes} servers; {describe_bounds(s.config.bounds)}{options}; "
+            f"{s.setting}")
 
 
 def result_lines(r: ScenarioResult, *, traces: bool = True) -> list[tuple[str, str]]:

@@ -9,10 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
+from .membership import describe as config_text
+from .quorum import Configuration
 from .records import (
     MESSAGE_CLASSES,
+    MESSAGE_NAMES,
     AppendEntriesRequest,
     AppendEntriesResponse,
+    Entry,
+    InstallSnapshotRequest,
     Message,
     MessageType,
     RequestVoteRequest,
@@ -21,37 +26,65 @@ from .records import (
     node_name,
 )
 
-#: Pre-vote messages reuse the RequestVote records under their own types (server.py).
-PRE_VOTE_NAMES = {4: "PreVoteRequest", 5: "PreVoteResponse"}
+
+def entry_text(entry: Entry) -> str:
+    """`t2:v1`, or for a configuration entry `t2:cfg{n1,n2}`."""
+    term, value = entry
+    if type(value) is Configuration:
+        return f"t{term}:cfg{config_text(value)}"
+    return f"t{term}:v{value}"
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    term, value = entry
+    if type(value) is Configuration:
+        return {"term": term, "config": config_json(value)}
+    return {"term": term, "value": value}
+
+
+def config_json(c: Configuration | tuple) -> dict[str, Any] | None:
+    if not isinstance(c, Configuration):
+        return None
+    out: dict[str, Any] = {"voters": [node_name(k) for k in bits(c.voters)],
+                           "learners": [node_name(k) for k in bits(c.learners)]}
+    if c.joint:
+        out["outgoing"] = [node_name(k) for k in bits(c.outgoing)]
+        out["learners_next"] = [node_name(k) for k in bits(c.learners_next)]
+        out["auto_leave"] = c.auto_leave
+    return out
 
 
 def describe_message(m: Message) -> str:
     """One short line, e.g. `RequestVoteResponse n2->n1 t2 granted`."""
-    kind = PRE_VOTE_NAMES.get(m.type, type(m).__name__)
-    head = f"{kind} {node_name(m.src)}->{node_name(m.dst)} t{m.term}"
+    head = f"{MESSAGE_NAMES[m.type]} {node_name(m.src)}->{node_name(m.dst)} t{m.term}"
     if isinstance(m, RequestVoteRequest):
         return f"{head} lastLog={m.last_log_index}/t{m.last_log_term}"
     if isinstance(m, RequestVoteResponse):
         return f"{head} {'granted' if m.vote_granted else 'denied'}"
     if isinstance(m, AppendEntriesRequest):
-        entries = ",".join(f"t{t}:v{v}" for t, v in m.entries) or "-"
+        entries = ",".join(entry_text(e) for e in m.entries) or "-"
         return (
             f"{head} prev={m.prev_log_index}/t{m.prev_log_term} entries=[{entries}]"
             f" commit={m.commit_index}"
         )
+    if isinstance(m, InstallSnapshotRequest):
+        last = m.entries[-1][0] if m.entries else 0
+        return f"{head} last={len(m.entries)}/t{last} base={config_text(m.base_config)}"
     assert isinstance(m, AppendEntriesResponse)
     return f"{head} {'ok' if m.success else 'rejected'} match={m.match_index}"
 
 
 def message_json(m: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": PRE_VOTE_NAMES.get(m.type, type(m).__name__)}
+    out: dict[str, Any] = {"type": MESSAGE_NAMES[m.type]}
     for field, value in zip(m._fields, m, strict=True):
         if field == "type":
             continue
         if field in ("src", "dst"):
             value = node_name(value)
         elif field in ("entries", "log"):
-            value = [{"term": t, "value": v} for t, v in value]
+            value = [entry_json(e) for e in value]
+        elif field == "base_config":
+            value = config_json(value)
         out[field] = value
     return out
 
@@ -76,8 +109,10 @@ class Action:
     def __str__(self) -> str:
         args = []
         for field, value in self.params():
-            if field in ("node", "src", "dst"):
+            if field in ("node", "src", "dst", "server"):
                 args.append(node_name(value))
+            elif field == "voters":
+                args.append("{" + ",".join(node_name(k) for k in bits(value)) + "}")
             elif field == "client":
                 args.append(f"c{value + 1}")
             elif field == "message":
@@ -91,8 +126,10 @@ class Action:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"action": self.name}
         for field, value in self.params():
-            if field in ("node", "src", "dst"):
+            if field in ("node", "src", "dst", "server"):
                 value = node_name(value)
+            elif field == "voters":
+                value = [node_name(k) for k in bits(value)]
             elif field == "client":
                 value = f"c{value + 1}"
             elif field == "message":
@@ -144,6 +181,64 @@ class AppendEntries(Action):
     dst: int
 
 
+# --- membership changes and snapshots (membership.py, snapshots.py) --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddVoter(Action):
+    """Leader `node` appends a configuration in which `server` is a voter."""
+
+    node: int
+    server: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddLearner(Action):
+    """Leader `node` appends a configuration in which `server` is a learner (non-voter)."""
+
+    node: int
+    server: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveServer(Action):
+    """Leader `node` appends a configuration without `server`."""
+
+    node: int
+    server: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnterJoint(Action):
+    """Leader `node` appends a joint configuration: `voters` incoming, its voters outgoing."""
+
+    node: int
+    voters: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveJoint(Action):
+    """Leader `node` appends the configuration that leaves the joint one applied."""
+
+    node: int
+
+
+@dataclass(frozen=True, slots=True)
+class TakeSnapshot(Action):
+    """`node` compacts its log up to `index`."""
+
+    node: int
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstallSnapshot(Action):
+    """Leader `src` sends `dst`, behind the start of its log, its snapshot."""
+
+    src: int
+    dst: int
+
+
 # --- message handlers (raft.tla's Receive) --------------------------------------------------
 
 
@@ -173,6 +268,12 @@ class HandleAppendEntriesRequest(Action):
 
 @dataclass(frozen=True, slots=True)
 class HandleAppendEntriesResponse(Action):
+    kind: ClassVar[str] = "message"
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class HandleInstallSnapshotRequest(Action):
     kind: ClassVar[str] = "message"
     message: Message
 
@@ -350,8 +451,13 @@ ALL_ACTIONS = (
     DuplicateMessage, DeliverCopy, DropMessage, Partition, Heal,
     Tick, PreVoteTimeout, RequestPreVote, HandlePreVoteRequest, HandlePreVoteResponse,
     IgnoreVoteRequest, HeartbeatRound, CheckQuorum, DiskDone, ClientSend, ClientReply,
-    ClientTimeout, ProxyPoll,
+    ClientTimeout, ProxyPoll, AddVoter, AddLearner, RemoveServer, EnterJoint, LeaveJoint,
+    TakeSnapshot, InstallSnapshot, HandleInstallSnapshotRequest,
 )
+
+#: The actions that change the configuration, by the kind membership.changes_to_try names.
+CONFIG_CHANGES = {cls.__name__: cls for cls in (AddVoter, AddLearner, RemoveServer, EnterJoint,
+                                                LeaveJoint)}
 
 #: The message handler a Receive step of each message type may take, besides UpdateTerm.
 HANDLERS = {
@@ -359,6 +465,9 @@ HANDLERS = {
     MessageType.REQUEST_VOTE_RESPONSE: HandleRequestVoteResponse,
     MessageType.APPEND_ENTRIES_REQUEST: HandleAppendEntriesRequest,
     MessageType.APPEND_ENTRIES_RESPONSE: HandleAppendEntriesResponse,
+    MessageType.PRE_VOTE_REQUEST: HandlePreVoteRequest,
+    MessageType.PRE_VOTE_RESPONSE: HandlePreVoteResponse,
+    MessageType.INSTALL_SNAPSHOT_REQUEST: HandleInstallSnapshotRequest,
 }
 
 assert set(HANDLERS) == set(MESSAGE_CLASSES)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..exit_codes import UsageError
-from .quorum import quorum_size
 
 PROFILES = ("raftcheck", "raft-tla")
 MAX_NODES = 7
@@ -55,6 +54,14 @@ class SpecConfig:
     # A bit set of servers cut off from the rest from the start, for good: the network never
     # heals and no other partition happens (scenarios such as minority-halts). 0: no such cut.
     split: int = 0
+    # Membership changes (spec/membership.py): None, the cluster is fixed; "single": single-
+    # server changes (dissertation, hashicorp/raft); "joint": etcd-io/raft's, joint included.
+    membership: str | None = None
+    # With membership changes: servers n1..nN are the voters at the start, the others start
+    # outside the cluster, waiting to be added (None: every server is a voter).
+    initial_voters: int | None = None
+    max_config_changes: int = 2  # configuration entries appended in all
+    max_snapshots: int = 0  # snapshots taken in all (spec/snapshots.py); 0: no snapshots
 
     @property
     def history(self) -> bool:
@@ -74,11 +81,16 @@ class SpecConfig:
         return self.profile == "raftcheck"
 
     @property
-    def quorum(self) -> int:
-        """How many servers make a quorum of the whole cluster (spec/quorum.py)."""
-        return quorum_size(self.nodes)
+    def snapshots(self) -> bool:
+        return self.max_snapshots > 0
+
+    @property
+    def voters_at_start(self) -> int:
+        """The voters of the initial configuration, a bit set."""
+        return (1 << (self.nodes if self.initial_voters is None else self.initial_voters)) - 1
 
     def validate(self) -> SpecConfig:
+        from .membership import MODES
         from .mutants import MUTANTS  # the registry imports this module
 
         b = self.bounds
@@ -112,6 +124,21 @@ class SpecConfig:
             raise ConfigError("a split must leave servers on both sides")
         if self.split and self.profile == "raft-tla":
             raise ConfigError("raft.tla has no partitions: no split with --profile raft-tla")
+        if self.membership is not None and self.membership not in MODES:
+            raise ConfigError(f"unknown membership {self.membership!r}; choose one of "
+                              f"{', '.join(MODES)}")
+        if (self.membership or self.snapshots) and self.profile != "raftcheck":
+            raise ConfigError("membership changes and snapshots need --profile raftcheck "
+                              "(raft.tla has neither)")
+        if self.initial_voters is not None:
+            if self.membership is None:
+                raise ConfigError("--initial-voters needs --membership: a fixed cluster has "
+                                  "every server a voter")
+            if not 1 <= self.initial_voters <= self.nodes:
+                raise ConfigError(f"--initial-voters must be between 1 and --nodes "
+                                  f"({self.nodes}), got {self.initial_voters}")
+        if self.max_config_changes < 0 or self.max_snapshots < 0:
+            raise ConfigError("--max-config-changes and --max-snapshots must be >= 0")
         if self.mutant is not None and self.mutant not in MUTANTS:
             raise ConfigError(
                 f"unknown mutant {self.mutant!r}; choose one of {', '.join(sorted(MUTANTS))}")
@@ -149,11 +176,25 @@ def describe_bounds(bounds: Bounds, profile: str = "raftcheck") -> str:
         if value is not None or (profile != "raft-tla" and name != "max_links"))
 
 
+def describe_membership(config: SpecConfig) -> str:
+    """Membership changes and snapshots as the flags say them ("" when both are off)."""
+    parts = []
+    if config.membership:
+        voters = config.initial_voters or config.nodes
+        parts.append(f"membership {config.membership}: n1..n{voters} voters at the start, "
+                     f"config changes <= {config.max_config_changes}")
+    if config.snapshots:
+        parts.append(f"snapshots <= {config.max_snapshots}")
+    return "".join(f"; {part}" for part in parts)
+
+
 def merged_config(*, nodes: int | None, profile: str = "raftcheck", mutant: str | None = None,
-                  bounds: dict[str, int | None] | None = None, values: int = 1) -> SpecConfig:
+                  bounds: dict[str, int | None] | None = None, values: int = 1,
+                  membership: dict[str, object] | None = None) -> SpecConfig:
     """The configuration a command line asks for: the profile's defaults for this many servers
     (or a mutant's own scope, where the mutant is of this profile), then each bound given
-    (None: no bound) over them. nodes None: 3, or the mutant's own."""
+    (None: no bound) over them. nodes None: 3, or the mutant's own. membership: the
+    membership and snapshot options given (SpecConfig fields), over a mutant's own."""
     from .mutants import MUTANTS  # the registry imports this module
 
     known = MUTANTS.get(mutant) if mutant else None
@@ -174,5 +215,6 @@ def merged_config(*, nodes: int | None, profile: str = "raftcheck", mutant: str 
     elif values != 1:
         raise ConfigError("--values applies to --profile raft-tla; the raftcheck profile "
                           "writes a fresh value per client request")
+    options = {**(known.options if known else {}), **(membership or {})}
     return SpecConfig(nodes=nodes, profile=profile, bounds=replace(base, **chosen),
-                      values=values, mutant=mutant).validate()
+                      values=values, mutant=mutant, **options).validate()

@@ -10,6 +10,10 @@ model evaluate it once per distinct server step).
 - the ``committed`` history variable (raftcheck profile) recorded it when a leader advanced its
   commitIndex over it, together with the leader's term at that moment.
 Each known-committed record is (index, entry, term by which it was committed).
+
+With membership changes the committed history also records the configuration whose quorum the
+leader counted; with snapshots, a server's applied entries are those up to its commit index or
+its snapshot, whichever is further (spec/snapshots.py: the logical log).
 """
 
 from __future__ import annotations
@@ -18,28 +22,48 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .records import NIL, Entry, Role, Server, bits
+from .quorum import Configuration, is_quorum
+from .records import NIL, Entry, Role, Server, applied_index, bits
 
 
 class View(NamedTuple):
     """What the state invariants see of a state."""
 
     servers: tuple[Server, ...]
-    quorum: int
+    # The configuration of a fixed cluster; None where configurations change (the committed
+    # history then records with each commit the configuration whose quorum was counted).
+    cluster: Configuration | None
     partition: int  # bit set of one side of a two-way cut; 0 when the network is whole
     elections: frozenset  # raft.tla history: election records (term, leader, ...); else empty
-    committed: frozenset  # committed history: (index, entry, commit term); else empty
+    # committed history: (index, entry, commit term[, configuration counted]); else empty
+    committed: frozenset
+    acked: frozenset = frozenset()  # timed model: writes acknowledged, (index, term, value)
 
 
 Committed = tuple[int, Entry, int]
 
 
 def known_committed(v: View) -> set[Committed]:
-    known: set[Committed] = set(v.committed)
+    known: set[Committed] = {record[:3] for record in v.committed}
     for s in v.servers:
-        for index in range(1, min(s.commit_index, len(s.log)) + 1):
+        for index in range(1, applied_index(s) + 1):
             known.add((index, s.log[index - 1], s.term))
     return known
+
+
+def holders(v: View, index: int, entry: Entry) -> int:
+    """The servers whose (logical) log holds the entry at the index, as a bit set."""
+    return sum(1 << k for k, s in enumerate(v.servers)
+               if len(s.log) >= index and s.log[index - 1] == entry)
+
+
+def commit_quorums(v: View) -> list[tuple[int, Entry, Configuration]]:
+    """Each known-committed entry with the configuration a quorum of which stored it when it
+    was committed: the fixed cluster; or, where configurations change, the one the committing
+    leader counted (from the committed history)."""
+    if v.cluster is None:
+        return [(index, entry, config) for index, entry, _, config in v.committed]
+    return [(index, entry, v.cluster) for index, entry, _ in known_committed(v)]
 
 
 # --- state invariants -------------------------------------------------------------------------
@@ -89,30 +113,35 @@ def state_machine_safety(v: View) -> bool:
 
 
 def committed_never_lost(v: View) -> bool:
-    """Every known-committed entry is stored, at its index, in the logs of a quorum."""
-    for index, entry, _ in known_committed(v):
-        holders = sum(1 for s in v.servers if len(s.log) >= index and s.log[index - 1] == entry)
-        if holders < v.quorum:
-            return False
-    return True
+    """Every known-committed entry is stored, at its index, in the logs of a quorum (of the
+    configuration it was committed in)."""
+    return all(is_quorum(config, holders(v, index, entry))
+               for index, entry, config in commit_quorums(v))
 
 
 def minority_never_commits(v: View) -> bool:
     """While the network is cut in two, a side without a quorum decides no commit by itself:
     every entry that a server on such a side considers committed is also stored, at the same
-    index, on some server of the other side. (Vacuous while the network is whole.)"""
+    index, on some server of the other side. (Vacuous while the network is whole.) Where
+    configurations change: no committed entry is stored only on a side that holds no quorum
+    of the configuration it was committed in."""
     if not v.partition:
         return True
     n = len(v.servers)
     sides = (v.partition, ((1 << n) - 1) & ~v.partition)
+    if v.cluster is None:
+        for index, entry, config in commit_quorums(v):
+            held = holders(v, index, entry)
+            if any(not is_quorum(config, side) and not held & ~side for side in sides):
+                return False
+        return True
     for side in sides:
-        members = bits(side)
-        if len(members) >= v.quorum:
+        if is_quorum(v.cluster, side):
             continue
         others = [v.servers[j] for j in range(n) if not side >> j & 1]
-        for i in members:
+        for i in bits(side):
             s = v.servers[i]
-            for index in range(1, min(s.commit_index, len(s.log)) + 1):
+            for index in range(1, applied_index(s) + 1):
                 entry = s.log[index - 1]
                 if not any(len(o.log) >= index and o.log[index - 1] == entry for o in others):
                     return False

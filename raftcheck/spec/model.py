@@ -25,13 +25,14 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from ..checker.model import Model
 from . import actions as act
 from . import present
 from . import server as srv
+from .base import SpecModel
 from .config import SpecConfig
 from .interning import Interner
-from .invariants import PROPERTIES, View, first_broken, first_violated
+from .invariants import View
+from .membership import change_config, changes_to_try
 from .mutants import rules_for
 from .network import (
     bag_max_copies,
@@ -43,11 +44,13 @@ from .network import (
     links,
     normalise_cut,
 )
+from .quorum import NO_CONFIGURATION, Configuration
 from .records import Message, Role, Server
+from .snapshots import install_snapshot, take_snapshot
 from .symmetry import ServerSymmetry
 
 # What else a server step changes besides the server and the network.
-NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT = 0, 1, 2, 3, 4
+NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT, CHANGED, SNAPSHOT = range(7)
 
 _UNKNOWN = object()
 _BLOCKED = object()  # a delivery whose reply the bounds do not let into the network
@@ -55,8 +58,8 @@ _BLOCKED = object()  # a delivery whose reply the bounds do not let into the net
 PLACED_LIMIT = 1 << 20
 
 
-class RaftModel(Model):
-    """The checker's view of the spec; see checker/model.py for the contract."""
+class RaftModel(SpecModel):
+    """The checker's view of the untimed spec; see checker/model.py for the contract."""
 
     def __init__(self, config: SpecConfig, properties: Iterable[str] | None = None, *,
                  exact_network: bool = False) -> None:
@@ -67,7 +70,10 @@ class RaftModel(Model):
         self.n = n = config.nodes
         self.bounds = config.bounds
         self.rules = rules_for(config.mutant, n, history=config.history,
-                               realistic=config.realistic)
+                               realistic=config.realistic, membership=config.membership,
+                               snapshots=config.snapshots)
+        self.membership = config.membership
+        self.snapshots = config.snapshots
         self.history = config.history
         self.tracks_committed = config.tracks_committed
         # Stuttering steps only matter when a history variable may change on every step.
@@ -84,11 +90,15 @@ class RaftModel(Model):
         # slot numbers in the state tuple
         self.BAG, self.CUT, self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n, n + 5)
         self.WRITES, self.RESTARTS, self.CUTS, self.TIMEOUTS = range(n + 5, n + 9)
+        # Budgets of membership changes and snapshots, only where they are on.
+        self.CHANGES = n + 9 if config.membership else None
+        self.SNAPSHOTS = n + 9 + bool(config.membership) if config.snapshots else None
+        # Every slot an int: names are 64-bit content hashes.
+        self.state_width = n + 9 + bool(config.membership) + bool(config.snapshots)
         # The counters come last: how much of each bounded budget a state has used. A state
         # that has used less of every budget can do all that the same state with more used can,
         # so the checker may skip the latter (checker/search.py, "budgets").
         self.budget_start = n + 5 if not config.history else None
-        self.state_width = n + 9  # every slot an int: names are 64-bit content hashes
 
         self.servers: Interner[Server] = Interner("server")
         self.messages: Interner[Message] = Interner("message")
@@ -113,26 +123,17 @@ class RaftModel(Model):
         self._client: dict[tuple, Any] = {}
         self._receive: dict[int, dict[int, Any]] = {}  # message -> recipient -> outcome
         self._all_logs: dict[tuple, int] = {}
-        self._verdicts: dict[tuple, str | None] = {}
         self._symmetry: ServerSymmetry | None = None
 
         self.select(properties)
 
-    # --- properties -------------------------------------------------------------------------
+    # --- properties (base.py) ----------------------------------------------------------------
 
-    def select(self, names: Iterable[str] | None) -> None:
-        """Check only these properties (all by default). Clears what depended on the choice."""
-        chosen = list(PROPERTIES) if names is None else list(names)
-        unknown = [name for name in chosen if name not in PROPERTIES]
-        if unknown:
-            raise KeyError(unknown[0])
-        self.properties = [PROPERTIES[name] for name in chosen]
-        self._state_props = [p for p in self.properties if p.kind == "state"]
+    def selected(self, chosen: list[str]) -> None:
         self._lift_cuts = not self.exact_network and not self.config.split and (
             "MinorityNeverCommits" not in chosen or (
                 "CommittedNeverLost" in chosen
                 and chosen.index("CommittedNeverLost") < chosen.index("MinorityNeverCommits")))
-        self._step_props = [p for p in self.properties if p.kind == "transition"]
         for local in self._local:
             local.clear()
         for placed in self._placed:
@@ -140,27 +141,14 @@ class RaftModel(Model):
         self._placed_receive.clear()
         self._client.clear()
         self._receive.clear()
-        self._verdicts.clear()
 
-    def check_state(self, state: tuple) -> str | None:
-        """The name of the first selected state invariant the state violates, or None."""
-        n = self.n
-        key = (*state[:n], state[self.CUT], state[self.ELECTIONS], state[self.COMMITTED])
-        verdict = self._verdicts.get(key, _UNKNOWN)
-        if verdict is _UNKNOWN:
-            verdict = first_violated(self._state_props, self.view(state))
-            if len(self._verdicts) > 2_000_000:
-                self._verdicts.clear()
-            self._verdicts[key] = verdict
-        return verdict  # type: ignore[return-value]
-
-    def _broken(self, before: Server, after: Server) -> str | None:
-        return first_broken(self._step_props, before, after)
+    def verdict_key(self, state: tuple) -> tuple:
+        return (*state[:self.n], state[self.CUT], state[self.ELECTIONS], state[self.COMMITTED])
 
     def view(self, state: tuple) -> View:
         return View(
             servers=tuple(self.servers[sid] for sid in state[:self.n]),
-            quorum=self.config.quorum,
+            cluster=None if self.membership else self.rules.cluster,
             partition=state[self.CUT],
             elections=self.sets[state[self.ELECTIONS]],
             committed=self.sets[state[self.COMMITTED]],
@@ -177,11 +165,18 @@ class RaftModel(Model):
     # --- initial state ----------------------------------------------------------------------
 
     def initial_states(self) -> list[tuple]:
-        server = self.servers.intern(srv.initial_server(self.rules))
+        if self.membership:
+            # The initial voters boot with the initial configuration; the others know none.
+            voters = self.config.voters_at_start
+            servers = tuple(self.servers.intern(srv.initial_server(
+                self.rules, Configuration(voters) if voters >> i & 1 else NO_CONFIGURATION))
+                for i in range(self.n))
+        else:
+            servers = (self.servers.intern(srv.initial_server(self.rules)),) * self.n
         empty = self.sets.intern(frozenset())
         cut = normalise_cut(self.config.split, self.n) if self.config.split else 0
-        return [(*(server,) * self.n, self._intern_bag(frozenset()), cut, empty, empty, empty,
-                 0, 0, 0, 0)]
+        counters = (0,) * (self.state_width - self.WRITES)
+        return [(*servers, self._intern_bag(frozenset()), cut, empty, empty, empty, *counters)]
 
     # --- successors -------------------------------------------------------------------------
 
@@ -226,6 +221,15 @@ class RaftModel(Model):
                             nxt[self.TIMEOUTS] += 1
                     elif effect == ELECTED:
                         nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
+                    elif effect in (CHANGED, SNAPSHOT):
+                        slot = self.CHANGES if effect == CHANGED else self.SNAPSHOTS
+                        limit = (self.config.max_config_changes if effect == CHANGED
+                                 else self.config.max_snapshots)
+                        if state[slot] >= limit:
+                            continue
+                        nxt[slot] += 1
+                        if arg:
+                            nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
                     else:
                         nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
                 if collect and new_sid is not None:
@@ -384,6 +388,18 @@ class RaftModel(Model):
             server_step(act.AdvanceCommitIndex(i), srv.advance_commit_index(r, i, s))
         for j in range(self.n):
             send_step(act.AppendEntries(i, j), srv.append_entries(r, i, j, s))
+        if self.membership and s.role == Role.LEADER:
+            for kind, who, new in changes_to_try(r, i, s, self.n):
+                after = change_config(r, i, s, new)
+                if after is not None:
+                    after = srv.settle(r, i, after)
+                    action = act.CONFIG_CHANGES[kind](i, *(() if who < 0 else (who,)))
+                    server_step(action, after, CHANGED, self._commit_effect(s, after)[1])
+        if self.snapshots:
+            server_step(act.TakeSnapshot(i, r.snapshot_limit(s)), take_snapshot(r, i, s),
+                        SNAPSHOT)
+            for j in range(self.n):
+                send_step(act.InstallSnapshot(i, j), install_snapshot(r, i, j, s))
         self._local[i][sid] = steps
         return steps
 
@@ -490,16 +506,21 @@ class RaftModel(Model):
 
     def _commit_effect(self, before: Server, after: Server) -> tuple[int, frozenset | None]:
         """A leader that moves its commitIndex commits the entries it passes: record them in
-        the committed history, with the term of the commit."""
-        if (not self.tracks_committed or after.role != Role.LEADER
-                or after.commit_index <= before.commit_index):
+        the committed history, with the term of the commit; with membership changes, with the
+        configuration whose quorum it counted too (a leader removed steps down as it commits
+        its removal: that commit is recorded as well)."""
+        if (not self.tracks_committed or after.commit_index <= before.commit_index
+                or not (after.role == Role.LEADER
+                        or (before.role == Role.LEADER and after.term == before.term))):
             return NO_EFFECT, None
+        if self.membership:
+            counted = self.rules.config(after._replace(commit_index=before.commit_index))
+            return COMMITTED, frozenset(
+                (k, after.log[k - 1], after.term, counted)
+                for k in range(before.commit_index + 1, after.commit_index + 1))
         return COMMITTED, frozenset(
             (k, after.log[k - 1], after.term)
             for k in range(before.commit_index + 1, after.commit_index + 1))
-
-    def _in_bounds(self, s: Server) -> bool:
-        return s.term <= self.bounds.max_term and len(s.log) <= self.bounds.max_log
 
     # --- the bag, by name -------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .quorum import quorum_size
-from .records import AppendEntriesRequest, Log, RequestVoteRequest, Server
+from .quorum import Configuration, quorum_size
+from .records import AppendEntriesRequest, InstallSnapshotRequest, Log, RequestVoteRequest, Server
 from .rules import Rules
 
 
@@ -99,6 +99,74 @@ class ReadIndexNoHeartbeat(Rules):
         return False
 
 
+class ChangeBeforeCommitInTerm(Rules):
+    """Appends a configuration change once its latest configuration is committed, without
+    first committing an entry of its own term: the single-server membership change bug Ongaro
+    reported on raft-dev in 2015. A change appended by one leader and left uncommitted, and
+    another appended by the next leader, each one server away from the old configuration but
+    two from each other, have disjoint majorities: two leaders in one term."""
+
+    def may_change_config(self, s: Server) -> bool:
+        return self.config_committed(s)
+
+
+class TwoChangesInFlight(Rules):
+    """Appends a configuration change while the previous one is still uncommitted: two
+    single-server changes in flight add up to a change of two servers, whose old and new
+    majorities need not meet (dissertation §4.1: one change at a time)."""
+
+    def may_change_config(self, s: Server) -> bool:
+        return self.committed_in_term(s)
+
+
+class JointNewMajorityOnly(Rules):
+    """Counts, while a configuration is joint, only a majority of the incoming voters, as if
+    the new configuration were already in force: the outgoing majority, which servers that
+    have not applied the change still use, is not needed (joint consensus needs both)."""
+
+    def is_quorum(self, members: int, config: Configuration | None = None) -> bool:
+        if config is not None and config.joint:
+            config = config._replace(outgoing=0)
+        return super().is_quorum(members, config)
+
+
+class RemovedLeaderKeepsLeading(Rules):
+    """A leader removed from the configuration keeps leading, and counts its own log as one
+    acknowledgement toward a majority of the voters, as it did while it was one of them. The
+    dissertation (§4.2.2) has it not count itself and step down once its removal is committed:
+    counted, it commits with fewer than a majority of the new voters, and they can elect a
+    leader without the entry."""
+
+    def leads_as_voter(self, s: Server, i: int) -> bool:
+        return True
+
+    def quorum_index(self, s: Server, me: int) -> int:
+        config = self.config(s)
+        for index in range(len(s.log), 0, -1):
+            acks = 1 + sum(1 for k, match in enumerate(s.match_index)
+                           if k != me and match >= index and config.voters >> k & 1)
+            if acks >= quorum_size(config.voters.bit_count()):
+                return index
+        return 0
+
+
+class SnapshotPastCommit(Rules):
+    """Compacts its whole log, entries it does not know to be committed included: a follower
+    whose uncommitted entries a new leader overwrites has already applied them."""
+
+    def snapshot_limit(self, s: Server) -> int:
+        return len(s.log)
+
+
+class InstallsOlderSnapshot(Rules):
+    """Installs every snapshot it is sent by replacing its log with it, never checking that it
+    is newer than what it has: a delayed snapshot wipes out entries committed since, and the
+    entries that follow a matching snapshot are discarded too."""
+
+    def log_after_snapshot(self, s: Server, m: InstallSnapshotRequest) -> Log | None:
+        return m.entries
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str
@@ -110,6 +178,9 @@ class Mutant:
     # The timed model's options (spec/timed/config.py: TimedConfig fields, with "timing" for
     # Timing fields), for mutants of time, clients and reads; None: the untimed model.
     timed: dict | None = None
+    # The spec's options the mutant needs (SpecConfig fields: membership, initial_voters,
+    # max_config_changes, max_snapshots).
+    options: dict = field(default_factory=dict)
 
     @property
     def description(self) -> str:
@@ -165,14 +236,50 @@ MUTANTS: dict[str, Mutant] = {
                dict(max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=1,
                     max_restarts=0, max_elections=2, max_partitions=1),
                timed=dict(timing=dict(election_min=2, election_max=2, heartbeat=1))),
+        Mutant("change-before-commit-in-term", ChangeBeforeCommitInTerm,
+               ("ElectionSafety", "LeaderCompleteness", "StateMachineSafety",
+                "CommittedNeverLost"),
+               dict(max_term=4, max_log=1, max_msgs=1, max_writes=0, max_restarts=0,
+                    max_elections=3, max_partitions=0),
+               nodes=4, options=dict(membership="single", max_config_changes=2)),
+        Mutant("two-changes-in-flight", TwoChangesInFlight,
+               ("ElectionSafety", "LeaderCompleteness", "StateMachineSafety",
+                "CommittedNeverLost"),
+               dict(max_term=3, max_log=3, max_msgs=1, max_writes=1, max_restarts=0,
+                    max_elections=3, max_partitions=0),
+               options=dict(membership="single", max_config_changes=2)),
+        Mutant("joint-new-majority-only", JointNewMajorityOnly,
+               ("ElectionSafety", "LeaderCompleteness", "StateMachineSafety",
+                "CommittedNeverLost"),
+               dict(max_term=3, max_log=1, max_msgs=1, max_writes=0, max_restarts=0,
+                    max_elections=3, max_partitions=0),
+               options=dict(membership="joint", max_config_changes=1)),
+        Mutant("removed-leader-keeps-leading", RemovedLeaderKeepsLeading,
+               ("CommittedNeverLost", "LeaderCompleteness", "StateMachineSafety"),
+               dict(max_term=2, max_log=2, max_msgs=1, max_writes=1, max_restarts=0,
+                    max_elections=1, max_partitions=0),
+               nodes=4, options=dict(membership="joint", max_config_changes=1)),
+        Mutant("snapshot-past-commit", SnapshotPastCommit,
+               ("StateMachineSafety", "LeaderCompleteness", "CommittedNeverLost",
+                "LogMatching"),
+               dict(max_term=3, max_log=1, max_msgs=1, max_writes=2, max_restarts=1,
+                    max_elections=2, max_partitions=0),
+               options=dict(max_snapshots=1)),
+        Mutant("installs-older-snapshot", InstallsOlderSnapshot,
+               ("CommittedNeverLost", "LeaderCompleteness", "StateMachineSafety"),
+               dict(max_term=2, max_log=2, max_msgs=2, max_writes=2, max_restarts=0,
+                    max_elections=1, max_partitions=0),
+               options=dict(max_snapshots=1)),
     )
 }
 
 
 def rules_for(mutant: str | None, nodes: int, *, history: bool, realistic: bool,
-              pre_vote: bool = False, check_quorum: bool = False) -> Rules:
+              pre_vote: bool = False, check_quorum: bool = False,
+              membership: str | None = None, snapshots: bool = False) -> Rules:
     """The rules a model runs with: the spec's, or the named mutant's. realistic: servers
     behave as implementations do (Rules: self_vote, tidy, atomic)."""
     cls = MUTANTS[mutant].rules if mutant else Rules
     return cls(nodes, history=history, self_vote=realistic, tidy=realistic, atomic=realistic,
-               pre_vote=pre_vote, check_quorum=check_quorum)
+               pre_vote=pre_vote, check_quorum=check_quorum, membership=membership,
+               snapshots=snapshots)

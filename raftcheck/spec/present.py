@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from itf_py.itf import ImmutableDict, ImmutableList
 
-from .actions import describe_message, groups_text
+from .actions import describe_message, entry_text, groups_text
+from .membership import describe as config_text
+from .quorum import Configuration
 from .records import (
+    MESSAGE_NAMES,
     NIL,
     AppendEntriesRequest,
     AppendEntriesResponse,
+    InstallSnapshotRequest,
     Message,
     RequestVoteRequest,
     RequestVoteResponse,
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from .model import RaftModel
 
 Entry = namedtuple("Entry", "term value")
+ConfigRecord = namedtuple("ConfigRecord", "voters learners outgoing learnersNext autoLeave")
 Election = namedtuple("Election", "eterm eleader elog evotes evoterLog")
 Committed = namedtuple("Committed", "index entry term")
 RequestVoteRequestRecord = namedtuple(
@@ -42,12 +47,22 @@ AppendEntriesRequestRecord = namedtuple(
     "mtype mterm mprevLogIndex mprevLogTerm mentries mlog mcommitIndex msource mdest")
 AppendEntriesResponseRecord = namedtuple(
     "AppendEntriesResponseRecord", "mtype mterm msuccess mmatchIndex msource mdest")
+InstallSnapshotRequestRecord = namedtuple(
+    "InstallSnapshotRequestRecord", "mtype mterm mentries mbaseConfig msource mdest")
 
 NIL_NAME = "Nil"
 
 
 def log_value(log: tuple) -> ImmutableList:
-    return ImmutableList(Entry(t, v) for t, v in log)
+    return ImmutableList(Entry(t, config_value(v)) for t, v in log)
+
+
+def config_value(c: object) -> object:
+    """A configuration as a record of sets of server names (other values as they are)."""
+    if not isinstance(c, Configuration):
+        return c
+    return ConfigRecord(members(c.voters), members(c.learners), members(c.outgoing),
+                        members(c.learners_next), c.auto_leave)
 
 
 def members(mask: int) -> frozenset:
@@ -56,7 +71,7 @@ def members(mask: int) -> frozenset:
 
 def message_record(m: Message, history: bool) -> tuple:
     """A message as raft.tla's record (mlog only where the history variables are kept)."""
-    src, dst, kind = node_name(m.src), node_name(m.dst), type(m).__name__
+    src, dst, kind = node_name(m.src), node_name(m.dst), MESSAGE_NAMES[m.type]
     if isinstance(m, RequestVoteRequest):
         return RequestVoteRequestRecord(kind, m.term, m.last_log_term, m.last_log_index, src, dst)
     if isinstance(m, RequestVoteResponse):
@@ -66,6 +81,9 @@ def message_record(m: Message, history: bool) -> tuple:
         mlog = log_value(m.log) if history else ImmutableList(())
         return AppendEntriesRequestRecord(kind, m.term, m.prev_log_index, m.prev_log_term,
                                           log_value(m.entries), mlog, m.commit_index, src, dst)
+    if isinstance(m, InstallSnapshotRequest):
+        return InstallSnapshotRequestRecord(kind, m.term, log_value(m.entries),
+                                            config_value(m.base_config), src, dst)
     assert isinstance(m, AppendEntriesResponse)
     return AppendEntriesResponseRecord(kind, m.term, m.success, m.match_index, src, dst)
 
@@ -111,16 +129,27 @@ def variables(model: RaftModel, state: tuple) -> dict[str, Any]:
         sides = {members(cut), members(everyone & ~cut)} if cut else set()
         out["partition"] = frozenset(sides)
         out["committed"] = frozenset(
-            Committed(k, Entry(*e), t) for k, e, t in model.sets[state[model.COMMITTED]])
+            Committed(k, Entry(e[0], config_value(e[1])), t)
+            for k, e, t, *_ in model.sets[state[model.COMMITTED]])
         out["writes"] = state[model.WRITES]
         out["restarts"] = state[model.RESTARTS]
         out["partitions"] = state[model.CUTS]
         out["electionsStarted"] = state[model.TIMEOUTS]
+    if model.membership:
+        out["config"] = per_server(lambda s: config_value(model.rules.config(s)))
+        out["configChanges"] = state[model.CHANGES]
+    if model.snapshots:
+        out["snapshotIndex"] = per_server(lambda s: s.snapshot_index)
+        out["snapshots"] = state[model.SNAPSHOTS]
     return out
 
 
-def log_text(log: tuple) -> str:
-    return "[" + " ".join(f"t{t}:v{v}" for t, v in log) + "]"
+def log_text(log: tuple, snapshot_index: int = 0) -> str:
+    """`[t2:v1 t2:cfg{n1,n2}]`; entries compacted into a snapshot before a `|`."""
+    entries = [entry_text(e) for e in log]
+    if snapshot_index:
+        entries.insert(snapshot_index, "|")
+    return "[" + " ".join(entries) + "]"
 
 
 def summary(model: RaftModel, state: tuple) -> dict[str, str]:
@@ -134,8 +163,10 @@ def summary(model: RaftModel, state: tuple) -> dict[str, str]:
         out[f"{name}.role"] = Role(s.role).name.capitalize()
         out[f"{name}.term"] = str(s.term)
         out[f"{name}.votedFor"] = "-" if s.voted_for == NIL else node_name(s.voted_for)
-        out[f"{name}.log"] = log_text(s.log)
+        out[f"{name}.log"] = log_text(s.log, s.snapshot_index)
         out[f"{name}.commitIndex"] = str(s.commit_index)
+        if model.membership:
+            out[f"{name}.config"] = config_text(model.rules.config(s))
         if s.role == Role.CANDIDATE or s.votes_responded:
             out[f"{name}.votes"] = (
                 "{" + ",".join(node_name(k) for k in bits(s.votes_granted)) + "}"
@@ -151,6 +182,8 @@ def summary(model: RaftModel, state: tuple) -> dict[str, str]:
         cut = state[model.CUT]
         everyone = (1 << n) - 1
         out["partition"] = groups_text((cut, everyone & ~cut)) if cut else "none"
-        committed = sorted(model.sets[state[model.COMMITTED]])
-        out["committed"] = " ".join(f"{k}:t{e[0]}:v{e[1]}@t{t}" for k, e, t in committed) or "-"
+        committed = sorted(model.sets[state[model.COMMITTED]],
+                           key=lambda r: (r[0], entry_text(r[1]), r[2]))
+        out["committed"] = " ".join(
+            f"{k}:{entry_text(e)}@t{t}" for k, e, t, *_ in committed) or "-"
     return out

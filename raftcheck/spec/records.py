@@ -10,6 +10,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import NamedTuple
 
+from .quorum import Configuration
+
 #: "no server": votedFor before a vote is cast.
 NIL = -1
 
@@ -21,9 +23,14 @@ class Role(IntEnum):
     PRE_CANDIDATE = 3  # pre-vote only (Rules.pre_vote): campaigning without a new term
 
 
-# A log entry is (term, value); a log is a tuple of entries, index 1 first.
-Entry = tuple[int, int]
+# A log entry is (term, value); a log is a tuple of entries, index 1 first. A configuration
+# entry (membership changes) has a Configuration as its value.
+Entry = tuple[int, "int | Configuration"]
 Log = tuple[Entry, ...]
+
+
+def is_config_entry(entry: Entry) -> bool:
+    return type(entry[1]) is Configuration
 
 
 def last_term(log: Log) -> int:
@@ -34,9 +41,14 @@ def last_term(log: Log) -> int:
 class Server(NamedTuple):
     """One server's variables, grouped by lifetime as in raft.tla.
 
-    Persistent (survive a restart): term, voted_for, log.
+    Persistent (survive a restart): term, voted_for, log, snapshot_index, base_config.
     Volatile: role, commit_index; candidate: votes_responded, votes_granted, voter_log;
     leader: next_index, match_index (one slot per server, indexed by server number).
+
+    With snapshots (spec/snapshots.py), log is the logical log: the entries up to
+    snapshot_index are compacted. The server keeps only what applying them made (the state
+    machine, which in this model is the sequence of values applied), the term of the last one
+    and the configuration in force there; the actions never read a compacted entry otherwise.
     """
 
     term: int
@@ -49,6 +61,17 @@ class Server(NamedTuple):
     voter_log: tuple[tuple[int, Log], ...]  # history variable: voter -> its log; () when off
     next_index: tuple[int, ...]
     match_index: tuple[int, ...]
+    # Snapshots: the last index compacted into the snapshot (0: none taken).
+    snapshot_index: int = 0
+    # Membership changes: the configuration in force before the first entry of the log (at
+    # boot, or the one a snapshot brought); () where the cluster is fixed.
+    base_config: Configuration | tuple = ()
+
+
+def applied_index(s: Server) -> int:
+    """The last index server s has applied: what it knows committed, and what its snapshot
+    holds (a server applies committed entries at once, in this model)."""
+    return min(max(s.commit_index, s.snapshot_index), len(s.log))
 
 
 class MessageType(IntEnum):
@@ -56,6 +79,11 @@ class MessageType(IntEnum):
     REQUEST_VOTE_RESPONSE = 1
     APPEND_ENTRIES_REQUEST = 2
     APPEND_ENTRIES_RESPONSE = 3
+    # Pre-vote (thesis §9.6; Rules.pre_vote): the RequestVote records under their own types.
+    PRE_VOTE_REQUEST = 4
+    PRE_VOTE_RESPONSE = 5
+    # Snapshots (snapshots.py); the answer is an AppendEntries response, as in etcd-io/raft.
+    INSTALL_SNAPSHOT_REQUEST = 6
 
 
 class RequestVoteRequest(NamedTuple):
@@ -97,14 +125,50 @@ class AppendEntriesResponse(NamedTuple):
     match_index: int
 
 
-Message = RequestVoteRequest | RequestVoteResponse | AppendEntriesRequest | AppendEntriesResponse
+class InstallSnapshotRequest(NamedTuple):
+    """A leader's snapshot for a follower behind the leader's log start: the entries it
+    compacted (what applying them made: this model's state machine is the values applied),
+    whose last gives the snapshot's index and term, and the configuration in force before the
+    first of them (the snapshot's configuration is the latest in force at its last index)."""
+
+    type: int
+    term: int
+    src: int
+    dst: int
+    entries: Log
+    base_config: Configuration | tuple
+
+
+Message = (RequestVoteRequest | RequestVoteResponse | AppendEntriesRequest | AppendEntriesResponse
+           | InstallSnapshotRequest)
 
 MESSAGE_CLASSES: dict[int, type] = {
     MessageType.REQUEST_VOTE_REQUEST: RequestVoteRequest,
     MessageType.REQUEST_VOTE_RESPONSE: RequestVoteResponse,
     MessageType.APPEND_ENTRIES_REQUEST: AppendEntriesRequest,
     MessageType.APPEND_ENTRIES_RESPONSE: AppendEntriesResponse,
+    MessageType.PRE_VOTE_REQUEST: RequestVoteRequest,
+    MessageType.PRE_VOTE_RESPONSE: RequestVoteResponse,
+    MessageType.INSTALL_SNAPSHOT_REQUEST: InstallSnapshotRequest,
 }
+
+#: What each message type is called in traces and exports.
+MESSAGE_NAMES: dict[int, str] = {
+    MessageType.REQUEST_VOTE_REQUEST: "RequestVoteRequest",
+    MessageType.REQUEST_VOTE_RESPONSE: "RequestVoteResponse",
+    MessageType.APPEND_ENTRIES_REQUEST: "AppendEntriesRequest",
+    MessageType.APPEND_ENTRIES_RESPONSE: "AppendEntriesResponse",
+    MessageType.PRE_VOTE_REQUEST: "PreVoteRequest",
+    MessageType.PRE_VOTE_RESPONSE: "PreVoteResponse",
+    MessageType.INSTALL_SNAPSHOT_REQUEST: "InstallSnapshotRequest",
+}
+
+#: The message types that ask for a vote (a real one or a pre-vote).
+VOTE_REQUESTS = frozenset({MessageType.REQUEST_VOTE_REQUEST, MessageType.PRE_VOTE_REQUEST})
+
+#: The message types that answer a request (a stale one is dropped unread).
+RESPONSES = frozenset({MessageType.REQUEST_VOTE_RESPONSE, MessageType.APPEND_ENTRIES_RESPONSE,
+                       MessageType.PRE_VOTE_RESPONSE})
 
 
 def as_message(value: tuple) -> Message:

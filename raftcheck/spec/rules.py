@@ -10,7 +10,19 @@ from __future__ import annotations
 from fractions import Fraction
 
 from . import quorum
-from .records import NIL, AppendEntriesRequest, Log, RequestVoteRequest, Role, Server, last_term
+from .membership import JOINT, SINGLE, last_config_index, latest_config
+from .quorum import Configuration
+from .records import (
+    NIL,
+    AppendEntriesRequest,
+    InstallSnapshotRequest,
+    Log,
+    RequestVoteRequest,
+    Role,
+    Server,
+    applied_index,
+    last_term,
+)
 
 
 class Rules:
@@ -19,6 +31,7 @@ class Rules:
     def __init__(
         self, nodes: int, *, history: bool = False, self_vote: bool = False, tidy: bool = False,
         atomic: bool = False, pre_vote: bool = False, check_quorum: bool = False,
+        membership: str | None = None, snapshots: bool = False,
     ) -> None:
         self.nodes = nodes
         self.cluster = quorum.everyone(nodes)  # the configuration: every server a voter
@@ -42,10 +55,67 @@ class Rules:
         # Check-quorum (thesis §6.2, etcd's CheckQuorum): a leader that has not heard from a quorum
         # within an election timeout steps down to follower in its own term.
         self.check_quorum = check_quorum
+        # Membership changes (membership.py): None, the cluster is fixed; SINGLE, single-server
+        # changes in force once appended (dissertation §4.1, hashicorp/raft); JOINT, etcd-io/raft's
+        # changes, joint consensus included, in force once applied.
+        self.membership = membership
+        # Snapshots (snapshots.py): servers compact their logs and leaders send snapshots.
+        self.snapshots = snapshots
+        # A restarted server's commit index: etcd persists it (HardState.Commit) and applies
+        # its log up to it again, which its configurations need (they take effect when
+        # applied); otherwise it restarts from what its snapshot applied (0 without one).
+        self.persists_commit = membership == JOINT
 
-    def is_quorum(self, members: int) -> bool:
-        """A set of servers (a bit set) is a quorum of the configuration (quorum.py)."""
-        return quorum.is_quorum(self.cluster, members)
+    def is_quorum(self, members: int, config: Configuration | None = None) -> bool:
+        """A set of servers (a bit set) is a quorum of the configuration (quorum.py): of the
+        fixed cluster, or the one given."""
+        return quorum.is_quorum(self.cluster if config is None else config, members)
+
+    # --- configurations (membership.py) ---------------------------------------------------
+
+    def config(self, s: Server) -> Configuration:
+        """The configuration server s acts on. Single-server changes: the latest configuration
+        entry in its log, used as soon as it is appended. etcd-io/raft: the latest one it has
+        applied (at or below its commit index). Before any: its base configuration."""
+        if self.membership is None:
+            return self.cluster
+        upto = len(s.log) if self.membership == SINGLE else applied_index(s)
+        return latest_config(s.log, upto, s.base_config)  # type: ignore[arg-type]
+
+    def is_voter(self, s: Server, i: int) -> bool:
+        """Server i's vote counts in its own configuration: only such a server starts an
+        election (a learner, a removed server, a server not yet added does not)."""
+        return bool(self.config(s).all_voters >> i & 1)
+
+    def leads_as_voter(self, s: Server, i: int) -> bool:
+        """Leader i counts its own log toward a quorum only while it is a voter of its
+        configuration. A leader removing itself manages the cluster without counting itself,
+        and steps down once its removal is committed (dissertation §4.2.2)."""
+        return self.membership is None or self.is_voter(s, i)
+
+    def may_change_config(self, s: Server) -> bool:
+        """Whether leader s may append a configuration change now.
+
+        Single-server changes (hashicorp/raft's configurationChangeChIfStable): its latest
+        configuration is committed, so at most one change is in flight, and it has committed
+        an entry of its own term: the fix of the single-server change bug Ongaro reported on
+        raft-dev in 2015 (two changes, one uncommitted across a leader change, give two
+        disjoint majorities).
+
+        etcd-io/raft (pendingConfIndex): every configuration entry in its log is applied, and
+        everything it had when elected (every entry of an older term) is applied too."""
+        if self.membership == SINGLE:
+            return self.config_committed(s) and self.committed_in_term(s)
+        return (last_config_index(s.log) <= applied_index(s)
+                and applied_index(s) >= entries_before_term(s))
+
+    def config_committed(self, s: Server) -> bool:
+        """No configuration entry of its log lies beyond its commit index."""
+        return last_config_index(s.log) <= s.commit_index
+
+    def committed_in_term(self, s: Server) -> bool:
+        """It has committed an entry of its current term."""
+        return s.commit_index > 0 and s.log[s.commit_index - 1][0] == s.term
 
     def candidate_log_ok(self, voter_log: Log, m: RequestVoteRequest) -> bool:
         """The candidate's log is at least as up-to-date as the voter's (§5.4.1)."""
@@ -120,12 +190,44 @@ class Rules:
         return True
 
     def quorum_index(self, s: Server, me: int) -> int:
-        """The highest log index that a quorum (the leader and its matched followers) stores."""
+        """The highest log index that a quorum (the leader and its matched followers) of its
+        configuration stores."""
+        config = self.config(s)
+        own = 1 << me if self.leads_as_voter(s, me) else 0
         for index in range(len(s.log), 0, -1):
-            agree = 1 << me
+            agree = own
             for k, match in enumerate(s.match_index):
                 if match >= index:
                     agree |= 1 << k
-            if self.is_quorum(agree):
+            if self.is_quorum(agree, config):
                 return index
         return 0
+
+    # --- snapshots (snapshots.py) ---------------------------------------------------------
+
+    def snapshot_limit(self, s: Server) -> int:
+        """The highest index a server may compact: what it has applied, never past its
+        commit index."""
+        return s.commit_index
+
+    def log_after_snapshot(self, s: Server, m: InstallSnapshotRequest) -> Log | None:
+        """What a follower's log becomes when it installs the snapshot m (the dissertation,
+        §5.1): None, if the snapshot is no newer than what it has applied (a delayed one);
+        its log with the snapshot's entries, if its own entry at the snapshot's last index has
+        the snapshot's term (it keeps the entries that follow); else the snapshot alone."""
+        last = len(m.entries)
+        if last <= applied_index(s):
+            return None
+        if len(s.log) >= last and s.log[last - 1][0] == m.entries[-1][0]:
+            return (*m.entries, *s.log[last:])
+        return m.entries
+
+
+def entries_before_term(s: Server) -> int:
+    """How many entries of its log are of a term before its current one: the last index it
+    had when it became leader of its term (terms never decrease along a log)."""
+    log = s.log
+    k = len(log)
+    while k and log[k - 1][0] >= s.term:
+        k -= 1
+    return k

@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from . import actions as act
+from .quorum import Configuration
 from .records import (
     NIL,
+    RESPONSES,
+    VOTE_REQUESTS,
     AppendEntriesRequest,
     AppendEntriesResponse,
     Message,
@@ -24,6 +27,7 @@ from .records import (
     last_term,
 )
 from .rules import Rules
+from .snapshots import handle_install_snapshot_request
 
 
 class Handled(NamedTuple):
@@ -34,23 +38,29 @@ class Handled(NamedTuple):
     reply: Message | None
 
 
-def initial_server(r: Rules) -> Server:
+def initial_server(r: Rules, base_config: Configuration | tuple = ()) -> Server:
+    """A server at boot. With membership changes, base_config is the configuration it boots
+    with (quorum.NO_CONFIGURATION for one outside the cluster, waiting to be added)."""
     return Server(
         term=1, voted_for=NIL, log=(), role=Role.FOLLOWER, commit_index=0,
         votes_responded=0, votes_granted=0, voter_log=(),
         next_index=(1,) * r.nodes, match_index=(0,) * r.nodes,
+        base_config=base_config,
     )
 
 
 def restart(r: Rules, i: int, s: Server) -> Server:
-    """Server i restarts from stable storage: it keeps currentTerm, votedFor and log; the rest
-    is lost."""
-    return initial_server(r)._replace(term=s.term, voted_for=s.voted_for, log=s.log)
+    """Server i restarts from stable storage: it keeps currentTerm, votedFor, its log and its
+    snapshot; the rest is lost. It resumes from what its snapshot applied, or (etcd-io/raft,
+    Rules.persists_commit) from its persisted commit index."""
+    return initial_server(r, s.base_config)._replace(
+        term=s.term, voted_for=s.voted_for, log=s.log, snapshot_index=s.snapshot_index,
+        commit_index=s.commit_index if r.persists_commit else s.snapshot_index)
 
 
 def timeout(r: Rules, i: int, s: Server) -> Server | None:
-    """Server i times out and starts a new election."""
-    if s.role == Role.LEADER:
+    """Server i times out and starts a new election (a voter of its configuration only)."""
+    if s.role == Role.LEADER or (r.membership and not r.is_voter(s, i)):
         return None
     if r.self_vote:
         me = 1 << i
@@ -63,8 +73,10 @@ def timeout(r: Rules, i: int, s: Server) -> Server | None:
 
 
 def request_vote(r: Rules, i: int, j: int, s: Server) -> RequestVoteRequest | None:
-    """Candidate i sends j a RequestVote request."""
+    """Candidate i sends j a RequestVote request (a voter of its configuration)."""
     if s.role != Role.CANDIDATE or s.votes_responded >> j & 1:
+        return None
+    if r.membership and not r.config(s).all_voters >> j & 1:
         return None
     return RequestVoteRequest(
         MessageType.REQUEST_VOTE_REQUEST, s.term, i, j, last_term(s.log), len(s.log)
@@ -72,8 +84,8 @@ def request_vote(r: Rules, i: int, j: int, s: Server) -> RequestVoteRequest | No
 
 
 def become_leader(r: Rules, i: int, s: Server) -> Server | None:
-    """Candidate i transitions to leader once a quorum has voted for it."""
-    if s.role != Role.CANDIDATE or not r.is_quorum(s.votes_granted):
+    """Candidate i transitions to leader once a quorum of its configuration has voted for it."""
+    if s.role != Role.CANDIDATE or not r.is_quorum(s.votes_granted, r.config(s)):
         return None
     return s._replace(
         role=Role.LEADER,
@@ -90,15 +102,22 @@ def client_request(r: Rules, i: int, s: Server, value: int) -> Server | None:
 
 
 def advance_commit_index(r: Rules, i: int, s: Server) -> Server | None:
-    """Leader i advances its commitIndex to the highest current-term entry a quorum stores."""
+    """Leader i advances its commitIndex to the highest current-term entry a quorum stores.
+    A leader that is no longer a voter steps down once its configuration is committed."""
     if s.role != Role.LEADER:
         return None
-    return s._replace(commit_index=r.commit_index(s, i))
+    s = s._replace(commit_index=r.commit_index(s, i))
+    if r.membership and not r.leads_as_voter(s, i) and r.config_committed(s):
+        return clear_role_variables(r, s._replace(role=Role.FOLLOWER))
+    return s
 
 
 def append_entries(r: Rules, i: int, j: int, s: Server) -> AppendEntriesRequest | None:
-    """Leader i sends j an AppendEntries request containing up to one entry."""
-    if i == j or s.role != Role.LEADER:
+    """Leader i sends j an AppendEntries request containing up to one entry (to a member of its
+    configuration, and only while it still has the entries j needs: else InstallSnapshot)."""
+    if i == j or s.role != Role.LEADER or s.next_index[j] <= s.snapshot_index:
+        return None
+    if r.membership and not r.config(s).members >> j & 1:
         return None
     next_index = s.next_index[j]
     prev_log_index = next_index - 1
@@ -122,7 +141,7 @@ def update_term(r: Rules, s: Server, m: Message) -> Server | None:
     if m.term <= s.term:
         return None
     s = s._replace(term=m.term, role=r.role_after_higher_term(s), voted_for=NIL)
-    return _clear_role_variables(r, s) if s.role == Role.FOLLOWER else s
+    return clear_role_variables(r, s) if s.role == Role.FOLLOWER else s
 
 
 def handle_request_vote_request(r: Rules, s: Server, m: RequestVoteRequest) -> Handled | None:
@@ -167,14 +186,20 @@ def handle_append_entries_request(
     (nothing new / remove one conflicting entry / append one entry)."""
     if m.term > s.term:
         return None
-    log_ok = r.append_log_ok(s.log, m)
+    # Entries up to its snapshot are applied, hence committed, hence the leader's own: the
+    # request is checked from the snapshot on (snapshots.py).
+    compacted = m.prev_log_index < s.snapshot_index
+    log_ok = compacted or r.append_log_ok(s.log, m)
     if m.term < s.term or (s.role == Role.FOLLOWER and not log_ok):
         return Handled(s, True, _append_response(s, m, success=False, match_index=0))
     if s.role == Role.CANDIDATE:
         # A leader exists for this term: step back, and handle the request as a follower next.
-        return Handled(_clear_role_variables(r, s._replace(role=Role.FOLLOWER)), False, None)
+        return Handled(clear_role_variables(r, s._replace(role=Role.FOLLOWER)), False, None)
     if s.role != Role.FOLLOWER:
         return None  # a leader never hears from another leader of its own term
+    if compacted:  # it has what the request brings (one entry at most): acknowledge it
+        return Handled(s, True, _append_response(
+            s, m, success=True, match_index=m.prev_log_index + len(m.entries)))
     kept = r.log_after_request(s.log, m)
     if kept != s.log:
         return Handled(s._replace(log=kept), False, None)  # then handle the request again
@@ -221,12 +246,15 @@ def handle_append_entries_response(
     return Handled(s, True, None)
 
 
-def _clear_role_variables(r: Rules, s: Server) -> Server:
+def clear_role_variables(r: Rules, s: Server) -> Server:
     """A server that is now a follower forgets its votes and its followers' progress."""
     if not r.tidy:
         return s
     return s._replace(votes_responded=0, votes_granted=0, voter_log=(),
                       next_index=(1,) * r.nodes, match_index=(0,) * r.nodes)
+
+
+_clear_role_variables = clear_role_variables  # the name validate/mapping.py imports
 
 
 def _set(values: tuple[int, ...], k: int, value: int) -> tuple[int, ...]:
@@ -238,18 +266,30 @@ _HANDLERS = {
     MessageType.REQUEST_VOTE_RESPONSE: handle_request_vote_response,
     MessageType.APPEND_ENTRIES_REQUEST: handle_append_entries_request,
     MessageType.APPEND_ENTRIES_RESPONSE: handle_append_entries_response,
+    MessageType.INSTALL_SNAPSHOT_REQUEST: handle_install_snapshot_request,
 }
 
 
-def receive(r: Rules, i: int, s: Server, m: Message) -> tuple[act.Action, Handled] | None:
-    """Server i receives m. As in raft.tla, one branch of Receive(m) is one step: UpdateTerm,
-    DropStaleResponse, or the handler for m's type. With r.atomic, the whole handling of m is
-    one step, named by its handler."""
+def receive(r: Rules, i: int, s: Server, m: Message, *,
+            quiet: bool = False) -> tuple[act.Action, Handled] | None:
+    """Server i receives m: the one dispatch of every message type, for every model.
+
+    As in raft.tla, one branch of Receive(m) is one step: UpdateTerm, DropStaleResponse, or the
+    handler for m's type. With r.atomic, the whole handling of m is one step, named by its
+    handler. quiet: i leads, or heard from its leader within the minimum election timeout, so
+    it ignores (pre-)vote requests of a higher term (check-quorum and leases, thesis §9.6;
+    only the timed model knows when)."""
+    if quiet and m.type in VOTE_REQUESTS and m.term > s.term:
+        return act.IgnoreVoteRequest(m), Handled(s, True, None)
+    if m.type == MessageType.PRE_VOTE_REQUEST:
+        return act.HandlePreVoteRequest(m), handle_pre_vote_request(r, s, m)  # type: ignore
+    if m.type == MessageType.PRE_VOTE_RESPONSE:
+        return act.HandlePreVoteResponse(m), receive_pre_vote_response(r, i, s, m)  # type: ignore
     after = update_term(r, s, m)
     if after is not None and not r.atomic:
         return act.UpdateTerm(m), Handled(after, False, None)
     s = after or s
-    if m.type in (MessageType.REQUEST_VOTE_RESPONSE, MessageType.APPEND_ENTRIES_RESPONSE):
+    if m.type in RESPONSES:
         stale = drop_stale_response(r, s, m)
         if stale is not None:
             return act.DropStaleResponse(m), stale
@@ -273,7 +313,7 @@ def ignores_forever(r: Rules, s: Server, m: Message) -> bool:
     role variables are tidy (raft.tla keeps updating stale ones)."""
     if not r.tidy or m.type not in (MessageType.REQUEST_VOTE_RESPONSE,
                                     MessageType.APPEND_ENTRIES_RESPONSE):
-        return False
+        return False  # (pre-vote responses: the timed model collects no garbage)
     if m.term != s.term:
         return m.term < s.term
     if m.type == MessageType.APPEND_ENTRIES_RESPONSE:
@@ -296,10 +336,8 @@ def settle(r: Rules, i: int, s: Server) -> Server:
 
 # --- pre-vote and check-quorum (Rules.pre_vote, Rules.check_quorum; off by default) ------------
 
-#: Message types of pre-vote. They reuse the RequestVote records and are not in MESSAGE_CLASSES:
-#: the explore model never sends them (pre-vote is off there).
-PRE_VOTE_REQUEST = 4
-PRE_VOTE_RESPONSE = 5
+#: The pre-vote message types (records.py), under the names validate imports from here.
+PRE_VOTE_REQUEST, PRE_VOTE_RESPONSE = MessageType.PRE_VOTE_REQUEST, MessageType.PRE_VOTE_RESPONSE
 
 
 def pre_vote_timeout(r: Rules, i: int, s: Server) -> Server | None:
@@ -339,6 +377,18 @@ def handle_pre_vote_response(r: Rules, s: Server, m: RequestVoteResponse) -> Han
                               votes_granted=s.votes_granted | voter), True, None)
 
 
+def receive_pre_vote_response(r: Rules, i: int, s: Server, m: RequestVoteResponse) -> Handled:
+    """Pre-candidate i counts j's answer; once a quorum granted, it starts the real election at
+    once. A refusal from a higher term makes it adopt that term; any other answer is dropped."""
+    handled = handle_pre_vote_response(r, s, m)
+    if handled is not None:
+        won = pre_vote_won(r, i, handled.server)
+        return handled if won is None else Handled(settle(r, i, won), True, None)
+    if not m.vote_granted and m.term > s.term:
+        return Handled(update_term(r, s, m) or s, True, None)
+    return Handled(s, True, None)
+
+
 def pre_vote_won(r: Rules, i: int, s: Server) -> Server | None:
     """A pre-candidate granted pre-votes by a quorum starts the real election (Timeout)."""
     if s.role != Role.PRE_CANDIDATE or not r.is_quorum(s.votes_granted):
@@ -351,4 +401,4 @@ def check_quorum_step_down(r: Rules, i: int, s: Server) -> Server | None:
     follower in its own term (when it may, is a matter of clocks: any time, here)."""
     if not r.check_quorum or s.role != Role.LEADER:
         return None
-    return _clear_role_variables(r, s._replace(role=Role.FOLLOWER))
+    return clear_role_variables(r, s._replace(role=Role.FOLLOWER))

@@ -10,6 +10,15 @@ renamings that sort servers by a renaming-invariant key (a hash of what no renam
 the server's own variables with identities abstracted, and the messages it sends and receives).
 Servers with equal keys are tried in every order, so the result is the same whichever renaming
 of a state we start from.
+
+With membership changes, servers inside and outside the initial configuration start with
+different variables, so the initial state is not symmetric; the steps still are (no action,
+bound or property names a server, and a configuration is renamed with the servers), and that
+is what the reduction needs: the orbits reachable from the initial state's orbit are exactly
+the orbits of the reachable states. So the whole group of renamings stays sound; two states
+that differ in which servers are members are simply in different orbits, since configurations
+(in logs, base configurations, messages and the committed history) are renamed too. The tests
+compare the reduced count with the orbits of a full search (tests/test_membership.py).
 """
 
 from __future__ import annotations
@@ -18,7 +27,8 @@ from itertools import pairwise, permutations, product
 from typing import TYPE_CHECKING
 
 from .network import normalise_cut
-from .records import NIL, Server, as_message
+from .quorum import Configuration
+from .records import NIL, Log, Message, Server, as_message
 
 if TYPE_CHECKING:
     from .model import RaftModel
@@ -42,8 +52,24 @@ def reorder(values: tuple, renaming: Renaming) -> tuple:
     return tuple(out)
 
 
-def rename_server(s: Server, renaming: Renaming) -> Server:
-    return s._replace(
+def rename_config(c: Configuration | tuple, renaming: Renaming) -> Configuration | tuple:
+    if not isinstance(c, Configuration):
+        return c
+    return Configuration(rename_bits(c.voters, renaming), rename_bits(c.learners, renaming),
+                         rename_bits(c.outgoing, renaming),
+                         rename_bits(c.learners_next, renaming), c.auto_leave)
+
+
+def rename_log(log: Log, renaming: Renaming) -> Log:
+    """The log with the servers in its configuration entries renamed."""
+    return tuple((t, rename_config(v, renaming)) if type(v) is Configuration else (t, v)
+                 for t, v in log)
+
+
+def rename_server(s: Server, renaming: Renaming, configs: bool = False) -> Server:
+    """Server s's variables with the servers they name renamed; configs: its log and base
+    configuration may name servers too (membership changes)."""
+    s = s._replace(
         voted_for=s.voted_for if s.voted_for == NIL else renaming[s.voted_for],
         votes_responded=rename_bits(s.votes_responded, renaming),
         votes_granted=rename_bits(s.votes_granted, renaming),
@@ -51,6 +77,33 @@ def rename_server(s: Server, renaming: Renaming) -> Server:
         next_index=reorder(s.next_index, renaming),
         match_index=reorder(s.match_index, renaming),
     )
+    if configs:
+        s = s._replace(log=rename_log(s.log, renaming),
+                       base_config=rename_config(s.base_config, renaming))
+    return s
+
+
+def rename_message(m: Message, renaming: Renaming, configs: bool = False) -> Message:
+    fields = [*m]
+    fields[2], fields[3] = renaming[m.src], renaming[m.dst]
+    if configs:
+        for k, name in enumerate(m._fields):
+            if name in ("entries", "log"):
+                fields[k] = rename_log(fields[k], renaming)
+            elif name == "base_config":
+                fields[k] = rename_config(fields[k], renaming)
+    return as_message(tuple(fields))
+
+
+def config_shape(value: object, i: int = -1) -> object:
+    """What of a value no renaming changes: each configuration in it replaced by the sizes of
+    its sets and whether server i (-1: none) is in each."""
+    if isinstance(value, Configuration):
+        sizes = [(part.bit_count(), bool(i >= 0 and part >> i & 1)) for part in value[:4]]
+        return (*sizes, value.auto_leave)
+    if isinstance(value, tuple):
+        return tuple(config_shape(v, i) for v in value)
+    return value
 
 
 class ServerSymmetry:
@@ -67,6 +120,9 @@ class ServerSymmetry:
         self._identity = list(range(n))
         self._renaming_ids: dict[Renaming, int] = {}
         self._cut: dict[tuple, int] = {}
+        self._committed: dict[tuple, int] = {}
+        # Configurations name servers: in logs, messages and the committed history.
+        self.configs = bool(model.membership)
 
     def canonical(self, state: tuple) -> tuple:
         n = self.n
@@ -121,7 +177,7 @@ class ServerSymmetry:
             sid = server_cache.get(key)
             if sid is None:
                 sid = server_cache[key] = m.servers.intern(
-                    rename_server(m.servers[state[old]], renaming))
+                    rename_server(m.servers[state[old]], renaming, self.configs))
             out[renaming[old]] = sid
         key = (state[n], renaming)
         bag = self._bag.get(key)
@@ -145,14 +201,21 @@ class ServerSymmetry:
                      tuple(sorted((renaming[k], v) for k, v in voter_log)))
                     for term, leader, log, votes, voter_log in m.sets[state[m.ELECTIONS]]))
             out[m.ELECTIONS] = elections
+        if self.configs:
+            key = (state[m.COMMITTED], renaming)
+            committed = self._committed.get(key)
+            if committed is None:
+                committed = self._committed[key] = m.sets.intern(frozenset(
+                    (k, rename_log((entry,), renaming)[0], term, rename_config(config, renaming))
+                    for k, entry, term, config in m.sets[state[m.COMMITTED]]))
+            out[m.COMMITTED] = committed
         return tuple(out)
 
     def _rename_message(self, mid: int, renaming: Renaming) -> int:
         key = (mid, renaming)
         new = self._message.get(key)
         if new is None:
-            m = self.model.messages[mid]
-            renamed = as_message((m[0], m[1], renaming[m.src], renaming[m.dst], *m[4:]))
+            renamed = rename_message(self.model.messages[mid], renaming, self.configs)
             new = self._message[key] = self.model.messages.intern(renamed)
         return new
 
@@ -165,6 +228,9 @@ class ServerSymmetry:
             s.votes_responded.bit_count(), s.votes_granted.bit_count(),
             tuple(sorted(s.next_index)), tuple(sorted(s.match_index)),
         )
+        if self.configs:
+            key = (*key[:2], config_shape(s.log, i), *key[3:], s.snapshot_index,
+                   config_shape(s.base_config, i))
         self._key[(i, sid)] = hash(key)
         return hash(key)
 
@@ -175,7 +241,8 @@ class ServerSymmetry:
         per_server: list[list] = [[] for _ in range(self.n)]
         for mid, copies in m.bags[bag_id]:
             msg = m.messages[mid]
-            body = (msg[0], msg[1], msg.src == msg.dst, *msg[4:], copies)
+            rest = config_shape(tuple(msg[4:])) if self.configs else tuple(msg[4:])
+            body = (msg[0], msg[1], msg.src == msg.dst, *rest, copies)
             per_server[msg.src].append((0, body))
             per_server[msg.dst].append((1, body))
         keys = tuple(hash((1, tuple(sorted(k)))) * 0x9E3779B97F4A7C15 % (1 << 61)

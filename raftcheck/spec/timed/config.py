@@ -96,6 +96,9 @@ class TimedConfig:
         t = self.timing
         if self.spec.profile != "raftcheck":
             raise ConfigError("time, clients and reads need the raftcheck profile")
+        if self.spec.membership or self.spec.snapshots:
+            raise ConfigError("membership changes and snapshots are in the untimed model only "
+                              "(drop the time, client and read flags)")
         if self.spec.bounds.max_links is not None:
             raise ConfigError("--max-links bounds the untimed model's network; the timed model "
                               "bounds messages in flight by --max-msgs alone")

@@ -39,28 +39,25 @@ from fractions import Fraction
 from itertools import product
 from typing import Any
 
-from ...checker.model import Model
 from ...checker.properties import LivenessProperty
 from .. import actions as act
 from .. import server as srv
-from ..invariants import View, first_broken, first_violated
-from ..mutants import MUTANTS
+from ..base import SpecModel
+from ..invariants import View
+from ..mutants import rules_for
 from ..network import cuts, normalise_cut
 from ..records import (
     NIL,
-    AppendEntriesRequest,
     Message,
     MessageType,
-    RequestVoteResponse,
     Role,
     Server,
     bits,
     node_name,
 )
-from ..rules import Rules
 from . import liveness, observer, present, routing
 from .config import TimedConfig
-from .properties import TIMED_PROPERTIES, acked_write_never_lost, linearizable_read, minority_no_ack
+from .properties import TIMED_PROPERTIES, linearizable_read, minority_no_ack
 from .records import (  # the state's slots are re-exported: other modules import them here
     ACKED,
     BAG,
@@ -85,15 +82,15 @@ from .records import (  # the state's slots are re-exported: other modules impor
     idle_client,
 )
 
-PRE_VOTE_REQUEST, PRE_VOTE_RESPONSE = srv.PRE_VOTE_REQUEST, srv.PRE_VOTE_RESPONSE
-
 Step = tuple[act.Action, tuple, str | None]
 
 RETRY_AFTER = 1  # ticks a retrying client waits before it sends its write again
 
 
-class TimedRaftModel(Model):
+class TimedRaftModel(SpecModel):
     """The checker's view of the timed spec; see checker/model.py for the contract."""
+
+    property_table = TIMED_PROPERTIES
 
     budget_start = WRITES
     #: A timer reset branches on the timeout drawn; for liveness, a random draw
@@ -109,9 +106,8 @@ class TimedRaftModel(Model):
         self.n = n = spec.nodes
         self.bounds = spec.bounds
         self.timing = t = config.timing
-        rules = MUTANTS[spec.mutant].rules if spec.mutant else Rules
-        self.rules: Rules = rules(n, self_vote=True, tidy=True, atomic=True,
-                                  pre_vote=config.pre_vote, check_quorum=config.check_quorum)
+        self.rules = rules_for(spec.mutant, n, history=False, realistic=True,
+                               pre_vote=config.pre_vote, check_quorum=config.check_quorum)
         self.lease = (Fraction(t.lease) if t.lease is not None
                       else self.rules.lease_length(t.election_min, t.drift))
         self.uses_lease = config.reads == "lease"
@@ -122,10 +118,10 @@ class TimedRaftModel(Model):
         self.everyone = (1 << n) - 1
         self.timeouts = tuple(range(t.election_min, t.election_max + 1))
         self.rates = ((1 - t.drift, 1 + t.drift) if t.drift else (Fraction(1),))
-        self.relative = config.relative_terms
+        self.relative_terms = config.relative_terms
         self.spread_cuts = 0  # states whose steps the spread bound cut (bound_notes)
         self.full_logs = 0  # times a leader could not take a write: its log was full
-        if self.relative:
+        if self.relative_terms:
             self.quotient = liveness.shift_terms
         self.observes = config.reads != "none"  # keeps the history of what clients saw
         self.proxied = config.proxied
@@ -134,45 +130,20 @@ class TimedRaftModel(Model):
         self._history_check = observer.HistoryCheck()
         self.select(properties)
 
-    # --- properties -------------------------------------------------------------------------
+    # --- properties (base.py) ----------------------------------------------------------------
 
-    def select(self, names: Iterable[str] | None) -> None:
-        chosen = list(TIMED_PROPERTIES) if names is None else list(names)
-        unknown = [name for name in chosen if name not in TIMED_PROPERTIES]
-        if unknown:
-            raise KeyError(unknown[0])
-        self.chosen = chosen
-        props = [TIMED_PROPERTIES[name] for name in chosen]
-        self._state_props = [p for p in props
-                             if p.kind == "state" and p.name != "AckedWriteNeverLost"]
-        self._check_acked = "AckedWriteNeverLost" in chosen
-        self._step_props = [p for p in props if p.kind == "transition"]
+    def selected(self, chosen: list[str]) -> None:
         self._check_reads = "LinearizableReads" in chosen
         self._check_minority = "MinorityNoAck" in chosen
         self._check_history = "LinearizableHistory" in chosen and self.observes
-        self._verdicts: dict[tuple, str | None] = {}
 
     def view(self, state: tuple) -> View:
-        """What the untimed invariants (and scenario claims) see of a state."""
-        return View(tuple(node.server for node in state[NODES]), self.config.spec.quorum,
-                    state[CUT], frozenset(), state[COMMITTED])
+        return View(tuple(node.server for node in state[NODES]), self.rules.cluster,
+                    state[CUT], frozenset(), state[COMMITTED], state[ACKED])
 
-    def check_state(self, state: tuple) -> str | None:
-        servers = tuple(node.server for node in state[NODES])
-        key = (servers, state[CUT], state[COMMITTED], state[ACKED])
-        verdict = self._verdicts.get(key, ())
-        if verdict == ():
-            verdict = first_violated(self._state_props, self.view(state))
-            if verdict is None and self._check_acked and not acked_write_never_lost(
-                    servers, state[ACKED], self.config.spec.quorum):
-                verdict = "AckedWriteNeverLost"
-            if len(self._verdicts) > 1_000_000:
-                self._verdicts.clear()
-            self._verdicts[key] = verdict
-        return verdict  # type: ignore[return-value]
-
-    def _broken(self, before: Server, after: Server) -> str | None:
-        return first_broken(self._step_props, before, after)
+    def verdict_key(self, state: tuple) -> tuple:
+        return (tuple(node.server for node in state[NODES]), state[CUT], state[COMMITTED],
+                state[ACKED])
 
     # --- initial states ---------------------------------------------------------------------
 
@@ -248,7 +219,7 @@ class TimedRaftModel(Model):
 
     def _within_spread(self, steps: list[Step]) -> list[Step]:
         """With relative terms, the term bound is on the spread of terms in a state."""
-        if not self.relative:
+        if not self.relative_terms:
             return steps
         kept = [s for s in steps if liveness.spread(s[1]) <= self.bounds.max_term]
         if len(kept) < len(steps):
@@ -412,10 +383,6 @@ class TimedRaftModel(Model):
     def _reset_election(self, node: Node) -> list[Node]:
         return [node._replace(election=timeout) for timeout in self.timeouts]
 
-    def _in_bounds(self, s: Server) -> bool:
-        return (self.relative or s.term <= self.bounds.max_term) and len(
-            s.log) <= self.bounds.max_log
-
     # --- messages ---------------------------------------------------------------------------
 
     def _reachable(self, cut: int, a: int, b: int) -> bool:
@@ -467,40 +434,19 @@ class TimedRaftModel(Model):
         quiet = self.quiet_votes and (s.role == Role.LEADER or (
             node.quiet > 0 and node.leader != NIL))
 
-        reply: Message | None = None
-        consumed = True
-        reset = False
+        received = srv.receive(r, i, s, m, quiet=quiet)
+        if received is None:
+            return []
+        action, handled = received
+        after, reply, consumed = handled.server, handled.reply, handled.consumed
+        # Granting a vote, starting an election once pre-votes are won, or hearing from the
+        # leader of its term restarts the election timer.
+        reset = (reply is not None and reply.type == MessageType.REQUEST_VOTE_RESPONSE
+                 and reply.vote_granted) or (
+            s.role == Role.PRE_CANDIDATE and after.role in (Role.CANDIDATE, Role.LEADER))
         leader: int | None = None
-        if m.type in (PRE_VOTE_REQUEST, MessageType.REQUEST_VOTE_REQUEST) and (
-                quiet and m.term > s.term):
-            action: act.Action = act.IgnoreVoteRequest(m)
-            after = s
-        elif m.type == PRE_VOTE_REQUEST:
-            handled = srv.handle_pre_vote_request(r, s, m)  # type: ignore[arg-type]
-            action, after, reply = act.HandlePreVoteRequest(m), s, handled.reply
-        elif m.type == PRE_VOTE_RESPONSE:
-            action = act.HandlePreVoteResponse(m)
-            handled_pre = srv.handle_pre_vote_response(r, s, m)  # type: ignore[arg-type]
-            if handled_pre is not None:
-                after = handled_pre.server
-                won = srv.pre_vote_won(r, i, after)
-                if won is not None:
-                    after = srv.settle(r, i, won)
-                    reset = True
-            elif not m.vote_granted and m.term > s.term:
-                after = srv.update_term(r, s, m) or s
-            else:
-                after = s
-        else:
-            received = srv.receive(r, i, s, m)
-            if received is None:
-                return []
-            action, handled = received
-            after, reply, consumed = handled.server, handled.reply, handled.consumed
-            if isinstance(reply, RequestVoteResponse) and reply.vote_granted:
-                reset = True  # granting a vote restarts the election timer
-            if isinstance(m, AppendEntriesRequest) and m.term == after.term:
-                reset, leader = True, m.src  # heard from the leader of its term
+        if m.type == MessageType.APPEND_ENTRIES_REQUEST and m.term == after.term:
+            reset, leader = True, m.src
         if not self._in_bounds(after):
             return []
 

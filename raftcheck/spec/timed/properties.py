@@ -8,26 +8,25 @@ every step that changes it.
 
 from __future__ import annotations
 
-from ..invariants import PROPERTIES, Property
-from ..records import Role, Server
+from ..invariants import PROPERTIES, Property, View, holders
+from ..quorum import is_quorum
+from ..records import Role
 from .observer import linearizable_history
 
 #: An acknowledged write: (index, term, value) of its entry.
 Acked = tuple[int, int, int]
 
 
-def acked_write_never_lost(servers: tuple[Server, ...], acked: frozenset, quorum: int) -> bool:
+def acked_write_never_lost(v: View) -> bool:
     """A write acknowledged to a client stays committed: its entry is stored, at its index, on a
     quorum, and every leader of its term or a later one holds it."""
-    for index, term, value in acked:
+    for index, term, value in v.acked:
         entry = (term, value)
-
-        def holds(s: Server, index: int = index, entry: tuple = entry) -> bool:
-            return len(s.log) >= index and s.log[index - 1] == entry
-
-        if sum(1 for s in servers if holds(s)) < quorum:
+        held = holders(v, index, entry)
+        if not is_quorum(v.cluster, held):  # type: ignore[arg-type]
             return False
-        if any(s.role == Role.LEADER and s.term >= term and not holds(s) for s in servers):
+        if any(s.role == Role.LEADER and s.term >= term and not held >> k & 1
+               for k, s in enumerate(v.servers)):
             return False
     return True
 

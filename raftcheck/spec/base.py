@@ -1,0 +1,87 @@
+"""What the untimed model (model.py) and the timed model (timed/model.py) share.
+
+Both compose the one-server actions of server.py into global steps; they differ in what a
+global state holds (a bag of messages and budgets; or clocks, clients and what they saw). What
+does not depend on that lives here, once: the rules a model runs with, the choice of
+properties, the check of a state against them, the check of a server's step against the
+transition properties, and the bounds on one server's variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..checker.model import Model
+from .config import Bounds
+from .invariants import PROPERTIES, Property, View, first_broken, first_violated
+from .records import Server
+from .rules import Rules
+
+_UNKNOWN = object()
+#: Verdicts remembered per distinct (servers, history) key before the memo starts over.
+VERDICT_CACHE = 2_000_000
+
+
+class SpecModel(Model):
+    """The checker's view of a Raft spec: subclasses give the states, the successors and
+    view(state); see checker/model.py for the contract."""
+
+    #: The properties this model can check, by name.
+    property_table: dict[str, Property] = PROPERTIES
+    #: Terms are relative (timed liveness): the term bound is on their spread, not on each.
+    relative_terms = False
+
+    rules: Rules
+    bounds: Bounds
+
+    # --- properties -------------------------------------------------------------------------
+
+    def select(self, names: Iterable[str] | None) -> None:
+        """Check only these properties (all by default), in this order. Clears what depended on
+        the choice."""
+        chosen = list(self.property_table) if names is None else list(names)
+        unknown = [name for name in chosen if name not in self.property_table]
+        if unknown:
+            raise KeyError(unknown[0])
+        self.chosen = chosen
+        self.properties = [self.property_table[name] for name in chosen]
+        self._state_props = [p for p in self.properties if p.kind == "state"]
+        self._step_props = [p for p in self.properties if p.kind == "transition"]
+        self._verdicts: dict[Any, str | None] = {}
+        self.selected(chosen)
+
+    def selected(self, chosen: list[str]) -> None:
+        """What a model derives from the properties chosen (nothing by default)."""
+
+    def view(self, state: Any) -> View:
+        """What the state invariants (and scenario claims) see of a state."""
+        raise NotImplementedError
+
+    def verdict_key(self, state: Any) -> Any:
+        """The part of a state the state invariants read: states with equal keys share one
+        verdict."""
+        raise NotImplementedError
+
+    def check_state(self, state: Any) -> str | None:
+        """The name of the first selected state invariant the state violates, or None."""
+        key = self.verdict_key(state)
+        verdict = self._verdicts.get(key, _UNKNOWN)
+        if verdict is _UNKNOWN:
+            verdict = first_violated(self._state_props, self.view(state))
+            if len(self._verdicts) > VERDICT_CACHE:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        return verdict  # type: ignore[return-value]
+
+    def _broken(self, before: Server, after: Server) -> str | None:
+        """The name of the first selected transition property a server's step breaks."""
+        return first_broken(self._step_props, before, after)
+
+    # --- bounds -----------------------------------------------------------------------------
+
+    def _in_bounds(self, s: Server) -> bool:
+        """One server's variables are within the small scope: its term (unless terms are
+        relative) and its log length."""
+        return (self.relative_terms or s.term <= self.bounds.max_term) and len(
+            s.log) <= self.bounds.max_log
