@@ -32,6 +32,8 @@ from ..spec.mutants import MUTANTS
 from ..spec.timed.config import READ_MODES, TimedConfig, merged_timed_config, timed_defaults
 from ..spec.timed.model import TimedRaftModel
 from ..spec.timed.properties import TIMED_PROPERTIES
+from ..spec.timed.routing import DEFAULT_ROUTING, parse_routing
+from ..spec.timed.routing import describe as describe_routing
 
 #: --scope: a mutant's own scope, or the standard defaults.
 SCOPES = ("own", "default")
@@ -42,7 +44,7 @@ NOT_GIVEN = object()
 #: The flags that select the timed model (spec/timed): time, clients, reads, features.
 TIMED_FLAGS = ("time", "reads", "prevote", "check_quorum", "election_timeout", "heartbeat",
                "drift", "lease", "client_timeout", "fsync", "slow_disk", "clients",
-               "max_reads", "lossy", "jitter", "liveness", "retry")
+               "max_reads", "lossy", "jitter", "liveness", "retry", "routing", "proxy_poll")
 #: The flags of membership changes and snapshots (untimed model), fields of SpecConfig.
 MEMBERSHIP_FLAGS = ("membership", "initial_voters", "max_config_changes", "max_snapshots")
 #: The timed flags that are fields of spec/timed/config.py's Timing.
@@ -110,13 +112,20 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="clients outside the cluster (default 1; 2 with --reads: a "
                             "writer and a reader)")
     timed.add_argument("--max-reads", type=count, metavar="N",
-                       help="reads in all (default 1)")
+                       help="reads in all (default 2)")
     timed.add_argument("--jitter", type=count, metavar="J",
                        help="a message may take up to J ticks of real time to arrive "
                             "(default 0: at once)")
     timed.add_argument("--retry", action="store_true",
                        help="a client whose write times out or is refused sends the same "
                             "write again a tick later, until it is acknowledged")
+    timed.add_argument("--routing", type=routing_modes, metavar="MODES",
+                       help="how requests find the leader, comma-separated: redirect (follow "
+                            "a node's leader hint), cache (remember the leader), proxy (talk "
+                            "only to a proxy that polls the nodes' health); default "
+                            "redirect,cache (docs/clients.md)")
+    timed.add_argument("--proxy-poll", type=count, metavar="P",
+                       help="with --routing proxy: it polls every P ticks (default 2)")
     timed.add_argument("--lossy", action="store_true",
                        help="single messages may be lost (default: only across a partition)")
     props = parser.add_argument_group("properties")
@@ -138,6 +147,14 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="with --mutant: 'own' (default) runs at the mutant's own scope, "
                             "where it is caught; 'default' at the standard default bounds for "
                             "the number of servers (would the default scope have caught it?)")
+
+
+def routing_modes(text: str) -> tuple[str, ...]:
+    try:
+        return parse_routing(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix(f"--routing {text}: ")) \
+            from None
 
 
 def add_membership_arguments(parser: argparse.ArgumentParser) -> None:
@@ -209,7 +226,8 @@ def timed_config(args: argparse.Namespace) -> TimedConfig:
         election_timeout=args.election_timeout, slow_disks=args.slow_disk,
         liveness=args.liveness, reads=args.reads, pre_vote=args.prevote,
         check_quorum=args.check_quorum, clients=args.clients, max_reads=args.max_reads,
-        lossy=args.lossy, retry_writes=args.retry)
+        lossy=args.lossy, retry_writes=args.retry, routing=args.routing,
+        proxy_poll=args.proxy_poll)
     if at_default_scope(args):
         # The mutant's read path and timing stay (without them its rule changes nothing);
         # only the bounds become the timed model's defaults.
@@ -227,6 +245,8 @@ def describe_timed(config: TimedConfig) -> str:
                                       ("check-quorum", config.check_quorum),
                                       ("lossy", config.lossy),
                                       ("clients retry writes", config.retry_writes)) if on]
+    if tuple(config.routing) != DEFAULT_ROUTING:
+        features.append("routing " + describe_routing(config.routing, config.proxy_poll))
     if t.jitter:
         features.append(f"jitter {t.jitter}")
     if config.relative_terms:
@@ -235,7 +255,9 @@ def describe_timed(config: TimedConfig) -> str:
         disks = ",".join(f"n{i + 1}" for i in range(config.nodes) if t.slow_disks >> i & 1)
         features.append(f"fsync {t.fsync} on {disks}")
     return (f"; time: election timeout {election}, heartbeat {t.heartbeat}, drift {t.drift}"
-            f"{lease}; reads {config.reads}; {config.client_count} client(s)"
+            f"{lease}; reads {config.reads}"
+            + (f" ({config.max_reads} in all)" if config.reads != "none" else "")
+            + f"; {config.client_count} client(s)"
             + "".join(f"; {f}" for f in features))
 
 

@@ -28,6 +28,7 @@ from .claims import (
     no_state,
     sides,
 )
+from .proxy import PROXY_CONFIG, ProxyCutOff, fails_then_recovers, stale_write_acked
 
 
 @dataclass(frozen=True)
@@ -503,6 +504,41 @@ SLOW_LEADER_DISK = Scenario(
 )
 
 
+# --- proxy-stale-leader (scenarios/proxy.py) ----------------------------------------------------
+
+PROXY_STALE_LEADER = Scenario(
+    name="proxy-stale-leader",
+    claim="Clients behind a proxy that routes by the cluster's health API: after the leader "
+          "is cut off, writes through the proxy fail or time out until its next poll finds "
+          "the new leader; no write acknowledged through the proxy is ever lost.",
+    config=PROXY_CONFIG,
+    claims=(
+        Claim("StaleLeaderAcks", "never",
+              "while the cut lasts, the cut-off leader the proxy still forwards to "
+              "acknowledges a write", stale_write_acked),
+        Claim("FailsUntilPollThenAcks", "can",
+              "a write the proxy forwards to the cut-off leader fails or times out; a poll "
+              "moves the proxy to the new leader; a write through it is then acknowledged",
+              fails_then_recovers),
+    ),
+    observer=ProxyCutOff,
+    properties=("AckedWriteNeverLost", "MinorityNoAck", "CommittedNeverLost",
+                "ElectionSafety", "StateMachineSafety"),
+    setting="the timed model (election timeout 2, heartbeat 1, client timeout 4; no drift, "
+            "no pre-vote); one client, outside the cluster, talks only to a proxy that "
+            "polls every node's health every 2 ticks (its first poll at any instant within "
+            "that) and forwards to the leader of the highest term it saw; two writes, one "
+            "partition; the runs looked at are those where the partition cuts off the "
+            "leader the proxy forwards to, in the minority, up to the heal",
+    notes=("AckedWriteNeverLost and MinorityNoAck are checked in every state of these runs: "
+           "every write acknowledged through the proxy is on a quorum and in every later "
+           "leader's log.",
+           "How long the proxy keeps sending writes to the old leader is bounded by its poll "
+           "period and the election timeout, not by the client: a client with a shorter "
+           "timeout sees more of them time out."),
+)
+
+
 # --- membership-bug ---------------------------------------------------------------------------
 
 
@@ -631,7 +667,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (MINORITY_HALTS, LEADER_IN_
                                                       SPLIT_2_3, SLOW_LEADER_DISK,
                                                       JITTER_WITHOUT_PREVOTE,
                                                       CLOCK_DRIFT_LEASE, MEMBERSHIP_BUG,
-                                                      SNAPSHOT_CATCHUP)}
+                                                      SNAPSHOT_CATCHUP,
+                                                      PROXY_STALE_LEADER)}
 
 #: Claims of the issue that wait for parts of the spec not built yet: name -> what they need.
 PLANNED: dict[str, str] = {}

@@ -435,6 +435,15 @@ class ClientTimeout(Action):
     client: int
 
 
+@dataclass(frozen=True, slots=True)
+class ProxyPoll(Action):
+    """The proxy polls every node's health and from now on forwards requests to `to` (the node
+    that says it leads with the highest term, as it names it; "none" before one is found)."""
+
+    kind: ClassVar[str] = "client"
+    to: str
+
+
 ALL_ACTIONS = (
     Restart, Timeout, RequestVote, BecomeLeader, ClientRequest, AdvanceCommitIndex,
     AppendEntries, UpdateTerm, HandleRequestVoteRequest, HandleRequestVoteResponse,
@@ -442,8 +451,8 @@ ALL_ACTIONS = (
     DuplicateMessage, DeliverCopy, DropMessage, Partition, Heal,
     Tick, PreVoteTimeout, RequestPreVote, HandlePreVoteRequest, HandlePreVoteResponse,
     IgnoreVoteRequest, HeartbeatRound, CheckQuorum, DiskDone, ClientSend, ClientReply,
-    ClientTimeout, AddVoter, AddLearner, RemoveServer, EnterJoint, LeaveJoint, TakeSnapshot,
-    InstallSnapshot, HandleInstallSnapshotRequest,
+    ClientTimeout, ProxyPoll, AddVoter, AddLearner, RemoveServer, EnterJoint, LeaveJoint,
+    TakeSnapshot, InstallSnapshot, HandleInstallSnapshotRequest,
 )
 
 #: The actions that change the configuration, by the kind membership.changes_to_try names.

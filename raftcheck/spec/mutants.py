@@ -81,6 +81,24 @@ class AckBeforeCommit(Rules):
         return len(s.log) >= index
 
 
+class FollowerReadLinearizable(Rules):
+    """Serves a read asked for as linearizable at a follower, from the follower's own commit
+    index: a follower that has not yet heard of the latest committed write answers with an
+    older value."""
+
+    def serves_linearizable_read(self, role: int) -> bool:
+        return True
+
+
+class ReadIndexNoHeartbeat(Rules):
+    """ReadIndex without the round of heartbeats that confirms leadership: a leader cut off in
+    the minority, not yet aware that a new leader committed writes, answers from its own
+    commit index."""
+
+    def read_index_confirms_leadership(self) -> bool:
+        return False
+
+
 class ChangeBeforeCommitInTerm(Rules):
     """Appends a configuration change once its latest configuration is committed, without
     first committing an entry of its own term: the single-server membership change bug Ongaro
@@ -196,11 +214,24 @@ MUTANTS: dict[str, Mutant] = {
                ("CommittedNeverLost", "StateMachineSafety", "MinorityNeverCommits"),
                dict(max_term=2, max_log=1, max_msgs=2, max_writes=1, max_restarts=0,
                     max_partitions=1), nodes=4),
-        Mutant("lease-no-drift-margin", LeaseNoDriftMargin, ("LinearizableReads",),
+        Mutant("lease-no-drift-margin", LeaseNoDriftMargin,
+               ("LinearizableReads", "LinearizableHistory"),
                dict(max_term=3, max_log=3, max_msgs=1, max_dup=1, max_writes=1,
                     max_restarts=0, max_elections=2, max_partitions=1),
                timed=dict(reads="lease", timing=dict(election_min=2, election_max=2,
                                                      heartbeat=1, drift=Fraction(1, 3)))),
+        Mutant("follower-read-linearizable", FollowerReadLinearizable,
+               ("LinearizableHistory", "LinearizableReads"),
+               dict(max_term=3, max_log=3, max_msgs=1, max_dup=1, max_writes=1,
+                    max_restarts=0, max_elections=2, max_partitions=1),
+               timed=dict(reads="index", timing=dict(election_min=2, election_max=2,
+                                                     heartbeat=1))),
+        Mutant("read-index-no-heartbeat", ReadIndexNoHeartbeat,
+               ("LinearizableHistory", "LinearizableReads"),
+               dict(max_term=3, max_log=3, max_msgs=1, max_dup=1, max_writes=1,
+                    max_restarts=0, max_elections=2, max_partitions=1),
+               timed=dict(reads="index", timing=dict(election_min=2, election_max=2,
+                                                     heartbeat=1))),
         Mutant("ack-before-commit", AckBeforeCommit, ("AckedWriteNeverLost", "MinorityNoAck"),
                dict(max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=1,
                     max_restarts=0, max_elections=2, max_partitions=1),

@@ -179,6 +179,16 @@ class Rules:
         """A leader tells the client its write succeeded once the entry is committed."""
         return s.commit_index >= index
 
+    def serves_linearizable_read(self, role: int) -> bool:
+        """Only the leader serves a linearizable read (ReadIndex or lease): a follower may not
+        know of the latest committed write (thesis §6.4)."""
+        return role == Role.LEADER
+
+    def read_index_confirms_leadership(self) -> bool:
+        """ReadIndex answers only after a quorum acknowledged a round started after the read
+        arrived: the leader is still the leader, so no later leader committed anything."""
+        return True
+
     def quorum_index(self, s: Server, me: int) -> int:
         """The highest log index that a quorum (the leader and its matched followers) of its
         configuration stores."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from ..config import Bounds, ConfigError, SpecConfig
+from .routing import DEFAULT_ROUTING, PROXY, routing_error
 
 READ_MODES = ("none", "index", "lease", "follower")
 
@@ -49,6 +50,13 @@ class TimedConfig:
     # A client whose write timed out or was refused sends the same write again, RETRY_AFTER
     # ticks later, until it is acknowledged (retries are not counted by max_writes).
     retry_writes: bool = False
+    # How requests find the leader (routing.py): redirect, cache, proxy.
+    routing: tuple[str, ...] = DEFAULT_ROUTING
+    proxy_poll: int = 2  # with a proxy: it polls the nodes' health every this many ticks
+
+    @property
+    def proxied(self) -> bool:
+        return PROXY in self.routing
 
     @property
     def nodes(self) -> int:
@@ -121,6 +129,11 @@ class TimedConfig:
             raise ConfigError(f"--clients must be between 0 and 3, got {self.client_count}")
         if any(not -1 <= home < self.nodes for home in self.homes()):
             raise ConfigError("a client's home must be a node of the cluster (or outside: -1)")
+        problem = routing_error(tuple(self.routing))
+        if problem:
+            raise ConfigError(f"--routing: {problem}")
+        if self.proxy_poll < 1:
+            raise ConfigError(f"--proxy-poll must be at least 1 tick, got {self.proxy_poll}")
         if self.max_reads < 0:
             raise ConfigError(f"--max-reads must be >= 0, got {self.max_reads}")
         if self.relative_terms and self.bounds.max_term < 2:
@@ -136,11 +149,17 @@ class TimedConfig:
 
 
 def timed_defaults(nodes: int, reads: str = "none") -> Bounds:
-    """The small scope of the timed model: a leader can be deposed once (terms 1..3), one write,
-    one restart, one partition."""
-    return Bounds(max_term=3, max_log=3 if reads in ("index", "lease") else 1, max_msgs=1,
-                  max_dup=1, max_writes=1, max_restarts=1 if nodes < 5 else 0,
-                  max_elections=2, max_partitions=1)
+    """The small scope of the timed model: a leader can be deposed once (terms 1..3), one
+    partition; one write and one restart. Where reads are checked, two writes (and, with
+    COMMAND_LINE_READS, two reads: a read that goes back in time is reachable), room in the log
+    for them and each new leader's empty entry, and no restart (a restart with two writes and
+    two reads multiplies the states by five: docs/clients.md)."""
+    if reads != "none":
+        return Bounds(max_term=3, max_log=4 if reads in ("index", "lease") else 2, max_msgs=1,
+                      max_dup=1, max_writes=2, max_restarts=0, max_elections=2,
+                      max_partitions=1)
+    return Bounds(max_term=3, max_log=1, max_msgs=1, max_dup=1, max_writes=1,
+                  max_restarts=1 if nodes < 5 else 0, max_elections=2, max_partitions=1)
 
 
 def liveness_config(config: TimedConfig) -> TimedConfig:
@@ -164,6 +183,8 @@ def mutant_config(name: str, *, broken: bool = True) -> TimedConfig:
     return TimedConfig(spec=spec, timing=timing, **options)
 
 
+#: Reads invoked in all at the command line, where reads are checked.
+COMMAND_LINE_READS = 2
 #: The timed model's timing at the command line: small numbers keep time exhaustive.
 COMMAND_LINE_TIMING = dict(election_min=2, election_max=2, heartbeat=1)
 #: With liveness, a fixed timeout can split votes forever; Raft randomises it (§5.2).
@@ -176,6 +197,7 @@ def merged_timed_config(
     slow_disks: list[int] | None = None, liveness: bool = False, reads: str | None = None,
     pre_vote: bool = False, check_quorum: bool = False, clients: int | None = None,
     max_reads: int | None = None, lossy: bool = False, retry_writes: bool = False,
+    routing: tuple[str, ...] | None = None, proxy_poll: int | None = None,
 ) -> TimedConfig:
     """The timed configuration a command line asks for: a timed mutant's own (mutant_config)
     or the command-line defaults, then each option given over it (None: not given). timing
@@ -192,7 +214,7 @@ def merged_timed_config(
         base = TimedConfig(
             spec=SpecConfig(nodes=nodes, bounds=timed_defaults(nodes, reads or "none"),
                             mutant=mutant),
-            timing=Timing(**COMMAND_LINE_TIMING))
+            timing=Timing(**COMMAND_LINE_TIMING), max_reads=COMMAND_LINE_READS)
     chosen = dict(bounds or {})
     timing = dict(timing or {})
     if election_timeout:
@@ -222,4 +244,6 @@ def merged_timed_config(
         max_reads=base.max_reads if max_reads is None else max_reads,
         lossy=lossy or base.lossy,
         retry_writes=retry_writes or base.retry_writes,
+        routing=base.routing if routing is None else routing,
+        proxy_poll=base.proxy_poll if proxy_poll is None else proxy_poll,
     ).validate()

@@ -2,7 +2,7 @@
 
 A state is a tuple
 
-    (nodes, bag, transit, cut, clients, acked, committed, writes, reads, restarts, cuts,
+    (nodes, bag, transit, cut, clients, acked, committed, history, writes, reads, restarts, cuts,
      elections)
 
 - nodes: one records.Node per server (its Raft variables, clock rate, timers, leader hint)
@@ -15,6 +15,10 @@ A state is a tuple
 - acked: the writes acknowledged to clients, (index, term, value): the history the client
   properties are about
 - committed: entries leaders committed, (index, entry, term), as in the untimed model
+- history: where reads are checked, every invocation and response clients saw (observer.py);
+  else ()
+- proxy: with proxy routing, the proxy's routing.Proxy (the node it forwards to, the time to
+  its next poll); else ()
 - the rest: how much of each bounded budget the state has used (checker/visited.py)
 
 Time (docs/time.md): messages and client requests take no time, or are lost; real time passes
@@ -49,8 +53,9 @@ from ..records import (
     Role,
     Server,
     bits,
+    node_name,
 )
-from . import liveness, present
+from . import liveness, observer, present, routing
 from .config import TimedConfig
 from .properties import TIMED_PROPERTIES, linearizable_read, minority_no_ack
 from .records import (  # the state's slots are re-exported: other modules import them here
@@ -61,9 +66,11 @@ from .records import (  # the state's slots are re-exported: other modules impor
     CUT,
     CUTS,
     ELECTIONS,
+    HISTORY,
     IDLE,
     NODES,
     OFF,
+    PROXY,
     READ,
     READS,
     RESTARTS,
@@ -116,6 +123,11 @@ class TimedRaftModel(SpecModel):
         self.full_logs = 0  # times a leader could not take a write: its log was full
         if self.relative_terms:
             self.quotient = liveness.shift_terms
+        self.observes = config.reads != "none"  # keeps the history of what clients saw
+        self.proxied = config.proxied
+        self.redirects = routing.REDIRECT in config.routing
+        self.caches = routing.CACHE in config.routing
+        self._history_check = observer.HistoryCheck()
         self.select(properties)
 
     # --- properties (base.py) ----------------------------------------------------------------
@@ -123,6 +135,7 @@ class TimedRaftModel(SpecModel):
     def selected(self, chosen: list[str]) -> None:
         self._check_reads = "LinearizableReads" in chosen
         self._check_minority = "MinorityNoAck" in chosen
+        self._check_history = "LinearizableHistory" in chosen and self.observes
 
     def view(self, state: tuple) -> View:
         return View(tuple(node.server for node in state[NODES]), self.rules.cluster,
@@ -141,15 +154,19 @@ class TimedRaftModel(SpecModel):
         t = self.timing
         split = normalise_cut(self.config.spec.split, self.n) if self.config.spec.split else 0
         clients = tuple(idle_client(home) for home in self.config.homes())
+        # The proxy's first poll comes at any instant within its period (it started apart
+        # from the servers).
+        proxies = ([routing.Proxy(NIL, phase) for phase in range(1, self.config.proxy_poll + 1)]
+                   if self.proxied else [()])
         out = []
-        for rates in product(self.rates, repeat=self.n):
+        for rates, proxy in product(product(self.rates, repeat=self.n), proxies):
             for timers in product(range(1, self.timeouts[-1] + 1), repeat=self.n):
                 nodes = tuple(
                     Node(srv.initial_server(r), rate, t.fsync if t.slow_disks >> i & 1 else 0,
                          timer, 0, OFF, OFF, 0, OFF, 0, 0, 0, NIL, OFF, ())
                     for i, (rate, timer) in enumerate(zip(rates, timers, strict=True)))
                 out.append((nodes, frozenset(), frozenset(), split, clients, frozenset(),
-                            frozenset(), 0, 0, 0, 0, 0))
+                            frozenset(), (), proxy, 0, 0, 0, 0, 0))
         return out
 
     # --- successors -------------------------------------------------------------------------
@@ -173,8 +190,10 @@ class TimedRaftModel(SpecModel):
                 due += self._arrive(state, flight)
         for c, client in enumerate(state[CLIENTS]):
             due += self._client_due(state, c, client)
+        if self.proxied and state[PROXY].poll == 0:
+            due.append(self._proxy_poll(state))
         if due:
-            return self._within_spread(due)
+            return self._judged(state, self._within_spread(due))
         out = self._environment_steps(state)
         for flight in sorted(state[TRANSIT]):
             if flight[1] > 0:  # it may arrive at any instant before its delay is up
@@ -182,7 +201,21 @@ class TimedRaftModel(SpecModel):
         tick = self._tick(state)
         if tick is not None:
             out.append(tick)
-        return self._within_spread(out)
+        return self._judged(state, self._within_spread(out))
+
+    def _judged(self, state: tuple, steps: list[Step]) -> list[Step]:
+        """Steps that changed what clients saw, with LinearizableHistory checked on the whole
+        history after them."""
+        if not self._check_history:
+            return steps
+        history = state[HISTORY]
+        out = []
+        for action, nxt, broken in steps:
+            if broken is None and nxt[HISTORY] is not history and nxt[HISTORY] != history and \
+                    not self._history_check(nxt[HISTORY]):
+                broken = "LinearizableHistory"
+            out.append((action, nxt, broken))
+        return out
 
     def _within_spread(self, steps: list[Step]) -> list[Step]:
         """With relative terms, the term bound is on the spread of terms in a state."""
@@ -357,8 +390,9 @@ class TimedRaftModel(SpecModel):
 
     def _client_reaches(self, state: tuple, client: Client, i: int) -> bool:
         """A client beside a node reaches the nodes on its side of a cut; an external client
-        (home OFF) reaches every node: the cut is between servers."""
-        return client.home == OFF or self._reachable(state[CUT], client.home, i)
+        (home OFF) reaches every node: the cut is between servers. So does the proxy, which
+        is outside the cluster."""
+        return client.home == OFF or self.proxied or self._reachable(state[CUT], client.home, i)
 
     def _deliverable(self, state: tuple, m: Message) -> bool:
         dst = state[NODES][m.dst]
@@ -457,12 +491,11 @@ class TimedRaftModel(SpecModel):
         if client.target == -1:  # backing off before it sends its write again
             if client.deadline != 0:
                 return []
-            targets = [client.cached] if client.cached != NIL else range(self.n)
-            return [step for target in targets
+            return [step for target in self._targets(state, client)
                     for step in self._client_send(state, c, client, WRITE, target, retry=True)]
         if client.deadline == 0:
-            nxt = self._with_client(state, c, self._given_up(client))
-            return [(act.ClientTimeout(c), nxt, None)]
+            return [(act.ClientTimeout(c), self._give_up(state, c, client, refused=False),
+                     None)]
         target = client.target
         node = state[NODES][target]
         if not self._client_reaches(state, client, target) or (
@@ -483,14 +516,32 @@ class TimedRaftModel(SpecModel):
         if self.writes(c) and (self.bounds.max_writes is None
                                or state[WRITES] < self.bounds.max_writes):
             ops.append(WRITE)
-        # A read before any write was acknowledged cannot be stale: none is sent.
+        # A read before any write was acknowledged cannot be stale: none is sent. (Nor can it
+        # be part of a history that is not linearizable, unless a write whose client gave up
+        # took effect: reads wait for an acknowledgement, which keeps the scope small.)
         if self.reads_by(c) and state[READS] < self.config.max_reads and state[ACKED]:
             ops.append(READ)
-        targets = [client.cached] if client.cached != NIL else range(self.n)
         for op in ops:
-            for target in targets:
+            for target in self._targets(state, client):
                 out += self._client_send(state, c, client, op, target)
         return out
+
+    def _targets(self, state: tuple, client: Client) -> list[int] | range:
+        """The nodes a new request may go to: the proxy's choice (none before its first poll
+        found a leader); the leader the client remembers; else any node."""
+        if self.proxied:
+            target = state[PROXY].target
+            return [target] if target != NIL else []
+        if self.caches and client.cached != NIL:
+            return [client.cached]
+        return range(self.n)
+
+    def _proxy_poll(self, state: tuple) -> Step:
+        """The proxy polls every node's health and forwards to the leader of the highest term."""
+        proxy = state[PROXY]
+        target = routing.polled(proxy.target, [node.server for node in state[NODES]])
+        nxt = self._replace(state, PROXY, routing.Proxy(target, self.config.proxy_poll))
+        return act.ProxyPoll(node_name(target) if target != NIL else "none"), nxt, None
 
     def writes(self, c: int) -> bool:
         """Client c writes: every client where no read is checked; else every second one, and
@@ -508,6 +559,22 @@ class TimedRaftModel(SpecModel):
             return client._replace(target=-1, deadline=RETRY_AFTER, cached=NIL, accepted=False)
         return client._replace(op=IDLE, target=-1, deadline=OFF, cached=NIL, accepted=False)
 
+    def _give_up(self, state: tuple, c: int, client: Client, *, refused: bool) -> tuple:
+        """The state after client c gave up on its request (_given_up); the history notes it,
+        unless the client will send the same write again."""
+        nxt = self._with_client(state, c, self._given_up(client))
+        if self.config.retry_writes and client.op == WRITE:
+            return nxt
+        return self._observe(nxt, observer.abandoned, c, refused=refused)
+
+    def _observe(self, state: tuple, change: Callable[..., tuple], *args: Any,
+                 **kwargs: Any) -> tuple:
+        """The state with its history of what clients saw changed (observer.py), where one is
+        kept."""
+        if not self.observes:
+            return state
+        return self._replace(state, HISTORY, change(state[HISTORY], *args, **kwargs))
+
     def _client_send(self, state: tuple, c: int, client: Client, op: int,
                      target: int, *, retry: bool = False) -> list[Step]:
         latest = max((index for index, _, _ in state[ACKED]), default=0)
@@ -518,6 +585,8 @@ class TimedRaftModel(SpecModel):
         nxt = self._with_client(state, c, pending)
         if op == READ:
             nxt = self._replace(nxt, READS, state[READS] + 1)
+        if not retry:
+            nxt = self._observe(nxt, observer.invoke, c, observer.R if op == READ else observer.W)
         request = "read" if op == READ else f"write v{value or state[WRITES] + 1}"
         send = act.ClientRetry if retry else act.ClientSend
         node = state[NODES][target]
@@ -538,15 +607,20 @@ class TimedRaftModel(SpecModel):
         i = client.target
         node = state[NODES][i]
         s = node.server
-        if client.op == READ and self.reads == "follower":
+        if client.op == READ and (self.reads == "follower" or (
+                s.role != Role.LEADER and self.rules.serves_linearizable_read(s.role))):
             return [self._read_reply(state, c, client, i, s.commit_index)]
         if s.role != Role.LEADER:
-            hint = node.leader if node.leader != i else NIL
+            hint = node.leader if node.leader != i and self.redirects else NIL
+            if hint == NIL and not self.redirects:
+                nxt = self._give_up(state, c, client, refused=client.value == 0)
+                return [(act.ClientReply(c, i, "error: not the leader"), nxt, None)]
             if hint == NIL:
-                nxt = self._with_client(state, c, self._given_up(client))
+                nxt = self._give_up(state, c, client, refused=client.value == 0)
                 return [(act.ClientReply(c, i, "error: no leader known"), nxt, None)]
             # The client retries at the hinted leader at once, within the same deadline.
-            nxt = self._with_client(state, c, client._replace(target=hint, cached=hint))
+            nxt = self._with_client(state, c, client._replace(
+                target=hint, cached=hint if self.caches else NIL))
             return [(act.ClientReply(c, i, f"redirect to n{hint + 1}"), nxt, None)]
         if client.op == WRITE:
             value = client.value or state[WRITES] + 1  # a retried write keeps its value
@@ -560,6 +634,7 @@ class TimedRaftModel(SpecModel):
                                     value=value, in_cut=bool(state[CUT]))
             nxt = self._with_client(state, c, taken)
             nxt = self._replace(nxt, WRITES, max(value, state[WRITES]))
+            nxt = self._observe(nxt, observer.valued, c, value)
             out = []
             for changed in self._server_changed(nxt, i, node, after):
                 new = self._new_round(i, changed[NODES][i])
@@ -573,6 +648,8 @@ class TimedRaftModel(SpecModel):
         if self.reads == "lease":
             if node.lease == 0:
                 return []
+            return [self._read_reply(state, c, client, i, s.commit_index)]
+        if not self.rules.read_index_confirms_leadership():
             return [self._read_reply(state, c, client, i, s.commit_index)]
         # ReadIndex: record the commit index, confirm leadership with a round of heartbeats.
         taken = client._replace(accepted=True, index=s.commit_index, term=s.term)
@@ -598,9 +675,11 @@ class TimedRaftModel(SpecModel):
             if not minority_no_ack(client.in_cut, minority):
                 broken = "MinorityNoAck"
         nxt = self._with_client(state, c, client._replace(
-            op=IDLE, target=-1, deadline=OFF, cached=i, accepted=False))
+            op=IDLE, target=-1, deadline=OFF, cached=i if self.caches else NIL,
+            accepted=False))
         nxt = self._replace(nxt, ACKED, state[ACKED] | {(client.index, client.term,
                                                          client.value)})
+        nxt = self._observe(nxt, observer.completed, c)
         return act.ClientReply(c, i, f"ok: v{client.value} written"), nxt, broken
 
     def _answer_read_index(self, state: tuple, c: int, client: Client) -> Step | None:
@@ -621,8 +700,10 @@ class TimedRaftModel(SpecModel):
             broken = "LinearizableReads"
         leader = state[NODES][i].server.role == Role.LEADER
         nxt = self._with_client(state, c, client._replace(
-            op=IDLE, target=-1, deadline=OFF, cached=i if leader else client.cached,
+            op=IDLE, target=-1, deadline=OFF,
+            cached=i if leader and self.caches else client.cached,
             accepted=False))
+        nxt = self._observe(nxt, observer.completed, c, value)
         text = f"read v{value}" + (f" (index {index})" if index else " (initial value)")
         return act.ClientReply(c, i, text), nxt, broken
 
@@ -677,6 +758,8 @@ class TimedRaftModel(SpecModel):
                      for timer in self._timers(node) if timer > 0]
         deadlines += [cl.deadline for cl in state[CLIENTS] if cl.deadline > 0]
         deadlines += [left for _, left in state[TRANSIT] if left > 0]
+        if self.proxied:
+            deadlines.append(state[PROXY].poll)
         if not deadlines:
             return None
         elapsed = min(deadlines)
@@ -696,6 +779,9 @@ class TimedRaftModel(SpecModel):
         clients = tuple(cl._replace(deadline=later(cl.deadline, Fraction(1)))
                         for cl in state[CLIENTS])
         nxt = self._replace(self._replace(state, NODES, nodes), CLIENTS, clients)
+        if self.proxied:
+            proxy = state[PROXY]
+            nxt = self._replace(nxt, PROXY, proxy._replace(poll=later(proxy.poll, Fraction(1))))
         if state[TRANSIT]:
             nxt = self._replace(nxt, TRANSIT, frozenset(
                 (m, later(left, Fraction(1))) for m, left in state[TRANSIT]))

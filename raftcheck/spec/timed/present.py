@@ -10,6 +10,7 @@ from itf_py.itf import ImmutableDict
 from ..actions import describe_message, groups_text
 from ..present import Committed, Entry, log_text, log_value, members, message_record
 from ..records import NIL, Role, bits, node_name
+from . import observer
 from .records import IDLE, OFF, READ, Client, Node
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def client_summary(c: int, client: Client) -> dict[str, str]:
 
 
 def summary(model: TimedRaftModel, state: tuple) -> dict[str, str]:
-    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, NODES, TRANSIT
+    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, HISTORY, NODES, PROXY, TRANSIT
 
     out: dict[str, str] = {}
     for i, node in enumerate(state[NODES]):
@@ -96,11 +97,17 @@ def summary(model: TimedRaftModel, state: tuple) -> dict[str, str]:
     out["acked"] = " ".join(f"v{v}@{k}" for k, _, v in sorted(state[ACKED])) or "-"
     committed = sorted(state[COMMITTED])
     out["committed"] = " ".join(f"{k}:t{e[0]}:v{e[1]}@t{t}" for k, e, t in committed) or "-"
+    if model.proxied:
+        proxy = state[PROXY]
+        to = node_name(proxy.target) if proxy.target != NIL else "none"
+        out["proxy"] = f"forwards to {to}, polls in {time_text(proxy.poll)}"
+    if model.observes:
+        out["history"] = observer.text(state[HISTORY])
     return out
 
 
 def variables(model: TimedRaftModel, state: tuple) -> dict[str, Any]:
-    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, NODES, TRANSIT
+    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, HISTORY, NODES, TRANSIT
 
     names = [node_name(i) for i in range(model.n)]
     nodes: list[Node] = list(state[NODES])
@@ -109,7 +116,13 @@ def variables(model: TimedRaftModel, state: tuple) -> dict[str, Any]:
         return ImmutableDict({name: get(node) for name, node in zip(names, nodes, strict=True)})
 
     cut = state[CUT]
+    extra: dict[str, Any] = {}
+    if model.observes:
+        extra["history"] = observer.text(state[HISTORY])
+    if model.proxied:
+        extra["proxy"] = summary(model, state)["proxy"]
     return {
+        **extra,
         "messages": frozenset(message_record(m, False)
                               for m in (*state[BAG], *(f[0] for f in state[TRANSIT]))),
         "currentTerm": per_node(lambda n: n.server.term),

@@ -1,7 +1,9 @@
 """What clients saw, as properties: the history kept in the timed model's states.
 
 AckedWriteNeverLost looks at a state; LinearizableReads and MinorityNoAck look at the step that
-answers a client (kind "client"), where the model evaluates them with what the step knows.
+answers a client (kind "client"), where the model evaluates them with what the step knows;
+LinearizableHistory looks at the whole history of invocations and responses (observer.py) at
+every step that changes it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from ..invariants import PROPERTIES, Property, View, holders
 from ..quorum import is_quorum
 from ..records import Role
+from .observer import linearizable_history
 
 #: An acknowledged write: (index, term, value) of its entry.
 Acked = tuple[int, int, int]
@@ -48,5 +51,6 @@ TIMED_PROPERTIES: dict[str, Property] = {
         Property("AckedWriteNeverLost", "state", acked_write_never_lost),
         Property("LinearizableReads", "client", linearizable_read),
         Property("MinorityNoAck", "client", minority_no_ack),
+        Property("LinearizableHistory", "client", linearizable_history),
     )},
 }

@@ -16,8 +16,8 @@ from ..records import Message, Server
 OFF = -1
 
 #: The slots of a timed state (model.py explains each).
-(NODES, BAG, TRANSIT, CUT, CLIENTS, ACKED, COMMITTED, WRITES, READS, RESTARTS, CUTS,
- ELECTIONS) = range(12)
+(NODES, BAG, TRANSIT, CUT, CLIENTS, ACKED, COMMITTED, HISTORY, PROXY, WRITES, READS, RESTARTS,
+ CUTS, ELECTIONS) = range(14)
 Time = Fraction | int
 
 
