@@ -83,6 +83,8 @@ FOUND_BY = {
     "removed-leader-keeps-leading": (1, 50),
     "snapshot-past-commit": (1, 50),
     "installs-older-snapshot": (1, 500),
+    "follower-read-linearizable": (1, 50),
+    "read-index-no-heartbeat": (1, 1000),
 }
 
 
