@@ -123,7 +123,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="how requests find the leader, comma-separated: redirect (follow "
                             "a node's leader hint), cache (remember the leader), proxy (talk "
                             "only to a proxy that polls the nodes' health); default "
-                            "redirect,cache (docs/clients.md)")
+                            "redirect,cache ('raftcheck docs clients')")
     timed.add_argument("--proxy-poll", type=count, metavar="P",
                        help="with --routing proxy: it polls every P ticks (default 2)")
     timed.add_argument("--lossy", action="store_true",
@@ -159,7 +159,7 @@ def routing_modes(text: str) -> tuple[str, ...]:
 
 def add_membership_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
-        "membership changes and snapshots (untimed model; docs/membership.md)")
+        "membership changes and snapshots (untimed model; 'raftcheck docs membership')")
     group.add_argument("--membership", choices=MODES,
                        help="configurations change: single (single-server changes in force "
                             "once appended, as in the dissertation and hashicorp/raft) or "

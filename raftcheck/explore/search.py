@@ -37,7 +37,7 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                              "property here, since none names a server; the timed model "
                              "has none)")
     search.add_argument("--workers", type=positive, default=1, metavar="N",
-                        help="processes sharing the search (default 1; see docs/scale.md)")
+                        help="processes sharing the search (default 1; 'raftcheck docs scale')")
     search.add_argument("--engine", choices=ENGINES, default="local",
                         help="local (default): this machine's processes; ray: a Ray cluster "
                              "(pip install 'raftcheck[ray]'), --workers actors")
