@@ -71,6 +71,36 @@ def test_a_lagging_member_restarting_short_of_the_cluster_commit_conforms() -> N
     assert validate_paths([RUN]).status == "conforms"
 
 
+RESTART = DATA / "etcd" / "3.5-restart"  # info level: no commit or apply is logged
+
+
+def restart_run(tmp_path: Path, n3_log_end: str) -> tuple[Path, Path]:
+    """3.5-restart with what the restart lines say committed lowered to 5, so that only n3's
+    vote for n1 in term 3 (node3.log:74, its log ending at 9; counted at node1.log:79) shows
+    what n3 held on disk when it restarts (node3.log:134)."""
+    logs = copy(tmp_path, RESTART)
+    node1, node3 = logs / "node1.log", logs / "node3.log"
+    assert "[logterm: 2, index: 9, vote: 0] cast MsgVote for" in line(node3, 74)
+    assert "received MsgVoteResp from 75277a90f74fe3bb at term 3" in line(node1, 79)
+    edit(logs / "node2.log", 138, lambda s: s.replace("commit: 10,", "commit: 5,"))
+    edit(node3, 134, lambda s: re.sub(r"commit: 15, applied: 0, lastindex: 15, lastterm: 3",
+                                      f"commit: 5, applied: 0, {n3_log_end}", s))
+    return logs, node3
+
+
+def test_a_restart_shorter_than_the_log_a_counted_vote_showed(tmp_path: Path) -> None:
+    logs, node3 = restart_run(tmp_path, "lastindex: 8, lastterm: 2")
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "Restart", f"{node3}:134"), verdict.lines()
+    assert f"{logs / 'node1.log'}:79" in verdict.explanation  # where the vote was counted
+
+
+def test_a_restart_keeping_the_log_its_vote_showed_conforms(tmp_path: Path) -> None:
+    logs, _node3 = restart_run(tmp_path, "lastindex: 9, lastterm: 2")
+    assert validate_paths([logs]).status == "conforms"
+
+
 def test_two_entries_applied_at_one_index(tmp_path: Path) -> None:
     logs = copy(tmp_path)
     node1, node2 = logs / "node1.log", logs / "node2.log"

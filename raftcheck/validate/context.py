@@ -33,6 +33,9 @@ class Context:
     # report bookkeeping
     leader_source: dict[tuple[int, int], SourceRef] = field(default_factory=dict)
     vote_source: dict[tuple[int, int], tuple[int, SourceRef]] = field(default_factory=dict)
+    # (voter, term) -> the end of its log as its vote line showed it: once the candidate counts
+    # that vote, the vote was sent, and a node persists its log before it answers (§5.1)
+    vote_log_end: dict[tuple[int, int], int] = field(default_factory=dict)
     commit_seen: dict[int, SourceRef] = field(default_factory=dict)  # node -> its last commit
     kept_source: dict[int, SourceRef] = field(default_factory=dict)  # node -> why it keeps
     committed_source: dict[int, SourceRef] = field(default_factory=dict)  # term -> first line
@@ -104,6 +107,8 @@ class Context:
             del self.leader_source[key]
         for key in [k for k in self.vote_source if k[1] < floor]:
             del self.vote_source[key]
+        for key in [k for k in self.vote_log_end if k[1] < floor]:
+            del self.vote_log_end[key]
         self.sent = {m for m in self.sent if m.term >= floor}
         for key in [k for k in self.tally if k[1] < floor]:
             del self.tally[key]

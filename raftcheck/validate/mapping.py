@@ -421,8 +421,12 @@ def on_vote_cast(w: World, e: ev.VoteCast, cx: Context) -> Iterable[World]:
     if e.candidate is None:
         yield w
         return
-    yield vote(w, i, cx.index(e.candidate), e.granted, e.prevote,
-               (e.candidate_last_log_index, e.candidate_last_log_term), e, cx)
+    w = vote(w, i, cx.index(e.candidate), e.granted, e.prevote,
+             (e.candidate_last_log_index, e.candidate_last_log_term), e, cx)
+    s = w.server(i)
+    if e.granted and not e.prevote and e.last_log_index is not None and s is not None:
+        cx.vote_log_end[(i, s.term)] = e.last_log_index
+    yield w
 
 
 def _request_for(w: World, i: int, c: int, s: Server, granted: bool, prevote: bool,
@@ -558,6 +562,9 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
     if handled is None:
         raise Unexplained("RequestVote", f"{n} counts a vote from {nj} of term {found.term} at "
                           f"term {s.term}")
+    if granted and not prevote:
+        # the vote reached i, so j had persisted the log its vote line showed
+        w = keep(w, j, cx.vote_log_end.get((j, s.term)), e, cx)
     return put(w, i, handled.server, cx, f"{n} counts {nj}'s vote")
 
 
