@@ -23,6 +23,7 @@ from .model import (
     RoleSpan,
     Tenure,
     Timeline,
+    hms,
 )
 from .read import RunEvents, read_run
 from .triggers import explain_elections
@@ -223,7 +224,7 @@ class _Walker:
         name = e.node
         if name in self.tenure:
             how = "stopped by a signal" if node.stopping else "killed or crashed"
-            self._end_tenure(name, down, f"{how}; restarted at {now:%H:%M:%S.%f}"[:-3],
+            self._end_tenure(name, down, f"{how}; restarted at {hms(now)}",
                              source)
         self._become(name, node, "down", None, down, source)
         self._become(name, node, "follower", None, now, e.source)
