@@ -43,9 +43,6 @@ NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
 """Violations that no unlogged step, feature outside the model or unparsed line can explain:
 two leaders of one term, two entries committed at one index."""
 
-FEATURE_NAMES: dict[type, str] = {}
-"""Event kinds that show a feature outside the model (FeatureUsed events name theirs)."""
-
 
 @dataclass(frozen=True)
 class ValidateOptions:
@@ -111,11 +108,8 @@ class Validator:
     def _note(self, e: ev.Event) -> None:
         """Cluster size (every node a configuration has named), elections seen, and features
         outside the model."""
-        name = FEATURE_NAMES.get(type(e))
-        if isinstance(e, ev.FeatureUsed):
-            name = e.feature
-        if name:
-            self.features.setdefault(name, str(e.source))
+        if isinstance(e, ev.FeatureUsed) and e.feature:
+            self.features.setdefault(e.feature, str(e.source))
         if isinstance(e, ev.BecameLeader):
             self.elected = True
         if isinstance(e, (ev.Membership, ev.NodeStarted)):
