@@ -80,11 +80,16 @@ def test_a_commit_without_a_quorum_of_the_configuration_in_force(tmp_path: Path)
     assert "only n2, n3 acknowledged it: not a quorum of its voters n2, n3, n4, n5" in explanation
 
 
-def test_two_acknowledgements_are_a_quorum_of_three_voters() -> None:
+def test_two_acknowledgements_are_a_quorum_of_three_voters(tmp_path: Path) -> None:
     # the look-alike: at line 2752 entry 46 is committed with 2 and 3's acknowledgements only,
-    # a quorum once the voters are 2, 3, 5 (after 1862) — the whole trace conforms
-    line = EXAMPLE.read_text().splitlines()[2751]
-    assert '"name":"Commit","nid":"2"' in line and '"commit":46' in line
+    # a quorum once the voters are 2, 3, 5 (after 1862): the trace up to that commit conforms
+    lines = EXAMPLE.read_text().splitlines(keepends=True)
+    assert '"name":"Commit","nid":"2"' in lines[2751] and '"commit":46' in lines[2751]
+    path = tmp_path / "example.ndjson"
+    path.write_text("".join(lines[:2752]))
+    verdict = validate_paths([path])
+    assert verdict.status == "conforms", verdict.lines()
+    assert verdict.checked == verdict.events  # the commit at 2752 included
 
 
 def test_leader_commits_without_a_quorum_of_acknowledgements(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from .model import (
     RoleSpan,
     Tenure,
     Timeline,
+    hms,
 )
 from .read import RunEvents, read_run
 from .triggers import explain_elections
@@ -168,8 +169,7 @@ class _Walker:
             later = [e for e in self.t.elections if e.at > tenure.start and e.leader != name]
             node = self.nodes[name]
             if later and node.last_seen is not None and node.last_seen <= later[0].at:
-                end, source = _lost_since(node) or (node.last_seen,
-                                                                      tenure.source)
+                end, source = _lost_since(node) or (node.last_seen, tenure.source)
                 tenure.end, tenure.end_source = end, source
                 tenure.reason = "its log ends (stopped, or the log was cut)"
             elif later:
@@ -223,7 +223,7 @@ class _Walker:
         name = e.node
         if name in self.tenure:
             how = "stopped by a signal" if node.stopping else "killed or crashed"
-            self._end_tenure(name, down, f"{how}; restarted at {now:%H:%M:%S.%f}"[:-3],
+            self._end_tenure(name, down, f"{how}; restarted at {hms(now)}",
                              source)
         self._become(name, node, "down", None, down, source)
         self._become(name, node, "follower", None, now, e.source)
@@ -260,11 +260,9 @@ class _Walker:
 
     def _warning(self, e: ev.Event, now: datetime) -> None:
         if isinstance(e, ev.ServerWarning):
-            if e.warning == "peer-active":
-                kind, text = e.warning, e.detail or "peer became active"
-            else:
-                kind, text = e.warning, e.detail or e.warning
-            self.t.warnings.append(LoggedWarning(e.node, now, kind, text, e.source, e.peer,
+            text = e.detail or ("peer became active" if e.warning == "peer-active"
+                                else e.warning)
+            self.t.warnings.append(LoggedWarning(e.node, now, e.warning, text, e.source, e.peer,
                                                  e.seconds))
             return
         if not self.hashicorp or type(e) not in HCLOG_WARNINGS:
@@ -296,8 +294,7 @@ class _Walker:
         elif self.hashicorp and e.action == "pipelining":
             self.t.warnings.append(LoggedWarning(
                 e.node, now, "peer-active", f"pipelining replication to {self.t.name(e.peer)}",
-                e.source,
-                e.peer))
+                e.source, e.peer))
 
     def _on_membership(self, e: ev.Membership, node: _Node, now: datetime) -> None:
         if e.voters:

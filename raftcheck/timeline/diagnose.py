@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .model import Election, Finding, LoggedWarning, Timeline, unique
+from .model import Election, Finding, LoggedWarning, Timeline, hms, unique
 
 if TYPE_CHECKING:
     from .build import TimelineOptions
@@ -59,7 +59,7 @@ def diagnose(timeline: Timeline, options: TimelineOptions) -> None:
 
 
 def _fmt(t: datetime | None) -> str:
-    return "?" if t is None else f"{t:%H:%M:%S.%f}"[:-3]
+    return hms(t, "?")
 
 
 def _timeout(timeline: Timeline) -> timedelta | None:

@@ -9,8 +9,9 @@ import math
 from datetime import datetime, timedelta
 from html import escape
 
+from .diagnose import DISK_WARNINGS
 from .jsonout import rfc3339
-from .model import LoggedWarning, Timeline
+from .model import LoggedWarning, Timeline, hms
 from .terms import term_rows
 
 WIDTH = 1400
@@ -37,10 +38,6 @@ font-size:12px} .line{white-space:pre-wrap;word-break:break-all;color:#444}
 svg text{font-family:system-ui,sans-serif} .legend span{display:inline-block;width:12px;
 height:12px;margin:0 4px 0 14px;vertical-align:middle}
 """
-
-
-def hms(t: datetime | None) -> str:
-    return "-" if t is None else f"{t:%H:%M:%S.%f}"[:-3]
 
 
 def write_html(t: Timeline, path: str) -> None:
@@ -164,7 +161,7 @@ def swimlane(t: Timeline) -> str:
         out.append(f"<path d='M{ex:.1f},{y - 9} l5,-8 h-10 z' fill='#1b5e20'>"
                    f"<title>{escape(tip)}</title></path>")
     for w in t.warnings:
-        if w.kind in ("slow-fsync", "heartbeat-late") and w.seconds:
+        if w.kind in DISK_WARNINGS and w.seconds:
             # the stall itself: the warning is logged when the slow write returns
             began = w.at - timedelta(seconds=w.seconds)
             y = lane_y(w.node) + LANE - 3

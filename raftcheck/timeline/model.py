@@ -149,6 +149,11 @@ class Election:
     warnings: list[LoggedWarning] = field(default_factory=list)
 
 
+def hms(t: datetime | None, missing: str = "-") -> str:
+    """A logged time as every output shows it: to the millisecond, without the date."""
+    return missing if t is None else f"{t:%H:%M:%S.%f}"[:-3]
+
+
 def unique(sources: list[SourceRef]) -> list[SourceRef]:
     """The lines once each, in order."""
     return list(dict.fromkeys(sources))

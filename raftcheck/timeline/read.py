@@ -24,8 +24,6 @@ from raftcheck.validate.runs import (
     FileIdentity,
     find_runs,
     implementation,
-    name_fields,
-    names_in,
     refuse_mixed,
 )
 
@@ -116,12 +114,8 @@ def _refuse_mixed(per_file: list[tuple[str, str, list[ev.Event]]], stream: LogSt
         if fmt not in SINGLE_NODE_FORMATS:
             continue
         ident = FileIdentity(path, owners.get(path), stream.cluster_ids.get(path))
-        times = [e.time.timestamp() for e in events if e.time is not None]
-        if times:
-            ident.first, ident.last = times[0], times[-1]
         for e in events:
-            if name_fields(type(e)):
-                ident.mentions.update(names_in(e))
+            ident.note(e)
         identities.append(ident)
     mixed = refuse_mixed(identities)
     if mixed:

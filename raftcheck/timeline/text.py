@@ -6,13 +6,12 @@ text remains."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .model import Timeline
+from .model import Timeline, hms
 from .terms import term_rows
 
 ROLE_MARK = {"leader": ("L", "bold black on green"), "candidate": ("C", "black on yellow"),
@@ -20,10 +19,6 @@ ROLE_MARK = {"leader": ("L", "bold black on green"), "candidate": ("C", "black o
              "down": ("x", "bold white on red")}
 LEADERLESS = "on grey23"
 LANE_WIDTH = 72
-
-
-def hms(t: datetime | None) -> str:
-    return "-" if t is None else f"{t:%H:%M:%S.%f}"[:-3]
 
 
 def secs(x: float | None) -> str:

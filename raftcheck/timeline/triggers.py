@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from raftcheck.traces import events as ev
 from raftcheck.traces.events import SourceRef
 
-from .model import Election, LoggedWarning, Tenure, Timeline, Trigger, Window
+from .model import Election, LoggedWarning, Tenure, Timeline, Trigger, Window, hms
 
 if TYPE_CHECKING:
     from .build import TimelineOptions
@@ -208,7 +208,7 @@ def _follower_losses(timeline: Timeline, by_node: dict[str, NodeLog], leader: st
             timer = timer and not forced
             if timer and timeout is not None:
                 when = max(since, when - timeout)
-                what += f" (so it had not heard from the leader since {_hms(when)})"
+                what += f" (so it had not heard from the leader since {hms(when)})"
             if lost is None or when < lost.when:
                 lost = Loss(when, e.source, what, e.time, timer)
         if lost is not None:
@@ -316,7 +316,7 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
             evidence.insert(0, decisive.source)
         first = min(when, decisive.when) if decisive is not None else when
         return Trigger("check-quorum", f"{name(old)}, the leader, was cut off from the "
-                       f"majority: it stepped down at {_hms(when)} (check-quorum: no quorum "
+                       f"majority: it stepped down at {hms(when)} (check-quorum: no quorum "
                        "heard from for an election timeout)", first, (low, high), evidence)
 
     saw = next((e for e in by_node[old].between(since, previous.end)
@@ -349,8 +349,8 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
             assert after.time is not None
             last = _last_before(by_node[old], high) or since
             return Trigger("leader-paused", f"{name(old)}, the leader, went silent after "
-                           f"{_hms(last)} (paused or stalled) and logged again at "
-                           f"{_hms(after.time)}, learning of the newer term; {what}",
+                           f"{hms(last)} (paused or stalled) and logged again at "
+                           f"{hms(after.time)}, learning of the newer term; {what}",
                            first_loss, (max(low, last), high), [first_source, after.source])
         stalls = _disk_stalls(timeline, old, low, at)
         if stalls:
@@ -383,10 +383,6 @@ def _disk_stalls(timeline: Timeline, node: str, start: datetime, end: datetime
         if began <= end and w.at >= start:
             out.append(w)
     return out
-
-
-def _hms(t: datetime) -> str:
-    return f"{t:%H:%M:%S.%f}"[:-3]
 
 
 def _disruptor(previous: Tenure, timeline: Timeline) -> tuple[str, SourceRef, int] | None:

@@ -36,15 +36,12 @@ from .report import (
     Report,
     Verdict,
 )
-from .runs import FileIdentity, Run, find_runs, name_fields, names_in, refuse_mixed
+from .runs import FileIdentity, Run, find_runs, refuse_mixed
 from .world import EMPTY, Missing, Unexplained, World
 
 NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
 """Violations that no unlogged step, feature outside the model or unparsed line can explain:
 two leaders of one term, two entries committed at one index."""
-
-FEATURE_NAMES: dict[type, str] = {}
-"""Event kinds that show a feature outside the model (FeatureUsed events name theirs)."""
 
 
 @dataclass(frozen=True)
@@ -111,11 +108,8 @@ class Validator:
     def _note(self, e: ev.Event) -> None:
         """Cluster size (every node a configuration has named), elections seen, and features
         outside the model."""
-        name = FEATURE_NAMES.get(type(e))
-        if isinstance(e, ev.FeatureUsed):
-            name = e.feature
-        if name:
-            self.features.setdefault(name, str(e.source))
+        if isinstance(e, ev.FeatureUsed) and e.feature:
+            self.features.setdefault(e.feature, str(e.source))
         if isinstance(e, ev.BecameLeader):
             self.elected = True
         if isinstance(e, (ev.Membership, ev.NodeStarted)):
@@ -141,7 +135,7 @@ class Validator:
         verdict = None
         while (q := merge.next_queue()) is not None:
             e = q.pop()
-            _identify(identities[q.number], e)
+            identities[q.number].note(e)
             self.events += 1
             if not self.voters:
                 self._resize(len(stream.nodes))
@@ -163,12 +157,10 @@ class Validator:
                     break
         for q in queues:  # drain, so that the file summaries are complete
             while q.head() is not None:
-                _identify(identities[q.number], q.pop())
+                identities[q.number].note(q.pop())
         owners = {f.path: f.node for f in stream.files}
         for ident in identities:
             ident.owner = owners.get(ident.path)
-            if ident.last_time is not None:
-                ident.last = ident.last_time.timestamp()
         mixed = refuse_mixed([i for i, q in zip(identities, queues, strict=True)
                               if q.format in SINGLE_NODE_FORMATS])
         if mixed:
@@ -293,21 +285,6 @@ class Validator:
         if stream.ignored:
             names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
             verdict.notes.append(f"not Raft logs, ignored: {names}")
-
-
-def _identify(ident: FileIdentity, e: ev.Event) -> None:
-    """Note what an event of a node log says about the cluster (runs.refuse_mixed): the nodes
-    it names (enough of them to link the file to the others), and its first and last time."""
-    if name_fields(type(e)) and len(ident.mentions) < MENTIONS_ENOUGH:
-        ident.mentions.update(names_in(e))
-    if e.time is not None:
-        if ident.first is None:
-            ident.first = e.time.timestamp()
-        ident.last_time = e.time
-
-
-MENTIONS_ENOUGH = 256
-"""Nodes named in one file beyond which more names cannot link it to other files' nodes."""
 
 
 def validate_run(run: Run, options: ValidateOptions | None = None) -> Verdict:

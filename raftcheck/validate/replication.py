@@ -363,15 +363,17 @@ def _check_snapshot(w: World, i: int, index: int, term: int, e: ev.Event, cx: Co
     assert s is not None
     own = tuple((a, min(b, s.commit_index), t) for a, b, t in s.log.known()
                 if a <= s.commit_index)
-    for a, b, t in (*w.committed.log.known(), *own):
-        if a > index:
-            break
-        if t > term or (a <= index <= b and t != term):
-            source = cx.committed_source.get(t)
-            raise Unexplained("StateMachineSafety", f"{cx.name(i)} installs a snapshot ending "
-                              f"at entry {index} of term {term}, but entry {min(b, index)} of "
-                              f"term {t} is committed{f' (at {source})' if source else ''}: a "
-                              "snapshot holds the committed entries", (source,))
+    for runs in (w.committed.log.known(), own):  # each in index order
+        for a, b, t in runs:
+            if a > index:
+                break
+            if t > term or (a <= index <= b and t != term):
+                source = cx.committed_source.get(t)
+                raise Unexplained("StateMachineSafety", f"{cx.name(i)} installs a snapshot "
+                                  f"ending at entry {index} of term {term}, but entry "
+                                  f"{min(b, index)} of term {t} is committed"
+                                  f"{f' (at {source})' if source else ''}: a snapshot holds "
+                                  "the committed entries", (source,))
 
 
 def on_feature(w: World, e: ev.Event, cx: Context) -> Iterable[World]:

@@ -170,17 +170,36 @@ def names_in(e: ev.Event) -> Iterator[str]:
             yield from value
 
 
+MENTIONS_ENOUGH = 256
+"""Nodes named in one file beyond which more names cannot link it to other files' nodes."""
+
+
 @dataclass
 class FileIdentity:
-    """What a node log says about the cluster it belongs to."""
+    """What a node log says about the cluster it belongs to (:func:`refuse_mixed`), gathered
+    event by event with :meth:`note`."""
 
     path: str
     owner: str | None
     cluster_id: str | None
-    first: float | None = None  # the first and last timestamps (epoch seconds)
-    last: float | None = None
-    last_time: datetime | None = None  # the last event's time, while reading
+    first: float | None = None  # the first timestamp (epoch seconds)
+    last_time: datetime | None = None  # the last event's time
     mentions: set[str] = field(default_factory=set)
+
+    @property
+    def last(self) -> float | None:
+        """The last timestamp (epoch seconds)."""
+        return None if self.last_time is None else self.last_time.timestamp()
+
+    def note(self, e: ev.Event) -> None:
+        """What an event of this file says: the nodes it names (enough of them to link the file
+        to the others), and its time."""
+        if name_fields(type(e)) and len(self.mentions) < MENTIONS_ENOUGH:
+            self.mentions.update(names_in(e))
+        if e.time is not None:
+            if self.first is None:
+                self.first = e.time.timestamp()
+            self.last_time = e.time
 
 
 def refuse_mixed(files: list[FileIdentity]) -> str | None:
