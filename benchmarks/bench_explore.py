@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+from measure import cpu_seconds
 
 from raftcheck.checker.parallel import parallel_breadth_first
 from raftcheck.checker.search import LevelSearch
@@ -40,12 +41,6 @@ from raftcheck.spec.model import RaftModel
 
 TLC_ONE_WORKER_SECONDS = {(2, 0, 1, 1): 49.4, (2, 1, 1, 1): 159.0}
 WORKERS = 2
-
-
-def cpu_seconds() -> float:
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def run(config: SpecConfig, symmetry: bool, engine: str, spill: Path | None = None) -> dict:

@@ -173,6 +173,16 @@ def timed(label: str, path: Path, n_ops: int) -> History:
     return history
 
 
+def command_line(label: str, path: Path, n_ops: int) -> None:
+    """`python -m raftcheck history FILE` on the file, start-up and all."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "raftcheck", "history", str(path)],
+                          capture_output=True, text=True, check=False)
+    print(f"{label + ', command line':<44} {n_ops:>7,} ops           "
+          f"wall {time.perf_counter() - t0:6.2f} s (start-up included)  "
+          f"exit {proc.returncode}", flush=True)
+
+
 def edn_readers(path: Path, n_ops: int) -> None:
     """The EDN file's text read by raftcheck's reader and, where installed, by the edn_format
     package (pip install edn_format; not a dependency), side by side: reading only."""
@@ -211,23 +221,11 @@ def main() -> None:
         write_jsonl(three, d / "three.jsonl")
         history = timed("3 keys, JSON lines", d / "three.jsonl", n)
 
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "raftcheck", "history",
-                               str(d / "three.jsonl")], capture_output=True, text=True,
-                              check=False)
-        print(f"{'3 keys, JSON lines, command line':<44} {n:>7,} ops           "
-              f"wall {time.perf_counter() - t0:6.2f} s (start-up included)  "
-              f"exit {proc.returncode}", flush=True)
+        command_line("3 keys, JSON lines", d / "three.jsonl", n)
 
         write_edn(three, d / "three.edn")
         timed("3 keys, Jepsen EDN", d / "three.edn", n)
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "raftcheck", "history",
-                               str(d / "three.edn")], capture_output=True, text=True,
-                              check=False)
-        print(f"{'3 keys, Jepsen EDN, command line':<44} {n:>7,} ops           "
-              f"wall {time.perf_counter() - t0:6.2f} s (start-up included)  "
-              f"exit {proc.returncode}", flush=True)
+        command_line("3 keys, Jepsen EDN", d / "three.edn", n)
         edn_readers(d / "three.edn", n)
         write_log(three, d / "three.log")
         timed("3 keys, Jepsen log lines", d / "three.log", n)

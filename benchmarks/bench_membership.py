@@ -25,6 +25,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from measure import load_average
+
 from raftcheck.checker.search import breadth_first
 from raftcheck.spec.config import Bounds, SpecConfig, describe_membership
 from raftcheck.spec.model import RaftModel
@@ -98,16 +100,12 @@ def validate_trace(corpus: Path) -> None:
 def main(sizes: list[int], corpus: Path) -> None:
     scope = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in SCOPE.items())
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; scope: {scope}; "
-          f"load average before: {load()}")
+          f"load average before: {load_average()}")
     validate_trace(corpus)
     for nodes in sizes:
         for title, options in ROWS[nodes]:
             run(nodes, title, options)
-    print(f"load average after: {load()}")
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

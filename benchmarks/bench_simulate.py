@@ -24,9 +24,10 @@ from __future__ import annotations
 import itertools
 import os
 import platform
-import resource
 import sys
 import time
+
+from measure import cpu_seconds
 
 from raftcheck.explore.options import ModelSetup
 from raftcheck.simulate.coverage import model_kinds
@@ -36,12 +37,6 @@ from raftcheck.spec.mutants import MUTANTS
 from raftcheck.spec.timed.config import mutant_config
 
 DEPTH = 30  # the command's default
-
-
-def cpu_seconds() -> float:
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def setup_for(mutant: str | None, nodes: int | None) -> ModelSetup:

@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.longrun import build_long_run  # noqa: E402
+from benchmarks.measure import load_average  # noqa: E402
 from raftcheck.timeline import build_timeline  # noqa: E402
 
 FLAPPING = REPO / "tests" / "data" / "etcd" / "3.5-flapping-no-pre-vote"
@@ -58,8 +59,7 @@ def main() -> None:
     parser.add_argument("--copies", default="10,50",
                         help="lengths of the long runs, in copies of the fixture")
     args = parser.parse_args()
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-          f"{os.cpu_count()} CPUs")
+    print(f"load average: {load_average()}; {os.cpu_count()} CPUs")
     print(f"{'run':34} {'lines':>8} {'events':>8} {'elect.':>6} {'cpu s':>8} {'cli s':>8} "
           f"{'html s':>8} {'html KiB':>8}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,7 +70,7 @@ def main() -> None:
             folder = Path(tmp) / f"long{copies}"
             build_long_run(FLAPPING, folder, copies)
             row(f"flapping x{copies}", folder, html)
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average: {load_average()}")
 
 
 if __name__ == "__main__":

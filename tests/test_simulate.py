@@ -9,7 +9,6 @@ import re
 import shlex
 import signal
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +24,6 @@ from raftcheck.simulate.engine import SimulationBudget, simulate
 from raftcheck.simulate.shrink import shrink
 from raftcheck.simulate.walk import Path as WalkPath
 from raftcheck.simulate.walk import Violation, Walker
-from raftcheck.spec import mutants
 from raftcheck.spec.config import merged_config
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS, Mutant
@@ -33,12 +31,7 @@ from raftcheck.spec.records import RequestVoteRequest, Server
 from raftcheck.spec.rules import Rules
 from raftcheck.spec.timed.config import TimedConfig, merged_timed_config, mutant_config
 from raftcheck.spec.timed.model import TimedRaftModel
-
-RAFTCHECK = [sys.executable, "-m", "raftcheck"]
-
-
-def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*RAFTCHECK, *args], capture_output=True, text=True, timeout=timeout)
+from tests.commands import RAFTCHECK, run, signalled_once_under_way
 
 
 def mutant_model(name: str, broken: bool = True) -> RaftModel | TimedRaftModel:
@@ -229,7 +222,6 @@ class NeverGrants(Rules):
 
 def test_coverage_names_the_actions_a_spec_change_disabled(monkeypatch, capsys):
     monkeypatch.setitem(MUTANTS, "never-grants", Mutant("never-grants", NeverGrants, ()))
-    assert mutants.MUTANTS["never-grants"].rules is NeverGrants
     code = cli.main(["simulate", "--mutant", "never-grants", "--scope", "default",
                      "--seed", "1", "--walks", "200"])
     out = capsys.readouterr().out
@@ -328,18 +320,10 @@ def test_bad_flags_give_one_line_and_exit_2(args, words):
 
 
 def test_sigterm_stops_with_partial_statistics_and_exit_3():
-    proc = subprocess.Popen([*RAFTCHECK, "simulate", "--nodes", "5", "--time-limit", "10m",
-                             "--progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        line = proc.stderr.readline()  # the first progress line: walking
-        assert "walks" in line
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 3, err
+    code, out, err = signalled_once_under_way(
+        ["simulate", "--nodes", "5", "--time-limit", "10m", "--progress"], signal.SIGTERM,
+        under_way="walks")
+    assert code == 3, err
     assert "STOPPED: interrupted" in out and "walks" in out
 
 

@@ -17,8 +17,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from raftcheck.grammar.lines import iter_lines
-
 from .edn import EdnError, EdnMap, Keyword, keyword, read_all, read_one
 from .operations import (
     FUNCTIONS,
@@ -31,6 +29,7 @@ from .operations import (
     keyed,
     pair_events,
     split_tuples,
+    text_lines,
 )
 
 EDN = "jepsen-edn"
@@ -141,12 +140,7 @@ def _first_non_map_line(text: str) -> int:
 
 
 def _text(path: str) -> str:
-    lines = []
-    for number, text, problem in iter_lines(path):
-        if problem is not None:
-            raise HistoryError(problem, path, number)
-        lines.append(text)
-    return "\n".join(lines)  # type: ignore[arg-type]
+    return "\n".join(text for _, text in text_lines(path))
 
 
 @lru_cache(maxsize=4096)
@@ -181,10 +175,7 @@ def log_event(match: re.Match[str], path: str, line: int) -> Event | None:
 
 def read_log(path: str) -> History:
     events: list[Event] = []
-    for number, text, problem in iter_lines(path):
-        if problem is not None:
-            raise HistoryError(problem, path, number)
-        assert text is not None
+    for number, text in text_lines(path):
         match = LOG_LINE.search(text)
         if match is None:
             continue  # Jepsen's other log lines

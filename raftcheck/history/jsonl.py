@@ -18,8 +18,6 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from raftcheck.grammar.lines import iter_lines
-
 from .edn import Keyword
 from .operations import (
     CAS,
@@ -32,6 +30,7 @@ from .operations import (
     Operation,
     hashable,
     pair_events,
+    text_lines,
 )
 
 FORMAT = "raftcheck-jsonl"
@@ -68,10 +67,7 @@ def event_of(record: Any, path: str, line: int) -> Event:
 
 
 def iter_events(path: str) -> Iterator[Event]:
-    for number, text, problem in iter_lines(path):
-        if problem is not None:
-            raise HistoryError(problem, path, number)
-        assert text is not None
+    for number, text in text_lines(path):
         if not text.strip():
             continue
         try:

@@ -11,9 +11,11 @@ is indeterminate, like ``info``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from raftcheck.grammar.lines import iter_lines
 
 READ, WRITE, CAS = "read", "write", "cas"
 FUNCTIONS = (READ, WRITE, CAS)
@@ -43,6 +45,15 @@ class HistoryError(Exception):
         reason = "".join(c if c.isprintable() else repr(c)[1:-1] for c in reason)
         super().__init__(f"{where}: {reason}")
         self.reason, self.path, self.line = reason, path, line
+
+
+def text_lines(path: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line of the file at ``path``; HistoryError at the first
+    line that is not text (binary data, too long). Raises OSError."""
+    for number, text, problem in iter_lines(path):
+        if text is None:
+            raise HistoryError(problem or "not text", path, number)
+        yield number, text
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,9 +79,11 @@ def linearizable(steps: Sequence[Step], initial: int, deadline: float | None = N
     tried = 0
     e = nxt[0]
     while True:
-        if e == 0:
-            # The end of the list with ops still required: only invocations were left after
-            # the last response, so there is nothing left to place that helps; backtrack.
+        i = owner[e] if e else -1
+        if i < 0:
+            # The end of the list (only invocations were left after the last response, so
+            # nothing left to place helps), or a response whose operation is not placed:
+            # undo the last placement and go on after it.
             if not stack:
                 return Outcome(False, tried)
             e, state = stack.pop()
@@ -92,43 +94,30 @@ def linearizable(steps: Sequence[Step], initial: int, deadline: float | None = N
             _relink(e, response_of[i], nxt, prv)
             e = nxt[e]
             continue
-        i = owner[e]
-        if i >= 0:
-            tried += 1
-            if tried % CHECK_CLOCK_EVERY == 0 and deadline is not None \
-                    and time.monotonic() > deadline:
-                raise OutOfTime
-            if state == UNKNOWN:
-                after = bind(kinds[i], first[i], second[i], candidates)
-            else:
-                after = apply(kinds[i], first[i], second[i], state)
-            if after is not None:
-                key = (placed | (1 << i), after)
-                if key not in seen:
-                    seen.add(key)
-                    stack.append((e, state))
-                    placed = key[0]
-                    state = after
-                    if required[i]:
-                        required_left -= 1
-                        if required_left == 0:
-                            order = [owner[entry] for entry, _ in stack] if want_order else None
-                            return Outcome(True, tried, order)
-                    _unlink(e, response_of[i], nxt, prv)
-                    e = nxt[0]
-                    continue
-            e = nxt[e]
+        tried += 1
+        if tried % CHECK_CLOCK_EVERY == 0 and deadline is not None \
+                and time.monotonic() > deadline:
+            raise OutOfTime
+        if state == UNKNOWN:
+            after = bind(kinds[i], first[i], second[i], candidates)
         else:
-            # A response whose operation is not placed: undo the last placement.
-            if not stack:
-                return Outcome(False, tried)
-            e, state = stack.pop()
-            i = owner[e]
-            placed ^= 1 << i
-            if required[i]:
-                required_left += 1
-            _relink(e, response_of[i], nxt, prv)
-            e = nxt[e]
+            after = apply(kinds[i], first[i], second[i], state)
+        if after is not None:
+            key = (placed | (1 << i), after)
+            if key not in seen:
+                seen.add(key)
+                stack.append((e, state))
+                placed = key[0]
+                state = after
+                if required[i]:
+                    required_left -= 1
+                    if required_left == 0:
+                        order = [owner[entry] for entry, _ in stack] if want_order else None
+                        return Outcome(True, tried, order)
+                _unlink(e, response_of[i], nxt, prv)
+                e = nxt[0]
+                continue
+        e = nxt[e]
 
 
 def _unlink(call: int, response: int, nxt: list[int], prv: list[int]) -> None:

@@ -173,23 +173,23 @@ def result_lines(r: ScenarioResult, *, traces: bool = True) -> list[tuple[str, s
         lines += [(f"        note: {note}", "") for note in c.notes]
     lines += [(f"  note: {note}", "") for note in s.notes]
     for c in r.claims:
-        if c.trace is not None and not traces:
-            title = "witness" if c.kind in ("can", "lasso") else "counterexample"
+        if c.trace is None:
+            continue
+        title = "witness" if c.seeks_witness else "counterexample"
+        if not traces:
             lines.append((f"  {title} for {c.name}: {c.trace.length} steps (--traces, or run "
                           "this scenario alone, prints it)", "dim"))
-        elif c.trace is not None:
-            title = "witness" if c.kind in ("can", "lasso") else "counterexample"
-            lines.append((f"  {title} for {c.name} ({c.trace.length} steps):", ""))
-            steps = counterexample_lines(c.trace, r.model_of(c).summary)[1:-1]
-            lines += [("  " + line, "") for line in steps]
-            witness = c.as_claimed and c.kind in ("can", "lasso")
-            style = "green" if witness else "red"
-            if c.trace.loop_start is not None:
-                lines.append((f"         the behaviour loops back to step {c.trace.loop_start} "
-                              f"forever: {c.name}", style))
-            else:
-                ending = "reaches" if c.kind == "can" else "breaks"
-                lines.append((f"         the last state {ending} {c.name}", style))
+            continue
+        lines.append((f"  {title} for {c.name} ({c.trace.length} steps):", ""))
+        steps = counterexample_lines(c.trace, r.model_of(c).summary)[1:-1]
+        lines += [("  " + line, "") for line in steps]
+        style = "green" if c.as_claimed and c.seeks_witness else "red"
+        if c.trace.loop_start is not None:
+            lines.append((f"         the behaviour loops back to step {c.trace.loop_start} "
+                          f"forever: {c.name}", style))
+        else:
+            ending = "reaches" if c.kind == "can" else "breaks"
+            lines.append((f"         the last state {ending} {c.name}", style))
     return lines
 
 
@@ -215,4 +215,4 @@ def write_witness_diagram(path: str, r: ScenarioResult) -> None:
     c = traced[0]
     write_diagram(path, c.trace, r.model_of(c), title=f"{r.scenario.title}: {c.name}",
                   subtitle=c.text, ending=c.detail,
-                  witness=c.as_claimed and c.kind in ("can", "lasso"))
+                  witness=c.as_claimed and c.seeks_witness)

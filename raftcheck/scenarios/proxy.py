@@ -16,10 +16,10 @@ from ..spec.config import Bounds, SpecConfig
 from ..spec.invariants import View
 from ..spec.records import NIL, Role
 from ..spec.timed.config import TimedConfig, Timing
-from ..spec.timed.model import CLIENTS, CUT, NODES, PROXY
+from ..spec.timed.model import CLIENTS, PROXY
 from ..spec.timed.records import WRITE
 from ..spec.timed.routing import PROXY as PROXY_ROUTING
-from .claims import ERROR, OK, TIMEOUT, Phases, client_outcome
+from .claims import ERROR, OK, TIMEOUT, Phases, client_outcome, sides
 
 # Phases: (stage, old leader, what writes came to): BEFORE_CUT; STALE: the network cut off the
 # node the proxy forwards to, a leader, on the minority side, and the proxy has not moved yet;
@@ -46,12 +46,11 @@ class ProxyCutOff(Phases):
             if not isinstance(action, act.Partition):
                 return (phase,)
             target = after[PROXY].target
-            if target == NIL or after[NODES][target].server.role != Role.LEADER:
-                return ()  # the runs looked at cut off the leader the proxy uses
-            cut = after[CUT]
-            side = cut if cut >> target & 1 else ~cut & ((1 << len(after[NODES])) - 1)
-            if side.bit_count() * 2 > len(after[NODES]):
-                return ()
+            view = self.model.view(after)
+            minority = sides(view, self.model.n)[0]
+            if target == NIL or not minority >> target & 1 \
+                    or view.servers[target].role != Role.LEADER:
+                return ()  # the runs looked at cut off the leader the proxy uses, in the minority
             return ((STALE, target, 0),)
         if isinstance(action, act.Heal):
             return ()  # the claims are about the time the leader is cut off

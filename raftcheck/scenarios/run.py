@@ -31,6 +31,11 @@ class ClaimResult:
     model: RaftModel | TimedRaftModel | None = None  # the trace's model, if not the scenario's
     notes: list[str] = field(default_factory=list)  # what the check says of its bounds
 
+    @property
+    def seeks_witness(self) -> bool:
+        """A claim that something can happen: its trace is a witness, not a counterexample."""
+        return self.kind in ("can", "lasso")
+
 
 @dataclass
 class ScenarioResult:

@@ -79,10 +79,3 @@ def shrink(model: Model, path: Path, violation: Violation, *,
             chunks = min(chunks * 2, len(steps))
     return Path(path.initial, tuple(steps))
 
-
-def shrink_or_keep(model: Model, path: Path, violation: Violation,
-                   seconds: float | None) -> Path:
-    """Shrink unless seconds is 0."""
-    if seconds == 0:
-        return path
-    return shrink(model, path, violation, seconds=seconds)

@@ -60,16 +60,6 @@ class WalkOutcome:
     milestones: list = field(default_factory=list)
     violation: Violation | None = None
 
-    @property
-    def path(self) -> Path:
-        """From an initial state to where the walk ended."""
-        assert self.start is not None
-        return self.path_to(len(self.own))
-
-    def path_to(self, own_steps: int) -> Path:
-        assert self.start is not None
-        return Path(self.start.initial, self.start.steps + tuple(self.own[:own_steps]))
-
 
 class ReplayError(RuntimeError):
     """A path does not replay: the model gave other steps than when it was recorded."""
