@@ -82,6 +82,11 @@ def test_the_highest_index_a_quorum_stores_counts_the_leaders_configuration():
                                               log=((2, 1),) * 5, match_index=(0, 4, 1))
     assert r.config(s) == joint
     assert r.quorum_index(s, 0) == 1  # n1, n2 store 4: no majority of {n2,n3}
+    # n2, n3 store 4, a majority of the incoming half; of the outgoing {n1,n4,n5} only n1
+    r = rules_for(None, 5, history=False, realistic=True, membership=JOINT)
+    s = srv.initial_server(r, Configuration(N2 | N3, outgoing=N1 | N4 | N5))._replace(
+        role=Role.LEADER, term=2, log=((2, 1),) * 4, match_index=(0, 4, 4, 1, 1))
+    assert r.quorum_index(s, 0) == 1
 
 
 # --- the changes ------------------------------------------------------------------------------
