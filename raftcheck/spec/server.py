@@ -27,7 +27,7 @@ from .records import (
     last_term,
 )
 from .rules import Rules
-from .snapshots import handle_install_snapshot_request
+from .snapshots import handle_install_snapshot_request, needs_snapshot
 
 
 class Handled(NamedTuple):
@@ -115,7 +115,7 @@ def advance_commit_index(r: Rules, i: int, s: Server) -> Server | None:
 def append_entries(r: Rules, i: int, j: int, s: Server) -> AppendEntriesRequest | None:
     """Leader i sends j an AppendEntries request containing up to one entry (to a member of its
     configuration, and only while it still has the entries j needs: else InstallSnapshot)."""
-    if i == j or s.role != Role.LEADER or s.next_index[j] <= s.snapshot_index:
+    if i == j or s.role != Role.LEADER or needs_snapshot(s, j):
         return None
     if r.membership and not r.config(s).members >> j & 1:
         return None
