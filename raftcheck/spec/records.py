@@ -190,3 +190,8 @@ def bits(members: int) -> list[int]:
 
 def node_name(i: int) -> str:
     return f"n{i + 1}"
+
+
+def set_text(members: int) -> str:
+    """A set of servers (a bit set) in a trace: `{n1,n3}`."""
+    return "{" + ",".join(node_name(i) for i in bits(members)) + "}"

@@ -9,7 +9,7 @@ from itf_py.itf import ImmutableDict
 
 from ..actions import describe_message, entry_text, groups_text
 from ..present import Committed, Entry, log_text, log_value, members, message_record
-from ..records import NIL, Role, bits, node_name
+from ..records import NIL, Role, bits, node_name, set_text
 from . import observer
 from .records import IDLE, OFF, READ, Client, Node
 from .routing import Proxy
@@ -49,7 +49,7 @@ def node_summary(i: int, node: Node) -> dict[str, str]:
     if node.leader != NIL and s.role != Role.LEADER:
         out[f"{name}.leader"] = node_name(node.leader)
     if s.role in (Role.CANDIDATE, Role.PRE_CANDIDATE):
-        out[f"{name}.votes"] = "{" + ",".join(node_name(k) for k in bits(s.votes_granted)) + "}"
+        out[f"{name}.votes"] = set_text(s.votes_granted)
     timers = [("election", node.election), ("quiet", node.quiet), ("heartbeat", node.heartbeat),
               ("check", node.check), ("lease", node.lease), ("fsync", node.disk)]
     # A timer at 0 has run out: due, for those whose running out is an action.
@@ -57,7 +57,7 @@ def node_summary(i: int, node: Node) -> dict[str, str]:
                      if v != OFF and (v != 0 or label not in ("quiet", "lease")))
     out[f"{name}.timers"] = clock or "-"
     if s.role == Role.LEADER and node.acks:
-        out[f"{name}.acks"] = "{" + ",".join(node_name(k) for k in bits(node.acks)) + "}"
+        out[f"{name}.acks"] = set_text(node.acks)
     if node.unsent:
         out[f"{name}.owes"] = ",".join(node_name(k) for k in bits(node.unsent))
     return out
