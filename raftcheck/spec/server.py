@@ -76,7 +76,7 @@ def request_vote(r: Rules, i: int, j: int, s: Server) -> RequestVoteRequest | No
     """Candidate i sends j a RequestVote request (a voter of its configuration)."""
     if s.role != Role.CANDIDATE or s.votes_responded >> j & 1:
         return None
-    if r.membership and not r.config(s).all_voters >> j & 1:
+    if r.membership and not r.is_voter(s, j):
         return None
     return RequestVoteRequest(
         MessageType.REQUEST_VOTE_REQUEST, s.term, i, j, last_term(s.log), len(s.log)
@@ -117,7 +117,7 @@ def append_entries(r: Rules, i: int, j: int, s: Server) -> AppendEntriesRequest 
     configuration, and only while it still has the entries j needs: else InstallSnapshot)."""
     if i == j or s.role != Role.LEADER or needs_snapshot(s, j):
         return None
-    if r.membership and not r.config(s).members >> j & 1:
+    if r.membership and not r.is_member(s, j):
         return None
     next_index = s.next_index[j]
     prev_log_index = next_index - 1
