@@ -31,7 +31,6 @@ from raftcheck.spec.mutants import MUTANTS, rules_for
 from raftcheck.spec.quorum import (
     NO_CONFIGURATION,
     Configuration,
-    agreed_index,
     everyone,
     is_quorum,
     quorum_size,
@@ -70,10 +69,24 @@ def test_no_voters_have_no_quorum():
     assert not is_quorum(NO_CONFIGURATION, N1 | N2 | N3)
 
 
-def test_agreed_index_is_the_highest_index_a_quorum_stores():
-    assert agreed_index(everyone(3), [3, 1, 2]) == 2
+def test_the_highest_index_a_quorum_stores_counts_the_leaders_configuration():
+    """Rules.quorum_index, what commits go by: the leader's own log and its followers'
+    matchIndex, a quorum by quorum.is_quorum of the configuration it acts on."""
+    fixed = rules_for(None, 3, history=False, realistic=True)
+    s = srv.initial_server(fixed)._replace(role=Role.LEADER, term=2,
+                                           log=((2, 1), (2, 2), (2, 3)), match_index=(0, 1, 2))
+    assert fixed.quorum_index(s, 0) == 2  # n1 and n3 store 2; n1 alone stores 3
     joint = Configuration(N2 | N3, outgoing=N1 | N2 | N3)
-    assert agreed_index(joint, [5, 4, 1]) == 1  # n1, n2 store 4: no majority of {n2,n3}
+    r = rules_for(None, 3, history=False, realistic=True, membership=JOINT)
+    s = srv.initial_server(r, joint)._replace(role=Role.LEADER, term=2,
+                                              log=((2, 1),) * 5, match_index=(0, 4, 1))
+    assert r.config(s) == joint
+    assert r.quorum_index(s, 0) == 1  # n1, n2 store 4: no majority of {n2,n3}
+    # n2, n3 store 4, a majority of the incoming half; of the outgoing {n1,n4,n5} only n1
+    r = rules_for(None, 5, history=False, realistic=True, membership=JOINT)
+    s = srv.initial_server(r, Configuration(N2 | N3, outgoing=N1 | N4 | N5))._replace(
+        role=Role.LEADER, term=2, log=((2, 1),) * 4, match_index=(0, 4, 4, 1, 1))
+    assert r.quorum_index(s, 0) == 1
 
 
 # --- the changes ------------------------------------------------------------------------------

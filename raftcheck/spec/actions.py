@@ -24,6 +24,7 @@ from .records import (
     RequestVoteResponse,
     bits,
     node_name,
+    set_text,
 )
 
 
@@ -90,7 +91,7 @@ def message_json(m: Message) -> dict[str, Any]:
 
 
 def groups_text(groups: tuple[int, ...]) -> str:
-    return "|".join("{" + ",".join(node_name(i) for i in bits(g)) + "}" for g in groups)
+    return "|".join(set_text(g) for g in groups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ class Action:
             if field in ("node", "src", "dst", "server"):
                 args.append(node_name(value))
             elif field == "voters":
-                args.append("{" + ",".join(node_name(k) for k in bits(value)) + "}")
+                args.append(set_text(value))
             elif field == "client":
                 args.append(f"c{value + 1}")
             elif field == "message":

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .quorum import Configuration
-from .records import Log, Role, Server, bits
+from .records import Log, Role, Server, set_text
 
 if TYPE_CHECKING:
     from .rules import Rules
@@ -150,15 +150,11 @@ def describe(c: Configuration | tuple) -> str:
         return "-"
     if c == Configuration(0):
         return "none"
-
-    def names(mask: int) -> str:
-        return "{" + ",".join(f"n{k + 1}" for k in bits(mask)) + "}"
-
-    text = names(c.voters)
+    text = set_text(c.voters)
     if c.joint:
-        text += "&" + names(c.outgoing)
+        text += "&" + set_text(c.outgoing)
     if c.learners:
-        text += "+learners" + names(c.learners)
+        text += "+learners" + set_text(c.learners)
     if c.learners_next:
-        text += "+learners_next" + names(c.learners_next)
+        text += "+learners_next" + set_text(c.learners_next)
     return text

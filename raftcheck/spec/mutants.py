@@ -187,6 +187,11 @@ class Mutant:
         return " ".join((self.rules.__doc__ or "").split())
 
 
+#: What a membership bug that lets two majorities miss each other shows as: two leaders in one
+#: term, or an entry committed by one majority unknown to the other.
+DISJOINT_MAJORITIES = ("ElectionSafety", "LeaderCompleteness", "StateMachineSafety",
+                       "CommittedNeverLost")
+
 MUTANTS: dict[str, Mutant] = {
     m.name: m
     for m in (
@@ -237,20 +242,17 @@ MUTANTS: dict[str, Mutant] = {
                     max_restarts=0, max_elections=2, max_partitions=1),
                timed=dict(timing=dict(election_min=2, election_max=2, heartbeat=1))),
         Mutant("change-before-commit-in-term", ChangeBeforeCommitInTerm,
-               ("ElectionSafety", "LeaderCompleteness", "StateMachineSafety",
-                "CommittedNeverLost"),
+               DISJOINT_MAJORITIES,
                dict(max_term=4, max_log=1, max_msgs=1, max_writes=0, max_restarts=0,
                     max_elections=3, max_partitions=0),
                nodes=4, options=dict(membership="single", max_config_changes=2)),
         Mutant("two-changes-in-flight", TwoChangesInFlight,
-               ("ElectionSafety", "LeaderCompleteness", "StateMachineSafety",
-                "CommittedNeverLost"),
+               DISJOINT_MAJORITIES,
                dict(max_term=3, max_log=3, max_msgs=1, max_writes=1, max_restarts=0,
                     max_elections=3, max_partitions=0),
                options=dict(membership="single", max_config_changes=2)),
         Mutant("joint-new-majority-only", JointNewMajorityOnly,
-               ("ElectionSafety", "LeaderCompleteness", "StateMachineSafety",
-                "CommittedNeverLost"),
+               DISJOINT_MAJORITIES,
                dict(max_term=3, max_log=1, max_msgs=1, max_writes=0, max_restarts=0,
                     max_elections=3, max_partitions=0),
                options=dict(membership="joint", max_config_changes=1)),

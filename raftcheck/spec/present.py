@@ -29,6 +29,7 @@ from .records import (
     Server,
     bits,
     node_name,
+    set_text,
 )
 
 if TYPE_CHECKING:
@@ -168,9 +169,8 @@ def summary(model: RaftModel, state: tuple) -> dict[str, str]:
         if model.membership:
             out[f"{name}.config"] = config_text(model.rules.config(s))
         if s.role == Role.CANDIDATE or s.votes_responded:
-            out[f"{name}.votes"] = (
-                "{" + ",".join(node_name(k) for k in bits(s.votes_granted)) + "}"
-                f" of {len(bits(s.votes_responded))} answers")
+            out[f"{name}.votes"] = (set_text(s.votes_granted)
+                                    + f" of {len(bits(s.votes_responded))} answers")
         if s.role == Role.LEADER:
             out[f"{name}.matchIndex"] = " ".join(
                 f"{node_name(k)}:{v}" for k, v in enumerate(s.match_index) if k != i)

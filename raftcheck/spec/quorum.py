@@ -12,7 +12,6 @@ configuration is hashable and renaming servers is a permutation of bits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import NamedTuple
 
 
@@ -68,11 +67,3 @@ def is_quorum(config: Configuration, members: int) -> bool:
     return majority(config.voters, members) and (
         not config.outgoing or majority(config.outgoing, members))
 
-
-def agreed_index(config: Configuration, match: Sequence[int]) -> int:
-    """The highest index that a quorum of the configuration stores, where match[k] is the
-    highest index server k is known to store (0: none)."""
-    for index in sorted({m for m in match if m}, reverse=True):
-        if is_quorum(config, sum(1 << k for k, m in enumerate(match) if m >= index)):
-            return index
-    return 0

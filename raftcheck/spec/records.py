@@ -29,10 +29,6 @@ Entry = tuple[int, "int | Configuration"]
 Log = tuple[Entry, ...]
 
 
-def is_config_entry(entry: Entry) -> bool:
-    return type(entry[1]) is Configuration
-
-
 def last_term(log: Log) -> int:
     """The term of the last entry in a log, or 0 if the log is empty."""
     return log[-1][0] if log else 0
@@ -190,3 +186,8 @@ def bits(members: int) -> list[int]:
 
 def node_name(i: int) -> str:
     return f"n{i + 1}"
+
+
+def set_text(members: int) -> str:
+    """A set of servers (a bit set) in a trace: `{n1,n3}`."""
+    return "{" + ",".join(node_name(i) for i in bits(members)) + "}"

@@ -83,9 +83,15 @@ class Rules:
         return latest_config(s.log, upto, s.base_config)  # type: ignore[arg-type]
 
     def is_voter(self, s: Server, i: int) -> bool:
-        """Server i's vote counts in its own configuration: only such a server starts an
-        election (a learner, a removed server, a server not yet added does not)."""
+        """Server i's vote counts in the configuration s acts on: only such a server starts an
+        election (a learner, a removed server, a server not yet added does not), and only such
+        servers are asked for votes."""
         return bool(self.config(s).all_voters >> i & 1)
+
+    def is_member(self, s: Server, i: int) -> bool:
+        """Server i is a voter or a learner of the configuration s acts on: a leader replicates
+        to it (entries or a snapshot)."""
+        return bool(self.config(s).members >> i & 1)
 
     def leads_as_voter(self, s: Server, i: int) -> bool:
         """Leader i counts its own log toward a quorum only while it is a voter of its

@@ -27,7 +27,7 @@ from .records import (
     last_term,
 )
 from .rules import Rules
-from .snapshots import handle_install_snapshot_request
+from .snapshots import handle_install_snapshot_request, needs_snapshot
 
 
 class Handled(NamedTuple):
@@ -76,7 +76,7 @@ def request_vote(r: Rules, i: int, j: int, s: Server) -> RequestVoteRequest | No
     """Candidate i sends j a RequestVote request (a voter of its configuration)."""
     if s.role != Role.CANDIDATE or s.votes_responded >> j & 1:
         return None
-    if r.membership and not r.config(s).all_voters >> j & 1:
+    if r.membership and not r.is_voter(s, j):
         return None
     return RequestVoteRequest(
         MessageType.REQUEST_VOTE_REQUEST, s.term, i, j, last_term(s.log), len(s.log)
@@ -115,9 +115,9 @@ def advance_commit_index(r: Rules, i: int, s: Server) -> Server | None:
 def append_entries(r: Rules, i: int, j: int, s: Server) -> AppendEntriesRequest | None:
     """Leader i sends j an AppendEntries request containing up to one entry (to a member of its
     configuration, and only while it still has the entries j needs: else InstallSnapshot)."""
-    if i == j or s.role != Role.LEADER or s.next_index[j] <= s.snapshot_index:
+    if i == j or s.role != Role.LEADER or needs_snapshot(s, j):
         return None
-    if r.membership and not r.config(s).members >> j & 1:
+    if r.membership and not r.is_member(s, j):
         return None
     next_index = s.next_index[j]
     prev_log_index = next_index - 1

@@ -45,7 +45,7 @@ def install_snapshot(r: Rules, i: int, j: int, s: Server) -> InstallSnapshotRequ
     """Leader i sends j its snapshot, j being behind the start of its log."""
     if i == j or s.role != Role.LEADER or not needs_snapshot(s, j):
         return None
-    if r.membership and not r.config(s).members >> j & 1:
+    if r.membership and not r.is_member(s, j):
         return None
     return InstallSnapshotRequest(MessageType.INSTALL_SNAPSHOT_REQUEST, s.term, i, j,
                                   s.log[:s.snapshot_index], s.base_config)

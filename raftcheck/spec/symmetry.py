@@ -223,14 +223,13 @@ class ServerSymmetry:
         """What of server i's variables no renaming changes (hashed)."""
         s = self.model.servers[sid]
         key = (
-            s.term, s.role, s.log, s.commit_index,
+            s.term, s.role, config_shape(s.log, i) if self.configs else s.log, s.commit_index,
             s.voted_for == i, s.voted_for == NIL,
             s.votes_responded.bit_count(), s.votes_granted.bit_count(),
             tuple(sorted(s.next_index)), tuple(sorted(s.match_index)),
         )
         if self.configs:
-            key = (*key[:2], config_shape(s.log, i), *key[3:], s.snapshot_index,
-                   config_shape(s.base_config, i))
+            key += (s.snapshot_index, config_shape(s.base_config, i))
         self._key[(i, sid)] = hash(key)
         return hash(key)
 

@@ -48,8 +48,8 @@ def in_one_unit(times: list[TimeValue]) -> tuple[list[Fraction], str | None]:
     if None in units:
         raise UsageError("give every time with a unit (1000ms, 1s) or none of them (all in one "
                          "unit of your choice)")
-    unit = min(units, key=lambda u: UNITS[u or "s"])
-    return [t.number * UNITS[t.unit or "s"] / UNITS[unit] for t in times], unit
+    unit = min(units, key=UNITS.__getitem__)
+    return [t.seconds / UNITS[unit] for t in times], unit
 
 
 def register(commands: Any) -> None:

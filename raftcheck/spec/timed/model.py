@@ -612,12 +612,10 @@ class TimedRaftModel(SpecModel):
             return [self._read_reply(state, c, client, i, s.commit_index)]
         if s.role != Role.LEADER:
             hint = node.leader if node.leader != i and self.redirects else NIL
-            if hint == NIL and not self.redirects:
-                nxt = self._give_up(state, c, client, refused=client.value == 0)
-                return [(act.ClientReply(c, i, "error: not the leader"), nxt, None)]
             if hint == NIL:
                 nxt = self._give_up(state, c, client, refused=client.value == 0)
-                return [(act.ClientReply(c, i, "error: no leader known"), nxt, None)]
+                error = "no leader known" if self.redirects else "not the leader"
+                return [(act.ClientReply(c, i, f"error: {error}"), nxt, None)]
             # The client retries at the hinted leader at once, within the same deadline.
             nxt = self._with_client(state, c, client._replace(
                 target=hint, cached=hint if self.caches else NIL))

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from itf_py.itf import ImmutableDict
 
-from ..actions import describe_message, groups_text
+from ..actions import describe_message, entry_text, groups_text
 from ..present import Committed, Entry, log_text, log_value, members, message_record
-from ..records import NIL, Role, bits, node_name
+from ..records import NIL, Role, bits, node_name, set_text
 from . import observer
 from .records import IDLE, OFF, READ, Client, Node
+from .routing import Proxy
 
 if TYPE_CHECKING:
     from .model import TimedRaftModel
@@ -48,7 +49,7 @@ def node_summary(i: int, node: Node) -> dict[str, str]:
     if node.leader != NIL and s.role != Role.LEADER:
         out[f"{name}.leader"] = node_name(node.leader)
     if s.role in (Role.CANDIDATE, Role.PRE_CANDIDATE):
-        out[f"{name}.votes"] = "{" + ",".join(node_name(k) for k in bits(s.votes_granted)) + "}"
+        out[f"{name}.votes"] = set_text(s.votes_granted)
     timers = [("election", node.election), ("quiet", node.quiet), ("heartbeat", node.heartbeat),
               ("check", node.check), ("lease", node.lease), ("fsync", node.disk)]
     # A timer at 0 has run out: due, for those whose running out is an action.
@@ -56,7 +57,7 @@ def node_summary(i: int, node: Node) -> dict[str, str]:
                      if v != OFF and (v != 0 or label not in ("quiet", "lease")))
     out[f"{name}.timers"] = clock or "-"
     if s.role == Role.LEADER and node.acks:
-        out[f"{name}.acks"] = "{" + ",".join(node_name(k) for k in bits(node.acks)) + "}"
+        out[f"{name}.acks"] = set_text(node.acks)
     if node.unsent:
         out[f"{name}.owes"] = ",".join(node_name(k) for k in bits(node.unsent))
     return out
@@ -96,18 +97,21 @@ def summary(model: TimedRaftModel, state: tuple) -> dict[str, str]:
         out.update(client_summary(c, client))
     out["acked"] = " ".join(f"v{v}@{k}" for k, _, v in sorted(state[ACKED])) or "-"
     committed = sorted(state[COMMITTED])
-    out["committed"] = " ".join(f"{k}:t{e[0]}:v{e[1]}@t{t}" for k, e, t in committed) or "-"
+    out["committed"] = " ".join(f"{k}:{entry_text(e)}@t{t}" for k, e, t in committed) or "-"
     if model.proxied:
-        proxy = state[PROXY]
-        to = node_name(proxy.target) if proxy.target != NIL else "none"
-        out["proxy"] = f"forwards to {to}, polls in {time_text(proxy.poll)}"
+        out["proxy"] = proxy_text(state[PROXY])
     if model.observes:
         out["history"] = observer.text(state[HISTORY])
     return out
 
 
+def proxy_text(proxy: Proxy) -> str:
+    to = node_name(proxy.target) if proxy.target != NIL else "none"
+    return f"forwards to {to}, polls in {time_text(proxy.poll)}"
+
+
 def variables(model: TimedRaftModel, state: tuple) -> dict[str, Any]:
-    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, HISTORY, NODES, TRANSIT
+    from .model import ACKED, BAG, CLIENTS, COMMITTED, CUT, HISTORY, NODES, PROXY, TRANSIT
 
     names = [node_name(i) for i in range(model.n)]
     nodes: list[Node] = list(state[NODES])
@@ -120,7 +124,7 @@ def variables(model: TimedRaftModel, state: tuple) -> dict[str, Any]:
     if model.observes:
         extra["history"] = observer.text(state[HISTORY])
     if model.proxied:
-        extra["proxy"] = summary(model, state)["proxy"]
+        extra["proxy"] = proxy_text(state[PROXY])
     return {
         **extra,
         "messages": frozenset(message_record(m, False)
