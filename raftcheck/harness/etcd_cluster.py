@@ -49,6 +49,7 @@ from raftcheck.harness.etcdctl import (
 from raftcheck.harness.network import LoopbackNetwork, NetnsNetwork, partition_cuts
 from raftcheck.harness.raft_status import RaftStatus, parse_raft_status
 from raftcheck.harness.scenario import ScenarioRecorder, StatusMap, leader_of
+from raftcheck.spec.quorum import quorum_size
 
 T = TypeVar("T")
 POLL_S = 0.1  # how often wait_* conditions are re-checked (polling with a deadline)
@@ -178,7 +179,7 @@ class EtcdCluster(MembershipChanges):
 
     @property
     def quorum(self) -> int:
-        return len(self.voters) // 2 + 1
+        return quorum_size(len(self.voters))
 
     def start(self) -> tuple[str, int]:
         """Start every member and wait for a leader; return (leader name, term)."""

@@ -48,6 +48,7 @@ from raftcheck.harness.hashicorp_control import (
 from raftcheck.harness.network import NetnsNetwork, free_tcp_ports, partition_cuts
 from raftcheck.harness.processes import default_data_parent, die_with_parent, tail
 from raftcheck.harness.scenario import ScenarioRecorder, leader_of
+from raftcheck.spec.quorum import quorum_size
 
 T = TypeVar("T")
 POLL_S = 0.1
@@ -99,7 +100,7 @@ def agreed_leader(statuses: Statuses, *, min_term: int = 0,
         voters = st.voters
         agree = sum(1 for v in voters if (o := statuses.get(v)) is not None
                     and o.leader_id == st.member_id and o.raft_term == st.raft_term)
-        if voters and agree >= len(voters) // 2 + 1:
+        if voters and agree >= quorum_size(len(voters)):
             return st.name, st.raft_term
     return None
 

@@ -254,7 +254,6 @@ def clear_role_variables(r: Rules, s: Server) -> Server:
                       next_index=(1,) * r.nodes, match_index=(0,) * r.nodes)
 
 
-_clear_role_variables = clear_role_variables  # the name validate/mapping.py imports
 
 
 def _set(values: tuple[int, ...], k: int, value: int) -> tuple[int, ...]:
@@ -336,9 +335,6 @@ def settle(r: Rules, i: int, s: Server) -> Server:
 
 # --- pre-vote and check-quorum (Rules.pre_vote, Rules.check_quorum; off by default) ------------
 
-#: The pre-vote message types (records.py), under the names validate imports from here.
-PRE_VOTE_REQUEST, PRE_VOTE_RESPONSE = MessageType.PRE_VOTE_REQUEST, MessageType.PRE_VOTE_RESPONSE
-
 
 def pre_vote_timeout(r: Rules, i: int, s: Server) -> Server | None:
     """Server i times out and asks whether it could win an election, keeping its term."""
@@ -353,15 +349,16 @@ def request_pre_vote(r: Rules, i: int, j: int, s: Server) -> RequestVoteRequest 
     """Pre-candidate i sends j a pre-vote request for the term it would campaign in."""
     if s.role != Role.PRE_CANDIDATE or s.votes_responded >> j & 1:
         return None
-    return RequestVoteRequest(PRE_VOTE_REQUEST, s.term + 1, i, j, last_term(s.log), len(s.log))
+    return RequestVoteRequest(MessageType.PRE_VOTE_REQUEST, s.term + 1, i, j, last_term(s.log),
+                              len(s.log))
 
 
 def handle_pre_vote_request(r: Rules, s: Server, m: RequestVoteRequest) -> Handled:
     """Server i answers a pre-vote; nothing it stores changes. A grant carries the requested
     term, a refusal the voter's own."""
     grant = r.grants_pre_vote(s, m)
-    reply = RequestVoteResponse(PRE_VOTE_RESPONSE, m.term if grant else s.term, m.dst, m.src,
-                                grant, ())
+    reply = RequestVoteResponse(MessageType.PRE_VOTE_RESPONSE, m.term if grant else s.term,
+                                m.dst, m.src, grant, ())
     return Handled(s, True, reply)
 
 

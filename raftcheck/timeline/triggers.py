@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
+from raftcheck.spec.quorum import quorum_size
 from raftcheck.traces import events as ev
 from raftcheck.traces.events import SourceRef
 
@@ -143,7 +144,7 @@ def _explain(election: Election, previous: Tenure, timeline: Timeline,
         signs.append((previous.end, previous.end_source, None))
     losses = _follower_losses(timeline, by_node, old, since, until)
     members = _voters_at(voters, until) or frozenset(timeline.members)
-    quorum = len(members) // 2 + 1
+    quorum = quorum_size(len(members))
     # the leader needs quorum-1 followers: it lost them when the (quorum-1)-th latest left
     # (followers that never stopped hearing from it count as hearing until the election)
     lost = sorted((losses[n] for n in sorted(members) if n != old and n in losses),
@@ -419,7 +420,7 @@ def _trailing_window(timeline: Timeline, last: Tenure | None) -> None:
     if last is None or last.end is None or last.end_source is None:
         return
     stopping = {w.node for w in timeline.warnings if w.kind == "stopping" and w.at >= last.start}
-    shutdown = len(stopping) * 2 > len(timeline.members)
+    shutdown = len(stopping) >= quorum_size(len(timeline.members))  # a majority stopping
     note = ("the cluster was being stopped" if shutdown else
             f"{timeline.name(last.leader)} {last.reason}; no leader elected before the logs end")
     timeline.windows.append(Window(last.end, None, last.end_source, None, note=note,

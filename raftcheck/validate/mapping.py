@@ -35,7 +35,7 @@ from .world import Missing, Unexplained, World, check_transition
 ROLE_NAMES = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "leader",
               Role.PRE_CANDIDATE: "pre-candidate"}
 VOTE, VOTE_RESP = MessageType.REQUEST_VOTE_REQUEST, MessageType.REQUEST_VOTE_RESPONSE
-PRE_VOTE, PRE_VOTE_RESP = spec.PRE_VOTE_REQUEST, spec.PRE_VOTE_RESPONSE
+PRE_VOTE, PRE_VOTE_RESP = MessageType.PRE_VOTE_REQUEST, MessageType.PRE_VOTE_RESPONSE
 LEADER_MESSAGES = frozenset({"MsgApp", "MsgHeartbeat", "MsgSnap", "MsgTimeoutNow",
                              "AppendEntriesRequest", "InstallSnapshotRequest"})
 
@@ -221,7 +221,7 @@ def to_follower(w: World, i: int, cx: Context, what: str) -> World:
                               "seeing a higher term (or by check-quorum, which is off)")
         return put(w, i, after, cx, what)
     # A (pre-)candidate hears from the leader of its term, or its pre-vote fails.
-    return put(w, i, spec._clear_role_variables(cx.rules, s._replace(role=Role.FOLLOWER)),
+    return put(w, i, spec.clear_role_variables(cx.rules, s._replace(role=Role.FOLLOWER)),
                cx, what)
 
 
