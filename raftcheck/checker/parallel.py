@@ -24,9 +24,9 @@ from typing import Any
 from .checkpoint import Checkpoint, CheckpointError
 from .model import Model
 from .result import Counterexample, Outcome, SearchResult, Statistics
-from .search import Budget, ProgressFn, identity_of
-from .shard import LevelReport, Shard, identity_chain
-from .trace import replay
+from .search import Budget, ProgressFn
+from .shard import LevelReport, Shard
+from .trace import rebuild
 
 
 class WorkerFailed(RuntimeError):
@@ -268,8 +268,8 @@ class _Coordinator:
         result = SearchResult(Outcome.HOLDS, stats, checked)
         if violation is not None:
             _, prop, kind, at_level, link, last_step = violation
-            chain = identity_chain(self.entry, len(self.conns), at_level, link)
-            steps = replay(model, chain, identity_of(model, canonical), last_step)
+            steps = rebuild(model, canonical, self.entry, len(self.conns), at_level, link,
+                            last_step)
             result.outcome = Outcome.VIOLATED
             result.counterexample = Counterexample(prop, kind, steps)
             stats.depth = len(steps)

@@ -20,9 +20,9 @@ from typing import Any
 
 from .model import Model
 from .result import Counterexample, Outcome, SearchResult, Statistics
-from .search import Budget, ProgressFn, identity_of
-from .shard import Shard, identity_chain
-from .trace import replay
+from .search import Budget, ProgressFn
+from .shard import Shard
+from .trace import rebuild
 
 
 class RayMissing(RuntimeError):
@@ -180,8 +180,7 @@ def _run(ray: Any, model: Model, workers: int, symmetry: bool, budget: Budget,
         def entry(shard: int, depth: int, index: int) -> tuple:
             return ray.get(actors[shard].entry.remote(depth, index))
 
-        chain = identity_chain(entry, workers, at_level, link)
-        steps = replay(model, chain, identity_of(model, canonical), last_step)
+        steps = rebuild(model, canonical, entry, workers, at_level, link, last_step)
         result.outcome = Outcome.VIOLATED
         result.counterexample = Counterexample(prop, kind, steps)
         stats.depth = len(steps)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import pickle
 from array import array
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -336,15 +336,3 @@ class Shard:
     def entry(self, level: int, index: int) -> tuple[int, int, int | None]:
         return self.store.entry(level, index)
 
-
-def identity_chain(entry: Callable[[int, int, int], tuple[int, int, int | None]], shards: int,
-                   level: int, link: int) -> list[Hashable]:
-    """The identities from an initial state to the state at (level, link) (see
-    search.chain_of), asking entry(shard, level, index) of whichever shard holds each."""
-    chain: list[Hashable] = []
-    for depth in range(level, -1, -1):
-        index, shard = divmod(link, shards)
-        fingerprint, link, used = entry(shard, depth, index)
-        chain.append(fingerprint if used is None else (fingerprint, used))
-    chain.reverse()
-    return chain
