@@ -41,6 +41,15 @@ class Budget:
     seconds: float | None = None  # stop after this much wall time
     max_depth: int | None = None  # explore no state deeper than this (initial states: 1)
 
+    def reached(self, levels: int, distinct: int) -> str | None:
+        """Between two levels: the budget that stops a search with `levels` levels complete
+        and `distinct` states kept ("max-depth" or "max-states"), or None to go on."""
+        if self.max_depth is not None and levels >= self.max_depth:
+            return "max-depth"
+        if self.max_states is not None and distinct >= self.max_states:
+            return "max-states"
+        return None
+
 
 ProgressFn = Callable[[Statistics], None]
 
@@ -139,11 +148,9 @@ class LevelSearch:
                 if self.on_level is not None:
                     self.on_level(self)
             while self.frontier:
-                if self.budget.max_depth is not None and self.level >= self.budget.max_depth:
-                    return self.finish(Outcome.STOPPED, reason="max-depth")
-                if (self.budget.max_states is not None
-                        and self.stats.distinct >= self.budget.max_states):
-                    return self.finish(Outcome.STOPPED, reason="max-states")
+                reason = self.budget.reached(self.level, self.stats.distinct)
+                if reason:
+                    return self.finish(Outcome.STOPPED, reason=reason)
                 self.expand_level()
                 if self.on_level is not None:
                     self.on_level(self)
