@@ -106,6 +106,16 @@ def spill_directory(text: str | None) -> Path | None:
     return path
 
 
+def terminal_progress(args: argparse.Namespace) -> TerminalProgress | None:
+    """Live progress on stderr where --progress (default: a terminal) asks for it."""
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    return TerminalProgress(sys.stderr) if show else None
+
+
+def search_budget(args: argparse.Namespace) -> Budget:
+    return Budget(max_states=args.max_states, seconds=args.time_limit)
+
+
 def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> SearchResult:
     """The safety search the flags ask for, with live progress where asked."""
     if args.address and args.engine != "ray":
@@ -115,12 +125,9 @@ def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> Sear
             checkpoint.iterdir()):
         raise ConfigError(f"--checkpoint {args.checkpoint}: not an empty directory (to go on "
                           f"with the search saved there: --resume {args.checkpoint})")
-    spill = spill_directory(args.disk)
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    progress = TerminalProgress(sys.stderr) if show_progress else None
-    budget = Budget(max_states=args.max_states, seconds=args.time_limit)
+    progress = terminal_progress(args)
     common: dict[str, Any] = dict(symmetry=args.symmetry, checked=names, progress=progress,
-                                  budget=budget, spill=spill)
+                                  budget=search_budget(args), spill=spill_directory(args.disk))
     if checkpoint is not None:
         checkpoint.mkdir(parents=True, exist_ok=True)
         common.update(checkpoint=Checkpoint(checkpoint), resume=bool(args.resume),
@@ -131,10 +138,9 @@ def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> Sear
                 if checkpoint is not None:
                     raise ConfigError("--checkpoint and --resume run on the local engine")
                 from ..checker.ray_engine import RayMissing, ray_breadth_first
-                common.pop("spill")
                 try:
                     return ray_breadth_first(model, workers=args.workers,
-                                             address=args.address, spill=spill, **common)
+                                             address=args.address, **common)
                 except RayMissing as e:
                     raise ConfigError(str(e)) from None
             if args.workers == 1:
