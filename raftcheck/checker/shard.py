@@ -34,7 +34,7 @@ import numpy as np
 from .checkpoint import Checkpoint
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
-from .search import MET_LIMIT
+from .search import CHECK_EVERY, MET_LIMIT
 from .trace import Entry, rebuild
 from .visited import LevelStore
 
@@ -192,7 +192,7 @@ class Shard:
                     if len(seen_now) < SEEN_LIMIT:
                         seen_now.add(fingerprint)
                     outboxes[me].append((base | step, parent, successor))
-            if should_stop is not None and position % 512 == 0 and should_stop():
+            if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
                 break
         self._met, self._seen = met_now, seen_now
         self.generated = generated
