@@ -120,14 +120,17 @@ def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> Sear
     """The safety search the flags ask for, with live progress where asked."""
     if args.address and args.engine != "ray":
         raise ConfigError("--address names a Ray cluster: use it with --engine ray")
+    if args.engine == "ray" and args.checkpoint:
+        raise ConfigError("--checkpoint and --resume run on the local engine")
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     if checkpoint is not None and not args.resume and checkpoint.exists() and any(
             checkpoint.iterdir()):
         raise ConfigError(f"--checkpoint {args.checkpoint}: not an empty directory (to go on "
                           f"with the search saved there: --resume {args.checkpoint})")
+    spill = spill_directory(args.disk)
     progress = terminal_progress(args)
     common: dict[str, Any] = dict(symmetry=args.symmetry, checked=names, progress=progress,
-                                  budget=search_budget(args), spill=spill_directory(args.disk))
+                                  budget=search_budget(args), spill=spill)
     if checkpoint is not None:
         checkpoint.mkdir(parents=True, exist_ok=True)
         common.update(checkpoint=Checkpoint(checkpoint), resume=bool(args.resume),
@@ -135,8 +138,6 @@ def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> Sear
     try:
         with sigterm_as_interrupt():
             if args.engine == "ray":
-                if checkpoint is not None:
-                    raise ConfigError("--checkpoint and --resume run on the local engine")
                 from ..checker.ray_engine import RayMissing, ray_breadth_first
                 try:
                     return ray_breadth_first(model, workers=args.workers,
