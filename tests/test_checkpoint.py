@@ -114,3 +114,12 @@ def test_a_checkpoint_directory_in_use_is_not_overwritten(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "not an empty directory" in run.stderr
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_checkpoint_on_ray_is_refused_before_the_directory_is_made(tmp_path):
+    target = tmp_path / "saved"
+    run = subprocess.run([*RAFTCHECK, "explore", *SCOPE, "--engine", "ray", "--checkpoint",
+                          str(target)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "run on the local engine" in run.stderr
+    assert run.stderr.count("\n") == 1
+    assert not target.exists()

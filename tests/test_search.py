@@ -10,7 +10,7 @@ import pytest
 from raftcheck.checker.model import Model
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import Budget, breadth_first
-from raftcheck.checker.trace import chain_to
+from raftcheck.checker.trace import identity_chain
 
 
 @dataclass
@@ -151,9 +151,13 @@ def test_progress_is_reported_and_final_statistics_delivered():
     assert seen[-1].distinct == 31 * 31
 
 
-def test_chain_follows_parent_links_to_the_root():
-    seen = {1: 1, 2: 1, 3: 2}
-    assert chain_to(seen, 3) == [1, 2, 3]
+def test_chain_follows_parent_links_across_shards_to_the_root():
+    # Two shards; a link is index * 2 + shard. Level 0: "a" on shard 1; level 1: "b" on
+    # shard 0 (parent link 1: index 0 of shard 1); level 2: "c" with a budget vector, on
+    # shard 1 at index 1 (parent link 0: index 0 of shard 0).
+    entries = {(1, 0, 0): ("a", 0, None), (0, 1, 0): ("b", 1, None), (1, 2, 1): ("c", 0, 5)}
+    chain = identity_chain(lambda shard, level, index: entries[shard, level, index], 2, 2, 3)
+    assert chain == ["a", "b", ("c", 5)]
 
 
 def test_collision_probability_grows_with_the_search():

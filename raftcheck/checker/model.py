@@ -138,8 +138,3 @@ class Model(Protocol):
         """What the model's bounds cut, for a liveness result's notes. Default: nothing."""
         return []
 
-
-class Symmetric(Protocol):
-    def canonical(self, state: State) -> State:
-        """See Model.canonical."""
-        ...

@@ -23,10 +23,9 @@ from typing import Any
 
 from .checkpoint import Checkpoint, CheckpointError
 from .model import Model
-from .result import Counterexample, Outcome, SearchResult, Statistics
-from .search import Budget, ProgressFn, identity_of
-from .shard import LevelReport, Shard, identity_chain
-from .trace import replay
+from .result import SearchResult, Statistics
+from .search import Budget, ProgressFn
+from .shard import Shard, add_up, count_to, sharded_result
 
 
 class WorkerFailed(RuntimeError):
@@ -89,13 +88,10 @@ def _work(index: int, count: int, model: Model, symmetry: bool, spill: Path | No
                 reply = shard.restore(checkpoint, *arg)  # type: ignore[arg-type]
             elif command == "level":
                 batches = shard.expand(stop.is_set)
-                sent = 0
                 for peer in peers:
-                    sent += batches[peer].nbytes  # type: ignore[union-attr]
                     inboxes[peer].put(("batch", shard.level, index, batches[peer]))
                 received = mail.take("batch", shard.level, len(peers))
                 reply = shard.absorb([received[k] for k in peers])
-                reply.sent_bytes = sent
                 share_ranks()
                 if checkpoint is not None and not stop.is_set():
                     shard.save(checkpoint)
@@ -175,12 +171,11 @@ class _Coordinator:
         self.conns, self.stop, self.budget = conns, stop, budget
         self.progress, self.progress_every = progress, progress_every
         self.stats = Statistics()
-        self.sent_bytes = 0
         self.checkpoint: Checkpoint | None = None
         self.meta: dict = {}
         self.resumed: dict | None = None
 
-    def ask_all(self, command: str, arg: Any = None) -> list[LevelReport]:
+    def ask_all(self, command: str, arg: Any = None) -> list[Any]:
         for conn in self.conns:
             conn.send((command, arg))
         replies: dict[int, Any] = {}
@@ -198,23 +193,12 @@ class _Coordinator:
                 self.next_report = now + self.progress_every
         return [replies[k] for k in range(len(self.conns))]
 
-    def count_to(self, violation: tuple, reports: list[LevelReport]) -> None:
-        """The counts the one-process search has when it meets the violation: this level's
-        states and steps only up to it."""
-        stats = self.stats
-        stats.distinct -= sum(r.kept for r in reports)
-        stats.generated -= sum(r.generated for r in reports)
-        for kept, generated in self.ask_all("counts", (violation[0], violation[2] == "state")):
-            stats.distinct += kept
-            stats.generated += generated
-
     def entry(self, shard: int, level: int, index: int) -> tuple:
         self.conns[shard].send(("entry", (level, index)))
         return _received(self.conns[shard].recv())
 
     def run(self, model: Model, initial: list, canonical: Any, checked: list[str]
             ) -> SearchResult:
-        budget = self.budget
         self.started = time.perf_counter()
         level = 0
         if self.resumed is not None:
@@ -232,17 +216,10 @@ class _Coordinator:
                 reports = self.ask_all("start", initial)
             while True:
                 level += 1
-                stats.distinct += sum(r.kept for r in reports)
-                stats.generated += sum(r.generated for r in reports)
-                self.sent_bytes += sum(r.sent_bytes for r in reports)
-                found = [r.violation for r in reports if r.violation is not None]
-                frontier = sum(r.frontier for r in reports)
-                stats.queue = frontier
-                if frontier or found:
-                    stats.depth = level
-                if found:
-                    violation = min(found, key=lambda v: v[0])
-                    self.count_to(violation, reports)
+                frontier, violation = add_up(stats, reports, level)
+                if violation is not None:
+                    count_to(stats, reports,
+                             self.ask_all("counts", (violation[0], violation[2] == "state")))
                     break
                 if self.checkpoint is not None and not self.stop.is_set():
                     stats.seconds = time.perf_counter() - self.started
@@ -254,29 +231,16 @@ class _Coordinator:
                     break
                 if not frontier:
                     break
-                if budget.max_depth is not None and level >= budget.max_depth:
-                    reason = "max-depth"
-                    break
-                if budget.max_states is not None and stats.distinct >= budget.max_states:
-                    reason = "max-states"
+                reason = self.budget.reached(level, stats.distinct)
+                if reason:
                     break
                 reports = self.ask_all("level")
         except KeyboardInterrupt:
             self.stop.set()
             reason = "interrupted"
         stats.seconds = time.perf_counter() - self.started
-        result = SearchResult(Outcome.HOLDS, stats, checked)
-        if violation is not None:
-            _, prop, kind, at_level, link, last_step = violation
-            chain = identity_chain(self.entry, len(self.conns), at_level, link)
-            steps = replay(model, chain, identity_of(model, canonical), last_step)
-            result.outcome = Outcome.VIOLATED
-            result.counterexample = Counterexample(prop, kind, steps)
-            stats.depth = len(steps)
-        elif reason:
-            result.outcome, result.stop_reason = Outcome.STOPPED, reason
-        else:
-            stats.queue = 0
+        result = sharded_result(model, canonical, checked, stats, violation, reason, self.entry,
+                                len(self.conns))
         if self.progress:
             self.progress(stats)
         return result

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .model import Model
-from .result import Counterexample, Outcome, SearchResult, Statistics
-from .search import Budget, ProgressFn, identity_of
-from .shard import Shard, identity_chain
-from .trace import replay
+from .result import SearchResult, Statistics
+from .search import Budget, ProgressFn
+from .shard import Shard, add_up, count_to, sharded_result
 
 
 class RayMissing(RuntimeError):
@@ -129,38 +128,24 @@ def _run(ray: Any, model: Model, workers: int, symmetry: bool, budget: Budget,
         level = 0
         while True:
             level += 1
-            stats.distinct += sum(r.kept for r in reports)
-            stats.generated += sum(r.generated for r in reports)
-            found = [r.violation for r in reports if r.violation is not None]
-            frontier = sum(r.frontier for r in reports)
-            stats.queue = frontier
-            if frontier or found:
-                stats.depth = level
+            frontier, violation = add_up(stats, reports, level)
             now = time.perf_counter()
             if progress and now >= next_report:
                 stats.seconds = now - started
                 progress(stats)
                 next_report = now + progress_every
-            if found:
-                violation = min(found, key=lambda v: v[0])
-                stats.distinct -= sum(r.kept for r in reports)
-                stats.generated -= sum(r.generated for r in reports)
-                counts = ray.get([actor.counts_before.remote(violation[0],
-                                                             violation[2] == "state")
-                                  for actor in actors])
-                stats.distinct += sum(kept for kept, _ in counts)
-                stats.generated += sum(generated for _, generated in counts)
+            if violation is not None:
+                count_to(stats, reports, ray.get([
+                    actor.counts_before.remote(violation[0], violation[2] == "state")
+                    for actor in actors]))
                 break
             if not frontier:
                 break
             if budget.seconds is not None and now - started >= budget.seconds:
                 reason = "time-limit"
                 break
-            if budget.max_depth is not None and level >= budget.max_depth:
-                reason = "max-depth"
-                break
-            if budget.max_states is not None and stats.distinct >= budget.max_states:
-                reason = "max-states"
+            reason = budget.reached(level, stats.distinct)
+            if reason:
                 break
             outs = [call.remote() for call in expand]
             if workers == 1:
@@ -173,22 +158,11 @@ def _run(ray: Any, model: Model, workers: int, symmetry: bool, budget: Budget,
     except KeyboardInterrupt:
         reason = "interrupted"
     stats.seconds = time.perf_counter() - started
-    result = SearchResult(Outcome.HOLDS, stats, checked)
-    if violation is not None:
-        _, prop, kind, at_level, link, last_step = violation
 
-        def entry(shard: int, depth: int, index: int) -> tuple:
-            return ray.get(actors[shard].entry.remote(depth, index))
+    def entry(shard: int, depth: int, index: int) -> tuple:
+        return ray.get(actors[shard].entry.remote(depth, index))
 
-        chain = identity_chain(entry, workers, at_level, link)
-        steps = replay(model, chain, identity_of(model, canonical), last_step)
-        result.outcome = Outcome.VIOLATED
-        result.counterexample = Counterexample(prop, kind, steps)
-        stats.depth = len(steps)
-    elif reason:
-        result.outcome, result.stop_reason = Outcome.STOPPED, reason
-    else:
-        stats.queue = 0
+    result = sharded_result(model, canonical, checked, stats, violation, reason, entry, workers)
     if progress:
         progress(stats)
     return result

@@ -16,14 +16,14 @@ processes (parallel.py) and a Ray cluster (ray_engine.py) share out.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
-from .trace import replay
+from .trace import rebuild
 from .visited import LevelStore
 
 if TYPE_CHECKING:
@@ -41,6 +41,15 @@ class Budget:
     seconds: float | None = None  # stop after this much wall time
     max_depth: int | None = None  # explore no state deeper than this (initial states: 1)
 
+    def reached(self, levels: int, distinct: int) -> str | None:
+        """Between two levels: the budget that stops a search with `levels` levels complete
+        and `distinct` states kept ("max-depth" or "max-states"), or None to go on."""
+        if self.max_depth is not None and levels >= self.max_depth:
+            return "max-depth"
+        if self.max_states is not None and distinct >= self.max_states:
+            return "max-states"
+        return None
+
 
 ProgressFn = Callable[[Statistics], None]
 
@@ -50,39 +59,6 @@ class Stop(Exception):
 
     def __init__(self, result: SearchResult) -> None:
         self.result = result
-
-
-def identity_of(model: Model, canonical: Callable | None) -> Callable[[State], Hashable]:
-    """How the visited set knows a state: its fingerprint, or (budget-free key, packed
-    counters) where the model counts budgets (visited.py); of the canonical form with
-    symmetry."""
-    start = model.budget_start
-
-    def identity(state: State) -> Hashable:
-        if canonical is not None:
-            state = canonical(state)
-        if start is None:
-            return hash(state)
-        counters = state[start:]  # type: ignore[index]
-        used = 0
-        for lane, count in enumerate(counters):
-            used |= count << (lane * 8)
-        return hash(state[:start]), used  # type: ignore[index]
-
-    return identity
-
-
-def chain_of(stores: list[LevelStore], level: int, link: int) -> list[Hashable]:
-    """The identities from an initial state to the state at (level, link), where a link is
-    index * len(stores) + the shard that holds it."""
-    shards = len(stores)
-    chain: list[Hashable] = []
-    for depth in range(level, -1, -1):
-        index, shard = divmod(link, shards)
-        fingerprint, link, used = stores[shard].entry(depth, index)
-        chain.append(fingerprint if used is None else (fingerprint, used))
-    chain.reverse()
-    return chain
 
 
 def breadth_first(
@@ -172,11 +148,9 @@ class LevelSearch:
                 if self.on_level is not None:
                     self.on_level(self)
             while self.frontier:
-                if self.budget.max_depth is not None and self.level >= self.budget.max_depth:
-                    return self.finish(Outcome.STOPPED, reason="max-depth")
-                if (self.budget.max_states is not None
-                        and self.stats.distinct >= self.budget.max_states):
-                    return self.finish(Outcome.STOPPED, reason="max-states")
+                reason = self.budget.reached(self.level, self.stats.distinct)
+                if reason:
+                    return self.finish(Outcome.STOPPED, reason=reason)
                 self.expand_level()
                 if self.on_level is not None:
                     self.on_level(self)
@@ -301,8 +275,9 @@ class LevelSearch:
     def violation(self, level: int, prop: str, kind: str, link: int,
                   last_step: tuple[Any, str] | None) -> SearchResult:
         """The result for a violation at (level, link) of the visited set, with its trace."""
-        chain = chain_of([self.store], level, link)
-        steps = replay(self.model, chain, identity_of(self.model, self.canonical), last_step)
+        steps = rebuild(self.model, self.canonical,
+                        lambda shard, depth, index: self.store.entry(depth, index), 1, level,
+                        link, last_step)
         return self.finish(Outcome.VIOLATED, counterexample=Counterexample(prop, kind, steps))
 
     def finish(self, outcome: Outcome, *, reason: str | None = None,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import pickle
 from array import array
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -33,7 +33,9 @@ import numpy as np
 
 from .checkpoint import Checkpoint
 from .model import Model, State
-from .search import MET_LIMIT
+from .result import Counterexample, Outcome, SearchResult, Statistics
+from .search import CHECK_EVERY, MET_LIMIT
+from .trace import Entry, rebuild
 from .visited import LevelStore
 
 #: A place in the search order: parent rank << STEP_BITS | index of the step.
@@ -52,10 +54,6 @@ class Batch:
     states: bytes  # packed ints (model.state_width per state) or a pickled list
     count: int
 
-    @property
-    def nbytes(self) -> int:
-        return len(self.places) + len(self.parents) + len(self.states)
-
 
 @dataclass
 class LevelReport:
@@ -65,8 +63,6 @@ class LevelReport:
     generated: int  # successors computed in this level
     frontier: int  # states to expand in the next level
     violation: tuple | None  # (place, property, kind, level, link, last_step) of the least
-    sent_bytes: int = 0
-    stopped: bool = False
 
 
 @dataclass
@@ -196,7 +192,7 @@ class Shard:
                     if len(seen_now) < SEEN_LIMIT:
                         seen_now.add(fingerprint)
                     outboxes[me].append((base | step, parent, successor))
-            if should_stop is not None and position % 512 == 0 and should_stop():
+            if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
                 break
         self._met, self._seen = met_now, seen_now
         self.generated = generated
@@ -337,14 +333,44 @@ class Shard:
         return self.store.entry(level, index)
 
 
-def identity_chain(entry: Callable[[int, int, int], tuple[int, int, int | None]], shards: int,
-                   level: int, link: int) -> list[Hashable]:
-    """The identities from an initial state to the state at (level, link) (see
-    search.chain_of), asking entry(shard, level, index) of whichever shard holds each."""
-    chain: list[Hashable] = []
-    for depth in range(level, -1, -1):
-        index, shard = divmod(link, shards)
-        fingerprint, link, used = entry(shard, depth, index)
-        chain.append(fingerprint if used is None else (fingerprint, used))
-    chain.reverse()
-    return chain
+# --- what the coordinator of the shards does (parallel.py, ray_engine.py) -------------------
+
+def add_up(stats: Statistics, reports: list[LevelReport], level: int) -> tuple[int, tuple | None]:
+    """Add the shards' reports of a level to the statistics: (the states to expand next, the
+    least violation: the one the one-process search meets first)."""
+    stats.distinct += sum(r.kept for r in reports)
+    stats.generated += sum(r.generated for r in reports)
+    found = [r.violation for r in reports if r.violation is not None]
+    frontier = sum(r.frontier for r in reports)
+    stats.queue = frontier
+    if frontier or found:
+        stats.depth = level
+    return frontier, min(found, key=lambda v: v[0]) if found else None
+
+
+def count_to(stats: Statistics, reports: list[LevelReport],
+             counts: list[tuple[int, int]]) -> None:
+    """The counts the one-process search has when it meets the violation: this level's states
+    and steps only up to it (counts: each shard's counts_before)."""
+    stats.distinct += sum(kept for kept, _ in counts) - sum(r.kept for r in reports)
+    stats.generated += sum(generated for _, generated in counts) - sum(
+        r.generated for r in reports)
+
+
+def sharded_result(model: Model, canonical: Callable | None, checked: list[str],
+                   stats: Statistics, violation: tuple | None, reason: str | None,
+                   entry: Entry, shards: int) -> SearchResult:
+    """The result of a sharded search: the violation's trace rebuilt through entry (each
+    shard's parent links), else stopped for the reason, else holds."""
+    result = SearchResult(Outcome.HOLDS, stats, checked)
+    if violation is not None:
+        _, prop, kind, level, link, last_step = violation
+        steps = rebuild(model, canonical, entry, shards, level, link, last_step)
+        result.outcome = Outcome.VIOLATED
+        result.counterexample = Counterexample(prop, kind, steps)
+        stats.depth = len(steps)
+    elif reason:
+        result.outcome, result.stop_reason = Outcome.STOPPED, reason
+    else:
+        stats.queue = 0
+    return result

@@ -9,41 +9,57 @@ node identities.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from .model import Model, State
 from .result import TraceStep
+from .visited import pack_counters
 
 
 class TraceError(RuntimeError):
     """The replay could not follow the chain: the model is not deterministic run to run."""
 
 
-def chain_to(seen: Mapping[int, int], fingerprint: int) -> list[int]:
-    """Fingerprints from an initial state to the given one."""
-    chain = [fingerprint]
-    while seen[chain[-1]] != chain[-1]:
-        chain.append(seen[chain[-1]])
+#: entry(shard, level, index): (fingerprint or budget-free key, parent link, packed budget
+#: vector or None) of a kept state (visited.LevelStore.entry, asked of whichever shard holds it).
+Entry = Callable[[int, int, int], tuple[int, int, int | None]]
+
+
+def identity_of(model: Model, canonical: Callable | None) -> Callable[[State], Hashable]:
+    """How the visited set knows a state: its fingerprint, or (budget-free key, packed
+    counters) where the model counts budgets (visited.py); of the canonical form with
+    symmetry."""
+    start = model.budget_start
+
+    def identity(state: State) -> Hashable:
+        if canonical is not None:
+            state = canonical(state)
+        if start is None:
+            return hash(state)
+        return hash(state[:start]), pack_counters(state[start:])  # type: ignore[index]
+
+    return identity
+
+
+def identity_chain(entry: Entry, shards: int, level: int, link: int) -> list[Hashable]:
+    """The identities from an initial state to the state at (level, link), where a link is
+    index * shards + the shard that holds it."""
+    chain: list[Hashable] = []
+    for depth in range(level, -1, -1):
+        index, shard = divmod(link, shards)
+        fingerprint, link, used = entry(shard, depth, index)
+        chain.append(fingerprint if used is None else (fingerprint, used))
     chain.reverse()
     return chain
 
 
-def rebuild(
-    model: Model,
-    seen: Mapping[int, int],
-    fingerprint: int,
-    canonical: Callable[[State], State] | None,
-    last_step: tuple[Any, str] | None = None,
-) -> list[TraceStep]:
-    """The steps from an initial state to the state with this fingerprint, following the
-    parent links in seen; with last_step (action, broken property), one more step: the
-    transition that breaks the property."""
-
-    def key(state: State) -> int:
-        return hash(canonical(state) if canonical else state)
-
-    return replay(model, chain_to(seen, fingerprint), key, last_step)
+def rebuild(model: Model, canonical: Callable | None, entry: Entry, shards: int, level: int,
+            link: int, last_step: tuple[Any, str] | None = None) -> list[TraceStep]:
+    """The steps to the state at (level, link) of a visited set cut into `shards` shards, and
+    with last_step (action, broken property) the one that breaks a transition property."""
+    chain = identity_chain(entry, shards, level, link)
+    return replay(model, chain, identity_of(model, canonical), last_step)
 
 
 def replay(

@@ -46,6 +46,14 @@ class BudgetOverflow(ValueError):
     """A budget counter reached 128: far beyond any bound a search can explore."""
 
 
+def pack_counters(counters: tuple[int, ...]) -> int:
+    """Budget counters as one packed budget vector, LANE bits a counter (first counter lowest)."""
+    used = 0
+    for lane, count in enumerate(counters):
+        used |= count << (lane * LANE)
+    return used
+
+
 def covers(kept: int, used: int, high: int) -> bool:
     """kept <= used in every lane: no lane of (used with its top bit set) - kept borrows."""
     return ((used | high) - kept) & high == high
@@ -119,11 +127,10 @@ class LevelStore:
         used = self._packed.get(counters)
         if used is not None:
             return used
-        used = 0
-        for lane, count in enumerate(counters):
+        for count in counters:
             if count >= LIMIT:
                 raise BudgetOverflow(f"budget counter {count} too large (at most {LIMIT - 1})")
-            used |= count << (lane * LANE)
+        used = pack_counters(counters)
         if not self._high:
             self._lanes = len(counters)
             self._high = sum(LIMIT << (lane * LANE) for lane in range(len(counters)))

@@ -16,10 +16,8 @@ from .. import exit_codes
 from ..checker.export import check_trace_path, trace_json, write_trace
 from ..checker.liveness import check_liveness
 from ..checker.model import Model
-from ..checker.progress import TerminalProgress
 from ..checker.report import counterexample_lines, liveness_verdict_lines, verdict_lines
 from ..checker.result import Counterexample, SearchResult
-from ..checker.search import Budget
 from ..diagrams import DIAGRAM_SUFFIXES, write_diagram
 from ..spec.actions import Partition, Restart
 from ..spec.config import ConfigError, SpecConfig
@@ -31,7 +29,13 @@ from ..spec.timed.liveness import properties as liveness_properties
 from ..spec.timed.model import TimedRaftModel
 from ..spec.timed.properties import TIMED_PROPERTIES
 from .options import ModelSetup, add_model_arguments, describe_timed, model_setup
-from .search import add_search_arguments, restore_saved_flags, run_search
+from .search import (
+    add_search_arguments,
+    restore_saved_flags,
+    run_search,
+    search_budget,
+    terminal_progress,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -47,7 +51,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add_model_arguments(explore)
     add_search_arguments(explore)
-    output = explore.add_argument_group("output")
+    add_output_arguments(explore)
+    explore.set_defaults(run=explore_command)
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """--json, and the files a counterexample is written to (check_output_paths before the
+    run, write_outputs after it)."""
+    output = parser.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print the result as JSON")
     output.add_argument("--out", metavar="FILE",
                         help="write the counterexample: FILE.json (JSON) or FILE.itf.json (ITF)")
@@ -55,8 +66,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="write the counterexample as a graph: FILE.graphml or FILE.dot")
     output.add_argument("--diagram", metavar="FILE",
                         help="write the counterexample as a message sequence diagram: FILE.svg "
-                             "or FILE.mmd (Mermaid); see docs/diagrams.md")
-    explore.set_defaults(run=explore_command)
+                             "or FILE.mmd (Mermaid); 'raftcheck docs diagrams'")
 
 
 def list_invariants() -> str:
@@ -197,15 +207,13 @@ def check_liveness_command(args: argparse.Namespace, setup: ModelSetup) -> int:
         raise ConfigError("--liveness runs in one process on concrete states (no --symmetry, "
                           "no --workers; docs/liveness.md)")
     model = TimedRaftModel(config)
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    progress = TerminalProgress(sys.stderr) if show_progress else None
+    progress = terminal_progress(args)
     if not args.json:
         print(f"raftcheck explore --liveness: {setup.scope}")
         print("checking " + "; ".join(f"{p.name}: {p.formula()}" for p in chosen))
         print(f"fairness: {FAIRNESS_TEXT}")
         sys.stdout.flush()
-    result = check_liveness(model, chosen, progress=progress,
-                            budget=Budget(max_states=args.max_states, seconds=args.time_limit))
+    result = check_liveness(model, chosen, progress=progress, budget=search_budget(args))
     if progress:
         progress.close()
     write_outputs(args, result.counterexample, model, f"raftcheck explore: {setup.scope}")

@@ -106,21 +106,31 @@ def spill_directory(text: str | None) -> Path | None:
     return path
 
 
+def terminal_progress(args: argparse.Namespace) -> TerminalProgress | None:
+    """Live progress on stderr where --progress (default: a terminal) asks for it."""
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    return TerminalProgress(sys.stderr) if show else None
+
+
+def search_budget(args: argparse.Namespace) -> Budget:
+    return Budget(max_states=args.max_states, seconds=args.time_limit)
+
+
 def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> SearchResult:
     """The safety search the flags ask for, with live progress where asked."""
     if args.address and args.engine != "ray":
         raise ConfigError("--address names a Ray cluster: use it with --engine ray")
+    if args.engine == "ray" and args.checkpoint:
+        raise ConfigError("--checkpoint and --resume run on the local engine")
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     if checkpoint is not None and not args.resume and checkpoint.exists() and any(
             checkpoint.iterdir()):
         raise ConfigError(f"--checkpoint {args.checkpoint}: not an empty directory (to go on "
                           f"with the search saved there: --resume {args.checkpoint})")
     spill = spill_directory(args.disk)
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    progress = TerminalProgress(sys.stderr) if show_progress else None
-    budget = Budget(max_states=args.max_states, seconds=args.time_limit)
+    progress = terminal_progress(args)
     common: dict[str, Any] = dict(symmetry=args.symmetry, checked=names, progress=progress,
-                                  budget=budget, spill=spill)
+                                  budget=search_budget(args), spill=spill)
     if checkpoint is not None:
         checkpoint.mkdir(parents=True, exist_ok=True)
         common.update(checkpoint=Checkpoint(checkpoint), resume=bool(args.resume),
@@ -128,13 +138,10 @@ def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> Sear
     try:
         with sigterm_as_interrupt():
             if args.engine == "ray":
-                if checkpoint is not None:
-                    raise ConfigError("--checkpoint and --resume run on the local engine")
                 from ..checker.ray_engine import RayMissing, ray_breadth_first
-                common.pop("spill")
                 try:
                     return ray_breadth_first(model, workers=args.workers,
-                                             address=args.address, spill=spill, **common)
+                                             address=args.address, **common)
                 except RayMissing as e:
                     raise ConfigError(str(e)) from None
             if args.workers == 1:

@@ -16,6 +16,7 @@ from ..checker.export import trace_json
 from ..checker.report import counterexample_lines
 from ..checker.result import Counterexample, Outcome, TraceStep
 from ..explore.command import (
+    add_output_arguments,
     check_output_paths,
     list_invariants,
     list_mutants,
@@ -80,15 +81,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                                          "shrink)")
     walks.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="live progress on stderr (default: when stderr is a terminal)")
-    output = parser.add_argument_group("output")
-    output.add_argument("--json", action="store_true", help="print the result as JSON")
-    output.add_argument("--out", metavar="FILE",
-                        help="write the counterexample: FILE.json (JSON) or FILE.itf.json (ITF)")
-    output.add_argument("--graph", metavar="FILE",
-                        help="write the counterexample as a graph: FILE.graphml or FILE.dot")
-    output.add_argument("--diagram", metavar="FILE",
-                        help="write the counterexample as a message sequence diagram: FILE.svg "
-                             "or FILE.mmd (Mermaid)")
+    add_output_arguments(parser)
     parser.set_defaults(run=simulate_command)
 
 
