@@ -7,12 +7,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-RAFTCHECK = [sys.executable, "-m", "raftcheck"]
+from tests.commands import RAFTCHECK
+
 #: The raftcheck profile, 3 servers: 12,831 states, 26 levels (the default's shallower cousin).
 SCOPE = ["--max-term", "2", "--max-writes", "1", "--max-dup", "2", "--max-links", "none",
          "--max-restarts", "1", "--max-partitions", "1"]

@@ -10,7 +10,6 @@ import re
 import select
 import signal
 import struct
-import subprocess
 import sys
 import termios
 import time
@@ -24,8 +23,8 @@ from itf_py.itf import trace_from_json
 from raftcheck.cli import main
 from raftcheck.spec.invariants import PROPERTIES
 from raftcheck.spec.mutants import MUTANTS
+from tests.commands import RAFTCHECK, run, signalled_once_under_way
 
-RAFTCHECK = [sys.executable, "-m", "raftcheck"]
 SMALL = ["--nodes", "3", "--max-term", "2", "--max-log", "0", "--max-msgs", "1",
          "--max-writes", "0", "--max-restarts", "0", "--max-partitions", "0"]
 DOUBLE_VOTE = ["--mutant", "double-vote", "--max-msgs", "2", *SMALL[:-6], "--max-writes", "0",
@@ -33,8 +32,6 @@ DOUBLE_VOTE = ["--mutant", "double-vote", "--max-msgs", "2", *SMALL[:-6], "--max
 LARGE = ["--nodes", "5", "--progress"]  # the default 5-server scope: minutes, not seconds
 
 
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*RAFTCHECK, *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_lists_every_invariant_with_its_definition():
@@ -196,18 +193,9 @@ def test_time_budget_stops():
 
 
 def test_ctrl_c_prints_partial_statistics_and_exits_3():
-    proc = subprocess.Popen([*RAFTCHECK, "explore", *LARGE], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        # wait for the first progress line: the search is under way
-        line = proc.stderr.readline()
-        assert "states" in line
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 3, err
+    code, out, err = signalled_once_under_way(["explore", *LARGE], signal.SIGINT,
+                                              under_way="states")
+    assert code == 3, err
     assert "STOPPED: interrupted" in out
     assert "distinct states" in out
 

@@ -14,7 +14,8 @@ Which engine reads which hook:
 hook                      read by
 ========================  ========================================================
 canonical                 symmetry reduction (search, shards, trace replay)
-budget_start, lifted      the visited set's subsumption (visited.py)
+budget_start, lifted      the visited set's subsumption (visited.py); budget_start also
+                          simulate's walks and milestones
 new_components, adopt     shards in worker processes and Ray actors (shard.py)
 shard_key, state_width    which shard keeps a state; how states travel (shard.py)
 summary                   counterexample text (report.py, export.py)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, TypeVar
 
 from ..arguments import positive, seconds
 from ..checker.checkpoint import Checkpoint, CheckpointError
@@ -20,6 +20,8 @@ from ..checker.result import SearchResult
 from ..checker.search import Budget, breadth_first
 from ..spec.config import ConfigError
 from .options import NOT_GIVEN
+
+P = TypeVar("P")
 
 ENGINES = ("local", "ray")
 #: Flags that do not change what is searched: not saved with a checkpoint, and free to
@@ -106,10 +108,11 @@ def spill_directory(text: str | None) -> Path | None:
     return path
 
 
-def terminal_progress(args: argparse.Namespace) -> TerminalProgress | None:
+def terminal_progress(args: argparse.Namespace, display: Callable[[TextIO], P] = TerminalProgress
+                      ) -> P | None:
     """Live progress on stderr where --progress (default: a terminal) asks for it."""
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    return TerminalProgress(sys.stderr) if show else None
+    return display(sys.stderr) if show else None
 
 
 def search_budget(args: argparse.Namespace) -> Budget:

@@ -24,7 +24,7 @@ from ..explore.command import (
     write_outputs,
 )
 from ..explore.options import add_model_arguments, describe_timed, model_setup
-from ..explore.search import sigterm_as_interrupt
+from ..explore.search import sigterm_as_interrupt, terminal_progress
 from ..spec.config import ConfigError
 from ..spec.timed.properties import TIMED_PROPERTIES
 from .coverage import coverage, model_kinds
@@ -115,8 +115,7 @@ def simulate_command(args: argparse.Namespace) -> int:
         print(f"seed {seed}, {args.depth} steps per walk, at most {budget}, "
               f"{args.workers} worker(s); checking {', '.join(names)}")
         sys.stdout.flush()
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    progress = SimulationProgress(sys.stderr) if show_progress else None
+    progress = terminal_progress(args, SimulationProgress)
     try:
         with sigterm_as_interrupt():
             run = simulate(model, seed=seed, depth=args.depth, workers=args.workers,
