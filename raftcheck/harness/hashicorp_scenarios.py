@@ -202,6 +202,23 @@ def remove_leader(cluster: HashicorpCluster) -> None:
     cluster.wait_for_convergence(15)
 
 
+def shrink_then_lose_leader(cluster: HashicorpCluster) -> None:
+    """Five voters; the leader removes two followers, one at a time, with writes in between;
+    then it is killed (kill -9). The two voters left of three elect a leader with two votes:
+    a quorum of the configuration in force, not of the five the cluster began with (a
+    follower's log never shows the configuration it uses); writes continue."""
+    leader, term = cluster.wait_for_leader(10)
+    _writes(cluster, "shrink/k", 3)
+    gone = [n for n in cluster.names if n != leader][:2]
+    for k, name in enumerate(gone):
+        cluster.remove_server(name, via=leader)
+        _writes(cluster, "shrink/k", 2, start=4 + 2 * k)
+    cluster.kill(leader)
+    cluster.wait_for_leader(15, min_term=term + 1, exclude=[leader, *gone])
+    _writes(cluster, "shrink/k", 3, start=8)
+    cluster.wait_for_convergence(15)
+
+
 def snapshot_catchup(cluster: HashicorpCluster) -> None:
     """kill -9 a follower; 40 writes; the leader takes a snapshot and compacts its log to the
     last TrailingLogs entries, past the follower's last index; the follower restarts and can
@@ -260,6 +277,7 @@ SCENARIOS: dict[str, Scenario] = {
     "flapping": Scenario(flapping),
     "grow-from-one": Scenario(grow_from_one, nodes=5, cluster={"bootstrap": "one"}),
     "remove-leader": Scenario(remove_leader, nodes=3),
+    "shrink-then-lose-leader": Scenario(shrink_then_lose_leader, nodes=5),
     "snapshot-catchup": Scenario(snapshot_catchup, cluster=SNAPSHOT_SETTINGS),
     "snapshot-catchup-json": Scenario(snapshot_catchup,
                                       cluster={**SNAPSHOT_SETTINGS, "log_format": "json"}),

@@ -1,0 +1,56 @@
+"""Quorums on real hashicorp/raft logs, where a follower never logs the configuration it uses.
+
+A hashicorp follower's log shows no configuration of its own, so when it wins an election its
+votes are counted against the configurations the cluster has recently shown (it may not have
+caught up with the newest). That leniency must accept the elections real runs show (a cluster
+of one electing itself; two voters left of five after removals electing a leader) and must
+still catch a leader without a quorum of any of them, at the line where it becomes leader.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from raftcheck.validate import validate_paths
+
+DATA = Path(__file__).parent / "data" / "hashicorp"
+GROW = DATA / "grow-from-one"  # node1 bootstrapped alone, then four voters added
+SHRINK = DATA / "shrink-then-lose-leader"  # node3 leads 5, removes node1, node2; killed
+
+
+def line(path: Path, number: int) -> str:
+    return path.read_text().splitlines()[number - 1]
+
+
+def test_a_cluster_of_one_electing_itself_conforms() -> None:
+    assert line(GROW / "node1.log", 9).endswith("election won: tally=1")
+    verdict = validate_paths([GROW])
+    assert verdict.status == "conforms", verdict.lines()
+
+
+def test_two_voters_left_of_five_elect_a_leader() -> None:
+    # node3 removed node1 and node2 (node3.log:22, 26) and was killed; node5 wins term 4 with
+    # its own vote and node4's: a quorum of the three voters left, not of the five
+    assert "command=RemoveServer server-id=node2" in line(SHRINK / "node3.log", 26)
+    assert line(SHRINK / "node5.log", 25).endswith("election won: tally=2")
+    verdict = validate_paths([SHRINK])
+    assert verdict.status == "conforms", verdict.lines()
+
+
+def test_a_leader_without_a_quorum_of_any_configuration(tmp_path: Path) -> None:
+    # the same election with node4's vote taken away: one vote of three (or of five) is not
+    # a quorum of any configuration the cluster has shown
+    logs = tmp_path / SHRINK.name
+    shutil.copytree(SHRINK, logs)
+    node5 = logs / "node5.log"
+    lines = node5.read_text().splitlines(keepends=True)
+    assert lines[23].rstrip().endswith("vote granted: from=node4 term=4 tally=2")
+    del lines[23]
+    lines[23] = lines[23].replace("election won: tally=2", "election won: tally=1")
+    node5.write_text("".join(lines))
+    assert "entering leader state" in line(node5, 25)
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "BecomeLeader", f"{node5}:25"), verdict.lines()
+    assert "votes from n5 only: not a quorum" in verdict.explanation
