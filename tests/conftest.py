@@ -19,3 +19,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "ray: starts a local Ray instance on 127.0.0.1 (needs pip install 'raftcheck[ray]')",
     )
+
+
+EXTERNAL = ("etcd", "hashicorp", "ray")
+"""Markers of tests that run real clusters or a Ray instance: with pytest-xdist
+(``-n auto --dist loadgroup``) they all run on one worker, one at a time, so two clusters
+never compete for the machine while their timeouts run; the model checks run beside them."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(name) for name in EXTERNAL):
+            item.add_marker(pytest.mark.xdist_group("clusters"))
