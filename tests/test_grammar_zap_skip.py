@@ -41,3 +41,23 @@ def test_cut_off_records_are_reported_and_raft_records_read(tmp_path: Path) -> N
     assert [(e.source.line, e.kind) for e in parsed.events] == [
         (1, "BecameFollower"), (5, "BecameCandidate"), (6, "BecameLeader")]
     assert parsed.files[0].skipped == 2
+
+
+def test_escapes_neither_hide_a_record_read_nor_make_a_raft_record_skipped(tmp_path: Path) -> None:
+    quoted = {"error": 'dial "127.0.0.1:2380": refused', "took": "1.2s"}  # escaped quotes
+    lines = [
+        _raft(f"{ID} became follower at term 1"),                                # 1 raft
+        _rec("wal/wal.go:802", "slow fdatasync", **quoted),                       # 2 read
+        _rec("grpc/x.go:1", 'transport is closing: "eof"', **quoted),            # 3 skipped
+        _rec("raft/raft.go:700", f"{ID} became candidate at term 2")             # 4 raft,
+        .replace("raft/raft.go", "raft\\/raft.go"),                              #   \/ in caller
+        _rec("etcdserver/server.go:1", "Applying entry", index=2, term=2)          # 5 read,
+        .replace("Applying", "\\u0041pplying"),                                   #   \u escape
+    ]
+    path = tmp_path / "node1.log"
+    path.write_text("\n".join(lines) + "\n")
+    parsed = read_logs([path])
+    assert not parsed.problems
+    assert [(e.source.line, e.kind) for e in parsed.events] == [
+        (1, "BecameFollower"), (2, "ServerWarning"), (4, "BecameCandidate"), (5, "Applied")]
+    assert parsed.files[0].skipped == 1

@@ -101,9 +101,11 @@ CAPNSLOG_WARNINGS: dict[str, list[tuple[re.Pattern[str], str]]] = {
 }
 """etcd's capnslog warnings (etcd 3.4 and older) read as ServerWarning."""
 
-_ZAP_MARKS = ("triggering snapshot", "Applying entry", "starting an etcd server",
-              *(msg[:40] for msg in WARNINGS))
-"""Texts of which one is in every zap record read that is not raft's (see _plainly_other)."""
+_ZAP_READ = frozenset({"triggering snapshot", "Applying entry", "starting an etcd server",
+                       *WARNINGS})
+"""The messages of the zap records read that are not raft's (see _plainly_other)."""
+_ZAP_RAFT_MARKS = ('"raft"', "raft/", "raft@", "zap_raft.go")
+"""Texts of which one is in every raft record: its logger, or its caller in the raft package."""
 
 
 class EtcdServerReader:
@@ -252,15 +254,24 @@ class EtcdServerReader:
         """A complete record (it ends its object, and no other object starts inside it, as
         where a cut-off record is followed by the next one) that is not raft and not read:
         skipped without decoding its JSON. Anything else is decoded, so cut-off records are
-        still reported. Every raft record (logger "raft", a caller in the raft package) and
-        every record read contains one of the marks below; so does a line that escapes
-        characters, which could hide them."""
-        return (line.endswith("}") and line.find('{"', 1) == -1
-                and not ('"raft"' in line or "raft/" in line or "raft@" in line
-                         or "zap_raft.go" in line or "\\u" in line
-                         or any(mark in line for mark in _ZAP_MARKS))
-                and ((self.owner is not None and not self._banner)
-                     or "local-member-id" not in line))
+        still reported. The first ``"msg":"`` starts the record's message (inside a JSON
+        string every quote is escaped, so no value can hold that text); a message cut short at
+        an escaped quote ends in a backslash, which no message read has. Every record read that
+        is not raft's has one of a few messages, and every raft record one of the raft marks,
+        unless escapes spell them otherwise (``\\u0072aft``, ``raft\\/``): those are decoded."""
+        if not line.endswith("}") or line.find('{"', 1) != -1 or "\\u" in line \
+                or "\\/" in line:
+            return False
+        at = line.find('"msg":"')
+        if at == -1:
+            return False
+        at += 7
+        if line[at:line.find('"', at)] in _ZAP_READ:
+            return False
+        for mark in _ZAP_RAFT_MARKS:
+            if mark in line:
+                return False
+        return (self.owner is not None and not self._banner) or "local-member-id" not in line
 
     def _zap_time(self, ts: Any) -> datetime | None:
         if isinstance(ts, str):
