@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from raftcheck.traces.logfiles import read_logs
 
 ID = "8e530ca48d01902"
@@ -61,3 +63,24 @@ def test_escapes_neither_hide_a_record_read_nor_make_a_raft_record_skipped(tmp_p
     assert [(e.source.line, e.kind) for e in parsed.events] == [
         (1, "BecameFollower"), (2, "ServerWarning"), (4, "BecameCandidate"), (5, "Applied")]
     assert parsed.files[0].skipped == 1
+
+
+def test_a_raft_url_in_a_field_is_no_raft_mark_but_a_caller_anywhere_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import raftcheck.grammar.etcd_server as etcd_server
+
+    decoded: list[str] = []
+    loads = etcd_server.json.loads
+    monkeypatch.setattr(etcd_server.json, "loads", lambda text: decoded.append(text) or
+                        loads(text))
+    dial = _rec("rafthttp/stream.go:570", "dial stream reader",  # debug level: thousands
+                address="http://127.0.0.1:32401/raft/stream/msgapp/8e530ca48d01902")
+    reordered = json.dumps({"msg": f"{ID} became candidate at term 2", "level": "info",
+                            "caller": "raft/raft.go:700"}, separators=(",", ":"))
+    path = tmp_path / "node1.log"
+    path.write_text("\n".join([_raft(f"{ID} became follower at term 1"), dial, reordered]) + "\n")
+    parsed = read_logs([path])
+    assert [(e.source.line, e.kind) for e in parsed.events] == [
+        (1, "BecameFollower"), (3, "BecameCandidate")]
+    assert parsed.files[0].skipped == 1
+    assert dial not in decoded  # skipped without decoding: its caller is not raft's

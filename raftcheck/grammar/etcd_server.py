@@ -268,8 +268,11 @@ class EtcdServerReader:
         at += 7
         if line[at:line.find('"', at)] in _ZAP_READ:
             return False
+        # zap writes level, time, logger and caller before the message: where the caller is
+        # there, only they can make it raft's (a field after it may hold a URL with /raft/)
+        head = line[:at] if '"caller":"' in line[:at] else line
         for mark in _ZAP_RAFT_MARKS:
-            if mark in line:
+            if mark in head:
                 return False
         return (self.owner is not None and not self._banner) or "local-member-id" not in line
 
