@@ -18,10 +18,13 @@ one term are merged across gaps.
 
 from __future__ import annotations
 
+import sys
+from bisect import bisect_right
 from collections.abc import Iterator
 from typing import NamedTuple
 
 Run = tuple[int, int, int]  # (first index, last index, term): entries first..last have term
+_AFTER_EVERY_INDEX = sys.maxsize  # (i, _AFTER_EVERY_INDEX) sorts after every run from index i
 
 
 class KnownLog:
@@ -68,11 +71,11 @@ class KnownLog:
         """The term of entry ``index`` if known (0 for index 0: the empty prefix)."""
         if index <= 0:
             return 0
-        for first, last, term in self.runs:
-            if first <= index <= last:
+        k = bisect_right(self.runs, (index, _AFTER_EVERY_INDEX)) - 1  # last run from <= index
+        if k >= 0:
+            _first, last, term = self.runs[k]
+            if index <= last:
                 return term
-            if first > index:
-                return None
         return None
 
     def last(self) -> tuple[int, int] | None:
