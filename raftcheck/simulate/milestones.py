@@ -32,6 +32,8 @@ FROM_INITIAL = 0.25
 #: A pool of milestones: (budget level, "sample" or "novel").
 Pool = tuple[int, str]
 Update = tuple[Pool, int, int, Path]  # pool, slot, id, path
+#: What changed in a generation: the milestones kept, and the (level, feature) pairs met.
+Updates = tuple[list[Update], list[tuple[int, int]]]
 
 
 @dataclass
@@ -41,11 +43,17 @@ class Snapshot:
 
     pools: dict[Pool, list[int]] = field(default_factory=dict)
     paths: dict[int, Path] = field(default_factory=dict)
+    #: (level, feature) pairs some milestone had: a walk offers a state with another as a
+    #: milestone of its level (walk.py)
+    features: set[tuple[int, int]] = field(default_factory=set)
 
-    def apply(self, updates: list[Update]) -> list[int]:
-        """Apply (pool, slot, id, path) updates; returns the ids no longer kept."""
+    def apply(self, updates: Updates) -> list[int]:
+        """Apply the (pool, slot, id, path) updates and the features met; returns the ids no
+        longer kept."""
+        kept_updates, features = updates
+        self.features.update(features)
         dropped = []
-        for pool, slot, key, path in updates:
+        for pool, slot, key, path in kept_updates:
             kept = self.pools.setdefault(pool, [])
             if slot == len(kept):
                 kept.append(key)
@@ -61,7 +69,9 @@ class Snapshot:
         A level first, uniformly; then one of its pools; then a milestone of it."""
         if not self.pools or rng.random() < FROM_INITIAL:
             return None
-        level = rng.choice(sorted({level for level, _ in self.pools}))
+        totals = sorted({sum(level) for level, _ in self.pools})
+        total = rng.choices(totals, [t + 1 for t in totals])[0]
+        level = rng.choice(sorted({level for level, _ in self.pools if sum(level) == total}))
         pool = rng.choice(sorted(p for p in self.pools if p[0] == level))
         kept = self.pools[pool]
         key = kept[rng.randrange(len(kept))]
@@ -86,13 +96,22 @@ class Milestones:
         self.novel: dict[int, int] = {}  # level -> novel milestones kept
         self.next_id = 0
         self.pending: list[Update] = []
+        self.new_features: list[tuple[int, int]] = []
 
-    def offer(self, level: int, fingerprint: int, features: tuple[int, ...], path: Path) -> None:
-        fresh = [f for f in features if (level, f) not in self.features]
-        if fresh and self.novel.get(level, 0) < NOVEL:
-            self.features.update((level, f) for f in fresh)
-            self._keep((level, "novel"), self.novel.get(level, 0), path)
-            self.novel[level] = self.novel.get(level, 0) + 1
+    def offer(self, level: int, fingerprint: int, features: tuple[int, ...], path: Path,
+              sample: bool = True) -> None:
+        """A candidate: one that reached a new level (sample), or one met within a level for
+        a feature its walk had not seen a milestone have (sample=False: novelty only)."""
+        fresh = [(level, f) for f in features if (level, f) not in self.features]
+        if fresh:
+            self.features.update(fresh)
+            self.new_features += fresh
+            kept = self.novel.get(level, 0)
+            slot = kept if kept < NOVEL else self.rng.randrange(NOVEL)
+            self._keep((level, "novel"), slot, path)
+            self.novel[level] = kept + 1
+        if not sample:
+            return
         sample = self.sampled.setdefault(level, [])
         if fingerprint in sample:
             return
@@ -111,7 +130,8 @@ class Milestones:
         self.pending.append((pool, slot, self.next_id, path))
         self.next_id += 1
 
-    def updates(self) -> list[Update]:
+    def updates(self) -> Updates:
         """The changes since the last call, in order."""
-        out, self.pending = self.pending, []
+        out = (self.pending, self.new_features)
+        self.pending, self.new_features = [], []
         return out
