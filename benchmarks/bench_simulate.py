@@ -30,13 +30,14 @@ import time
 from measure import cpu_seconds
 
 from raftcheck.explore.options import ModelSetup
+from raftcheck.simulate.command import DEFAULT_DEPTH
 from raftcheck.simulate.coverage import model_kinds
 from raftcheck.simulate.engine import SimulationBudget, simulate
 from raftcheck.spec.config import merged_config
 from raftcheck.spec.mutants import MUTANTS
 from raftcheck.spec.timed.config import mutant_config
 
-DEPTH = 30  # the command's default
+DEPTH = DEFAULT_DEPTH
 
 
 def setup_for(mutant: str | None, nodes: int | None) -> ModelSetup:

@@ -42,7 +42,7 @@ from .walk import Walker
 
 #: Without --walks or --time-limit, a run takes this long.
 DEFAULT_SECONDS = 60.0
-DEFAULT_DEPTH = 30
+DEFAULT_DEPTH = 60
 DEFAULT_SHRINK_SECONDS = 60.0
 #: The flags a replay line replaces (with their values) or leaves out.
 REPLACED = ("--seed", "--walks", "--time-limit")

@@ -31,6 +31,9 @@ from .distribution import BEHIND, ELECTIONS, Plan, action_kind, actor, draw_plan
 #: Milestones a walk offers within a level for their novelty, at most (milestones.py).
 NOVEL_PER_WALK = 4
 
+#: An int part of a state at least this far from 0 is taken for a name (features()).
+NAME_BELOW = 1 << 32
+
 #: One step of a path: the action, and its ordinal among the steps with an equal action.
 PathStep = tuple[Any, int]
 
@@ -64,6 +67,12 @@ class WalkOutcome:
     violation: Violation | None = None
 
 
+def _feature(slot: int, k: int, value: Any) -> int:
+    if type(value) is int and not -NAME_BELOW < value < NAME_BELOW:
+        return value
+    return hash((slot, k, value))
+
+
 class ReplayError(RuntimeError):
     """A path does not replay: the model gave other steps than when it was recorded."""
 
@@ -85,16 +94,19 @@ class Walker:
         return () if start is None else state[start:]  # type: ignore[index]
 
     def features(self, state: State) -> tuple[int, ...]:
-        """The parts of a state, each hashed with its place: a milestone with a part no other
-        of its level had is new (milestones.py). A state's slots, and the elements of a slot
-        that is a plain tuple (the timed model's servers); not the budget counters."""
+        """The parts of a state: a milestone with a part no other of its level had is new
+        (milestones.py). A state's slots, and the elements of a slot that is a plain tuple
+        (the timed model's servers); not the budget counters. A part that is a name (a 64-bit
+        content hash, checker/model.py) is the same part in any slot, so that one server's
+        variables are not new again on another server; a small number (a clock, a cut) means
+        something only in its place, and is hashed with it."""
         out = []
         parts = state[:self.budget_start] if self.budget_start is not None else state
-        for value in parts:  # type: ignore[union-attr]
+        for slot, value in enumerate(parts):  # type: ignore[arg-type]
             if type(value) is tuple:
-                out += [hash(item) for item in value]
+                out += [_feature(slot, k, item) for k, item in enumerate(value)]
             else:
-                out.append(hash(value))
+                out.append(_feature(slot, 0, value))
         return tuple(out)
 
     def initial_violation(self) -> tuple[int, Violation] | None:
