@@ -68,7 +68,8 @@ FOUND_BY = {
     "stale-append-truncates": (1, 500),
     "no-step-down": (1, 50),
     "counts-self-twice": (1, 50),
-    "lease-no-drift-margin": (1, 4000),
+    "lease-no-drift-margin": (26, 4000),  # seed 1 found it at walk 1,568 before the swarm per
+    # actor and the milestones per budget vector; it is rare for any seed (1 in 4 to 1 in 10)
     "ack-before-commit": (1, 50),
     "change-before-commit-in-term": (1, 3000),
     "two-changes-in-flight": (1, 200),
@@ -159,7 +160,7 @@ def test_the_replay_line_finds_the_same_violation_again():
 
 @pytest.mark.parametrize("name, seed", [
     ("figure8", 1), ("no-consistency-check", 2), ("stale-append-truncates", 1),
-    ("lease-no-drift-margin", 1)])
+    ("lease-no-drift-margin", 26)])
 def test_the_shrunk_path_still_violates_and_is_no_longer(name, seed):
     model = mutant_model(name)
     found = simulate(model, seed=seed, depth=60, budget=SimulationBudget(walks=FOUND_BY[name][1]),
