@@ -118,7 +118,7 @@ class Walker:
 
     def walk(self, rng: random.Random, depth: int, start: Path | None = None,
              start_state: State | None = None,
-             known: set[tuple[int, int]] | frozenset = frozenset()) -> WalkOutcome:
+             known: set | frozenset = frozenset()) -> WalkOutcome:
         """Up to depth steps from start (a path, whose end is start_state), or from an initial
         state chosen at random. known: the (level, feature) pairs milestones had; a state
         with another is offered as a milestone of its level (at most NOVEL_PER_WALK)."""
@@ -134,7 +134,7 @@ class Walker:
         if not start.steps:
             out.fingerprints.append(here)
         level = self.level(state)
-        met: set[tuple[int, int]] = set()  # features this walk offered
+        met: set = set()  # (level, feature) pairs this walk offered
         novel = 0
         for _ in range(depth):
             chosen = self._choose(state, plan, mine, out)
