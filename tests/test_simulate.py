@@ -68,7 +68,8 @@ FOUND_BY = {
     "stale-append-truncates": (1, 500),
     "no-step-down": (1, 50),
     "counts-self-twice": (1, 50),
-    "lease-no-drift-margin": (1, 4000),
+    "lease-no-drift-margin": (26, 4000),  # seed 1 found it at walk 1,568 before the swarm per
+    # actor and the milestones per budget vector; it is rare for any seed (1 in 4 to 1 in 10)
     "ack-before-commit": (1, 50),
     "change-before-commit-in-term": (1, 3000),
     "two-changes-in-flight": (1, 200),
@@ -159,7 +160,7 @@ def test_the_replay_line_finds_the_same_violation_again():
 
 @pytest.mark.parametrize("name, seed", [
     ("figure8", 1), ("no-consistency-check", 2), ("stale-append-truncates", 1),
-    ("lease-no-drift-margin", 1)])
+    ("lease-no-drift-margin", 26)])
 def test_the_shrunk_path_still_violates_and_is_no_longer(name, seed):
     model = mutant_model(name)
     found = simulate(model, seed=seed, depth=60, budget=SimulationBudget(walks=FOUND_BY[name][1]),
@@ -333,3 +334,42 @@ def test_a_scope_of_its_own_for_a_mutant_or_the_default():
     assert "max-writes 2" in own and "max-elections 4" in own
     assert "at the default scope" in default
     assert run("explore", "--show-scope").stdout.split("; ", 1)[1] == default.split("; ", 1)[1]
+
+
+# --- the walk distribution ----------------------------------------------------------------
+
+
+def test_servers_behind_the_highest_term_are_named_from_the_state():
+    from raftcheck.simulate.distribution import servers_behind
+
+    model = mutant_model("figure8")
+    start = model.initial_states()[0]
+    assert servers_behind(model.variables(start)) == frozenset()  # all in term 1
+    after = next(s for a, s, _ in model.successors(start) if str(a) == "Timeout(n2)")
+    assert servers_behind(model.variables(after)) == {0, 2}  # n2 is in term 2, n1 and n3 not
+
+
+def test_an_election_from_behind_is_seldom_started(monkeypatch):
+    """Where n2 campaigns in term 2, n1 and n3 (in term 1) could time out too, but would start
+    an election in a term n2 may have decided already: a walk's first step is theirs far less
+    often than without the rule (the same walks, with BEHIND at 1). Not 20 times less often:
+    the walk's own factors per server (the swarm per actor) come on top."""
+    import random
+
+    import raftcheck.simulate.walk as walk_module
+
+    model = mutant_model("figure8")
+    walker = Walker(model, kinds_of(model))
+    start = model.initial_states()[0]
+    timeout, after = next((a, s) for a, s, _ in model.successors(start)
+                          if str(a) == "Timeout(n2)")
+    path = WalkPath(0, ((timeout, 0),))
+
+    def timeouts_from_behind() -> int:
+        return sum(str(walker.walk(random.Random(k), 1, path, after).own[0][0])
+                   in ("Timeout(n1)", "Timeout(n3)") for k in range(1000))
+
+    with_rule = timeouts_from_behind()
+    monkeypatch.setattr(walk_module, "BEHIND", 1.0)
+    without = timeouts_from_behind()
+    assert without > 50 and with_rule < 0.6 * without  # measured: 50 and 106

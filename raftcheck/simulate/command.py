@@ -13,6 +13,7 @@ import sys
 from .. import exit_codes
 from ..arguments import count, duration, positive, seconds
 from ..checker.export import trace_json
+from ..checker.ray_engine import RayMissing
 from ..checker.report import counterexample_lines
 from ..checker.result import Counterexample, Outcome, TraceStep
 from ..explore.command import (
@@ -24,7 +25,7 @@ from ..explore.command import (
     write_outputs,
 )
 from ..explore.options import add_model_arguments, describe_timed, model_setup
-from ..explore.search import sigterm_as_interrupt, terminal_progress
+from ..explore.search import ENGINES, sigterm_as_interrupt, terminal_progress
 from ..spec.config import ConfigError
 from ..spec.timed.properties import TIMED_PROPERTIES
 from .coverage import coverage, model_kinds
@@ -41,7 +42,7 @@ from .walk import Walker
 
 #: Without --walks or --time-limit, a run takes this long.
 DEFAULT_SECONDS = 60.0
-DEFAULT_DEPTH = 30
+DEFAULT_DEPTH = 60
 DEFAULT_SHRINK_SECONDS = 60.0
 #: The flags a replay line replaces (with their values) or leaves out.
 REPLACED = ("--seed", "--walks", "--time-limit")
@@ -74,7 +75,14 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="stop after T seconds, or e.g. 5m, 1h (default "
                             f"{DEFAULT_SECONDS:.0f}s when --walks is not given either)")
     walks.add_argument("--workers", type=positive, default=1, metavar="N",
-                       help="processes walking at once (default 1); the report is the same")
+                       help="processes (or Ray actors) walking at once (default 1); the "
+                            "report is the same")
+    walks.add_argument("--engine", choices=ENGINES, default="local",
+                       help="local (default): this machine's processes; ray: actors on a "
+                            "Ray cluster (pip install 'raftcheck[ray]'), the same report")
+    walks.add_argument("--address", metavar="HOST:PORT",
+                       help="with --engine ray: the cluster to join (default: start a local "
+                            "Ray instance for the run)")
     walks.add_argument("--shrink-time", type=duration, default=DEFAULT_SHRINK_SECONDS,
                        metavar="T", help="at most this long to shrink a counterexample "
                                          f"(default {DEFAULT_SHRINK_SECONDS:.0f}s; 0: do not "
@@ -100,6 +108,8 @@ def simulate_command(args: argparse.Namespace) -> int:
         print(setup.scope)
         return exit_codes.HOLDS
     names = setup.safety_properties(args.invariant)
+    if args.address and args.engine != "ray":
+        raise ConfigError("--address names a Ray cluster: use it with --engine ray")
     check_output_paths(args)
     model = setup.model(names, exact_network=True)
     seed = secrets.randbelow(1_000_000) if args.seed is None else args.seed
@@ -112,15 +122,19 @@ def simulate_command(args: argparse.Namespace) -> int:
         f"{time_limit:g}s" if time_limit else "")))
     if not args.json:
         print(f"raftcheck simulate: {setup.scope}")
+        where = " on Ray" if args.engine == "ray" else ""
         print(f"seed {seed}, {args.depth} steps per walk, at most {budget}, "
-              f"{args.workers} worker(s); checking {', '.join(names)}")
+              f"{args.workers} worker(s){where}; checking {', '.join(names)}")
         sys.stdout.flush()
     progress = terminal_progress(args, SimulationProgress)
     try:
         with sigterm_as_interrupt():
             run = simulate(model, seed=seed, depth=args.depth, workers=args.workers,
                            budget=SimulationBudget(walks=args.walks, seconds=time_limit),
-                           kinds=kinds, progress=progress)
+                           kinds=kinds, progress=progress, engine=args.engine,
+                           address=args.address)
+    except RayMissing as e:
+        raise ConfigError(str(e)) from None
     finally:
         if progress:
             progress.close()

@@ -39,11 +39,52 @@ FAULTS: tuple[str, ...] = ("DeliverCopy", "DropMessage", "DuplicateMessage", "Pa
                            "Restart")
 SPREAD = 8.0
 FAULT_OFF = 0.5
+#: Kinds that start an election. One by a server whose term is below another server's usually
+#: starts it in a term that is decided already (those who voted in it refuse), and spends an
+#: election of the budget for nothing: such a step weighs BEHIND times as much as others of
+#: its kind, and where every step of the kind is one, the kind is taken BEHIND times as often.
+#: The server usually hears of the higher term first, as it would in a real cluster, where a
+#: message arrives sooner than a timeout fires.
+ELECTIONS = ("Timeout", "PreVoteTimeout")
+BEHIND = 0.05
+#: The spread of a walk's factor per actor (below), wider than per kind: within a walk a few
+#: servers do most of the timing out, and a few links carry most of the traffic.
+ACTOR_SPREAD = 30.0
 
 
 def action_kind(action: Any) -> str:
     """The kind of an action: its class name (Timeout(n1) -> "Timeout")."""
     return type(action).__name__
+
+
+def actor(action: Any) -> Any:
+    """Who takes a step, as the action's parameters name it: the server of a server's own step
+    (Timeout(n1): 1), the link of a send or of a message's delivery (AppendEntries(n1, n3):
+    (1, 3)); None for a step with no server named (Heal), and for a client's step: which node
+    a client asks is its own choice, and favouring one per walk would keep a reader and a
+    writer on the same node, where a stale read cannot show."""
+    if getattr(action, "kind", None) == "client":
+        return None
+    node = getattr(action, "node", None)
+    if node is not None:
+        return node
+    src = getattr(action, "src", None)
+    if src is not None:
+        return src, action.dst
+    message = getattr(action, "message", None)
+    if message is not None and hasattr(message, "src"):
+        return message.src, message.dst
+    return None
+
+
+def servers_behind(variables: dict[str, Any]) -> frozenset[int]:
+    """The servers whose currentTerm is below the highest (by number: n1 is 0), from a
+    state's variables; none where the model has no currentTerm."""
+    terms = variables.get("currentTerm")
+    if not terms:
+        return frozenset()
+    top = max(terms.values())
+    return frozenset(int(name[1:]) - 1 for name, term in terms.items() if term < top)
 
 
 @dataclass
@@ -54,12 +95,22 @@ class Plan:
     rng: random.Random
     weights: dict[str, float] = field(default_factory=dict)
     off: frozenset[str] = frozenset()
+    actors: dict[tuple[str, Any], float] = field(default_factory=dict)
 
     def weight(self, kind: str) -> float:
         w = self.weights.get(kind)
         if w is None:
             w = self.weights[kind] = BASE_WEIGHTS.get(kind, 1.0) * math.exp(
                 self.rng.uniform(-math.log(SPREAD), math.log(SPREAD)))
+        return w
+
+    def actor_weight(self, kind: str, who: Any) -> float:
+        """The walk's factor for one actor's steps of a kind, drawn when first needed."""
+        key = (kind, who)
+        w = self.actors.get(key)
+        if w is None:
+            w = self.actors[key] = math.exp(
+                self.rng.uniform(-math.log(ACTOR_SPREAD), math.log(ACTOR_SPREAD)))
         return w
 
 

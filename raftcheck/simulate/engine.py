@@ -32,7 +32,8 @@ from typing import Any
 
 from ..checker.model import Model
 from ..checker.result import Outcome
-from .milestones import Milestones, Snapshot
+from .milestones import Milestones, Snapshot, Updates
+from .ray_pool import RayPool
 from .walk import Path, Violation, Walker, WalkOutcome
 
 #: Walks per generation (the milestones change only between generations).
@@ -101,7 +102,7 @@ class WalkRecord:
     taken: Counter
     enabled: set
     fingerprints: list
-    milestones: list  # (level, fingerprint, own steps, features)
+    milestones: list  # (level, fingerprint, own steps, features, new level)
     own: tuple | None  # the walk's own steps, where needed (milestones or a violation)
     violation: Violation | None
 
@@ -123,7 +124,7 @@ class _Walks:
         self.states: dict[int, Any] = {}  # milestone id -> its state, replayed once
         self.seen: set[int] = set()  # fingerprints this process has reported
 
-    def apply(self, updates: list) -> None:
+    def apply(self, updates: Updates) -> None:
         for key in self.snapshot.apply(updates):
             self.states.pop(key, None)
 
@@ -131,14 +132,14 @@ class _Walks:
         rng = random.Random(walk_seed(self.seed, index))
         chosen = self.snapshot.choose(rng)
         if chosen is None:
-            outcome = self.walker.walk(rng, self.depth)
+            outcome = self.walker.walk(rng, self.depth, known=self.snapshot.features)
             start = None
         else:
             start, path = chosen
             state = self.states.get(start)
             if state is None:
                 state = self.states[start] = self.walker.end_state(path)
-            outcome = self.walker.walk(rng, self.depth, path, state)
+            outcome = self.walker.walk(rng, self.depth, path, state, self.snapshot.features)
         return self.record(index, start, outcome)
 
     def record(self, index: int, start: int | None, outcome: WalkOutcome) -> WalkRecord:
@@ -232,19 +233,18 @@ ProgressFn = Callable[[SimulationStats], None]
 
 def simulate(model: Model, *, seed: int, depth: int, budget: SimulationBudget,
              workers: int = 1, kinds: Iterable[str] = (), progress: ProgressFn | None = None,
-             progress_every: float = 1.0, generation: int = GENERATION) -> SimulationRun:
-    """Walk the model until a violation, the budget, or an interrupt."""
+             progress_every: float = 1.0, generation: int = GENERATION,
+             engine: str = "local", address: str | None = None) -> SimulationRun:
+    """Walk the model until a violation, the budget, or an interrupt. engine "local": in
+    this process, or in `workers` forked processes; "ray": in `workers` actors on the Ray
+    cluster at address (None: a local Ray instance started for the run; ray_pool.py)."""
     if budget.walks is None and budget.seconds is None:
         raise ValueError("a simulation needs a budget: walks or seconds")
-    started = time.perf_counter()
-    deadline = None if budget.seconds is None else started + budget.seconds
     stats = SimulationStats()
     walker = Walker(model, kinds)
     distinct: set[int] = set()
     milestones = Milestones(seed)
     local = _Walks(walker, seed, depth)
-    pool = _Pool(local, workers) if workers > 1 else None
-    next_report = started + progress_every
 
     def finish(outcome: Outcome, reason: str, found: Found | None = None) -> SimulationRun:
         stats.seconds = time.perf_counter() - started
@@ -254,10 +254,19 @@ def simulate(model: Model, *, seed: int, depth: int, budget: SimulationBudget,
             progress(stats)
         return SimulationRun(outcome, stats, found, reason)
 
+    started = time.perf_counter()
     initial = walker.initial_violation()
     if initial is not None:
         index, violation = initial
         return finish(Outcome.VIOLATED, "violation", Found(0, violation, Path(index)))
+    pool: _Pool | RayPool | None = None
+    if engine == "ray":
+        pool = RayPool(local, workers, CHUNK, address)
+        started = time.perf_counter()  # the clock starts once the cluster is up
+    elif workers > 1:
+        pool = _Pool(local, workers)
+    deadline = None if budget.seconds is None else started + budget.seconds
+    next_report = started + progress_every
     try:
         number = 0
         low = 0
@@ -277,9 +286,9 @@ def simulate(model: Model, *, seed: int, depth: int, budget: SimulationBudget,
                 if record.violation is not None:
                     found = Found(record.index, record.violation, _full_path(local, record))
                     return finish(Outcome.VIOLATED, "violation", found)
-                for level, fingerprint, own_steps, features in record.milestones:
+                for level, fingerprint, own_steps, features, sample in record.milestones:
                     milestones.offer(level, fingerprint, features,
-                                     _full_path(local, record, own_steps))
+                                     _full_path(local, record, own_steps), sample)
             if not complete:
                 return finish(Outcome.HOLDS, "time-limit")
             low, number = high, number + 1

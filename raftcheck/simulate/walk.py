@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checker.model import Model, State
-from .distribution import Plan, action_kind, draw_plan
+from .distribution import BEHIND, ELECTIONS, Plan, action_kind, actor, draw_plan, servers_behind
+
+#: Milestones a walk offers within a level for their novelty, at most (milestones.py).
+NOVEL_PER_WALK = 4
+
+#: An int part of a state at least this far from 0 is taken for a name (features()).
+NAME_BELOW = 1 << 32
 
 #: One step of a path: the action, and its ordinal among the steps with an equal action.
 PathStep = tuple[Any, int]
@@ -55,10 +61,16 @@ class WalkOutcome:
     fingerprints: list = field(default_factory=list)  # hash of every state the walk was in
     start: Path | None = None  # the path the walk started from (only an initial state: empty)
     own: list = field(default_factory=list)  # the walk's own steps (PathStep)
-    #: (budget level, fingerprint, own steps taken, features) where the walk first reached a
-    #: level
+    #: (budget level, fingerprint, own steps taken, features, whether a new level) where the
+    #: walk first reached a level, or met a state with a feature no milestone had
     milestones: list = field(default_factory=list)
     violation: Violation | None = None
+
+
+def _feature(slot: int, k: int, value: Any) -> int:
+    if type(value) is int and not -NAME_BELOW < value < NAME_BELOW:
+        return value
+    return hash((slot, k, value))
 
 
 class ReplayError(RuntimeError):
@@ -74,23 +86,27 @@ class Walker:
         self.kinds = tuple(sorted(kinds))
         self.budget_start = model.budget_start
 
-    def level(self, state: State) -> int:
-        """How much of the bounded budgets (writes, restarts, elections, ...) the state has
-        used; 0 for a model without budgets."""
+    def level(self, state: State) -> tuple[int, ...]:
+        """How much of each bounded budget (writes, restarts, elections, ...) the state has
+        used: its counters; () for a model without budgets. A walk reaches a new level where
+        their sum grows."""
         start = self.budget_start
-        return 0 if start is None else sum(state[start:])  # type: ignore[index]
+        return () if start is None else state[start:]  # type: ignore[index]
 
     def features(self, state: State) -> tuple[int, ...]:
-        """The parts of a state, each hashed with its place: a milestone with a part no other
-        of its level had is new (milestones.py). A state's slots, and the elements of a slot
-        that is a plain tuple (the timed model's servers); not the budget counters."""
+        """The parts of a state: a milestone with a part no other of its level had is new
+        (milestones.py). A state's slots, and the elements of a slot that is a plain tuple
+        (the timed model's servers); not the budget counters. A part that is a name (a 64-bit
+        content hash, checker/model.py) is the same part in any slot, so that one server's
+        variables are not new again on another server; a small number (a clock, a cut) means
+        something only in its place, and is hashed with it."""
         out = []
         parts = state[:self.budget_start] if self.budget_start is not None else state
         for slot, value in enumerate(parts):  # type: ignore[arg-type]
             if type(value) is tuple:
-                out += [hash((slot, k, item)) for k, item in enumerate(value)]
+                out += [_feature(slot, k, item) for k, item in enumerate(value)]
             else:
-                out.append(hash((slot, value)))
+                out.append(_feature(slot, 0, value))
         return tuple(out)
 
     def initial_violation(self) -> tuple[int, Violation] | None:
@@ -101,9 +117,11 @@ class Walker:
         return None
 
     def walk(self, rng: random.Random, depth: int, start: Path | None = None,
-             start_state: State | None = None) -> WalkOutcome:
+             start_state: State | None = None,
+             known: set | frozenset = frozenset()) -> WalkOutcome:
         """Up to depth steps from start (a path, whose end is start_state), or from an initial
-        state chosen at random."""
+        state chosen at random. known: the (level, feature) pairs milestones had; a state
+        with another is offered as a milestone of its level (at most NOVEL_PER_WALK)."""
         plan = draw_plan(rng, self.kinds)
         if start is None:
             start = Path(rng.randrange(len(self.initial)))
@@ -116,6 +134,8 @@ class Walker:
         if not start.steps:
             out.fingerprints.append(here)
         level = self.level(state)
+        met: set = set()  # (level, feature) pairs this walk offered
+        novel = 0
         for _ in range(depth):
             chosen = self._choose(state, plan, mine, out)
             if chosen is None:
@@ -131,9 +151,17 @@ class Walker:
                 out.violation = broken
                 break
             new_level = self.level(state)
-            if new_level > level:
+            if sum(new_level) > sum(level):
                 level = new_level
-                out.milestones.append((level, here, len(path), self.features(state)))
+                out.milestones.append((level, here, len(path), self.features(state), True))
+            elif novel < NOVEL_PER_WALK:
+                features = self.features(state)
+                fresh = [pair for f in features
+                         if (pair := (level, f)) not in known and pair not in met]
+                if fresh:
+                    met.update(fresh)
+                    novel += 1
+                    out.milestones.append((level, here, len(path), features, False))
         return out
 
     def _choose(self, state: State, plan: Plan, mine: set,
@@ -153,15 +181,29 @@ class Walker:
         out.enabled.update(every)
         groups = fresh or every
         kinds = [kind for kind in groups if kind not in plan.off] or list(groups)
-        kind = kinds[0] if len(kinds) == 1 else plan.rng.choices(
-            kinds, [plan.weight(kind) for kind in kinds])[0]
-        members = groups[kind]
-        k = members[plan.rng.randrange(len(members))] if len(members) > 1 else members[0]
+        while True:
+            kind = kinds[0] if len(kinds) == 1 else plan.rng.choices(
+                kinds, [plan.weight(kind) for kind in kinds])[0]
+            members = groups[kind]
+            weights = [plan.actor_weight(kind, actor(steps[m][0])) for m in members]
+            if kind in ELECTIONS:
+                behind = self._behind(state)
+                weights = [w * BEHIND if steps[m][0].node in behind else w
+                           for m, w in zip(members, weights, strict=True)]
+                if len(kinds) > 1 and all(steps[m][0].node in behind for m in members) \
+                        and plan.rng.random() >= BEHIND:
+                    kinds.remove(kind)  # every election here would start behind: seldom
+                    continue
+            break
+        k = members[0] if len(members) == 1 else plan.rng.choices(members, weights)[0]
         action, after, _ = steps[k]
         violated = self.model.check_state(after)
         if violated:
             return action, self._ordinal(steps, k), after, Violation(violated, "state")
         return action, self._ordinal(steps, k), after, None
+
+    def _behind(self, state: State) -> frozenset[int]:
+        return servers_behind(self.model.variables(state))
 
     @staticmethod
     def _ordinal(steps: list, k: int) -> int:
