@@ -49,7 +49,7 @@ class SpecModel(Model):
         self._state_props = [p for p in self.properties if p.kind == "state"]
         self._step_props = [p for p in self.properties if p.kind == "transition"]
         self._verdicts: dict[Any, str | None] = {}
-        self._judged: dict[Any, str | None] = {}  # invariant_key -> verdict
+        self._verdicts_by_part: dict[Any, str | None] = {}  # invariant_key -> verdict
         self.selected(chosen)
 
     def selected(self, chosen: list[str]) -> None:
@@ -77,13 +77,13 @@ class SpecModel(Model):
         verdict = self._verdicts.get(key, _UNKNOWN)
         if verdict is _UNKNOWN:
             coarse = self.invariant_key(state)
-            verdict = self._judged.get(coarse, _UNKNOWN)
+            verdict = self._verdicts_by_part.get(coarse, _UNKNOWN)
             if verdict is _UNKNOWN:
                 verdict = first_violated(self._state_props, self.view(state))
                 if coarse is not None:
-                    if len(self._judged) > VERDICT_CACHE:
-                        self._judged.clear()
-                    self._judged[coarse] = verdict
+                    if len(self._verdicts_by_part) > VERDICT_CACHE:
+                        self._verdicts_by_part.clear()
+                    self._verdicts_by_part[coarse] = verdict
             if len(self._verdicts) > VERDICT_CACHE:
                 self._verdicts.clear()
             self._verdicts[key] = verdict
