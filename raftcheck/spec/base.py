@@ -65,10 +65,11 @@ class SpecModel(Model):
         raise NotImplementedError
 
     def invariant_key(self, state: Any) -> Any:
-        """A coarser verdict_key, or None: the state with each server reduced to
-        invariants.invariant_part. Far fewer states differ in it (a server's votes and
-        replication progress vary most), so the invariants are evaluated far less often; it is
-        asked only where the verdict_key memo misses."""
+        """A coarser verdict_key, or None for none (the timed model's): the untimed model's
+        is its verdict_key with each server reduced to invariants.invariant_part. Far fewer
+        states differ in it (a server's votes and replication progress vary most), so the
+        invariants are evaluated far less often; it is asked only where the verdict_key memo
+        misses."""
         return None
 
     def check_state(self, state: Any) -> str | None:
