@@ -6,9 +6,21 @@ definitions themselves, including the edge cases the docs promise.)
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import pytest
 
-from raftcheck.spec.invariants import PROPERTIES, View, known_committed
+from raftcheck.checker.search import Budget, LevelSearch
+from raftcheck.spec.config import Bounds, SpecConfig, profile_defaults
+from raftcheck.spec.invariants import (
+    PROPERTIES,
+    View,
+    first_violated,
+    invariant_part,
+    known_committed,
+)
+from raftcheck.spec.model import RaftModel
+from raftcheck.spec.mutants import MUTANTS
 from raftcheck.spec.quorum import everyone
 from raftcheck.spec.records import NIL, Role, Server
 
@@ -187,3 +199,44 @@ def test_term_monotonic():
 @pytest.mark.parametrize("name", sorted(PROPERTIES))
 def test_every_property_is_documented(name):
     assert len(PROPERTIES[name].description) > 40
+
+
+# --- what the invariants read -----------------------------------------------------------------
+
+InvariantPart = namedtuple("InvariantPart", "term role log commit_index snapshot_index")
+
+
+@pytest.mark.parametrize("mutant", ["no-step-down", "counts-self-twice", "two-changes-in-flight",
+                                    "snapshot-past-commit", None])
+def test_invariants_read_only_the_invariant_part_of_each_server(mutant):
+    """The model judges states whose servers agree on invariant_part once (check_state's
+    invariant_key). Sound only if no state invariant reads another server variable: on the
+    states of a search (and of its counterexample), every invariant gives the same verdict on
+    servers reduced to invariant_part (another variable would raise AttributeError), and
+    check_state gives the verdict of evaluating every invariant afresh."""
+    if mutant is None:  # raft.tla's history: elections, on a few thousand states
+        config = SpecConfig(nodes=3, profile="raft-tla", bounds=profile_defaults("raft-tla"))
+    else:
+        m = MUTANTS[mutant]
+        config = SpecConfig(nodes=m.nodes, profile=m.profile, bounds=Bounds(**m.bounds),
+                            mutant=mutant, **m.options)
+    model = RaftModel(config)
+    states: list = []
+    search = LevelSearch(model, budget=Budget(max_states=None if mutant else 4000))
+    search.on_level = lambda s: states.extend(s.frontier[::7])
+    result = search.run()
+    if result.counterexample is not None:
+        states += [step.state for step in result.counterexample.steps]
+    props = model._state_props
+    verdicts = set()
+    for state in states:
+        full = model.view(state)
+        reduced = full._replace(servers=tuple(InvariantPart(*invariant_part(s))
+                                              for s in full.servers))
+        verdict = first_violated(props, full)
+        assert first_violated(props, reduced) == verdict
+        assert model.check_state(state) == verdict
+        verdicts.add(verdict)
+    assert None in verdicts
+    if mutant is not None:
+        assert verdicts - {None}, "the mutant's counterexample violates an invariant"

@@ -49,6 +49,7 @@ class SpecModel(Model):
         self._state_props = [p for p in self.properties if p.kind == "state"]
         self._step_props = [p for p in self.properties if p.kind == "transition"]
         self._verdicts: dict[Any, str | None] = {}
+        self._verdicts_by_part: dict[Any, str | None] = {}  # invariant_key -> verdict
         self.selected(chosen)
 
     def selected(self, chosen: list[str]) -> None:
@@ -63,12 +64,27 @@ class SpecModel(Model):
         verdict."""
         raise NotImplementedError
 
+    def invariant_key(self, state: Any) -> Any:
+        """A coarser verdict_key, or None for none (the timed model's): the untimed model's
+        is its verdict_key with each server reduced to invariants.invariant_part. Far fewer
+        states differ in it (a server's votes and replication progress vary most), so the
+        invariants are evaluated far less often; it is asked only where the verdict_key memo
+        misses."""
+        return None
+
     def check_state(self, state: Any) -> str | None:
         """The name of the first selected state invariant the state violates, or None."""
         key = self.verdict_key(state)
         verdict = self._verdicts.get(key, _UNKNOWN)
         if verdict is _UNKNOWN:
-            verdict = first_violated(self._state_props, self.view(state))
+            coarse = self.invariant_key(state)
+            verdict = self._verdicts_by_part.get(coarse, _UNKNOWN)
+            if verdict is _UNKNOWN:
+                verdict = first_violated(self._state_props, self.view(state))
+                if coarse is not None:
+                    if len(self._verdicts_by_part) > VERDICT_CACHE:
+                        self._verdicts_by_part.clear()
+                    self._verdicts_by_part[coarse] = verdict
             if len(self._verdicts) > VERDICT_CACHE:
                 self._verdicts.clear()
             self._verdicts[key] = verdict

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from . import actions as act
@@ -31,7 +32,7 @@ from . import server as srv
 from .base import SpecModel
 from .config import SpecConfig
 from .interning import Interner
-from .invariants import View
+from .invariants import View, invariant_part
 from .membership import change_config, changes_to_try
 from .mutants import rules_for
 from .network import (
@@ -54,8 +55,8 @@ NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT, CHANGED, SNAPSHOT = range(7
 
 _UNKNOWN = object()
 _BLOCKED = object()  # a delivery whose reply the bounds do not let into the network
-#: Entries kept per server in the cache of steps placed in a network (then it starts afresh).
-PLACED_LIMIT = 1 << 20
+#: Steps placed in a network remembered (then the cache starts afresh).
+PLACED_LIMIT = 1 << 21
 
 
 class RaftModel(SpecModel):
@@ -99,6 +100,10 @@ class RaftModel(SpecModel):
         # that has used less of every budget can do all that the same state with more used can,
         # so the checker may skip the latter (checker/search.py, "budgets").
         self.budget_start = n + 5 if not config.history else None
+        # The slots the state invariants read (see verdict_key), taken out in one C call.
+        self._verdict_slots = itemgetter(*range(n), self.CUT, self.ELECTIONS, self.COMMITTED)
+        # allLogs and the servers, whose logs join it on every step (see _all_logs_after).
+        self._logs_slots = itemgetter(self.ALL_LOGS, *range(n))
 
         self.servers: Interner[Server] = Interner("server")
         self.messages: Interner[Message] = Interner("message")
@@ -116,13 +121,16 @@ class RaftModel(SpecModel):
         self._garbage: dict[tuple, bool] = {}
         self._bag_gc: dict[tuple, int] = {}
         self._local: list[dict[int, list]] = [{} for _ in range(n)]  # per slot: server -> steps
-        # per slot: (server, bag, cut) -> its steps in that network (_place_local_steps)
-        self._placed: list[dict[tuple, tuple]] = [{} for _ in range(n)]
-        self._placed_receive: dict[tuple, Any] = {}  # (message, recipient, bag) -> its step
+        # (bag, cut) -> what can happen in that network, found as states need it (_network)
+        self._networks: dict[tuple, tuple] = {}
+        self._placed_count = 0  # steps remembered in _networks
         self._bag_steps: dict[int, tuple] = {}  # bag -> its messages' drops and duplications
-        self._client: dict[tuple, Any] = {}
+        self._client: list[dict[int, dict]] = [{} for _ in range(n)]  # server -> value -> step
         self._receive: dict[int, dict[int, Any]] = {}  # message -> recipient -> outcome
         self._all_logs: dict[tuple, int] = {}
+        # server -> a small number naming its invariant_part (see invariant_key)
+        self._parts: dict[int, int] = {}
+        self._part_numbers: dict[tuple, int] = {}
         self._symmetry: ServerSymmetry | None = None
 
         self.select(properties)
@@ -136,14 +144,25 @@ class RaftModel(SpecModel):
                 and chosen.index("CommittedNeverLost") < chosen.index("MinorityNeverCommits")))
         for local in self._local:
             local.clear()
-        for placed in self._placed:
-            placed.clear()
-        self._placed_receive.clear()
-        self._client.clear()
+        self._networks.clear()
+        for client in self._client:
+            client.clear()
         self._receive.clear()
 
     def verdict_key(self, state: tuple) -> tuple:
-        return (*state[:self.n], state[self.CUT], state[self.ELECTIONS], state[self.COMMITTED])
+        return self._verdict_slots(state)
+
+    def invariant_key(self, state: tuple) -> tuple:
+        parts = self._parts
+        servers = []
+        for sid in state[:self.n]:
+            part = parts.get(sid)
+            if part is None:
+                numbers = self._part_numbers
+                part = parts[sid] = numbers.setdefault(invariant_part(self.servers[sid]),
+                                                       len(numbers))
+            servers.append(part)
+        return (*servers, state[self.CUT], state[self.ELECTIONS], state[self.COMMITTED])
 
     def view(self, state: tuple) -> View:
         return View(
@@ -193,13 +212,16 @@ class RaftModel(SpecModel):
         append = out.append
         collect = self._collect if self.collect_garbage else None
         values = self._request_values(state)
+        network = self._networks.get((bag, cut))
+        if network is None:
+            network = self._network(bag, cut)
+        placed_local, placed_messages = network
 
         for i in range(n):
             sid = state[i]
-            placed = self._placed[i]
-            steps = placed.get((sid, bag, cut))
+            steps = placed_local[i].get(sid)
             if steps is None:
-                steps = self._place_local_steps(i, sid, bag, cut)
+                steps = placed_local[i][sid] = self._place_local_steps(i, sid, bag, cut)
             for action, new_sid, new_bag, effect, arg, broken in steps:
                 nxt = base.copy()
                 if new_sid is not None:
@@ -235,10 +257,15 @@ class RaftModel(SpecModel):
                 if collect and new_sid is not None:
                     nxt[BAG] = collect(nxt)
                 append((action, tuple(nxt), broken))
+            if not values:
+                continue
+            client = self._client[i].get(sid)
+            if client is None:
+                client = self._client[i][sid] = {}
             for value in values:
-                step = self._client.get((i, sid, value))
+                step = client.get(value)
                 if step is None:
-                    step = self._client_step(i, sid, value)
+                    step = client[value] = self._client_step(i, sid, value)
                 if step:
                     action, new_sid, effect, arg, broken = step
                     nxt = base.copy()
@@ -250,16 +277,12 @@ class RaftModel(SpecModel):
                     append((action, tuple(nxt), broken))
 
         redeliver = self.redeliver
-        placed_receive = self._placed_receive
-        steps_in_bag = self._bag_steps.get(bag)
-        if steps_in_bag is None:
-            steps_in_bag = self._message_steps(bag)
-        for mid, src, dst, duplicate, drop in steps_in_bag:
-            if not cut or not ((cut >> src) ^ (cut >> dst)) & 1:
-                key = (mid, state[dst], bag)
-                outcome = placed_receive.get(key)
+        for mid, dst, deliverable, delivered, duplicate, drop in placed_messages:
+            if deliverable:
+                recipient = state[dst]
+                outcome = delivered.get(recipient)
                 if outcome is None:
-                    outcome = self._place_receive_step(key)
+                    outcome = delivered[recipient] = self._place_receive_step(mid, recipient, bag)
                 if outcome is _BLOCKED:
                     continue  # the reply does not fit: neither is the message dropped here
                 if outcome:
@@ -403,6 +426,23 @@ class RaftModel(SpecModel):
         self._local[i][sid] = steps
         return steps
 
+    def _network(self, bag: int, cut: int) -> tuple:
+        """What can happen in the network (bag, cut), as memo tables that fill as states ask:
+        ([per server slot: server -> its steps here (_place_local_steps)], [per message in
+        flight: (message, destination, whether the cut lets it through, recipient -> its
+        delivery (_place_receive_step), its duplication, its drop (_message_steps))])."""
+        if self._placed_count > PLACED_LIMIT:
+            self._networks.clear()  # a cache: forgetting costs time only
+            self._placed_count = 0
+        steps_in_bag = self._bag_steps.get(bag)
+        if steps_in_bag is None:
+            steps_in_bag = self._message_steps(bag)
+        messages = tuple((mid, dst, not cut or not ((cut >> src) ^ (cut >> dst)) & 1, {},
+                          duplicate, drop)
+                         for mid, src, dst, duplicate, drop in steps_in_bag)
+        network = self._networks[(bag, cut)] = ([{} for _ in range(self.n)], messages)
+        return network
+
     def _place_local_steps(self, i: int, sid: int, bag: int, cut: int) -> tuple:
         """Server i's own steps (see _local_steps) with the network in this bag and cut:
         (action, new server or None, new bag or None, effect, effect argument, broken). A send
@@ -422,11 +462,8 @@ class RaftModel(SpecModel):
             elif new_sid is None and not self.keep_stutter:
                 continue  # a message lost to the cut, and nothing else happened
             placed.append((action, new_sid, new_bag, effect, arg, broken))
-        table = self._placed[i]
-        if len(table) > PLACED_LIMIT:
-            table.clear()  # a cache: forgetting costs time only
-        result = table[(sid, bag, cut)] = tuple(placed)
-        return result
+        self._placed_count += 1
+        return tuple(placed)
 
     def _message_steps(self, bag: int) -> tuple:
         """Per message in flight: (message, source, destination, its duplication as (action,
@@ -445,11 +482,10 @@ class RaftModel(SpecModel):
         result = self._bag_steps[bag] = tuple(out)
         return result
 
-    def _place_receive_step(self, key: tuple) -> tuple | bool | object:
+    def _place_receive_step(self, mid: int, sid: int, bag: int) -> tuple | bool | object:
         """The step (if any) that delivers message mid to its recipient, whose variables are
         named sid, out of this bag: (action, new server or None, bag after, consumed, reply,
         effect, effect argument, broken); _BLOCKED where the reply does not fit the bounds."""
-        mid, sid, bag = key
         outcome = self._receive.get(mid, {}).get(sid)
         if outcome is None:
             outcome = self._receive_step(sid, mid)
@@ -464,9 +500,7 @@ class RaftModel(SpecModel):
                 new_bag = bag
             placed = _BLOCKED if new_bag is None else (
                 action, new_sid, new_bag, consumed, reply, effect, arg, broken)
-        if len(self._placed_receive) > PLACED_LIMIT:
-            self._placed_receive.clear()  # a cache: forgetting costs time only
-        self._placed_receive[key] = placed
+        self._placed_count += 1
         return placed
 
     def _client_step(self, i: int, sid: int, value: int) -> tuple | bool:
@@ -479,7 +513,6 @@ class RaftModel(SpecModel):
             effect, arg = self._commit_effect(s, after)
             step = (act.ClientRequest(i, value), self.servers.intern(after), effect, arg,
                     self._broken(s, after))
-        self._client[(i, sid, value)] = step
         return step
 
     def _receive_step(self, sid: int, mid: int) -> tuple | bool:
@@ -580,7 +613,7 @@ class RaftModel(SpecModel):
 
     def _all_logs_after(self, state: tuple) -> int:
         """raft.tla's allLogs' = allLogs \\cup {log[i] : i \\in Server}, on every step."""
-        key = (state[self.ALL_LOGS], *state[:self.n])
+        key = self._logs_slots(state)
         new = self._all_logs.get(key)
         if new is None:
             logs = frozenset(self.servers[sid].log for sid in state[:self.n])
