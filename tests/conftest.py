@@ -31,3 +31,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if any(item.get_closest_marker(name) for name in EXTERNAL):
             item.add_marker(pytest.mark.xdist_group("clusters"))
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray instance on 127.0.0.1 with 2 CPUs for one test module's tests (mark them
+    ``ray``), shut down after them."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'raftcheck[ray]'")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             _node_ip_address="127.0.0.1", logging_level="ERROR")
+    try:
+        yield
+    finally:
+        ray.shutdown()

@@ -18,16 +18,6 @@ ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'raft
 pytestmark = pytest.mark.ray
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _node_ip_address="127.0.0.1", logging_level="ERROR")
-    try:
-        yield
-    finally:
-        ray.shutdown()
-
-
 def counts(result):
     return result.outcome, result.stats.distinct, result.stats.generated, result.stats.depth
 

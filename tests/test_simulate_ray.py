@@ -19,16 +19,6 @@ ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'raft
 pytestmark = pytest.mark.ray
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _node_ip_address="127.0.0.1", logging_level="ERROR")
-    try:
-        yield
-    finally:
-        ray.shutdown()
-
-
 def walked(config, **how):
     model = RaftModel(config, exact_network=True)
     return simulate(model, seed=how.pop("seed"), depth=60, kinds=model_kinds(config), **how)

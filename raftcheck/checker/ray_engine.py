@@ -36,6 +36,21 @@ def _ray() -> Any:
     return ray
 
 
+def join_ray(workers: int, address: str | None) -> tuple[Any, bool]:
+    """Ray, joined to the cluster at ``address`` or, without one, to a local instance started
+    for this run on 127.0.0.1 with ``workers`` CPUs; and whether this call started or joined it
+    (then the caller shuts it down when done). A Ray already initialised is used as it is."""
+    ray = _ray()
+    if ray.is_initialized():
+        return ray, False
+    if address is None:
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                 _node_ip_address="127.0.0.1", logging_level=logging.ERROR)
+    else:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+    return ray, True
+
+
 class ShardActor:
     """A shard living in a Ray actor (the class is wrapped by ray.remote at run time)."""
 
@@ -84,15 +99,8 @@ def ray_breadth_first(
 ) -> SearchResult:
     """search.breadth_first on a Ray cluster with `workers` shard actors. address: the
     cluster to join (None: start a local Ray instance for this search)."""
-    ray = _ray()
     budget = budget or Budget()
-    started_here = not ray.is_initialized()
-    if started_here:
-        if address is None:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     _node_ip_address="127.0.0.1", logging_level=logging.ERROR)
-        else:
-            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+    ray, started_here = join_ray(workers, address)
     try:
         return _run(ray, model, workers, symmetry, budget, progress, progress_every,
                     checked or [], spill)

@@ -14,11 +14,10 @@ without an address a local Ray instance on 127.0.0.1 is started for the run and 
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
-from ..checker.ray_engine import _ray
+from ..checker.ray_engine import join_ray
 from .milestones import Updates
 
 
@@ -39,15 +38,9 @@ class RayPool:
     """engine._Pool's interface, on Ray actors."""
 
     def __init__(self, walks: Any, count: int, chunk: int, address: str | None) -> None:
-        self.ray = ray = _ray()
+        ray, self.started_here = join_ray(count, address)
+        self.ray = ray
         self.chunk = chunk
-        self.started_here = not ray.is_initialized()
-        if self.started_here:
-            if address is None:
-                ray.init(num_cpus=count, include_dashboard=False, log_to_driver=False,
-                         _node_ip_address="127.0.0.1", logging_level=logging.ERROR)
-            else:
-                ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
         try:
             remote = ray.remote(num_cpus=1)(WalkActor)
             walks_ref = ray.put(walks)
