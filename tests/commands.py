@@ -14,13 +14,15 @@ def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([*RAFTCHECK, *args], capture_output=True, text=True, timeout=timeout)
 
 
-def signalled_once_under_way(args: list[str], sig: signal.Signals,
-                             under_way: str) -> tuple[int, str, str]:
+def signalled_once_under_way(args: list[str], sig: signal.Signals, under_way: str, *,
+                             started_ignoring: bool = False) -> tuple[int, str, str]:
     """Start raftcheck with args, wait for its first line on stderr (a progress line, which
     must contain under_way), send it sig; its exit code, stdout and stderr. The process is
-    killed, by its PID, if it outlives the test."""
+    killed, by its PID, if it outlives the test. ``started_ignoring``: the process starts with
+    sig ignored, as a shell starts a background job with SIGINT; otherwise with its default."""
+    disposition = signal.SIG_IGN if started_ignoring else signal.SIG_DFL
     proc = subprocess.Popen([*RAFTCHECK, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=lambda: signal.signal(sig, disposition))
     try:
         line = proc.stderr.readline()  # type: ignore[union-attr]
         assert under_way in line, line

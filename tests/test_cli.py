@@ -192,9 +192,13 @@ def test_time_budget_stops():
     assert time.monotonic() - started < 60
 
 
-def test_ctrl_c_prints_partial_statistics_and_exits_3():
+@pytest.mark.parametrize("started_ignoring", [False, True], ids=["foreground", "background"])
+def test_ctrl_c_prints_partial_statistics_and_exits_3(started_ignoring: bool):
+    # a background job of a shell (a CI script's) starts with SIGINT ignored: kill -INT must
+    # still stop the search
     code, out, err = signalled_once_under_way(["explore", *LARGE], signal.SIGINT,
-                                              under_way="states")
+                                              under_way="states",
+                                              started_ignoring=started_ignoring)
     assert code == 3, err
     assert "STOPPED: interrupted" in out
     assert "distinct states" in out

@@ -86,16 +86,20 @@ def saved_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the search as Ctrl-C does: partial statistics, exit 3."""
+    """SIGTERM stops the search as Ctrl-C does: partial statistics, exit 3. So does SIGINT
+    even where the process started with it ignored (a shell starts background jobs so, and
+    Python then never raises KeyboardInterrupt): `kill -INT` still stops a search."""
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous_term = signal.signal(signal.SIGTERM, interrupt)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def spill_directory(text: str | None) -> Path | None:
