@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..arguments import node_number
+
 #: The weight of an action kind before a walk's own factor; kinds not named here weigh 1.
 BASE_WEIGHTS: dict[str, float] = {
     "Timeout": 0.1,
@@ -84,7 +86,7 @@ def servers_behind(variables: dict[str, Any]) -> frozenset[int]:
     if not terms:
         return frozenset()
     top = max(terms.values())
-    return frozenset(int(name[1:]) - 1 for name, term in terms.items() if term < top)
+    return frozenset(node_number(name) for name, term in terms.items() if term < top)
 
 
 @dataclass
