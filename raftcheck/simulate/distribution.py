@@ -60,11 +60,12 @@ def action_kind(action: Any) -> str:
 
 
 def actor(action: Any) -> Any:
-    """Who takes a step, as the action's parameters name it: the server of a server's own step
-    (Timeout(n1): 1), the link of a send or of a message's delivery (AppendEntries(n1, n3):
-    (1, 3)); None for a step with no server named (Heal), and for a client's step: which node
-    a client asks is its own choice, and favouring one per walk would keep a reader and a
-    writer on the same node, where a stale read cannot show."""
+    """Who takes a step, as the action's parameters name it (servers by number, n1 is 0): the
+    server of a server's own step (Timeout(n1): 0), the link of a send or of a message's
+    delivery (AppendEntries(n1, n3): (0, 2)); None for a step with no server named (Heal),
+    and for a client's step: which node a client asks is its own choice, and favouring one
+    per walk would keep a reader and a writer on the same node, where a stale read cannot
+    show."""
     if getattr(action, "kind", None) == "client":
         return None
     node = getattr(action, "node", None)
