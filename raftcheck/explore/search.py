@@ -38,9 +38,8 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reduce by renaming of servers (default on; sound for every "
                              "property here, since none names a server; the timed model "
                              "has none)")
-    search.add_argument("--workers", type=positive, default=1, metavar="N",
-                        help="processes sharing the search (default 1; 'raftcheck docs scale')")
-    add_engine_arguments(search)
+    add_engine_arguments(search, "processes (or Ray actors) sharing the search (default 1; "
+                                 "'raftcheck docs scale')")
     search.add_argument("--disk", metavar="DIR",
                         help="keep the visited set's older levels in files under DIR "
                              "(created; must be empty), not in memory")
@@ -58,11 +57,13 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         help="live progress on stderr (default: when stderr is a terminal)")
 
 
-def add_engine_arguments(group: argparse._ArgumentGroup) -> None:
-    """--engine and --address: where the work runs (explore's search, simulate's walks)."""
+def add_engine_arguments(group: argparse._ArgumentGroup, workers_help: str) -> None:
+    """--workers, --engine and --address: how many work at once, and where (explore's search,
+    simulate's walks). workers_help: what the workers do, in the command's words."""
+    group.add_argument("--workers", type=positive, default=1, metavar="N", help=workers_help)
     group.add_argument("--engine", choices=ENGINES, default="local",
                        help="local (default): this machine's processes; ray: --workers actors "
-                            "on a Ray cluster (pip install 'raftcheck[ray]'), the same result")
+                            "on a Ray cluster (pip install 'raftcheck[ray]')")
     group.add_argument("--address", metavar="HOST:PORT",
                        help="with --engine ray: the cluster to join (default: start a local "
                             "Ray instance for the run)")

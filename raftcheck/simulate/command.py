@@ -79,10 +79,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     walks.add_argument("--time-limit", type=seconds, metavar="T",
                        help="stop after T seconds, or e.g. 5m, 1h (default "
                             f"{DEFAULT_SECONDS:.0f}s when --walks is not given either)")
-    walks.add_argument("--workers", type=positive, default=1, metavar="N",
-                       help="processes (or Ray actors) walking at once (default 1); the "
-                            "report is the same")
-    add_engine_arguments(walks)
+    add_engine_arguments(walks, "processes (or Ray actors) walking at once (default 1); the "
+                                "report is the same")
     walks.add_argument("--shrink-time", type=duration, default=DEFAULT_SHRINK_SECONDS,
                        metavar="T", help="at most this long to shrink a counterexample "
                                          f"(default {DEFAULT_SHRINK_SECONDS:.0f}s; 0: do not "
