@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 import shlex
 import signal
@@ -20,10 +21,12 @@ from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import breadth_first
 from raftcheck.explore.options import ModelSetup
 from raftcheck.simulate.coverage import coverage, model_kinds
+from raftcheck.simulate.distribution import actor, servers_behind
 from raftcheck.simulate.engine import SimulationBudget, simulate
+from raftcheck.simulate.milestones import Milestones, Snapshot
 from raftcheck.simulate.shrink import shrink
+from raftcheck.simulate.walk import NOVEL_PER_WALK, Violation, Walker
 from raftcheck.simulate.walk import Path as WalkPath
-from raftcheck.simulate.walk import Violation, Walker
 from raftcheck.spec.config import merged_config
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS, Mutant
@@ -340,8 +343,6 @@ def test_a_scope_of_its_own_for_a_mutant_or_the_default():
 
 
 def test_servers_behind_the_highest_term_are_named_from_the_state():
-    from raftcheck.simulate.distribution import servers_behind
-
     model = mutant_model("figure8")
     start = model.initial_states()[0]
     assert servers_behind(model.variables(start)) == frozenset()  # all in term 1
@@ -354,8 +355,6 @@ def test_an_election_from_behind_is_seldom_started(monkeypatch):
     an election in a term n2 may have decided already: a walk's first step is theirs far less
     often than without the rule (the same walks, with BEHIND at 1). Not 20 times less often:
     the walk's own factors per server (the swarm per actor) come on top."""
-    import random
-
     import raftcheck.simulate.walk as walk_module
 
     model = mutant_model("figure8")
@@ -373,3 +372,88 @@ def test_an_election_from_behind_is_seldom_started(monkeypatch):
     monkeypatch.setattr(walk_module, "BEHIND", 1.0)
     without = timeouts_from_behind()
     assert without > 50 and with_rule < 0.6 * without  # measured: 50 and 106
+
+
+def test_with_no_server_behind_the_election_damping_changes_no_step(monkeypatch):
+    """In the initial state every server is in term 1: no election starts from behind, so the
+    same walks take the same first steps with the rule (BEHIND 0.05) and without (1.0)."""
+    import raftcheck.simulate.walk as walk_module
+
+    model = mutant_model("figure8")
+    walker = Walker(model, kinds_of(model))
+
+    def first_steps() -> list:
+        return [walker.walk(random.Random(k), 1).own[0][0] for k in range(300)]
+
+    with_rule = first_steps()
+    monkeypatch.setattr(walk_module, "BEHIND", 1.0)
+    assert first_steps() == with_rule
+    assert sum(type(a).__name__ == "Timeout" for a in with_rule) > 10  # elections were taken
+
+
+def test_a_walk_favours_a_few_links_of_its_own(monkeypatch):
+    """The swarm per actor: within one walk, the link that carries most of its deliveries
+    carries a larger share than where every actor weighs the same (ACTOR_SPREAD 1)."""
+    import raftcheck.simulate.distribution as distribution
+
+    model = mutant_model("figure8")
+    walker = Walker(model, kinds_of(model))
+
+    def busiest_link_share() -> float:
+        shares = []
+        for k in range(150):
+            links = Counter(who for a, _ in walker.walk(random.Random(k), 60).own
+                            if type(who := actor(a)) is tuple)
+            if sum(links.values()) >= 10:
+                shares.append(max(links.values()) / sum(links.values()))
+        assert len(shares) > 50
+        return sum(shares) / len(shares)
+
+    favoured = busiest_link_share()
+    monkeypatch.setattr(distribution, "ACTOR_SPREAD", 1.0)
+    even = busiest_link_share()
+    assert favoured > even + 0.05, (favoured, even)  # measured: 0.42 and 0.35
+
+
+def test_a_client_step_is_not_favoured_per_node():
+    """A client's request names the node it asks, but which node is the client's choice: it
+    gets no factor per node (a reader and a writer kept on one node hide a stale read)."""
+    model = mutant_model("lease-no-drift-margin")
+    start = model.initial_states()[0]
+    client_steps = [a for a, _, _ in model.successors(start) if getattr(a, "kind", "") == "client"]
+    assert len({getattr(a, "node", None) for a in client_steps}) > 1
+    assert {actor(a) for a in client_steps} == {None}
+
+
+# --- milestones ---------------------------------------------------------------------------
+
+
+def test_levels_of_the_same_sum_are_kept_apart():
+    """A state with a write done and one with an election spent have the same sum of budgets
+    but are separate levels, each with its own sample; a candidate offered twice is kept once."""
+    milestones = Milestones(seed=1)
+    milestones.offer((1, 0), 11, (), WalkPath(0))
+    milestones.offer((0, 1), 12, (), WalkPath(0))
+    milestones.offer((0, 1), 12, (), WalkPath(0))
+    snapshot = Snapshot()
+    snapshot.apply(milestones.updates())
+    assert {level: len(kept) for (level, _), kept in snapshot.pools.items()} == {
+        (1, 0): 1, (0, 1): 1}
+
+
+def test_a_walk_offers_a_state_with_a_part_no_milestone_had():
+    """Novelty milestones: within a level, a state with a part no milestone of the level had
+    is offered (at most NOVEL_PER_WALK per walk); where every part is known, none is, and the
+    walk itself is the same (what is known chooses no step)."""
+    model = mutant_model("figure8")
+    walker = Walker(model, kinds_of(model))
+    offered = walker.walk(random.Random(3), 60)
+    novel = [m for m in offered.milestones if not m[4]]
+    assert 0 < len(novel) <= NOVEL_PER_WALK
+    known = set()
+    for _, state in walker.replay(WalkPath(offered.start.initial, tuple(offered.own))):
+        known.update((walker.level(state), f) for f in walker.features(state))
+    again = walker.walk(random.Random(3), 60, known=known)
+    assert again.own == offered.own
+    assert [m for m in again.milestones if not m[4]] == []
+    assert [m for m in again.milestones if m[4]] == [m for m in offered.milestones if m[4]]

@@ -38,14 +38,8 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reduce by renaming of servers (default on; sound for every "
                              "property here, since none names a server; the timed model "
                              "has none)")
-    search.add_argument("--workers", type=positive, default=1, metavar="N",
-                        help="processes sharing the search (default 1; 'raftcheck docs scale')")
-    search.add_argument("--engine", choices=ENGINES, default="local",
-                        help="local (default): this machine's processes; ray: a Ray cluster "
-                             "(pip install 'raftcheck[ray]'), --workers actors")
-    search.add_argument("--address", metavar="HOST:PORT",
-                        help="with --engine ray: the cluster to join (default: start a "
-                             "local Ray instance)")
+    add_engine_arguments(search, "processes (or Ray actors) sharing the search (default 1; "
+                                 "'raftcheck docs scale')")
     search.add_argument("--disk", metavar="DIR",
                         help="keep the visited set's older levels in files under DIR "
                              "(created; must be empty), not in memory")
@@ -61,6 +55,24 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after T seconds, or e.g. 5m, 1h (exit 3)")
     search.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="live progress on stderr (default: when stderr is a terminal)")
+
+
+def add_engine_arguments(group: argparse._ArgumentGroup, workers_help: str) -> None:
+    """--workers, --engine and --address: how many work at once, and where (explore's search,
+    simulate's walks). workers_help: what the workers do, in the command's words."""
+    group.add_argument("--workers", type=positive, default=1, metavar="N", help=workers_help)
+    group.add_argument("--engine", choices=ENGINES, default="local",
+                       help="local (default): this machine's processes; ray: --workers actors "
+                            "on a Ray cluster (pip install 'raftcheck[ray]')")
+    group.add_argument("--address", metavar="HOST:PORT",
+                       help="with --engine ray: the cluster to join (default: start a local "
+                            "Ray instance for the run)")
+
+
+def check_engine_arguments(args: argparse.Namespace) -> None:
+    """--address only with --engine ray."""
+    if args.address and args.engine != "ray":
+        raise ConfigError("--address names a Ray cluster: use it with --engine ray")
 
 
 def restore_saved_flags(args: argparse.Namespace) -> None:
@@ -125,8 +137,7 @@ def search_budget(args: argparse.Namespace) -> Budget:
 
 def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> SearchResult:
     """The safety search the flags ask for, with live progress where asked."""
-    if args.address and args.engine != "ray":
-        raise ConfigError("--address names a Ray cluster: use it with --engine ray")
+    check_engine_arguments(args)
     if args.engine == "ray" and args.checkpoint:
         raise ConfigError("--checkpoint and --resume run on the local engine")
     checkpoint = Path(args.checkpoint) if args.checkpoint else None

@@ -25,7 +25,12 @@ from ..explore.command import (
     write_outputs,
 )
 from ..explore.options import add_model_arguments, describe_timed, model_setup
-from ..explore.search import ENGINES, sigterm_as_interrupt, terminal_progress
+from ..explore.search import (
+    add_engine_arguments,
+    check_engine_arguments,
+    sigterm_as_interrupt,
+    terminal_progress,
+)
 from ..spec.config import ConfigError
 from ..spec.timed.properties import TIMED_PROPERTIES
 from .coverage import coverage, model_kinds
@@ -74,15 +79,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     walks.add_argument("--time-limit", type=seconds, metavar="T",
                        help="stop after T seconds, or e.g. 5m, 1h (default "
                             f"{DEFAULT_SECONDS:.0f}s when --walks is not given either)")
-    walks.add_argument("--workers", type=positive, default=1, metavar="N",
-                       help="processes (or Ray actors) walking at once (default 1); the "
-                            "report is the same")
-    walks.add_argument("--engine", choices=ENGINES, default="local",
-                       help="local (default): this machine's processes; ray: actors on a "
-                            "Ray cluster (pip install 'raftcheck[ray]'), the same report")
-    walks.add_argument("--address", metavar="HOST:PORT",
-                       help="with --engine ray: the cluster to join (default: start a local "
-                            "Ray instance for the run)")
+    add_engine_arguments(walks, "processes (or Ray actors) walking at once (default 1); the "
+                                "report is the same")
     walks.add_argument("--shrink-time", type=duration, default=DEFAULT_SHRINK_SECONDS,
                        metavar="T", help="at most this long to shrink a counterexample "
                                          f"(default {DEFAULT_SHRINK_SECONDS:.0f}s; 0: do not "
@@ -108,8 +106,7 @@ def simulate_command(args: argparse.Namespace) -> int:
         print(setup.scope)
         return exit_codes.HOLDS
     names = setup.safety_properties(args.invariant)
-    if args.address and args.engine != "ray":
-        raise ConfigError("--address names a Ray cluster: use it with --engine ray")
+    check_engine_arguments(args)
     check_output_paths(args)
     model = setup.model(names, exact_network=True)
     seed = secrets.randbelow(1_000_000) if args.seed is None else args.seed

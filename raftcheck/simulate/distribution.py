@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..arguments import node_number
+
 #: The weight of an action kind before a walk's own factor; kinds not named here weigh 1.
 BASE_WEIGHTS: dict[str, float] = {
     "Timeout": 0.1,
@@ -58,11 +60,12 @@ def action_kind(action: Any) -> str:
 
 
 def actor(action: Any) -> Any:
-    """Who takes a step, as the action's parameters name it: the server of a server's own step
-    (Timeout(n1): 1), the link of a send or of a message's delivery (AppendEntries(n1, n3):
-    (1, 3)); None for a step with no server named (Heal), and for a client's step: which node
-    a client asks is its own choice, and favouring one per walk would keep a reader and a
-    writer on the same node, where a stale read cannot show."""
+    """Who takes a step, as the action's parameters name it (servers by number, n1 is 0): the
+    server of a server's own step (Timeout(n1): 0), the link of a send or of a message's
+    delivery (AppendEntries(n1, n3): (0, 2)); None for a step with no server named (Heal),
+    and for a client's step: which node a client asks is its own choice, and favouring one
+    per walk would keep a reader and a writer on the same node, where a stale read cannot
+    show."""
     if getattr(action, "kind", None) == "client":
         return None
     node = getattr(action, "node", None)
@@ -84,7 +87,7 @@ def servers_behind(variables: dict[str, Any]) -> frozenset[int]:
     if not terms:
         return frozenset()
     top = max(terms.values())
-    return frozenset(int(name[1:]) - 1 for name, term in terms.items() if term < top)
+    return frozenset(node_number(name) for name, term in terms.items() if term < top)
 
 
 @dataclass
