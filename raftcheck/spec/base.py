@@ -77,17 +77,17 @@ class SpecModel(Model):
         key = self.verdict_key(state)
         verdict = self._verdicts.get(key, _UNKNOWN)
         if verdict is _UNKNOWN:
-            coarse = self.invariant_key(state)
-            verdict = self._verdicts_by_part.get(coarse, _UNKNOWN)
-            if verdict is _UNKNOWN:
-                verdict = first_violated(self._state_props, self.view(state))
-                if coarse is not None:
-                    if len(self._verdicts_by_part) > VERDICT_CACHE:
-                        self._verdicts_by_part.clear()
-                    self._verdicts_by_part[coarse] = verdict
-            if len(self._verdicts) > VERDICT_CACHE:
-                self._verdicts.clear()
-            self._verdicts[key] = verdict
+            verdict = _remember(self._verdicts, key, self._verdict_by_part(state))
+        return verdict  # type: ignore[return-value]
+
+    def _verdict_by_part(self, state: Any) -> str | None:
+        """check_state's verdict where its memo misses: one verdict per invariant_key."""
+        coarse = self.invariant_key(state)
+        verdict = self._verdicts_by_part.get(coarse, _UNKNOWN)
+        if verdict is _UNKNOWN:
+            verdict = first_violated(self._state_props, self.view(state))
+            if coarse is not None:
+                _remember(self._verdicts_by_part, coarse, verdict)
         return verdict  # type: ignore[return-value]
 
     def _broken(self, before: Server, after: Server) -> str | None:
@@ -101,3 +101,11 @@ class SpecModel(Model):
         relative) and its log length."""
         return (self.relative_terms or s.term <= self.bounds.max_term) and len(
             s.log) <= self.bounds.max_log
+
+
+def _remember(memo: dict, key: Any, verdict: str | None) -> str | None:
+    """Keep the verdict in the memo (which starts over past VERDICT_CACHE entries); return it."""
+    if len(memo) > VERDICT_CACHE:
+        memo.clear()
+    memo[key] = verdict
+    return verdict

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .quorum import Configuration, is_quorum
-from .records import NIL, Entry, Role, Server, applied_index, bits
+from .records import NIL, Entry, Log, Role, Server, applied_index, bits
 
 
 class View(NamedTuple):
@@ -43,13 +43,23 @@ class View(NamedTuple):
 Committed = tuple[int, Entry, int]
 
 
-def invariant_part(s: Server) -> tuple:
+class InvariantPart(NamedTuple):
     """The variables of one server that the state invariants below read (applied_index
     included): states whose servers agree on these, with the same partition and history, get
     the same verdict, so a model may judge them once. An invariant that reads another variable
     adds it here (tests/test_invariants.py runs every invariant on servers that hold only
     these)."""
-    return (s.term, s.role, s.log, s.commit_index, s.snapshot_index)
+
+    term: int
+    role: Role
+    log: Log
+    commit_index: int
+    snapshot_index: int
+
+
+def invariant_part(s: Server) -> InvariantPart:
+    """What the state invariants read of server s."""
+    return InvariantPart(s.term, s.role, s.log, s.commit_index, s.snapshot_index)
 
 
 def known_committed(v: View) -> set[Committed]:

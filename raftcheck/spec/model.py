@@ -153,16 +153,18 @@ class RaftModel(SpecModel):
         return self._verdict_slots(state)
 
     def invariant_key(self, state: tuple) -> tuple:
-        parts = self._parts
-        servers = []
-        for sid in state[:self.n]:
-            part = parts.get(sid)
-            if part is None:
-                numbers = self._part_numbers
-                part = parts[sid] = numbers.setdefault(invariant_part(self.servers[sid]),
-                                                       len(numbers))
-            servers.append(part)
-        return (*servers, state[self.CUT], state[self.ELECTIONS], state[self.COMMITTED])
+        """verdict_key with each server named by the number of its invariant_part instead."""
+        key = self._verdict_slots(state)
+        n = self.n
+        return (*map(self._part_number, key[:n]), *key[n:])
+
+    def _part_number(self, sid: int) -> int:
+        number = self._parts.get(sid)
+        if number is None:
+            numbers = self._part_numbers
+            number = self._parts[sid] = numbers.setdefault(invariant_part(self.servers[sid]),
+                                                           len(numbers))
+        return number
 
     def view(self, state: tuple) -> View:
         return View(
