@@ -97,7 +97,7 @@ def saved_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def stop_signals_interrupt() -> Iterator[None]:
     """SIGTERM stops the search as Ctrl-C does: partial statistics, exit 3. So does SIGINT
     even where the process started with it ignored (a shell starts background jobs so, and
     Python then never raises KeyboardInterrupt): `kill -INT` still stops a search."""
@@ -154,7 +154,7 @@ def run_search(args: argparse.Namespace, model: Model, names: list[str]) -> Sear
         common.update(checkpoint=Checkpoint(checkpoint), resume=bool(args.resume),
                       meta={"flags": saved_flags(args)})
     try:
-        with sigterm_as_interrupt():
+        with stop_signals_interrupt():
             if args.engine == "ray":
                 from ..checker.ray_engine import RayMissing, ray_breadth_first
                 try:

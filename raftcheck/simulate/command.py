@@ -28,7 +28,7 @@ from ..explore.options import add_model_arguments, describe_timed, model_setup
 from ..explore.search import (
     add_engine_arguments,
     check_engine_arguments,
-    sigterm_as_interrupt,
+    stop_signals_interrupt,
     terminal_progress,
 )
 from ..spec.config import ConfigError
@@ -125,7 +125,7 @@ def simulate_command(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     progress = terminal_progress(args, SimulationProgress)
     try:
-        with sigterm_as_interrupt():
+        with stop_signals_interrupt():
             run = simulate(model, seed=seed, depth=args.depth, workers=args.workers,
                            budget=SimulationBudget(walks=args.walks, seconds=time_limit),
                            kinds=kinds, progress=progress, engine=args.engine,
