@@ -17,6 +17,7 @@ canonical                 symmetry reduction (search, shards, trace replay)
 budget_start, lifted      the visited set's subsumption (visited.py); budget_start also
                           simulate's walks and milestones
 new_components, adopt     shards in worker processes and Ray actors (shard.py)
+forget                    the one-process search, between levels (search.py)
 shard_key, state_width    which shard keeps a state; how states travel (shard.py)
 summary                   counterexample text (report.py, export.py)
 fairness_class, ...       liveness (liveness.py, state_graph.py)
@@ -101,6 +102,14 @@ class Model(Protocol):
     #: Where every state is a flat tuple of this many ints that fit in 64 bits: states then
     #: travel between processes packed, 8 bytes an int. Default None: pickled.
     state_width: int | None = None
+
+    # --- memory (search.py) -------------------------------------------------------------------
+
+    def forget(self, keep: Iterable[State]) -> None:
+        """Drop what the model remembers (memo tables, named components) beyond what the
+        states in keep need: the one-process search calls it between levels with its frontier,
+        so a model whose tables grow with all it has seen can keep them bounded. It must not
+        change any later answer. Default: nothing to forget."""
 
     # --- presentation -----------------------------------------------------------------------
 

@@ -257,6 +257,7 @@ class LevelSearch:
             frontier.append(state)
         self.level += 1
         self.frontier, self.links = frontier, links
+        self.model.forget(frontier)
         if frontier:
             self.stats.depth = self.level
         self.stats.queue = len(frontier)

@@ -39,6 +39,10 @@ class Interner(Generic[V]):
             raise FingerprintCollision(f"two different {self.kind} values share hash {key}")
         return key
 
+    def retain(self, keys: set[int]) -> None:
+        """Forget every value whose name is not in keys (named again, it gets the same name)."""
+        self.values = {key: value for key, value in self.values.items() if key in keys}
+
     def __getitem__(self, key: int) -> V:
         return self.values[key]
 

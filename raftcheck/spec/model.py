@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -57,6 +58,9 @@ _UNKNOWN = object()
 _BLOCKED = object()  # a delivery whose reply the bounds do not let into the network
 #: Steps placed in a network remembered (then the cache starts afresh).
 PLACED_LIMIT = 1 << 21
+#: Named servers, messages and bags held before forget() trims them to what the states kept
+#: name (about 2 KB each with the memo entries derived from them).
+FORGET_ABOVE = 400_000
 
 
 class RaftModel(SpecModel):
@@ -113,6 +117,18 @@ class RaftModel(SpecModel):
         self._tables = {table.kind: table
                         for table in (self.servers, self.messages, self.bags, self.sets)}
         self._journal: list | None = None  # see new_components
+        self._start_memo()
+        # server -> a small number naming its invariant_part (see invariant_key)
+        self._parts: dict[int, int] = {}
+        self._part_numbers: dict[tuple, int] = {}
+        self._forget_above = FORGET_ABOVE  # see forget
+        self._symmetry: ServerSymmetry | None = None
+
+        self.select(properties)
+
+    def _start_memo(self) -> None:
+        """Empty memo tables: what the spec derives from named components, found as states
+        need it. Every entry can be derived again from the components (see forget)."""
         self._bag_info: dict[int, tuple] = {}
         self._bag_plus: dict[int, dict[int, int | None]] = {}  # bag -> message -> bag
         self._bag_minus: dict[tuple, int] = {}
@@ -120,20 +136,16 @@ class RaftModel(SpecModel):
         self._set_add: dict[tuple, int] = {}
         self._garbage: dict[tuple, bool] = {}
         self._bag_gc: dict[tuple, int] = {}
-        self._local: list[dict[int, list]] = [{} for _ in range(n)]  # per slot: server -> steps
+        # per slot: server -> its steps
+        self._local: list[dict[int, list]] = [{} for _ in range(self.n)]
         # (bag, cut) -> what can happen in that network, found as states need it (_network)
         self._networks: dict[tuple, tuple] = {}
         self._placed_count = 0  # steps remembered in _networks
         self._bag_steps: dict[int, tuple] = {}  # bag -> its messages' drops and duplications
-        self._client: list[dict[int, dict]] = [{} for _ in range(n)]  # server -> value -> step
+        # per slot: server -> value -> step
+        self._client: list[dict[int, dict]] = [{} for _ in range(self.n)]
         self._receive: dict[int, dict[int, Any]] = {}  # message -> recipient -> outcome
         self._all_logs: dict[tuple, int] = {}
-        # server -> a small number naming its invariant_part (see invariant_key)
-        self._parts: dict[int, int] = {}
-        self._part_numbers: dict[tuple, int] = {}
-        self._symmetry: ServerSymmetry | None = None
-
-        self.select(properties)
 
     # --- properties (base.py) ----------------------------------------------------------------
 
@@ -631,6 +643,37 @@ class RaftModel(SpecModel):
         if not state[self.CUT] or not self._lift_cuts:
             return None
         return (*state[:self.CUT], 0, *state[self.CUT + 1:self.budget_start])
+
+    # --- memory -----------------------------------------------------------------------------
+
+    def forget(self, keep: Iterable[tuple]) -> None:
+        """Forget every named component the states in keep do not name, and every memo entry,
+        once the model holds more than it needs: a long search calls this between levels with
+        its frontier, so the model's memory follows the frontier, not all it has seen. Names are
+        content hashes, so what is named again gets its old name, and the verdicts, keyed by
+        names, stay true. Not for worker processes: their peers assume what they sent once is
+        kept (see new_components)."""
+        held = len(self.servers) + len(self.messages) + len(self.bags)
+        if held <= self._forget_above:
+            return
+        keep = list(keep)
+        n = self.n
+        servers = set(chain.from_iterable(state[:n] for state in keep))
+        bags = {state[self.BAG] for state in keep}
+        history = {state[slot] for state in keep
+                   for slot in (self.ELECTIONS, self.ALL_LOGS, self.COMMITTED)}
+        messages = {mid for bid in bags for mid, _ in self.bags[bid]}
+        self.servers.retain(servers)
+        self.messages.retain(messages)
+        self.bags.retain(bags)
+        self.sets.retain(history)
+        self._start_memo()
+        for bid in bags:
+            self._describe_bag(bid, self.bags[bid])
+        self._parts.clear()
+        self._symmetry = None
+        held = len(self.servers) + len(self.messages) + len(self.bags)
+        self._forget_above = max(FORGET_ABOVE, 2 * held)
 
     # --- moving states between processes (checker/parallel.py, checker/ray_engine.py) ------
 

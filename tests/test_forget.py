@@ -1,0 +1,108 @@
+"""The model forgets what its frontier does not name (RaftModel.forget), and no answer changes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+import raftcheck.spec.model as spec_model
+from raftcheck.checker.result import Outcome
+from raftcheck.checker.search import Budget, LevelSearch, breadth_first
+from raftcheck.spec.config import SpecConfig, profile_defaults
+from raftcheck.spec.model import RaftModel
+
+SMALL = SpecConfig(nodes=3, bounds=replace(profile_defaults("raftcheck", 3), max_writes=1,
+                                           max_elections=2, max_term=3))
+
+
+def held(model: RaftModel) -> int:
+    return len(model.servers) + len(model.messages) + len(model.bags)
+
+
+def named(model: RaftModel, frontier: list[tuple]) -> tuple[set, set, set]:
+    servers = {sid for state in frontier for sid in state[:model.n]}
+    bags = {state[model.BAG] for state in frontier}
+    messages = {mid for bid in bags for mid, _ in model.bags[bid]}
+    return servers, bags, messages
+
+
+def search(config: SpecConfig, *, forget_above: int, symmetry: bool = True,
+           monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(spec_model, "FORGET_ABOVE", forget_above)
+    return breadth_first(RaftModel(config), symmetry=symmetry)
+
+
+@pytest.mark.parametrize("config, symmetry, outcome", [
+    (SMALL, True, Outcome.HOLDS),
+    (SpecConfig(nodes=3, mutant="stale-append-truncates", bounds=replace(
+        profile_defaults("raftcheck", 3), max_term=3, max_log=1, max_msgs=2, max_writes=1,
+        max_restarts=0, max_partitions=0)), True, Outcome.VIOLATED),
+    (SpecConfig(nodes=2, profile="raft-tla", bounds=replace(
+        profile_defaults("raft-tla"), max_term=3, max_log=1, max_msgs=1, max_dup=1)), False,
+     Outcome.HOLDS),
+], ids=["holds", "stale-append-truncates", "raft-tla"])
+def test_forgetting_at_every_level_changes_no_count_and_no_counterexample(
+        config, symmetry, outcome, monkeypatch):
+    kept = search(config, forget_above=10**12, symmetry=symmetry, monkeypatch=monkeypatch)
+    assert kept.outcome is outcome
+    forgot = search(config, forget_above=0, symmetry=symmetry, monkeypatch=monkeypatch)
+    assert forgot.outcome is kept.outcome
+    assert (forgot.stats.distinct, forgot.stats.generated, forgot.stats.depth) == (
+        kept.stats.distinct, kept.stats.generated, kept.stats.depth)
+    if outcome is Outcome.VIOLATED:
+        assert [(s.action, s.state) for s in forgot.counterexample.steps] == [
+            (s.action, s.state) for s in kept.counterexample.steps]
+
+
+def frontier_at(model: RaftModel, depth: int) -> list[tuple]:
+    levels = LevelSearch(model, symmetry=True, budget=Budget(max_depth=depth))
+    levels.run()
+    return levels.frontier
+
+
+def test_forget_keeps_exactly_what_the_frontier_names_and_its_steps(monkeypatch):
+    monkeypatch.setattr(spec_model, "FORGET_ABOVE", 10**12)  # the search itself forgets nothing
+    model = RaftModel(SMALL)
+    frontier = frontier_at(model, 14)
+    servers, bags, messages = named(model, frontier)
+    assert len(model.bags) > len(bags) and len(model.servers) > len(servers)
+    steps_before = [model.successors(state) for state in frontier]
+
+    monkeypatch.setattr(spec_model, "FORGET_ABOVE", 0)
+    model._forget_above = 0
+    model.forget(frontier)
+    assert set(model.bags.values) == bags
+    assert set(model.servers.values) == servers
+    assert set(model.messages.values) == messages
+    assert [model.successors(state) for state in frontier] == steps_before
+
+
+def test_forget_waits_until_the_model_holds_more_than_its_limit(monkeypatch):
+    monkeypatch.setattr(spec_model, "FORGET_ABOVE", 10**12)
+    model = RaftModel(SMALL)
+    frontier = frontier_at(model, 14)
+    before = held(model)
+    model._forget_above = before  # at the limit, not above it
+    model.forget(frontier)
+    assert held(model) == before
+
+
+def test_the_search_keeps_the_model_within_twice_what_its_frontier_names(monkeypatch):
+    limit = 300
+    monkeypatch.setattr(spec_model, "FORGET_ABOVE", limit)
+    model = RaftModel(SMALL)
+    levels = LevelSearch(model, symmetry=True, budget=Budget(max_depth=22))
+    seen: list[tuple[int, int]] = []  # (held after the level, named by the frontier)
+
+    def after_level(search: LevelSearch) -> None:
+        servers, bags, messages = named(model, search.frontier)
+        seen.append((held(model), len(servers) + len(bags) + len(messages)))
+
+    levels.on_level = after_level
+    levels.run()
+    assert max(h for h, _ in seen) > limit  # the limit was reached: forgetting had work to do
+    most_named = 0
+    for after, frontier_names in seen:
+        most_named = max(most_named, frontier_names)
+        assert after <= max(limit, 2 * most_named)
