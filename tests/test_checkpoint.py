@@ -31,15 +31,20 @@ def statistics(run: subprocess.CompletedProcess) -> tuple:
             stats["depth"], cex and [step["action"] for step in cex["steps"]])
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_a_stopped_search_resumes_to_the_same_counts(tmp_path, workers):
+@pytest.mark.parametrize("workers, disk", [("1", False), ("2", False), ("1", True)],
+                         ids=["one-process", "two-workers", "one-process-disk"])
+def test_a_stopped_search_resumes_to_the_same_counts(tmp_path, workers, disk):
+    """With --disk, the frontier saved is read from its file, and the resumed search keeps its
+    next levels in files again."""
+    spill = ["--disk", str(tmp_path / "spill")] if disk else []
+    spill_again = ["--disk", str(tmp_path / "spill-again")] if disk else []
     whole = explore(*SCOPE, "--workers", workers)
     assert whole.returncode == 0, whole.stderr
-    stopped = explore(*SCOPE, "--workers", workers, "--checkpoint", str(tmp_path),
-                      "--max-states", "3000")
+    stopped = explore(*SCOPE, "--workers", workers, "--checkpoint", str(tmp_path / "saved"),
+                      "--max-states", "3000", *spill)
     assert stopped.returncode == 3, stopped.stderr
     assert json.loads(stopped.stdout)["statistics"]["distinct_states"] < 12_831
-    resumed = explore("--resume", str(tmp_path))
+    resumed = explore("--resume", str(tmp_path / "saved"), *spill_again)
     assert resumed.returncode == 0, resumed.stderr
     assert statistics(resumed) == statistics(whole)
     assert json.loads(resumed.stdout)["model"] == json.loads(whole.stdout)["model"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from raftcheck.checker import frontier
 from raftcheck.checker.model import Model
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import LevelSearch, breadth_first
@@ -109,3 +110,44 @@ def test_counters_grid_counts_are_exact_through_the_levels():
     assert result.stats.distinct == 13 * 13 and result.stats.depth == 25
 
 
+
+
+def test_with_disk_the_levels_states_live_in_files_read_back_in_order(tmp_path, monkeypatch):
+    """A level's states (built, then expanded) are kept in a file, not in memory; two files
+    at most are on disk at a level's end, and none after the search."""
+    monkeypatch.setattr(frontier, "CHUNK", 64)  # many chunks a level
+    config = merged_config(nodes=None, mutant="no-step-down")
+    in_memory = search(RaftModel(config), symmetry=True)
+    on_disk = LevelSearch(RaftModel(config), symmetry=True, spill=tmp_path)
+    memory_levels: list[list] = []
+    in_memory_run = LevelSearch(RaftModel(config), symmetry=True)
+    in_memory_run.on_level = lambda run: memory_levels.append(list(run.frontier))
+    in_memory_run.run()
+    disk_levels: list[list] = []
+
+    def after_level(run: LevelSearch) -> None:
+        assert isinstance(run.frontier, frontier.StateFile)
+        assert run.frontier.path.exists() and len(list(tmp_path.glob("*.states"))) <= 2
+        disk_levels.append(list(run.frontier))
+        assert disk_levels[-1] == list(run.frontier)  # read again, the same
+
+    on_disk.on_level = after_level
+    result = on_disk.run()
+    assert result.outcome is Outcome.VIOLATED
+    assert disk_levels == memory_levels[:len(disk_levels)]
+    assert max(len(level) for level in disk_levels) > 64
+    assert [s.state for s in result.counterexample.steps] == \
+        [s.state for s in in_memory.result.counterexample.steps]
+    assert not list(tmp_path.glob("*.states"))
+
+
+def test_a_state_file_gives_back_every_64_bit_state_in_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(frontier, "CHUNK", 3)
+    states = [(-(1 << 63), (1 << 63) - 1, 0), (5, -7, 1 << 40), *[(k, k, k) for k in range(8)]]
+    kept = frontier.StateFile(tmp_path / "level.states", 3)
+    for state in states:
+        kept.append(state)
+    assert len(kept) == len(states)
+    assert list(kept) == states and list(kept) == states
+    kept.remove()
+    assert not (tmp_path / "level.states").exists()

@@ -16,11 +16,15 @@ processes (parallel.py) and a Ray cluster (ray_engine.py) share out.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from .frontier import StateFile, in_chunks
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .trace import rebuild
@@ -101,10 +105,13 @@ class LevelSearch:
         self.progress_every = progress_every
         self.checked = checked or []
         self.store = LevelStore(model, spill)
+        # With --disk, the states of a level go to files as well (frontier.py).
+        self.spill = spill if spill is not None and model.state_width is not None else None
         self.stats = Statistics()
         self.level = 0  # levels complete (the frontier is the last)
-        self.frontier: list[State] = []
-        self.links: list[int] = []  # where each frontier state sits in its level's arrays
+        self.frontier: list[State] | StateFile = []
+        # where each frontier state sits in its level's arrays (an array with --disk)
+        self.links: list[int] | np.ndarray = []
         self.started = 0.0
         self.elapsed = 0.0  # wall time of earlier runs (a resumed search)
         self.on_level: Callable[[LevelSearch], None] | None = None  # after each level
@@ -132,7 +139,8 @@ class LevelSearch:
 
     def save(self) -> None:
         self.stats.seconds = time.perf_counter() - self.started
-        self.checkpoint.save_shard(0, self.store, self.frontier, self.links, [],
+        self.checkpoint.save_shard(0, self.store, list(self.frontier),
+                                   list(in_chunks(self.links)), [],
                                    self.model.new_components())
         self.checkpoint.save_meta({**self.meta, "level": self.level, "stats": self.stats,
                                    "seconds": self.stats.seconds, "shards": 1})
@@ -177,8 +185,8 @@ class LevelSearch:
         model, store, stats, budget = self.model, self.store, self.stats, self.budget
         canonical = self.canonical
         successors = model.successors
-        pending: list[State] = []
-        generated_at: list[int] = []  # stats.generated when each pending state was found
+        pending = self.new_level("pending")
+        generated_at = array("q")  # stats.generated when each pending state was found
         keep, note = pending.append, generated_at.append
         met_now: set[int] = set()
         met_before = self._met
@@ -190,7 +198,8 @@ class LevelSearch:
         level = self.level
         before = stats.distinct
         stats.queue = len(self.frontier)
-        for position, (state, parent) in enumerate(zip(self.frontier, self.links, strict=True)):
+        for position, (state, parent) in enumerate(zip(self.frontier, in_chunks(self.links),
+                                                       strict=True)):
             for action, successor, broken_step in successors(state):
                 generated += 1
                 if broken_step:
@@ -237,24 +246,34 @@ class LevelSearch:
         self._met = met_now
         self.close(pending, generated_at)
 
-    def close(self, pending: list[State], generated_at: list[int]) -> None:
+    def new_level(self, name: str) -> list[State] | StateFile:
+        """Where the states of the level being built go: a list, or a file with --disk."""
+        if self.spill is None:
+            return []
+        return StateFile(self.spill / f"{name}{self.level + 1:05d}.states",
+                         self.model.state_width)  # type: ignore[arg-type]
+
+    def close(self, pending: list[State] | StateFile, generated_at: array | list[int]) -> None:
         """End the level built from pending: keep the survivors of the check against older
         levels as the new frontier, checking each against the properties in order."""
         alive, position = self.store.close_level()
         check_state = self.model.check_state
         stats = self.stats
-        frontier: list[State] = []
-        links = position.tolist()
-        for index in alive.nonzero()[0].tolist():
-            state = pending[index]
+        frontier = self.new_level("frontier")
+        links = position.tolist() if self.spill is None else position
+        for index, state in _survivors(pending, alive):
             stats.distinct += 1
             broken = check_state(state)
             if broken:
                 stats.generated = generated_at[index]
                 stats.depth = self.level + 1
-                raise Stop(self.violation(self.level, broken, "state", links[len(frontier)],
-                                          None))
+                raise Stop(self.violation(self.level, broken, "state",
+                                          int(links[len(frontier)]), None))
             frontier.append(state)
+        if isinstance(pending, StateFile):
+            pending.remove()
+        if isinstance(self.frontier, StateFile):
+            self.frontier.remove()
         self.level += 1
         self.frontier, self.links = frontier, links
         self.model.forget(frontier)
@@ -262,7 +281,8 @@ class LevelSearch:
             self.stats.depth = self.level
         self.stats.queue = len(frontier)
 
-    def transition_violation(self, pending: list[State], generated_at: list[int], parent: int,
+    def transition_violation(self, pending: list[State] | StateFile,
+                             generated_at: array | list[int], parent: int,
                              action: Any, broken: str) -> None:
         """A step breaks a transition property. The states found before it in this level come
         first: one of them may break a state property."""
@@ -284,6 +304,17 @@ class LevelSearch:
     def finish(self, outcome: Outcome, *, reason: str | None = None,
                counterexample: Counterexample | None = None) -> SearchResult:
         self.stats.seconds = time.perf_counter() - self.started
+        if self.spill is not None:  # the states of the levels, needed no more
+            for path in self.spill.glob("*.states"):
+                path.unlink()
         if self.progress:
             self.progress(self.stats)
         return SearchResult(outcome, self.stats, self.checked, counterexample, reason)
+
+
+def _survivors(pending: list[State] | StateFile, alive: np.ndarray) -> Iterator[tuple[int, State]]:
+    """(index, state) of the pending states that survive, in order."""
+    if isinstance(pending, list):
+        return ((index, pending[index]) for index in alive.nonzero()[0].tolist())
+    return ((index, state) for index, (state, survives)
+            in enumerate(zip(pending, alive.tolist(), strict=True)) if survives)

@@ -1,0 +1,69 @@
+"""A level's states kept in a file instead of memory (--disk), for models whose states are flat
+tuples of 64-bit ints (model.state_width).
+
+In memory a state of a level costs its tuple (about 170 bytes for 5 servers) for as long as
+the level is being built and then expanded: for the largest levels of a big scope that is most
+of the search's memory. On disk each state is a row of int64 written once, in search order,
+and read back in order, a chunk at a time, whenever the level is walked (to check the
+survivors, to expand them, for the model to forget what they do not name). Memory then holds a
+chunk, and the page cache the rest.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+#: States per chunk written or read (about 7 MB for 5 servers).
+CHUNK = 1 << 16
+
+
+class StateFile:
+    """States appended in order, then read back in that order as tuples, any number of times."""
+
+    def __init__(self, path: Path, width: int) -> None:
+        self.path = path
+        self._row = struct.Struct(f"{width}q")
+        self._buffer = bytearray()
+        self._count = 0
+        self._out = open(path, "wb")  # noqa: SIM115 (closed by seal)
+
+    def append(self, state: tuple) -> None:
+        self._buffer += self._row.pack(*state)
+        self._count += 1
+        if self._count % CHUNK == 0:
+            self._out.write(self._buffer)
+            self._buffer.clear()
+
+    def seal(self) -> None:
+        """No more states: write what is buffered (reading seals the file too)."""
+        if self._out.closed:
+            return
+        self._out.write(self._buffer)
+        self._buffer.clear()
+        self._out.close()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[tuple]:
+        self.seal()
+        chunk = CHUNK * self._row.size
+        with open(self.path, "rb") as source:
+            while rows := source.read(chunk):
+                yield from self._row.iter_unpack(rows)
+
+    def remove(self) -> None:
+        self.seal()
+        self.path.unlink(missing_ok=True)
+
+
+def in_chunks(numbers: np.ndarray | list[int]) -> Iterable[int]:
+    """The numbers as Python ints, converted a chunk at a time (a list is itself)."""
+    if isinstance(numbers, list):
+        return numbers
+    return (number for start in range(0, len(numbers), CHUNK)
+            for number in numbers[start:start + CHUNK].tolist())
