@@ -42,7 +42,8 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                                  "'raftcheck docs scale')")
     search.add_argument("--disk", metavar="DIR",
                         help="keep the visited set's older levels in files under DIR "
-                             "(created; must be empty), not in memory")
+                             "(created; must be empty), not in memory; in one process, "
+                             "each level's states too")
     search.add_argument("--checkpoint", metavar="DIR",
                         help="save the search in DIR after every level (and keep the last "
                              "one on Ctrl-C or SIGTERM); --resume DIR continues it")
