@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from raftcheck.checker import frontier
+from raftcheck.checker import search as search_module
 from raftcheck.checker.model import Model
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import LevelSearch, breadth_first
@@ -151,3 +152,17 @@ def test_a_state_file_gives_back_every_64_bit_state_in_order(tmp_path, monkeypat
     assert list(kept) == states and list(kept) == states
     kept.remove()
     assert not (tmp_path / "level.states").exists()
+
+
+def test_the_smaller_met_cache_on_disk_changes_no_count(tmp_path, monkeypatch):
+    """--disk remembers fewer exact successors a level (a cache): the same counts."""
+    monkeypatch.setattr(search_module, "MET_LIMIT_ON_DISK", 8)
+    config = SpecConfig(nodes=3, bounds=Bounds(max_term=2))
+    in_memory = breadth_first(RaftModel(config), symmetry=True)
+    on_disk = LevelSearch(RaftModel(config), symmetry=True, spill=tmp_path)
+    sizes: list[int] = []
+    on_disk.on_level = lambda run: sizes.append(len(run._met))
+    result = on_disk.run()
+    assert max(sizes) == 8
+    assert (result.stats.distinct, result.stats.generated, result.stats.depth) == \
+        (in_memory.stats.distinct, in_memory.stats.generated, in_memory.stats.depth)

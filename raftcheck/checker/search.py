@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 CHECK_EVERY = 512
 #: At most this many exact successors remembered per level (a cache: forgetting costs time only).
 MET_LIMIT = 1 << 22
+#: The same with --disk, which trades time for memory (about 60 bytes an entry, two levels kept).
+MET_LIMIT_ON_DISK = 1 << 20
 
 
 @dataclass
@@ -190,6 +192,7 @@ class LevelSearch:
         keep, note = pending.append, generated_at.append
         met_now: set[int] = set()
         met_before = self._met
+        met_limit = MET_LIMIT if self.spill is None else MET_LIMIT_ON_DISK
         plain = store.start is None
         if plain:
             now, older, oldest, add_now, add_fingerprint, add_parent = store.plain_offer()
@@ -210,7 +213,7 @@ class LevelSearch:
                     exact = hash(successor)
                     if exact in met_now or exact in met_before:
                         continue
-                    if len(met_now) < MET_LIMIT:
+                    if len(met_now) < met_limit:
                         met_now.add(exact)
                     successor = canonical(successor)
                 fingerprint = hash(successor)
