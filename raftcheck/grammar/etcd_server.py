@@ -101,6 +101,12 @@ CAPNSLOG_WARNINGS: dict[str, list[tuple[re.Pattern[str], str]]] = {
 }
 """etcd's capnslog warnings (etcd 3.4 and older) read as ServerWarning."""
 
+_ZAP_RAFT_RECORD = re.compile(
+    r'\{"level":"[a-z]+","ts":"([^"\\\x00-\x1f]*)","logger":"raft",'
+    r'"caller":"[^"\\\x00-\x1f]*","msg":"([^"\\\x00-\x1f]*)"\}\Z')
+"""etcd 3.5's raft record exactly as zap writes it, with no escape in any value: the match is
+the record's JSON decoded (logger raft; ts and msg as written), so json.loads is spared."""
+
 _ZAP_READ = frozenset({"triggering snapshot", "Applying entry", "starting an etcd server",
                        *WARNINGS})
 """The messages of the zap records read that are not raft's (see _plainly_other)."""
@@ -221,6 +227,13 @@ class EtcdServerReader:
     def _feed_zap(self, lineno: int, line: str) -> Sequence[Outcome]:
         if not line.startswith("{"):
             return self._other(lineno, line)
+        plain = _ZAP_RAFT_RECORD.match(line)
+        if plain is not None:
+            try:
+                when = self._zap_time(plain.group(1))
+            except ValueError:
+                return (Bad(lineno, line, f"bad timestamp {plain.group(1)!r}"),)
+            return self._raft(lineno, line, plain.group(2), when)
         if self._plainly_other(line):
             return SKIPPED
         try:
