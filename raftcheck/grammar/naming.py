@@ -49,6 +49,10 @@ class NodeNames:
     def canonical(self, key: str) -> str:
         return self._aliases.get(key, key)
 
+    def known(self, raw: RawId) -> bool:
+        """Whether ``raw`` has a name already (``name`` then only looks it up)."""
+        return self._aliases.get(raw.key, raw.key) in self._by_key
+
     def name(self, raw: RawId) -> str:
         """The normalised name of a raw id, assigning one on first sight."""
         key = self._aliases.get(raw.key, raw.key)
