@@ -34,7 +34,7 @@ from raftcheck.grammar.detect import (
 from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
-from raftcheck.grammar.naming import NodeInfo, NodeNames
+from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed, Reader
 from raftcheck.traces.events import Event, SourceRef
 
@@ -335,9 +335,11 @@ class LogStream:
                     if outcomes is SKIPPED:  # most lines: no Raft state
                         summary.skipped += 1
                         continue
-                    if len(ready) < ahead and self._named(outcomes, reader):
-                        ready += self._outcomes(summary, reader, outcomes)
-                        continue
+                    if len(ready) < ahead:
+                        built = self._ahead(summary, reader, outcomes)
+                        if built is not None:
+                            ready += built
+                            continue
                     yield from ready
                     ready = []
                     built = self._outcomes(summary, reader, outcomes)
@@ -368,25 +370,22 @@ class LogStream:
             summary.node = self._names.name(reader.owner)
             self._names.own_file(summary.node, path)
 
-    def _named(self, outcomes: Sequence[Outcome], reader: Reader) -> bool:
-        """Whether ``outcomes`` are all parsed records whose events name only nodes that have
-        a name already (turning them into events then changes nothing but this file's
-        summary)."""
-        known = self._names.known
-        for outcome in outcomes:
-            if not isinstance(outcome, Parsed):
-                return False
-            for draft in outcome.drafts:
-                raw = draft.node if draft.node is not None else reader.owner
-                if raw is None or not known(raw):
-                    return False
-                for value in draft.fields.values():
-                    if type(value) not in _PLAIN and not _names_known(value, known):
-                        return False
-        return True
+    def _ahead(self, summary: FileSummary, reader: Reader, outcomes: Sequence[Outcome]
+               ) -> list[Event] | None:
+        """The events of one parsed record whose events name only nodes that have a name
+        already (then nothing changes but this file's summary); None for anything else."""
+        if len(outcomes) != 1 or reader.owner is None or not isinstance(outcomes[0], Parsed):
+            return None
+        try:
+            return self._outcomes(summary, reader, outcomes, self._names.named)
+        except Unnamed:
+            return None
 
-    def _outcomes(self, summary: FileSummary, reader: Reader,
-                  outcomes: Iterable[object]) -> list[Event]:
+    def _outcomes(self, summary: FileSummary, reader: Reader, outcomes: Iterable[object],
+                  name: Callable[[RawId], str] | None = None) -> list[Event]:
+        """The events of a line's outcomes; its problems recorded. ``name``: how raw ids are
+        named (NodeNames.name, which names a node on first sight, unless told otherwise)."""
+        name = name or self._names.name
         events: list[Event] = []
         for outcome in outcomes:
             if isinstance(outcome, Parsed):
@@ -394,7 +393,8 @@ class LogStream:
                     self._last_time[summary.path] = outcome.time
                 source = SourceRef(summary.path, outcome.line, outcome.raw)
                 try:
-                    built = [self._event(d, reader, source, outcome.time) for d in outcome.drafts]
+                    built = [self._event(d, reader, source, outcome.time, name)
+                             for d in outcome.drafts]
                 except _Unattributed as exc:
                     self._problem(summary, Problem(summary.path, outcome.line, str(exc),
                                                    outcome.raw))
@@ -419,39 +419,30 @@ class LogStream:
             self.problems.append(problem)
 
     def _event(self, draft: Draft, reader: Reader, source: SourceRef,
-               time: datetime | None) -> Event:
+               time: datetime | None, name: Callable[[RawId], str]) -> Event:
         raw = draft.node if draft.node is not None else reader.owner
         if raw is None:
             raise _Unattributed("cannot tell which node this line is about (no node id "
                                 "seen yet in this file)")
-        node = self._names.name(raw)
-        fields = {k: v if type(v) in _PLAIN else self._resolve(v, node)
+        node = name(raw)
+        fields = {k: v if type(v) in _PLAIN else _resolve(v, node, name)
                   for k, v in draft.fields.items()}
         return draft.kind(node=node, source=source, time=time, **fields)
-
-    def _resolve(self, value: Any, node: str) -> Any:
-        if isinstance(value, RawId):
-            return node if value is SELF else self._names.name(value)
-        if isinstance(value, tuple) and value and isinstance(value[0], RawId):
-            return tuple(self._resolve(v, node) for v in value)
-        if isinstance(value, dict):
-            return MappingProxyType({k: self._resolve(v, node) for k, v in value.items()})
-        return value
 
 
 _PLAIN = frozenset({int, bool, str, float, type(None)})
 """Types of draft values that name no node: they go into the event as they are."""
 
 
-def _names_known(value: Any, known: Callable[[RawId], bool]) -> bool:
-    """Whether every node a draft's value names (see ``_resolve``) has a name already."""
+def _resolve(value: Any, node: str, name: Callable[[RawId], str]) -> Any:
+    """A draft's value with its raw ids named (``SELF``: the event's own node)."""
     if isinstance(value, RawId):
-        return value is SELF or known(value)
+        return node if value is SELF else name(value)
     if isinstance(value, tuple) and value and isinstance(value[0], RawId):
-        return all(_names_known(v, known) for v in value)
+        return tuple(_resolve(v, node, name) for v in value)
     if isinstance(value, dict):
-        return all(_names_known(v, known) for v in value.values())
-    return True
+        return MappingProxyType({k: _resolve(v, node, name) for k, v in value.items()})
+    return value
 
 
 class _Unattributed(Exception):
