@@ -272,8 +272,8 @@ class EtcdServerReader:
         an escaped quote ends in a backslash, which no message read has. Every record read that
         is not raft's has one of a few messages, and every raft record one of the raft marks,
         unless escapes spell them otherwise (``\\u0072aft``, ``raft\\/``): those are decoded."""
-        if not line.endswith("}") or line.find('{"', 1) != -1 or "\\u" in line \
-                or "\\/" in line:
+        if not line.endswith("}") or line.find('{"', 1) != -1 or ("\\" in line and (
+                "\\u" in line or "\\/" in line)):
             return False
         at = line.find('"msg":"')
         if at == -1:
@@ -283,10 +283,11 @@ class EtcdServerReader:
             return False
         # zap writes level, time, logger and caller before the message: where the caller is
         # there, only they can make it raft's (a field after it may hold a URL with /raft/)
-        head = line[:at] if '"caller":"' in line[:at] else line
-        for mark in _ZAP_RAFT_MARKS:
-            if mark in head:
-                return False
+        head = line[:at] if line.find('"caller":"', 0, at) != -1 else line
+        if "raft" in head:  # in every mark
+            for mark in _ZAP_RAFT_MARKS:
+                if mark in head:
+                    return False
         return (self.owner is not None and not self._banner) or "local-member-id" not in line
 
     def _zap_time(self, ts: Any) -> datetime | None:

@@ -59,9 +59,12 @@ PRESCAN_LINES = 5000
 _SERVER_PAIR = re.compile(r'ID[:"]+\s*"?([^\s,"}\]]+)"?,?\s*"?Address[:"]+\s*"?([^\s,"}\]]+)')
 """A hashicorp server's ID and address as its configuration lines print them (text or JSON)."""
 
-_DEBUG_MARKS = ("[DEBUG]", '"level":"debug"', '"@level":"debug"', " D | ")
-"""Texts of which one is in a line logged at debug level (hclog text and JSON, zap,
-capnslog)."""
+
+def _logs_debug(line: str) -> bool:
+    """Whether a line was logged at debug level (hclog text and JSON, zap, capnslog)."""
+    return "[DEBUG]" in line or '"level":"debug"' in line or '"@level":"debug"' in line or \
+        " D | " in line
+
 
 _CLUSTER_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')
 """etcd's cluster id, as zap ("cluster-id") and capnslog ("... to cluster <id>") print it."""
@@ -299,7 +302,7 @@ class LogStream:
                         found = _CLUSTER_ID.search(text)
                         if found:
                             self.cluster_ids[path] = found.group(1) or found.group(2)
-                    if path not in self.debug_files and any(m in text for m in _DEBUG_MARKS):
+                    if path not in self.debug_files and _logs_debug(text):
                         self.debug_files.add(path)
                 if (reader.owner is not None and path in self.cluster_ids
                         and path in self.debug_files) or number >= PRESCAN_LINES:
