@@ -1,6 +1,7 @@
 """Validation speed and memory (not a test: prints numbers, asserts nothing).
 
     python benchmarks/bench_validate.py [--corpus DIR] [--copies N] [--quick]
+                                        [--against CHECKOUT] [RUN ...]
 
 Long runs are real recorded runs repeated, each copy shifted in time, term and index past the
 previous one (benchmarks/longrun.py), so that they conform as the original does:
@@ -11,10 +12,14 @@ previous one (benchmarks/longrun.py), so that they conform as the original does:
   most of it, as in a real debug log);
 - the corpus's etcd-raft TLA+ trace, whole.
 
+- any recorded ``RUN`` directories given, as they are.
+
 For each: lines, events, verdict, CPU seconds in this process (warm grammars, best of three)
 and lines/s, the same through `raftcheck validate` in a fresh process (wall clock), and the
-peak traced memory at two lengths to show it stays flat. The machine's load average is printed
-with the figures: the machine may be shared.
+peak traced memory at two lengths to show it stays flat. ``--against CHECKOUT`` adds the CPU
+seconds of another raftcheck checkout (e.g. the main branch) on the same input, measured the
+same way in a process of its own, so that before and after come out of one run side by side.
+The machine's load average is printed with the figures: the machine may be shared.
 """
 
 from __future__ import annotations
@@ -55,6 +60,30 @@ def measure(path: Path) -> tuple[float, float, object]:
     return cpu, time.perf_counter() - t0, verdict
 
 
+_AGAINST = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from raftcheck.validate import validate_paths
+validate_paths([sys.argv[2]])
+times = []
+for _ in range(3):
+    t0 = time.process_time()
+    validate_paths([sys.argv[2]])
+    times.append(time.process_time() - t0)
+print(min(times))
+"""
+
+
+def cpu_of(checkout: Path, path: Path) -> float | None:
+    """CPU seconds (warm, best of three) of another checkout's validate on ``path``."""
+    done = subprocess.run([sys.executable, "-c", _AGAINST, str(checkout), str(path)],
+                          cwd=tempfile.gettempdir(), capture_output=True, text=True, check=False)
+    try:
+        return float(done.stdout.split()[-1])
+    except (IndexError, ValueError):
+        return None
+
+
 def peak_memory(path: Path) -> float:
     tracemalloc.start()
     validate_paths([path])
@@ -63,22 +92,27 @@ def peak_memory(path: Path) -> float:
     return peak / 1e6
 
 
-def row(name: str, path: Path) -> None:
+def row(name: str, path: Path, against: Path | None) -> None:
     cpu, cold, verdict = measure(path)
     lines = sum(f.lines for f in verdict.files)  # type: ignore[attr-defined]
+    other = ""
+    if against is not None:
+        before = cpu_of(against, path)
+        other = "failed | " if before is None else \
+            f"{before:.2f} s = {lines / before:,.0f} lines/s | "
     print(f"| {name} | {lines:,} | {verdict.events:,} | {verdict.status} | "  # type: ignore
-          f"{cpu:.2f} s = {lines / cpu:,.0f} lines/s | {cold:.2f} s = {lines / cold:,.0f} "
-          f"lines/s |")
+          f"{cpu:.2f} s = {lines / cpu:,.0f} lines/s | {other}{cold:.2f} s = "
+          f"{lines / cold:,.0f} lines/s |")
 
 
-def long_runs(fixture: Path, copies: int, tmp: Path) -> None:
+def long_runs(fixture: Path, copies: int, tmp: Path, against: Path | None) -> None:
     if not fixture.is_dir():
         print(f"| {fixture.name}: not found | | | | | |")
         return
     short, long = tmp / f"{fixture.name}-x{copies // 4}", tmp / f"{fixture.name}-x{copies}"
     build_long_run(fixture, short, max(1, copies // 4))
     build_long_run(fixture, long, copies)
-    row(f"{fixture.name} x{copies}", long)
+    row(f"{fixture.name} x{copies}", long, against)
     mem_short, mem_long = peak_memory(short), peak_memory(long)
     print(f"|   peak traced memory: x{copies // 4} {mem_short:.1f} MB, x{copies} "
           f"{mem_long:.1f} MB | | | | | |")
@@ -89,18 +123,26 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--copies", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="fewer copies (a smoke run)")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also measure another raftcheck checkout (e.g. the main branch)")
+    parser.add_argument("runs", nargs="*", type=Path, metavar="RUN",
+                        help="recorded runs to measure as they are")
     args = parser.parse_args()
     copies = 4 if args.quick else args.copies
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.2f}")
-    print("| input | lines | events | verdict | CPU, this process | fresh process (wall) |")
-    print("|---|---|---|---|---|---|")
+    against = f" CPU, {args.against} |" if args.against else ""
+    print(f"| input | lines | events | verdict | CPU, this process |{against} fresh process "
+          "(wall) |")
+    print("|---|---|---|---|---|---|" + ("---|" if args.against else ""))
     with tempfile.TemporaryDirectory(prefix="raftcheck-bench-") as tmp:
-        long_runs(FLAPPING, copies * 4, Path(tmp))  # 581 lines a copy
-        long_runs(DEBUG, copies * 3 // 2, Path(tmp))  # 1,968 lines a copy
+        long_runs(FLAPPING, copies * 4, Path(tmp), args.against)  # 581 lines a copy
+        long_runs(DEBUG, copies * 3 // 2, Path(tmp), args.against)  # 1,968 lines a copy
+    for run in args.runs:
+        row(str(run), run, args.against)
     trace = args.corpus / "etcd-raft-trace" / "example.ndjson"
     if trace.is_file():
-        row("etcd-raft-trace/example.ndjson", trace)
+        row("etcd-raft-trace/example.ndjson", trace, args.against)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -278,3 +278,42 @@ def test_detect_needs_a_signature_in_the_first_lines(tmp_path: Path) -> None:
     path = _write(tmp_path / "x.log", [*noise, *_lines(STEADY / "node1.log")])
     with pytest.raises(LogError, match="not a recognised Raft log format"):
         read_logs([path])
+
+
+# --- read-ahead: parsing ahead of the merge changes nothing it shows -------------------------
+
+
+def _raft_line(ms: int, msg: str) -> str:
+    return json.dumps({"level": "info", "ts": f"2026-12-05T10:00:00.{ms:03d}Z",
+                       "logger": "raft", "caller": "etcdserver/zap_raft.go:77", "msg": msg},
+                      separators=(",", ":"))
+
+
+def test_nodes_first_named_in_a_file_read_ahead_are_named_in_merge_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LogStream parses a file's lines ahead of the merge, but a line that names a node with no
+    name yet waits until the merge takes it: names (n1, n2, ... in order of first appearance)
+    come out as without read-ahead. Here file a names peer f2 at 0.500, file b names peer f1
+    at 0.300: f1 is met first."""
+    from raftcheck.traces import logfiles
+    from raftcheck.validate import validate_paths
+
+    a = [_raft_line(100, "aa became follower at term 1")]
+    a += [_raft_line(100 + k, "aa [term: 1] ignored a MsgHeartbeat message with lower term "
+                              "from bb [term: 1]") for k in range(1, 40)]
+    a += [_raft_line(500, "aa [term: 1] received a MsgVote message with higher term from f2 "
+                          "[term: 2]")]
+    b = [_raft_line(100, "bb became follower at term 1"),
+         _raft_line(300, "bb [term: 1] received a MsgVote message with higher term from f1 "
+                         "[term: 2]")]
+    run = tmp_path / "run"
+    run.mkdir()
+    _write(run / "a.log", a)  # no numbers in the file names: nothing reserved
+    _write(run / "b.log", b)
+
+    def names(ahead: int) -> dict[str, list[str]]:
+        monkeypatch.setattr(logfiles, "READ_AHEAD", ahead)
+        return validate_paths([run]).nodes
+
+    assert names(logfiles.READ_AHEAD) == names(0) == {
+        "n1": ["aa"], "n2": ["bb"], "n3": ["f1"], "n4": ["f2"]}

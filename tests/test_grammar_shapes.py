@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_grammar_etcd_raft import SHAPES
 
 from raftcheck.grammar.drafts import Draft, RawId
@@ -96,3 +98,15 @@ def test_a_learnt_shape_skips_the_parser() -> None:
     learnt = len(calls)
     assert memo("at term 6") == plain("at term 6")
     assert len(calls) == learnt + 1  # only the call made by this test
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="0123456789abfxAZ_.-: [](),=\u00e9", max_size=40))
+def test_numbers_are_cut_out_where_they_stand_alone(text: str) -> None:
+    """The shape's numbers: 1 to 16 digits, no leading zero, with no letter, digit, '_', '.'
+    or '-' on either side (the regex in shapes.py asserts the left side after the first digit,
+    for speed)."""
+    from raftcheck.grammar.shapes import _NUMBER
+
+    plain = re.compile(r"(?<![0-9A-Za-z_.-])([1-9][0-9]{0,15})(?![0-9A-Za-z_.-])")
+    assert _NUMBER.split(text) == plain.split(text)

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from raftcheck.traces.logfiles import read_logs
 
@@ -84,3 +86,35 @@ def test_a_raft_url_in_a_field_is_no_raft_mark_but_a_caller_anywhere_is(
         (1, "BecameFollower"), (3, "BecameCandidate")]
     assert parsed.files[0].skipped == 1
     assert dial not in decoded  # skipped without decoding: its caller is not raft's
+
+
+_MESSAGES = [f"{ID} became follower at term 3", f"{ID} [term: 4] received a MsgVote message "
+             f"with higher term from 2f [term: 5]", "raft.node: 2f elected leader 2f at term 5"]
+
+
+_ODD = st.text(alphabet='ab 1\\"\t\x01\u00e9\u2028/', max_size=12)  # escapes when written
+
+
+@settings(max_examples=300, deadline=None)
+@given(msg=st.sampled_from(_MESSAGES) | _ODD | _ODD.map(f"{ID} ignoring conf change x".__add__),
+       ts=st.sampled_from(["2026-11-28T10:26:57.784Z", "2026-11-28T10:26:57.784", "bad", ""]),
+       spelled=st.sampled_from(["plain", "escaped", "reordered", "extra"]))
+def test_a_raft_record_matched_without_decoding_reads_as_decoded(msg: str, ts: str,
+                                                                  spelled: str) -> None:
+    """etcd_server reads a raft record written plainly by one regex instead of json.loads: the
+    outcome (events, time, or the problem) is the one decoding gives, however it is spelled."""
+    import raftcheck.grammar.etcd_server as etcd_server
+
+    record = {"level": "info", "ts": ts, "logger": "raft",
+              "caller": "etcdserver/zap_raft.go:77", "msg": msg}
+    if spelled == "reordered":
+        record = {"msg": msg, **{k: v for k, v in record.items() if k != "msg"}}
+    if spelled == "extra":
+        record["extra"] = 1
+    line = json.dumps(record, separators=(",", ":"), ensure_ascii=spelled == "escaped")
+    fast = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
+    never = etcd_server.re.compile(r"(?!)")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(etcd_server, "_ZAP_RAFT_RECORD", never)
+        decoded = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
+    assert fast == decoded

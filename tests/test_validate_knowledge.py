@@ -148,3 +148,37 @@ def test_committed_marks_answer_what_a_later_leader_must_hold() -> None:
     assert c.committed_before(6) == 12
     assert c.forget_before(5).committed_before(6) == 12
     assert c.forget_before(5).committed_before(5) == 9
+
+
+def _runs_of(terms: dict[int, int]) -> tuple[tuple[int, int, int], ...]:
+    """Known entries (index -> term) as runs: consecutive known entries of one term, gaps
+    between entries of one term included (terms never decrease along a log)."""
+    runs: list[tuple[int, int, int]] = []
+    for index in sorted(terms):
+        if runs and runs[-1][2] == terms[index]:
+            runs[-1] = (runs[-1][0], index, terms[index])
+        else:
+            runs.append((index, index, terms[index]))
+    return tuple(runs)
+
+
+@given(st.lists(st.tuples(st.integers(1, 40), st.integers(0, 6), st.integers(1, 9)),
+                max_size=12))
+def test_known_entries_put_one_range_at_a_time_are_the_runs_of_those_entries(puts) -> None:
+    """_put (the fast path for a range after every known entry, and the general one) keeps
+    exactly the runs of the entries put so far, whatever order ranges come in."""
+    from raftcheck.validate.knowledge import _put
+
+    runs: tuple[tuple[int, int, int], ...] = ()
+    terms: dict[int, int] = {}
+    for first, extra, term in sorted(puts, key=lambda p: p[2]):  # non-decreasing terms
+        last = first + extra
+        if any(t != term for k, t in terms.items() if first <= k <= last):
+            continue  # callers cut contradictions first
+        runs = _put(runs, first, last, term)
+        for k in range(first, last + 1):
+            terms[k] = term
+        # entries between two known ones of one term have that term too (the runs say so)
+        filled = {k: t for a, b, t in _runs_of(terms) for k in range(a, b + 1)}
+        assert runs == _runs_of(filled), (puts, runs)
+        terms = filled

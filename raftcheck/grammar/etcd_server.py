@@ -101,6 +101,12 @@ CAPNSLOG_WARNINGS: dict[str, list[tuple[re.Pattern[str], str]]] = {
 }
 """etcd's capnslog warnings (etcd 3.4 and older) read as ServerWarning."""
 
+_ZAP_RAFT_RECORD = re.compile(
+    r'\{"level":"[a-z]+","ts":"([^"\\\x00-\x1f]*)","logger":"raft",'
+    r'"caller":"[^"\\\x00-\x1f]*","msg":"([^"\\\x00-\x1f]*)"\}\Z')
+"""etcd 3.5's raft record exactly as zap writes it, with no escape in any value: the match is
+the record's JSON decoded (logger raft; ts and msg as written), so json.loads is spared."""
+
 _ZAP_READ = frozenset({"triggering snapshot", "Applying entry", "starting an etcd server",
                        *WARNINGS})
 """The messages of the zap records read that are not raft's (see _plainly_other)."""
@@ -121,6 +127,8 @@ class EtcdServerReader:
         self._messages = EtcdRaftMessages()
         self._last_stamp = ""
         self._last_time: datetime | None = None
+        self._zap_stamp: str | None = None  # the last zap timestamp read, and its time
+        self._zap_when: datetime | None = None
         self._banner: dict[str, Any] = {}  # the start-up banner, until the member id is known
         self._banner_line: tuple[int, str, datetime | None] | None = None
 
@@ -221,6 +229,13 @@ class EtcdServerReader:
     def _feed_zap(self, lineno: int, line: str) -> Sequence[Outcome]:
         if not line.startswith("{"):
             return self._other(lineno, line)
+        plain = _ZAP_RAFT_RECORD.match(line)
+        if plain is not None:
+            try:
+                when = self._zap_time(plain.group(1))
+            except ValueError:
+                return (Bad(lineno, line, f"bad timestamp {plain.group(1)!r}"),)
+            return self._raft(lineno, line, plain.group(2), when)
         if self._plainly_other(line):
             return SKIPPED
         try:
@@ -259,8 +274,8 @@ class EtcdServerReader:
         an escaped quote ends in a backslash, which no message read has. Every record read that
         is not raft's has one of a few messages, and every raft record one of the raft marks,
         unless escapes spell them otherwise (``\\u0072aft``, ``raft\\/``): those are decoded."""
-        if not line.endswith("}") or line.find('{"', 1) != -1 or "\\u" in line \
-                or "\\/" in line:
+        if not line.endswith("}") or line.find('{"', 1) != -1 or ("\\" in line and (
+                "\\u" in line or "\\/" in line)):
             return False
         at = line.find('"msg":"')
         if at == -1:
@@ -270,10 +285,11 @@ class EtcdServerReader:
             return False
         # zap writes level, time, logger and caller before the message: where the caller is
         # there, only they can make it raft's (a field after it may hold a URL with /raft/)
-        head = line[:at] if '"caller":"' in line[:at] else line
-        for mark in _ZAP_RAFT_MARKS:
-            if mark in head:
-                return False
+        head = line[:at] if line.find('"caller":"', 0, at) != -1 else line
+        if "raft" in head:  # in every mark
+            for mark in _ZAP_RAFT_MARKS:
+                if mark in head:
+                    return False
         return (self.owner is not None and not self._banner) or "local-member-id" not in line
 
     def _zap_time(self, ts: Any) -> datetime | None:
@@ -282,8 +298,12 @@ class EtcdServerReader:
                 frac = ts.split(".", 1)[1] if "." in ts else ""
                 digits = len(frac) - len(frac.lstrip("0123456789"))
                 self.time_precision = {0: "1s", 3: "1ms", 6: "1us", 9: "1ns"}.get(digits, "1ms")
+            if ts == self._zap_stamp:  # lines come in bursts of one millisecond
+                return self._zap_when
             when = datetime.fromisoformat(ts)
-            return when if when.tzinfo is not None else when.replace(tzinfo=self._tz)
+            when = when if when.tzinfo is not None else when.replace(tzinfo=self._tz)
+            self._zap_stamp, self._zap_when = ts, when
+            return when
         if isinstance(ts, int | float) and not isinstance(ts, bool):
             self.time_precision = self.time_precision or "1us"
             return datetime.fromtimestamp(ts, UTC)

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from raftcheck.grammar.drafts import RawId
 
 
+class Unnamed(LookupError):
+    """A raw id that has no name yet (NodeNames.named)."""
+
+
 @dataclass(slots=True)
 class NodeInfo:
     """One normalised node: its name, the raw ids/aliases that map to it, its own log files."""
@@ -48,6 +52,13 @@ class NodeNames:
 
     def canonical(self, key: str) -> str:
         return self._aliases.get(key, key)
+
+    def named(self, raw: RawId) -> str:
+        """The name ``raw`` already has; raises Unnamed if it has none yet."""
+        found = self._by_key.get(self._aliases.get(raw.key, raw.key))
+        if found is None:
+            raise Unnamed(raw.key)
+        return found
 
     def name(self, raw: RawId) -> str:
         """The normalised name of a raw id, assigning one on first sight."""

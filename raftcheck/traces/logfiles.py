@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -23,12 +23,19 @@ from types import MappingProxyType
 from typing import Any
 
 from raftcheck.exit_codes import InternalError
-from raftcheck.grammar.detect import HCLOG_JSON, HCLOG_TEXT, DetectError, detect
+from raftcheck.grammar.detect import (
+    ETCD_CAPNSLOG,
+    ETCD_ZAP,
+    HCLOG_JSON,
+    HCLOG_TEXT,
+    DetectError,
+    detect,
+)
 from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
-from raftcheck.grammar.naming import NodeInfo, NodeNames
-from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
+from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
+from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed, Reader
 from raftcheck.traces.events import Event, SourceRef
 
 LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
@@ -38,6 +45,13 @@ recognised)."""
 MAX_PROBLEMS_PER_FILE = 1000
 """Problems kept per file; more are counted (``FileSummary.problems``) but not stored."""
 
+READ_AHEAD = 256
+"""Events parsed ahead of the caller per file, at most (LogStream._read)."""
+
+_READS_AHEAD = frozenset({ETCD_ZAP, ETCD_CAPNSLOG})
+"""Formats whose readers keep nothing shared with other files' readers, so that a file's lines
+may be parsed ahead (hashicorp's readers learn address aliases that name other files' nodes)."""
+
 PRESCAN_LINES = 5000
 """Lines read ahead per single-node file to find its own node (for file-name numbering)."""
 
@@ -45,8 +59,12 @@ PRESCAN_LINES = 5000
 _SERVER_PAIR = re.compile(r'ID[:"]+\s*"?([^\s,"}\]]+)"?,?\s*"?Address[:"]+\s*"?([^\s,"}\]]+)')
 """A hashicorp server's ID and address as its configuration lines print them (text or JSON)."""
 
-_DEBUG_LEVEL = re.compile(r'\[DEBUG\]|"level":"debug"|"@level":"debug"| D \| ')
-"""A line logged at debug level (hclog text and JSON, zap, capnslog)."""
+
+def _logs_debug(line: str) -> bool:
+    """Whether a line was logged at debug level (hclog text and JSON, zap, capnslog)."""
+    return "[DEBUG]" in line or '"level":"debug"' in line or '"@level":"debug"' in line or \
+        " D | " in line
+
 
 _CLUSTER_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')
 """etcd's cluster id, as zap ("cluster-id") and capnslog ("... to cluster <id>") print it."""
@@ -284,7 +302,7 @@ class LogStream:
                         found = _CLUSTER_ID.search(text)
                         if found:
                             self.cluster_ids[path] = found.group(1) or found.group(2)
-                    if path not in self.debug_files and _DEBUG_LEVEL.search(text):
+                    if path not in self.debug_files and _logs_debug(text):
                         self.debug_files.add(path)
                 if (reader.owner is not None and path in self.cluster_ids
                         and path in self.debug_files) or number >= PRESCAN_LINES:
@@ -295,13 +313,24 @@ class LogStream:
 
     # --- reading --------------------------------------------------------------------------
     def _read(self, path: str, fmt: str) -> Iterator[Event]:
+        """The events of one file, as the caller asks for them. Lines are parsed up to
+        ``READ_AHEAD`` events ahead of the caller (parsing in bursts is faster than one line
+        at a time between the caller's own steps), but only where that changes nothing the
+        caller can see: a line whose events name a node not named yet, or that is a problem,
+        is turned into events (or a problem) only once every event before it was taken, as
+        without look-ahead: names are given, and problems listed, in the order the caller
+        reads events."""
         reader = make_reader(fmt, path, self._names, self.assume_tz)
         summary = FileSummary(path, fmt)
         self.files.append(summary)
+        ahead = READ_AHEAD if fmt in _READS_AHEAD else 0
+        ready: list[Event] = []  # events parsed ahead, not yet taken
         try:
             for number, text, problem in iter_lines(path):
                 summary.lines += 1
                 if text is None:
+                    yield from ready
+                    ready = []
                     self._problem(summary, Problem(path, number, problem or "unreadable line"))
                     continue
                 try:
@@ -309,42 +338,73 @@ class LogStream:
                     if outcomes is SKIPPED:  # most lines: no Raft state
                         summary.skipped += 1
                         continue
-                    built = list(self._outcomes(summary, reader, outcomes))
+                    if len(ready) < ahead:
+                        built = self._ahead(summary, reader, outcomes)
+                        if built is not None:
+                            ready += built
+                            continue
+                    yield from ready
+                    ready = []
+                    built = self._outcomes(summary, reader, outcomes)
                 except (LogError, OSError):
+                    yield from ready
+                    ready = []
                     raise
                 except (ValueError, OverflowError) as exc:
                     # a value the line holds is out of range (a date with month 13, a clock
                     # before 1970 or after 9999): the line is bad input, not a bug
+                    yield from ready
+                    ready = []
                     self._problem(summary, Problem(path, number, f"unreadable value: {exc}",
                                                    text))
                     continue
                 except Exception as exc:  # a bug in a grammar: never a verdict
+                    yield from ready
                     raise InternalError(f"reading {path}:{number}", exc) from exc
                 yield from built
+            yield from ready
+            ready = []
             yield from self._outcomes(summary, reader, reader.finish())
         except OSError as exc:
+            yield from ready
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
         summary.time_precision = reader.time_precision
         if reader.owner is not None:
             summary.node = self._names.name(reader.owner)
             self._names.own_file(summary.node, path)
 
-    def _outcomes(self, summary: FileSummary, reader: Reader,
-                  outcomes: Iterable[object]) -> Iterator[Event]:
+    def _ahead(self, summary: FileSummary, reader: Reader, outcomes: Sequence[Outcome]
+               ) -> list[Event] | None:
+        """The events of one parsed record whose events name only nodes that have a name
+        already (then nothing changes but this file's summary); None for anything else."""
+        if len(outcomes) != 1 or reader.owner is None or not isinstance(outcomes[0], Parsed):
+            return None
+        try:
+            return self._outcomes(summary, reader, outcomes, self._names.named)
+        except Unnamed:
+            return None
+
+    def _outcomes(self, summary: FileSummary, reader: Reader, outcomes: Iterable[object],
+                  name: Callable[[RawId], str] | None = None) -> list[Event]:
+        """The events of a line's outcomes; its problems recorded. ``name``: how raw ids are
+        named (NodeNames.name, which names a node on first sight, unless told otherwise)."""
+        name = name or self._names.name
+        events: list[Event] = []
         for outcome in outcomes:
             if isinstance(outcome, Parsed):
                 if outcome.time is not None:
                     self._last_time[summary.path] = outcome.time
                 source = SourceRef(summary.path, outcome.line, outcome.raw)
                 try:
-                    built = [self._event(d, reader, source, outcome.time) for d in outcome.drafts]
+                    built = [self._event(d, reader, source, outcome.time, name)
+                             for d in outcome.drafts]
                 except _Unattributed as exc:
                     self._problem(summary, Problem(summary.path, outcome.line, str(exc),
                                                    outcome.raw))
                     continue
                 summary.event_lines += outcome.lines
                 summary.events += len(built)
-                yield from built
+                events += built
             elif isinstance(outcome, Bad):
                 if outcome.fatal:
                     raise LogError(outcome.message, summary.path, outcome.line)
@@ -352,6 +412,7 @@ class LogStream:
                                                outcome.raw))
             else:
                 summary.skipped += 1
+        return events
 
     def _problem(self, summary: FileSummary, problem: Problem) -> None:
         if problem.time is None and summary.path in self._last_time:
@@ -361,24 +422,30 @@ class LogStream:
             self.problems.append(problem)
 
     def _event(self, draft: Draft, reader: Reader, source: SourceRef,
-               time: datetime | None) -> Event:
+               time: datetime | None, name: Callable[[RawId], str]) -> Event:
         raw = draft.node if draft.node is not None else reader.owner
         if raw is None:
             raise _Unattributed("cannot tell which node this line is about (no node id "
                                 "seen yet in this file)")
-        node = self._names.name(raw)
-        fields = {k: v if type(v) is int else self._resolve(v, node)
+        node = name(raw)
+        fields = {k: v if type(v) in _PLAIN else _resolve(v, node, name)
                   for k, v in draft.fields.items()}
         return draft.kind(node=node, source=source, time=time, **fields)
 
-    def _resolve(self, value: Any, node: str) -> Any:
-        if isinstance(value, RawId):
-            return node if value is SELF else self._names.name(value)
-        if isinstance(value, tuple) and value and isinstance(value[0], RawId):
-            return tuple(self._resolve(v, node) for v in value)
-        if isinstance(value, dict):
-            return MappingProxyType({k: self._resolve(v, node) for k, v in value.items()})
-        return value
+
+_PLAIN = frozenset({int, bool, str, float, type(None)})
+"""Types of draft values that name no node: they go into the event as they are."""
+
+
+def _resolve(value: Any, node: str, name: Callable[[RawId], str]) -> Any:
+    """A draft's value with its raw ids named (``SELF``: the event's own node)."""
+    if isinstance(value, RawId):
+        return node if value is SELF else name(value)
+    if isinstance(value, tuple) and value and isinstance(value[0], RawId):
+        return tuple(_resolve(v, node, name) for v in value)
+    if isinstance(value, dict):
+        return MappingProxyType({k: _resolve(v, node, name) for k, v in value.items()})
+    return value
 
 
 class _Unattributed(Exception):

@@ -213,6 +213,10 @@ def _below(runs: tuple[Run, ...], cut: int | None) -> tuple[Run, ...]:
 def _put(runs: tuple[Run, ...], first: int, last: int, term: int) -> tuple[Run, ...]:
     """``runs`` with entries first..last known to hold ``term`` (no contradiction checked),
     runs of one term merged across the gap between them."""
+    if not runs or runs[-1][1] < first:  # after every known entry (most glimpses: a log's end)
+        if runs and runs[-1][2] == term:
+            return (*runs[:-1], (runs[-1][0], last, term))
+        return (*runs, (first, last, term))
     out: list[Run] = []
     placed = False
     for a, b, t in runs:

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from raftcheck.spec.records import Role, Server
+from raftcheck.spec.records import Server
 from raftcheck.traces.events import Event, SourceRef
 
 from .context import Context
 from .knowledge import Committed, KnownLog, first_disagreement
-from .world import Unexplained, World
+from .world import LEADER, Unexplained, World, with_log
 
 Change = Callable[[KnownLog], tuple[KnownLog, int | None]]
 
@@ -49,7 +49,7 @@ def change_log(w: World, i: int, change: Change, e: Event, cx: Context, what: st
         _check_cut(w, i, s, cut, e, cx, what, restart)
         if w.kept_by(i) >= cut and not restart:
             w = w.with_kept(i, cut - 1)  # a persisted entry legitimately replaced
-    w = w.with_server(i, s._replace(log=new))
+    w = w.with_server(i, with_log(s, new))
     return _after_change(w, i, e, cx, what, before)
 
 
@@ -70,7 +70,7 @@ def observe_commit(w: World, i: int, index: int | None, e: Event, cx: Context, *
             t <= s.term and k >= index for t, k in w.committed.marks):
         if index > w.committed.log.floor:
             cx.commit_mark_source = e.source
-        w = w._replace(committed=w.committed.with_commit(index, s.term))
+        w = w.with_committed(w.committed.with_commit(index, s.term))
     w = keep(w, i, index, e, cx)
     if w.servers is before.servers and w.committed is before.committed:
         return w  # nothing new is known committed
@@ -145,7 +145,7 @@ def _after_change(w: World, i: int, e: Event, cx: Context, what: str, before: Wo
     for j, other in enumerate(w.servers):
         # a leader's log changes only by appends of its own term: it is checked at its
         # election, and again when something new is known committed
-        if other is not None and other.role == Role.LEADER and committed_changed and \
+        if other is not None and other.role == LEADER and committed_changed and \
                 w.committed.committed_before(other.term):
             check_leader_complete(w, j, e, cx, what, elected=False)
     return w
@@ -168,18 +168,18 @@ def _compact(w: World, i: int) -> World:
     committed = w.committed
     if len(committed.log.runs) > KEEP_RUNS:
         committed = committed._replace(log=committed.log.forgetting_below(0, KEEP_RUNS))
-        w = w._replace(committed=committed)
+        w = w.with_committed(committed)
     if len(s.log.runs) <= KEEP_RUNS:
         return w
     below = min(s.commit_index, committed.log.floor)
     log = s.log.forgetting_below(below, KEEP_RUNS)
-    return w if log is s.log else w.with_server(i, s._replace(log=log))
+    return w if log is s.log else w.with_server(i, with_log(s, log))
 
 
 def _check_cut(w: World, i: int, s: Server, cut: int, e: Event, cx: Context, what: str,
                restart: bool) -> None:
     n = cx.name(i)
-    if s.role == Role.LEADER and not restart:
+    if s.role == LEADER and not restart:
         raise Unexplained("LeaderAppendOnly", f"{what}: {n} is leader of term {s.term} and "
                           f"its log no longer holds the entries it had from index {cut} "
                           f"({_describe(s.log)}): a leader only appends")
@@ -234,7 +234,7 @@ def _learn_committed(w: World, i: int, e: Event, cx: Context) -> World:
             cx.committed_source.setdefault(term, e.source)
     if log is w.committed.log:
         return w
-    return w._replace(committed=Committed(log, w.committed.marks))
+    return w.with_committed(Committed(log, w.committed.marks))
 
 
 def _check_matching(w: World, i: int, e: Event, cx: Context) -> None:

@@ -20,7 +20,6 @@ from raftcheck.spec.records import (
     MessageType,
     RequestVoteRequest,
     RequestVoteResponse,
-    Role,
     Server,
     bits,
 )
@@ -30,10 +29,20 @@ from .context import Context
 from .knowledge import EMPTY_LOG, KnownLog
 from .logcheck import change_log, check_leader_complete, check_restart_keeps, keep, observe_commit
 from .observe import interaction_at
-from .world import Missing, Unexplained, World, check_transition
+from .world import (
+    CANDIDATE,
+    FOLLOWER,
+    LEADER,
+    PRE_CANDIDATE,
+    Missing,
+    Unexplained,
+    World,
+    check_transition,
+    with_log,
+)
 
-ROLE_NAMES = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "leader",
-              Role.PRE_CANDIDATE: "pre-candidate"}
+ROLE_NAMES = {FOLLOWER: "follower", CANDIDATE: "candidate", LEADER: "leader",
+              PRE_CANDIDATE: "pre-candidate"}
 VOTE, VOTE_RESP = MessageType.REQUEST_VOTE_REQUEST, MessageType.REQUEST_VOTE_RESPONSE
 PRE_VOTE, PRE_VOTE_RESP = MessageType.PRE_VOTE_REQUEST, MessageType.PRE_VOTE_RESPONSE
 LEADER_MESSAGES = frozenset({"MsgApp", "MsgHeartbeat", "MsgSnap", "MsgTimeoutNow",
@@ -62,9 +71,9 @@ def current(w: World, i: int, e: ev.Event, cx: Context, term: int | None = None
     if s is None:
         s = spec.initial_server(cx.rules)._replace(term=term or 0, log=KnownLog())
         w = w.with_server(i, s)
-    elif s.log.length is not None and s.role in (Role.FOLLOWER, Role.LEADER):
+    elif s.log.length is not None and s.role in (FOLLOWER, LEADER):
         # a follower or leader may have appended since a line showed its log's length
-        s = s._replace(log=s.log.demoted())
+        s = with_log(s, s.log.demoted())
         w = w.with_server(i, s)
     return w, s
 
@@ -175,7 +184,7 @@ def on_config_change(w: World, e: ev.ConfigChange, cx: Context) -> Iterable[Worl
     w, s = current(w, i, e, cx)
     if e.appended:
         pending = cx.pending_change.get(i)
-        if pending is not None and s.role == Role.LEADER:
+        if pending is not None and s.role == LEADER:
             raise Unexplained("ChangeConf", f"{cx.name(i)} appends a configuration change "
                               f"({e.detail}) while the one it appended at {pending} is not "
                               "applied: one change at a time", (pending,))
@@ -212,16 +221,16 @@ def on_became_follower(w: World, e: ev.BecameFollower, cx: Context) -> Iterable[
 def to_follower(w: World, i: int, cx: Context, what: str) -> World:
     s = w.server(i)
     assert s is not None
-    if s.role == Role.FOLLOWER:
+    if s.role == FOLLOWER:
         return w
-    if s.role == Role.LEADER:
+    if s.role == LEADER:
         after = spec.check_quorum_step_down(cx.rules, i, s)
         if after is None:
             raise Unexplained("LeaderStepDown", f"{what}: a leader leaves office only on "
                               "seeing a higher term (or by check-quorum, which is off)")
         return put(w, i, after, cx, what)
     # A (pre-)candidate hears from the leader of its term, or its pre-vote fails.
-    return put(w, i, spec.clear_role_variables(cx.rules, s._replace(role=Role.FOLLOWER)),
+    return put(w, i, spec.clear_role_variables(cx.rules, s._replace(role=FOLLOWER)),
                cx, what)
 
 
@@ -230,13 +239,13 @@ def on_stepped_down(w: World, e: ev.SteppedDown, cx: Context) -> Iterable[World]
     w = at_term(w, i, e.term, e, cx)
     s = w.server(i)
     assert s is not None
-    if s.role != Role.LEADER and not cx.observes(i).elections:
+    if s.role != LEADER and not cx.observes(i).elections:
         w = assume_leader(w, i, s.term, cx)  # only a leader steps down: it was elected unlogged
         s = w.server(i)
         assert s is not None
     after = spec.check_quorum_step_down(cx.rules, i, s)
     if after is None:
-        if s.role == Role.FOLLOWER:
+        if s.role == FOLLOWER:
             yield w  # already a follower (a format that logs the step after the fact)
             return
         raise Unexplained("CheckQuorum", f"{cx.name(i)} steps down, but is {describe_role(s)}")
@@ -262,14 +271,14 @@ def on_became_candidate(w: World, e: ev.BecameCandidate, cx: Context) -> Iterabl
     if e.term is not None and e.term - 1 > s.term:
         w = at_term(w, i, e.term - 1, e, cx)  # unobserved UpdateTerm (if the format allows)
         s = w.server(i)
-    if s.role == Role.PRE_CANDIDATE:
+    if s.role == PRE_CANDIDATE:
         won = cx.is_quorum(i, s.votes_granted)
         if not won and cx.observes(i).votes_counted:
             got = ", ".join(cx.name(k) for k in bits(s.votes_granted)) or "none"
             raise Unexplained("PreVote", f"{n} starts an election at term {s.term + 1} with "
                               f"pre-votes from {got}: not a quorum of "
                               f"{len(cx.voters_of(i))} voters")
-        after = spec.timeout(cx.rules, i, s._replace(role=Role.FOLLOWER))
+        after = spec.timeout(cx.rules, i, s._replace(role=FOLLOWER))
     else:  # a follower's log may have grown since a line showed its length
         after = spec.timeout(cx.rules, i, s._replace(log=s.log.demoted()))
     if after is None:
@@ -290,7 +299,7 @@ def on_became_leader(w: World, e: ev.BecameLeader, cx: Context) -> Iterable[Worl
         first = cx.leader_source.get((term, other))
         raise Unexplained("ElectionSafety", f"two leaders in term {term} — {cx.name(other)} at "
                           f"{first} and {n} at {e.source}", (first,))
-    if s.role != Role.CANDIDATE:
+    if s.role != CANDIDATE:
         raise Unexplained("BecomeLeader", f"{n} becomes leader at term {term}, but is "
                           f"{describe_role(s)}: only a candidate can win an election")
     tally = cx.tally.get((i, term, False))
@@ -309,7 +318,7 @@ def on_became_leader(w: World, e: ev.BecameLeader, cx: Context) -> Iterable[Worl
     w = put(w, i, after._replace(votes_granted=s.votes_granted), cx,
             f"{n} becomes leader at term {term}")
     check_leader_complete(w, i, e, cx, f"{n} becomes leader at term {term}")
-    yield w._replace(elections=w.elections | {(term, i)})
+    yield w.electing(term, i)
 
 
 def on_term_observed(w: World, e: ev.TermObserved, cx: Context) -> Iterable[World]:
@@ -364,11 +373,11 @@ def assume_leader(w: World, i: int, term: int, cx: Context) -> World:
     if s.term < term:
         w = adopt_term(w, i, term, cx)
         s = w.server(i)
-    if s.term == term and s.role != Role.LEADER:
-        s = s._replace(role=Role.LEADER, next_index=(len(s.log) + 1,) * cx.rules.nodes,
+    if s.term == term and s.role != LEADER:
+        s = s._replace(role=LEADER, next_index=(len(s.log) + 1,) * cx.rules.nodes,
                        match_index=(0,) * cx.rules.nodes)
         w = put(w, i, s, cx, f"{cx.name(i)} is leader at term {term}")
-    return w._replace(elections=w.elections | {(term, i)})
+    return w.electing(term, i)
 
 
 def on_at_term(w: World, e: ev.Event, cx: Context) -> Iterable[World]:
@@ -410,7 +419,7 @@ def request(w: World, i: int, j: int, term: int | None, index: int | None,
         last = (index, log_term)
     # the request carries the candidate's last entry; (-1, -1): not known from the logs
     li, lt = last if last is not None else (-1, -1)
-    return w._replace(sent=w.sent | {m._replace(last_log_index=li, last_log_term=lt)})
+    return w.sending(m._replace(last_log_index=li, last_log_term=lt))
 
 
 def on_vote_cast(w: World, e: ev.VoteCast, cx: Context) -> Iterable[World]:
@@ -493,7 +502,7 @@ def vote(w: World, i: int, c: int, granted: bool, prevote: bool,
                               "behind its own")
         reply = handled.reply._replace(vote_granted=granted,
                                        term=m.term if granted else s.term)
-        return w._replace(sent=w.sent | {reply})
+        return w.sending(reply)
     if m.term > s.term:  # a refusal of a request of a higher term: i adopts it first
         w = adopt_term(w, i, m.term, cx)
         s = w.server(i)
@@ -512,12 +521,12 @@ def vote(w: World, i: int, c: int, granted: bool, prevote: bool,
                           f"term {m.term}")
     if granted:
         cx.vote_source.setdefault((i, s.term), (c, e.source))
-        w = put(w, i, handled.server._replace(log=s.log), cx,
+        w = put(w, i, with_log(handled.server, s.log), cx,
                 f"{n} votes for {nc} in term {s.term}")
         reply = handled.reply
     else:
         reply = handled.reply._replace(vote_granted=False)
-    return w._replace(sent=w.sent | {reply})
+    return w.sending(reply)
 
 
 def on_vote_received(w: World, e: ev.VoteReceived, cx: Context) -> Iterable[World]:
@@ -531,7 +540,7 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
     w = at_term(w, i, term, e, cx)
     s = w.server(i)
     n, nj = cx.name(i), cx.name(j)
-    want = Role.PRE_CANDIDATE if prevote else Role.CANDIDATE
+    want = PRE_CANDIDATE if prevote else CANDIDATE
     if s.role != want:
         raise Unexplained("RequestVote", f"{n} counts a {'pre-' if prevote else ''}vote from "
                           f"{nj}, but is {describe_role(s)}")
@@ -588,7 +597,7 @@ def on_votes_tallied(w: World, e: ev.VotesTallied, cx: Context) -> Iterable[Worl
     w = at_term(w, i, e.term, e, cx)
     s = w.server(i)
     assert s is not None
-    if e.granted is not None and s.role in (Role.CANDIDATE, Role.PRE_CANDIDATE):
+    if e.granted is not None and s.role in (CANDIDATE, PRE_CANDIDATE):
         counted = s.votes_granted.bit_count()
         if counted != e.granted and not cx.observes(i).votes_counted:
             # the votes are not all logged (hashicorp at info level): the tally is what it says
@@ -604,7 +613,7 @@ def observe_vote(w: World, i: int, v: int, e: ev.Event, cx: Context) -> World:
     """The node's persistent votedFor is v (HardState, a state dump)."""
     s = w.server(i)
     assert s is not None
-    if s.voted_for == v or (v == i and s.role != Role.FOLLOWER):
+    if s.voted_for == v or (v == i and s.role != FOLLOWER):
         return w
     if s.voted_for != NIL:
         raise Unexplained("VotedOncePerTerm", f"{cx.name(i)}'s vote in term {s.term} is "

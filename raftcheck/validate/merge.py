@@ -34,7 +34,9 @@ class FileQueue:
         self._key: tuple | None = None
 
     def head(self) -> Event | None:
-        if not self.buffer and not self.done:
+        if self.buffer:
+            return self.buffer[0]
+        if not self.done:
             try:
                 self.buffer.append(next(self.events))
             except StopIteration:
@@ -53,11 +55,14 @@ class FileQueue:
         self.buffer.appendleft(e)
         self._key = None
 
-    def key(self) -> tuple:
-        """The head's place in the merged order (cached until the head changes)."""
+    def key(self) -> tuple | None:
+        """The head's place in the merged order (cached until the head changes); None once
+        the file is exhausted."""
         if self._key is None:
             e = self.head()
-            t = e.time if e is not None and e.time is not None else self.last_time
+            if e is None:
+                return None
+            t = e.time if e.time is not None else self.last_time
             self._key = (0, self.number) if t is None else (1, t.timestamp(), self.number)
         return self._key
 
@@ -69,8 +74,12 @@ class Merge:
 
     def next_queue(self) -> FileQueue | None:
         """The file whose head event comes next by timestamp (ties: file order)."""
-        live = [q for q in self.queues if q.head() is not None]
-        return min(live, key=FileQueue.key) if live else None
+        first, first_key = None, None
+        for q in self.queues:
+            key = q.key()
+            if key is not None and (first_key is None or key < first_key):
+                first, first_key = q, key
+        return first
 
     def candidates(self, e: Event, source: FileQueue) -> list[FileQueue]:
         """Other files whose head event may have happened before ``e`` given the clock

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from raftcheck.spec.records import Role, Server, bits
+from raftcheck.spec.records import Server, bits
 from raftcheck.traces import events as ev
 
 from .context import Context
@@ -31,7 +31,7 @@ from .mapping import (
     to_follower,
     vote,
 )
-from .world import Missing, Unexplained, World
+from .world import CANDIDATE, FOLLOWER, LEADER, PRE_CANDIDATE, Missing, Unexplained, World
 
 APPEND_RESPONSES = frozenset({"MsgAppResp", "AppendEntriesResponse"})
 
@@ -146,7 +146,7 @@ def on_commit_advanced(w: World, e: ev.CommitAdvanced, cx: Context) -> Iterable[
     s = w.server(i)
     assert s is not None
     check_commit_in_log(i, e.commit_index, e.last_index, e, cx, f"{cx.name(i)} commits")
-    if s.role == Role.LEADER and e.commit_index > s.commit_index and cx.observes(i).acks:
+    if s.role == LEADER and e.commit_index > s.commit_index and cx.observes(i).acks:
         _check_commit_quorum(s, i, e.commit_index, cx)
     yield observe_commit(w, i, e.commit_index, e, cx)
 
@@ -206,12 +206,12 @@ def on_state_observed(w: World, e: ev.StateObserved, cx: Context) -> Iterable[Wo
     w = observe_commit(w, i, e.commit, e, cx)
     s = w.server(i)
     assert s is not None
-    if e.role == "Leader" and s.role != Role.LEADER:
+    if e.role == "Leader" and s.role != LEADER:
         if cx.observes(i).elections:
             raise Unexplained("BecomeLeader", f"{n} is leader at term {s.term} here, but never "
                               f"became leader in that term (it is {describe_role(s)})")
         w = assume_leader(w, i, s.term, cx)
-    elif e.role == "Follower" and s.role != Role.FOLLOWER and cx.observes(i).elections:
+    elif e.role == "Follower" and s.role != FOLLOWER and cx.observes(i).elections:
         w = to_follower(w, i, cx, f"{n} is follower at term {s.term}")
     yield w
 
@@ -239,11 +239,11 @@ def on_message_sent(w: World, e: ev.MessageSent, cx: Context) -> Iterable[World]
         w = at_term(w, i, e.term, e, cx)
         s = w.server(i)
         assert s is not None
-        if s.role != Role.LEADER and (s.term, i) in w.elections:
+        if s.role != LEADER and (s.term, i) in w.elections:
             pass  # made while it led this term, sent out after (a transcript's Ready)
-        elif s.role != Role.LEADER and not cx.observes(i).elections:
+        elif s.role != LEADER and not cx.observes(i).elections:
             w = assume_leader(w, i, s.term, cx)
-        elif s.role != Role.LEADER:
+        elif s.role != LEADER:
             raise Unexplained("AppendEntries", f"{cx.name(i)} sends {e.type} at term {s.term}, "
                               f"but is {describe_role(s)}: only a leader sends it")
         w = _leader_log(w, i, e, cx)
@@ -275,7 +275,7 @@ def _acknowledged(w: World, i: int, leader: int, term: int, index: int | None, e
     w, _ = current(w, i, e, cx)
     w = keep(w, i, index, e, cx)
     sl = w.server(leader)
-    if i == leader or sl is None or sl.role != Role.LEADER or sl.term != term:
+    if i == leader or sl is None or sl.role != LEADER or sl.term != term:
         return w
     for first, last, t in sl.log.known():
         if first > index:
@@ -298,7 +298,7 @@ def on_message_received(w: World, e: ev.MessageReceived, cx: Context) -> Iterabl
         s = w.server(i)
         assert s is not None
         prevote = e.type == "MsgPreVoteResp"
-        want = Role.PRE_CANDIDATE if prevote else Role.CANDIDATE
+        want = PRE_CANDIDATE if prevote else CANDIDATE
         granted = not e.fields.get("reject", False)
         if s.role == want and (e.term == s.term or (prevote and granted and
                                e.term == s.term + 1)):
@@ -314,7 +314,7 @@ def on_message_received(w: World, e: ev.MessageReceived, cx: Context) -> Iterabl
 def _match(w: World, i: int, j: int, term: int | None, index: int | None, cx: Context) -> World:
     """Leader i learns that j holds its entries up to ``index`` (HandleAppendEntriesResponse)."""
     s = w.server(i)
-    if s is None or index is None or s.role != Role.LEADER or term != s.term:
+    if s is None or index is None or s.role != LEADER or term != s.term:
         return w
     match = list(s.match_index) + [0] * (cx.rules.nodes - len(s.match_index))
     if j >= len(match):

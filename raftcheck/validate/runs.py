@@ -159,17 +159,6 @@ def name_fields(kind: type) -> tuple[str, ...]:
     return names
 
 
-def names_in(e: ev.Event) -> Iterator[str]:
-    """The nodes an event mentions (its own node, and any field naming another)."""
-    yield e.node
-    for name in name_fields(type(e)):
-        value = getattr(e, name)
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, tuple):
-            yield from value
-
-
 MENTIONS_ENOUGH = 256
 """Nodes named in one file beyond which more names cannot link it to other files' nodes."""
 
@@ -194,8 +183,16 @@ class FileIdentity:
     def note(self, e: ev.Event) -> None:
         """What an event of this file says: the nodes it names (enough of them to link the file
         to the others), and its time."""
-        if name_fields(type(e)) and len(self.mentions) < MENTIONS_ENOUGH:
-            self.mentions.update(names_in(e))
+        fields = name_fields(type(e))
+        if fields and len(self.mentions) < MENTIONS_ENOUGH:
+            mentions = self.mentions
+            mentions.add(e.node)
+            for name in fields:  # the nodes its fields name
+                value = getattr(e, name)
+                if isinstance(value, str):
+                    mentions.add(value)
+                elif isinstance(value, tuple):
+                    mentions.update(value)
         if e.time is not None:
             if self.first is None:
                 self.first = e.time.timestamp()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from raftcheck.spec import invariants
-from raftcheck.spec.records import Server
+from raftcheck.spec.records import Role, Server
 from raftcheck.traces.events import SourceRef
 
 from .knowledge import NOTHING_COMMITTED, Committed
@@ -33,14 +33,28 @@ class World(NamedTuple):
         servers = self.servers
         if i >= len(servers):
             servers = servers + (None,) * (i + 1 - len(servers))
-        return self._replace(servers=(*servers[:i], s, *servers[i + 1:]))
+        return World((*servers[:i], s, *servers[i + 1:]), self.sent, self.elections,
+                     self.committed, self.kept)
+
+    # World(...) rather than _replace (keyword handling): these run for nearly every event
+    def sending(self, *messages: object) -> World:
+        return World(self.servers, self.sent.union(messages), self.elections, self.committed,
+                     self.kept)
+
+    def electing(self, term: int, i: int) -> World:
+        return World(self.servers, self.sent, self.elections | {(term, i)}, self.committed,
+                     self.kept)
+
+    def with_committed(self, committed: Committed) -> World:
+        return World(self.servers, self.sent, self.elections, committed, self.kept)
 
     def kept_by(self, i: int) -> int:
         return self.kept[i] if i < len(self.kept) else 0
 
     def with_kept(self, i: int, index: int) -> World:
         kept = self.kept + (0,) * (i + 1 - len(self.kept))
-        return self._replace(kept=(*kept[:i], index, *kept[i + 1:]))
+        return World(self.servers, self.sent, self.elections, self.committed,
+                     (*kept[:i], index, *kept[i + 1:]))
 
     def min_term(self) -> int:
         """The lowest current term of any observed node (0 if none)."""
@@ -62,6 +76,19 @@ class World(NamedTuple):
                              elections=frozenset(x for x in self.elections if x[0] >= floor),
                              committed=committed)
 
+
+_LOG = Server._fields.index("log")
+
+
+def with_log(s: Server, log: object) -> Server:
+    """``s._replace(log=log)``, without the keyword handling (most events change a log)."""
+    return Server._make((*s[:_LOG], log, *s[_LOG + 1:]))
+
+
+FOLLOWER, CANDIDATE, LEADER, PRE_CANDIDATE = (Role.FOLLOWER, Role.CANDIDATE, Role.LEADER,
+                                              Role.PRE_CANDIDATE)
+"""The spec's roles as module constants: reading an IntEnum member off its class costs more
+than the comparison (Python 3.11), and handlers compare roles for every event."""
 
 EMPTY = World((), frozenset(), frozenset(), NOTHING_COMMITTED)
 
