@@ -345,9 +345,55 @@ def test_a_scope_of_its_own_for_a_mutant_or_the_default():
 def test_servers_behind_the_highest_term_are_named_from_the_state():
     model = mutant_model("figure8")
     start = model.initial_states()[0]
-    assert servers_behind(model.variables(start)) == frozenset()  # all in term 1
+    assert servers_behind(model.election_standing(start)) == frozenset()  # all in term 1
     after = next(s for a, s, _ in model.successors(start) if str(a) == "Timeout(n2)")
-    assert servers_behind(model.variables(after)) == {0, 2}  # n2 is in term 2, n1 and n3 not
+    assert servers_behind(model.election_standing(after)) == {0, 2}  # n2 in term 2, n1, n3 not
+
+
+@pytest.mark.parametrize("name", ["figure8", "lease-no-drift-margin"])
+def test_election_standing_is_the_states_currentTerm_and_votedFor(name):
+    """The models' cheap hook says what their variables (present.py, built another way) say:
+    each server's currentTerm, and whether its votedFor is set, in every state of some walks
+    (untimed and timed model)."""
+    model = mutant_model(name, broken=False)
+    walker = Walker(model, kinds_of(model))
+    voted = checked = 0
+    for k in range(40):
+        walked = walker.walk(random.Random(k), 40)
+        for _, state in walker.replay(WalkPath(walked.start.initial, tuple(walked.own))):
+            variables = model.variables(state)
+            names = sorted(variables["currentTerm"], key=lambda n: int(n[1:]))
+            assert model.election_standing(state) == [
+                (variables["currentTerm"][n], variables["votedFor"][n] != "Nil") for n in names]
+            voted += sum(v for _, v in model.election_standing(state))
+            checked += 1
+    assert checked > 500 and voted > 100  # the walks did vote
+
+
+def test_walks_read_terms_from_the_hook_not_from_the_variables(monkeypatch):
+    """Election damping asks the model's election_standing, never variables() (which builds
+    every variable, a few per cent of the walking time): a run of walks that elect leaders
+    calls the hook and not variables(), and finds what it found before."""
+    model = mutant_model("figure8")
+    expected = simulate(model, seed=2, depth=60, budget=SimulationBudget(walks=600),
+                        kinds=kinds_of(model))
+    calls = Counter()
+
+    def counted(name):
+        method = getattr(model, name)
+
+        def call(state):
+            calls[name] += 1
+            return method(state)
+        return call
+
+    for name in ("variables", "election_standing"):
+        monkeypatch.setattr(model, name, counted(name))
+    again = simulate(model, seed=2, depth=60, budget=SimulationBudget(walks=600),
+                     kinds=kinds_of(model))
+    assert calls["variables"] == 0 and calls["election_standing"] > 100
+    assert again.stats.taken["Timeout"] > 100
+    assert (again.stats.steps, again.stats.taken) == (expected.stats.steps, expected.stats.taken)
 
 
 def test_an_election_from_behind_is_seldom_started(monkeypatch):

@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from ..arguments import node_number
 
 #: The weight of an action kind before a walk's own factor; kinds not named here weigh 1.
 BASE_WEIGHTS: dict[str, float] = {
@@ -80,14 +78,13 @@ def actor(action: Any) -> Any:
     return None
 
 
-def servers_behind(variables: dict[str, Any]) -> frozenset[int]:
-    """The servers whose currentTerm is below the highest (by number: n1 is 0), from a
-    state's variables; none where the model has no currentTerm."""
-    terms = variables.get("currentTerm")
-    if not terms:
+def servers_behind(standing: Sequence[tuple[int, bool]] | None) -> frozenset[int]:
+    """The servers whose current term is below the highest (by number: n1 is 0), from the
+    model's election_standing; none where the model has no terms (None)."""
+    if not standing:
         return frozenset()
-    top = max(terms.values())
-    return frozenset(node_number(name) for name, term in terms.items() if term < top)
+    top = max(term for term, _ in standing)
+    return frozenset(k for k, (term, _) in enumerate(standing) if term < top)
 
 
 @dataclass

@@ -203,7 +203,7 @@ class Walker:
         return action, self._ordinal(steps, k), after, None
 
     def _behind(self, state: State) -> frozenset[int]:
-        return servers_behind(self.model.variables(state))
+        return servers_behind(self.model.election_standing(state))
 
     @staticmethod
     def _ordinal(steps: list, k: int) -> int:

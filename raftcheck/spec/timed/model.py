@@ -825,6 +825,10 @@ class TimedRaftModel(SpecModel):
         """The messages in flight, one copy each (for diagrams)."""
         return Counter([*state[BAG], *(m for m, _ in state[TRANSIT])])
 
+    def election_standing(self, state: tuple) -> list[tuple[int, bool]]:
+        """Each server's (currentTerm, whether it has voted in it), for simulate's walks."""
+        return [(node.server.term, node.server.voted_for != NIL) for node in state[NODES]]
+
     def variables(self, state: tuple) -> dict[str, Any]:
         return present.variables(self, state)
 
