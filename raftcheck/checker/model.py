@@ -81,12 +81,15 @@ class Model(Protocol):
     # --- random walks (simulate/walk.py) ----------------------------------------------------
 
     def election_standing(self, state: State) -> Sequence[tuple[int, bool]] | None:
-        """For a model of servers that elect leaders: each server's current term and whether
-        it has cast its vote in that term (for a candidate, itself included), in server order
-        (n1 first). Simulate reads it at every step that could start an election, to make
-        elections that would start behind or right after a vote rare; so it must be cheap
-        (not built from variables()). Default None: the model has no such servers, and every
-        election step weighs as its kind does."""
+        """For a model of servers that elect leaders: per server, in server order (n1 first),
+        its current term, and whether its election timer has restarted in that term where the
+        model has no clocks to say when a timeout fires (in Raft, granting a vote or starting
+        an election restarts it: whether the server has voted in its term, for a candidate
+        itself included); always False where the model's clocks fire timeouts when due.
+        Simulate reads it at every step that could start an election, to make elections that
+        would start behind or right after a restart rare; so it must be cheap (not built from
+        variables()). Default None: the model has no such servers, and every election step
+        weighs as its kind does."""
         return None
 
     # --- sharing states among processes (parallel.py, ray_engine.py) ------------------------

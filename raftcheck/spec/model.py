@@ -673,7 +673,8 @@ class RaftModel(SpecModel):
         return Counter({self.messages[mid]: copies for mid, copies in self.bags[state[self.BAG]]})
 
     def election_standing(self, state: tuple) -> list[tuple[int, bool]]:
-        """Each server's (currentTerm, whether it has voted in it), for simulate's walks."""
+        """Each server's (currentTerm, whether it has voted in it), for simulate's walks: no
+        clocks here, and a vote restarts the election timer (checker/model.py)."""
         values = self.servers.values
         return [(s.term, s.voted_for != NIL)
                 for s in map(values.__getitem__, state[:self.n])]
