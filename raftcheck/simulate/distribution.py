@@ -51,8 +51,9 @@ BEHIND = 0.05
 #: election timer when a server grants a vote and when it starts an election, and the timeout
 #: is long next to a message's delay: the election it voted in is usually decided before the
 #: timer fires again. Without it, a voter that times out in the middle of the election it just
-#: voted in (a split vote) spends most walks' elections. Where every step of the kind is
-#: damped, the kind itself is taken as much less often as its least damped step.
+#: voted in (a split vote) spends most walks' elections. It stands in for timers: a model with
+#: clocks reports no vote here (checker/model.py, election_standing). Where every step of the
+#: kind is damped, the kind itself is taken as much less often as its least damped step.
 VOTED = 0.05
 #: The spread of a walk's factor per actor (below), wider than per kind: within a walk a few
 #: servers do most of the timing out, and a few links carry most of the traffic.
