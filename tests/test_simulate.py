@@ -394,7 +394,7 @@ def test_election_standing_is_the_states_currentTerm_and_votedFor(name):
 def test_walks_read_terms_from_the_hook_not_from_the_variables(monkeypatch):
     """Election damping asks the model's election_standing, never variables() (which builds
     every variable, a few per cent of the walking time): a run of walks that elect leaders
-    calls the hook and not variables(), and finds what it found before."""
+    calls the hook and not variables(), and walks as it walked before."""
     model = mutant_model("figure8")
     expected = simulate(model, seed=2, depth=60, budget=SimulationBudget(walks=600),
                         kinds=kinds_of(model))
