@@ -21,7 +21,7 @@ from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import breadth_first
 from raftcheck.explore.options import ModelSetup
 from raftcheck.simulate.coverage import coverage, model_kinds
-from raftcheck.simulate.distribution import actor, servers_behind
+from raftcheck.simulate.distribution import BEHIND, VOTED, actor, election_factors
 from raftcheck.simulate.engine import SimulationBudget, simulate
 from raftcheck.simulate.milestones import Milestones, Snapshot
 from raftcheck.simulate.shrink import shrink
@@ -342,12 +342,84 @@ def test_a_scope_of_its_own_for_a_mutant_or_the_default():
 # --- the walk distribution ----------------------------------------------------------------
 
 
-def test_servers_behind_the_highest_term_are_named_from_the_state():
+def after_steps(model, *names: str) -> tuple[WalkPath, tuple]:
+    """The path of the steps named (as printed) from the initial state, and its end."""
+    state = model.initial_states()[0]
+    steps = []
+    for name in names:
+        action, state = next((a, s) for a, s, _ in model.successors(state) if str(a) == name)
+        steps.append((action, 0))
+    return WalkPath(0, tuple(steps)), state
+
+
+def test_servers_whose_elections_weigh_less_are_named_from_the_state():
+    """Behind: a term below the highest; voted: a vote cast in its own term (a candidate's for
+    itself, a voter's for the candidate)."""
     model = mutant_model("figure8")
-    start = model.initial_states()[0]
-    assert servers_behind(model.variables(start)) == frozenset()  # all in term 1
-    after = next(s for a, s, _ in model.successors(start) if str(a) == "Timeout(n2)")
-    assert servers_behind(model.variables(after)) == {0, 2}  # n2 is in term 2, n1 and n3 not
+    assert election_factors(model.election_standing(model.initial_states()[0])) == {}
+    _, campaigning = after_steps(model, "Timeout(n2)")
+    assert election_factors(model.election_standing(campaigning)) == {
+        0: BEHIND, 1: VOTED, 2: BEHIND}  # n2 in term 2 voted for itself, n1, n3 in term 1
+    _, granted = after_steps(model, "Timeout(n2)", "RequestVote(n2, n1)",
+                             "HandleRequestVoteRequest(RequestVoteRequest n2->n1 t2 "
+                             "lastLog=0/t0)")
+    assert model.variables(granted)["votedFor"]["n1"] == "n2"
+    assert election_factors(model.election_standing(granted)) == {
+        0: VOTED, 1: VOTED, 2: BEHIND}
+
+
+@pytest.mark.parametrize("name", ["figure8", "lease-no-drift-margin"])
+def test_election_standing_is_the_states_currentTerm_and_votedFor(name):
+    """The models' cheap hook says what their variables (present.py, built another way) say:
+    each server's currentTerm, and, in the untimed model, whether its votedFor is set; the
+    timed model, whose clocks fire timeouts when due, reports no restart to make up for. In
+    every state of some walks."""
+    model = mutant_model(name, broken=False)
+    timed = isinstance(model, TimedRaftModel)
+    walker = Walker(model, kinds_of(model))
+    voted = checked = 0
+    for k in range(40):
+        walked = walker.walk(random.Random(k), 40)
+        for _, state in walker.replay(WalkPath(walked.start.initial, tuple(walked.own))):
+            variables = model.variables(state)
+            names = sorted(variables["currentTerm"], key=lambda n: int(n[1:]))
+            assert model.election_standing(state) == [
+                (variables["currentTerm"][n], not timed and variables["votedFor"][n] != "Nil")
+                for n in names]
+            voted += sum(variables["votedFor"][n] != "Nil" for n in names)
+            checked += 1
+    assert checked > 500 and voted > 100  # the walks did vote
+
+
+def test_walks_read_terms_from_the_hook_not_from_the_variables(monkeypatch):
+    """Election damping asks the model's election_standing, never variables() (which builds
+    every variable, a few per cent of the walking time): a run of walks that elect leaders
+    calls the hook and not variables(), and walks as it walked before."""
+    model = mutant_model("figure8")
+    expected = simulate(model, seed=2, depth=60, budget=SimulationBudget(walks=600),
+                        kinds=kinds_of(model))
+    calls = Counter()
+
+    def counted(name):
+        method = getattr(model, name)
+
+        def call(state):
+            calls[name] += 1
+            return method(state)
+        return call
+
+    for name in ("variables", "election_standing"):
+        monkeypatch.setattr(model, name, counted(name))
+    again = simulate(model, seed=2, depth=60, budget=SimulationBudget(walks=600),
+                     kinds=kinds_of(model))
+    assert calls["variables"] == 0 and calls["election_standing"] > 100
+    assert again.stats.taken["Timeout"] > 100
+    assert (again.stats.steps, again.stats.taken) == (expected.stats.steps, expected.stats.taken)
+
+
+def first_steps_of(walker: Walker, path: WalkPath, state, count: int) -> Counter:
+    return Counter(str(walker.walk(random.Random(k), 1, path, state).own[0][0])
+                   for k in range(count))
 
 
 def test_an_election_from_behind_is_seldom_started(monkeypatch):
@@ -355,29 +427,44 @@ def test_an_election_from_behind_is_seldom_started(monkeypatch):
     an election in a term n2 may have decided already: a walk's first step is theirs far less
     often than without the rule (the same walks, with BEHIND at 1). Not 20 times less often:
     the walk's own factors per server (the swarm per actor) come on top."""
-    import raftcheck.simulate.walk as walk_module
+    import raftcheck.simulate.distribution as distribution
 
     model = mutant_model("figure8")
     walker = Walker(model, kinds_of(model))
-    start = model.initial_states()[0]
-    timeout, after = next((a, s) for a, s, _ in model.successors(start)
-                          if str(a) == "Timeout(n2)")
-    path = WalkPath(0, ((timeout, 0),))
+    path, campaigning = after_steps(model, "Timeout(n2)")
 
     def timeouts_from_behind() -> int:
-        return sum(str(walker.walk(random.Random(k), 1, path, after).own[0][0])
-                   in ("Timeout(n1)", "Timeout(n3)") for k in range(1000))
+        first = first_steps_of(walker, path, campaigning, 1000)
+        return first["Timeout(n1)"] + first["Timeout(n3)"]
 
     with_rule = timeouts_from_behind()
-    monkeypatch.setattr(walk_module, "BEHIND", 1.0)
+    monkeypatch.setattr(distribution, "BEHIND", 1.0)
     without = timeouts_from_behind()
-    assert without > 50 and with_rule < 0.6 * without  # measured: 50 and 106
+    assert without > 50 and with_rule < 0.6 * without  # measured: 8 and 156
 
 
-def test_with_no_server_behind_the_election_damping_changes_no_step(monkeypatch):
-    """In the initial state every server is in term 1: no election starts from behind, so the
-    same walks take the same first steps with the rule (BEHIND 0.05) and without (1.0)."""
-    import raftcheck.simulate.walk as walk_module
+def test_a_voter_seldom_times_out_in_the_election_it_voted_in(monkeypatch):
+    """n1 has just granted n2 its vote in term 2, the grant on its way: a walk's next step is
+    n1's timeout (which would split the vote) far less often than without the rule (the same
+    walks, with VOTED at 1)."""
+    import raftcheck.simulate.distribution as distribution
+
+    model = mutant_model("figure8")
+    walker = Walker(model, kinds_of(model))
+    path, granted = after_steps(model, "Timeout(n2)", "RequestVote(n2, n1)",
+                                "HandleRequestVoteRequest(RequestVoteRequest n2->n1 t2 "
+                                "lastLog=0/t0)")
+    with_rule = first_steps_of(walker, path, granted, 1000)["Timeout(n1)"]
+    monkeypatch.setattr(distribution, "VOTED", 1.0)
+    without = first_steps_of(walker, path, granted, 1000)["Timeout(n1)"]
+    assert without > 50 and with_rule < 0.6 * without  # measured: 2 and 69
+
+
+def test_with_no_server_behind_or_voted_the_election_damping_changes_no_step(monkeypatch):
+    """In the initial state every server is in term 1 and has not voted: no election is
+    damped, so the same walks take the same first steps with the rules (BEHIND and VOTED
+    0.05) and without (1.0)."""
+    import raftcheck.simulate.distribution as distribution
 
     model = mutant_model("figure8")
     walker = Walker(model, kinds_of(model))
@@ -386,7 +473,8 @@ def test_with_no_server_behind_the_election_damping_changes_no_step(monkeypatch)
         return [walker.walk(random.Random(k), 1).own[0][0] for k in range(300)]
 
     with_rule = first_steps()
-    monkeypatch.setattr(walk_module, "BEHIND", 1.0)
+    monkeypatch.setattr(distribution, "BEHIND", 1.0)
+    monkeypatch.setattr(distribution, "VOTED", 1.0)
     assert first_steps() == with_rule
     assert sum(type(a).__name__ == "Timeout" for a in with_rule) > 10  # elections were taken
 

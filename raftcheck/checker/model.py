@@ -16,6 +16,7 @@ hook                      read by
 canonical                 symmetry reduction (search, shards, trace replay)
 budget_start, lifted      the visited set's subsumption (visited.py); budget_start also
                           simulate's walks and milestones
+election_standing         simulate's walk distribution (simulate/distribution.py)
 new_components, adopt     shards in worker processes and Ray actors (shard.py)
 forget                    the one-process search, between levels (search.py)
 shard_key, state_width    which shard keeps a state; how states travel (shard.py)
@@ -76,6 +77,20 @@ class Model(Protocol):
     def lifted(self, state: State) -> State | None:
         """The budget-free part of a less restricted state that can do all this state can,
         or None (default: none). Read only where budget_start is set."""
+        return None
+
+    # --- random walks (simulate/walk.py) ----------------------------------------------------
+
+    def election_standing(self, state: State) -> Sequence[tuple[int, bool]] | None:
+        """For a model of servers that elect leaders: per server, in server order (n1 first),
+        its current term, and whether its election timer has restarted in that term where the
+        model has no clocks to say when a timeout fires (in Raft, granting a vote or starting
+        an election restarts it: whether the server has voted in its term, for a candidate
+        itself included); always False where the model's clocks fire timeouts when due.
+        Simulate reads it at every step that could start an election, to make elections that
+        would start behind or right after a restart rare; so it must be cheap (not built from
+        variables()). Default None: the model has no such servers, and every election step
+        weighs as its kind does."""
         return None
 
     # --- sharing states among processes (parallel.py, ray_engine.py) ------------------------

@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from ..arguments import node_number
 
 #: The weight of an action kind before a walk's own factor; kinds not named here weigh 1.
 BASE_WEIGHTS: dict[str, float] = {
@@ -44,11 +42,19 @@ FAULT_OFF = 0.5
 #: Kinds that start an election. One by a server whose term is below another server's usually
 #: starts it in a term that is decided already (those who voted in it refuse), and spends an
 #: election of the budget for nothing: such a step weighs BEHIND times as much as others of
-#: its kind, and where every step of the kind is one, the kind is taken BEHIND times as often.
-#: The server usually hears of the higher term first, as it would in a real cluster, where a
-#: message arrives sooner than a timeout fires.
+#: its kind. The server usually hears of the higher term first, as it would in a real
+#: cluster, where a message arrives sooner than a timeout fires.
 ELECTIONS = ("Timeout", "PreVoteTimeout")
 BEHIND = 0.05
+#: One by a server that has voted in its current term (for another candidate, or for itself
+#: as one) weighs VOTED times as much (times BEHIND too where both hold). Raft restarts the
+#: election timer when a server grants a vote and when it starts an election, and the timeout
+#: is long next to a message's delay: the election it voted in is usually decided before the
+#: timer fires again. Without it, a voter that times out in the middle of the election it just
+#: voted in (a split vote) spends most walks' elections. It stands in for timers: a model with
+#: clocks reports no vote here (checker/model.py, election_standing). Where every step of the
+#: kind is damped, the kind itself is taken as much less often as its least damped step.
+VOTED = 0.05
 #: The spread of a walk's factor per actor (below), wider than per kind: within a walk a few
 #: servers do most of the timing out, and a few links carry most of the traffic.
 ACTOR_SPREAD = 30.0
@@ -80,14 +86,19 @@ def actor(action: Any) -> Any:
     return None
 
 
-def servers_behind(variables: dict[str, Any]) -> frozenset[int]:
-    """The servers whose currentTerm is below the highest (by number: n1 is 0), from a
-    state's variables; none where the model has no currentTerm."""
-    terms = variables.get("currentTerm")
-    if not terms:
-        return frozenset()
-    top = max(terms.values())
-    return frozenset(node_number(name) for name, term in terms.items() if term < top)
+def election_factors(standing: Sequence[tuple[int, bool]] | None) -> dict[int, float]:
+    """The servers (by number: n1 is 0) whose election steps weigh less, with the factor: from
+    the model's election_standing, BEHIND for a term below the highest, VOTED for a vote cast
+    in its term, both multiplied; none where the model has no terms (None)."""
+    if not standing:
+        return {}
+    top = max(term for term, _ in standing)
+    out = {}
+    for k, (term, voted) in enumerate(standing):
+        factor = (BEHIND if term < top else 1.0) * (VOTED if voted else 1.0)
+        if factor < 1:
+            out[k] = factor
+    return out
 
 
 @dataclass

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checker.model import Model, State
-from .distribution import BEHIND, ELECTIONS, Plan, action_kind, actor, draw_plan, servers_behind
+from .distribution import ELECTIONS, Plan, action_kind, actor, draw_plan, election_factors
 
 #: Milestones a walk offers within a level for their novelty, at most (milestones.py).
 NOVEL_PER_WALK = 4
@@ -187,12 +187,12 @@ class Walker:
             members = groups[kind]
             weights = [plan.actor_weight(kind, actor(steps[m][0])) for m in members]
             if kind in ELECTIONS:
-                behind = self._behind(state)
-                weights = [w * BEHIND if steps[m][0].node in behind else w
-                           for m, w in zip(members, weights, strict=True)]
-                if len(kinds) > 1 and all(steps[m][0].node in behind for m in members) \
-                        and plan.rng.random() >= BEHIND:
-                    kinds.remove(kind)  # every election here would start behind: seldom
+                damped = election_factors(self.model.election_standing(state))
+                factors = [damped.get(steps[m][0].node, 1.0) for m in members]
+                weights = [w * f for w, f in zip(weights, factors, strict=True)]
+                most = max(factors)
+                if len(kinds) > 1 and most < 1 and plan.rng.random() >= most:
+                    kinds.remove(kind)  # every election here is damped: the kind as seldom
                     continue
             break
         k = members[0] if len(members) == 1 else plan.rng.choices(members, weights)[0]
@@ -201,9 +201,6 @@ class Walker:
         if violated:
             return action, self._ordinal(steps, k), after, Violation(violated, "state")
         return action, self._ordinal(steps, k), after, None
-
-    def _behind(self, state: State) -> frozenset[int]:
-        return servers_behind(self.model.variables(state))
 
     @staticmethod
     def _ordinal(steps: list, k: int) -> int:

@@ -47,7 +47,7 @@ from .network import (
     normalise_cut,
 )
 from .quorum import NO_CONFIGURATION, Configuration
-from .records import Message, Role, Server
+from .records import NIL, Message, Role, Server
 from .snapshots import install_snapshot, take_snapshot
 from .symmetry import ServerSymmetry
 
@@ -714,6 +714,13 @@ class RaftModel(SpecModel):
     def in_flight(self, state: tuple) -> Counter:
         """The messages in flight with their copies (for diagrams)."""
         return Counter({self.messages[mid]: copies for mid, copies in self.bags[state[self.BAG]]})
+
+    def election_standing(self, state: tuple) -> list[tuple[int, bool]]:
+        """Each server's (currentTerm, whether it has voted in it), for simulate's walks: no
+        clocks here, and a vote restarts the election timer (checker/model.py)."""
+        values = self.servers.values
+        return [(s.term, s.voted_for != NIL)
+                for s in map(values.__getitem__, state[:self.n])]
 
     def variables(self, state: tuple) -> dict[str, Any]:
         """The state as raft.tla's variables, for exports (present.py)."""

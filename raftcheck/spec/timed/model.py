@@ -825,6 +825,11 @@ class TimedRaftModel(SpecModel):
         """The messages in flight, one copy each (for diagrams)."""
         return Counter([*state[BAG], *(m for m, _ in state[TRANSIT])])
 
+    def election_standing(self, state: tuple) -> list[tuple[int, bool]]:
+        """Each server's (currentTerm, False), for simulate's walks: here clocks fire a
+        timeout when it is due, a vote having restarted the timer (checker/model.py)."""
+        return [(node.server.term, False) for node in state[NODES]]
+
     def variables(self, state: tuple) -> dict[str, Any]:
         return present.variables(self, state)
 
