@@ -85,6 +85,14 @@ class Candidates:
         return (self.states.append, self.fingerprints.append, self.places.append,
                 self.parents.append)
 
+    def rows(self, rows: np.ndarray) -> Candidates:
+        """The candidates at these rows, in their order."""
+        picked = Candidates()
+        take = rows.tolist()
+        for name in self.__slots__:
+            setattr(picked, name, list(map(getattr(self, name).__getitem__, take)))
+        return picked
+
     def __len__(self) -> int:
         return len(self.states)
 
@@ -192,9 +200,10 @@ class Shard:
         # The model's key, where it has one, sends the states its memo tables and verdict
         # cache serve to one shard (and is cheaper than lifting every state).
         shard_key = model.shard_key if self.keyed else None
-        boxes = [Candidates() for _ in range(1 if plain else count)]
-        appends = [box.appends() for box in boxes]
-        found = appends[0]  # without budgets, every candidate: routed after the loop
+        found = Candidates()
+        keep, note_fingerprint, note_place, note_parent = found.appends()
+        owners: list[int] = []  # with budgets, each candidate's owner
+        note_owner = owners.append
         met_before, met_now = self._met, set()
         known_before, known_oldest = self._known
         known_now: set[int] = set()
@@ -230,19 +239,17 @@ class Shard:
                     continue
                 if len(known_now) < KNOWN_LIMIT:
                     add_known(fingerprint)
-                if plain:
-                    keep, note_fingerprint, note_place, note_parent = found
-                else:
-                    if shard_key is not None:
-                        owner = shard_key(successor) % count
-                    else:
-                        up = lifted(successor)  # type: ignore[misc]
-                        owner = hash(successor[:start] if up is None else up) % count
-                    keep, note_fingerprint, note_place, note_parent = appends[owner]
                 keep(successor)
                 note_fingerprint(fingerprint)
                 note_place(base | step)
                 note_parent(parent)
+                if plain:
+                    continue
+                if shard_key is not None:
+                    note_owner(shard_key(successor) % count)
+                else:
+                    up = lifted(successor)  # type: ignore[misc]
+                    note_owner(hash(successor[:start] if up is None else up) % count)
             if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
                 break
         self._met = met_now
@@ -252,7 +259,9 @@ class Shard:
         self.violation = violation
         components = self._components()
         if plain:
-            return self._route(boxes[0], components)
+            return self._route(found, components)
+        by_owner = np.array(owners, dtype=np.int64)
+        boxes = [found.rows(np.flatnonzero(by_owner == k)) for k in range(count)]
         self._found = boxes[me]
         return [None if peer == me else self._pack(components, boxes[peer])
                 for peer in range(count)]
@@ -342,6 +351,8 @@ class Shard:
         self.store.keep_batch(fingerprints[chosen], columns["parents"][chosen])
         alive, position = self.store.close_level()
         kept = chosen[alive]
+        # the kept states this shard owns, whoever found them: met from now on
+        self._known[0].update(fingerprints[kept].tolist())
         ends = np.cumsum([len(mine)] + [b.count for b in parts])
         source = np.searchsorted(ends, kept, side="right")
         replies: list[Any] = [None] * self.count
@@ -393,7 +404,6 @@ class Shard:
         in_order = np.argsort(places, kind="stable")
         kept = kept[in_order]
         link_of = np.concatenate(links)[in_order] if links else kept
-        self._known[0].update(self._columns["fingerprints"][kept].tolist())
         self._found, self._routes, self._columns = Candidates(), [], {}
         return self._hold(list(map(found.states.__getitem__, kept.tolist())), places[in_order],
                           link_of)
