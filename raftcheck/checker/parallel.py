@@ -2,9 +2,10 @@
 
 The level structure is shard.py's; this module only moves its batches. Workers are forked
 (the model's memo tables and interned values come along copy-on-write) and talk to each other
-directly: every worker has an inbox queue, and at each level it puts one batch of packed states
-into each peer's inbox and takes one from each, then the places of the states it kept (for the
-ranks). The calling process only starts levels, adds up the counts and watches the budgets; no
+directly: every worker has an inbox queue, and at each step of a level that needs its peers
+(the candidates for their owners, the owners' replies, the places kept for the ranks, states
+moved to even out the frontiers) it puts one message into each peer's inbox and takes one from
+each. The calling process only starts levels, adds up the counts and watches the budgets; no
 state passes through it. Distinct counts, depth and verdicts equal the one-process search's,
 and so does the counterexample; at a violation the counts include the whole level.
 """

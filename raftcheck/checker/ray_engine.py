@@ -1,9 +1,10 @@
 """Breadth-first search on a Ray cluster: one actor per shard (shard.py), batches through
 Ray's object store.
 
-Each level, every actor's expand() returns one object per peer (Ray's num_returns); the driver
-hands each actor the references to the objects meant for it, and Ray moves them from the
-producing node's object store to the consuming one: states never pass through the driver,
+Each level, every actor's expand() returns one object per peer (Ray's num_returns), and so do
+decide() (the owners' replies) and moves() (states moved to even out the frontiers); the
+driver hands each actor the references to the objects meant for it, and Ray moves them from
+the producing node's object store to the consuming one: states never pass through the driver,
 which only starts levels, adds up counts and watches the budgets. Counts, depth, verdicts and
 the counterexample equal the one-process search's.
 
