@@ -16,9 +16,10 @@ Rows (engines: 1 process, --workers 2, --engine ray --workers 2 on a local Ray i
 4. (any-links only) `--nodes 5 --max-links none`: 50,416,294 states.
 
 Each row prints distinct states, depth, the search's wall time, the CPU time of this process
-and its worker processes (not of Ray's actors), states/s, the speed-up over one process, the
-visited set's bytes per state (one process), and the load average while it ran (other jobs
-share this machine).
+and its worker processes (not of Ray's actors) and its ratio to one process's (the figure that
+predicts an idle machine's speed-up, workers / ratio, where other jobs inflate wall times),
+states/s, the speed-up over one process, the visited set's bytes per state (one process), and
+the load average while it ran (other jobs share this machine).
 """
 
 from __future__ import annotations
@@ -67,15 +68,19 @@ def run(config: SpecConfig, symmetry: bool, engine: str, spill: Path | None = No
 def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
     print(f"\n{title}")
     print(f"  {'engine':<18}{'distinct':>12}{'depth':>7}{'search s':>10}{'cpu s':>9}"
-          f"{'states/s':>11}{'speed-up':>10}{'B/state':>9}{'load':>6}")
-    base = rows[0][1]["search"]
+          f"{'cpu x':>7}{'states/s':>11}{'speed-up':>10}{'B/state':>9}{'load':>6}")
+    base, base_cpu = rows[0][1]["search"], rows[0][1]["cpu"]
     for engine, row in rows:
         stats = row["result"].stats
         speedup = base / row["search"] if row["search"] else 0
         per_state = f"{row['bytes']:.1f}" if row["bytes"] else "-"
-        cpu = "-" if engine == "ray" else f"{row['cpu']:.1f}"  # actors are Ray's processes
+        # CPU of all processes over one process's: on a loaded machine this, not the wall
+        # time, says what an idle one gains (workers / it, with even work)
+        cpu, ratio = "-", "-"
+        if engine != "ray":  # actors are Ray's processes
+            cpu, ratio = f"{row['cpu']:.1f}", f"{row['cpu'] / base_cpu:.2f}"
         print(f"  {engine:<18}{stats.distinct:>12,}{stats.depth:>7}{row['search']:>10.1f}"
-              f"{cpu:>9}{stats.distinct / row['search']:>11,.0f}{speedup:>9.2f}x"
+              f"{cpu:>9}{ratio:>7}{stats.distinct / row['search']:>11,.0f}{speedup:>9.2f}x"
               f"{per_state:>9}{row['load']:>6.1f}")
     if tlc:
         print(f"  TLC, one worker: {tlc:.1f} s; one process is {tlc / base:.1f}x faster")

@@ -8,9 +8,11 @@ import pytest
 from raftcheck.checker.parallel import parallel_breadth_first
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import Budget, breadth_first
+from raftcheck.checker.shard import even_out
 from raftcheck.spec.config import Bounds, SpecConfig, merged_config
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS
+from raftcheck.spec.records import Role
 
 
 def raft_tla(servers: int = 3) -> RaftModel:
@@ -65,6 +67,54 @@ def test_the_same_shortest_counterexample_and_counts_at_the_violation(mutant):
                              strict=False):
         assert (after.action, after.state) in {
             (a, s) for a, s, _ in model.successors(before.state)}
+
+
+class LeaderInTermTwoAlarm(RaftModel):
+    """raft.tla with a false alarm: every server in term 2, one of them leader, nothing in
+    flight. Met eleven steps deep by many traces, on a profile without budget counters."""
+
+    def check_state(self, state):
+        servers = [self.servers[sid] for sid in state[:self.n]]
+        quiet = not self.bags[state[self.BAG]]
+        if quiet and all(s.term == 2 for s in servers) and any(
+                s.role == Role.LEADER for s in servers):
+            return "NoLeaderInTermTwo"
+        return None
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_the_same_counterexample_where_states_stay_with_the_shard_that_finds_them(workers):
+    """Without budgets, a state stays with the shard that found it, and its owner records
+    the parent of the candidate found first in the one-process order (the least place),
+    whichever shard found it: the trace rebuilt through those parents is the one-process
+    trace, and the counts up to the violation are the same."""
+    def model():
+        return LeaderInTermTwoAlarm(raft_tla(3).config)
+
+    one = breadth_first(model())
+    shared = parallel_breadth_first(model(), workers=workers)
+    assert one.outcome is shared.outcome is Outcome.VIOLATED
+    assert counts(shared) == counts(one)
+    assert [(s.action, s.state) for s in shared.counterexample.steps] == \
+        [(s.action, s.state) for s in one.counterexample.steps]
+
+
+@pytest.mark.parametrize("sizes", [[100, 0], [0, 100], [70, 20, 10], [5, 300, 5, 0]])
+def test_uneven_frontiers_are_evened_out(sizes):
+    """States found stay where they were found: a shard holding more than its part of the
+    frontier sends the surplus to those holding less, each ending with its part."""
+    after = list(sizes)
+    for source, to, amount in even_out(sizes):
+        assert amount > 0
+        after[source] -= amount
+        after[to] += amount
+    assert sum(after) == sum(sizes)
+    assert max(after) - min(after) <= 1
+
+
+def test_even_frontiers_stay_where_they_are():
+    assert even_out([1000, 1010]) == []
+    assert even_out([0, 0, 0]) == []
 
 
 @pytest.mark.parametrize("options", [

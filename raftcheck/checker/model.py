@@ -107,11 +107,12 @@ class Model(Protocol):
         raise NotImplementedError(f"{type(self).__name__} names no shared components")
 
     def shard_key(self, state: State) -> int | None:
-        """Which process keeps a state, as a hash (default None: its fingerprint, or where
-        the model counts budgets, its budget-free part, lifted). States that are equal, or
-        that may cover each other (visited.py), must have equal keys. A key that leaves out
-        what the model's memo tables and verdicts do not depend on (for Raft, the network)
-        sends the states those tables serve to one process, instead of filling them in all."""
+        """Where the model counts budgets: which process keeps a state, as a hash (default
+        None: its budget-free part, lifted). States that are equal, or that may cover each
+        other (visited.py), must have equal keys. A key that leaves out what the model's memo
+        tables and verdicts do not depend on (for Raft, the network) sends the states those
+        tables serve to one process, instead of filling them in all. Without budgets it is
+        not asked: a fingerprint's owner decides, and states stay where they are found."""
         return None
 
     #: Where every state is a flat tuple of this many ints that fit in 64 bits: states then

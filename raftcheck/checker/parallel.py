@@ -2,9 +2,10 @@
 
 The level structure is shard.py's; this module only moves its batches. Workers are forked
 (the model's memo tables and interned values come along copy-on-write) and talk to each other
-directly: every worker has an inbox queue, and at each level it puts one batch of packed states
-into each peer's inbox and takes one from each, then the places of the states it kept (for the
-ranks). The calling process only starts levels, adds up the counts and watches the budgets; no
+directly: every worker has an inbox queue, and at each step of a level that needs its peers
+(the candidates for their owners, the owners' replies, the places kept for the ranks, states
+moved to even out the frontiers) it puts one message into each peer's inbox and takes one from
+each. The calling process only starts levels, adds up the counts and watches the budgets; no
 state passes through it. Distinct counts, depth and verdicts equal the one-process search's,
 and so does the counterexample; at a violation the counts include the whole level.
 """
@@ -25,7 +26,7 @@ from .checkpoint import Checkpoint, CheckpointError
 from .model import Model
 from .result import SearchResult, Statistics
 from .search import Budget, ProgressFn
-from .shard import Shard, add_up, count_to, sharded_result
+from .shard import LevelReport, Shard, add_up, count_to, sharded_result
 
 
 class WorkerFailed(RuntimeError):
@@ -68,33 +69,41 @@ def _work(index: int, count: int, model: Model, symmetry: bool, spill: Path | No
     shard = Shard(model, index, count, symmetry, spill)
     mail = _Mail(inboxes[index])
     peers = [k for k in range(count) if k != index]
+    exchanges = 0  # every worker makes the same exchanges in the same order
 
-    def share_ranks() -> None:
-        mine = shard.kept_places()
+    def exchange(outgoing: list) -> list:
+        """Send outgoing[k] to each peer k; what each peer sent here, by shard (None here)."""
+        nonlocal exchanges
+        exchanges += 1
         for peer in peers:
-            inboxes[peer].put(("ranks", shard.level, index, mine))
-        theirs = mail.take("ranks", shard.level, len(peers))
+            inboxes[peer].put(("x", exchanges, index, outgoing[peer]))
+        got = mail.take("x", exchanges, len(peers))
+        return [got.get(k) for k in range(count)]
+
+    def close_level(replies: list) -> LevelReport:
+        if shard.plain:
+            theirs = exchange(replies)
+            replies = [replies[index] if k == index else theirs[k] for k in range(count)]
+        report = shard.settle(replies)
+        mine = shard.kept_places()
+        theirs = exchange([mine] * count)
         shard.set_ranks([mine if k == index else theirs[k] for k in range(count)])
+        moves = shard.moves()
+        if moves is not None:
+            shard.take_moves(exchange(moves))
+        if checkpoint is not None and not stop.is_set():
+            shard.save(checkpoint)
+        return report
 
     while True:
         command, arg = conn.recv()
         try:
             if command == "start":
-                reply: Any = shard.start_with(arg)
-                share_ranks()
-                if checkpoint is not None:
-                    shard.save(checkpoint)
+                reply: Any = close_level(shard.initial_level(arg))
             elif command == "resume":
                 reply = shard.restore(checkpoint, *arg)  # type: ignore[arg-type]
             elif command == "level":
-                batches = shard.expand(stop.is_set)
-                for peer in peers:
-                    inboxes[peer].put(("batch", shard.level, index, batches[peer]))
-                received = mail.take("batch", shard.level, len(peers))
-                reply = shard.absorb([received[k] for k in peers])
-                share_ranks()
-                if checkpoint is not None and not stop.is_set():
-                    shard.save(checkpoint)
+                reply = close_level(shard.decide(exchange(shard.expand(stop.is_set))))
             elif command == "entry":
                 reply = shard.entry(*arg)
             elif command == "counts":

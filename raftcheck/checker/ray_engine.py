@@ -1,9 +1,10 @@
 """Breadth-first search on a Ray cluster: one actor per shard (shard.py), batches through
 Ray's object store.
 
-Each level, every actor's expand() returns one object per peer (Ray's num_returns); the driver
-hands each actor the references to the objects meant for it, and Ray moves them from the
-producing node's object store to the consuming one: states never pass through the driver,
+Each level, every actor's expand() returns one object per peer (Ray's num_returns), and so do
+decide() (the owners' replies) and moves() (states moved to even out the frontiers); the
+driver hands each actor the references to the objects meant for it, and Ray moves them from
+the producing node's object store to the consuming one: states never pass through the driver,
 which only starts levels, adds up counts and watches the budgets. Counts, depth, verdicts and
 the counterexample equal the one-process search's.
 
@@ -61,22 +62,38 @@ class ShardActor:
             path = Path(spill) / f"shard{index}"
             path.mkdir(parents=True, exist_ok=True)
         self.shard = Shard(model, index, count, symmetry, path)
+        self._moves: list | None = None
 
-    def start_with(self, initial: list) -> Any:
-        return self.shard.start_with(initial)
+    def initial_level(self, initial: list) -> Any:
+        return self._fanned(self.shard.initial_level(initial))
 
     def expand(self) -> Any:
-        batches = self.shard.expand()
-        return batches if len(batches) > 1 else batches[0]
+        return self._fanned(self.shard.expand())
 
-    def absorb(self, *batches: Any) -> Any:
-        return self.shard.absorb(list(batches))
+    def decide(self, *batches: Any) -> Any:
+        return self._fanned(self.shard.decide(list(batches)))
+
+    def settle(self, *replies: Any) -> Any:
+        return self.shard.settle(list(replies))
 
     def kept_places(self) -> Any:
         return self.shard.kept_places()
 
-    def set_ranks(self, *places: Any) -> None:
+    def set_ranks(self, *places: Any) -> bool:
+        """Take the ranks; whether the frontiers are to be evened out (every shard agrees)."""
         self.shard.set_ranks(list(places))
+        self._moves = self.shard.moves()
+        return self._moves is not None
+
+    def moves(self) -> Any:
+        return self._fanned(self._moves)
+
+    def take_moves(self, *batches: Any) -> None:
+        self.shard.take_moves(list(batches))
+
+    def _fanned(self, out: list) -> Any:
+        """One return per shard (Ray's num_returns): a list, or its one item."""
+        return out if len(out) > 1 else out[0]
 
     def entry(self, level: int, index: int) -> tuple:
         return self.shard.entry(level, index)
@@ -115,24 +132,46 @@ def _run(ray: Any, model: Model, workers: int, symmetry: bool, budget: Budget,
     canonical = model.canonical if symmetry else None
     initial = [canonical(s) if canonical else s for s in model.initial_states()]
     remote = ray.remote(num_cpus=1)(ShardActor)
+    plain = model.budget_start is None  # the shards then reply to what they decide
     model_ref = ray.put(model)
     actors = [remote.remote(model_ref, index, workers, symmetry,
                             None if spill is None else str(spill))
               for index in range(workers)]
-    expand = [actor.expand.options(num_returns=workers) for actor in actors]
+    fanned = {name: [getattr(actor, name).options(num_returns=workers) for actor in actors]
+              for name in ("initial_level", "expand", "decide", "moves")}
     stats = Statistics()
     started = time.perf_counter()
     next_report = started + progress_every
     reason = None
     violation = None
 
-    def share_ranks() -> None:
+    def exchange(outs: list) -> list[list]:
+        """outs[k][j], what shard k made for shard j: for each shard j, what every shard made
+        for it (None from itself)."""
+        if workers == 1:
+            outs = [[out] for out in outs]
+        return [[None if k == j else outs[k][j] for k in range(workers)]
+                for j in range(workers)]
+
+    def close_level(decided: list) -> list:
+        """settle, ranks and the evening out of a level whose decide calls returned these."""
+        if plain:
+            replies = exchange(decided)
+            for j in range(workers):
+                replies[j][j] = decided[j] if workers == 1 else decided[j][j]
+        else:
+            replies = [[None] * workers for _ in range(workers)]
+        reports = [actor.settle.remote(*replies[j]) for j, actor in enumerate(actors)]
         places = [actor.kept_places.remote() for actor in actors]
-        ray.get([actor.set_ranks.remote(*places) for actor in actors])
+        moving = ray.get([actor.set_ranks.remote(*places) for actor in actors])
+        reports = ray.get(reports)
+        if moving[0]:
+            moves = exchange([call.remote() for call in fanned["moves"]])
+            ray.get([actor.take_moves.remote(*moves[j]) for j, actor in enumerate(actors)])
+        return reports
 
     try:
-        reports = ray.get([actor.start_with.remote(initial) for actor in actors])
-        share_ranks()
+        reports = close_level([call.remote(initial) for call in fanned["initial_level"]])
         level = 0
         while True:
             level += 1
@@ -155,14 +194,9 @@ def _run(ray: Any, model: Model, workers: int, symmetry: bool, budget: Budget,
             reason = budget.reached(level, stats.distinct)
             if reason:
                 break
-            outs = [call.remote() for call in expand]
-            if workers == 1:
-                outs = [[out] for out in outs]
-            reports = ray.get([actor.absorb.remote(*(outs[peer][index]
-                                                     for peer in range(workers)
-                                                     if peer != index))
-                               for index, actor in enumerate(actors)])
-            share_ranks()
+            batches = exchange([call.remote() for call in fanned["expand"]])
+            reports = close_level([call.remote(*batches[j])
+                                   for j, call in enumerate(fanned["decide"])])
     except KeyboardInterrupt:
         reason = "interrupted"
     stats.seconds = time.perf_counter() - started

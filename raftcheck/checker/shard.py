@@ -1,18 +1,30 @@
-"""One shard of a search shared among processes: the states whose fingerprints it owns.
+"""One shard of a search shared among processes.
 
-The search is search.py's, cut by fingerprint: shard k of N keeps (visited.py) the states whose
-owner key is k modulo N, and expands its part of each level's frontier. A level goes:
+The search is search.py's, cut in two ways. Each shard *owns* part of the visited set (the
+states whose owner key is k modulo N: their fingerprints and parent links, visited.py) and
+*holds* part of each level's frontier, which it expands. Every candidate carries its place in
+the one-process search order: (rank of its parent in its level, index of the step). A level
+goes:
 
-1. expand(): each shard computes the successors of its frontier states and sorts them by owner:
-   those it owns stay, the others are packed into one batch per peer, together with the
-   components the model named meanwhile (model.new_components) and each candidate's place in
-   the search order: (rank of its parent in the frontier, index among the parent's steps).
-2. absorb(batches): each shard takes what its peers found for it, orders every candidate of the
-   level by that place, and offers them to its visited set in that order: exactly the order of
-   the one-process search, so budget subsumption (visited.py), which depends on the order,
-   keeps exactly the states the one-process search keeps.
-3. ranks: the shards exchange the places of the states they kept (sorted keys, 8 bytes a
-   state) and each learns the rank of its own in the whole level: the order of the next.
+1. expand(): each shard computes the successors of the states it holds, drops those it met in
+   this level or the two before, and sends every other shard a batch for the candidates that
+   shard owns, with the components the model named meanwhile (model.new_components).
+2. decide(batches): each owner picks the new states among the candidates it owns and closes
+   its level of the visited set; it replies to each sender which of its candidates it kept.
+3. settle(replies): the new states, in search order, are the next frontier; the shard checks
+   their properties in that order.
+4. ranks: the shards exchange the places of the states they kept (8 bytes a state) and each
+   learns the rank of its own in the whole level: the order of the next. Then moves() and
+   take_moves() even out the frontiers.
+
+Where the model counts no budgets (model.budget_start is None), which states are kept does not
+depend on the order: the owner keeps, of each new fingerprint, the candidate with the least
+place (the one-process search records its parent), all in numpy, and the states stay with the
+shard that found them; only fingerprints, places and parent links travel, 24 bytes a
+candidate, and states move only to even out the frontiers. Where the model counts budgets, a
+state is skipped when one with no more budget used was kept before it (visited.py): the
+candidates then travel whole to their owner, which offers them in place order, exactly the
+one-process order, and holds the states it keeps.
 
 Violations are reported with their place in the order; the least one is the one-process
 search's. Nothing here knows how batches travel: parallel.py moves them between local
@@ -22,7 +34,6 @@ processes, ray_engine.py through Ray's object store.
 from __future__ import annotations
 
 import pickle
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
@@ -41,18 +52,49 @@ from .visited import LevelStore
 #: A place in the search order: parent rank << STEP_BITS | index of the step.
 STEP_BITS = 16
 #: Fingerprints remembered per level as met (a cache: forgetting costs time only).
-SEEN_LIMIT = 1 << 20
+KNOWN_LIMIT = 1 << 22
+#: Frontiers are evened out when one holds more than this share above its part.
+UNEVEN = 0.05
 
 
 @dataclass
 class Batch:
-    """What one shard sends another for one level."""
+    """What one shard sends another: candidates for it to decide on, or states to hold."""
 
     components: list  # (kind, name, value), oldest first
     places: bytes  # int64 per candidate
     parents: bytes  # int64 per candidate: parent link (index * shards + shard)
-    states: bytes  # packed ints (model.state_width per state) or a pickled list
+    fingerprints: bytes  # int64 per candidate: hash(state), as the sender computed it
+    states: bytes  # packed ints (model.state_width per state), a pickled list, or nothing
     count: int
+    ranks: bytes = b""  # int64 per state: rank in its level (states moved to even out)
+
+
+class Candidates:
+    """Successors found in one level, column by column, in search order."""
+
+    __slots__ = ("fingerprints", "parents", "places", "states")
+
+    def __init__(self) -> None:
+        self.states: list[State] = []
+        self.fingerprints: list[int] = []
+        self.places: list[int] = []
+        self.parents: list[int] = []
+
+    def appends(self) -> tuple:
+        return (self.states.append, self.fingerprints.append, self.places.append,
+                self.parents.append)
+
+    def rows(self, rows: np.ndarray) -> Candidates:
+        """The candidates at these rows, in their order."""
+        picked = Candidates()
+        take = rows.tolist()
+        for name in self.__slots__:
+            setattr(picked, name, list(map(getattr(self, name).__getitem__, take)))
+        return picked
+
+    def __len__(self) -> int:
+        return len(self.states)
 
 
 @dataclass
@@ -63,6 +105,14 @@ class LevelReport:
     generated: int  # successors computed in this level
     frontier: int  # states to expand in the next level
     violation: tuple | None  # (place, property, kind, level, link, last_step) of the least
+
+
+def _int64(values: Any) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def _column(batches: list[Batch], name: str) -> list[np.ndarray]:
+    return [np.frombuffer(getattr(b, name), dtype=np.int64) for b in batches]
 
 
 @dataclass
@@ -78,76 +128,92 @@ class Shard:
         self.canonical: Callable | None = self.model.canonical if self.symmetry else None
         self.store = LevelStore(self.model, self.spill)
         self.start = self.model.budget_start
+        self.plain = self.start is None  # no budgets: states stay where they are found
         self.lifted = self.model.lifted if self.start is not None else None
         self.width = self.model.state_width
         self.level = 0  # levels complete
         self.frontier: list[State] = []
-        self.links: list[int] = []  # each frontier state's index in its level's arrays
+        self.links: list[int] = []  # each frontier state's parent link (index * N + owner)
         self.ranks: list[int] = []  # each frontier state's rank in the whole level
-        self._own: list[tuple] = []  # (place, parent link, state) to offer here, in order
+        self.places: list[int] = []  # each frontier state's place in the search order
+        self._found = Candidates()  # this level's candidates (kept, or sent to owners)
+        self._routes: list[np.ndarray] = []  # which of _found went to each owner (plain)
+        self._columns: dict[str, np.ndarray] = {}  # _found's numbers as arrays (plain)
+        self._distinct = True  # no fingerprint twice among _found
         self._met: set[int] = set()
-        self._seen: set[int] = set()  # canonical fingerprints of the level before
+        # Fingerprints this shard met in the last two levels: states it found, kept or held
+        # (a cache: forgetting costs time only).
+        self._known: tuple[set[int], set[int]] = (set(), set())
         self.generated = 0
         self.violation: tuple | None = None
-        self.places: list[int] = []  # the search-order place of each state kept last level
+        self._report: LevelReport | None = None
+        self._sizes: list[int] = []  # every shard's part of the frontier (with the ranks)
         # the ranks of the last level expanded, and how many steps each state had
         self._expanded: tuple[list[int], list[int]] = ([], [])
-        self._pending: list[State] = []  # kept tentatively in this level (visited.py)
-        self._pending_places: list[int] = []
         first = next(iter(self.model.initial_states()))
-        self.keyed = self.model.shard_key(first) is not None
+        self.keyed = self.model.shard_key(first) is not None and not self.plain
         self.model.new_components()  # from here on, what this process names is recorded
         self.named: list = []  # components named since the last checkpoint
 
     def owner(self, state: Any, fingerprint: int) -> int:
-        """Which shard keeps a state: by the model's shard_key, else by its fingerprint or,
-        where the model has budgets, by its budget-free part, lifted where the model lifts it
-        (a state and every state that may cover it must meet in one place)."""
+        """Which shard owns a state: without budgets, by its fingerprint; with budgets by the
+        model's shard_key, else by its budget-free part, lifted where the model lifts it (a
+        state and every state that may cover it must meet in one place)."""
+        if self.plain:
+            return fingerprint % self.count
         key = self.model.shard_key(state)
         if key is not None:
             return key % self.count
-        if self.start is None:
-            return fingerprint % self.count
         lifted = self.lifted(state)  # type: ignore[misc]
         return hash(state[:self.start] if lifted is None else lifted) % self.count
 
     # --- level 0 ----------------------------------------------------------------------------
 
-    def start_with(self, initial: list[State]) -> LevelReport:
-        """Keep the initial states this shard owns (already canonical), then close level 0."""
-        self._pending, self._pending_places = [], []
-        self._own = [(place, 0, state) for place, state in enumerate(initial)
-                     if self.owner(state, hash(state)) == self.index]
-        return self.absorb([])
+    def initial_level(self, initial: list[State]) -> list[Any]:
+        """Level 0: decide on the initial states this shard owns (already canonical); the
+        replies are for settle, as decide's."""
+        found = self._found = Candidates()
+        self._distinct = False
+        keep, note_fingerprint, note_place, note_parent = found.appends()
+        for place, state in enumerate(initial):
+            fingerprint = hash(state)
+            if self.owner(state, fingerprint) == self.index:
+                keep(state)
+                note_fingerprint(fingerprint)
+                note_place(place)
+                note_parent(0)
+        if self.plain:
+            self._route(found, [])
+        return self.decide([None] * self.count)
 
     # --- 1. expand --------------------------------------------------------------------------
 
     def expand(self, should_stop: Callable[[], bool] | None = None) -> list[Batch | None]:
-        """Successors of this shard's frontier: the owned ones offered to the visited set
-        (without budgets, where order does not matter, at once; with budgets kept for absorb,
-        to be offered in search order), a batch for every other shard (None for this one)."""
+        """Successors of the frontier this shard holds that it has not met in this level or
+        the two before, each with its place and parent link; a batch for every other shard
+        (None for this one) with those it owns."""
         model, canonical, count, me = self.model, self.canonical, self.count, self.index
         successors = model.successors
         start = self.start
         lifted = self.lifted
+        plain = self.plain
         # The model's key, where it has one, sends the states its memo tables and verdict
         # cache serve to one shard (and is cheaper than lifting every state).
         shard_key = model.shard_key if self.keyed else None
-        store = self.store
-        outboxes: list[list[tuple]] = [[] for _ in range(count)]
-        self._own = outboxes[me]  # (place, parent link, state) to offer in order
-        pending, pending_places = self._pending, self._pending_places = [], []
+        found = Candidates()
+        keep, note_fingerprint, note_place, note_parent = found.appends()
+        owners: list[int] = []  # with budgets, each candidate's owner
+        note_owner = owners.append
         met_before, met_now = self._met, set()
-        seen_before, seen_now = self._seen, set()
-        plain = start is None
-        if plain:
-            now, older, oldest, add_now, add_fingerprint, add_parent = store.plain_offer()
+        known_before, known_oldest = self._known
+        known_now: set[int] = set()
+        add_known = known_now.add
         generated = 0
         violation = None
         steps_of: list[int] = []
         self._expanded = (self.ranks, steps_of)
         for position, state in enumerate(self.frontier):
-            parent = self.links[position] * count + me
+            parent = self.links[position]
             base = self.ranks[position] << STEP_BITS
             steps = successors(state)
             steps_of.append(len(steps))
@@ -167,116 +233,200 @@ class Shard:
                         met_now.add(exact)
                     successor = canonical(successor)
                 fingerprint = hash(successor)
-                if fingerprint in seen_now or fingerprint in seen_before:
-                    continue  # sent or kept for absorb in this level or the one before
+                # Met before, the same state was found at an earlier place (or kept earlier).
+                if (fingerprint in known_now or fingerprint in known_before
+                        or fingerprint in known_oldest):
+                    continue
+                if len(known_now) < KNOWN_LIMIT:
+                    add_known(fingerprint)
+                keep(successor)
+                note_fingerprint(fingerprint)
+                note_place(base | step)
+                note_parent(parent)
+                if plain:
+                    continue
                 if shard_key is not None:
-                    owner = shard_key(successor) % count
-                elif plain:
-                    owner = fingerprint % count
+                    note_owner(shard_key(successor) % count)
                 else:
                     up = lifted(successor)  # type: ignore[misc]
-                    owner = hash(successor[:start] if up is None else up) % count
-                if owner != me:
-                    if len(seen_now) < SEEN_LIMIT:
-                        seen_now.add(fingerprint)
-                    outboxes[owner].append((base | step, parent, successor))
-                elif plain:  # offered at once: without budgets the order does not matter
-                    if fingerprint in now or fingerprint in older or fingerprint in oldest:
-                        continue
-                    add_now(fingerprint)  # type: ignore[misc]
-                    add_fingerprint(fingerprint)
-                    add_parent(parent)
-                    pending.append(successor)
-                    pending_places.append(base | step)
-                else:  # offered in search order in absorb
-                    if len(seen_now) < SEEN_LIMIT:
-                        seen_now.add(fingerprint)
-                    outboxes[me].append((base | step, parent, successor))
+                    note_owner(hash(successor[:start] if up is None else up) % count)
             if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
                 break
-        self._met, self._seen = met_now, seen_now
+        self._met = met_now
+        self._known = (known_now, known_before)
+        self._distinct = len(known_now) < KNOWN_LIMIT
         self.generated = generated
         self.violation = violation
-        components = model.new_components()
-        self.named += components
-        return [None if peer == me else self._pack(components, outboxes[peer])
+        components = self._components()
+        if plain:
+            return self._route(found, components)
+        by_owner = np.array(owners, dtype=np.int64)
+        boxes = [found.rows(np.flatnonzero(by_owner == k)) for k in range(count)]
+        self._found = boxes[me]
+        return [None if peer == me else self._pack(components, boxes[peer])
                 for peer in range(count)]
 
-    def _pack(self, components: list, candidates: list[tuple]) -> Batch:
-        places, parents, states = zip(*candidates, strict=True) if candidates else ((), (), ())
+    def _components(self) -> list:
+        components = self.model.new_components()
+        self.named += components
+        return components
+
+    def _route(self, found: Candidates, components: list) -> list[Batch | None]:
+        """Without budgets: the candidates' fingerprints, places and parent links to their
+        owners (the states stay here)."""
+        self._found = found
+        fingerprints = _int64(found.fingerprints)
+        places, parents = _int64(found.places), _int64(found.parents)
+        self._columns = {"fingerprints": fingerprints, "places": places, "parents": parents}
+        owners = fingerprints % self.count
+        self._routes = [np.flatnonzero(owners == k) for k in range(self.count)]
+        return [None if k == self.index else Batch(
+            components, places[rows].tobytes(), parents[rows].tobytes(),
+            fingerprints[rows].tobytes(), b"", len(rows))
+            for k, rows in enumerate(self._routes)]
+
+    def _pack(self, components: list, box: Candidates, ranks: list[int] | None = None
+              ) -> Batch:
         if self.width is not None:
-            packed = np.fromiter(chain.from_iterable(states), dtype=np.int64,
-                                 count=len(states) * self.width).tobytes()
+            packed = _int64(box.states).tobytes()
         else:
-            packed = pickle.dumps(states, protocol=pickle.HIGHEST_PROTOCOL)
-        return Batch(components, np.array(places, dtype=np.int64).tobytes(),
-                     np.array(parents, dtype=np.int64).tobytes(), packed, len(states))
+            packed = pickle.dumps(box.states, protocol=pickle.HIGHEST_PROTOCOL)
+        return Batch(components, _int64(box.places).tobytes(), _int64(box.parents).tobytes(),
+                     _int64(box.fingerprints).tobytes(), packed, len(box.states),
+                     b"" if ranks is None else _int64(ranks).tobytes())
 
-    def _unpack(self, batch: Batch) -> tuple[list, list, list]:
-        if self.width is not None:
-            flat = array("q")
-            flat.frombytes(batch.states)
-            states = list(zip(*[iter(flat.tolist())] * self.width, strict=True))
-        else:
-            states = pickle.loads(batch.states)
-        places, parents = array("q"), array("q")
-        places.frombytes(batch.places)
-        parents.frombytes(batch.parents)
-        return places.tolist(), parents.tolist(), states
+    def _unpack(self, batches: list[Batch], rows: np.ndarray | None = None) -> list[State]:
+        """The states of the batches end to end (all, or those at these rows)."""
+        if self.width is None:
+            states = list(chain.from_iterable(pickle.loads(b.states) for b in batches))
+            return states if rows is None else list(map(states.__getitem__, rows.tolist()))
+        packed = np.concatenate([np.frombuffer(b.states, dtype=np.int64) for b in batches]
+                                ) if batches else np.empty(0, dtype=np.int64)
+        packed = packed.reshape(-1, self.width)
+        if rows is not None:
+            packed = packed[rows]
+        return list(map(tuple, packed.tolist()))
 
-    # --- 2. absorb --------------------------------------------------------------------------
-
-    def absorb(self, batches: list[Batch | None]) -> LevelReport:
-        """Take the peers' batches for this shard, offer their candidates (in search order
-        where order matters), close the level and check the survivors' properties in search
-        order."""
+    def _adopt(self, batches: list[Batch | None]) -> None:
         adopt = self.model.adopt
-        places, parents, states = (list(part) for part in zip(*self._own, strict=True)) \
-            if self._own else ([], [], [])
         for batch in batches:
-            if batch is None:
-                continue
-            for kind, key, value in batch.components:
-                adopt(kind, key, value)
-            more = self._unpack(batch)
-            places += more[0]
-            parents += more[1]
-            states += more[2]
-        self._own = []
-        order: Any = range(len(places))
-        if self.start is not None:
-            order = np.argsort(np.array(places, dtype=np.int64), kind="stable").tolist()
+            if batch is not None:
+                for kind, key, value in batch.components:
+                    adopt(kind, key, value)
+
+    # --- 2. decide --------------------------------------------------------------------------
+
+    def decide(self, batches: list[Batch | None]) -> list[Any]:
+        """As owner: of the candidates the shards found for this one (batches[k]: what shard
+        k sent; None for this shard), keep the new states and close this level of the
+        visited set. Returns replies[k] for shard k's settle (None where it needs none)."""
+        self._adopt(batches)
+        if not self.plain:
+            received = [b for b in batches if b is not None and b.count]
+            self._report = self._offer_in_order(self._found, received)
+            return [None] * self.count
+        return self._keep_first_found(batches)
+
+    def _keep_first_found(self, batches: list[Batch | None]) -> list[Any]:
+        """Without budgets the states kept do not depend on the order: of each fingerprint
+        among this level's candidates keep the first found (the least place: the one-process
+        search records its parent), in one numpy batch. Replies: for each shard, the rows of
+        what it sent that are kept, and where each sits in this level's arrays."""
+        me = self.index
+        mine = self._routes[me]
+        # rows numbered source by source: this shard's candidates first, then each peer's
+        sources = [me] + [k for k, b in enumerate(batches) if b is not None and b.count]
+        parts = [b for b in batches if b is not None and b.count]
+        columns = {name: np.concatenate([self._columns[name][mine], *_column(parts, name)])
+                   for name in ("fingerprints", "places", "parents")}
+        fingerprints, places = columns["fingerprints"], columns["places"]
+        if len(fingerprints) != len(mine) or not self._distinct:
+            by_key = np.lexsort((places, fingerprints))
+            first = np.ones(len(by_key), dtype=bool)
+            ordered = fingerprints[by_key]
+            first[1:] = ordered[1:] != ordered[:-1]
+            chosen = np.sort(by_key[first])
+        else:
+            chosen = np.arange(len(fingerprints))  # distinct already
+        self.store.keep_batch(fingerprints[chosen], columns["parents"][chosen])
+        alive, position = self.store.close_level()
+        kept = chosen[alive]
+        # the kept states this shard owns, whoever found them: met from now on
+        self._known[0].update(fingerprints[kept].tolist())
+        ends = np.cumsum([len(mine)] + [b.count for b in parts])
+        source = np.searchsorted(ends, kept, side="right")
+        replies: list[Any] = [None] * self.count
+        for slot, shard in enumerate(sources):
+            rows = source == slot
+            replies[shard] = ((kept[rows] - (ends[slot - 1] if slot else 0)).tobytes(),
+                              position[rows].tobytes())
+        return replies
+
+    def _offer_in_order(self, own: Candidates, received: list[Batch]) -> LevelReport:
+        """With budgets, which states are kept depends on the order (a state is skipped where
+        one with no more budget used was kept before it): offer every candidate of the level
+        in search order; this shard holds the states it keeps."""
+        states = own.states + self._unpack(received)
+        places = np.concatenate([_int64(own.places), *_column(received, "places")])
+        parents = own.parents + list(chain.from_iterable(
+            column.tolist() for column in _column(received, "parents")))
         offer = self.store.offer
-        pending, pending_places = self._pending, self._pending_places
-        for k in order:
+        tentative: list[int] = []
+        keep = tentative.append
+        for k in np.argsort(places, kind="stable").tolist():
             state = states[k]
             if offer(state, hash(state), parents[k]):
-                pending.append(state)
-                pending_places.append(places[k])
-        self._pending, self._pending_places = [], []
+                keep(k)
         alive, position = self.store.close_level()
-        survivors = alive.nonzero()[0]
-        in_order = np.argsort(np.array(pending_places, dtype=np.int64)[survivors],
-                              kind="stable")
-        links = position[in_order].tolist()
+        survivors = np.array(tentative, dtype=np.int64)[alive]
+        links = position * self.count + self.index
+        return self._hold(list(map(states.__getitem__, survivors.tolist())),
+                          places[survivors], links)
+
+    # --- 3. settle --------------------------------------------------------------------------
+
+    def settle(self, replies: list[Any]) -> LevelReport:
+        """As finder: the states the owners kept (replies[k]: shard k's reply to this one)
+        are the next frontier this shard holds, in search order."""
+        if not self.plain:
+            report, self._report = self._report, None
+            return report  # type: ignore[return-value]
+        found = self._found
+        rows, links = [], []
+        for owner, reply in enumerate(replies):
+            if reply is None:
+                continue
+            kept, position = (np.frombuffer(column, dtype=np.int64) for column in reply)
+            rows.append(self._routes[owner][kept])
+            links.append(position * self.count + owner)
+        kept = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
+        places = self._columns["places"][kept]
+        in_order = np.argsort(places, kind="stable")
+        kept = kept[in_order]
+        link_of = np.concatenate(links)[in_order] if links else kept
+        self._found, self._routes, self._columns = Candidates(), [], {}
+        return self._hold(list(map(found.states.__getitem__, kept.tolist())), places[in_order],
+                          link_of)
+
+    def _hold(self, states: list[State], places: np.ndarray, links: np.ndarray
+              ) -> LevelReport:
+        """Take the level's new states (in search order, where places says) as the frontier,
+        checking each against the state properties in that order."""
         check_state = self.model.check_state
-        frontier: list[State] = []
-        self.places = []
         violation = self.violation
-        for k in survivors[in_order].tolist():
-            state = pending[k]
-            place = pending_places[k]
-            if violation is None or place < violation[0]:
-                broken = check_state(state)
-                if broken:
-                    link = links[len(frontier)] * self.count + self.index
-                    violation = (place, broken, "state", self.level, link, None)
-            frontier.append(state)
-            self.places.append(place)
+        places_list = places.tolist()
+        links_list = links.tolist()
+        for state, place, link in zip(states, places_list, links_list, strict=True):
+            if violation is not None and place >= violation[0]:
+                break
+            broken = check_state(state)
+            if broken:
+                violation = (place, broken, "state", self.level, link, None)
+                break
         self.violation = violation
         self.level += 1
-        self.frontier, self.links = frontier, links
-        return LevelReport(len(frontier), self.generated, len(frontier), violation)
+        self.frontier, self.places, self.links = states, places_list, links_list
+        return LevelReport(len(states), self.generated, len(states), violation)
 
     def counts_before(self, place: int, inclusive: bool) -> tuple[int, int]:
         """(states this shard kept in the last level before the place in the search order, or
@@ -308,6 +458,60 @@ class Shard:
             if shard != self.index and len(theirs):
                 ranks += np.searchsorted(theirs, mine)
         self.ranks = ranks.tolist()
+        self._sizes = [len(places) for places in places_by_shard]
+
+    # --- 5. even out the frontiers ----------------------------------------------------------
+
+    def moves(self) -> list[Batch | None] | None:
+        """Where states stay with the shard that found them: when a shard holds more than
+        its part of the frontier (by UNEVEN), the states to send each shard to even it out
+        (spread over the search order), else None. Every shard reaches the same plan from
+        the sizes that came with the ranks."""
+        plan = even_out(self._sizes) if self.plain else []
+        if not plan:
+            return None
+        out: list[Batch | None] = [None] * self.count
+        giving = [(to, amount) for source, to, amount in plan if source == self.index]
+        if not giving:
+            return out
+        total = sum(amount for _, amount in giving)
+        held = len(self.frontier)
+        rows = (np.arange(total, dtype=np.int64) * held) // total  # spread, distinct
+        components = self._components()
+        start = 0
+        for to, amount in giving:
+            chunk = rows[start:start + amount].tolist()
+            start += amount
+            box = Candidates()
+            box.states = list(map(self.frontier.__getitem__, chunk))
+            box.places = list(map(self.places.__getitem__, chunk))
+            box.parents = list(map(self.links.__getitem__, chunk))
+            out[to] = self._pack(components, box, list(map(self.ranks.__getitem__, chunk)))
+        stays = np.ones(held, dtype=bool)
+        stays[rows] = False
+        keep = np.flatnonzero(stays).tolist()
+        self.frontier = list(map(self.frontier.__getitem__, keep))
+        self.places = list(map(self.places.__getitem__, keep))
+        self.links = list(map(self.links.__getitem__, keep))
+        self.ranks = list(map(self.ranks.__getitem__, keep))
+        return out
+
+    def take_moves(self, batches: list[Batch | None]) -> None:
+        """Hold the states other shards moved here (batches[k]: from shard k), in rank order
+        among this shard's own."""
+        arrived = [b for b in batches if b is not None and b.count]
+        self._adopt(batches)
+        if not arrived:
+            return
+        states = self.frontier + self._unpack(arrived)
+        ranks = np.concatenate([_int64(self.ranks), *_column(arrived, "ranks")])
+        order = np.argsort(ranks, kind="stable").tolist()
+        places = np.concatenate([_int64(self.places), *_column(arrived, "places")]).tolist()
+        links = np.concatenate([_int64(self.links), *_column(arrived, "parents")]).tolist()
+        self.frontier = list(map(states.__getitem__, order))
+        self.places = list(map(places.__getitem__, order))
+        self.links = list(map(links.__getitem__, order))
+        self.ranks = ranks[order].tolist()
 
     # --- checkpoints --------------------------------------------------------------------------
 
@@ -331,6 +535,29 @@ class Shard:
 
     def entry(self, level: int, index: int) -> tuple[int, int, int | None]:
         return self.store.entry(level, index)
+
+
+def even_out(sizes: list[int]) -> list[tuple[int, int, int]]:
+    """(from, to, how many states) that bring every shard to its part of the frontier, where
+    one holds more than UNEVEN above it; else nothing."""
+    total, count = sum(sizes), len(sizes)
+    part = [total // count + (k < total % count) for k in range(count)]
+    if all(size <= share + UNEVEN * share + 16 for size, share in zip(sizes, part, strict=True)):
+        return []
+    surplus = [[k, size - share] for k, (size, share) in enumerate(zip(sizes, part, strict=True))
+               if size > share]
+    plan = []
+    for k, (size, share) in enumerate(zip(sizes, part, strict=True)):
+        need = share - size
+        while need > 0:
+            source = surplus[0]
+            amount = min(need, source[1])
+            plan.append((source[0], k, amount))
+            need -= amount
+            source[1] -= amount
+            if not source[1]:
+                surplus.pop(0)
+    return plan
 
 
 # --- what the coordinator of the shards does (parallel.py, ray_engine.py) -------------------

@@ -107,6 +107,7 @@ class LevelStore:
         self._parents: list[int] = []
         self._used: list[int] = []
         self._lift_keys: list[int] = []
+        self._batch = False  # kept by keep_batch: checked against every complete level
 
     def offer(self, state: tuple, fingerprint: int, parent: int) -> bool:
         """Keep the state tentatively unless it (or one that covers it) is in this level or
@@ -191,6 +192,13 @@ class LevelStore:
         return (now, older, oldest, now.add,  # type: ignore[union-attr]
                 self._fingerprints.append, self._parents.append)
 
+    def keep_batch(self, fingerprints: np.ndarray, parents: np.ndarray) -> None:
+        """Without budgets: keep these distinct fingerprints (with their parent links) as the
+        level's tentative states, unchecked; close_level checks them against every complete
+        level, the two recent ones included (the caller's sets stand in for offer's)."""
+        self._fingerprints, self._parents = fingerprints, parents  # type: ignore[assignment]
+        self._batch = True
+
     def tentative(self) -> int:
         """How many states this level holds so far (before the check against older levels)."""
         return len(self._fingerprints)
@@ -224,7 +232,7 @@ class LevelStore:
         alive = np.ones(len(keys), dtype=bool)
         if not len(keys):
             return alive
-        older = self.levels[:max(len(self.levels) - 2, 0)]
+        older = self.levels if self._batch else self.levels[:max(len(self.levels) - 2, 0)]
         if used is None:
             order = np.argsort(keys)
             ordered = keys[order]
