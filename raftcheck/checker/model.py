@@ -20,6 +20,7 @@ election_standing         simulate's walk distribution (simulate/distribution.py
 new_components, adopt     shards in worker processes and Ray actors (shard.py)
 forget                    the one-process search, between levels (search.py)
 shard_key, state_width    which shard keeps a state; how states travel (shard.py)
+                          state_width also how --disk packs a level's states (frontier.py)
 summary                   counterexample text (report.py, export.py)
 fairness_class, ...       liveness (liveness.py, state_graph.py)
 ========================  ========================================================
