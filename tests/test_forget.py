@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -16,10 +17,6 @@ SMALL = SpecConfig(nodes=3, bounds=replace(profile_defaults("raftcheck", 3), max
                                            max_elections=2, max_term=3))
 
 
-def held(model: RaftModel) -> int:
-    return len(model.servers) + len(model.messages) + len(model.bags)
-
-
 def named(model: RaftModel, frontier: list[tuple]) -> tuple[set, set, set]:
     servers = {sid for state in frontier for sid in state[:model.n]}
     bags = {state[model.BAG] for state in frontier}
@@ -28,9 +25,9 @@ def named(model: RaftModel, frontier: list[tuple]) -> tuple[set, set, set]:
 
 
 def search(config: SpecConfig, *, forget_above: int, symmetry: bool = True,
-           monkeypatch: pytest.MonkeyPatch):
+           monkeypatch: pytest.MonkeyPatch, spill: Path | None = None):
     monkeypatch.setattr(spec_model, "FORGET_ABOVE", forget_above)
-    return breadth_first(RaftModel(config), symmetry=symmetry)
+    return breadth_first(RaftModel(config), symmetry=symmetry, spill=spill)
 
 
 @pytest.mark.parametrize("config, symmetry, outcome", [
@@ -43,16 +40,19 @@ def search(config: SpecConfig, *, forget_above: int, symmetry: bool = True,
      Outcome.HOLDS),
 ], ids=["holds", "stale-append-truncates", "raft-tla"])
 def test_forgetting_at_every_level_changes_no_count_and_no_counterexample(
-        config, symmetry, outcome, monkeypatch):
+        config, symmetry, outcome, monkeypatch, tmp_path):
+    """In memory, and with --disk, where forget reads the frontier from its file."""
     kept = search(config, forget_above=10**12, symmetry=symmetry, monkeypatch=monkeypatch)
     assert kept.outcome is outcome
-    forgot = search(config, forget_above=0, symmetry=symmetry, monkeypatch=monkeypatch)
-    assert forgot.outcome is kept.outcome
-    assert (forgot.stats.distinct, forgot.stats.generated, forgot.stats.depth) == (
-        kept.stats.distinct, kept.stats.generated, kept.stats.depth)
-    if outcome is Outcome.VIOLATED:
-        assert [(s.action, s.state) for s in forgot.counterexample.steps] == [
-            (s.action, s.state) for s in kept.counterexample.steps]
+    for spill in (None, tmp_path):
+        forgot = search(config, forget_above=0, symmetry=symmetry, monkeypatch=monkeypatch,
+                        spill=spill)
+        assert forgot.outcome is kept.outcome
+        assert (forgot.stats.distinct, forgot.stats.generated, forgot.stats.depth) == (
+            kept.stats.distinct, kept.stats.generated, kept.stats.depth)
+        if outcome is Outcome.VIOLATED:
+            assert [(s.action, s.state) for s in forgot.counterexample.steps] == [
+                (s.action, s.state) for s in kept.counterexample.steps]
 
 
 def frontier_at(model: RaftModel, depth: int) -> list[tuple]:
@@ -71,7 +71,7 @@ def test_forget_keeps_exactly_what_the_frontier_names_and_its_steps(monkeypatch)
 
     monkeypatch.setattr(spec_model, "FORGET_ABOVE", 0)
     model._forget_above = 0
-    model.forget(frontier)
+    model.forget(iter(frontier))  # read once, as a frontier in a file is
     assert set(model.bags.values) == bags
     assert set(model.servers.values) == servers
     assert set(model.messages.values) == messages
@@ -82,10 +82,10 @@ def test_forget_waits_until_the_model_holds_more_than_its_limit(monkeypatch):
     monkeypatch.setattr(spec_model, "FORGET_ABOVE", 10**12)
     model = RaftModel(SMALL)
     frontier = frontier_at(model, 14)
-    before = held(model)
+    before = model._named()
     model._forget_above = before  # at the limit, not above it
     model.forget(frontier)
-    assert held(model) == before
+    assert model._named() == before
 
 
 def test_the_search_keeps_the_model_within_twice_what_its_frontier_names(monkeypatch):
@@ -97,7 +97,7 @@ def test_the_search_keeps_the_model_within_twice_what_its_frontier_names(monkeyp
 
     def after_level(search: LevelSearch) -> None:
         servers, bags, messages = named(model, search.frontier)
-        seen.append((held(model), len(servers) + len(bags) + len(messages)))
+        seen.append((model._named(), len(servers) + len(bags) + len(messages)))
 
     levels.on_level = after_level
     levels.run()

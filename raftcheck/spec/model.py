@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -108,6 +107,8 @@ class RaftModel(SpecModel):
         self._verdict_slots = itemgetter(*range(n), self.CUT, self.ELECTIONS, self.COMMITTED)
         # allLogs and the servers, whose logs join it on every step (see _all_logs_after).
         self._logs_slots = itemgetter(self.ALL_LOGS, *range(n))
+        # The history sets' slots (see forget).
+        self._history_slots = itemgetter(self.ELECTIONS, self.ALL_LOGS, self.COMMITTED)
 
         self.servers: Interner[Server] = Interner("server")
         self.messages: Interner[Message] = Interner("message")
@@ -653,15 +654,17 @@ class RaftModel(SpecModel):
         content hashes, so what is named again gets its old name, and the verdicts, keyed by
         names, stay true. Not for worker processes: their peers assume what they sent once is
         kept (see new_components)."""
-        held = len(self.servers) + len(self.messages) + len(self.bags)
-        if held <= self._forget_above:
+        if self._named() <= self._forget_above:
             return
-        keep = list(keep)
-        n = self.n
-        servers = set(chain.from_iterable(state[:n] for state in keep))
-        bags = {state[self.BAG] for state in keep}
-        history = {state[slot] for state in keep
-                   for slot in (self.ELECTIONS, self.ALL_LOGS, self.COMMITTED)}
+        # One pass over keep: with --disk the frontier is a file, read back a chunk at a time.
+        servers: set[int] = set()
+        bags: set[int] = set()
+        history: set[int] = set()
+        n, bag_slot, history_slots = self.n, self.BAG, self._history_slots
+        for state in keep:
+            servers.update(state[:n])
+            bags.add(state[bag_slot])
+            history.update(history_slots(state))
         messages = {mid for bid in bags for mid, _ in self.bags[bid]}
         self.servers.retain(servers)
         self.messages.retain(messages)
@@ -672,8 +675,11 @@ class RaftModel(SpecModel):
             self._describe_bag(bid, self.bags[bid])
         self._parts.clear()
         self._symmetry = None
-        held = len(self.servers) + len(self.messages) + len(self.bags)
-        self._forget_above = max(FORGET_ABOVE, 2 * held)
+        self._forget_above = max(FORGET_ABOVE, 2 * self._named())
+
+    def _named(self) -> int:
+        """How many servers, messages and bags the model holds by name (see forget)."""
+        return len(self.servers) + len(self.messages) + len(self.bags)
 
     # --- moving states between processes (checker/parallel.py, checker/ray_engine.py) ------
 
