@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from raftcheck.checker.checkpoint import Checkpoint
 from raftcheck.checker.parallel import parallel_breadth_first
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import Budget, breadth_first
@@ -96,6 +97,24 @@ def test_the_same_counterexample_where_states_stay_with_the_shard_that_finds_the
     assert one.outcome is shared.outcome is Outcome.VIOLATED
     assert counts(shared) == counts(one)
     assert [(s.action, s.state) for s in shared.counterexample.steps] == \
+        [(s.action, s.state) for s in one.counterexample.steps]
+
+
+def test_a_resumed_search_without_budgets_rebuilds_the_same_counterexample(tmp_path):
+    """Stopped with two workers and resumed: the shards' frontiers, saved with their whole
+    parent links (states held by a shard that does not own them), lead to the one-process
+    trace."""
+    def model():
+        return LeaderInTermTwoAlarm(raft_tla(3).config)
+
+    one = breadth_first(model())
+    saved = Checkpoint(tmp_path)
+    stopped = parallel_breadth_first(model(), workers=2, checkpoint=saved,
+                                     budget=Budget(max_depth=6))
+    assert stopped.outcome is Outcome.STOPPED
+    resumed = parallel_breadth_first(model(), workers=2, checkpoint=saved, resume=True)
+    assert counts(resumed) == counts(one)
+    assert [(s.action, s.state) for s in resumed.counterexample.steps] == \
         [(s.action, s.state) for s in one.counterexample.steps]
 
 

@@ -20,7 +20,9 @@ import numpy as np
 from .visited import Level, LevelStore
 
 META = "meta.pickle"
-FORMAT = 1
+#: 2: a shard's frontier links are whole parent links (index * shards + owner), as shard.py
+#: keeps them since states stay with their finder; 1 kept positions in the shard's own level.
+FORMAT = 2
 
 
 class CheckpointError(ValueError):
