@@ -145,11 +145,13 @@ def _run(ray: Any, model: Model, workers: int, symmetry: bool, budget: Budget,
     reason = None
     violation = None
 
+    def per_shard(outs: list) -> list[list]:
+        """outs[k][j], what shard k made for shard j (a call of one return gives it bare)."""
+        return [[out] for out in outs] if workers == 1 else outs
+
     def exchange(outs: list) -> list[list]:
-        """outs[k][j], what shard k made for shard j: for each shard j, what every shard made
-        for it (None from itself)."""
-        if workers == 1:
-            outs = [[out] for out in outs]
+        """For each shard j, what every shard k made for it (None from itself)."""
+        outs = per_shard(outs)
         return [[None if k == j else outs[k][j] for k in range(workers)]
                 for j in range(workers)]
 
@@ -157,8 +159,9 @@ def _run(ray: Any, model: Model, workers: int, symmetry: bool, budget: Budget,
         """settle, ranks and the evening out of a level whose decide calls returned these."""
         if plain:
             replies = exchange(decided)
+            decided = per_shard(decided)
             for j in range(workers):
-                replies[j][j] = decided[j] if workers == 1 else decided[j][j]
+                replies[j][j] = decided[j][j]
         else:
             replies = [[None] * workers for _ in range(workers)]
         reports = [actor.settle.remote(*replies[j]) for j, actor in enumerate(actors)]

@@ -12,10 +12,11 @@ goes:
 2. decide(batches): each owner picks the new states among the candidates it owns and closes
    its level of the visited set; it replies to each sender which of its candidates it kept.
 3. settle(replies): the new states, in search order, are the next frontier; the shard checks
-   their properties in that order.
+   their properties in that order (with budgets, decide did both already).
 4. ranks: the shards exchange the places of the states they kept (8 bytes a state) and each
-   learns the rank of its own in the whole level: the order of the next. Then moves() and
-   take_moves() even out the frontiers.
+   learns the rank of its own in the whole level: the order of the next.
+5. moves(), take_moves(): where states stay with their finder, the shards even out the
+   frontiers they hold.
 
 Where the model counts no budgets (model.budget_start is None), which states are kept does not
 depend on the order: the owner keeps, of each new fingerprint, the candidate with the least
@@ -53,8 +54,10 @@ from .visited import LevelStore
 STEP_BITS = 16
 #: Fingerprints remembered per level as met (a cache: forgetting costs time only).
 KNOWN_LIMIT = 1 << 22
-#: Frontiers are evened out when one holds more than this share above its part.
+#: Frontiers are evened out when one holds more than this share above its part, and more
+#: than UNEVEN_SLACK states above it (small frontiers are not worth a move).
 UNEVEN = 0.05
+UNEVEN_SLACK = 16
 
 
 @dataclass
@@ -64,7 +67,7 @@ class Batch:
     components: list  # (kind, name, value), oldest first
     places: bytes  # int64 per candidate
     parents: bytes  # int64 per candidate: parent link (index * shards + shard)
-    fingerprints: bytes  # int64 per candidate: hash(state), as the sender computed it
+    fingerprints: bytes  # int64 per candidate without budgets: hash(state); else empty
     states: bytes  # packed ints (model.state_width per state), a pickled list, or nothing
     count: int
     ranks: bytes = b""  # int64 per state: rank in its level (states moved to even out)
@@ -84,17 +87,6 @@ class Candidates:
     def appends(self) -> tuple:
         return (self.states.append, self.fingerprints.append, self.places.append,
                 self.parents.append)
-
-    def rows(self, rows: np.ndarray) -> Candidates:
-        """The candidates at these rows, in their order."""
-        picked = Candidates()
-        take = rows.tolist()
-        for name in self.__slots__:
-            setattr(picked, name, list(map(getattr(self, name).__getitem__, take)))
-        return picked
-
-    def __len__(self) -> int:
-        return len(self.states)
 
 
 @dataclass
@@ -151,7 +143,7 @@ class Shard:
         # the ranks of the last level expanded, and how many steps each state had
         self._expanded: tuple[list[int], list[int]] = ([], [])
         first = next(iter(self.model.initial_states()))
-        self.keyed = self.model.shard_key(first) is not None and not self.plain
+        self.keyed = self.model.shard_key(first) is not None
         self.model.new_components()  # from here on, what this process names is recorded
         self.named: list = []  # components named since the last checkpoint
 
@@ -200,10 +192,11 @@ class Shard:
         # The model's key, where it has one, sends the states its memo tables and verdict
         # cache serve to one shard (and is cheaper than lifting every state).
         shard_key = model.shard_key if self.keyed else None
-        found = Candidates()
-        keep, note_fingerprint, note_place, note_parent = found.appends()
-        owners: list[int] = []  # with budgets, each candidate's owner
-        note_owner = owners.append
+        # Without budgets every candidate is noted here (its owner is by fingerprint, found
+        # after the loop); with budgets, in the box of the shard that owns it.
+        boxes = [Candidates() for _ in range(1 if plain else count)]
+        appends = [box.appends() for box in boxes]
+        keep, note_fingerprint, note_place, note_parent = appends[0]
         met_before, met_now = self._met, set()
         known_before, known_oldest = self._known
         known_now: set[int] = set()
@@ -239,17 +232,17 @@ class Shard:
                     continue
                 if len(known_now) < KNOWN_LIMIT:
                     add_known(fingerprint)
+                if not plain:
+                    if shard_key is not None:
+                        owner = shard_key(successor) % count
+                    else:
+                        up = lifted(successor)  # type: ignore[misc]
+                        owner = hash(successor[:start] if up is None else up) % count
+                    keep, note_fingerprint, note_place, note_parent = appends[owner]
                 keep(successor)
                 note_fingerprint(fingerprint)
                 note_place(base | step)
                 note_parent(parent)
-                if plain:
-                    continue
-                if shard_key is not None:
-                    note_owner(shard_key(successor) % count)
-                else:
-                    up = lifted(successor)  # type: ignore[misc]
-                    note_owner(hash(successor[:start] if up is None else up) % count)
             if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
                 break
         self._met = met_now
@@ -259,9 +252,7 @@ class Shard:
         self.violation = violation
         components = self._components()
         if plain:
-            return self._route(found, components)
-        by_owner = np.array(owners, dtype=np.int64)
-        boxes = [found.rows(np.flatnonzero(by_owner == k)) for k in range(count)]
+            return self._route(boxes[0], components)
         self._found = boxes[me]
         return [None if peer == me else self._pack(components, boxes[peer])
                 for peer in range(count)]
@@ -292,7 +283,7 @@ class Shard:
         else:
             packed = pickle.dumps(box.states, protocol=pickle.HIGHEST_PROTOCOL)
         return Batch(components, _int64(box.places).tobytes(), _int64(box.parents).tobytes(),
-                     _int64(box.fingerprints).tobytes(), packed, len(box.states),
+                     b"", packed, len(box.states),
                      b"" if ranks is None else _int64(ranks).tobytes())
 
     def _unpack(self, batches: list[Batch], rows: np.ndarray | None = None) -> list[State]:
@@ -352,7 +343,9 @@ class Shard:
         alive, position = self.store.close_level()
         kept = chosen[alive]
         # the kept states this shard owns, whoever found them: met from now on
-        self._known[0].update(fingerprints[kept].tolist())
+        known = self._known[0]
+        if len(known) < KNOWN_LIMIT:
+            known.update(fingerprints[kept].tolist())
         ends = np.cumsum([len(mine)] + [b.count for b in parts])
         source = np.searchsorted(ends, kept, side="right")
         replies: list[Any] = [None] * self.count
@@ -374,8 +367,8 @@ class Shard:
         tentative: list[int] = []
         keep = tentative.append
         for k in np.argsort(places, kind="stable").tolist():
-            state = states[k]
-            if offer(state, hash(state), parents[k]):
+            # (with budgets the store keys a state by its budget-free part, not a fingerprint)
+            if offer(states[k], 0, parents[k]):
                 keep(k)
         alive, position = self.store.close_level()
         survivors = np.array(tentative, dtype=np.int64)[alive]
@@ -429,9 +422,10 @@ class Shard:
         return LevelReport(len(states), self.generated, len(states), violation)
 
     def counts_before(self, place: int, inclusive: bool) -> tuple[int, int]:
-        """(states this shard kept in the last level before the place in the search order, or
-        at it too where inclusive; successors it generated up to it): what the one-process
-        search had counted when it met the violation at that place."""
+        """(states this shard holds of the last level before the place in the search order,
+        or at it too where inclusive, summed over the shards the level's; successors it
+        generated up to it): what the one-process search had counted when it met the
+        violation at that place."""
         kept = int(np.searchsorted(np.array(self.places, dtype=np.int64), place,
                                    side="right" if inclusive else "left"))
         ranks, steps = self._expanded
@@ -444,7 +438,7 @@ class Shard:
                 generated += step + 1
         return kept, generated
 
-    # --- 3. ranks ---------------------------------------------------------------------------
+    # --- 4. ranks ---------------------------------------------------------------------------
 
     def kept_places(self) -> np.ndarray:
         """The places of this level's kept states, ascending."""
@@ -539,10 +533,11 @@ class Shard:
 
 def even_out(sizes: list[int]) -> list[tuple[int, int, int]]:
     """(from, to, how many states) that bring every shard to its part of the frontier, where
-    one holds more than UNEVEN above it; else nothing."""
+    one holds more than UNEVEN (and UNEVEN_SLACK states) above it; else nothing."""
     total, count = sum(sizes), len(sizes)
     part = [total // count + (k < total % count) for k in range(count)]
-    if all(size <= share + UNEVEN * share + 16 for size, share in zip(sizes, part, strict=True)):
+    if all(size <= share + UNEVEN * share + UNEVEN_SLACK
+           for size, share in zip(sizes, part, strict=True)):
         return []
     surplus = [[k, size - share] for k, (size, share) in enumerate(zip(sizes, part, strict=True))
                if size > share]
