@@ -8,6 +8,10 @@ and against the older ones in one batch when the level is complete; the survivor
 they were found, are the next frontier, and each is checked against the properties then. The
 counts, the verdict and the counterexample are those of checking one state at a time.
 
+Between levels the model may forget what its frontier does not need (model.forget). With
+--disk, the levels of the visited set live in files, and so do the states of the frontier and
+of the level being built (frontier.py).
+
 Counts are deterministic: the model's successors come in a fixed order and nothing depends on
 timing except when a budget stops the search. The same level structure is what the worker
 processes (parallel.py) and a Ray cluster (ray_engine.py) share out.
@@ -141,6 +145,7 @@ class LevelSearch:
 
     def save(self) -> None:
         self.stats.seconds = time.perf_counter() - self.started
+        # (a frontier in a file is read back whole for the checkpoint's pickle)
         self.checkpoint.save_shard(0, self.store, list(self.frontier),
                                    list(in_chunks(self.links)), [],
                                    self.model.new_components())
@@ -320,4 +325,4 @@ def _survivors(pending: list[State] | StateFile, alive: np.ndarray) -> Iterator[
     if isinstance(pending, list):
         return ((index, pending[index]) for index in alive.nonzero()[0].tolist())
     return ((index, state) for index, (state, survives)
-            in enumerate(zip(pending, alive.tolist(), strict=True)) if survives)
+            in enumerate(zip(pending, in_chunks(alive), strict=True)) if survives)

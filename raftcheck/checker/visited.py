@@ -84,7 +84,9 @@ class LevelStore:
 
     Per level: offer() each candidate in search order; the caller keeps those it returns True
     for, in order; close_level() returns which of them survive and where each sits in the
-    level's arrays (its index, for the parent links of its successors)."""
+    level's arrays (its index, for the parent links of its successors). Without budgets a
+    caller may instead hand the level's distinct candidates over at once (keep_batch): they
+    are then checked against every complete level when it closes."""
 
     def __init__(self, model: Model, spill: Path | None = None) -> None:
         self.start = model.budget_start
@@ -228,7 +230,8 @@ class LevelStore:
         return alive, position
 
     def _not_found_before(self, keys: np.ndarray, used: np.ndarray | None) -> np.ndarray:
-        """Which candidates no state of the levels before the last two covers."""
+        """Which candidates no state of the levels before the last two covers (of every
+        complete level, for a level kept by keep_batch)."""
         alive = np.ones(len(keys), dtype=bool)
         if not len(keys):
             return alive
