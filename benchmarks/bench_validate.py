@@ -60,6 +60,8 @@ def measure(path: Path) -> tuple[float, float, object]:
     return cpu, time.perf_counter() - t0, verdict
 
 
+# measure()'s warm-up and best of three, as a script: it must import the other checkout's
+# raftcheck, which this process cannot do beside its own.
 _AGAINST = """
 import sys, time
 sys.path.insert(0, sys.argv[1])

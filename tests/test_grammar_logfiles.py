@@ -317,3 +317,32 @@ def test_nodes_first_named_in_a_file_read_ahead_are_named_in_merge_order(
 
     assert names(logfiles.READ_AHEAD) == names(0) == {
         "n1": ["aa"], "n2": ["bb"], "n3": ["f1"], "n4": ["f2"]}
+
+
+def test_problems_found_reading_ahead_are_listed_in_merge_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad line met while reading ahead is a problem only once every event before it was
+    taken: problems come out in merge order, as without read-ahead (the engine reads the
+    problem list in the middle of a run). File a's bad time is at 0.500 behind 40 lines read
+    ahead, file b's at 0.300: b's comes first."""
+    from raftcheck.traces import logfiles
+    from raftcheck.validate import validate_paths
+
+    a = [_raft_line(100, "aa became follower at term 1")]
+    a += [_raft_line(100 + k, "aa [term: 1] ignored a MsgHeartbeat message with lower term "
+                              "from bb [term: 1]") for k in range(1, 40)]
+    a += [_raft_line(500, "aa became follower at term 1").replace("10:00:00.500", "10:00:61.5")]
+    b = [_raft_line(100, "bb became follower at term 1"),
+         _raft_line(300, "bb became follower at term 1").replace("10:00:00.300", "10:00:61.3")]
+    run = tmp_path / "run"
+    run.mkdir()
+    _write(run / "a.log", a)
+    _write(run / "b.log", b)
+
+    def problems(ahead: int) -> list[str]:
+        monkeypatch.setattr(logfiles, "READ_AHEAD", ahead)
+        return validate_paths([run]).problems
+
+    listed = problems(logfiles.READ_AHEAD)
+    assert listed == problems(0)
+    assert len(listed) == 2 and "b.log" in listed[0] and "a.log" in listed[1]

@@ -125,10 +125,10 @@ class EtcdServerReader:
         self._zap = zap
         self._tz = assume_tz
         self._messages = EtcdRaftMessages()
-        self._last_stamp = ""
+        # The last timestamp read (capnslog's or zap's) and its time: lines come in bursts
+        # of one millisecond.
+        self._last_stamp: str | None = None
         self._last_time: datetime | None = None
-        self._zap_stamp: str | None = None  # the last zap timestamp read, and its time
-        self._zap_when: datetime | None = None
         self._banner: dict[str, Any] = {}  # the start-up banner, until the member id is known
         self._banner_line: tuple[int, str, datetime | None] | None = None
 
@@ -298,11 +298,11 @@ class EtcdServerReader:
                 frac = ts.split(".", 1)[1] if "." in ts else ""
                 digits = len(frac) - len(frac.lstrip("0123456789"))
                 self.time_precision = {0: "1s", 3: "1ms", 6: "1us", 9: "1ns"}.get(digits, "1ms")
-            if ts == self._zap_stamp:  # lines come in bursts of one millisecond
-                return self._zap_when
+            if ts == self._last_stamp:
+                return self._last_time
             when = datetime.fromisoformat(ts)
             when = when if when.tzinfo is not None else when.replace(tzinfo=self._tz)
-            self._zap_stamp, self._zap_when = ts, when
+            self._last_stamp, self._last_time = ts, when
             return when
         if isinstance(ts, int | float) and not isinstance(ts, bool):
             self.time_precision = self.time_precision or "1us"

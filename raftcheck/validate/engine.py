@@ -40,7 +40,8 @@ from .runs import FileIdentity, Run, find_runs, refuse_mixed
 from .world import EMPTY, Missing, Unexplained, World
 
 _NOTED = frozenset({ev.FeatureUsed, ev.BecameLeader, ev.Membership, ev.NodeStarted})
-"""The event kinds that Validator._note reads."""
+"""The event kinds that Validator._note reads (keep the two in step: a kind _note reads that
+is missing here is never noted)."""
 
 NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
 """Violations that no unlogged step, feature outside the model or unparsed line can explain:
@@ -87,21 +88,20 @@ class Validator:
         if type(e) in _NOTED:
             self._note(e)
         self.cx.node_format.setdefault(self.cx.index(e.node), sees)
-        if handler is on_nothing:  # no state to change: every World explains it as it is
-            out = list(self.candidates)
-        else:
-            out = []
-            failure: Unexplained | None = None
-            for w in self.candidates:
-                try:
-                    out.extend(handler(w, e, self.cx))
-                except Unexplained as exc:
-                    failure = failure or exc
-                except Exception as exc:  # a bug in a handler: never a verdict
-                    raise InternalError(f"checking {e.kind} at {e.source}", exc) from exc
-            if not out:
-                assert failure is not None
-                raise failure
+        if handler is on_nothing and not isinstance(e, ANCHORS):
+            return self.candidates  # no state to change: every World explains it as it is
+        out: list[World] = []
+        failure: Unexplained | None = None
+        for w in self.candidates:
+            try:
+                out.extend(handler(w, e, self.cx))
+            except Unexplained as exc:
+                failure = failure or exc
+            except Exception as exc:  # a bug in a handler: never a verdict
+                raise InternalError(f"checking {e.kind} at {e.source}", exc) from exc
+        if not out:
+            assert failure is not None
+            raise failure
         if self.cx.resyncing and isinstance(e, ANCHORS):
             self.cx.resynced.add(self.cx.index(e.node))
         worlds = out if len(out) == 1 else list(dict.fromkeys(out))

@@ -148,7 +148,7 @@ def on_node_started(w: World, e: ev.NodeStarted, cx: Context) -> Iterable[World]
     if s is None:
         w, s = current(w, i, e, cx, e.term)
         if e.last_index == 0:
-            w = w.with_server(i, s._replace(log=EMPTY_LOG))
+            w = w.with_server(i, with_log(s, EMPTY_LOG))
         restart = False
     else:
         if e.term is not None and e.term < s.term:
@@ -257,7 +257,7 @@ def on_became_pre_candidate(w: World, e: ev.BecamePreCandidate, cx: Context
     i = cx.index(e.node)
     w = at_term(w, i, e.term, e, cx)
     s = w.server(i)
-    after = spec.pre_vote_timeout(cx.rules, i, s._replace(log=s.log.demoted()))
+    after = spec.pre_vote_timeout(cx.rules, i, with_log(s, s.log.demoted()))
     if after is None:
         raise Unexplained("PreVote", f"{cx.name(i)} becomes pre-candidate, but is "
                           f"{describe_role(s)}")
@@ -280,7 +280,7 @@ def on_became_candidate(w: World, e: ev.BecameCandidate, cx: Context) -> Iterabl
                               f"{len(cx.voters_of(i))} voters")
         after = spec.timeout(cx.rules, i, s._replace(role=FOLLOWER))
     else:  # a follower's log may have grown since a line showed its length
-        after = spec.timeout(cx.rules, i, s._replace(log=s.log.demoted()))
+        after = spec.timeout(cx.rules, i, with_log(s, s.log.demoted()))
     if after is None:
         raise Unexplained("Timeout", f"{n} becomes candidate, but is {describe_role(s)}")
     if e.term is not None and after.term != e.term:
@@ -491,7 +491,7 @@ def vote(w: World, i: int, c: int, granted: bool, prevote: bool,
     # The up-to-date check (§5.4.1) needs both logs' last entries; where the logs do not show
     # one of them, the check is left out (an empty voter log never refuses).
     both_known = m.last_log_index >= 0 and s.log.last() is not None
-    voter = s if both_known else s._replace(log=EMPTY_LOG)
+    voter = s if both_known else with_log(s, EMPTY_LOG)
     probe = m if both_known else m._replace(last_log_index=0, last_log_term=0)
     if prevote:
         handled = spec.handle_pre_vote_request(cx.rules, voter, probe)
@@ -507,7 +507,7 @@ def vote(w: World, i: int, c: int, granted: bool, prevote: bool,
         w = adopt_term(w, i, m.term, cx)
         s = w.server(i)
         assert s is not None
-        voter = s if both_known else s._replace(log=EMPTY_LOG)
+        voter = s if both_known else with_log(s, EMPTY_LOG)
     handled = spec.handle_request_vote_request(cx.rules, voter, probe)
     assert handled is not None  # m.term <= s.term here
     if granted and not handled.reply.vote_granted:

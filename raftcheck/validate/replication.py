@@ -31,7 +31,16 @@ from .mapping import (
     to_follower,
     vote,
 )
-from .world import CANDIDATE, FOLLOWER, LEADER, PRE_CANDIDATE, Missing, Unexplained, World
+from .world import (
+    CANDIDATE,
+    FOLLOWER,
+    LEADER,
+    PRE_CANDIDATE,
+    Missing,
+    Unexplained,
+    World,
+    with_log,
+)
 
 APPEND_RESPONSES = frozenset({"MsgAppResp", "AppendEntriesResponse"})
 
@@ -82,7 +91,7 @@ def on_log_truncated(w: World, e: ev.LogTruncated, cx: Context) -> Iterable[Worl
         # entries"): a real conflict is logged on its own line
         s = w.server(i)
         assert s is not None
-        yield w.with_server(i, s._replace(log=s.log.rewritten_from(k)))
+        yield w.with_server(i, with_log(s, s.log.rewritten_from(k)))
         return
     if e.existing_term is not None:
         term = e.existing_term
@@ -349,7 +358,7 @@ def on_snapshot(w: World, e: ev.Snapshot, cx: Context) -> Iterable[World]:
                        f"{n} sends a snapshot up to its entry {index} of term {term}")
         yield observe_commit(w, i, max(index, e.commit or 0), e, cx)
     elif e.action == "installed":  # hashicorp: the line names no index; what was known goes
-        yield w.with_server(i, s._replace(log=s.log.rewritten_from(1)))
+        yield w.with_server(i, with_log(s, s.log.rewritten_from(1)))
     else:
         yield w  # taken, sent, compacted: the logical log is unchanged
 
