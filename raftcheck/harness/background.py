@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from raftcheck.harness.etcdctl import MemberStatus
 from raftcheck.harness.scenario import leader_of
@@ -53,7 +53,7 @@ class _Worker:
         """Sleep up to ``seconds``; True if stop() was called meanwhile."""
         return self._stop.wait(max(0.0, seconds))
 
-    def __enter__(self) -> _Worker:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -79,6 +79,19 @@ class ClientLoad(_Worker):
         self.cluster, self.clients, self.keys, self.rate = cluster, clients, keys, rate
         self.read_fraction, self.seed, self.timeout, self.prefix = (
             read_fraction, seed, timeout, prefix)
+        self._acknowledged = {"writes": 0, "reads": 0}
+        self._changed = threading.Condition()
+
+    def wait_for_acknowledged(self, writes: int, reads: int, timeout: float) -> bool:
+        """Wait until at least ``writes`` writes and ``reads`` reads were acknowledged since
+        the load started (a history with something to check, however slowly a loaded machine
+        let the cluster answer), or ``timeout`` seconds; True if they were."""
+        def enough() -> bool:
+            done = self._acknowledged
+            return done["writes"] >= writes and done["reads"] >= reads
+
+        with self._changed:
+            return self._changed.wait_for(enough, timeout)
 
     def start(self) -> None:
         self.cluster.record_step(
@@ -102,11 +115,17 @@ class ClientLoad(_Worker):
             key = f"{self.prefix}k{rng.randrange(self.keys)}"
             endpoint = rng.choice(list(self.cluster.names))
             if rng.random() < self.read_fraction:
-                self.cluster.get(key, endpoint, timeout=self.timeout, client=client)
+                kind = "reads"
+                result = self.cluster.get(key, endpoint, timeout=self.timeout, client=client)
             else:
+                kind = "writes"
                 written += 1
-                self.cluster.put(key, f"{client}.{written}", endpoint, timeout=self.timeout,
-                                 client=client)
+                result = self.cluster.put(key, f"{client}.{written}", endpoint,
+                                          timeout=self.timeout, client=client)
+            if result.ok:
+                with self._changed:
+                    self._acknowledged[kind] += 1
+                    self._changed.notify_all()
             pause = rng.uniform(0.5, 1.5) / self.rate - (time.monotonic() - t0)
             if self._wait(pause):
                 return

@@ -35,16 +35,24 @@ FLAP_PATTERNS: tuple[str, ...] = ("random-links", "one-link", "leader-links", "l
 #: etcd 3.4 and 3.5 keep this many entries in the leader's in-memory log behind each snapshot,
 #: for followers that lag (etcdserver's SnapshotCatchUpEntries, not a flag before 3.5.10).
 SNAPSHOT_CATCH_UP_ENTRIES = 5000
+#: Writes and reads a scenario's client load has acknowledged before it stops (if the cluster
+#: answers within ACKNOWLEDGED_WAIT seconds more): a history with something to check.
+ACKNOWLEDGED = 5
+ACKNOWLEDGED_WAIT = 30.0
 
 
 @contextlib.contextmanager
 def _background(cluster: EtcdCluster, *, load: bool, seed: int, sample_every: float,
                 label: str) -> Iterator[StatusSampler]:
-    """A status sampler and (with ``load``) client load, for the length of the block."""
+    """A status sampler and (with ``load``) client load, for the length of the block; the load
+    goes on after it until the history holds ACKNOWLEDGED writes and reads (at most
+    ACKNOWLEDGED_WAIT seconds more: a cluster that answers nothing is a finding too)."""
     with StatusSampler(cluster, sample_every, label) as sampler:
         if load:
-            with ClientLoad(cluster, seed=seed):
+            with ClientLoad(cluster, seed=seed) as client_load:
                 yield sampler
+                client_load.wait_for_acknowledged(ACKNOWLEDGED, ACKNOWLEDGED,
+                                                  ACKNOWLEDGED_WAIT)
         else:
             yield sampler
 
