@@ -43,6 +43,11 @@ _NOTED = frozenset({ev.FeatureUsed, ev.BecameLeader, ev.Membership, ev.NodeStart
 """The event kinds that Validator._note reads (keep the two in step: a kind _note reads that
 is missing here is never noted)."""
 
+SKIMMED = frozenset(kind for kind in ev.EVENT_TYPES
+                    if HANDLERS[kind] is on_nothing and kind not in _NOTED | set(ANCHORS))
+"""The event kinds of which the engine reads only the node, time and the nodes named (for the
+merge, the node's format and FileIdentity): read as ev.Skimmed, never built whole."""
+
 NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
 """Violations that no unlogged step, feature outside the model or unparsed line can explain:
 two leaders of one term, two entries committed at one index."""
@@ -327,6 +332,7 @@ def check_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
     """One run's verdict; raises LogError (refused input) and InternalError (a bug)."""
     if run.error:
         raise LogError(run.error)
-    verdict = Validator(options).run(LogStream(files=run.files, ignored=run.ignored))
+    verdict = Validator(options).run(LogStream(files=run.files, ignored=run.ignored,
+                                               skim=SKIMMED))
     verdict.run = run.name
     return verdict

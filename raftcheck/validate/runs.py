@@ -141,24 +141,6 @@ def _one_implementation(run: Run) -> str | None:
 
 # --- what reading shows ----------------------------------------------------------------------
 
-NAME_FIELDS = frozenset({
-    "leader", "voter", "candidate", "src", "dst", "from_node", "peer", "peers", "voters",
-    "outgoing_voters", "learners", "learners_next", "voted_for", "vote", "last_leader",
-    "previous", "transferee"})
-"""Event fields that hold node names."""
-
-_fields_by_type: dict[type, tuple[str, ...]] = {}
-
-
-def name_fields(kind: type) -> tuple[str, ...]:
-    """The fields of an event kind that hold node names."""
-    names = _fields_by_type.get(kind)
-    if names is None:
-        names = _fields_by_type[kind] = tuple(f for f in kind.__dataclass_fields__
-                                              if f in NAME_FIELDS)
-    return names
-
-
 MENTIONS_ENOUGH = 256
 """Nodes named in one file beyond which more names cannot link it to other files' nodes."""
 
@@ -183,16 +165,20 @@ class FileIdentity:
     def note(self, e: ev.Event) -> None:
         """What an event of this file says: the nodes it names (enough of them to link the file
         to the others), and its time."""
-        fields = name_fields(type(e))
+        skimmed = type(e) is ev.Skimmed
+        fields = ev.name_fields(e.of if skimmed else type(e))  # type: ignore[attr-defined]
         if fields and len(self.mentions) < MENTIONS_ENOUGH:
             mentions = self.mentions
             mentions.add(e.node)
-            for name in fields:  # the nodes its fields name
-                value = getattr(e, name)
-                if isinstance(value, str):
-                    mentions.add(value)
-                elif isinstance(value, tuple):
-                    mentions.update(value)
+            if skimmed:  # the nodes its fields named, as reading found them
+                mentions.update(e.names)  # type: ignore[attr-defined]
+            else:
+                for name in fields:  # the nodes its fields name
+                    value = getattr(e, name)
+                    if isinstance(value, str):
+                        mentions.add(value)
+                    elif isinstance(value, tuple):
+                        mentions.update(value)
         if e.time is not None:
             if self.first is None:
                 self.first = e.time.timestamp()
