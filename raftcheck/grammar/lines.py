@@ -7,37 +7,72 @@ from collections.abc import Iterator
 MAX_LINE_BYTES = 1 << 20
 """A longer line is reported as a problem and skipped without being held in memory."""
 
-READ_BUFFER = 1 << 16
-"""Bytes read at a time: with the default 8 KiB, skipping a 1 GiB line takes six times
-longer."""
+READ_BLOCK = 1 << 16
+"""Bytes read at a time."""
 
 
 def iter_lines(path: str) -> Iterator[tuple[int, str | None, str | None]]:
     """Yield ``(line number, text, None)`` per line, or ``(line number, None, problem)`` for
-    a line that is not text (invalid UTF-8, NUL bytes) or is too long. Raises OSError."""
-    with open(path, "rb", buffering=READ_BUFFER) as f:
+    a line that is not text (invalid UTF-8, NUL bytes) or is too long. Raises OSError.
+
+    The file is read a block at a time and a block of good lines is decoded at once (most
+    blocks); a block with a bad line in it is decoded line by line, so that only that line is
+    a problem. Memory holds one block and at most one line of ``MAX_LINE_BYTES``."""
+    with open(path, "rb", buffering=0) as f:
         number = 0
+        rest = b""  # the start of a line that goes on in the next block
+        overlong = False  # the line being read is already too long: its bytes are dropped
         while True:
-            chunk = f.readline(MAX_LINE_BYTES + 1)
-            if not chunk:
-                return
-            number += 1
-            if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
-                while True:  # drain the rest of the overlong line
-                    more = f.readline(MAX_LINE_BYTES)
-                    if not more or more.endswith(b"\n"):
-                        break
-                yield number, None, f"line longer than {MAX_LINE_BYTES} bytes, skipped"
+            block = f.read(READ_BLOCK)
+            if not block:
+                break
+            end = block.rfind(b"\n")
+            if end == -1:  # the line goes on
+                if not overlong:
+                    rest += block
+                    overlong = len(rest) > MAX_LINE_BYTES
+                    if overlong:
+                        rest = b""
                 continue
+            if overlong:  # its end: one problem for the whole line
+                number += 1
+                yield number, None, _too_long()
+                overlong, head = False, block[block.index(b"\n") + 1:end + 1]
+            else:
+                head = rest + block[:end + 1]
+            rest = block[end + 1:]
             try:
-                text = chunk.decode("utf-8")
+                text: str | None = head.decode("utf-8")
             except UnicodeDecodeError:
-                yield number, None, "not UTF-8 text (binary data?)"
+                text = None
+            if text is None or "\x00" in text or len(head) > MAX_LINE_BYTES:
+                for line in head.split(b"\n")[:-1]:  # some line is bad: each on its own
+                    number += 1
+                    yield number, *_one_line(line)
                 continue
-            if "\x00" in text:
-                yield number, None, "NUL bytes in line (binary data?)"
-                continue
-            yield number, text.rstrip("\r\n"), None
+            for line in text.split("\n")[:-1]:
+                number += 1
+                yield number, line.rstrip("\r"), None
+        if overlong or rest:
+            number += 1
+            yield (number, None, _too_long()) if overlong else (number, *_one_line(rest))
+
+
+def _too_long() -> str:
+    return f"line longer than {MAX_LINE_BYTES} bytes, skipped"
+
+
+def _one_line(line: bytes) -> tuple[str | None, str | None]:
+    """``(text, None)`` or ``(None, problem)`` for one line's bytes, without its newline."""
+    if len(line) > MAX_LINE_BYTES:
+        return None, _too_long()
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text (binary data?)"
+    if "\x00" in text:
+        return None, "NUL bytes in line (binary data?)"
+    return text.rstrip("\r"), None
 
 
 _CONTROL = frozenset(range(32)) - {9, 10, 13}
