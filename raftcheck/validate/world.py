@@ -18,6 +18,9 @@ from raftcheck.traces.events import SourceRef
 
 from .knowledge import NOTHING_COMMITTED, Committed
 
+_new_tuple = tuple.__new__
+"""How a NamedTuple's own ``__new__`` and ``_make`` build it, without their Python frame."""
+
 
 class World(NamedTuple):
     servers: tuple[Server | None, ...]  # by node number - 1; None: nothing observed yet
@@ -33,28 +36,30 @@ class World(NamedTuple):
         servers = self.servers
         if i >= len(servers):
             servers = servers + (None,) * (i + 1 - len(servers))
-        return World((*servers[:i], s, *servers[i + 1:]), self.sent, self.elections,
-                     self.committed, self.kept)
+        return _new_tuple(World, ((*servers[:i], s, *servers[i + 1:]), self.sent,
+                                  self.elections, self.committed, self.kept))
 
-    # World(...) rather than _replace (keyword handling): these run for nearly every event
+    # built as tuples (_new_tuple) rather than by _replace or World(...) (keyword handling,
+    # a Python frame): these run for nearly every event
     def sending(self, *messages: object) -> World:
-        return World(self.servers, self.sent.union(messages), self.elections, self.committed,
-                     self.kept)
+        return _new_tuple(World, (self.servers, self.sent.union(messages), self.elections,
+                                  self.committed, self.kept))
 
     def electing(self, term: int, i: int) -> World:
-        return World(self.servers, self.sent, self.elections | {(term, i)}, self.committed,
-                     self.kept)
+        return _new_tuple(World, (self.servers, self.sent, self.elections | {(term, i)},
+                                  self.committed, self.kept))
 
     def with_committed(self, committed: Committed) -> World:
-        return World(self.servers, self.sent, self.elections, committed, self.kept)
+        return _new_tuple(World, (self.servers, self.sent, self.elections, committed,
+                                  self.kept))
 
     def kept_by(self, i: int) -> int:
         return self.kept[i] if i < len(self.kept) else 0
 
     def with_kept(self, i: int, index: int) -> World:
         kept = self.kept + (0,) * (i + 1 - len(self.kept))
-        return World(self.servers, self.sent, self.elections, self.committed,
-                     (*kept[:i], index, *kept[i + 1:]))
+        return _new_tuple(World, (self.servers, self.sent, self.elections, self.committed,
+                                  (*kept[:i], index, *kept[i + 1:])))
 
     def min_term(self) -> int:
         """The lowest current term of any observed node (0 if none)."""
@@ -82,7 +87,8 @@ _LOG = Server._fields.index("log")
 
 def with_log(s: Server, log: object) -> Server:
     """``s._replace(log=log)``, without the keyword handling (most events change a log)."""
-    return Server._make((*s[:_LOG], log, *s[_LOG + 1:]))
+    return _new_tuple(Server, (*s[:_LOG], log, *s[_LOG + 1:]))
+
 
 
 FOLLOWER, CANDIDATE, LEADER, PRE_CANDIDATE = (Role.FOLLOWER, Role.CANDIDATE, Role.LEADER,
