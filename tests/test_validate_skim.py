@@ -1,0 +1,96 @@
+"""validate reads the event kinds its engine never looks into (server warnings, dropped
+requests...: engine.SKIMMED) as ``Skimmed`` events, their node, time, source and the nodes they
+name, instead of whole events. A fast path: it must give what reading them whole gives — in
+every place the same event, or a skimmed one holding what the engine reads of it — and the same
+verdict, on real runs and on real runs broken at random."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from raftcheck.traces import events as ev
+from raftcheck.traces.logfiles import LogError, LogStream
+from raftcheck.validate import engine
+from raftcheck.validate.engine import SKIMMED, check_run
+from raftcheck.validate.runs import find_runs
+from tests.test_validate_fuzz import EDITS, RUNS, _edit, _files
+
+
+def _read(run: Path, skim: frozenset[type[ev.Event]]) -> LogStream:
+    found = find_runs([run])[0]
+    return LogStream(files=found.files, ignored=found.ignored, skim=skim)
+
+
+def _named(e: ev.Event) -> list[str]:
+    """The node names in an event's name fields, in field order (tuples spread)."""
+    out: list[str] = []
+    for f in dataclasses.fields(e):
+        if f.name in ev.NAME_FIELDS:
+            value = getattr(e, f.name)
+            out += [value] if isinstance(value, str) else list(value or ())
+    return out
+
+
+@pytest.mark.parametrize("run", RUNS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_skimmed_event_holds_what_the_engine_reads_of_the_whole_one(run: Path) -> None:
+    whole_stream, skim_stream = _read(run, frozenset()), _read(run, SKIMMED)
+    whole, skimmed = list(whole_stream), list(skim_stream)
+    assert len(whole) == len(skimmed)
+    for a, b in zip(whole, skimmed, strict=True):
+        if type(a) in SKIMMED:
+            assert type(b) is ev.Skimmed and b.of is type(a)
+            assert (b.node, b.time, b.source) == (a.node, a.time, a.source)
+            assert list(b.names) == _named(a)
+        else:
+            assert a == b
+    assert whole_stream.files == skim_stream.files
+    assert whole_stream.problems == skim_stream.problems
+    assert whole_stream.nodes == skim_stream.nodes
+
+
+def test_real_runs_have_skimmed_kinds_that_name_nodes() -> None:
+    """The test above compares something: warnings that name a peer are among the runs."""
+    kinds = {(e.of, bool(e.names)) for run in RUNS for e in _read(run, SKIMMED)
+             if isinstance(e, ev.Skimmed)}
+    assert (ev.ServerWarning, True) in kinds and (ev.RequestDropped, False) in kinds
+
+
+def _verdict(out: Path, skim: frozenset[type[ev.Event]]) -> dict:
+    """check_run's verdict (less its time) with ``skim`` as the kinds it skims."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "SKIMMED", skim)
+        body = check_run(find_runs([out])[0]).to_json()
+    body.pop("seconds")
+    return body
+
+
+@pytest.mark.skipif(not RUNS, reason="no recorded runs in tests/data")
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(run=st.sampled_from(RUNS) if RUNS else st.nothing(),
+       edits=st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 2**32)), max_size=4))
+def test_a_run_broken_at_random_gets_the_same_verdict_skimmed_or_whole(
+        tmp_path_factory, run: Path, edits: list[tuple[str, int]]) -> None:
+    out = tmp_path_factory.mktemp("skim")
+    texts = {f.name: f.read_text(errors="replace").splitlines(keepends=True)
+             for f in _files(run)}
+    for kind, seed in edits:
+        rng = random.Random(seed)
+        name = rng.choice(sorted(texts))
+        texts[name] = _edit(texts[name], kind, rng, [])
+    for name, lines in texts.items():
+        (out / name).write_text("".join(lines))
+    try:
+        whole = _verdict(out, frozenset())
+    except LogError as exc:
+        with pytest.raises(LogError) as skimmed:
+            _verdict(out, SKIMMED)
+        assert str(skimmed.value) == str(exc)
+        return
+    assert _verdict(out, SKIMMED) == whole
