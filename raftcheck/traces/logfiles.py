@@ -382,34 +382,20 @@ class LogStream:
                ) -> list[Event] | None:
         """The events of one parsed record whose events name only nodes that have a name
         already (then nothing changes but this file's summary); None for anything else."""
-        if len(outcomes) != 1 or reader.owner is None or not isinstance(outcomes[0], Parsed):
+        if len(outcomes) != 1 or reader.owner is None or type(outcomes[0]) is not Parsed:
             return None
         try:
-            return self._outcomes(summary, reader, outcomes, self._names.named)
+            return self._parsed(summary, reader, outcomes[0], self._names.named)
         except Unnamed:
             return None
 
-    def _outcomes(self, summary: FileSummary, reader: Reader, outcomes: Iterable[object],
-                  name: Callable[[RawId], str] | None = None) -> list[Event]:
-        """The events of a line's outcomes; its problems recorded. ``name``: how raw ids are
-        named (NodeNames.name, which names a node on first sight, unless told otherwise)."""
-        name = name or self._names.name
+    def _outcomes(self, summary: FileSummary, reader: Reader, outcomes: Iterable[object]
+                  ) -> list[Event]:
+        """The events of a line's outcomes; its problems recorded."""
         events: list[Event] = []
         for outcome in outcomes:
             if isinstance(outcome, Parsed):
-                if outcome.time is not None:
-                    self._last_time[summary.path] = outcome.time
-                source = SourceRef(summary.path, outcome.line, outcome.raw)
-                try:
-                    built = [self._event(d, reader, source, outcome.time, name)
-                             for d in outcome.drafts]
-                except _Unattributed as exc:
-                    self._problem(summary, Problem(summary.path, outcome.line, str(exc),
-                                                   outcome.raw))
-                    continue
-                summary.event_lines += outcome.lines
-                summary.events += len(built)
-                events += built
+                events += self._parsed(summary, reader, outcome, self._names.name)
             elif isinstance(outcome, Bad):
                 if outcome.fatal:
                     raise LogError(outcome.message, summary.path, outcome.line)
@@ -418,6 +404,22 @@ class LogStream:
             else:
                 summary.skipped += 1
         return events
+
+    def _parsed(self, summary: FileSummary, reader: Reader, outcome: Parsed,
+                name: Callable[[RawId], str]) -> list[Event]:
+        """The events of one parsed record (none if it is a problem, then recorded). ``name``:
+        how raw ids are named (NodeNames.name names a node on first sight)."""
+        if outcome.time is not None:
+            self._last_time[summary.path] = outcome.time
+        source = SourceRef(summary.path, outcome.line, outcome.raw)
+        try:
+            built = [self._event(d, reader, source, outcome.time, name) for d in outcome.drafts]
+        except _Unattributed as exc:
+            self._problem(summary, Problem(summary.path, outcome.line, str(exc), outcome.raw))
+            return []
+        summary.event_lines += outcome.lines
+        summary.events += len(built)
+        return built
 
     def _problem(self, summary: FileSummary, problem: Problem) -> None:
         if problem.time is None and summary.path in self._last_time:
