@@ -79,7 +79,7 @@ class Validator:
         self.bounded = False
         self._sizes: dict[int, Rules] = {}
         self.root: tuple[ev.Event, Unexplained] | None = None
-        self._formats_noted: set[str] = set()
+        self._formats_noted: set[str] = set()  # nodes whose first event was stepped
 
     def _rules(self, nodes: int) -> Rules:
         return Rules(nodes, self_vote=True, tidy=True, pre_vote=self.options.pre_vote,
@@ -93,8 +93,8 @@ class Validator:
             return self.candidates
         if type(e) in _NOTED:
             self._note(e)
-        if e.node not in self._formats_noted:  # a node's first event: its number and what
-            self._formats_noted.add(e.node)  # its log observes
+        if e.node not in self._formats_noted:  # its number, and what its log observes
+            self._formats_noted.add(e.node)
             self.cx.node_format.setdefault(self.cx.index(e.node), sees)
         if handler is on_nothing and not isinstance(e, ANCHORS):
             return self.candidates  # no state to change: every World explains it as it is
