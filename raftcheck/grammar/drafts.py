@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from raftcheck.traces.events import Event
+from raftcheck.traces.quick_init import quick_init
 
 
+@quick_init  # one or more per line read
 @dataclass(frozen=True, slots=True)
 class RawId:
     """A node as a log names it: ``key`` is canonical (etcd: lowercase hex without leading

@@ -18,6 +18,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from raftcheck.traces.quick_init import quick_init
+
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -580,6 +582,11 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ServerConfig, ServerWarning,
 )
 """Every event class, in documentation order."""
+
+QUICK_INIT: tuple[type, ...] = (SourceRef, Entry, Event, *EVENT_TYPES, Skimmed)
+"""The classes reading builds for nearly every line: built by quick_init's ``__init__``."""
+for _kind in QUICK_INIT:
+    quick_init(_kind)
 
 OUTSIDE_CORE: tuple[type[Event], ...] = (ConfigChange, Snapshot, LeadershipTransfer, FeatureUsed)
 """Events that show a feature outside the core model: validation is inconclusive with them."""
