@@ -46,7 +46,7 @@ LIMIT = 1 << (LANE - 1)  # counters stay below this, so lane-wise comparison is 
 FINGERPRINT = np.int64
 #: Without budgets: the fingerprints of the recent complete levels held in one Python set (about
 #: 60 bytes each) while they number at most this many; the last two levels always are.
-WINDOW = 1 << 20
+WINDOW = 1 << 21
 
 
 class BudgetOverflow(ValueError):

@@ -95,6 +95,11 @@ class RaftModel(SpecModel):
         # else the next value, while the bound lets one more in (_request_values).
         self._any_value = (range(1, config.values + 1) if config.bounds.max_writes is None
                            else None)
+        # Restarts and elections with no bound are no effect on the state (_place_local_steps).
+        self._unbounded_effects = frozenset(
+            effect for effect, bound in ((RESTARTED, config.bounds.max_restarts),
+                                         (TIMED_OUT, config.bounds.max_elections))
+            if bound is None)
 
         # slot numbers in the state tuple
         self.BAG, self.CUT, self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n, n + 5)
@@ -253,18 +258,14 @@ class RaftModel(SpecModel):
                 if new_bag is not None:
                     nxt[BAG] = new_bag
                 if effect:
-                    if effect == RESTARTED:
-                        limit = self.bounds.max_restarts
-                        if limit is not None:
-                            if state[self.RESTARTS] >= limit:
-                                continue
-                            nxt[self.RESTARTS] += 1
-                    elif effect == TIMED_OUT:
-                        limit = self.bounds.max_elections
-                        if limit is not None:
-                            if state[self.TIMEOUTS] >= limit:
-                                continue
-                            nxt[self.TIMEOUTS] += 1
+                    if effect == RESTARTED:  # (only where restarts are bounded)
+                        if state[self.RESTARTS] >= self.bounds.max_restarts:
+                            continue
+                        nxt[self.RESTARTS] += 1
+                    elif effect == TIMED_OUT:  # (only where elections are bounded)
+                        if state[self.TIMEOUTS] >= self.bounds.max_elections:
+                            continue
+                        nxt[self.TIMEOUTS] += 1
                     elif effect == ELECTED:
                         nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
                     elif effect in (CHANGED, SNAPSHOT):
@@ -474,7 +475,10 @@ class RaftModel(SpecModel):
         if steps is None:
             steps = self._local_steps(i, sid)
         placed = []
+        unbounded = self._unbounded_effects
         for action, new_sid, mid, dst, effect, arg, broken in steps:
+            if effect in unbounded:
+                effect = NO_EFFECT  # a budget with no bound: nothing to count
             new_bag = None
             if mid is not None and (not cut or not ((cut >> i) ^ (cut >> dst)) & 1):
                 new_bag = self._bag_plus.get(bag, {}).get(mid, _UNKNOWN)
