@@ -12,9 +12,9 @@ know is kept tentatively; when the level is complete, the batch of tentative one
 against the older levels' arrays at once, and the survivors are the level. Survivors keep their
 order, so the result is the one-state-at-a-time search's, exactly. Without budgets, the recent
 levels are as many as fit in WINDOW fingerprints (two at least), all in one set: in raft.tla's
-state space a state comes back through cycles of up to twenty steps (a vote asked, granted,
-its reply dropped, ...), and each candidate met again three or more levels later would cost a
-tentative entry, a place in the batch and a binary search per older level.
+state space a state comes back through cycles of up to twenty steps (restarts undo a server's
+volatile variables, drops undo sends), and each candidate met again three or more levels later
+would cost a tentative entry, a place in the batch and a binary search per older level.
 
 With a spill directory (--disk), each complete level's arrays are written there and mapped
 back from the file, so the older levels cost page cache, not memory.
@@ -47,6 +47,8 @@ FINGERPRINT = np.int64
 #: Without budgets: the fingerprints of the recent complete levels held in one Python set (about
 #: 60 bytes each) while they number at most this many; the last two levels always are.
 WINDOW = 1 << 21
+#: The same with --disk, which trades time for memory.
+WINDOW_ON_DISK = 1 << 18
 
 
 class BudgetOverflow(ValueError):
@@ -243,11 +245,14 @@ class LevelStore:
         self.open_level()
         return alive, position
 
+    def _window_limit(self) -> int:
+        return WINDOW if self.spill is None else WINDOW_ON_DISK
+
     def _trim_window(self) -> None:
-        """Let the oldest levels of the window go while it holds more than WINDOW
-        fingerprints (the last two stay)."""
-        seen = self.seen
-        while self.window > 2 and len(seen) > WINDOW:
+        """Let the oldest levels of the window go while it holds more fingerprints than
+        WINDOW (WINDOW_ON_DISK with --disk); the last two stay."""
+        seen, limit = self.seen, self._window_limit()
+        while self.window > 2 and len(seen) > limit:
             seen.difference_update(self.levels[-self.window].fingerprints.tolist())
             self.window -= 1
 
@@ -304,8 +309,9 @@ class LevelStore:
         self.seen = set()
         self.window = 0
         if self.start is None:
+            limit = self._window_limit()
             for level in reversed(self.levels):
-                if self.window >= 2 and len(self.seen) + len(level) > WINDOW:
+                if self.window >= 2 and len(self.seen) + len(level) > limit:
                     break
                 self.seen.update(level.fingerprints.tolist())
                 self.window += 1
