@@ -4,6 +4,9 @@
     python benchmarks/bench_explore.py raft-tla      # only the TLC comparisons
     python benchmarks/bench_explore.py default       # only the 5-server default scope
     python benchmarks/bench_explore.py --no-ray      # leave out the Ray rows
+    python benchmarks/bench_explore.py raft-tla --no-ray --against /work/main
+                                                     # one process of another checkout
+                                                     # first (before and after, one run)
     python benchmarks/bench_explore.py any-links     # only when asked: the 50.4M-state scope,
                                                      # two workers, visited set on disk
 
@@ -25,6 +28,7 @@ the load average while it ran (other jobs share this machine).
 from __future__ import annotations
 
 import os
+import pickle
 import platform
 import subprocess
 import sys
@@ -32,10 +36,12 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 from measure import cpu_seconds
 
 from raftcheck.checker.parallel import parallel_breadth_first
+from raftcheck.checker.result import Statistics
 from raftcheck.checker.search import LevelSearch
 from raftcheck.spec.config import SpecConfig, profile_defaults
 from raftcheck.spec.model import RaftModel
@@ -65,6 +71,34 @@ def run(config: SpecConfig, symmetry: bool, engine: str, spill: Path | None = No
             "bytes": bytes_per_state}
 
 
+# One process of another checkout (--against), as a script: it must import that checkout's
+# raftcheck, which this process cannot do beside its own.
+_AGAINST = """
+import os, pickle, sys, time
+sys.path.insert(0, sys.argv[1])
+from raftcheck.checker.result import Statistics
+from raftcheck.checker.search import LevelSearch
+from raftcheck.spec.model import RaftModel
+config, symmetry = pickle.loads(bytes.fromhex(sys.argv[2]))
+cpu, started, load = time.process_time(), time.perf_counter(), os.getloadavg()[0]
+result = LevelSearch(RaftModel(config), symmetry=symmetry).run()
+print(pickle.dumps({"distinct": result.stats.distinct, "depth": result.stats.depth,
+                    "wall": time.perf_counter() - started, "search": result.stats.seconds,
+                    "cpu": time.process_time() - cpu,
+                    "load": (load + os.getloadavg()[0]) / 2}).hex())
+"""
+
+
+def run_against(checkout: Path, config: SpecConfig, symmetry: bool) -> dict:
+    """One process of another checkout's search (its CPU alone, not this one's)."""
+    done = subprocess.run([sys.executable, "-c", _AGAINST, str(checkout),
+                           pickle.dumps((config, symmetry)).hex()],
+                          cwd=tempfile.gettempdir(), capture_output=True, text=True, check=True)
+    row = pickle.loads(bytes.fromhex(done.stdout.split()[-1]))
+    stats = Statistics(distinct=row.pop("distinct"), depth=row.pop("depth"))
+    return {**row, "result": SimpleNamespace(stats=stats), "bytes": None}
+
+
 def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
     print(f"\n{title}")
     print(f"  {'engine':<18}{'distinct':>12}{'depth':>7}{'search s':>10}{'cpu s':>9}"
@@ -88,8 +122,12 @@ def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
 
 
 def row(title: str, config: SpecConfig, symmetry: bool, engines: list[str],
-        tlc: float | None = None) -> None:
-    show(title, [(engine, run(config, symmetry, engine)) for engine in engines], tlc)
+        tlc: float | None = None, against: Path | None = None) -> None:
+    rows = [(engines[0], run(config, symmetry, engines[0]))]
+    if against is not None:  # right after this checkout's one process, to compare the two
+        rows.append((f"1 process, {against.name}", run_against(against, config, symmetry)))
+    rows += [(engine, run(config, symmetry, engine)) for engine in engines[1:]]
+    show(title, rows, tlc)
 
 
 def any_links() -> None:
@@ -119,6 +157,11 @@ def any_links() -> None:
 
 
 def main(argv: list[str]) -> None:
+    against = None
+    if "--against" in argv:
+        at = argv.index("--against")
+        against = Path(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
     which = [a for a in argv if not a.startswith("--")]
     engines = ["1 process", "workers"] + ([] if "--no-ray" in argv else ["ray"])
     print(f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or 'cpu'}, "
@@ -130,10 +173,11 @@ def main(argv: list[str]) -> None:
                 profile_defaults("raft-tla"), max_term=term, max_log=log, max_msgs=msgs,
                 max_dup=dup))
             row(f"raft-tla, 3 servers, no symmetry, bounds {bounds}", config, False, engines,
-                TLC_ONE_WORKER_SECONDS[bounds])
+                TLC_ONE_WORKER_SECONDS[bounds], against)
     if not which or "default" in which:
         config = SpecConfig(nodes=5, bounds=profile_defaults("raftcheck", 5))
-        row("raftcheck --nodes 5 default scope (symmetry)", config, True, engines)
+        row("raftcheck --nodes 5 default scope (symmetry)", config, True, engines,
+            against=against)
     if "any-links" in which:
         any_links()
 

@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from raftcheck.checker.search import breadth_first
+from raftcheck.spec import actions as act
 from raftcheck.spec.config import Bounds, SpecConfig
 from raftcheck.spec.model import RaftModel
+from raftcheck.spec.records import Role
 from tests.oracles.raft_tla import explore as oracle
 
 
@@ -71,3 +73,38 @@ def test_symmetry_reduces_but_keeps_depth(tlc_reference_run):
     # Each orbit has at most 3! = 6 members, so at least a sixth of the states remain.
     assert full.stats.distinct / 6 <= reduced.stats.distinct < full.stats.distinct
     assert reduced.stats.depth == full.stats.depth
+
+
+def test_memoised_all_logs_and_client_requests_match_their_definitions():
+    """Two of the model's memo tables against raft.tla's definitions, in every state of a
+    search: allLogs' = allLogs \\cup {log[i] : i \\in Server} (remembered by the servers, or
+    where they miss by their logs), and ClientRequest(i, v) for every leader i with room in its
+    log and every v in Value, after i's own steps and before the next server's."""
+    config = SpecConfig(nodes=2, profile="raft-tla", values=2, bounds=Bounds(
+        max_term=2, max_log=2, max_msgs=1, max_dup=1, max_writes=None, max_restarts=None,
+        max_elections=None, max_partitions=0))
+    model = RaftModel(config)
+    states, frontier = set(), model.initial_states()
+    while frontier:
+        states.update(frontier)
+        frontier = list(dict.fromkeys(after for state in frontier
+                                      for _, after, _ in model.successors(state)
+                                      if after not in states))
+    assert len(states) == raft_tla(2, 2, 2, 1, 1, values=2).stats.distinct
+    requests = 0
+    for state in states:
+        servers = model.servers_of(state)
+        logs = model.sets[state[model.ALL_LOGS]] | {s.log for s in servers}
+        assert model.sets[model._all_logs_after(state)] == logs
+        actions = [action for action, _, _ in model.successors(state)]
+        expected = [(i, v) for i, s in enumerate(servers) if s.role == Role.LEADER
+                    and len(s.log) < config.bounds.max_log for v in (1, 2)]
+        found = [(a.node, a.value) for a in actions if isinstance(a, act.ClientRequest)]
+        assert found == expected
+        # server by server, each one's client requests last; then the network's steps
+        local = [(getattr(a, "node", getattr(a, "src", None)), isinstance(a, act.ClientRequest))
+                 for a in actions if not hasattr(a, "message")]
+        assert local == sorted(local)
+        assert actions[:len(local)] == [a for a in actions if not hasattr(a, "message")]
+        requests += len(found)
+    assert requests > 100

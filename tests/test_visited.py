@@ -7,6 +7,7 @@ import numpy as np
 
 from raftcheck.checker import frontier
 from raftcheck.checker import search as search_module
+from raftcheck.checker import visited as visited_module
 from raftcheck.checker.model import Model
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import LevelSearch, breadth_first
@@ -165,3 +166,35 @@ def test_the_smaller_met_cache_on_disk_changes_no_count(tmp_path, monkeypatch):
     assert max(sizes) == 8
     assert (result.stats.distinct, result.stats.generated, result.stats.depth) == \
         (in_memory.stats.distinct, in_memory.stats.generated, in_memory.stats.depth)
+
+
+def test_the_window_of_recent_levels_changes_no_level(monkeypatch):
+    """Without budgets, the recent levels held in one set are as many as WINDOW lets in: from
+    the two every search keeps to every level. Duplicates it does not catch the batch check
+    does, so each level holds the same fingerprints and parent links, whatever the window."""
+    windows, runs = [], []
+    for size in (0, 300, 1 << 40):
+        monkeypatch.setattr(visited_module, "WINDOW", size)
+        run = LevelSearch(raft_tla())
+        tentative: list[int] = []
+        close_level = run.store.close_level
+
+        def counted(close_level=close_level, tentative=tentative, store=run.store):
+            tentative.append(store.tentative())
+            return close_level()
+
+        run.store.close_level = counted
+        run.run()
+        windows.append(run.store.window)
+        runs.append((run, sum(tentative)))
+    assert windows[0] == 2 and 2 < windows[1] < len(runs[1][0].store.levels)
+    assert windows[2] == len(runs[2][0].store.levels)
+    (two, kept_two), (some, kept_some), (every, kept_every) = runs
+    assert kept_every == len(every.store) < kept_some < kept_two  # fewer tentative states
+    for other in (some, every):
+        assert other.stats.distinct == two.stats.distinct
+        assert other.stats.generated == two.stats.generated
+        assert len(other.store.levels) == len(two.store.levels)
+        for mine, theirs in zip(other.store.levels, two.store.levels, strict=True):
+            assert np.array_equal(mine.fingerprints, theirs.fingerprints)
+            assert np.array_equal(mine.parents, theirs.parents)

@@ -200,7 +200,7 @@ class LevelSearch:
         met_limit = MET_LIMIT if self.spill is None else MET_LIMIT_ON_DISK
         plain = store.start is None
         if plain:
-            now, older, oldest, add_now, add_fingerprint, add_parent = store.plain_offer()
+            seen, add_seen, add_fingerprint, add_parent = store.plain_offer()
         offer = store.offer
         generated = stats.generated
         level = self.level
@@ -223,9 +223,9 @@ class LevelSearch:
                     successor = canonical(successor)
                 fingerprint = hash(successor)
                 if plain:
-                    if fingerprint in now or fingerprint in older or fingerprint in oldest:
+                    if fingerprint in seen:
                         continue
-                    add_now(fingerprint)
+                    add_seen(fingerprint)
                     add_fingerprint(fingerprint)
                     add_parent(parent)
                 elif not offer(successor, fingerprint, parent):

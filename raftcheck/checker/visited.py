@@ -6,11 +6,15 @@ sits in its level, and which shard holds it), and, where the model counts budget
 vectors (4 bytes). Sorted arrays answer "was this state found before?" for a whole batch at C
 speed (numpy's searchsorted), and a parent link is followed by indexing.
 
-Per candidate state, Python's own sets answer for the level being built and the two before it
-(where nearly all duplicates of a breadth-first search are found). A candidate they do not know
-is kept tentatively; when the level is complete, the batch of tentative ones is checked against
-the older levels' arrays at once, and the survivors are the level. Survivors keep their order,
-so the result is the one-state-at-a-time search's, exactly.
+Per candidate state, Python's own sets answer for the level being built and the recent levels
+before it (where most duplicates of a breadth-first search are found). A candidate they do not
+know is kept tentatively; when the level is complete, the batch of tentative ones is checked
+against the older levels' arrays at once, and the survivors are the level. Survivors keep their
+order, so the result is the one-state-at-a-time search's, exactly. Without budgets, the recent
+levels are as many as fit in WINDOW fingerprints (two at least), all in one set: in raft.tla's
+state space a state comes back through cycles of up to twenty steps (restarts undo a server's
+volatile variables, drops undo sends), and each candidate met again three or more levels later
+would cost a tentative entry, a place in the batch and a binary search per older level.
 
 With a spill directory (--disk), each complete level's arrays are written there and mapped
 back from the file, so the older levels cost page cache, not memory.
@@ -40,6 +44,11 @@ from .model import Model
 LANE = 8  # bits per budget counter in a packed budget vector
 LIMIT = 1 << (LANE - 1)  # counters stay below this, so lane-wise comparison is exact
 FINGERPRINT = np.int64
+#: Without budgets: the fingerprints of the recent complete levels held in one Python set (about
+#: 60 bytes each) while they number at most this many; the last two levels always are.
+WINDOW = 1 << 21
+#: The same with --disk, which trades time for memory.
+WINDOW_ON_DISK = 1 << 18
 
 
 class BudgetOverflow(ValueError):
@@ -98,13 +107,17 @@ class LevelStore:
         self._high = 0  # the top bit of every lane, set with the first budget vector
         self._lanes = 0
         self._packed: dict[tuple, int] = {}  # counters -> packed budget vector
+        # Without budgets: the fingerprints of this level's tentative states and of the last
+        # `window` complete levels (see WINDOW).
+        self.seen: set[int] = set()
+        self.window = 0
         self.open_level()
-        self.recent: list = []  # the sets (or dicts) of the last two complete levels
+        self.recent: list = []  # with budgets: the dicts of the last two complete levels
 
     # --- the level being built --------------------------------------------------------------
 
     def open_level(self) -> None:
-        self.now: set[int] | dict[int, int | list[int]] = set() if self.start is None else {}
+        self.now: dict[int, int | list[int]] = {}  # with budgets: this level's vectors
         self._fingerprints: list[int] = []
         self._parents: list[int] = []
         self._used: list[int] = []
@@ -113,14 +126,11 @@ class LevelStore:
 
     def offer(self, state: tuple, fingerprint: int, parent: int) -> bool:
         """Keep the state tentatively unless it (or one that covers it) is in this level or
-        the two before; True if kept."""
+        a recent one; True if kept."""
         if self.start is None:
-            if fingerprint in self.now:
+            if fingerprint in self.seen:
                 return False
-            for known in self.recent:
-                if fingerprint in known:
-                    return False
-            self.now.add(fingerprint)  # type: ignore[union-attr]
+            self.seen.add(fingerprint)
             self._fingerprints.append(fingerprint)
             self._parents.append(parent)
             return True
@@ -186,13 +196,11 @@ class LevelStore:
 
     def plain_offer(self) -> tuple:
         """offer() without budgets, taken apart for a search loop to inline (a call per
-        candidate is a fifth of the loop): (this level's set, the two recent sets, and the
-        appends for a kept fingerprint and its parent link). A candidate is new when it is in
-        none of the three sets; then it is added to the first and both appends are called."""
-        older, oldest = [*self.recent, set(), set()][:2]
-        now = self.now
-        return (now, older, oldest, now.add,  # type: ignore[union-attr]
-                self._fingerprints.append, self._parents.append)
+        candidate is a fifth of the loop): (the set of this level's and the recent levels'
+        fingerprints, and the appends for a kept fingerprint and its parent link). A candidate
+        is new when it is not in the set; then it is added to it and both appends are called."""
+        seen = self.seen
+        return seen, seen.add, self._fingerprints.append, self._parents.append
 
     def keep_batch(self, fingerprints: np.ndarray, parents: np.ndarray) -> None:
         """Without budgets: keep these distinct fingerprints (with their parent links) as the
@@ -225,17 +233,37 @@ class LevelStore:
         self.levels.append(self._stored(level, len(self.levels)))
         position = np.empty(len(order), dtype=np.int64)
         position[order] = np.arange(len(order))
-        self.recent = [self.now, *self.recent][:2]
+        if self.start is not None:
+            self.recent = [self.now, *self.recent][:2]
+        elif self._batch:
+            self.seen.clear()  # (the caller's sets stood in for the window)
+            self.window = 0
+        else:
+            self.seen.difference_update(keys[~alive].tolist())  # kept in an older level
+            self.window += 1
+            self._trim_window()
         self.open_level()
         return alive, position
 
+    def _window_limit(self) -> int:
+        return WINDOW if self.spill is None else WINDOW_ON_DISK
+
+    def _trim_window(self) -> None:
+        """Let the oldest levels of the window go while it holds more fingerprints than
+        WINDOW (WINDOW_ON_DISK with --disk); the last two stay."""
+        seen, limit = self.seen, self._window_limit()
+        while self.window > 2 and len(seen) > limit:
+            seen.difference_update(self.levels[-self.window].fingerprints.tolist())
+            self.window -= 1
+
     def _not_found_before(self, keys: np.ndarray, used: np.ndarray | None) -> np.ndarray:
-        """Which candidates no state of the levels before the last two covers (of every
+        """Which candidates no state of the levels before the recent ones covers (of every
         complete level, for a level kept by keep_batch)."""
         alive = np.ones(len(keys), dtype=bool)
         if not len(keys):
             return alive
-        older = self.levels if self._batch else self.levels[:max(len(self.levels) - 2, 0)]
+        recent = self.window if self.start is None else 2
+        older = self.levels if self._batch else self.levels[:max(len(self.levels) - recent, 0)]
         if used is None:
             order = np.argsort(keys)
             ordered = keys[order]
@@ -270,7 +298,7 @@ class LevelStore:
     # --- checkpoints --------------------------------------------------------------------------
 
     def restore(self, levels: list[Level], lanes: int) -> None:
-        """Take these complete levels as the visited set (a resumed search): the two last
+        """Take these complete levels as the visited set (a resumed search): the last ones
         become the recent sets again."""
         self.levels = [self._stored(level, k) if self.spill is not None else level
                        for k, level in enumerate(levels)]
@@ -278,13 +306,21 @@ class LevelStore:
             self._lanes = lanes
             self._high = sum(LIMIT << (lane * LANE) for lane in range(lanes))
         self.recent = []  # the last level first
+        self.seen = set()
+        self.window = 0
+        if self.start is None:
+            limit = self._window_limit()
+            for level in reversed(self.levels):
+                if self.window >= 2 and len(self.seen) + len(level) > limit:
+                    break
+                self.seen.update(level.fingerprints.tolist())
+                self.window += 1
+            self.open_level()
+            return
         for level in reversed(self.levels[-2:]):
             keys = level.fingerprints.tolist()
-            if level.used is None:
-                self.recent.append(set(keys))
-                continue
             table: dict[int, int | list[int]] = {}
-            for key, used in zip(keys, level.used.tolist(), strict=True):
+            for key, used in zip(keys, level.used.tolist(), strict=True):  # type: ignore[union-attr]
                 kept = table.get(key)
                 if kept is None:
                     table[key] = used

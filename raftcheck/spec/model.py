@@ -90,6 +90,16 @@ class RaftModel(SpecModel):
         # may leave the message in flight instead (network.py).
         self._send = bag_with_once if config.realistic else bag_with
         self.redeliver = config.realistic and config.bounds.max_dup >= 2
+        # Client requests: with writes unbounded (raft.tla), any value of Value at any time,
+        # so a server's requests are steps of its own like the others (_place_local_steps);
+        # else the next value, while the bound lets one more in (_request_values).
+        self._any_value = (range(1, config.values + 1) if config.bounds.max_writes is None
+                           else None)
+        # Restarts and elections with no bound are no effect on the state (_place_local_steps).
+        self._unbounded_effects = frozenset(
+            effect for effect, bound in ((RESTARTED, config.bounds.max_restarts),
+                                         (TIMED_OUT, config.bounds.max_elections))
+            if bound is None)
 
         # slot numbers in the state tuple
         self.BAG, self.CUT, self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n, n + 5)
@@ -146,7 +156,11 @@ class RaftModel(SpecModel):
         # per slot: server -> value -> step
         self._client: list[dict[int, dict]] = [{} for _ in range(self.n)]
         self._receive: dict[int, dict[int, Any]] = {}  # message -> recipient -> outcome
-        self._all_logs: dict[tuple, int] = {}
+        self._all_logs: dict[tuple, int] = {}  # (allLogs, servers) -> allLogs'
+        # the same by the numbers of the servers' logs: far fewer keys
+        self._all_logs_by_logs: dict[tuple, int] = {}
+        self._log_numbers: dict[tuple, int] = {}  # log -> a number for it
+        self._log_of: dict[int, int] = {}  # server -> the number of its log
 
     # --- properties (base.py) ----------------------------------------------------------------
 
@@ -226,7 +240,7 @@ class RaftModel(SpecModel):
         out: list[tuple] = []
         append = out.append
         collect = self._collect if self.collect_garbage else None
-        values = self._request_values(state)
+        values = self._request_values(state) if self._any_value is None else ()
         network = self._networks.get((bag, cut))
         if network is None:
             network = self._network(bag, cut)
@@ -244,18 +258,14 @@ class RaftModel(SpecModel):
                 if new_bag is not None:
                     nxt[BAG] = new_bag
                 if effect:
-                    if effect == RESTARTED:
-                        limit = self.bounds.max_restarts
-                        if limit is not None:
-                            if state[self.RESTARTS] >= limit:
-                                continue
-                            nxt[self.RESTARTS] += 1
-                    elif effect == TIMED_OUT:
-                        limit = self.bounds.max_elections
-                        if limit is not None:
-                            if state[self.TIMEOUTS] >= limit:
-                                continue
-                            nxt[self.TIMEOUTS] += 1
+                    if effect == RESTARTED:  # (only where restarts are bounded)
+                        if state[self.RESTARTS] >= self.bounds.max_restarts:
+                            continue
+                        nxt[self.RESTARTS] += 1
+                    elif effect == TIMED_OUT:  # (only where elections are bounded)
+                        if state[self.TIMEOUTS] >= self.bounds.max_elections:
+                            continue
+                        nxt[self.TIMEOUTS] += 1
                     elif effect == ELECTED:
                         nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
                     elif effect in (CHANGED, SNAPSHOT):
@@ -381,9 +391,8 @@ class RaftModel(SpecModel):
         return new
 
     def _request_values(self, state: tuple) -> range:
+        """The value of the next client request, if the bound on writes lets one more in."""
         limit = self.bounds.max_writes
-        if limit is None:
-            return range(1, self.config.values + 1)
         writes = state[self.WRITES]
         return range(writes + 1, writes + 2) if writes < limit else range(0)
 
@@ -466,7 +475,10 @@ class RaftModel(SpecModel):
         if steps is None:
             steps = self._local_steps(i, sid)
         placed = []
+        unbounded = self._unbounded_effects
         for action, new_sid, mid, dst, effect, arg, broken in steps:
+            if effect in unbounded:
+                effect = NO_EFFECT  # a budget with no bound: nothing to count
             new_bag = None
             if mid is not None and (not cut or not ((cut >> i) ^ (cut >> dst)) & 1):
                 new_bag = self._bag_plus.get(bag, {}).get(mid, _UNKNOWN)
@@ -477,6 +489,14 @@ class RaftModel(SpecModel):
             elif new_sid is None and not self.keep_stutter:
                 continue  # a message lost to the cut, and nothing else happened
             placed.append((action, new_sid, new_bag, effect, arg, broken))
+        for value in self._any_value or ():
+            client = self._client[i].setdefault(sid, {})
+            step = client.get(value)
+            if step is None:
+                step = client[value] = self._client_step(i, sid, value)
+            if step:
+                action, new_sid, effect, arg, broken = step
+                placed.append((action, new_sid, None, effect, arg, broken))
         self._placed_count += 1
         return tuple(placed)
 
@@ -631,8 +651,22 @@ class RaftModel(SpecModel):
         key = self._logs_slots(state)
         new = self._all_logs.get(key)
         if new is None:
+            new = self._all_logs[key] = self._all_logs_by_log(state)
+        return new
+
+    def _all_logs_by_log(self, state: tuple) -> int:
+        """_all_logs_after where its memo misses: many combinations of servers have the same
+        few logs."""
+        log_of, numbers = self._log_of, self._log_numbers
+        for sid in state[:self.n]:
+            if sid not in log_of:
+                log_of[sid] = numbers.setdefault(self.servers[sid].log, len(numbers))
+        key = (state[self.ALL_LOGS], *map(log_of.__getitem__, state[:self.n]))
+        new = self._all_logs_by_logs.get(key)
+        if new is None:
             logs = frozenset(self.servers[sid].log for sid in state[:self.n])
-            new = self._all_logs[key] = self.sets.intern(self.sets[state[self.ALL_LOGS]] | logs)
+            new = self._all_logs_by_logs[key] = self.sets.intern(
+                self.sets[state[self.ALL_LOGS]] | logs)
         return new
 
     def lifted(self, state: tuple) -> tuple | None:
