@@ -13,6 +13,11 @@ between 1/SPREAD and SPREAD, and each fault kind is switched off for the whole w
 probability FAULT_OFF. A walk without drops or restarts goes deeper into the protocol; a walk
 with frequent timeouts interleaves elections. No single distribution reaches every rare
 interleaving; many different ones together do.
+
+Each walk also draws a script (draw_script): the order in which it spends its budgets (writes,
+partitions, restarts, ...), with elections between them; walk.py holds back the steps that
+would spend a budget out of that order. And a partition that cuts a leader off from a majority
+is favoured (ISOLATES).
 """
 
 from __future__ import annotations

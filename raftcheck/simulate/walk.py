@@ -1,16 +1,18 @@
 """One random walk through a model, checking every property at every step.
 
 The walker uses only the model's public interface (checker/model.py): initial_states,
-successors (each step with the transition property it breaks, if any), check_state, and
-budget_start to tell how much of the bounded budgets a state has used.
+successors (each step with the transition property it breaks, if any), check_state,
+budget_start and budgets to tell how much of which bounded budget a state has used, and the
+hooks of the walk distribution (election_standing, leaders).
 
 At each state the walker looks at every step the model offers. A step that breaks a transition
 property (the model says so with the step, at no cost) is taken at once: the walk ends there
-with a violation. Otherwise it chooses a kind and a step of it (distribution.py), preferring
-steps to states this walk has not been in yet, so that it does not spend its steps going round
-a loop (a heartbeat that changes nothing, a message dropped as soon as sent), and checks the
-state invariants in the state it reaches. (Checking every successor's state too found the same
-violations at the same walks in our measurements, for a third of the speed.)
+with a violation. Otherwise, with the steps its script holds back set aside (Walker._held),
+it chooses a kind and a step of it (distribution.py), preferring steps to states this walk
+has not been in yet, so that it does not spend its steps going round a loop (a heartbeat
+that changes nothing, a message dropped as soon as sent), and checks the state invariants in
+the state it reaches. (Checking every successor's state too found the same violations at the
+same walks in our measurements, for a third of the speed.)
 
 A walk is recorded as a path: the index of its initial state and, per step, the action and
 its ordinal among the steps with an equal action (an action may lead to several states, as a
