@@ -16,7 +16,8 @@ hook                      read by
 canonical                 symmetry reduction (search, shards, trace replay)
 budget_start, lifted      the visited set's subsumption (visited.py); budget_start also
                           simulate's walks and milestones
-election_standing         simulate's walk distribution (simulate/distribution.py)
+budgets                   simulate's order of budgets per walk (simulate/distribution.py)
+election_standing, leaders simulate's walk distribution (simulate/distribution.py)
 new_components, adopt     shards in worker processes and Ray actors (shard.py)
 forget                    the one-process search, between levels (search.py)
 shard_key, state_width    which shard keeps a state; how states travel (shard.py)
@@ -93,6 +94,19 @@ class Model(Protocol):
         variables()). Default None: the model has no such servers, and every election step
         weighs as its kind does."""
         return None
+
+    def leaders(self, state: State) -> Sequence[int]:
+        """For a model of servers that elect leaders: the servers (by number, n1 is 0) that
+        lead in the state. Simulate reads it where a partition may be taken, to favour one
+        that cuts a leader off from a majority; so it must be cheap. Default (): none known."""
+        return ()
+
+    def budgets(self) -> Sequence[tuple[str, int | None]]:
+        """The name and bound of each budget counter, in the order the counters have in a
+        state (budget_start onwards): ("writes", 2), ("elections", 4), ...; None for a counter
+        without a bound. An election is "elections" (simulate waits for one where its walk's
+        order puts one next; simulate/walk.py). Default (): the walks order no budgets."""
+        return ()
 
     # --- sharing states among processes (parallel.py, ray_engine.py) ------------------------
 

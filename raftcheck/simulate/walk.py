@@ -1,16 +1,18 @@
 """One random walk through a model, checking every property at every step.
 
 The walker uses only the model's public interface (checker/model.py): initial_states,
-successors (each step with the transition property it breaks, if any), check_state, and
-budget_start to tell how much of the bounded budgets a state has used.
+successors (each step with the transition property it breaks, if any), check_state,
+budget_start and budgets to tell how much of which bounded budget a state has used, and the
+hooks of the walk distribution (election_standing, leaders).
 
 At each state the walker looks at every step the model offers. A step that breaks a transition
 property (the model says so with the step, at no cost) is taken at once: the walk ends there
-with a violation. Otherwise it chooses a kind and a step of it (distribution.py), preferring
-steps to states this walk has not been in yet, so that it does not spend its steps going round
-a loop (a heartbeat that changes nothing, a message dropped as soon as sent), and checks the
-state invariants in the state it reaches. (Checking every successor's state too found the same
-violations at the same walks in our measurements, for a third of the speed.)
+with a violation. Otherwise, with the steps its script holds back set aside (Walker._held),
+it chooses a kind and a step of it (distribution.py), preferring steps to states this walk
+has not been in yet, so that it does not spend its steps going round a loop (a heartbeat
+that changes nothing, a message dropped as soon as sent), and checks the state invariants in
+the state it reaches. (Checking every successor's state too found the same violations at the
+same walks in our measurements, for a third of the speed.)
 
 A walk is recorded as a path: the index of its initial state and, per step, the action and
 its ordinal among the steps with an equal action (an action may lead to several states, as a
@@ -26,7 +28,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checker.model import Model, State
-from .distribution import ELECTIONS, Plan, action_kind, actor, draw_plan, election_factors
+from .distribution import (
+    ELECTIONS,
+    ISOLATES,
+    UPCOMING,
+    Plan,
+    action_kind,
+    actor,
+    draw_plan,
+    election_factors,
+    isolates_leader,
+)
 
 #: Milestones a walk offers within a level for their novelty, at most (milestones.py).
 NOVEL_PER_WALK = 4
@@ -85,6 +97,11 @@ class Walker:
         self.initial = list(model.initial_states())
         self.kinds = tuple(sorted(kinds))
         self.budget_start = model.budget_start
+        self.servers = len(model.election_standing(self.initial[0]) or ()) if self.initial else 0
+        budgets = model.budgets()
+        self.bounds = tuple(bound for _, bound in budgets)
+        names = [name for name, _ in budgets]
+        self.elections = names.index("elections") if "elections" in names else None
 
     def level(self, state: State) -> tuple[int, ...]:
         """How much of each bounded budget (writes, restarts, elections, ...) the state has
@@ -122,7 +139,7 @@ class Walker:
         """Up to depth steps from start (a path, whose end is start_state), or from an initial
         state chosen at random. known: the (level, feature) pairs milestones had; a state
         with another is offered as a milestone of its level (at most NOVEL_PER_WALK)."""
-        plan = draw_plan(rng, self.kinds)
+        plan = draw_plan(rng, self.kinds, self.bounds, self.elections)
         if start is None:
             start = Path(rng.randrange(len(self.initial)))
             start_state = self.initial[start.initial]
@@ -171,21 +188,31 @@ class Walker:
             return None
         fresh: dict[str, list[int]] = {}
         every: dict[str, list[int]] = {}
+        held, upcoming = self._held(state, steps, plan) if plan.script else ((), ())
         for k, (action, after, broken) in enumerate(steps):
             if broken:
                 return action, self._ordinal(steps, k), after, Violation(broken, "transition")
+            if k in held:
+                continue
             kind = action_kind(action)
             every.setdefault(kind, []).append(k)
             if hash(after) not in mine:
                 fresh.setdefault(kind, []).append(k)
         out.enabled.update(every)
         groups = fresh or every
-        kinds = [kind for kind in groups if kind not in plan.off] or list(groups)
+        kinds = [kind for kind in groups
+                 if kind not in plan.off or kind in upcoming] or list(groups)
         while True:
             kind = kinds[0] if len(kinds) == 1 else plan.rng.choices(
-                kinds, [plan.weight(kind) for kind in kinds])[0]
+                kinds, [plan.weight(kind) * (UPCOMING if kind in upcoming else 1.0)
+                        for kind in kinds])[0]
             members = groups[kind]
             weights = [plan.actor_weight(kind, actor(steps[m][0])) for m in members]
+            if kind == "Partition" and len(members) > 1:
+                leaders = self.model.leaders(state)
+                if leaders:
+                    weights = [w * ISOLATES if isolates_leader(steps[m][0], leaders, self.servers)
+                               else w for m, w in zip(members, weights, strict=True)]
             if kind in ELECTIONS:
                 damped = election_factors(self.model.election_standing(state))
                 factors = [damped.get(steps[m][0].node, 1.0) for m in members]
@@ -201,6 +228,56 @@ class Walker:
         if violated:
             return action, self._ordinal(steps, k), after, Violation(violated, "state")
         return action, self._ordinal(steps, k), after, None
+
+    def _held(self, state: State, steps: list,
+              plan: Plan) -> tuple[set[int], set[str] | tuple[()]]:
+        """The steps the walk's script holds back here. The script's next unit is the first
+        the state has not spent yet (counting each budget's units in order) that can be spent
+        now: one of an election (elections come by themselves, as timers run out), or one of
+        a budget some step on offer spends. Units that cannot be spent now are passed over
+        (a read waits for a write to be acknowledged). Every step that spends another budget
+        is held back, but never an election's. Spending is known by kind: a kind of step
+        spends a budget here if one of its steps raises the counter, and its steps that spend
+        nothing are held with it (a client's request that a follower redirects spends the
+        write a moment later, at the leader)."""
+        start = self.budget_start
+        assert start is not None
+        spends: dict[str, set[int]] = {}  # kind -> the budgets its steps spend here
+        by_step: dict[int, int] = {}  # step -> the budget it spends
+        width = len(self.bounds)
+        for k, (action, after, _) in enumerate(steps):
+            for j in range(width):
+                if after[start + j] > state[start + j]:
+                    spends.setdefault(action_kind(action), set()).add(j)
+                    by_step[k] = j
+                    break
+        if not spends:
+            return set(), ()
+        offered = {j for js in spends.values() for j in js}
+        used = [0] * width
+        upcoming = None
+        for j in plan.script:
+            if used[j] < state[start + j]:
+                used[j] += 1
+            elif j == self.elections or j in offered:
+                upcoming = j
+                break
+        if upcoming is None:
+            return set(), ()
+        held = set()
+        for k, (action, _, _) in enumerate(steps):
+            kind = action_kind(action)
+            if kind in ELECTIONS or kind not in spends:
+                continue
+            if upcoming in spends[kind]:
+                if by_step.get(k, upcoming) != upcoming:
+                    held.add(k)
+            else:
+                held.add(k)
+        if len(held) == len(steps):
+            return set(), ()
+        return held, {kind for kind, js in spends.items()
+                      if upcoming in js and kind not in ELECTIONS}
 
     @staticmethod
     def _ordinal(steps: list, k: int) -> int:

@@ -762,6 +762,22 @@ class RaftModel(SpecModel):
         return [(s.term, s.voted_for != NIL)
                 for s in map(values.__getitem__, state[:self.n])]
 
+    def leaders(self, state: tuple) -> list[int]:
+        """The servers that lead (checker/model.py)."""
+        values = self.servers.values
+        return [i for i, sid in enumerate(state[:self.n]) if values[sid].role == Role.LEADER]
+
+    def budgets(self) -> list[tuple[str, int | None]]:
+        """The counters' names and bounds (checker/model.py), in slot order from WRITES."""
+        b = self.bounds
+        out = [("writes", b.max_writes), ("restarts", b.max_restarts),
+               ("partitions", b.max_partitions), ("elections", b.max_elections)]
+        if self.CHANGES is not None:
+            out.append(("configuration changes", self.config.max_config_changes))
+        if self.SNAPSHOTS is not None:
+            out.append(("snapshots", self.config.max_snapshots))
+        return out if self.budget_start is not None else []
+
     def variables(self, state: tuple) -> dict[str, Any]:
         """The state as raft.tla's variables, for exports (present.py)."""
         return present.variables(self, state)
