@@ -26,7 +26,11 @@ import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 from typing import Any
+
+from ..spec.quorum import majority
 
 #: The weight of an action kind before a walk's own factor; kinds not named here weigh 1.
 BASE_WEIGHTS: dict[str, float] = {
@@ -104,10 +108,11 @@ def actor(action: Any) -> Any:
     return None
 
 
-def isolates_leader(action: Any, leaders: Sequence[int], servers: int) -> bool:
-    """Whether a partition (its groups as bit sets) leaves one of the leaders in a group that
-    is not a majority of the servers."""
-    return any(group >> i & 1 and 2 * group.bit_count() <= servers
+def isolates_leader(action: Any, leaders: Sequence[int]) -> bool:
+    """Whether a partition (its groups as bit sets, which together hold every server) leaves
+    one of the leaders in a group that is not a majority of the servers."""
+    everyone = reduce(or_, action.groups)
+    return any(group >> i & 1 and not majority(everyone, group)
                for group in action.groups for i in leaders)
 
 
@@ -176,17 +181,17 @@ def draw_script(rng: random.Random, budgets: Sequence[int | None],
     """The order in which a walk spends its budgets' units. The units of every budget but
     elections (writes, partitions, restarts, ...) in a random order, each as often as its bound
     allows (SCRIPTED_UNITS at most); before each, while the elections' bound allows, an
-    election with the walk's own probability (uniform in [0, 1]). An election between two of
-    the environment's moves is the cluster answering the first (a partition cuts a leader off,
-    a new one is elected, then a client writes): walks with a high probability follow each
-    move with an election, walks with a low one make moves in a row. () where there is nothing
-    to order."""
+    election with the walk's own probability (the larger of two uniform draws in [0, 1]). An
+    election between two of the environment's moves is the cluster answering the first (a
+    partition cuts a leader off, a new one is elected, then a client writes): walks with a high
+    probability follow each move with an election, walks with a low one make moves in a row.
+    () where there is nothing to order."""
     units = [j for j, bound in enumerate(budgets) if bound and j != elections
              for _ in range(min(bound, SCRIPTED_UNITS))]
     if not units:
         return ()
     rng.shuffle(units)
-    waits = budgets[elections] or 0 if elections is not None else 0
+    waits = (budgets[elections] or 0) if elections is not None else 0
     wait = max(rng.random(), rng.random())
     script: list[int] = []
     for unit in units:

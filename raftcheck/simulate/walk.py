@@ -85,6 +85,10 @@ def _feature(slot: int, k: int, value: Any) -> int:
     return hash((slot, k, value))
 
 
+#: Nothing held back, no unit upcoming (Walker._held).
+NONE_HELD: tuple[frozenset[int], frozenset[str]] = (frozenset(), frozenset())
+
+
 class ReplayError(RuntimeError):
     """A path does not replay: the model gave other steps than when it was recorded."""
 
@@ -97,7 +101,6 @@ class Walker:
         self.initial = list(model.initial_states())
         self.kinds = tuple(sorted(kinds))
         self.budget_start = model.budget_start
-        self.servers = len(model.election_standing(self.initial[0]) or ()) if self.initial else 0
         budgets = model.budgets()
         self.bounds = tuple(bound for _, bound in budgets)
         names = [name for name, _ in budgets]
@@ -188,13 +191,14 @@ class Walker:
             return None
         fresh: dict[str, list[int]] = {}
         every: dict[str, list[int]] = {}
-        held, upcoming = self._held(state, steps, plan) if plan.script else ((), ())
+        kinds_of = [action_kind(action) for action, _, _ in steps]
+        held, upcoming = self._held(state, steps, kinds_of, plan) if plan.script else NONE_HELD
         for k, (action, after, broken) in enumerate(steps):
             if broken:
                 return action, self._ordinal(steps, k), after, Violation(broken, "transition")
             if k in held:
                 continue
-            kind = action_kind(action)
+            kind = kinds_of[k]
             every.setdefault(kind, []).append(k)
             if hash(after) not in mine:
                 fresh.setdefault(kind, []).append(k)
@@ -211,7 +215,7 @@ class Walker:
             if kind == "Partition" and len(members) > 1:
                 leaders = self.model.leaders(state)
                 if leaders:
-                    weights = [w * ISOLATES if isolates_leader(steps[m][0], leaders, self.servers)
+                    weights = [w * ISOLATES if isolates_leader(steps[m][0], leaders)
                                else w for m, w in zip(members, weights, strict=True)]
             if kind in ELECTIONS:
                 damped = election_factors(self.model.election_standing(state))
@@ -229,8 +233,8 @@ class Walker:
             return action, self._ordinal(steps, k), after, Violation(violated, "state")
         return action, self._ordinal(steps, k), after, None
 
-    def _held(self, state: State, steps: list,
-              plan: Plan) -> tuple[set[int], set[str] | tuple[()]]:
+    def _held(self, state: State, steps: list, kinds_of: list[str],
+              plan: Plan) -> tuple[frozenset[int], frozenset[str]]:
         """The steps the walk's script holds back here. The script's next unit is the first
         the state has not spent yet (counting each budget's units in order) that can be spent
         now: one of an election (elections come by themselves, as timers run out), or one of
@@ -244,16 +248,20 @@ class Walker:
         assert start is not None
         spends: dict[str, set[int]] = {}  # kind -> the budgets its steps spend here
         by_step: dict[int, int] = {}  # step -> the budget it spends
+        offered: set[int] = set()  # the budgets some step spends here
         width = len(self.bounds)
-        for k, (action, after, _) in enumerate(steps):
+        counters = state[start:]
+        for k, (_, after, _) in enumerate(steps):
+            if after[start:] == counters:
+                continue  # spends nothing (most steps)
             for j in range(width):
                 if after[start + j] > state[start + j]:
-                    spends.setdefault(action_kind(action), set()).add(j)
+                    spends.setdefault(kinds_of[k], set()).add(j)
                     by_step[k] = j
+                    offered.add(j)
                     break
         if not spends:
-            return set(), ()
-        offered = {j for js in spends.values() for j in js}
+            return NONE_HELD
         used = [0] * width
         upcoming = None
         for j in plan.script:
@@ -263,21 +271,19 @@ class Walker:
                 upcoming = j
                 break
         if upcoming is None:
-            return set(), ()
+            return NONE_HELD
         held = set()
-        for k, (action, _, _) in enumerate(steps):
-            kind = action_kind(action)
+        for k, kind in enumerate(kinds_of):
             if kind in ELECTIONS or kind not in spends:
                 continue
-            if upcoming in spends[kind]:
-                if by_step.get(k, upcoming) != upcoming:
-                    held.add(k)
-            else:
-                held.add(k)
+            if upcoming not in spends[kind]:
+                held.add(k)  # its kind spends another budget here
+            elif k in by_step and by_step[k] != upcoming:
+                held.add(k)  # its kind spends the next unit, but this step another budget
         if len(held) == len(steps):
-            return set(), ()
-        return held, {kind for kind, js in spends.items()
-                      if upcoming in js and kind not in ELECTIONS}
+            return NONE_HELD
+        return frozenset(held), frozenset(kind for kind, js in spends.items()
+                                          if upcoming in js and kind not in ELECTIONS)
 
     @staticmethod
     def _ordinal(steps: list, k: int) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 from ..checker.model import Model
 from .config import Bounds
 from .invariants import PROPERTIES, Property, View, first_broken, first_violated
-from .records import Server
+from .records import Role, Server
 from .rules import Rules
 
 _UNKNOWN = object()
@@ -54,6 +54,15 @@ class SpecModel(Model):
 
     def selected(self, chosen: list[str]) -> None:
         """What a model derives from the properties chosen (nothing by default)."""
+
+    def servers_of(self, state: Any) -> list[Server]:
+        """Each server's variables, in server order."""
+        raise NotImplementedError
+
+    def leaders(self, state: Any) -> list[int]:
+        """The servers that lead (checker/model.py)."""
+        return [i for i, server in enumerate(self.servers_of(state))
+                if server.role == Role.LEADER]
 
     def view(self, state: Any) -> View:
         """What the state invariants (and scenario claims) see of a state."""

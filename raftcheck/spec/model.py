@@ -284,13 +284,8 @@ class RaftModel(SpecModel):
                 append((action, tuple(nxt), broken))
             if not values:
                 continue
-            client = self._client[i].get(sid)
-            if client is None:
-                client = self._client[i][sid] = {}
             for value in values:
-                step = client.get(value)
-                if step is None:
-                    step = client[value] = self._client_step(i, sid, value)
+                step = self._client_step(i, sid, value)
                 if step:
                     action, new_sid, effect, arg, broken = step
                     nxt = base.copy()
@@ -490,10 +485,7 @@ class RaftModel(SpecModel):
                 continue  # a message lost to the cut, and nothing else happened
             placed.append((action, new_sid, new_bag, effect, arg, broken))
         for value in self._any_value or ():
-            client = self._client[i].setdefault(sid, {})
-            step = client.get(value)
-            if step is None:
-                step = client[value] = self._client_step(i, sid, value)
+            step = self._client_step(i, sid, value)
             if step:
                 action, new_sid, effect, arg, broken = step
                 placed.append((action, new_sid, None, effect, arg, broken))
@@ -539,6 +531,15 @@ class RaftModel(SpecModel):
         return placed
 
     def _client_step(self, i: int, sid: int, value: int) -> tuple | bool:
+        """The step (if any) server i, whose variables are named sid, takes on a client's
+        request for value: (action, new server, effect, effect argument, broken); remembered."""
+        remembered = self._client[i].setdefault(sid, {})
+        step = remembered.get(value)
+        if step is None:
+            step = remembered[value] = self._new_client_step(i, sid, value)
+        return step
+
+    def _new_client_step(self, i: int, sid: int, value: int) -> tuple | bool:
         s = self.servers[sid]
         after = srv.client_request(self.rules, i, s, value)
         step: tuple | bool = False
@@ -762,13 +763,10 @@ class RaftModel(SpecModel):
         return [(s.term, s.voted_for != NIL)
                 for s in map(values.__getitem__, state[:self.n])]
 
-    def leaders(self, state: tuple) -> list[int]:
-        """The servers that lead (checker/model.py)."""
-        values = self.servers.values
-        return [i for i, sid in enumerate(state[:self.n]) if values[sid].role == Role.LEADER]
-
     def budgets(self) -> list[tuple[str, int | None]]:
         """The counters' names and bounds (checker/model.py), in slot order from WRITES."""
+        if self.budget_start is None:
+            return []
         b = self.bounds
         out = [("writes", b.max_writes), ("restarts", b.max_restarts),
                ("partitions", b.max_partitions), ("elections", b.max_elections)]
@@ -776,7 +774,7 @@ class RaftModel(SpecModel):
             out.append(("configuration changes", self.config.max_config_changes))
         if self.SNAPSHOTS is not None:
             out.append(("snapshots", self.config.max_snapshots))
-        return out if self.budget_start is not None else []
+        return out
 
     def variables(self, state: tuple) -> dict[str, Any]:
         """The state as raft.tla's variables, for exports (present.py)."""

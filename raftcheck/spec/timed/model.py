@@ -830,10 +830,6 @@ class TimedRaftModel(SpecModel):
         timeout when it is due, a vote having restarted the timer (checker/model.py)."""
         return [(node.server.term, False) for node in state[NODES]]
 
-    def leaders(self, state: tuple) -> list[int]:
-        """The servers that lead (checker/model.py)."""
-        return [i for i, node in enumerate(state[NODES]) if node.server.role == Role.LEADER]
-
     def budgets(self) -> list[tuple[str, int | None]]:
         """The counters' names and bounds (checker/model.py), in slot order from WRITES."""
         b = self.bounds
