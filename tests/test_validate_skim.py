@@ -18,6 +18,8 @@ from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, LogStream
 from raftcheck.validate import engine
 from raftcheck.validate.engine import SKIMMED, check_run
+from raftcheck.validate.handlers import HANDLERS
+from raftcheck.validate.mapping import ANCHORS, on_nothing
 from raftcheck.validate.runs import find_runs
 from tests.test_validate_fuzz import EDITS, RUNS, _edit, _files
 
@@ -54,11 +56,32 @@ def test_a_skimmed_event_holds_what_the_engine_reads_of_the_whole_one(run: Path)
     assert whole_stream.nodes == skim_stream.nodes
 
 
+@pytest.mark.skipif(not RUNS, reason="no recorded runs in tests/data")
 def test_real_runs_have_skimmed_kinds_that_name_nodes() -> None:
     """The test above compares something: warnings that name a peer are among the runs."""
     kinds = {(e.of, bool(e.names)) for run in RUNS for e in _read(run, SKIMMED)
              if isinstance(e, ev.Skimmed)}
     assert (ev.ServerWarning, True) in kinds and (ev.RequestDropped, False) in kinds
+
+
+def test_a_skimmed_event_names_every_node_its_whole_one_names(tmp_path: Path) -> None:
+    """A dropped message's other fields (here a vote for node 9, in an interaction
+    transcript) name a node too: skimmed, the stream knows the same nodes as whole."""
+    transcript = tmp_path / "dropped.txt"
+    transcript.write_text("deliver-msgs drop=(2)\n----\n"
+                          "dropped: 1->2 MsgHeartbeat Term:1 Log:0/0 Vote:9\n")
+    whole, skimmed = LogStream([transcript]), LogStream([transcript], skim=SKIMMED)
+    [a], [b] = list(whole), list(skimmed)
+    assert type(a) is ev.MessageDropped and a.fields["vote"] == "n9"
+    assert type(b) is ev.Skimmed and b.names == ("n1", "n2")
+    assert sorted(skimmed.nodes) == sorted(whole.nodes) == ["n1", "n2", "n9"]
+
+
+def test_no_kind_the_engine_reads_is_skimmed() -> None:
+    """engine.step returns at once for a kind whose handler is on_nothing: no kind whose
+    role or term a resync waits for (ANCHORS), or that _note reads, may have it."""
+    assert not SKIMMED & (set(ANCHORS) | engine._NOTED)
+    assert all(HANDLERS[kind] is not on_nothing for kind in ANCHORS)
 
 
 def _verdict(out: Path, skim: frozenset[type[ev.Event]]) -> dict:

@@ -117,8 +117,7 @@ _ZAP_RAFT_MARKS = ('"raft"', "raft/", "raft@", "zap_raft.go")
 class EtcdServerReader:
     """Reads one etcd member's log (capnslog or zap): one file is one node."""
 
-    def __init__(self, path: str, *, zap: bool, assume_tz: tzinfo = UTC,
-                 skim: frozenset[type[ev.Event]] = frozenset()) -> None:
+    def __init__(self, path: str, *, zap: bool, assume_tz: tzinfo = UTC) -> None:
         self.path = path
         self.format = ETCD_ZAP if zap else ETCD_CAPNSLOG
         self.time_precision: str | None = None if zap else "1s"
@@ -126,7 +125,6 @@ class EtcdServerReader:
         self._zap = zap
         self._tz = assume_tz
         self._messages = EtcdRaftMessages()
-        self._skim_warnings = ev.ServerWarning in skim  # then a warning's draft names its peer
         # The last timestamp read (capnslog's or zap's) and its time: lines come in bursts
         # of one millisecond.
         self._last_stamp: str | None = None
@@ -212,9 +210,7 @@ class EtcdServerReader:
             fields: dict[str, Any] = {"warning": kind, "detail": text}
             if found.get("peer"):
                 fields["peer"] = etcd_id(found["peer"])
-            if self._skim_warnings:
-                fields = {"peer": fields["peer"]} if "peer" in fields else {}
-            elif found.get("took"):
+            if found.get("took"):
                 fields["seconds"] = go_seconds(found["took"])
             return (Parsed(lineno, line, self._pkg_time(stamp),
                            [Draft(ev.ServerWarning, None, fields)]),)
@@ -345,10 +341,6 @@ class EtcdServerReader:
         peer = record.get(peer_field) if peer_field else None
         if isinstance(peer, str):
             fields["peer"] = etcd_id(peer)
-        if self._skim_warnings:
-            fields = {"peer": fields["peer"]} if "peer" in fields else {}
-            return (Parsed(lineno, line, self._when(record),
-                           [Draft(ev.ServerWarning, None, fields)]),)
         if took_field:
             fields["seconds"] = go_seconds(record.get(took_field))
         error = record.get("error")

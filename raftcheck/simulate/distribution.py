@@ -71,7 +71,8 @@ ACTOR_SPREAD = 30.0
 #: much as one that does not: it is the cut Raft answers with an election, and the one behind
 #: stale reads and lost writes; the others only silence followers.
 ISOLATES = 20.0
-#: The share of walks that spend their budgets in an order of their own (Plan.script).
+#: The share of walks that spend their budgets in an order of their own (Plan.script). At 1.0
+#: the draw decides nothing, but it stays: taking it out would change every seed's walks.
 ORDERED = 1.0
 #: A step that spends the unit a walk's script names next (an election's excepted) weighs
 #: this many times as much as others of its kind: a partition the script calls for (0.05) is

@@ -36,7 +36,7 @@ from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed, Reader
-from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields
+from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
 
 LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
 """In a directory, files with these suffixes are candidates (then kept if their format is
@@ -215,7 +215,7 @@ class LogStream:
         """The files of ``paths`` (expanded by :func:`log_files`), or exactly ``files``
         (``(path, format)`` pairs, as :mod:`raftcheck.validate.runs` finds them). Events of
         the kinds in ``skim`` come out as :class:`Skimmed` (their node, time, source and the
-        nodes they name; readers may leave the rest of their fields unread), otherwise as the
+        nodes they name; their other fields are not built into an event), otherwise as the
         same events in the same places: every count, name and problem stays as it is."""
         self.assume_tz = assume_tz
         self.skim = skim
@@ -325,7 +325,7 @@ class LogStream:
         is turned into events (or a problem) only once every event before it was taken, as
         without look-ahead: names are given, and problems listed, in the order the caller
         reads events."""
-        reader = make_reader(fmt, path, self._names, self.assume_tz, self.skim)
+        reader = make_reader(fmt, path, self._names, self.assume_tz)
         summary = FileSummary(path, fmt)
         self.files.append(summary)
         ahead = READ_AHEAD if fmt in _READS_AHEAD else 0
@@ -435,11 +435,12 @@ class LogStream:
             raise _Unattributed("cannot tell which node this line is about (no node id "
                                 "seen yet in this file)")
         node = name(raw)
-        if draft.kind in self.skim:
-            return Skimmed(node=node, source=source, time=time, of=draft.kind,
-                           names=_names_in(draft, node, name))
+        # every raw id named, skimmed or not: naming a node is what reading it whole would do
         fields = {k: v if type(v) in _PLAIN else _resolve(v, node, name)
                   for k, v in draft.fields.items()}
+        if draft.kind in self.skim:
+            return Skimmed(node=node, source=source, time=time, of=draft.kind,
+                           names=names_held(fields.get(key) for key in name_fields(draft.kind)))
         return draft.kind(node=node, source=source, time=time, **fields)
 
 
@@ -456,20 +457,6 @@ def _resolve(value: Any, node: str, name: Callable[[RawId], str]) -> Any:
     if isinstance(value, dict):
         return MappingProxyType({k: _resolve(v, node, name) for k, v in value.items()})
     return value
-
-
-def _names_in(draft: Draft, node: str, name: Callable[[RawId], str]) -> tuple[str, ...]:
-    """What the name fields of the draft's event would hold (its names, and the members of
-    its tuples of names), named in the order building the event would name them."""
-    names: list[str] = []
-    for key in name_fields(draft.kind):
-        if key in draft.fields:
-            value = _resolve(draft.fields[key], node, name)
-            if isinstance(value, str):
-                names.append(value)
-            elif isinstance(value, tuple):
-                names += value
-    return tuple(names)
 
 
 class _Unattributed(Exception):

@@ -44,7 +44,7 @@ _NOTED = frozenset({ev.FeatureUsed, ev.BecameLeader, ev.Membership, ev.NodeStart
 is missing here is never noted)."""
 
 SKIMMED = frozenset(kind for kind in ev.EVENT_TYPES
-                    if HANDLERS[kind] is on_nothing and kind not in _NOTED | set(ANCHORS))
+                    if HANDLERS[kind] is on_nothing and kind not in _NOTED)
 """The event kinds of which the engine reads only the node, time and the nodes named (for the
 merge, the node's format and FileIdentity): read as ev.Skimmed, never built whole."""
 
@@ -79,7 +79,9 @@ class Validator:
         self.bounded = False
         self._sizes: dict[int, Rules] = {}
         self.root: tuple[ev.Event, Unexplained] | None = None
-        self._formats_noted: set[str] = set()  # nodes whose first event was stepped
+        # nodes whose first event was stepped: a cache that spares cx.index per event (a
+        # node may be numbered as a peer before its own first event, so not cx.numbers)
+        self._formats_noted: set[str] = set()
 
     def _rules(self, nodes: int) -> Rules:
         return Rules(nodes, self_vote=True, tidy=True, pre_vote=self.options.pre_vote,
@@ -96,7 +98,7 @@ class Validator:
         if e.node not in self._formats_noted:  # its number, and what its log observes
             self._formats_noted.add(e.node)
             self.cx.node_format.setdefault(self.cx.index(e.node), sees)
-        if handler is on_nothing and not isinstance(e, ANCHORS):
+        if handler is on_nothing:
             return self.candidates  # no state to change: every World explains it as it is
         out: list[World] = []
         failure: Unexplained | None = None

@@ -76,7 +76,7 @@ class Merge:
         """The file whose head event comes next by timestamp (ties: file order)."""
         first, first_key = None, None
         for q in self.queues:
-            key = q._key or q.key()  # cached but for the file just taken from (most files)
+            key = q.key()
             if key is not None and (first_key is None or key < first_key):
                 first, first_key = q, key
         return first

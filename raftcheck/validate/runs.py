@@ -168,17 +168,8 @@ class FileIdentity:
         skimmed = type(e) is ev.Skimmed
         fields = ev.name_fields(e.of if skimmed else type(e))  # type: ignore[attr-defined]
         if fields and len(self.mentions) < MENTIONS_ENOUGH:
-            mentions = self.mentions
-            mentions.add(e.node)
-            if skimmed:  # the nodes its fields named, as reading found them
-                mentions.update(e.names)  # type: ignore[attr-defined]
-            else:
-                for name in fields:  # the nodes its fields name
-                    value = getattr(e, name)
-                    if isinstance(value, str):
-                        mentions.add(value)
-                    elif isinstance(value, tuple):
-                        mentions.update(value)
+            self.mentions.add(e.node)
+            self.mentions.update(ev.names_in(e))
         if e.time is not None:
             if self.first is None:
                 self.first = e.time.timestamp()

@@ -90,7 +90,6 @@ def with_log(s: Server, log: object) -> Server:
     return _new_tuple(Server, (*s[:_LOG], log, *s[_LOG + 1:]))
 
 
-
 FOLLOWER, CANDIDATE, LEADER, PRE_CANDIDATE = (Role.FOLLOWER, Role.CANDIDATE, Role.LEADER,
                                               Role.PRE_CANDIDATE)
 """The spec's roles as module constants: reading an IntEnum member off its class costs more
