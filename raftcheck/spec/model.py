@@ -140,7 +140,9 @@ class RaftModel(SpecModel):
     def _start_memo(self) -> None:
         """Empty memo tables: what the spec derives from named components, found as states
         need it. Every entry can be derived again from the components (see forget)."""
-        self._bag_info: dict[int, tuple] = {}
+        self._bag_info: dict[int, tuple] = {}  # bag -> (within the bounds, its endpoints)
+        self._pairs: dict[tuple, tuple] = {}  # (message, copies) -> the one such pair in bags
+        self._endpoints: dict[int, tuple] = {}  # message -> (message, source, destination)
         self._bag_plus: dict[int, dict[int, int | None]] = {}  # bag -> message -> bag
         self._bag_minus: dict[tuple, int] = {}
         self._bag_reply: dict[tuple, int | None] = {}
@@ -368,7 +370,7 @@ class RaftModel(SpecModel):
         bag = nxt[self.BAG]
         garbage = self._garbage
         dead = None
-        for mid, _, dst in self._bag_info[bag][2]:
+        for mid, _, dst in self._bag_info[bag][1]:
             key = (mid, nxt[dst])
             ignored = garbage.get(key)
             if ignored is None:
@@ -381,7 +383,7 @@ class RaftModel(SpecModel):
         key = (bag, dead)
         new = self._bag_gc.get(key)
         if new is None:
-            kept = frozenset((m, c) for m, c in self._bag_info[bag][1] if m not in dead)
+            kept = frozenset((m, c) for m, c in self.bags[bag] if m not in dead)
             new = self._bag_gc[key] = self._intern_bag(kept)
         return new
 
@@ -496,7 +498,7 @@ class RaftModel(SpecModel):
         """Per message in flight: (message, source, destination, its duplication as (action,
         bag) or None, its drop as (action, bag))."""
         out = []
-        for mid, src, dst in self._bag_info[bag][2]:
+        for mid, src, dst in self._bag_info[bag][1]:
             duplicate = None
             if not self.redeliver:
                 duplicated = self._bag_plus.get(bag, {}).get(mid, _UNKNOWN)
@@ -594,23 +596,35 @@ class RaftModel(SpecModel):
     # --- the bag, by name -------------------------------------------------------------------
 
     def _intern_bag(self, bag: frozenset) -> int:
+        if hash(bag) not in self.bags.values:
+            # A big scope holds millions of bags of a few hundred messages: built of shared
+            # (message, copies) pairs, a new bag costs its set only.
+            pairs = self._pairs
+            bag = frozenset([pairs.setdefault(pair, pair) for pair in bag])
         bid = self.bags.intern(bag)
         if bid not in self._bag_info:
             self._describe_bag(bid, bag)
         return bid
 
     def _describe_bag(self, bid: int, bag: frozenset) -> None:
-        """Whether the bag is within the bounds, and its messages' endpoints."""
-        entries = tuple((mid, self.messages[mid].src, self.messages[mid].dst)
-                        for mid, _ in sorted(bag))
+        """Whether the bag is within the bounds, and its messages' endpoints (one (message,
+        source, destination) triple per message, shared by every bag that holds it)."""
+        endpoints = self._endpoints
+        entries = []
+        for mid, _ in sorted(bag):
+            triple = endpoints.get(mid)
+            if triple is None:
+                message = self.messages[mid]
+                triple = endpoints[mid] = (mid, message.src, message.dst)
+            entries.append(triple)
         b = self.bounds
         ok = (bag_size(bag) <= b.max_msgs and bag_max_copies(bag) <= b.max_dup
               and (b.max_links is None
                    or links((src, dst) for _, src, dst in entries) <= b.max_links))
-        self._bag_info[bid] = (ok, bag, entries)
+        self._bag_info[bid] = (ok, tuple(entries))
 
     def _plus(self, bid: int, mid: int) -> int | None:
-        new = self._intern_bag(self._send(self._bag_info[bid][1], mid))
+        new = self._intern_bag(self._send(self.bags[bid], mid))
         result = new if self._bag_info[new][0] else None
         self._bag_plus.setdefault(bid, {})[mid] = result
         return result
@@ -619,14 +633,14 @@ class RaftModel(SpecModel):
         key = (bid, mid)
         new = self._bag_minus.get(key)
         if new is None:
-            new = self._bag_minus[key] = self._intern_bag(bag_without(self._bag_info[bid][1], mid))
+            new = self._bag_minus[key] = self._intern_bag(bag_without(self.bags[bid], mid))
         return new
 
     def _reply(self, bid: int, reply: int, request: int) -> int | None:
         key = (bid, reply, request)
         new = self._bag_reply.get(key, _UNKNOWN)
         if new is _UNKNOWN:
-            bag = bag_without(self._send(self._bag_info[bid][1], reply), request)
+            bag = bag_without(self._send(self.bags[bid], reply), request)
             new = self._intern_bag(bag)
             new = self._bag_reply[key] = new if self._bag_info[new][0] else None
         return new  # type: ignore[return-value]
@@ -706,8 +720,12 @@ class RaftModel(SpecModel):
         self.bags.retain(bags)
         self.sets.retain(history)
         self._start_memo()
+        pairs = self._pairs
         for bid in bags:
-            self._describe_bag(bid, self.bags[bid])
+            bag = self.bags[bid]
+            for pair in bag:
+                pairs.setdefault(pair, pair)
+            self._describe_bag(bid, bag)
         self._parts.clear()
         self._symmetry = None
         self._forget_above = max(FORGET_ABOVE, 2 * self._named())
@@ -742,9 +760,11 @@ class RaftModel(SpecModel):
             return
         if hash(value) != key:
             raise ValueError(f"{kind} {key} has another name here: {hash(value)}")
-        table.values[key] = value
         if table is self.bags:
+            pairs = self._pairs
+            value = frozenset([pairs.setdefault(pair, pair) for pair in value])
             self._describe_bag(key, value)
+        table.values[key] = value
 
     # --- reading a state --------------------------------------------------------------------
 
