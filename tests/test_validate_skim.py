@@ -22,6 +22,7 @@ from raftcheck.validate.handlers import HANDLERS
 from raftcheck.validate.mapping import ANCHORS, on_nothing
 from raftcheck.validate.runs import find_runs
 from tests.test_validate_fuzz import EDITS, RUNS, _edit, _files
+from tests.test_validate_mutations import KILL, N1, N2, N3, copy, edit, line
 
 
 def _read(run: Path, skim: frozenset[type[ev.Event]]) -> LogStream:
@@ -117,3 +118,28 @@ def test_a_run_broken_at_random_gets_the_same_verdict_skimmed_or_whole(
         assert str(skimmed.value) == str(exc)
         return
     assert _verdict(out, SKIMMED) == whole
+
+
+# Real runs forged to violate, each at a known line (as in test_validate_mutations): the random
+# breaks above seldom make a violation, so these make sure skimming never hides or moves one.
+FORGERIES = {
+    "ElectionSafety": ("node2.log", lambda logs: lambda lines: [
+        *lines, line(logs / "node3.log", 88).replace(N3, N2).replace("46.068Z", "48.164Z")]),
+    "TermMonotonic": ("node1.log", lambda logs: lambda lines: [
+        *lines[:133], lines[133].replace("at term 3", "at term 1"), *lines[134:]]),
+    "VotedOncePerTerm": ("node2.log", lambda logs: lambda lines: [
+        *lines[:77], lines[76].replace(f"for {N3}", f"for {N1}"), *lines[77:]]),
+}
+
+
+@pytest.mark.skipif(not KILL.is_dir(), reason="tests/data/etcd35/leader-kill is absent")
+@pytest.mark.parametrize("rule", sorted(FORGERIES))
+def test_a_forged_violation_is_found_at_its_line_skimmed_or_whole(tmp_path: Path,
+                                                                   rule: str) -> None:
+    name, forge = FORGERIES[rule]
+    logs = copy(KILL, tmp_path)
+    edit(logs / name, forge(logs))
+    whole = _verdict(logs, frozenset())
+    assert (whole["status"], whole["rule"]) == ("violates", rule)
+    assert whole["location"].startswith(f"{logs / name}:")
+    assert _verdict(logs, SKIMMED) == whole
