@@ -12,17 +12,31 @@ from __future__ import annotations
 
 import os
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .frontier import StateFile
 from .visited import Level, LevelStore
 
 META = "meta.pickle"
 #: 2: a shard's frontier links are whole parent links (index * shards + owner), as shard.py
 #: keeps them since states stay with their finder; 1 kept positions in the shard's own level.
-FORMAT = 2
+#: 3: a frontier kept in a file (--disk) is saved as that file (SavedStates), not pickled.
+FORMAT = 3
+#: The formats this version reads.
+READABLE = frozenset({2, 3})
+
+
+@dataclass(frozen=True)
+class SavedStates:
+    """In a shard's frontier pickle, for a frontier kept in a file (frontier.StateFile): the
+    file beside it that holds the states, rows of `width` int64."""
+
+    name: str
+    width: int
 
 
 class CheckpointError(ValueError):
@@ -57,10 +71,15 @@ class Checkpoint:
         # One frontier file per level: shards save before the coordinator's meta names the
         # level, so the one before stays until a later level is saved everywhere.
         levels = len(store.levels)
+        if isinstance(frontier, StateFile):  # --disk: the file itself, never read into memory
+            name = f"frontier{levels:05d}.states"
+            frontier.save_as(path / f"{name}.tmp")
+            os.replace(path / f"{name}.tmp", path / name)
+            frontier = SavedStates(name, frontier.width)
         _atomic(path / f"frontier{levels:05d}.pickle", lambda f: pickle.dump(
             (levels, store.lanes, frontier, links, ranks), f, protocol=pickle.HIGHEST_PROTOCOL))
-        for old in path.glob("frontier*.pickle"):
-            if old.name < f"frontier{levels - 2:05d}.pickle":
+        for old in path.glob("frontier*"):
+            if old.name < f"frontier{levels - 2:05d}":
                 old.unlink()
 
     def save_meta(self, meta: dict[str, Any]) -> None:
@@ -79,7 +98,7 @@ class Checkpoint:
                 from None
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as e:
             raise CheckpointError(f"{path}: not a raftcheck checkpoint ({e})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        if not isinstance(meta, dict) or meta.get("format") not in READABLE:
             raise CheckpointError(f"{path}: not a checkpoint of this raftcheck version")
         return meta
 
@@ -99,8 +118,10 @@ class Checkpoint:
         return out
 
     def load_shard(self, shard: int, levels: int, store: LevelStore
-                   ) -> tuple[list, list[int], list[int]]:
-        """Restore the shard's visited set into store; (frontier, links, ranks)."""
+                   ) -> tuple[list | StateFile, Any, list[int]]:
+        """Restore the shard's visited set into store; (frontier, links, ranks). A frontier
+        saved from a file comes back as the checkpoint's file: the caller reads it, or links
+        it where it keeps its own (it must not remove it)."""
         path = self.directory / f"shard{shard}"
         try:
             with open(path / f"frontier{levels:05d}.pickle", "rb") as f:
@@ -118,6 +139,8 @@ class Checkpoint:
                 arrays.append(np.load(target) if target.exists() else None)
             restored.append(Level(*arrays))
         store.restore(restored, lanes)
+        if isinstance(frontier, SavedStates):
+            frontier = StateFile.written(path / frontier.name, frontier.width)
         return frontier, links, ranks
 
 

@@ -11,6 +11,8 @@ chunk, and the page cache the rest.
 
 from __future__ import annotations
 
+import os
+import shutil
 import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,10 +28,34 @@ class StateFile:
 
     def __init__(self, path: Path, width: int) -> None:
         self.path = path
+        self.width = width
         self._row = struct.Struct(f"{width}q")
         self._buffer = bytearray()
         self._count = 0
         self._out = open(path, "wb")  # noqa: SIM115 (closed by seal)
+
+    @classmethod
+    def written(cls, path: Path, width: int) -> StateFile:
+        """The states a file already holds (one a checkpoint saved), sealed."""
+        states = cls.__new__(cls)
+        states.path, states.width = path, width
+        states._row = struct.Struct(f"{width}q")
+        states._buffer = bytearray()
+        states._count = path.stat().st_size // states._row.size
+        states._out = open(os.devnull, "wb")  # noqa: SIM115 (closed at once: sealed)
+        states._out.close()
+        return states
+
+    def save_as(self, target: Path) -> StateFile:
+        """The same states under another name, sharing the file's blocks where the file
+        system can (a hard link), else copied: no state is read into memory."""
+        self.seal()
+        target.unlink(missing_ok=True)
+        try:
+            os.link(self.path, target)
+        except OSError:
+            shutil.copyfile(self.path, target)
+        return StateFile.written(target, self.width)
 
     def append(self, state: tuple) -> None:
         self._buffer += self._row.pack(*state)

@@ -139,15 +139,17 @@ class LevelSearch:
             self.level = saved["level"]
             self.stats = saved["stats"]
             self.elapsed = saved["seconds"]
-            self.frontier, self.links, _ = checkpoint.load_shard(0, self.level, self.store)
+            frontier, self.links, _ = checkpoint.load_shard(0, self.level, self.store)
+            if isinstance(frontier, StateFile):  # the checkpoint's own file: never removed
+                frontier = frontier.save_as(self.spill / f"resumed{self.level:05d}.states") \
+                    if self.spill is not None else list(frontier)
+            self.frontier = frontier
         self.model.new_components()  # from here on, what the model names is recorded
         self.on_level = LevelSearch.save
 
     def save(self) -> None:
         self.stats.seconds = time.perf_counter() - self.started
-        # (a frontier in a file is read back whole for the checkpoint's pickle)
-        self.checkpoint.save_shard(0, self.store, list(self.frontier),
-                                   list(in_chunks(self.links)), [],
+        self.checkpoint.save_shard(0, self.store, self.frontier, self.links, [],
                                    self.model.new_components())
         self.checkpoint.save_meta({**self.meta, "level": self.level, "stats": self.stats,
                                    "seconds": self.stats.seconds, "shards": 1})
