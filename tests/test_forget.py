@@ -153,3 +153,24 @@ def test_bags_share_one_pair_and_one_endpoint_triple_per_message(monkeypatch):
         other.adopt("bag", bid, frozenset((*pair,) for pair in bag))  # new pair objects
     held, shared, _ = shared_everywhere(other)
     assert held > 0 and shared == held
+
+
+def test_a_resumed_search_keeps_only_what_its_frontier_names(monkeypatch, tmp_path):
+    """A checkpoint's log holds every component the search ever named; a resume adopts them
+    and then forgets what the saved frontier does not name, as the search had."""
+    from raftcheck.checker.checkpoint import Checkpoint
+
+    monkeypatch.setattr(spec_model, "FORGET_ABOVE", 200)
+    saved = Checkpoint(tmp_path / "saved")
+    first = LevelSearch(RaftModel(SMALL), symmetry=True, budget=Budget(max_depth=16))
+    first.keep_checkpoints(saved, {}, resume=False)
+    first.run()
+
+    model = RaftModel(SMALL)
+    again = LevelSearch(model, symmetry=True)
+    again.keep_checkpoints(saved, {}, resume=True)
+    logged = {(kind, key) for kind, key, _ in saved.components(1)}
+    servers, bags, messages = named(model, again.frontier)
+    assert len(logged) > 2 * (len(servers) + len(bags) + len(messages))
+    assert (set(model.servers.values), set(model.bags.values), set(model.messages.values)) == (
+        servers, bags, messages)
