@@ -250,8 +250,8 @@ def scope_limits(bounds: Bounds, nodes: int) -> list[str]:
                    f"(--max-candidates none)")
     if b.max_drops == 0:
         out.append("no message is lost (responses their recipient can only discard aside): "
-                   "every message sent is delivered, so no server misses one "
-                   "(--max-drops none)")
+                   "a message sent stays in flight until it is delivered, so no server "
+                   "misses one (--max-drops none)")
     elif b.max_drops is not None:
         out.append(f"at most {b.max_drops} message(s) lost in all (--max-drops none)")
     if b.max_log > 0 and b.max_log < 2 and b.max_writes != 0:
