@@ -120,6 +120,11 @@ def test_the_scope_says_what_the_new_bounds_leave_out():
     assert "--max-drops" not in " ".join(scope_limits(Bounds(), 5))
 
 
+def test_raft_tla_refuses_a_drop_bound():
+    with pytest.raises(ConfigError, match="--max-drops"):
+        SpecConfig(profile="raft-tla", bounds=Bounds(max_partitions=0, max_drops=0)).validate()
+
+
 @pytest.mark.parametrize("bound", ["max_candidates", "max_drops"])
 def test_the_timed_model_refuses_the_untimed_bounds(bound):
     spec = SpecConfig(nodes=3, bounds=Bounds(**{bound: 1}))

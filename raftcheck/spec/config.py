@@ -126,6 +126,9 @@ class SpecConfig:
                 f"--max-links must be at least 1 (or 'none': any), got {b.max_links}")
         if self.values < 1:
             raise ConfigError(f"--values must be at least 1, got {self.values}")
+        if self.profile == "raft-tla" and b.max_drops is not None:
+            raise ConfigError("--max-drops is not a raft.tla bound (its network loses "
+                              "messages without counting them)")
         if self.profile == "raft-tla" and b.max_partitions:
             raise ConfigError(
                 "raft.tla has no partitions: --max-partitions must be 0 with --profile raft-tla")
