@@ -18,6 +18,7 @@ from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS
 from raftcheck.spec.records import Role
 from raftcheck.spec.timed.config import TimedConfig
+from tests.commands import run
 from tests.oracles.reachable import reachable_states, reachable_steps
 
 #: docs/figure8.md's command's bounds: the mutant's own, no duplicates, two candidates, no loss.
@@ -179,3 +180,16 @@ def test_the_five_server_bounds_at_three_servers():
     assert found.outcome is Outcome.VIOLATED
     assert found.counterexample.property in MUTANTS["figure8"].catches
     assert search(None).outcome is Outcome.HOLDS
+
+
+def test_the_documented_command_takes_the_bounds_and_says_them():
+    """docs/figure8.md's command as a user types it (its scope only: the search takes
+    minutes); a timed run refuses the untimed bounds in one line, exit 2."""
+    out = run("explore", "--mutant", "figure8", "--nodes", "5", "--max-dup", "1",
+              "--max-candidates", "2", "--max-drops", "0", "--show-scope")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("5 servers, profile raftcheck, mutant figure8; max-term 5,")
+    assert out.stdout.rstrip().endswith("max-candidates 2, max-drops 0")
+    refused = run("explore", "--time", "--max-candidates", "2")
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "--max-candidates" in refused.stderr
