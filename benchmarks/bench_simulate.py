@@ -4,6 +4,7 @@ seed needs to find a mutant.
     python benchmarks/bench_simulate.py                # every row
     python benchmarks/bench_simulate.py figure8        # figure8 at 5 and 7 servers only
     python benchmarks/bench_simulate.py mutants        # every mutant at its own scope only
+    python benchmarks/bench_simulate.py exhaustive     # figure8 at 5 servers by explore only
     python benchmarks/bench_simulate.py --seeds 1,2,3  # which seeds (default 1..5)
     python benchmarks/bench_simulate.py --workers 2    # walking processes (default 1)
 
@@ -15,6 +16,9 @@ Rows:
    to the violation, within a budget of walks worth about 60 s of CPU each (the goals: found
    in under 60 s of CPU).
 3. every mutant at its own scope: per seed, the time to find it, within 30 s each.
+4. the same figure8 at 5 servers found exhaustively, for comparison: `raftcheck explore` with
+   docs/figure8.md's bounds (a shortest counterexample, where simulate's is only shrunk), run
+   as that command in a process of its own, with --workers as given here.
 
 Each row prints the load average while it ran: other jobs share this machine, so wall times
 are what this process got of it; the CPU column is its own (and its workers') time.
@@ -23,8 +27,10 @@ are what this process got of it; the CPU column is its own (and its workers') ti
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import platform
+import subprocess
 import sys
 import time
 
@@ -42,6 +48,9 @@ DEPTH = DEFAULT_DEPTH
 #: figure8's budgets in walks, not seconds, so that a busy machine does not cut them short:
 #: about 60 s of CPU each (5 servers walk some 13,000 steps/s, 7 servers 9,000; 56 per walk).
 FIGURE8_WALKS = {5: 14_000, 7: 10_000}
+#: docs/figure8.md's command: Figure 8 at five servers, exhaustively.
+FIGURE8_EXHAUSTIVE = ["explore", "--mutant", "figure8", "--nodes", "5", "--max-dup", "1",
+                      "--max-candidates", "2", "--max-drops", "0"]
 
 
 def setup_for(mutant: str | None, nodes: int | None) -> ModelSetup:
@@ -71,6 +80,26 @@ def line(title: str, seed: int, row: dict) -> None:
     found = "yes" if run.found else "no"
     print(f"  {title:<34}{seed:>5}{found:>7}{stats.walks:>9,}{stats.steps:>11,}"
           f"{stats.seconds:>8.1f}{row['cpu']:>8.1f}{stats.rate:>9,.0f}{row['load']:>6.1f}",
+          flush=True)
+
+
+def exhaustive(workers: int) -> None:
+    """Row 4: the explore command in a child process, its wall and CPU time and its result."""
+    command = [sys.executable, "-m", "raftcheck", *FIGURE8_EXHAUSTIVE, "--json",
+               "--workers", str(workers)]
+    print(f"\nfigure8 --nodes 5 exhaustively: {' '.join(['raftcheck', *command[3:]])}")
+    print(f"  {'verdict':<10}{'steps':>6}{'distinct states':>17}{'depth':>7}{'wall s':>9}"
+          f"{'cpu s':>8}{'load':>6}")
+    load, cpu, start = os.getloadavg()[0], cpu_seconds(), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    if done.returncode not in (0, 1):
+        print(f"  failed (exit {done.returncode}): {done.stderr.strip()[-300:]}")
+        return
+    result = json.loads(done.stdout)
+    stats, cex = result["statistics"], result.get("counterexample") or {}
+    print(f"  {result['verdict']:<10}{cex.get('length', 0):>6}{stats['distinct_states']:>17,}"
+          f"{stats['depth']:>7}{wall:>9.1f}{cpu:>8.1f}{(load + os.getloadavg()[0]) / 2:>6.1f}",
           flush=True)
 
 
@@ -105,6 +134,8 @@ def main(argv: list[str]) -> None:
         for name in sorted(MUTANTS):
             for seed in seeds[:3]:
                 line(name, seed, walk(setup_for(name, None), seed, 30, workers))
+    if not which or "exhaustive" in which:
+        exhaustive(workers)
     print(f"\nuptime: {os.popen('uptime').read().strip()}")
 
 

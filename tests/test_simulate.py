@@ -575,7 +575,7 @@ def test_the_models_name_their_budget_counters_with_their_bounds():
 #: The budget each kind of step may spend (the timed model counts a write when the leader takes
 #: it, so a reply to the client may be the step; a client's send is a read or a write).
 SPENT_BY = {"Timeout": {"elections"}, "ClientRequest": {"writes"}, "Partition": {"partitions"},
-            "Restart": {"restarts"}, "TakeSnapshot": {"snapshots"},
+            "Restart": {"restarts"}, "TakeSnapshot": {"snapshots"}, "DropMessage": {"drops"},
             "ClientSend": {"writes", "reads"}, "ClientReply": {"writes"},
             **dict.fromkeys(("AddVoter", "AddLearner", "RemoveServer", "EnterJoint"),
                             frozenset({"configuration changes"}))}
@@ -601,7 +601,8 @@ def _budgets_spent(model, walks: int = 200, depth: int = 40) -> dict[str, set[st
 
 
 @pytest.mark.parametrize("scope", ["restarts-partitions", "lease-no-drift-margin",
-                                   "two-changes-in-flight", "installs-older-snapshot"])
+                                   "two-changes-in-flight", "installs-older-snapshot",
+                                   "drops-after-snapshots"])
 def test_each_budget_is_named_where_its_counter_sits(scope):
     """budgets()' names are in the counters' order: the counter at each name's place is
     raised only by the steps that spend that budget (a swapped pair of names fails), and
@@ -609,6 +610,10 @@ def test_each_budget_is_named_where_its_counter_sits(scope):
     if scope == "restarts-partitions":
         model = RaftModel(merged_config(nodes=3, bounds={"max_restarts": 1, "max_partitions": 1,
                                                          "max_writes": 1}), exact_network=True)
+    elif scope == "drops-after-snapshots":  # the last of the optional counters
+        model = RaftModel(merged_config(nodes=3, bounds={"max_drops": 2, "max_writes": 1,
+                                                         "max_restarts": 1},
+                                        membership={"max_snapshots": 1}), exact_network=True)
     else:
         model = mutant_model(scope)
     spent = _budgets_spent(model)

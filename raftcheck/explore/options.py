@@ -62,6 +62,10 @@ BOUND_HELP = {
     "max_restarts": "at most N server restarts in all ('none': unbounded)",
     "max_elections": "at most N elections started (Timeout steps) in all ('none': unbounded)",
     "max_partitions": "at most N network partitions (each may heal)",
+    "max_candidates": "only servers n1..nN ever time out and stand for election ('none', the "
+                      "default: all); up to a renaming of servers, at most N distinct servers "
+                      "ever stand",
+    "max_drops": "at most N messages lost in all ('none', the default: unbounded)",
 }
 
 

@@ -44,6 +44,13 @@ class Bounds:
     max_restarts: int | None = 1  # server restarts in all (None: unbounded)
     max_elections: int | None = 2  # elections started (Timeout steps) in all (None: unbounded)
     max_partitions: int = 1  # partition events in all (each may be healed)
+    # Servers that may start elections: n1..nN alone time out (None: all). Servers are
+    # interchangeable, so up to a renaming this is "at most N distinct servers ever stand";
+    # symmetry then renames within the two groups only (spec/symmetry.py).
+    max_candidates: int | None = None
+    # Messages the network loses (DropMessage steps) in all (None: unbounded). Responses their
+    # recipient can only discard still vanish (spec/model.py): that loses nothing.
+    max_drops: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,9 @@ class SpecConfig:
                 f"--max-links must be at least 1 (or 'none': any), got {b.max_links}")
         if self.values < 1:
             raise ConfigError(f"--values must be at least 1, got {self.values}")
+        if self.profile == "raft-tla" and b.max_drops is not None:
+            raise ConfigError("--max-drops is not a raft.tla bound (its network loses "
+                              "messages without counting them)")
         if self.profile == "raft-tla" and b.max_partitions:
             raise ConfigError(
                 "raft.tla has no partitions: --max-partitions must be 0 with --profile raft-tla")
@@ -179,6 +189,8 @@ DEEP_DEFAULT = Bounds(max_term=5, max_log=1, max_msgs=2, max_dup=1, max_links=1,
 
 
 BOUND_NAMES = tuple(f.name for f in fields(Bounds))
+#: The bounds left out of the scope line while absent: absent is no bound at all by default.
+SILENT_WHEN_ABSENT = ("max_links", "max_candidates", "max_drops")
 #: The bounds that may be absent (None: no bound), whose flags also take 'none'. raft.tla has
 #: none of them.
 OPTIONAL_BOUNDS = tuple(f.name for f in fields(Bounds) if "None" in str(f.type))
@@ -186,11 +198,12 @@ OPTIONAL_BOUNDS = tuple(f.name for f in fields(Bounds) if "None" in str(f.type))
 
 def describe_bounds(bounds: Bounds, profile: str = "raftcheck") -> str:
     """The bounds as the flags say them. An absent bound is left out where it is no bound at
-    all by default: --max-links, and raft.tla's writes, restarts and elections."""
+    all by default: --max-links, --max-candidates, --max-drops, and raft.tla's writes, restarts and
+    elections."""
     return ", ".join(
         f"{name.replace('_', '-')} {'none' if value is None else value}"
         for name, value in asdict(bounds).items()
-        if value is not None or (profile != "raft-tla" and name != "max_links"))
+        if value is not None or (profile != "raft-tla" and name not in SILENT_WHEN_ABSENT))
 
 
 #: Elections the Raft paper's Figure 8 needs: an entry of term 2 is committed by counting in
@@ -225,11 +238,25 @@ def scope_limits(bounds: Bounds, nodes: int) -> list[str]:
     if b.max_dup <= 1:
         out.append("no message is delivered twice (--max-dup 2)")
     if b.max_partitions == 0 and nodes >= 3:
-        out.append("no partitions (messages are still lost one by one, which is all a "
-                   "partition does to safety), so MinorityNeverCommits is never tested "
-                   "(--max-partitions 1)")
+        if b.max_drops == 0:
+            out.append("no partitions, so MinorityNeverCommits is never tested "
+                       "(--max-partitions 1)")
+        else:
+            out.append("no partitions (messages are still lost one by one, which is all a "
+                       "partition does to safety), so MinorityNeverCommits is never tested "
+                       "(--max-partitions 1)")
     if b.max_restarts == 0:
         out.append("no restarts: what a server must persist is not tested (--max-restarts 1)")
+    if b.max_candidates is not None and b.max_candidates < nodes:
+        out.append(f"only {b.max_candidates} server(s) ever stand for election (n1..n"
+                   f"{b.max_candidates}); the others only vote and follow "
+                   f"(--max-candidates none)")
+    if b.max_drops == 0:
+        out.append("no message is lost (responses their recipient can only discard aside): "
+                   "a message sent stays in flight until it is delivered, so no server "
+                   "misses one (--max-drops none)")
+    elif b.max_drops is not None:
+        out.append(f"at most {b.max_drops} message(s) lost in all (--max-drops none)")
     if b.max_log > 0 and b.max_log < 2 and b.max_writes != 0:
         out.append("logs of one entry: no entry follows another, so a leader never walks "
                    "nextIndex back over a divergent suffix (--max-log 2)")

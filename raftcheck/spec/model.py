@@ -3,13 +3,15 @@
 A global state is a flat tuple of names (see interning.py):
 
     (server_1 .. server_n, bag, cut, elections, all_logs, committed,
-     writes, restarts, cuts_made, timeouts)
+     writes, restarts, cuts_made, timeouts[, changes][, snapshots][, drops])
 
 - server_k: the name of server k's variables (records.Server)
 - bag: the name of the bag of messages in flight (network.py)
 - cut: one side of the network cut, 0 when whole (raftcheck profile)
 - writes, restarts, cuts_made, timeouts: how many client requests, restarts, cuts and
-  elections (Timeout steps) have happened, for the bounds (raftcheck profile; 0 otherwise)
+  elections (Timeout steps) have happened, for the bounds (raftcheck profile; 0 otherwise);
+  changes, snapshots, drops: the same for configuration changes, snapshots and messages lost,
+  only where those are on (membership, --max-snapshots, --max-drops)
 - elections, all_logs: raft.tla's history variables (raft-tla profile; the empty set otherwise)
 - committed: history of committed entries (raftcheck profile; the empty set otherwise)
 
@@ -107,8 +109,13 @@ class RaftModel(SpecModel):
         # Budgets of membership changes and snapshots, only where they are on.
         self.CHANGES = n + 9 if config.membership else None
         self.SNAPSHOTS = n + 9 + bool(config.membership) if config.snapshots else None
+        # Messages lost (DropMessage steps), counted only where they are bounded.
+        counts_drops = config.bounds.max_drops is not None and config.realistic
+        self.DROPS = (n + 9 + bool(config.membership) + bool(config.snapshots)
+                      if counts_drops else None)
         # Every slot an int: names are 64-bit content hashes.
-        self.state_width = n + 9 + bool(config.membership) + bool(config.snapshots)
+        self.state_width = (n + 9 + bool(config.membership) + bool(config.snapshots)
+                            + counts_drops)
         # The counters come last: how much of each bounded budget a state has used. A state
         # that has used less of every budget can do all that the same state with more used can,
         # so the checker may skip the latter (checker/search.py, "budgets").
@@ -163,6 +170,11 @@ class RaftModel(SpecModel):
         self._all_logs_by_logs: dict[tuple, int] = {}
         self._log_numbers: dict[tuple, int] = {}  # log -> a number for it
         self._log_of: dict[int, int] = {}  # server -> the number of its log
+
+    def may_stand(self, i: int) -> bool:
+        """Whether server i may time out and stand for election (--max-candidates: n1..nN)."""
+        limit = self.bounds.max_candidates
+        return limit is None or i < limit
 
     # --- properties (base.py) ----------------------------------------------------------------
 
@@ -328,6 +340,10 @@ class RaftModel(SpecModel):
                 append((duplicate[0], tuple(nxt), None))
             nxt = base.copy()
             nxt[BAG] = drop[1]
+            if self.DROPS is not None:
+                if state[self.DROPS] >= self.bounds.max_drops:
+                    continue
+                nxt[self.DROPS] += 1
             append((drop[0], tuple(nxt), None))
 
         if self.config.split:
@@ -418,8 +434,9 @@ class RaftModel(SpecModel):
                 steps.append((action, None, self.messages.intern(m), m.dst, NO_EFFECT, None, None))
 
         server_step(act.Restart(i), srv.restart(r, i, s), RESTARTED)
-        candidate = srv.timeout(r, i, s)
-        server_step(act.Timeout(i), candidate and srv.settle(r, i, candidate), TIMED_OUT)
+        if self.may_stand(i):
+            candidate = srv.timeout(r, i, s)
+            server_step(act.Timeout(i), candidate and srv.settle(r, i, candidate), TIMED_OUT)
         for j in range(self.n):
             send_step(act.RequestVote(i, j), srv.request_vote(r, i, j, s))
         leader = srv.become_leader(r, i, s)
@@ -794,6 +811,8 @@ class RaftModel(SpecModel):
             out.append(("configuration changes", self.config.max_config_changes))
         if self.SNAPSHOTS is not None:
             out.append(("snapshots", self.config.max_snapshots))
+        if self.DROPS is not None:
+            out.append(("drops", b.max_drops))
         return out
 
     def variables(self, state: tuple) -> dict[str, Any]:

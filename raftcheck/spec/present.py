@@ -142,6 +142,8 @@ def variables(model: RaftModel, state: tuple) -> dict[str, Any]:
     if model.snapshots:
         out["snapshotIndex"] = per_server(lambda s: s.snapshot_index)
         out["snapshots"] = state[model.SNAPSHOTS]
+    if model.DROPS is not None:
+        out["messagesLost"] = state[model.DROPS]
     return out
 
 

@@ -19,6 +19,9 @@ the orbits of the reachable states. So the whole group of renamings stays sound;
 that differ in which servers are members are simply in different orbits, since configurations
 (in logs, base configurations, messages and the committed history) are renamed too. The tests
 compare the reduced count with the orbits of a full search (tests/test_membership.py).
+
+With --max-candidates K only n1..nK may time out, so the servers fall into two groups and only
+renamings within each group are symmetries of the model; canonical() renames within them.
 """
 
 from __future__ import annotations
@@ -123,6 +126,11 @@ class ServerSymmetry:
         self._committed: dict[tuple, int] = {}
         # Configurations name servers: in logs, messages and the committed history.
         self.configs = bool(model.membership)
+        # With --max-candidates K only n1..nK may start elections, so a renaming must keep
+        # them among themselves: every key of the others is lifted above every key of theirs
+        # (keys are 64-bit hashes), so sorting by key keeps n1..nK in front, and servers of
+        # different groups never tie.
+        self._group = [0 if model.may_stand(i) else 1 << 70 for i in range(n)]
 
     def canonical(self, state: tuple) -> tuple:
         n = self.n
@@ -131,11 +139,12 @@ class ServerSymmetry:
             bag_keys = self._message_keys(state[n])
         key_of = self._key
         keys = []
+        group = self._group
         for i in range(n):
             k = key_of.get((i, state[i]))
             if k is None:
                 k = self._server_key(i, state[i])
-            keys.append(k ^ bag_keys[i])
+            keys.append((k ^ bag_keys[i]) + group[i])
         order = sorted(range(n), key=keys.__getitem__)
         if len(set(keys)) == n:
             if order == self._identity:

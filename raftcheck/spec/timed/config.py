@@ -99,6 +99,12 @@ class TimedConfig:
         if self.spec.membership or self.spec.snapshots:
             raise ConfigError("membership changes and snapshots are in the untimed model only "
                               "(drop the time, client and read flags)")
+        if self.spec.bounds.max_candidates is not None:
+            raise ConfigError("--max-candidates bounds the untimed model; in the timed model "
+                              "every server's election timer runs")
+        if self.spec.bounds.max_drops is not None:
+            raise ConfigError("--max-drops bounds the untimed model's network; the timed model "
+                              "loses messages only with --lossy")
         if self.spec.bounds.max_links is not None:
             raise ConfigError("--max-links bounds the untimed model's network; the timed model "
                               "bounds messages in flight by --max-msgs alone")
