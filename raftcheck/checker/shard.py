@@ -54,6 +54,8 @@ from .visited import WINDOW, LevelStore, RecentLevels
 
 #: A place in the search order: parent rank << STEP_BITS | index of the step.
 STEP_BITS = 16
+#: The part of visited.WINDOW each of N shards holds, times N.
+WINDOW_PART = 2
 #: Frontiers are evened out when one holds more than this share above its part, and more
 #: than UNEVEN_SLACK states above it (small frontiers are not worth a move).
 UNEVEN = 0.05
@@ -118,7 +120,9 @@ class Shard:
 
     def __post_init__(self) -> None:
         self.canonical: Callable | None = self.model.canonical if self.symmetry else None
-        self.store = LevelStore(self.model, self.spill, share=self.count)
+        # A shard's window holds what it found and what it owns: about 2 / N of each level, so
+        # with that part of WINDOW it spans as many levels as one process's.
+        self.store = LevelStore(self.model, self.spill, share=min(1.0, WINDOW_PART / self.count))
         self.start = self.model.budget_start
         self.plain = self.start is None  # no budgets: states stay where they are found
         self.lifted = self.model.lifted if self.start is not None else None
@@ -137,7 +141,7 @@ class Shard:
         # only). Without budgets, the store's window: the states it found and those it owns.
         # With budgets, the exact states it found (an owner then offers every candidate).
         self._known = (self.store.recent_levels if self.plain
-                       else RecentLevels(max(WINDOW // self.count, 1)))
+                       else RecentLevels(max(WINDOW * WINDOW_PART // self.count, 1)))
         self._found_now: np.ndarray | list = []  # what this level's expand put in _known
         self.generated = 0
         self.violation: tuple | None = None

@@ -47,7 +47,7 @@ LIMIT = 1 << (LANE - 1)  # counters stay below this, so lane-wise comparison is 
 FINGERPRINT = np.int64
 #: Without budgets: the fingerprints of the recent complete levels held in one Python set (about
 #: 60 bytes each) while they number at most this many; the last two levels always are. Shards
-#: of a search shared among processes hold this many between them (RecentLevels).
+#: of a search shared among processes each hold a part of it (shard.py).
 WINDOW = 1 << 21
 #: The same with --disk, which trades time for memory.
 WINDOW_ON_DISK = 1 << 18
@@ -138,10 +138,10 @@ class LevelStore:
     level's arrays (its index, for the parent links of its successors). Without budgets a
     caller may instead hand the level's distinct candidates over at once (keep_batch), having
     looked each up in the window of recent levels itself (recent.seen): they are then checked
-    against the older levels when it closes. `share`: how many stores (shards of one search)
-    share the window's WINDOW fingerprints."""
+    against the older levels when it closes. `share`: the part of WINDOW this store's window
+    holds (a shard's part of a search shared among processes)."""
 
-    def __init__(self, model: Model, spill: Path | None = None, share: int = 1) -> None:
+    def __init__(self, model: Model, spill: Path | None = None, share: float = 1.0) -> None:
         self.start = model.budget_start
         self.lifted: Callable | None = model.lifted if self.start is not None else None
         self.spill = spill
@@ -154,7 +154,7 @@ class LevelStore:
         # Without budgets: the fingerprints of this level's tentative states and of the recent
         # complete levels (see WINDOW).
         limit = WINDOW if spill is None else WINDOW_ON_DISK
-        self.recent_levels = RecentLevels(max(limit // share, 1))
+        self.recent_levels = RecentLevels(max(int(limit * share), 1))
         self.seen = self.recent_levels.seen
         self.open_level()
         self.recent: list = []  # with budgets: the dicts of the last two complete levels
