@@ -157,6 +157,9 @@ def any_links() -> None:
 
 
 def main(argv: list[str]) -> None:
+    if "--help" in argv or "-h" in argv:
+        print(__doc__)
+        return
     against = None
     if "--against" in argv:
         at = argv.index("--against")

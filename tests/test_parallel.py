@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from raftcheck.checker import visited as visited_module
 from raftcheck.checker.checkpoint import Checkpoint
 from raftcheck.checker.parallel import parallel_breadth_first
 from raftcheck.checker.result import Outcome
-from raftcheck.checker.search import Budget, breadth_first
+from raftcheck.checker.search import Budget, LevelSearch, breadth_first
 from raftcheck.checker.shard import even_out
 from raftcheck.spec.config import Bounds, SpecConfig, merged_config
 from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS
 from raftcheck.spec.records import Role
+from tests.shards_in_process import parents_by_level, run_shards
 
 
 def raft_tla(servers: int = 3) -> RaftModel:
@@ -160,3 +162,43 @@ def test_correct_spec_holds_and_budget_stops():
     stopped = parallel_breadth_first(RaftModel(config), workers=2, budget=Budget(max_states=50))
     assert stopped.outcome is Outcome.STOPPED and stopped.stop_reason == "max-states"
     assert stopped.stats.distinct >= 50
+
+
+@pytest.mark.parametrize("window", [0, 300, 1 << 40])
+def test_every_window_keeps_the_one_process_levels_and_parent_links(monkeypatch, window):
+    """Each shard holds the recent levels it found or owns in one set, as many as its share of
+    WINDOW lets in (from the two every search keeps to every level): whatever the window and
+    the number of shards, each level holds the one-process states, each with the parent the
+    one-process search records (the first found, wherever it was found)."""
+    one = LevelSearch(raft_tla(2))
+    one.run()
+    expected = parents_by_level([one])  # type: ignore[list-item]
+    levels = len(expected)
+    monkeypatch.setattr(visited_module, "WINDOW", window)
+    for count in (1, 2, 3):
+        shards = run_shards(lambda: raft_tla(2), count)
+        assert parents_by_level(shards) == expected
+        held = [shard.store.window for shard in shards]
+        if window == 0:
+            assert held == [2] * count
+        elif window == 1 << 40:
+            assert held == [levels] * count
+        else:
+            assert min(held) > 2 and max(held) < levels
+
+
+@pytest.mark.parametrize("window", [0, 300])
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_small_window_still_finds_the_shortest_counterexample(monkeypatch, window, workers):
+    """States met again beyond the window reach their owner, which finds them in its older
+    levels: the violation is still met at the one-process place, with its trace and counts."""
+    def model():
+        return LeaderInTermTwoAlarm(raft_tla(3).config)
+
+    one = breadth_first(model())
+    monkeypatch.setattr(visited_module, "WINDOW", window)  # the forked workers inherit it
+    shared = parallel_breadth_first(model(), workers=workers)
+    assert one.outcome is shared.outcome is Outcome.VIOLATED
+    assert counts(shared) == counts(one)
+    assert [(s.action, s.state) for s in shared.counterexample.steps] == \
+        [(s.action, s.state) for s in one.counterexample.steps]

@@ -7,10 +7,12 @@ the one-process search order: (rank of its parent in its level, index of the ste
 goes:
 
 1. expand(): each shard computes the successors of the states it holds, drops those it met in
-   this level or the two before, and sends every other shard a batch for the candidates that
-   shard owns, with the components the model named meanwhile (model.new_components).
-2. decide(batches): each owner picks the new states among the candidates it owns and closes
-   its level of the visited set; it replies to each sender which of its candidates it kept.
+   this level or the recent ones (its window, visited.RecentLevels: what it found or owns),
+   and sends every other shard a batch for the candidates that shard owns, with the
+   components the model named meanwhile (model.new_components).
+2. decide(batches): each owner looks the candidates others found up in its window, picks the
+   new states among those left, checks them against its older levels and closes its level of
+   the visited set; it replies to each sender which of its candidates it kept.
 3. settle(replies): the new states, in search order, are the next frontier; the shard checks
    their properties in that order (with budgets, decide did both already).
 4. ranks: the shards exchange the places of the states they kept (8 bytes a state) and each
@@ -48,12 +50,12 @@ from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .search import CHECK_EVERY, MET_LIMIT
 from .trace import Entry, rebuild
-from .visited import LevelStore
+from .visited import WINDOW, LevelStore, RecentLevels
 
 #: A place in the search order: parent rank << STEP_BITS | index of the step.
 STEP_BITS = 16
-#: Fingerprints remembered per level as met (a cache: forgetting costs time only).
-KNOWN_LIMIT = 1 << 22
+#: The part of visited.WINDOW each of N shards holds, times N.
+WINDOW_PART = 2
 #: Frontiers are evened out when one holds more than this share above its part, and more
 #: than UNEVEN_SLACK states above it (small frontiers are not worth a move).
 UNEVEN = 0.05
@@ -118,7 +120,9 @@ class Shard:
 
     def __post_init__(self) -> None:
         self.canonical: Callable | None = self.model.canonical if self.symmetry else None
-        self.store = LevelStore(self.model, self.spill)
+        # A shard's window holds what it found and what it owns: about 2 / N of each level, so
+        # with that part of WINDOW it spans as many levels as one process's.
+        self.store = LevelStore(self.model, self.spill, share=min(1.0, WINDOW_PART / self.count))
         self.start = self.model.budget_start
         self.plain = self.start is None  # no budgets: states stay where they are found
         self.lifted = self.model.lifted if self.start is not None else None
@@ -133,9 +137,12 @@ class Shard:
         self._columns: dict[str, np.ndarray] = {}  # _found's numbers as arrays (plain)
         self._distinct = True  # no fingerprint twice among _found
         self._met: set[int] = set()
-        # Fingerprints this shard met in the last two levels: states it found, kept or held
-        # (a cache: forgetting costs time only).
-        self._known: tuple[set[int], set[int]] = (set(), set())
+        # The fingerprints this shard met in the recent levels (a cache: forgetting costs time
+        # only). Without budgets, the store's window: the states it found and those it owns.
+        # With budgets, the exact states it found (an owner then offers every candidate).
+        self._known = (self.store.recent_levels if self.plain
+                       else RecentLevels(max(WINDOW * WINDOW_PART // self.count, 1)))
+        self._found_now: np.ndarray | list = []  # what this level's expand put in _known
         self.generated = 0
         self.violation: tuple | None = None
         self._report: LevelReport | None = None
@@ -182,7 +189,7 @@ class Shard:
 
     def expand(self, should_stop: Callable[[], bool] | None = None) -> list[Batch | None]:
         """Successors of the frontier this shard holds that it has not met in this level or
-        the two before, each with its place and parent link; a batch for every other shard
+        the recent ones, each with its place and parent link; a batch for every other shard
         (None for this one) with those it owns."""
         model, canonical, count, me = self.model, self.canonical, self.count, self.index
         successors = model.successors
@@ -198,9 +205,8 @@ class Shard:
         appends = [box.appends() for box in boxes]
         keep, note_fingerprint, note_place, note_parent = appends[0]
         met_before, met_now = self._met, set()
-        known_before, known_oldest = self._known
-        known_now: set[int] = set()
-        add_known = known_now.add
+        known = self._known.seen
+        add_known = known.add
         generated = 0
         violation = None
         steps_of: list[int] = []
@@ -227,11 +233,9 @@ class Shard:
                     successor = canonical(successor)
                 fingerprint = hash(successor)
                 # Met before, the same state was found at an earlier place (or kept earlier).
-                if (fingerprint in known_now or fingerprint in known_before
-                        or fingerprint in known_oldest):
+                if fingerprint in known:
                     continue
-                if len(known_now) < KNOWN_LIMIT:
-                    add_known(fingerprint)
+                add_known(fingerprint)
                 if not plain:
                     if shard_key is not None:
                         owner = shard_key(successor) % count
@@ -246,13 +250,15 @@ class Shard:
             if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
                 break
         self._met = met_now
-        self._known = (known_now, known_before)
-        self._distinct = len(known_now) < KNOWN_LIMIT
+        self._distinct = True
         self.generated = generated
         self.violation = violation
         components = self._components()
         if plain:
-            return self._route(boxes[0], components)
+            batches = self._route(boxes[0], components)
+            self._found_now = self._columns["fingerprints"]  # leaves the window with the level
+            return batches
+        self._known.close(list(chain.from_iterable(box.fingerprints for box in boxes)))
         self._found = boxes[me]
         return [None if peer == me else self._pack(components, boxes[peer])
                 for peer in range(count)]
@@ -331,21 +337,31 @@ class Shard:
         columns = {name: np.concatenate([self._columns[name][mine], *_column(parts, name)])
                    for name in ("fingerprints", "places", "parents")}
         fingerprints, places = columns["fingerprints"], columns["places"]
-        if len(fingerprints) != len(mine) or not self._distinct:
-            by_key = np.lexsort((places, fingerprints))
+        # This shard's own candidates are not in its window of recent levels (expand looked);
+        # the peers' are looked up there once: those it holds are not new, but for the ones
+        # this shard found in this level too, where the least place decides.
+        rows = np.arange(len(fingerprints))
+        theirs = fingerprints[len(mine):]
+        if len(theirs):
+            window = self.store.seen
+            known = np.fromiter(map(window.__contains__, theirs.tolist()), dtype=bool,
+                                count=len(theirs))
+            if known.any():
+                known[known] = ~np.isin(theirs[known], fingerprints[:len(mine)])
+                rows = np.concatenate([rows[:len(mine)], len(mine) + np.flatnonzero(~known)])
+        if len(rows) != len(mine) or not self._distinct:
+            by_key = np.lexsort((places[rows], fingerprints[rows]))
             first = np.ones(len(by_key), dtype=bool)
-            ordered = fingerprints[by_key]
+            ordered = fingerprints[rows][by_key]
             first[1:] = ordered[1:] != ordered[:-1]
-            chosen = np.sort(by_key[first])
+            chosen = rows[np.sort(by_key[first])]
         else:
-            chosen = np.arange(len(fingerprints))  # distinct already
-        self.store.keep_batch(fingerprints[chosen], columns["parents"][chosen])
+            chosen = rows  # distinct already
+        self.store.keep_batch(fingerprints[chosen], columns["parents"][chosen],
+                              self._found_now)
+        self._found_now = []
         alive, position = self.store.close_level()
         kept = chosen[alive]
-        # the kept states this shard owns, whoever found them: met from now on
-        known = self._known[0]
-        if len(known) < KNOWN_LIMIT:
-            known.update(fingerprints[kept].tolist())
         ends = np.cumsum([len(mine)] + [b.count for b in parts])
         source = np.searchsorted(ends, kept, side="right")
         replies: list[Any] = [None] * self.count

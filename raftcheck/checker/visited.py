@@ -34,7 +34,8 @@ the states a one-at-a-time check would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,8 @@ LANE = 8  # bits per budget counter in a packed budget vector
 LIMIT = 1 << (LANE - 1)  # counters stay below this, so lane-wise comparison is exact
 FINGERPRINT = np.int64
 #: Without budgets: the fingerprints of the recent complete levels held in one Python set (about
-#: 60 bytes each) while they number at most this many; the last two levels always are.
+#: 60 bytes each) while they number at most this many; the last two levels always are. Shards
+#: of a search shared among processes each hold a part of it (shard.py).
 WINDOW = 1 << 21
 #: The same with --disk, which trades time for memory.
 WINDOW_ON_DISK = 1 << 18
@@ -66,6 +68,46 @@ def pack_counters(counters: tuple[int, ...]) -> int:
 def covers(kept: int, used: int, high: int) -> bool:
     """kept <= used in every lane: no lane of (used with its top bit set) - kept borrows."""
     return ((used | high) - kept) & high == high
+
+
+class RecentLevels:
+    """The fingerprints of the last complete levels, in one Python set, as many levels as fit
+    in `limit` fingerprints (two at least), and those the level being built adds as it goes.
+
+    A candidate is then looked up once, whatever level it was met in. Each complete level
+    names the fingerprints it put in the set (close); when the set holds more than the limit,
+    the oldest levels leave it whole, so it always holds every level since the oldest one in
+    it. A fingerprint may leave with an older level than the one that put it in (the same
+    state met again): then it is met again later, which costs time, never a state."""
+
+    def __init__(self, limit: int) -> None:
+        self.seen: set[int] = set()
+        self.limit = limit
+        self._members: deque[tuple[Iterable[int] | np.ndarray, ...]] = deque()  # oldest first
+
+    def __len__(self) -> int:
+        """How many complete levels the set holds."""
+        return len(self._members)
+
+    def close(self, *members: Iterable[int] | np.ndarray) -> None:
+        """The level being built is complete; these are what it put in the set (already in)."""
+        self._members.append(members)
+        seen = self.seen
+        while len(self._members) > 2 and len(seen) > self.limit:
+            for put in self._members.popleft():
+                seen.difference_update(put.tolist() if isinstance(put, np.ndarray) else put)
+
+    def refill(self, levels: list[np.ndarray]) -> None:
+        """Hold the last of these complete levels (oldest first) as fit (a resumed search)."""
+        self.seen.clear()
+        self._members.clear()
+        taken: list[np.ndarray] = []
+        for fingerprints in reversed(levels):
+            if len(taken) >= 2 and len(self.seen) + len(fingerprints) > self.limit:
+                break
+            self.seen.update(fingerprints.tolist())
+            taken.append(fingerprints)
+        self._members.extend((fingerprints,) for fingerprints in reversed(taken))
 
 
 class Level:
@@ -94,10 +136,12 @@ class LevelStore:
     Per level: offer() each candidate in search order; the caller keeps those it returns True
     for, in order; close_level() returns which of them survive and where each sits in the
     level's arrays (its index, for the parent links of its successors). Without budgets a
-    caller may instead hand the level's distinct candidates over at once (keep_batch): they
-    are then checked against every complete level when it closes."""
+    caller may instead hand the level's distinct candidates over at once (keep_batch), having
+    looked each up in the window of recent levels itself (recent.seen): they are then checked
+    against the older levels when it closes. `share`: the part of WINDOW this store's window
+    holds (a shard's part of a search shared among processes)."""
 
-    def __init__(self, model: Model, spill: Path | None = None) -> None:
+    def __init__(self, model: Model, spill: Path | None = None, share: float = 1.0) -> None:
         self.start = model.budget_start
         self.lifted: Callable | None = model.lifted if self.start is not None else None
         self.spill = spill
@@ -107,10 +151,11 @@ class LevelStore:
         self._high = 0  # the top bit of every lane, set with the first budget vector
         self._lanes = 0
         self._packed: dict[tuple, int] = {}  # counters -> packed budget vector
-        # Without budgets: the fingerprints of this level's tentative states and of the last
-        # `window` complete levels (see WINDOW).
-        self.seen: set[int] = set()
-        self.window = 0
+        # Without budgets: the fingerprints of this level's tentative states and of the recent
+        # complete levels (see WINDOW).
+        limit = WINDOW if spill is None else WINDOW_ON_DISK
+        self.recent_levels = RecentLevels(max(int(limit * share), 1))
+        self.seen = self.recent_levels.seen
         self.open_level()
         self.recent: list = []  # with budgets: the dicts of the last two complete levels
 
@@ -122,7 +167,8 @@ class LevelStore:
         self._parents: list[int] = []
         self._used: list[int] = []
         self._lift_keys: list[int] = []
-        self._batch = False  # kept by keep_batch: checked against every complete level
+        self._batch = False  # kept by keep_batch
+        self._met: np.ndarray | None = None  # what the keep_batch caller put in the window
 
     def offer(self, state: tuple, fingerprint: int, parent: int) -> bool:
         """Keep the state tentatively unless it (or one that covers it) is in this level or
@@ -202,12 +248,14 @@ class LevelStore:
         seen = self.seen
         return seen, seen.add, self._fingerprints.append, self._parents.append
 
-    def keep_batch(self, fingerprints: np.ndarray, parents: np.ndarray) -> None:
+    def keep_batch(self, fingerprints: np.ndarray, parents: np.ndarray, met: np.ndarray
+                   ) -> None:
         """Without budgets: keep these distinct fingerprints (with their parent links) as the
-        level's tentative states, unchecked; close_level checks them against every complete
-        level, the two recent ones included (the caller's sets stand in for offer's)."""
+        level's tentative states, none of them in the window (self.seen); close_level checks
+        them against the older levels. met: the fingerprints the caller put in the window
+        while finding this level (they leave it with this level)."""
         self._fingerprints, self._parents = fingerprints, parents  # type: ignore[assignment]
-        self._batch = True
+        self._batch, self._met = True, met
 
     def tentative(self) -> int:
         """How many states this level holds so far (before the check against older levels)."""
@@ -236,34 +284,27 @@ class LevelStore:
         if self.start is not None:
             self.recent = [self.now, *self.recent][:2]
         elif self._batch:
-            self.seen.clear()  # (the caller's sets stood in for the window)
-            self.window = 0
+            # the level's states others found are met from now on too
+            self.seen.update(kept.tolist())
+            self.recent_levels.close(self.levels[-1].fingerprints, self._met)
         else:
             self.seen.difference_update(keys[~alive].tolist())  # kept in an older level
-            self.window += 1
-            self._trim_window()
+            self.recent_levels.close(self.levels[-1].fingerprints)
         self.open_level()
         return alive, position
 
-    def _window_limit(self) -> int:
-        return WINDOW if self.spill is None else WINDOW_ON_DISK
-
-    def _trim_window(self) -> None:
-        """Let the oldest levels of the window go while it holds more fingerprints than
-        WINDOW (WINDOW_ON_DISK with --disk); the last two stay."""
-        seen, limit = self.seen, self._window_limit()
-        while self.window > 2 and len(seen) > limit:
-            seen.difference_update(self.levels[-self.window].fingerprints.tolist())
-            self.window -= 1
+    @property
+    def window(self) -> int:
+        """How many complete levels the window holds."""
+        return len(self.recent_levels)
 
     def _not_found_before(self, keys: np.ndarray, used: np.ndarray | None) -> np.ndarray:
-        """Which candidates no state of the levels before the recent ones covers (of every
-        complete level, for a level kept by keep_batch)."""
+        """Which candidates no state of the levels before the recent ones covers."""
         alive = np.ones(len(keys), dtype=bool)
         if not len(keys):
             return alive
         recent = self.window if self.start is None else 2
-        older = self.levels if self._batch else self.levels[:max(len(self.levels) - recent, 0)]
+        older = self.levels[:max(len(self.levels) - recent, 0)]
         if used is None:
             order = np.argsort(keys)
             ordered = keys[order]
@@ -306,15 +347,8 @@ class LevelStore:
             self._lanes = lanes
             self._high = sum(LIMIT << (lane * LANE) for lane in range(lanes))
         self.recent = []  # the last level first
-        self.seen = set()
-        self.window = 0
         if self.start is None:
-            limit = self._window_limit()
-            for level in reversed(self.levels):
-                if self.window >= 2 and len(self.seen) + len(level) > limit:
-                    break
-                self.seen.update(level.fingerprints.tolist())
-                self.window += 1
+            self.recent_levels.refill([level.fingerprints for level in self.levels])
             self.open_level()
             return
         for level in reversed(self.levels[-2:]):
