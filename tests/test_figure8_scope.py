@@ -119,6 +119,10 @@ def test_the_scope_says_what_the_new_bounds_leave_out():
     assert "only 2 server(s) ever stand" in limits and "--max-candidates none" in limits
     assert "no message is lost" in limits and "messages are still lost" not in limits
     assert "--max-drops" not in " ".join(scope_limits(Bounds(), 5))
+    # a send across a partition's cut is lost uncounted: the line says so where cuts happen
+    assert "partition's cut" in limits
+    no_cuts = " ".join(scope_limits(Bounds(max_drops=0, max_partitions=0), 5))
+    assert "no message is lost" in no_cuts and "partition's cut" not in no_cuts
 
 
 def test_raft_tla_refuses_a_drop_bound():

@@ -140,7 +140,7 @@ class Checkpoint:
             restored.append(Level(*arrays))
         store.restore(restored, lanes)
         if isinstance(frontier, SavedStates):
-            frontier = StateFile.written(path / frontier.name, frontier.width)
+            frontier = StateFile(path / frontier.name, frontier.width, written=True)
         return frontier, links, ranks
 
 

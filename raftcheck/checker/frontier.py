@@ -16,6 +16,7 @@ import shutil
 import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -26,25 +27,16 @@ CHUNK = 1 << 16
 class StateFile:
     """States appended in order, then read back in that order as tuples, any number of times."""
 
-    def __init__(self, path: Path, width: int) -> None:
+    def __init__(self, path: Path, width: int, *, written: bool = False) -> None:
+        """A new file at path; written: the states the file at path already holds (one a
+        checkpoint saved), sealed."""
         self.path = path
         self.width = width
         self._row = struct.Struct(f"{width}q")
         self._buffer = bytearray()
-        self._count = 0
-        self._out = open(path, "wb")  # noqa: SIM115 (closed by seal)
-
-    @classmethod
-    def written(cls, path: Path, width: int) -> StateFile:
-        """The states a file already holds (one a checkpoint saved), sealed."""
-        states = cls.__new__(cls)
-        states.path, states.width = path, width
-        states._row = struct.Struct(f"{width}q")
-        states._buffer = bytearray()
-        states._count = path.stat().st_size // states._row.size
-        states._out = open(os.devnull, "wb")  # noqa: SIM115 (closed at once: sealed)
-        states._out.close()
-        return states
+        self._count = path.stat().st_size // self._row.size if written else 0
+        self._out: BinaryIO | None = (None if written  # closed by seal
+                                      else open(path, "wb"))  # noqa: SIM115
 
     def save_as(self, target: Path) -> StateFile:
         """The same states under another name, sharing the file's blocks where the file
@@ -55,7 +47,7 @@ class StateFile:
             os.link(self.path, target)
         except OSError:
             shutil.copyfile(self.path, target)
-        return StateFile.written(target, self.width)
+        return StateFile(target, self.width, written=True)
 
     def append(self, state: tuple) -> None:
         self._buffer += self._row.pack(*state)
@@ -66,11 +58,12 @@ class StateFile:
 
     def seal(self) -> None:
         """No more states: write what is buffered (reading seals the file too)."""
-        if self._out.closed:
+        if self._out is None:
             return
         self._out.write(self._buffer)
         self._buffer.clear()
         self._out.close()
+        self._out = None
 
     def __len__(self) -> int:
         return self._count

@@ -65,7 +65,8 @@ BOUND_HELP = {
     "max_candidates": "only servers n1..nN ever time out and stand for election ('none', the "
                       "default: all); up to a renaming of servers, at most N distinct servers "
                       "ever stand",
-    "max_drops": "at most N messages lost in all ('none', the default: unbounded)",
+    "max_drops": "at most N messages lost in all ('none', the default: unbounded; sends "
+                 "across a partition's cut are lost uncounted)",
 }
 
 

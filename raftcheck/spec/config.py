@@ -252,9 +252,10 @@ def scope_limits(bounds: Bounds, nodes: int) -> list[str]:
                    f"{b.max_candidates}); the others only vote and follow "
                    f"(--max-candidates none)")
     if b.max_drops == 0:
-        out.append("no message is lost (responses their recipient can only discard aside): "
-                   "a message sent stays in flight until it is delivered, so no server "
-                   "misses one (--max-drops none)")
+        across = " and what a partition's cut swallows" if b.max_partitions else ""
+        out.append(f"no message is lost (responses their recipient can only discard{across} "
+                   "aside): a message sent stays in flight until it is delivered, so no "
+                   "server misses one (--max-drops none)")
     elif b.max_drops is not None:
         out.append(f"at most {b.max_drops} message(s) lost in all (--max-drops none)")
     if b.max_log > 0 and b.max_log < 2 and b.max_writes != 0:

@@ -614,14 +614,17 @@ class RaftModel(SpecModel):
 
     def _intern_bag(self, bag: frozenset) -> int:
         if hash(bag) not in self.bags.values:
-            # A big scope holds millions of bags of a few hundred messages: built of shared
-            # (message, copies) pairs, a new bag costs its set only.
-            pairs = self._pairs
-            bag = frozenset([pairs.setdefault(pair, pair) for pair in bag])
+            bag = self._of_shared_pairs(bag)
         bid = self.bags.intern(bag)
         if bid not in self._bag_info:
             self._describe_bag(bid, bag)
         return bid
+
+    def _of_shared_pairs(self, bag: frozenset) -> frozenset:
+        """The bag built of the (message, copies) pairs other bags hold: a big scope holds
+        millions of bags of a few hundred messages, so a new bag costs its set only."""
+        pairs = self._pairs
+        return frozenset([pairs.setdefault(pair, pair) for pair in bag])
 
     def _describe_bag(self, bid: int, bag: frozenset) -> None:
         """Whether the bag is within the bounds, and its messages' endpoints (one (message,
@@ -737,11 +740,9 @@ class RaftModel(SpecModel):
         self.bags.retain(bags)
         self.sets.retain(history)
         self._start_memo()
-        pairs = self._pairs
         for bid in bags:
             bag = self.bags[bid]
-            for pair in bag:
-                pairs.setdefault(pair, pair)
+            self._pairs.update({pair: pair for pair in bag})  # shared by bags named later
             self._describe_bag(bid, bag)
         self._parts.clear()
         self._symmetry = None
@@ -778,8 +779,7 @@ class RaftModel(SpecModel):
         if hash(value) != key:
             raise ValueError(f"{kind} {key} has another name here: {hash(value)}")
         if table is self.bags:
-            pairs = self._pairs
-            value = frozenset([pairs.setdefault(pair, pair) for pair in value])
+            value = self._of_shared_pairs(value)
             self._describe_bag(key, value)
         table.values[key] = value
 
