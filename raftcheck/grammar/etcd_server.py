@@ -381,7 +381,7 @@ class EtcdServerReader:
     def _raft(self, lineno: int, line: str, text: str,
               when: datetime | None) -> Sequence[Outcome]:
         try:
-            drafts = self._messages.drafts(text)  # lark parses each message shape once
+            drafts = self._messages.learnt(text)  # lark parses each message shape once
         except ParseFailure as exc:
             return (Bad(lineno, line, str(exc)),)
         if self.owner is None and drafts[0].node is not None:

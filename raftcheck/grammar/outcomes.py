@@ -17,7 +17,7 @@ class Parsed:
     line: int
     raw: str
     time: datetime | None
-    drafts: list[Draft]
+    drafts: Sequence[Draft]  # a shapes.Filled for a text of a learnt message shape
     lines: int = 1
 
 

@@ -22,7 +22,7 @@ shape. A text without numbers to cut out is memoised as it is. At most ``limit``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from raftcheck.grammar.drafts import Draft, RawId
@@ -69,19 +69,22 @@ class _Compiler:
 
     def fill(self, value: Any) -> Fill:
         source = self.compile(value)
-        scope = {"Draft": Draft, "RawId": RawId, "c": self.constants}
-        return eval(f"lambda t: {source}", scope)  # our own text: literals are repr()s
+        return eval(f"lambda t: {source}", self.scope())  # our own text: literals are repr()s
 
-    def _constant(self, value: Any) -> str:
+    def scope(self) -> dict[str, Any]:
+        """The names that compiled sources use (the constants grow as more is compiled)."""
+        return {"Draft": Draft, "RawId": RawId, "c": self.constants}
+
+    def constant(self, value: Any) -> str:
         self.constants.append(value)
         return f"c[{len(self.constants) - 1}]"
 
     def compile(self, value: Any) -> str:
         if value is None or isinstance(value, bool | float | type):
-            return self._constant(value)
+            return self.constant(value)
         if isinstance(value, int):
             k = self.slot_of_int.get(value)
-            return self._constant(value) if k is None else f"int(t[{k}])"
+            return self.constant(value) if k is None else f"int(t[{k}])"
         if isinstance(value, str):
             return self._text(value)
         if isinstance(value, RawId):
@@ -96,14 +99,14 @@ class _Compiler:
             return "{" + ", ".join(f"{key!r}: {self.compile(v)}"
                                    for key, v in value.items()) + "}"
         if isinstance(value, Draft):
-            return f"Draft({self._constant(value.kind)}, {self.compile(value.node)}, " \
+            return f"Draft({self.constant(value.kind)}, {self.compile(value.node)}, " \
                    f"{self.compile(value.fields)})"
         raise _NotTemplatable(f"value of type {type(value).__name__}")
 
     def _text(self, value: str) -> str:
         pieces = _SENTINEL.split(value)
         if len(pieces) == 1:
-            return self._constant(value)
+            return self.constant(value)
         slots = [self.slot_of_text.get(m) for m in _SENTINEL.findall(value)]
         if any(k is None for k in slots):
             raise _NotTemplatable("an unknown sentinel in a text")
@@ -123,7 +126,49 @@ class _Compiler:
             return f"RawId(format(int(t[{k}]), 'x'), {number})"
         if _SENTINEL.search(value.key):
             raise _NotTemplatable("an id built from a number in another way")
-        return self._constant(value)
+        return self.constant(value)
+
+
+class Shape:
+    """A learnt shape: ``fill`` rebuilds its drafts from its numbers; ``drafts`` are the drafts
+    of its first sentinel text and ``compiler`` the compiler that made ``fill`` from them, so
+    that a reader can compile other code from the same template (``raftcheck.traces.builders``
+    builds events without drafts)."""
+
+    __slots__ = ("compiler", "drafts", "fill")
+
+    def __init__(self, fill: Fill, drafts: list[Draft], compiler: _Compiler) -> None:
+        self.fill, self.drafts, self.compiler = fill, drafts, compiler
+
+
+class Filled(Sequence[Draft]):
+    """The drafts of a text of a learnt shape, built only when read: a reader that knows the
+    shape (``shape``, ``nums``) may make its events without them."""
+
+    __slots__ = ("_drafts", "nums", "shape")
+
+    def __init__(self, shape: Shape, nums: list[str]) -> None:
+        self.shape, self.nums = shape, nums
+        self._drafts: list[Draft] | None = None
+
+    def drafts(self) -> list[Draft]:
+        if self._drafts is None:
+            self._drafts = self.shape.fill(self.nums)
+        return self._drafts
+
+    def __getitem__(self, k: Any) -> Any:
+        return self.drafts()[k]
+
+    def __len__(self) -> int:
+        return len(self.drafts())
+
+    def __iter__(self) -> Iterator[Draft]:
+        return iter(self.drafts())
+
+    def __eq__(self, other: object) -> bool:
+        return self.drafts() == (other.drafts() if isinstance(other, Filled) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # as a list's
 
 
 class ShapeMemo:
@@ -134,10 +179,15 @@ class ShapeMemo:
     def __init__(self, parse: Callable[[str], list[Draft]], limit: int = 4096) -> None:
         self._parse = parse
         self._limit = limit
-        self._shapes: dict[str, Fill | None] = {}
+        self._shapes: dict[str, Shape | None] = {}
         self._texts: dict[str, list[Draft]] = {}
 
     def __call__(self, text: str) -> list[Draft]:
+        drafts = self.lazy(text)
+        return drafts.drafts() if type(drafts) is Filled else drafts  # type: ignore[return-value]
+
+    def lazy(self, text: str) -> Sequence[Draft]:
+        """``memo(text)``, as a :class:`Filled` where the text's shape is learnt."""
         parts = _NUMBER.split(text)
         if len(parts) == 1:  # no numbers: the text is its own shape
             drafts = self._texts.get(text)
@@ -148,18 +198,19 @@ class ShapeMemo:
             return drafts
         literals = parts[0::2]
         key = "\x00".join(literals)
-        fill = self._shapes.get(key, ...)
+        shape = self._shapes.get(key, ...)
         nums = parts[1::2]
-        if fill is None:
+        if shape is None:
             return self._parse(text)
-        if fill is not ...:
-            return fill(nums)
+        if shape is not ...:
+            return Filled(shape, nums)
         drafts = self._parse(text)
         if len(self._shapes) < self._limit:
             self._shapes[key] = self._learn(literals, nums, drafts)
         return drafts
 
-    def _learn(self, literals: list[str], nums: list[str], drafts: list[Draft]) -> Fill | None:
+    def _learn(self, literals: list[str], nums: list[str], drafts: list[Draft]
+               ) -> Shape | None:
         """The template of this shape, or None if it is not a proven substitution."""
         count = len(nums)
         if count > _MAX_NUMBERS:
@@ -169,11 +220,13 @@ class ShapeMemo:
             template += [str(k), lit]
         first, second = _sentinels(_FIRST, count), _sentinels(_SECOND, count)
         try:
-            fill = _Compiler(count).fill(self._parse(_fill_text(template, first)))
+            compiler = _Compiler(count)
+            sentinel_drafts = self._parse(_fill_text(template, first))
+            fill = compiler.fill(sentinel_drafts)
             if fill(second) != self._parse(_fill_text(template, second)):
                 return None
             if fill(nums) != drafts:
                 return None
         except Exception:  # a sentinel text that does not parse, or no template
             return None
-        return fill
+        return Shape(fill, sentinel_drafts, compiler)

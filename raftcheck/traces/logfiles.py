@@ -36,6 +36,8 @@ from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed, Reader
+from raftcheck.grammar.shapes import Filled
+from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
 from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
 
 LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
@@ -412,9 +414,14 @@ class LogStream:
         if outcome.time is not None:
             self._last_time[summary.path] = outcome.time
         source = SourceRef(summary.path, outcome.line, outcome.raw)
+        drafts = outcome.drafts
         try:
-            built = [self._event(d, reader, source, outcome.time, name) for d in outcome.drafts]
-        except _Unattributed as exc:
+            if type(drafts) is Filled:  # a learnt shape: its events without drafts
+                built = builder(drafts.shape, self.skim)(drafts.nums, name, reader.owner,
+                                                          source, outcome.time)
+            else:
+                built = [self._event(d, reader, source, outcome.time, name) for d in drafts]
+        except Unattributed as exc:
             self._problem(summary, Problem(summary.path, outcome.line, str(exc), outcome.raw))
             return []
         summary.event_lines += outcome.lines
@@ -432,8 +439,7 @@ class LogStream:
                time: datetime | None, name: Callable[[RawId], str]) -> Event:
         raw = draft.node if draft.node is not None else reader.owner
         if raw is None:
-            raise _Unattributed("cannot tell which node this line is about (no node id "
-                                "seen yet in this file)")
+            raise Unattributed(UNATTRIBUTED)
         node = name(raw)
         # every raw id named, skimmed or not: naming a node is what reading it whole would do
         fields = {k: v if type(v) in _PLAIN else _resolve(v, node, name)
@@ -457,10 +463,6 @@ def _resolve(value: Any, node: str, name: Callable[[RawId], str]) -> Any:
     if isinstance(value, dict):
         return MappingProxyType({k: _resolve(v, node, name) for k, v in value.items()})
     return value
-
-
-class _Unattributed(Exception):
-    pass
 
 
 def iter_events(paths: Iterable[str | os.PathLike[str]], *,
