@@ -12,9 +12,10 @@ says about the Raft state is documented in ``docs/log-formats.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -568,11 +569,26 @@ def names_held(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(names)
 
 
+_name_values: dict[type[Event], Callable[[Event], tuple[Any, ...]]] = {}
+
+
 def names_in(e: Event) -> tuple[str, ...]:
     """The node names an event's fields hold (a Skimmed one's: those its fields held)."""
-    if type(e) is Skimmed:
-        return e.names
-    return names_held(getattr(e, key) for key in name_fields(type(e)))
+    kind = type(e)
+    if kind is Skimmed:
+        return e.names  # type: ignore[attr-defined, no-any-return]
+    values = _name_values.get(kind)
+    if values is None:
+        values = _name_values[kind] = _values_of(name_fields(kind))
+    return names_held(values(e))
+
+
+def _values_of(keys: tuple[str, ...]) -> Callable[[Event], tuple[Any, ...]]:
+    """The function that gives an event's values of ``keys`` as a tuple (attrgetter's)."""
+    if not keys:
+        return lambda e: ()
+    get = attrgetter(*keys)
+    return get if len(keys) > 1 else lambda e: (get(e),)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -76,8 +76,12 @@ class Merge:
         """The file whose head event comes next by timestamp (ties: file order)."""
         first, first_key = None, None
         for q in self.queues:
-            key = q.key()
-            if key is not None and (first_key is None or key < first_key):
+            key = q._key  # its cached key, as key() gives it (this runs for every event)
+            if key is None:
+                key = q.key()
+                if key is None:
+                    continue
+            if first_key is None or key < first_key:
                 first, first_key = q, key
         return first
 

@@ -165,11 +165,11 @@ class FileIdentity:
     def note(self, e: ev.Event) -> None:
         """What an event of this file says: the nodes it names (enough of them to link the file
         to the others), and its time."""
-        skimmed = type(e) is ev.Skimmed
-        fields = ev.name_fields(e.of if skimmed else type(e))  # type: ignore[attr-defined]
-        if fields and len(self.mentions) < MENTIONS_ENOUGH:
-            self.mentions.add(e.node)
-            self.mentions.update(ev.names_in(e))
+        mentions = self.mentions
+        if len(mentions) < MENTIONS_ENOUGH and ev.name_fields(
+                e.of if type(e) is ev.Skimmed else type(e)):  # type: ignore[attr-defined]
+            mentions.add(e.node)
+            mentions.update(ev.names_in(e))
         if e.time is not None:
             if self.first is None:
                 self.first = e.time.timestamp()
