@@ -14,6 +14,7 @@ import pytest
 
 from raftcheck.grammar.detect import detect
 from raftcheck.grammar.lines import MAX_LINE_BYTES
+from raftcheck.traces import logfiles
 from raftcheck.traces.logfiles import (
     MAX_PROBLEMS_PER_FILE,
     LogError,
@@ -346,3 +347,23 @@ def test_problems_found_reading_ahead_are_listed_in_merge_order(
     listed = problems(logfiles.READ_AHEAD)
     assert listed == problems(0)
     assert len(listed) == 2 and "b.log" in listed[0] and "a.log" in listed[1]
+
+
+@pytest.mark.parametrize("where", ["early", "last-read", "past-the-limit", "none"])
+def test_a_debug_line_in_the_lines_read_first_marks_the_file_debug(
+        tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a file observes depends on whether it logs at debug level: that is decided by
+    its first PRESCAN_LINES lines, also after its node and cluster are known (then the rest
+    of those lines are searched at once)."""
+    monkeypatch.setattr(logfiles, "PRESCAN_LINES", 40)
+    lines = [x for x in _lines(KILL / "node1.log") if '"level":"debug"' not in x]
+    info = next(x for x in lines if '"level":"info"' in x and '"logger":"raft"' not in x)
+    debug = info.replace('"level":"info"', '"level":"debug"')
+    lines = [*lines[:60], *[info] * 60]
+    at = {"early": 3, "last-read": 39, "past-the-limit": 40, "none": None}[where]
+    if at is not None:
+        lines[at] = debug  # line at + 1
+    path = _write(tmp_path / "node1.log", lines)
+    stream = iter_events([path])
+    assert stream.cluster_ids and (path in stream.debug_files) == (where in ("early",
+                                                                           "last-read"))

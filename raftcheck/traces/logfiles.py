@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
+from itertools import chain, islice
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -300,7 +301,18 @@ class LogStream:
         prints and whether it logs at debug level (what a format observes depends on it)."""
         reader = make_reader(fmt, path, NodeNames(), self.assume_tz)
         try:
-            for number, text, _problem in iter_lines(path):
+            lines = iter_lines(path)
+            for number, text, _problem in lines:
+                if reader.owner is not None and path in self.cluster_ids and \
+                        path not in self.debug_files:
+                    # only a debug line is still looked for: in this line and the rest, a
+                    # block of lines at a time (no mark spans two lines)
+                    rest = chain([(number, text, _problem)], islice(lines, PRESCAN_LINES - number))
+                    while block := list(islice(rest, 256)):
+                        if _logs_debug("\n".join(t for _n, t, _p in block if t is not None)):
+                            self.debug_files.add(path)
+                            break
+                    break
                 if text is not None:
                     if reader.owner is None:
                         with contextlib.suppress(ValueError, OverflowError):
@@ -327,7 +339,7 @@ class LogStream:
         is turned into events (or a problem) only once every event before it was taken, as
         without look-ahead: names are given, and problems listed, in the order the caller
         reads events."""
-        reader = make_reader(fmt, path, self._names, self.assume_tz)
+        reader = make_reader(fmt, path, self._names, self.assume_tz, self.skim)
         summary = FileSummary(path, fmt)
         self.files.append(summary)
         ahead = READ_AHEAD if fmt in _READS_AHEAD else 0
