@@ -182,3 +182,13 @@ def test_known_entries_put_one_range_at_a_time_are_the_runs_of_those_entries(put
         filled = {k: t for a, b, t in _runs_of(terms) for k in range(a, b + 1)}
         assert runs == _runs_of(filled), (puts, runs)
         terms = filled
+
+
+def test_equal_logs_hash_alike_however_they_were_built() -> None:
+    """A KnownLog's hash is worked out when first asked for; equal logs, built by different
+    steps, still hash alike (candidate Worlds are deduplicated by it)."""
+    a = KnownLog().ending(5, 2)[0].appended(6, 7, 3)[0]
+    b = KnownLog(((5, 5, 2),), 5).appended(6, 7, 3)[0]
+    c = KnownLog(((5, 5, 2), (6, 7, 3)), 7)
+    assert a == b == c and hash(a) == hash(b) == hash(c) and len({a, b, c}) == 1
+    assert len({a, a.demoted(), KnownLog(a.runs, None, 7)}) == 2  # demoted: another log

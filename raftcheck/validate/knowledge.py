@@ -39,7 +39,7 @@ class KnownLog:
         self.length = length
         top = runs[-1][1] if runs else 0
         self.floor = length if length is not None else max(floor, top)
-        self._hash = hash((runs, length, self.floor))
+        self._hash: int | None = None  # worked out when first asked: most logs never are
 
     # --- reading ------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
@@ -47,6 +47,8 @@ class KnownLog:
             self.length == other.length and self.floor == other.floor
 
     def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash((self.runs, self.length, self.floor))
         return self._hash
 
     def __len__(self) -> int:

@@ -32,6 +32,8 @@ class FileQueue:
         self.last_time: datetime | None = None
         self.done = False
         self._key: tuple | None = None
+        self._time: datetime | None = None  # the last time turned into a timestamp, and it
+        self._stamp = 0.0
 
     def head(self) -> Event | None:
         if self.buffer:
@@ -63,7 +65,12 @@ class FileQueue:
             if e is None:
                 return None
             t = e.time if e.time is not None else self.last_time
-            self._key = (0, self.number) if t is None else (1, t.timestamp(), self.number)
+            if t is None:
+                self._key = (0, self.number)
+            else:
+                if t is not self._time:  # a reader gives the lines of one instant one time
+                    self._time, self._stamp = t, t.timestamp()
+                self._key = (1, self._stamp, self.number)
         return self._key
 
 
