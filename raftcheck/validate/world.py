@@ -106,7 +106,8 @@ class Unexplained(Exception):
                  related: tuple[SourceRef | None, ...] = ()) -> None:
         super().__init__(f"{rule}: {explanation}")
         self.rule, self.explanation = rule, explanation
-        self.related = tuple(r for r in related if r is not None)
+        # most have none (and a failed try of an event raises one: the engine retries often)
+        self.related = tuple(r for r in related if r is not None) if related else ()
 
 
 class Missing(Unexplained):
