@@ -34,6 +34,7 @@ the states a one-at-a-time check would.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -163,10 +164,11 @@ class LevelStore:
 
     def open_level(self) -> None:
         self.now: dict[int, int | list[int]] = {}  # with budgets: this level's vectors
-        self._fingerprints: list[int] = []
-        self._parents: list[int] = []
-        self._used: list[int] = []
-        self._lift_keys: list[int] = []
+        # 8 bytes an entry, not a pointer and an int object: the largest levels are millions
+        self._fingerprints: array | np.ndarray = array("q")
+        self._parents: array | np.ndarray = array("Q")
+        self._used = array("Q")
+        self._lift_keys = array("q")
         self._batch = False  # kept by keep_batch
         self._met: np.ndarray | None = None  # what the keep_batch caller put in the window
 
@@ -264,12 +266,12 @@ class LevelStore:
     def close_level(self) -> tuple[np.ndarray, np.ndarray]:
         """End the level: (which tentative states survive the check against older levels,
         as a bool array; the index of each survivor in the level's arrays)."""
-        keys = np.array(self._fingerprints, dtype=FINGERPRINT)
-        used = np.array(self._used, dtype=np.uint64) if self.start is not None else None
+        keys = np.asarray(self._fingerprints, dtype=FINGERPRINT)
+        used = np.asarray(self._used, dtype=np.uint64) if self.start is not None else None
         alive = self._not_found_before(keys, used)
         kept = keys[alive]
         order = np.argsort(kept, kind="stable")
-        parents = np.array(self._parents, dtype=np.uint64)[alive][order]
+        parents = np.asarray(self._parents, dtype=np.uint64)[alive][order]
         if len(parents) and int(parents.max()) < 1 << 32:
             parents = parents.astype(np.uint32)
         level_used = None
@@ -313,7 +315,7 @@ class LevelStore:
                 found |= _members(level.fingerprints, ordered)
             alive[order] = ~found
             return alive
-        lift = np.array(self._lift_keys, dtype=FINGERPRINT)
+        lift = np.asarray(self._lift_keys, dtype=FINGERPRINT)
         lifted = lift != 0  # 0: the state has no lifted form
         high = np.uint64(self._high)
         for level in older:
