@@ -52,6 +52,12 @@ FINGERPRINT = np.int64
 WINDOW = 1 << 21
 #: The same with --disk, which trades time for memory.
 WINDOW_ON_DISK = 1 << 18
+#: With budgets: how many complete levels keep a dict of their states (about 90 bytes a state)
+#: for candidates to be looked up in one by one; older ones answer in one batch at the level's
+#: end. With --disk one: a candidate met only two levels back then costs a tentative entry
+#: instead (about 120 bytes, and fewer of them than the states of a level).
+RECENT_TABLES = 2
+RECENT_TABLES_ON_DISK = 1
 
 
 class BudgetOverflow(ValueError):
@@ -158,7 +164,8 @@ class LevelStore:
         self.recent_levels = RecentLevels(max(int(limit * share), 1))
         self.seen = self.recent_levels.seen
         self.open_level()
-        self.recent: list = []  # with budgets: the dicts of the last two complete levels
+        self.recent: list = []  # with budgets: the dicts of the last complete levels
+        self.recent_tables = RECENT_TABLES if spill is None else RECENT_TABLES_ON_DISK
 
     # --- the level being built --------------------------------------------------------------
 
@@ -284,7 +291,7 @@ class LevelStore:
         position = np.empty(len(order), dtype=np.int64)
         position[order] = np.arange(len(order))
         if self.start is not None:
-            self.recent = [self.now, *self.recent][:2]
+            self.recent = [self.now, *self.recent][:self.recent_tables]
         elif self._batch:
             # the level's states others found are met from now on too
             self.seen.update(kept.tolist())
@@ -305,7 +312,7 @@ class LevelStore:
         alive = np.ones(len(keys), dtype=bool)
         if not len(keys):
             return alive
-        recent = self.window if self.start is None else 2
+        recent = self.window if self.start is None else len(self.recent)
         older = self.levels[:max(len(self.levels) - recent, 0)]
         if used is None:
             order = np.argsort(keys)
@@ -353,7 +360,7 @@ class LevelStore:
             self.recent_levels.refill([level.fingerprints for level in self.levels])
             self.open_level()
             return
-        for level in reversed(self.levels[-2:]):
+        for level in reversed(self.levels[-self.recent_tables:]):
             keys = level.fingerprints.tolist()
             table: dict[int, int | list[int]] = {}
             for key, used in zip(keys, level.used.tolist(), strict=True):  # type: ignore[union-attr]
