@@ -8,7 +8,8 @@
                                                      # one process of another checkout
                                                      # first (before and after, one run)
     python benchmarks/bench_explore.py any-links     # only when asked: the 50.4M-state scope,
-                                                     # two workers, visited set on disk
+                                                     # one process, visited set on disk
+    python benchmarks/bench_explore.py any-links-workers  # the same with two workers
 
 Rows (engines: 1 process, --workers 2, --engine ray --workers 2 on a local Ray instance):
 
@@ -130,29 +131,37 @@ def row(title: str, config: SpecConfig, symmetry: bool, engines: list[str],
     show(title, rows, tlc)
 
 
-def any_links() -> None:
-    """The 50.4M-state scope with two workers and the visited set on disk, in a child process
-    so that its peak memory (every process) is measured alone."""
+def any_links(workers: int) -> None:
+    """The 50.4M-state scope with the visited set and the levels on disk, in a child process
+    so that its peak memory (every process) is measured alone: one process (issue 13's goal:
+    4 GB in all) or worker processes (which do not forget what the model named)."""
     bounds = replace(profile_defaults("raftcheck", 5), max_links=None)
     with tempfile.TemporaryDirectory(prefix="raftcheck-disk-") as spill:
+        if workers == 1:
+            search = (f"r = LevelSearch(RaftModel(config), symmetry=True, spill=Path({spill!r}))"
+                      ".run()\n")
+        else:
+            search = (f"r = parallel_breadth_first(RaftModel(config), workers={workers},"
+                      f" symmetry=True, spill=Path({spill!r}))\n")
         code = (
             "import resource, sys, time\n"
             "from pathlib import Path\n"
             "from raftcheck.checker.parallel import parallel_breadth_first\n"
+            "from raftcheck.checker.search import LevelSearch\n"
             "from raftcheck.spec.config import Bounds, SpecConfig\n"
             "from raftcheck.spec.model import RaftModel\n"
             f"config = SpecConfig(nodes=5, bounds={bounds!r})\n"
             "t = time.perf_counter()\n"
-            f"r = parallel_breadth_first(RaftModel(config), workers={WORKERS}, symmetry=True,"
-            f" spill=Path({spill!r}))\n"
+            + search +
             "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
             "me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
             "print(r.outcome.value, r.stats.distinct, r.stats.depth,"
-            " round(time.perf_counter() - t, 1), 'peak MB: coordinator', me // 1024,"
+            " round(time.perf_counter() - t, 1), 's; peak MB: this process', me // 1024,"
             " 'largest worker', kids // 1024, flush=True)\n")
         load = os.getloadavg()[0]
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-        print(f"\n--nodes 5 --max-links none, {WORKERS} workers, --disk: {out.stdout.strip()} "
+        engine = "one process" if workers == 1 else f"{workers} workers"
+        print(f"\n--nodes 5 --max-links none, {engine}, --disk: {out.stdout.strip()} "
               f"(load {load:.1f}) {out.stderr[-500:]}")
 
 
@@ -182,7 +191,9 @@ def main(argv: list[str]) -> None:
         row("raftcheck --nodes 5 default scope (symmetry)", config, True, engines,
             against=against)
     if "any-links" in which:
-        any_links()
+        any_links(1)
+    if "any-links-workers" in which:
+        any_links(WORKERS)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import raftcheck.checker.search as search_module
 import raftcheck.spec.model as spec_model
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import Budget, LevelSearch, breadth_first
@@ -41,10 +42,14 @@ def search(config: SpecConfig, *, forget_above: int, symmetry: bool = True,
 ], ids=["holds", "stale-append-truncates", "raft-tla"])
 def test_forgetting_at_every_level_changes_no_count_and_no_counterexample(
         config, symmetry, outcome, monkeypatch, tmp_path):
-    """In memory, and with --disk, where forget reads the frontier from its file."""
+    """In memory, and with --disk, where forget reads the frontier and the level so far from
+    their files; between levels only (a check every 512 states of a level: these levels are
+    small), and after every state expanded."""
     kept = search(config, forget_above=10**12, symmetry=symmetry, monkeypatch=monkeypatch)
     assert kept.outcome is outcome
-    for spill in (None, tmp_path):
+    for spill, check_every in ((None, 512), (tmp_path / "a", 512), (None, 1),
+                               (tmp_path / "b", 1)):
+        monkeypatch.setattr(search_module, "CHECK_EVERY", check_every)
         forgot = search(config, forget_above=0, symmetry=symmetry, monkeypatch=monkeypatch,
                         spill=spill)
         assert forgot.outcome is kept.outcome
@@ -78,6 +83,35 @@ def test_forget_keeps_exactly_what_the_frontier_names_and_its_steps(monkeypatch)
     assert [model.successors(state) for state in frontier] == steps_before
 
 
+def test_forget_keeps_only_the_recorded_components_it_keeps(monkeypatch):
+    """A checkpointed search records what the model names for its log (new_components); what
+    the model forgets leaves the record too (named again, it is recorded again), or a level
+    that forgets as it goes would hold every bag it ever named until the level is saved."""
+    monkeypatch.setattr(spec_model, "FORGET_ABOVE", 10**12)
+    model = RaftModel(SMALL)
+    frontier = frontier_at(model, 14)
+    model.new_components()  # the record starts
+    found = [successor for state in frontier for _, successor, _ in model.successors(state)]
+    kept = frontier + found[: len(found) // 2]  # a level half built
+    gone = {state[model.BAG] for state in found} - {state[model.BAG] for state in kept}
+    assert gone
+    bag = next(iter(gone))
+    contents = model.bags[bag]
+    recorded_before = len(model._journal)
+    model._forget_above = 0
+    model.forget(kept)
+    recorded = model.new_components()
+    assert 0 < len(recorded) < recorded_before
+    tables = {"server": model.servers, "message": model.messages, "bag": model.bags,
+              "history set": model.sets}
+    assert all(key in tables[kind].values for kind, key, _ in recorded)
+    assert bag not in model.bags.values
+    for state in frontier:
+        model.successors(state)
+    assert model.bags[bag] == contents  # named again: the same name, recorded again
+    assert ("bag", bag) in {(kind, key) for kind, key, _ in model.new_components()}
+
+
 def test_forget_waits_until_the_model_holds_more_than_its_limit(monkeypatch):
     monkeypatch.setattr(spec_model, "FORGET_ABOVE", 10**12)
     model = RaftModel(SMALL)
@@ -93,11 +127,16 @@ def test_the_search_keeps_the_model_within_twice_what_its_frontier_names(monkeyp
     monkeypatch.setattr(spec_model, "FORGET_ABOVE", limit)
     model = RaftModel(SMALL)
     levels = LevelSearch(model, symmetry=True, budget=Budget(max_depth=22))
-    seen: list[tuple[int, int]] = []  # (held after the level, named by the frontier)
+    # (held after the level, named by the frontier and the level before it: the level was
+    # built from that frontier, and the model may forget as it builds it)
+    seen: list[tuple[int, int]] = []
+    before: list[set] = [set(), set(), set()]
 
     def after_level(search: LevelSearch) -> None:
-        servers, bags, messages = named(model, search.frontier)
-        seen.append((model._named(), len(servers) + len(bags) + len(messages)))
+        now = named(model, search.frontier)
+        both = [a | b for a, b in zip(before, now, strict=True)]
+        seen.append((model._named(), sum(map(len, both))))
+        before[:] = now
 
     levels.on_level = after_level
     levels.run()

@@ -91,6 +91,38 @@ def test_budget_subsumption_skips_a_covered_state_and_keeps_an_uncovered_one():
     assert alive.tolist() == [False, True]  # the equal one is old, the one using less is new
 
 
+def test_with_disk_one_level_keeps_a_table_and_the_one_before_answers_at_the_end(tmp_path):
+    """In memory the last two complete levels answer a candidate at once; with --disk only
+    the last (a table of a big level costs hundreds of MB): a state met two levels back is then
+    kept tentatively and dropped when the level ends, by the older levels' arrays."""
+    class Budgets(Model):
+        budget_start = 1
+
+        def initial_states(self):
+            return []
+
+        def successors(self, state):
+            return []
+
+        def check_state(self, state):
+            return None
+
+        def variables(self, state):
+            return {}
+
+    for spill, at_once in ((None, True), (tmp_path, False)):
+        store = LevelStore(Budgets(), spill)
+        assert store.offer(("s", 1), 0, 0)
+        store.close_level()
+        assert store.offer(("t", 1), 0, 0)
+        store.close_level()
+        assert len(store.recent) == (2 if spill is None else 1)
+        assert store.offer(("s", 2), 0, 0) is not at_once  # covered by ("s", 1)
+        assert store.offer(("u", 1), 0, 0)
+        alive, _ = store.close_level()
+        assert alive.tolist() == ([True] if at_once else [False, True])
+
+
 def test_disk_spill_keeps_the_counts_and_the_counterexample(tmp_path):
     config = merged_config(nodes=None, mutant="no-step-down")
     in_memory = breadth_first(RaftModel(config), symmetry=True)

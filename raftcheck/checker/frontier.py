@@ -57,19 +57,25 @@ class StateFile:
             self._buffer.clear()
 
     def seal(self) -> None:
-        """No more states: write what is buffered (reading seals the file too)."""
+        """No more states: write what is buffered and close the file."""
         if self._out is None:
             return
-        self._out.write(self._buffer)
-        self._buffer.clear()
+        self._write_out()
         self._out.close()
         self._out = None
+
+    def _write_out(self) -> None:
+        self._out.write(self._buffer)  # type: ignore[union-attr]
+        self._out.flush()  # type: ignore[union-attr]
+        self._buffer.clear()
 
     def __len__(self) -> int:
         return self._count
 
     def __iter__(self) -> Iterator[tuple]:
-        self.seal()
+        """The states appended so far, in order (more may be appended after)."""
+        if self._out is not None:
+            self._write_out()
         chunk = CHUNK * self._row.size
         with open(self.path, "rb") as source:
             while rows := source.read(chunk):

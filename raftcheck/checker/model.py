@@ -139,8 +139,10 @@ class Model(Protocol):
     def forget(self, keep: Iterable[State]) -> None:
         """Drop what the model remembers (memo tables, named components) beyond what the
         states in keep need: the one-process search calls it between levels with its frontier,
-        so a model whose tables grow with all it has seen can keep them bounded. It must not
-        change any later answer. Default: nothing to forget."""
+        and within a level, every few hundred states, with the frontier and the level so far,
+        so a model whose tables grow with all it has seen can keep them bounded. Called that
+        often, it should return at once while there is little to forget (keep is then not read).
+        It must not change any later answer. Default: nothing to forget."""
 
     # --- presentation -----------------------------------------------------------------------
 

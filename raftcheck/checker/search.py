@@ -8,7 +8,8 @@ and against the older ones in one batch when the level is complete; the survivor
 they were found, are the next frontier, and each is checked against the properties then. The
 counts, the verdict and the counterexample are those of checking one state at a time.
 
-Between levels the model may forget what its frontier does not need (model.forget). With
+Between levels, and within a level as it grows, the model may forget what the states of the
+frontier and of the level so far do not need (model.forget). With
 --disk, the levels of the visited set live in files, and so do the states of the frontier and
 of the level being built (frontier.py).
 
@@ -23,6 +24,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -238,6 +240,8 @@ class LevelSearch:
                 keep(successor)
                 note(generated)
             if position % CHECK_EVERY == 0:
+                # what the level's steps named and no state keeps can go before the level ends
+                model.forget(chain(self.frontier, pending))
                 stats.generated = generated
                 stats.queue = len(self.frontier) - position - 1 + len(pending)
                 now_time = time.perf_counter()

@@ -34,6 +34,7 @@ the states a one-at-a-time check would.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -51,6 +52,12 @@ FINGERPRINT = np.int64
 WINDOW = 1 << 21
 #: The same with --disk, which trades time for memory.
 WINDOW_ON_DISK = 1 << 18
+#: With budgets: how many complete levels keep a dict of their states (about 90 bytes a state)
+#: for candidates to be looked up in one by one; older ones answer in one batch at the level's
+#: end. With --disk one: a candidate met only two levels back then costs a tentative entry
+#: instead (about 120 bytes, and fewer of them than the states of a level).
+RECENT_TABLES = 2
+RECENT_TABLES_ON_DISK = 1
 
 
 class BudgetOverflow(ValueError):
@@ -157,16 +164,18 @@ class LevelStore:
         self.recent_levels = RecentLevels(max(int(limit * share), 1))
         self.seen = self.recent_levels.seen
         self.open_level()
-        self.recent: list = []  # with budgets: the dicts of the last two complete levels
+        self.recent: list = []  # with budgets: the dicts of the last complete levels
+        self.recent_tables = RECENT_TABLES if spill is None else RECENT_TABLES_ON_DISK
 
     # --- the level being built --------------------------------------------------------------
 
     def open_level(self) -> None:
         self.now: dict[int, int | list[int]] = {}  # with budgets: this level's vectors
-        self._fingerprints: list[int] = []
-        self._parents: list[int] = []
-        self._used: list[int] = []
-        self._lift_keys: list[int] = []
+        # 8 bytes an entry, not a pointer and an int object: the largest levels are millions
+        self._fingerprints: array | np.ndarray = array("q")
+        self._parents: array | np.ndarray = array("Q")
+        self._used = array("Q")
+        self._lift_keys = array("q")
         self._batch = False  # kept by keep_batch
         self._met: np.ndarray | None = None  # what the keep_batch caller put in the window
 
@@ -264,12 +273,12 @@ class LevelStore:
     def close_level(self) -> tuple[np.ndarray, np.ndarray]:
         """End the level: (which tentative states survive the check against older levels,
         as a bool array; the index of each survivor in the level's arrays)."""
-        keys = np.array(self._fingerprints, dtype=FINGERPRINT)
-        used = np.array(self._used, dtype=np.uint64) if self.start is not None else None
+        keys = np.asarray(self._fingerprints, dtype=FINGERPRINT)
+        used = np.asarray(self._used, dtype=np.uint64) if self.start is not None else None
         alive = self._not_found_before(keys, used)
         kept = keys[alive]
         order = np.argsort(kept, kind="stable")
-        parents = np.array(self._parents, dtype=np.uint64)[alive][order]
+        parents = np.asarray(self._parents, dtype=np.uint64)[alive][order]
         if len(parents) and int(parents.max()) < 1 << 32:
             parents = parents.astype(np.uint32)
         level_used = None
@@ -282,7 +291,7 @@ class LevelStore:
         position = np.empty(len(order), dtype=np.int64)
         position[order] = np.arange(len(order))
         if self.start is not None:
-            self.recent = [self.now, *self.recent][:2]
+            self.recent = [self.now, *self.recent][:self.recent_tables]
         elif self._batch:
             # the level's states others found are met from now on too
             self.seen.update(kept.tolist())
@@ -303,7 +312,7 @@ class LevelStore:
         alive = np.ones(len(keys), dtype=bool)
         if not len(keys):
             return alive
-        recent = self.window if self.start is None else 2
+        recent = self.window if self.start is None else len(self.recent)
         older = self.levels[:max(len(self.levels) - recent, 0)]
         if used is None:
             order = np.argsort(keys)
@@ -313,7 +322,7 @@ class LevelStore:
                 found |= _members(level.fingerprints, ordered)
             alive[order] = ~found
             return alive
-        lift = np.array(self._lift_keys, dtype=FINGERPRINT)
+        lift = np.asarray(self._lift_keys, dtype=FINGERPRINT)
         lifted = lift != 0  # 0: the state has no lifted form
         high = np.uint64(self._high)
         for level in older:
@@ -351,7 +360,7 @@ class LevelStore:
             self.recent_levels.refill([level.fingerprints for level in self.levels])
             self.open_level()
             return
-        for level in reversed(self.levels[-2:]):
+        for level in reversed(self.levels[-self.recent_tables:]):
             keys = level.fingerprints.tolist()
             table: dict[int, int | list[int]] = {}
             for key, used in zip(keys, level.used.tolist(), strict=True):  # type: ignore[union-attr]

@@ -719,10 +719,12 @@ class RaftModel(SpecModel):
     def forget(self, keep: Iterable[tuple]) -> None:
         """Forget every named component the states in keep do not name, and every memo entry,
         once the model holds more than it needs: a long search calls this between levels with
-        its frontier, so the model's memory follows the frontier, not all it has seen. Names are
-        content hashes, so what is named again gets its old name, and the verdicts, keyed by
-        names, stay true. Not for worker processes: their peers assume what they sent once is
-        kept (see new_components)."""
+        its frontier and within a level with the frontier and the level so far, so the model's
+        memory follows the states kept, not all it has seen (most steps of a big level lead to
+        states found before, whose bags would otherwise stay named). Names are content hashes,
+        so what is named again gets its old name (and is recorded again), and the verdicts,
+        keyed by names, stay true. Not for worker processes: their peers assume what they sent
+        once is kept (see new_components)."""
         if self._named() <= self._forget_above:
             return
         # One pass over keep: with --disk the frontier is a file, read back a chunk at a time.
@@ -739,6 +741,10 @@ class RaftModel(SpecModel):
         self.messages.retain(messages)
         self.bags.retain(bags)
         self.sets.retain(history)
+        if self._journal:  # a forgotten component named again is recorded again
+            tables = self._tables
+            self._journal[:] = [entry for entry in self._journal
+                                if entry[1] in tables[entry[0]].values]
         self._start_memo()
         for bid in bags:
             bag = self.bags[bid]
