@@ -60,22 +60,25 @@ def test_duplicates_of_old_levels_are_found_in_the_batch_check():
     assert result.stats.distinct == 6 and result.stats.depth == 6
 
 
+class Budgets(Model):
+    """States ("name", budget used): no steps; only what the store does with budgets."""
+
+    budget_start = 1
+
+    def initial_states(self):
+        return []
+
+    def successors(self, state):
+        return []
+
+    def check_state(self, state):
+        return None
+
+    def variables(self, state):
+        return {}
+
+
 def test_budget_subsumption_skips_a_covered_state_and_keeps_an_uncovered_one():
-    class Budgets(Model):
-        budget_start = 1
-
-        def initial_states(self):
-            return [("s", 0)]
-
-        def successors(self, state):
-            return []
-
-        def check_state(self, state):
-            return None
-
-        def variables(self, state):
-            return {}
-
     store = LevelStore(Budgets())
     assert store.offer(("s", 1, 2), 0, 0)
     assert not store.offer(("s", 1, 3), 0, 0)  # more of the second budget used: covered
@@ -95,21 +98,6 @@ def test_with_disk_one_level_keeps_a_table_and_the_one_before_answers_at_the_end
     """In memory the last two complete levels answer a candidate at once; with --disk only
     the last (a table of a big level costs hundreds of MB): a state met two levels back is then
     kept tentatively and dropped when the level ends, by the older levels' arrays."""
-    class Budgets(Model):
-        budget_start = 1
-
-        def initial_states(self):
-            return []
-
-        def successors(self, state):
-            return []
-
-        def check_state(self, state):
-            return None
-
-        def variables(self, state):
-            return {}
-
     for spill, at_once in ((None, True), (tmp_path, False)):
         store = LevelStore(Budgets(), spill)
         assert store.offer(("s", 1), 0, 0)
