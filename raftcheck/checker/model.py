@@ -50,7 +50,9 @@ class Model(Protocol):
     def successors(self, state: State) -> Sequence[Step]:
         """Every step from state that stays within the model's bounds (its state constraint):
         a successor outside the bounds is neither returned nor counted. The order is fixed:
-        the same state gives its steps in the same order in every run and process."""
+        the same state gives its steps in the same order in every run and process. A step
+        that changes nothing may give the state object itself: a search counts it and looks
+        no further (the state was found before)."""
         ...
 
     def check_state(self, state: State) -> str | None:

@@ -219,6 +219,8 @@ class LevelSearch:
                     stats.generated = generated
                     self.transition_violation(pending, generated_at, parent, action,
                                               broken_step)
+                if successor is state:
+                    continue  # a step that changes nothing (model.py, Model.successors)
                 if canonical:
                     exact = hash(successor)
                     if exact in met_now or exact in met_before:

@@ -224,6 +224,8 @@ class Shard:
                         violation = (place, broken, "transition", self.level - 1, parent,
                                      (action, broken))
                     continue
+                if successor is state:
+                    continue  # a step that changes nothing (model.py, Model.successors)
                 if canonical:
                     exact = hash(successor)
                     if exact in met_now or exact in met_before:
