@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from raftcheck.checker.model import Model
 from raftcheck.checker.search import Budget, LevelSearch
 from raftcheck.spec.config import Bounds, SpecConfig, profile_defaults
 from raftcheck.spec.invariants import (
@@ -235,3 +236,33 @@ def test_invariants_read_only_the_invariant_part_of_each_server(mutant):
     assert None in verdicts
     if mutant is not None:
         assert verdicts - {None}, "the mutant's counterexample violates an invariant"
+
+
+@pytest.mark.parametrize("mutant", ["no-step-down", "counts-self-twice", None])
+def test_first_violation_answers_as_check_state_in_order(mutant):
+    """The model's first_violation (its verdict memo asked for a whole level at once) names the
+    same state and invariant as check_state asked state by state (checker/model.py's default),
+    whether the memo knows none, some or all of the verdicts."""
+    if mutant is None:
+        config = SpecConfig(nodes=3, profile="raft-tla", bounds=profile_defaults("raft-tla"))
+    else:
+        m = MUTANTS[mutant]
+        config = SpecConfig(nodes=m.nodes, profile=m.profile, bounds=Bounds(**m.bounds),
+                            mutant=mutant, **m.options)
+    model = RaftModel(config)
+    states: list = []
+    search = LevelSearch(model, budget=Budget(max_states=None if mutant else 4000))
+    search.on_level = lambda s: states.extend(s.frontier[::3])
+    result = search.run()
+    if result.counterexample is not None:  # the violation amid other states
+        states += [step.state for step in result.counterexample.steps] + states[:20]
+    found = set()
+    for turn, start in enumerate(range(0, len(states), max(len(states) // 9, 1))):
+        if turn % 2 == 0:
+            model.select(model.chosen)  # an empty memo
+        at_once = model.first_violation(states[start:])
+        assert at_once == Model.first_violation(model, states[start:])
+        found.add(at_once)
+    assert None in found
+    if mutant is not None:
+        assert found - {None}

@@ -192,6 +192,9 @@ class RaftModel(SpecModel):
     def verdict_key(self, state: tuple) -> tuple:
         return self._verdict_slots(state)
 
+    def verdict_keys(self, states: Iterable[tuple]) -> Iterable[tuple]:
+        return map(self._verdict_slots, states)
+
     def invariant_key(self, state: tuple) -> tuple:
         """verdict_key with each server named by the number of its invariant_part instead."""
         key = self._verdict_slots(state)
