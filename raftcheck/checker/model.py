@@ -20,7 +20,7 @@ budgets                   simulate's order of budgets per walk (simulate/distrib
 election_standing, leaders simulate's walk distribution (simulate/distribution.py)
 new_components, adopt     shards in worker processes and Ray actors (shard.py)
 forget                    the one-process search, between levels (search.py)
-first_violation           the one-process search, closing a level (search.py)
+first_violation           every search, closing a level (search.py, shard.py)
 shard_key, state_width    which shard keeps a state; how states travel (shard.py)
                           state_width also how --disk packs a level's states (frontier.py)
 summary                   counterexample text (report.py, export.py)
@@ -68,7 +68,7 @@ class Model(Protocol):
 
     def first_violation(self, states: Sequence[State]) -> tuple[int, str] | None:
         """(index, check_state's name) of the first of these states that violates a state
-        invariant, or None: the search checks a level's new states at once, so a model may
+        invariant, or None: a search checks a level's new states at once, so a model may
         answer for all of them without a Python call per state."""
         for index, state in enumerate(states):
             broken = self.check_state(state)

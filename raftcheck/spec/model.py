@@ -182,6 +182,8 @@ class RaftModel(SpecModel):
             "MinorityNeverCommits" not in chosen or (
                 "CommittedNeverLost" in chosen
                 and chosen.index("CommittedNeverLost") < chosen.index("MinorityNeverCommits")))
+        # With cuts lifted, every cut state is covered by the whole network (see lifted).
+        self._may_cut = bool(self.bounds.max_partitions) and not self._lift_cuts
         for local in self._local:
             local.clear()
         self._networks.clear()
@@ -357,14 +359,12 @@ class RaftModel(SpecModel):
                 nxt[self.DROPS] += 1
             append((drop[0], tuple(nxt), None))
 
-        if self.config.split:
-            pass  # cut for good
-        elif cut:
-            nxt = base.copy()
-            nxt[self.CUT] = 0
-            append((act.Heal(), tuple(nxt), None))
-        elif state[self.CUTS] < self.bounds.max_partitions and not self._lift_cuts:
-            # (With cuts lifted, every cut state is covered by the whole network: see lifted.)
+        if cut:
+            if not self.config.split:  # (a split is cut for good)
+                nxt = base.copy()
+                nxt[self.CUT] = 0
+                append((act.Heal(), tuple(nxt), None))
+        elif self._may_cut and state[self.CUTS] < self.bounds.max_partitions:
             everyone = (1 << n) - 1
             for side in cuts(n):
                 nxt = base.copy()
