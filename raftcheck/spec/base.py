@@ -97,8 +97,9 @@ class SpecModel(Model):
 
     def first_violation(self, states: Sequence[Any]) -> tuple[int, str] | None:
         """checker/model.py: the memo is asked for every state in C calls; only where it has
-        no verdict yet (or a violation) does check_state run."""
-        verdicts = list(map(self._verdicts.get, self.verdict_keys(states), repeat(_UNKNOWN)))
+        no verdict yet (or a violation) are the states looked at one by one."""
+        keys = list(self.verdict_keys(states))
+        verdicts = list(map(self._verdicts.get, keys, repeat(_UNKNOWN)))
         asked = list(map(is_not, verdicts, repeat(None)))  # not known to hold
         index = -1
         while True:
@@ -108,7 +109,8 @@ class SpecModel(Model):
                 return None
             verdict = verdicts[index]
             if verdict is _UNKNOWN:
-                verdict = self.check_state(states[index])
+                verdict = _remember(self._verdicts, keys[index],
+                                    self._verdict_by_part(states[index]))
             if verdict:
                 return index, verdict
 

@@ -201,7 +201,10 @@ class RaftModel(SpecModel):
         """verdict_key with each server named by the number of its invariant_part instead."""
         key = self._verdict_slots(state)
         n = self.n
-        return (*map(self._part_number, key[:n]), *key[n:])
+        try:
+            return (*map(self._parts.__getitem__, key[:n]), *key[n:])
+        except KeyError:  # a server not numbered yet
+            return (*map(self._part_number, key[:n]), *key[n:])
 
     def _part_number(self, sid: int) -> int:
         number = self._parts.get(sid)
