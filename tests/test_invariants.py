@@ -263,3 +263,18 @@ def test_first_violation_answers_as_check_state_in_order(mutant):
     assert None in found
     if mutant is not None:
         assert found - {None}
+
+
+def test_first_violation_asks_a_check_state_that_a_subclass_overrides():
+    """A model that judges states its own way (tests, scenarios) gets its own verdicts from
+    first_violation, not the memo of the properties it replaced."""
+    class AlarmAfterTheFirstLevel(RaftModel):
+        def check_state(self, state):
+            return None if state in initial else "Alarm"
+
+    model = AlarmAfterTheFirstLevel(SpecConfig(nodes=3, profile="raft-tla",
+                                               bounds=profile_defaults("raft-tla")))
+    initial = model.initial_states()
+    later = [after for _, after, _ in model.successors(initial[0]) if after not in initial]
+    assert model.first_violation(initial) is None
+    assert model.first_violation(initial + later) == (len(initial), "Alarm")

@@ -97,7 +97,10 @@ class SpecModel(Model):
 
     def first_violation(self, states: Sequence[Any]) -> tuple[int, str] | None:
         """checker/model.py: the memo is asked for every state in C calls; only where it has
-        no verdict yet (or a violation) are the states looked at one by one."""
+        no verdict yet (or a violation) are the states looked at one by one. A subclass that
+        judges states its own way (check_state overridden) is asked state by state."""
+        if type(self).check_state is not SpecModel.check_state:
+            return super().first_violation(states)
         keys = list(self.verdict_keys(states))
         verdicts = list(map(self._verdicts.get, keys, repeat(_UNKNOWN)))
         asked = list(map(is_not, verdicts, repeat(None)))  # not known to hold
