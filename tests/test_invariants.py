@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from raftcheck.checker.model import Model
 from raftcheck.checker.search import Budget, LevelSearch
 from raftcheck.spec.config import Bounds, SpecConfig, profile_defaults
 from raftcheck.spec.invariants import (
@@ -202,15 +203,11 @@ def test_every_property_is_documented(name):
 # --- what the invariants read -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mutant", ["no-step-down", "counts-self-twice", "two-changes-in-flight",
-                                    "snapshot-past-commit", None])
-def test_invariants_read_only_the_invariant_part_of_each_server(mutant):
-    """The model judges states whose servers agree on invariant_part once (check_state's
-    invariant_key). Sound only if no state invariant reads another server variable: on the
-    states of a search (and of its counterexample), every invariant gives the same verdict on
-    servers reduced to invariant_part (another variable would raise AttributeError), and
-    check_state gives the verdict of evaluating every invariant afresh."""
-    if mutant is None:  # raft.tla's history: elections, on a few thousand states
+def searched(mutant: str | None, every: int) -> tuple[RaftModel, list]:
+    """A search of the mutant's scope (raft.tla's history, elections, on a few thousand states
+    where None): its model, and every `every`-th state of each level, then its
+    counterexample's states."""
+    if mutant is None:
         config = SpecConfig(nodes=3, profile="raft-tla", bounds=profile_defaults("raft-tla"))
     else:
         m = MUTANTS[mutant]
@@ -219,10 +216,22 @@ def test_invariants_read_only_the_invariant_part_of_each_server(mutant):
     model = RaftModel(config)
     states: list = []
     search = LevelSearch(model, budget=Budget(max_states=None if mutant else 4000))
-    search.on_level = lambda s: states.extend(s.frontier[::7])
+    search.on_level = lambda s: states.extend(s.frontier[::every])
     result = search.run()
     if result.counterexample is not None:
         states += [step.state for step in result.counterexample.steps]
+    return model, states
+
+
+@pytest.mark.parametrize("mutant", ["no-step-down", "counts-self-twice", "two-changes-in-flight",
+                                    "snapshot-past-commit", None])
+def test_invariants_read_only_the_invariant_part_of_each_server(mutant):
+    """The model judges states whose servers agree on invariant_part once (check_state's
+    invariant_key). Sound only if no state invariant reads another server variable: on the
+    states of a search (and of its counterexample), every invariant gives the same verdict on
+    servers reduced to invariant_part (another variable would raise AttributeError), and
+    check_state gives the verdict of evaluating every invariant afresh."""
+    model, states = searched(mutant, every=7)
     props = [p for p in model.properties if p.kind == "state"]
     verdicts = set()
     for state in states:
@@ -235,3 +244,37 @@ def test_invariants_read_only_the_invariant_part_of_each_server(mutant):
     assert None in verdicts
     if mutant is not None:
         assert verdicts - {None}, "the mutant's counterexample violates an invariant"
+
+
+@pytest.mark.parametrize("mutant", ["no-step-down", "counts-self-twice", None])
+def test_first_violation_answers_as_check_state_in_order(mutant):
+    """The model's first_violation (its verdict memo asked for a whole level at once) names the
+    same state and invariant as check_state asked state by state (checker/model.py's default),
+    whether the memo knows none, some or all of the verdicts."""
+    model, states = searched(mutant, every=3)
+    states += states[:20]  # the violation amid other states
+    found = set()
+    for turn, start in enumerate(range(0, len(states), max(len(states) // 9, 1))):
+        if turn % 2 == 0:
+            model.select(model.chosen)  # an empty memo
+        at_once = model.first_violation(states[start:])
+        assert at_once == Model.first_violation(model, states[start:])
+        found.add(at_once)
+    assert None in found
+    if mutant is not None:
+        assert found - {None}
+
+
+def test_first_violation_asks_a_check_state_that_a_subclass_overrides():
+    """A model that judges states its own way (tests, scenarios) gets its own verdicts from
+    first_violation, not the memo of the properties it replaced."""
+    class AlarmAfterTheFirstLevel(RaftModel):
+        def check_state(self, state):
+            return None if state in initial else "Alarm"
+
+    model = AlarmAfterTheFirstLevel(SpecConfig(nodes=3, profile="raft-tla",
+                                               bounds=profile_defaults("raft-tla")))
+    initial = model.initial_states()
+    later = [after for _, after, _ in model.successors(initial[0]) if after not in initial]
+    assert model.first_violation(initial) is None
+    assert model.first_violation(initial + later) == (len(initial), "Alarm")

@@ -75,21 +75,27 @@ def test_symmetry_reduces_but_keeps_depth(tlc_reference_run):
     assert reduced.stats.depth == full.stats.depth
 
 
-def test_memoised_all_logs_and_client_requests_match_their_definitions():
-    """Two of the model's memo tables against raft.tla's definitions, in every state of a
-    search: allLogs' = allLogs \\cup {log[i] : i \\in Server} (remembered by the servers, or
-    where they miss by their logs), and ClientRequest(i, v) for every leader i with room in its
-    log and every v in Value, after i's own steps and before the next server's."""
-    config = SpecConfig(nodes=2, profile="raft-tla", values=2, bounds=Bounds(
-        max_term=2, max_log=2, max_msgs=1, max_dup=1, max_writes=None, max_restarts=None,
-        max_elections=None, max_partitions=0))
-    model = RaftModel(config)
+def reachable(model: RaftModel) -> set[tuple]:
+    """Every state the model reaches, by a plain search."""
     states, frontier = set(), model.initial_states()
     while frontier:
         states.update(frontier)
         frontier = list(dict.fromkeys(after for state in frontier
                                       for _, after, _ in model.successors(state)
                                       if after not in states))
+    return states
+
+
+def test_memoised_all_logs_and_client_requests_match_their_definitions():
+    """Two of the model's memo tables against raft.tla's definitions, in every state of a
+    search: allLogs' = allLogs \\cup {log[i] : i \\in Server} (known to hold the servers' logs
+    already, or remembered by their logs), and ClientRequest(i, v) for every leader i with room
+    in its log and every v in Value, after i's own steps and before the next server's."""
+    config = SpecConfig(nodes=2, profile="raft-tla", values=2, bounds=Bounds(
+        max_term=2, max_log=2, max_msgs=1, max_dup=1, max_writes=None, max_restarts=None,
+        max_elections=None, max_partitions=0))
+    model = RaftModel(config)
+    states = reachable(model)
     assert len(states) == raft_tla(2, 2, 2, 1, 1, values=2).stats.distinct
     requests = 0
     for state in states:
@@ -108,3 +114,22 @@ def test_memoised_all_logs_and_client_requests_match_their_definitions():
         assert actions[:len(local)] == [a for a in actions if not hasattr(a, "message")]
         requests += len(found)
     assert requests > 100
+
+
+def test_a_step_that_changes_nothing_gives_the_state_object_itself():
+    """raft.tla keeps steps that change nothing but its history (a follower restarting as it
+    was, a leader with nothing to commit): where allLogs' = allLogs as well, the model gives
+    the state object itself, which a search counts and does not look up (checker/model.py)."""
+    model = RaftModel(SpecConfig(nodes=2, profile="raft-tla", bounds=Bounds(
+        max_term=2, max_log=1, max_msgs=1, max_dup=1, max_writes=None, max_restarts=None,
+        max_elections=None, max_partitions=0)))
+    itself = equal = 0
+    for state in reachable(model):
+        for _, after, _ in model.successors(state):
+            if after == state:
+                assert after is state
+                itself += 1
+            elif after[:model.ALL_LOGS] == state[:model.ALL_LOGS]:  # allLogs' grew
+                equal += 1
+    assert itself > 500
+    assert equal > 0

@@ -127,6 +127,23 @@ def test_disk_spill_keeps_the_counts_and_the_counterexample(tmp_path):
     assert holds.result.stats.distinct == breadth_first(raft_tla()).stats.distinct
 
 
+def test_disk_checks_a_level_a_chunk_at_a_time_and_finds_the_same_violation(tmp_path,
+                                                                              monkeypatch):
+    """With --disk the survivors of a level are checked against the invariants a chunk at a
+    time: the violation found in a later chunk is the one found in memory, with its counts."""
+    monkeypatch.setattr(search_module, "CHUNK", 16)
+    monkeypatch.setattr(frontier, "CHUNK", 16)
+    config = merged_config(nodes=None, mutant="counts-self-twice")
+    in_memory = breadth_first(RaftModel(config), symmetry=True)
+    run = search(RaftModel(config), symmetry=True, spill=tmp_path)
+    assert run.result.counterexample.kind == "state"
+    assert len(run.store.levels[-1]) > 16  # the violation's level spans chunks
+    assert (run.result.stats.distinct, run.result.stats.generated, run.result.stats.depth) == \
+        (in_memory.stats.distinct, in_memory.stats.generated, in_memory.stats.depth)
+    assert [s.state for s in run.result.counterexample.steps] == \
+        [s.state for s in in_memory.counterexample.steps]
+
+
 def test_counters_grid_counts_are_exact_through_the_levels():
     result = breadth_first(Counters(limit=12))
     assert result.stats.distinct == 13 * 13 and result.stats.depth == 25

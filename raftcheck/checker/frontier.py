@@ -56,6 +56,10 @@ class StateFile:
             self._out.write(self._buffer)
             self._buffer.clear()
 
+    def extend(self, states: Iterable[tuple]) -> None:
+        for state in states:
+            self.append(state)
+
     def seal(self) -> None:
         """No more states: write what is buffered and close the file."""
         if self._out is None:

@@ -20,6 +20,7 @@ budgets                   simulate's order of budgets per walk (simulate/distrib
 election_standing, leaders simulate's walk distribution (simulate/distribution.py)
 new_components, adopt     shards in worker processes and Ray actors (shard.py)
 forget                    the one-process search, between levels (search.py)
+first_violation           every search, closing a level (search.py, shard.py)
 shard_key, state_width    which shard keeps a state; how states travel (shard.py)
                           state_width also how --disk packs a level's states (frontier.py)
 summary                   counterexample text (report.py, export.py)
@@ -50,7 +51,9 @@ class Model(Protocol):
     def successors(self, state: State) -> Sequence[Step]:
         """Every step from state that stays within the model's bounds (its state constraint):
         a successor outside the bounds is neither returned nor counted. The order is fixed:
-        the same state gives its steps in the same order in every run and process."""
+        the same state gives its steps in the same order in every run and process. A step
+        that changes nothing may give the state object itself: a search counts it and looks
+        no further (the state was found before)."""
         ...
 
     def check_state(self, state: State) -> str | None:
@@ -60,6 +63,18 @@ class Model(Protocol):
     def variables(self, state: State) -> dict[str, Any]:
         """The state as named variables (plain JSON-like values), for reports and exports."""
         ...
+
+    # --- a level's states at once (search.py) -------------------------------------------------
+
+    def first_violation(self, states: Sequence[State]) -> tuple[int, str] | None:
+        """(index, check_state's name) of the first of these states that violates a state
+        invariant, or None: a search checks a level's new states at once, so a model may
+        answer for all of them without a Python call per state."""
+        for index, state in enumerate(states):
+            broken = self.check_state(state)
+            if broken:
+                return index, broken
+        return None
 
     # --- symmetry ---------------------------------------------------------------------------
 

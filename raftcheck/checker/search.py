@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .frontier import StateFile, in_chunks
+from .frontier import CHUNK, StateFile, in_chunks
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .trace import rebuild
@@ -221,6 +221,8 @@ class LevelSearch:
                     stats.generated = generated
                     self.transition_violation(pending, generated_at, parent, action,
                                               broken_step)
+                if successor is state:
+                    continue  # a step that changes nothing (model.py, Model.successors)
                 if canonical:
                     exact = hash(successor)
                     if exact in met_now or exact in met_before:
@@ -272,21 +274,22 @@ class LevelSearch:
 
     def close(self, pending: list[State] | StateFile, generated_at: array | list[int]) -> None:
         """End the level built from pending: keep the survivors of the check against older
-        levels as the new frontier, checking each against the properties in order."""
+        levels as the new frontier, checking them against the properties in order."""
         alive, position = self.store.close_level()
-        check_state = self.model.check_state
         stats = self.stats
         frontier = self.new_level("frontier")
         links = position.tolist() if self.spill is None else position
-        for index, state in _survivors(pending, alive):
-            stats.distinct += 1
-            broken = check_state(state)
-            if broken:
-                stats.generated = generated_at[index]
+        for indices, states in _survivors(pending, alive):
+            found = self.model.first_violation(states)
+            if found is not None:
+                at, broken = found
+                stats.distinct += at + 1
+                stats.generated = generated_at[indices[at]]
                 stats.depth = self.level + 1
                 raise Stop(self.violation(self.level, broken, "state",
-                                          int(links[len(frontier)]), None))
-            frontier.append(state)
+                                          int(links[len(frontier) + at]), None))
+            stats.distinct += len(states)
+            frontier.extend(states)
         if isinstance(pending, StateFile):
             pending.remove()
         if isinstance(self.frontier, StateFile):
@@ -329,9 +332,28 @@ class LevelSearch:
         return SearchResult(outcome, self.stats, self.checked, counterexample, reason)
 
 
-def _survivors(pending: list[State] | StateFile, alive: np.ndarray) -> Iterator[tuple[int, State]]:
-    """(index, state) of the pending states that survive, in order."""
-    if isinstance(pending, list):
-        return ((index, pending[index]) for index in alive.nonzero()[0].tolist())
-    return ((index, state) for index, (state, survives)
-            in enumerate(zip(pending, in_chunks(alive), strict=True)) if survives)
+def _survivors(pending: list[State] | StateFile, alive: np.ndarray
+               ) -> Iterable[tuple[Sequence[int], list[State]]]:
+    """The pending states that survive, in order, a chunk at a time: (their indices in pending,
+    the states)."""
+    if isinstance(pending, StateFile):
+        return _surviving_rows(pending, alive)
+    if alive.all():
+        return [(range(len(pending)), pending)]
+    indices = alive.nonzero()[0].tolist()
+    return [(indices, list(map(pending.__getitem__, indices)))]
+
+
+def _surviving_rows(pending: StateFile, alive: np.ndarray
+                    ) -> Iterator[tuple[list[int], list[State]]]:
+    indices: list[int] = []
+    states: list[State] = []
+    for index, (state, survives) in enumerate(zip(pending, in_chunks(alive), strict=True)):
+        if survives:
+            indices.append(index)
+            states.append(state)
+            if len(states) == CHUNK:
+                yield indices, states
+                indices, states = [], []
+    if states:
+        yield indices, states

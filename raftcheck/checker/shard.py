@@ -37,6 +37,7 @@ processes, ray_engine.py through Ray's object store.
 from __future__ import annotations
 
 import pickle
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
@@ -224,6 +225,8 @@ class Shard:
                         violation = (place, broken, "transition", self.level - 1, parent,
                                      (action, broken))
                     continue
+                if successor is state:
+                    continue  # a step that changes nothing (model.py, Model.successors)
                 if canonical:
                     exact = hash(successor)
                     if exact in met_now or exact in met_before:
@@ -421,17 +424,15 @@ class Shard:
               ) -> LevelReport:
         """Take the level's new states (in search order, where places says) as the frontier,
         checking each against the state properties in that order."""
-        check_state = self.model.check_state
         violation = self.violation
         places_list = places.tolist()
         links_list = links.tolist()
-        for state, place, link in zip(states, places_list, links_list, strict=True):
-            if violation is not None and place >= violation[0]:
-                break
-            broken = check_state(state)
-            if broken:
-                violation = (place, broken, "state", self.level, link, None)
-                break
+        before = (len(states) if violation is None
+                  else bisect_left(places_list, violation[0]))  # the states before it
+        found = self.model.first_violation(states[:before])
+        if found is not None:
+            at, broken = found
+            violation = (places_list[at], broken, "state", self.level, links_list[at], None)
         self.violation = violation
         self.level += 1
         self.frontier, self.places, self.links = states, places_list, links_list

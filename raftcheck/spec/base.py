@@ -9,7 +9,9 @@ transition properties, and the bounds on one server's variables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 from ..checker.model import Model
@@ -88,6 +90,32 @@ class SpecModel(Model):
         if verdict is _UNKNOWN:
             verdict = _remember(self._verdicts, key, self._verdict_by_part(state))
         return verdict  # type: ignore[return-value]
+
+    def verdict_keys(self, states: Iterable[Any]) -> Iterable[Any]:
+        """verdict_key of each state, in order (a model may take them out in C)."""
+        return map(self.verdict_key, states)
+
+    def first_violation(self, states: Sequence[Any]) -> tuple[int, str] | None:
+        """checker/model.py: the memo is asked for every state in C calls; only where it has
+        no verdict yet (or a violation) are the states looked at one by one. A subclass that
+        judges states its own way (check_state overridden) is asked state by state."""
+        if type(self).check_state is not SpecModel.check_state:
+            return super().first_violation(states)
+        keys = list(self.verdict_keys(states))
+        verdicts = list(map(self._verdicts.get, keys, repeat(_UNKNOWN)))
+        asked = list(map(is_not, verdicts, repeat(None)))  # not known to hold
+        index = -1
+        while True:
+            try:
+                index = asked.index(True, index + 1)
+            except ValueError:
+                return None
+            verdict = verdicts[index]
+            if verdict is _UNKNOWN:
+                verdict = _remember(self._verdicts, keys[index],
+                                    self._verdict_by_part(states[index]))
+            if verdict:
+                return index, verdict
 
     def _verdict_by_part(self, state: Any) -> str | None:
         """check_state's verdict where its memo misses: one verdict per invariant_key."""

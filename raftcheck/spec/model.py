@@ -122,8 +122,6 @@ class RaftModel(SpecModel):
         self.budget_start = n + 5 if not config.history else None
         # The slots the state invariants read (see verdict_key), taken out in one C call.
         self._verdict_slots = itemgetter(*range(n), self.CUT, self.ELECTIONS, self.COMMITTED)
-        # allLogs and the servers, whose logs join it on every step (see _all_logs_after).
-        self._logs_slots = itemgetter(self.ALL_LOGS, *range(n))
         # The history sets' slots (see forget).
         self._history_slots = itemgetter(self.ELECTIONS, self.ALL_LOGS, self.COMMITTED)
 
@@ -165,8 +163,9 @@ class RaftModel(SpecModel):
         # per slot: server -> value -> step
         self._client: list[dict[int, dict]] = [{} for _ in range(self.n)]
         self._receive: dict[int, dict[int, Any]] = {}  # message -> recipient -> outcome
-        self._all_logs: dict[tuple, int] = {}  # (allLogs, servers) -> allLogs'
-        # the same by the numbers of the servers' logs: far fewer keys
+        # allLogs -> the servers whose log it holds: most states' allLogs holds their logs
+        self._logs_within: dict[int, set[int]] = {}
+        # (allLogs, the numbers of the servers' logs) -> allLogs'
         self._all_logs_by_logs: dict[tuple, int] = {}
         self._log_numbers: dict[tuple, int] = {}  # log -> a number for it
         self._log_of: dict[int, int] = {}  # server -> the number of its log
@@ -183,6 +182,8 @@ class RaftModel(SpecModel):
             "MinorityNeverCommits" not in chosen or (
                 "CommittedNeverLost" in chosen
                 and chosen.index("CommittedNeverLost") < chosen.index("MinorityNeverCommits")))
+        # With cuts lifted, every cut state is covered by the whole network (see lifted).
+        self._may_cut = bool(self.bounds.max_partitions) and not self._lift_cuts
         for local in self._local:
             local.clear()
         self._networks.clear()
@@ -193,11 +194,17 @@ class RaftModel(SpecModel):
     def verdict_key(self, state: tuple) -> tuple:
         return self._verdict_slots(state)
 
+    def verdict_keys(self, states: Iterable[tuple]) -> Iterable[tuple]:
+        return map(self._verdict_slots, states)
+
     def invariant_key(self, state: tuple) -> tuple:
         """verdict_key with each server named by the number of its invariant_part instead."""
         key = self._verdict_slots(state)
         n = self.n
-        return (*map(self._part_number, key[:n]), *key[n:])
+        try:
+            return (*map(self._parts.__getitem__, key[:n]), *key[n:])
+        except KeyError:  # a server not numbered yet
+            return (*map(self._part_number, key[:n]), *key[n:])
 
     def _part_number(self, sid: int) -> int:
         number = self._parts.get(sid)
@@ -249,8 +256,14 @@ class RaftModel(SpecModel):
         bag = state[BAG]
         cut = state[self.CUT]
         base = list(state)
+        # A step that changes nothing (kept where raft.tla's history may change on every step:
+        # a sixth of raft.tla's steps) gives the state object itself where allLogs stays, so
+        # the search need not look it up (checker/model.py, Model.successors).
+        unchanged = state
         if self.history:
-            base[self.ALL_LOGS] = self._all_logs_after(state)
+            all_logs = base[self.ALL_LOGS] = self._all_logs_after(state)
+            if all_logs != state[self.ALL_LOGS]:
+                unchanged = tuple(base)
         out: list[tuple] = []
         append = out.append
         collect = self._collect if self.collect_garbage else None
@@ -266,6 +279,9 @@ class RaftModel(SpecModel):
             if steps is None:
                 steps = placed_local[i][sid] = self._place_local_steps(i, sid, bag, cut)
             for action, new_sid, new_bag, effect, arg, broken in steps:
+                if new_sid is new_bag is None and not effect:
+                    append((action, unchanged, broken))
+                    continue
                 nxt = base.copy()
                 if new_sid is not None:
                     nxt[i] = new_sid
@@ -346,14 +362,12 @@ class RaftModel(SpecModel):
                 nxt[self.DROPS] += 1
             append((drop[0], tuple(nxt), None))
 
-        if self.config.split:
-            pass  # cut for good
-        elif cut:
-            nxt = base.copy()
-            nxt[self.CUT] = 0
-            append((act.Heal(), tuple(nxt), None))
-        elif state[self.CUTS] < self.bounds.max_partitions and not self._lift_cuts:
-            # (With cuts lifted, every cut state is covered by the whole network: see lifted.)
+        if cut:
+            if not self.config.split:  # (a split is cut for good)
+                nxt = base.copy()
+                nxt[self.CUT] = 0
+                append((act.Heal(), tuple(nxt), None))
+        elif self._may_cut and state[self.CUTS] < self.bounds.max_partitions:
             everyone = (1 << n) - 1
             for side in cuts(n):
                 nxt = base.copy()
@@ -682,26 +696,29 @@ class RaftModel(SpecModel):
         return new
 
     def _all_logs_after(self, state: tuple) -> int:
-        """raft.tla's allLogs' = allLogs \\cup {log[i] : i \\in Server}, on every step."""
-        key = self._logs_slots(state)
-        new = self._all_logs.get(key)
-        if new is None:
-            new = self._all_logs[key] = self._all_logs_by_log(state)
-        return new
+        """raft.tla's allLogs' = allLogs \\cup {log[i] : i \\in Server}, on every step. Most
+        states' allLogs holds their servers' logs already (the step that made them added
+        their parent's), so that is asked first."""
+        all_logs = state[self.ALL_LOGS]
+        within = self._logs_within.get(all_logs)
+        if within is not None and within.issuperset(state[:self.n]):
+            return all_logs
+        return self._all_logs_by_log(state)
 
     def _all_logs_by_log(self, state: tuple) -> int:
-        """_all_logs_after where its memo misses: many combinations of servers have the same
-        few logs."""
+        """_all_logs_after where _logs_within does not tell: many combinations of servers
+        have the same few logs."""
         log_of, numbers = self._log_of, self._log_numbers
         for sid in state[:self.n]:
             if sid not in log_of:
                 log_of[sid] = numbers.setdefault(self.servers[sid].log, len(numbers))
-        key = (state[self.ALL_LOGS], *map(log_of.__getitem__, state[:self.n]))
+        all_logs = state[self.ALL_LOGS]
+        key = (all_logs, *map(log_of.__getitem__, state[:self.n]))
         new = self._all_logs_by_logs.get(key)
         if new is None:
             logs = frozenset(self.servers[sid].log for sid in state[:self.n])
-            new = self._all_logs_by_logs[key] = self.sets.intern(
-                self.sets[state[self.ALL_LOGS]] | logs)
+            new = self._all_logs_by_logs[key] = self.sets.intern(self.sets[all_logs] | logs)
+        self._logs_within.setdefault(new, set()).update(state[:self.n])
         return new
 
     def lifted(self, state: tuple) -> tuple | None:
