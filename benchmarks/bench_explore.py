@@ -17,7 +17,8 @@ Rows (engines: 1 process, --workers 2, --engine ray --workers 2 on a local Ray i
    (2, 0, 1, 1): 705,532 states; TLC with one worker: 49.4 s on this machine.
 2. the same at (2, 1, 1, 1): 2,379,781 states; TLC with one worker: 159 s.
 3. `raftcheck explore --nodes 5` at its default scope (symmetry on): 2,377,178 states.
-4. (any-links only) `--nodes 5 --max-links none`: 50,416,294 states.
+4. (any-links only) `--nodes 5 --max-links none`: 50,719,566 states (50,416,294 with the engine
+   and spec of 2026-11-28).
 
 Each row prints distinct states, depth, the search's wall time, the CPU time of this process
 and its worker processes (not of Ray's actors) and its ratio to one process's (the figure that
