@@ -117,11 +117,8 @@ _ZAP_RAFT_MARKS = ('"raft"', "raft/", "raft@", "zap_raft.go")
 class EtcdServerReader:
     """Reads one etcd member's log (capnslog or zap): one file is one node."""
 
-    def __init__(self, path: str, *, zap: bool, assume_tz: tzinfo = UTC,
-                 skim: frozenset[type[ev.Event]] = frozenset()) -> None:
+    def __init__(self, path: str, *, zap: bool, assume_tz: tzinfo = UTC) -> None:
         self.path = path
-        # a skimmed warning keeps only its peer: its figures and detail are not worked out
-        self._lean_warnings = ev.ServerWarning in skim
         self.format = ETCD_ZAP if zap else ETCD_CAPNSLOG
         self.time_precision: str | None = None if zap else "1s"
         self.owner: RawId | None = None
@@ -345,9 +342,6 @@ class EtcdServerReader:
         peer = record.get(peer_field) if peer_field else None
         if isinstance(peer, str):
             fields["peer"] = etcd_id(peer)
-        if self._lean_warnings:
-            return (Parsed(lineno, line, self._when(record),
-                           [Draft(ev.ServerWarning, None, fields)]),)
         if took_field:
             fields["seconds"] = go_seconds(record.get(took_field))
         error = record.get("error")

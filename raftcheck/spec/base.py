@@ -10,7 +10,7 @@ transition properties, and the bounds on one server's variables.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import repeat
+from itertools import compress, repeat
 from operator import is_not
 from typing import Any
 
@@ -103,19 +103,15 @@ class SpecModel(Model):
             return super().first_violation(states)
         keys = list(self.verdict_keys(states))
         verdicts = list(map(self._verdicts.get, keys, repeat(_UNKNOWN)))
-        asked = list(map(is_not, verdicts, repeat(None)))  # not known to hold
-        index = -1
-        while True:
-            try:
-                index = asked.index(True, index + 1)
-            except ValueError:
-                return None
+        not_known_to_hold = map(is_not, verdicts, repeat(None))
+        for index in compress(range(len(verdicts)), not_known_to_hold):
             verdict = verdicts[index]
             if verdict is _UNKNOWN:
                 verdict = _remember(self._verdicts, keys[index],
                                     self._verdict_by_part(states[index]))
             if verdict:
                 return index, verdict
+        return None
 
     def _verdict_by_part(self, state: Any) -> str | None:
         """check_state's verdict where its memo misses: one verdict per invariant_key."""

@@ -37,8 +37,8 @@ from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed, Reader
-from raftcheck.grammar.shapes import Filled, Shape
-from raftcheck.traces.builders import UNATTRIBUTED, Builder, Unattributed, builder
+from raftcheck.grammar.shapes import Filled
+from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
 from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
 
 LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
@@ -67,6 +67,16 @@ def _logs_debug(line: str) -> bool:
     """Whether a line was logged at debug level (hclog text and JSON, zap, capnslog)."""
     return "[DEBUG]" in line or '"level":"debug"' in line or '"@level":"debug"' in line or \
         " D | " in line
+
+
+def _any_logs_debug(texts: Iterable[str | None]) -> bool:
+    """Whether any of these lines was logged at debug level, looked for in blocks of lines
+    joined (no mark spans two lines)."""
+    texts = iter(texts)
+    while block := list(islice(texts, 256)):
+        if _logs_debug("\n".join(t for t in block if t is not None)):
+            return True
+    return False
 
 
 _CLUSTER_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')
@@ -232,7 +242,6 @@ class LogStream:
         self.files: list[FileSummary] = []
         self.problems: list[Problem] = []
         self._names = NodeNames()
-        self._builders: dict[Shape, Builder] = {}  # builders.builder's, for this skim
         self._prescan_aliases()
         self._reserve_file_numbers()
         self._events = self._all_events()
@@ -303,16 +312,13 @@ class LogStream:
         reader = make_reader(fmt, path, NodeNames(), self.assume_tz)
         try:
             lines = iter_lines(path)
-            for number, text, _problem in lines:
+            for number, text, problem in lines:
                 if reader.owner is not None and path in self.cluster_ids and \
                         path not in self.debug_files:
-                    # only a debug line is still looked for: in this line and the rest, a
-                    # block of lines at a time (no mark spans two lines)
-                    rest = chain([(number, text, _problem)], islice(lines, PRESCAN_LINES - number))
-                    while block := list(islice(rest, 256)):
-                        if _logs_debug("\n".join(t for _n, t, _p in block if t is not None)):
-                            self.debug_files.add(path)
-                            break
+                    # only a debug line is still looked for, in this line and the rest
+                    rest = chain([(number, text, problem)], islice(lines, PRESCAN_LINES - number))
+                    if _any_logs_debug(line for _n, line, _p in rest):
+                        self.debug_files.add(path)
                     break
                 if text is not None:
                     if reader.owner is None:
@@ -340,7 +346,7 @@ class LogStream:
         is turned into events (or a problem) only once every event before it was taken, as
         without look-ahead: names are given, and problems listed, in the order the caller
         reads events."""
-        reader = make_reader(fmt, path, self._names, self.assume_tz, self.skim)
+        reader = make_reader(fmt, path, self._names, self.assume_tz)
         summary = FileSummary(path, fmt)
         self.files.append(summary)
         ahead = READ_AHEAD if fmt in _READS_AHEAD else 0
@@ -430,10 +436,8 @@ class LogStream:
         drafts = outcome.drafts
         try:
             if type(drafts) is Filled:  # a learnt shape: its events without drafts
-                build = self._builders.get(drafts.shape)
-                if build is None:
-                    build = self._builders[drafts.shape] = builder(drafts.shape, self.skim)
-                built = build(drafts.nums, name, reader.owner, source, outcome.time)
+                built = builder(drafts.shape, self.skim)(drafts.nums, name, reader.owner,
+                                                         source, outcome.time)
             else:
                 built = [self._event(d, reader, source, outcome.time, name) for d in drafts]
         except Unattributed as exc:

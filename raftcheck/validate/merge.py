@@ -31,7 +31,9 @@ class FileQueue:
         self.buffer: deque[Event] = deque()
         self.last_time: datetime | None = None
         self.done = False
-        self._key: tuple | None = None
+        # the head's place in the merged order as key() worked it out; None while it is to be
+        # worked out again (read directly where every event asks: the merge)
+        self.known_key: tuple | None = None
         self._time: datetime | None = None  # the last time turned into a timestamp, and it
         self._stamp = 0.0
 
@@ -43,35 +45,35 @@ class FileQueue:
                 self.buffer.append(next(self.events))
             except StopIteration:
                 self.done = True
-            self._key = None
+            self.known_key = None
         return self.buffer[0] if self.buffer else None
 
     def pop(self) -> Event:
         e = self.buffer.popleft()
         if e.time is not None:
             self.last_time = e.time
-        self._key = None
+        self.known_key = None
         return e
 
     def push_back(self, e: Event) -> None:
         self.buffer.appendleft(e)
-        self._key = None
+        self.known_key = None
 
     def key(self) -> tuple | None:
         """The head's place in the merged order (cached until the head changes); None once
         the file is exhausted."""
-        if self._key is None:
+        if self.known_key is None:
             e = self.head()
             if e is None:
                 return None
             t = e.time if e.time is not None else self.last_time
             if t is None:
-                self._key = (0, self.number)
+                self.known_key = (0, self.number)
             else:
                 if t is not self._time:  # a reader gives the lines of one instant one time
                     self._time, self._stamp = t, t.timestamp()
-                self._key = (1, self._stamp, self.number)
-        return self._key
+                self.known_key = (1, self._stamp, self.number)
+        return self.known_key
 
 
 class Merge:
@@ -83,7 +85,7 @@ class Merge:
         """The file whose head event comes next by timestamp (ties: file order)."""
         first, first_key = None, None
         for q in self.queues:
-            key = q._key  # its cached key, as key() gives it (this runs for every event)
+            key = q.known_key  # (this runs for every event: the method only where unknown)
             if key is None:
                 key = q.key()
                 if key is None:
