@@ -138,3 +138,28 @@ def test_no_election_seen_names_the_unparsed_lines(tmp_path: Path) -> None:
     verdict = validate_paths([logs])
     assert verdict.status == "inconclusive", verdict.lines()
     assert "no election" in verdict.reason and f"{logs / 'node1.log'}:21" in verdict.reason
+
+
+HASHICORP_RESTART = DATA / "hashicorp" / "leader-restart"
+
+
+@pytest.mark.parametrize("fixture, file, number, shown, lower, same", [
+    (KILL, "node3.log", 82, "became candidate at term 3", "became candidate at term 1",
+     "became candidate at term 2"),
+    (HASHICORP_RESTART, "node2.log", 16, "term=4", "term=2", "term=3"),
+], ids=["etcd", "hashicorp"])
+def test_a_candidate_line_below_the_node_s_term_is_a_term_gone_back(
+        tmp_path: Path, fixture: Path, file: str, number: int, shown: str, lower: str,
+        same: str) -> None:
+    """A candidate line whose term is below the one the node was at is TermMonotonic at that
+    line (not an election that does not add up); one at the node's own term is an election
+    that did not increment it (Timeout), not a term gone back."""
+    for edited, rule in ((lower, "TermMonotonic"), (same, "Timeout")):
+        logs = copy(fixture, tmp_path / rule)
+        path = logs / file
+        assert shown in line(path, number)
+        edit(path, lambda lines, edited=edited: [
+            *lines[:number - 1], lines[number - 1].replace(shown, edited), *lines[number:]])
+        verdict = validate_paths([logs])
+        assert (verdict.status, verdict.rule) == ("violates", rule), verdict.lines()
+        assert verdict.location == f"{path}:{number}"

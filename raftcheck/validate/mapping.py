@@ -90,13 +90,18 @@ def at_term(w: World, i: int, term: int | None, e: ev.Event, cx: Context) -> Wor
     if term is None or term == s.term:
         return w
     n = cx.name(i)
-    if term < s.term:
-        raise Unexplained("TermMonotonic", f"{n} is at term {term} here, but was already at "
-                          f"term {s.term}: a server's currentTerm never decreases")
+    never_lower(s, term, n)
     if cx.observes(i).terms:
         raise Unexplained("UpdateTerm", f"{n} is at term {term} here, but its log last showed "
                           f"it at term {s.term} and this format logs every change of term")
     return adopt_term(w, i, term, cx)
+
+
+def never_lower(s: Server, term: int | None, n: str) -> None:
+    """TermMonotonic: a line shows node n at ``term``, never below the term it was at."""
+    if term is not None and term < s.term:
+        raise Unexplained("TermMonotonic", f"{n} is at term {term} here, but was already at "
+                          f"term {s.term}: a server's currentTerm never decreases")
 
 
 def adopt_term(w: World, i: int, term: int, cx: Context) -> World:
@@ -268,6 +273,7 @@ def on_became_candidate(w: World, e: ev.BecameCandidate, cx: Context) -> Iterabl
     i = cx.index(e.node)
     w, s = current(w, i, e, cx, None if e.term is None else e.term - 1)
     n = cx.name(i)
+    never_lower(s, e.term, n)  # (a term gone back, before a Timeout that does not add up)
     if e.term is not None and e.term - 1 > s.term:
         w = at_term(w, i, e.term - 1, e, cx)  # unobserved UpdateTerm (if the format allows)
         s = w.server(i)
