@@ -59,3 +59,13 @@ def test_the_command_line_runs_on_its_own_local_ray():
     first, second = json.loads(one.stdout), json.loads(on_ray.stdout)
     assert second["counterexample"] == first["counterexample"]
     assert second["statistics"]["distinct_states"] == first["statistics"]["distinct_states"]
+
+
+def test_shard_actors_collect_rarely(local_ray):
+    """Each actor's process runs the cyclic collector rarely (checker/collector.py): the toy
+    model's invariant breaks where it does not."""
+    from raftcheck.checker.ray_engine import ray_breadth_first
+    from tests.test_collector import Line
+
+    result = ray_breadth_first(Line(), workers=2)
+    assert result.outcome is Outcome.HOLDS and result.stats.distinct == 50

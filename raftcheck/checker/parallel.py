@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import Checkpoint, CheckpointError
+from .collector import collect_rarely
 from .model import Model
 from .result import SearchResult, Statistics
 from .search import Budget, ProgressFn
@@ -66,6 +67,7 @@ def _work(index: int, count: int, model: Model, symmetry: bool, spill: Path | No
           checkpoint: Checkpoint | None, inboxes: list, conn: Connection, stop: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    collect_rarely()  # this process only searches
     shard = Shard(model, index, count, symmetry, spill)
     mail = _Mail(inboxes[index])
     peers = [k for k in range(count) if k != index]

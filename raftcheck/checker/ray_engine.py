@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .collector import collect_rarely
 from .model import Model
 from .result import SearchResult, Statistics
 from .search import Budget, ProgressFn
@@ -57,6 +58,7 @@ class ShardActor:
 
     def __init__(self, model: Model, index: int, count: int, symmetry: bool,
                  spill: str | None) -> None:
+        collect_rarely()  # the actor's process only searches
         path = None
         if spill is not None:
             path = Path(spill) / f"shard{index}"

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .collector import rarely_collected
 from .frontier import CHUNK, StateFile, in_chunks
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
@@ -162,6 +163,10 @@ class LevelSearch:
     # --- the run ----------------------------------------------------------------------------
 
     def run(self) -> SearchResult:
+        with rarely_collected():
+            return self._run()
+
+    def _run(self) -> SearchResult:
         self.started = time.perf_counter() - self.elapsed
         self.next_report = self.started + self.progress_every
         try:
