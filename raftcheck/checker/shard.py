@@ -79,13 +79,17 @@ class Batch:
 class Candidates:
     """Successors found in one level, column by column, in search order."""
 
-    __slots__ = ("fingerprints", "parents", "places", "states")
+    __slots__ = ("fingerprints", "numbers", "parents", "places", "states")
 
     def __init__(self) -> None:
         self.states: list[State] = []
         self.fingerprints: list[int] = []
-        self.places: list[int] = []
-        self.parents: list[int] = []
+        self.places: list[int] | np.ndarray = []
+        self.parents: list[int] | np.ndarray = []
+        # While expand runs: each candidate's number among the successors the shard generated
+        # in the level (one append, not a place and a parent link); its places and parents
+        # come from them after the loop (Shard._place).
+        self.numbers: list[int] = []
 
     def appends(self) -> tuple:
         return (self.states.append, self.fingerprints.append, self.places.append,
@@ -148,8 +152,9 @@ class Shard:
         self.violation: tuple | None = None
         self._report: LevelReport | None = None
         self._sizes: list[int] = []  # every shard's part of the frontier (with the ranks)
-        # the ranks of the last level expanded, and how many steps each state had
-        self._expanded: tuple[list[int], list[int]] = ([], [])
+        # the ranks of the last level expanded, the number of each state's first step, and
+        # how many steps there were in all
+        self._expanded: tuple[list[int], list[int], int] = ([], [], 0)
         first = next(iter(self.model.initial_states()))
         self.keyed = self.model.shard_key(first) is not None
         self.model.new_components()  # from here on, what this process names is recorded
@@ -203,27 +208,25 @@ class Shard:
         # Without budgets every candidate is noted here (its owner is by fingerprint, found
         # after the loop); with budgets, in the box of the shard that owns it.
         boxes = [Candidates() for _ in range(1 if plain else count)]
-        appends = [box.appends() for box in boxes]
-        keep, note_fingerprint, note_place, note_parent = appends[0]
+        appends = [(box.states.append, box.fingerprints.append, box.numbers.append)
+                   for box in boxes]
+        keep, note_fingerprint, note_number = appends[0]
         met_before, met_now = self._met, set()
         known = self._known.seen
         add_known = known.add
         generated = 0
         violation = None
-        steps_of: list[int] = []
-        self._expanded = (self.ranks, steps_of)
+        firsts: list[int] = []  # the number of each expanded state's first step
+        note_first = firsts.append
         for position, state in enumerate(self.frontier):
-            parent = self.links[position]
-            base = self.ranks[position] << STEP_BITS
-            steps = successors(state)
-            steps_of.append(len(steps))
-            for step, (action, successor, broken) in enumerate(steps):
+            note_first(generated)
+            for action, successor, broken in successors(state):
                 generated += 1
                 if broken:
-                    place = base | step
+                    place = (self.ranks[position] << STEP_BITS) | (generated - 1 - firsts[-1])
                     if violation is None or place < violation[0]:
-                        violation = (place, broken, "transition", self.level - 1, parent,
-                                     (action, broken))
+                        violation = (place, broken, "transition", self.level - 1,
+                                     self.links[position], (action, broken))
                     continue
                 if successor is state:
                     continue  # a step that changes nothing (model.py, Model.successors)
@@ -245,13 +248,14 @@ class Shard:
                     else:
                         up = lifted(successor)  # type: ignore[misc]
                         owner = hash(successor[:start] if up is None else up) % count
-                    keep, note_fingerprint, note_place, note_parent = appends[owner]
+                    keep, note_fingerprint, note_number = appends[owner]
                 keep(successor)
                 note_fingerprint(fingerprint)
-                note_place(base | step)
-                note_parent(parent)
+                note_number(generated)
             if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
                 break
+        self._expanded = (self.ranks, firsts, generated)
+        self._place(boxes, firsts)
         self._met = met_now
         self._distinct = True
         self.generated = generated
@@ -265,6 +269,20 @@ class Shard:
         self._found = boxes[me]
         return [None if peer == me else self._pack(components, boxes[peer])
                 for peer in range(count)]
+
+    def _place(self, boxes: list[Candidates], firsts: list[int]) -> None:
+        """Each candidate's place in the search order (its parent's rank, its step's index)
+        and parent link, from its number among the successors generated (firsts: the number
+        of each expanded state's first step)."""
+        starts = np.array(firsts, dtype=np.int64)
+        ranks = np.array(self.ranks[:len(firsts)], dtype=np.int64)
+        links = np.array(self.links[:len(firsts)], dtype=np.int64)
+        for box in boxes:
+            steps = np.array(box.numbers, dtype=np.int64) - 1  # from 0
+            parent = np.searchsorted(starts, steps, side="right") - 1
+            box.places = (ranks[parent] << STEP_BITS) | (steps - starts[parent])
+            box.parents = links[parent]
+            box.numbers = []
 
     def _components(self) -> list:
         components = self.model.new_components()
@@ -380,8 +398,7 @@ class Shard:
         in search order; this shard holds the states it keeps."""
         states = own.states + self._unpack(received)
         places = np.concatenate([_int64(own.places), *_column(received, "places")])
-        parents = own.parents + list(chain.from_iterable(
-            column.tolist() for column in _column(received, "parents")))
+        parents = np.concatenate([_int64(own.parents), *_column(received, "parents")]).tolist()
         offer = self.store.offer
         tentative: list[int] = []
         keep = tentative.append
@@ -445,12 +462,12 @@ class Shard:
         violation at that place."""
         kept = int(np.searchsorted(np.array(self.places, dtype=np.int64), place,
                                    side="right" if inclusive else "left"))
-        ranks, steps = self._expanded
+        ranks, firsts, total = self._expanded
         rank, step = place >> STEP_BITS, place & ((1 << STEP_BITS) - 1)
         generated = 0
-        for parent_rank, count in zip(ranks, steps, strict=False):
+        for parent_rank, first, end in zip(ranks, firsts, [*firsts[1:], total], strict=False):
             if parent_rank < rank:
-                generated += count
+                generated += end - first
             elif parent_rank == rank:
                 generated += step + 1
         return kept, generated
