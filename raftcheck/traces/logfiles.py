@@ -346,7 +346,7 @@ class LogStream:
         is turned into events (or a problem) only once every event before it was taken, as
         without look-ahead: names are given, and problems listed, in the order the caller
         reads events."""
-        reader = make_reader(fmt, path, self._names, self.assume_tz)
+        reader = make_reader(fmt, path, self._names, self.assume_tz, self.skim)
         summary = FileSummary(path, fmt)
         self.files.append(summary)
         ahead = READ_AHEAD if fmt in _READS_AHEAD else 0
