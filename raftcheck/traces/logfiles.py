@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from itertools import chain, islice
@@ -36,9 +36,9 @@ from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
-from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed, Reader
-from raftcheck.grammar.shapes import Filled
-from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
+from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
+from raftcheck.grammar.shapes import Filled, Shape
+from raftcheck.traces.builders import UNATTRIBUTED, Builder, Unattributed, builder
 from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
 
 LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
@@ -242,6 +242,7 @@ class LogStream:
         self.files: list[FileSummary] = []
         self.problems: list[Problem] = []
         self._names = NodeNames()
+        self._builders: dict[Shape, Builder] = {}  # builder()'s, found once per stream
         self._prescan_aliases()
         self._reserve_file_numbers()
         self._events = self._all_events()
@@ -351,6 +352,7 @@ class LogStream:
         self.files.append(summary)
         ahead = READ_AHEAD if fmt in _READS_AHEAD else 0
         ready: list[Event] = []  # events parsed ahead, not yet taken
+        feed, named = reader.feed, self._names.named
         try:
             for number, text, problem in iter_lines(path):
                 summary.lines += 1
@@ -360,15 +362,19 @@ class LogStream:
                     self._problem(summary, Problem(path, number, problem or "unreadable line"))
                     continue
                 try:
-                    outcomes = reader.feed(number, text)
+                    outcomes = feed(number, text)
                     if outcomes is SKIPPED:  # most lines: no Raft state
                         summary.skipped += 1
                         continue
-                    if len(ready) < ahead:
-                        built = self._ahead(summary, reader, outcomes)
-                        if built is not None:
-                            ready += built
+                    # parsed ahead: one record whose events name only nodes named already
+                    # (then nothing changes but this file's summary)
+                    if len(ready) < ahead and len(outcomes) == 1 and \
+                            type(parsed := outcomes[0]) is Parsed and reader.owner is not None:
+                        try:
+                            ready += self._parsed(summary, reader, parsed, named)
                             continue
+                        except Unnamed:
+                            pass
                     yield from ready
                     ready = []
                     built = self._outcomes(summary, reader, outcomes)
@@ -399,17 +405,6 @@ class LogStream:
             summary.node = self._names.name(reader.owner)
             self._names.own_file(summary.node, path)
 
-    def _ahead(self, summary: FileSummary, reader: Reader, outcomes: Sequence[Outcome]
-               ) -> list[Event] | None:
-        """The events of one parsed record whose events name only nodes that have a name
-        already (then nothing changes but this file's summary); None for anything else."""
-        if len(outcomes) != 1 or reader.owner is None or type(outcomes[0]) is not Parsed:
-            return None
-        try:
-            return self._parsed(summary, reader, outcomes[0], self._names.named)
-        except Unnamed:
-            return None
-
     def _outcomes(self, summary: FileSummary, reader: Reader, outcomes: Iterable[object]
                   ) -> list[Event]:
         """The events of a line's outcomes; its problems recorded."""
@@ -436,8 +431,10 @@ class LogStream:
         drafts = outcome.drafts
         try:
             if type(drafts) is Filled:  # a learnt shape: its events without drafts
-                built = builder(drafts.shape, self.skim)(drafts.nums, name, reader.owner,
-                                                         source, outcome.time)
+                build = self._builders.get(drafts.shape)
+                if build is None:
+                    build = self._builders[drafts.shape] = builder(drafts.shape, self.skim)
+                built = build(drafts.nums, name, reader.owner, source, outcome.time)
             else:
                 built = [self._event(d, reader, source, outcome.time, name) for d in drafts]
         except Unattributed as exc:

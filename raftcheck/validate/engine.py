@@ -114,7 +114,9 @@ class Validator:
             raise failure
         if self.cx.resyncing and isinstance(e, ANCHORS):
             self.cx.resynced.add(self.cx.index(e.node))
-        worlds = out if len(out) == 1 else list(dict.fromkeys(out))
+        if len(out) == 1 and self.options.max_candidates:  # most events: one World
+            return out
+        worlds = list(dict.fromkeys(out))
         if len(worlds) > self.options.max_candidates:
             worlds = worlds[:self.options.max_candidates]
             self.bounded = True
@@ -149,7 +151,8 @@ class Validator:
         merge = Merge(queues, self.options.max_skew)
         identities = [FileIdentity(q.path, None, stream.cluster_ids.get(q.path)) for q in queues]
         verdict = None
-        while (q := merge.next_queue()) is not None:
+        next_queue, step = merge.next_queue, self.step
+        while (q := next_queue()) is not None:
             e = q.pop()
             identities[q.number].note(e)
             self.events += 1
@@ -160,7 +163,7 @@ class Validator:
             if self.events % 4096 == 0:
                 self._forget_old_terms()
             try:
-                self.candidates = self.step(e, q.observes)
+                self.candidates = step(e, q.observes)
                 self.checked += 1
             except Unexplained as failure:
                 if not self._pull_and_retry(merge, q, e):
