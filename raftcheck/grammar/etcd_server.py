@@ -142,6 +142,7 @@ class EtcdServerReader:
         self._zap = zap
         self._tz = assume_tz
         self._messages = EtcdRaftMessages()
+        self._learnt = self._messages.memo.lazy  # its learnt(), one call less per raft line
         # The last timestamp read (capnslog's or zap's) and its time: lines come in bursts
         # of one millisecond.
         self._last_stamp: str | None = None
@@ -300,9 +301,9 @@ class EtcdServerReader:
         an escaped quote ends in a backslash, which no message read has. Every record read that
         is not raft's has one of a few messages, and every raft record one of the raft marks,
         unless escapes spell them otherwise (``\\u0072aft``, ``raft\\/``): those are decoded."""
-        if not line.endswith("}") or line.find('{"', 1) != -1 or ("\\" in line and (
-                "\\u" in line or "\\/" in line)):
-            return False
+        if not line.endswith("}") or (line.find("{", 1) != -1 and line.find('{"', 1) != -1) or (
+                "\\" in line and ("\\u" in line or "\\/" in line)):
+            return False  # (a brace alone is looked for first: most records have none inside)
         at = line.find('"msg":"')
         if at == -1:
             return False
@@ -410,7 +411,7 @@ class EtcdServerReader:
     def _raft(self, lineno: int, line: str, text: str,
               when: datetime | None) -> Sequence[Outcome]:
         try:
-            drafts = self._messages.learnt(text)  # lark parses each message shape once
+            drafts = self._learnt(text)  # lark parses each message shape once
         except ParseFailure as exc:
             return (Bad(lineno, line, str(exc)),)
         if self.owner is None and drafts[0].node is not None:
