@@ -10,6 +10,7 @@ that is pruned as terms pass: not the log.
 
 from __future__ import annotations
 
+import operator
 import os
 import time
 from collections.abc import Iterable
@@ -325,7 +326,7 @@ class Validator:
 
 def _same(before: list[World], after: list[World]) -> bool:
     """The same Worlds (the very objects), in the same order."""
-    return len(before) == len(after) and all(a is b for a, b in zip(before, after, strict=True))
+    return len(before) == len(after) and all(map(operator.is_, before, after))
 
 
 def validate_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
