@@ -27,7 +27,7 @@ def _shifted(text: str, by: int) -> str:
 
 def _direct(small_ids: bool = False) -> EtcdRaftMessages:
     messages = EtcdRaftMessages(small_ids=small_ids)
-    messages._memo = ShapeMemo(messages._parse, limit=0)  # never memoise
+    messages.memo = ShapeMemo(messages._parse, limit=0)  # never memoise
     return messages
 
 

@@ -120,3 +120,47 @@ def test_a_raft_record_matched_without_decoding_reads_as_decoded(msg: str, ts: s
     assert fast == decoded
     if spelled == "plain" and msg in _MESSAGES:  # the fast path is taken where it should be
         assert etcd_server._ZAP_RAFT_RECORD.match(line)
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.sampled_from([
+    _rec("etcdserver/util.go:166", "apply request took too long", took="1.2s"),
+    '{"a":1}', '{"a":1} ', '{"a":1}\t', '{"a":1}x', '{"a":1}{"b":2}', '{"a":', '{"a":1,}',
+    '{"a":"\\u0072"}', '{', '{}', '{"a":[1,2,{"b":null}]}  ']),
+       cut=st.integers(0, 400))
+def test_a_record_decoded_by_the_scanner_is_what_json_loads_makes_of_it(body: str,
+                                                                        cut: int) -> None:
+    """etcd_server decodes a record with the JSON scanner alone where the record fills its
+    line: the value, or the error, is json.loads's (trailing blanks and extra data too)."""
+    from raftcheck.grammar.etcd_server import _json_record
+
+    line = body[:cut] if cut < len(body) else body
+    if not line.startswith("{"):
+        return
+    try:
+        expected: object = json.loads(line)
+    except ValueError as exc:
+        with pytest.raises(ValueError) as got:
+            _json_record(line)
+        assert str(got.value) == str(exc)
+        return
+    assert _json_record(line) == expected
+
+
+def test_a_skimming_reader_gives_a_warning_only_the_peer_it_names() -> None:
+    """Told that its caller skims ServerWarning (validate), the reader leaves out what only a
+    whole warning holds (its kind, duration, detail); the peer, a node it names, stays."""
+    from raftcheck.grammar.etcd_server import EtcdServerReader
+    from raftcheck.traces import events as ev
+
+    lost = _rec("rafthttp/peer_status.go:66", "peer became active", **{"peer-id": "2f"})
+    slow = _rec("etcdserver/util.go:166", "apply request took too long", took="1.2s")
+    capnslog = ("2026-11-28 10:26:57.783270 W | rafthttp: lost the TCP streaming connection "
+                "with peer 2f (stream MsgApp v2 reader)")
+    for line, zap in ((lost, True), (slow, True), (capnslog, False)):
+        whole = EtcdServerReader("x.log", zap=zap).feed(3, line)[0].drafts[0]
+        skimmed = EtcdServerReader("x.log", zap=zap, skim=frozenset({ev.ServerWarning})
+                                   ).feed(3, line)[0].drafts[0]
+        assert whole.kind is skimmed.kind is ev.ServerWarning
+        assert "warning" in whole.fields
+        assert skimmed.fields == {k: v for k, v in whole.fields.items() if k == "peer"}

@@ -423,17 +423,17 @@ class EtcdRaftMessages:
         memo = _MEMOS.get(small_ids)
         if memo is None:  # one per process: the parse is a function of the text alone
             memo = _MEMOS[small_ids] = ShapeMemo(self._parse)
-        self._memo = memo
+        self.memo = memo
 
     def drafts(self, text: str) -> list[Draft]:
         """Drafts of one message; raises ParseFailure for a message the grammar does not know.
         Lark parses each message shape once (``raftcheck.grammar.shapes``)."""
-        return self._memo(text)
+        return self.memo(text)
 
     def learnt(self, text: str) -> Sequence[Draft]:
         """``drafts(text)``, as a ``shapes.Filled`` (shape and numbers, drafts built when read)
         where the text's shape is learnt."""
-        return self._memo.lazy(text)
+        return self.memo.lazy(text)
 
     def _parse(self, text: str) -> list[Draft]:
         result = parse(self._parser, text, "etcd raft message")

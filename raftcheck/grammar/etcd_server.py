@@ -114,25 +114,45 @@ _ZAP_RAFT_MARKS = ('"raft"', "raft/", "raft@", "zap_raft.go")
 """Texts of which one is in every raft record: its logger, or its caller in the raft package."""
 
 
+_SCAN = json.JSONDecoder().scan_once
+
+
+def _json_record(line: str) -> Any:
+    """``json.loads(line)`` for a line that starts with ``{``, without its Python layers
+    (a zap record is one JSON value that fills its line: the scanner's end is the line's)."""
+    try:
+        value, end = _SCAN(line, 0)
+    except StopIteration:
+        return json.loads(line)  # raises the same error
+    return value if end == len(line) else json.loads(line)
+
+
 class EtcdServerReader:
     """Reads one etcd member's log (capnslog or zap): one file is one node."""
 
-    def __init__(self, path: str, *, zap: bool, assume_tz: tzinfo = UTC) -> None:
+    def __init__(self, path: str, *, zap: bool, assume_tz: tzinfo = UTC,
+                 skim: frozenset[type[ev.Event]] = frozenset()) -> None:
+        """``skim``: event kinds of which the caller reads only the nodes named (see
+        ``LogStream``): their drafts carry only the fields that name nodes."""
         self.path = path
+        self._skim_warnings = ev.ServerWarning in skim
         self.format = ETCD_ZAP if zap else ETCD_CAPNSLOG
         self.time_precision: str | None = None if zap else "1s"
         self.owner: RawId | None = None
         self._zap = zap
         self._tz = assume_tz
         self._messages = EtcdRaftMessages()
+        self._learnt = self._messages.memo.lazy  # its learnt(), one call less per raft line
         # The last timestamp read (capnslog's or zap's) and its time: lines come in bursts
         # of one millisecond.
         self._last_stamp: str | None = None
         self._last_time: datetime | None = None
         self._banner: dict[str, Any] = {}  # the start-up banner, until the member id is known
         self._banner_line: tuple[int, str, datetime | None] | None = None
+        self.feed = self._feed_zap if zap else self._feed_capnslog  # type: ignore[method-assign]
 
     def feed(self, lineno: int, line: str) -> Sequence[Outcome]:
+        # (replaced in __init__ by the format's own method: one call less per line)
         if self._zap:
             return self._feed_zap(lineno, line)
         return self._feed_capnslog(lineno, line)
@@ -207,7 +227,12 @@ class EtcdServerReader:
             if m is None:
                 continue
             found = m.groupdict()
-            fields: dict[str, Any] = {"warning": kind, "detail": text}
+            if self._skim_warnings:
+                fields: dict[str, Any] = {"peer": etcd_id(found["peer"])} \
+                    if found.get("peer") else {}
+                return (Parsed(lineno, line, self._pkg_time(stamp),
+                               [Draft(ev.ServerWarning, None, fields)]),)
+            fields = {"warning": kind, "detail": text}
             if found.get("peer"):
                 fields["peer"] = etcd_id(found["peer"])
             if found.get("took"):
@@ -240,7 +265,7 @@ class EtcdServerReader:
         if self._plainly_other(line):
             return SKIPPED
         try:
-            record = json.loads(line)
+            record = _json_record(line)
         except ValueError:
             return (Bad(lineno, line, "truncated or invalid JSON record"),)
         if not isinstance(record, dict):
@@ -276,9 +301,9 @@ class EtcdServerReader:
         an escaped quote ends in a backslash, which no message read has. Every record read that
         is not raft's has one of a few messages, and every raft record one of the raft marks,
         unless escapes spell them otherwise (``\\u0072aft``, ``raft\\/``): those are decoded."""
-        if not line.endswith("}") or line.find('{"', 1) != -1 or ("\\" in line and (
-                "\\u" in line or "\\/" in line)):
-            return False
+        if not line.endswith("}") or (line.find("{", 1) != -1 and line.find('{"', 1) != -1) or (
+                "\\" in line and ("\\u" in line or "\\/" in line)):
+            return False  # (a brace alone is looked for first: most records have none inside)
         at = line.find('"msg":"')
         if at == -1:
             return False
@@ -338,8 +363,12 @@ class EtcdServerReader:
     def _warning_zap(self, lineno: int, line: str, record: dict[str, Any],
                      msg: str) -> Sequence[Outcome]:
         kind, peer_field, took_field = WARNINGS[msg]
-        fields: dict[str, Any] = {"warning": kind}
         peer = record.get(peer_field) if peer_field else None
+        if self._skim_warnings:
+            skimmed = {"peer": etcd_id(peer)} if isinstance(peer, str) else {}
+            return (Parsed(lineno, line, self._when(record),
+                           [Draft(ev.ServerWarning, None, skimmed)]),)
+        fields: dict[str, Any] = {"warning": kind}
         if isinstance(peer, str):
             fields["peer"] = etcd_id(peer)
         if took_field:
@@ -382,7 +411,7 @@ class EtcdServerReader:
     def _raft(self, lineno: int, line: str, text: str,
               when: datetime | None) -> Sequence[Outcome]:
         try:
-            drafts = self._messages.learnt(text)  # lark parses each message shape once
+            drafts = self._learnt(text)  # lark parses each message shape once
         except ParseFailure as exc:
             return (Bad(lineno, line, str(exc)),)
         if self.owner is None and drafts[0].node is not None:

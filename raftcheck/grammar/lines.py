@@ -50,9 +50,12 @@ def iter_lines(path: str) -> Iterator[tuple[int, str | None, str | None]]:
                     number += 1
                     yield number, *_one_line(line)
                 continue
-            for line in text.split("\n")[:-1]:
+            lines = text.split("\n")[:-1]
+            if "\r" in text:  # (CRLF line ends: most logs have none)
+                lines = [line.rstrip("\r") for line in lines]
+            for line in lines:
                 number += 1
-                yield number, line.rstrip("\r"), None
+                yield number, line, None
         if overlong or rest:
             number += 1
             yield (number, None, _too_long()) if overlong else (number, *_one_line(rest))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from itertools import chain, islice
@@ -36,9 +36,9 @@ from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
-from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed, Reader
-from raftcheck.grammar.shapes import Filled
-from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
+from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
+from raftcheck.grammar.shapes import Filled, Shape
+from raftcheck.traces.builders import UNATTRIBUTED, Builder, Unattributed, builder
 from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
 
 LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
@@ -65,16 +65,19 @@ _SERVER_PAIR = re.compile(r'ID[:"]+\s*"?([^\s,"}\]]+)"?,?\s*"?Address[:"]+\s*"?(
 
 def _logs_debug(line: str) -> bool:
     """Whether a line was logged at debug level (hclog text and JSON, zap, capnslog)."""
-    return "[DEBUG]" in line or '"level":"debug"' in line or '"@level":"debug"' in line or \
-        " D | " in line
+    # each mark looked for only where a shorter text it holds is: one character alone is found
+    # several times faster than a text (these searches are most of the prescan's time)
+    return ("[" in line and "[DEBUG]" in line) or ('level":"debug"' in line and (
+        '"level":"debug"' in line or '"@level":"debug"' in line)) or (
+        "|" in line and " D | " in line)
 
 
-def _any_logs_debug(texts: Iterable[str | None]) -> bool:
-    """Whether any of these lines was logged at debug level, looked for in blocks of lines
-    joined (no mark spans two lines)."""
-    texts = iter(texts)
-    while block := list(islice(texts, 256)):
-        if _logs_debug("\n".join(t for t in block if t is not None)):
+def _any_logs_debug(lines: Iterable[tuple[int, str | None, str | None]]) -> bool:
+    """Whether any of these lines (``iter_lines``'s) was logged at debug level, looked for in
+    blocks of lines joined (no mark spans two lines)."""
+    lines = iter(lines)
+    while block := list(islice(lines, 256)):
+        if _logs_debug("\n".join([t for _n, t, _p in block if t is not None])):
             return True
     return False
 
@@ -242,6 +245,7 @@ class LogStream:
         self.files: list[FileSummary] = []
         self.problems: list[Problem] = []
         self._names = NodeNames()
+        self._builders: dict[Shape, Builder] = {}  # builder()'s, found once per stream
         self._prescan_aliases()
         self._reserve_file_numbers()
         self._events = self._all_events()
@@ -317,7 +321,7 @@ class LogStream:
                         path not in self.debug_files:
                     # only a debug line is still looked for, in this line and the rest
                     rest = chain([(number, text, problem)], islice(lines, PRESCAN_LINES - number))
-                    if _any_logs_debug(line for _n, line, _p in rest):
+                    if _any_logs_debug(rest):
                         self.debug_files.add(path)
                     break
                 if text is not None:
@@ -346,11 +350,12 @@ class LogStream:
         is turned into events (or a problem) only once every event before it was taken, as
         without look-ahead: names are given, and problems listed, in the order the caller
         reads events."""
-        reader = make_reader(fmt, path, self._names, self.assume_tz)
+        reader = make_reader(fmt, path, self._names, self.assume_tz, self.skim)
         summary = FileSummary(path, fmt)
         self.files.append(summary)
         ahead = READ_AHEAD if fmt in _READS_AHEAD else 0
         ready: list[Event] = []  # events parsed ahead, not yet taken
+        feed, named = reader.feed, self._names.named
         try:
             for number, text, problem in iter_lines(path):
                 summary.lines += 1
@@ -360,15 +365,19 @@ class LogStream:
                     self._problem(summary, Problem(path, number, problem or "unreadable line"))
                     continue
                 try:
-                    outcomes = reader.feed(number, text)
+                    outcomes = feed(number, text)
                     if outcomes is SKIPPED:  # most lines: no Raft state
                         summary.skipped += 1
                         continue
-                    if len(ready) < ahead:
-                        built = self._ahead(summary, reader, outcomes)
-                        if built is not None:
-                            ready += built
+                    # parsed ahead: one record whose events name only nodes named already
+                    # (then nothing changes but this file's summary)
+                    if len(ready) < ahead and len(outcomes) == 1 and \
+                            type(parsed := outcomes[0]) is Parsed and reader.owner is not None:
+                        try:
+                            ready += self._parsed(summary, reader, parsed, named)
                             continue
+                        except Unnamed:
+                            pass
                     yield from ready
                     ready = []
                     built = self._outcomes(summary, reader, outcomes)
@@ -399,17 +408,6 @@ class LogStream:
             summary.node = self._names.name(reader.owner)
             self._names.own_file(summary.node, path)
 
-    def _ahead(self, summary: FileSummary, reader: Reader, outcomes: Sequence[Outcome]
-               ) -> list[Event] | None:
-        """The events of one parsed record whose events name only nodes that have a name
-        already (then nothing changes but this file's summary); None for anything else."""
-        if len(outcomes) != 1 or reader.owner is None or type(outcomes[0]) is not Parsed:
-            return None
-        try:
-            return self._parsed(summary, reader, outcomes[0], self._names.named)
-        except Unnamed:
-            return None
-
     def _outcomes(self, summary: FileSummary, reader: Reader, outcomes: Iterable[object]
                   ) -> list[Event]:
         """The events of a line's outcomes; its problems recorded."""
@@ -436,8 +434,10 @@ class LogStream:
         drafts = outcome.drafts
         try:
             if type(drafts) is Filled:  # a learnt shape: its events without drafts
-                built = builder(drafts.shape, self.skim)(drafts.nums, name, reader.owner,
-                                                         source, outcome.time)
+                build = self._builders.get(drafts.shape)
+                if build is None:
+                    build = self._builders[drafts.shape] = builder(drafts.shape, self.skim)
+                built = build(drafts.nums, name, reader.owner, source, outcome.time)
             else:
                 built = [self._event(d, reader, source, outcome.time, name) for d in drafts]
         except Unattributed as exc:

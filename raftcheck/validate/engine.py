@@ -10,6 +10,7 @@ that is pruned as terms pass: not the log.
 
 from __future__ import annotations
 
+import operator
 import os
 import time
 from collections.abc import Iterable
@@ -22,7 +23,7 @@ from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, LogStream
 
 from .context import Context
-from .handlers import HANDLERS
+from .handlers import HANDLERS, WORLD_ONLY
 from .mapping import ANCHORS, on_nothing
 from .merge import FileQueue, Merge
 from .observe import Observes, observes
@@ -114,7 +115,9 @@ class Validator:
             raise failure
         if self.cx.resyncing and isinstance(e, ANCHORS):
             self.cx.resynced.add(self.cx.index(e.node))
-        worlds = out if len(out) == 1 else list(dict.fromkeys(out))
+        if len(out) == 1 and self.options.max_candidates:  # most events: one World
+            return out
+        worlds = list(dict.fromkeys(out))
         if len(worlds) > self.options.max_candidates:
             worlds = worlds[:self.options.max_candidates]
             self.bounded = True
@@ -149,7 +152,8 @@ class Validator:
         merge = Merge(queues, self.options.max_skew)
         identities = [FileIdentity(q.path, None, stream.cluster_ids.get(q.path)) for q in queues]
         verdict = None
-        while (q := merge.next_queue()) is not None:
+        next_queue, step = merge.next_queue, self.step
+        while (q := next_queue()) is not None:
             e = q.pop()
             identities[q.number].note(e)
             self.events += 1
@@ -160,7 +164,7 @@ class Validator:
             if self.events % 4096 == 0:
                 self._forget_old_terms()
             try:
-                self.candidates = self.step(e, q.observes)
+                self.candidates = step(e, q.observes)
                 self.checked += 1
             except Unexplained as failure:
                 if not self._pull_and_retry(merge, q, e):
@@ -198,21 +202,29 @@ class Validator:
         taken: list[tuple[FileQueue, ev.Event]] = []
         blocked: set[int] = set()
         unresolved: dict[int, tuple[ev.Event, Unexplained]] = {}  # file -> its head's failure
+        # e has failed on the candidates and Context as they are (a failed try of another
+        # event may leave traces in the Context: then e is tried again after the next step)
+        failed_as_is = True
         while True:
             options = [q for q in merge.candidates(e, source) if q.number not in blocked]
             if not options:
                 break
             q = options[0]
             h = q.head()
+            before, quiet = self.candidates, self._changes_only_worlds(h)
             try:
                 self.candidates = self.step(h, q.observes)
             except Unexplained as failure:
                 blocked.add(q.number)
                 unresolved[q.number] = (h, failure)
+                failed_as_is = False
                 continue
             unresolved.pop(q.number, None)
             taken.append((q, q.pop()))
             blocked.clear()  # progress may unblock a file that waited for it
+            if failed_as_is and quiet and _same(before, self.candidates):
+                continue  # nothing changed: e fails as it did
+            failed_as_is = True
             try:
                 self.candidates = self.step(e, source.observes)
             except Unexplained:
@@ -231,6 +243,15 @@ class Validator:
         roots.sort(key=lambda r: (isinstance(r[1], Missing), r[0].time))
         self.root = roots[0] if roots else None
         return False
+
+    def _changes_only_worlds(self, e: ev.Event) -> bool:
+        """Whether stepping ``e`` can change nothing but the candidate Worlds: its handler
+        writes no Context field (WORLD_ONLY), and step neither notes it (cluster size,
+        features), nor numbers its node, nor resyncs it. A handler run again on the same
+        Worlds and Context gives what it gave: its writes to the Context (what a failed try
+        may leave) put the same values again."""
+        return HANDLERS.get(type(e)) in WORLD_ONLY and type(e) not in _NOTED and \
+            e.node in self._formats_noted and not (self.cx.resyncing and isinstance(e, ANCHORS))
 
     def _violation(self, e: ev.Event, failure: Unexplained, stream: LogStream) -> Verdict:
         unread = None if failure.rule in NEVER_EXCUSED else self._unread_before(e, stream)
@@ -301,6 +322,11 @@ class Validator:
         if stream.ignored:
             names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
             verdict.notes.append(f"not Raft logs, ignored: {names}")
+
+
+def _same(before: list[World], after: list[World]) -> bool:
+    """The same Worlds (the very objects), in the same order."""
+    return len(before) == len(after) and all(map(operator.is_, before, after))
 
 
 def validate_run(run: Run, options: ValidateOptions | None = None) -> Verdict:

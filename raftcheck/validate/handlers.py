@@ -84,3 +84,10 @@ HANDLERS: dict[type, Handler] = {
     ev.Skimmed: on_nothing,  # one of the kinds above whose handler is on_nothing, unread
 }
 """Every event kind has a handler: adding an event kind without one fails a test."""
+
+WORLD_ONLY = frozenset({on_nothing, on_at_term, on_became_follower, on_stepped_down,
+                        on_term_observed, on_leader_known})
+"""Handlers that change nothing but the World: no Context field (beyond numbering nodes), so
+that where one of them leaves the candidate Worlds as they were, every other event is explained
+(or not) as it was before it (the engine spares retrying an event after it).
+tests/test_validate_retry.py checks each against the Context on the recorded runs."""

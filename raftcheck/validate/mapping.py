@@ -425,7 +425,7 @@ def request(w: World, i: int, j: int, term: int | None, index: int | None,
         last = (index, log_term)
     # the request carries the candidate's last entry; (-1, -1): not known from the logs
     li, lt = last if last is not None else (-1, -1)
-    return w.sending(m._replace(last_log_index=li, last_log_term=lt))
+    return w.sending(RequestVoteRequest(m.type, m.term, m.src, m.dst, lt, li))
 
 
 def on_vote_cast(w: World, e: ev.VoteCast, cx: Context) -> Iterable[World]:

@@ -102,9 +102,9 @@ class Merge:
         limit = e.time.timestamp() + self.max_skew + source.precision
         out = []
         for q in self.queues:
-            h = q.head()
-            if q is source or h is None or h.time is None:
+            key = q.key()  # a timed head's key holds its timestamp
+            if q is source or key is None or q.buffer[0].time is None:
                 continue
-            if h.time.timestamp() <= limit:
+            if key[1] <= limit:
                 out.append(q)
         return sorted(out, key=FileQueue.key)
