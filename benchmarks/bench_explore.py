@@ -10,6 +10,13 @@
     python benchmarks/bench_explore.py any-links     # only when asked: the 50.4M-state scope,
                                                      # one process, visited set on disk
     python benchmarks/bench_explore.py any-links-workers  # the same with two workers
+    python benchmarks/bench_explore.py raft-tla --no-ray --repeat 5
+                                                     # each row's engines run in turn five
+                                                     # times: the best run, and the range
+
+This machine's speed drifts by 10 to 20 % from minute to minute: a single run compares engines
+only roughly, and a before/after under ~15 % needs --repeat (engines interleaved, so the drift
+falls on all of them) or instruction counts (benchmarks/bench_instructions.py).
 
 Rows (engines: 1 process, --workers 2, --engine ray --workers 2 on a local Ray instance):
 
@@ -103,8 +110,10 @@ def run_against(checkout: Path, config: SpecConfig, symmetry: bool) -> dict:
 
 def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
     print(f"\n{title}")
+    repeated = "range" in rows[0][1]
     print(f"  {'engine':<18}{'distinct':>12}{'depth':>7}{'search s':>10}{'cpu s':>9}"
-          f"{'cpu x':>7}{'states/s':>11}{'speed-up':>10}{'B/state':>9}{'load':>6}")
+          f"{'cpu x':>7}{'states/s':>11}{'speed-up':>10}{'B/state':>9}{'load':>6}"
+          + (f"  {'search s, every run':<24}" if repeated else ""))
     base, base_cpu = rows[0][1]["search"], rows[0][1]["cpu"]
     for engine, row in rows:
         stats = row["result"].stats
@@ -115,20 +124,32 @@ def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
         cpu, ratio = "-", "-"
         if engine != "ray":  # actors are Ray's processes
             cpu, ratio = f"{row['cpu']:.1f}", f"{row['cpu'] / base_cpu:.2f}"
+        every = ("  " + " ".join(f"{t:.1f}" for t in row["range"])) if repeated else ""
         print(f"  {engine:<18}{stats.distinct:>12,}{stats.depth:>7}{row['search']:>10.1f}"
               f"{cpu:>9}{ratio:>7}{stats.distinct / row['search']:>11,.0f}{speedup:>9.2f}x"
-              f"{per_state:>9}{row['load']:>6.1f}")
+              f"{per_state:>9}{row['load']:>6.1f}{every}")
     if tlc:
         print(f"  TLC, one worker: {tlc:.1f} s; one process is {tlc / base:.1f}x faster")
     sys.stdout.flush()
 
 
 def row(title: str, config: SpecConfig, symmetry: bool, engines: list[str],
-        tlc: float | None = None, against: Path | None = None) -> None:
-    rows = [(engines[0], run(config, symmetry, engines[0]))]
-    if against is not None:  # right after this checkout's one process, to compare the two
-        rows.append((f"1 process, {against.name}", run_against(against, config, symmetry)))
-    rows += [(engine, run(config, symmetry, engine)) for engine in engines[1:]]
+        tlc: float | None = None, against: Path | None = None, repeat: int = 1) -> None:
+    names = engines[:1] + ([f"1 process, {against.name}"] if against is not None else []) \
+        + engines[1:]
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    for _ in range(repeat):  # in turn, so that the machine's drift falls on every engine
+        runs[engines[0]].append(run(config, symmetry, engines[0]))
+        if against is not None:  # right after this checkout's one process, to compare the two
+            runs[names[1]].append(run_against(against, config, symmetry))
+        for engine in engines[1:]:
+            runs[engine].append(run(config, symmetry, engine))
+    rows = []
+    for name in names:
+        best = dict(min(runs[name], key=lambda r: r["search"]))
+        if repeat > 1:
+            best["range"] = [r["search"] for r in runs[name]]
+        rows.append((name, best))
     show(title, rows, tlc)
 
 
@@ -175,6 +196,11 @@ def main(argv: list[str]) -> None:
         at = argv.index("--against")
         against = Path(argv[at + 1])
         argv = argv[:at] + argv[at + 2:]
+    repeat = 1
+    if "--repeat" in argv:
+        at = argv.index("--repeat")
+        repeat = int(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
     which = [a for a in argv if not a.startswith("--")]
     engines = ["1 process", "workers"] + ([] if "--no-ray" in argv else ["ray"])
     print(f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or 'cpu'}, "
@@ -186,11 +212,11 @@ def main(argv: list[str]) -> None:
                 profile_defaults("raft-tla"), max_term=term, max_log=log, max_msgs=msgs,
                 max_dup=dup))
             row(f"raft-tla, 3 servers, no symmetry, bounds {bounds}", config, False, engines,
-                TLC_ONE_WORKER_SECONDS[bounds], against)
+                TLC_ONE_WORKER_SECONDS[bounds], against, repeat)
     if not which or "default" in which:
         config = SpecConfig(nodes=5, bounds=profile_defaults("raftcheck", 5))
         row("raftcheck --nodes 5 default scope (symmetry)", config, True, engines,
-            against=against)
+            against=against, repeat=repeat)
     if "any-links" in which:
         any_links(1)
     if "any-links-workers" in which:
