@@ -6,7 +6,6 @@ of etcd-io/raft interaction transcripts: the raft package prints the same text i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from lark import Token, Transformer, Tree
@@ -429,11 +428,6 @@ class EtcdRaftMessages:
         """Drafts of one message; raises ParseFailure for a message the grammar does not know.
         Lark parses each message shape once (``raftcheck.grammar.shapes``)."""
         return self.memo(text)
-
-    def learnt(self, text: str) -> Sequence[Draft]:
-        """``drafts(text)``, as a ``shapes.Filled`` (shape and numbers, drafts built when read)
-        where the text's shape is learnt."""
-        return self.memo.lazy(text)
 
     def _parse(self, text: str) -> list[Draft]:
         result = parse(self._parser, text, "etcd raft message")

@@ -142,7 +142,8 @@ class EtcdServerReader:
         self._zap = zap
         self._tz = assume_tz
         self._messages = EtcdRaftMessages()
-        self._learnt = self._messages.memo.lazy  # its learnt(), one call less per raft line
+        # drafts(), as a shapes.Filled where the text's shape is learnt (drafts built when read)
+        self._learnt = self._messages.memo.lazy
         # The last timestamp read (capnslog's or zap's) and its time: lines come in bursts
         # of one millisecond.
         self._last_stamp: str | None = None

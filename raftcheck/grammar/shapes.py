@@ -133,12 +133,13 @@ class Shape:
     """A learnt shape: ``fill`` rebuilds its drafts from its numbers; ``drafts`` are the drafts
     of its first sentinel text and ``compiler`` the compiler that made ``fill`` from them, so
     that a reader can compile other code from the same template (``raftcheck.traces.builders``
-    builds events without drafts)."""
+    builds events without drafts, and keeps what it compiled in ``builders``, by skim set)."""
 
-    __slots__ = ("compiler", "drafts", "fill")
+    __slots__ = ("builders", "compiler", "drafts", "fill")
 
     def __init__(self, fill: Fill, drafts: list[Draft], compiler: _Compiler) -> None:
         self.fill, self.drafts, self.compiler = fill, drafts, compiler
+        self.builders: dict[Any, Any] = {}
 
 
 class Filled(Sequence[Draft]):

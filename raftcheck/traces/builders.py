@@ -31,16 +31,14 @@ class Unattributed(Exception):
     """A draft about the file's own node, which is not known yet."""
 
 
-_BUILDERS: dict[tuple[Shape, frozenset[type[Event]]], Builder] = {}
-
-
 def builder(shape: Shape, skim: frozenset[type[Event]]) -> Builder:
     """The builder of ``shape``'s events (kinds in ``skim`` built as Skimmed), compiled once
-    per shape and skim set (shapes are bounded per memo, so this is too)."""
-    found = _BUILDERS.get((shape, skim))
+    per shape and skim set and kept on the shape (``shape.builders``: a reader on the hot path
+    looks there first)."""
+    found = shape.builders.get(skim)
     if found is None:
-        found = _BUILDERS[(shape, skim)] = _compile(shape, skim)
-    return found
+        found = shape.builders[skim] = _compile(shape, skim)
+    return found  # type: ignore[no-any-return]
 
 
 def _compile(shape: Shape, skim: frozenset[type[Event]]) -> Builder:

@@ -37,8 +37,8 @@ from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import iter_lines, looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
-from raftcheck.grammar.shapes import Filled, Shape
-from raftcheck.traces.builders import UNATTRIBUTED, Builder, Unattributed, builder
+from raftcheck.grammar.shapes import Filled
+from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
 from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
 
 LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
@@ -245,7 +245,6 @@ class LogStream:
         self.files: list[FileSummary] = []
         self.problems: list[Problem] = []
         self._names = NodeNames()
-        self._builders: dict[Shape, Builder] = {}  # builder()'s, found once per stream
         self._prescan_aliases()
         self._reserve_file_numbers()
         self._events = self._all_events()
@@ -434,9 +433,7 @@ class LogStream:
         drafts = outcome.drafts
         try:
             if type(drafts) is Filled:  # a learnt shape: its events without drafts
-                build = self._builders.get(drafts.shape)
-                if build is None:
-                    build = self._builders[drafts.shape] = builder(drafts.shape, self.skim)
+                build = drafts.shape.builders.get(self.skim) or builder(drafts.shape, self.skim)
                 built = build(drafts.nums, name, reader.owner, source, outcome.time)
             else:
                 built = [self._event(d, reader, source, outcome.time, name) for d in drafts]
