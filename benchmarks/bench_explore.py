@@ -13,6 +13,10 @@
     python benchmarks/bench_explore.py raft-tla --no-ray --repeat 5
                                                      # each row's engines run in turn five
                                                      # times: the best run, and the range
+    python benchmarks/bench_explore.py raft-tla --no-ray --pair
+                                                     # also two independent one-process
+                                                     # searches side by side, one per core:
+                                                     # what two processes can gain here
 
 This machine's speed drifts by 10 to 20 % from minute to minute: a single run compares engines
 only roughly, and a before/after under ~15 % needs --repeat (engines interleaved, so the drift
@@ -26,6 +30,12 @@ Rows (engines: 1 process, --workers 2, --engine ray --workers 2 on a local Ray i
 3. `raftcheck explore --nodes 5` at its default scope (symmetry on): 2,377,178 states.
 4. (any-links only) `--nodes 5 --max-links none`: 50,719,566 states (50,416,294 with the engine
    and spec of 2026-11-28).
+
+With --pair, a row "2 copies" runs two one-process searches at once, each pinned to its own
+core, sharing nothing: its search seconds are the slower copy's, and its speed-up is two searches
+in that time against one alone. No two-process engine can beat it on this machine: it measures
+what two cores give this work here (the copies share the memory bus and the last-level cache,
+and a VM's two vCPUs may share more), against the 2x that counting instructions assumes.
 
 Each row prints distinct states, depth, the search's wall time, the CPU time of this process
 and its worker processes (not of Ray's actors) and its ratio to one process's (the figure that
@@ -98,14 +108,42 @@ print(pickle.dumps({"distinct": result.stats.distinct, "depth": result.stats.dep
 """
 
 
-def run_against(checkout: Path, config: SpecConfig, symmetry: bool) -> dict:
-    """One process of another checkout's search (its CPU alone, not this one's)."""
-    done = subprocess.run([sys.executable, "-c", _AGAINST, str(checkout),
-                           pickle.dumps((config, symmetry)).hex()],
-                          cwd=tempfile.gettempdir(), capture_output=True, text=True, check=True)
-    row = pickle.loads(bytes.fromhex(done.stdout.split()[-1]))
+def _one_process(checkout: Path, config: SpecConfig, symmetry: bool,
+                 core: int | None = None) -> subprocess.Popen:
+    """One process of a checkout's search, started (pinned to a core where given)."""
+    pin = None if core is None else (lambda: os.sched_setaffinity(0, {core}))
+    return subprocess.Popen([sys.executable, "-c", _AGAINST, str(checkout),
+                             pickle.dumps((config, symmetry)).hex()],
+                            cwd=tempfile.gettempdir(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=pin)
+
+
+def _finished(child: subprocess.Popen) -> dict:
+    out, err = child.communicate()
+    if child.returncode:
+        raise RuntimeError(f"a one-process search failed: {err[-2000:]}")
+    row = pickle.loads(bytes.fromhex(out.split()[-1]))
     stats = Statistics(distinct=row.pop("distinct"), depth=row.pop("depth"))
     return {**row, "result": SimpleNamespace(stats=stats), "bytes": None}
+
+
+def run_against(checkout: Path, config: SpecConfig, symmetry: bool) -> dict:
+    """One process of another checkout's search (its CPU alone, not this one's)."""
+    return _finished(_one_process(checkout, config, symmetry))
+
+
+def run_pair(config: SpecConfig, symmetry: bool) -> dict:
+    """Two one-process searches of this checkout at once, one per core, sharing nothing: the
+    slower one's figures, with the search seconds of one copy alone halved in the speed-up
+    (show): two searches done in that time."""
+    cores = sorted(os.sched_getaffinity(0))
+    repo = Path(__file__).resolve().parent.parent
+    children = [_one_process(repo, config, symmetry, cores[k % len(cores)]) for k in range(2)]
+    copies = [_finished(child) for child in children]
+    slower = dict(max(copies, key=lambda c: c["search"]))
+    slower["cpu"] = sum(c["cpu"] for c in copies)
+    slower["searches"] = 2
+    return slower
 
 
 def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
@@ -117,16 +155,19 @@ def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
     base, base_cpu = rows[0][1]["search"], rows[0][1]["cpu"]
     for engine, row in rows:
         stats = row["result"].stats
-        speedup = base / row["search"] if row["search"] else 0
+        searches = row.get("searches", 1)  # two copies finish two searches in their time
+        speedup = searches * base / row["search"] if row["search"] else 0
         per_state = f"{row['bytes']:.1f}" if row["bytes"] else "-"
         # CPU of all processes over one process's: on a loaded machine this, not the wall
         # time, says what an idle one gains (workers / it, with even work)
         cpu, ratio = "-", "-"
         if engine != "ray":  # actors are Ray's processes
-            cpu, ratio = f"{row['cpu']:.1f}", f"{row['cpu'] / base_cpu:.2f}"
+            cpu = f"{row['cpu']:.1f}"
+            ratio = f"{row['cpu'] / searches / base_cpu:.2f}"
         every = ("  " + " ".join(f"{t:.1f}" for t in row["range"])) if repeated else ""
         print(f"  {engine:<18}{stats.distinct:>12,}{stats.depth:>7}{row['search']:>10.1f}"
-              f"{cpu:>9}{ratio:>7}{stats.distinct / row['search']:>11,.0f}{speedup:>9.2f}x"
+              f"{cpu:>9}{ratio:>7}{searches * stats.distinct / row['search']:>11,.0f}"
+              f"{speedup:>9.2f}x"
               f"{per_state:>9}{row['load']:>6.1f}{every}")
     if tlc:
         print(f"  TLC, one worker: {tlc:.1f} s; one process is {tlc / base:.1f}x faster")
@@ -134,9 +175,10 @@ def show(title: str, rows: list[tuple[str, dict]], tlc: float | None) -> None:
 
 
 def row(title: str, config: SpecConfig, symmetry: bool, engines: list[str],
-        tlc: float | None = None, against: Path | None = None, repeat: int = 1) -> None:
+        tlc: float | None = None, against: Path | None = None, repeat: int = 1,
+        pair: bool = False) -> None:
     names = engines[:1] + ([f"1 process, {against.name}"] if against is not None else []) \
-        + engines[1:]
+        + engines[1:] + (["2 copies"] if pair else [])
     runs: dict[str, list[dict]] = {name: [] for name in names}
     for _ in range(repeat):  # in turn, so that the machine's drift falls on every engine
         runs[engines[0]].append(run(config, symmetry, engines[0]))
@@ -144,6 +186,8 @@ def row(title: str, config: SpecConfig, symmetry: bool, engines: list[str],
             runs[names[1]].append(run_against(against, config, symmetry))
         for engine in engines[1:]:
             runs[engine].append(run(config, symmetry, engine))
+        if pair:
+            runs["2 copies"].append(run_pair(config, symmetry))
     rows = []
     for name in names:
         best = dict(min(runs[name], key=lambda r: r["search"]))
@@ -201,6 +245,7 @@ def main(argv: list[str]) -> None:
         at = argv.index("--repeat")
         repeat = int(argv[at + 1])
         argv = argv[:at] + argv[at + 2:]
+    pair = "--pair" in argv
     which = [a for a in argv if not a.startswith("--")]
     engines = ["1 process", "workers"] + ([] if "--no-ray" in argv else ["ray"])
     print(f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or 'cpu'}, "
@@ -212,11 +257,11 @@ def main(argv: list[str]) -> None:
                 profile_defaults("raft-tla"), max_term=term, max_log=log, max_msgs=msgs,
                 max_dup=dup))
             row(f"raft-tla, 3 servers, no symmetry, bounds {bounds}", config, False, engines,
-                TLC_ONE_WORKER_SECONDS[bounds], against, repeat)
+                TLC_ONE_WORKER_SECONDS[bounds], against, repeat, pair)
     if not which or "default" in which:
         config = SpecConfig(nodes=5, bounds=profile_defaults("raftcheck", 5))
         row("raftcheck --nodes 5 default scope (symmetry)", config, True, engines,
-            against=against, repeat=repeat)
+            against=against, repeat=repeat, pair=pair)
     if "any-links" in which:
         any_links(1)
     if "any-links-workers" in which:
