@@ -82,6 +82,21 @@ def test_leader_without_a_quorum_of_logged_votes(tmp_path: Path) -> None:
     assert "not a quorum of its voters n1, n2, n3" in verdict.explanation
 
 
+def test_a_leader_of_five_with_two_votes(tmp_path: Path) -> None:
+    # Five members: n1 wins term 3 with its own vote, then 1d64's (tally 2), then 8cd0's
+    # (tally 3, a quorum of five). Without the third vote, two votes would make a quorum of
+    # three members, not of five.
+    logs = copy(DATA / "etcd" / "3.5-flapping-five-fast", tmp_path)
+    node1 = logs / "node1.log"
+    assert "has received 3 MsgVoteResp votes" in line(node1, 118)
+    assert "became leader at term 3" in line(node1, 119)
+    edit(node1, lambda lines: [*lines[:116], *lines[118:]])  # drop 8cd0's vote and the tally
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule) == ("violates", "BecomeLeader")
+    assert verdict.location == f"{node1}:117"
+    assert "not a quorum of its voters n1, n2, n3, n4, n5" in verdict.explanation
+
+
 def test_committed_entry_disappears(tmp_path: Path) -> None:
     logs = copy(KILL, tmp_path)
     node1 = logs / "node1.log"

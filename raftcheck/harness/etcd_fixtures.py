@@ -93,6 +93,11 @@ FIXTURES: dict[str, Fixture] = {f.name: f for f in [
     Fixture("3.5-flapping-no-pre-vote", "flapping",
             RecordOptions(duration=20, pre_vote=False),
             "random links every 0.2-2 s, pre-vote off: the term climbs"),
+    Fixture("3.5-flapping-five-fast", "flapping",
+            RecordOptions(nodes=5, duration=10, pre_vote=False, heartbeat_ms=50,
+                          election_ms=300),
+            "five members, random links, 50/300 ms timers, pre-vote off: elections by the "
+            "dozen"),
     Fixture("3.4-flapping-capnslog", "flapping",
             RecordOptions(duration=20, logger="capnslog", **V34),
             "random links, etcd 3.4 text logs (3.4's default: no pre-vote)", ),
