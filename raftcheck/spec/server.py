@@ -363,8 +363,14 @@ def handle_pre_vote_request(r: Rules, s: Server, m: RequestVoteRequest) -> Handl
 
 
 def handle_pre_vote_response(r: Rules, s: Server, m: RequestVoteResponse) -> Handled | None:
-    """Pre-candidate i counts j's answer to its pre-vote for term currentTerm + 1."""
-    if s.role != Role.PRE_CANDIDATE or m.term != s.term + 1 or not m.vote_granted:
+    """Pre-candidate i counts j's answer to its pre-vote for term currentTerm + 1. A grant of
+    currentTerm itself counts too, as in etcd-io/raft: it answers the pre-vote i asked for
+    before it reached this term, which a reply does not tell apart from this campaign's (a
+    reply carries the request's term; raft.go's Step hands one of the pre-candidate's own term
+    to stepCandidate, which polls it). Pre-votes change no persistent state, so this changes
+    only who may start a real election."""
+    if s.role != Role.PRE_CANDIDATE or not m.vote_granted or \
+            m.term not in (s.term, s.term + 1):
         if s.role == Role.PRE_CANDIDATE and not m.vote_granted and m.term <= s.term:
             voter = 1 << m.src
             return Handled(s._replace(votes_responded=s.votes_responded | voter), True, None)

@@ -557,11 +557,13 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
         # voter's first answer only, and so does the tally its log line shows
         return w
     kind = PRE_VOTE_RESP if prevote else VOTE_RESP
-    rterm = s.term + 1 if prevote and granted else (None if prevote else s.term)
+    rterm = None if prevote else s.term
     handle = spec.handle_pre_vote_response if prevote else spec.handle_request_vote_response
     # the reply it counts: one it can count (a refusal of a higher term would have made it
-    # step down instead; j may have refused several of i's requests in different terms)
-    replies = sorted(find(w, kind, j, i, rterm, granted), key=lambda m: m.term)
+    # step down instead; j may have refused several of i's requests in different terms; a
+    # pre-vote granted for this campaign before one granted for the last)
+    replies = sorted(find(w, kind, j, i, rterm, granted),
+                     key=lambda m: -m.term if granted else m.term)
     found = next((m for m in replies if handle(cx.rules, s, m) is not None),
                  replies[0] if replies else None)
     if found is None:
@@ -571,8 +573,8 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
             raise Missing("RequestVote", f"{n} counts a vote from {nj} at term {s.term}, "
                               f"but {nj} never {what} to {n} in that term")
         w = _assume_vote(w, j, i, granted, prevote, e, cx)
-        found = RequestVoteResponse(kind, rterm if rterm is not None else s.term, j, i,
-                                    granted, ())
+        assumed = s.term + 1 if prevote and granted else s.term  # this campaign's
+        found = RequestVoteResponse(kind, assumed, j, i, granted, ())
     handled = handle(cx.rules, s, found)
     if handled is None:
         raise Unexplained("RequestVote", f"{n} counts a vote from {nj} of term {found.term} at "
