@@ -27,10 +27,13 @@ from typing import Any
 
 from raftcheck.grammar.drafts import Draft, RawId
 
-_NUMBER = re.compile(r"([1-9](?<![0-9A-Za-z_.-][1-9])[0-9]{0,15})(?![0-9A-Za-z_.-])")
+_NUMBER = re.compile(r"([1-9](?<![0-9A-Za-z_.-].)[0-9]{0,15}+)(?![0-9A-Za-z_.-])")
 """A number standing alone. The lookbehind comes after the first digit, so that the pattern
 starts with a character class and the regex engine skips ahead to digits (a third faster than
-asserting the lookbehind at every position; the same matches)."""
+asserting the lookbehind at every position; the same matches). It looks one character behind
+that digit, which is a digit already. The digits are taken possessively: a shorter run is
+followed by a digit, which the lookahead refuses anyway, so backing off never finds a match
+(most digits of a line are in hex ids, where every try fails)."""
 _MAX_NUMBERS = 64
 _FIRST, _SECOND = "71", "73"  # sentinel prefixes: "71" + 8 digits, "73" + 8 digits
 _SENTINEL = re.compile(r"7[13]\d{8}")
