@@ -115,11 +115,33 @@ def test_a_raft_record_matched_without_decoding_reads_as_decoded(msg: str, ts: s
     fast = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
     never = etcd_server.re.compile(r"(?!)")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(etcd_server, "_ZAP_RAFT_RECORD", never)
+        mp.setattr(etcd_server, "_ZAP_RAFT_LAYOUT", never)
         decoded = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
     assert fast == decoded
     if spelled == "plain" and msg in _MESSAGES:  # the fast path is taken where it should be
         assert etcd_server._ZAP_RAFT_RECORD.match(line)
+
+
+_RAW = st.text(alphabet='ab 1\\"\t\x01\x1f\u00e9\u2028/{}:,', max_size=12)  # as they stand
+
+
+@settings(max_examples=500, deadline=None)
+@given(level=st.sampled_from(["info", "warn", "Info", ""]),
+       ts=_RAW | st.just("2026-11-28T10:26:57.784Z"), caller=_RAW,
+       msg=_RAW | st.sampled_from(_MESSAGES))
+def test_the_raft_record_layout_with_a_byte_check_matches_as_the_record_regex(
+        level: str, ts: str, caller: str, msg: str) -> None:
+    """A raft line is matched by its layout (any value without a quote) and a check of its
+    bytes (ASCII, nothing zap escapes) before _ZAP_RAFT_RECORD tests each character of its
+    values: the outcome is the one that regex alone gives, whatever the values hold."""
+    import raftcheck.grammar.etcd_server as etcd_server
+
+    line = f'{{"level":"{level}","ts":"{ts}","logger":"raft","caller":"{caller}","msg":"{msg}"}}'
+    fast = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(etcd_server, "_ZAP_RAFT_LAYOUT", etcd_server._ZAP_RAFT_RECORD)
+        regex = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
+    assert fast == regex
 
 
 @settings(max_examples=200, deadline=None)
