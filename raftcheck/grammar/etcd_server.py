@@ -270,11 +270,15 @@ class EtcdServerReader:
                 raw := line.encode()).translate(_ESCAPED) == raw):
             plain = _ZAP_RAFT_RECORD.match(line)  # (C loops: a byte at a time, not a regex)
         if plain is not None:
-            try:
-                when = self._zap_time(plain.group(1))
-            except ValueError:
-                return (Bad(lineno, line, f"bad timestamp {plain.group(1)!r}"),)
-            return self._raft(lineno, line, plain.group(2), when)
+            ts, msg = plain.groups()
+            if ts == self._last_stamp:  # _zap_time's own shortcut, without its call
+                when = self._last_time
+            else:
+                try:
+                    when = self._zap_time(ts)
+                except ValueError:
+                    return (Bad(lineno, line, f"bad timestamp {ts!r}"),)
+            return self._raft(lineno, line, msg, when)
         if self._plainly_other(line):
             return SKIPPED
         try:
@@ -314,15 +318,15 @@ class EtcdServerReader:
         an escaped quote ends in a backslash, which no message read has. Every record read that
         is not raft's has one of a few messages, and every raft record one of the raft marks,
         unless escapes spell them otherwise (``\\u0072aft``, ``raft\\/``): those are decoded."""
-        if not line.endswith("}") or (line.find("{", 1) != -1 and line.find('{"', 1) != -1) or (
-                "\\" in line and ("\\u" in line or "\\/" in line)):
-            return False  # (a brace alone is looked for first: most records have none inside)
         at = line.find('"msg":"')
         if at == -1:
             return False
         at += 7
         if line[at:line.find('"', at)] in _ZAP_READ:
-            return False
+            return False  # (looked at first: the records read, warnings mostly, stop here)
+        if not line.endswith("}") or (line.find("{", 1) != -1 and line.find('{"', 1) != -1) or (
+                "\\" in line and ("\\u" in line or "\\/" in line)):
+            return False  # (a brace alone is looked for first: most records have none inside)
         # zap writes level, time, logger and caller before the message: where the caller is
         # there, only they can make it raft's (a field after it may hold a URL with /raft/)
         head = line[:at] if line.find('"caller":"', 0, at) != -1 else line
