@@ -324,12 +324,15 @@ class EtcdServerReader:
         at += 7
         if line[at:line.find('"', at)] in _ZAP_READ:
             return False  # (looked at first: the records read, warnings mostly, stop here)
-        if not line.endswith("}") or (line.find("{", 1) != -1 and line.find('{"', 1) != -1) or (
+        # (`in` on a slice, not find() from an index: find's arguments cost more than the copy)
+        if not line.endswith("}") or ("{" in line[1:] and '{"' in line[1:]) or (
                 "\\" in line and ("\\u" in line or "\\/" in line)):
             return False  # (a brace alone is looked for first: most records have none inside)
         # zap writes level, time, logger and caller before the message: where the caller is
         # there, only they can make it raft's (a field after it may hold a URL with /raft/)
-        head = line[:at] if line.find('"caller":"', 0, at) != -1 else line
+        head = line[:at]
+        if '"caller":"' not in head:
+            head = line
         if "raft" in head:  # in every mark
             for mark in _ZAP_RAFT_MARKS:
                 if mark in head:
