@@ -318,20 +318,20 @@ class EtcdServerReader:
         an escaped quote ends in a backslash, which no message read has. Every record read that
         is not raft's has one of a few messages, and every raft record one of the raft marks,
         unless escapes spell them otherwise (``\\u0072aft``, ``raft\\/``): those are decoded."""
-        at = line.find('"msg":"')
-        if at == -1:
+        # (partition, `in` and ==, not find() or endswith(): those parse their arguments, at a
+        # cost above that of the copies)
+        before, mark, after = line.partition('"msg":"')
+        if not mark:
             return False
-        at += 7
-        if line[at:line.find('"', at)] in _ZAP_READ:
+        msg, quote, _ = after.partition('"')
+        if (msg if quote else after[:-1]) in _ZAP_READ:  # (unended: as find's -1 would cut)
             return False  # (looked at first: the records read, warnings mostly, stop here)
-        # (`in` and ==, not find() from an index or endswith(): their arguments are parsed
-        # at a cost above that of the copy)
         if line[-1:] != "}" or ("{" in line[1:] and '{"' in line[1:]) or (
                 "\\" in line and ("\\u" in line or "\\/" in line)):
             return False  # (a brace alone is looked for first: most records have none inside)
         # zap writes level, time, logger and caller before the message: where the caller is
         # there, only they can make it raft's (a field after it may hold a URL with /raft/)
-        head = line[:at]
+        head = before + mark
         if '"caller":"' not in head:
             head = line
         if "raft" in head:  # in every mark
