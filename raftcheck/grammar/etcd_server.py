@@ -320,8 +320,8 @@ class EtcdServerReader:
         unless escapes spell them otherwise (``\\u0072aft``, ``raft\\/``): those are decoded."""
         # (partition, `in` and ==, not find() or endswith(): those parse their arguments, at a
         # cost above that of the copies)
-        before, mark, after = line.partition('"msg":"')
-        if not mark:
+        before, found, after = line.partition('"msg":"')
+        if not found:
             return False
         msg, quote, _ = after.partition('"')
         if (msg if quote else after[:-1]) in _ZAP_READ:  # (unended: as find's -1 would cut)
@@ -331,7 +331,7 @@ class EtcdServerReader:
             return False  # (a brace alone is looked for first: most records have none inside)
         # zap writes level, time, logger and caller before the message: where the caller is
         # there, only they can make it raft's (a field after it may hold a URL with /raft/)
-        head = before + mark
+        head = before + found
         if '"caller":"' not in head:
             head = line
         if "raft" in head:  # in every mark
