@@ -110,3 +110,28 @@ def test_numbers_are_cut_out_where_they_stand_alone(text: str) -> None:
 
     plain = re.compile(r"(?<![0-9A-Za-z_.-])([1-9][0-9]{0,15})(?![0-9A-Za-z_.-])")
     assert _NUMBER.split(text) == plain.split(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(first=st.sampled_from(["e216362c8e00c211", "2f", "12", "0", "07", "1234567890123456",
+                              "12345678901234567", "a.b", "raft.node:", "x-1", "", "1.5"]),
+       rest=st.lists(st.sampled_from(["a", " ", ":", "[", "]", "-", ".", "0", "x1", "N"]),
+                     max_size=12),
+       numbers=st.tuples(st.integers(1, 99999), st.integers(1, 99999)))
+def test_a_text_split_after_its_first_word_has_the_numbers_of_the_whole(
+        first: str, rest: list[str], numbers: tuple[int, int]) -> None:
+    """The memo skips a first word that holds no number (a hex id) when it cuts out numbers:
+    the numbers of a text, and the drafts of its shape, are those of the whole text, whatever
+    the first word is (a number, a word with punctuation, none)."""
+    from raftcheck.grammar.shapes import _NUMBER, Filled
+
+    def parse(text: str) -> list[Draft]:
+        return [Draft(ev.TermObserved, None, {"text": text})]
+
+    memo = ShapeMemo(parse)
+    texts = [f"{first} " + "".join(str(n) if t == "N" else t for t in rest) for n in numbers]
+    for text in texts * 2:
+        got = memo.lazy(text)
+        if type(got) is Filled:
+            assert got.nums == _NUMBER.split(text)[1::2]
+        assert list(got) == parse(text)

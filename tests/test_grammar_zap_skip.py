@@ -115,11 +115,33 @@ def test_a_raft_record_matched_without_decoding_reads_as_decoded(msg: str, ts: s
     fast = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
     never = etcd_server.re.compile(r"(?!)")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(etcd_server, "_ZAP_RAFT_RECORD", never)
+        mp.setattr(etcd_server, "_ZAP_RAFT_LAYOUT", never)
         decoded = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
     assert fast == decoded
     if spelled == "plain" and msg in _MESSAGES:  # the fast path is taken where it should be
         assert etcd_server._ZAP_RAFT_RECORD.match(line)
+
+
+_RAW = st.text(alphabet='ab 1\\"\t\x01\x1f\u00e9\u2028/{}:,', max_size=12)  # as they stand
+
+
+@settings(max_examples=500, deadline=None)
+@given(level=st.sampled_from(["info", "warn", "Info", ""]),
+       ts=_RAW | st.just("2026-11-28T10:26:57.784Z"), caller=_RAW,
+       msg=_RAW | st.sampled_from(_MESSAGES))
+def test_the_raft_record_layout_with_a_byte_check_matches_as_the_record_regex(
+        level: str, ts: str, caller: str, msg: str) -> None:
+    """A raft line is matched by its layout (any value without a quote) and a check of its
+    bytes (ASCII, nothing zap escapes) before _ZAP_RAFT_RECORD tests each character of its
+    values: the outcome is the one that regex alone gives, whatever the values hold."""
+    import raftcheck.grammar.etcd_server as etcd_server
+
+    line = f'{{"level":"{level}","ts":"{ts}","logger":"raft","caller":"{caller}","msg":"{msg}"}}'
+    fast = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(etcd_server, "_ZAP_RAFT_LAYOUT", etcd_server._ZAP_RAFT_RECORD)
+        regex = etcd_server.EtcdServerReader("x.log", zap=True).feed(7, line)
+    assert fast == regex
 
 
 @settings(max_examples=200, deadline=None)
@@ -164,3 +186,53 @@ def test_a_skimming_reader_gives_a_warning_only_the_peer_it_names() -> None:
         assert whole.kind is skimmed.kind is ev.ServerWarning
         assert "warning" in whole.fields
         assert skimmed.fields == {k: v for k, v in whole.fields.items() if k == "peer"}
+
+
+_CALLERS = ["etcdserver/util.go:166", "raft/raft.go:9", "raft@v3.5.0/raft.go:9",
+            "etcdserver/zap_raft.go:77", "rafthttp/stream.go:1", "embed/etcd.go:1"]
+_FIELD_VALUES = st.sampled_from(["http://a/raft/x", "\u0072aft", "a\\b", "raft", "local", "2f",
+                                 "", "\"", "{"]) | st.integers(0, 9) | st.just({"x": 1})
+"""(No string holding a closing brace: a record cut right after one inside a string is skipped
+undecoded, a hole that predates these tests, left as it is.)"""
+
+
+@settings(max_examples=500, deadline=None)
+@given(caller=st.sampled_from(_CALLERS), msg=st.sampled_from(
+           ["request stats", "apply request took too long", "peer became active",
+            "starting an etcd server", "triggering snapshot", f"{ID} became follower at term 3",
+            "raft", "x\"y"]),
+       logger=st.sampled_from([None, "raft", "etcdserver"]),
+       extra=st.dictionaries(st.sampled_from(["a", "local-member-id", "caller", "msg", "url"]),
+                             _FIELD_VALUES | st.lists(_FIELD_VALUES, max_size=2), max_size=3),
+       ascii_only=st.booleans(),
+       cut=st.integers(0, 300), glued=st.booleans(), owner=st.booleans())
+def test_a_record_skipped_undecoded_is_one_decoding_skips(
+        caller: str, msg: str, logger: str | None, extra: dict, ascii_only: bool,
+        cut: int, glued: bool, owner: bool) -> None:
+    """_plainly_other skips a record written as zap writes them (level, time, logger and
+    caller before the message) without decoding it only where decoding it would skip it too
+    (not raft's, not a record read, not cut off), however its fields are escaped, nested or
+    cut short."""
+    from raftcheck.grammar.drafts import RawId
+    from raftcheck.grammar.etcd_server import EtcdServerReader
+
+    head = {"level": "info", "ts": "2026-11-28T10:26:57.783Z"}
+    if logger:
+        head["logger"] = logger
+    body = {"caller": caller, "msg": msg}
+    record = {**head, **body, **{k: v for k, v in extra.items() if k not in body}}
+    line = json.dumps(record, separators=(",", ":"), ensure_ascii=ascii_only)
+    if cut < len(line):
+        line = line[:cut] + (_raft("x") if glued else "")
+    if not line.startswith("{"):
+        return
+    reader = EtcdServerReader("x.log", zap=True)
+    if owner:
+        reader.owner = RawId(ID)
+    if reader._plainly_other(line):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(EtcdServerReader, "_plainly_other", lambda self, line: False)
+            mp.setattr("raftcheck.grammar.etcd_server._ZAP_RAFT_LAYOUT",
+                       __import__("re").compile(r"(?!)"))
+            decoded = reader.feed(5, line)
+        assert len(decoded) == 1 and type(decoded[0]).__name__ == "_Skip"

@@ -106,6 +106,15 @@ _ZAP_RAFT_RECORD = re.compile(
     r'"caller":"[^"\\\x00-\x1f]*","msg":"([^"\\\x00-\x1f]*)"\}\Z')
 """etcd 3.5's raft record exactly as zap writes it, with no escape in any value: the match is
 the record's JSON decoded (logger raft; ts and msg as written), so json.loads is spared."""
+_ZAP_RAFT_LAYOUT = re.compile(
+    r'\{"level":"[a-z]+","ts":"([^"]*)","logger":"raft","caller":"[^"]*","msg":"([^"]*)"\}\Z')
+"""_ZAP_RAFT_RECORD without its test of every character of the values (most of its cost): a
+line it matches that is ASCII and holds no _ESCAPED byte is matched by _ZAP_RAFT_RECORD with
+the same groups (outside the values the layout is literal text)."""
+_ESCAPED = bytes(ord('"') if b < 32 or b == ord("\\") else b for b in range(256))
+"""A byte table that changes what zap escapes in a JSON string (control characters and the
+backslash) into a quote, and leaves every other byte: a line's bytes translated by it are the
+same bytes exactly when they hold none."""
 
 _ZAP_READ = frozenset({"triggering snapshot", "Applying entry", "starting an etcd server",
                        *WARNINGS})
@@ -253,16 +262,23 @@ class EtcdServerReader:
 
     # --- zap ------------------------------------------------------------------------------
     def _feed_zap(self, lineno: int, line: str) -> Sequence[Outcome]:
-        if not line.startswith("{"):
+        if line[:1] != "{":  # (startswith parses its arguments: ten times what this costs)
             return self._other(lineno, line)
         # the text the expression needs, looked for first: most records are not raft's
-        plain = _ZAP_RAFT_RECORD.match(line) if '"logger":"raft",' in line else None
+        plain = _ZAP_RAFT_LAYOUT.match(line) if '"logger":"raft",' in line else None
+        if plain is not None and not (line.isascii() and (
+                raw := line.encode()).translate(_ESCAPED) == raw):
+            plain = _ZAP_RAFT_RECORD.match(line)  # (C loops: a byte at a time, not a regex)
         if plain is not None:
-            try:
-                when = self._zap_time(plain.group(1))
-            except ValueError:
-                return (Bad(lineno, line, f"bad timestamp {plain.group(1)!r}"),)
-            return self._raft(lineno, line, plain.group(2), when)
+            ts, msg = plain.groups()
+            if ts == self._last_stamp:  # _zap_time's own shortcut, without its call
+                when = self._last_time
+            else:
+                try:
+                    when = self._zap_time(ts)
+                except ValueError:
+                    return (Bad(lineno, line, f"bad timestamp {ts!r}"),)
+            return self._raft(lineno, line, msg, when)
         if self._plainly_other(line):
             return SKIPPED
         try:
@@ -302,18 +318,22 @@ class EtcdServerReader:
         an escaped quote ends in a backslash, which no message read has. Every record read that
         is not raft's has one of a few messages, and every raft record one of the raft marks,
         unless escapes spell them otherwise (``\\u0072aft``, ``raft\\/``): those are decoded."""
-        if not line.endswith("}") or (line.find("{", 1) != -1 and line.find('{"', 1) != -1) or (
+        # (partition, `in` and ==, not find() or endswith(): those parse their arguments, at a
+        # cost above that of the copies)
+        before, found, after = line.partition('"msg":"')
+        if not found:
+            return False
+        msg, quote, _ = after.partition('"')
+        if (msg if quote else after[:-1]) in _ZAP_READ:  # (unended: as find's -1 would cut)
+            return False  # (looked at first: the records read, warnings mostly, stop here)
+        if line[-1:] != "}" or ("{" in line[1:] and '{"' in line[1:]) or (
                 "\\" in line and ("\\u" in line or "\\/" in line)):
             return False  # (a brace alone is looked for first: most records have none inside)
-        at = line.find('"msg":"')
-        if at == -1:
-            return False
-        at += 7
-        if line[at:line.find('"', at)] in _ZAP_READ:
-            return False
         # zap writes level, time, logger and caller before the message: where the caller is
         # there, only they can make it raft's (a field after it may hold a URL with /raft/)
-        head = line[:at] if line.find('"caller":"', 0, at) != -1 else line
+        head = before + found
+        if '"caller":"' not in head:
+            head = line
         if "raft" in head:  # in every mark
             for mark in _ZAP_RAFT_MARKS:
                 if mark in head:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import repeat
 
 MAX_LINE_BYTES = 1 << 20
 """A longer line is reported as a problem and skipped without being held in memory."""
@@ -53,9 +54,9 @@ def iter_lines(path: str) -> Iterator[tuple[int, str | None, str | None]]:
             lines = text.split("\n")[:-1]
             if "\r" in text:  # (CRLF line ends: most logs have none)
                 lines = [line.rstrip("\r") for line in lines]
-            for line in lines:
-                number += 1
-                yield number, line, None
+            # the block's (number, line, None) made by C iterators, not a Python step per line
+            yield from zip(range(number + 1, number + 1 + len(lines)), lines, repeat(None))
+            number += len(lines)
         if overlong or rest:
             number += 1
             yield (number, None, _too_long()) if overlong else (number, *_one_line(rest))

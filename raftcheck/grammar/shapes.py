@@ -27,10 +27,17 @@ from typing import Any
 
 from raftcheck.grammar.drafts import Draft, RawId
 
-_NUMBER = re.compile(r"([1-9](?<![0-9A-Za-z_.-][1-9])[0-9]{0,15})(?![0-9A-Za-z_.-])")
+_WORD_CHAR = "0-9A-Za-z_.-"
+"""What a number must not touch: a digit, letter, '_', '.' or '-' on either side makes it part
+of a word (a hex id, a name, a decimal fraction)."""
+_NUMBER = re.compile(rf"([1-9](?<![{_WORD_CHAR}].)[0-9]{{0,15}}+)(?![{_WORD_CHAR}])")
 """A number standing alone. The lookbehind comes after the first digit, so that the pattern
 starts with a character class and the regex engine skips ahead to digits (a third faster than
-asserting the lookbehind at every position; the same matches)."""
+asserting the lookbehind at every position; the same matches). It looks one character behind
+that digit, which is a digit already. The digits are taken possessively: a shorter run is
+followed by a digit, which the lookahead refuses anyway, so backing off never finds a match
+(most digits of a line are in hex ids, where every try fails)."""
+_WORD = re.compile(rf"[{_WORD_CHAR}]+")
 _MAX_NUMBERS = 64
 _FIRST, _SECOND = "71", "73"  # sentinel prefixes: "71" + 8 digits, "73" + 8 digits
 _SENTINEL = re.compile(r"7[13]\d{8}")
@@ -182,6 +189,7 @@ class ShapeMemo:
         self._limit = limit
         self._shapes: dict[str, Shape | None] = {}
         self._texts: dict[str, list[Draft]] = {}
+        self._plain_words: dict[str, bool] = {}  # first words: which hold no number
 
     def __call__(self, text: str) -> list[Draft]:
         drafts = self.lazy(text)
@@ -189,7 +197,21 @@ class ShapeMemo:
 
     def lazy(self, text: str) -> Sequence[Draft]:
         """``memo(text)``, as a :class:`Filled` where the text's shape is learnt."""
-        parts = _NUMBER.split(text)
+        # _NUMBER.split(text). A text that starts with a word holding no number (etcd's messages
+        # start with the node's hex id) is split after that word and its space: the word is one
+        # run of word characters, so no number is inside it, and the number search skips it
+        # (most characters of a hex id are digits, which the search tries one by one).
+        word, space, rest = text.partition(" ")
+        plain = self._plain_words.get(word) if space else False
+        if plain is None:
+            plain = _WORD.fullmatch(word) is not None and len(_NUMBER.split(word)) == 1
+            if len(self._plain_words) < self._limit:
+                self._plain_words[word] = plain
+        if plain:
+            parts = _NUMBER.split(rest)
+            parts[0] = word + " " + parts[0]
+        else:
+            parts = _NUMBER.split(text)
         if len(parts) == 1:  # no numbers: the text is its own shape
             drafts = self._texts.get(text)
             if drafts is None:

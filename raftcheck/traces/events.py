@@ -569,26 +569,39 @@ def names_held(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(names)
 
 
-_name_values: dict[type[Event], Callable[[Event], tuple[Any, ...]]] = {}
+_name_getters: dict[type[Event], Callable[[Event], tuple[str, ...]]] = {}
 
 
 def names_in(e: Event) -> tuple[str, ...]:
     """The node names an event's fields hold (a Skimmed one's: those its fields held)."""
-    kind = type(e)
+    return names_getter(type(e))(e)
+
+
+def names_getter(kind: type[Event]) -> Callable[[Event], tuple[str, ...]]:
+    """``names_in`` for the events of one kind, made once per kind (for callers that ask it of
+    every event: one call instead of a lookup of the kind's fields and a generic walk)."""
+    get = _name_getters.get(kind)
+    if get is None:
+        get = _name_getters[kind] = _getter(kind)
+    return get
+
+
+def _getter(kind: type[Event]) -> Callable[[Event], tuple[str, ...]]:
     if kind is Skimmed:
-        return e.names  # type: ignore[attr-defined, no-any-return]
-    values = _name_values.get(kind)
-    if values is None:
-        values = _name_values[kind] = _values_of(name_fields(kind))
-    return names_held(values(e))
-
-
-def _values_of(keys: tuple[str, ...]) -> Callable[[Event], tuple[Any, ...]]:
-    """The function that gives an event's values of ``keys`` as a tuple (attrgetter's)."""
+        return attrgetter("names")
+    keys = name_fields(kind)
     if not keys:
         return lambda e: ()
-    get = attrgetter(*keys)
-    return get if len(keys) > 1 else lambda e: (get(e),)
+    values = attrgetter(*keys)
+    if len(keys) > 1:
+        return lambda e: names_held(values(e))
+
+    def held(e: Event) -> tuple[str, ...]:  # names_held of the one value, without its loop
+        value = values(e)
+        if isinstance(value, str):
+            return (value,)
+        return tuple(value) if isinstance(value, tuple) else ()
+    return held
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

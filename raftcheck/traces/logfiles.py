@@ -459,10 +459,10 @@ class LogStream:
         node = name(raw)
         # every raw id named, skimmed or not: naming a node is what reading it whole would do
         fields = {k: v if type(v) in _PLAIN else _resolve(v, node, name)
-                  for k, v in draft.fields.items()}
+                  for k, v in draft.fields.items()} if draft.fields else draft.fields
         if draft.kind in self.skim:
             return Skimmed(node=node, source=source, time=time, of=draft.kind,
-                           names=names_held(fields.get(key) for key in name_fields(draft.kind)))
+                           names=names_held(map(fields.get, name_fields(draft.kind))))
         return draft.kind(node=node, source=source, time=time, **fields)
 
 

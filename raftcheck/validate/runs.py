@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -166,14 +166,38 @@ class FileIdentity:
         """What an event of this file says: the nodes it names (enough of them to link the file
         to the others), and its time."""
         mentions = self.mentions
-        if len(mentions) < MENTIONS_ENOUGH and ev.name_fields(
-                e.of if type(e) is ev.Skimmed else type(e)):  # type: ignore[attr-defined]
-            mentions.add(e.node)
-            mentions.update(ev.names_in(e))
+        if len(mentions) < MENTIONS_ENOUGH:
+            kind = type(e)
+            names = (_MENTIONS.get(kind) or _mentions(kind))(e)
+            if names is not None:
+                mentions.add(e.node)
+                mentions.update(names)
         if e.time is not None:
             if self.first is None:
                 self.first = e.time.timestamp()
             self.last_time = e.time
+
+
+_MENTIONS: dict[type[ev.Event], Callable[[ev.Event], tuple[str, ...] | None]] = {}
+"""Per event kind, what FileIdentity.note adds besides the event's node: the names its fields
+hold, or None for a kind whose fields can name no node (then not even its own node counts)."""
+
+
+def _mentions(kind: type[ev.Event]) -> Callable[[ev.Event], tuple[str, ...] | None]:
+    if kind is ev.Skimmed:
+        def skimmed(e: ev.Event) -> tuple[str, ...] | None:
+            return e.names if ev.name_fields(e.of) else None  # type: ignore[attr-defined]
+        found = skimmed
+    elif ev.name_fields(kind):
+        found = ev.names_getter(kind)
+    else:
+        found = _names_nothing
+    _MENTIONS[kind] = found
+    return found
+
+
+def _names_nothing(e: ev.Event) -> None:
+    return None
 
 
 def refuse_mixed(files: list[FileIdentity]) -> str | None:
