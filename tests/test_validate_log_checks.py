@@ -9,11 +9,12 @@ the rule it breaks; and each kind has a look-alike the spec allows that must con
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 from raftcheck.validate import validate_paths
+from tests.forge import copy_run
+from tests.forge import drop_lines as drop
+from tests.forge import edit_line as edit
 
 DATA = Path(__file__).parent / "data"
 RUN = DATA / "logs" / "etcd-3.5" / "leader-kill-zap-debug"
@@ -22,22 +23,7 @@ N1, N2 = "31c543cd447626b2", "68844d2c8c8b8f07"
 
 
 def copy(tmp_path: Path, run: Path = RUN) -> Path:
-    dst = tmp_path / run.name
-    shutil.copytree(run, dst)
-    return dst
-
-
-def edit(path: Path, number: int, change: Callable[[str], str]) -> None:
-    lines = path.read_text().splitlines(keepends=True)
-    before = lines[number - 1]
-    lines[number - 1] = change(before)
-    assert lines[number - 1] != before, f"{path}:{number} unchanged"
-    path.write_text("".join(lines))
-
-
-def drop(path: Path, *numbers: int) -> None:
-    lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join(line for k, line in enumerate(lines, 1) if k not in numbers))
+    return copy_run(run, tmp_path)
 
 
 def line(path: Path, number: int) -> str:

@@ -13,7 +13,6 @@ pre-vote for term 4 — and granted it (node3.log:106).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from raftcheck.spec.records import (
@@ -26,6 +25,7 @@ from raftcheck.spec.records import (
 from raftcheck.spec.rules import Rules
 from raftcheck.spec.server import handle_pre_vote_response, initial_server
 from raftcheck.validate import validate_paths
+from tests.forge import copy_run, edit_line
 
 RUN = Path(__file__).parent / "data" / "etcd35" / "stale-pre-vote"
 
@@ -95,15 +95,14 @@ def test_a_pre_vote_grant_of_the_pre_candidates_own_term_conforms() -> None:
 def test_a_pre_vote_counted_that_the_voter_never_granted(tmp_path: Path) -> None:
     # n4 (b5bf...) refuses n2's pre-vote of term 5 (node2.log:239) and granted it none of
     # term 5 or 6; made a grant, n2 counts a pre-vote nobody gave.
-    run = tmp_path / "run"
-    shutil.copytree(STALE_GRANT, run)
+    run = copy_run(STALE_GRANT, tmp_path)
     node2 = run / "node2.log"
-    lines = node2.read_text().splitlines(keepends=True)
-    assert "received MsgPreVoteResp rejection from b5bf63e71175a2c at term 5" in lines[238]
-    lines[238] = lines[238].replace("MsgPreVoteResp rejection from", "MsgPreVoteResp from")
-    lines[239] = lines[239].replace("1 MsgPreVoteResp votes and 1 vote rejections",
-                                    "2 MsgPreVoteResp votes and 0 vote rejections")
-    node2.write_text("".join(lines))
+    assert "received MsgPreVoteResp rejection from b5bf63e71175a2c at term 5" in \
+        node2.read_text().splitlines()[238]
+    edit_line(node2, 239, lambda s: s.replace("MsgPreVoteResp rejection from",
+                                              "MsgPreVoteResp from"))
+    edit_line(node2, 240, lambda s: s.replace("1 MsgPreVoteResp votes and 1 vote rejections",
+                                              "2 MsgPreVoteResp votes and 0 vote rejections"))
     verdict = validate_paths([run])
     assert (verdict.status, verdict.rule) == ("violates", "RequestVote")
     assert verdict.location == f"{node2}:239"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from raftcheck.validate.context import Context
 from raftcheck.validate.engine import check_run
 from raftcheck.validate.handlers import HANDLERS, WORLD_ONLY
 from raftcheck.validate.runs import find_runs
+from tests.forge import copy_run, edit_line
 from tests.test_validate_fuzz import RUNS
 
 NUMBERING = ("numbers", "names")
@@ -98,13 +98,10 @@ def test_a_violation_after_spared_retries_is_found_at_its_line_either_way(
     """A term gone back late in the flapping run (node1's last campaign, term 12 logged as
     10): after retries the engine spared, it is TermMonotonic at that line, as with every
     retry made; the run unedited conforms both ways (tested above)."""
-    logs = tmp_path / "run"
-    shutil.copytree(FLAPPING, logs)
+    logs = copy_run(FLAPPING, tmp_path)
     path = logs / "node1.log"
-    lines = path.read_text().splitlines(keepends=True)
-    assert "became candidate at term 12" in lines[191]
-    lines[191] = lines[191].replace("at term 12", "at term 10")
-    path.write_text("".join(lines))
+    assert "became candidate at term 12" in path.read_text().splitlines()[191]
+    edit_line(path, 192, lambda s: s.replace("at term 12", "at term 10"))
     verdicts = []
     for spare in (True, False):
         with pytest.MonkeyPatch.context() as mp:
