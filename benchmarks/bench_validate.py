@@ -14,11 +14,14 @@ previous one (benchmarks/longrun.py), so that they conform as the original does:
 
 - any recorded ``RUN`` directories given, as they are.
 
-For each: lines, events, verdict, CPU seconds in this process (warm grammars, best of three)
-and lines/s, the same through `raftcheck validate` in a fresh process (wall clock), and the
-peak traced memory at two lengths to show it stays flat. ``--against CHECKOUT`` adds the CPU
-seconds of another raftcheck checkout (e.g. the main branch) on the same input, measured the
-same way in a process of its own, so that before and after come out of one run side by side.
+For each: lines, events, verdict, CPU seconds of validate in a process of its own after one
+warm-up call (grammars built, shapes learnt; the best of three) and lines/s, the same through
+`raftcheck validate` in a fresh process (wall clock), and the peak traced memory at two lengths
+to show it stays flat. ``--against CHECKOUT`` adds the CPU seconds of another raftcheck
+checkout (e.g. the main branch) on the same input, measured the same way, so that before and
+after come out of one run side by side. (Both are measured the same way, each in a process of
+its own, not one of them in this process after the long runs were built and other inputs
+validated.)
 The machine's load average is printed with the figures: the machine may be shared.
 """
 
@@ -45,23 +48,20 @@ DEBUG = REPO / "tests" / "data" / "logs" / "etcd-3.5" / "leader-kill-zap-debug"
 
 
 def measure(path: Path) -> tuple[float, float, object]:
-    """(CPU seconds in this process, the best of three, wall seconds in a fresh process,
-    verdict)."""
-    validate_paths([path])  # warm: grammars built, shapes learnt
-    times = []
-    for _ in range(3):
-        t0 = time.process_time()
-        verdict = validate_paths([path])
-        times.append(time.process_time() - t0)
-    cpu = min(times)
+    """(CPU seconds, warm, the best of three, in a process of its own; wall seconds in a fresh
+    process; verdict)."""
+    verdict = validate_paths([path])
+    cpu = cpu_of(REPO, path)
+    if cpu is None:
+        raise RuntimeError(f"validate failed on {path} in a process of its own")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "raftcheck", "validate", str(path)], cwd=REPO,
                    stdout=subprocess.DEVNULL, check=False)
     return cpu, time.perf_counter() - t0, verdict
 
 
-# measure()'s warm-up and best of three, as a script: it must import the other checkout's
-# raftcheck, which this process cannot do beside its own.
+# A warm-up and the best of three, as a script: it imports a given checkout's raftcheck (another
+# checkout's cannot be imported beside this one's).
 _AGAINST = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
@@ -77,7 +77,7 @@ print(min(times))
 
 
 def cpu_of(checkout: Path, path: Path) -> float | None:
-    """CPU seconds (warm, best of three) of another checkout's validate on ``path``."""
+    """CPU seconds (warm, best of three) of a checkout's validate on ``path``."""
     done = subprocess.run([sys.executable, "-c", _AGAINST, str(checkout), str(path)],
                           cwd=tempfile.gettempdir(), capture_output=True, text=True, check=False)
     try:
