@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from raftcheck.validate import validate_paths
+from tests.forge import copy_run as copy
 
 DATA = Path(__file__).parent / "data"
 KILL = DATA / "etcd35" / "leader-kill"
 PARTITION = DATA / "etcd35" / "leader-minority-partition"
 N1, N2, N3 = "aaf06cecf87af88", "12e8e7f0e265b56c", "203c03cce64da127"  # leader-kill ids
-
-
-def copy(src: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / src.name
-    shutil.copytree(src, dst)
-    return dst
 
 
 def edit(path: Path, change) -> None:
