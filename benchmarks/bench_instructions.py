@@ -20,6 +20,7 @@ Workloads:
   (MaxTerm, MaxLogLen, MaxMsgs, MaxDup) = (2, 0, 1, 1), one process / two worker processes
 - raft-tla-2, raft-tla-2-w2: the same at (2, 1, 1, 1)
 - validate-flapping: validate the recorded etcd 3.5 flapping run repeated 80 times (warm)
+- validate:DIR: validate a recorded run as it is (warm), e.g. a long harness recording
 
 Default: raft-tla-1, raft-tla-1-w2 and validate-flapping. Needs valgrind (Debian: valgrind).
 """
@@ -82,6 +83,8 @@ WORKLOADS: dict[str, tuple[str, list[str], bool]] = {
     "validate-flapping": (_VALIDATE, ["RUN"], True),
 }
 DEFAULT = ["raft-tla-1", "raft-tla-1-w2", "validate-flapping"]
+RECORDED = "validate:"
+"""``validate:DIR`` validates a recorded run as it is (warm), e.g. a harness recording."""
 
 
 def instructions(script: str, arguments: list[str]) -> tuple[int, str]:
@@ -104,6 +107,9 @@ def instructions(script: str, arguments: list[str]) -> tuple[int, str]:
 
 
 def count(workload: str, checkout: Path, run: Path | None) -> tuple[int, str]:
+    if workload.startswith(RECORDED):
+        run = Path(workload[len(RECORDED):]).resolve()
+        workload = "validate-flapping"
     script, arguments, warm = WORKLOADS[workload]
     arguments = [str(run) if a == "RUN" else a for a in arguments]
     if not warm:
@@ -118,9 +124,10 @@ def main() -> None:
     parser.add_argument("--against", type=Path, metavar="CHECKOUT",
                         help="also count another raftcheck checkout (e.g. the main branch)")
     parser.add_argument("workloads", nargs="*", metavar="WORKLOAD",
-                        help=f"any of {', '.join(WORKLOADS)} (default: {', '.join(DEFAULT)})")
+                        help=f"any of {', '.join(WORKLOADS)}, or {RECORDED}RUN_DIR for a "
+                             f"recorded run (default: {', '.join(DEFAULT)})")
     args = parser.parse_args()
-    unknown = [w for w in args.workloads if w not in WORKLOADS]
+    unknown = [w for w in args.workloads if w not in WORKLOADS and not w.startswith(RECORDED)]
     if unknown:
         parser.error(f"unknown workload(s): {', '.join(unknown)}; known: {', '.join(WORKLOADS)}")
     if shutil.which("valgrind") is None:

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from raftcheck.traces import events as ev
+from raftcheck.traces.events import SourceRef
 from raftcheck.validate import engine
 from raftcheck.validate.context import Context
 from raftcheck.validate.engine import check_run
 from raftcheck.validate.handlers import HANDLERS, WORLD_ONLY
+from raftcheck.validate.merge import FileQueue, Merge
+from raftcheck.validate.observe import observes
 from raftcheck.validate.runs import find_runs
+from raftcheck.validate.world import Unexplained
 from tests.forge import copy_run, edit_line
 from tests.test_validate_fuzz import RUNS
 
@@ -112,3 +118,70 @@ def test_a_violation_after_spared_retries_is_found_at_its_line_either_way(
             verdicts.append((verdict.status, verdict.rule, verdict.location))
             assert (counted[0] > 0) == spare
     assert verdicts[0] == verdicts[1] == ("violates", "TermMonotonic", f"{path}:192")
+
+
+# --- the awaited node's file first --------------------------------------------------------
+
+def _without_direction(mp: pytest.MonkeyPatch) -> None:
+    """The merge as before: other files' events earliest first, whatever e waits for."""
+    candidates = Merge.candidates
+    mp.setattr(Merge, "candidates", lambda self, e, source, awaited=None:
+               candidates(self, e, source))
+
+
+def _count_failed_tries(mp: pytest.MonkeyPatch) -> list[int]:
+    failed = [0]
+    step = engine.Validator.step
+
+    def counted(self, e, sees):
+        try:
+            return step(self, e, sees)
+        except Unexplained:
+            failed[0] += 1
+            raise
+
+    mp.setattr(engine.Validator, "step", counted)
+    return failed
+
+
+def test_the_merge_offers_the_awaited_nodes_file_first() -> None:
+    def queue(number: int, node: str, second: int) -> FileQueue:
+        e = ev.TermObserved(node=node, source=SourceRef(f"{node}.log", 1, ""), term=1,
+                            time=datetime(2026, 1, 1, 0, 0, second, tzinfo=UTC))
+        return FileQueue(number, f"{node}.log", "capnslog", iter([e]), observes("capnslog"))
+
+    waiting, early, later = queue(0, "n1", 1), queue(1, "n2", 0), queue(2, "n3", 1)
+    merge = Merge([waiting, early, later], max_skew=1.0)
+    e = waiting.head()
+    assert merge.candidates(e, waiting) == [early, later]  # by time
+    assert merge.candidates(e, waiting, "n3") == [later, early]  # what e waits for first
+    assert merge.candidates(e, waiting, "n9") == [early, later]  # no file of that node
+
+
+CAPNSLOG_FLAPPING = Path(__file__).parent / "data" / "etcd" / "3.4-flapping-capnslog"
+
+
+def test_whole_second_clocks_fail_fewer_tries_with_the_awaited_file_first() -> None:
+    """etcd 3.4's text log stamps whole seconds: an event waiting for another node's step is
+    retried among every node's events of that second. Looking in the awaited node's file
+    first fails fewer tries (here 67 instead of 89; on a 300 s five-member run of 26,150 lines,
+    11,161 instead of 19,343) and changes no verdict (every recorded run, below)."""
+    tries = []
+    for direct in (True, False):
+        with pytest.MonkeyPatch.context() as mp:
+            if not direct:
+                _without_direction(mp)
+            failed = _count_failed_tries(mp)
+            verdict = _verdict(CAPNSLOG_FLAPPING)
+            tries.append(failed[0])
+        assert verdict["status"] == "conforms"
+    assert tries[0] < tries[1]
+
+
+@pytest.mark.skipif(not RUNS, reason="no recorded runs in tests/data")
+def test_verdicts_are_the_same_without_the_awaited_file_first() -> None:
+    for run in RUNS:
+        directed = _verdict(run)
+        with pytest.MonkeyPatch.context() as mp:
+            _without_direction(mp)
+            assert _verdict(run) == directed, run

@@ -167,7 +167,7 @@ class Validator:
                 self.candidates = step(e, q.observes)
                 self.checked += 1
             except Unexplained as failure:
-                if not self._pull_and_retry(merge, q, e):
+                if not self._pull_and_retry(merge, q, e, failure):
                     # If this event only waits for another node's step, an event of another
                     # node, no later than this one, that is unexplained by itself is the root
                     # cause; a property this event breaks is its own.
@@ -194,9 +194,12 @@ class Validator:
         """Report bookkeeping of terms that every node has passed can no longer be cited."""
         self.cx.prune_sources(min(w.min_term() for w in self.candidates))
 
-    def _pull_and_retry(self, merge: Merge, source: FileQueue, e: ev.Event) -> bool:
+    def _pull_and_retry(self, merge: Merge, source: FileQueue, e: ev.Event,
+                        failure: Unexplained) -> bool:
         """Take other files' events that may have come first (clock tolerance), one at a time,
-        until ``e`` is explained; undo them if it never is."""
+        until ``e`` is explained; undo them if it never is. The file of the node that the
+        last failure waits for goes first (where clocks tell little, e.g. whole seconds,
+        that spares trying ``e`` after every event of the other nodes in that second)."""
         saved = self.candidates
         self.root = None
         taken: list[tuple[FileQueue, ev.Event]] = []
@@ -206,18 +209,20 @@ class Validator:
         # event may leave traces in the Context: then e is tried again after the next step)
         failed_as_is = True
         while True:
-            options = [q for q in merge.candidates(e, source) if q.number not in blocked]
-            if not options:
+            awaited = failure.awaits if isinstance(failure, Missing) else None
+            q = next((q for q in merge.candidates(e, source, awaited)
+                      if q.number not in blocked), None)
+            if q is None:
                 break
-            q = options[0]
             h = q.head()
             before, quiet = self.candidates, self._changes_only_worlds(h)
             try:
                 self.candidates = self.step(h, q.observes)
-            except Unexplained as failure:
+            except Unexplained as its_failure:
                 blocked.add(q.number)
-                unresolved[q.number] = (h, failure)
-                failed_as_is = False
+                unresolved[q.number] = (h, its_failure)
+                failed_as_is = failed_as_is and quiet  # a World-only step leaves no trace
+                failure = its_failure
                 continue
             unresolved.pop(q.number, None)
             taken.append((q, q.pop()))
@@ -227,7 +232,8 @@ class Validator:
             failed_as_is = True
             try:
                 self.candidates = self.step(e, source.observes)
-            except Unexplained:
+            except Unexplained as e_failure:
+                failure = e_failure
                 continue
             self.events += len(taken)
             self.checked += len(taken) + 1

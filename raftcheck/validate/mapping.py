@@ -355,14 +355,14 @@ def check_sender(w: World, j: int, term: int, kind: str, i: int, cx: Context) ->
             return assume_leader(w, j, term, cx)
         raise Missing("AppendEntries", f"{n} receives {kind} from {nj} at term {term}, "
                           f"but {nj} never became leader at term {term} (only a leader "
-                          "sends it)")
+                          "sends it)", awaits=nj)
     if kind in ("MsgVote", "RequestVoteRequest"):
         if strict(cx, w, j, "vote_requests") and not any(find(w, VOTE, j, i, term)):
             raise Missing("RequestVote", f"{n} receives a vote request from {nj} at term "
-                              f"{term} that {nj} never sent")
+                              f"{term} that {nj} never sent", awaits=nj)
     elif cx.observes(j).terms and sj.term < term:
         raise Missing("UpdateTerm", f"{n} receives {kind} from {nj} at term {term}, but "
-                          f"{nj} has not reached term {term}")
+                          f"{nj} has not reached term {term}", awaits=nj)
     return w
 
 
@@ -470,7 +470,8 @@ def _request_for(w: World, i: int, c: int, s: Server, granted: bool, prevote: bo
     if granted and strict(cx, w, c, "vote_requests"):
         what = "pre-vote" if prevote else "vote"
         raise Missing("RequestVote", f"{n} answers a {what} request from {nc}, but {nc} "
-                          f"sent none that fits (term {s.term}{'+' if prevote else ''})")
+                          f"sent none that fits (term {s.term}{'+' if prevote else ''})",
+                      awaits=nc)
     li, lt = last
     if li is None or lt is None:
         sc = w.server(c)
@@ -571,7 +572,7 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
             what = ("granted" if granted else "refused") + (" a pre-vote" if prevote else
                                                             " its vote")
             raise Missing("RequestVote", f"{n} counts a vote from {nj} at term {s.term}, "
-                              f"but {nj} never {what} to {n} in that term")
+                              f"but {nj} never {what} to {n} in that term", awaits=nj)
         w = _assume_vote(w, j, i, granted, prevote, e, cx)
         assumed = s.term + 1 if prevote and granted else s.term  # this campaign's
         found = RequestVoteResponse(kind, assumed, j, i, granted, ())

@@ -94,9 +94,11 @@ class Merge:
                 first, first_key = q, key
         return first
 
-    def candidates(self, e: Event, source: FileQueue) -> list[FileQueue]:
+    def candidates(self, e: Event, source: FileQueue, awaited: str | None = None
+                   ) -> list[FileQueue]:
         """Other files whose head event may have happened before ``e`` given the clock
-        tolerance, earliest first."""
+        tolerance: the ``awaited`` node's first (where ``e`` waits for a step of that node),
+        then the others earliest first."""
         if e.time is None:
             return []
         limit = e.time.timestamp() + self.max_skew + source.precision
@@ -107,4 +109,7 @@ class Merge:
                 continue
             if key[1] <= limit:
                 out.append(q)
-        return sorted(out, key=FileQueue.key)
+        out.sort(key=FileQueue.key)
+        if awaited is not None:
+            out.sort(key=lambda q: q.buffer[0].node != awaited)  # (stable: earliest next)
+        return out

@@ -302,7 +302,8 @@ def on_message_received(w: World, e: ev.MessageReceived, cx: Context) -> Iterabl
                                                   "MsgPreVoteResp") \
             and _sent(e, cx) not in cx.sent:
         raise Missing("Receive", f"{cx.name(i)} receives {e.type} from {cx.name(j)} at term "
-                          f"{e.term} that {cx.name(j)} never sent (every send is logged)")
+                          f"{e.term} that {cx.name(j)} never sent (every send is logged)",
+                      awaits=cx.name(j))
     if e.type in ("MsgVoteResp", "MsgPreVoteResp") and i != j:
         s = w.server(i)
         assert s is not None

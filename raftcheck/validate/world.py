@@ -114,7 +114,12 @@ class Missing(Unexplained):
     """No step explains an event *yet*: it needs a step of another node that the logs have not
     shown (a message never sent, a leader never elected, a vote never granted). The merge may
     find that step a little later in another file; if not, an unexplained event of another
-    node no later than this one is the more likely cause."""
+    node no later than this one is the more likely cause. ``awaits`` names that other node:
+    the merge looks in its file first."""
+
+    def __init__(self, rule: str, explanation: str, awaits: str) -> None:
+        super().__init__(rule, explanation)
+        self.awaits = awaits
 
 
 TRANSITION_PROPERTIES = tuple(
