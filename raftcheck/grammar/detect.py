@@ -19,9 +19,11 @@ record is a trace).
 
 from __future__ import annotations
 
+import os
 import re
+from functools import lru_cache
 
-from raftcheck.grammar.lines import iter_lines
+from raftcheck.grammar.wrappers import Lines, Wrapper, log_lines, sniff
 
 ETCD_CAPNSLOG = "etcd-capnslog"
 ETCD_ZAP = "etcd-zap"
@@ -94,7 +96,7 @@ def detect(path: str) -> str:
     found_line = 0
     nonblank = 0
     first_text: tuple[int, str] | None = None
-    for number, text, _problem in iter_lines(path):
+    for number, text, _problem in read_lines(path):
         if text is None or not text.strip():
             continue
         nonblank += 1
@@ -119,3 +121,23 @@ def detect(path: str) -> str:
     raise DetectError(
         f"not a recognised Raft log format (first line: {shown!r}); known formats: "
         + ", ".join(FORMATS), number)
+
+
+def read_lines(path: str) -> Lines:
+    """The lines of a log file as its format wrote them, unwrapped from journald's, a
+    container runtime's or kubectl's wrapper if the file has one (grammar/wrappers.py).
+    Raises OSError."""
+    status = os.stat(path)
+    return log_lines(path, _wrapper(path, status.st_size, status.st_mtime_ns))
+
+
+def wrapper_name(path: str) -> str | None:
+    """The name of the file's wrapper, if it has one."""
+    status = os.stat(path)
+    wrapper = _wrapper(path, status.st_size, status.st_mtime_ns)
+    return wrapper.name if wrapper is not None else None
+
+
+@lru_cache(maxsize=256)
+def _wrapper(path: str, _size: int, _mtime: int) -> Wrapper | None:
+    return sniff(path, signature)  # (once per file and version: every reader asks)

@@ -31,10 +31,12 @@ from raftcheck.grammar.detect import (
     HCLOG_TEXT,
     DetectError,
     detect,
+    read_lines,
+    wrapper_name,
 )
 from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
-from raftcheck.grammar.lines import iter_lines, looks_binary
+from raftcheck.grammar.lines import looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
 from raftcheck.grammar.shapes import Filled
@@ -73,7 +75,7 @@ def _logs_debug(line: str) -> bool:
 
 
 def _any_logs_debug(lines: Iterable[tuple[int, str | None, str | None]]) -> bool:
-    """Whether any of these lines (``iter_lines``'s) was logged at debug level, looked for in
+    """Whether any of these lines (``read_lines``') was logged at debug level, looked for in
     blocks of lines joined (no mark spans two lines)."""
     lines = iter(lines)
     while block := list(islice(lines, 256)):
@@ -115,6 +117,7 @@ class FileSummary:
 
     ``lines`` = ``event_lines`` + ``skipped`` + lines of problems. ``time_precision`` is the
     resolution of the times its events carry ("1s", "1ms", "1us") or None (no clock).
+    ``wrapper``: what wrapped its lines ("journald", "cri", ...: grammar/wrappers.py), if any.
     """
 
     path: str
@@ -126,6 +129,7 @@ class FileSummary:
     skipped: int = 0
     problems: int = 0
     time_precision: str | None = None
+    wrapper: str | None = None
 
 
 @dataclass(slots=True)
@@ -314,7 +318,7 @@ class LogStream:
         prints and whether it logs at debug level (what a format observes depends on it)."""
         reader = make_reader(fmt, path, NodeNames(), self.assume_tz)
         try:
-            lines = iter_lines(path)
+            lines = read_lines(path)
             for number, text, problem in lines:
                 if reader.owner is not None and path in self.cluster_ids and \
                         path not in self.debug_files:
@@ -352,11 +356,13 @@ class LogStream:
         reader = make_reader(fmt, path, self._names, self.assume_tz, self.skim)
         summary = FileSummary(path, fmt)
         self.files.append(summary)
+        with contextlib.suppress(OSError):  # (reading it says why it cannot be read)
+            summary.wrapper = wrapper_name(path)
         ahead = READ_AHEAD if fmt in _READS_AHEAD else 0
         ready: list[Event] = []  # events parsed ahead, not yet taken
         feed, named = reader.feed, self._names.named
         try:
-            for number, text, problem in iter_lines(path):
+            for number, text, problem in read_lines(path):
                 summary.lines += 1
                 if text is None:
                     yield from ready

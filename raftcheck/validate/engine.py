@@ -328,6 +328,13 @@ class Validator:
         if stream.ignored:
             names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
             verdict.notes.append(f"not Raft logs, ignored: {names}")
+        wrapped: dict[str, list[str]] = {}
+        for f in stream.files:
+            if f.wrapper:
+                wrapped.setdefault(f.wrapper, []).append(os.path.basename(f.path))
+        for wrapper, names in wrapped.items():
+            verdict.notes.append(f"lines unwrapped from {wrapper}: "
+                                 f"{', '.join(names)}")
 
 
 def _same(before: list[World], after: list[World]) -> bool:
