@@ -57,9 +57,17 @@ def _junk(tmp: Path) -> Path:
     return path
 
 
-def _gzipped(tmp: Path) -> Path:
-    path = tmp / "node1.log"
-    path.write_bytes(gzip.compress((KILL / "node1.log").read_bytes()))
+def _gzip_cut_off(tmp: Path) -> Path:
+    """A compressed log cut off half way (a rotated part copied while written)."""
+    path = tmp / "node1.log.1.gz"
+    data = gzip.compress((KILL / "node1.log").read_bytes())
+    path.write_bytes(data[:len(data) // 2])
+    return path
+
+
+def _gzipped_junk(tmp: Path) -> Path:
+    path = tmp / "node1.log.gz"
+    path.write_bytes(gzip.compress(bytes(range(256)) * 64))
     return path
 
 
@@ -98,7 +106,8 @@ UNREADABLE: list[tuple[Callable[[Path], Path], int | None, str]] = [
     (_empty_dir, None, "no Raft log files in this directory"),
     (_empty, None, "empty file"),
     (_junk, None, "binary data, not a text log"),
-    (_gzipped, None, "binary data, not a text log (gzip-compressed: decompress it first)"),
+    (_gzip_cut_off, None, "cannot read: corrupt gzip data"),
+    (_gzipped_junk, None, "binary data, not a text log"),
     (_sparse_gib, None, "binary data, not a text log"),
     (_only_truncated, 1, "not a recognised Raft log format"),
     (_mixed_early, 21, "mixed formats in one file: this line is hashicorp-hclog, the file is "

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Iterator
 from itertools import repeat
+from typing import BinaryIO
 
 MAX_LINE_BYTES = 1 << 20
 """A longer line is reported as a problem and skipped without being held in memory."""
@@ -19,12 +22,12 @@ def iter_lines(path: str) -> Iterator[tuple[int, str | None, str | None]]:
     The file is read a block at a time and a block of good lines is decoded at once (most
     blocks); a block with a bad line in it is decoded line by line, so that only that line is
     a problem. Memory holds one block and at most one line of ``MAX_LINE_BYTES``."""
-    with open(path, "rb", buffering=0) as f:
+    with open_log(path) as f:
         number = 0
         rest = b""  # the start of a line that goes on in the next block
         overlong = False  # the line being read is already too long: its bytes are dropped
         while True:
-            block = f.read(READ_BLOCK)
+            block = _read(f, path)
             if not block:
                 break
             end = block.rfind(b"\n")
@@ -62,6 +65,28 @@ def iter_lines(path: str) -> Iterator[tuple[int, str | None, str | None]]:
             yield (number, None, _too_long()) if overlong else (number, *_one_line(rest))
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def open_log(path: str) -> BinaryIO:
+    """The file's bytes, decompressed if it is gzip-compressed (a rotated log, ``.gz``)."""
+    f = open(path, "rb", buffering=0)  # noqa: SIM115 (returned to the caller's ``with``)
+    if f.read(2) == GZIP_MAGIC:
+        f.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    f.seek(0)
+    return f
+
+
+def _read(f: BinaryIO, path: str) -> bytes:
+    """The next block; a corrupt or cut-off compressed file is an OSError like any unreadable
+    file (the callers report those as bad input)."""
+    try:
+        return f.read(READ_BLOCK)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise OSError(f"corrupt gzip data ({exc or 'cut off'})") from None
+
+
 def _too_long() -> str:
     return f"line longer than {MAX_LINE_BYTES} bytes, skipped"
 
@@ -86,8 +111,8 @@ def looks_binary(path: str, size: int = 8192) -> bool:
     """True if more than a tenth of the file's first bytes are control bytes (NUL, ...) or not
     UTF-8: a binary file. A text log with a few junk lines is text (its junk lines are
     reported one by one)."""
-    with open(path, "rb") as f:
-        head = f.read(size)
+    with open_log(path) as f:
+        head = _read(f, path)[:size]
     if not head:
         return False
     text = head.decode("utf-8", errors="replace")

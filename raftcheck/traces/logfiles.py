@@ -39,11 +39,11 @@ from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
+from raftcheck.grammar.rotation import is_log_name, log_base, reading_order
 from raftcheck.grammar.shapes import Filled
 from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
 from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
 
-LOG_SUFFIXES = frozenset({".log", ".txt", ".ndjson", ".jsonl", ".json", ".out", ".err"})
 """In a directory, files with these suffixes are candidates (then kept if their format is
 recognised)."""
 
@@ -157,20 +157,13 @@ class ParsedLogs:
         return {name: list(info.ids) for name, info in self.nodes.items()}
 
 
-def natural_key(path: Path) -> list[Any]:
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name)]
-
-
 def check_file(path: str) -> str:
     """The format of one file, or LogError (empty, binary, unknown, mixed, unreadable)."""
     try:
         if os.path.getsize(path) == 0:
             raise LogError("empty file", path)
         if looks_binary(path):
-            with open(path, "rb") as f:
-                compressed = f.read(2) == b"\x1f\x8b"
-            hint = " (gzip-compressed: decompress it first)" if compressed else ""
-            raise LogError(f"binary data, not a text log{hint}", path)
+            raise LogError("binary data, not a text log", path)
         return detect(path)
     except DetectError as exc:
         raise LogError(str(exc), path, exc.line) from None
@@ -192,10 +185,10 @@ def log_files(paths: Iterable[str | os.PathLike[str]]
         path = Path(item)
         if path.is_dir():
             kept = 0
-            for entry in sorted(path.iterdir(), key=natural_key):
+            for entry in sorted(path.iterdir(), key=lambda p: reading_order(p.name)):
                 if entry.name.startswith(".") or not entry.is_file():
                     continue
-                if entry.suffix.lower() not in LOG_SUFFIXES:
+                if not is_log_name(entry.name):
                     continue
                 try:
                     fmt = check_file(str(entry))
@@ -265,10 +258,42 @@ class LogStream:
         return next(self._events)
 
     def per_file(self) -> list[tuple[str, str, Iterator[Event]]]:
-        """One lazy event iterator per file, as ``(path, format, events)``, sharing this
+        """One lazy event iterator per log, as ``(path, format, events)``, sharing this
         stream's node names and summaries, for a caller that interleaves files (validate's
-        merge). Use either this or plain iteration, not both."""
-        return [(path, fmt, self._read(path, fmt)) for path, fmt in self._files]
+        merge). The parts of a rotated log (grammar/rotation.py: ``node1.log.1``, then
+        ``node1.log``) are one log, read oldest first and named by its newest part: a node's
+        own lines keep their order, whatever their clocks say. Use either this or plain
+        iteration, not both."""
+        logs = []
+        for parts, fmt in self._logs():
+            path = parts[-1]
+            if any(p in self.debug_files for p in parts):
+                self.debug_files.add(path)
+            cluster = next((self.cluster_ids[p] for p in parts if p in self.cluster_ids), None)
+            if cluster is not None:
+                self.cluster_ids.setdefault(path, cluster)
+            logs.append((path, fmt, self._read_parts(parts, fmt)))
+        return logs
+
+    def _logs(self) -> list[tuple[list[str], str]]:
+        """The files grouped into logs: consecutive parts of one rotated node log, of one
+        format (an upgrade may change it between parts: then they are two logs)."""
+        logs: list[tuple[list[str], str]] = []
+        for path, fmt in self._files:
+            if logs and fmt in SINGLE_NODE_FORMATS and logs[-1][1] == fmt and \
+                    _same_log(logs[-1][0][-1], path):
+                logs[-1][0].append(path)
+            else:
+                logs.append(([path], fmt))
+        return logs
+
+    def _read_parts(self, parts: list[str], fmt: str) -> Iterator[Event]:
+        if len(parts) == 1:
+            yield from self._read(parts[0], fmt)
+            return
+        reader = make_reader(fmt, parts[0], self._names, self.assume_tz, self.skim)
+        for path in parts:
+            yield from self._read(path, fmt, reader, finish=path is parts[-1])
 
     def _all_events(self) -> Iterator[Event]:
         for path, fmt in self._files:
@@ -284,11 +309,10 @@ class LogStream:
             if fmt not in (HCLOG_TEXT, HCLOG_JSON):
                 continue
             try:
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    for line in f:
-                        if "ID" in line and "Address" in line:
-                            for sid, addr in _SERVER_PAIR.findall(line):
-                                self._names.alias(addr, sid)
+                for _number, line, _problem in read_lines(path):
+                    if line is not None and "ID" in line and "Address" in line:
+                        for sid, addr in _SERVER_PAIR.findall(line):
+                            self._names.alias(addr, sid)
             except OSError as exc:
                 raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
 
@@ -302,11 +326,11 @@ class LogStream:
             owner = self._prescan_owner(path, fmt)
             if owner is None:
                 continue
-            numbers = re.findall(r"\d+", Path(path).stem)
+            numbers = re.findall(r"\d+", Path(log_base(Path(path).name)).stem)
             if len(numbers) != 1:
                 numbered = False
-            else:
-                owners.append((owner, int(numbers[0])))
+            elif (owner.key, int(numbers[0])) not in {(o.key, n) for o, n in owners}:
+                owners.append((owner, int(numbers[0])))  # (once per log, not per rotated part)
         if not numbered or len({n for _o, n in owners}) != len(owners) or \
                 len({o.key for o, _n in owners}) != len(owners):
             return
@@ -345,15 +369,17 @@ class LogStream:
         return reader.owner
 
     # --- reading --------------------------------------------------------------------------
-    def _read(self, path: str, fmt: str) -> Iterator[Event]:
+    def _read(self, path: str, fmt: str, reader: Reader | None = None,
+              finish: bool = True) -> Iterator[Event]:
         """The events of one file, as the caller asks for them. Lines are parsed up to
         ``READ_AHEAD`` events ahead of the caller (parsing in bursts is faster than one line
         at a time between the caller's own steps), but only where that changes nothing the
         caller can see: a line whose events name a node not named yet, or that is a problem,
         is turned into events (or a problem) only once every event before it was taken, as
         without look-ahead: names are given, and problems listed, in the order the caller
-        reads events."""
-        reader = make_reader(fmt, path, self._names, self.assume_tz, self.skim)
+        reads events. ``reader``: the reader of the earlier parts of this file's log (its
+        node, clock and state go on); ``finish``: this is the log's last part."""
+        reader = reader or make_reader(fmt, path, self._names, self.assume_tz, self.skim)
         summary = FileSummary(path, fmt)
         self.files.append(summary)
         with contextlib.suppress(OSError):  # (reading it says why it cannot be read)
@@ -404,7 +430,8 @@ class LogStream:
                 yield from built
             yield from ready
             ready = []
-            yield from self._outcomes(summary, reader, reader.finish())
+            if finish:
+                yield from self._outcomes(summary, reader, reader.finish())
         except OSError as exc:
             yield from ready
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
@@ -474,6 +501,12 @@ class LogStream:
 
 _PLAIN = frozenset({int, bool, str, float, type(None)})
 """Types of draft values that name no node: they go into the event as they are."""
+
+
+def _same_log(a: str, b: str) -> bool:
+    """Whether two files are parts of one rotated log."""
+    pa, pb = Path(a), Path(b)
+    return pa.parent == pb.parent and log_base(pa.name) == log_base(pb.name)
 
 
 def _resolve(value: Any, node: str, name: Callable[[RawId], str]) -> Any:

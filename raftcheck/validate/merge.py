@@ -105,7 +105,9 @@ class Merge:
         out = []
         for q in self.queues:
             key = q.key()  # a timed head's key holds its timestamp
-            if q is source or key is None or q.buffer[0].time is None:
+            # (a node's own events keep their order, also across the parts of a rotated log)
+            if q is source or key is None or q.buffer[0].time is None or \
+                    q.buffer[0].node == e.node:
                 continue
             if key[1] <= limit:
                 out.append(q)

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from raftcheck.grammar.detect import HCLOG_JSON, HCLOG_TEXT
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS
+from raftcheck.grammar.rotation import is_log_name, natural_key, reading_order
 from raftcheck.traces import events as ev
-from raftcheck.traces.logfiles import LOG_SUFFIXES, LogError, check_file, natural_key
+from raftcheck.traces.logfiles import LogError, check_file
 
 IMPLEMENTATIONS = {HCLOG_TEXT: "hashicorp/raft", HCLOG_JSON: "hashicorp/raft"}
 """The implementation behind each format (etcd's otherwise): one run, one implementation."""
@@ -85,13 +86,12 @@ def find_runs(paths: Iterable[str | os.PathLike[str]]) -> list[Run]:
 def _directory_runs(top: Path, not_logs: list[str]) -> Iterator[Run]:
     for folder, subdirs, names in os.walk(top):
         subdirs[:] = sorted((d for d in subdirs if not d.startswith(".")),
-                            key=lambda d: natural_key(Path(d)))
+                            key=natural_key)
         here = Run(folder)
         traces: list[Run] = []
-        for name in sorted((n for n in names if not n.startswith(".")),
-                           key=lambda n: natural_key(Path(n))):
+        for name in sorted((n for n in names if not n.startswith(".")), key=reading_order):
             path = os.path.join(folder, name)
-            if Path(name).suffix.lower() not in LOG_SUFFIXES or not os.path.isfile(path):
+            if not is_log_name(name) or not os.path.isfile(path):
                 continue
             try:
                 fmt = check_file(path)
@@ -200,6 +200,12 @@ def _names_nothing(e: ev.Event) -> None:
     return None
 
 
+CLOCK_SLACK = 1.0
+"""Seconds by which the parts of one rotated log may seem to overlap: etcd 3.4's text log
+stamps raft's lines to the second and its other lines to the microsecond, so the last line of
+one part may carry a later time than the first line of the next."""
+
+
 def refuse_mixed(files: list[FileIdentity]) -> str | None:
     """Why these node logs cannot be logs of one cluster over one period, or None.
 
@@ -218,9 +224,9 @@ def refuse_mixed(files: list[FileIdentity]) -> str | None:
         if f.owner:
             by_owner.setdefault(f.owner, []).append(f)
     for owner, mine in by_owner.items():
-        timed = sorted((f for f in mine if f.first is not None), key=lambda f: f.first or 0.0)
-        for a, b in itertools.pairwise(timed):
-            if a.last is not None and b.first is not None and b.first < a.last:
+        timed = [f for f in mine if f.first is not None and f.last is not None]
+        for a, b in itertools.combinations(timed, 2):
+            if max(a.first, b.first) < min(a.last, b.last) - CLOCK_SLACK:  # type: ignore
                 return (f"two logs of node {owner} overlap in time: {a.path} and {b.path} "
                         "(copies of one log, or logs of two runs given as one?)")
     return _disconnected(files)
