@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from raftcheck.grammar.rotation import is_log_name, log_base, reading_order
-from raftcheck.traces.logfiles import LogError
+from raftcheck.traces.logfiles import LogError, read_logs
 from raftcheck.validate.engine import ValidateOptions, check_run
 from raftcheck.validate.runs import find_runs
 from tests.forge import copy_run
@@ -119,3 +119,16 @@ def test_a_compressed_log_alone_is_read(tmp_path: Path) -> None:
             out.write(path.read_bytes())
     shutil.copy(CAPNSLOG / "scenario.json", logs)
     assert _facts(logs) == _facts(CAPNSLOG)
+
+
+def test_every_reader_reads_the_parts_as_one_log(tmp_path: Path) -> None:
+    """Plain reading (the timeline's) too: the same events, each at its part's line."""
+    run = DATA / "etcd" / "3.5-flapping-no-pre-vote"  # (zap: its node is named in the banner)
+    logs = copy_run(run, tmp_path)
+    rotate(logs / "node1.log", [7, 91], ["node1.log.2.gz", "node1.log.1"])
+    whole, parts = read_logs([run]), read_logs([logs])
+    assert parts.problems == whole.problems == []
+    assert [(type(e), e.node, e.source.raw) for e in parts.events] == \
+        [(type(e), e.node, e.source.raw) for e in whole.events]
+    assert {Path(e.source.path).name for e in parts.events if e.node == "n1"} == \
+        {"node1.log.1", "node1.log"}  # (the first part is the start of the banner)

@@ -44,9 +44,6 @@ from raftcheck.grammar.shapes import Filled
 from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
 from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
 
-"""In a directory, files with these suffixes are candidates (then kept if their format is
-recognised)."""
-
 MAX_PROBLEMS_PER_FILE = 1000
 """Problems kept per file; more are counted (``FileSummary.problems``) but not stored."""
 
@@ -296,8 +293,8 @@ class LogStream:
             yield from self._read(path, fmt, reader, finish=path is parts[-1])
 
     def _all_events(self) -> Iterator[Event]:
-        for path, fmt in self._files:
-            yield from self._read(path, fmt)
+        for parts, fmt in self._logs():
+            yield from self._read_parts(parts, fmt)
 
     # --- naming ---------------------------------------------------------------------------
     def _prescan_aliases(self) -> None:
