@@ -48,3 +48,31 @@ def test_a_leader_without_a_quorum_of_any_configuration(tmp_path: Path) -> None:
     assert (verdict.status, verdict.rule, verdict.location) == \
         ("violates", "BecomeLeader", f"{node5}:25"), verdict.lines()
     assert "votes from n5 only: not a quorum" in verdict.explanation
+
+
+GROW_JSON = DATA / "grow-from-one-json"
+"""node1 bootstraps alone and adds node2..node5; in JSON lines hashicorp prints a node as
+``{}``, so a joining follower's raft lines never name it: only its transport's ``accepted
+connection`` line (debug level) gives its own address."""
+
+
+def test_a_joining_servers_json_log_is_read_as_its_own() -> None:
+    verdict = validate_paths([GROW_JSON])
+    assert (verdict.status, verdict.problems) == ("conforms", [])
+    assert sorted(f.node for f in verdict.files) == ["n1", "n2", "n3", "n4", "n5"]
+    assert not any(note.startswith("no log of") for note in verdict.notes), verdict.notes
+
+
+def test_a_bind_address_does_not_name_the_file(tmp_path: Path) -> None:
+    """A transport listening on 0.0.0.0 names no server of any configuration: node3's lines
+    stay unattributed (reported, never checked as some made-up node's)."""
+    logs = tmp_path / "run"
+    shutil.copytree(GROW_JSON, logs)
+    node3 = logs / "node3.log"
+    node3.write_text(node3.read_text().replace('"local-address":"127.0.0.1:35449"',
+                                               '"local-address":"0.0.0.0:8300"'))
+    verdict = validate_paths([logs])
+    assert sorted(verdict.nodes) == ["n1", "n2", "n3", "n4", "n5"]
+    assert [f.node for f in verdict.files if f.path == str(node3)] == [None]
+    assert verdict.problems and all(p.startswith(f"{node3}:") for p in verdict.problems)
+    assert "cannot tell which node this line is about" in verdict.problems[0]

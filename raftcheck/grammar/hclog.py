@@ -85,6 +85,11 @@ def is_raft_module(module: str) -> bool:
 
 _GO_POINTER = re.compile(r"0xc[0-9a-f]{6,}")
 
+_LOCAL_ADDRESS = re.compile(r'accepted connection\b.*?local-address"?[=:] ?"?([^\s",]+)')
+"""The transport's ``accepted connection`` (debug level) names the file's own address: where
+no raft line names the node (a server that joins a cluster, in JSON lines, which print the
+node as ``{}``), that says whose log the file is."""
+
 
 class HclogReader:
     """Reads one hashicorp/raft log file (text or JSON lines)."""
@@ -118,7 +123,7 @@ class HclogReader:
             return self._other(lineno, line)
         stamp, _level, module, rest = m.groups()
         if not is_raft_module(module):
-            return SKIPPED
+            return self._transport(line)
         try:
             message, fields = parse(_parser(), rest, "hashicorp/raft log line", "start")
         except ParseFailure as exc:
@@ -135,9 +140,19 @@ class HclogReader:
         if not isinstance(record, dict) or not isinstance(record.get("@message"), str):
             return (Bad(lineno, line, "JSON record without an hclog \"@message\""),)
         if not is_raft_module(str(record.get("@module", ""))):
-            return SKIPPED
+            return self._transport(line)
         fields = {k: v for k, v in record.items() if k not in _JSON_META}
         return self._build(lineno, line, record.get("@timestamp"), record["@message"], fields)
+
+    def _transport(self, line: str) -> Sequence[Outcome]:
+        """A line of another module: skipped; the transport's may name the file's node."""
+        if self.owner is None and "accepted connection" in line:
+            found = _LOCAL_ADDRESS.search(line)
+            # (only an address some configuration line names: a bind address such as
+            # 0.0.0.0:8300 names no server)
+            if found and self._names.canonical(found.group(1)) != found.group(1):
+                self.owner = RawId(self._names.canonical(found.group(1)))
+        return SKIPPED
 
     def _other(self, lineno: int, line: str) -> Sequence[Outcome]:
         error = mixed_format(line, self.format)
