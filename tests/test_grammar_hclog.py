@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from raftcheck.grammar import hclog
 from raftcheck.grammar.hclog import is_raft_module
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, read_logs
@@ -292,7 +293,8 @@ def test_json_node_found_by_its_self_vote(tmp_path: Path) -> None:
     assert [(e.source.line, e.node) for e in parsed.events][:3] == [(1, own), (1, own), (2, own)]
 
 
-def test_json_added_voter_named_by_its_file_name(tmp_path: Path) -> None:
+def test_json_added_voter_named_by_its_file_name(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A voter added later (AddVoter) starts with no configuration and, never campaigning,
     never votes for itself; in JSON ``Node at`` is ``{}``: its file name is the only sign
     of its node, a server ID the leader's file prints with its address."""
@@ -314,6 +316,11 @@ def test_json_added_voter_named_by_its_file_name(tmp_path: Path) -> None:
     assert beta.node is not None and parsed.node_ids[beta.node][0] == "beta"
     assert [(e.source.line, e.kind) for e in parsed.events_of(beta.path)] == [
         (1, "NodeStarted"), (1, "Membership"), (2, "BecameFollower"), (3, "AppendRejected")]
+    # past the records a reader holds back, the file name is taken at once
+    monkeypatch.setattr(hclog, "_HOLD_MAX", 1)
+    parsed = read_logs([str(tmp_path)])
+    assert parsed.problems == []
+    assert [e.source.line for e in parsed.events_of(beta.path)] == [1, 1, 2, 3]
 
 
 def test_text_and_json_in_one_file_is_mixed(tmp_path: Path) -> None:
