@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from raftcheck.grammar import hclog
 from raftcheck.grammar.hclog import is_raft_module
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, read_logs
@@ -290,6 +291,36 @@ def test_json_node_found_by_its_self_vote(tmp_path: Path) -> None:
     assert own is not None and parsed.node_ids[own] == ["beta", "10.0.0.2:8300"]
     # lines 1-2 were held back until line 3 named the node, then attributed to it
     assert [(e.source.line, e.node) for e in parsed.events][:3] == [(1, own), (1, own), (2, own)]
+
+
+def test_json_added_voter_named_by_its_file_name(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A voter added later (AddVoter) starts with no configuration and, never campaigning,
+    never votes for itself; in JSON ``Node at`` is ``{}``: its file name is the only sign
+    of its node, a server ID the leader's file prints with its address."""
+    added = ("[{Suffrage:Voter ID:alpha Address:10.0.0.1:8300} "
+             "{Suffrage:Voter ID:beta Address:10.0.0.2:8300}]")
+    (tmp_path / "alpha.log").write_text("\n".join([
+        _json("initial configuration", index=1,
+              servers="[{Suffrage:Voter ID:alpha Address:10.0.0.1:8300}]"),
+        _json("updating configuration", command=0, **{"server-id": "beta"},
+              servers=added)]) + "\n")
+    (tmp_path / "beta.log").write_text("\n".join([
+        _json("initial configuration", index=0, servers="[]"),
+        _json("entering follower state", follower={}, leader=""),
+        _json("failed to get previous log", **{"previous-index": 6, "last-index": 0},
+              error="log not found")]) + "\n")
+    parsed = read_logs([str(tmp_path)])
+    assert parsed.problems == []
+    beta = next(f for f in parsed.files if f.path.endswith("beta.log"))
+    assert beta.node is not None and parsed.node_ids[beta.node][0] == "beta"
+    assert [(e.source.line, e.kind) for e in parsed.events_of(beta.path)] == [
+        (1, "NodeStarted"), (1, "Membership"), (2, "BecameFollower"), (3, "AppendRejected")]
+    # past the records a reader holds back, the file name is taken at once
+    monkeypatch.setattr(hclog, "_HOLD_MAX", 1)
+    parsed = read_logs([str(tmp_path)])
+    assert parsed.problems == []
+    assert [e.source.line for e in parsed.events_of(beta.path)] == [1, 1, 2, 3]
 
 
 def test_text_and_json_in_one_file_is_mixed(tmp_path: Path) -> None:

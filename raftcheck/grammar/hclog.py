@@ -8,8 +8,11 @@ other start rules in both cases. One table then maps each known message to its d
 
 hashicorp/raft never logs the node's own ID: a file's node is found from ``Node at <address>``
 (text) or from the file name matching a server ID, or from the candidate's first granted vote
-(its own). Terms are mostly absent; ``entering leader state`` takes the term of the preceding
-``entering candidate state`` in the same file (a leader can only come from that candidacy).
+(its own). A voter added later (AddVoter) logs no configuration of its own, and in JSON never
+says ``Node at``: if nothing else named its node, its file name does when it is a server ID that
+another file's configuration prints. Terms are mostly absent; ``entering leader state`` takes
+the term of the preceding ``entering candidate state`` in the same file (a leader can only come
+from that candidacy).
 """
 
 from __future__ import annotations
@@ -114,6 +117,7 @@ class HclogReader:
         return self._feed_text(lineno, line)
 
     def finish(self) -> Sequence[Outcome]:
+        self._own_by_file_name()
         held, self._held = self._held, []
         return held
 
@@ -174,9 +178,11 @@ class HclogReader:
         if not drafts:
             return SKIPPED
         parsed = Parsed(lineno, line, when, drafts)
-        if self.owner is None and len(self._held) < _HOLD_MAX:
-            self._held.append(parsed)  # wait for the line that tells the file's own node
-            return PENDING
+        if self.owner is None:
+            if len(self._held) < _HOLD_MAX:
+                self._held.append(parsed)  # wait for the line that tells the file's own node
+                return PENDING
+            self._own_by_file_name()
         if self._held:
             held, self._held = self._held, []
             return (*held, parsed)
@@ -190,6 +196,12 @@ class HclogReader:
             digits = len(frac) - len(frac.lstrip("0123456789"))
             self.time_precision = {0: "1s", 3: "1ms", 6: "1us", 9: "1ns"}.get(digits, "1s")
         return datetime.fromisoformat(stamp)
+
+    def _own_by_file_name(self) -> None:
+        """The last resort, once no line named the file's node: the file name, if it is a
+        server ID some configuration line of the run prints."""
+        if self.owner is None and self._names.is_aliased(self._stem):
+            self.owner = RawId(self._stem)
 
     # --- values ---------------------------------------------------------------------------
     def _learn(self, servers: list[tuple[str, str, str]]) -> None:

@@ -50,6 +50,11 @@ class NodeNames:
         if alias != key and alias not in self._by_key:
             self._aliases[alias] = key
 
+    def is_aliased(self, key: str) -> bool:
+        """Whether some alias names ``key`` (a hashicorp server ID printed with its address
+        in a configuration line of any file)."""
+        return key in self._aliases.values()
+
     def canonical(self, key: str) -> str:
         return self._aliases.get(key, key)
 
