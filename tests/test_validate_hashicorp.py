@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from raftcheck.validate import validate_paths
 
 DATA = Path(__file__).parent / "data" / "hashicorp"
@@ -56,23 +58,34 @@ GROW_JSON = DATA / "grow-from-one-json"
 connection`` line (debug level) gives its own address."""
 
 
-def test_a_joining_servers_json_log_is_read_as_its_own() -> None:
-    verdict = validate_paths([GROW_JSON])
+@pytest.mark.parametrize("renamed", [False, True], ids=["named-by-id", "other-names"])
+def test_a_joining_servers_json_log_is_read_as_its_own(tmp_path: Path, renamed: bool) -> None:
+    """Files named by server ID are named by their file name as a last resort; renamed
+    (``server-b.log``: as a deployment names them), by the transport's local address."""
+    logs = tmp_path / "run"
+    shutil.copytree(GROW_JSON, logs)
+    if renamed:
+        for k, letter in enumerate("abcde", 1):
+            (logs / f"node{k}.log").rename(logs / f"server-{letter}.log")
+    verdict = validate_paths([logs])
     assert (verdict.status, verdict.problems) == ("conforms", [])
     assert sorted(f.node for f in verdict.files) == ["n1", "n2", "n3", "n4", "n5"]
     assert not any(note.startswith("no log of") for note in verdict.notes), verdict.notes
+    assert verdict.events == 49  # as the same scenario's text log shows
 
 
 def test_a_bind_address_does_not_name_the_file(tmp_path: Path) -> None:
     """A transport listening on 0.0.0.0 names no server of any configuration: node3's lines
-    stay unattributed (reported, never checked as some made-up node's)."""
+    (in a file whose name is no server ID either) stay unattributed — reported, never checked
+    as some made-up node's."""
     logs = tmp_path / "run"
     shutil.copytree(GROW_JSON, logs)
-    node3 = logs / "node3.log"
+    node3 = logs / "server-c.log"
+    (logs / "node3.log").rename(node3)
     node3.write_text(node3.read_text().replace('"local-address":"127.0.0.1:35449"',
                                                '"local-address":"0.0.0.0:8300"'))
     verdict = validate_paths([logs])
-    assert sorted(verdict.nodes) == ["n1", "n2", "n3", "n4", "n5"]
+    assert sorted(verdict.nodes) == ["n1", "n2", "n3", "n4", "n5"]  # (n3: in others' lines)
     assert [f.node for f in verdict.files if f.path == str(node3)] == [None]
     assert verdict.problems and all(p.startswith(f"{node3}:") for p in verdict.problems)
     assert "cannot tell which node this line is about" in verdict.problems[0]
