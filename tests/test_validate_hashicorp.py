@@ -10,6 +10,7 @@ line where it becomes leader.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -82,8 +83,11 @@ def test_a_bind_address_does_not_name_the_file(tmp_path: Path) -> None:
     shutil.copytree(GROW_JSON, logs)
     node3 = logs / "server-c.log"
     (logs / "node3.log").rename(node3)
-    node3.write_text(node3.read_text().replace('"local-address":"127.0.0.1:35449"',
-                                               '"local-address":"0.0.0.0:8300"'))
+    address = json.loads((logs / "scenario.json").read_text())["members"]["node3"]["address"]
+    text = node3.read_text()
+    assert f'"local-address":"{address}"' in text
+    node3.write_text(text.replace(f'"local-address":"{address}"',
+                                  '"local-address":"0.0.0.0:8300"'))
     verdict = validate_paths([logs])
     assert sorted(verdict.nodes) == ["n1", "n2", "n3", "n4", "n5"]  # (n3: in others' lines)
     assert [f.node for f in verdict.files if f.path == str(node3)] == [None]

@@ -276,6 +276,9 @@ SCENARIOS: dict[str, Scenario] = {
     "follower-restart": Scenario(follower_restart),
     "flapping": Scenario(flapping),
     "grow-from-one": Scenario(grow_from_one, nodes=5, cluster={"bootstrap": "one"}),
+    # in JSON lines a joining server's raft lines never name it (hashicorp prints it as {})
+    "grow-from-one-json": Scenario(grow_from_one, nodes=5,
+                                   cluster={"bootstrap": "one", "log_format": "json"}),
     "remove-leader": Scenario(remove_leader, nodes=3),
     "shrink-then-lose-leader": Scenario(shrink_then_lose_leader, nodes=5),
     "snapshot-catchup": Scenario(snapshot_catchup, cluster=SNAPSHOT_SETTINGS),
