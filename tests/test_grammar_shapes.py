@@ -32,20 +32,24 @@ def _direct(small_ids: bool = False) -> EtcdRaftMessages:
     return messages
 
 
+def _assert_parsed_alike(memo: EtcdRaftMessages, direct: EtcdRaftMessages, text: str) -> None:
+    """The memo's drafts of ``text`` are lark's, or both refuse it."""
+    try:
+        want = direct.drafts(text)
+    except ParseFailure:
+        with pytest.raises(ParseFailure):
+            memo.drafts(text)
+        return
+    assert memo.drafts(text) == want, text
+
+
 @pytest.mark.parametrize("small_ids", [False, True])
 def test_every_shape_with_other_numbers(small_ids: bool) -> None:
     """After a shape is learnt, texts of that shape with other numbers parse as lark says."""
     memo, direct = EtcdRaftMessages(small_ids=small_ids), _direct(small_ids)
     for text, *_ in SHAPES:
         for by in (0, 1, 7, 1000):
-            variant = _shifted(text, by)
-            try:
-                want = direct.drafts(variant)
-            except ParseFailure:
-                with pytest.raises(ParseFailure):
-                    memo.drafts(variant)
-                continue
-            assert memo.drafts(variant) == want, variant
+            _assert_parsed_alike(memo, direct, _shifted(text, by))
 
 
 def test_real_logs_parse_alike() -> None:
@@ -170,13 +174,7 @@ def test_texts_with_other_ids_and_numbers_parse_as_lark_parses_them(
     messages, direct = EtcdRaftMessages(small_ids=small_ids), _direct(small_ids)
     messages.memo = ShapeMemo(messages._parse)  # a memo of this example's texts alone
     for variant in texts:
-        try:
-            want = direct.drafts(variant)
-        except ParseFailure:
-            with pytest.raises(ParseFailure):
-                messages.drafts(variant)
-            continue
-        assert messages.drafts(variant) == want, variant
+        _assert_parsed_alike(messages, direct, variant)
 
 
 def test_ids_are_put_back_where_they_stand() -> None:
