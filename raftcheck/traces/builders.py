@@ -7,8 +7,7 @@ is, per shape, always the same code on other values; :func:`builder` compiles th
 per shape, from the same template the shape's drafts are filled from, so that a line of a
 learnt shape costs one call instead of drafts, field dicts and a generic conversion. The events
 are the ones ``LogStream._event`` makes of the shape's drafts, and raw ids are named in the
-same order
-(tests/test_traces_builders.py builds the events of every shape both ways).
+same order (tests/test_traces_builders.py builds the events of every shape both ways).
 """
 
 from __future__ import annotations
