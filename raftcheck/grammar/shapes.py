@@ -6,9 +6,10 @@ values cut out: its decimal numbers (1 to 16 digits, no leading zero) and its me
 16 lowercase hex digits, no leading zero, at least one letter and one digit), each standing
 alone (not part of a longer word or a decimal fraction), and what kind each value is (digits
 only, or not). The first text of a shape is parsed as usual; the shape is also parsed twice with
-distinct sentinel values in place of its values (of the same kinds), and the drafts are turned
-into a template that puts the values back: an int that is a sentinel, a string that contains
-one, an id spelled by one (hex, or decimal printed as hex).
+distinct sentinel values in place of its values (of the same kinds: a template is proven for
+the kinds of its sentinels only, so texts with values of other kinds are another shape), and
+the drafts are turned into a template that puts the values back: an int that is a sentinel, a
+string that contains one, an id spelled by one (hex, or decimal printed as hex).
 
 The memo is only used for a shape whose template is proven to be a pure substitution: filling
 it with the second sentinel set must give exactly the second parse, and filling it with the
@@ -48,7 +49,7 @@ possessively: a shorter run is followed by a hex digit, which the lookahead refu
 _MAX_VALUES = 64
 _NUMBER_PREFIXES = ("71", "73")  # sentinel numbers: "71" + 8 digits, "73" + 8 digits
 _ID_PREFIXES = ("fa", "fb")  # sentinel ids: "fa" + 8 digits, "fb" + 8 digits
-_SENTINEL = re.compile(r"7[13]\d{8}|f[ab]\d{8}")
+_SENTINEL = re.compile(r"7[13]\d{8}|f[ab]\d{8}")  # neither kind's is inside the other's
 Kinds = tuple[bool, ...]
 """Per value of a shape: whether it is digits only (a number, or an id printed in digits)."""
 
