@@ -52,6 +52,21 @@ def test_every_shape_with_other_numbers(small_ids: bool) -> None:
             _assert_parsed_alike(memo, direct, _shifted(text, by))
 
 
+@pytest.mark.parametrize("small_ids", [False, True])
+def test_every_shape_with_values_is_learnt(small_ids: bool) -> None:
+    """Every message of the grammar with a number or an id in it is filled from a template
+    after its first text: a template that put a value in the wrong place would fail its proof
+    and leave the shape to lark."""
+    from raftcheck.grammar.shapes import _VALUE
+
+    messages = EtcdRaftMessages(small_ids=small_ids)
+    messages.memo = ShapeMemo(messages._parse)
+    for text, *_ in SHAPES:
+        messages.memo.lazy(text)
+        learnt = type(messages.memo.lazy(text)) is Filled
+        assert learnt == (len(_VALUE.split(text)) > 1), text
+
+
 def test_real_logs_parse_alike() -> None:
     memo, direct = EtcdRaftMessages(), _direct()
     texts = []
