@@ -44,11 +44,11 @@ of a word (a name, a longer hex string, a decimal fraction)."""
 _VALUE = re.compile(rf"([1-9a-f](?<![{_WORD_CHAR}].)(?:(?<=[1-9])|(?=[a-f]*[0-9]))"
                     rf"[0-9a-f]{{0,15}}+)(?![{_WORD_CHAR}])")
 """A value standing alone: a number or a hex id, which starts with a nonzero digit, or with a
-letter that a digit follows (a word of letters alone is not an id). The lookbehinds come after
-the first digit, so that the pattern starts with a character class and the regex engine skips
-ahead to hex digits (a tenth faster than asserting the lookbehind at every position; the same
-matches). The digits are taken possessively: a shorter run is followed by a hex digit, which
-the lookahead refuses anyway."""
+letter that a digit follows (a word of letters alone is not an id). The assertions come after
+the first character, so that the pattern starts with a character class and the regex engine
+skips ahead to hex digits (a fifth fewer instructions than asserting the lookbehind at every
+position; the same matches). The digits are taken possessively: a shorter run is followed by a
+hex digit, which the lookahead refuses anyway."""
 _MAX_VALUES = 64
 _NUMBER_PREFIXES = ("71", "73")  # sentinel numbers: "71" + 8 digits, "73" + 8 digits
 _ID_PREFIXES = ("fa", "fb")  # sentinel ids: "fa" + 8 digits, "fb" + 8 digits
