@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lark.lexer import PatternStr
 from test_grammar_etcd_raft import SHAPES
 
 from raftcheck.grammar.drafts import Draft, RawId
 from raftcheck.grammar.etcd_raft import EtcdRaftMessages
-from raftcheck.grammar.parsers import ParseFailure
-from raftcheck.grammar.shapes import ShapeMemo
+from raftcheck.grammar.parsers import ParseFailure, grammar
+from raftcheck.grammar.shapes import Filled, ShapeMemo
 from raftcheck.traces import events as ev
 
 DATA = Path(__file__).parent / "data" / "etcd35"
@@ -31,20 +32,39 @@ def _direct(small_ids: bool = False) -> EtcdRaftMessages:
     return messages
 
 
+def _assert_parsed_alike(memo: EtcdRaftMessages, direct: EtcdRaftMessages, text: str) -> None:
+    """The memo's drafts of ``text`` are lark's, or both refuse it."""
+    try:
+        want = direct.drafts(text)
+    except ParseFailure:
+        with pytest.raises(ParseFailure):
+            memo.drafts(text)
+        return
+    assert memo.drafts(text) == want, text
+
+
 @pytest.mark.parametrize("small_ids", [False, True])
 def test_every_shape_with_other_numbers(small_ids: bool) -> None:
     """After a shape is learnt, texts of that shape with other numbers parse as lark says."""
     memo, direct = EtcdRaftMessages(small_ids=small_ids), _direct(small_ids)
     for text, *_ in SHAPES:
         for by in (0, 1, 7, 1000):
-            variant = _shifted(text, by)
-            try:
-                want = direct.drafts(variant)
-            except ParseFailure:
-                with pytest.raises(ParseFailure):
-                    memo.drafts(variant)
-                continue
-            assert memo.drafts(variant) == want, variant
+            _assert_parsed_alike(memo, direct, _shifted(text, by))
+
+
+@pytest.mark.parametrize("small_ids", [False, True])
+def test_every_shape_with_values_is_learnt(small_ids: bool) -> None:
+    """Every message of the grammar with a number or an id in it is filled from a template
+    after its first text: a template that put a value in the wrong place would fail its proof
+    and leave the shape to lark."""
+    from raftcheck.grammar.shapes import _VALUE
+
+    messages = EtcdRaftMessages(small_ids=small_ids)
+    messages.memo = ShapeMemo(messages._parse)
+    for text, *_ in SHAPES:
+        messages.memo.lazy(text)
+        learnt = type(messages.memo.lazy(text)) is Filled
+        assert learnt == (len(_VALUE.split(text)) > 1), text
 
 
 def test_real_logs_parse_alike() -> None:
@@ -101,37 +121,112 @@ def test_a_learnt_shape_skips_the_parser() -> None:
 
 
 @settings(max_examples=500)
-@given(st.text(alphabet="0123456789abfxAZ_.-: [](),=\u00e9", max_size=40))
-def test_numbers_are_cut_out_where_they_stand_alone(text: str) -> None:
-    """The shape's numbers: 1 to 16 digits, no leading zero, with no letter, digit, '_', '.'
-    or '-' on either side (the regex in shapes.py asserts the left side after the first digit,
-    for speed)."""
-    from raftcheck.grammar.shapes import _NUMBER
+@given(st.text(alphabet="0123456789abcfxAZ_.-: [](),=\u00e9", max_size=40))
+def test_values_are_cut_out_where_they_stand_alone(text: str) -> None:
+    """The shape's values: runs of 1 to 16 lowercase hex digits, no leading zero, with a digit
+    in them, and no letter, digit, '_', '.' or '-' on either side."""
+    from raftcheck.grammar.shapes import _VALUE
 
-    plain = re.compile(r"(?<![0-9A-Za-z_.-])([1-9][0-9]{0,15})(?![0-9A-Za-z_.-])")
-    assert _NUMBER.split(text) == plain.split(text)
+    run = re.compile(r"(?<![0-9A-Za-z_.-])[0-9a-f]+(?![0-9A-Za-z_.-])")
+    want, last = [], 0
+    for m in run.finditer(text):
+        value = m.group()
+        if len(value) <= 16 and value[0] != "0" and any(c.isdigit() for c in value):
+            want += [text[last:m.start()], value]
+            last = m.end()
+    assert _VALUE.split(text) == [*want, text[last:]]
 
 
-@settings(max_examples=400, deadline=None)
+def test_values_lex_alike() -> None:
+    """Where the lexer of etcd_raft.lark takes a number or an id, it takes nothing else that a
+    value could start with: a sentinel then lexes as every value of its kind does (shapes.py)."""
+    parser = grammar("etcd_raft")
+    patterns = {t.name: t.pattern for t in parser.terminals}
+    for accepts in parser.parser.parser.parser.parse_table.states.values():
+        taken = {name for name in accepts if name in patterns}
+        if taken & {"INT", "ID"}:
+            for name in taken - {"INT", "ID"}:
+                pattern = patterns[name]
+                assert isinstance(pattern, PatternStr), name  # no other regex terminal
+                assert re.fullmatch("[0-9a-f]+", pattern.value) is None, name
+
+
+HEX_ID = st.one_of(
+    st.integers(1, 2**64 - 1).map(lambda n: format(n, "x")),  # etcd's random member ids
+    st.integers(1, 10**16 - 1).map(str),  # ids that are digits only
+    st.sampled_from(["a", "f", "abc", "0", "0a1", "00"]),  # letters only, none, leading zeros
+)
+DECIMAL = st.one_of(st.integers(0, 10**6).map(str),
+                    st.sampled_from(["07", "12345678901234567", "1a", "ffff0"]))
+"""Numbers where a text has a number: mostly numbers, and a few that do not parse there."""
+_IDS = re.compile(r"\b(?:a1b2c3d4e5f60718|2f|8e530ca48d01902)\b")
+
+
+def _fillings(text: str) -> st.SearchStrategy[list[str]]:
+    """Texts of ``text``'s shape: each id and number of it replaced by a drawn one."""
+    pieces = re.split(f"({_IDS.pattern}|{NUMBER.pattern})", text)
+    slots = [_IDS.fullmatch(p) is not None for p in pieces[1::2]]
+
+    def fill(values: list[str]) -> str:
+        out = pieces[:]
+        out[1::2] = values
+        return "".join(out)
+
+    values = st.tuples(*(HEX_ID if is_id else DECIMAL for is_id in slots)).map(list)
+    return st.lists(values.map(fill), min_size=3, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), small_ids=st.booleans())
+def test_texts_with_other_ids_and_numbers_parse_as_lark_parses_them(
+        data: st.DataObject, small_ids: bool) -> None:
+    """A memo that learnt a shape from one text gives, for texts with other ids and numbers
+    (digits-only, letters-only and leading-zero ids; numbers that do not parse), what lark
+    gives: a template that put an id or a number in the wrong place, or used a template for
+    values of another kind, fails this."""
+    text = data.draw(st.sampled_from([t for t, *_ in SHAPES]))
+    texts = data.draw(_fillings(text))
+    messages, direct = EtcdRaftMessages(small_ids=small_ids), _direct(small_ids)
+    messages.memo = ShapeMemo(messages._parse)  # a memo of this example's texts alone
+    for variant in texts:
+        _assert_parsed_alike(messages, direct, variant)
+
+
+def test_ids_are_put_back_where_they_stand() -> None:
+    memo = EtcdRaftMessages().memo
+    first = "84bd7d2ca303e626 [logterm: 3, index: 9, vote: e3a224a1eecead25] cast MsgVote for " \
+            "e3a224a1eecead25 [logterm: 3, index: 9] at term 4"
+    second = "534acb217a4f7481 [logterm: 5, index: 11, vote: 84bd7d2ca303e626] cast MsgVote " \
+             "for 1234 [logterm: 5, index: 11] at term 6"
+    memo(first)
+    [draft] = memo.lazy(second)
+    assert draft.node == RawId("534acb217a4f7481")
+    assert draft.fields["voted_for"] == RawId("84bd7d2ca303e626")
+    assert draft.fields["candidate"] == RawId("1234")
+    assert type(memo.lazy(first.replace("84bd", "94bd"))) is Filled  # a learnt shape
+
+
+@settings(max_examples=200, deadline=None)
 @given(first=st.sampled_from(["e216362c8e00c211", "2f", "12", "0", "07", "1234567890123456",
-                              "12345678901234567", "a.b", "raft.node:", "x-1", "", "1.5"]),
-       rest=st.lists(st.sampled_from(["a", " ", ":", "[", "]", "-", ".", "0", "x1", "N"]),
+                              "12345678901234567", "a.b", "raft.node:", "x-1", "", "1.5", "ab"]),
+       rest=st.lists(st.sampled_from(["a", " ", ":", "[", "]", "-", ".", "0", "x1", "N", "I"]),
                      max_size=12),
-       numbers=st.tuples(st.integers(1, 99999), st.integers(1, 99999)))
-def test_a_text_split_after_its_first_word_has_the_numbers_of_the_whole(
-        first: str, rest: list[str], numbers: tuple[int, int]) -> None:
-    """The memo skips a first word that holds no number (a hex id) when it cuts out numbers:
-    the numbers of a text, and the drafts of its shape, are those of the whole text, whatever
-    the first word is (a number, a word with punctuation, none)."""
-    from raftcheck.grammar.shapes import _NUMBER, Filled
+       numbers=st.tuples(st.integers(1, 99999), st.integers(1, 99999)),
+       ids=st.tuples(HEX_ID, HEX_ID))
+def test_a_learnt_shape_gives_the_values_of_the_whole_text(
+        first: str, rest: list[str], numbers: tuple[int, int], ids: tuple[str, str]) -> None:
+    """The values of a text, and the drafts of its shape, are those of the whole text,
+    whatever its words are (a number, an id, a word with punctuation, none)."""
+    from raftcheck.grammar.shapes import _VALUE
 
     def parse(text: str) -> list[Draft]:
         return [Draft(ev.TermObserved, None, {"text": text})]
 
     memo = ShapeMemo(parse)
-    texts = [f"{first} " + "".join(str(n) if t == "N" else t for t in rest) for n in numbers]
+    texts = [f"{first} " + "".join(str(n) if t == "N" else i if t == "I" else t for t in rest)
+             for n, i in zip(numbers, ids, strict=True)]
     for text in texts * 2:
         got = memo.lazy(text)
         if type(got) is Filled:
-            assert got.nums == _NUMBER.split(text)[1::2]
+            assert got.nums == _VALUE.split(text)[1::2]
         assert list(got) == parse(text)

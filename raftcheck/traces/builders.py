@@ -1,13 +1,13 @@
 """Events built straight from a learnt message shape, without drafts.
 
 A text of a learnt shape (``raftcheck.grammar.shapes``) comes as a :class:`Filled`: the shape
-and the text's numbers. Turning its drafts into events (``LogStream._event``: name the node,
-name every raw id in the fields, build the event or its :class:`Skimmed` form) is, per shape,
-always the same code on other numbers; :func:`builder` compiles that code once per shape, from
-the same template the shape's drafts are filled from, so that a line of a learnt shape costs
-one call instead of drafts, field dicts and a generic conversion. The events are the ones
-``LogStream._event`` makes of the shape's drafts, and raw ids are named in the same order
-(tests/test_traces_builders.py builds the events of every shape both ways).
+and the text's values (numbers and ids). Turning its drafts into events (``LogStream._event``:
+name the node, name every raw id in the fields, build the event or its :class:`Skimmed` form)
+is, per shape, always the same code on other values; :func:`builder` compiles that code once
+per shape, from the same template the shape's drafts are filled from, so that a line of a
+learnt shape costs one call instead of drafts, field dicts and a generic conversion. The events
+are the ones ``LogStream._event`` makes of the shape's drafts, and raw ids are named in the
+same order (tests/test_traces_builders.py builds the events of every shape both ways).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from raftcheck.traces.events import Event, Skimmed, name_fields, names_held
 
 Name = Callable[[RawId], str]
 Builder = Callable[[list[str], Name, "RawId | None", Any, Any], list[Event]]
-"""``build(numbers, name, owner, source, time)``: the events of one text of a shape."""
+"""``build(values, name, owner, source, time)``: the events of one text of a shape."""
 
 UNATTRIBUTED = "cannot tell which node this line is about (no node id seen yet in this file)"
 
