@@ -127,17 +127,20 @@ def read_lines(path: str) -> Lines:
     """The lines of a log file as its format wrote them, unwrapped from journald's, a
     container runtime's or kubectl's wrapper if the file has one (grammar/wrappers.py).
     Raises OSError."""
-    status = os.stat(path)
-    return log_lines(path, _wrapper(path, status.st_size, status.st_mtime_ns))
+    return log_lines(path, _wrapper_of(path))
 
 
 def wrapper_name(path: str) -> str | None:
     """The name of the file's wrapper, if it has one."""
-    status = os.stat(path)
-    wrapper = _wrapper(path, status.st_size, status.st_mtime_ns)
+    wrapper = _wrapper_of(path)
     return wrapper.name if wrapper is not None else None
 
 
+def _wrapper_of(path: str) -> Wrapper | None:
+    status = os.stat(path)
+    return _sniffed(path, status.st_size, status.st_mtime_ns)
+
+
 @lru_cache(maxsize=256)
-def _wrapper(path: str, _size: int, _mtime: int) -> Wrapper | None:
+def _sniffed(path: str, _size: int, _mtime: int) -> Wrapper | None:
     return sniff(path, signature)  # (once per file and version: every reader asks)

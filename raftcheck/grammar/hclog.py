@@ -8,11 +8,12 @@ other start rules in both cases. One table then maps each known message to its d
 
 hashicorp/raft never logs the node's own ID: a file's node is found from ``Node at <address>``
 (text) or from the file name matching a server ID, or from the candidate's first granted vote
-(its own). A voter added later (AddVoter) logs no configuration of its own, and in JSON never
-says ``Node at``: if nothing else named its node, its file name does when it is a server ID that
-another file's configuration prints. Terms are mostly absent; ``entering leader state`` takes
-the term of the preceding ``entering candidate state`` in the same file (a leader can only come
-from that candidacy).
+(its own), or from the transport's ``accepted connection`` (debug level: the local address of a
+configured server). A voter added later (AddVoter) logs no configuration of its own, and in
+JSON never says ``Node at``: if nothing else named its node, its file name does when it is a
+server ID that another file's configuration prints. Terms are mostly absent; ``entering
+leader state`` takes the term of the preceding ``entering candidate state`` in the same file
+(a leader can only come from that candidacy).
 """
 
 from __future__ import annotations
@@ -152,10 +153,11 @@ class HclogReader:
         """A line of another module: skipped; the transport's may name the file's node."""
         if self.owner is None and "accepted connection" in line:
             found = _LOCAL_ADDRESS.search(line)
+            server = found and self._names.canonical(found.group(1))
             # (only an address some configuration line names: a bind address such as
             # 0.0.0.0:8300 names no server)
-            if found and self._names.canonical(found.group(1)) != found.group(1):
-                self.owner = RawId(self._names.canonical(found.group(1)))
+            if server and server != found.group(1):
+                self.owner = RawId(server)
         return SKIPPED
 
     def _other(self, lineno: int, line: str) -> Sequence[Outcome]:

@@ -285,9 +285,7 @@ class LogStream:
         return logs
 
     def _read_parts(self, parts: list[str], fmt: str) -> Iterator[Event]:
-        if len(parts) == 1:
-            yield from self._read(parts[0], fmt)
-            return
+        """A log's events: its parts' in turn, read by one reader."""
         reader = make_reader(fmt, parts[0], self._names, self.assume_tz, self.skim)
         for path in parts:
             yield from self._read(path, fmt, reader, finish=path is parts[-1])
@@ -366,17 +364,15 @@ class LogStream:
         return reader.owner
 
     # --- reading --------------------------------------------------------------------------
-    def _read(self, path: str, fmt: str, reader: Reader | None = None,
-              finish: bool = True) -> Iterator[Event]:
+    def _read(self, path: str, fmt: str, reader: Reader, finish: bool) -> Iterator[Event]:
         """The events of one file, as the caller asks for them. Lines are parsed up to
         ``READ_AHEAD`` events ahead of the caller (parsing in bursts is faster than one line
         at a time between the caller's own steps), but only where that changes nothing the
         caller can see: a line whose events name a node not named yet, or that is a problem,
         is turned into events (or a problem) only once every event before it was taken, as
         without look-ahead: names are given, and problems listed, in the order the caller
-        reads events. ``reader``: the reader of the earlier parts of this file's log (its
-        node, clock and state go on); ``finish``: this is the log's last part."""
-        reader = reader or make_reader(fmt, path, self._names, self.assume_tz, self.skim)
+        reads events. ``reader``: the log's (its node, clock and state go on from part to
+        part of a rotated log); ``finish``: this is the log's last part."""
         summary = FileSummary(path, fmt)
         self.files.append(summary)
         with contextlib.suppress(OSError):  # (reading it says why it cannot be read)

@@ -209,8 +209,7 @@ class Validator:
         # event may leave traces in the Context: then e is tried again after the next step)
         failed_as_is = True
         while True:
-            awaited = failure.awaits if isinstance(failure, Missing) else None
-            q = next((q for q in merge.candidates(e, source, awaited)
+            q = next((q for q in merge.candidates(e, source, failure.awaits)
                       if q.number not in blocked), None)
             if q is None:
                 break

@@ -105,9 +105,7 @@ class Merge:
         out = []
         for q in self.queues:
             key = q.key()  # a timed head's key holds its timestamp
-            # (a node's own events keep their order, also across the parts of a rotated log)
-            if q is source or key is None or q.buffer[0].time is None or \
-                    q.buffer[0].node == e.node:
+            if q is source or key is None or q.buffer[0].time is None:
                 continue
             if key[1] <= limit:
                 out.append(q)

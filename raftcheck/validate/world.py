@@ -100,7 +100,10 @@ EMPTY = World((), frozenset(), frozenset(), NOTHING_COMMITTED)
 
 class Unexplained(Exception):
     """No step of the spec explains an event: the rule or property broken, why, and the other
-    lines involved (e.g. the first leader of a contested term)."""
+    lines involved (e.g. the first leader of a contested term). ``awaits``: the node whose
+    step would explain it (only a :class:`Missing` names one)."""
+
+    awaits: str | None = None
 
     def __init__(self, rule: str, explanation: str,
                  related: tuple[SourceRef | None, ...] = ()) -> None:
