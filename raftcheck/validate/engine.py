@@ -199,12 +199,20 @@ class Validator:
         """Take other files' events that may have come first (clock tolerance), one at a time,
         until ``e`` is explained; undo them if it never is. The file of the node that the
         last failure waits for goes first (where clocks tell little, e.g. whole seconds,
-        that spares trying ``e`` after every event of the other nodes in that second)."""
+        that spares trying ``e`` after every event of the other nodes in that second).
+
+        An event that waits for a step of node X (a :class:`Missing` naming X) is tried again
+        only after a step of X, and so is another file's head that waits for X: on whole-second
+        clocks a chain (e waits for X, whose next event waits for Y) would otherwise try both
+        again after each of Y's events. Only when nothing more can be taken are they tried as
+        if any step could help, and from then on after every step."""
         saved = self.candidates
         self.root = None
         taken: list[tuple[FileQueue, ev.Event]] = []
-        blocked: set[int] = set()
+        blocked: dict[int, str | None] = {}  # file -> the node its head's failure waits for
         unresolved: dict[int, tuple[ev.Event, Unexplained]] = {}  # file -> its head's failure
+        waits = failure.awaits  # the node e's last failure waits for
+        thorough = False
         # e has failed on the candidates and Context as they are (a failed try of another
         # event may leave traces in the Context: then e is tried again after the next step)
         failed_as_is = True
@@ -212,27 +220,40 @@ class Validator:
             q = next((q for q in merge.candidates(e, source, failure.awaits)
                       if q.number not in blocked), None)
             if q is None:
-                break
-            h = q.head()
-            before, quiet = self.candidates, self._changes_only_worlds(h)
-            try:
-                self.candidates = self.step(h, q.observes)
-            except Unexplained as its_failure:
-                blocked.add(q.number)
-                unresolved[q.number] = (h, its_failure)
-                failed_as_is = failed_as_is and quiet  # a World-only step leaves no trace
-                failure = its_failure
-                continue
-            unresolved.pop(q.number, None)
-            taken.append((q, q.pop()))
-            blocked.clear()  # progress may unblock a file that waited for it
-            if failed_as_is and quiet and _same(before, self.candidates):
-                continue  # nothing changed: e fails as it did
+                if thorough:
+                    break
+                thorough = True
+                blocked.clear()
+                if failed_as_is:
+                    continue
+            else:
+                h = q.head()
+                before, quiet = self.candidates, self._changes_only_worlds(h)
+                try:
+                    self.candidates = self.step(h, q.observes)
+                except Unexplained as its_failure:
+                    blocked[q.number] = its_failure.awaits
+                    unresolved[q.number] = (h, its_failure)
+                    failed_as_is = failed_as_is and quiet  # a World-only step leaves no trace
+                    failure = its_failure
+                    continue
+                unresolved.pop(q.number, None)
+                taken.append((q, q.pop()))
+                if thorough:
+                    blocked.clear()  # progress may unblock a file that waited for it
+                else:
+                    blocked = {k: a for k, a in blocked.items() if a is not None and a != h.node}
+                if failed_as_is and quiet and _same(before, self.candidates):
+                    continue  # nothing changed: e fails as it did
+                if not thorough and waits is not None and h.node != waits:
+                    failed_as_is = False
+                    continue
             failed_as_is = True
             try:
                 self.candidates = self.step(e, source.observes)
             except Unexplained as e_failure:
                 failure = e_failure
+                waits = e_failure.awaits
                 continue
             self.events += len(taken)
             self.checked += len(taken) + 1
