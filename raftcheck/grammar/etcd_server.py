@@ -36,6 +36,12 @@ _CAPNS_PKG = re.compile(
 )
 _ZAP_RAFT_CALLER = re.compile(r"(?:^|/)raft(?:@[^/]*)?/|(?:^|/)zap_raft\.go:")
 _APPLIED = re.compile(r"start to snapshot \(applied: (\d+), lastsnap: \d+\)")
+_FORCED = re.compile(r"forcing restart of member [0-9a-f]+ in cluster [0-9a-f]+ at commit index "
+                     r"\d+")
+FORCED_ZAP = "forcing restart member"
+FORCE_NEW_CLUSTER = "force-new-cluster"
+"""A member restarted with --force-new-cluster: it rewrote the cluster's membership to itself
+alone, without a quorum (disaster recovery); what follows is outside the model."""
 _MEMBER = re.compile(r"(?:re)?starting member ([0-9a-f]+) in cluster")
 _BANNER = re.compile(r"(name|heartbeat|election) = (.*)\Z")
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -117,7 +123,7 @@ backslash) into a quote, and leaves every other byte: a line's bytes translated 
 same bytes exactly when they hold none."""
 
 _ZAP_READ = frozenset({"triggering snapshot", "Applying entry", "starting an etcd server",
-                       *WARNINGS})
+                       FORCED_ZAP, *WARNINGS})
 """The messages of the zap records read that are not raft's (see _plainly_other)."""
 _ZAP_RAFT_MARKS = ('"raft"', "raft/", "raft@", "zap_raft.go")
 """Texts of which one is in every raft record: its logger, or its caller in the raft package."""
@@ -208,6 +214,8 @@ class EtcdServerReader:
         if m is not None:
             draft = Draft(ev.Applied, None, {"index": int(m.group(1))})
             return (Parsed(lineno, line, self._pkg_time(stamp), [draft]),)
+        if _FORCED.match(text) is not None:
+            return self._forced(lineno, line, self._pkg_time(stamp), text)
         m = _MEMBER.match(text)
         if m is not None:
             if self.owner is None:
@@ -293,6 +301,13 @@ class EtcdServerReader:
             and _ZAP_RAFT_CALLER.search(caller) is not None)
         msg = record.get("msg")
         if not is_raft:
+            if msg == FORCED_ZAP:
+                try:
+                    when = self._zap_time(record.get("ts"))
+                except ValueError:
+                    when = None
+                return self._forced(lineno, line, when, f"{msg} at commit index "
+                                    f"{record.get('commit-index')}")
             if msg in ("triggering snapshot", "Applying entry") or (
                     (self._banner or self.owner is None) and "local-member-id" in record):
                 return self._etcdserver_zap(lineno, line, record)
@@ -429,6 +444,11 @@ class EtcdServerReader:
         return SKIPPED
 
     # --- shared ---------------------------------------------------------------------------
+    def _forced(self, lineno: int, line: str, when: datetime | None,
+                detail: str) -> Sequence[Outcome]:
+        draft = Draft(ev.FeatureUsed, None, {"feature": FORCE_NEW_CLUSTER, "detail": detail})
+        return (Parsed(lineno, line, when, [draft]),)
+
     def _raft(self, lineno: int, line: str, text: str,
               when: datetime | None) -> Sequence[Outcome]:
         try:
