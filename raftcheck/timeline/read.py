@@ -60,7 +60,8 @@ def read_run(paths: Iterable[str | os.PathLike[str]], *, assume_tz: tzinfo = UTC
     run = runs[0]
     if run.error:
         raise LogError(run.error)
-    stream = LogStream(files=run.files, ignored=run.ignored, assume_tz=assume_tz)
+    stream = LogStream(files=run.files, ignored=run.ignored, assume_tz=assume_tz,
+                       windows=run.windows)
     per_file = [(path, fmt, list(events)) for path, fmt, events in stream.per_file()]
     _refuse_mixed(per_file, stream)
     timed = [e for _p, _f, events in per_file for e in events if e.time is not None]

@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
-from itertools import chain, islice
+from itertools import chain, dropwhile, islice, takewhile
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -41,8 +41,10 @@ from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
 from raftcheck.grammar.rotation import is_log_name, log_base, reading_order
 from raftcheck.grammar.shapes import Filled
+from raftcheck.grammar.wrappers import Lines
 from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
 from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
+from raftcheck.traces.incarnations import CLUSTER_ID, Window
 
 MAX_PROBLEMS_PER_FILE = 1000
 """Problems kept per file; more are counted (``FileSummary.problems``) but not stored."""
@@ -79,10 +81,6 @@ def _any_logs_debug(lines: Iterable[tuple[int, str | None, str | None]]) -> bool
         if _logs_debug("\n".join([t for _n, t, _p in block if t is not None])):
             return True
     return False
-
-
-_CLUSTER_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')
-"""etcd's cluster id, as zap ("cluster-id") and capnslog ("... to cluster <id>") print it."""
 
 
 class LogError(Exception):
@@ -221,14 +219,18 @@ class LogStream:
                  assume_tz: tzinfo = UTC,
                  files: list[tuple[str, str]] | None = None,
                  ignored: list[tuple[str, str]] | None = None,
-                 skim: frozenset[type[Event]] = frozenset()) -> None:
+                 skim: frozenset[type[Event]] = frozenset(),
+                 windows: Mapping[str, Window] | None = None) -> None:
         """The files of ``paths`` (expanded by :func:`log_files`), or exactly ``files``
         (``(path, format)`` pairs, as :mod:`raftcheck.validate.runs` finds them). Events of
         the kinds in ``skim`` come out as :class:`Skimmed` (their node, time, source and the
         nodes they name; their other fields are not built into an event), otherwise as the
-        same events in the same places: every count, name and problem stays as it is."""
+        same events in the same places: every count, name and problem stays as it is.
+        ``windows``: the lines to read of a file (the rest is another run's: one cluster's life
+        in a file that goes on with another's, traces/incarnations.py); whole files otherwise."""
         self.assume_tz = assume_tz
         self.skim = skim
+        self._windows = dict(windows or {})
         if files is None:
             self._files, self.ignored = log_files(paths)
         else:
@@ -304,7 +306,7 @@ class LogStream:
             if fmt not in (HCLOG_TEXT, HCLOG_JSON):
                 continue
             try:
-                for _number, line, _problem in read_lines(path):
+                for _number, line, _problem in self._lines(path):
                     if line is not None and "ID" in line and "Address" in line:
                         for sid, addr in _SERVER_PAIR.findall(line):
                             self._names.alias(addr, sid)
@@ -337,12 +339,12 @@ class LogStream:
         prints and whether it logs at debug level (what a format observes depends on it)."""
         reader = make_reader(fmt, path, NodeNames(), self.assume_tz)
         try:
-            lines = read_lines(path)
-            for number, text, problem in lines:
+            lines = self._lines(path)
+            for seen, (number, text, problem) in enumerate(lines, 1):
                 if reader.owner is not None and path in self.cluster_ids and \
                         path not in self.debug_files:
                     # only a debug line is still looked for, in this line and the rest
-                    rest = chain([(number, text, problem)], islice(lines, PRESCAN_LINES - number))
+                    rest = chain([(number, text, problem)], islice(lines, PRESCAN_LINES - seen))
                     if _any_logs_debug(rest):
                         self.debug_files.add(path)
                     break
@@ -351,19 +353,29 @@ class LogStream:
                         with contextlib.suppress(ValueError, OverflowError):
                             reader.feed(number, text)  # a bad value is reported later
                     if path not in self.cluster_ids:
-                        found = _CLUSTER_ID.search(text)
+                        found = CLUSTER_ID.search(text)
                         if found:
                             self.cluster_ids[path] = found.group(1) or found.group(2)
                     if path not in self.debug_files and _logs_debug(text):
                         self.debug_files.add(path)
                 if (reader.owner is not None and path in self.cluster_ids
-                        and path in self.debug_files) or number >= PRESCAN_LINES:
+                        and path in self.debug_files) or seen >= PRESCAN_LINES:
                     break
         except OSError as exc:
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
         return reader.owner
 
     # --- reading --------------------------------------------------------------------------
+    def _lines(self, path: str) -> Lines:
+        """The file's lines (``read_lines``'), within its window if it has one."""
+        lines = read_lines(path)
+        window = self._windows.get(path)
+        if window is None:
+            return lines
+        first, last = window
+        return takewhile(lambda line: line[0] <= last,
+                         dropwhile(lambda line: line[0] < first, lines))
+
     def _read(self, path: str, fmt: str, reader: Reader, finish: bool) -> Iterator[Event]:
         """The events of one file, as the caller asks for them. Lines are parsed up to
         ``READ_AHEAD`` events ahead of the caller (parsing in bursts is faster than one line
@@ -381,7 +393,7 @@ class LogStream:
         ready: list[Event] = []  # events parsed ahead, not yet taken
         feed, named = reader.feed, self._names.named
         try:
-            for number, text, problem in read_lines(path):
+            for number, text, problem in self._lines(path):
                 summary.lines += 1
                 if text is None:
                     yield from ready

@@ -397,6 +397,6 @@ def check_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
     if run.error:
         raise LogError(run.error)
     verdict = Validator(options).run(LogStream(files=run.files, ignored=run.ignored,
-                                               skim=SKIMMED))
+                                               skim=SKIMMED, windows=run.windows))
     verdict.run = run.name
     return verdict

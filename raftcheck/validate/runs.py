@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from raftcheck.grammar.detect import HCLOG_JSON, HCLOG_TEXT
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS
 from raftcheck.grammar.rotation import is_log_name, natural_key, reading_order
 from raftcheck.traces import events as ev
+from raftcheck.traces.incarnations import Segment, Window, cluster_segments
 from raftcheck.traces.logfiles import LogError, check_file
 
 IMPLEMENTATIONS = {HCLOG_TEXT: "hashicorp/raft", HCLOG_JSON: "hashicorp/raft"}
@@ -40,6 +42,7 @@ class Run:
     files: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None
+    windows: dict[str, Window] = field(default_factory=dict)  # lines read, where not all
 
 
 def implementation(fmt: str) -> str:
@@ -80,7 +83,43 @@ def find_runs(paths: Iterable[str | os.PathLike[str]]) -> list[Run]:
     for run in runs:
         if run.error is None:
             run.error = _one_implementation(run)
-    return runs
+    return [part for run in runs for part in _by_cluster(run)]
+
+
+def _by_cluster(run: Run) -> list[Run]:
+    """A run whose etcd logs pass from one cluster to another (a restore from a snapshot, a
+    cluster created again: traces/incarnations.py) as one run per cluster, each reading its
+    part of every file; any other run as it is."""
+    if run.error is not None:
+        return [run]
+    segments: dict[str, list[Segment]] = {}
+    try:
+        for path, fmt in run.files:
+            if implementation(fmt) == "etcd":
+                segments[path] = cluster_segments(path)
+    except OSError:
+        return [run]  # reading it says why it cannot be read
+    if all(len(found) <= 1 for found in segments.values()):
+        return [run]
+    rank: dict[str, int] = {}  # each cluster's earliest place in a file: the order they came
+    for found in segments.values():
+        for place, segment in enumerate(found):
+            rank[segment.cluster] = min(place, rank.get(segment.cluster, place))
+    clusters = sorted(rank, key=rank.__getitem__)
+    parts = {c: Run(f"{run.name} (cluster {c})") for c in clusters}
+    parts[clusters[0]].ignored = run.ignored
+    for path, fmt in run.files:
+        found = segments.get(path) or [Segment(1, clusters[0])]  # (no id: the first's)
+        for k, segment in enumerate(found):
+            part = parts[segment.cluster]
+            if path in part.windows:
+                part.error = part.error or (
+                    f"{path}: cluster {segment.cluster} again at line {segment.first}, after "
+                    f"cluster {found[k - 1].cluster}: split the log where each cluster starts")
+            last = found[k + 1].first - 1 if k + 1 < len(found) else sys.maxsize
+            part.files.append((path, fmt))
+            part.windows[path] = (segment.first, last)
+    return list(parts.values())
 
 
 def _directory_runs(top: Path, not_logs: list[str]) -> Iterator[Run]:

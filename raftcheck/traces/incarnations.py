@@ -1,0 +1,57 @@
+"""Where an etcd node log passes from one cluster to another.
+
+A cluster restored from a snapshot (``etcdctl snapshot restore`` with a new cluster token), or
+created again on wiped data, is a new cluster: new cluster id, new member ids, terms from the
+start. Its members usually log to where the old ones did (journald, the same file), so one file
+can hold the lives of two clusters, one after the other. Read as one history they would break
+every rule (two leaders of term 2, terms going back); they are two runs.
+
+etcd prints its cluster id as a server starts (and in membership lines). A file's *segments*
+are its stretches of one cluster id: the first runs from line 1, each next one from the start
+of the server life in which the new id first shows (the banner before it, whose settings belong
+to the new life), or from that line itself if no banner precedes it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from raftcheck.grammar.detect import read_lines
+
+CLUSTER_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')
+"""etcd's cluster id, as zap ("cluster-id") and capnslog ("... to cluster <id>") print it."""
+
+_BANNERS = ('"msg":"starting an etcd server"', "embed: name = ")
+"""The first line of a server's settings (zap, capnslog): where a server life's lines begin."""
+
+
+Window = tuple[int, int]
+"""The first and the last line of a file that one run reads."""
+
+
+class Segment(NamedTuple):
+    first: int  # line number of its first line
+    cluster: str
+
+
+def cluster_segments(path: str) -> list[Segment]:
+    """The file's stretches of one cluster id, in file order (none if it prints none).
+    Raises OSError."""
+    segments: list[Segment] = []
+    banner = 0  # the last banner line seen
+    for number, text, _problem in read_lines(path):
+        if text is None:
+            continue
+        if _BANNERS[0] in text or _BANNERS[1] in text:
+            banner = number
+        found = CLUSTER_ID.search(text) if "cluster" in text else None
+        if found is None:
+            continue
+        cluster = found.group(1) or found.group(2)
+        if not segments:
+            segments.append(Segment(1, cluster))
+        elif cluster != segments[-1].cluster:
+            start = banner if banner > segments[-1].first else number
+            segments.append(Segment(start, cluster))
+    return segments
