@@ -39,19 +39,24 @@ def cluster_segments(path: str) -> list[Segment]:
     """The file's stretches of one cluster id, in file order (none if it prints none).
     Raises OSError."""
     segments: list[Segment] = []
-    banner = 0  # the last banner line seen
     for number, text, _problem in read_lines(path):
-        if text is None:
-            continue
-        if _BANNERS[0] in text or _BANNERS[1] in text:
-            banner = number
-        found = CLUSTER_ID.search(text) if "cluster" in text else None
+        found = CLUSTER_ID.search(text) if text is not None and "cluster" in text else None
         if found is None:
             continue
         cluster = found.group(1) or found.group(2)
         if not segments:
             segments.append(Segment(1, cluster))
-        elif cluster != segments[-1].cluster:
-            start = banner if banner > segments[-1].first else number
-            segments.append(Segment(start, cluster))
+        elif cluster != segments[-1].cluster:  # (rare: the file is read again up to here)
+            segments.append(Segment(_life_start(path, segments[-1].first, number), cluster))
     return segments
+
+
+def _life_start(path: str, after: int, line: int) -> int:
+    """The last banner line after line ``after`` and before ``line`` (``line`` if none)."""
+    start = line
+    for number, text, _problem in read_lines(path):
+        if number >= line:
+            break
+        if number > after and text is not None and any(b in text for b in _BANNERS):
+            start = number
+    return start
