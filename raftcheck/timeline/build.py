@@ -40,10 +40,12 @@ HCLOG_WARNINGS = {
 class TimelineOptions:
     """``max_skew``: seconds two clocks may disagree without it being reported (and the
     validator's merge tolerance). ``election_timeout``: seconds, for logs that do not state
-    it (hashicorp); None = as logged, or unknown."""
+    it (hashicorp); None = as logged, or unknown. ``run``: of several runs in the paths, the
+    one whose name holds this text."""
 
     max_skew: float = 0.1
     election_timeout: float | None = None
+    run: str | None = None
 
 
 @dataclass
@@ -69,7 +71,7 @@ def build_timeline(paths: Iterable[str | os.PathLike[str]],
     LogError for input that cannot be read, or that holds several runs."""
     options = options or TimelineOptions()
     started = time.perf_counter()
-    run = read_run(paths, assume_tz=assume_tz, max_skew=options.max_skew)
+    run = read_run(paths, assume_tz=assume_tz, max_skew=options.max_skew, choose=options.run)
     timeline = timeline_of(run, options)
     timeline.seconds = time.perf_counter() - started
     return timeline

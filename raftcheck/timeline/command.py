@@ -47,6 +47,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="the cluster's election timeout, for logs that do not state it "
                         "(hashicorp/raft's HeartbeatTimeout; etcd logs its own): dates each "
                         "loss of the leader one timeout earlier (e.g. 1s, 1500ms)")
+    p.add_argument("--run", metavar="TEXT", dest="choose",
+                   help="of several runs in LOGS (e.g. the clusters before and after a "
+                        "restore from a snapshot, in one set of files), the one whose name "
+                        "holds TEXT, such as its cluster id")
     p.set_defaults(run=timeline_command)
 
 
@@ -55,7 +59,8 @@ def timeline_command(args: argparse.Namespace) -> int:
         folder = os.path.dirname(os.path.abspath(args.html))
         if not os.path.isdir(folder):
             raise UsageError(f"--html {args.html}: no such directory {folder}")
-    options = TimelineOptions(max_skew=args.max_skew, election_timeout=args.election_timeout)
+    options = TimelineOptions(max_skew=args.max_skew, election_timeout=args.election_timeout,
+                              run=args.choose)
     try:
         timeline = build_timeline(args.logs, options)
     except LogError as exc:

@@ -49,14 +49,18 @@ class RunEvents:
 
 
 def read_run(paths: Iterable[str | os.PathLike[str]], *, assume_tz: tzinfo = UTC,
-             max_skew: float = 0.1) -> RunEvents:
-    """The events of the one run in ``paths``; raises LogError for unreadable input, logs
-    that cannot be one cluster, several runs, or logs without timestamps."""
+             max_skew: float = 0.1, choose: str | None = None) -> RunEvents:
+    """The events of the one run in ``paths`` (with ``choose``: of the one whose name holds
+    that text, e.g. a cluster id); raises LogError for unreadable input, logs that cannot be
+    one cluster, several runs, or logs without timestamps."""
     runs = find_runs(paths)
-    if len(runs) > 1:
+    if choose is not None:
+        runs = [r for r in runs if choose in r.name] or runs
+    if len(runs) > 1 or (choose is not None and choose not in runs[0].name):
         names = ", ".join(r.name for r in runs)
         raise LogError(f"these paths hold {len(runs)} runs ({names}); a timeline shows one "
-                       "run: give one run per call")
+                       "run: give one run per call, or choose one with --run TEXT (a text "
+                       "of its name, e.g. its cluster id)")
     run = runs[0]
     if run.error:
         raise LogError(run.error)
