@@ -1,0 +1,135 @@
+"""Logs that pass from one cluster to another: a cluster restored from a snapshot with a new
+token, or created again on wiped data, whose members log to the files the old ones did (as
+journald does). Each cluster is a run of its own; read as one history they break every rule.
+
+The files here are two real runs of the etcd harness appended node by node, the older first:
+the second run's cluster has another token, so another cluster id and other member ids — what a
+restore with a new token gives (the real restore, recorded by the harness's snapshot-restore
+scenario, is tested where its fixture is kept)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from raftcheck.traces.incarnations import cluster_segments
+from raftcheck.validate.engine import check_run, validate_run
+from raftcheck.validate.report import CONFORMS, REFUSED, VIOLATES
+from raftcheck.validate.runs import Run, find_runs
+from tests.forge import edit_line
+
+ETCD = Path(__file__).parent / "data" / "etcd"
+ZAP = (ETCD / "3.5-kill", ETCD / "3.5-restart")
+CAPNSLOG = (ETCD / "3.4-flapping-capnslog", ETCD / "3.4-kill-capnslog")
+_ID = re.compile(r'"cluster-id":"([0-9a-f]{16})"|\bcluster ([0-9a-f]{16})\b')
+
+
+def cluster_id(run: Path) -> str:
+    """The run's cluster id, as its first node log prints it."""
+    found = _ID.search((run / "node1.log").read_text())
+    assert found is not None
+    return found.group(1) or found.group(2)
+
+
+def appended(runs: tuple[Path, ...], tmp_path: Path) -> Path:
+    """One folder whose nodeK.log is every run's nodeK.log, one after the other."""
+    out = tmp_path / "appended"
+    out.mkdir()
+    for log in sorted(p.name for p in runs[0].glob("node*.log")):
+        (out / log).write_text("".join((run / log).read_text() for run in runs))
+    return out
+
+
+def lines_of(path: Path) -> int:
+    return len(path.read_text().splitlines())
+
+
+@pytest.mark.parametrize("runs", [ZAP, CAPNSLOG], ids=["3.5-zap", "3.4-capnslog"])
+def test_each_cluster_is_a_run_that_reads_as_it_did_alone(runs: tuple[Path, ...],
+                                                          tmp_path: Path) -> None:
+    folder = appended(runs, tmp_path)
+    found = find_runs([folder])
+    assert [r.name for r in found] == [f"{folder} (cluster {cluster_id(r)})" for r in runs]
+    for part, alone in zip(found, runs, strict=True):
+        verdict, by_itself = check_run(part), check_run(find_runs([alone])[0])
+        assert verdict.status == by_itself.status == CONFORMS
+        assert (verdict.events, verdict.checked, verdict.nodes) == \
+            (by_itself.events, by_itself.checked, by_itself.nodes)
+
+
+@pytest.mark.parametrize("runs", [ZAP, CAPNSLOG], ids=["3.5-zap", "3.4-capnslog"])
+def test_read_as_one_history_they_break_the_rules(runs: tuple[Path, ...],
+                                                  tmp_path: Path) -> None:
+    """What the split spares: the same files read whole, as one run, are one cluster of six
+    members of which three never logged — a false alarm (two leaders of term 2) where the
+    first cluster elected at term 2, or a pass that checked a cluster that never was."""
+    folder = appended(runs, tmp_path)
+    whole = Run(str(folder), find_runs([folder])[0].files)  # every file, whole
+    assert sorted(p for p, _ in whole.files) == sorted(str(p) for p in folder.iterdir())
+    verdict = validate_run(whole)
+    assert len(verdict.nodes) == 6
+    assert "no log of n4, n5, n6: their steps are assumed wherever the spec allows them" in \
+        verdict.notes
+    if runs == ZAP:
+        assert verdict.status == VIOLATES and verdict.rule == "ElectionSafety"
+
+
+def test_the_second_cluster_starts_at_its_server_banner(tmp_path: Path) -> None:
+    folder = appended(ZAP, tmp_path)
+    first_part = lines_of(ZAP[0] / "node2.log")
+    second = (ZAP[1] / "node2.log").read_text().splitlines()
+    banner = next(k for k, line in enumerate(second, 1) if "starting an etcd server" in line)
+    assert not any(cluster_id(ZAP[1]) in line for line in second[:banner - 1])
+    segments = cluster_segments(str(folder / "node2.log"))
+    assert [(s.first, s.cluster) for s in segments] == [
+        (1, cluster_id(ZAP[0])), (first_part + banner, cluster_id(ZAP[1]))]
+
+
+def test_a_violation_in_the_second_cluster_is_found_at_its_line(tmp_path: Path) -> None:
+    folder = appended(ZAP, tmp_path)
+    log = folder / "node2.log"
+    text = log.read_text().splitlines()
+    offset = lines_of(ZAP[0] / "node2.log")
+    # the second cluster's first leader, a candidate of term 2, says term 1: its term goes back
+    number = next(k for k, line in enumerate(text, 1)
+                  if k > offset and "became leader at term 2" in line)
+    edit_line(log, number, lambda line: line.replace("became leader at term 2",
+                                                     "became leader at term 1"))
+    first, second = (check_run(run) for run in find_runs([folder]))
+    assert first.status == CONFORMS
+    assert second.status == VIOLATES and second.rule == "TermMonotonic"
+    assert second.location == f"{log}:{number}"
+
+
+def test_a_cluster_that_comes_back_is_refused_naming_the_line(tmp_path: Path) -> None:
+    folder = appended((*ZAP, ZAP[0]), tmp_path)
+    back = lines_of(ZAP[0] / "node1.log") + lines_of(ZAP[1] / "node1.log")
+    refused = [validate_run(run) for run in find_runs([folder])]
+    assert [v.status for v in refused] == [REFUSED, CONFORMS]
+    assert f"{folder / 'node1.log'}: cluster {cluster_id(ZAP[0])} again at line" in \
+        refused[0].reason
+    line = int(re.search(r"again at line (\d+)", refused[0].reason).group(1))
+    assert back < line <= back + lines_of(ZAP[0] / "node1.log")
+
+
+def test_the_cli_gives_one_verdict_per_cluster_and_the_timeline_picks_one(
+        tmp_path: Path) -> None:
+    folder = appended(ZAP, tmp_path)
+    validate = subprocess.run([sys.executable, "-m", "raftcheck", "validate", str(folder)],
+                              capture_output=True, text=True, check=False)
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    for run in ZAP:
+        assert f"run {folder} (cluster {cluster_id(run)})" in validate.stdout
+    assert "2 runs: conforms 2" in validate.stdout
+    both = subprocess.run([sys.executable, "-m", "raftcheck", "timeline", str(folder)],
+                          capture_output=True, text=True, check=False)
+    assert both.returncode == 2 and "hold 2 runs" in both.stderr and "--run" in both.stderr
+    second = cluster_id(ZAP[1])
+    one = subprocess.run([sys.executable, "-m", "raftcheck", "timeline", str(folder), "--run",
+                          second, "--json"], capture_output=True, text=True, check=False)
+    assert one.returncode == 0, one.stderr
+    assert f"(cluster {second})" in one.stdout and cluster_id(ZAP[0]) not in one.stdout
