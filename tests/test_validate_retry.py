@@ -185,3 +185,59 @@ def test_verdicts_are_the_same_without_the_awaited_file_first() -> None:
         with pytest.MonkeyPatch.context() as mp:
             _without_direction(mp)
             assert _verdict(run) == directed, run
+
+
+# --- tried again only after the awaited node's steps ---------------------------------------
+
+def _retry_after_every_step(mp: pytest.MonkeyPatch) -> None:
+    """The engine as before: a failed event, and a file's failed head, tried again after any
+    step of any node."""
+    mp.setattr(engine.Validator, "_may_explain", lambda self, waits, h: True)
+
+
+def test_whole_second_clocks_fail_fewer_tries_retrying_after_the_awaited_nodes_steps() -> None:
+    """On whole-second clocks a chain of waits (e waits for n2, whose next event waits for n5)
+    tried e and n2's event again after each of n5's events. Trying an event that waits for a
+    node again only after that node's steps (and, once nothing more can be taken, after any)
+    fails fewer tries (on the 300 s five-member capnslog run, 5,799 instead of 11,161)."""
+    tries = []
+    for precise in (True, False):
+        with pytest.MonkeyPatch.context() as mp:
+            if not precise:
+                _retry_after_every_step(mp)
+            failed = _count_failed_tries(mp)
+            verdict = _verdict(CAPNSLOG_FLAPPING)
+            tries.append(failed[0])
+        assert verdict["status"] == "conforms"
+    assert tries[0] < tries[1]
+
+
+@pytest.mark.skipif(not RUNS, reason="no recorded runs in tests/data")
+def test_verdicts_are_the_same_retrying_after_every_step() -> None:
+    for run in RUNS:
+        precise = _verdict(run)
+        with pytest.MonkeyPatch.context() as mp:
+            _retry_after_every_step(mp)
+            assert _verdict(run) == precise, run
+
+
+def test_a_violation_on_whole_second_clocks_is_found_at_its_line_either_way(
+        tmp_path: Path) -> None:
+    """node1 counts a vote of term 4 that node2 refused (its own line says so): in the
+    capnslog run the count waits for node2's steps of that second. The same rule at the same
+    line with precise retries and with a retry after every step."""
+    logs = copy_run(CAPNSLOG_FLAPPING, tmp_path)
+    path = logs / "node1.log"
+    refused = "received MsgVoteResp rejection from 3eb92861e1635958 at term 4"
+    assert refused in path.read_text().splitlines()[86]
+    assert "rejected MsgVote from e216362c8e00c211 [logterm: 2, index: 13] at term 4" in \
+        (logs / "node2.log").read_text()
+    edit_line(path, 87, lambda line: line.replace("rejection ", ""))
+    results = []
+    for precise in (True, False):
+        with pytest.MonkeyPatch.context() as mp:
+            if not precise:
+                _retry_after_every_step(mp)
+            verdict = check_run(find_runs([logs])[0])
+            results.append((verdict.status, verdict.rule, verdict.location))
+    assert results[0] == results[1] == ("violates", "RequestVote", f"{path}:87")

@@ -212,7 +212,7 @@ class Validator:
         blocked: dict[int, str | None] = {}  # file -> the node its head's failure waits for
         unresolved: dict[int, tuple[ev.Event, Unexplained]] = {}  # file -> its head's failure
         waits = failure.awaits  # the node e's last failure waits for
-        thorough = False
+        thorough = spared = False  # (spared: a try put off that the precise way may need)
         # e has failed on the candidates and Context as they are (a failed try of another
         # event may leave traces in the Context: then e is tried again after the next step)
         failed_as_is = True
@@ -220,7 +220,7 @@ class Validator:
             q = next((q for q in merge.candidates(e, source, failure.awaits)
                       if q.number not in blocked), None)
             if q is None:
-                if thorough:
+                if thorough or not spared:
                     break
                 thorough = True
                 blocked.clear()
@@ -241,12 +241,15 @@ class Validator:
                 taken.append((q, q.pop()))
                 if thorough:
                     blocked.clear()  # progress may unblock a file that waited for it
-                else:
-                    blocked = {k: a for k, a in blocked.items() if a is not None and a != h.node}
+                elif blocked:
+                    kept = {k: a for k, a in blocked.items() if not self._may_explain(a, h)}
+                    spared = spared or bool(kept)
+                    blocked = kept
                 if failed_as_is and quiet and _same(before, self.candidates):
                     continue  # nothing changed: e fails as it did
-                if not thorough and waits is not None and h.node != waits:
+                if not thorough and not self._may_explain(waits, h):
                     failed_as_is = False
+                    spared = True
                     continue
             failed_as_is = True
             try:
@@ -269,6 +272,11 @@ class Validator:
         roots.sort(key=lambda r: (isinstance(r[1], Missing), r[0].time))
         self.root = roots[0] if roots else None
         return False
+
+    @staticmethod
+    def _may_explain(waits: str | None, h: ev.Event) -> bool:
+        """Whether taking ``h`` may explain an event whose failure waits for node ``waits``."""
+        return waits is None or h.node == waits
 
     def _changes_only_worlds(self, e: ev.Event) -> bool:
         """Whether stepping ``e`` can change nothing but the candidate Worlds: its handler
