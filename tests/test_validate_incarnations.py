@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from raftcheck.traces.incarnations import cluster_segments
 from raftcheck.validate.engine import check_run, validate_run
@@ -25,7 +27,7 @@ from tests.forge import edit_line
 ETCD = Path(__file__).parent / "data" / "etcd"
 ZAP = (ETCD / "3.5-kill", ETCD / "3.5-restart")
 CAPNSLOG = (ETCD / "3.4-flapping-capnslog", ETCD / "3.4-kill-capnslog")
-_ID = re.compile(r'"cluster-id":"([0-9a-f]{16})"|\bcluster ([0-9a-f]{16})\b')
+_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')  # (no zero padding)
 
 
 def cluster_id(run: Path) -> str:
@@ -133,3 +135,36 @@ def test_the_cli_gives_one_verdict_per_cluster_and_the_timeline_picks_one(
                           second, "--json"], capture_output=True, text=True, check=False)
     assert one.returncode == 0, one.stderr
     assert f"(cluster {second})" in one.stdout and cluster_id(ZAP[0]) not in one.stdout
+
+
+def _fixture_logs() -> list[Path]:
+    return sorted(ETCD.glob("*/node1.log"))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.lists(st.sampled_from(_fixture_logs()), min_size=1, max_size=4),
+       junk=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                                    blacklist_characters="\n\r\x0b\x0c\x1c"
+                                                                         "\x1d\x1e\x85\u2028"
+                                                                         "\u2029"),
+                             max_size=60), max_size=5))
+def test_segments_follow_the_appended_logs_whatever_they_are(order: list[Path],
+                                                             junk: list[str],
+                                                             tmp_path: Path) -> None:
+    """Real etcd logs (3.4 and 3.5, zap and capnslog) appended in any order, with lines of
+    junk between them: one segment per change of cluster id, starting inside the part where
+    the new id first shows."""
+    text, starts, ids = "", [], []
+    for k, log in enumerate(order):
+        starts.append(len(text.splitlines()) + 1)
+        ids.append(cluster_id(log.parent))
+        text += log.read_text() + "".join(f"{j.replace('cluster', 'c')}\n" for j in junk[k:k + 1])
+    path = tmp_path / "node1.log"
+    path.write_text(text)
+    expected = [c for k, c in enumerate(ids) if k == 0 or ids[k - 1] != c]
+    segments = cluster_segments(str(path))
+    assert [s.cluster for s in segments] == expected
+    for segment in segments[1:]:
+        part = max(k for k, start in enumerate(starts) if start <= segment.first)
+        assert ids[part] == segment.cluster
