@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from raftcheck.traces.incarnations import cluster_segments
+from raftcheck.traces.incarnations import _ids_in_bytes, _ids_in_lines, cluster_segments
 from raftcheck.validate.engine import check_run, validate_run
 from raftcheck.validate.report import CONFORMS, REFUSED, VIOLATES
 from raftcheck.validate.runs import Run, find_runs
@@ -168,3 +168,31 @@ def test_segments_follow_the_appended_logs_whatever_they_are(order: list[Path],
     for segment in segments[1:]:
         part = max(k for k, start in enumerate(starts) if start <= segment.first)
         assert ids[part] == segment.cluster
+
+
+_LINES = st.one_of(
+    st.sampled_from(['{"msg":"starting local member","cluster-id":"5e3926717cf4217"}',
+                     "2026-12-05 07:56:51.838729 I | etcdserver: starting member "
+                     "e216362c8e00c211 in cluster dcf7fb9deb8384f7",
+                     "raft cluster ab", "clustercluster 0123456789abcdef", ""]).map(str.encode),
+    st.binary(max_size=40).map(lambda b: b.replace(b"\n", b" ")))
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_LINES, max_size=30), crlf=st.booleans(), last_newline=st.booleans())
+def test_ids_found_in_bytes_are_those_found_line_by_line(lines: list[bytes], crlf: bool,
+                                                         last_newline: bool,
+                                                         tmp_path: Path) -> None:
+    """A plain file is searched as bytes, a wrapped one line by line: both find the same ids
+    on the same lines, whatever the lines hold (CRLF ends, bytes that are not UTF-8, no
+    newline at the end, a gzip header with nothing after it)."""
+    end = b"\r\n" if crlf else b"\n"
+    path = tmp_path / "node1.log"
+    path.write_bytes(end.join(lines) + (end if last_newline else b""))
+    def found(ids) -> list | str:
+        try:
+            return list(ids(str(path)))
+        except OSError:
+            return "unreadable"
+    assert found(_ids_in_bytes) == found(_ids_in_lines)

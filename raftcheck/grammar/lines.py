@@ -27,7 +27,7 @@ def iter_lines(path: str) -> Iterator[tuple[int, str | None, str | None]]:
         rest = b""  # the start of a line that goes on in the next block
         overlong = False  # the line being read is already too long: its bytes are dropped
         while True:
-            block = _read(f)
+            block = read_block(f)
             if not block:
                 break
             end = block.rfind(b"\n")
@@ -78,7 +78,7 @@ def open_log(path: str) -> BinaryIO:
     return f
 
 
-def _read(f: BinaryIO, size: int = READ_BLOCK) -> bytes:
+def read_block(f: BinaryIO, size: int = READ_BLOCK) -> bytes:
     """The next block; a corrupt or cut-off compressed file is an OSError like any unreadable
     file (the callers report those as bad input)."""
     try:
@@ -112,7 +112,7 @@ def looks_binary(path: str, size: int = 8192) -> bool:
     UTF-8: a binary file. A text log with a few junk lines is text (its junk lines are
     reported one by one)."""
     with open_log(path) as f:
-        head = _read(f, size)
+        head = read_block(f, size)
     if not head:
         return False
     text = head.decode("utf-8", errors="replace")

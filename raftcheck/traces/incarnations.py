@@ -15,9 +15,11 @@ to the new life), or from that line itself if no banner precedes it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
-from raftcheck.grammar.detect import read_lines
+from raftcheck.grammar.detect import read_lines, wrapper_name
+from raftcheck.grammar.lines import MAX_LINE_BYTES, open_log, read_block
 
 CLUSTER_ID = re.compile(r'"cluster-id":"([0-9a-f]+)"|\bcluster ([0-9a-f]{8,16})\b')
 """etcd's cluster id, as zap ("cluster-id") and capnslog ("... to cluster <id>") print it."""
@@ -39,16 +41,55 @@ def cluster_segments(path: str) -> list[Segment]:
     """The file's stretches of one cluster id, in file order (none if it prints none).
     Raises OSError."""
     segments: list[Segment] = []
-    for number, text, _problem in read_lines(path):
-        found = CLUSTER_ID.search(text) if text is not None and "cluster" in text else None
-        if found is None:
-            continue
-        cluster = found.group(1) or found.group(2)
+    found = _ids_in_lines(path) if wrapper_name(path) is not None else _ids_in_bytes(path)
+    for number, cluster in found:
         if not segments:
             segments.append(Segment(1, cluster))
         elif cluster != segments[-1].cluster:  # (rare: the file is read again up to here)
             segments.append(Segment(_life_start(path, segments[-1].first, number), cluster))
     return segments
+
+
+def _ids_in_lines(path: str) -> Iterator[tuple[int, str]]:
+    """(line number, cluster id) of each line that prints one, in a wrapped file's lines."""
+    for number, text, _problem in read_lines(path):
+        if text is not None and "cluster" in text:
+            found = CLUSTER_ID.search(text)
+            if found is not None:
+                yield number, found.group(1) or found.group(2)
+
+
+_CLUSTER_ID_BYTES = re.compile(CLUSTER_ID.pattern.encode())
+
+
+def _ids_in_bytes(path: str) -> Iterator[tuple[int, str]]:
+    """As _ids_in_lines, for a file as it is: its bytes searched a block at a time (lines end
+    at ``\n``, as read_lines numbers them), without a Python step per line."""
+    number = 1  # the line that the block's first byte is on
+    rest = b""  # the start of a line that goes on in the next block
+    with open_log(path) as f:
+        while True:
+            block = read_block(f)
+            data = rest + block
+            end = data.rfind(b"\n") if block else len(data) - 1
+            lines, rest = data[:end + 1], data[end + 1:]
+            if len(rest) > MAX_LINE_BYTES:
+                rest = b""  # an overlong line: read_lines reports it, and reads no id in it
+            at = lines.find(b"cluster")
+            counted = 0  # the place up to which lines were counted, and their number there
+            while at != -1:
+                start = lines.rfind(b"\n", 0, at) + 1
+                stop = lines.find(b"\n", at)
+                stop = len(lines) if stop == -1 else stop
+                found = _CLUSTER_ID_BYTES.search(lines, start, stop)
+                if found is not None:
+                    number += lines.count(b"\n", counted, start)
+                    counted = start
+                    yield number, (found.group(1) or found.group(2)).decode()
+                at = lines.find(b"cluster", stop)
+            number += lines.count(b"\n", counted)
+            if not block:
+                return
 
 
 def _life_start(path: str, after: int, line: int) -> int:
