@@ -76,7 +76,7 @@ def _ids_in_bytes(path: str) -> Iterator[tuple[int, str]]:
             if len(rest) > MAX_LINE_BYTES:
                 rest = b""  # an overlong line: read_lines reports it, and reads no id in it
             at = lines.find(b"cluster")
-            counted = 0  # the place up to which lines were counted, and their number there
+            counted = 0  # lines up to this byte are counted in number
             while at != -1:
                 start = lines.rfind(b"\n", 0, at) + 1
                 stop = lines.find(b"\n", at)

@@ -95,7 +95,7 @@ def _by_cluster(run: Run) -> list[Run]:
     segments: dict[str, list[Segment]] = {}
     try:
         for path, fmt in run.files:
-            if implementation(fmt) == "etcd":
+            if fmt in SINGLE_NODE_FORMATS and implementation(fmt) == "etcd":
                 segments[path] = cluster_segments(path)
     except OSError:
         return [run]  # reading it says why it cannot be read
@@ -116,6 +116,7 @@ def _by_cluster(run: Run) -> list[Run]:
                 part.error = part.error or (
                     f"{path}: cluster {segment.cluster} again at line {segment.first}, after "
                     f"cluster {found[k - 1].cluster}: split the log where each cluster starts")
+                continue
             last = found[k + 1].first - 1 if k + 1 < len(found) else sys.maxsize
             part.files.append((path, fmt))
             part.windows[path] = (segment.first, last)
