@@ -135,6 +135,9 @@ def test_the_cli_gives_one_verdict_per_cluster_and_the_timeline_picks_one(
                           second, "--json"], capture_output=True, text=True, check=False)
     assert one.returncode == 0, one.stderr
     assert f"(cluster {second})" in one.stdout and cluster_id(ZAP[0]) not in one.stdout
+    none = subprocess.run([sys.executable, "-m", "raftcheck", "timeline", str(folder), "--run",
+                           "no-such-cluster"], capture_output=True, text=True, check=False)
+    assert none.returncode == 2 and "no run's name holds 'no-such-cluster'" in none.stderr
 
 
 def _fixture_logs() -> list[Path]:

@@ -55,8 +55,12 @@ def read_run(paths: Iterable[str | os.PathLike[str]], *, assume_tz: tzinfo = UTC
     one cluster, several runs, or logs without timestamps."""
     runs = find_runs(paths)
     if choose is not None:
-        runs = [r for r in runs if choose in r.name] or runs
-    if len(runs) > 1 or (choose is not None and choose not in runs[0].name):
+        chosen = [r for r in runs if choose in r.name]
+        if not chosen:
+            raise LogError(f"no run's name holds {choose!r} (runs: "
+                           f"{', '.join(r.name for r in runs)})")
+        runs = chosen
+    if len(runs) > 1:
         names = ", ".join(r.name for r in runs)
         raise LogError(f"these paths hold {len(runs)} runs ({names}); a timeline shows one "
                        "run: give one run per call, or choose one with --run TEXT (a text "
