@@ -96,9 +96,21 @@ def test_capnslog_problems_name_the_line(tmp_path: Path) -> None:
     assert parsed.events[-1].source.line == 8
 
 
-def test_capnslog_with_a_zap_line_is_mixed(tmp_path: Path) -> None:
+def test_capnslog_then_a_zap_line_reads_both(tmp_path: Path) -> None:
+    """A member restarted by etcd 3.5 logs JSON after 3.4's text, to the same file (a rolling
+    upgrade, journald): the zap line is read as zap."""
     path = _write(tmp_path, "m1.log", [*CAPNSLOG, _zap(f"{ID1} became leader at term 3")])
-    with pytest.raises(LogError, match=r"m1\.log:12: mixed formats in one file"):
+    parsed = read_logs([path])
+    last = parsed.events[-1]
+    assert (type(last).__name__, last.source.line, last.term) == ("BecameLeader", 12, 3)
+    assert parsed.files[0].format == "etcd-capnslog" and not parsed.problems
+
+
+def test_an_etcd_log_with_a_hashicorp_line_is_mixed(tmp_path: Path) -> None:
+    hclog = "2026-12-05T08:39:19.361Z [INFO]  raft: entering follower state: follower=x leader=y"
+    path = _write(tmp_path, "m1.log", [*CAPNSLOG, hclog])
+    with pytest.raises(LogError, match=r"m1\.log:12: mixed formats in one file: this line is "
+                                       r"hashicorp-hclog, the file is etcd-capnslog"):
         read_logs([path])
 
 
@@ -165,11 +177,14 @@ def test_zap_bad_records_are_problems(tmp_path: Path) -> None:
     assert parsed.files[0].skipped == 1  # "[1, 2, 3]" is not a zap record
 
 
-def test_zap_with_a_capnslog_raft_line_is_mixed(tmp_path: Path) -> None:
+def test_zap_then_a_capnslog_raft_line_reads_both(tmp_path: Path) -> None:
+    """The other way (3.5 back to 3.4): the text line is read as text, and the file's clock is
+    whole seconds from then on."""
     path = _write(tmp_path, "m2.log", [_zap(f"{ID2} became follower at term 0"), CAPNSLOG[4]])
-    with pytest.raises(LogError, match=r"m2\.log:2: mixed formats .* etcd-capnslog, the file is "
-                                       r"etcd-zap"):
-        read_logs([path])
+    parsed = read_logs([path])
+    assert [(type(e).__name__, e.source.line) for e in parsed.events] == [
+        ("BecameFollower", 1), ("BecameFollower", 2)]
+    assert parsed.files[0].time_precision == "1s" and not parsed.problems
 
 
 # --- fixtures printed by real etcd ---------------------------------------------------------

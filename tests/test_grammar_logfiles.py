@@ -120,21 +120,40 @@ def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
     assert [Path(f.path).name for f in parsed.files] == ["node1.log", "node2.log", "node3.log"]
 
 
+HCLOG_LINE = "2026-12-05T08:39:19.361Z [INFO]  raft: entering follower state: follower=a leader=b"
+
+
 def test_mixed_formats_found_by_detection(tmp_path: Path) -> None:
-    lines = _lines(STEADY / "node1.log")[:20] + _lines(CAPNSLOG / "node1.log")[:5]
+    lines = [*_lines(STEADY / "node1.log")[:20], HCLOG_LINE]
     path = _write(tmp_path / "node1.log", lines)
-    with pytest.raises(LogError, match=r"node1\.log:\d+: mixed formats in one file: this line "
-                                       r"is etcd-capnslog, the file is etcd-zap"):
+    with pytest.raises(LogError, match=r"node1\.log:21: mixed formats in one file: this line "
+                                       r"is hashicorp-hclog, the file is etcd-zap"):
         read_logs([path])
 
 
 def test_mixed_formats_found_while_reading(tmp_path: Path) -> None:
-    zap = _lines(STEADY / "node1.log")
-    capnslog_raft = next(x for x in _lines(CAPNSLOG / "node1.log") if x.startswith("raft2"))
-    lines = zap * 3 + [capnslog_raft]  # far past the lines detection samples
+    lines = [*_lines(STEADY / "node1.log") * 3, HCLOG_LINE]  # far past detection's sample
     path = _write(tmp_path / "node1.log", lines)
     with pytest.raises(LogError, match=rf"node1\.log:{len(lines)}: mixed formats in one file"):
         read_logs([path])
+
+
+@pytest.mark.parametrize("order", ["capnslog-then-zap", "zap-then-capnslog"])
+def test_both_etcd_formats_in_one_file_read_as_their_parts(order: str, tmp_path: Path) -> None:
+    """A rolling upgrade (etcd 3.4's text log, then 3.5's JSON, logged to one file) or back:
+    every line is read in its own format, as it is read in a file of that format alone."""
+    parts = [CAPNSLOG / "node1.log", KILL / "node1.log"]
+    if order == "zap-then-capnslog":
+        parts.reverse()
+    alone = [read_logs([str(p)]) for p in parts]
+    path = _write(tmp_path / "node1.log", _lines(parts[0]) + _lines(parts[1]))
+    both = read_logs([path])
+    offset = len(_lines(parts[0]))
+    expected = [(type(e).__name__, e.source.line, e.time) for e in alone[0].events] + \
+        [(type(e).__name__, e.source.line + offset, e.time) for e in alone[1].events]
+    assert [(type(e).__name__, e.source.line, e.time) for e in both.events] == expected
+    assert not both.problems
+    assert both.files[0].time_precision == "1s"  # (the text log's clock: whole seconds)
 
 
 # --- damaged lines: problems naming file:line, the rest still read -------------------------

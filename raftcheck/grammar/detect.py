@@ -104,9 +104,11 @@ def detect(path: str) -> str:
             first_text = (number, text)
         sig = signature(text)
         if sig is not None:
-            if found is None or (found, sig) == (ETCD_ZAP, ETCD_TRACE):
+            if found is None or (found, sig) in ((ETCD_ZAP, ETCD_TRACE),
+                                                 (ETCD_ZAP, ETCD_CAPNSLOG)):
                 found, found_line = sig, number
-            elif sig != found and (found, sig) != (ETCD_TRACE, ETCD_ZAP):
+            elif sig != found and (found, sig) not in ((ETCD_TRACE, ETCD_ZAP),
+                                                       (ETCD_CAPNSLOG, ETCD_ZAP)):
                 raise DetectError(
                     f"mixed formats in one file: this line is {sig}, the file is {found} "
                     f"(from line {found_line})", number)

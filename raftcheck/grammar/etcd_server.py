@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from raftcheck.grammar.detect import ETCD_CAPNSLOG, ETCD_ZAP, mixed_format
+from raftcheck.grammar.detect import ETCD_CAPNSLOG, ETCD_ZAP, foreign_format, mixed_format
 from raftcheck.grammar.drafts import Draft, RawId, etcd_id
 from raftcheck.grammar.etcd_raft import EtcdRaftMessages
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed
@@ -460,7 +460,16 @@ class EtcdServerReader:
         return (Parsed(lineno, line, when, drafts),)
 
     def _other(self, lineno: int, line: str) -> Sequence[Outcome]:
-        error = mixed_format(line, self.format)
-        if error is not None:
-            return (Bad(lineno, line, error, fatal=True),)
+        """A line the file's own format does not read: a line of the other etcd format is read
+        as such (a member restarted by an etcd of another version, a rolling upgrade from 3.4's
+        text log to 3.5's JSON or back, logs on to the same file: journald); a line of another
+        implementation's format is bad input; anything else is skipped."""
+        other = foreign_format(line, self.format)
+        if other == ETCD_ZAP and self.format == ETCD_CAPNSLOG:
+            return self._feed_zap(lineno, line)
+        if other == ETCD_CAPNSLOG and self.format == ETCD_ZAP:
+            self.time_precision = "1s"
+            return self._feed_capnslog(lineno, line)
+        if other is not None:
+            return (Bad(lineno, line, mixed_format(line, self.format) or "", fatal=True),)
         return SKIPPED
