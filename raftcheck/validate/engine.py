@@ -188,6 +188,13 @@ class Validator:
         verdict = verdict or self._final(stream)
         verdict.seconds = time.perf_counter() - started
         self._facts(verdict, stream)
+        for q in queues:
+            if q.step is not None and q.step[0] > self.options.max_skew:
+                back, after = q.step
+                verdict.notes.append(
+                    f"{after.source} is {back:.3f} s earlier than the line before it: its "
+                    "node's clock went back (an NTP step?), and its later lines were merged "
+                    "with that much more tolerance")
         return verdict
 
     def _forget_old_terms(self) -> None:

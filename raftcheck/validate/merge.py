@@ -30,6 +30,11 @@ class FileQueue:
         self.precision = sees.precision or 0.0
         self.buffer: deque[Event] = deque()
         self.last_time: datetime | None = None
+        # the largest step back of the file's clock beyond its resolution (an NTP correction),
+        # in seconds, and the first line after it: lines after a step may have happened that
+        # much later than their times say, and are merged with that much more tolerance
+        self.stepped_back = 0.0
+        self.step: tuple[float, Event] | None = None
         self.done = False
         # the head's place in the merged order as key() worked it out; None while it is to be
         # worked out again (read directly where every event asks: the merge)
@@ -51,6 +56,11 @@ class FileQueue:
     def pop(self) -> Event:
         e = self.buffer.popleft()
         if e.time is not None:
+            if self.last_time is not None and e.time < self.last_time:
+                back = (self.last_time - e.time).total_seconds()
+                if back > self.precision and back > self.stepped_back:
+                    self.stepped_back = back
+                    self.step = (back, e)
             self.last_time = e.time
         self.known_key = None
         return e
@@ -101,7 +111,7 @@ class Merge:
         then the others earliest first."""
         if e.time is None:
             return []
-        limit = e.time.timestamp() + self.max_skew + source.precision
+        limit = e.time.timestamp() + self.max_skew + source.precision + source.stepped_back
         out = []
         for q in self.queues:
             key = q.key()  # a timed head's key holds its timestamp
