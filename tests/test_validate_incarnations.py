@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from raftcheck.traces.incarnations import _ids_in_bytes, _ids_in_lines, cluster_segments
+from raftcheck.traces.incarnations import _ids_in_bytes, _ids_in_lines, _line_at, cluster_segments
 from raftcheck.validate.engine import check_run, validate_run
 from raftcheck.validate.report import CONFORMS, REFUSED, VIOLATES
 from raftcheck.validate.runs import Run, find_runs
@@ -193,9 +194,9 @@ def test_ids_found_in_bytes_are_those_found_line_by_line(lines: list[bytes], crl
     end = b"\r\n" if crlf else b"\n"
     path = tmp_path / "node1.log"
     path.write_bytes(end.join(lines) + (end if last_newline else b""))
-    def found(ids) -> list | str:
+    def found(ids, line_of) -> list | str:
         try:
-            return list(ids(str(path)))
+            return [(line_of(place), cluster) for place, cluster in ids(str(path))]
         except OSError:
             return "unreadable"
-    assert found(_ids_in_bytes) == found(_ids_in_lines)
+    assert found(_ids_in_bytes, partial(_line_at, str(path))) == found(_ids_in_lines, int)

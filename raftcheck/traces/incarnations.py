@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import NamedTuple
 
 from raftcheck.grammar.detect import read_lines, wrapper_name
@@ -41,12 +42,16 @@ def cluster_segments(path: str) -> list[Segment]:
     """The file's stretches of one cluster id, in file order (none if it prints none).
     Raises OSError."""
     segments: list[Segment] = []
-    found = _ids_in_lines(path) if wrapper_name(path) is not None else _ids_in_bytes(path)
-    for number, cluster in found:
+    if wrapper_name(path) is not None:
+        found, line_of = _ids_in_lines(path), int
+    else:
+        found, line_of = _ids_in_bytes(path), partial(_line_at, path)
+    for place, cluster in found:
         if not segments:
             segments.append(Segment(1, cluster))
         elif cluster != segments[-1].cluster:  # (rare: the file is read again up to here)
-            segments.append(Segment(_life_start(path, segments[-1].first, number), cluster))
+            line = line_of(place)
+            segments.append(Segment(_life_start(path, segments[-1].first, line), cluster))
     return segments
 
 
@@ -63,9 +68,10 @@ _CLUSTER_ID_BYTES = re.compile(CLUSTER_ID.pattern.encode())
 
 
 def _ids_in_bytes(path: str) -> Iterator[tuple[int, str]]:
-    """As _ids_in_lines, for a file as it is: its bytes searched a block at a time (lines end
-    at ``\n``, as read_lines numbers them), without a Python step per line."""
-    number = 1  # the line that the block's first byte is on
+    """(where the line starts, cluster id) of each line that prints one, in a file as it is:
+    its bytes searched a block at a time, without a Python step per line (nor a count of
+    lines: _line_at tells the line of a place, where one is needed)."""
+    offset = 0  # of the block's first byte in the file
     rest = b""  # the start of a line that goes on in the next block
     with open_log(path) as f:
         while True:
@@ -73,23 +79,32 @@ def _ids_in_bytes(path: str) -> Iterator[tuple[int, str]]:
             data = rest + block
             end = data.rfind(b"\n") if block else len(data) - 1
             lines, rest = data[:end + 1], data[end + 1:]
-            if len(rest) > MAX_LINE_BYTES:
-                rest = b""  # an overlong line: read_lines reports it, and reads no id in it
             at = lines.find(b"cluster")
-            counted = 0  # lines up to this byte are counted in number
             while at != -1:
                 start = lines.rfind(b"\n", 0, at) + 1
                 stop = lines.find(b"\n", at)
                 stop = len(lines) if stop == -1 else stop
                 found = _CLUSTER_ID_BYTES.search(lines, start, stop)
                 if found is not None:
-                    number += lines.count(b"\n", counted, start)
-                    counted = start
-                    yield number, (found.group(1) or found.group(2)).decode()
+                    yield offset + start, (found.group(1) or found.group(2)).decode()
                 at = lines.find(b"cluster", stop)
-            number += lines.count(b"\n", counted)
+            offset += len(lines)
+            if len(rest) > MAX_LINE_BYTES:  # an overlong line: read_lines reports it, and
+                offset += len(rest)  # reads no id in it
+                rest = b""
             if not block:
                 return
+
+
+def _line_at(path: str, place: int) -> int:
+    """The number of the line that starts at byte ``place`` of the file (as read_lines
+    numbers them: lines end at ``\n``)."""
+    newlines = 0
+    with open_log(path) as f:
+        while place > 0 and (block := read_block(f)):
+            newlines += block.count(b"\n", 0, place)
+            place -= len(block)
+    return newlines + 1
 
 
 def _life_start(path: str, after: int, line: int) -> int:
