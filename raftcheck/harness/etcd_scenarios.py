@@ -407,16 +407,17 @@ def _member_list(cluster: EtcdCluster) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------------------------- recovery
 
-def force_new_cluster(cluster: EtcdCluster, *, lagging_writes: int = 20, seed: int = 0,
-                      load: bool = True) -> Facts:
+def force_new_cluster(cluster: EtcdCluster, *, lagging_writes: int = 20, down: float = 2.0,
+                      seed: int = 0, load: bool = True) -> Facts:
     """Under client load, a follower is killed; ``lagging_writes`` more writes are
-    acknowledged without it; then the leader and the other followers are killed for good
-    (the quorum is lost) and the lagging follower, the only member left, is restarted with
-    ``--force-new-cluster``: it becomes leader of a one-member cluster, and takes writes. Every
-    write acknowledged after its kill is lost (``acknowledged_writes_lost``)."""
+    acknowledged without it (and it stays down at least ``down`` seconds); then the leader
+    and the other followers are killed for good (the quorum is lost) and the lagging follower,
+    the only member left, is restarted with ``--force-new-cluster``: it becomes leader of a
+    one-member cluster, and takes writes. Every write acknowledged after its kill is lost
+    (``acknowledged_writes_lost``)."""
     rng = random.Random(seed)
     leader, term = _begin(cluster, "force-new-cluster", lagging_writes=lagging_writes,
-                          seed=seed, load=load)
+                          down_s=down, seed=seed, load=load)
     forced = rng.choice(_followers(cluster, leader))
     with _background(cluster, load=load, seed=seed, sample_every=1.0,
                      label="force-new-cluster"):
@@ -426,6 +427,7 @@ def force_new_cluster(cluster: EtcdCluster, *, lagging_writes: int = 20, seed: i
         killed = time.time()
         survivors = [n for n in cluster.names if n != forced]
         _put_acknowledged(cluster, "/force/after-kill", lagging_writes, survivors)
+        _wait_since(cluster, "kill-9", down)
         for n in survivors:
             cluster.kill(n)
         down = time.time()
@@ -551,7 +553,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("member-grow", "one member grown to three by member add", member_grow,
              nodes=1, spare=2),
     Scenario("force-new-cluster", "a lagging follower restarted with --force-new-cluster "
-             "after the quorum is lost; the writes it missed are lost", force_new_cluster),
+             "after the quorum is lost; the writes it missed are lost", force_new_cluster,
+             "down", "how long the lagging follower is down before the quorum is lost "
+             "(default 2 s)"),
     Scenario("snapshot-restore", "every member restored from a snapshot under a new cluster "
              "token; the writes after the snapshot are lost", snapshot_restore),
 ]}
