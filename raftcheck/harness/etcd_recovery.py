@@ -65,7 +65,7 @@ class DisasterRecovery:
         """``etcdctl snapshot save`` from one member into the cluster's data directory (removed
         with it); returns the file and the revision it holds (``snapshot status``)."""
         assert self._data_root is not None
-        path = self._data_root / f"snapshot-{len(self._rec().steps)}.db"
+        path = self._data_root / f"snapshot{_done(self, 'snapshot-save') + 1}.db"
         epoch = time.time()
         _checked(self.etcdctl(["snapshot", "save", str(path)], endpoint, timeout),
                       "snapshot save")
@@ -85,7 +85,7 @@ class DisasterRecovery:
         if up := [n for n in self.names if self.members[n].running]:
             raise EtcdHarnessError(f"restore needs every member down; {up} still run")
         assert self._data_root is not None
-        restores = sum(s["action"] == "snapshot-restore" for s in self._rec().steps) + 1
+        restores = _done(self, "snapshot-restore") + 1
         token = token or f"{self._token}-restored{restores}"
         eps = self.net.endpoints
         initial = ",".join(f"{n}={eps[n].peer_url}" for n in self.names)
@@ -114,6 +114,11 @@ def _checked(res: CommandResult, what: str) -> str:
     if res.returncode != 0:
         raise EtcdHarnessError(f"etcdctl {what} failed: {res.error}")
     return res.stdout
+
+
+def _done(cluster: EtcdCluster, action: str) -> int:
+    """How many ``action`` steps the cluster has recorded (numbers files and directories)."""
+    return sum(s["action"] == action for s in cluster._rec().steps)
 
 
 def _set_flag(argv: list[str], flag: str, value: str) -> None:
