@@ -31,10 +31,7 @@ class DisasterRecovery:
 
     def cluster_id(self: EtcdCluster, endpoint: str | None = None) -> str:
         """The cluster ID (lowercase hex, as etcd logs it) that ``endpoint`` answers with."""
-        res = self.etcdctl(["member", "list", "-w", "json"], endpoint)
-        if res.returncode != 0:
-            raise EtcdHarnessError(f"etcdctl member list failed: {res.error}")
-        return format(int(json.loads(res.stdout)["header"]["cluster_id"]), "x")
+        return format(int(self._member_list_answer(endpoint)["header"]["cluster_id"]), "x")
 
     def force_new_cluster(self: EtcdCluster, name: str, *, timeout: float = 20.0
                           ) -> int | None:
