@@ -45,6 +45,14 @@ def _line_time(line: str) -> datetime | None:
     return None
 
 
+def _ids(doc: dict) -> dict[str, set[str]]:
+    """Every member ID each member had (a snapshot restore gives each member a new one)."""
+    ids: dict[str, set[str]] = {}
+    for hex_id, name in doc["id_to_name"].items():
+        ids.setdefault(name, set()).add(hex_id)
+    return ids
+
+
 def _starts(log: str, fmt: str) -> int:
     """How many times an etcd process started writing this log."""
     if fmt == "capnslog":
@@ -78,11 +86,14 @@ def test_the_runs_are_the_recipes_and_the_readme_lists_them() -> None:
 
 def test_members_logs_and_ids(run: tuple[Path, dict, dict[str, str]]) -> None:
     folder, doc, logs = run
-    assert sorted(doc["id_to_name"].values()) == sorted(doc["members"])
+    restored = sum(len(s["target"]) for s in doc["steps"] if s["action"] == "snapshot-restore")
+    assert len(doc["id_to_name"]) == len(doc["members"]) + restored
+    assert set(doc["id_to_name"].values()) == set(doc["members"])
     assert {p.name for p in folder.glob("*.log")} == {m["log"] for m in doc["members"].values()}
     for name, member in doc["members"].items():
         assert doc["id_to_name"][member["id_hex"]] == name
-        assert member["id_hex"] in logs[name]  # each log is that member's
+    for hex_id, name in doc["id_to_name"].items():
+        assert hex_id in logs[name]  # each log is that member's
 
 
 def test_every_line_falls_within_the_run(run: tuple[Path, dict, dict[str, str]]) -> None:
@@ -104,12 +115,12 @@ def test_each_process_start_is_in_the_log(run: tuple[Path, dict, dict[str, str]]
 def test_leaders_the_harness_saw_are_the_leaders_etcd_logged(
         run: tuple[Path, dict, dict[str, str]]) -> None:
     _, doc, logs = run
-    ids = {n: m["id_hex"] for n, m in doc["members"].items()}
+    ids = _ids(doc)
     seen = 0
     for step in doc["steps"]:
         if step["action"] == "leader-elected":
             leader, term = step["leader_after"], step["term_after"]
-            assert f"{ids[leader]} became leader at term {term}" in logs[leader]
+            assert any(f"{i} became leader at term {term}" in logs[leader] for i in ids[leader])
             seen += 1
     assert seen >= 1
 
@@ -120,14 +131,14 @@ def test_sampled_raft_states_are_logged(run: tuple[Path, dict, dict[str, str]]) 
     samples = [s for s in doc["status_samples"] if "raft" in s]
     if not samples:
         pytest.skip("recorded before raft.status sampling")
-    ids = {n: m["id_hex"] for n, m in doc["members"].items()}
+    ids = _ids(doc)
     checked = 0
     for sample in samples:
         for name, raft in sample["raft"].items():
             if "state" not in raft:
                 continue
-            assert raft["member_id"] == ids[name]
-            words = f"{ids[name]} became {ROLE_WORDS[raft['state']]} at term {raft['term']}"
+            assert raft["member_id"] in ids[name]
+            words = f"{raft['member_id']} became {ROLE_WORDS[raft['state']]} at term {raft['term']}"
             assert words in logs[name], (sample["t"], name)
             checked += 1
     assert checked >= len(samples)
@@ -173,3 +184,13 @@ def test_faults_left_their_marks(run: tuple[Path, dict, dict[str, str]]) -> None
                        for log in logs.values())
     if doc["scenario"] == "flapping":
         assert facts["term_after"] > facts["term_before"]
+    if doc["scenario"] == "force-new-cluster":
+        forced = logs[facts["forced"]]
+        assert ("forcing restart of member " in forced  # capnslog
+                or '"msg":"forcing restart member"' in forced)  # zap
+        assert [m["name"] for m in facts["members"]] == [facts["forced"]]
+        assert facts["acknowledged_writes_lost"] > 0
+    if doc["scenario"] == "snapshot-restore":
+        assert facts["old_cluster_id"] != facts["new_cluster_id"]
+        for log in logs.values():  # each member was in both clusters
+            assert facts["old_cluster_id"] in log and facts["new_cluster_id"] in log

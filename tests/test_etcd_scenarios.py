@@ -19,12 +19,14 @@ import pytest
 from raftcheck.harness import EtcdCluster, EtcdNotInstalled, find_etcd_binaries
 from raftcheck.harness.etcd_scenarios import (
     flapping,
+    force_new_cluster,
     kill_restart,
     leader_minority,
     member_add,
     member_grow,
     member_remove,
     snapshot_catchup,
+    snapshot_restore,
 )
 from raftcheck.harness.network import netns_unavailable_reason
 
@@ -262,3 +264,79 @@ def test_member_grow_from_one_to_three(tmp_path: Path) -> None:
     assert listed == {"node1": False, "node2": False, "node3": False}
     assert len({s.applied_index for s in statuses.values()}) == 1
     assert cluster.quorum == 2
+
+
+# ---------------------------------------------------------------------------------- recovery
+
+VERSIONS = pytest.mark.parametrize(("version", "log_format"),
+                                   [("3.5", "zap"), ("3.4", "capnslog")])
+
+
+def _cluster(tmp_path: Path, version: str, log_format: str, scenario: str) -> EtcdCluster:
+    _need(version)
+    return EtcdCluster(tmp_path, 3, network="netns", version=version,
+                       log_format=log_format,  # type: ignore[arg-type]
+                       scenario=scenario)
+
+
+@VERSIONS
+def test_force_new_cluster_leaves_the_lagging_member_alone_without_what_it_missed(
+        tmp_path: Path, version: str, log_format: str) -> None:
+    with _cluster(tmp_path, version, log_format, "force-new-cluster") as cluster:
+        facts = force_new_cluster(cluster, down=0.5, seed=9)
+        forced = facts["forced"]
+        listed = cluster.member_list()
+        statuses = cluster.wait_for_convergence(10)
+        kept, missed, new = (cluster.get(k) for k in (
+            "/force/before-kill", "/force/after-kill0", "/force/after-recovery0"))
+        argv = list(cluster.members[forced].argv)
+        forced_id = cluster.members[forced].member_id
+    assert [(m.name, m.member_id) for m in listed] == [(forced, forced_id)]
+    assert list(statuses) == [forced] and statuses[forced].is_leader
+    assert (kept.value, new.value) == (forced, "0")
+    assert missed.ok and missed.count == 0  # acknowledged by the old cluster, lost
+    assert facts["acknowledged_writes_lost"] >= 20
+    steps = _doc(tmp_path)["steps"]
+    restart = next(s for s in steps if s["action"] == "restart")
+    assert (restart["target"], restart["extra_args"]) == (forced, ["--force-new-cluster"])
+    assert "--force-new-cluster" not in argv  # for that start only
+    # the commit index etcd restarted at lags the old leader's log by the writes it missed
+    last_kill = [s for s in steps if s["action"] == "kill-9"][-1]
+    old_index = max(st["raft_index"] for st in last_kill["status_before"].values()
+                    if "raft_index" in st)
+    assert facts["commit_index_at_forced_restart"] + 20 <= old_index
+    assert facts["new_term"] > facts["term_before"]
+    assert _leader_terms(_log(tmp_path, forced), forced_id)[-1] == facts["new_term"]
+
+
+@VERSIONS
+def test_snapshot_restore_makes_a_new_cluster_without_the_later_writes(
+        tmp_path: Path, version: str, log_format: str) -> None:
+    with _cluster(tmp_path, version, log_format, "snapshot-restore") as cluster:
+        old_ids = {n: cluster.members[n].member_id for n in cluster.names}
+        facts = snapshot_restore(cluster, seed=10)
+        cluster_id = cluster.cluster_id()
+        listed = {m.name: m.member_id for m in cluster.member_list()}
+        statuses = cluster.wait_for_convergence(10)
+        kept, missed, new = (cluster.get(k) for k in (
+            "/restore/before-snapshot", "/restore/after-snapshot0", "/restore/after-restore0"))
+        argvs = {n: list(m.argv) for n, m in cluster.members.items()}
+        restored_dirs = {n: m.data_dir for n, m in cluster.members.items()}
+    assert cluster_id == facts["new_cluster_id"] != facts["old_cluster_id"]
+    assert sorted(listed) == ["node1", "node2", "node3"]
+    assert all(listed[n] != old_ids[n] for n in listed)  # a new token: new member IDs
+    assert len({s.applied_index for s in statuses.values()}) == 1
+    assert (kept.value, new.value) == ("1", "0")
+    assert missed.ok and missed.count == 0  # written after the snapshot: lost
+    assert facts["acknowledged_writes_lost"] >= 10
+    assert new.revision > facts["snapshot_revision"]
+    for name, argv in argvs.items():  # a later restart starts the restored member
+        assert argv[argv.index("--initial-cluster-token") + 1] == facts["new_token"]
+        assert argv[argv.index("--data-dir") + 1] == str(restored_dirs[name])
+        assert _starts_of(_log(tmp_path, name), log_format) == 2  # appended to one log
+        assert facts["new_cluster_id"] in _log(tmp_path, name)
+
+
+def _starts_of(log: str, log_format: str) -> int:
+    return log.count("etcdmain: etcd Version: " if log_format == "capnslog"
+                     else '"msg":"starting an etcd server"')

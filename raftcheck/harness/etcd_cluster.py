@@ -35,6 +35,7 @@ from raftcheck.harness.binaries import EtcdBinaries, find_etcd_binaries
 from raftcheck.harness.conditions import agreed_leader, caught_up, converged
 from raftcheck.harness.errors import ClusterTimeout, EtcdHarnessError, EtcdStartError
 from raftcheck.harness.etcd_membership import MembershipChanges
+from raftcheck.harness.etcd_recovery import DisasterRecovery
 from raftcheck.harness.etcdctl import (
     CommandResult,
     Etcdctl,
@@ -80,7 +81,7 @@ class Member:
         return self.proc is not None and self.proc.poll() is None
 
 
-class EtcdCluster(MembershipChanges):
+class EtcdCluster(MembershipChanges, DisasterRecovery):
     """N etcd members with fault injection; a context manager. See the module docstring."""
 
     def __init__(
@@ -286,19 +287,23 @@ class EtcdCluster(MembershipChanges):
                      exit_status=member.proc.returncode, killed_after_timeout=forced)
         return member.proc.pid
 
-    def restart(self, name: str, *, wait: bool = True, timeout: float = 15.0) -> int:
-        """Start a killed member again (same argv, data dir; its log is appended to).
-        With ``wait``, return once it answers ``endpoint status``. Returns the new PID."""
+    def restart(self, name: str, *, wait: bool = True, timeout: float = 15.0,
+                extra_args: Sequence[str] = ()) -> int:
+        """Start a killed member again (same argv, data dir; its log is appended to), with
+        ``extra_args`` added for this start only (e.g. ``--force-new-cluster``; recorded in
+        the step). With ``wait``, return once it answers ``endpoint status``. Returns the new
+        PID."""
         member = self._member(name)
         if member.running:
             raise EtcdHarnessError(f"{name} is still running (pid {member.pids[-1]}); kill it "
                                    "first")
         before = self._snapshot()
         epoch = time.time()
-        pid = self._spawn(member)
+        pid = self._spawn(member, extra_args)
         if wait:
             self._wait_members_up([name], timeout)
-        self._record("restart", name, before, epoch=epoch, pid=pid)
+        fields: dict[str, Any] = {"extra_args": list(extra_args)} if extra_args else {}
+        self._record("restart", name, before, epoch=epoch, pid=pid, **fields)
         return pid
 
     def pause(self, name: str) -> None:
@@ -578,10 +583,10 @@ class EtcdCluster(MembershipChanges):
             return ["--logger", "capnslog", *(["--debug"] if self.log_level == "debug" else [])]
         return ["--logger", "zap", "--log-outputs", "stderr", "--log-level", self.log_level]
 
-    def _spawn(self, member: Member) -> int:
+    def _spawn(self, member: Member, extra_args: Sequence[str] = ()) -> int:
         with open(member.log_path, "ab") as log:
             member.proc = subprocess.Popen(
-                [*self.net.member_prefix(member.name), *member.argv],
+                [*self.net.member_prefix(member.name), *member.argv, *extra_args],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=clean_env("ETCD_"), start_new_session=True, preexec_fn=_die_with_parent,
             )

@@ -139,6 +139,16 @@ FIXTURES: dict[str, Fixture] = {f.name: f for f in [
             "a follower removed, then the leader"),
     Fixture("3.5-member-grow", "member-grow", RecordOptions(),
             "a cluster grown from one member to three"),
+    Fixture("3.5-force-new-cluster", "force-new-cluster", RecordOptions(),
+            "quorum lost; a lagging follower forced into a one-member cluster: a second "
+            "history in the same logs, the writes it missed lost"),
+    Fixture("3.4-force-new-cluster-capnslog", "force-new-cluster",
+            RecordOptions(logger="capnslog", **V34), "the same on etcd 3.4, text logs"),
+    Fixture("3.5-snapshot-restore", "snapshot-restore", RecordOptions(),
+            "every member restored from a snapshot under a new token: new cluster and member "
+            "IDs, terms from 1 again, in the same logs"),
+    Fixture("3.4-snapshot-restore-capnslog", "snapshot-restore",
+            RecordOptions(logger="capnslog", **V34), "the same on etcd 3.4, text logs"),
 ]}
 
 

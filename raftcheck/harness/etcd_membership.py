@@ -120,10 +120,15 @@ class MembershipChanges:
     def member_list(self: EtcdCluster, endpoint: str | Sequence[str] | None = None
                     ) -> list[MemberInfo]:
         """``etcdctl member list`` as the members answer it (raises if none answers)."""
+        return parse_members(self._member_list_answer(endpoint))
+
+    def _member_list_answer(self: EtcdCluster, endpoint: str | Sequence[str] | None
+                            ) -> dict[str, Any]:
+        """The JSON of ``etcdctl member list -w json`` (header and members)."""
         res = self.etcdctl(["member", "list", "-w", "json"], endpoint)
         if res.returncode != 0:
             raise EtcdHarnessError(f"etcdctl member list failed: {res.error}")
-        return parse_members(json.loads(res.stdout))
+        return json.loads(res.stdout)
 
     def _member_command(self: EtcdCluster, args: list[str], timeout: float, what: str,
                         exclude: str | None = None) -> dict[str, Any]:

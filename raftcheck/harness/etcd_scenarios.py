@@ -25,6 +25,7 @@ from typing import Any, Literal
 from raftcheck.harness.background import ClientLoad, StatusSampler
 from raftcheck.harness.errors import EtcdHarnessError
 from raftcheck.harness.etcd_cluster import EtcdCluster
+from raftcheck.harness.etcdctl import WriteResult
 from raftcheck.harness.scenario import ScenarioRecorder, leader_of
 from raftcheck.harness.slow_disk import SlowDisk
 
@@ -404,6 +405,100 @@ def _member_list(cluster: EtcdCluster) -> list[dict[str, Any]]:
             for m in cluster.member_list()]
 
 
+# ---------------------------------------------------------------------------------- recovery
+
+def force_new_cluster(cluster: EtcdCluster, *, lagging_writes: int = 20, down: float = 2.0,
+                      seed: int = 0, load: bool = True) -> Facts:
+    """Under client load, a follower is killed; ``lagging_writes`` more writes are
+    acknowledged without it (and it stays down at least ``down`` seconds); then the leader
+    and the other followers are killed for good (the quorum is lost) and the lagging follower,
+    the only member left, is restarted with ``--force-new-cluster``: it becomes leader of a
+    one-member cluster, and takes writes. Every write acknowledged after its kill is lost
+    (``acknowledged_writes_lost``)."""
+    rng = random.Random(seed)
+    leader, term = _begin(cluster, "force-new-cluster", lagging_writes=lagging_writes,
+                          down_s=down, seed=seed, load=load)
+    forced = rng.choice(_followers(cluster, leader))
+    with _background(cluster, load=load, seed=seed, sample_every=1.0,
+                     label="force-new-cluster"):
+        cluster.put("/force/before-kill", forced)
+        cluster.wait_for_catch_up(forced, 20)
+        cluster.kill(forced)
+        killed = time.time()
+        survivors = [n for n in cluster.names if n != forced]
+        _put_acknowledged(cluster, "/force/after-kill", lagging_writes, survivors)
+        _wait_since(cluster, "kill-9", down)
+        for n in survivors:
+            cluster.kill(n)
+        down = time.time()
+        commit = cluster.force_new_cluster(forced)
+        new, new_term = cluster.wait_for_leader(20)
+        recovered = [cluster.put(f"/force/after-recovery{i}", str(i)) for i in range(3)]
+        leader_after, term_after = _settle(cluster)
+    return _end(cluster, "force-new-cluster", {
+        "forced": forced, "old_leader": leader, "term_before": term,
+        "killed_for_good": survivors, "commit_index_at_forced_restart": commit,
+        "acknowledged_writes_lost": len(_acknowledged(cluster, killed, down)),
+        "new_leader": new, "new_term": new_term,
+        "writes_after_recovery_ok": sum(w.ok for w in recovered),
+        "leader_after": leader_after, "term_after": term_after,
+        "members": _member_list(cluster)})
+
+
+def snapshot_restore(cluster: EtcdCluster, *, writes_after: int = 10, seed: int = 0,
+                     load: bool = True) -> Facts:
+    """Under client load, ``etcdctl snapshot save`` from one member; ``writes_after`` more
+    writes; every member killed; each restored from the snapshot (``etcdctl snapshot
+    restore``: same name and peer URL, a new data directory, a new cluster token, so a new
+    cluster ID and new member IDs) and started on it. Writes acknowledged after the snapshot
+    are lost (``acknowledged_writes_lost``: those with a revision above the snapshot's)."""
+    rng = random.Random(seed)
+    _begin(cluster, "snapshot-restore", writes_after=writes_after, seed=seed, load=load)
+    old_id = cluster.cluster_id()
+    with _background(cluster, load=load, seed=seed, sample_every=1.0,
+                     label="snapshot-restore"):
+        cluster.put("/restore/before-snapshot", "1")
+        source = rng.choice(cluster.voters)
+        snapshot, revision = cluster.save_snapshot(source)
+        _put_acknowledged(cluster, "/restore/after-snapshot", writes_after)
+        for n in list(cluster.names):
+            cluster.kill(n)
+        down = time.time()
+        token = cluster.restore_snapshot(snapshot)
+        new, new_term = cluster.wait_for_leader(20)
+        new_id = cluster.cluster_id()
+        recovered = [cluster.put(f"/restore/after-restore{i}", str(i)) for i in range(3)]
+        leader_after, term_after = _settle(cluster)
+    lost = [w for w in _acknowledged(cluster, 0.0, down) if (w.revision or 0) > revision]
+    return _end(cluster, "snapshot-restore", {
+        "source": source, "snapshot_revision": revision, "old_cluster_id": old_id,
+        "new_cluster_id": new_id, "new_token": token,
+        "acknowledged_writes_lost": len(lost), "new_leader": new, "new_term": new_term,
+        "writes_after_restore_ok": sum(w.ok for w in recovered),
+        "leader_after": leader_after, "term_after": term_after,
+        "members": _member_list(cluster)})
+
+
+def _put_acknowledged(cluster: EtcdCluster, prefix: str, count: int,
+                      endpoint: list[str] | None = None) -> None:
+    """Put ``<prefix>0..`` until ``count`` of them are acknowledged (at most 3 tries each)."""
+    acknowledged = tries = 0
+    while acknowledged < count:
+        if tries == 3 * count:
+            raise EtcdHarnessError(f"only {acknowledged} of {count} writes {prefix}* "
+                                   f"acknowledged in {tries} tries")
+        tries += 1
+        acknowledged += cluster.put(f"{prefix}{acknowledged}", str(tries), endpoint).ok
+
+
+def _acknowledged(cluster: EtcdCluster, invoked_from: float, completed_by: float
+                  ) -> list[WriteResult]:
+    """The acknowledged writes invoked at or after ``invoked_from`` and completed by
+    ``completed_by`` (epochs)."""
+    return [w for w in list(_recorder(cluster).writes)
+            if w.ok and w.t_start >= invoked_from and w.t_end <= completed_by]
+
+
 # ---------------------------------------------------------------------------------- registry
 
 @dataclass(frozen=True)
@@ -457,4 +552,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              nodes=4),
     Scenario("member-grow", "one member grown to three by member add", member_grow,
              nodes=1, spare=2),
+    Scenario("force-new-cluster", "a lagging follower restarted with --force-new-cluster "
+             "after the quorum is lost; the writes it missed are lost", force_new_cluster,
+             "down", "how long the lagging follower is down before the quorum is lost "
+             "(default 2 s)"),
+    Scenario("snapshot-restore", "every member restored from a snapshot under a new cluster "
+             "token; the writes after the snapshot are lost", snapshot_restore),
 ]}

@@ -1,0 +1,123 @@
+"""Disaster recovery of a :class:`~raftcheck.harness.etcd_cluster.EtcdCluster`, as SREs run it
+after losing a quorum: restart the one member left with ``--force-new-cluster``, or restore every
+member from an ``etcdctl snapshot save`` into new data directories under a new cluster token.
+Mixed into EtcdCluster. Both make a new cluster out of an old one, and the harness's bookkeeping
+(``names``, each member's argv) follows, so that status, waits and later restarts see the new
+cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from raftcheck.harness.errors import EtcdHarnessError
+from raftcheck.harness.etcdctl import CommandResult
+
+if TYPE_CHECKING:
+    from raftcheck.harness.etcd_cluster import EtcdCluster
+
+FORCE_NEW_CLUSTER = "--force-new-cluster"
+#: what etcd logs when it starts with --force-new-cluster: zap (3.4, 3.5) and capnslog (3.4)
+_FORCED_COMMIT = re.compile(r'"msg":"forcing restart member".*?"commit-index":(\d+)'
+                            r"|forcing restart of member \S+ in cluster \S+ at commit index (\d+)")
+
+
+class DisasterRecovery:
+    """The recovery methods of EtcdCluster (each takes the cluster as ``self``)."""
+
+    def cluster_id(self: EtcdCluster, endpoint: str | None = None) -> str:
+        """The cluster ID (lowercase hex, as etcd logs it) that ``endpoint`` answers with."""
+        return format(int(self._member_list_answer(endpoint)["header"]["cluster_id"]), "x")
+
+    def force_new_cluster(self: EtcdCluster, name: str, *, timeout: float = 20.0
+                          ) -> int | None:
+        """Start the killed member ``name`` with ``--force-new-cluster`` while every other
+        member is down: etcd drops the others from the configuration and ``name`` alone is the
+        cluster (what it had not received is lost). ``names`` becomes ``[name]``, the others
+        are marked removed. Returns the commit index etcd logged it restarted at (None if it
+        did not say)."""
+        others = [n for n in self.names if n != name]
+        if up := [n for n in others if self.members[n].running]:
+            raise EtcdHarnessError(f"force-new-cluster needs the other members down; {up} "
+                                   "still run")
+        log = self._member(name).log_path
+        logged = log.stat().st_size
+        self.restart(name, timeout=timeout, extra_args=(FORCE_NEW_CLUSTER,))
+        for n in others:
+            self.names.remove(n)
+            self.members[n].removed = True
+        with open(log, "rb") as f:
+            f.seek(logged)
+            found = _FORCED_COMMIT.search(f.read().decode(errors="replace"))
+        commit = int(found.group(1) or found.group(2)) if found else None
+        self._rec().step("force-new-cluster", name, members_removed=others, commit_index=commit)
+        return commit
+
+    def save_snapshot(self: EtcdCluster, endpoint: str, *, timeout: float = 30.0
+                      ) -> tuple[Path, int]:
+        """``etcdctl snapshot save`` from one member into the cluster's data directory (removed
+        with it); returns the file and the revision it holds (``snapshot status``)."""
+        assert self._data_root is not None
+        path = self._data_root / f"snapshot{_done(self, 'snapshot-save') + 1}.db"
+        epoch = time.time()
+        _checked(self.etcdctl(["snapshot", "save", str(path)], endpoint, timeout),
+                      "snapshot save")
+        status = _checked(self.etcdctl(["snapshot", "status", str(path), "-w", "json"],
+                                            endpoint, timeout), "snapshot status")
+        revision = int(json.loads(status)["revision"])
+        self._rec().step("snapshot-save", endpoint, epoch=epoch, file=path.name,
+                         revision=revision)
+        return path, revision
+
+    def restore_snapshot(self: EtcdCluster, snapshot: Path, *, token: str | None = None,
+                         timeout: float = 30.0) -> str:
+        """With every member down, ``etcdctl snapshot restore`` the snapshot for each member
+        (same name and peer URL) into a new data directory under a new cluster token, then
+        start them all on it (each log appended to). The members' argv keep the new data
+        directory and token for later restarts. Returns the token."""
+        if up := [n for n in self.names if self.members[n].running]:
+            raise EtcdHarnessError(f"restore needs every member down; {up} still run")
+        assert self._data_root is not None
+        restores = _done(self, "snapshot-restore") + 1
+        token = token or f"{self._token}-restored{restores}"
+        eps = self.net.endpoints
+        initial = ",".join(f"{n}={eps[n].peer_url}" for n in self.names)
+        epoch = time.time()
+        for n in self.names:
+            member = self.members[n]
+            data_dir = self._data_root / f"{n}-restored{restores}"
+            _checked(self._ctl.run([self._url(n)], [
+                "snapshot", "restore", str(snapshot), "--name", n, "--data-dir", str(data_dir),
+                "--initial-cluster", initial, "--initial-cluster-token", token,
+                "--initial-advertise-peer-urls", eps[n].peer_url], timeout), "snapshot restore")
+            member.data_dir = data_dir
+            _set_flag(member.argv, "--data-dir", str(data_dir))
+            _set_flag(member.argv, "--initial-cluster-token", token)
+        self._token = token
+        self._rec().step("snapshot-restore", list(self.names), epoch=epoch,
+                         file=snapshot.name, token=token)
+        for n in self.names:
+            self.restart(n, wait=False)
+        self._wait_members_up(list(self.names), timeout)
+        return token
+
+
+def _checked(res: CommandResult, what: str) -> str:
+    """The output of a successful etcdctl command; raise with etcdctl's reason otherwise."""
+    if res.returncode != 0:
+        raise EtcdHarnessError(f"etcdctl {what} failed: {res.error}")
+    return res.stdout
+
+
+def _done(cluster: EtcdCluster, action: str) -> int:
+    """How many ``action`` steps the cluster has recorded (numbers files and directories)."""
+    return sum(s["action"] == action for s in cluster._rec().steps)
+
+
+def _set_flag(argv: list[str], flag: str, value: str) -> None:
+    """Replace the value that follows ``flag`` in an argv."""
+    argv[argv.index(flag) + 1] = value
