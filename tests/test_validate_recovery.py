@@ -1,0 +1,63 @@
+"""Disaster recovery as operators run it, recorded by the etcd harness: a member forced to a new
+one-member cluster (``--force-new-cluster``), and a cluster restored from a snapshot with a new
+token into the same log files."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from raftcheck.validate.engine import check_run
+from raftcheck.validate.report import CONFORMS, INCONCLUSIVE
+from raftcheck.validate.runs import find_runs
+from tests.forge import copy_run, drop_lines
+
+ETCD = Path(__file__).parent / "data" / "etcd"
+FORCED = [ETCD / "3.5-force-new-cluster", ETCD / "3.4-force-new-cluster-capnslog"]
+RESTORED = [ETCD / "3.5-snapshot-restore", ETCD / "3.4-snapshot-restore-capnslog"]
+_FORCING = re.compile(r"forcing restart (of )?member")
+
+
+def forcing_line(run: Path) -> tuple[Path, int]:
+    """The one line where a member says it was forced to a new cluster."""
+    found = [(log, k) for log in sorted(run.glob("node*.log"))
+             for k, line in enumerate(log.read_text().splitlines(), 1) if _FORCING.search(line)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("run", FORCED, ids=lambda p: p.name)
+def test_a_forced_new_cluster_is_inconclusive_naming_the_line(run: Path) -> None:
+    log, number = forcing_line(run)
+    assert log.name == f"{json.loads((run / 'scenario.json').read_text())['facts']['forced']}.log"
+    verdict = check_run(find_runs([run])[0])
+    assert verdict.status == INCONCLUSIVE
+    assert verdict.features == {"force-new-cluster": f"{log}:{number}"}
+
+
+@pytest.mark.parametrize("run", FORCED, ids=lambda p: p.name)
+def test_without_the_forcing_line_the_lost_writes_would_pass(run: Path, tmp_path: Path) -> None:
+    """What the feature stands for: at info level no line shows the writes the forced member
+    lacked (scenario.json counts them), so without the forcing line the run conforms."""
+    facts = json.loads((run / "scenario.json").read_text())["facts"]
+    assert facts["acknowledged_writes_lost"] > 0
+    copied = copy_run(run, tmp_path)
+    log, number = forcing_line(copied)
+    drop_lines(log, number)
+    assert check_run(find_runs([copied])[0]).status == CONFORMS
+
+
+@pytest.mark.parametrize("run", RESTORED, ids=lambda p: p.name)
+def test_a_restored_cluster_is_a_run_of_its_own(run: Path) -> None:
+    facts = json.loads((run / "scenario.json").read_text())["facts"]
+    old, new = facts["old_cluster_id"], facts["new_cluster_id"]
+    assert old != new
+    parts = find_runs([run])
+    assert [p.name for p in parts] == [f"{run} (cluster {old})", f"{run} (cluster {new})"]
+    for part in parts:
+        verdict = check_run(part)
+        assert verdict.status == CONFORMS, verdict.reason
+        assert len(verdict.nodes) == 3
