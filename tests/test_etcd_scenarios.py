@@ -25,6 +25,7 @@ from raftcheck.harness.etcd_scenarios import (
     member_add,
     member_grow,
     member_remove,
+    rolling_upgrade,
     snapshot_catchup,
     snapshot_restore,
 )
@@ -340,3 +341,28 @@ def test_snapshot_restore_makes_a_new_cluster_without_the_later_writes(
 def _starts_of(log: str, log_format: str) -> int:
     return log.count("etcdmain: etcd Version: " if log_format == "capnslog"
                      else '"msg":"starting an etcd server"')
+
+
+# ---------------------------------------------------------------------------------- upgrade
+
+def test_rolling_upgrade_from_3_4_text_logs_to_3_5(tmp_path: Path) -> None:
+    _need("3.4")
+    _need("3.5")
+    with EtcdCluster(tmp_path, 3, network="netns", version="3.4", log_format="capnslog",
+                     pre_vote=False, scenario="rolling-upgrade") as cluster:
+        facts = rolling_upgrade(cluster, seed=11)
+        statuses = cluster.wait_for_convergence(10)
+        written = cluster.put("/upgrade/after", "1")
+        argvs = {n: list(m.argv) for n, m in cluster.members.items()}
+    new = find_etcd_binaries(version="3.5")
+    assert set(facts["versions"].values()) == {new.version_str}  # what each member reports
+    assert written.ok and len({s.applied_index for s in statuses.values()}) == 1
+    for name, argv in argvs.items():  # a later restart starts 3.5, logging JSON
+        assert argv[0] == str(new.etcd) and "capnslog" not in argv
+        log = _log(tmp_path, name).splitlines()
+        text = [k for k, line in enumerate(log) if line.startswith("raft20")]
+        json_lines = [k for k, line in enumerate(log) if line.startswith('{"level"')]
+        assert text and json_lines and max(text) < min(json_lines)  # 3.4's text, then JSON
+    upgraded = [s["target"] for s in _doc(tmp_path)["steps"] if s["action"] == "upgrade"]
+    assert sorted(upgraded) == ["node1", "node2", "node3"]
+    assert upgraded[-1] == facts["leader_before"]  # the leader last

@@ -1,6 +1,7 @@
-"""Disaster recovery as operators run it, recorded by the etcd harness: a member forced to a new
-one-member cluster (``--force-new-cluster``), and a cluster restored from a snapshot with a new
-token into the same log files."""
+"""Operations SREs run, recorded by the etcd harness: a member forced to a new one-member
+cluster (``--force-new-cluster``), a cluster restored from a snapshot with a new token into the
+same log files, and a rolling upgrade from etcd 3.4 (text logs) to 3.5 (JSON) whose logs hold
+both formats."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from raftcheck.validate.engine import check_run
-from raftcheck.validate.report import CONFORMS, INCONCLUSIVE
+from raftcheck.validate.report import CONFORMS, INCONCLUSIVE, VIOLATES
 from raftcheck.validate.runs import find_runs
-from tests.forge import copy_run, drop_lines
+from tests.forge import copy_run, drop_lines, edit_line
 
 ETCD = Path(__file__).parent / "data" / "etcd"
 FORCED = [ETCD / "3.5-force-new-cluster", ETCD / "3.4-force-new-cluster-capnslog"]
@@ -61,3 +62,30 @@ def test_a_restored_cluster_is_a_run_of_its_own(run: Path) -> None:
         verdict = check_run(part)
         assert verdict.status == CONFORMS, verdict.reason
         assert len(verdict.nodes) == 3
+
+
+UPGRADED = ETCD / "3.4-to-3.5-rolling-upgrade-capnslog"
+
+
+def test_a_rolling_upgrade_reads_both_formats_of_each_log_and_conforms() -> None:
+    verdict = check_run(find_runs([UPGRADED])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    assert not verdict.problems and verdict.checked == verdict.events
+    for log in sorted(UPGRADED.glob("node*.log")):
+        lines = log.read_text().splitlines()
+        text = sum(line.startswith("raft20") for line in lines)
+        records = sum('"logger":"raft"' in line for line in lines)
+        assert text and records  # raft lines of both formats in every log
+    assert verdict.events >= sum(f.events for f in verdict.files) > 0
+
+
+def test_a_term_going_back_in_the_json_part_is_found_at_its_line(tmp_path: Path) -> None:
+    logs = copy_run(UPGRADED, tmp_path)
+    path = logs / "node3.log"  # (a follower after its upgrade: no other line waits for it)
+    lines = path.read_text().splitlines()
+    number = next(k for k, line in enumerate(lines, 1)
+                  if line.startswith('{"level"') and "became follower at term 3" in line)
+    edit_line(path, number, lambda line: line.replace("at term 3", "at term 1"))
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{path}:{number}")

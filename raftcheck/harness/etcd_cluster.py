@@ -36,6 +36,7 @@ from raftcheck.harness.conditions import agreed_leader, caught_up, converged
 from raftcheck.harness.errors import ClusterTimeout, EtcdHarnessError, EtcdStartError
 from raftcheck.harness.etcd_membership import MembershipChanges
 from raftcheck.harness.etcd_recovery import DisasterRecovery
+from raftcheck.harness.etcd_upgrade import RollingUpgrade
 from raftcheck.harness.etcdctl import (
     CommandResult,
     Etcdctl,
@@ -81,7 +82,7 @@ class Member:
         return self.proc is not None and self.proc.poll() is None
 
 
-class EtcdCluster(MembershipChanges, DisasterRecovery):
+class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
     """N etcd members with fault injection; a context manager. See the module docstring."""
 
     def __init__(
@@ -578,8 +579,8 @@ class EtcdCluster(MembershipChanges, DisasterRecovery):
         member.log_path.write_bytes(b"")  # a new member starts a new log
         return member
 
-    def _log_args(self) -> list[str]:
-        if self.log_format == "capnslog":
+    def _log_args(self, log_format: str | None = None) -> list[str]:
+        if (log_format or self.log_format) == "capnslog":
             return ["--logger", "capnslog", *(["--debug"] if self.log_level == "debug" else [])]
         return ["--logger", "zap", "--log-outputs", "stderr", "--log-level", self.log_level]
 

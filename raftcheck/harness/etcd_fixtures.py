@@ -149,6 +149,10 @@ FIXTURES: dict[str, Fixture] = {f.name: f for f in [
             "IDs, terms from 1 again, in the same logs"),
     Fixture("3.4-snapshot-restore-capnslog", "snapshot-restore",
             RecordOptions(logger="capnslog", **V34), "the same on etcd 3.4, text logs"),
+    Fixture("3.4-to-3.5-rolling-upgrade-capnslog", "rolling-upgrade",
+            RecordOptions(logger="capnslog", **V34),
+            "every member of a 3.4 cluster restarted by etcd 3.5 in turn, the leader last: "
+            "each log goes on from 3.4's text to 3.5's JSON"),
 ]}
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -499,6 +500,35 @@ def _acknowledged(cluster: EtcdCluster, invoked_from: float, completed_by: float
             if w.ok and w.t_start >= invoked_from and w.t_end <= completed_by]
 
 
+def rolling_upgrade(cluster: EtcdCluster, *, to: str = "3.5", seed: int = 0,
+                    load: bool = True) -> Facts:
+    """Under client load, every member in turn, the followers first and the leader last (as
+    etcd's upgrade guide has it), is stopped gracefully and started again by etcd ``to`` on
+    its data directory, logging on to its file (etcd 3.5 in JSON after 3.4's text). Each waits
+    for the cluster to converge before the next. Facts: the version every member reports
+    after."""
+    leader, term = _begin(cluster, "rolling-upgrade", to=to, seed=seed, load=load)
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label="rolling-upgrade"):
+        for name in [*_followers(cluster, leader), leader]:
+            cluster.upgrade(name, to)
+            _settle(cluster)
+        leader_after, term_after = _settle(cluster)
+    versions = {n: cluster.etcdctl(["endpoint", "status", "-w", "json"], endpoint=n).stdout
+                for n in cluster.names}
+    return _end(cluster, "rolling-upgrade", {
+        "to": to, "leader_before": leader, "term_before": term,
+        "versions": {n: _status_version(out) for n, out in versions.items()},
+        "leader_after": leader_after, "term_after": term_after})
+
+
+def _status_version(status_json: str) -> str | None:
+    """The server version in ``etcdctl endpoint status -w json``'s answer."""
+    try:
+        return json.loads(status_json)[0]["Status"]["version"]
+    except (ValueError, LookupError, TypeError):
+        return None
+
+
 # ---------------------------------------------------------------------------------- registry
 
 @dataclass(frozen=True)
@@ -552,6 +582,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              nodes=4),
     Scenario("member-grow", "one member grown to three by member add", member_grow,
              nodes=1, spare=2),
+    Scenario("rolling-upgrade", "every member, the leader last, restarted by etcd 3.5 on its "
+             "data (record it with --etcd 3.4: its text log goes on in JSON)", rolling_upgrade),
     Scenario("force-new-cluster", "a lagging follower restarted with --force-new-cluster "
              "after the quorum is lost; the writes it missed are lost", force_new_cluster,
              "down", "how long the lagging follower is down before the quorum is lost "
