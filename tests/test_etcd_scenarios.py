@@ -25,6 +25,7 @@ from raftcheck.harness.etcd_scenarios import (
     member_add,
     member_grow,
     member_remove,
+    member_replace,
     rolling_upgrade,
     snapshot_catchup,
     snapshot_restore,
@@ -265,6 +266,25 @@ def test_member_grow_from_one_to_three(tmp_path: Path) -> None:
     assert listed == {"node1": False, "node2": False, "node3": False}
     assert len({s.applied_index for s in statuses.values()}) == 1
     assert cluster.quorum == 2
+
+
+def test_member_replace_gives_the_name_a_new_member_on_empty_data(tmp_path: Path) -> None:
+    _need("3.5")
+    with EtcdCluster(tmp_path, 3, network="netns", scenario="member-replace") as cluster:
+        facts = member_replace(cluster, seed=12)
+        listed = {m.name: m.member_id for m in cluster.member_list()}
+        statuses = cluster.wait_for_convergence(10)
+        replaced = cluster.members[facts["replaced"]]
+        read = cluster.get("/member/after-replace", facts["replaced"], consistency="s")
+    assert listed[facts["replaced"]] == facts["new_member_id"] != facts["old_member_id"]
+    assert facts["old_member_id"] not in listed.values() and len(listed) == 3
+    assert len({s.applied_index for s in statuses.values()}) == 1
+    assert read.value == facts["replaced"]  # it caught up on empty data
+    log = _log(tmp_path, facts["replaced"])
+    assert log.count('"msg":"starting an etcd server"') == len(replaced.pids) == 2
+    assert facts["old_member_id"] in log and facts["new_member_id"] in log  # one log, both
+    steps = [s["action"] for s in _doc(tmp_path)["steps"]]
+    assert steps.index("member-remove") < steps.index("wipe-data") < steps.index("member-add")
 
 
 # ---------------------------------------------------------------------------------- recovery

@@ -1,7 +1,7 @@
 """Operations SREs run, recorded by the etcd harness: a member forced to a new one-member
 cluster (``--force-new-cluster``), a cluster restored from a snapshot with a new token into the
-same log files, and a rolling upgrade from etcd 3.4 (text logs) to 3.5 (JSON) whose logs hold
-both formats."""
+same log files, a rolling upgrade from etcd 3.4 (text logs) to 3.5 (JSON) whose logs hold
+both formats, and a member replaced under its name (two member IDs in one log)."""
 
 from __future__ import annotations
 
@@ -86,6 +86,37 @@ def test_a_term_going_back_in_the_json_part_is_found_at_its_line(tmp_path: Path)
     number = next(k for k, line in enumerate(lines, 1)
                   if line.startswith('{"level"') and "became follower at term 3" in line)
     edit_line(path, number, lambda line: line.replace("at term 3", "at term 1"))
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{path}:{number}")
+
+
+REPLACED = ETCD / "3.5-member-replace"
+
+
+def test_a_replaced_member_is_two_members_of_one_log_both_checked() -> None:
+    facts = json.loads((REPLACED / "scenario.json").read_text())["facts"]
+    verdict = check_run(find_runs([REPLACED])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    ids = {raw: name for name, raws in verdict.nodes.items() for raw in raws}
+    old, new = ids[facts["old_member_id"]], ids[facts["new_member_id"]]
+    assert old != new and len(verdict.nodes) == 4
+    # the new member's lines are its log: no step of it is assumed unlogged
+    assert not [n for n in verdict.notes if n.startswith("no log of")]
+
+
+def test_a_term_going_back_in_the_new_members_lines_is_found_at_its_line(
+        tmp_path: Path) -> None:
+    """The new member, at term 2, says it knows the leader of term 1."""
+    facts = json.loads((REPLACED / "scenario.json").read_text())["facts"]
+    logs = copy_run(REPLACED, tmp_path)
+    path = logs / f"{facts['replaced']}.log"
+    lines = path.read_text().splitlines()
+    at_term_2 = next(k for k, line in enumerate(lines, 1)
+                     if f"{facts['new_member_id']} became follower at term 2" in line)
+    number = next(k for k, line in enumerate(lines, 1) if k > at_term_2
+                  and f"{facts['new_member_id']} elected leader" in line)
+    edit_line(path, number, lambda line: line.replace("at term 2", "at term 1"))
     verdict = check_run(find_runs([logs])[0])
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "TermMonotonic", f"{path}:{number}")

@@ -555,7 +555,8 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
         for n in self.names:
             self.members[n] = self._new_member(n, cluster, "new")
 
-    def _new_member(self, name: str, initial_cluster: str, state: str) -> Member:
+    def _new_member(self, name: str, initial_cluster: str, state: str, *,
+                    keep_log: bool = False) -> Member:
         assert self._data_root is not None
         ep = self.net.endpoints[name]
         argv = [
@@ -576,7 +577,8 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
             argv.append("--unsafe-no-fsync")
         argv += self.extra_args
         member = Member(name, self._data_root / name, self.log_dir / f"{name}.log", argv)
-        member.log_path.write_bytes(b"")  # a new member starts a new log
+        if not keep_log:
+            member.log_path.write_bytes(b"")  # a new member starts a new log
         return member
 
     def _log_args(self, log_format: str | None = None) -> list[str]:

@@ -139,6 +139,9 @@ FIXTURES: dict[str, Fixture] = {f.name: f for f in [
             "a follower removed, then the leader"),
     Fixture("3.5-member-grow", "member-grow", RecordOptions(),
             "a cluster grown from one member to three"),
+    Fixture("3.5-member-replace", "member-replace", RecordOptions(),
+            "a follower removed, its data wiped, added again under its name: two member IDs "
+            "in one log"),
     Fixture("3.5-force-new-cluster", "force-new-cluster", RecordOptions(),
             "quorum lost; a lagging follower forced into a one-member cluster: a second "
             "history in the same logs, the writes it missed lost"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -35,11 +36,12 @@ class MembershipChanges:
     """The membership methods of EtcdCluster (each takes the cluster as ``self``)."""
 
     def add_member(self: EtcdCluster, name: str | None = None, *, learner: bool = False,
-                   start: bool = True, timeout: float = 20.0) -> str:
+                   start: bool = True, timeout: float = 20.0, keep_log: bool = False) -> str:
         """``etcdctl member add`` (``--learner``) for a spare slot (the next unused one if
         ``name`` is None), then, with ``start``, start it with ``--initial-cluster-state
         existing`` and wait until it answers. Retries while etcd refuses the change as unsafe
-        (e.g. "unhealthy cluster" while an earlier new member has not caught up). Returns the
+        (e.g. "unhealthy cluster" while an earlier new member has not caught up). With
+        ``keep_log`` its log goes on where one of that name was (replace_member). Returns the
         member's name."""
         if name is None:
             unused = [s for s in self.slots if s not in self.members]
@@ -60,7 +62,7 @@ class MembershipChanges:
         self.id_to_name[new_id] = name
         initial = ",".join(f"{self.id_to_name.get(m.member_id, m.name)}={m.peer_urls[0]}"
                            for m in parse_members(doc))
-        member = self._new_member(name, initial, "existing")
+        member = self._new_member(name, initial, "existing", keep_log=keep_log)
         member.member_id, member.learner, member.added = new_id, learner, True
         self.members[name] = member
         self.names.append(name)
@@ -101,6 +103,21 @@ class MembershipChanges:
         self._record("member-remove", name, before, epoch=epoch, member_id=member.member_id,
                      exited_by_itself=exited,
                      exit_status=member.proc.returncode if member.proc else None)
+
+    def replace_member(self: EtcdCluster, name: str, *, timeout: float = 20.0) -> str:
+        """Replace a member as after a lost disk: remove it (etcd stops it), wipe its data
+        directory, add it again under its name and peer URL (a new member ID) and start it,
+        its log going on in the same file (one log per unit, as journald keeps it). Returns
+        its new member ID."""
+        self.remove_member(name, timeout=timeout)
+        old = self.members.pop(name)
+        shutil.rmtree(old.data_dir, ignore_errors=True)
+        self._rec().step("wipe-data", name, data_dir=str(old.data_dir))
+        self.add_member(name, timeout=timeout, keep_log=True)
+        new = self.members[name]
+        new.pids[:0] = old.pids  # every process that wrote the log
+        assert new.member_id is not None
+        return new.member_id
 
     def promote_member(self: EtcdCluster, name: str, *, timeout: float = 20.0) -> None:
         """``etcdctl member promote``: a learner becomes a voter; retried while etcd answers

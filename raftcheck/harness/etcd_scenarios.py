@@ -379,6 +379,26 @@ def member_remove(cluster: EtcdCluster, *, seed: int = 0, load: bool = True) -> 
         "leader_after": leader, "term_after": term, "members": _member_list(cluster)})
 
 
+def member_replace(cluster: EtcdCluster, *, seed: int = 0, load: bool = True) -> Facts:
+    """Under client load, a follower whose disk is lost is replaced as etcd's guide has it:
+    removed (``etcdctl member remove``), its data wiped, added again under its name and peer
+    URL (a new member ID) and started on empty data; it catches up. Its log goes on in the same
+    file, so one file holds two members of one cluster."""
+    rng = random.Random(seed)
+    leader, _term = _begin(cluster, "member-replace", seed=seed, load=load)
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label="member-replace"):
+        replaced = rng.choice(_followers(cluster, leader))
+        old_id = cluster.members[replaced].member_id
+        new_id = cluster.replace_member(replaced)
+        cluster.wait_for_catch_up(replaced, 20)
+        cluster.put("/member/after-replace", replaced)
+        leader_after, term_after = _settle(cluster)
+    return _end(cluster, "member-replace", {
+        "replaced": replaced, "old_member_id": old_id, "new_member_id": new_id,
+        "leader_after": leader_after, "term_after": term_after,
+        "members": _member_list(cluster)})
+
+
 def member_grow(cluster: EtcdCluster, *, size: int | None = None, seed: int = 0,
                 load: bool = True) -> Facts:
     """A cluster bootstrapped small (one member) grows, under client load, to ``size`` voters
@@ -582,6 +602,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              nodes=4),
     Scenario("member-grow", "one member grown to three by member add", member_grow,
              nodes=1, spare=2),
+    Scenario("member-replace", "a follower removed, its data wiped, added again under its "
+             "name (a new member ID) and restarted, its log going on", member_replace),
     Scenario("rolling-upgrade", "every member, the leader last, restarted by etcd 3.5 on its "
              "data (record it with --etcd 3.4: its text log goes on in JSON)", rolling_upgrade),
     Scenario("force-new-cluster", "a lagging follower restarted with --force-new-cluster "

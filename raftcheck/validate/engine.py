@@ -355,7 +355,9 @@ class Validator:
         verdict.problems = [str(p) for p in stream.problems]
         verdict.events, verdict.checked = self.events, self.checked
         verdict.max_candidates = self.widest
-        observed = {f.node for f in stream.files if f.node}
+        # (a node whose own lines were read has a log, if in a file another node started: a
+        # member replaced under the same name, logging on to the same file)
+        observed = {f.node for f in stream.files if f.node} | self._formats_noted
         unobserved = sorted(set(verdict.nodes) - observed) if observed else []
         if unobserved:
             verdict.notes.append(f"no log of {', '.join(unobserved)}: their steps are assumed "
