@@ -355,9 +355,9 @@ class Validator:
         verdict.problems = [str(p) for p in stream.problems]
         verdict.events, verdict.checked = self.events, self.checked
         verdict.max_candidates = self.widest
-        # (a node whose own lines were read has a log, if in a file another node started: a
-        # member replaced under the same name, logging on to the same file)
-        observed = {f.node for f in stream.files if f.node} | self._formats_noted
+        observed = {f.node for f in stream.files if f.node}  # (node logs: one node a file)
+        if observed:  # a node whose own lines were read has a log, if in a file another node
+            observed |= self._formats_noted  # started: a member replaced under its name
         unobserved = sorted(set(verdict.nodes) - observed) if observed else []
         if unobserved:
             verdict.notes.append(f"no log of {', '.join(unobserved)}: their steps are assumed "
