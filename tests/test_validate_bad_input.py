@@ -90,10 +90,11 @@ def _mixed_early(tmp: Path) -> Path:
 
 
 def _mixed_late(tmp: Path) -> Path:
-    """A capnslog raft line after the lines that detection samples: found while reading."""
+    """A hashicorp line after the lines that detection samples: found while reading. (A line
+    of etcd's other format is read in its format: an upgrade from 3.4's text to 3.5's JSON.)"""
     filler = [NODE1[-1]] * 300
-    capnslog = "raft2026/11/28 12:12:47 INFO: aaf06cecf87af88 became follower at term 4"
-    return _zap_with(tmp, "node1.log", [*filler, capnslog], len(NODE1))
+    hclog = "2026-11-28T12:12:47.001Z [INFO]  raft: entering follower state: follower=n1"
+    return _zap_with(tmp, "node1.log", [*filler, hclog], len(NODE1))
 
 
 def _missing(tmp: Path) -> Path:
@@ -112,7 +113,7 @@ UNREADABLE: list[tuple[Callable[[Path], Path], int | None, str]] = [
     (_only_truncated, 1, "not a recognised Raft log format"),
     (_mixed_early, 21, "mixed formats in one file: this line is hashicorp-hclog, the file is "
                        "etcd-zap"),
-    (_mixed_late, len(NODE1) + 301, "mixed formats in one file: this line is etcd-capnslog, "
+    (_mixed_late, len(NODE1) + 301, "mixed formats in one file: this line is hashicorp-hclog, "
                                     "the file is etcd-zap"),
     (_missing, None, "no such file or directory"),
 ]
@@ -140,7 +141,7 @@ def test_unreadable_input_from_the_console_script(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr == (f"raftcheck: error: {path}:{len(NODE1) + 301}: mixed formats in one "
-                          "file: this line is etcd-capnslog, the file is etcd-zap\n")
+                          "file: this line is hashicorp-hclog, the file is etcd-zap\n")
 
 
 def _run_dir(tmp: Path) -> Path:
