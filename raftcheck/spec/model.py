@@ -33,7 +33,7 @@ from . import present
 from . import server as srv
 from .base import SpecModel
 from .config import SpecConfig
-from .interning import Interner
+from .interning import Interner, slot_hash
 from .invariants import View, invariant_part
 from .membership import change_config, changes_to_try
 from .mutants import rules_for
@@ -97,6 +97,11 @@ class RaftModel(SpecModel):
         # else the next value, while the bound lets one more in (_request_values).
         self._any_value = (range(1, config.values + 1) if config.bounds.max_writes is None
                            else None)
+        # Successors fingerprinted from their parent's fingerprint, as changes of a few slots
+        # (fingerprinted_successors): where neither garbage nor redeliveries make a step's
+        # bag depend on the whole state, and client requests are steps of a server's own.
+        self._by_change = (not self.collect_garbage and not self.redeliver
+                           and self._any_value is not None)
         # Restarts and elections with no bound are no effect on the state (_place_local_steps).
         self._unbounded_effects = frozenset(
             effect for effect, bound in ((RESTARTED, config.bounds.max_restarts),
@@ -169,6 +174,8 @@ class RaftModel(SpecModel):
         self._all_logs_by_logs: dict[tuple, int] = {}
         self._log_numbers: dict[tuple, int] = {}  # log -> a number for it
         self._log_of: dict[int, int] = {}  # server -> the number of its log
+        # per slot: value -> its slot_hash (see fingerprint)
+        self._slot_hashes: list[dict[int, int]] = [{} for _ in range(self.state_width)]
 
     def may_stand(self, i: int) -> bool:
         """Whether server i may time out and stand for election (--max-candidates: n1..nN)."""
@@ -278,7 +285,7 @@ class RaftModel(SpecModel):
             steps = placed_local[i].get(sid)
             if steps is None:
                 steps = placed_local[i][sid] = self._place_local_steps(i, sid, bag, cut)
-            for action, new_sid, new_bag, effect, arg, broken in steps:
+            for action, new_sid, new_bag, effect, arg, broken, _, _ in steps:
                 if new_sid is new_bag is None and not effect:
                     append((action, unchanged, broken))
                     continue
@@ -288,27 +295,11 @@ class RaftModel(SpecModel):
                 if new_bag is not None:
                     nxt[BAG] = new_bag
                 if effect:
-                    if effect == RESTARTED:  # (only where restarts are bounded)
-                        if state[self.RESTARTS] >= self.bounds.max_restarts:
-                            continue
-                        nxt[self.RESTARTS] += 1
-                    elif effect == TIMED_OUT:  # (only where elections are bounded)
-                        if state[self.TIMEOUTS] >= self.bounds.max_elections:
-                            continue
-                        nxt[self.TIMEOUTS] += 1
-                    elif effect == ELECTED:
-                        nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
-                    elif effect in (CHANGED, SNAPSHOT):
-                        slot = self.CHANGES if effect == CHANGED else self.SNAPSHOTS
-                        limit = (self.config.max_config_changes if effect == CHANGED
-                                 else self.config.max_snapshots)
-                        if state[slot] >= limit:
-                            continue
-                        nxt[slot] += 1
-                        if arg:
-                            nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
-                    else:
-                        nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
+                    change = self._effect(state, effect, arg)
+                    if change is None:
+                        continue
+                    for slot, value in change:
+                        nxt[slot] = value
                 if collect and new_sid is not None:
                     nxt[BAG] = collect(nxt)
                 append((action, tuple(nxt), broken))
@@ -332,11 +323,12 @@ class RaftModel(SpecModel):
                 recipient = state[dst]
                 outcome = delivered.get(recipient)
                 if outcome is None:
-                    outcome = delivered[recipient] = self._place_receive_step(mid, recipient, bag)
+                    outcome = delivered[recipient] = self._place_receive_step(
+                        mid, dst, recipient, bag)
                 if outcome is _BLOCKED:
                     continue  # the reply does not fit: neither is the message dropped here
                 if outcome:
-                    action, new_sid, new_bag, consumed, reply, effect, arg, broken = outcome
+                    action, new_sid, new_bag, consumed, reply, effect, arg, broken, _, _ = outcome
                     nxt = base.copy()
                     if new_sid is not None:
                         nxt[dst] = new_sid
@@ -375,6 +367,131 @@ class RaftModel(SpecModel):
                 nxt[self.CUTS] += 1
                 append((act.Partition((side, everyone & ~side)), tuple(nxt), None))
         return out
+
+    def _effect(self, state: tuple, effect: int, arg: Any) -> tuple[tuple[int, int], ...] | None:
+        """What else a server step changes besides the server and the network, as (slot, new
+        value) pairs, or None where a bound forbids the step."""
+        if effect == ELECTED:
+            return ((self.ELECTIONS, self._add_to_set(state[self.ELECTIONS], arg)),)
+        if effect == COMMITTED:
+            return ((self.COMMITTED, self._union(state[self.COMMITTED], arg)),)
+        if effect == RESTARTED:  # (only where restarts are bounded)
+            slot, limit = self.RESTARTS, self.bounds.max_restarts
+        elif effect == TIMED_OUT:  # (only where elections are bounded)
+            slot, limit = self.TIMEOUTS, self.bounds.max_elections
+        elif effect == CHANGED:
+            slot, limit = self.CHANGES, self.config.max_config_changes
+        else:
+            slot, limit = self.SNAPSHOTS, self.config.max_snapshots
+        if state[slot] >= limit:  # type: ignore[operator]
+            return None
+        counted = ((slot, state[slot] + 1),)
+        if effect in (CHANGED, SNAPSHOT) and arg:
+            return (*counted, (self.COMMITTED, self._union(state[self.COMMITTED], arg)))
+        return counted
+
+    # --- fingerprints: a successor's from its parent's ------------------------------------
+
+    def fingerprint(self, state: tuple) -> int:
+        """The exclusive or of the slots' hashes (interning.slot_hash): a step's successor
+        has its parent's fingerprint with the slots it changes hashed out and in again."""
+        fingerprint = 0
+        for slot, value in enumerate(state):
+            fingerprint ^= self._slot_hash(slot, value)
+        return fingerprint
+
+    def _slot_hash(self, slot: int, value: int) -> int:
+        known = self._slot_hashes[slot]
+        hashed = known.get(value)
+        if hashed is None:
+            hashed = known[value] = slot_hash(slot, value)
+        return hashed
+
+    def _change(self, changes: Iterable[tuple[int, int, int | None]]
+                ) -> tuple[int, tuple[tuple[int, int], ...]]:
+        """(slot, old value, new value or None where it stays) as (what the fingerprint
+        changes by, the (slot, new value) pairs), for fingerprinted_successors; (0, ()) where
+        it does not fingerprint by changes."""
+        delta = 0
+        edit = []
+        if self._by_change:
+            for slot, old, new in changes:
+                if new is not None and new != old:
+                    delta ^= self._slot_hash(slot, old) ^ self._slot_hash(slot, new)
+                    edit.append((slot, new))
+        return delta, tuple(edit)
+
+    def _effect_change(self, state: tuple, effect: int, arg: Any, delta: int,
+                       edit: tuple) -> tuple[int, tuple] | None:
+        """A step's (delta, edit) with its effect (_effect) added, or None where a bound
+        forbids the step."""
+        change = self._effect(state, effect, arg)
+        if change is None:
+            return None
+        return self._change((slot, state[slot], value) for slot, value in change)[0] ^ delta, \
+            edit + change
+
+    def fingerprinted_successors(self, state: tuple, fingerprint: int) -> list[tuple]:
+        """successors(state) as (action, fingerprint, broken, change): each step's change,
+        remembered with the step where it is placed in its network, is a few (slot, new
+        value) pairs, and the successor's fingerprint is the parent's with those slots hashed
+        out and in again (see fingerprint); successor() builds the state of a change. Every
+        step also sets raft.tla's allLogs, the same for all of a state's steps."""
+        if not self._by_change or state[self.CUT] or self._may_cut:
+            # every slot its change (fingerprinted this way only where cuts or bounded
+            # client requests are on, which the profile that needs no symmetry lacks)
+            return [(action, self.fingerprint(after), broken, tuple(enumerate(after)))
+                    for action, after, broken in self.successors(state)]
+        bag = state[self.BAG]
+        common: tuple = ()  # what every step changes: allLogs, where it grows
+        if self.history:
+            before = state[self.ALL_LOGS]
+            all_logs = self._all_logs_after(state)
+            if all_logs != before:
+                fingerprint ^= (self._slot_hash(self.ALL_LOGS, before)
+                                ^ self._slot_hash(self.ALL_LOGS, all_logs))
+                common = ((self.ALL_LOGS, all_logs),)
+        network = self._networks.get((bag, 0))
+        if network is None:
+            network = self._network(bag, 0)
+        placed_local, placed_messages = network
+        out: list[tuple] = []
+        append = out.append
+        for i in range(self.n):
+            sid = state[i]
+            steps = placed_local[i].get(sid)
+            if steps is None:
+                steps = placed_local[i][sid] = self._place_local_steps(i, sid, bag, 0)
+            for action, _, _, effect, arg, broken, delta, edit in steps:
+                if effect:
+                    changed = self._effect_change(state, effect, arg, delta, edit)
+                    if changed is None:
+                        continue
+                    delta, edit = changed
+                append((action, fingerprint ^ delta, broken, edit + common if common else edit))
+        for mid, dst, _, delivered, duplicate, drop in placed_messages:
+            recipient = state[dst]
+            outcome = delivered.get(recipient)
+            if outcome is None:
+                outcome = delivered[recipient] = self._place_receive_step(
+                    mid, dst, recipient, bag)
+            if outcome is _BLOCKED:
+                continue  # the reply does not fit: neither is the message dropped here
+            if outcome:
+                action, _, _, _, _, effect, arg, broken, delta, edit = outcome
+                if effect:
+                    delta, edit = self._effect_change(state, effect, arg, delta, edit)
+                append((action, fingerprint ^ delta, broken, edit + common if common else edit))
+            for action, _, delta, edit in (drop,) if duplicate is None else (duplicate, drop):
+                append((action, fingerprint ^ delta, None, edit + common if common else edit))
+        return out
+
+    def successor(self, state: tuple, change: tuple) -> tuple:
+        """The state a change of fingerprinted_successors makes of state."""
+        after = list(state)
+        for slot, value in change:
+            after[slot] = value
+        return tuple(after)
 
     def _deliver_copy(self, state: tuple, nxt: list, bag: int, reply: int | None,
                       collect: Any) -> tuple | None:
@@ -497,8 +614,9 @@ class RaftModel(SpecModel):
 
     def _place_local_steps(self, i: int, sid: int, bag: int, cut: int) -> tuple:
         """Server i's own steps (see _local_steps) with the network in this bag and cut:
-        (action, new server or None, new bag or None, effect, effect argument, broken). A send
-        the bag has no room for is no step; one lost to the cut changes nothing."""
+        (action, new server or None, new bag or None, effect, effect argument, broken, and the
+        step's change of the server and bag as _change gives it). A send the bag has no room
+        for is no step; one lost to the cut changes nothing."""
         steps = self._local[i].get(sid)
         if steps is None:
             steps = self._local_steps(i, sid)
@@ -516,18 +634,20 @@ class RaftModel(SpecModel):
                     continue
             elif new_sid is None and not self.keep_stutter:
                 continue  # a message lost to the cut, and nothing else happened
-            placed.append((action, new_sid, new_bag, effect, arg, broken))
+            placed.append((action, new_sid, new_bag, effect, arg, broken,
+                           *self._change(((i, sid, new_sid), (self.BAG, bag, new_bag)))))
         for value in self._any_value or ():
             step = self._client_step(i, sid, value)
             if step:
                 action, new_sid, effect, arg, broken = step
-                placed.append((action, new_sid, None, effect, arg, broken))
+                placed.append((action, new_sid, None, effect, arg, broken,
+                               *self._change(((i, sid, new_sid),))))
         self._placed_count += 1
         return tuple(placed)
 
     def _message_steps(self, bag: int) -> tuple:
         """Per message in flight: (message, source, destination, its duplication as (action,
-        bag) or None, its drop as (action, bag))."""
+        bag, and the change of the bag as _change gives it) or None, its drop as the same)."""
         out = []
         for mid, src, dst in self._bag_info[bag][1]:
             duplicate = None
@@ -536,16 +656,21 @@ class RaftModel(SpecModel):
                 if duplicated is _UNKNOWN:
                     duplicated = self._plus(bag, mid)
                 if duplicated is not None and duplicated != bag:
-                    duplicate = (act.DuplicateMessage(self.messages[mid]), duplicated)
-            drop = (act.DropMessage(self.messages[mid]), self._minus(bag, mid))
+                    duplicate = (act.DuplicateMessage(self.messages[mid]), duplicated,
+                                 *self._change(((self.BAG, bag, duplicated),)))
+            dropped = self._minus(bag, mid)
+            drop = (act.DropMessage(self.messages[mid]), dropped,
+                    *self._change(((self.BAG, bag, dropped),)))
             out.append((mid, src, dst, duplicate, drop))
         result = self._bag_steps[bag] = tuple(out)
         return result
 
-    def _place_receive_step(self, mid: int, sid: int, bag: int) -> tuple | bool | object:
-        """The step (if any) that delivers message mid to its recipient, whose variables are
-        named sid, out of this bag: (action, new server or None, bag after, consumed, reply,
-        effect, effect argument, broken); _BLOCKED where the reply does not fit the bounds."""
+    def _place_receive_step(self, mid: int, dst: int, sid: int, bag: int
+                            ) -> tuple | bool | object:
+        """The step (if any) that delivers message mid to its recipient, server dst, whose
+        variables are named sid, out of this bag: (action, new server or None, bag after,
+        consumed, reply, effect, effect argument, broken, and the change of the server and bag
+        as _change gives it); _BLOCKED where the reply does not fit the bounds."""
         outcome = self._receive.get(mid, {}).get(sid)
         if outcome is None:
             outcome = self._receive_step(sid, mid)
@@ -559,7 +684,8 @@ class RaftModel(SpecModel):
             else:
                 new_bag = bag
             placed = _BLOCKED if new_bag is None else (
-                action, new_sid, new_bag, consumed, reply, effect, arg, broken)
+                action, new_sid, new_bag, consumed, reply, effect, arg, broken,
+                *self._change(((dst, sid, new_sid), (self.BAG, bag, new_bag))))
         self._placed_count += 1
         return placed
 
