@@ -57,6 +57,7 @@ NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT, CHANGED, SNAPSHOT = range(7
 
 _UNKNOWN = object()
 _BLOCKED = object()  # a delivery whose reply the bounds do not let into the network
+_NO_CHANGE = (0, ())  # a step's change where successors are not fingerprinted by changes
 #: Steps placed in a network remembered (then the cache starts afresh).
 PLACED_LIMIT = 1 << 21
 #: Named servers, messages and bags held before forget() trims them to what the states kept
@@ -107,6 +108,11 @@ class RaftModel(SpecModel):
             effect for effect, bound in ((RESTARTED, config.bounds.max_restarts),
                                          (TIMED_OUT, config.bounds.max_elections))
             if bound is None)
+        # ... and with a bound of 0, steps never taken (no state has budget for them).
+        self._forbidden_effects = frozenset(
+            effect for effect, bound in ((RESTARTED, config.bounds.max_restarts),
+                                         (TIMED_OUT, config.bounds.max_elections))
+            if bound == 0)
 
         # slot numbers in the state tuple
         self.BAG, self.CUT, self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n, n + 5)
@@ -294,12 +300,8 @@ class RaftModel(SpecModel):
                     nxt[i] = new_sid
                 if new_bag is not None:
                     nxt[BAG] = new_bag
-                if effect:
-                    change = self._effect(state, effect, arg)
-                    if change is None:
-                        continue
-                    for slot, value in change:
-                        nxt[slot] = value
+                if effect and not self._effect(state, effect, arg, nxt):
+                    continue  # the budget it counts is used up
                 if collect and new_sid is not None:
                     nxt[BAG] = collect(nxt)
                 append((action, tuple(nxt), broken))
@@ -368,27 +370,28 @@ class RaftModel(SpecModel):
                 append((act.Partition((side, everyone & ~side)), tuple(nxt), None))
         return out
 
-    def _effect(self, state: tuple, effect: int, arg: Any) -> tuple[tuple[int, int], ...] | None:
-        """What else a server step changes besides the server and the network, as (slot, new
-        value) pairs, or None where a bound forbids the step."""
+    def _effect(self, state: tuple, effect: int, arg: Any, nxt: Any) -> bool:
+        """Set in nxt (a list, or a dict of the slots changed) what else a server step from
+        state changes besides the server and the network; False where a bound forbids it."""
         if effect == ELECTED:
-            return ((self.ELECTIONS, self._add_to_set(state[self.ELECTIONS], arg)),)
-        if effect == COMMITTED:
-            return ((self.COMMITTED, self._union(state[self.COMMITTED], arg)),)
-        if effect == RESTARTED:  # (only where restarts are bounded)
-            slot, limit = self.RESTARTS, self.bounds.max_restarts
-        elif effect == TIMED_OUT:  # (only where elections are bounded)
-            slot, limit = self.TIMEOUTS, self.bounds.max_elections
-        elif effect == CHANGED:
-            slot, limit = self.CHANGES, self.config.max_config_changes
+            nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
+        elif effect == COMMITTED:
+            nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
         else:
-            slot, limit = self.SNAPSHOTS, self.config.max_snapshots
-        if state[slot] >= limit:  # type: ignore[operator]
-            return None
-        counted = ((slot, state[slot] + 1),)
-        if effect in (CHANGED, SNAPSHOT) and arg:
-            return (*counted, (self.COMMITTED, self._union(state[self.COMMITTED], arg)))
-        return counted
+            if effect == RESTARTED:  # (only where restarts are bounded)
+                slot, limit = self.RESTARTS, self.bounds.max_restarts
+            elif effect == TIMED_OUT:  # (only where elections are bounded)
+                slot, limit = self.TIMEOUTS, self.bounds.max_elections
+            elif effect == CHANGED:
+                slot, limit = self.CHANGES, self.config.max_config_changes
+            else:
+                slot, limit = self.SNAPSHOTS, self.config.max_snapshots
+            if state[slot] >= limit:  # type: ignore[operator]
+                return False
+            nxt[slot] = state[slot] + 1
+            if effect in (CHANGED, SNAPSHOT) and arg:
+                nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
+        return True
 
     # --- fingerprints: a successor's from its parent's ------------------------------------
 
@@ -412,24 +415,25 @@ class RaftModel(SpecModel):
         """(slot, old value, new value or None where it stays) as (what the fingerprint
         changes by, the (slot, new value) pairs), for fingerprinted_successors; (0, ()) where
         it does not fingerprint by changes."""
+        if not self._by_change:
+            return _NO_CHANGE
         delta = 0
         edit = []
-        if self._by_change:
-            for slot, old, new in changes:
-                if new is not None and new != old:
-                    delta ^= self._slot_hash(slot, old) ^ self._slot_hash(slot, new)
-                    edit.append((slot, new))
+        for slot, old, new in changes:
+            if new is not None and new != old:
+                delta ^= self._slot_hash(slot, old) ^ self._slot_hash(slot, new)
+                edit.append((slot, new))
         return delta, tuple(edit)
 
     def _effect_change(self, state: tuple, effect: int, arg: Any, delta: int,
                        edit: tuple) -> tuple[int, tuple] | None:
         """A step's (delta, edit) with its effect (_effect) added, or None where a bound
         forbids the step."""
-        change = self._effect(state, effect, arg)
-        if change is None:
+        changed: dict[int, int] = {}
+        if not self._effect(state, effect, arg, changed):
             return None
-        return self._change((slot, state[slot], value) for slot, value in change)[0] ^ delta, \
-            edit + change
+        return (self._change((slot, state[slot], value) for slot, value in changed.items())[0]
+                ^ delta, edit + tuple(changed.items()))
 
     def fingerprinted_successors(self, state: tuple, fingerprint: int) -> list[tuple]:
         """successors(state) as (action, fingerprint, broken, change): each step's change,
@@ -625,6 +629,8 @@ class RaftModel(SpecModel):
         for action, new_sid, mid, dst, effect, arg, broken in steps:
             if effect in unbounded:
                 effect = NO_EFFECT  # a budget with no bound: nothing to count
+            elif effect in self._forbidden_effects:
+                continue
             new_bag = None
             if mid is not None and (not cut or not ((cut >> i) ^ (cut >> dst)) & 1):
                 new_bag = self._bag_plus.get(bag, {}).get(mid, _UNKNOWN)
