@@ -13,9 +13,9 @@ Which engine reads which hook:
 ========================  ========================================================
 hook                      read by
 ========================  ========================================================
-fingerprint,               the visited set's key of a state where no symmetry or budget
-fingerprinted_successors, counters apply (search, shards, trace replay: visited.fingerprints)
-successor
+fingerprint,              the visited set's key of a state where neither symmetry nor
+fingerprinted_successors, budget counters apply (search, shards, trace replay; see
+successor                 visited.fingerprint_function)
 canonical                 symmetry reduction (search, shards, trace replay)
 budget_start, lifted      the visited set's subsumption (visited.py); budget_start also
                           simulate's walks and milestones
@@ -79,7 +79,7 @@ class Model(Protocol):
                 return index, broken
         return None
 
-    # --- fingerprints (visited.fingerprints) -------------------------------------------------
+    # --- fingerprints (visited.fingerprint_function) ---------------------------------------
 
     def fingerprint(self, state: State) -> int:
         """The state's fingerprint, a 64-bit signed int, equal in every run and process: how

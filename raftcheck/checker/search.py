@@ -8,6 +8,11 @@ and against the older ones in one batch when the level is complete; the survivor
 they were found, are the next frontier, and each is checked against the properties then. The
 counts, the verdict and the counterexample are those of checking one state at a time.
 
+Where neither symmetry nor budget counters apply, the visited set holds the model's own
+fingerprints, and a model may give a successor's from its parent's and the step's change
+(model.fingerprinted_successors): a successor is then built only where its fingerprint is new,
+under a fifth of raft.tla's.
+
 Between levels, and within a level as it grows, the model may forget what the states of the
 frontier and of the level so far do not need (model.forget). With
 --disk, the levels of the visited set live in files, and so do the states of the frontier and
@@ -35,7 +40,7 @@ from .frontier import CHUNK, StateFile, in_chunks
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .trace import rebuild
-from .visited import LevelStore, by_fingerprint_changes, fingerprints
+from .visited import LevelStore, by_fingerprint_changes, fingerprint_function
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -125,7 +130,7 @@ class LevelSearch:
         self.elapsed = 0.0  # wall time of earlier runs (a resumed search)
         self.on_level: Callable[[LevelSearch], None] | None = None  # after each level
         self._met: set[int] = set()  # exact successors met in the level before (symmetry)
-        self.fingerprint = fingerprints(model, self.canonical)
+        self.fingerprint = fingerprint_function(model, self.canonical)
         # successors fingerprinted from their parent's, built only where new (model.py)
         self.by_changes = by_fingerprint_changes(model, self.canonical)
 

@@ -51,7 +51,13 @@ from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .search import CHECK_EVERY, MET_LIMIT
 from .trace import Entry, rebuild
-from .visited import WINDOW, LevelStore, RecentLevels, by_fingerprint_changes, fingerprints
+from .visited import (
+    WINDOW,
+    LevelStore,
+    RecentLevels,
+    by_fingerprint_changes,
+    fingerprint_function,
+)
 
 #: A place in the search order: parent rank << STEP_BITS | index of the step.
 STEP_BITS = 16
@@ -125,7 +131,7 @@ class Shard:
 
     def __post_init__(self) -> None:
         self.canonical: Callable | None = self.model.canonical if self.symmetry else None
-        self.fingerprint = fingerprints(self.model, self.canonical)
+        self.fingerprint = fingerprint_function(self.model, self.canonical)
         # successors fingerprinted from their parent's, built only where new (search.py)
         self.by_changes = by_fingerprint_changes(self.model, self.canonical)
         # A shard's window holds what it found and what it owns: about 2 / N of each level, so

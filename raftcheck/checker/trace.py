@@ -14,7 +14,7 @@ from typing import Any
 
 from .model import Model, State
 from .result import TraceStep
-from .visited import fingerprints, pack_counters
+from .visited import fingerprint_function, pack_counters
 
 
 class TraceError(RuntimeError):
@@ -32,7 +32,7 @@ def identity_of(model: Model, canonical: Callable | None) -> Callable[[State], H
     symmetry."""
     start = model.budget_start
     if start is None:
-        return fingerprints(model, canonical)
+        return fingerprint_function(model, canonical)
 
     def identity(state: State) -> Hashable:
         if canonical is not None:

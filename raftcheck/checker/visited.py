@@ -60,7 +60,7 @@ RECENT_TABLES = 2
 RECENT_TABLES_ON_DISK = 1
 
 
-def fingerprints(model: Model, canonical: Callable | None) -> Callable[[State], int]:
+def fingerprint_function(model: Model, canonical: Callable | None) -> Callable[[State], int]:
     """How a search fingerprints a state (every engine, and the replay of a trace): where no
     symmetry or budget counters apply, by the model's fingerprint (which a model may give
     for a successor from its parent's: model.fingerprinted_successors); with symmetry, by a
@@ -74,7 +74,7 @@ def fingerprints(model: Model, canonical: Callable | None) -> Callable[[State], 
 
 
 def by_fingerprint_changes(model: Model, canonical: Callable | None) -> bool:
-    """Whether a search keys states by the model's own fingerprint (see fingerprints), so
+    """Whether a search keys states by the model's own fingerprint (see fingerprint_function), so
     that it can expand by model.fingerprinted_successors."""
     return canonical is None and model.budget_start is None
 

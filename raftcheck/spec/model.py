@@ -442,8 +442,8 @@ class RaftModel(SpecModel):
         out and in again (see fingerprint); successor() builds the state of a change. Every
         step also sets raft.tla's allLogs, the same for all of a state's steps."""
         if not self._by_change or state[self.CUT] or self._may_cut:
-            # every slot its change (fingerprinted this way only where cuts or bounded
-            # client requests are on, which the profile that needs no symmetry lacks)
+            # every slot a change: where a state is cut, garbage is collected or client
+            # requests are counted (never in raft.tla, the one profile without budgets)
             return [(action, self.fingerprint(after), broken, tuple(enumerate(after)))
                     for action, after, broken in self.successors(state)]
         bag = state[self.BAG]
