@@ -234,12 +234,12 @@ class LevelSearch:
                 in_chunks(last.tolist() if self.spill is None else last), strict=True)):
             for action, found, broken_step, change in successors(state, fingerprint):
                 generated += 1
-                if broken_step:
-                    stats.generated = generated
-                    self.transition_violation(pending, generated_at, parent, action,
-                                              broken_step)
-                if found in seen:
-                    continue  # the state itself too, where the step changes nothing
+                # (found before: the state itself too, where the step changes nothing)
+                if broken_step or found in seen:
+                    if broken_step:
+                        self.transition_violation(pending, generated_at, generated, parent,
+                                                  action, broken_step)
+                    continue
                 add_seen(found)
                 add_fingerprint(found)
                 add_parent(parent)
@@ -275,8 +275,7 @@ class LevelSearch:
             for action, successor, broken_step in successors(state):
                 generated += 1
                 if broken_step:
-                    stats.generated = generated
-                    self.transition_violation(pending, generated_at, parent, action,
+                    self.transition_violation(pending, generated_at, generated, parent, action,
                                               broken_step)
                 if successor is state:
                     continue  # a step that changes nothing (model.py, Model.successors)
@@ -366,11 +365,10 @@ class LevelSearch:
         self.stats.queue = len(frontier)
 
     def transition_violation(self, pending: list[State] | StateFile,
-                             generated_at: array | list[int], parent: int,
+                             generated_at: array | list[int], generated: int, parent: int,
                              action: Any, broken: str) -> None:
-        """A step breaks a transition property. The states found before it in this level come
-        first: one of them may break a state property."""
-        generated = self.stats.generated
+        """The search's `generated`-th step breaks a transition property. The states found
+        before it in this level come first: one of them may break a state property."""
         parent_level = self.level - 1  # where the frontier sits in the visited set
         self.close(pending, generated_at)
         self.stats.generated = generated

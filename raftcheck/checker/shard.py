@@ -308,12 +308,11 @@ class Shard:
             note_first(generated)
             for action, found, broken, change in successors(state, fingerprint):
                 generated += 1
-                if broken:
-                    violation = self._least(violation, position, generated, firsts, action,
-                                            broken)
-                    continue
                 # Met before, the same state was found at an earlier place (or kept earlier).
-                if found in known:
+                if broken or found in known:
+                    if broken:
+                        violation = self._least(violation, position, generated, firsts, action,
+                                                broken)
                     continue
                 add_known(found)
                 keep(build(state, change))

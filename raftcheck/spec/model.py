@@ -322,11 +322,7 @@ class RaftModel(SpecModel):
         redeliver = self.redeliver
         for mid, dst, deliverable, delivered, duplicate, drop in placed_messages:
             if deliverable:
-                recipient = state[dst]
-                outcome = delivered.get(recipient)
-                if outcome is None:
-                    outcome = delivered[recipient] = self._place_receive_step(
-                        mid, dst, recipient, bag)
+                outcome = self._delivery(delivered, mid, dst, state[dst], bag)
                 if outcome is _BLOCKED:
                     continue  # the reply does not fit: neither is the message dropped here
                 if outcome:
@@ -474,11 +470,7 @@ class RaftModel(SpecModel):
                     delta, edit = changed
                 append((action, fingerprint ^ delta, broken, edit + common if common else edit))
         for mid, dst, _, delivered, duplicate, drop in placed_messages:
-            recipient = state[dst]
-            outcome = delivered.get(recipient)
-            if outcome is None:
-                outcome = delivered[recipient] = self._place_receive_step(
-                    mid, dst, recipient, bag)
+            outcome = self._delivery(delivered, mid, dst, state[dst], bag)
             if outcome is _BLOCKED:
                 continue  # the reply does not fit: neither is the message dropped here
             if outcome:
@@ -670,6 +662,14 @@ class RaftModel(SpecModel):
             out.append((mid, src, dst, duplicate, drop))
         result = self._bag_steps[bag] = tuple(out)
         return result
+
+    def _delivery(self, delivered: dict, mid: int, dst: int, sid: int, bag: int) -> Any:
+        """The delivery of message mid to server dst, whose variables are named sid, out of
+        this bag, as _place_receive_step places it, remembered in delivered (by sid)."""
+        outcome = delivered.get(sid)
+        if outcome is None:
+            outcome = delivered[sid] = self._place_receive_step(mid, dst, sid, bag)
+        return outcome
 
     def _place_receive_step(self, mid: int, dst: int, sid: int, bag: int
                             ) -> tuple | bool | object:
