@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 import signal
 import subprocess
@@ -148,19 +147,6 @@ def test_resume_of_a_directory_without_a_checkpoint_is_a_usage_error(tmp_path):
     run = subprocess.run([*RAFTCHECK, "explore", "--resume", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "not a raftcheck checkpoint" in run.stderr
-
-
-def test_a_checkpoint_of_the_fingerprints_before_format_4_is_refused(tmp_path):
-    """Without symmetry or budgets, format 3 kept hash(state) where format 4 keeps the model's
-    own fingerprints: resumed, its levels would not know the states found again."""
-    saved = tmp_path / "saved"
-    stopped = explore(*RAFT_TLA, "--checkpoint", str(saved), "--max-states", "100")
-    assert stopped.returncode == 3, stopped.stderr
-    assert explore("--resume", str(saved), "--max-states", "200").returncode == 3
-    meta = pickle.loads((saved / "meta.pickle").read_bytes())
-    (saved / "meta.pickle").write_bytes(pickle.dumps({**meta, "format": 3}))
-    run = explore("--resume", str(saved))
-    assert run.returncode == 2 and "not a checkpoint of this raftcheck version" in run.stderr
 
 
 def test_a_checkpoint_directory_in_use_is_not_overwritten(tmp_path):

@@ -25,11 +25,9 @@ META = "meta.pickle"
 #: 2: a shard's frontier links are whole parent links (index * shards + owner), as shard.py
 #: keeps them since states stay with their finder; 1 kept positions in the shard's own level.
 #: 3: a frontier kept in a file (--disk) is saved as that file (SavedStates), not pickled.
-#: 4: without symmetry or budgets, levels hold the model's own fingerprints
-#: (model.fingerprint), not hash(state): a search of format 3 would meet its states again.
-FORMAT = 4
+FORMAT = 3
 #: The formats this version reads.
-READABLE = frozenset({4})
+READABLE = frozenset({2, 3})
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,14 @@ with a default here, so a model states what it offers by overriding it, and the 
 every hook directly (no look-ups by name). Models subclass `Model` to inherit the defaults;
 the class is also a `typing.Protocol`, so a type checker reads it as the contract.
 
-States are opaque, hashable values whose hash is equal in every run and process (so no str or
-None inside them). Actions are opaque labels that the spec can print.
+States are opaque, hashable values whose hash is a fingerprint: equal in every run and process
+(so no str or None inside them). Actions are opaque labels that the spec can print.
 
 Which engine reads which hook:
 
 ========================  ========================================================
 hook                      read by
 ========================  ========================================================
-fingerprint,              the visited set's key of a state where neither symmetry nor
-fingerprinted_successors, budget counters apply (search, shards, trace replay; see
-successor                 visited.fingerprint_function)
 canonical                 symmetry reduction (search, shards, trace replay)
 budget_start, lifted      the visited set's subsumption (visited.py); budget_start also
                           simulate's walks and milestones
@@ -78,31 +75,6 @@ class Model(Protocol):
             if broken:
                 return index, broken
         return None
-
-    # --- fingerprints (visited.fingerprint_function) ---------------------------------------
-
-    def fingerprint(self, state: State) -> int:
-        """The state's fingerprint, a 64-bit signed int, equal in every run and process: how
-        the visited set knows a state where no symmetry or budget counters apply (with them,
-        a hash of the canonical form or of the budget-free part). Default: hash(state)."""
-        return hash(state)
-
-    def fingerprinted_successors(self, state: State, fingerprint: int
-                                 ) -> Sequence[tuple[Any, int, str | None, Any]]:
-        """successors(state), in that order, as (action, the successor's fingerprint, broken
-        transition property or None, a change): fingerprint is the state's own. A model whose
-        fingerprint combines hashes of a state's parts can give a successor's from its parent's
-        and what the step changes, without building the successor; a search then builds only
-        the new ones, by successor(state, change). Default: from successors, each change being
-        the successor itself."""
-        fingerprint_of = self.fingerprint
-        return [(action, fingerprint_of(after), broken, after)
-                for action, after, broken in self.successors(state)]
-
-    def successor(self, state: State, change: Any) -> State:
-        """The successor of state that a change of fingerprinted_successors stands for.
-        Default: the change is the successor."""
-        return change
 
     # --- symmetry ---------------------------------------------------------------------------
 

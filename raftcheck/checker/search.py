@@ -8,11 +8,6 @@ and against the older ones in one batch when the level is complete; the survivor
 they were found, are the next frontier, and each is checked against the properties then. The
 counts, the verdict and the counterexample are those of checking one state at a time.
 
-Where neither symmetry nor budget counters apply, the visited set holds the model's own
-fingerprints, and a model may give a successor's from its parent's and the step's change
-(model.fingerprinted_successors): a successor is then built only where its fingerprint is new,
-under a fifth of raft.tla's.
-
 Between levels, and within a level as it grows, the model may forget what the states of the
 frontier and of the level so far do not need (model.forget). With
 --disk, the levels of the visited set live in files, and so do the states of the frontier and
@@ -40,7 +35,7 @@ from .frontier import CHUNK, StateFile, in_chunks
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .trace import rebuild
-from .visited import LevelStore, by_fingerprint_changes, fingerprint_function
+from .visited import LevelStore
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -130,9 +125,6 @@ class LevelSearch:
         self.elapsed = 0.0  # wall time of earlier runs (a resumed search)
         self.on_level: Callable[[LevelSearch], None] | None = None  # after each level
         self._met: set[int] = set()  # exact successors met in the level before (symmetry)
-        self.fingerprint = fingerprint_function(model, self.canonical)
-        # successors fingerprinted from their parent's, built only where new (model.py)
-        self.by_changes = by_fingerprint_changes(model, self.canonical)
 
     # --- checkpoints --------------------------------------------------------------------------
 
@@ -202,59 +194,14 @@ class LevelSearch:
         canonical = self.canonical
         for state in self.model.initial_states():
             state = canonical(state) if canonical else state
-            if self.store.offer(state, self.fingerprint(state), 0):  # type: ignore[arg-type]
+            if self.store.offer(state, hash(state), 0):  # type: ignore[arg-type]
                 pending.append(state)
         self.close(pending, [0] * len(pending))
         self.stats.depth = 1
 
     def expand_level(self) -> None:
         """Expand the frontier: the next level becomes the frontier."""
-        if self.by_changes:
-            self.expand_by_changes()
-        else:
-            self.expand_states()
-
-    def expand_by_changes(self) -> None:
-        """expand_level where the visited set holds the model's own fingerprints: each
-        successor comes as its fingerprint and a change (model.fingerprinted_successors), and
-        only the new ones are built."""
-        model, stats = self.model, self.stats
-        successors, build = model.fingerprinted_successors, model.successor
-        pending = self.new_level("pending")
-        generated_at = array("q")  # stats.generated when each pending state was found
-        keep, note = pending.append, generated_at.append
-        seen, add_seen, add_fingerprint, add_parent = self.store.plain_offer()
-        generated = stats.generated
-        before = stats.distinct
-        stats.queue = len(self.frontier)
-        # the frontier's own fingerprints: where each sits in the last level's arrays
-        last = self.store.levels[-1].fingerprints[np.asarray(self.links, dtype=np.int64)]
-        for position, (state, parent, fingerprint) in enumerate(zip(
-                self.frontier, in_chunks(self.links),
-                in_chunks(last.tolist() if self.spill is None else last), strict=True)):
-            for action, found, broken_step, change in successors(state, fingerprint):
-                generated += 1
-                # (found before: the state itself too, where the step changes nothing)
-                if broken_step or found in seen:
-                    if broken_step:
-                        self.transition_violation(pending, generated_at, generated, parent,
-                                                  action, broken_step)
-                    continue
-                add_seen(found)
-                add_fingerprint(found)
-                add_parent(parent)
-                keep(build(state, change))
-                note(generated)
-            if position % CHECK_EVERY == 0:
-                self.look_up(position, pending, generated_at, generated, before)
-        stats.generated = generated
-        self.close(pending, generated_at)
-
-    def expand_states(self) -> None:
-        """expand_level where each successor is built: with symmetry (a successor is
-        fingerprinted by its canonical form) or budget counters (the store keys it by its
-        budget-free part)."""
-        model, store, stats = self.model, self.store, self.stats
+        model, store, stats, budget = self.model, self.store, self.stats, self.budget
         canonical = self.canonical
         successors = model.successors
         pending = self.new_level("pending")
@@ -268,6 +215,7 @@ class LevelSearch:
             seen, add_seen, add_fingerprint, add_parent = store.plain_offer()
         offer = store.offer
         generated = stats.generated
+        level = self.level
         before = stats.distinct
         stats.queue = len(self.frontier)
         for position, (state, parent) in enumerate(zip(self.frontier, in_chunks(self.links),
@@ -275,7 +223,8 @@ class LevelSearch:
             for action, successor, broken_step in successors(state):
                 generated += 1
                 if broken_step:
-                    self.transition_violation(pending, generated_at, generated, parent, action,
+                    stats.generated = generated
+                    self.transition_violation(pending, generated_at, parent, action,
                                               broken_step)
                 if successor is state:
                     continue  # a step that changes nothing (model.py, Model.successors)
@@ -298,35 +247,28 @@ class LevelSearch:
                 keep(successor)
                 note(generated)
             if position % CHECK_EVERY == 0:
-                self.look_up(position, pending, generated_at, generated, before)
+                # what the level's steps named and no state keeps can go before the level ends
+                model.forget(chain(self.frontier, pending))
+                stats.generated = generated
+                stats.queue = len(self.frontier) - position - 1 + len(pending)
+                now_time = time.perf_counter()
+                if (budget.max_states is not None
+                        and before + len(pending) >= budget.max_states):
+                    self.close(pending, generated_at)
+                    raise Stop(self.finish(Outcome.STOPPED, reason="max-states"))
+                if budget.seconds is not None and now_time - self.started >= budget.seconds:
+                    self.close(pending, generated_at)
+                    raise Stop(self.finish(Outcome.STOPPED, reason="time-limit"))
+                if self.progress and now_time >= self.next_report:
+                    stats.seconds = now_time - self.started
+                    stats.depth = level + (1 if pending else 0)
+                    stats.distinct = before + len(pending)  # for the report only
+                    self.progress(stats)
+                    stats.distinct = before
+                    self.next_report = now_time + self.progress_every
         stats.generated = generated
         self._met = met_now
         self.close(pending, generated_at)
-
-    def look_up(self, position: int, pending: list[State] | StateFile,
-                generated_at: array, generated: int, before: int) -> None:
-        """Every CHECK_EVERY states of a level, after the one at position in the frontier
-        (with `generated` successors so far and `before` states in the levels before): let
-        the model forget, stop where a budget says, report progress."""
-        stats, budget = self.stats, self.budget
-        # what the level's steps named and no state keeps can go before the level ends
-        self.model.forget(chain(self.frontier, pending))
-        stats.generated = generated
-        stats.queue = len(self.frontier) - position - 1 + len(pending)
-        now_time = time.perf_counter()
-        if budget.max_states is not None and before + len(pending) >= budget.max_states:
-            self.close(pending, generated_at)
-            raise Stop(self.finish(Outcome.STOPPED, reason="max-states"))
-        if budget.seconds is not None and now_time - self.started >= budget.seconds:
-            self.close(pending, generated_at)
-            raise Stop(self.finish(Outcome.STOPPED, reason="time-limit"))
-        if self.progress and now_time >= self.next_report:
-            stats.seconds = now_time - self.started
-            stats.depth = self.level + (1 if pending else 0)
-            stats.distinct = before + len(pending)  # for the report only
-            self.progress(stats)
-            stats.distinct = before
-            self.next_report = now_time + self.progress_every
 
     def new_level(self, name: str) -> list[State] | StateFile:
         """Where the states of the level being built go: a list, or a file with --disk."""
@@ -365,10 +307,11 @@ class LevelSearch:
         self.stats.queue = len(frontier)
 
     def transition_violation(self, pending: list[State] | StateFile,
-                             generated_at: array | list[int], generated: int, parent: int,
+                             generated_at: array | list[int], parent: int,
                              action: Any, broken: str) -> None:
-        """The search's `generated`-th step breaks a transition property. The states found
-        before it in this level come first: one of them may break a state property."""
+        """A step breaks a transition property. The states found before it in this level come
+        first: one of them may break a state property."""
+        generated = self.stats.generated
         parent_level = self.level - 1  # where the frontier sits in the visited set
         self.close(pending, generated_at)
         self.stats.generated = generated

@@ -51,13 +51,7 @@ from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
 from .search import CHECK_EVERY, MET_LIMIT
 from .trace import Entry, rebuild
-from .visited import (
-    WINDOW,
-    LevelStore,
-    RecentLevels,
-    by_fingerprint_changes,
-    fingerprint_function,
-)
+from .visited import WINDOW, LevelStore, RecentLevels
 
 #: A place in the search order: parent rank << STEP_BITS | index of the step.
 STEP_BITS = 16
@@ -76,7 +70,7 @@ class Batch:
     components: list  # (kind, name, value), oldest first
     places: bytes  # int64 per candidate
     parents: bytes  # int64 per candidate: parent link (index * shards + shard)
-    fingerprints: bytes  # int64 per candidate or state moved, without budgets; else empty
+    fingerprints: bytes  # int64 per candidate without budgets: hash(state); else empty
     states: bytes  # packed ints (model.state_width per state), a pickled list, or nothing
     count: int
     ranks: bytes = b""  # int64 per state: rank in its level (states moved to even out)
@@ -131,9 +125,6 @@ class Shard:
 
     def __post_init__(self) -> None:
         self.canonical: Callable | None = self.model.canonical if self.symmetry else None
-        self.fingerprint = fingerprint_function(self.model, self.canonical)
-        # successors fingerprinted from their parent's, built only where new (search.py)
-        self.by_changes = by_fingerprint_changes(self.model, self.canonical)
         # A shard's window holds what it found and what it owns: about 2 / N of each level, so
         # with that part of WINDOW it spans as many levels as one process's.
         self.store = LevelStore(self.model, self.spill, share=min(1.0, WINDOW_PART / self.count))
@@ -146,7 +137,6 @@ class Shard:
         self.links: list[int] = []  # each frontier state's parent link (index * N + owner)
         self.ranks: list[int] = []  # each frontier state's rank in the whole level
         self.places: list[int] = []  # each frontier state's place in the search order
-        self.fingerprints: list[int] = []  # each frontier state's, where by_changes
         self._found = Candidates()  # this level's candidates (kept, or sent to owners)
         self._routes: list[np.ndarray] = []  # which of _found went to each owner (plain)
         self._columns: dict[str, np.ndarray] = {}  # _found's numbers as arrays (plain)
@@ -191,7 +181,7 @@ class Shard:
         self._distinct = False
         keep, note_fingerprint, note_place, note_parent = found.appends()
         for place, state in enumerate(initial):
-            fingerprint = self.fingerprint(state)
+            fingerprint = hash(state)
             if self.owner(state, fingerprint) == self.index:
                 keep(state)
                 note_fingerprint(fingerprint)
@@ -207,35 +197,7 @@ class Shard:
         """Successors of the frontier this shard holds that it has not met in this level or
         the recent ones, each with its place and parent link; a batch for every other shard
         (None for this one) with those it owns."""
-        plain, count, me = self.plain, self.count, self.index
-        # Without budgets every candidate is noted here (its owner is by fingerprint, found
-        # after the loop); with budgets, in the box of the shard that owns it.
-        boxes = [Candidates() for _ in range(1 if plain else count)]
-        firsts: list[int] = []  # the number of each expanded state's first step
-        if self.by_changes:
-            generated, violation = self._expand_by_changes(boxes[0], firsts, should_stop)
-        else:
-            generated, violation = self._expand_states(boxes, firsts, should_stop)
-        self._expanded = (self.ranks, firsts, generated)
-        self._place(boxes, firsts)
-        self._distinct = True
-        self.generated = generated
-        self.violation = violation
-        components = self._components()
-        if plain:
-            batches = self._route(boxes[0], components)
-            self._found_now = self._columns["fingerprints"]  # leaves the window with the level
-            return batches
-        self._known.close(list(chain.from_iterable(box.fingerprints for box in boxes)))
-        self._found = boxes[me]
-        return [None if peer == me else self._pack(components, boxes[peer])
-                for peer in range(count)]
-
-    def _expand_states(self, boxes: list[Candidates], firsts: list[int],
-                       should_stop: Callable[[], bool] | None) -> tuple[int, tuple | None]:
-        """expand's loop where each successor is built: with symmetry or budget counters.
-        Returns (successors generated, the least violation)."""
-        model, canonical, count = self.model, self.canonical, self.count
+        model, canonical, count, me = self.model, self.canonical, self.count, self.index
         successors = model.successors
         start = self.start
         lifted = self.lifted
@@ -243,6 +205,9 @@ class Shard:
         # The model's key, where it has one, sends the states its memo tables and verdict
         # cache serve to one shard (and is cheaper than lifting every state).
         shard_key = model.shard_key if self.keyed else None
+        # Without budgets every candidate is noted here (its owner is by fingerprint, found
+        # after the loop); with budgets, in the box of the shard that owns it.
+        boxes = [Candidates() for _ in range(1 if plain else count)]
         appends = [(box.states.append, box.fingerprints.append, box.numbers.append)
                    for box in boxes]
         keep, note_fingerprint, note_number = appends[0]
@@ -251,14 +216,17 @@ class Shard:
         add_known = known.add
         generated = 0
         violation = None
+        firsts: list[int] = []  # the number of each expanded state's first step
         note_first = firsts.append
         for position, state in enumerate(self.frontier):
             note_first(generated)
             for action, successor, broken in successors(state):
                 generated += 1
                 if broken:
-                    violation = self._least(violation, position, generated, firsts, action,
-                                            broken)
+                    place = (self.ranks[position] << STEP_BITS) | (generated - 1 - firsts[-1])
+                    if violation is None or place < violation[0]:
+                        violation = (place, broken, "transition", self.level - 1,
+                                     self.links[position], (action, broken))
                     continue
                 if successor is state:
                     continue  # a step that changes nothing (model.py, Model.successors)
@@ -286,51 +254,21 @@ class Shard:
                 note_number(generated)
             if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
                 break
+        self._expanded = (self.ranks, firsts, generated)
+        self._place(boxes, firsts)
         self._met = met_now
-        return generated, violation
-
-    def _expand_by_changes(self, box: Candidates, firsts: list[int],
-                           should_stop: Callable[[], bool] | None) -> tuple[int, tuple | None]:
-        """expand's loop where the store holds the model's own fingerprints (no symmetry,
-        no budgets): each successor comes as its fingerprint and a change
-        (model.fingerprinted_successors), and only those not met are built, all noted in the
-        one box. Returns (successors generated, the least violation)."""
-        successors, build = self.model.fingerprinted_successors, self.model.successor
-        keep, note_fingerprint, note_number = (box.states.append, box.fingerprints.append,
-                                               box.numbers.append)
-        known = self._known.seen
-        add_known = known.add
-        note_first = firsts.append
-        generated = 0
-        violation = None
-        for position, (state, fingerprint) in enumerate(zip(self.frontier, self.fingerprints,
-                                                            strict=True)):
-            note_first(generated)
-            for action, found, broken, change in successors(state, fingerprint):
-                generated += 1
-                # Met before, the same state was found at an earlier place (or kept earlier).
-                if broken or found in known:
-                    if broken:
-                        violation = self._least(violation, position, generated, firsts, action,
-                                                broken)
-                    continue
-                add_known(found)
-                keep(build(state, change))
-                note_fingerprint(found)
-                note_number(generated)
-            if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
-                break
-        return generated, violation
-
-    def _least(self, violation: tuple | None, position: int, generated: int,
-               firsts: list[int], action: Any, broken: str) -> tuple:
-        """The least of violation and the step just generated from the frontier state at
-        position, which breaks a transition property."""
-        place = (self.ranks[position] << STEP_BITS) | (generated - 1 - firsts[-1])
-        if violation is None or place < violation[0]:
-            return (place, broken, "transition", self.level - 1, self.links[position],
-                    (action, broken))
-        return violation
+        self._distinct = True
+        self.generated = generated
+        self.violation = violation
+        components = self._components()
+        if plain:
+            batches = self._route(boxes[0], components)
+            self._found_now = self._columns["fingerprints"]  # leaves the window with the level
+            return batches
+        self._known.close(list(chain.from_iterable(box.fingerprints for box in boxes)))
+        self._found = boxes[me]
+        return [None if peer == me else self._pack(components, boxes[peer])
+                for peer in range(count)]
 
     def _place(self, boxes: list[Candidates], firsts: list[int]) -> None:
         """Each candidate's place in the search order (its parent's rank, its step's index)
@@ -372,8 +310,7 @@ class Shard:
         else:
             packed = pickle.dumps(box.states, protocol=pickle.HIGHEST_PROTOCOL)
         return Batch(components, _int64(box.places).tobytes(), _int64(box.parents).tobytes(),
-                     _int64(box.fingerprints).tobytes() if self.by_changes else b"", packed,
-                     len(box.states),
+                     b"", packed, len(box.states),
                      b"" if ranks is None else _int64(ranks).tobytes())
 
     def _unpack(self, batches: list[Batch], rows: np.ndarray | None = None) -> list[State]:
@@ -496,16 +433,14 @@ class Shard:
         in_order = np.argsort(places, kind="stable")
         kept = kept[in_order]
         link_of = np.concatenate(links)[in_order] if links else kept
-        fingerprints = self._columns["fingerprints"][kept]
         self._found, self._routes, self._columns = Candidates(), [], {}
         return self._hold(list(map(found.states.__getitem__, kept.tolist())), places[in_order],
-                          link_of, fingerprints.tolist() if self.by_changes else [])
+                          link_of)
 
-    def _hold(self, states: list[State], places: np.ndarray, links: np.ndarray,
-              fingerprints: list[int] | None = None) -> LevelReport:
+    def _hold(self, states: list[State], places: np.ndarray, links: np.ndarray
+              ) -> LevelReport:
         """Take the level's new states (in search order, where places says) as the frontier,
-        checking each against the state properties in that order; fingerprints: theirs,
-        where by_changes."""
+        checking each against the state properties in that order."""
         violation = self.violation
         places_list = places.tolist()
         links_list = links.tolist()
@@ -518,7 +453,6 @@ class Shard:
         self.violation = violation
         self.level += 1
         self.frontier, self.places, self.links = states, places_list, links_list
-        self.fingerprints = fingerprints or []
         return LevelReport(len(states), self.generated, len(states), violation)
 
     def counts_before(self, place: int, inclusive: bool) -> tuple[int, int]:
@@ -580,8 +514,6 @@ class Shard:
             box.states = list(map(self.frontier.__getitem__, chunk))
             box.places = list(map(self.places.__getitem__, chunk))
             box.parents = list(map(self.links.__getitem__, chunk))
-            if self.by_changes:
-                box.fingerprints = list(map(self.fingerprints.__getitem__, chunk))
             out[to] = self._pack(components, box, list(map(self.ranks.__getitem__, chunk)))
         stays = np.ones(held, dtype=bool)
         stays[rows] = False
@@ -590,8 +522,6 @@ class Shard:
         self.places = list(map(self.places.__getitem__, keep))
         self.links = list(map(self.links.__getitem__, keep))
         self.ranks = list(map(self.ranks.__getitem__, keep))
-        if self.by_changes:
-            self.fingerprints = list(map(self.fingerprints.__getitem__, keep))
         return out
 
     def take_moves(self, batches: list[Batch | None]) -> None:
@@ -610,10 +540,6 @@ class Shard:
         self.places = list(map(places.__getitem__, order))
         self.links = list(map(links.__getitem__, order))
         self.ranks = ranks[order].tolist()
-        if self.by_changes:
-            fingerprints = np.concatenate([_int64(self.fingerprints),
-                                           *_column(arrived, "fingerprints")]).tolist()
-            self.fingerprints = list(map(fingerprints.__getitem__, order))
 
     # --- checkpoints --------------------------------------------------------------------------
 
@@ -630,8 +556,6 @@ class Shard:
             self.model.adopt(kind, key, value)
         self.frontier, self.links, self.ranks = checkpoint.load_shard(self.index, levels,
                                                                       self.store)
-        if self.by_changes:  # (not saved: the parents' levels may be other shards')
-            self.fingerprints = list(map(self.fingerprint, self.frontier))
         self.level = levels
         return LevelReport(0, 0, len(self.frontier), None)
 

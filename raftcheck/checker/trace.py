@@ -14,7 +14,7 @@ from typing import Any
 
 from .model import Model, State
 from .result import TraceStep
-from .visited import fingerprint_function, pack_counters
+from .visited import pack_counters
 
 
 class TraceError(RuntimeError):
@@ -31,12 +31,12 @@ def identity_of(model: Model, canonical: Callable | None) -> Callable[[State], H
     counters) where the model counts budgets (visited.py); of the canonical form with
     symmetry."""
     start = model.budget_start
-    if start is None:
-        return fingerprint_function(model, canonical)
 
     def identity(state: State) -> Hashable:
         if canonical is not None:
             state = canonical(state)
+        if start is None:
+            return hash(state)
         return hash(state[:start]), pack_counters(state[start:])  # type: ignore[index]
 
     return identity

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import Model, State
+from .model import Model
 
 LANE = 8  # bits per budget counter in a packed budget vector
 LIMIT = 1 << (LANE - 1)  # counters stay below this, so lane-wise comparison is exact
@@ -58,25 +58,6 @@ WINDOW_ON_DISK = 1 << 18
 #: instead (about 120 bytes, and fewer of them than the states of a level).
 RECENT_TABLES = 2
 RECENT_TABLES_ON_DISK = 1
-
-
-def fingerprint_function(model: Model, canonical: Callable | None) -> Callable[[State], int]:
-    """How a search fingerprints a state (every engine, and the replay of a trace): where no
-    symmetry or budget counters apply, by the model's fingerprint (which a model may give
-    for a successor from its parent's: model.fingerprinted_successors); with symmetry, by a
-    hash of the canonical form; with budget counters, by hash() (the store then keys a state
-    by its budget-free part, and the fingerprint of the whole only spares look-ups)."""
-    if canonical is not None:
-        return lambda state: hash(canonical(state))
-    if not by_fingerprint_changes(model, canonical):
-        return hash
-    return model.fingerprint
-
-
-def by_fingerprint_changes(model: Model, canonical: Callable | None) -> bool:
-    """Whether a search keys states by the model's own fingerprint (see fingerprint_function), so
-    that it can expand by model.fingerprinted_successors."""
-    return canonical is None and model.budget_start is None
 
 
 class BudgetOverflow(ValueError):

@@ -14,22 +14,6 @@ from typing import Generic, TypeVar
 V = TypeVar("V", bound=Hashable)
 
 
-_BITS64 = (1 << 64) - 1
-
-
-def slot_hash(slot: int, value: int) -> int:
-    """A 64-bit hash (a signed int, as hash() gives) of a name in a slot of a state: a state's
-    fingerprint is the exclusive or of its slots' (RaftModel.fingerprint), so a step changes
-    it by the slots it changes. Each (slot, name) is stirred by splitmix64's finaliser: where
-    no two of them collide, two states that differ in some slot differ in their fingerprints
-    except by chance, 1 in 2^64 a pair, as with a hash of the whole tuple."""
-    x = (value + (slot + 1) * 0x9E3779B97F4A7C15) & _BITS64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _BITS64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _BITS64
-    x ^= x >> 31
-    return x - (1 << 64) if x >> 63 else x
-
-
 class FingerprintCollision(RuntimeError):
     """Two different component values hashed alike (about 1 in 2^64 per pair): never merged."""
 

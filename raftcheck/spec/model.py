@@ -33,7 +33,7 @@ from . import present
 from . import server as srv
 from .base import SpecModel
 from .config import SpecConfig
-from .interning import Interner, slot_hash
+from .interning import Interner
 from .invariants import View, invariant_part
 from .membership import change_config, changes_to_try
 from .mutants import rules_for
@@ -57,7 +57,6 @@ NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT, CHANGED, SNAPSHOT = range(7
 
 _UNKNOWN = object()
 _BLOCKED = object()  # a delivery whose reply the bounds do not let into the network
-_NO_CHANGE = (0, ())  # a step's change where successors are not fingerprinted by changes
 #: Steps placed in a network remembered (then the cache starts afresh).
 PLACED_LIMIT = 1 << 21
 #: Named servers, messages and bags held before forget() trims them to what the states kept
@@ -98,21 +97,11 @@ class RaftModel(SpecModel):
         # else the next value, while the bound lets one more in (_request_values).
         self._any_value = (range(1, config.values + 1) if config.bounds.max_writes is None
                            else None)
-        # Successors fingerprinted from their parent's fingerprint, as changes of a few slots
-        # (fingerprinted_successors): where neither garbage nor redeliveries make a step's
-        # bag depend on the whole state, and client requests are steps of a server's own.
-        self._by_change = (not self.collect_garbage and not self.redeliver
-                           and self._any_value is not None)
         # Restarts and elections with no bound are no effect on the state (_place_local_steps).
         self._unbounded_effects = frozenset(
             effect for effect, bound in ((RESTARTED, config.bounds.max_restarts),
                                          (TIMED_OUT, config.bounds.max_elections))
             if bound is None)
-        # ... and with a bound of 0, steps never taken (no state has budget for them).
-        self._forbidden_effects = frozenset(
-            effect for effect, bound in ((RESTARTED, config.bounds.max_restarts),
-                                         (TIMED_OUT, config.bounds.max_elections))
-            if bound == 0)
 
         # slot numbers in the state tuple
         self.BAG, self.CUT, self.ELECTIONS, self.ALL_LOGS, self.COMMITTED = range(n, n + 5)
@@ -180,8 +169,6 @@ class RaftModel(SpecModel):
         self._all_logs_by_logs: dict[tuple, int] = {}
         self._log_numbers: dict[tuple, int] = {}  # log -> a number for it
         self._log_of: dict[int, int] = {}  # server -> the number of its log
-        # per slot: value -> its slot_hash (see fingerprint)
-        self._slot_hashes: list[dict[int, int]] = [{} for _ in range(self.state_width)]
 
     def may_stand(self, i: int) -> bool:
         """Whether server i may time out and stand for election (--max-candidates: n1..nN)."""
@@ -291,7 +278,7 @@ class RaftModel(SpecModel):
             steps = placed_local[i].get(sid)
             if steps is None:
                 steps = placed_local[i][sid] = self._place_local_steps(i, sid, bag, cut)
-            for action, new_sid, new_bag, effect, arg, broken, _, _ in steps:
+            for action, new_sid, new_bag, effect, arg, broken in steps:
                 if new_sid is new_bag is None and not effect:
                     append((action, unchanged, broken))
                     continue
@@ -300,8 +287,28 @@ class RaftModel(SpecModel):
                     nxt[i] = new_sid
                 if new_bag is not None:
                     nxt[BAG] = new_bag
-                if effect and not self._effect(state, effect, arg, nxt):
-                    continue  # the budget it counts is used up
+                if effect:
+                    if effect == RESTARTED:  # (only where restarts are bounded)
+                        if state[self.RESTARTS] >= self.bounds.max_restarts:
+                            continue
+                        nxt[self.RESTARTS] += 1
+                    elif effect == TIMED_OUT:  # (only where elections are bounded)
+                        if state[self.TIMEOUTS] >= self.bounds.max_elections:
+                            continue
+                        nxt[self.TIMEOUTS] += 1
+                    elif effect == ELECTED:
+                        nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
+                    elif effect in (CHANGED, SNAPSHOT):
+                        slot = self.CHANGES if effect == CHANGED else self.SNAPSHOTS
+                        limit = (self.config.max_config_changes if effect == CHANGED
+                                 else self.config.max_snapshots)
+                        if state[slot] >= limit:
+                            continue
+                        nxt[slot] += 1
+                        if arg:
+                            nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
+                    else:
+                        nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
                 if collect and new_sid is not None:
                     nxt[BAG] = collect(nxt)
                 append((action, tuple(nxt), broken))
@@ -322,11 +329,14 @@ class RaftModel(SpecModel):
         redeliver = self.redeliver
         for mid, dst, deliverable, delivered, duplicate, drop in placed_messages:
             if deliverable:
-                outcome = self._delivery(delivered, mid, dst, state[dst], bag)
+                recipient = state[dst]
+                outcome = delivered.get(recipient)
+                if outcome is None:
+                    outcome = delivered[recipient] = self._place_receive_step(mid, recipient, bag)
                 if outcome is _BLOCKED:
                     continue  # the reply does not fit: neither is the message dropped here
                 if outcome:
-                    action, new_sid, new_bag, consumed, reply, effect, arg, broken, _, _ = outcome
+                    action, new_sid, new_bag, consumed, reply, effect, arg, broken = outcome
                     nxt = base.copy()
                     if new_sid is not None:
                         nxt[dst] = new_sid
@@ -365,129 +375,6 @@ class RaftModel(SpecModel):
                 nxt[self.CUTS] += 1
                 append((act.Partition((side, everyone & ~side)), tuple(nxt), None))
         return out
-
-    def _effect(self, state: tuple, effect: int, arg: Any, nxt: Any) -> bool:
-        """Set in nxt (a list, or a dict of the slots changed) what else a server step from
-        state changes besides the server and the network; False where a bound forbids it."""
-        if effect == ELECTED:
-            nxt[self.ELECTIONS] = self._add_to_set(state[self.ELECTIONS], arg)
-        elif effect == COMMITTED:
-            nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
-        else:
-            if effect == RESTARTED:  # (only where restarts are bounded)
-                slot, limit = self.RESTARTS, self.bounds.max_restarts
-            elif effect == TIMED_OUT:  # (only where elections are bounded)
-                slot, limit = self.TIMEOUTS, self.bounds.max_elections
-            elif effect == CHANGED:
-                slot, limit = self.CHANGES, self.config.max_config_changes
-            else:
-                slot, limit = self.SNAPSHOTS, self.config.max_snapshots
-            if state[slot] >= limit:  # type: ignore[operator]
-                return False
-            nxt[slot] = state[slot] + 1
-            if effect in (CHANGED, SNAPSHOT) and arg:
-                nxt[self.COMMITTED] = self._union(state[self.COMMITTED], arg)
-        return True
-
-    # --- fingerprints: a successor's from its parent's ------------------------------------
-
-    def fingerprint(self, state: tuple) -> int:
-        """The exclusive or of the slots' hashes (interning.slot_hash): a step's successor
-        has its parent's fingerprint with the slots it changes hashed out and in again."""
-        fingerprint = 0
-        for slot, value in enumerate(state):
-            fingerprint ^= self._slot_hash(slot, value)
-        return fingerprint
-
-    def _slot_hash(self, slot: int, value: int) -> int:
-        known = self._slot_hashes[slot]
-        hashed = known.get(value)
-        if hashed is None:
-            hashed = known[value] = slot_hash(slot, value)
-        return hashed
-
-    def _change(self, changes: Iterable[tuple[int, int, int | None]]
-                ) -> tuple[int, tuple[tuple[int, int], ...]]:
-        """(slot, old value, new value or None where it stays) as (what the fingerprint
-        changes by, the (slot, new value) pairs), for fingerprinted_successors; (0, ()) where
-        it does not fingerprint by changes."""
-        if not self._by_change:
-            return _NO_CHANGE
-        delta = 0
-        edit = []
-        for slot, old, new in changes:
-            if new is not None and new != old:
-                delta ^= self._slot_hash(slot, old) ^ self._slot_hash(slot, new)
-                edit.append((slot, new))
-        return delta, tuple(edit)
-
-    def _effect_change(self, state: tuple, effect: int, arg: Any, delta: int,
-                       edit: tuple) -> tuple[int, tuple] | None:
-        """A step's (delta, edit) with its effect (_effect) added, or None where a bound
-        forbids the step."""
-        changed: dict[int, int] = {}
-        if not self._effect(state, effect, arg, changed):
-            return None
-        return (self._change((slot, state[slot], value) for slot, value in changed.items())[0]
-                ^ delta, edit + tuple(changed.items()))
-
-    def fingerprinted_successors(self, state: tuple, fingerprint: int) -> list[tuple]:
-        """successors(state) as (action, fingerprint, broken, change): each step's change,
-        remembered with the step where it is placed in its network, is a few (slot, new
-        value) pairs, and the successor's fingerprint is the parent's with those slots hashed
-        out and in again (see fingerprint); successor() builds the state of a change. Every
-        step also sets raft.tla's allLogs, the same for all of a state's steps."""
-        if not self._by_change or state[self.CUT] or self._may_cut:
-            # every slot a change: where a state is cut, garbage is collected or client
-            # requests are counted (never in raft.tla, the one profile without budgets)
-            return [(action, self.fingerprint(after), broken, tuple(enumerate(after)))
-                    for action, after, broken in self.successors(state)]
-        bag = state[self.BAG]
-        common: tuple = ()  # what every step changes: allLogs, where it grows
-        if self.history:
-            before = state[self.ALL_LOGS]
-            all_logs = self._all_logs_after(state)
-            if all_logs != before:
-                fingerprint ^= (self._slot_hash(self.ALL_LOGS, before)
-                                ^ self._slot_hash(self.ALL_LOGS, all_logs))
-                common = ((self.ALL_LOGS, all_logs),)
-        network = self._networks.get((bag, 0))
-        if network is None:
-            network = self._network(bag, 0)
-        placed_local, placed_messages = network
-        out: list[tuple] = []
-        append = out.append
-        for i in range(self.n):
-            sid = state[i]
-            steps = placed_local[i].get(sid)
-            if steps is None:
-                steps = placed_local[i][sid] = self._place_local_steps(i, sid, bag, 0)
-            for action, _, _, effect, arg, broken, delta, edit in steps:
-                if effect:
-                    changed = self._effect_change(state, effect, arg, delta, edit)
-                    if changed is None:
-                        continue
-                    delta, edit = changed
-                append((action, fingerprint ^ delta, broken, edit + common if common else edit))
-        for mid, dst, _, delivered, duplicate, drop in placed_messages:
-            outcome = self._delivery(delivered, mid, dst, state[dst], bag)
-            if outcome is _BLOCKED:
-                continue  # the reply does not fit: neither is the message dropped here
-            if outcome:
-                action, _, _, _, _, effect, arg, broken, delta, edit = outcome
-                if effect:
-                    delta, edit = self._effect_change(state, effect, arg, delta, edit)
-                append((action, fingerprint ^ delta, broken, edit + common if common else edit))
-            for action, _, delta, edit in (drop,) if duplicate is None else (duplicate, drop):
-                append((action, fingerprint ^ delta, None, edit + common if common else edit))
-        return out
-
-    def successor(self, state: tuple, change: tuple) -> tuple:
-        """The state a change of fingerprinted_successors makes of state."""
-        after = list(state)
-        for slot, value in change:
-            after[slot] = value
-        return tuple(after)
 
     def _deliver_copy(self, state: tuple, nxt: list, bag: int, reply: int | None,
                       collect: Any) -> tuple | None:
@@ -610,9 +497,8 @@ class RaftModel(SpecModel):
 
     def _place_local_steps(self, i: int, sid: int, bag: int, cut: int) -> tuple:
         """Server i's own steps (see _local_steps) with the network in this bag and cut:
-        (action, new server or None, new bag or None, effect, effect argument, broken, and the
-        step's change of the server and bag as _change gives it). A send the bag has no room
-        for is no step; one lost to the cut changes nothing."""
+        (action, new server or None, new bag or None, effect, effect argument, broken). A send
+        the bag has no room for is no step; one lost to the cut changes nothing."""
         steps = self._local[i].get(sid)
         if steps is None:
             steps = self._local_steps(i, sid)
@@ -621,8 +507,6 @@ class RaftModel(SpecModel):
         for action, new_sid, mid, dst, effect, arg, broken in steps:
             if effect in unbounded:
                 effect = NO_EFFECT  # a budget with no bound: nothing to count
-            elif effect in self._forbidden_effects:
-                continue
             new_bag = None
             if mid is not None and (not cut or not ((cut >> i) ^ (cut >> dst)) & 1):
                 new_bag = self._bag_plus.get(bag, {}).get(mid, _UNKNOWN)
@@ -632,20 +516,18 @@ class RaftModel(SpecModel):
                     continue
             elif new_sid is None and not self.keep_stutter:
                 continue  # a message lost to the cut, and nothing else happened
-            placed.append((action, new_sid, new_bag, effect, arg, broken,
-                           *self._change(((i, sid, new_sid), (self.BAG, bag, new_bag)))))
+            placed.append((action, new_sid, new_bag, effect, arg, broken))
         for value in self._any_value or ():
             step = self._client_step(i, sid, value)
             if step:
                 action, new_sid, effect, arg, broken = step
-                placed.append((action, new_sid, None, effect, arg, broken,
-                               *self._change(((i, sid, new_sid),))))
+                placed.append((action, new_sid, None, effect, arg, broken))
         self._placed_count += 1
         return tuple(placed)
 
     def _message_steps(self, bag: int) -> tuple:
         """Per message in flight: (message, source, destination, its duplication as (action,
-        bag, and the change of the bag as _change gives it) or None, its drop as the same)."""
+        bag) or None, its drop as (action, bag))."""
         out = []
         for mid, src, dst in self._bag_info[bag][1]:
             duplicate = None
@@ -654,29 +536,16 @@ class RaftModel(SpecModel):
                 if duplicated is _UNKNOWN:
                     duplicated = self._plus(bag, mid)
                 if duplicated is not None and duplicated != bag:
-                    duplicate = (act.DuplicateMessage(self.messages[mid]), duplicated,
-                                 *self._change(((self.BAG, bag, duplicated),)))
-            dropped = self._minus(bag, mid)
-            drop = (act.DropMessage(self.messages[mid]), dropped,
-                    *self._change(((self.BAG, bag, dropped),)))
+                    duplicate = (act.DuplicateMessage(self.messages[mid]), duplicated)
+            drop = (act.DropMessage(self.messages[mid]), self._minus(bag, mid))
             out.append((mid, src, dst, duplicate, drop))
         result = self._bag_steps[bag] = tuple(out)
         return result
 
-    def _delivery(self, delivered: dict, mid: int, dst: int, sid: int, bag: int) -> Any:
-        """The delivery of message mid to server dst, whose variables are named sid, out of
-        this bag, as _place_receive_step places it, remembered in delivered (by sid)."""
-        outcome = delivered.get(sid)
-        if outcome is None:
-            outcome = delivered[sid] = self._place_receive_step(mid, dst, sid, bag)
-        return outcome
-
-    def _place_receive_step(self, mid: int, dst: int, sid: int, bag: int
-                            ) -> tuple | bool | object:
-        """The step (if any) that delivers message mid to its recipient, server dst, whose
-        variables are named sid, out of this bag: (action, new server or None, bag after,
-        consumed, reply, effect, effect argument, broken, and the change of the server and bag
-        as _change gives it); _BLOCKED where the reply does not fit the bounds."""
+    def _place_receive_step(self, mid: int, sid: int, bag: int) -> tuple | bool | object:
+        """The step (if any) that delivers message mid to its recipient, whose variables are
+        named sid, out of this bag: (action, new server or None, bag after, consumed, reply,
+        effect, effect argument, broken); _BLOCKED where the reply does not fit the bounds."""
         outcome = self._receive.get(mid, {}).get(sid)
         if outcome is None:
             outcome = self._receive_step(sid, mid)
@@ -690,8 +559,7 @@ class RaftModel(SpecModel):
             else:
                 new_bag = bag
             placed = _BLOCKED if new_bag is None else (
-                action, new_sid, new_bag, consumed, reply, effect, arg, broken,
-                *self._change(((dst, sid, new_sid), (self.BAG, bag, new_bag))))
+                action, new_sid, new_bag, consumed, reply, effect, arg, broken)
         self._placed_count += 1
         return placed
 
