@@ -166,25 +166,38 @@ def test_whole_second_clocks_fail_fewer_tries_with_the_awaited_file_first() -> N
     retried among every node's events of that second. Looking in the awaited node's file
     first fails fewer tries (here 67 instead of 89; on a 300 s five-member run of 26,150 lines,
     11,161 instead of 19,343) and changes no verdict (every recorded run, below)."""
-    tries = []
-    for direct in (True, False):
-        with pytest.MonkeyPatch.context() as mp:
-            if not direct:
-                _without_direction(mp)
-            failed = _count_failed_tries(mp)
-            verdict = _verdict(CAPNSLOG_FLAPPING)
-            tries.append(failed[0])
-        assert verdict["status"] == "conforms"
-    assert tries[0] < tries[1]
+    with_it, without = _failed_tries_both_ways(_without_direction)
+    assert with_it < without
 
 
 @pytest.mark.skipif(not RUNS, reason="no recorded runs in tests/data")
 def test_verdicts_are_the_same_without_the_awaited_file_first() -> None:
-    for run in RUNS:
-        directed = _verdict(run)
+    _same_verdicts_without(_without_direction)
+
+
+def _failed_tries_both_ways(undo) -> tuple[int, int]:
+    """Failed tries on the capnslog flapping run with a shortcut, and with ``undo`` taking it
+    away; the run conforms both ways."""
+    tries = []
+    for keep in (True, False):
         with pytest.MonkeyPatch.context() as mp:
-            _without_direction(mp)
-            assert _verdict(run) == directed, run
+            if not keep:
+                undo(mp)
+            failed = _count_failed_tries(mp)
+            verdict = _verdict(CAPNSLOG_FLAPPING)
+            tries.append(failed[0])
+        assert verdict["status"] == "conforms"
+    return tries[0], tries[1]
+
+
+def _same_verdicts_without(undo) -> None:
+    """Every recorded run's verdict is the same with a shortcut and with ``undo`` taking it
+    away."""
+    for run in RUNS:
+        kept = _verdict(run)
+        with pytest.MonkeyPatch.context() as mp:
+            undo(mp)
+            assert _verdict(run) == kept, run
 
 
 # --- tried again only after the awaited node's steps ---------------------------------------
@@ -200,25 +213,13 @@ def test_whole_second_clocks_fail_fewer_tries_retrying_after_the_awaited_nodes_s
     tried e and n2's event again after each of n5's events. Trying an event that waits for a
     node again only after that node's steps (and, once nothing more can be taken, after any)
     fails fewer tries (on the 300 s five-member capnslog run, 5,799 instead of 11,161)."""
-    tries = []
-    for precise in (True, False):
-        with pytest.MonkeyPatch.context() as mp:
-            if not precise:
-                _retry_after_every_step(mp)
-            failed = _count_failed_tries(mp)
-            verdict = _verdict(CAPNSLOG_FLAPPING)
-            tries.append(failed[0])
-        assert verdict["status"] == "conforms"
-    assert tries[0] < tries[1]
+    precise, after_every_step = _failed_tries_both_ways(_retry_after_every_step)
+    assert precise < after_every_step
 
 
 @pytest.mark.skipif(not RUNS, reason="no recorded runs in tests/data")
 def test_verdicts_are_the_same_retrying_after_every_step() -> None:
-    for run in RUNS:
-        precise = _verdict(run)
-        with pytest.MonkeyPatch.context() as mp:
-            _retry_after_every_step(mp)
-            assert _verdict(run) == precise, run
+    _same_verdicts_without(_retry_after_every_step)
 
 
 def test_a_violation_on_whole_second_clocks_is_found_at_its_line_either_way(
