@@ -53,6 +53,17 @@ def _log(folder: Path, name: str) -> str:
     return (folder / f"{name}.log").read_text()
 
 
+def _answered_get(cluster: EtcdCluster, key: str, endpoint: str | None = None,
+                  consistency: str = "l"):
+    """A read the cluster answered (under load one may time out: tried up to three times);
+    its value is None only where the key is absent."""
+    for _ in range(3):
+        read = cluster.get(key, endpoint, consistency=consistency)  # type: ignore[arg-type]
+        if read.ok:
+            return read
+    raise AssertionError(f"no answer to a read of {key} in three tries: {read.error}")
+
+
 def _leader_terms(log: str, member_id: str) -> list[int]:
     """Terms at which the member with this ID logged that it became leader (zap or text)."""
     return [int(t) for t in re.findall(rf"{member_id} became leader at term (\d+)", log)]
@@ -275,7 +286,7 @@ def test_member_replace_gives_the_name_a_new_member_on_empty_data(tmp_path: Path
         listed = {m.name: m.member_id for m in cluster.member_list()}
         statuses = cluster.wait_for_convergence(10)
         replaced = cluster.members[facts["replaced"]]
-        read = cluster.get("/member/after-replace", facts["replaced"], consistency="s")
+        read = _answered_get(cluster, "/member/after-replace", facts["replaced"], "s")
     assert listed[facts["replaced"]] == facts["new_member_id"] != facts["old_member_id"]
     assert facts["old_member_id"] not in listed.values() and len(listed) == 3
     assert len({s.applied_index for s in statuses.values()}) == 1
@@ -308,13 +319,19 @@ def test_force_new_cluster_leaves_the_lagging_member_alone_without_what_it_misse
         forced = facts["forced"]
         listed = cluster.member_list()
         statuses = cluster.wait_for_convergence(10)
-        kept, missed, new = (cluster.get(k) for k in (
+        kept, missed, new = (_answered_get(cluster, k) for k in (
             "/force/before-kill", "/force/after-kill0", "/force/after-recovery0"))
         argv = list(cluster.members[forced].argv)
         forced_id = cluster.members[forced].member_id
     assert [(m.name, m.member_id) for m in listed] == [(forced, forced_id)]
     assert list(statuses) == [forced] and statuses[forced].is_leader
-    assert (kept.value, new.value) == (forced, "0")
+    # a key acknowledged before its kill is there, unless etcd discarded it: a follower
+    # applies an entry before its log's commit index reaches the disk, and a forced restart
+    # drops every entry past the commit index on disk ("discarding ... uncommitted WAL
+    # entries"), applied or not
+    discarded = re.search(r"discarding .*uncommitted WAL entries", _log(tmp_path, forced))
+    assert kept.value == forced or (kept.value is None and discarded)
+    assert new.value == "0"
     assert missed.ok and missed.count == 0  # acknowledged by the old cluster, lost
     assert facts["acknowledged_writes_lost"] >= 20
     steps = _doc(tmp_path)["steps"]
@@ -322,10 +339,12 @@ def test_force_new_cluster_leaves_the_lagging_member_alone_without_what_it_misse
     assert (restart["target"], restart["extra_args"]) == (forced, ["--force-new-cluster"])
     assert "--force-new-cluster" not in argv  # for that start only
     # the commit index etcd restarted at lags the old leader's log by the writes it missed
-    last_kill = [s for s in steps if s["action"] == "kill-9"][-1]
-    old_index = max(st["raft_index"] for st in last_kill["status_before"].values()
-                    if "raft_index" in st)
-    assert facts["commit_index_at_forced_restart"] + 20 <= old_index
+    # (sampled before each kill: the last one's sample lacks the leader, killed before it).
+    # etcd logs that index after appending and committing one removal of each member dropped.
+    old_index = max(st["raft_index"] for s in steps if s["action"] == "kill-9"
+                    for st in s["status_before"].values() if "raft_index" in st)
+    removals = len(facts["killed_for_good"])
+    assert facts["commit_index_at_forced_restart"] - removals + 20 <= old_index
     assert facts["new_term"] > facts["term_before"]
     assert _leader_terms(_log(tmp_path, forced), forced_id)[-1] == facts["new_term"]
 
@@ -339,7 +358,7 @@ def test_snapshot_restore_makes_a_new_cluster_without_the_later_writes(
         cluster_id = cluster.cluster_id()
         listed = {m.name: m.member_id for m in cluster.member_list()}
         statuses = cluster.wait_for_convergence(10)
-        kept, missed, new = (cluster.get(k) for k in (
+        kept, missed, new = (_answered_get(cluster, k) for k in (
             "/restore/before-snapshot", "/restore/after-snapshot0", "/restore/after-restore0"))
         argvs = {n: list(m.argv) for n, m in cluster.members.items()}
         restored_dirs = {n: m.data_dir for n, m in cluster.members.items()}

@@ -153,10 +153,10 @@ class HclogReader:
         """A line of another module: skipped; the transport's may name the file's node."""
         if self.owner is None and "accepted connection" in line:
             found = _LOCAL_ADDRESS.search(line)
-            server = found and self._names.canonical(found.group(1))
+            address = found.group(1) if found else None
             # (only an address some configuration line names: a bind address such as
             # 0.0.0.0:8300 names no server)
-            if server and server != found.group(1):
+            if address and (server := self._names.canonical(address)) != address:
                 self.owner = RawId(server)
         return SKIPPED
 

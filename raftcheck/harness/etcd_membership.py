@@ -142,10 +142,8 @@ class MembershipChanges:
     def _member_list_answer(self: EtcdCluster, endpoint: str | Sequence[str] | None
                             ) -> dict[str, Any]:
         """The JSON of ``etcdctl member list -w json`` (header and members)."""
-        res = self.etcdctl(["member", "list", "-w", "json"], endpoint)
-        if res.returncode != 0:
-            raise EtcdHarnessError(f"etcdctl member list failed: {res.error}")
-        return json.loads(res.stdout)
+        return json.loads(self.etcdctl(["member", "list", "-w", "json"], endpoint)
+                          .output("member list"))
 
     def _member_command(self: EtcdCluster, args: list[str], timeout: float, what: str,
                         exclude: str | None = None) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from raftcheck.harness.errors import EtcdHarnessError
-from raftcheck.harness.etcdctl import CommandResult
 
 if TYPE_CHECKING:
     from raftcheck.harness.etcd_cluster import EtcdCluster
@@ -64,10 +63,9 @@ class DisasterRecovery:
         assert self._data_root is not None
         path = self._data_root / f"snapshot{_done(self, 'snapshot-save') + 1}.db"
         epoch = time.time()
-        _checked(self.etcdctl(["snapshot", "save", str(path)], endpoint, timeout),
-                      "snapshot save")
-        status = _checked(self.etcdctl(["snapshot", "status", str(path), "-w", "json"],
-                                            endpoint, timeout), "snapshot status")
+        self.etcdctl(["snapshot", "save", str(path)], endpoint, timeout).output("snapshot save")
+        status = self.etcdctl(["snapshot", "status", str(path), "-w", "json"], endpoint,
+                              timeout).output("snapshot status")
         revision = int(json.loads(status)["revision"])
         self._rec().step("snapshot-save", endpoint, epoch=epoch, file=path.name,
                          revision=revision)
@@ -90,10 +88,11 @@ class DisasterRecovery:
         for n in self.names:
             member = self.members[n]
             data_dir = self._data_root / f"{n}-restored{restores}"
-            _checked(self._ctl.run([self._url(n)], [
+            self._ctl.run([self._url(n)], [
                 "snapshot", "restore", str(snapshot), "--name", n, "--data-dir", str(data_dir),
                 "--initial-cluster", initial, "--initial-cluster-token", token,
-                "--initial-advertise-peer-urls", eps[n].peer_url], timeout), "snapshot restore")
+                "--initial-advertise-peer-urls", eps[n].peer_url], timeout
+            ).output("snapshot restore")
             member.data_dir = data_dir
             _set_flag(member.argv, "--data-dir", str(data_dir))
             _set_flag(member.argv, "--initial-cluster-token", token)
@@ -104,13 +103,6 @@ class DisasterRecovery:
             self.restart(n, wait=False)
         self._wait_members_up(list(self.names), timeout)
         return token
-
-
-def _checked(res: CommandResult, what: str) -> str:
-    """The output of a successful etcdctl command; raise with etcdctl's reason otherwise."""
-    if res.returncode != 0:
-        raise EtcdHarnessError(f"etcdctl {what} failed: {res.error}")
-    return res.stdout
 
 
 def _done(cluster: EtcdCluster, action: str) -> int:

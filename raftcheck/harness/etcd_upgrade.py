@@ -41,3 +41,11 @@ class RollingUpgrade:
         self._rec().step("upgrade", name, epoch=epoch, version=binaries.version_str,
                          binary=str(binaries.etcd))
         return pid
+
+    def versions(self: EtcdCluster, timeout: float = 1.0) -> dict[str, str | None]:
+        """The etcd version each member reports (``endpoint status``; None: not answering)."""
+        found: dict[str, str | None] = {}
+        for name in self.names:
+            raw = self._ctl.status(self._url(name), timeout)
+            found[name] = str(raw["version"]) if isinstance(raw, dict) else None
+        return found

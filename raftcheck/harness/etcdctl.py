@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from raftcheck.harness.errors import EtcdHarnessError
+
 #: What a client learnt of one request: it took effect (ok), it certainly did not (fail), or it
 #: may have taken effect at any time after it was invoked (unknown; a timed-out write may still
 #: commit, see docs/etcd-cluster-harness.md). A linearizability checker needs the difference.
@@ -74,6 +76,13 @@ class CommandResult:
             return None
         lines = [ln for ln in self.stderr.strip().splitlines() if ln.strip()]
         return lines[-1] if lines else f"exit status {self.returncode}"
+
+    def output(self, what: str) -> str:
+        """The output of a successful command; raises EtcdHarnessError with etcdctl's reason
+        (``what``: the command, as the message names it) otherwise."""
+        if self.returncode != 0:
+            raise EtcdHarnessError(f"etcdctl {what} failed: {self.error}")
+        return self.stdout
 
 
 def write_outcome(res: CommandResult, no_process: bool = False) -> Outcome:
@@ -166,8 +175,9 @@ class Etcdctl:
                                  t0, time.time())
         return CommandResult(argv, proc.returncode, proc.stdout, proc.stderr, t0, time.time())
 
-    def status(self, url: str, timeout: float) -> dict[str, int] | str:
-        """Raw fields of one endpoint's status, or the error text."""
+    def status(self, url: str, timeout: float) -> dict[str, int | str] | str:
+        """Raw fields of one endpoint's status (the server's version a text), or the error
+        text."""
         res = self.run([url], ["endpoint", "status", "-w", "json"], timeout)
         try:
             entries = json.loads(res.stdout) if res.stdout.strip() else []
@@ -183,6 +193,7 @@ class Etcdctl:
             "raft_index": st.get("raftIndex", 0),
             "applied_index": st.get("raftAppliedIndex", 0),
             "revision": st["header"].get("revision", 0),
+            "version": st.get("version", ""),
         }
 
     def put(self, urls: list[str], key: str, value: str, timeout: float) -> CommandResult:

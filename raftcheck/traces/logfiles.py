@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
-from itertools import chain, dropwhile, islice, takewhile
+from itertools import chain, islice
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -367,14 +367,14 @@ class LogStream:
 
     # --- reading --------------------------------------------------------------------------
     def _lines(self, path: str) -> Lines:
-        """The file's lines (``read_lines``'), within its window if it has one."""
+        """The file's lines (``read_lines``', numbered from 1 without a gap), within its
+        window if it has one."""
         lines = read_lines(path)
         window = self._windows.get(path)
         if window is None:
             return lines
         first, last = window
-        return takewhile(lambda line: line[0] <= last,
-                         dropwhile(lambda line: line[0] < first, lines))
+        return islice(lines, first - 1, last)
 
     def _read(self, path: str, fmt: str, reader: Reader, finish: bool) -> Iterator[Event]:
         """The events of one file, as the caller asks for them. Lines are parsed up to

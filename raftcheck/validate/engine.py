@@ -187,14 +187,7 @@ class Validator:
             raise LogError(mixed)
         verdict = verdict or self._final(stream)
         verdict.seconds = time.perf_counter() - started
-        self._facts(verdict, stream)
-        for q in queues:
-            if q.step is not None and q.step[0] > self.options.max_skew:
-                back, after = q.step
-                verdict.notes.append(
-                    f"{after.source} is {back:.3f} s earlier than the line before it: its "
-                    "node's clock went back (an NTP step?), and its later lines were merged "
-                    "with that much more tolerance")
+        self._facts(verdict, stream, queues)
         return verdict
 
     def _forget_old_terms(self) -> None:
@@ -348,7 +341,7 @@ class Validator:
         return Verdict(CONFORMS, f"every event is explained by the spec ({self.checked} "
                        f"events){unchecked}")
 
-    def _facts(self, verdict: Verdict, stream: LogStream) -> None:
+    def _facts(self, verdict: Verdict, stream: LogStream, queues: list[FileQueue]) -> None:
         verdict.files = [FileFacts(f.path, f.format, f.node, f.lines, f.events, f.skipped,
                                    f.problems) for f in stream.files]
         verdict.nodes = {name: list(info.ids) for name, info in stream.nodes.items()}
@@ -372,6 +365,13 @@ class Validator:
         for wrapper, names in wrapped.items():
             verdict.notes.append(f"lines unwrapped from {wrapper}: "
                                  f"{', '.join(names)}")
+        for q in queues:
+            if q.step is not None and q.step[0] > self.options.max_skew:
+                back, after = q.step
+                verdict.notes.append(
+                    f"{after.source} is {back:.3f} s earlier than the line before it: its "
+                    "node's clock went back (an NTP step?), and its later lines were merged "
+                    "with that much more tolerance")
 
 
 def _same(before: list[World], after: list[World]) -> bool:

@@ -31,9 +31,8 @@ class FileQueue:
         self.buffer: deque[Event] = deque()
         self.last_time: datetime | None = None
         # the largest step back of the file's clock beyond its resolution (an NTP correction),
-        # in seconds, and the first line after it: lines after a step may have happened that
+        # in seconds, and the first event after it: lines after a step may have happened that
         # much later than their times say, and are merged with that much more tolerance
-        self.stepped_back = 0.0
         self.step: tuple[float, Event] | None = None
         self.done = False
         # the head's place in the merged order as key() worked it out; None while it is to be
@@ -59,11 +58,15 @@ class FileQueue:
             if self.last_time is not None and e.time < self.last_time:
                 back = (self.last_time - e.time).total_seconds()
                 if back > self.precision and back > self.stepped_back:
-                    self.stepped_back = back
                     self.step = (back, e)
             self.last_time = e.time
         self.known_key = None
         return e
+
+    @property
+    def stepped_back(self) -> float:
+        """Seconds by which the file's clock went back, at most (0: never)."""
+        return self.step[0] if self.step is not None else 0.0
 
     def push_back(self, e: Event) -> None:
         self.buffer.appendleft(e)
