@@ -48,6 +48,10 @@ SKIPPED: Sequence[Outcome] = (SKIP,)
 PENDING: Sequence[Outcome] = ()
 
 
+PRECISION_SECONDS = {"1s": 1.0, "1ms": 1e-3, "1us": 1e-6, "1ns": 1e-9}
+"""A reader's ``time_precision`` in seconds."""
+
+
 class Reader(Protocol):
     """One file's reader: fed every line in order, it returns the outcome of each record.
 

@@ -94,6 +94,7 @@ def timeline_of(run: RunEvents, options: TimelineOptions) -> Timeline:
         timeline.notes.append(f"the raft lines of {', '.join(coarse)} are stamped to the "
                               "second (etcd 3.4 text logs): times and windows built on them "
                               "may be up to a second off")
+    timeline.notes += [str(replay) for replay in run.replays]
     if run.implementation != "etcd" and options.election_timeout is None:
         timeline.notes.append("hashicorp/raft does not log its timeouts: leaderless windows "
                               "start at the first line that shows the leader gone (give "

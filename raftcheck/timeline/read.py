@@ -16,8 +16,10 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS
 from raftcheck.grammar.naming import NodeInfo
+from raftcheck.grammar.outcomes import PRECISION_SECONDS
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import FileSummary, LogError, LogStream, Problem
+from raftcheck.traces.replays import Replay
 from raftcheck.validate.merge import FileQueue, Merge
 from raftcheck.validate.observe import observes
 from raftcheck.validate.runs import (
@@ -30,7 +32,6 @@ from raftcheck.validate.runs import (
 from .clocks import estimate_skews
 from .model import Skew
 
-PRECISION = {"1s": 1.0, "1ms": 1e-3, "1us": 1e-6, "1ns": 1e-9}
 ONE_SECOND = timedelta(seconds=1)
 
 
@@ -46,6 +47,7 @@ class RunEvents:
     problems: list[Problem]
     skews: list[Skew] = field(default_factory=list)
     precision: dict[str, float] = field(default_factory=dict)  # per node, in seconds
+    replays: list[Replay] = field(default_factory=list)  # lines that repeat others: read once
 
 
 def read_run(paths: Iterable[str | os.PathLike[str]], *, assume_tz: tzinfo = UTC,
@@ -79,7 +81,7 @@ def read_run(paths: Iterable[str | os.PathLike[str]], *, assume_tz: tzinfo = UTC
     coarse = {f.path for f in stream.files if f.time_precision == "1s"}
     per_file = [(path, fmt, _refine_seconds(events) if path in coarse else events)
                 for path, fmt, events in per_file]
-    precision = {f.node: PRECISION.get(f.time_precision or "", 0.0)
+    precision = {f.node: PRECISION_SECONDS.get(f.time_precision or "", 0.0)
                  for f in stream.files if f.node}
     skews = estimate_skews(timed, stream.nodes, precision)
     shift = {s.node: timedelta(seconds=s.applied) for s in skews if s.applied}
@@ -94,7 +96,7 @@ def read_run(paths: Iterable[str | os.PathLike[str]], *, assume_tz: tzinfo = UTC
     while (q := merge.next_queue()) is not None:
         merged.append(q.pop())
     return RunEvents(run.name, implementation(run.files[0][1]), merged, stream.nodes,
-                     stream.files, stream.problems, skews, precision)
+                     stream.files, stream.problems, skews, precision, stream.replays)
 
 
 def _refine_seconds(events: list[ev.Event]) -> list[ev.Event]:

@@ -45,6 +45,7 @@ from raftcheck.grammar.wrappers import Lines
 from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
 from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
 from raftcheck.traces.incarnations import CLUSTER_ID, Window
+from raftcheck.traces.replays import Replay, ReplayGuard
 
 MAX_PROBLEMS_PER_FILE = 1000
 """Problems kept per file; more are counted (``FileSummary.problems``) but not stored."""
@@ -110,7 +111,8 @@ class Problem:
 class FileSummary:
     """One file read: its format, its own node (single-node formats), and line counts.
 
-    ``lines`` = ``event_lines`` + ``skipped`` + lines of problems. ``time_precision`` is the
+    ``lines`` = ``event_lines`` + ``skipped`` + lines of problems + ``replayed`` (lines that
+    repeat earlier lines of the log: traces/replays.py). ``time_precision`` is the
     resolution of the times its events carry ("1s", "1ms", "1us") or None (no clock).
     ``wrapper``: what wrapped its lines ("journald", "cri", ...: grammar/wrappers.py), if any.
     """
@@ -123,6 +125,7 @@ class FileSummary:
     event_lines: int = 0
     skipped: int = 0
     problems: int = 0
+    replayed: int = 0
     time_precision: str | None = None
     wrapper: str | None = None
 
@@ -240,6 +243,7 @@ class LogStream:
         self._last_time: dict[str, datetime] = {}
         self.files: list[FileSummary] = []
         self.problems: list[Problem] = []
+        self.replays: list[Replay] = []
         self._names = NodeNames()
         self._prescan_aliases()
         self._reserve_file_numbers()
@@ -289,8 +293,12 @@ class LogStream:
     def _read_parts(self, parts: list[str], fmt: str) -> Iterator[Event]:
         """A log's events: its parts' in turn, read by one reader."""
         reader = make_reader(fmt, parts[0], self._names, self.assume_tz, self.skim)
+        guard = ReplayGuard(self._lines)
         for path in parts:
-            yield from self._read(path, fmt, reader, finish=path is parts[-1])
+            guard.parts.append(path)
+            yield from self._read(path, fmt, reader, guard, finish=path is parts[-1])
+        guard.end()
+        self.replays += guard.found
 
     def _all_events(self) -> Iterator[Event]:
         for parts, fmt in self._logs():
@@ -376,7 +384,8 @@ class LogStream:
         first, last = window
         return islice(lines, first - 1, last)
 
-    def _read(self, path: str, fmt: str, reader: Reader, finish: bool) -> Iterator[Event]:
+    def _read(self, path: str, fmt: str, reader: Reader, guard: ReplayGuard, finish: bool
+              ) -> Iterator[Event]:
         """The events of one file, as the caller asks for them. Lines are parsed up to
         ``READ_AHEAD`` events ahead of the caller (parsing in bursts is faster than one line
         at a time between the caller's own steps), but only where that changes nothing the
@@ -384,7 +393,8 @@ class LogStream:
         is turned into events (or a problem) only once every event before it was taken, as
         without look-ahead: names are given, and problems listed, in the order the caller
         reads events. ``reader``: the log's (its node, clock and state go on from part to
-        part of a rotated log); ``finish``: this is the log's last part."""
+        part of a rotated log); ``guard``: the log's watch for lines it repeats (read once);
+        ``finish``: this is the log's last part."""
         summary = FileSummary(path, fmt)
         self.files.append(summary)
         with contextlib.suppress(OSError):  # (reading it says why it cannot be read)
@@ -392,9 +402,15 @@ class LogStream:
         ahead = READ_AHEAD if fmt in _READS_AHEAD else 0
         ready: list[Event] = []  # events parsed ahead, not yet taken
         feed, named = reader.feed, self._names.named
+        tolerance = guard.tolerance(reader.time_precision)
+        last_time = guard.last_time  # a line before ``floor`` may repeat an earlier one
+        floor = last_time - tolerance if last_time is not None else None
         try:
             for number, text, problem in self._lines(path):
                 summary.lines += 1
+                if guard.replaying and guard.goes_on(path, number, text):
+                    summary.replayed += 1
+                    continue
                 if text is None:
                     yield from ready
                     ready = []
@@ -405,6 +421,13 @@ class LogStream:
                     if outcomes is SKIPPED:  # most lines: no Raft state
                         summary.skipped += 1
                         continue
+                    if outcomes and type(first := outcomes[0]) is Parsed and \
+                            (when := first.time) is not None and when is not last_time:
+                        if floor is not None and when < floor and \
+                                guard.starts(path, number, text):
+                            summary.replayed += 1  # (its events are the first reading's)
+                            continue
+                        last_time, floor = when, when - tolerance
                     # parsed ahead: one record whose events name only nodes named already
                     # (then nothing changes but this file's summary)
                     if len(ready) < ahead and len(outcomes) == 1 and \
@@ -438,8 +461,10 @@ class LogStream:
             if finish:
                 yield from self._outcomes(summary, reader, reader.finish())
         except OSError as exc:
+            guard.end()
             yield from ready
             raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
+        guard.last_time = last_time
         summary.time_precision = reader.time_precision
         if reader.owner is not None:
             summary.node = self._names.name(reader.owner)

@@ -358,6 +358,7 @@ class Validator:
         if stream.ignored:
             names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
             verdict.notes.append(f"not Raft logs, ignored: {names}")
+        verdict.notes += [str(replay) for replay in stream.replays]
         wrapped: dict[str, list[str]] = {}
         for f in stream.files:
             if f.wrapper:

@@ -1,0 +1,221 @@
+"""Lines that a log holds twice (a log shipper's retry, a log gathered twice, rotated parts that
+overlap) are read once: without that, the repeat is a node going back in time, and a
+conforming run VIOLATES TermMonotonic. A line that only looks like a repeat (its text differs,
+by a millisecond) is read, and caught at its line; a clock that steps back is not a repeat.
+
+The runs are real recordings (tests/data/etcd); line numbers and times below are read from the
+files themselves, never from the validator."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from raftcheck.timeline import build_timeline
+from raftcheck.traces import replays
+from raftcheck.validate.engine import check_run
+from raftcheck.validate.report import CONFORMS, VIOLATES
+from raftcheck.validate.runs import find_runs
+from tests.forge import copy_run
+from tests.test_validate_clock_steps import step_back
+
+DATA = Path(__file__).parent / "data" / "etcd"
+ZAP = DATA / "3.5-flapping-no-pre-vote"
+CAPNSLOG = DATA / "3.4-flapping-capnslog"
+RUNS = [pytest.param(ZAP, id="zap"), pytest.param(CAPNSLOG, id="capnslog")]
+
+_ZAP_TS = re.compile(r'"ts":"([^"]+)"')
+_RAFT_TS = re.compile(r"^raft(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) ")
+_BECAME = re.compile(r"became (?:follower|candidate|pre-candidate|leader) at term (\d+)")
+
+
+def _raft_time(line: str) -> datetime | None:
+    """The time of a raft line (zap's logger "raft", or 3.4's "raft2026/..." lines)."""
+    if '"logger":"raft"' in line:
+        return datetime.fromisoformat(_ZAP_TS.search(line).group(1).replace("Z", "+00:00"))
+    found = _RAFT_TS.match(line)
+    return datetime.strptime(found.group(1), "%Y/%m/%d %H:%M:%S") if found else None
+
+
+def _a_second_later(line: str) -> str:
+    """The same raft line stamped one second later (so no longer a repeat of it)."""
+    t = _raft_time(line) + timedelta(seconds=1)
+    if '"logger":"raft"' in line:
+        stamp = f'"ts":"{t.strftime("%Y-%m-%dT%H:%M:%S.")}{t.microsecond // 1000:03d}Z"'
+        return _ZAP_TS.sub(stamp, line, count=1)
+    return _RAFT_TS.sub(f"raft{t.strftime('%Y/%m/%d %H:%M:%S')} ", line, count=1)
+
+
+def _stretch(lines: list[str], seconds: float = 2.0) -> tuple[int, int]:
+    """(a, b), line numbers from 1: b about two thirds into the file, a the last raft line at
+    least ``seconds`` earlier than b's last raft line before it."""
+    b = len(lines) * 2 // 3
+    end = next(_raft_time(lines[k]) for k in range(b - 1, -1, -1) if _raft_time(lines[k]))
+    a = max(k + 1 for k in range(b) if (t := _raft_time(lines[k])) is not None
+            and t <= end - timedelta(seconds=seconds))
+    return a, b
+
+
+def _replay_notes(verdict) -> list[str]:
+    return [n for n in verdict.notes if "line for line" in n]
+
+
+def _verdict(logs: Path):
+    [run] = find_runs([logs])
+    return check_run(run)
+
+
+def _span(path: Path, first: int, last: int) -> str:
+    return f"{path}:{first}–{last}"
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_a_log_gathered_twice_is_read_once(tmp_path: Path, run: Path) -> None:
+    logs = copy_run(run, tmp_path)
+    path = logs / "node2.log"
+    text = path.read_text()
+    n = len(text.splitlines())
+    path.write_text(text + text)
+    original, verdict = _verdict(run), _verdict(logs)
+    assert original.status == verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    [note] = _replay_notes(verdict)
+    found = re.fullmatch(rf"{re.escape(str(path))}:(\d+)–(\d+) repeat "
+                         rf"{re.escape(str(path))}:(\d+)–(\d+) line for line.*", note)
+    assert found is not None, note
+    first, last, of_first, of_last = map(int, found.groups())
+    assert (last, of_last) == (2 * n, n) and first == n + of_first
+    # the repeat is read from the first line that goes back in time: the copy's first raft
+    # line at the latest (lines before it carry no Raft state)
+    first_raft = next(k for k, line in enumerate(text.splitlines(), 1) if _raft_time(line))
+    assert 1 <= of_first <= first_raft
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_without_looking_for_repeats_a_log_gathered_twice_is_a_false_alarm(
+        tmp_path: Path, run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs = copy_run(run, tmp_path)
+    path = logs / "node2.log"
+    path.write_text(path.read_text() * 2)
+    monkeypatch.setattr(replays, "MAX_SEARCHES", 0)
+    verdict = _verdict(logs)
+    assert verdict.status == VIOLATES and verdict.rule == "TermMonotonic"
+    assert not _replay_notes(verdict)
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_a_line_that_differs_from_what_it_seems_to_repeat_is_read_and_caught(
+        tmp_path: Path, run: Path) -> None:
+    logs = copy_run(run, tmp_path)
+    path = logs / "node2.log"
+    lines = path.read_text().splitlines(keepends=True)
+    n = len(lines)
+    terms = [int(m.group(1)) for line in lines if (m := _BECAME.search(line))]
+    # a state change to a term below the last one, past the copy's first raft line
+    first_raft = next(k for k, line in enumerate(lines, 1) if _raft_time(line))
+    m = next(k for k, line in enumerate(lines, 1) if k > first_raft + 5
+             and (found := _BECAME.search(line)) and int(found.group(1)) < max(terms))
+    copy = list(lines)
+    copy[m - 1] = _a_second_later(copy[m - 1])
+    path.write_text("".join(lines + copy))
+    verdict = _verdict(logs)
+    assert verdict.status == VIOLATES, verdict.reason
+    assert verdict.rule == "TermMonotonic"
+    assert verdict.location == f"{path}:{n + m}"
+    # the repeat ends before the changed line (the lines after it may repeat again)
+    first = re.match(rf"{re.escape(str(path))}:(\d+)–{n + m - 1} repeat ",
+                     _replay_notes(verdict)[0])
+    assert first is not None and n < int(first.group(1)) < n + m
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_a_shippers_retry_in_the_middle_is_read_once(tmp_path: Path, run: Path) -> None:
+    logs = copy_run(run, tmp_path)
+    path = logs / "node2.log"
+    lines = path.read_text().splitlines(keepends=True)
+    a, b = _stretch(lines)
+    path.write_text("".join(lines[:b] + lines[a - 1:b] + lines[b:]))
+    original, verdict = _verdict(run), _verdict(logs)
+    assert original.status == verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    assert _replay_notes(verdict) == [
+        f"{_span(path, b + 1, 2 * b - a + 1)} repeat {_span(path, a, b)} line for line and "
+        "were read once (a log shipper's retry, or a log gathered twice?)"]
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_rotated_parts_that_overlap_are_read_once(tmp_path: Path, run: Path) -> None:
+    logs = copy_run(run, tmp_path)
+    path = logs / "node2.log"
+    lines = path.read_text().splitlines(keepends=True)
+    a, b = _stretch(lines)
+    (logs / "node2.log.1").write_text("".join(lines[:b]))
+    path.write_text("".join(lines[a - 1:]))
+    original, verdict = _verdict(run), _verdict(logs)
+    assert original.status == verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    [note] = _replay_notes(verdict)
+    assert note.startswith(f"{_span(path, 1, b - a + 1)} repeat "
+                           f"{_span(logs / 'node2.log.1', a, b)} line for line")
+
+
+def test_a_repeat_that_first_follows_an_earlier_twin_is_found_again(tmp_path: Path) -> None:
+    """A message refused many times in one millisecond logs the same line many times: a
+    repeat starting at the second of two twins first follows the first; it breaks off where
+    the two differ and is found again there, and is reported as one."""
+    logs = copy_run(ZAP, tmp_path)
+    path = logs / "node3.log"
+    lines = path.read_text().splitlines(keepends=True)
+    twins = [k for k in range(2, len(lines)) if lines[k - 1] == lines[k - 2]
+             and _raft_time(lines[k - 1]) and lines[k] != lines[k - 1]]
+    a = twins[len(twins) // 2]  # the second of two like lines, followed by another line
+    end = _raft_time(lines[a - 1]) + timedelta(seconds=2)
+    b = next(k for k in range(a, len(lines) + 1)
+             if (t := _raft_time(lines[k - 1])) is not None and t > end)
+    path.write_text("".join(lines[:b] + lines[a - 1:b] + lines[b:]))
+    original, verdict = _verdict(ZAP), _verdict(logs)
+    assert original.status == verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    [note] = _replay_notes(verdict)
+    assert note.startswith(f"{_span(path, b + 1, 2 * b - a + 1)} repeat {_span(path, a, b)} ")
+
+
+def test_a_clock_stepped_back_is_not_a_repeat(tmp_path: Path) -> None:
+    logs = copy_run(ZAP, tmp_path)
+    line = step_back(logs / "node2.log", 2.0)
+    verdict = _verdict(logs)
+    original = _verdict(ZAP)
+    assert verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    assert not _replay_notes(verdict)
+    assert any(n.startswith(f"{logs / 'node2.log'}:{line} is ") for n in verdict.notes)
+
+
+def test_a_hashicorp_log_gathered_twice_is_read_once(tmp_path: Path) -> None:
+    run = Path(__file__).parent / "data" / "hashicorp" / "flapping"
+    logs = copy_run(run, tmp_path)
+    path = logs / "node2.log"
+    text = path.read_text()
+    n = len(text.splitlines())
+    path.write_text(text + text)
+    original, verdict = _verdict(run), _verdict(logs)
+    assert original.status == verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    [note] = _replay_notes(verdict)
+    found = re.match(rf"{re.escape(str(path))}:(\d+)–{2 * n} repeat "
+                     rf"{re.escape(str(path))}:(\d+)–{n} ", note)
+    assert found is not None and int(found.group(1)) == n + int(found.group(2)), note
+
+
+def test_the_timeline_reads_a_repeat_once_and_says_so(tmp_path: Path) -> None:
+    logs = copy_run(ZAP, tmp_path)
+    path = logs / "node2.log"
+    path.write_text(path.read_text() * 2)
+    original, doubled = build_timeline([ZAP]), build_timeline([logs])
+    assert [(e.term, e.leader, e.at) for e in doubled.elections] == \
+        [(e.term, e.leader, e.at) for e in original.elections]
+    assert doubled.events == original.events
+    assert [n for n in doubled.notes if "line for line" in n and n.startswith(str(path))]
