@@ -1,6 +1,11 @@
 """A node's clock stepped back (an NTP correction): its later lines carry times earlier than they
 happened. The merge takes the step as it reads it and tolerates that much more for the file's
-later lines; the verdict names the line and the step."""
+later lines; the verdict names the line and the step.
+
+A clock that jumps ahead shows nothing in its own file: it shows where another node's line needs
+one of its lines that its times put later than the clock tolerance. The engine then takes that
+node's lines up to --max-clock-gap later, and, where that explains the line, merges the node's
+file that much earlier from then on; the verdict names the line and the gap."""
 
 from __future__ import annotations
 
@@ -8,13 +13,16 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from raftcheck.validate.engine import check_run
+import pytest
+
+from raftcheck.validate.engine import ValidateOptions, check_run
 from raftcheck.validate.report import CONFORMS, VIOLATES
 from raftcheck.validate.runs import find_runs
 from tests.forge import copy_run, edit_line
 from tests.test_validate_fuzz import RUNS
 
 KILL = Path(__file__).parent / "data" / "etcd" / "3.5-kill"
+FLAPPING = Path(__file__).parent / "data" / "etcd" / "3.5-flapping-no-pre-vote"
 _TS = re.compile(r'"ts":"([^"]+)"')
 
 
@@ -71,3 +79,130 @@ def test_no_recorded_run_has_its_clock_go_back() -> None:
     for run in RUNS:
         for part in find_runs([run]):
             assert not _notes_of_steps(check_run(part)), run
+
+
+# --- a clock that jumps ahead ---------------------------------------------------------------
+
+CAPNSLOG_FLAPPING = Path(__file__).parent / "data" / "etcd" / "3.4-flapping-capnslog"
+_CAPNSLOG_TS = re.compile(r"^(raft)?(\d{4}[-/]\d\d[-/]\d\d \d\d:\d\d:\d\d)")
+
+
+def jump_ahead(path: Path, seconds: int) -> int:
+    """Shift the times of the file's second half forward by ``seconds`` (zap or capnslog), from
+    its first raft line there; returns that line's number."""
+    lines = path.read_text().splitlines(keepends=True)
+    first = next(k for k in range(len(lines) // 2, len(lines))
+                 if '"logger":"raft"' in lines[k] or lines[k].startswith("raft")) + 1
+
+    def later_zap(found: re.Match) -> str:
+        t = datetime.fromisoformat(found.group(1).replace("Z", "+00:00"))
+        t += timedelta(seconds=seconds)
+        return f'"ts":"{t.strftime("%Y-%m-%dT%H:%M:%S.")}{t.microsecond // 1000:03d}Z"'
+
+    def later_text(found: re.Match) -> str:
+        stamp = found.group(2)
+        sep = "/" if "/" in stamp else "-"
+        t = datetime.strptime(stamp, f"%Y{sep}%m{sep}%d %H:%M:%S") + timedelta(seconds=seconds)
+        return (found.group(1) or "") + t.strftime(f"%Y{sep}%m{sep}%d %H:%M:%S")
+
+    path.write_text("".join(lines[:first - 1]) + "".join(
+        _CAPNSLOG_TS.sub(later_text, _TS.sub(later_zap, line)) for line in lines[first - 1:]))
+    return first
+
+
+def _notes_of_jumps(verdict) -> list[str]:
+    return [n for n in verdict.notes if "s ahead of n" in n]
+
+
+@pytest.mark.parametrize("seconds", [2, 10, 45])
+@pytest.mark.parametrize("run", [KILL, CAPNSLOG_FLAPPING], ids=["zap", "capnslog"])
+def test_a_clock_that_jumps_ahead_conforms_with_a_note(tmp_path: Path, run: Path,
+                                                        seconds: int) -> None:
+    logs = copy_run(run, tmp_path)
+    path = logs / "node2.log"
+    line = jump_ahead(path, seconds)
+    verdict = check_run(find_runs([logs])[0])
+    original = check_run(find_runs([run])[0])
+    assert original.status == verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    [note] = _notes_of_jumps(verdict)
+    found = re.fullmatch(rf"{re.escape(str(path))}:(\d+): n2's clock ran (\d+\.\d{{3}}) s "
+                         r"ahead of n[13]'s .*", note)
+    assert found is not None, note
+    assert int(found.group(1)) >= line  # (found where a line of n2 was first needed early)
+    # the gap is the jump, less what the merge tolerates anyway (skew, clock resolution)
+    assert seconds - 1.2 <= float(found.group(2)) <= seconds + 1.0
+
+
+@pytest.mark.parametrize("run", [KILL, CAPNSLOG_FLAPPING], ids=["zap", "capnslog"])
+def test_with_clocks_trusted_a_jump_ahead_is_a_false_alarm(tmp_path: Path, run: Path) -> None:
+    logs = copy_run(run, tmp_path)
+    jump_ahead(logs / "node2.log", 10)
+    verdict = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert verdict.status == VIOLATES
+    assert not _notes_of_jumps(verdict)
+
+
+def test_a_jump_beyond_the_gap_allowed_is_not_taken(tmp_path: Path) -> None:
+    logs = copy_run(KILL, tmp_path)
+    jump_ahead(logs / "node2.log", 10)
+    verdict = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=5))
+    assert verdict.status == VIOLATES
+    assert not _notes_of_jumps(verdict)
+
+
+def test_a_violation_after_the_jump_is_still_found_at_its_line(tmp_path: Path) -> None:
+    logs = copy_run(KILL, tmp_path)
+    path = logs / "node2.log"
+    line = jump_ahead(path, 10)
+    lines = path.read_text().splitlines()
+    term_line = next(k for k in range(line, len(lines) + 1)
+                     if re.search(r"became (follower|candidate|pre-candidate) at term [3-9]",
+                                  lines[k - 1]))
+    edit_line(path, term_line, lambda s: re.sub(r"at term (\d+)", "at term 1", s))
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{path}:{term_line}")
+
+
+def test_a_vote_never_cast_is_not_explained_by_a_clock_ahead(tmp_path: Path) -> None:
+    """A leader counts a vote that the voter never cast: no later line of the voter explains
+    it, so no clock gap does, and the line is a violation."""
+    logs = copy_run(KILL, tmp_path)
+    files = {p: p.read_text().splitlines() for p in logs.glob("node*.log")}
+    counted = re.compile(r"received MsgVoteResp from ([0-9a-f]+) at term (\d+)")
+    # the first vote a candidate counts from another node, and the line where it was cast
+    leader, line, voter, term = next(
+        (p, k, m.group(1), m.group(2)) for p, lines in sorted(files.items())
+        for k, s in enumerate(lines, 1)
+        if (m := counted.search(s)) and f'"msg":"{m.group(1)} ' not in s)
+    voter_file, cast = next((p, k) for p, lines in files.items() for k, s in enumerate(lines, 1)
+                            if f'"msg":"{voter} [' in s and "cast MsgVote for" in s
+                            and s.endswith(f'at term {term}"}}'))
+    voter_file.write_text("".join(s + "\n" for k, s in enumerate(files[voter_file], 1)
+                                  if k != cast))
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "RequestVote", f"{leader}:{line}")
+    assert not _notes_of_jumps(verdict)
+
+
+def test_clocks_set_apart_from_the_start_conform_with_a_note(tmp_path: Path) -> None:
+    """n2's clock 3 s behind the others' all along: the others' lines are the ones found
+    ahead, each of n2's."""
+    logs = copy_run(FLAPPING, tmp_path)
+    path = logs / "node2.log"
+
+    def earlier(found: re.Match) -> str:
+        t = datetime.fromisoformat(found.group(1).replace("Z", "+00:00")) - timedelta(seconds=3)
+        return f'"ts":"{t.strftime("%Y-%m-%dT%H:%M:%S.")}{t.microsecond // 1000:03d}Z"'
+
+    path.write_text(_TS.sub(earlier, path.read_text()))
+    verdict = check_run(find_runs([logs])[0])
+    original = check_run(find_runs([FLAPPING])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    notes = _notes_of_jumps(verdict)
+    assert notes and all(re.search(r": n[13]'s clock ran 2\.9\d\d s ahead of n2's", n)
+                         or re.search(r": n[13]'s clock ran 3\.0\d\d s ahead of n2's", n)
+                         for n in notes), notes

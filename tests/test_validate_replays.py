@@ -9,13 +9,18 @@ files themselves, never from the validator."""
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from raftcheck.timeline import build_timeline
 from raftcheck.traces import replays
+from raftcheck.traces.events import ServerConfig
+from raftcheck.traces.logfiles import read_logs
 from raftcheck.validate.engine import check_run
 from raftcheck.validate.report import CONFORMS, VIOLATES
 from raftcheck.validate.runs import find_runs
@@ -162,10 +167,11 @@ def test_rotated_parts_that_overlap_are_read_once(tmp_path: Path, run: Path) -> 
                            f"{_span(logs / 'node2.log.1', a, b)} line for line")
 
 
-def test_a_repeat_that_first_follows_an_earlier_twin_is_found_again(tmp_path: Path) -> None:
+def test_a_repeat_of_the_second_of_two_twins_is_named_so(tmp_path: Path) -> None:
     """A message refused many times in one millisecond logs the same line many times: a
-    repeat starting at the second of two twins first follows the first; it breaks off where
-    the two differ and is found again there, and is reported as one."""
+    repeat starting at the second of two twins is followed from both, read once, and named
+    as a repeat of the second (after the first comes the second itself, which the repeat does
+    not go on with)."""
     logs = copy_run(ZAP, tmp_path)
     path = logs / "node3.log"
     lines = path.read_text().splitlines(keepends=True)
@@ -219,3 +225,50 @@ def test_the_timeline_reads_a_repeat_once_and_says_so(tmp_path: Path) -> None:
         [(e.term, e.leader, e.at) for e in original.elections]
     assert doubled.events == original.events
     assert [n for n in doubled.notes if "line for line" in n and n.startswith(str(path))]
+
+
+_EVENT_LINES: dict[Path, dict[int, datetime]] = {}
+
+
+def _event_times(run: Path, name: str) -> dict[int, datetime]:
+    """Line -> time of each line of the run's file ``name`` that gives a timed event."""
+    key = run / name
+    if key not in _EVENT_LINES:
+        events = read_logs([run]).events
+        # (a server's start-up banner is one event, read where its member id shows: not at
+        # its own line)
+        _EVENT_LINES[key] = {e.source.line: e.time for e in events
+                             if e.source.path == str(key) and e.time is not None
+                             and not isinstance(e, ServerConfig)}
+    return _EVENT_LINES[key]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_stretch_resent_anywhere_later_is_read_once(tmp_path_factory, data) -> None:
+    """A stretch a..b of a real log resent after any later line c: where its first event line
+    goes back in time (past the tolerance), the run reads as it did, every event once."""
+    run = data.draw(st.sampled_from([ZAP, CAPNSLOG]))
+    path_in_run = run / "node2.log"
+    lines = path_in_run.read_text().splitlines(keepends=True)
+    times = _event_times(run, "node2.log")
+    n = len(lines)
+    a = data.draw(st.integers(1, n))
+    b = data.draw(st.integers(a, min(n, a + 80)))
+    c = data.draw(st.integers(b, n))
+    first = next((k for k in range(a, b + 1) if k in times), None)
+    before = max((k for k in times if k <= c), default=None)
+    tolerance = 1.0 if run is CAPNSLOG else replays.MIN_BACK
+    assume(first is not None and before is not None)
+    assume(times[first] < times[before] - timedelta(seconds=tolerance + 0.01))
+    logs = tmp_path_factory.mktemp("resent") / run.name
+    shutil.copytree(run, logs)
+    path = logs / "node2.log"
+    path.write_text("".join(lines[:c] + lines[a - 1:b] + lines[c:]))
+    original, verdict = _verdict(run), _verdict(logs)
+    assert verdict.status == original.status, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    [note] = _replay_notes(verdict)
+    start = re.match(rf"{re.escape(str(path))}:(\d+)", note)
+    assert start is not None and c + 1 <= int(start.group(1)) <= c + 1 + first - a, note

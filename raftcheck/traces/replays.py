@@ -7,21 +7,26 @@ falls (a false TermMonotonic), it votes twice. A node never writes the same line
 its clock gone back, so a repeat is told from an NTP step by the text alone: the line whose time
 goes back (by more than the clock's resolution and ``MIN_BACK``) is looked for, byte for byte
 with its timestamp, among the log's earlier lines; where found, it and the lines after it
-that go on repeating the lines after its first occurrence are a replay, and are not read again.
+that go on repeating the lines after that earlier one are a replay, and are not read again.
 
 A line can be repeated legitimately (a message delivered many times in one millisecond is
-refused many times): where the first occurrence was the wrong one to follow, the replay breaks
-off at the first line that differs, which, its time still gone back, starts the search again;
-the two are reported as one.
+refused many times; etcd 3.4 logs one configuration line three times in one second), so every
+earlier line alike the one that went back (its twins, up to ``MAX_TWINS``) is followed side by
+side, and the replay goes on while the lines after any of them are repeated; the verdict
+names, of the twins followed to the end, the one whose ``CONTEXT`` lines before it are most
+like the lines before the repeat (a stretch resent whole repeats those too). Where a replay
+breaks off and the next line, its time still gone back, starts another (two stretches resent
+together), the two are two replays.
 
 Limits: a replay whose first line's time is not earlier than the line before it (a repeat
-within one second of a whole-second clock) is not seen, and its events are read again; the
-first occurrence of the first line is the one followed; each log is searched at most
-``MAX_SEARCHES`` times (each search reads the log so far).
+within one second of a whole-second clock) is not seen, and its events are read again; each
+log is searched at most ``MAX_SEARCHES`` times (each search reads the log so far, twice where
+a repeat is found).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +41,16 @@ recorded runs), and each search reads the log so far."""
 
 MAX_SEARCHES = 32
 """Searches for a repeat per log, at most."""
+
+MAX_TWINS = 64
+"""Earlier lines alike a line that goes back in time, followed side by side (the first ones)."""
+
+MAX_SPREAD = 100_000
+"""Lines between the first twin and the others followed (a line's twins carry its timestamp:
+they lie close together; the lines between are held while the twins are followed)."""
+
+CONTEXT = 32
+"""Lines before a repeat, compared with those before each twin to name the one repeated."""
 
 @dataclass(frozen=True, slots=True)
 class Replay:
@@ -58,6 +73,16 @@ class Replay:
                 "twice?)")
 
 
+def _alike_backwards(a: list[str | None], b: list[str | None]) -> int:
+    """How many of the last lines of ``a`` and ``b`` are alike, going back from the last."""
+    alike = 0
+    for x, y in zip(reversed(a), reversed(b), strict=False):
+        if x != y:
+            break
+        alike += 1
+    return alike
+
+
 def _span(first: tuple[str, int], last: tuple[str, int]) -> str:
     if first == last:
         return f"{first[0]}:{first[1]}"
@@ -66,9 +91,19 @@ def _span(first: tuple[str, int], last: tuple[str, int]) -> str:
     return f"{first[0]}:{first[1]}–{last[0]}:{last[1]}"
 
 
+@dataclass(slots=True)
+class _Twin:
+    """An earlier line alike the one that went back in time, followed while it matches."""
+
+    place: int  # its place among the log's lines (0: the first)
+    at: tuple[str, int]
+    alike_before: int  # how many lines before it are alike the lines before the repeat
+    last: tuple[str, int]  # the last line of it matched so far
+
+
 class ReplayGuard:
     """One log's watch for replays, across its rotated parts. The reader asks
-    :meth:`starts` when a line's time goes back by more than :attr:`tolerance`, and
+    :meth:`starts` when a line's time goes back by more than :meth:`tolerance`, and
     :meth:`goes_on` for each line while a replay is under way."""
 
     def __init__(self, lines_of: Callable[[str], Lines]) -> None:
@@ -78,11 +113,13 @@ class ReplayGuard:
         self.last_time: datetime | None = None  # the time of the last line read (not a replay's)
         self.replaying = False  # a replay is under way
         self._searches = 0
-        self._expected: Iterator[tuple[str, int, str | None]] | None = None
+        self._twins: list[_Twin] = []  # the twins still matching
+        self._lines: Iterator[tuple[str, int, str | None]] | None = None  # after the first twin
+        self._ahead: deque[tuple[str, int, str | None]] = deque()  # read from it, still needed
+        self._base = 0  # the place of _ahead[0]
+        self._matched = 0  # lines after the first that repeat
         self._start: tuple[str, int] = ("", 0)
         self._end: tuple[str, int] = ("", 0)
-        self._of: tuple[str, int] = ("", 0)
-        self._of_end: tuple[str, int] = ("", 0)
 
     def tolerance(self, precision: str | None) -> timedelta:
         """How far back a line's time must be to be looked for."""
@@ -94,44 +131,70 @@ class ReplayGuard:
         if self._searches >= MAX_SEARCHES:
             return False
         self._searches += 1
-        earlier = self._earlier(path, number)
-        for where, line, seen in earlier:
-            if seen == text:
-                self._expected, self.replaying = earlier, True
-                self._start = self._end = (path, number)
-                self._of = self._of_end = (where, line)
-                return True
-        return False
+        recent: deque[str | None] = deque(maxlen=CONTEXT)  # the lines before the one read
+        twins: list[tuple[int, tuple[str, int], list[str | None]]] = []
+        for place, (where, line, seen) in enumerate(self._earlier(path, number)):
+            if seen == text and len(twins) < MAX_TWINS and \
+                    (not twins or place - twins[0][0] <= MAX_SPREAD):
+                twins.append((place, (where, line), list(recent)))
+            recent.append(seen)
+        if not twins:
+            return False
+        before = list(recent)
+        self._twins = [_Twin(place, at, _alike_backwards(context, before), at)
+                       for place, at, context in twins]
+        self._lines = self._earlier(path, number)
+        first = twins[0][0]
+        for _ in range(first + 1):
+            next(self._lines)
+        self._ahead.clear()
+        self._base, self._matched = first + 1, 0
+        self._start = self._end = (path, number)
+        self.replaying = True
+        return True
 
     def goes_on(self, path: str, number: int, text: str | None) -> bool:
-        """Whether this line, during a replay, repeats the next line of what it repeats; if
-        not, the replay ends (and is recorded) before it."""
-        assert self._expected is not None
-        nxt = next(self._expected, None)
-        if nxt is not None and text is not None and nxt[2] == text:
-            self._end, self._of_end = (path, number), nxt[:2]
-            return True
-        self.end()
-        return False
+        """Whether this line, during a replay, repeats the line after what the last one
+        repeated (for any twin still followed); if not, the replay ends (and is recorded)
+        before it."""
+        step = self._matched + 1
+        matching = []
+        for twin in self._twins:
+            seen = self._line_at(twin.place + step)
+            if seen is not None and text is not None and seen[2] == text:
+                twin.last = seen[:2]
+                matching.append(twin)
+        if not matching:
+            self.end()
+            return False
+        self._twins, self._matched, self._end = matching, step, (path, number)
+        while self._ahead and self._base <= matching[0].place + step:  # (no longer needed)
+            self._ahead.popleft()
+            self._base += 1
+        return True
+
+    def _line_at(self, place: int) -> tuple[str, int, str | None] | None:
+        """The log's line at ``place`` (None: at or past the replay's own first line)."""
+        assert self._lines is not None
+        while self._base + len(self._ahead) <= place:
+            line = next(self._lines, None)
+            if line is None:
+                return None
+            self._ahead.append(line)
+        return self._ahead[place - self._base]
 
     def end(self) -> None:
-        """The replay under way (if any) ends: recorded."""
-        if self._expected is None:
+        """The replay under way (if any) ends: recorded, as a repeat of the twin followed to
+        the end whose lines before it were most like the repeat's (the first of those)."""
+        if not self.replaying:
             return
-        replay = Replay(self._start, self._end, self._of, self._of_end)
-        before = self.found[-1] if self.found else None
-        if before is not None and before.last == (self._start[0], self._start[1] - 1):
-            # one replay that a repeated line had sent down a wrong track, then found again
-            of_first = before.of_first
-            if before.first[0] == self._end[0] and of_first[0] == self._of_end[0]:
-                of_first = (of_first[0], self._of_end[1] - (self._end[1] - before.first[1]))
-            replay = Replay(before.first, self._end, of_first, self._of_end)
-            self.found.pop()
-        self.found.append(replay)
-        close = getattr(self._expected, "close", None)
+        twin = max(self._twins, key=lambda t: t.alike_before)
+        self.found.append(Replay(self._start, self._end, twin.at, twin.last))
+        close = getattr(self._lines, "close", None)
         if close is not None:
             close()
-        self._expected, self.replaying = None, False
+        self._lines, self._twins, self.replaying = None, [], False
+        self._ahead.clear()
 
     def _earlier(self, path: str, number: int) -> Iterator[tuple[str, int, str | None]]:
         """The log's lines before line ``number`` of ``path``, oldest first."""

@@ -36,6 +36,12 @@ def register(commands: argparse._SubParsersAction) -> None:
                    metavar="DURATION",
                    help="how far two nodes' clocks may disagree; events within it are ordered "
                         "by causality, not by timestamp (default 0.1; e.g. 0.5, 50ms)")
+    p.add_argument("--max-clock-gap", type=duration, default=ValidateOptions.max_clock_gap,
+                   metavar="DURATION",
+                   help="how far a node's clock may be found ahead of the others' where "
+                        "nothing within --max-skew explains a line (a clock stepped forward): "
+                        "its later lines are merged that much earlier, and the verdict says "
+                        "so (default 60; 0 trusts the clocks to --max-skew)")
     p.add_argument("--max-candidates", type=positive, default=ValidateOptions.max_candidates,
                    metavar="N", help="bound of the set of candidate states (default 64)")
     p.add_argument("--no-pre-vote", dest="pre_vote", action="store_false",
@@ -50,7 +56,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    options = ValidateOptions(max_skew=args.max_skew, max_candidates=args.max_candidates,
+    options = ValidateOptions(max_skew=args.max_skew, max_clock_gap=args.max_clock_gap,
+                              max_candidates=args.max_candidates,
                               pre_vote=args.pre_vote, check_quorum=args.check_quorum)
     try:
         runs = find_runs(args.logs)

@@ -57,10 +57,15 @@ two leaders of one term, two entries committed at one index."""
 @dataclass(frozen=True)
 class ValidateOptions:
     """``max_skew``: seconds by which two nodes' clocks (and log writes) may disagree.
+    ``max_clock_gap``: seconds by which a node's clock may be found ahead of the others' where
+    nothing within ``max_skew`` explains an event (a clock stepped forward, or clocks set
+    apart): its later lines are then merged that much earlier, and the verdict notes it (0:
+    clocks are trusted to ``max_skew``).
     ``max_candidates``: bound of the candidate set (reaching it makes a violation
     inconclusive). ``pre_vote`` / ``check_quorum``: allow those etcd / hashicorp behaviours."""
 
     max_skew: float = 0.1
+    max_clock_gap: float = 60.0
     max_candidates: int = 64
     pre_vote: bool = True
     check_quorum: bool = True
@@ -167,7 +172,8 @@ class Validator:
                 self.candidates = step(e, q.observes)
                 self.checked += 1
             except Unexplained as failure:
-                if not self._pull_and_retry(merge, q, e, failure):
+                if not self._pull_and_retry(merge, q, e, failure) and \
+                        not self._pull_beyond_skew(merge, q, e, failure):
                     # If this event only waits for another node's step, an event of another
                     # node, no later than this one, that is unexplained by itself is the root
                     # cause; a property this event breaks is its own.
@@ -273,6 +279,48 @@ class Validator:
         self.root = roots[0] if roots else None
         return False
 
+    def _pull_beyond_skew(self, merge: Merge, source: FileQueue, e: ev.Event,
+                          failure: Unexplained) -> bool:
+        """``e`` waits for a step of node X that nothing within the clock tolerance explains:
+        take X's events, in file order, up to ``max_clock_gap`` seconds later still, until
+        ``e`` is explained; undo them if it never is. Where it is, X's clock ran ahead of
+        ``e``'s by the time between them: X's file is merged that much earlier from then on.
+        An order that the spec explains is a behaviour of it whatever the clocks said; a
+        violation stays one, as no later step of X explains it."""
+        waits = failure.awaits
+        if waits is None or e.time is None or self.options.max_clock_gap <= 0:
+            return False
+        files = [q for q in merge.queues if q is not source and q.head() is not None
+                 and q.buffer[0].node == waits and q.buffer[0].time is not None]
+        if not files:
+            return False
+        x = min(files, key=FileQueue.key)
+        start = source.when(e)
+        limit = start + merge.max_skew + source.precision + self.options.max_clock_gap
+        saved, root = self.candidates, self.root
+        taken: list[ev.Event] = []
+        while (h := x.head()) is not None and h.node == waits and h.time is not None and \
+                x.when(h) <= limit:
+            try:
+                self.candidates = self.step(h, x.observes)
+            except Unexplained:
+                break
+            taken.append(x.pop())
+            try:
+                self.candidates = self.step(e, source.observes)
+            except Unexplained:
+                continue
+            gap = x.when(taken[-1]) - start
+            if gap > merge.max_skew + source.precision:
+                x.learn_ahead(gap, taken[0])
+            self.events += len(taken)
+            self.checked += len(taken) + 1
+            return True
+        self.candidates, self.root = saved, root
+        for h in reversed(taken):
+            x.push_back(h)
+        return False
+
     @staticmethod
     def _may_explain(waits: str | None, h: ev.Event) -> bool:
         """Whether taking ``h`` may explain an event whose failure waits for node ``waits``."""
@@ -359,6 +407,17 @@ class Validator:
             names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
             verdict.notes.append(f"not Raft logs, ignored: {names}")
         verdict.notes += [str(replay) for replay in stream.replays]
+        owners = {f.path: f.node for f in stream.files}
+        trusted = sorted({owners[q.path] for q in queues
+                          if q.ahead_from is None and owners.get(q.path)})
+        others = " and ".join(f"{n}'s" for n in trusted) or "the others'"
+        for q in queues:
+            if q.ahead_from is not None:
+                verdict.notes.append(
+                    f"{q.ahead_from.source}: {q.ahead_from.node}'s clock ran {q.ahead:.3f} s "
+                    f"ahead of {others} (a clock stepped forward, or clocks set apart): its "
+                    "lines from there on were merged that much earlier than their times say "
+                    "(--max-clock-gap 0 trusts the clocks to --max-skew)")
         wrapped: dict[str, list[str]] = {}
         for f in stream.files:
             if f.wrapper:

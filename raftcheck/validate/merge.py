@@ -5,7 +5,9 @@ first; but clocks differ and lines are written a little after the step they desc
 an event cannot be explained yet, the engine may first take events of other files that are at
 most ``max_skew`` (plus the clock resolution of the event's file) later than it:
 :meth:`Merge.candidates` lists them. That searches the orders consistent with causality (a
-message is sent before it is received) instead of trusting timestamps.
+message is sent before it is received) instead of trusting timestamps. Where a node's
+clock is found ahead of the others' by more than that (the engine's ``_pull_beyond_skew``),
+its file's later events are merged at their times less what it was found ahead.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ class FileQueue:
         # in seconds, and the first event after it: lines after a step may have happened that
         # much later than their times say, and are merged with that much more tolerance
         self.step: tuple[float, Event] | None = None
+        # seconds by which the file's clock was found ahead of the others' (the engine learns
+        # it where nothing else explains an event: a clock stepped forward, or set apart), and
+        # the first event read that much earlier than its time: later events are merged at
+        # their time less that much
+        self.ahead = 0.0
+        self.ahead_from: Event | None = None
         self.done = False
         # the head's place in the merged order as key() worked it out; None while it is to be
         # worked out again (read directly where every event asks: the merge)
@@ -68,6 +76,18 @@ class FileQueue:
         """Seconds by which the file's clock went back, at most (0: never)."""
         return self.step[0] if self.step is not None else 0.0
 
+    def when(self, e: Event) -> float:
+        """The time of one of the file's timed events as the merge places it (its clock
+        corrected by what the file was found ahead)."""
+        assert e.time is not None
+        return e.time.timestamp() - self.ahead
+
+    def learn_ahead(self, seconds: float, since: Event) -> None:
+        """The file's clock was found ``seconds`` (more) ahead of the merge's at ``since``."""
+        self.ahead += seconds
+        self.ahead_from = self.ahead_from or since
+        self.known_key = None
+
     def push_back(self, e: Event) -> None:
         self.buffer.appendleft(e)
         self.known_key = None
@@ -85,7 +105,7 @@ class FileQueue:
             else:
                 if t is not self._time:  # a reader gives the lines of one instant one time
                     self._time, self._stamp = t, t.timestamp()
-                self.known_key = (1, self._stamp, self.number)
+                self.known_key = (1, self._stamp - self.ahead, self.number)
         return self.known_key
 
 
@@ -114,7 +134,7 @@ class Merge:
         then the others earliest first."""
         if e.time is None:
             return []
-        limit = e.time.timestamp() + self.max_skew + source.precision + source.stepped_back
+        limit = source.when(e) + self.max_skew + source.precision + source.stepped_back
         out = []
         for q in self.queues:
             key = q.key()  # a timed head's key holds its timestamp
