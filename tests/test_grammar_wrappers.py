@@ -1,10 +1,14 @@
 """Logs as an SRE collects them: real runs wrapped in journald's, a container runtime's,
-Docker's and kubectl's wrappers read as the runs themselves, with violations found at the
-same line of the wrapped file; files in their own format are never unwrapped."""
+Docker's, docker compose's and kubectl's wrappers read as the runs themselves, with violations
+found at the same line of the wrapped file; files in their own format are never unwrapped;
+a file that interleaves several nodes' logs (docker compose logs of several services) is
+refused at the first line of the second."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +18,7 @@ from hypothesis import strategies as st
 
 from raftcheck.grammar.detect import read_lines, signature, wrapper_name
 from raftcheck.grammar.wrappers import WRAPPERS, sniff
+from raftcheck.traces.logfiles import LogError
 from raftcheck.validate.engine import check_run
 from raftcheck.validate.runs import find_runs
 from tests.forge import copy_run, edit_line
@@ -57,9 +62,18 @@ def _timestamps(line: str, node: str) -> list[str]:
     return [f"2026-12-06T12:00:01.123456789Z {line}"]
 
 
+def _compose(line: str, node: str) -> list[str]:
+    return [f"etcd-{node}-1  | {line}"]
+
+
+def _kubectl_prefix(line: str, node: str) -> list[str]:
+    return [f"[pod/etcd-{node}/etcd] 2026-12-06T12:00:01.123456789Z {line}"]
+
+
 WRAPS: dict[str, Callable[[str, str], list[str]]] = {
     "journald": _journald, "journald-iso": _journald_iso, "cri": _cri,
-    "docker-json": _docker, "timestamps": _timestamps}
+    "docker-json": _docker, "timestamps": _timestamps, "docker compose": _compose,
+    "kubectl --prefix": _kubectl_prefix}
 
 
 def wrap_run(run: Path, tmp_path: Path, wrapper: str) -> tuple[Path, dict[tuple[str, int], int]]:
@@ -163,3 +177,25 @@ def test_unwrapping_gives_back_every_line_at_its_number(lines: list[str],
     for start, line in zip(starts, lines, strict=True):
         assert texts[start] == line.strip()
     assert all(texts[n] == "" for n in texts if n not in starts)
+
+
+@pytest.mark.parametrize("wrapper", ["docker compose", "kubectl --prefix"])
+def test_the_logs_of_several_nodes_interleaved_in_one_file_are_refused(
+        tmp_path: Path, wrapper: str) -> None:
+    """``docker compose logs`` (or ``kubectl logs --prefix`` of several pods) into one file:
+    read as one node's log it would be nonsense; refused, naming the first line of the second
+    source and how to get one file a node."""
+    wrap = WRAPS[wrapper]
+    lines = [(name, line) for name in ("node1", "node2")
+             for line in (FLAPPING / f"{name}.log").read_text().splitlines()[:30]]
+    lines.insert(10, lines.pop(40))  # node2's 11th line among node1's
+    path = tmp_path / "all.log"
+    path.write_text("".join(wrap(line, name)[0] + "\n" for name, line in lines))
+    with pytest.raises(LogError) as refused:
+        find_runs([path])
+    assert refused.value.path == str(path) and refused.value.line == 11
+    assert f"interleaved in one file by {wrapper}" in refused.value.reason
+    assert "give each its own file" in refused.value.reason
+    done = subprocess.run([sys.executable, "-m", "raftcheck", "validate", str(path)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and f"{path}:11: " in done.stderr, done.stderr

@@ -23,7 +23,7 @@ import os
 import re
 from functools import lru_cache
 
-from raftcheck.grammar.wrappers import Lines, Wrapper, log_lines, sniff
+from raftcheck.grammar.wrappers import Lines, Wrapper, log_lines, second_source, sniff
 
 ETCD_CAPNSLOG = "etcd-capnslog"
 ETCD_ZAP = "etcd-zap"
@@ -119,6 +119,14 @@ def detect(path: str) -> str:
         if nonblank >= SNIFF_LINES:
             break
     if found is not None:
+        wrapper = _wrapper_of(path)
+        mixed = second_source(path, wrapper) if wrapper is not None else None
+        if mixed is not None:
+            one, other, number = mixed
+            raise DetectError(
+                f"the logs of several sources interleaved in one file by {wrapper.name} "
+                f"({one} before, {other} from this line): a file holds one node's log; give "
+                f"each its own file ({wrapper.split})", number)
         return found
     if first_text is None:
         raise DetectError("empty file (no text lines)")

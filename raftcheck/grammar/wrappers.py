@@ -1,11 +1,14 @@
 """Lines wrapped by whatever collected the log: journald or syslog, a container runtime,
-``kubectl logs --timestamps``. An SRE rarely has etcd's own file; they have
-``journalctl -u etcd`` or a pod's log. Each such wrapper puts a prefix of its own before the
-line etcd (or hashicorp/raft) wrote, or wraps it in a JSON record; the reader wants that line.
+``kubectl logs --timestamps`` or ``--prefix``, ``docker compose logs``. An SRE rarely has
+etcd's own file; they have ``journalctl -u etcd`` or a pod's log. Each such wrapper puts a
+prefix of its own before the line etcd (or hashicorp/raft) wrote, or wraps it in a JSON record;
+the reader wants that line.
 
 A file is wrapped if more of its first lines carry a log format's signature
 (``detect.signature``) unwrapped than as they are: a log in its own format is never unwrapped.
-Unwrapping keeps every line's number in the file, so reports cite the file as it is.
+Unwrapping keeps every line's number in the file, so reports cite the file as it is. A file
+whose prefixes name several sources (``docker compose logs`` of several services) holds the
+logs of several nodes interleaved: it is refused (``second_source``), not read as one node's.
 """
 
 from __future__ import annotations
@@ -30,8 +33,13 @@ _IDENT = r"[^\s\[\]:]+(?:\[\d+\])?: "  # etcd[1234]:
 
 @dataclass(frozen=True)
 class Wrapper:
+    """``source``: for a wrapper whose prefix names where the line came from (a service, a
+    pod), that prefix, its group ``source`` the name; ``split``: how to get one source a file."""
+
     name: str
     unwrap: Callable[[Lines], Lines]
+    source: re.Pattern[str] | None = None
+    split: str = ""
 
 
 def _prefixed(pattern: str) -> Callable[[Lines], Lines]:
@@ -116,6 +124,9 @@ def _docker_record(text: str) -> tuple[str, bool] | None:
     return (log[:-1].rstrip("\r") if ends else log), ends
 
 
+_COMPOSE = re.compile(r"(?P<source>[A-Za-z0-9][\w.-]*) +\| ")
+_KUBECTL_PREFIX = re.compile(rf"\[(?P<source>pod/[^\]\s]+)\] (?:{_ISO} )?")
+
 WRAPPERS = (
     # journalctl's default output, and syslog files (RFC 3164): "Dec  6 12:00:00 host etcd[1]: "
     Wrapper("journald", _prefixed(rf"{_SYSLOG_TIME} \S+ {_IDENT}")),
@@ -125,7 +136,31 @@ WRAPPERS = (
     Wrapper("docker-json", _docker_json),
     # kubectl logs --timestamps, docker logs --timestamps
     Wrapper("timestamps", _prefixed(rf"{_ISO} ")),
+    # docker compose logs: "etcd1  | line", one service a file
+    Wrapper("docker compose", _prefixed(_COMPOSE.pattern), _COMPOSE,
+            "docker compose logs --no-log-prefix SERVICE > SERVICE.log"),
+    # kubectl logs --prefix [--timestamps]: "[pod/etcd-0/etcd] line", one pod a file
+    Wrapper("kubectl --prefix", _prefixed(_KUBECTL_PREFIX.pattern), _KUBECTL_PREFIX,
+            "kubectl logs POD > POD.log, without --prefix or one pod a call"),
 )
+
+
+def second_source(path: str, wrapper: Wrapper) -> tuple[str, str, int] | None:
+    """For a wrapper that names each line's source: (the first source, another one, the
+    first line of that other), if the file interleaves sources; else None. Raises OSError."""
+    if wrapper.source is None:
+        return None
+    match = wrapper.source.match
+    first: str | None = None
+    for number, text, _problem in iter_lines(path):
+        found = match(text) if text is not None else None
+        if found is None:
+            continue
+        if first is None:
+            first = found.group("source")
+        elif found.group("source") != first:
+            return first, found.group("source"), number
+    return None
 
 
 def sniff(path: str, signature: Callable[[str], str | None]) -> Wrapper | None:
