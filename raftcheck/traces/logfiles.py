@@ -43,7 +43,14 @@ from raftcheck.grammar.rotation import is_log_name, log_base, reading_order
 from raftcheck.grammar.shapes import Filled
 from raftcheck.grammar.wrappers import Lines
 from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
-from raftcheck.traces.events import Event, Skimmed, SourceRef, name_fields, names_held
+from raftcheck.traces.events import (
+    Event,
+    ServerWarning,
+    Skimmed,
+    SourceRef,
+    name_fields,
+    names_held,
+)
 from raftcheck.traces.incarnations import CLUSTER_ID, Window
 from raftcheck.traces.replays import Replay, ReplayGuard
 
@@ -501,6 +508,11 @@ class LogStream:
             else:
                 built = [self._event(d, reader, source, outcome.time, name) for d in drafts]
         except Unattributed as exc:
+            if type(drafts) is not Filled and all(d.kind is ServerWarning for d in drafts):
+                # a server's warning before its node id shows (a log at --log-level warn may
+                # never show it): it holds no Raft state, and is skipped like a line that has
+                summary.skipped += outcome.lines
+                return []
             self._problem(summary, Problem(summary.path, outcome.line, str(exc), outcome.raw))
             return []
         summary.event_lines += outcome.lines

@@ -191,7 +191,7 @@ class Validator:
                               if q.format in SINGLE_NODE_FORMATS])
         if mixed:
             raise LogError(mixed)
-        verdict = verdict or self._final(stream)
+        verdict = verdict or self._final(stream, any(i.raft for i in identities))
         verdict.seconds = time.perf_counter() - started
         self._facts(verdict, stream, queues)
         return verdict
@@ -367,9 +367,14 @@ class Validator:
                 return str(p)
         return None
 
-    def _final(self, stream: LogStream) -> Verdict:
+    def _final(self, stream: LogStream, raft_seen: bool) -> Verdict:
+        """The verdict of a run read to its end. ``raft_seen``: a line showed Raft's state."""
         unread = f" (the lines that would show it may be unparsed: {stream.problems[0]})" \
             if stream.problems else ""
+        if not raft_seen and not stream.problems:
+            unread = " (no line shows Raft's state: a term, a vote, a leader; only warnings " \
+                "and the like were read: logged at --log-level warn? etcd and hashicorp/raft " \
+                "log elections and votes at info)"
         if self.features:
             names = ", ".join(f"{k} (first at {v})" for k, v in self.features.items())
             return Verdict(INCONCLUSIVE, f"no violation found, but the logs use features "

@@ -196,6 +196,7 @@ class FileIdentity:
     first: float | None = None  # the first timestamp (epoch seconds)
     last_time: datetime | None = None  # the last event's time
     mentions: set[str] = field(default_factory=set)
+    raft: bool = False  # a line shows Raft's state (a term): not only warnings and the like
 
     @property
     def last(self) -> float | None:
@@ -205,6 +206,8 @@ class FileIdentity:
     def note(self, e: ev.Event) -> None:
         """What an event of this file says: the nodes it names (enough of them to link the file
         to the others), and its time."""
+        if not self.raft and getattr(e, "term", None) is not None:
+            self.raft = True
         mentions = self.mentions
         if len(mentions) < MENTIONS_ENOUGH:
             kind = type(e)
@@ -253,7 +256,8 @@ def refuse_mixed(files: list[FileIdentity]) -> str | None:
     - two logs of one node that overlap in time (copies, or two runs given together; a log
       rotated into two files does not overlap and is accepted);
     - nodes whose logs never mention one another: no two nodes of one cluster are that far
-      apart (they vote, follow a leader, list each other as peers).
+      apart (they vote, follow a leader, list each other as peers). Only logs that show Raft's
+      state count: a log of warnings only (``--log-level warn``) names a few peers at most.
     """
     ids = {f.cluster_id: f.path for f in files if f.cluster_id}
     if len(ids) > 1:
@@ -273,7 +277,7 @@ def refuse_mixed(files: list[FileIdentity]) -> str | None:
 
 
 def _disconnected(files: list[FileIdentity]) -> str | None:
-    owned = [f for f in files if f.owner]
+    owned = [f for f in files if f.owner and f.raft]
     if len(owned) < 2:
         return None
     links: dict[str, set[str]] = {f.owner: set() for f in owned}  # type: ignore[misc]
