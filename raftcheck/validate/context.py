@@ -30,6 +30,14 @@ class Context:
     # about a node is strict until a line shows its role and term again (it is resynced)
     resyncing: bool = False
     resynced: set[int] = field(default_factory=set)
+    # nodes whose own log began mid-run (its first line is no start of the server: the parts
+    # before were rotated away, or cut): followed leniently until a line shows its role and
+    # term, as after a stretch that logged nothing
+    unsynced: set[int] = field(default_factory=set)
+    # such a node -> the term its first line showing its role and term showed: what it did in
+    # that term and before may predate its log (a vote answered after its log began may
+    # answer a request sent before)
+    began_at: dict[int, int] = field(default_factory=dict)
     # report bookkeeping
     leader_source: dict[tuple[int, int], SourceRef] = field(default_factory=dict)
     vote_source: dict[tuple[int, int], tuple[int, SourceRef]] = field(default_factory=dict)
@@ -70,11 +78,17 @@ class Context:
         return self.names[i] if i < len(self.names) else f"n{i + 1}"
 
     def observes(self, i: int) -> Observes:
-        if self.resyncing and i not in self.resynced:
+        if (self.resyncing and i not in self.resynced) or i in self.unsynced:
             return NOTHING
         if self.level_override is not None:
             return self.level_override
         return self.node_format.get(i, NOTHING)
+
+    def before_log(self, i: int, term: int | None) -> bool:
+        """Whether node i's steps of ``term`` may predate its log (it began mid-run at that
+        term or a later one)."""
+        began = self.began_at.get(i)
+        return began is not None and term is not None and term <= began
 
     def set_config(self, i: int, config: Configuration) -> None:
         """Node i uses ``config`` from now on."""
@@ -93,11 +107,15 @@ class Context:
 
     def is_quorum(self, i: int, granted: int) -> bool:
         """Whether the nodes in bit set ``granted`` are a quorum of node i's configuration.
-        Where node i's format does not log the configurations it uses, a quorum of any
-        configuration recently shown by a node will do (it may not have caught up)."""
+        Where node i's format does not log the configurations it uses, or its log began mid-run
+        and has not shown one yet, a quorum of any configuration recently shown by a node will
+        do (it may not have caught up; none shown: any)."""
         if quorum.is_quorum(self.config_of(i), granted):
             return True
-        if self.observes(i).configs or not self.history:
+        mid_run = i not in self.configs and (i in self.unsynced or i in self.began_at)
+        if mid_run and not self.history:
+            return True  # its log began mid-run and no log shows a configuration: unknown
+        if (self.observes(i).configs and not mid_run) or not self.history:
             return False
         return any(quorum.is_quorum(c, granted) for c in self.history)
 

@@ -24,7 +24,7 @@ from raftcheck.traces.logfiles import LogError, LogStream
 
 from .context import Context
 from .handlers import HANDLERS, WORLD_ONLY
-from .mapping import ANCHORS, on_nothing
+from .mapping import ANCHORS, GUESSED_ROLES, in_role, on_nothing, resync
 from .merge import FileQueue, Merge
 from .observe import Observes, observes
 from .report import (
@@ -88,6 +88,10 @@ class Validator:
         # nodes whose first event was stepped: a cache that spares cx.index per event (a
         # node may be numbered as a peer before its own first event, so not cx.numbers)
         self._formats_noted: set[str] = set()
+        self._node_logs: set[str] = set()  # the files of the run that are one node's log
+        # node -> [its first line left unexplained before its log showed its role and term
+        # (its log began mid-run), how many such lines]
+        self.before_sync: dict[str, list] = {}
 
     def _rules(self, nodes: int) -> Rules:
         return Rules(nodes, self_vote=True, tidy=True, pre_vote=self.options.pre_vote,
@@ -104,8 +108,13 @@ class Validator:
         if e.node not in self._formats_noted:  # its number, and what its log observes
             self._formats_noted.add(e.node)
             self.cx.node_format.setdefault(self.cx.index(e.node), sees)
+            if e.source.path in self._node_logs and not _starts_server(e):
+                self.cx.unsynced.add(self.cx.index(e.node))  # its log begins mid-run
         if handler is on_nothing:
             return self.candidates  # no state to change: every World explains it as it is
+        if self.cx.unsynced and isinstance(e, ANCHORS) and \
+                (i := self.cx.index(e.node)) in self.cx.unsynced:
+            self.candidates = [resync(w, i, e, self.cx) for w in self.candidates]
         out: list[World] = []
         failure: Unexplained | None = None
         for w in self.candidates:
@@ -118,8 +127,9 @@ class Validator:
         if not out:
             assert failure is not None
             raise failure
-        if self.cx.resyncing and isinstance(e, ANCHORS):
+        if (self.cx.resyncing or self.cx.unsynced) and isinstance(e, ANCHORS):
             self.cx.resynced.add(self.cx.index(e.node))
+            self.cx.unsynced.discard(self.cx.index(e.node))
         if len(out) == 1 and self.options.max_candidates:  # most events: one World
             return out
         worlds = list(dict.fromkeys(out))
@@ -153,6 +163,7 @@ class Validator:
         started = time.perf_counter()
         queues = [FileQueue(k, path, fmt, events, observes(fmt, path in stream.debug_files))
                   for k, (path, fmt, events) in enumerate(stream.per_file())]
+        self._node_logs = {q.path for q in queues if q.format in SINGLE_NODE_FORMATS}
         self._resize(max(len(stream.nodes), len([q for q in queues])))
         merge = Merge(queues, self.options.max_skew)
         identities = [FileIdentity(q.path, None, stream.cluster_ids.get(q.path)) for q in queues]
@@ -173,7 +184,8 @@ class Validator:
                 self.checked += 1
             except Unexplained as failure:
                 if not self._pull_and_retry(merge, q, e, failure) and \
-                        not self._pull_beyond_skew(merge, q, e, failure):
+                        not self._pull_beyond_skew(merge, q, e, failure) and \
+                        not self._before_sync(e, failure):
                     # If this event only waits for another node's step, an event of another
                     # node, no later than this one, that is unexplained by itself is the root
                     # cause; a property this event breaks is its own.
@@ -215,6 +227,7 @@ class Validator:
         saved = self.candidates
         self.root = None
         taken: list[tuple[FileQueue, ev.Event]] = []
+        clocks: dict[int, tuple[FileQueue, tuple]] = {}  # file -> its clock before any taken
         blocked: dict[int, str | None] = {}  # file -> the node its head's failure waits for
         unresolved: dict[int, tuple[ev.Event, Unexplained]] = {}  # file -> its head's failure
         waits = failure.awaits  # the node e's last failure waits for
@@ -244,6 +257,7 @@ class Validator:
                     failure = its_failure
                     continue
                 unresolved.pop(q.number, None)
+                clocks.setdefault(q.number, (q, q.clock()))
                 taken.append((q, q.pop()))
                 if thorough:
                     blocked.clear()  # progress may unblock a file that waited for it
@@ -270,6 +284,8 @@ class Validator:
         self.candidates = saved
         for q, h in reversed(taken):
             q.push_back(h)
+        for q, clock in clocks.values():
+            q.rewind(clock)
         # The root cause, if any: an event of another file, no later than e, that nothing
         # explains even with everything else taken — a property it breaks rather than a step
         # it waits for, if there is such an event.
@@ -297,7 +313,7 @@ class Validator:
         x = min(files, key=FileQueue.key)
         start = source.when(e)
         limit = start + merge.max_skew + source.precision + self.options.max_clock_gap
-        saved, root = self.candidates, self.root
+        saved, root, clock = self.candidates, self.root, x.clock()
         taken: list[ev.Event] = []
         while (h := x.head()) is not None and h.node == waits and h.time is not None and \
                 x.when(h) <= limit:
@@ -319,7 +335,36 @@ class Validator:
         self.candidates, self.root = saved, root
         for h in reversed(taken):
             x.push_back(h)
+        x.rewind(clock)
         return False
+
+    def _before_sync(self, e: ev.Event, failure: Unexplained) -> bool:
+        """Whether ``e``, unexplained, is a line of a node whose log began mid-run before any
+        of its lines showed its role and term: what the Worlds hold of that node was guessed
+        from the other nodes' lines (its own steps before its log began were not logged), so
+        the line is taken as it is, unchecked, and counted for the verdict's note. Never an
+        anchor (it sets the node's role and term), nor two leaders of a term or two entries
+        committed at one index."""
+        i = self.cx.numbers.get(e.node)
+        if i is None or i not in self.cx.unsynced or isinstance(e, ANCHORS) or \
+                failure.rule in NEVER_EXCUSED:
+            return False
+        # the role it has by this line's own account, if one explains it (a pre-vote request
+        # sent: a pre-candidate), so that what it did is known to the nodes it did it to
+        handler = HANDLERS[type(e)]
+        for role in GUESSED_ROLES:
+            out: list[World] = []
+            for w in self.candidates:
+                try:
+                    out.extend(handler(in_role(w, i, role, e, self.cx), e, self.cx))
+                except Unexplained:
+                    continue
+            if out:
+                self.candidates = list(dict.fromkeys(out))[:self.options.max_candidates or None]
+                self.checked += 1
+                return True
+        self.before_sync.setdefault(e.node, [e.source, 0])[1] += 1
+        return True
 
     @staticmethod
     def _may_explain(waits: str | None, h: ev.Event) -> bool:
@@ -333,7 +378,8 @@ class Validator:
         Worlds and Context gives what it gave: its writes to the Context (what a failed try
         may leave) put the same values again."""
         return HANDLERS.get(type(e)) in WORLD_ONLY and type(e) not in _NOTED and \
-            e.node in self._formats_noted and not (self.cx.resyncing and isinstance(e, ANCHORS))
+            e.node in self._formats_noted and not (
+                (self.cx.resyncing or self.cx.unsynced) and isinstance(e, ANCHORS))
 
     def _violation(self, e: ev.Event, failure: Unexplained, stream: LogStream) -> Verdict:
         unread = None if failure.rule in NEVER_EXCUSED else self._unread_before(e, stream)
@@ -411,6 +457,12 @@ class Validator:
         if stream.ignored:
             names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
             verdict.notes.append(f"not Raft logs, ignored: {names}")
+        for node, (first, count) in self.before_sync.items():
+            verdict.notes.append(
+                f"{first}: {node}'s log begins mid-run (its first line is no start of its "
+                "server: earlier parts rotated away, or cut), and what the other logs showed "
+                f"of it before does not explain this line: {count} line(s) of {node} taken "
+                "unchecked until a line showed its role and term")
         verdict.notes += [str(replay) for replay in stream.replays]
         owners = {f.path: f.node for f in stream.files}
         trusted = sorted({owners[q.path] for q in queues
@@ -437,6 +489,13 @@ class Validator:
                     f"{after.source} is {back:.3f} s earlier than the line before it: its "
                     "node's clock went back (an NTP step?), and its later lines were merged "
                     "with that much more tolerance")
+
+
+def _starts_server(e: ev.Event) -> bool:
+    """Whether this first event of a node's log is its server starting (its banner, or raft's
+    own start): a log that begins otherwise begins mid-run."""
+    kind = e.of if type(e) is ev.Skimmed else type(e)  # type: ignore[attr-defined]
+    return kind is ev.NodeStarted or kind is ev.ServerConfig
 
 
 def _same(before: list[World], after: list[World]) -> bool:

@@ -136,9 +136,11 @@ def find(w: World, kind: int, src: int, dst: int, term: int | None = None,
         yield m
 
 
-def strict(cx: Context, w: World, j: int, what: str) -> bool:
-    """Whether node j's own log would show ``what`` (j observed, its format logs it)."""
-    return w.server(j) is not None and getattr(cx.observes(j), what)
+def strict(cx: Context, w: World, j: int, what: str, term: int | None = None) -> bool:
+    """Whether node j's own log would show ``what`` (j observed, its format logs it), of
+    ``term`` if given (a log that began mid-run shows nothing of the terms before it began)."""
+    return w.server(j) is not None and getattr(cx.observes(j), what) and \
+        not cx.before_log(j, term)
 
 
 # --- start -----------------------------------------------------------------------------------
@@ -351,13 +353,13 @@ def check_sender(w: World, j: int, term: int, kind: str, i: int, cx: Context) ->
     if kind in LEADER_MESSAGES:
         if (term, j) in w.elections:
             return w
-        if not cx.observes(j).elections:
+        if not cx.observes(j).elections or cx.before_log(j, term):
             return assume_leader(w, j, term, cx)
         raise Missing("AppendEntries", f"{n} receives {kind} from {nj} at term {term}, "
                           f"but {nj} never became leader at term {term} (only a leader "
                           "sends it)", awaits=nj)
     if kind in ("MsgVote", "RequestVoteRequest"):
-        if strict(cx, w, j, "vote_requests") and not any(find(w, VOTE, j, i, term)):
+        if strict(cx, w, j, "vote_requests", term) and not any(find(w, VOTE, j, i, term)):
             raise Missing("RequestVote", f"{n} receives a vote request from {nj} at term "
                               f"{term} that {nj} never sent", awaits=nj)
     elif cx.observes(j).terms and sj.term < term:
@@ -368,9 +370,12 @@ def check_sender(w: World, j: int, term: int, kind: str, i: int, cx: Context) ->
 
 def assume_leader(w: World, i: int, term: int, cx: Context) -> World:
     """A format that does not log every election shows node i acting as leader of ``term``:
-    it was elected unobserved, unless that contradicts ElectionSafety or its term."""
+    it was elected unobserved, unless that contradicts ElectionSafety or its term. (A node
+    whose log began mid-run and has not shown its term yet is at a guessed term: it acts as
+    leader, but no election of that term is recorded for it.)"""
+    unsure = i in cx.unsynced
     other = next((x for t, x in w.elections if t == term and x != i), None)
-    if other is not None:
+    if other is not None and not unsure:
         first = cx.leader_source.get((term, other))
         raise Unexplained("ElectionSafety", f"two leaders in term {term} — {cx.name(other)} "
                           f"at {first} and {cx.name(i)}, which acts as leader here", (first,))
@@ -383,7 +388,7 @@ def assume_leader(w: World, i: int, term: int, cx: Context) -> World:
         s = s._replace(role=LEADER, next_index=(len(s.log) + 1,) * cx.rules.nodes,
                        match_index=(0,) * cx.rules.nodes)
         w = put(w, i, s, cx, f"{cx.name(i)} is leader at term {term}")
-    return w.electing(term, i)
+    return w if unsure else w.electing(term, i)
 
 
 def on_at_term(w: World, e: ev.Event, cx: Context) -> Iterable[World]:
@@ -467,7 +472,7 @@ def _request_for(w: World, i: int, c: int, s: Server, granted: bool, prevote: bo
     # A refusal may answer a request so old that the World has forgotten it (requests of terms
     # every node has passed are pruned, yet the network may still deliver them, and etcd
     # answers a stale pre-vote with a refusal); a refusal changes no state, so it is taken.
-    if granted and strict(cx, w, c, "vote_requests"):
+    if granted and strict(cx, w, c, "vote_requests", s.term + 1 if prevote else s.term):
         what = "pre-vote" if prevote else "vote"
         raise Missing("RequestVote", f"{n} answers a {what} request from {nc}, but {nc} "
                           f"sent none that fits (term {s.term}{'+' if prevote else ''})",
@@ -568,7 +573,7 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
     found = next((m for m in replies if handle(cx.rules, s, m) is not None),
                  replies[0] if replies else None)
     if found is None:
-        if strict(cx, w, j, "votes_cast"):
+        if strict(cx, w, j, "votes_cast", s.term):
             what = ("granted" if granted else "refused") + (" a pre-vote" if prevote else
                                                             " its vote")
             raise Missing("RequestVote", f"{n} counts a vote from {nj} at term {s.term}, "
@@ -645,6 +650,58 @@ ANCHORS = (ev.BecameFollower, ev.BecamePreCandidate, ev.BecameCandidate, ev.Beca
            ev.NodeStarted)
 """Events that show a node's role and term: after them, its steps are followed strictly
 again (``on_logging_level``)."""
+
+
+def resync(w: World, i: int, e: ev.Event, cx: Context) -> World:
+    """Node i's log began mid-run and ``e`` is the first of its lines to show its role and
+    term (an anchor): what the World holds of its role came from guesses (the other nodes'
+    lines, its own lines before this one, taken leniently), so it is set to what the anchor
+    needs just before it: a candidate of the term it wins, a follower of the term before the
+    one it campaigns in, a follower of the term it pre-campaigns in. Its term is never lowered
+    below what the other logs proved (a message it sent of that term), and ElectionSafety and
+    every log check stay as they are."""
+    term = getattr(e, "term", None)
+    if term is None:
+        return w
+    # (a campaign's lines follow the line that starts it: of its term, nothing predates it)
+    cx.began_at.setdefault(i, term - 1 if isinstance(e, ev.BecameCandidate) else term)
+    w, s = current(w, i, e, cx, term)
+    if s.term > term:
+        return w
+    if isinstance(e, ev.BecameLeader):
+        before = s._replace(term=term, role=CANDIDATE, voted_for=i)
+    elif isinstance(e, ev.BecameCandidate):  # (a term of it shown before: this campaign's)
+        before = s._replace(term=term - 1, role=FOLLOWER)
+    elif isinstance(e, ev.BecamePreCandidate):
+        before = s._replace(term=term, role=FOLLOWER)
+    else:
+        return w
+    return w.with_server(i, before)
+
+
+GUESSED_ROLES = (PRE_CANDIDATE, CANDIDATE, LEADER, FOLLOWER)
+"""The roles tried for a node whose role is a guess (its log began mid-run), in order."""
+
+
+def in_role(w: World, i: int, role: int, e: ev.Event, cx: Context) -> World:
+    """Node i as just having taken ``role`` at the term ``e`` shows (or its term, if higher),
+    where what the World holds of its role is a guess: a candidate or pre-candidate with only
+    its own vote, a leader with nothing known of its followers."""
+    term = getattr(e, "term", None)
+    w, s = current(w, i, e, cx, term)
+    if term is not None and term > s.term:
+        s = s._replace(term=term)
+    me = 1 << i
+    if role == LEADER:
+        s = s._replace(role=LEADER, next_index=(len(s.log) + 1,) * cx.rules.nodes,
+                       match_index=(0,) * cx.rules.nodes)
+    elif role == CANDIDATE:
+        s = s._replace(role=CANDIDATE, voted_for=i, votes_responded=me, votes_granted=me)
+    elif role == PRE_CANDIDATE:
+        s = s._replace(role=PRE_CANDIDATE, votes_responded=me, votes_granted=me)
+    else:
+        s = s._replace(role=FOLLOWER)
+    return w.with_server(i, s)
 
 
 def on_nothing(w: World, e: ev.Event, cx: Context) -> Iterable[World]:

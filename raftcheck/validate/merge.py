@@ -92,6 +92,15 @@ class FileQueue:
         self.buffer.appendleft(e)
         self.known_key = None
 
+    def clock(self) -> tuple[datetime | None, tuple[float, Event] | None]:
+        """What the file's clock has shown so far: to put back with :meth:`rewind`."""
+        return self.last_time, self.step
+
+    def rewind(self, clock: tuple[datetime | None, tuple[float, Event] | None]) -> None:
+        """Events taken since ``clock`` were pushed back: their times were not read (a
+        later time taken and given back must not make the next one look like a step back)."""
+        self.last_time, self.step = clock
+
     def key(self) -> tuple | None:
         """The head's place in the merged order (cached until the head changes); None once
         the file is exhausted."""
