@@ -43,6 +43,13 @@ FORCE_NEW_CLUSTER = "force-new-cluster"
 """A member restarted with --force-new-cluster: it rewrote the cluster's membership to itself
 alone, without a quorum (disaster recovery); what follows is outside the model."""
 _MEMBER = re.compile(r"(?:re)?starting member ([0-9a-f]+) in cluster")
+
+SERVER_START = re.compile(
+    r'embed: name = |etcdmain: etcd Version|"msg":"starting an etcd server"|"msg":"Running: "'
+    r'|(?:re)?starting (?:local )?member|forcing restart|newRaft ')
+"""A line that etcd logs as its server starts (banner, member, raft's own start): a log whose
+lines before its first Raft event hold none began mid-run (the parts before were rotated away,
+or cut)."""
 _BANNER = re.compile(r"(name|heartbeat|election) = (.*)\Z")
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}

@@ -35,6 +35,7 @@ from raftcheck.grammar.detect import (
     wrapper_name,
 )
 from raftcheck.grammar.drafts import SELF, Draft, RawId
+from raftcheck.grammar.etcd_server import SERVER_START
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
 from raftcheck.grammar.lines import looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
@@ -245,6 +246,7 @@ class LogStream:
             self._files, self.ignored = log_files(paths)
         else:
             self._files, self.ignored = list(files), list(ignored or [])
+        self._formats = dict(self._files)
         self.cluster_ids: dict[str, str] = {}
         self.debug_files: set[str] = set()
         self._last_time: dict[str, datetime] = {}
@@ -310,6 +312,22 @@ class LogStream:
     def _all_events(self) -> Iterator[Event]:
         for parts, fmt in self._logs():
             yield from self._read_parts(parts, fmt)
+
+    def starts_by(self, path: str, line: int) -> bool:
+        """Whether the file shows its server starting at or before ``line`` (a line of its
+        banner, its member, raft's own start: ``SERVER_START``). A log that does not, at its
+        first Raft event, began mid-run. Formats without such lines always do."""
+        if self._formats.get(path) not in (ETCD_ZAP, ETCD_CAPNSLOG):
+            return True
+        try:
+            for number, text, _problem in self._lines(path):
+                if number > line:
+                    return False
+                if text is not None and SERVER_START.search(text):
+                    return True
+        except OSError:
+            return True  # (reading it says why it cannot be read)
+        return False
 
     # --- naming ---------------------------------------------------------------------------
     def _prescan_aliases(self) -> None:

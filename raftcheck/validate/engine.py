@@ -13,7 +13,7 @@ from __future__ import annotations
 import operator
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from raftcheck.exit_codes import InternalError
@@ -89,6 +89,7 @@ class Validator:
         # node may be numbered as a peer before its own first event, so not cx.numbers)
         self._formats_noted: set[str] = set()
         self._node_logs: set[str] = set()  # the files of the run that are one node's log
+        self._starts_by: Callable[[str, int], bool] = lambda _path, _line: True
         # node -> [its first line left unexplained before its log showed its role and term
         # (its log began mid-run), how many such lines]
         self.before_sync: dict[str, list] = {}
@@ -108,7 +109,8 @@ class Validator:
         if e.node not in self._formats_noted:  # its number, and what its log observes
             self._formats_noted.add(e.node)
             self.cx.node_format.setdefault(self.cx.index(e.node), sees)
-            if e.source.path in self._node_logs and not _starts_server(e):
+            if e.source.path in self._node_logs and not _starts_server(e) and \
+                    not self._starts_by(e.source.path, e.source.line):
                 self.cx.unsynced.add(self.cx.index(e.node))  # its log begins mid-run
         if handler is on_nothing:
             return self.candidates  # no state to change: every World explains it as it is
@@ -164,6 +166,7 @@ class Validator:
         queues = [FileQueue(k, path, fmt, events, observes(fmt, path in stream.debug_files))
                   for k, (path, fmt, events) in enumerate(stream.per_file())]
         self._node_logs = {q.path for q in queues if q.format in SINGLE_NODE_FORMATS}
+        self._starts_by = stream.starts_by
         self._resize(max(len(stream.nodes), len([q for q in queues])))
         merge = Merge(queues, self.options.max_skew)
         identities = [FileIdentity(q.path, None, stream.cluster_ids.get(q.path)) for q in queues]
