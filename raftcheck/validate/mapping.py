@@ -472,7 +472,8 @@ def _request_for(w: World, i: int, c: int, s: Server, granted: bool, prevote: bo
     # A refusal may answer a request so old that the World has forgotten it (requests of terms
     # every node has passed are pruned, yet the network may still deliver them, and etcd
     # answers a stale pre-vote with a refusal); a refusal changes no state, so it is taken.
-    if granted and strict(cx, w, c, "vote_requests", s.term + 1 if prevote else s.term):
+    # (a pre-vote request of term T+1 was sent at T: that is the term its log must cover)
+    if granted and strict(cx, w, c, "vote_requests", s.term):
         what = "pre-vote" if prevote else "vote"
         raise Missing("RequestVote", f"{n} answers a {what} request from {nc}, but {nc} "
                           f"sent none that fits (term {s.term}{'+' if prevote else ''})",
@@ -657,22 +658,20 @@ def resync(w: World, i: int, e: ev.Event, cx: Context) -> World:
     term (an anchor): what the World holds of its role came from guesses (the other nodes'
     lines, its own lines before this one, taken leniently), so it is set to what the anchor
     needs just before it: a candidate of the term it wins, a follower of the term before the
-    one it campaigns in, a follower of the term it pre-campaigns in. Its term is never lowered
-    below what the other logs proved (a message it sent of that term), and ElectionSafety and
-    every log check stay as they are."""
+    one it campaigns in, a follower of the term it pre-campaigns in (or of the term it follows
+    in, if the guess was higher: a pre-vote it sent carries the term after its own, and the
+    guesses took it for its term). ElectionSafety and every log check stay as they are."""
     term = getattr(e, "term", None)
     if term is None:
         return w
     # (a campaign's lines follow the line that starts it: of its term, nothing predates it)
     cx.began_at.setdefault(i, term - 1 if isinstance(e, ev.BecameCandidate) else term)
     w, s = current(w, i, e, cx, term)
-    if s.term > term:
-        return w
     if isinstance(e, ev.BecameLeader):
         before = s._replace(term=term, role=CANDIDATE, voted_for=i)
     elif isinstance(e, ev.BecameCandidate):  # (a term of it shown before: this campaign's)
         before = s._replace(term=term - 1, role=FOLLOWER)
-    elif isinstance(e, ev.BecamePreCandidate):
+    elif isinstance(e, ev.BecamePreCandidate) or s.term > term:
         before = s._replace(term=term, role=FOLLOWER)
     else:
         return w
