@@ -77,7 +77,10 @@ def _span(path: Path, first: int, last: int) -> str:
     return f"{path}:{first}–{last}"
 
 
-@pytest.mark.parametrize("run", RUNS)
+HASHICORP = Path(__file__).parent / "data" / "hashicorp" / "flapping"
+
+
+@pytest.mark.parametrize("run", [*RUNS, pytest.param(HASHICORP, id="hashicorp")])
 def test_a_log_gathered_twice_is_read_once(tmp_path: Path, run: Path) -> None:
     logs = copy_run(run, tmp_path)
     path = logs / "node2.log"
@@ -95,7 +98,8 @@ def test_a_log_gathered_twice_is_read_once(tmp_path: Path, run: Path) -> None:
     assert (last, of_last) == (2 * n, n) and first == n + of_first
     # the repeat is read from the first line that goes back in time: the copy's first raft
     # line at the latest (lines before it carry no Raft state)
-    first_raft = next(k for k, line in enumerate(text.splitlines(), 1) if _raft_time(line))
+    first_raft = next((k for k, line in enumerate(text.splitlines(), 1) if _raft_time(line)),
+                      n)  # (hashicorp's lines: not told apart here)
     assert 1 <= of_first <= first_raft
 
 
@@ -198,22 +202,6 @@ def test_a_clock_stepped_back_is_not_a_repeat(tmp_path: Path) -> None:
     assert (verdict.events, verdict.checked) == (original.events, original.checked)
     assert not _replay_notes(verdict)
     assert any(n.startswith(f"{logs / 'node2.log'}:{line} is ") for n in verdict.notes)
-
-
-def test_a_hashicorp_log_gathered_twice_is_read_once(tmp_path: Path) -> None:
-    run = Path(__file__).parent / "data" / "hashicorp" / "flapping"
-    logs = copy_run(run, tmp_path)
-    path = logs / "node2.log"
-    text = path.read_text()
-    n = len(text.splitlines())
-    path.write_text(text + text)
-    original, verdict = _verdict(run), _verdict(logs)
-    assert original.status == verdict.status == CONFORMS, verdict.reason
-    assert (verdict.events, verdict.checked) == (original.events, original.checked)
-    [note] = _replay_notes(verdict)
-    found = re.match(rf"{re.escape(str(path))}:(\d+)–{2 * n} repeat "
-                     rf"{re.escape(str(path))}:(\d+)–{n} ", note)
-    assert found is not None and int(found.group(1)) == n + int(found.group(2)), note
 
 
 def test_the_timeline_reads_a_repeat_once_and_says_so(tmp_path: Path) -> None:
