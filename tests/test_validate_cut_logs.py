@@ -5,8 +5,10 @@ in may predate its log. Cut at six sets of points, every recorded etcd run here 
 did whole before this existed gave a false VIOLATES in 37 of 156 cuts; the cuts below must
 conform, and violations after the cut must still be found at their lines.
 
-The runs are real recordings (tests/data/etcd); the lines forged below are found in the files
-themselves."""
+The runs are real recordings (tests/data/etcd, tests/data/hashicorp); the lines forged below
+are found in the files themselves. hashicorp logs cut before their configuration lines are
+not all read yet: a server named by address in some lines and by ID in others is two servers
+to the reader until a configuration line pairs them."""
 
 from __future__ import annotations
 
@@ -64,6 +66,22 @@ def _verdicts(logs: Path) -> list:
 def test_logs_cut_where_rotation_left_them_conform(tmp_path: Path, name: str,
                                                     seed: int) -> None:
     logs, _cut = cut_run(DATA / name, seed, tmp_path)
+    verdict = _verdict(logs)
+    assert verdict.status == CONFORMS, verdict.reason
+
+
+HASHICORP = Path(__file__).parent / "data" / "hashicorp"
+
+
+@pytest.mark.parametrize(("name", "seed"), [
+    ("leader-restart", 3),  # "entering leader state" first: its term not shown
+    ("leader-restart", 2),
+    ("follower-restart", 5),
+    ("grow-from-one", 4),
+])
+def test_hashicorp_logs_cut_where_rotation_left_them_conform(tmp_path: Path, name: str,
+                                                              seed: int) -> None:
+    logs, _cut = cut_run(HASHICORP / name, seed, tmp_path)
     verdict = _verdict(logs)
     assert verdict.status == CONFORMS, verdict.reason
 

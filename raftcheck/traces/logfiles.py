@@ -37,6 +37,7 @@ from raftcheck.grammar.detect import (
 from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.etcd_server import SERVER_START
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS, make_reader
+from raftcheck.grammar.hclog import HCLOG_START
 from raftcheck.grammar.lines import looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
@@ -314,16 +315,20 @@ class LogStream:
             yield from self._read_parts(parts, fmt)
 
     def starts_by(self, path: str, line: int) -> bool:
-        """Whether the file shows its server starting at or before ``line`` (a line of its
-        banner, its member, raft's own start: ``SERVER_START``). A log that does not, at its
-        first Raft event, began mid-run. Formats without such lines always do."""
-        if self._formats.get(path) not in (ETCD_ZAP, ETCD_CAPNSLOG):
+        """Whether the file shows its server starting at or before ``line`` (a line of etcd's
+        banner, its member, raft's own start: ``SERVER_START``; hashicorp/raft's initial
+        configuration: ``HCLOG_START``). A log that does not, at its first Raft event, began
+        mid-run. Formats without such lines (transcripts, traces) always do."""
+        fmt = self._formats.get(path)
+        start = SERVER_START if fmt in (ETCD_ZAP, ETCD_CAPNSLOG) else \
+            HCLOG_START if fmt in (HCLOG_TEXT, HCLOG_JSON) else None
+        if start is None:
             return True
         try:
             for number, text, _problem in self._lines(path):
                 if number > line:
                     return False
-                if text is not None and SERVER_START.search(text):
+                if text is not None and start.search(text):
                     return True
         except OSError:
             return True  # (reading it says why it cannot be read)
@@ -528,7 +533,7 @@ class LogStream:
         except Unattributed as exc:
             if type(drafts) is not Filled and all(d.kind is ServerWarning for d in drafts):
                 # a server's warning before its node id shows (a log at --log-level warn may
-                # never show it): it holds no Raft state, and is skipped like a line that has
+                # never show it): it holds no Raft state, and is skipped as such lines are
                 summary.skipped += outcome.lines
                 return []
             self._problem(summary, Problem(summary.path, outcome.line, str(exc), outcome.raw))

@@ -24,7 +24,7 @@ from raftcheck.traces.logfiles import LogError, LogStream
 
 from .context import Context
 from .handlers import HANDLERS, WORLD_ONLY
-from .mapping import ANCHORS, GUESSED_ROLES, in_role, on_nothing, resync
+from .mapping import ANCHORS, GUESSED_ROLES, in_role, lead_unsure, on_nothing, resync
 from .merge import FileQueue, Merge
 from .observe import Observes, observes
 from .report import (
@@ -116,6 +116,9 @@ class Validator:
             return self.candidates  # no state to change: every World explains it as it is
         if self.cx.unsynced and isinstance(e, ANCHORS) and \
                 (i := self.cx.index(e.node)) in self.cx.unsynced:
+            if getattr(e, "term", None) is None:  # (hashicorp's leader line, its campaign cut)
+                return [lead_unsure(w, i, e, self.cx) if isinstance(e, ev.BecameLeader) else w
+                        for w in self.candidates]
             self.candidates = [resync(w, i, e, self.cx) for w in self.candidates]
         out: list[World] = []
         failure: Unexplained | None = None
@@ -362,6 +365,8 @@ class Validator:
                     out.extend(handler(in_role(w, i, role, e, self.cx), e, self.cx))
                 except Unexplained:
                     continue
+                except Exception as exc:  # a bug in a handler: never a verdict
+                    raise InternalError(f"checking {e.kind} at {e.source}", exc) from exc
             if out:
                 self.candidates = list(dict.fromkeys(out))[:self.options.max_candidates or None]
                 self.checked += 1

@@ -678,6 +678,14 @@ def resync(w: World, i: int, e: ev.Event, cx: Context) -> World:
     return w.with_server(i, before)
 
 
+def lead_unsure(w: World, i: int, e: ev.Event, cx: Context) -> World:
+    """Node i, whose log began mid-run and has not shown its term, logs that it leads without
+    saying in which term (hashicorp's ``entering leader state``): it leads in its guessed term,
+    and no election is recorded for it (``assume_leader``); it stays unsynced."""
+    w, s = current(w, i, e, cx)
+    return assume_leader(w, i, s.term, cx)
+
+
 GUESSED_ROLES = (PRE_CANDIDATE, CANDIDATE, LEADER, FOLLOWER)
 """The roles tried for a node whose role is a guess (its log began mid-run), in order."""
 
