@@ -73,6 +73,12 @@ PRESCAN_LINES = 5000
 _SERVER_PAIR = re.compile(r'ID[:"]+\s*"?([^\s,"}\]]+)"?,?\s*"?Address[:"]+\s*"?([^\s,"}\]]+)')
 """A hashicorp server's ID and address as its configuration lines print them (text or JSON)."""
 
+_PEER_PAIR = re.compile(r"\{(?:Voter|Nonvoter|Staging) ([^\s{}]+) ([^\s{}]+)\}"
+                        r"|leader-address=(\S+) leader-id=(\S+)")
+"""A hashicorp server's ID and address as replication and leader lines print them (text):
+``peer="{Voter node2 10.0.0.2:8300}"``, ``leader-address=10.0.0.2:8300 leader-id=node2``; a
+log cut before its configuration lines pairs them only there."""
+
 
 def _logs_debug(line: str) -> bool:
     """Whether a line was logged at debug level (hclog text and JSON, zap, capnslog)."""
@@ -345,9 +351,17 @@ class LogStream:
                 continue
             try:
                 for _number, line, _problem in self._lines(path):
-                    if line is not None and "ID" in line and "Address" in line:
+                    if line is None:
+                        continue
+                    if "ID" in line and "Address" in line:
                         for sid, addr in _SERVER_PAIR.findall(line):
                             self._names.alias(addr, sid)
+                    if "{" in line or "leader-id=" in line:
+                        for sid, addr, leader_addr, leader_id in _PEER_PAIR.findall(line):
+                            if sid:
+                                self._names.alias(addr, sid)
+                            elif leader_addr and leader_id:
+                                self._names.alias(leader_addr, leader_id)
             except OSError as exc:
                 raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
 
