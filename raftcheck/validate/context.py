@@ -78,7 +78,8 @@ class Context:
         return self.names[i] if i < len(self.names) else f"n{i + 1}"
 
     def observes(self, i: int) -> Observes:
-        if (self.resyncing and i not in self.resynced) or i in self.unsynced:
+        if (self.resyncing or self.unsynced) and (  # (one test per call, most calls)
+                (self.resyncing and i not in self.resynced) or i in self.unsynced):
             return NOTHING
         if self.level_override is not None:
             return self.level_override

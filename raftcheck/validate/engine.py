@@ -263,7 +263,8 @@ class Validator:
                     failure = its_failure
                     continue
                 unresolved.pop(q.number, None)
-                clocks.setdefault(q.number, (q, q.clock()))
+                if q.number not in clocks:
+                    clocks[q.number] = (q, q.clock())
                 taken.append((q, q.pop()))
                 if thorough:
                     blocked.clear()  # progress may unblock a file that waited for it

@@ -140,7 +140,7 @@ def strict(cx: Context, w: World, j: int, what: str, term: int | None = None) ->
     """Whether node j's own log would show ``what`` (j observed, its format logs it), of
     ``term`` if given (a log that began mid-run shows nothing of the terms before it began)."""
     return w.server(j) is not None and getattr(cx.observes(j), what) and \
-        not cx.before_log(j, term)
+        not (cx.began_at and cx.before_log(j, term))
 
 
 # --- start -----------------------------------------------------------------------------------
