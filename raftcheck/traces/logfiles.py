@@ -449,6 +449,9 @@ class LogStream:
         tolerance = guard.tolerance(reader.time_precision)
         last_time = guard.last_time  # a line before ``floor`` may repeat an earlier one
         floor = last_time - tolerance if last_time is not None else None
+        # and so may a line back at the log's start, on a clock finer than whole seconds (in a
+        # whole second, a log repeats a line of its own: etcd 3.4's configuration lines)
+        first_time = guard.first_time if reader.time_precision != "1s" else None
         try:
             for number, text, problem in self._lines(path):
                 summary.lines += 1
@@ -467,11 +470,15 @@ class LogStream:
                         continue
                     if outcomes and type(first := outcomes[0]) is Parsed and \
                             (when := first.time) is not None and when is not last_time:
-                        if floor is not None and when < floor and \
-                                guard.starts(path, number, text):
+                        went_back = floor is not None and (when < floor or (
+                            first_time is not None and when <= first_time < last_time))
+                        if went_back and guard.starts(path, number, text):
                             summary.replayed += 1  # (its events are the first reading's)
                             continue
                         last_time, floor = when, when - tolerance
+                        if guard.first_time is None:
+                            guard.first_time = when
+                            first_time = when if reader.time_precision != "1s" else None
                     # parsed ahead: one record whose events name only nodes named already
                     # (then nothing changes but this file's summary)
                     if len(ready) < ahead and len(outcomes) == 1 and \

@@ -18,10 +18,16 @@ like the lines before the repeat (a stretch resent whole repeats those too). Whe
 breaks off and the next line, its time still gone back, starts another (two stretches resent
 together), the two are two replays.
 
-Limits: a replay whose first line's time is not earlier than the line before it (a repeat
-within one second of a whole-second clock) is not seen, and its events are read again; each
-log is searched at most ``MAX_SEARCHES`` times (each search reads the log so far, twice where
-a repeat is found).
+A line whose time goes back to the log's first time or before it is looked for too, however
+little it goes back, on clocks finer than whole seconds: a log that lived less than the
+tolerance (a server killed at once) gathered twice goes back that little. (Within a whole
+second a log repeats lines of its own, timestamp and all: etcd 3.4 logs one configuration
+line three times in its first second.)
+
+Limits: a replay whose first line's time goes back less than the tolerance, and not to the
+log's start (a repeat within one second of a whole-second clock), is not seen, and its events
+are read again; a log's searches read at most ``MAX_SCANNED`` lines in all (each search reads
+the log so far, twice where a repeat is found).
 """
 
 from __future__ import annotations
@@ -39,8 +45,10 @@ MIN_BACK = 0.25
 once put lines up to about 0.1 s out of order in etcd's logs (measured on this project's
 recorded runs), and each search reads the log so far."""
 
-MAX_SEARCHES = 32
-"""Searches for a repeat per log, at most."""
+MAX_SCANNED = 2_000_000
+"""Lines a log's searches for repeats may read in all (each search reads the log so far;
+searches near its start, where whole-second clocks go back below its first line, cost
+little)."""
 
 MAX_TWINS = 64
 """Earlier lines alike a line that goes back in time, followed side by side (the first ones)."""
@@ -103,7 +111,8 @@ class _Twin:
 
 class ReplayGuard:
     """One log's watch for replays, across its rotated parts. The reader asks
-    :meth:`starts` when a line's time goes back by more than :meth:`tolerance`, and
+    :meth:`starts` when a line's time goes back by more than :meth:`tolerance`, or to the
+    log's first time or before, and
     :meth:`goes_on` for each line while a replay is under way."""
 
     def __init__(self, lines_of: Callable[[str], Lines]) -> None:
@@ -111,8 +120,9 @@ class ReplayGuard:
         self.parts: list[str] = []  # the log's parts read so far, the current one last
         self.found: list[Replay] = []
         self.last_time: datetime | None = None  # the time of the last line read (not a replay's)
+        self.first_time: datetime | None = None  # the time of the log's first timed line
         self.replaying = False  # a replay is under way
-        self._searches = 0
+        self._scanned = 0  # lines read by searches
         self._twins: list[_Twin] = []  # the twins still matching
         self._lines: Iterator[tuple[str, int, str | None]] | None = None  # after the first twin
         self._ahead: deque[tuple[str, int, str | None]] = deque()  # read from it, still needed
@@ -128,16 +138,17 @@ class ReplayGuard:
     def starts(self, path: str, number: int, text: str) -> bool:
         """Whether line ``number`` of ``path`` (whose time went back) repeats an earlier line
         of the log: then a replay starts with it."""
-        if self._searches >= MAX_SEARCHES:
+        if self._scanned >= MAX_SCANNED:
             return False
-        self._searches += 1
         recent: deque[str | None] = deque(maxlen=CONTEXT)  # the lines before the one read
         twins: list[tuple[int, tuple[str, int], list[str | None]]] = []
-        for place, (where, line, seen) in enumerate(self._earlier(path, number)):
+        place = 0
+        for place, (where, line, seen) in enumerate(self._earlier(path, number), 1):
             if seen == text and len(twins) < MAX_TWINS and \
                     (not twins or place - twins[0][0] <= MAX_SPREAD):
-                twins.append((place, (where, line), list(recent)))
+                twins.append((place - 1, (where, line), list(recent)))
             recent.append(seen)
+        self._scanned += place
         if not twins:
             return False
         before = list(recent)
