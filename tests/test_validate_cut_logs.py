@@ -26,8 +26,8 @@ RUNS = sorted(p for p in DATA.iterdir() if p.is_dir())
 SEEDS = range(6)
 
 KNOWN_FALSE_ALARMS = {("3.5-member-grow", 2), ("3.5-member-grow", 3)}
-"""Cuts still read as violations: a member added while the logs were cut shows a pre-vote
-quorum counted against the configuration after the change (not fixed yet)."""
+"""Cuts still read as violations (PreVote: a pre-candidate's quorum), in a run where members
+were added while the logs were cut; not analysed yet."""
 
 
 def cut_run(run: Path, seed: int, tmp_path: Path) -> tuple[Path, dict[str, int]]:
