@@ -73,6 +73,14 @@ def _verdict(logs: Path):
     return check_run(run)
 
 
+def _reads_as_the_run(run: Path, logs: Path):
+    """The verdict of ``logs``, asserted to conform as ``run`` does, with the same events."""
+    original, verdict = _verdict(run), _verdict(logs)
+    assert original.status == verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    return verdict
+
+
 def _span(path: Path, first: int, last: int) -> str:
     return f"{path}:{first}–{last}"
 
@@ -87,9 +95,7 @@ def test_a_log_gathered_twice_is_read_once(tmp_path: Path, run: Path) -> None:
     text = path.read_text()
     n = len(text.splitlines())
     path.write_text(text + text)
-    original, verdict = _verdict(run), _verdict(logs)
-    assert original.status == verdict.status == CONFORMS, verdict.reason
-    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    verdict = _reads_as_the_run(run, logs)
     [note] = _replay_notes(verdict)
     found = re.fullmatch(rf"{re.escape(str(path))}:(\d+)–(\d+) repeat "
                          rf"{re.escape(str(path))}:(\d+)–(\d+) line for line.*", note)
@@ -147,9 +153,7 @@ def test_a_shippers_retry_in_the_middle_is_read_once(tmp_path: Path, run: Path) 
     lines = path.read_text().splitlines(keepends=True)
     a, b = _stretch(lines)
     path.write_text("".join(lines[:b] + lines[a - 1:b] + lines[b:]))
-    original, verdict = _verdict(run), _verdict(logs)
-    assert original.status == verdict.status == CONFORMS, verdict.reason
-    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    verdict = _reads_as_the_run(run, logs)
     assert _replay_notes(verdict) == [
         f"{_span(path, b + 1, 2 * b - a + 1)} repeat {_span(path, a, b)} line for line and "
         "were read once (a log shipper's retry, or a log gathered twice?)"]
@@ -163,9 +167,7 @@ def test_rotated_parts_that_overlap_are_read_once(tmp_path: Path, run: Path) -> 
     a, b = _stretch(lines)
     (logs / "node2.log.1").write_text("".join(lines[:b]))
     path.write_text("".join(lines[a - 1:]))
-    original, verdict = _verdict(run), _verdict(logs)
-    assert original.status == verdict.status == CONFORMS, verdict.reason
-    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    verdict = _reads_as_the_run(run, logs)
     [note] = _replay_notes(verdict)
     assert note.startswith(f"{_span(path, 1, b - a + 1)} repeat "
                            f"{_span(logs / 'node2.log.1', a, b)} line for line")
@@ -186,9 +188,7 @@ def test_a_repeat_of_the_second_of_two_twins_is_named_so(tmp_path: Path) -> None
     b = next(k for k in range(a, len(lines) + 1)
              if (t := _raft_time(lines[k - 1])) is not None and t > end)
     path.write_text("".join(lines[:b] + lines[a - 1:b] + lines[b:]))
-    original, verdict = _verdict(ZAP), _verdict(logs)
-    assert original.status == verdict.status == CONFORMS, verdict.reason
-    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    verdict = _reads_as_the_run(ZAP, logs)
     [note] = _replay_notes(verdict)
     assert note.startswith(f"{_span(path, b + 1, 2 * b - a + 1)} repeat {_span(path, a, b)} ")
 

@@ -69,12 +69,6 @@ class Replay:
     of_first: tuple[str, int]
     of_last: tuple[str, int]
 
-    @property
-    def lines(self) -> int:
-        """Lines repeated (within one file; across a rotated log's parts, the first part's)."""
-        return self.last[1] - self.first[1] + 1 if self.first[0] == self.last[0] else \
-            self.of_last[1] - self.of_first[1] + 1
-
     def __str__(self) -> str:
         return (f"{_span(self.first, self.last)} repeat {_span(self.of_first, self.of_last)} "
                 "line for line and were read once (a log shipper's retry, or a log gathered "
