@@ -1,8 +1,8 @@
 """Logs as an SRE collects them: real runs wrapped in journald's, a container runtime's,
 Docker's, docker compose's and kubectl's wrappers read as the runs themselves, with violations
 found at the same line of the wrapped file; files in their own format are never unwrapped;
-a file that interleaves several nodes' logs (docker compose logs of several services) is
-refused at the first line of the second."""
+a node log interleaved with another program's (docker compose logs of etcd and an
+application) is refused at the first line of the second source."""
 
 from __future__ import annotations
 
@@ -63,11 +63,13 @@ def _timestamps(line: str, node: str) -> list[str]:
 
 
 def _compose(line: str, node: str) -> list[str]:
-    return [f"etcd-{node}-1  | {line}"]
+    stamp = "2026-12-06T12:00:01.123456789Z " if node == "node2" else ""  # (--timestamps)
+    return [f"etcd-{node}-1  | {stamp}{line}"]
 
 
 def _kubectl_prefix(line: str, node: str) -> list[str]:
-    return [f"[pod/etcd-{node}/etcd] 2026-12-06T12:00:01.123456789Z {line}"]
+    stamp = "" if node == "node2" else "2026-12-06T12:00:01.123456789Z "  # (--timestamps)
+    return [f"[pod/etcd-{node}/etcd] {stamp}{line}"]
 
 
 WRAPS: dict[str, Callable[[str, str], list[str]]] = {
@@ -180,15 +182,17 @@ def test_unwrapping_gives_back_every_line_at_its_number(lines: list[str],
 
 
 @pytest.mark.parametrize("wrapper", ["docker compose", "kubectl --prefix"])
-def test_the_logs_of_several_nodes_interleaved_in_one_file_are_refused(
+def test_a_node_log_interleaved_with_another_programs_is_refused(
         tmp_path: Path, wrapper: str) -> None:
-    """``docker compose logs`` (or ``kubectl logs --prefix`` of several pods) into one file:
-    read as one node's log it would be nonsense; refused, naming the first line of the second
-    source and how to get one file a node."""
+    """``docker compose logs`` (or ``kubectl logs --prefix``) of an etcd member and of an
+    application beside it, into one file: one source's lines are no Raft log, so the file
+    cannot be split into node logs (tests/test_validate_split_sources.py: it is, where several
+    sources log Raft) and read as one node's log it would be nonsense; refused, naming the
+    first line of the second source and how to get one file a node."""
     wrap = WRAPS[wrapper]
-    lines = [(name, line) for name in ("node1", "node2")
-             for line in (FLAPPING / f"{name}.log").read_text().splitlines()[:30]]
-    lines.insert(10, lines.pop(40))  # node2's 11th line among node1's
+    lines = [("node1", line) for line in (FLAPPING / "node1.log").read_text().splitlines()[:30]]
+    lines.insert(10, ("app", "GET /healthz 200 (1.2 ms)"))
+    lines.insert(20, ("app", "GET /healthz 200 (0.9 ms)"))
     path = tmp_path / "all.log"
     path.write_text("".join(wrap(line, name)[0] + "\n" for name, line in lines))
     with pytest.raises(LogError) as refused:

@@ -23,6 +23,7 @@ import os
 import re
 from functools import lru_cache
 
+from raftcheck.grammar import split
 from raftcheck.grammar.wrappers import Lines, Wrapper, log_lines, second_source, sniff
 
 ETCD_CAPNSLOG = "etcd-capnslog"
@@ -120,7 +121,8 @@ def detect(path: str) -> str:
             break
     if found is not None:
         wrapper = _wrapper_of(path)
-        mixed = second_source(path, wrapper) if wrapper is not None else None
+        mixed = second_source(path, wrapper) \
+            if wrapper is not None and split.part_of(path) is None else None
         if mixed is not None:
             one, other, number = mixed
             raise DetectError(
@@ -140,8 +142,20 @@ def detect(path: str) -> str:
 def read_lines(path: str) -> Lines:
     """The lines of a log file as its format wrote them, unwrapped from journald's, a
     container runtime's or kubectl's wrapper if the file has one (grammar/wrappers.py).
-    Raises OSError."""
+    Raises OSError. A part of a file (grammar/split.py) is its source's lines."""
+    part = split.part_of(path)
+    if part is not None:
+        wrapper = _wrapper_of(part.file)
+        assert wrapper is not None  # (a file is split by its wrapper)
+        return split.part_lines(part, wrapper)
     return log_lines(path, _wrapper_of(path))
+
+
+def split_parts(path: str) -> list[str]:
+    """The parts of a file that interleaves the logs of several sources under a wrapper that
+    names them (grammar/split.py), one a source; none for any other file. Raises OSError."""
+    wrapper = _wrapper_of(path)
+    return split.parts(path, wrapper) if wrapper is not None else []
 
 
 def wrapper_name(path: str) -> str | None:
@@ -151,6 +165,9 @@ def wrapper_name(path: str) -> str | None:
 
 
 def _wrapper_of(path: str) -> Wrapper | None:
+    part = split.part_of(path)
+    if part is not None:
+        path = part.file
     status = os.stat(path)
     return _sniffed(path, status.st_size, status.st_mtime_ns)
 

@@ -22,11 +22,11 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer
 
+from raftcheck.grammar import split
 from raftcheck.grammar.detect import HCLOG_JSON, HCLOG_TEXT, mixed_format
 from raftcheck.grammar.drafts import SELF, Draft, RawId
 from raftcheck.grammar.naming import NodeNames
@@ -110,7 +110,7 @@ class HclogReader:
         self.owner: RawId | None = None
         self._json = json_lines
         self._names = names
-        self._stem = Path(path).stem
+        self._stem = split.stem(path)
         self._addr_to_id: dict[str, str] = {}
         self._candidate_term: int | None = None
         self._awaiting_self_vote = False

@@ -7,8 +7,10 @@ the reader wants that line.
 A file is wrapped if more of its first lines carry a log format's signature
 (``detect.signature``) unwrapped than as they are: a log in its own format is never unwrapped.
 Unwrapping keeps every line's number in the file, so reports cite the file as it is. A file
-whose prefixes name several sources (``docker compose logs`` of several services) holds the
-logs of several nodes interleaved: it is refused (``second_source``), not read as one node's.
+whose prefixes name several sources (``docker compose logs`` of several services, a syslog
+server's file of several hosts) holds the logs of several nodes interleaved: it is read as one
+log per source (grammar/split.py); one that cannot be (a Raft log and another program's, under
+compose or kubectl) is refused (``second_source``), not read as one node's.
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ SNIFF_LINES = 50
 
 _ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)"
 _SYSLOG_TIME = r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?"
-_IDENT = r"[^\s\[\]:]+(?:\[\d+\])?: "  # etcd[1234]:
+# "host etcd[1234]: ": the source is the host and the program (a restart changes the pid)
+_HOST_IDENT = r"(?P<source>(?P<name>\S+) [^\s\[\]:]+)(?:\[\d+\])?: "
 
 
 @dataclass(frozen=True)
 class Wrapper:
     """``source``: for a wrapper whose prefix names where the line came from (a service, a
-    pod), that prefix, its group ``source`` the name; ``split``: how to get one source a file."""
+    pod, a host), that prefix, its group ``source`` the source and ``name`` what names its
+    node like a file name would; ``split``: for a wrapper whose file holds only what was asked
+    for (not a host's other programs), how to get one source a file."""
 
     name: str
     unwrap: Callable[[Lines], Lines]
@@ -124,31 +129,38 @@ def _docker_record(text: str) -> tuple[str, bool] | None:
     return (log[:-1].rstrip("\r") if ends else log), ends
 
 
-_COMPOSE = re.compile(r"(?P<source>[A-Za-z0-9][\w.-]*) +\| ")
-_KUBECTL_PREFIX = re.compile(rf"\[(?P<source>pod/[^\]\s]+)\] (?:{_ISO} )?")
+_JOURNALD = re.compile(rf"{_SYSLOG_TIME} {_HOST_IDENT}")
+_JOURNALD_ISO = re.compile(rf"{_ISO} {_HOST_IDENT}")
+# the time stamp of --timestamps, not hashicorp's own ("TIME [INFO]  raft: ...")
+_STAMP = rf"(?:{_ISO} (?!\[(?:TRACE|DEBUG|INFO|WARN|ERROR)\] ))?"
+_COMPOSE = re.compile(rf"(?P<source>(?P<name>[A-Za-z0-9][\w.-]*)) +\| {_STAMP}")
+_KUBECTL_PREFIX = re.compile(rf"\[(?P<source>pod/(?P<name>[^/\]\s]+)[^\]\s]*)\] {_STAMP}")
 
 WRAPPERS = (
     # journalctl's default output, and syslog files (RFC 3164): "Dec  6 12:00:00 host etcd[1]: "
-    Wrapper("journald", _prefixed(rf"{_SYSLOG_TIME} \S+ {_IDENT}")),
+    Wrapper("journald", _prefixed(_JOURNALD.pattern), _JOURNALD),
     # journalctl -o short-iso / short-iso-precise, rsyslog's RFC 3339 time stamps
-    Wrapper("journald-iso", _prefixed(rf"{_ISO} \S+ {_IDENT}")),
+    Wrapper("journald-iso", _prefixed(_JOURNALD_ISO.pattern), _JOURNALD_ISO),
     Wrapper("cri", _cri),
     Wrapper("docker-json", _docker_json),
     # kubectl logs --timestamps, docker logs --timestamps
     Wrapper("timestamps", _prefixed(rf"{_ISO} ")),
-    # docker compose logs: "etcd1  | line", one service a file
+    # docker compose logs [--timestamps]: "etcd1-1  | [TIME ]line"
     Wrapper("docker compose", _prefixed(_COMPOSE.pattern), _COMPOSE,
             "docker compose logs --no-log-prefix SERVICE > SERVICE.log"),
-    # kubectl logs --prefix [--timestamps]: "[pod/etcd-0/etcd] line", one pod a file
+    # kubectl logs --prefix [--timestamps]: "[pod/etcd-0/etcd] [TIME ]line"
     Wrapper("kubectl --prefix", _prefixed(_KUBECTL_PREFIX.pattern), _KUBECTL_PREFIX,
             "kubectl logs POD > POD.log, without --prefix or one pod a call"),
 )
 
 
 def second_source(path: str, wrapper: Wrapper) -> tuple[str, str, int] | None:
-    """For a wrapper that names each line's source: (the first source, another one, the
-    first line of that other), if the file interleaves sources; else None. Raises OSError."""
-    if wrapper.source is None:
+    """For a wrapper whose file holds only what was asked for (compose's services, kubectl's
+    pods: ``split``): (the first source, another one, the first line of that other), if the
+    file interleaves sources; else None. (A host's journal holds systemd's lines about the
+    service beside the service's own: read as the service's log, as they always were.)
+    Raises OSError."""
+    if wrapper.source is None or not wrapper.split:
         return None
     match = wrapper.source.match
     first: str | None = None

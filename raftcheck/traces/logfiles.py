@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from raftcheck.exit_codes import InternalError
+from raftcheck.grammar import split
 from raftcheck.grammar.detect import (
     ETCD_CAPNSLOG,
     ETCD_ZAP,
@@ -32,6 +33,7 @@ from raftcheck.grammar.detect import (
     DetectError,
     detect,
     read_lines,
+    split_parts,
     wrapper_name,
 )
 from raftcheck.grammar.drafts import SELF, Draft, RawId
@@ -41,7 +43,7 @@ from raftcheck.grammar.hclog import HCLOG_START
 from raftcheck.grammar.lines import looks_binary
 from raftcheck.grammar.naming import NodeInfo, NodeNames, Unnamed
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Parsed, Reader
-from raftcheck.grammar.rotation import is_log_name, log_base, reading_order
+from raftcheck.grammar.rotation import is_log_name, reading_order
 from raftcheck.grammar.shapes import Filled
 from raftcheck.grammar.wrappers import Lines
 from raftcheck.traces.builders import UNATTRIBUTED, Unattributed, builder
@@ -171,17 +173,44 @@ class ParsedLogs:
 
 
 def check_file(path: str) -> str:
-    """The format of one file, or LogError (empty, binary, unknown, mixed, unreadable)."""
+    """The format of one file (or part of one: grammar/split.py), or LogError (empty, binary,
+    unknown, mixed, unreadable)."""
+    part = split.part_of(path)
     try:
-        if os.path.getsize(path) == 0:
+        if os.path.getsize(part.file if part else path) == 0:
             raise LogError("empty file", path)
-        if looks_binary(path):
+        if looks_binary(part.file if part else path):
             raise LogError("binary data, not a text log", path)
         return detect(path)
     except DetectError as exc:
         raise LogError(str(exc), path, exc.line) from None
     except OSError as exc:
         raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def check_log(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The logs that one file holds, as ``([(path, format)], [(path, why it is no log)])``:
+    the file itself; or, where it interleaves the logs of several sources under a wrapper that
+    names each line's (``docker compose logs``, ``kubectl logs --prefix`` of several pods, a
+    syslog server's file of several hosts: grammar/split.py), the part of each source whose
+    lines are a node's log, where two or more are (the others, a host's other programs, are
+    no logs). Raises LogError as check_file does."""
+    try:
+        parts = split_parts(path) if os.path.isfile(path) and not looks_binary(path) else []
+    except OSError as exc:
+        raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
+    found: list[tuple[str, str]] = []
+    others: list[tuple[str, str]] = []
+    for part in parts:
+        try:
+            found.append((part, check_file(part)))
+        except LogError as exc:
+            if not exc.reason.startswith(("not a recognised", "empty file")):
+                raise
+            others.append((part, exc.reason))
+    if len(found) >= 2 and all(fmt in SINGLE_NODE_FORMATS for _part, fmt in found):
+        return found, others
+    return [(path, check_file(path))], []
 
 
 def log_files(paths: Iterable[str | os.PathLike[str]]
@@ -204,25 +233,27 @@ def log_files(paths: Iterable[str | os.PathLike[str]]
                 if not is_log_name(entry.name):
                     continue
                 try:
-                    fmt = check_file(str(entry))
+                    logs, others = check_log(str(entry))
                 except LogError as exc:
                     if exc.reason.startswith("not a recognised"):
                         ignored.append((str(entry), exc.reason))
                         continue
                     raise
+                ignored += others
                 if str(entry.resolve()) not in seen:
                     seen.add(str(entry.resolve()))
-                    found.append((str(entry), fmt))
-                    kept += 1
+                    found += logs
+                    kept += len(logs)
             if kept == 0:
-                names = ", ".join(Path(p).name for p, _ in ignored) or "none"
+                names = ", ".join(split.base_name(p) for p, _ in ignored) or "none"
                 raise LogError(f"no Raft log files in this directory (not logs: {names})",
                                str(path))
         elif path.exists():
-            fmt = check_file(str(path))
+            logs, others = check_log(str(path))
             if str(path.resolve()) not in seen:
                 seen.add(str(path.resolve()))
-                found.append((str(path), fmt))
+                found += logs
+                ignored += others
         else:
             raise LogError("no such file or directory", str(path))
     return found, ignored
@@ -295,13 +326,16 @@ class LogStream:
         return logs
 
     def _logs(self) -> list[tuple[list[str], str]]:
-        """The files grouped into logs: consecutive parts of one rotated node log, of one
-        format (an upgrade may change it between parts: then they are two logs)."""
+        """The files grouped into logs: the parts of one rotated node log, of one format (an
+        upgrade may change it between parts: then they are two logs). A part joins the log
+        of the last file before it that is of its log (rotated files of several nodes' logs
+        split by source come as all.log.1[a], all.log.1[b], all.log[a], all.log[b])."""
         logs: list[tuple[list[str], str]] = []
         for path, fmt in self._files:
-            if logs and fmt in SINGLE_NODE_FORMATS and logs[-1][1] == fmt and \
-                    _same_log(logs[-1][0][-1], path):
-                logs[-1][0].append(path)
+            earlier = next((log for log in reversed(logs)
+                            if split.same_log(log[0][-1], path)), None)
+            if earlier is not None and fmt in SINGLE_NODE_FORMATS and earlier[1] == fmt:
+                earlier[0].append(path)
             else:
                 logs.append(([path], fmt))
         return logs
@@ -375,7 +409,7 @@ class LogStream:
             owner = self._prescan_owner(path, fmt)
             if owner is None:
                 continue
-            numbers = re.findall(r"\d+", Path(log_base(Path(path).name)).stem)
+            numbers = re.findall(r"\d+", split.stem(path))
             if len(numbers) != 1:
                 numbered = False
             elif (owner.key, int(numbers[0])) not in {(o.key, n) for o, n in owners}:
@@ -419,14 +453,12 @@ class LogStream:
 
     # --- reading --------------------------------------------------------------------------
     def _lines(self, path: str) -> Lines:
-        """The file's lines (``read_lines``', numbered from 1 without a gap), within its
-        window if it has one."""
+        """The file's lines (``read_lines``'), within its window if it has one."""
         lines = read_lines(path)
         window = self._windows.get(path)
         if window is None:
             return lines
-        first, last = window
-        return islice(lines, first - 1, last)
+        return _within(lines, *window)
 
     def _read(self, path: str, fmt: str, reader: Reader, guard: ReplayGuard, finish: bool
               ) -> Iterator[Event]:
@@ -585,14 +617,18 @@ class LogStream:
         return draft.kind(node=node, source=source, time=time, **fields)
 
 
+def _within(lines: Lines, first: int, last: int) -> Lines:
+    """The lines numbered ``first`` to ``last`` (a part of a file numbers its lines as the
+    file does: with gaps)."""
+    for line in lines:
+        if line[0] > last:
+            return
+        if line[0] >= first:
+            yield line
+
+
 _PLAIN = frozenset({int, bool, str, float, type(None)})
 """Types of draft values that name no node: they go into the event as they are."""
-
-
-def _same_log(a: str, b: str) -> bool:
-    """Whether two files are parts of one rotated log."""
-    pa, pb = Path(a), Path(b)
-    return pa.parent == pb.parent and log_base(pa.name) == log_base(pb.name)
 
 
 def _resolve(value: Any, node: str, name: Callable[[RawId], str]) -> Any:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from raftcheck.exit_codes import InternalError
+from raftcheck.grammar import split
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS
 from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
@@ -464,7 +465,7 @@ class Validator:
             verdict.notes.append(f"no log of {', '.join(unobserved)}: their steps are assumed "
                                  "wherever the spec allows them")
         if stream.ignored:
-            names = ", ".join(os.path.basename(p) for p, _ in stream.ignored)
+            names = ", ".join(split.base_name(p) for p, _ in stream.ignored)
             verdict.notes.append(f"not Raft logs, ignored: {names}")
         for node, (first, count) in self.before_sync.items():
             verdict.notes.append(
@@ -487,7 +488,7 @@ class Validator:
         wrapped: dict[str, list[str]] = {}
         for f in stream.files:
             if f.wrapper:
-                wrapped.setdefault(f.wrapper, []).append(os.path.basename(f.path))
+                wrapped.setdefault(f.wrapper, []).append(split.base_name(f.path))
         for wrapper, names in wrapped.items():
             verdict.notes.append(f"lines unwrapped from {wrapper}: "
                                  f"{', '.join(names)}")

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from raftcheck.grammar import split
 from raftcheck.grammar.detect import HCLOG_JSON, HCLOG_TEXT
 from raftcheck.grammar.formats import SINGLE_NODE_FORMATS
 from raftcheck.grammar.rotation import is_log_name, natural_key, reading_order
 from raftcheck.traces import events as ev
 from raftcheck.traces.incarnations import Segment, Window, cluster_segments
-from raftcheck.traces.logfiles import LogError, check_file
+from raftcheck.traces.logfiles import LogError, check_log
 
 IMPLEMENTATIONS = {HCLOG_TEXT: "hashicorp/raft", HCLOG_JSON: "hashicorp/raft"}
 """The implementation behind each format (etcd's otherwise): one run, one implementation."""
@@ -62,17 +63,20 @@ def find_runs(paths: Iterable[str | os.PathLike[str]]) -> list[Run]:
         if path.is_dir():
             runs.extend(_directory_runs(path, not_logs))
         elif path.exists():
-            fmt = check_file(str(path))
-            if fmt in SINGLE_NODE_FORMATS:
-                loose.files.append((str(path), fmt))
-            else:
-                runs.append(Run(str(path), [(str(path), fmt)]))
+            logs, _others = check_log(str(path))
+            for log, fmt in logs:
+                if fmt in SINGLE_NODE_FORMATS:
+                    loose.files.append((log, fmt))
+                else:
+                    runs.append(Run(log, [(log, fmt)]))
         else:
             raise LogError("no such file or directory", str(path))
     if loose.files:
-        parents = {str(Path(p).parent) for p, _ in loose.files}
-        if len(parents) == 1:
-            loose.name = parents.pop()
+        # (a run in one file, the logs of several nodes: named by that file)
+        homes = {part.file if (part := split.part_of(p)) else str(Path(p).parent)
+                 for p, _ in loose.files}
+        if len(homes) == 1:
+            loose.name = homes.pop()
         runs.insert(0, loose)
     runs = _unique(runs)
     if not runs:
@@ -134,7 +138,7 @@ def _directory_runs(top: Path, not_logs: list[str]) -> Iterator[Run]:
             if not is_log_name(name) or not os.path.isfile(path):
                 continue
             try:
-                fmt = check_file(path)
+                logs, others = check_log(path)
             except LogError as exc:
                 if exc.reason.startswith("not a recognised"):
                     here.ignored.append((path, exc.reason))
@@ -142,10 +146,12 @@ def _directory_runs(top: Path, not_logs: list[str]) -> Iterator[Run]:
                 else:
                     here.error = here.error or str(exc)
                 continue
-            if fmt in SINGLE_NODE_FORMATS:
-                here.files.append((path, fmt))
-            else:
-                traces.append(Run(path, [(path, fmt)]))
+            here.ignored += others
+            for log, fmt in logs:
+                if fmt in SINGLE_NODE_FORMATS:
+                    here.files.append((log, fmt))
+                else:
+                    traces.append(Run(log, [(log, fmt)]))
         if here.files or here.error:
             yield here
         yield from traces
