@@ -75,6 +75,12 @@ PRESCAN_LINES = 5000
 _SERVER_PAIR = re.compile(r'ID[:"]+\s*"?([^\s,"}\]]+)"?,?\s*"?Address[:"]+\s*"?([^\s,"}\]]+)')
 """A hashicorp server's ID and address as its configuration lines print them (text or JSON)."""
 
+_OWN_ADDRESS = re.compile(r'Node at ([^\s\["]+) \[')
+"""hashicorp's text lines name the file's own node by address: ``Node at 10.0.0.2:8300 [..]``."""
+
+_GRANTED_BY = re.compile(r'vote granted\W.*?\bfrom\W+([^\s",}]+)')
+"""The voter of a vote a candidate counted (text or JSON): ``vote granted: from=node2``."""
+
 _PEER_PAIR = re.compile(r"\{(?:Voter|Nonvoter|Staging) ([^\s{}]+) ([^\s{}]+)\}"
                         r"|leader-address=(\S+) leader-id=(\S+)")
 """A hashicorp server's ID and address as replication and leader lines print them (text):
@@ -379,14 +385,24 @@ class LogStream:
         """hashicorp names a server by ID in some lines and by address in others (a file's own
         node by address); the pairs its configuration lines print are learnt from every file
         before anything is named, so that one server gets one name whatever order files are
-        read in."""
+        read in. A file's own node, named by address only (``Node at ADDR``), is paired with
+        the one ID among the votes it counted as a candidate that no line pairs with another
+        address: a candidate always counts its own vote (a log cut before its configuration
+        lines would otherwise name its node twice)."""
+        counted: list[tuple[str, set[str]]] = []  # per file: its own address, voters counted
         for path, fmt in self._files:
             if fmt not in (HCLOG_TEXT, HCLOG_JSON):
                 continue
+            own: str | None = None
+            voters: set[str] = set()
             try:
                 for _number, line, _problem in self._lines(path):
                     if line is None:
                         continue
+                    if own is None and "Node at" in line and (found := _OWN_ADDRESS.search(line)):
+                        own = found.group(1)
+                    if "vote granted" in line and (found := _GRANTED_BY.search(line)):
+                        voters.add(found.group(1))
                     if "ID" in line and "Address" in line:
                         for sid, addr in _SERVER_PAIR.findall(line):
                             self._names.alias(addr, sid)
@@ -398,6 +414,14 @@ class LogStream:
                                 self._names.alias(leader_addr, leader_id)
             except OSError as exc:
                 raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
+            if own is not None:
+                counted.append((own, voters))
+        for own, voters in counted:
+            if self._names.canonical(own) == own:
+                unpaired = [v for v in voters if not self._names.is_aliased(v) and
+                            self._names.canonical(v) == v and v != own]
+                if len(unpaired) == 1:
+                    self._names.alias(own, unpaired[0])
 
     def _reserve_file_numbers(self) -> None:
         """Rule 1 of naming.py: ``node3.log`` is ``n3`` when every file name says so."""
