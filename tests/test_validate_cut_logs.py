@@ -25,9 +25,6 @@ DATA = Path(__file__).parent / "data" / "etcd"
 RUNS = sorted(p for p in DATA.iterdir() if p.is_dir())
 SEEDS = range(6)
 
-KNOWN_FALSE_ALARMS = {("3.5-member-grow", 2), ("3.5-member-grow", 3)}
-"""Cuts still read as violations (PreVote: a pre-candidate's quorum), in a run where members
-were added while the logs were cut; not analysed yet."""
 
 
 def cut_run(run: Path, seed: int, tmp_path: Path) -> tuple[Path, dict[str, int]]:
@@ -60,6 +57,10 @@ def _verdicts(logs: Path) -> list:
     ("3.5-snapshot-catchup", 1),  # entries from a leader elected before the follower's log
     ("3.4-snapshot-restore-capnslog", 2),
     ("3.5-member-replace", 3),
+    # a heartbeat its leader queued for a member not yet started, delivered 5 s later, after
+    # the leader's log (cut after it won) showed it step down: no leader now, the sender was
+    ("3.5-member-grow", 2),
+    ("3.5-member-grow", 3),
 ])
 def test_logs_cut_where_rotation_left_them_conform(tmp_path: Path, name: str,
                                                     seed: int) -> None:
@@ -90,7 +91,8 @@ def test_hashicorp_logs_cut_where_rotation_left_them_conform(tmp_path: Path, nam
     assert verdict.status == CONFORMS, verdict.reason
 
 
-def test_no_cut_of_any_recorded_run_is_a_false_alarm_but_the_known_ones(tmp_path: Path) -> None:
+def test_no_cut_of_any_recorded_run_is_a_false_alarm(tmp_path: Path) -> None:
+    """(Two were till the twelfth stop: 3.5-member-grow, seeds 2 and 3.)"""
     alarms = set()
     for run in RUNS:
         for seed in SEEDS:
@@ -101,7 +103,7 @@ def test_no_cut_of_any_recorded_run_is_a_false_alarm_but_the_known_ones(tmp_path
                 if verdict.status == VIOLATES:
                     alarms.add((run.name, seed))
             shutil.rmtree(logs)
-    assert alarms <= KNOWN_FALSE_ALARMS, sorted(alarms - KNOWN_FALSE_ALARMS)
+    assert alarms == set()
 
 
 def test_no_cut_of_any_recorded_hashicorp_run_is_a_false_alarm(tmp_path: Path) -> None:

@@ -353,8 +353,10 @@ def check_sender(w: World, j: int, term: int, kind: str, i: int, cx: Context) ->
     if kind in LEADER_MESSAGES:
         if (term, j) in w.elections:
             return w
-        if not cx.observes(j).elections or cx.before_log(j, term):
+        if not cx.observes(j).elections:
             return assume_leader(w, j, term, cx)
+        if cx.before_log(j, term):  # sent before j's log began (delivered late, perhaps)
+            return elected_before_log(w, j, term, cx)
         raise Missing("AppendEntries", f"{n} receives {kind} from {nj} at term {term}, "
                           f"but {nj} never became leader at term {term} (only a leader "
                           "sends it)", awaits=nj)
@@ -374,11 +376,8 @@ def assume_leader(w: World, i: int, term: int, cx: Context) -> World:
     whose log began mid-run and has not shown its term yet is at a guessed term: it acts as
     leader, but no election of that term is recorded for it.)"""
     unsure = i in cx.unsynced
-    other = next((x for t, x in w.elections if t == term and x != i), None)
-    if other is not None and not unsure:
-        first = cx.leader_source.get((term, other))
-        raise Unexplained("ElectionSafety", f"two leaders in term {term} — {cx.name(other)} "
-                          f"at {first} and {cx.name(i)}, which acts as leader here", (first,))
+    if not unsure:
+        _one_leader(w, i, term, cx)
     s = w.server(i)
     assert s is not None
     if s.term < term:
@@ -389,6 +388,23 @@ def assume_leader(w: World, i: int, term: int, cx: Context) -> World:
                        match_index=(0,) * cx.rules.nodes)
         w = put(w, i, s, cx, f"{cx.name(i)} is leader at term {term}")
     return w if unsure else w.electing(term, i)
+
+
+def elected_before_log(w: World, i: int, term: int, cx: Context) -> World:
+    """Node i acted as leader of ``term`` before its log began: it was elected then; its
+    state now is what its log shows (a message it sent as leader may arrive long after it
+    stepped down: etcd's transport delivers what it queued for a peer once it connects)."""
+    _one_leader(w, i, term, cx)
+    return w.electing(term, i)
+
+
+def _one_leader(w: World, i: int, term: int, cx: Context) -> None:
+    """ElectionSafety: node i may be leader of ``term`` unless another node was."""
+    other = next((x for t, x in w.elections if t == term and x != i), None)
+    if other is not None:
+        first = cx.leader_source.get((term, other))
+        raise Unexplained("ElectionSafety", f"two leaders in term {term} — {cx.name(other)} "
+                          f"at {first} and {cx.name(i)}, which acts as leader here", (first,))
 
 
 def on_at_term(w: World, e: ev.Event, cx: Context) -> Iterable[World]:
