@@ -209,3 +209,28 @@ def test_a_vote_never_cast_after_the_voters_log_began_is_found(tmp_path: Path) -
                     (VIOLATES, "RequestVote", f"{path}:{line}"), verdict.reason
                 return
     pytest.fail("no counted vote after a voter's log began in this cut")
+
+
+CUT = Path(__file__).parent / "data" / "cut" / "3.5-member-add-debug"
+"""A real etcd 3.5 run at debug level (a fourth member added under load), each log as
+rotation left it: node1's begins after its raft start, node2's in a pre-vote, node3's before
+its node id shows (the sweep's etcd35-member-add-fast-debug, cut at seed 0, lines to
+13:45:06)."""
+
+
+def test_an_anchor_given_back_by_a_failed_retry_resyncs_no_one(tmp_path: Path) -> None:
+    """A retry took node1's "became follower at term 2" (the line that resyncs it), failed,
+    and gave it back, but node1 stayed resynced: its pre-vote of term 1 before that line was
+    then read strictly, a false UpdateTerm at node1.log:50. After the line, node1 is followed
+    strictly: its vote of term 2 logged at term 1 is TermMonotonic at its line."""
+    verdict = _verdict(CUT)
+    assert verdict.status == CONFORMS, verdict.reason
+    logs = tmp_path / "run"
+    shutil.copytree(CUT, logs)
+    path = logs / "node1.log"
+    lines = path.read_text().splitlines()
+    assert "became follower at term 2" in lines[51] and "cast MsgVote for" in lines[52]
+    edit_line(path, 53, lambda s: s.replace("] at term 2", "] at term 1"))
+    verdict = _verdict(logs)
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{path}:53"), verdict.reason

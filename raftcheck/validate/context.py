@@ -85,6 +85,14 @@ class Context:
             return self.level_override
         return self.node_format.get(i, NOTHING)
 
+    def leniency(self) -> tuple[frozenset[int], frozenset[int]]:
+        """Which nodes are followed leniently now: to put back with :meth:`restore_leniency`
+        when the events that resynced some are given back (a retry that failed)."""
+        return frozenset(self.unsynced), frozenset(self.resynced)
+
+    def restore_leniency(self, saved: tuple[frozenset[int], frozenset[int]]) -> None:
+        self.unsynced, self.resynced = set(saved[0]), set(saved[1])
+
     def before_log(self, i: int, term: int | None) -> bool:
         """Whether node i's steps of ``term`` may predate its log (it began mid-run at that
         term or a later one)."""

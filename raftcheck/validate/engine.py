@@ -121,15 +121,7 @@ class Validator:
                 return [lead_unsure(w, i, e, self.cx) if isinstance(e, ev.BecameLeader) else w
                         for w in self.candidates]
             self.candidates = [resync(w, i, e, self.cx) for w in self.candidates]
-        out: list[World] = []
-        failure: Unexplained | None = None
-        for w in self.candidates:
-            try:
-                out.extend(handler(w, e, self.cx))
-            except Unexplained as exc:
-                failure = failure or exc
-            except Exception as exc:  # a bug in a handler: never a verdict
-                raise InternalError(f"checking {e.kind} at {e.source}", exc) from exc
+        out, failure = self._explain(e, handler)
         if not out:
             assert failure is not None
             raise failure
@@ -144,6 +136,20 @@ class Validator:
             self.bounded = True
         self.widest = max(self.widest, len(worlds))
         return worlds
+
+    def _explain(self, e: ev.Event, handler: Callable) -> tuple[list[World], Unexplained | None]:
+        """What ``handler`` makes of ``e`` in each candidate World: the Worlds after it, and
+        the first failure (where a World does not explain it)."""
+        out: list[World] = []
+        failure: Unexplained | None = None
+        for w in self.candidates:
+            try:
+                out.extend(handler(w, e, self.cx))
+            except Unexplained as exc:
+                failure = failure or exc
+            except Exception as exc:  # a bug in a handler: never a verdict
+                raise InternalError(f"checking {e.kind} at {e.source}", exc) from exc
+        return out, failure
 
     def _note(self, e: ev.Event) -> None:
         """Cluster size (every node a configuration has named), elections seen, and features
@@ -231,7 +237,7 @@ class Validator:
         clocks a chain (e waits for X, whose next event waits for Y) would otherwise try both
         again after each of Y's events. Only when nothing more can be taken are they tried as
         if any step could help, and from then on after every step."""
-        saved = self.candidates
+        saved, lenient = self.candidates, self.cx.leniency()
         self.root = None
         taken: list[tuple[FileQueue, ev.Event]] = []
         clocks: dict[int, tuple[FileQueue, tuple]] = {}  # file -> its clock before any taken
@@ -290,6 +296,7 @@ class Validator:
             self.checked += len(taken) + 1
             return True
         self.candidates = saved
+        self.cx.restore_leniency(lenient)  # (an anchor given back resyncs no one)
         for q, h in reversed(taken):
             q.push_back(h)
         for q, clock in clocks.values():
@@ -322,6 +329,7 @@ class Validator:
         start = source.when(e)
         limit = start + merge.max_skew + source.precision + self.options.max_clock_gap
         saved, root, clock = self.candidates, self.root, x.clock()
+        lenient = self.cx.leniency()
         taken: list[ev.Event] = []
         while (h := x.head()) is not None and h.node == waits and h.time is not None and \
                 x.when(h) <= limit:
@@ -341,6 +349,7 @@ class Validator:
             self.checked += len(taken) + 1
             return True
         self.candidates, self.root = saved, root
+        self.cx.restore_leniency(lenient)
         for h in reversed(taken):
             x.push_back(h)
         x.rewind(clock)
@@ -361,14 +370,8 @@ class Validator:
         # sent: a pre-candidate), so that what it did is known to the nodes it did it to
         handler = HANDLERS[type(e)]
         for role in GUESSED_ROLES:
-            out: list[World] = []
-            for w in self.candidates:
-                try:
-                    out.extend(handler(in_role(w, i, role, e, self.cx), e, self.cx))
-                except Unexplained:
-                    continue
-                except Exception as exc:  # a bug in a handler: never a verdict
-                    raise InternalError(f"checking {e.kind} at {e.source}", exc) from exc
+            out, _failure = self._explain(
+                e, lambda w, e, cx, role=role: handler(in_role(w, i, role, e, cx), e, cx))
             if out:
                 self.candidates = list(dict.fromkeys(out))[:self.options.max_candidates or None]
                 self.checked += 1
