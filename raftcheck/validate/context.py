@@ -85,13 +85,18 @@ class Context:
             return self.level_override
         return self.node_format.get(i, NOTHING)
 
-    def leniency(self) -> tuple[frozenset[int], frozenset[int]]:
-        """Which nodes are followed leniently now: to put back with :meth:`restore_leniency`
-        when the events that resynced some are given back (a retry that failed)."""
-        return frozenset(self.unsynced), frozenset(self.resynced)
+    def leniency(self) -> frozenset[int]:
+        """Which nodes a line has resynced so far: to put back with :meth:`restore_leniency`
+        when events taken since are given back (a retry that failed)."""
+        return frozenset(self.resynced)
 
-    def restore_leniency(self, saved: tuple[frozenset[int], frozenset[int]]) -> None:
-        self.unsynced, self.resynced = set(saved[0]), set(saved[1])
+    def restore_leniency(self, resynced: frozenset[int]) -> None:
+        """Nodes resynced by a line given back are not: a node whose log began mid-run is
+        followed leniently again (its first line may have been read since: it stays marked,
+        as the engine marks a node once)."""
+        given_back = self.resynced - resynced
+        self.resynced = set(resynced)
+        self.unsynced |= {i for i in given_back if i in self.began_at}
 
     def before_log(self, i: int, term: int | None) -> bool:
         """Whether node i's steps of ``term`` may predate its log (it began mid-run at that
