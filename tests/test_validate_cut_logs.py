@@ -213,9 +213,9 @@ def test_a_vote_never_cast_after_the_voters_log_began_is_found(tmp_path: Path) -
 
 CUT = Path(__file__).parent / "data" / "cut" / "3.5-member-add-debug"
 """A real etcd 3.5 run at debug level (a fourth member added under load), each log as
-rotation left it: node1's begins after its raft start, node2's in a pre-vote, node3's before
-its node id shows (the sweep's etcd35-member-add-fast-debug, cut at seed 0, lines to
-13:45:06)."""
+rotation left it: node1's begins after its raft start, node2's in a pre-vote (the sweep's
+etcd35-member-add-fast-debug, cut at seed 0, lines to 13:45:06; node3's log, which names
+no member in that span, and node4's, which begins later, left out)."""
 
 
 def test_an_anchor_given_back_by_a_failed_retry_resyncs_no_one(tmp_path: Path) -> None:
