@@ -279,6 +279,9 @@ class EtcdRaftTransformer(Transformer[Token, Any]):
         return self._draft(ev.LogTruncated, None, from_index=int(c[0]),
                            existing_term=int(c[1]), conflicting_term=int(c[2]))
 
+    def commit_out_of_range(self, c: list[Token]) -> list[Draft]:
+        return self._draft(ev.CommitOutOfRange, None, commit=int(c[0]), last_index=int(c[1]))
+
     def replace_unstable(self, c: list[Token]) -> list[Draft]:
         return self._draft(ev.LogTruncated, None, from_index=int(c[0]))
 

@@ -1,6 +1,7 @@
 """Disaster recovery of a :class:`~raftcheck.harness.etcd_cluster.EtcdCluster`, as SREs run it
 after losing a quorum: restart the one member left with ``--force-new-cluster``, or restore every
-member from an ``etcdctl snapshot save`` into new data directories under a new cluster token.
+member from an ``etcdctl snapshot save`` into new data directories under a new cluster token;
+and the disaster itself: a member's data directory rolled back to an older copy.
 Mixed into EtcdCluster. Both make a new cluster out of an old one, and the harness's bookkeeping
 (``names``, each member's argv) follows, so that status, waits and later restarts see the new
 cluster.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,6 +57,29 @@ class DisasterRecovery:
         commit = int(found.group(1) or found.group(2)) if found else None
         self._rec().step("force-new-cluster", name, members_removed=others, commit_index=commit)
         return commit
+
+    def copy_data(self: EtcdCluster, name: str) -> Path:
+        """A copy of the stopped member ``name``'s data directory, beside it: what a backup of
+        its disk or a VM snapshot holds. Returned for :meth:`roll_back_data`."""
+        member = self._member(name)
+        if member.running:
+            raise EtcdHarnessError(f"{name} is running; stop it before copying its data")
+        copy = member.data_dir.with_name(f"{member.data_dir.name}.copy")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(member.data_dir, copy, symlinks=True)
+        self._rec().step("copy-data", name, copy=str(copy))
+        return copy
+
+    def roll_back_data(self: EtcdCluster, name: str, copy: Path) -> None:
+        """Put the stopped member ``name``'s data directory back as it was in ``copy``: its
+        disk loses every write since, those it persisted and acknowledged too (a VM snapshot
+        reverted, a disk that acknowledged writes it never made durable)."""
+        member = self._member(name)
+        if member.running:
+            raise EtcdHarnessError(f"{name} is running; stop it before rolling its data back")
+        shutil.rmtree(member.data_dir)
+        shutil.copytree(copy, member.data_dir, symlinks=True)
+        self._rec().step("roll-back-data", name, copy=str(copy))
 
     def save_snapshot(self: EtcdCluster, endpoint: str, *, timeout: float = 30.0
                       ) -> tuple[Path, int]:

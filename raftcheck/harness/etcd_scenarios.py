@@ -463,6 +463,44 @@ def force_new_cluster(cluster: EtcdCluster, *, lagging_writes: int = 20, down: f
         "members": _member_list(cluster)})
 
 
+def disk_rollback(cluster: EtcdCluster, *, writes: int = 50, seed: int = 0,
+                  load: bool = True) -> Facts:
+    """Under client load, a follower is stopped gracefully and its data directory copied;
+    started again, it persists and acknowledges ``writes`` more writes; then it is killed, its
+    data directory put back as the copy (a VM snapshot reverted, a disk that acknowledged
+    writes it never made durable) and started. Its log now ends short of what it acknowledged,
+    which Raft assumes never happens: the leader's next heartbeat tells it to commit past the
+    end of its log and etcd panics (``tocommit(N) is out of range [lastIndex(M)]. Was the raft
+    log corrupted, truncated, or lost?``). ``panicked``: whether it exited within 15 s."""
+    rng = random.Random(seed)
+    leader, term = _begin(cluster, "disk-rollback", writes=writes, seed=seed, load=load)
+    victim = rng.choice(_followers(cluster, leader))
+    with _background(cluster, load=load, seed=seed, sample_every=1.0, label="disk-rollback"):
+        cluster.terminate(victim)
+        copy = cluster.copy_data(victim)
+        cluster.restart(victim)
+        copied = cluster.wait_for_catch_up(victim, 20).raft_index
+        _put_acknowledged(cluster, "/rollback/after-copy", writes)
+        acknowledged = cluster.wait_for_catch_up(victim, 20).raft_index
+        cluster.kill(victim)
+        cluster.roll_back_data(victim, copy)
+        cluster.restart(victim, wait=False)
+        member = cluster.members[victim]
+        deadline = time.monotonic() + 15
+        while member.running and time.monotonic() < deadline:
+            time.sleep(0.2)
+        panicked = not member.running
+        if panicked:
+            cluster.record_step("exited", victim, status=member.proc and member.proc.returncode)
+        others = [n for n in cluster.names if n != victim]
+        _put_acknowledged(cluster, "/rollback/after-rollback", 3, others)
+        leader_after, term_after = cluster.wait_for_leader(20)
+    return _end(cluster, "disk-rollback", {
+        "victim": victim, "leader_before": leader, "term_before": term,
+        "raft_index_at_copy": copied, "raft_index_acknowledged": acknowledged,
+        "panicked": panicked, "leader_after": leader_after, "term_after": term_after})
+
+
 def snapshot_restore(cluster: EtcdCluster, *, writes_after: int = 10, seed: int = 0,
                      load: bool = True) -> Facts:
     """Under client load, ``etcdctl snapshot save`` from one member; ``writes_after`` more
@@ -605,4 +643,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              "(default 2 s)"),
     Scenario("snapshot-restore", "every member restored from a snapshot under a new cluster "
              "token; the writes after the snapshot are lost", snapshot_restore),
+    Scenario("disk-rollback", "a follower's data directory rolled back to an older copy "
+             "(it loses entries it acknowledged: Raft's stable storage broken); etcd panics",
+             disk_rollback),
 ]}

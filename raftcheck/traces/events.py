@@ -414,6 +414,17 @@ class LogTruncated(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CommitOutOfRange(Event):
+    """The node was told to commit index ``commit``, past the end of its log (``last_index``),
+    and etcd-raft panicked (``tocommit(N) is out of range [lastIndex(M)]``). A leader tells a
+    follower to commit at most what the follower acknowledged: its log lost entries it had
+    persisted."""
+
+    commit: int
+    last_index: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AppendRejected(Event):
     """A follower (node) rejects an AppendEntries: the consistency check failed.
 

@@ -104,6 +104,21 @@ def on_log_truncated(w: World, e: ev.LogTruncated, cx: Context) -> Iterable[Worl
     yield w
 
 
+def on_commit_out_of_range(w: World, e: ev.CommitOutOfRange, cx: Context) -> Iterable[World]:
+    """A leader tells a follower to commit at most what the follower acknowledged (a heartbeat
+    carries min(its match, the leader's commit); an append, at most its last new entry): a
+    node told to commit past the end of its log lost entries it had persisted. No step of the
+    spec explains that."""
+    n = cx.name(cx.index(e.node))
+    raise Unexplained("CommitIndexInLog", f"{n} is told to commit index {e.commit}, but its log "
+                      f"ends at {e.last_index}: it had acknowledged entries up to "
+                      f"{e.commit} (a leader commits a follower only to what the follower "
+                      "acknowledged), and its log lost them (a data directory rolled back or "
+                      "restored from an older copy, a disk that lied about fsync); etcd "
+                      "panics here")
+    yield w  # (a generator, as every handler)
+
+
 def on_log_observed(w: World, e: ev.LogObserved, cx: Context) -> Iterable[World]:
     i = cx.index(e.node)
     w, _ = current(w, i, e, cx)
