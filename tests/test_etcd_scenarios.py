@@ -18,6 +18,7 @@ import pytest
 
 from raftcheck.harness import EtcdCluster, EtcdNotInstalled, find_etcd_binaries
 from raftcheck.harness.etcd_scenarios import (
+    disk_rollback,
     flapping,
     force_new_cluster,
     kill_restart,
@@ -31,6 +32,7 @@ from raftcheck.harness.etcd_scenarios import (
     snapshot_restore,
 )
 from raftcheck.harness.network import netns_unavailable_reason
+from raftcheck.validate import validate_paths
 
 pytestmark = pytest.mark.etcd
 
@@ -375,6 +377,33 @@ def test_snapshot_restore_makes_a_new_cluster_without_the_later_writes(
         assert argv[argv.index("--data-dir") + 1] == str(restored_dirs[name])
         assert _starts_of(_log(tmp_path, name), log_format) == 2  # appended to one log
         assert facts["new_cluster_id"] in _log(tmp_path, name)
+
+
+@VERSIONS
+def test_a_disk_rolled_back_loses_what_it_acknowledged_and_validate_says_where(
+        tmp_path: Path, version: str, log_format: str) -> None:
+    """A follower's data directory put back as an older copy: its log ends short of what it
+    acknowledged; etcd panics when the leader's heartbeat tells it to commit past that end,
+    and validate names that line (CommitIndexInLog). (The same member killed and restarted
+    on its own data conforms: tests/test_validate_fixtures.py, the kill runs.)"""
+    with _cluster(tmp_path, version, log_format, "disk-rollback") as cluster:
+        facts = disk_rollback(cluster, writes=30, seed=12)
+        leader, _term = cluster.wait_for_leader(10)
+    victim = facts["victim"]
+    assert facts["panicked"] and leader != victim
+    assert facts["raft_index_acknowledged"] >= facts["raft_index_at_copy"] + 30
+    steps = [s["action"] for s in _doc(tmp_path)["steps"] if s.get("target") == victim]
+    assert steps[:3] == ["SIGTERM", "copy-data", "restart"]
+    assert steps[-4:] == ["kill-9", "roll-back-data", "restart", "exited"]
+    log = _log(tmp_path, victim).splitlines()
+    line, found = next((k, m) for k, text in enumerate(log, 1)
+                       if (m := re.search(r"tocommit\((\d+)\) is out of range "
+                                          r"\[lastIndex\((\d+)\)\]", text)))
+    told, last = int(found.group(1)), int(found.group(2))
+    assert last < facts["raft_index_at_copy"] + 5 < told  # (a few entries of its restart)
+    verdict = validate_paths([tmp_path])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "CommitIndexInLog", f"{tmp_path / victim}.log:{line}"), verdict.lines()
 
 
 def _starts_of(log: str, log_format: str) -> int:

@@ -119,6 +119,9 @@ SHAPES: list[tuple[str, type[ev.Event], str | None, dict[str, Any]]] = [
     ("found conflict at index 21 [existing term: 2, conflicting term: 3]", ev.LogTruncated,
      None, {"from_index": 21, "existing_term": 2, "conflicting_term": 3}),
     ("replace the unstable entries from index 21", ev.LogTruncated, None, {"from_index": 21}),
+    # raft's panic where a node is told to commit past its log's end (etcd 3.4 and 3.5)
+    ("tocommit(71) is out of range [lastIndex(9)]. Was the raft log corrupted, truncated, or "
+     "lost?", ev.CommitOutOfRange, None, {"commit": 71, "last_index": 9}),
     # the unstable log keeps what comes before 11 and takes the new entries from 11 on
     ("truncate the unstable entries before index 11", ev.LogTruncated, None,
      {"from_index": 11}),

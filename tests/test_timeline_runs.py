@@ -297,3 +297,43 @@ def test_a_slow_leader_disk_is_found_in_etcds_own_warnings(run: Path) -> None:
     assert "disk" in lost.trigger.summary
     assert t.name(lost.leader) == scenario(run)["facts"]["leader_during"]
     assert not [f for f in t.findings if f.kind in ("node-cut-off", "flapping-link")]
+
+
+DATA_LOSS = sorted(p for p in (DATA / "data-loss").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("run", DATA_LOSS, ids=_id)
+def test_a_log_that_lost_what_it_acknowledged_is_diagnosed(run: Path) -> None:
+    """A follower's data directory rolled back (real etcd 3.5 and 3.4 runs): the diagnosis says
+    data loss, at the line where etcd panicked; the victim's own stop, kill and crash are not
+    a flapping link."""
+    t = timeline(run)
+    victim = scenario(run)["facts"]["victim"]
+    (lost,) = [f for f in t.findings if f.kind == "log-lost"]
+    log = run / f"{victim}.log"
+    line = next(k for k, text in enumerate(log.read_text().splitlines(), 1)
+                if "tocommit(" in text)
+    assert [t.name(n) for n in lost.nodes] == [victim]
+    assert [str(s) for s in lost.evidence] == [f"{log}:{line}"]
+    assert "data loss" in lost.title
+    assert not [f for f in t.findings if f.kind == "flapping-link"]
+
+
+@pytest.mark.parametrize("run", [r for r in RUNS if scenario(r)["scenario"] == "kill"],
+                         ids=_id)
+def test_a_member_killed_and_restarted_on_its_own_data_lost_nothing(run: Path) -> None:
+    assert not [f for f in timeline(run).findings if f.kind == "log-lost"]
+
+
+@pytest.mark.parametrize("run", [DATA / "etcd" / "3.4-to-3.5-rolling-upgrade-capnslog",
+                                 DATA / "etcd" / "3.4-kill-capnslog"], ids=_id)
+def test_a_members_own_stops_and_restarts_are_no_flapping_link(run: Path) -> None:
+    """Its peers lose it each time it stops (a rolling upgrade restarts every member): that is
+    not the link (both were diagnosed 'flapping link' before losses while the peer was down
+    stopped counting)."""
+    assert not [f for f in timeline(run).findings if f.kind == "flapping-link"]
+
+
+def test_a_link_that_flaps_while_both_ends_run_is_still_found() -> None:
+    t = timeline(DATA / "hashicorp" / "flapping")
+    assert [f for f in t.findings if f.kind == "flapping-link"]

@@ -28,8 +28,11 @@ from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed
 from raftcheck.grammar.parsers import ParseFailure
 from raftcheck.traces import events as ev
 
+# (raft's default logger labels every level but a panic: "raft2026/12/06 23:29:39 tocommit(67)
+# is out of range ...")
 _CAPNS_RAFT = re.compile(
-    r"raft(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) (DEBUG|INFO|WARN|ERROR|PANIC|FATAL): (.*)\Z"
+    r"raft(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) (?:(DEBUG|INFO|WARN|ERROR|PANIC|FATAL): )?"
+    r"(.*)\Z"
 )
 _CAPNS_PKG = re.compile(
     r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ([A-Z]) \| ([\w./-]+): (.*)\Z"

@@ -482,19 +482,24 @@ def disk_rollback(cluster: EtcdCluster, *, writes: int = 50, seed: int = 0,
         copied = cluster.wait_for_catch_up(victim, 20).raft_index
         _put_acknowledged(cluster, "/rollback/after-copy", writes)
         acknowledged = cluster.wait_for_catch_up(victim, 20).raft_index
-        cluster.kill(victim)
-        cluster.roll_back_data(victim, copy)
-        cluster.restart(victim, wait=False)
-        member = cluster.members[victim]
-        deadline = time.monotonic() + 15
-        while member.running and time.monotonic() < deadline:
-            time.sleep(0.2)
-        panicked = not member.running
-        if panicked:
-            cluster.record_step("exited", victim, status=member.proc and member.proc.returncode)
-        others = [n for n in cluster.names if n != victim]
-        _put_acknowledged(cluster, "/rollback/after-rollback", 3, others)
-        leader_after, term_after = cluster.wait_for_leader(20)
+    # Without client writes from here on, the leader's first message to the restarted victim
+    # is a heartbeat (an append comes with a proposal, or after a heartbeat's answer), and the
+    # heartbeat carries the commit index the victim acknowledged: etcd panics at once. Under
+    # load an append may come first and refill its log, hiding the loss from its log.
+    cluster.kill(victim)
+    cluster.roll_back_data(victim, copy)
+    _wait_since(cluster, "kill-9", 1.0)  # (long enough for the leader to see it gone)
+    cluster.restart(victim, wait=False)
+    member = cluster.members[victim]
+    deadline = time.monotonic() + 15
+    while member.running and time.monotonic() < deadline:
+        time.sleep(0.2)
+    panicked = not member.running
+    if panicked:
+        cluster.record_step("exited", victim, status=member.proc and member.proc.returncode)
+    others = [n for n in cluster.names if n != victim]
+    _put_acknowledged(cluster, "/rollback/after-rollback", 3, others)
+    leader_after, term_after = cluster.wait_for_leader(20)
     return _end(cluster, "disk-rollback", {
         "victim": victim, "leader_before": leader, "term_before": term,
         "raft_index_at_copy": copied, "raft_index_acknowledged": acknowledged,

@@ -287,6 +287,12 @@ class _Walker:
         if e.warning == "stopping":
             node.stopping = now
 
+    def _on_commit_out_of_range(self, e: ev.CommitOutOfRange, node: _Node,
+                                now: datetime) -> None:
+        self.t.warnings.append(LoggedWarning(
+            e.node, now, "log-lost", f"told to commit index {e.commit}, but its log ends at "
+            f"{e.last_index}: etcd panicked", e.source))
+
     def _on_replication_progress(self, e: ev.ReplicationProgress, node: _Node,
                                 now: datetime) -> None:
         if self.hashicorp and e.action == "contact-failed":
@@ -385,6 +391,7 @@ class _Walker:
 _ON: dict[type, Callable[..., None]] = {
     ev.ServerWarning: _Walker._on_server_warning,
     ev.ReplicationProgress: _Walker._on_replication_progress,
+    ev.CommitOutOfRange: _Walker._on_commit_out_of_range,
     ev.Membership: _Walker._on_membership,
     ev.ConfigChange: _Walker._on_config_change,
     ev.NodeStarted: _Walker._on_node_started,

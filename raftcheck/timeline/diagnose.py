@@ -9,7 +9,9 @@ it rests on (FINDINGS in model.py).
   others kept their leader; with pre-vote its term stayed put, without it the term climbed;
 - slow leader disk: slow-fsync or late-heartbeat warnings on a node that was leader, before
   it lost leadership (or while it led, if it did not);
-- flapping link: a peer lost and found again three times or more by the same node;
+- flapping link: a peer lost and found again three times or more by the same node (losses
+  while the peer was down, restarting or crashed, do not count);
+- a log that lost entries: a node told to commit past its log's end (etcd panics);
 - clock skew: the nodes' own clock warnings, or a skew the Raft messages prove;
 - no Raft trouble found: none of the above.
 """
@@ -40,6 +42,7 @@ def diagnose(timeline: Timeline, options: TimelineOptions) -> None:
     findings = timeline.findings
     incidents = [e for e in timeline.elections if e.window is not None
                  and not e.window.startup]
+    findings.extend(_lost_logs(timeline))
     findings.extend(_storms(timeline, incidents))
     findings.extend(_cut_off(timeline))
     findings.extend(_slow_disk(timeline))
@@ -258,7 +261,7 @@ def _flapping(timeline: Timeline) -> list[Finding]:
         if w.peer is None:
             continue
         pair = (w.node, w.peer)
-        if w.kind in LOST_PEER and not state.get(pair):
+        if w.kind in LOST_PEER and not state.get(pair) and not _down(timeline, w.peer, w.at):
             state[pair] = True
             cycles[pair].append(w)
         elif w.kind == "peer-active" and state.get(pair):
@@ -279,6 +282,39 @@ def _flapping(timeline: Timeline) -> list[Finding]:
             "Check that link (interfaces, switch ports, firewall rules, MTU); an election "
             "timeout above the outages' length keeps them from starting elections.",
             [w.source for w in losses][:12], [node, peer], losses[0].at, losses[-1].at))
+    return out
+
+
+DOWN_SLACK = timedelta(seconds=1)
+"""How far from a peer's own stop, restart or crash a loss of it is still put down to that."""
+
+
+def _down(timeline: Timeline, node: str, at: datetime) -> bool:
+    """Whether ``node``'s own log shows it down around ``at``: between a stop and its restart,
+    or just after it panicked (its process exits)."""
+    return any(s.node == node and s.role == "down" and
+               s.start - DOWN_SLACK <= at <= s.end + DOWN_SLACK for s in timeline.spans) or \
+        any(w.node == node and w.kind == "log-lost" and
+            w.at - DOWN_SLACK <= at for w in timeline.warnings)
+
+
+def _lost_logs(timeline: Timeline) -> list[Finding]:
+    out = []
+    for w in timeline.warnings:
+        if w.kind != "log-lost":
+            continue
+        name = timeline.name(w.node)
+        out.append(Finding(
+            "log-lost", f"{name}'s log lost entries it had acknowledged: data loss",
+            f"At {_fmt(w.at)} {name} was {w.text}. A leader tells a follower to commit only "
+            "what the follower acknowledged, that is, wrote to its disk: the disk lost it "
+            "since. raftcheck validate reports it (CommitIndexInLog).",
+            "Look for a data directory restored from an older backup or VM snapshot, or "
+            "storage that acknowledges fsync before the data is durable (a write cache "
+            "without power-loss protection, some network file systems). Do not restore one "
+            "member's data directory from a backup: remove the member and add it back empty "
+            "(etcdctl member remove / member add), so that it is sent a snapshot.",
+            [w.source], [w.node], w.at, w.at))
     return out
 
 

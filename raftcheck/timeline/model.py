@@ -180,6 +180,7 @@ FINDINGS = {
     "slow-disk": "the leader's disk was slow before it lost leadership",
     "flapping-link": "a link between two nodes broke and came back repeatedly",
     "clock-skew": "the nodes' clocks disagree",
+    "log-lost": "a node's log lost entries it had acknowledged (its disk lost data)",
     "leader-lost": "the cluster lost its leader (killed, stopped, paused or cut off)",
     "no-trouble": "no Raft trouble found",
 }
