@@ -234,3 +234,27 @@ def test_an_anchor_given_back_by_a_failed_retry_resyncs_no_one(tmp_path: Path) -
     verdict = _verdict(logs)
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "TermMonotonic", f"{path}:53"), verdict.reason
+
+
+def test_a_pre_vote_granted_in_the_voters_own_term_may_answer_a_request_before_the_log(
+        tmp_path: Path) -> None:
+    """A real etcd 3.5 run (the leader cut off in a minority, five members), its logs cut: n1's
+    log begins as it wins term 2 (its pre-vote requests of term 2, sent at term 1, cut away);
+    n4, which voted for n1 in term 2, grants n1's late pre-vote request of term 2: a request
+    n1 sent before its log began (a false RequestVote at node4.log:60 before). Where the
+    candidate's log covers the term, a pre-vote it never asked for is still found: n1 granting
+    n2 one at term 4 in the whole 3.5-flapping run (n2 was no pre-candidate then)."""
+    run = Path(__file__).parent / "data" / "cut" / "3.5-leader-minority-n5"
+    lines = (run / "node4.log").read_text().splitlines()
+    assert "cast MsgPreVote for b095553654425209" in lines[59] and "at term 2" in lines[59]
+    assert _verdict(run).status == CONFORMS
+    logs = tmp_path / "flapping"
+    shutil.copytree(DATA / "3.5-flapping", logs)
+    path = logs / "node1.log"
+    assert "cast MsgPreVote for 5e43254a546b41dd" in path.read_text().splitlines()[116]
+    assert _verdict(logs).status == CONFORMS
+    edit_line(path, 117, lambda s: s.replace("for 5e43254a546b41dd", "for 3eb92861e1635958"))
+    verdict = _verdict(logs)
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "RequestVote", f"{path}:117"), verdict.reason
+    assert "pre-vote request from n2" in verdict.reason + verdict.explanation

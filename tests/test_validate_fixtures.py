@@ -7,6 +7,7 @@ fails here."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,5 +57,11 @@ def test_recorded_run_verdict(run: str) -> None:
             assert set(verdict.features) == {"force-new-cluster"}
         else:
             assert verdict.status == "conforms", verdict.lines()
-        assert verdict.checked == verdict.events  # every event was checked, none set aside
+        # every event was checked, none set aside; but in logs cut where rotation left them
+        # (cut/), the lines of a node before one shows its role and term may be taken
+        # unchecked, and the verdict counts them
+        unchecked = sum(int(n) for note in verdict.notes
+                        for n in re.findall(r"(\d+) line\(s\) of \S+ taken unchecked", note))
+        assert unchecked == 0 or run.startswith("cut/")
+        assert verdict.checked + unchecked == verdict.events
     assert not verdict.problems  # every raft line parsed

@@ -488,8 +488,10 @@ def _request_for(w: World, i: int, c: int, s: Server, granted: bool, prevote: bo
     # A refusal may answer a request so old that the World has forgotten it (requests of terms
     # every node has passed are pruned, yet the network may still deliver them, and etcd
     # answers a stale pre-vote with a refusal); a refusal changes no state, so it is taken.
-    # (a pre-vote request of term T+1 was sent at T: that is the term its log must cover)
-    if granted and strict(cx, w, c, "vote_requests", s.term):
+    # (a pre-vote request of term T+1 was sent at T: that is the term its log must cover;
+    # and a voter grants a pre-vote of its own term T too, to the candidate it voted for in T,
+    # so a request it grants may have been sent as early as T-1)
+    if granted and strict(cx, w, c, "vote_requests", s.term - 1 if prevote else s.term):
         what = "pre-vote" if prevote else "vote"
         raise Missing("RequestVote", f"{n} answers a {what} request from {nc}, but {nc} "
                           f"sent none that fits (term {s.term}{'+' if prevote else ''})",
