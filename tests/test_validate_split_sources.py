@@ -18,16 +18,8 @@ from raftcheck.grammar import split
 from raftcheck.validate.engine import check_run
 from raftcheck.validate.runs import find_runs
 from tests.forge import edit_line
-from tests.test_grammar_wrappers import WRAPS
+from tests.test_grammar_wrappers import FLAPPING, RUNS, WRAPS
 
-DATA = Path(__file__).parent / "data"
-RUNS = {
-    "etcd 3.5 zap": DATA / "etcd35" / "leader-kill",
-    "etcd 3.4 capnslog": DATA / "etcd" / "3.4-kill-capnslog",
-    "hashicorp text": DATA / "hashicorp" / "leader-restart",
-    "hashicorp json": DATA / "hashicorp" / "steady-json",
-}
-FLAPPING = DATA / "etcd" / "3.5-flapping-no-pre-vote"
 NAMING = ("docker compose", "kubectl --prefix", "journald", "journald-iso")
 """The wrappers whose prefix names each line's source."""
 
