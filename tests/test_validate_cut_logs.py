@@ -258,3 +258,24 @@ def test_a_pre_vote_granted_in_the_voters_own_term_may_answer_a_request_before_t
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "RequestVote", f"{path}:117"), verdict.reason
     assert "pre-vote request from n2" in verdict.reason + verdict.explanation
+
+
+def test_messages_to_a_node_whose_term_is_a_guess_are_not_forgotten_too_early(
+        tmp_path: Path) -> None:
+    """A real etcd 3.4 run (3 members, links flapping fast, no pre-vote, debug), its logs cut:
+    node3's begins at 14:21:52 with a burst of vote requests n2 sent seconds before (queued
+    while the link was down), the last of term 165. Until node3's own lines, its term is a
+    guess from the others' logs, higher than its real 163, and the requests were forgotten as
+    if every node had passed their terms: a false RequestVote at node3.log:20 before. A request
+    n2 never sent, its log covering the term, is still found at that line."""
+    run = Path(__file__).parent / "data" / "cut" / "3.4-flapping-n3-debug"
+    assert _verdict(run).status == CONFORMS
+    logs = tmp_path / "run"
+    shutil.copytree(run, logs)
+    path = logs / "node2.log"
+    lines = path.read_text().splitlines()
+    assert "sent MsgVote request to c5d455fe86669fe7 at term 165" in lines[306]
+    path.write_text("\n".join(lines[:306] + lines[307:]) + "\n")
+    verdict = _verdict(logs)
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "RequestVote", f"{logs / 'node3.log'}:20"), verdict.reason

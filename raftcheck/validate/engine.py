@@ -189,7 +189,7 @@ class Validator:
             if not self.voters:
                 self._resize(len(stream.nodes))
             if self.events % 64 == 0:  # what every node's term has passed cannot matter
-                self.candidates = [w.pruned() for w in self.candidates]
+                self.candidates = [w.pruned(self._guessed()) for w in self.candidates]
             if self.events % 4096 == 0:
                 self._forget_old_terms()
             try:
@@ -220,6 +220,13 @@ class Validator:
         verdict.seconds = time.perf_counter() - started
         self._facts(verdict, stream, queues)
         return verdict
+
+    def _guessed(self) -> frozenset[int]:
+        """Nodes whose state is a guess from the other logs: none of their own lines read yet
+        (or no log of theirs), or their log began mid-run and has not shown their term."""
+        own = {self.cx.index(n) for n in self._formats_noted}
+        return frozenset(i for i in range(self.cx.rules.nodes)
+                         if i not in own or i in self.cx.unsynced)
 
     def _forget_old_terms(self) -> None:
         """Report bookkeeping of terms that every node has passed can no longer be cited."""

@@ -22,6 +22,10 @@ _new_tuple = tuple.__new__
 """How a NamedTuple's own ``__new__`` and ``_make`` build it, without their Python frame."""
 
 
+GUESS_SLACK = 64
+"""Terms by which a node's guessed term may be too high (World.pruned)."""
+
+
 class World(NamedTuple):
     servers: tuple[Server | None, ...]  # by node number - 1; None: nothing observed yet
     sent: frozenset  # messages (spec message records, or replication keys) ever sent
@@ -66,10 +70,13 @@ class World(NamedTuple):
         terms = [s.term for s in self.servers if s is not None]
         return min(terms) if terms else 0
 
-    def pruned(self) -> World:
+    def pruned(self, guessed: frozenset[int] = frozenset()) -> World:
         """Forget what can no longer matter: every node's term has passed messages and elections
         of older terms (a node adopts only higher terms, so an older message can only be
-        dropped as stale, and an election of an older term can no longer be contested)."""
+        dropped as stale, and an election of an older term can no longer be contested).
+        ``guessed``: nodes whose terms are guesses (their logs began mid-run and have not shown
+        them yet): a guess may be too high, so messages to them are kept GUESS_SLACK terms
+        longer."""
         if not self.servers or None in self.servers:
             return self
         floor = min(s.term for s in self.servers)
@@ -77,7 +84,9 @@ class World(NamedTuple):
         if all(m.term >= floor for m in self.sent) and \
                 all(x[0] >= floor for x in self.elections) and committed is self.committed:
             return self
-        return self._replace(sent=frozenset(m for m in self.sent if m.term >= floor),
+        lowest = floor - GUESS_SLACK
+        return self._replace(sent=frozenset(m for m in self.sent if m.term >= floor or (
+                                 m.dst in guessed and m.term >= lowest)),
                              elections=frozenset(x for x in self.elections if x[0] >= floor),
                              committed=committed)
 
