@@ -16,9 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from raftcheck.spec.rules import Rules
+from raftcheck.traces.logfiles import LogStream
+from raftcheck.validate.context import Context
 from raftcheck.validate.engine import check_run
+from raftcheck.validate.mapping import elected_before_log
 from raftcheck.validate.report import CONFORMS, VIOLATES
 from raftcheck.validate.runs import find_runs
+from raftcheck.validate.world import EMPTY, Unexplained
 from tests.forge import edit_line
 
 DATA = Path(__file__).parent / "data" / "etcd"
@@ -279,3 +284,53 @@ def test_messages_to_a_node_whose_term_is_a_guess_are_not_forgotten_too_early(
     verdict = _verdict(logs)
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "RequestVote", f"{logs / 'node3.log'}:20"), verdict.reason
+
+
+def test_a_leader_elected_before_its_log_still_has_no_rival_in_its_term() -> None:
+    """``elected_before_log`` (the late heartbeat above) records the election it proves, and
+    ElectionSafety still holds it against another leader of that term."""
+    cx = Context(Rules(3))
+    n1, n3 = 0, 2
+    assert elected_before_log(EMPTY, n1, 2, cx).elections == {(2, n1)}
+    assert elected_before_log(EMPTY.electing(2, n1), n1, 2, cx).elections == {(2, n1)}
+    with pytest.raises(Unexplained) as caught:
+        elected_before_log(EMPTY.electing(2, n3), n1, 2, cx)
+    assert caught.value.rule == "ElectionSafety" and "two leaders in term 2" in str(caught.value)
+
+
+def _without_node3_pairs(logs: Path) -> None:
+    """Every line that pairs node3's ID with its address, but its own vote, taken out."""
+    for path in logs.glob("node*.log"):
+        lines = path.read_text().splitlines()
+        path.write_text("".join(f"{s}\n" for s in lines if not re.search(
+            r"node3 10\.231\.0\.3|leader-id=node3|ID:node3", s)))
+
+
+def _ids(logs: Path) -> dict[str, list[str]]:
+    stream = LogStream([logs])
+    for _event in stream:
+        pass
+    return {name: sorted(info.ids) for name, info in stream.nodes.items()}
+
+
+def test_a_servers_own_vote_pairs_it_whatever_the_order_files_are_read_in(
+        tmp_path: Path) -> None:
+    """Cut hashicorp logs where node3 is paired with its address only by its own vote (node3.log
+    read after node2.log): node2's candidacy counted node2 and node3, and once node3 is paired
+    node2 is the one left for node2's address (the pairing was order-dependent before)."""
+    logs, _cut = cut_run(HASHICORP / "flapping", 1, tmp_path)
+    _without_node3_pairs(logs)
+    assert _ids(logs) == {"n1": ["10.231.0.1:8300", "node1"], "n2": ["10.231.0.2:8300", "node2"],
+                          "n3": ["10.231.0.3:8300", "node3"]}
+    assert _verdict(logs).status == CONFORMS
+
+
+def test_a_server_named_by_address_stays_apart_where_two_ids_could_be_it(tmp_path: Path) -> None:
+    """The same without node3's log: node2's candidacy counted node2 and node3, neither paired
+    with an address by any line, so neither is taken for node2's address."""
+    logs, _cut = cut_run(HASHICORP / "flapping", 1, tmp_path)
+    _without_node3_pairs(logs)
+    (logs / "node3.log").unlink()
+    ids = _ids(logs)
+    assert ["10.231.0.2:8300"] in ids.values()
+    assert ["node2"] in ids.values() and ["node3"] in ids.values()

@@ -42,11 +42,10 @@ _JSON_META = frozenset({"@level", "@message", "@module", "@timestamp", "@caller"
 _HOLD_MAX = 10_000
 """Records held back until the file's own node is known (it is usually named by line 2)."""
 
-
-
 HCLOG_START = re.compile(r"raft: initial configuration: |raftnode: starting")
 """A line that hashicorp/raft (or this project's raftnode) logs as a server starts: a log whose
 lines before its first Raft event hold none began mid-run (older parts rotated away, or cut)."""
+
 
 def _unquote(text: str) -> str:
     try:

@@ -257,11 +257,13 @@ def _flapping(timeline: Timeline) -> list[Finding]:
     out = []
     cycles: dict[tuple[str, str], list[LoggedWarning]] = defaultdict(list)
     state: dict[tuple[str, str], bool] = {}
+    down = _downtimes(timeline)
     for w in timeline.warnings:
         if w.peer is None:
             continue
         pair = (w.node, w.peer)
-        if w.kind in LOST_PEER and not state.get(pair) and not _down(timeline, w.peer, w.at):
+        if w.kind in LOST_PEER and not state.get(pair) and \
+                not any(a <= w.at <= b for a, b in down.get(w.peer, ())):
             state[pair] = True
             cycles[pair].append(w)
         elif w.kind == "peer-active" and state.get(pair):
@@ -289,13 +291,17 @@ DOWN_SLACK = timedelta(seconds=1)
 """How far from a peer's own stop, restart or crash a loss of it is still put down to that."""
 
 
-def _down(timeline: Timeline, node: str, at: datetime) -> bool:
-    """Whether ``node``'s own log shows it down around ``at``: between a stop and its restart,
-    or just after it panicked (its process exits)."""
-    return any(s.node == node and s.role == "down" and
-               s.start - DOWN_SLACK <= at <= s.end + DOWN_SLACK for s in timeline.spans) or \
-        any(w.node == node and w.kind == "log-lost" and
-            w.at - DOWN_SLACK <= at for w in timeline.warnings)
+def _downtimes(timeline: Timeline) -> dict[str, list[tuple[datetime, datetime]]]:
+    """Per node, the stretches its own log shows it down (between a stop and its restart, or
+    from a panic on: its process exits), each widened by DOWN_SLACK."""
+    down: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for s in timeline.spans:
+        if s.role == "down":
+            down[s.node].append((s.start - DOWN_SLACK, s.end + DOWN_SLACK))
+    for w in timeline.warnings:
+        if w.kind == "log-lost":
+            down[w.node].append((w.at - DOWN_SLACK, datetime.max.replace(tzinfo=w.at.tzinfo)))
+    return down
 
 
 def _lost_logs(timeline: Timeline) -> list[Finding]:

@@ -202,7 +202,7 @@ def check_log(path: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     lines are a node's log, where two or more are (the others, a host's other programs, are
     no logs). Raises LogError as check_file does."""
     try:
-        parts = split_parts(path) if os.path.isfile(path) and not looks_binary(path) else []
+        parts = split_parts(path) if os.path.isfile(path) else []  # (binary: no wrapper)
     except OSError as exc:
         raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
     found: list[tuple[str, str]] = []
@@ -416,12 +416,16 @@ class LogStream:
                 raise LogError(f"cannot read: {exc.strerror or exc}", path) from None
             if own is not None:
                 counted.append((own, voters))
-        for own, voters in counted:
-            if self._names.canonical(own) == own:
-                unpaired = [v for v in voters if not self._names.is_aliased(v) and
-                            self._names.canonical(v) == v and v != own]
-                if len(unpaired) == 1:
-                    self._names.alias(own, unpaired[0])
+        paired = True
+        while paired:  # (a pair found may leave another file's candidate one ID to pair)
+            paired = False
+            for own, voters in counted:
+                if self._names.canonical(own) == own:
+                    unpaired = [v for v in voters if not self._names.is_aliased(v) and
+                                self._names.canonical(v) == v and v != own]
+                    if len(unpaired) == 1:
+                        self._names.alias(own, unpaired[0])
+                        paired = True
 
     def _reserve_file_numbers(self) -> None:
         """Rule 1 of naming.py: ``node3.log`` is ``n3`` when every file name says so."""

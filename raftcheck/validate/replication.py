@@ -116,7 +116,6 @@ def on_commit_out_of_range(w: World, e: ev.CommitOutOfRange, cx: Context) -> Ite
                       "acknowledged), and its log lost them (a data directory rolled back or "
                       "restored from an older copy, a disk that lied about fsync); etcd "
                       "panics here")
-    yield w  # (a generator, as every handler)
 
 
 def on_log_observed(w: World, e: ev.LogObserved, cx: Context) -> Iterable[World]:

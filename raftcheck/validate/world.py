@@ -10,7 +10,7 @@ immutable and hashable so that a set of them can be deduplicated.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from raftcheck.spec import invariants
 from raftcheck.spec.records import Role, Server
@@ -74,19 +74,22 @@ class World(NamedTuple):
         """Forget what can no longer matter: every node's term has passed messages and elections
         of older terms (a node adopts only higher terms, so an older message can only be
         dropped as stale, and an election of an older term can no longer be contested).
-        ``guessed``: nodes whose terms are guesses (their logs began mid-run and have not shown
-        them yet): a guess may be too high, so messages to them are kept GUESS_SLACK terms
-        longer."""
+        ``guessed``: nodes whose terms are guesses (none of their own lines read yet, or their
+        log began mid-run and has not shown it): a guess may be too high, so messages to them
+        are kept GUESS_SLACK terms longer."""
         if not self.servers or None in self.servers:
             return self
         floor = min(s.term for s in self.servers)
-        committed = self.committed.forget_before(floor)
-        if all(m.term >= floor for m in self.sent) and \
-                all(x[0] >= floor for x in self.elections) and committed is self.committed:
-            return self
         lowest = floor - GUESS_SLACK
-        return self._replace(sent=frozenset(m for m in self.sent if m.term >= floor or (
-                                 m.dst in guessed and m.term >= lowest)),
+
+        def kept(m: Any) -> bool:
+            return m.term >= floor or (m.dst in guessed and m.term >= lowest)
+
+        committed = self.committed.forget_before(floor)
+        if all(map(kept, self.sent)) and all(x[0] >= floor for x in self.elections) and \
+                committed is self.committed:
+            return self
+        return self._replace(sent=frozenset(filter(kept, self.sent)),
                              elections=frozenset(x for x in self.elections if x[0] >= floor),
                              committed=committed)
 
