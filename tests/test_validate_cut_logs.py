@@ -334,3 +334,16 @@ def test_a_server_named_by_address_stays_apart_where_two_ids_could_be_it(tmp_pat
     ids = _ids(logs)
     assert ["10.231.0.2:8300"] in ids.values()
     assert ["node2"] in ids.values() and ["node3"] in ids.values()
+
+
+def test_a_vote_read_by_a_retry_and_given_back_shows_nothing_of_the_voters_log() -> None:
+    """A real etcd 3.4 run (7 members, the leader cut off in a minority, pre-vote, text logs
+    stamped to the second), its logs cut: n4's log begins at its server's start, n1's as it
+    counts n4's vote of term 2, both in one second. A retry read n4's vote line (its log
+    ending at 7) and gave it back; its end stayed in the Context, n1's count took it for what
+    n4 had persisted, and n4's start, read next (log empty), was a false Restart at
+    node4.log:3. A vote counted keeps the voter's log only where its vote line was read
+    (test_validate_log_checks.py: a restart shorter than a counted vote showed is found)."""
+    run = Path(__file__).parent / "data" / "cut" / "3.4-leader-minority-n7-capnslog"
+    assert "newRaft b9828ed079d8208a" in (run / "node4.log").read_text().splitlines()[2]
+    assert _verdict(run).status == CONFORMS

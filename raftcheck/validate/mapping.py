@@ -591,6 +591,7 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
                      key=lambda m: -m.term if granted else m.term)
     found = next((m for m in replies if handle(cx.rules, s, m) is not None),
                  replies[0] if replies else None)
+    voted_in_logs = found is not None  # (else assumed: no vote line of j's was read for it)
     if found is None:
         if strict(cx, w, j, "votes_cast", s.term):
             what = ("granted" if granted else "refused") + (" a pre-vote" if prevote else
@@ -604,8 +605,9 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
     if handled is None:
         raise Unexplained("RequestVote", f"{n} counts a vote from {nj} of term {found.term} at "
                           f"term {s.term}")
-    if granted and not prevote:
-        # the vote reached i, so j had persisted the log its vote line showed
+    if granted and not prevote and voted_in_logs:
+        # the vote reached i, so j had persisted the log its vote line showed (a vote line
+        # read in this World: one read by a retry and given back left its end in the Context)
         w = keep(w, j, cx.vote_log_end.get((j, s.term)), e, cx)
     return put(w, i, handled.server, cx, f"{n} counts {nj}'s vote")
 
