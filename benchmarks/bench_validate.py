@@ -1,7 +1,7 @@
 """Validation speed and memory (not a test: prints numbers, asserts nothing).
 
     python benchmarks/bench_validate.py [--corpus DIR] [--copies N] [--quick]
-                                        [--against CHECKOUT] [RUN ...]
+                                        [--against CHECKOUT] [--folder DIR] [RUN ...]
 
 Long runs are real recorded runs repeated, each copy shifted in time, term and index past the
 previous one (benchmarks/longrun.py), so that they conform as the original does:
@@ -22,6 +22,9 @@ checkout (e.g. the main branch) on the same input, measured the same way, so tha
 after come out of one run side by side. (Both are measured the same way, each in a process of
 its own, not one of them in this process after the long runs were built and other inputs
 validated.)
+``--folder DIR`` adds a folder of many runs as CI gives them: the wall time of a fresh
+`raftcheck validate DIR` with `--workers 1` and with `--workers auto` (one process per usable
+core), alternated, best of three each, side by side.
 The machine's load average is printed with the figures: the machine may be shared.
 """
 
@@ -120,6 +123,31 @@ def long_runs(fixture: Path, copies: int, tmp: Path, against: Path | None) -> No
           f"{mem_long:.1f} MB | | | | | |")
 
 
+def wall_of_folder(folder: Path, workers: str) -> tuple[float, str]:
+    """Wall seconds of a fresh ``raftcheck validate folder --workers W``, and its summary."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "raftcheck", "validate", str(folder),
+                           "--workers", workers], capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    seconds = time.perf_counter() - started
+    return seconds, (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+
+
+def folder_row(folder: Path) -> None:
+    walls: dict[str, list[float]] = {"1": [], "auto": []}
+    summary = ""
+    for _ in range(3):
+        for workers, times in walls.items():
+            seconds, summary = wall_of_folder(folder, workers)
+            times.append(seconds)
+    one = min(walls["1"])
+    print(f"\n{folder}: {summary}")
+    print("| workers | wall (best of 3) | every run | speed-up |\n|---|---|---|---|")
+    for workers, times in walls.items():
+        print(f"| {workers} | {min(times):.2f} s | {', '.join(f'{t:.2f}' for t in times)} | "
+              f"{one / min(times):.2f}x |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -127,6 +155,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer copies (a smoke run)")
     parser.add_argument("--against", type=Path, metavar="CHECKOUT",
                         help="also measure another raftcheck checkout (e.g. the main branch)")
+    parser.add_argument("--folder", type=Path, metavar="DIR",
+                        help="also time a folder of runs with --workers 1 and auto")
     parser.add_argument("runs", nargs="*", type=Path, metavar="RUN",
                         help="recorded runs to measure as they are")
     args = parser.parse_args()
@@ -145,6 +175,8 @@ def main() -> None:
     trace = args.corpus / "etcd-raft-trace" / "example.ndjson"
     if trace.is_file():
         row("etcd-raft-trace/example.ndjson", trace, args.against)
+    if args.folder is not None:
+        folder_row(args.folder)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -28,6 +28,11 @@ def positive(text: str) -> int:
     return whole_number(text, 1)
 
 
+def positive_or_auto(text: str) -> int | None:
+    """A whole number >= 1, or 'auto' (None: the command chooses, e.g. one per core)."""
+    return None if text.lower() == "auto" else positive(text)
+
+
 def count_or_none(text: str) -> int | None:
     """A whole number >= 0, or 'none' (no bound)."""
     return None if text.lower() in ("none", "unbounded") else count(text)

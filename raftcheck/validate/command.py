@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 
-from raftcheck.arguments import duration, positive
+from raftcheck.arguments import duration, positive, positive_or_auto
 from raftcheck.exit_codes import UsageError
 from raftcheck.traces.logfiles import LogError
 
-from .engine import ValidateOptions, check_run, validate_run
+from .engine import ValidateOptions, check_run
 from .junit import write_junit
+from .parallel import usable_cores, validate_each
 from .report import Report
 from .runs import find_runs
 
@@ -49,6 +50,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--no-check-quorum", dest="check_quorum", action="store_false",
                    help="the cluster does not use check-quorum: a leader stepping down "
                         "without a higher term is a violation")
+    p.add_argument("--workers", type=positive_or_auto, default=None, metavar="N|auto",
+                   help="check up to N runs at once, each in its own process (default auto: "
+                        "one per usable core; the verdicts and their order do not change)")
     p.add_argument("--junit", metavar="FILE",
                    help="also write a JUnit XML report to FILE (one test case per run)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
@@ -64,7 +68,8 @@ def validate_command(args: argparse.Namespace) -> int:
         if len(runs) == 1:  # one run: bad input is a usage error, a bug an internal error
             report = Report([check_run(runs[0], options)])
         else:
-            report = Report([validate_run(run, options) for run in runs])
+            workers = usable_cores() if args.workers is None else args.workers
+            report = Report(validate_each(runs, options, workers))
     except LogError as exc:
         raise UsageError(str(exc)) from None
     if args.junit:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import operator
 import os
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -35,7 +36,6 @@ from .report import (
     REFUSED,
     VIOLATES,
     FileFacts,
-    Report,
     Verdict,
 )
 from .runs import FileIdentity, Run, find_runs, refuse_mixed
@@ -530,16 +530,16 @@ def validate_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
         return check_run(run, options)
     except LogError as exc:
         return Verdict(REFUSED, str(exc), run=run.name)
-    except InternalError as exc:
+    except Exception as exc:  # a bug: this run's verdict says so, the other runs go on
+        if not isinstance(exc, InternalError):
+            exc = InternalError(f"checking run {run.name}", exc)
+        if os.environ.get("RAFTCHECK_DEBUG"):
+            traceback.print_exception(exc.cause)
         return Verdict(INTERNAL_ERROR, f"{exc} — a bug in raftcheck, not a verdict about "
-                       "the cluster; please report it", run=run.name)
+                       "the cluster; please report it (RAFTCHECK_DEBUG=1 prints the "
+                       "traceback)", run=run.name)
 
 
-def validate_runs(paths: Iterable[str | os.PathLike[str]],
-                  options: ValidateOptions | None = None) -> Report:
-    """Find the runs in ``paths`` (runs.py) and validate each on its own. Raises LogError
-    when a path does not exist or holds no Raft logs at all."""
-    return Report([validate_run(run, options) for run in find_runs(paths)])
 
 
 def validate_paths(paths: Iterable[str | os.PathLike[str]],

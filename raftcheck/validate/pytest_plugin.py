@@ -17,7 +17,8 @@ from collections.abc import Callable
 
 import pytest
 
-from .engine import ValidateOptions, validate_runs
+from .engine import ValidateOptions
+from .parallel import validate_runs
 from .report import CONFORMS, INCONCLUSIVE, Report, Verdict
 
 
