@@ -18,6 +18,7 @@ import pytest
 
 from raftcheck.harness import EtcdCluster, EtcdNotInstalled, find_etcd_binaries
 from raftcheck.harness.etcd_scenarios import (
+    chaos,
     disk_rollback,
     flapping,
     force_new_cluster,
@@ -88,6 +89,38 @@ def test_flapping_links_drop_packets_and_force_elections(tmp_path: Path) -> None
     steps = _doc(tmp_path)["steps"]
     cuts = [s for s in steps if s["action"] == "links"]
     assert len(cuts) >= 4 and all(len(s["cut_links"]) == 2 for s in cuts)
+
+
+def test_chaos_cuts_kills_and_stops_at_once_and_validate_follows_it(tmp_path: Path) -> None:
+    """A bad day on five members: links, kills and stops at random under load, snapshots on.
+    What etcd shows must match the faults (a start-up banner per kill, the cluster caught up
+    afterwards, snapshots taken), no more than two members are ever down at once, and
+    validate, which has never seen this run, finds a behaviour of the spec in it."""
+    _need("3.5")
+    with EtcdCluster(tmp_path, 5, network="netns", scenario="chaos", snapshot_count=20,
+                     heartbeat_ms=50, election_ms=300) as cluster:
+        facts = chaos(cluster, duration=20, period=(0.3, 1.0), down=(0.5, 2.0), seed=5)
+        statuses = cluster.wait_for_convergence(15)
+    doc = _doc(tmp_path)
+    steps = doc["steps"]
+    kills = {n: sum(s["action"] == "kill-9" and s["target"] == n for s in steps)
+             for n in doc["members"]}
+    assert sum(kills.values()) == facts["faults"]["kill"] >= 1, facts
+    assert facts["faults"]["pause"] >= 1 and facts["faults"]["links"] >= 1, facts
+    for member, killed in kills.items():
+        assert _log(tmp_path, member).count('"msg":"starting an etcd server"') == 1 + killed
+    down: set[str] = set()
+    for s in steps:  # at most two of five down or stopped at any time
+        if s["action"] in ("kill-9", "SIGSTOP"):
+            down.add(s["target"])
+        elif s["action"] in ("restart", "SIGCONT"):
+            down.discard(s["target"])
+        assert len(down) <= 2, s
+    assert not down
+    assert len({s.applied_index for s in statuses.values()}) == 1  # everyone caught up
+    assert any('"msg":"triggering snapshot"' in _log(tmp_path, n) for n in doc["members"])
+    verdict = validate_paths([tmp_path])
+    assert verdict.status == "conforms", verdict.lines()
 
 
 # ---------------------------------------------------------------------------------- partitions

@@ -164,6 +164,80 @@ def _pick_links(names: list[str], leader: str, pattern: str,
     return [link for link in links if rng.random() < 0.5]
 
 
+CHAOS_FAULTS: tuple[str, ...] = ("links", "heal", "kill", "pause")
+
+
+def chaos(cluster: EtcdCluster, *, duration: float = 60.0,
+          period: tuple[float, float] = (0.5, 3.0), down: tuple[float, float] = (1.0, 4.0),
+          seed: int = 0, load: bool = True, sample_every: float = 1.0) -> Facts:
+    """A bad day: for ``duration`` seconds under client load, faults of every kind at once.
+    After a time drawn from ``period`` each (seeded), one of: a new random set of links cut
+    (``links``), every link restored (``heal``), a member killed with SIGKILL (``kill``) or
+    stopped with SIGSTOP (``pause``), the leader or a follower, for a time drawn from ``down``,
+    then restarted on its data or resumed. Fewer than half the members are down or stopped at
+    once, so the cluster can make progress between faults; with the cluster's snapshot count
+    low (``record`` runs it at 100) snapshots and compactions come with the writes, and a
+    member restarted may catch up from one. At the end every member is running, every link
+    restored, and the cluster has one leader. Needs ``network='netns'``."""
+    lo, hi = period
+    if not 0 < lo <= hi or not 0 < down[0] <= down[1]:
+        raise ValueError(f"period and down must be (low, high) with 0 < low <= high, not "
+                         f"{period} and {down}")
+    rng = random.Random(seed)
+    leader0, term0 = _begin(cluster, "chaos", duration_s=duration, period_s=[lo, hi],
+                            down_s=list(down), seed=seed, load=load)
+    faults = dict.fromkeys(CHAOS_FAULTS, 0)
+    back_at: dict[str, tuple[float, str]] = {}  # member -> (when it comes back, how)
+    statuses, cluster.record_status = cluster.record_status, False  # (the sampler samples)
+    try:
+        with _background(cluster, load=load, seed=seed, sample_every=sample_every,
+                         label="chaos") as sampler:
+            deadline = time.monotonic() + duration
+            while (left := deadline - time.monotonic()) > 0:
+                _bring_back(cluster, back_at, time.monotonic())
+                fault = rng.choice(CHAOS_FAULTS)
+                if fault in ("kill", "pause") and (len(back_at) + 1) * 2 >= len(cluster.names):
+                    fault = "links"  # a majority stays up
+                if fault == "links":
+                    links = [link for link in itertools.combinations(cluster.names, 2)
+                             if rng.random() < 0.3]
+                    cluster.cut_links(links, status=False)
+                elif fault == "heal":
+                    cluster.heal(status=False)
+                else:
+                    leader = sampler.leader or leader0
+                    up = [n for n in cluster.running if n not in back_at]
+                    victim = leader if leader in up and rng.random() < 0.5 else rng.choice(up)
+                    (cluster.kill if fault == "kill" else cluster.pause)(victim)
+                    back_at[victim] = (time.monotonic() + rng.uniform(*down), fault)
+                faults[fault] += 1
+                time.sleep(min(rng.uniform(lo, hi), left))
+            _bring_back(cluster, back_at, float("inf"))
+            cluster.heal(status=False)
+            leader, term = _settle(cluster)
+    finally:
+        cluster.record_status = statuses
+    terms_seen = [s.get("max_raft_term") or s["term"] or 0
+                  for s in _recorder(cluster).status_samples]
+    return _end(cluster, "chaos", {
+        "faults": faults, "leader_before": leader0, "term_before": term0,
+        "leader_after": leader, "term_after": term, "max_term_sampled": max(terms_seen),
+        "leaders_seen": list(_recorder(cluster).leaders_seen),
+    })
+
+
+def _bring_back(cluster: EtcdCluster, back_at: dict[str, tuple[float, str]], now: float
+                ) -> None:
+    """Restart or resume the members whose time down has passed by ``now``."""
+    for name, (when, how) in sorted(back_at.items()):
+        if when <= now:
+            if how == "kill":
+                cluster.restart(name, wait=False)
+            else:
+                cluster.resume(name)
+            del back_at[name]
+
+
 # ---------------------------------------------------------------------------------- partitions
 
 def leader_minority(cluster: EtcdCluster, *, hold: float = 5.0, seed: int = 0,
@@ -615,6 +689,10 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("flapping", "links cut and restored at random every 0.2-2 s (nftables)",
              flapping, "duration", "how long links flap (default 20 s)"),
+    Scenario("chaos", "a bad day: links cut and healed, members killed and restarted, "
+             "stopped and resumed, at random under load, snapshots on",
+             chaos, "duration", "how long the faults go on (default 60 s)",
+             cluster_options={"snapshot_count": 100}),
     Scenario("leader-minority", "the leader cut off in a minority, then healed",
              leader_minority, "hold", "how long the partition holds (default 5 s)"),
     Scenario("kill", "kill -9 the leader, then a follower; each restarted and caught up",
