@@ -92,23 +92,33 @@ def test_flapping_links_drop_packets_and_force_elections(tmp_path: Path) -> None
 
 
 def test_chaos_cuts_kills_and_stops_at_once_and_validate_follows_it(tmp_path: Path) -> None:
-    """A bad day on five members: links, kills and stops at random under load, snapshots on.
-    What etcd shows must match the faults (a start-up banner per kill, the cluster caught up
-    afterwards, snapshots taken), no more than two members are ever down at once, and
-    validate, which has never seen this run, finds a behaviour of the spec in it."""
+    """A bad day on five members: links, kills, stops and a follower replaced, at random under
+    load, snapshots on. What etcd shows must match the faults (a start-up banner per kill and
+    replacement, the replaced member's two IDs, the cluster caught up afterwards, snapshots
+    taken), no more than two members are ever down at once, and validate, which has never
+    seen this run, finds a behaviour of the spec in it."""
     _need("3.5")
     with EtcdCluster(tmp_path, 5, network="netns", scenario="chaos", snapshot_count=20,
                      heartbeat_ms=50, election_ms=300) as cluster:
-        facts = chaos(cluster, duration=20, period=(0.3, 1.0), down=(0.5, 2.0), seed=5)
+        facts = chaos(cluster, duration=20, period=(0.3, 1.0), down=(0.5, 2.0), replaces=1,
+                      seed=5)
         statuses = cluster.wait_for_convergence(15)
     doc = _doc(tmp_path)
     steps = doc["steps"]
-    kills = {n: sum(s["action"] == "kill-9" and s["target"] == n for s in steps)
-             for n in doc["members"]}
+    def times(action: str, member: str) -> int:
+        return sum(s["action"] == action and s["target"] == member for s in steps)
+
+    kills = {n: times("kill-9", n) for n in doc["members"]}
+    wiped = {n: times("wipe-data", n) for n in doc["members"]}
     assert sum(kills.values()) == facts["faults"]["kill"] >= 1, facts
+    assert sum(wiped.values()) == facts["faults"]["replace"] == 1, facts
     assert facts["faults"]["pause"] >= 1 and facts["faults"]["links"] >= 1, facts
-    for member, killed in kills.items():
-        assert _log(tmp_path, member).count('"msg":"starting an etcd server"') == 1 + killed
+    for member in doc["members"]:  # a start-up per kill and per replacement, as etcd logged
+        starts = _log(tmp_path, member).count('"msg":"starting an etcd server"')
+        assert starts == 1 + kills[member] + wiped[member], member
+    replaced = next(n for n, k in wiped.items() if k)
+    ids = set(re.findall(r'"local-member-id":"([0-9a-f]+)"', _log(tmp_path, replaced)))
+    assert len(ids) == 2  # its log shows the member it was and the one that replaced it
     down: set[str] = set()
     for s in steps:  # at most two of five down or stopped at any time
         if s["action"] in ("kill-9", "SIGSTOP"):

@@ -164,21 +164,25 @@ def _pick_links(names: list[str], leader: str, pattern: str,
     return [link for link in links if rng.random() < 0.5]
 
 
-CHAOS_FAULTS: tuple[str, ...] = ("links", "heal", "kill", "pause")
+CHAOS_FAULTS: tuple[str, ...] = ("links", "heal", "kill", "pause", "replace")
 
 
 def chaos(cluster: EtcdCluster, *, duration: float = 60.0,
           period: tuple[float, float] = (0.5, 3.0), down: tuple[float, float] = (1.0, 4.0),
-          seed: int = 0, load: bool = True, sample_every: float = 1.0) -> Facts:
+          replaces: int = 2, seed: int = 0, load: bool = True, sample_every: float = 1.0
+          ) -> Facts:
     """A bad day: for ``duration`` seconds under client load, faults of every kind at once.
     After a time drawn from ``period`` each (seeded), one of: a new random set of links cut
     (``links``), every link restored (``heal``), a member killed with SIGKILL (``kill``) or
     stopped with SIGSTOP (``pause``), the leader or a follower, for a time drawn from ``down``,
-    then restarted on its data or resumed. Fewer than half the members are down or stopped at
-    once, so the cluster can make progress between faults; with the cluster's snapshot count
-    low (``record`` runs it at 100) snapshots and compactions come with the writes, and a
-    member restarted may catch up from one. At the end every member is running, every link
-    restored, and the cluster has one leader. Needs ``network='netns'``."""
+    then restarted on its data or resumed; or (at most ``replaces`` times) a follower replaced
+    as after a lost disk (``replace``: removed, wiped, added again under its name with a new
+    member ID; every member is brought back and every link healed first so that the changes
+    can commit; the faults go on while it catches up). Fewer than half the members are down
+    or stopped at once, so the cluster can make progress between faults; with the cluster's
+    snapshot count low (``record`` runs it at 100) snapshots and compactions come with the
+    writes, and a member restarted may catch up from one. At the end every member is
+    running, every link restored, and the cluster has one leader. Needs ``network='netns'``."""
     lo, hi = period
     if not 0 < lo <= hi or not 0 < down[0] <= down[1]:
         raise ValueError(f"period and down must be (low, high) with 0 < low <= high, not "
@@ -198,7 +202,14 @@ def chaos(cluster: EtcdCluster, *, duration: float = 60.0,
                 fault = rng.choice(CHAOS_FAULTS)
                 if fault in ("kill", "pause") and (len(back_at) + 1) * 2 >= len(cluster.names):
                     fault = "links"  # a majority stays up
-                if fault == "links":
+                if fault == "replace" and faults["replace"] >= replaces:
+                    fault = "links"
+                if fault == "replace":
+                    _bring_back(cluster, back_at, float("inf"))
+                    cluster.heal(status=False)
+                    leader = leader_of(cluster.status())[0] or sampler.leader or leader0
+                    cluster.replace_member(rng.choice(_followers(cluster, leader)))
+                elif fault == "links":
                     links = [link for link in itertools.combinations(cluster.names, 2)
                              if rng.random() < 0.3]
                     cluster.cut_links(links, status=False)
@@ -690,7 +701,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("flapping", "links cut and restored at random every 0.2-2 s (nftables)",
              flapping, "duration", "how long links flap (default 20 s)"),
     Scenario("chaos", "a bad day: links cut and healed, members killed and restarted, "
-             "stopped and resumed, at random under load, snapshots on",
+             "stopped and resumed, followers replaced, at random under load, snapshots on",
              chaos, "duration", "how long the faults go on (default 60 s)",
              cluster_options={"snapshot_count": 100}),
     Scenario("leader-minority", "the leader cut off in a minority, then healed",
