@@ -123,7 +123,16 @@ SHAPES: list[tuple[str, list[str], dict[str, Any]]] = [
     ("copied to local snapshot: bytes=1795", ["Snapshot"], {"action": "copied"}),
     ("reaping snapshot: path=/var/lib/raft/snapshots/2-22-1795860051718", ["Snapshot"],
      {"action": "reap"}),
+    ("creating new snapshot: path=/var/lib/raft/snapshots/6-241-1796608958895.tmp",
+     ["Snapshot"], {"action": "create", "term": 6, "index": 241}),
     ("Installed remote snapshot", ["Snapshot"], {"action": "installed"}),
+    ("restored from snapshot: id=2-87-1796608935006", ["Snapshot"],
+     {"action": "loaded", "term": 2, "index": 87}),
+    ("restored from snapshot: id=not-a-file-store-name", ["Snapshot"],
+     {"action": "loaded", "term": None, "index": None}),
+    ('failed to take snapshot: error="cannot take snapshot now, wait until the configuration '
+     'entry at 81 has been applied (have applied 79)"', ["Snapshot"], {"action": "take-failed"}),
+    ("no logs to truncate", ["Snapshot"], {"action": "compact"}),
     ("skipping application of old log: index=17", ["Snapshot"],
      {"action": "skip-old-log", "index": 17}),
     ("ignoring installSnapshot request with older term than current term: request-term=2 "

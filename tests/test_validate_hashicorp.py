@@ -93,3 +93,41 @@ def test_a_bind_address_does_not_name_the_file(tmp_path: Path) -> None:
     assert [f.node for f in verdict.files if f.path == str(node3)] == [None]
     assert verdict.problems and all(p.startswith(f"{node3}:") for p in verdict.problems)
     assert "cannot tell which node this line is about" in verdict.problems[0]
+
+
+# A bad day (the chaos scenario: links, kills, stops, snapshots, a follower removed and added
+# back): hashicorp names each snapshot by its last entry's term and index, as it writes it
+# (``creating new snapshot: path=.../7-49-...``) and as a server starting restores it
+# (``restored from snapshot: id=7-49-...``); both show that entry, committed, in its log.
+CHAOS = {"text": (DATA / "chaos", 35, 64, "5-35-"), "json": (DATA / "chaos-json", 31, 45, "4-72-")}
+
+
+@pytest.mark.parametrize("fmt", list(CHAOS))
+def test_a_server_restores_the_snapshot_it_wrote(fmt: str) -> None:
+    run, written, restored, name = CHAOS[fmt]
+    assert "creating new snapshot" in line(run / "node3.log", written)
+    assert name in line(run / "node3.log", written)
+    assert "restored from snapshot" in line(run / "node3.log", restored)
+    assert name in line(run / "node3.log", restored)
+    verdict = validate_paths([run])
+    assert verdict.status == "conforms", verdict.lines()
+    assert verdict.problems == [], verdict.lines()  # every raft line read
+
+
+@pytest.mark.parametrize("fmt", list(CHAOS))
+def test_a_restored_snapshot_that_is_not_the_one_written(tmp_path: Path, fmt: str) -> None:
+    # the snapshot's last entry in another term than the snapshot the server wrote holds:
+    # entries a snapshot holds are committed, so one of the two loses a committed entry
+    run, _written, restored, name = CHAOS[fmt]
+    term, index = name.split("-")[:2]
+    logs = tmp_path / run.name
+    shutil.copytree(run, logs)
+    node3 = logs / "node3.log"
+    lines = node3.read_text().splitlines(keepends=True)
+    lines[restored - 1] = lines[restored - 1].replace(name, f"{int(term) - 1}-{index}-")
+    node3.write_text("".join(lines))
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "StateMachineSafety", f"{node3}:{restored}"), verdict.lines()
+    assert (f"restores its snapshot ending at entry {index} of term {int(term) - 1}, but "
+            f"entry {index} of term {term} is committed (at {logs}/node") in verdict.explanation

@@ -346,6 +346,24 @@ def _snapshot(action: str) -> Handler:
     return handler
 
 
+_SNAPSHOT_ID = re.compile(r"(\d+)-(\d+)-\d+(?:\.tmp)?")
+"""A snapshot's name as hashicorp/raft's file store makes it: term, index, milliseconds (and
+``.tmp`` while it is written)."""
+
+
+def _named_snapshot(action: str, field: str) -> Handler:
+    """A line naming a snapshot by its file store name (``id=2-87-1796608935006``, or a
+    ``path=`` ending in it): the term and index of its last entry, where the name has them."""
+    def handler(r: HclogReader, f: dict[str, Any]) -> list[Draft]:
+        name = str(f.get(field, "")).rsplit("/", 1)[-1]
+        found = _SNAPSHOT_ID.fullmatch(name)
+        if found is None:
+            return [r._d(ev.Snapshot, action=action)]
+        return [r._d(ev.Snapshot, action=action, term=int(found.group(1)),
+                     index=int(found.group(2)))]
+    return handler
+
+
 def _one(kind: type[ev.Event], **fields: Any) -> Handler:
     def handler(r: HclogReader, _f: dict[str, Any]) -> list[Draft]:
         return [r._d(kind, **fields)]
@@ -416,10 +434,15 @@ _HANDLERS: dict[str, Handler] = {
         lambda r, f: [r._d(ev.LeadershipTransfer, action="start",
                            transferee=r._peer(f.get("id", "")))],
     "starting snapshot up to": _snapshot("start"),
+    "failed to take snapshot": _snapshot("take-failed"),
+    # a server starting restores the state machine from its latest snapshot
+    "restored from snapshot": _named_snapshot("loaded", "id"),
     "snapshot complete up to": _snapshot("complete"),
-    "creating new snapshot": _snapshot("create"),
+    # its own snapshot of applied entries, or one a leader is installing on it
+    "creating new snapshot": _named_snapshot("create", "path"),
     "reaping snapshot": _snapshot("reap"),
     "compacting logs": _snapshot("compact"),
+    "no logs to truncate": _snapshot("compact"),
     "failed to get log": _snapshot("log-compacted"),
     "failed to send snapshot to": _snapshot("send-failed"),
     "failed to install snapshot": _snapshot("install-failed"),

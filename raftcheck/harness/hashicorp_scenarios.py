@@ -14,6 +14,7 @@ makes every run differ (leaders, terms, indexes): tests read the facts from scen
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import shutil
 import sys
@@ -177,6 +178,63 @@ def flapping(cluster: HashicorpCluster, duration: float = 20.0, seed: int = 1) -
     cluster.wait_for_convergence(20)
 
 
+def chaos(cluster: HashicorpCluster, duration: float = 60.0, seed: int = 1) -> None:
+    """A bad day: for ``duration`` seconds, every 0.3–2 s (seeded), one of: a random set of
+    links cut, every link healed, a node killed (SIGKILL) or stopped (SIGSTOP), half the time
+    the leader, for 0.5–3 s and then restarted on its data or resumed, a snapshot taken on a
+    running node, or (at most twice, with every node back and the links healed so that the
+    changes commit) a follower removed from the configuration and added back; fewer than half
+    the nodes down or stopped at once; two clients write and read throughout. Then heal,
+    bring every node back, and converge."""
+    rng = random.Random(seed)
+    leader0, _ = cluster.wait_for_leader(10)
+    back_at: dict[str, tuple[float, str]] = {}  # node -> (when it comes back, how)
+    rejoined = 0
+
+    def bring_back(now: float) -> None:
+        for name, (when, how) in sorted(back_at.items()):
+            if when <= now:
+                (cluster.restart if how == "kill" else cluster.resume)(name)
+                del back_at[name]
+
+    with BackgroundClients(cluster, clients=2, keys=3, seed=seed):
+        end = time.monotonic() + duration
+        while time.monotonic() < end:
+            bring_back(time.monotonic())
+            fault = rng.choice(("links", "heal", "kill", "pause", "snapshot", "rejoin"))
+            if fault in ("kill", "pause") and (len(back_at) + 1) * 2 >= len(cluster.names):
+                fault = "links"  # a majority stays up
+            if fault == "rejoin" and rejoined >= 2:
+                fault = "heal"
+            if fault == "links":
+                cluster.cut_links([link for link in itertools.combinations(cluster.names, 2)
+                                   if rng.random() < 0.3])
+            elif fault == "heal":
+                cluster.heal()
+            elif fault == "snapshot":
+                up = [n for n in cluster.running if n not in back_at]
+                cluster.snapshot(rng.choice(up), check=False)
+            elif fault == "rejoin":
+                bring_back(float("inf"))
+                cluster.heal()
+                leader, _ = cluster.wait_for_leader(15)
+                follower = rng.choice([n for n in cluster.names if n != leader])
+                cluster.remove_server(follower, timeout=15)
+                cluster.add_voter(follower, timeout=15)
+                rejoined += 1
+            else:
+                hint = cluster.leader_hint() or leader0
+                up = [n for n in cluster.running if n not in back_at]
+                victim = hint if hint in up and rng.random() < 0.5 else rng.choice(up)
+                (cluster.kill if fault == "kill" else cluster.pause)(victim)
+                back_at[victim] = (time.monotonic() + rng.uniform(0.5, 3.0), fault)
+            time.sleep(rng.uniform(0.3, 2.0))
+        bring_back(float("inf"))
+        cluster.heal()
+    cluster.wait_for_leader(20)
+    cluster.wait_for_convergence(20)
+
+
 def grow_from_one(cluster: HashicorpCluster) -> None:
     """Bootstrap node1 alone (it elects itself with a quorum of one), then AddVoter every
     other node, one at a time, with writes in between; each new voter catches up. Ends with
@@ -275,6 +333,8 @@ SCENARIOS: dict[str, Scenario] = {
     "leader-restart": Scenario(leader_restart),
     "follower-restart": Scenario(follower_restart),
     "flapping": Scenario(flapping),
+    "chaos": Scenario(chaos, nodes=5, cluster=SNAPSHOT_SETTINGS),
+    "chaos-json": Scenario(chaos, nodes=5, cluster={**SNAPSHOT_SETTINGS, "log_format": "json"}),
     "grow-from-one": Scenario(grow_from_one, nodes=5, cluster={"bootstrap": "one"}),
     # in JSON lines a joining server's raft lines never name it (hashicorp prints it as {})
     "grow-from-one-json": Scenario(grow_from_one, nodes=5,
@@ -325,8 +385,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--network", choices=("netns", "loopback"), default="netns")
     parser.add_argument("--log-level", choices=("trace", "debug", "info"))
     parser.add_argument("--log-format", choices=("text", "json"))
-    parser.add_argument("--duration", type=float, help="flapping: seconds of faults")
-    parser.add_argument("--seed", type=int, help="flapping: seed of the fault schedule")
+    parser.add_argument("--duration", type=float,
+                        help="flapping and chaos: seconds of faults")
+    parser.add_argument("--seed", type=int,
+                        help="flapping and chaos: seed of the fault schedule")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.scenario) - set(SCENARIOS))
     if unknown:
@@ -336,8 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--name needs exactly one scenario")
     script_args = {k: v for k, v in (("duration", args.duration), ("seed", args.seed))
                    if v is not None}
-    if script_args and any(SCENARIOS[n].script is not flapping for n in names):
-        parser.error("--duration and --seed apply to the flapping scenario only")
+    if script_args and any(SCENARIOS[n].script not in (flapping, chaos) for n in names):
+        parser.error("--duration and --seed apply to the flapping and chaos scenarios only")
     try:
         for name in names:
             t0 = time.monotonic()

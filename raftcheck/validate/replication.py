@@ -353,7 +353,9 @@ def _match(w: World, i: int, j: int, term: int | None, index: int | None, cx: Co
 def on_snapshot(w: World, e: ev.Snapshot, cx: Context) -> Iterable[World]:
     """Snapshots as the log knowledge sees them: compacting one's own log changes nothing a
     glimpse can see (the entries are in the snapshot); installing a leader's snapshot replaces
-    the log by one that ends at the snapshot's last entry, which is committed."""
+    the log by one that ends at the snapshot's last entry, which is committed; a server that
+    writes a snapshot (hashicorp names it by its last entry's term and index) or restores one
+    as it starts holds that entry, committed, and maybe more."""
     i = cx.index(e.node)
     w, s = current(w, i, e, cx)
     n = cx.name(i)
@@ -362,6 +364,16 @@ def on_snapshot(w: World, e: ev.Snapshot, cx: Context) -> Iterable[World]:
         _check_snapshot(w, i, index, term, e, cx)
         w = change_log(w, i, lambda log: log.restored(index, term, held), e, cx,
                        f"{n} installs a snapshot up to entry {index} of term {term}")
+        w = keep(w, i, index, e, cx)
+        yield observe_commit(w, i, index, e, cx)
+    elif e.action in ("loaded", "create") and e.index is not None and e.term is not None:
+        # a snapshot a server writes (its own, or one its leader is installing on it) or
+        # restores as it starts: committed entries, in its log
+        index, term = e.index, e.term
+        what = "restores its snapshot" if e.action == "loaded" else "writes a snapshot"
+        _check_snapshot(w, i, index, term, e, cx, what)
+        w = change_log(w, i, lambda log: log.entry(index, term), e, cx,
+                       f"{n} {what} up to entry {index} of term {term}")
         w = keep(w, i, index, e, cx)
         yield observe_commit(w, i, index, e, cx)
     elif e.action == "fast-forwarded" and e.index is not None:
@@ -378,8 +390,8 @@ def on_snapshot(w: World, e: ev.Snapshot, cx: Context) -> Iterable[World]:
         yield w  # taken, sent, compacted: the logical log is unchanged
 
 
-def _check_snapshot(w: World, i: int, index: int, term: int, e: ev.Event, cx: Context
-                    ) -> None:
+def _check_snapshot(w: World, i: int, index: int, term: int, e: ev.Event, cx: Context,
+                    what: str = "installs a snapshot") -> None:
     """A snapshot holds committed entries only, so it agrees with every entry known committed:
     its last entry (index, term) cannot follow a committed entry of a higher term, nor stand
     where another committed entry is."""
@@ -393,7 +405,7 @@ def _check_snapshot(w: World, i: int, index: int, term: int, e: ev.Event, cx: Co
                 break
             if t > term or (a <= index <= b and t != term):
                 source = cx.committed_source.get(t)
-                raise Unexplained("StateMachineSafety", f"{cx.name(i)} installs a snapshot "
+                raise Unexplained("StateMachineSafety", f"{cx.name(i)} {what} "
                                   f"ending at entry {index} of term {term}, but entry "
                                   f"{min(b, index)} of term {t} is committed"
                                   f"{f' (at {source})' if source else ''}: a snapshot holds "
