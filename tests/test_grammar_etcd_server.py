@@ -129,6 +129,34 @@ def test_line_without_node_before_any_id_is_a_problem(tmp_path: Path) -> None:
     assert (truncated.node, truncated.from_index, truncated.conflicting_term) == ("n1", 4, 2)
 
 
+@pytest.mark.parametrize("fmt", ["capnslog", "zap"])
+def test_a_line_without_node_is_the_member_that_started_last(tmp_path: Path, fmt: str) -> None:
+    # a member replaced under its name (removed, data wiped, added again: a new member ID)
+    # logs on in the same file; raft's lines that name no node are the new member's
+    conflict = "found conflict at index 117 [existing term: 5, conflicting term: 6]"
+    if fmt == "capnslog":
+        lines = [f"2026-12-07 02:05:06.000001 I | etcdserver: starting member {ID1} in cluster a5",
+                 f"raft2026/12/07 02:05:06 INFO: {ID1} became follower at term 1",
+                 f"raft2026/12/07 02:05:10 INFO: {conflict}",
+                 f"2026-12-07 02:05:15.364033 I | etcdserver: starting member {ID2} in cluster a5",
+                 f"raft2026/12/07 02:05:15 INFO: {ID2} became follower at term 0",
+                 f"raft2026/12/07 02:05:53 INFO: {conflict}"]
+    else:
+        lines = [_zap("starting local member", caller="etcdserver/raft.go:448",
+                      **{"local-member-id": ID1, "cluster-id": "a5"}),
+                 _zap(f"{ID1} became follower at term 1", logger="raft"),
+                 _zap(conflict, logger="raft"),
+                 _zap("starting local member", caller="etcdserver/raft.go:448",
+                      **{"local-member-id": ID2, "cluster-id": "a5"}),
+                 _zap(f"{ID2} became follower at term 0", logger="raft"),
+                 _zap(conflict, logger="raft")]
+    parsed = read_logs([_write(tmp_path, "node4.log", lines)])
+    names = {raw: name for name, info in parsed.nodes.items() for raw in info.ids}
+    truncations = [e for e in parsed.events if isinstance(e, ev.LogTruncated)]
+    assert [e.node for e in truncations] == [names[ID1], names[ID2]]
+    assert names[ID1] != names[ID2]
+
+
 # --- zap envelope --------------------------------------------------------------------------
 
 

@@ -152,6 +152,12 @@ def _json_record(line: str) -> Any:
     return value if end == len(line) else json.loads(line)
 
 
+_SERVER_RECORDS = frozenset({"triggering snapshot", "Applying entry", "starting local member",
+                             "restarting local member"})
+"""etcdserver's records read whatever comes before them (the others that name the member are
+read only while it is not known, or its start-up banner waits for it)."""
+
+
 class EtcdServerReader:
     """Reads one etcd member's log (capnslog or zap): one file is one node."""
 
@@ -229,8 +235,7 @@ class EtcdServerReader:
             return self._forced(lineno, line, self._pkg_time(stamp), m.group(1), text)
         m = _MEMBER.match(text)
         if m is not None:
-            if self.owner is None:
-                self.owner = etcd_id(m.group(1))
+            self.owner = etcd_id(m.group(1)) or self.owner  # (replaced: the new one from here)
             return self._config(lineno, line, self._pkg_time(stamp))
         return self._warning_text(lineno, line, stamp, "etcdserver", text)
 
@@ -319,7 +324,7 @@ class EtcdServerReader:
                     when = None
                 return self._forced(lineno, line, when, record.get("local-member-id"),
                                     f"{msg} at commit index {record.get('commit-index')}")
-            if msg in ("triggering snapshot", "Applying entry") or (
+            if msg in _SERVER_RECORDS or (
                     (self._banner or self.owner is None) and "local-member-id" in record):
                 return self._etcdserver_zap(lineno, line, record)
             if msg in WARNINGS:
@@ -430,8 +435,9 @@ class EtcdServerReader:
     def _etcdserver_zap(self, lineno: int, line: str, record: dict[str, Any]
                         ) -> Sequence[Outcome]:
         member = record.get("local-member-id")
-        if isinstance(member, str) and self.owner is None:
-            self.owner = etcd_id(member)
+        if isinstance(member, str) and (own := etcd_id(member)) is not None and \
+                (self.owner is None or own.key != self.owner.key):
+            self.owner = own  # (a member replaced: the new one from here on)
         if isinstance(member, str) and self._banner and record.get("msg") in (
                 "starting local member", "restarting local member"):
             return self._config(lineno, line, None)
@@ -459,8 +465,8 @@ class EtcdServerReader:
                 detail: str) -> Sequence[Outcome]:
         """A start with --force-new-cluster: a start like any (the banner kept since the server
         started, now that the member is known), and a feature outside the model."""
-        if isinstance(member, str) and self.owner is None:
-            self.owner = etcd_id(member)
+        if isinstance(member, str):
+            self.owner = etcd_id(member) or self.owner
         started = self._config(lineno, line, when)
         draft = Draft(ev.FeatureUsed, None, {"feature": FORCE_NEW_CLUSTER, "detail": detail})
         forced = Parsed(lineno, line, when, [draft])
