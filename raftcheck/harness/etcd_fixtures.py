@@ -152,6 +152,11 @@ FIXTURES: dict[str, Fixture] = {f.name: f for f in [
             "IDs, terms from 1 again, in the same logs"),
     Fixture("3.4-snapshot-restore-capnslog", "snapshot-restore",
             RecordOptions(logger="capnslog", **V34), "the same on etcd 3.4, text logs"),
+    Fixture("3.4-chaos-capnslog", "chaos",
+            RecordOptions(version="3.4", logger="capnslog", duration=20, seed=31,
+                          heartbeat_ms=50, election_ms=300),
+            "a bad day for 20 s on etcd 3.4 (pre-vote on): links, kills, stops and a "
+            "follower replaced at random under load"),
     Fixture("3.4-to-3.5-rolling-upgrade-capnslog", "rolling-upgrade",
             RecordOptions(logger="capnslog", **V34),
             "every member of a 3.4 cluster restarted by etcd 3.5 in turn, the leader last: "

@@ -7,8 +7,9 @@ it rests on (FINDINGS in model.py).
   election timeouts (10 s when the timeout is not logged) apart on average;
 - a node cut off: a node that campaigned twice or more in a row without winning while the
   others kept their leader; with pre-vote its term stayed put, without it the term climbed;
-- slow leader disk: slow-fsync or late-heartbeat warnings on a node that was leader, before
-  it lost leadership (or while it led, if it did not);
+- slow leader disk: slow-fsync warnings (and late heartbeats) on a node that was leader,
+  before it lost leadership (or while it led, if it did not); a stalled leader: late
+  heartbeats and no slow fsync (the process stood still: paused, starved of CPU, swapping);
 - flapping link: a peer lost and found again three times or more by the same node (losses
   while the peer was down, restarting or crashed, do not count);
 - a log that lost entries: a node told to commit past its log's end (etcd panics);
@@ -45,7 +46,7 @@ def diagnose(timeline: Timeline, options: TimelineOptions) -> None:
     findings.extend(_lost_logs(timeline))
     findings.extend(_storms(timeline, incidents))
     findings.extend(_cut_off(timeline))
-    findings.extend(_slow_disk(timeline))
+    findings.extend(_stalled_leaders(timeline))
     findings.extend(_incidents(timeline, incidents))
     findings.extend(_flapping(timeline))
     findings.extend(_clocks(timeline, options))
@@ -180,7 +181,9 @@ def _cut_off_finding(timeline: Timeline, node: str, run: list) -> Finding:
                    [node], run[0].at, run[-1].at)
 
 
-def _slow_disk(timeline: Timeline) -> list[Finding]:
+def _stalled_leaders(timeline: Timeline) -> list[Finding]:
+    """Leaders whose own warnings show their loop stalled: by their disk where a write was
+    logged slow, else by something that stopped the whole process."""
     out = []
     for tenure in timeline.tenures:
         end = tenure.end or timeline.end
@@ -199,17 +202,33 @@ def _slow_disk(timeline: Timeline) -> list[Finding]:
         late = len(slow) - fsyncs
         lost = (f"before it lost leadership at {_fmt(tenure.end)} ({tenure.reason})"
                 if tenure.end else "while it led")
-        out.append(Finding(
-            "slow-disk", f"Slow disk on the leader {name}: {fsyncs} slow fsync(s), "
-                         f"{late} late heartbeat(s){worst_text} {lost}",
-            "The leader writes every entry to its write-ahead log before it sends it; while "
-            "an fsync blocks, heartbeats wait too, and followers that hear nothing for an "
-            "election timeout start an election.",
-            "Give the WAL a dedicated, fast disk (etcd --wal-dir; SSD/NVMe, no noisy "
-            "neighbours), check fsync latency (etcd_disk_wal_fsync_duration_seconds p99 "
-            "should stay under ~10 ms), and raise the election timeout above the worst fsync "
-            "(etcd --election-timeout, with --heartbeat-interval about a tenth of it).",
-            [w.source for w in slow][:12], [tenure.leader], slow[0].at, slow[-1].at))
+        evidence = [w.source for w in slow][:12]
+        if fsyncs:
+            out.append(Finding(
+                "slow-disk", f"Slow disk on the leader {name}: {fsyncs} slow fsync(s), "
+                             f"{late} late heartbeat(s){worst_text} {lost}",
+                "The leader writes every entry to its write-ahead log before it sends it; "
+                "while an fsync blocks, heartbeats wait too, and followers that hear nothing "
+                "for an election timeout start an election.",
+                "Give the WAL a dedicated, fast disk (etcd --wal-dir; SSD/NVMe, no noisy "
+                "neighbours), check fsync latency (etcd_disk_wal_fsync_duration_seconds p99 "
+                "should stay under ~10 ms), and raise the election timeout above the worst "
+                "fsync (etcd --election-timeout, with --heartbeat-interval about a tenth of "
+                "it).", evidence, [tenure.leader], slow[0].at, slow[-1].at))
+        else:
+            out.append(Finding(
+                "leader-stalled", f"The leader {name} stalled: {late} late heartbeat(s)"
+                                  f"{worst_text}, no slow disk write, {lost}",
+                "Its heartbeats went out late, and no write to its disk was logged as slow "
+                "(etcd's warning blames the disk, but a disk that slow logs 'slow "
+                "fdatasync' too): the whole process stood still — stopped (SIGSTOP, a VM "
+                "freeze), starved of CPU (a cgroup CPU limit, steal time, a noisy "
+                "neighbour), swapping, or in a long garbage collection.",
+                "Check the leader's host at that time: CPU throttling (cgroup cpu.stat "
+                "nr_throttled), steal time, memory pressure and swap, VM pauses; give etcd "
+                "CPU of its own, and raise the election timeout above the longest stall "
+                "(etcd --election-timeout, with --heartbeat-interval about a tenth of it).",
+                evidence, [tenure.leader], slow[0].at, slow[-1].at))
     return out
 
 
@@ -229,7 +248,8 @@ def _incidents(timeline: Timeline, incidents: list[Election]) -> list[Finding]:
                            f"{trig.summary}",
             f"{timeline.name(e.leader)} was elected at term {e.term} at {_fmt(e.at)}{began}.",
             ("The leader's disk stalled it: see the slow-disk item." if "disk" in trig.summary
-             else _advice(trig.kind)),
+             else "The leader's process stalled: see the leader-stalled item."
+             if "stalled" in trig.summary else _advice(trig.kind)),
             [s for s in (window.start_source, *trig.evidence, e.source) if s is not None],
             [e.leader], window.start, e.at))
     return out

@@ -178,6 +178,7 @@ FINDINGS = {
     "election-storm": "many elections in a short time",
     "node-cut-off": "one node's term climbed alone: it was cut off from the others",
     "slow-disk": "the leader's disk was slow before it lost leadership",
+    "leader-stalled": "the leader's process stood still (late heartbeats, no slow disk write)",
     "flapping-link": "a link between two nodes broke and came back repeatedly",
     "clock-skew": "the nodes' clocks disagree",
     "log-lost": "a node's log lost entries it had acknowledged (its disk lost data)",

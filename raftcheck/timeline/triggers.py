@@ -356,9 +356,11 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
         stalls = _disk_stalls(timeline, old, low, at)
         if stalls:
             worst = max((w.seconds or 0.0) for w in stalls)
+            how = ("whose loop was blocked on its disk (slow fsync, late heartbeats"
+                   if any(w.kind == "slow-fsync" for w in stalls) else
+                   "whose process stalled (late heartbeats, no slow disk write")
             return Trigger("heartbeats-lost", f"{what}: it stopped hearing from {name(old)}, "
-                           f"whose loop was blocked on its disk (slow fsync, late heartbeats: "
-                           f"up to {worst:.2f} s)", first_loss, (low, high),
+                           f"{how}: up to {worst:.2f} s)", first_loss, (low, high),
                            [first_source, *(w.source for w in stalls[:4])])
         return Trigger("heartbeats-lost", f"{what}: it stopped hearing from {name(old)}, "
                        "which kept running (a network problem between them, or an "
