@@ -176,8 +176,10 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
     @property
     def voters(self) -> list[str]:
         """The voting members of the configuration now (learners do not vote)."""
-        return [n for n in self.names if not self.members[n].learner] if self.members else list(
-            self.names)
+        if not self.members:
+            return list(self.names)
+        return [n for n in list(self.names)
+                if (m := self.members.get(n)) is not None and not m.learner]
 
     @property
     def quorum(self) -> int:
@@ -421,7 +423,7 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
         """Each member's ``endpoint status`` (None: killed, paused or not answering), queried
         in parallel."""
         wanted = list(names) if names is not None else list(self.names)
-        live = [n for n in wanted if self.members[n].running and not self.members[n].paused]
+        live = self._up(wanted)
         assert self._pool is not None
         futures = {n: self._pool.submit(self._ctl.status, self._url(n), timeout) for n in live}
         raw = {n: f.result() for n, f in futures.items()}
@@ -429,7 +431,8 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
             if isinstance(r, dict):
                 hex_id = format(int(r["member_id"]), "x")
                 self.id_to_name[hex_id] = n
-                self.members[n].member_id = hex_id
+                if (member := self.members.get(n)) is not None:  # (not replaced meanwhile)
+                    member.member_id = hex_id
         result: dict[str, MemberStatus | None] = {}
         for n in wanted:
             r = raw.get(n)
@@ -449,7 +452,7 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
         answering): current term, role, vote, leader, commit. Unlike ``status()``'s
         ``raft_term`` (the term of the last applied entry) this shows a candidate's term."""
         wanted = list(names) if names is not None else list(self.names)
-        live = [n for n in wanted if self.members[n].running and not self.members[n].paused]
+        live = self._up(wanted)
         assert self._pool is not None
 
         def fetch(name: str) -> RaftStatus | None:
@@ -496,8 +499,7 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
         """Poll until every running, unpaused member answers with the same leader, term and
         applied index; record a ``converged`` status sample and return the statuses."""
         def check() -> dict[str, MemberStatus] | None:
-            live = [n for n in self.names
-                    if self.members[n].running and not self.members[n].paused]
+            live = self._up(self.names)
             return converged(self.status(live), live)
 
         result = self._poll(check, timeout, "all members to agree on leader, term and "
@@ -516,7 +518,8 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
 
     @property
     def running(self) -> list[str]:
-        return [n for n in self.names if self.members[n].running]
+        return [n for n in list(self.names)
+                if (m := self.members.get(n)) is not None and m.running]
 
     def log_path(self, name: str) -> Path:
         return self._member(name).log_path
@@ -713,6 +716,17 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
                 out[n]["netns"] = self.net.namespaces.get(n)
         return out
 
+    def _up(self, names: Iterable[str]) -> list[str]:
+        """Those of ``names`` whose member is running and not paused. Client and sampler
+        threads ask while a scenario may replace a member (removed from ``members`` and added
+        again): a name without a member is not up."""
+        up = []
+        for n in list(names):
+            member = self.members.get(n)
+            if member is not None and member.running and not member.paused:
+                up.append(n)
+        return up
+
     def _member(self, name: str, *, running: bool = False) -> Member:
         if name not in self.members:
             raise KeyError(f"no member {name!r}; members are {self.names}")
@@ -723,8 +737,7 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
 
     def _endpoints(self, endpoint: str | Sequence[str] | None) -> list[str]:
         if endpoint is None:
-            return [n for n in self.names if self.members[n].running
-                    and not self.members[n].paused] or list(self.names)
+            return self._up(self.names) or list(self.names)
         names = [endpoint] if isinstance(endpoint, str) else list(endpoint)
         for n in names:
             self._member(n)

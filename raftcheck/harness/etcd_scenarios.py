@@ -177,11 +177,11 @@ def chaos(cluster: EtcdCluster, *, duration: float = 60.0,
     stopped with SIGSTOP (``pause``), the leader or a follower, for a time drawn from ``down``,
     then restarted on its data or resumed; or (at most ``replaces`` times) a follower replaced
     as after a lost disk (``replace``: removed, wiped, added again under its name with a new
-    member ID; every member is brought back and every link healed first so that the changes
-    can commit; the faults go on while it catches up). Fewer than half the members are down
-    or stopped at once, so the cluster can make progress between faults; with the cluster's
-    snapshot count low (``record`` runs it at 100) snapshots and compactions come with the
-    writes, and a member restarted may catch up from one. At the end every member is
+    member ID; every member is brought back, every link healed and the cluster converged
+    first, as an SRE would; the faults go on while it catches up). Fewer than half the members
+    are down or stopped at once, so the cluster can make progress between faults; with the
+    cluster's snapshot count low (``record`` runs it at 100) snapshots and compactions come
+    with the writes, and a member restarted may catch up from one. At the end every member is
     running, every link restored, and the cluster has one leader. Needs ``network='netns'``."""
     lo, hi = period
     if not 0 < lo <= hi or not 0 < down[0] <= down[1]:
@@ -204,10 +204,10 @@ def chaos(cluster: EtcdCluster, *, duration: float = 60.0,
                     fault = "links"  # a majority stays up
                 if fault == "replace" and faults["replace"] >= replaces:
                     fault = "links"
-                if fault == "replace":
+                if fault == "replace":  # as an SRE would: on a cluster that is whole again
                     _bring_back(cluster, back_at, float("inf"))
                     cluster.heal(status=False)
-                    leader = leader_of(cluster.status())[0] or sampler.leader or leader0
+                    leader, _term = _settle(cluster)
                     cluster.replace_member(rng.choice(_followers(cluster, leader)))
                 elif fault == "links":
                     links = [link for link in itertools.combinations(cluster.names, 2)

@@ -217,6 +217,7 @@ def chaos(cluster: HashicorpCluster, duration: float = 60.0, seed: int = 1) -> N
             elif fault == "rejoin":
                 bring_back(float("inf"))
                 cluster.heal()
+                cluster.wait_for_convergence(20)
                 leader, _ = cluster.wait_for_leader(15)
                 follower = rng.choice([n for n in cluster.names if n != leader])
                 cluster.remove_server(follower, timeout=15)
