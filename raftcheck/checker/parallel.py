@@ -255,9 +255,3 @@ class _Coordinator:
         if self.progress:
             self.progress(stats)
         return result
-
-
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else os.cpu_count() or 1)
-

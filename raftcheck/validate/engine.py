@@ -540,8 +540,6 @@ def validate_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
                        "traceback)", run=run.name)
 
 
-
-
 def validate_paths(paths: Iterable[str | os.PathLike[str]],
                    options: ValidateOptions | None = None) -> Verdict:
     """The verdict of the one run in ``paths`` (files, or a directory of node logs). Raises
