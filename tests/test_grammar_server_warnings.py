@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from raftcheck.grammar.etcd_server import WARNINGS, go_seconds
+from raftcheck.grammar.drafts import go_seconds
+from raftcheck.grammar.etcd_server import WARNINGS
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import read_logs
 

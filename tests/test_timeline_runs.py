@@ -281,13 +281,8 @@ def test_a_leader_whose_loop_stalled_without_a_slow_write_is_diagnosed() -> None
 CHAOS = [r for r in RUNS if scenario(r)["scenario"] == "chaos" and r.parent.name == "etcd"]
 
 
-@pytest.mark.parametrize("run", CHAOS, ids=_id)
-def test_a_stopped_leader_is_a_stalled_leader_not_a_slow_disk(run: Path) -> None:
-    """The chaos scenario stopped leaders (SIGSTOP) and never slowed a disk: each stalled
-    leader the timeline names was stopped by the harness at the time its late heartbeats
-    cover, and nothing is called a slow disk (etcd logs late heartbeats; hashicorp does
-    not)."""
-    t = timeline(run)
+def _stops(run: Path) -> dict[str, list[tuple[datetime, datetime]]]:
+    """Each member's SIGSTOP..SIGCONT spans, as the harness made them."""
     stops: dict[str, list[tuple[datetime, datetime]]] = {}
     for s in scenario(run)["steps"]:
         if s["action"] == "SIGSTOP":
@@ -295,6 +290,17 @@ def test_a_stopped_leader_is_a_stalled_leader_not_a_slow_disk(run: Path) -> None
         elif s["action"] == "SIGCONT":
             began, _ = stops[s["target"]][-1]
             stops[s["target"]][-1] = (began, _at(s["epoch"]))
+    return stops
+
+
+@pytest.mark.parametrize("run", CHAOS, ids=_id)
+def test_a_stopped_leader_is_a_stalled_leader_not_a_slow_disk(run: Path) -> None:
+    """The chaos scenario stopped leaders (SIGSTOP) and never slowed a disk: each stalled
+    leader the timeline names was stopped by the harness at the time its late heartbeats
+    cover, and nothing is called a slow disk (etcd logs late heartbeats; hashicorp does
+    not)."""
+    t = timeline(run)
+    stops = _stops(run)
     assert not [f for f in t.findings if f.kind == "slow-disk"]
     stalled = [f for f in t.findings if f.kind == "leader-stalled"]
     assert stalled
@@ -371,3 +377,42 @@ def test_a_members_own_stops_and_restarts_are_no_flapping_link(run: Path) -> Non
 def test_a_link_that_flaps_while_both_ends_run_is_still_found() -> None:
     t = timeline(DATA / "hashicorp" / "flapping")
     assert [f for f in t.findings if f.kind == "flapping-link"]
+
+
+HASHICORP_CHAOS = [r for r in RUNS
+                   if scenario(r)["scenario"] == "chaos" and r.parent.name == "hashicorp"]
+
+
+@pytest.mark.parametrize("run", HASHICORP_CHAOS, ids=_id)
+def test_a_hashicorp_leader_that_stood_still_was_paused_not_cut_off(run: Path) -> None:
+    """A stopped hashicorp leader, resumed, finds it has heard from no quorum for seconds and
+    steps down, as a cut-off one does; but a running one logs its failures to contact at every
+    lease check, and this one logged nothing until it stepped down. Each election the timeline
+    puts down to a paused leader follows a stop the harness made of that leader (its silence
+    within the stop), and every stop of a sitting leader that ended in such a step-down is
+    called a pause, not a cut."""
+    t = timeline(run)
+    stops = _stops(run)
+    slack = timedelta(seconds=TOLERANCE + _resolution(run))
+    paused = [e for e in t.elections if e.trigger is not None
+              and e.trigger.kind == "leader-paused"]
+    for e in paused:
+        assert e.previous is not None and e.trigger is not None and e.trigger.began is not None
+        low, high = e.trigger.began
+        assert any(began - slack <= high and low <= ended + slack
+                   for began, ended in stops.get(t.name(e.previous.leader), [])), e.trigger
+    stopped_leaders = [s for s in scenario(run)["steps"] if s["action"] == "SIGSTOP"
+                       and s.get("leader_before") == s["target"]]
+    stepped_down = 0
+    for step in stopped_leaders:
+        began = _at(step["epoch"])
+        after = next((e for e in t.elections if e.at > began and e.previous is not None
+                      and t.name(e.previous.leader) == step["target"]), None)
+        if after is not None and after.trigger is not None and after.trigger.kind in (
+                "check-quorum", "leader-paused") and after.trigger.began is not None \
+                and after.trigger.began[1] >= began - slack:
+            assert after.trigger.kind == "leader-paused", after.trigger
+            stepped_down += 1
+    assert len(paused) >= stepped_down
+    if run.name == "chaos":  # this recording: node4, leading, stopped for 2.4 s
+        assert stepped_down >= 1

@@ -7,6 +7,7 @@ node references are :class:`RawId` values; ``raftcheck.traces.logfiles`` turns t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,3 +54,18 @@ def etcd_decimal_id(text: str, *, small: bool = False) -> RawId | None:
     if value == 0:
         return None
     return RawId(format(value, "x"), value if small else None)
+
+
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def go_seconds(text: object) -> float | None:
+    """A Go duration as printed (``983.1ms``, ``1m2.5s``, ``213µs``: etcd's and hashicorp's
+    lines) in seconds, or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    parts = _GO_DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _GO_UNITS[u] for n, u in parts)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from raftcheck.grammar.detect import ETCD_CAPNSLOG, ETCD_ZAP, foreign_format, mixed_format
-from raftcheck.grammar.drafts import Draft, RawId, etcd_id
+from raftcheck.grammar.drafts import Draft, RawId, etcd_id, go_seconds
 from raftcheck.grammar.etcd_raft import EtcdRaftMessages
 from raftcheck.grammar.outcomes import SKIPPED, Bad, Outcome, Parsed
 from raftcheck.grammar.parsers import ParseFailure
@@ -54,19 +54,6 @@ SERVER_START = re.compile(
 lines before its first Raft event hold none began mid-run (the parts before were rotated away,
 or cut)."""
 _BANNER = re.compile(r"(name|heartbeat|election) = (.*)\Z")
-_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def go_seconds(text: object) -> float | None:
-    """A Go duration as printed (``983.1ms``, ``1m2.5s``, ``213µs``) in seconds, or None."""
-    if not isinstance(text, str) or not text:
-        return None
-    parts = _GO_DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        return None
-    return sum(float(n) * _GO_UNITS[u] for n, u in parts)
-
 
 WARNINGS: dict[str, tuple[str, str | None, str | None]] = {
     # zap message: (kind, the field naming the peer, the field holding the duration)

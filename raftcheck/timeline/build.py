@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
+from raftcheck.grammar.drafts import go_seconds
 from raftcheck.traces import events as ev
 from raftcheck.traces.events import SourceRef
 
@@ -295,11 +296,11 @@ class _Walker:
 
     def _on_replication_progress(self, e: ev.ReplicationProgress, node: _Node,
                                 now: datetime) -> None:
-        if self.hashicorp and e.action == "contact-failed":
+        if self.hashicorp and e.action == "contact-failed":  # (seconds: since last contact)
             self.t.warnings.append(LoggedWarning(
                 e.node, now, "contact-failed",
                 f"failed to contact {self.t.name(e.peer)} ({e.detail})",
-                e.source, e.peer))
+                e.source, e.peer, go_seconds(e.detail)))
         elif self.hashicorp and e.action == "pipelining":
             self.t.warnings.append(LoggedWarning(
                 e.node, now, "peer-active", f"pipelining replication to {self.t.name(e.peer)}",

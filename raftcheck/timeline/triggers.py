@@ -251,6 +251,31 @@ def _silent(log: NodeLog, start: datetime, end: datetime) -> bool:
     return not log.between(start, end)
 
 
+STOOD_STILL = 1.0
+"""Seconds since a hashicorp leader last heard from each peer it failed to contact, at least,
+above which failures that come only as it steps down mean it stood still: running, it checks
+its lease every LeaderLeaseTimeout (500 ms by default) and logs each failure as it goes."""
+
+
+def _stood_still(timeline: Timeline, log: NodeLog, node: str, when: datetime
+                 ) -> tuple[datetime, datetime] | None:
+    """(its last line before, its first line after) where a hashicorp leader that stepped down
+    at ``when`` for want of a quorum had stood still: its failures to contact its peers come
+    only at the step-down, seconds after the last contact (``time=``), with nothing logged
+    meanwhile. A leader cut off while running logs them at every lease check instead."""
+    burst = [w for w in timeline.warnings if w.node == node and w.kind == "contact-failed"
+             and when - timedelta(seconds=0.2) <= w.at <= when and w.seconds is not None]
+    if not burst:
+        return None
+    lost_for = min(w.seconds for w in burst if w.seconds is not None)
+    back = min(w.at for w in burst)
+    last = _last_before(log, back - timedelta(milliseconds=1))
+    if lost_for < STOOD_STILL or last is None or \
+            (back - last).total_seconds() < lost_for - STOOD_STILL / 2:
+        return None
+    return last, back
+
+
 def _last_before(log: NodeLog, when: datetime) -> datetime | None:
     """The time of the node's last line at or before ``when``."""
     k = bisect_right(log.maxes, when + NodeLog.SLACK)
@@ -306,6 +331,14 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
     if step_down is not None and step_down.time is not None and (
             previous.end is None or step_down.time <= previous.end):
         when = step_down.time
+        stood = _stood_still(timeline, by_node[old], old, when) \
+            if timeline.implementation == "hashicorp/raft" else None
+        if stood is not None:
+            last, back = stood
+            return Trigger("leader-paused", f"{name(old)}, the leader, went silent after "
+                           f"{hms(last)} (paused or stalled); running again at {hms(back)}, "
+                           "it had heard from no quorum for that long and stepped down",
+                           back, (last, back), [step_down.source])
         low = max(since, when - 2 * timeout) if timeout else since
         high = when
         if timeout and timeline.implementation == "etcd":
