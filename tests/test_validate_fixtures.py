@@ -31,14 +31,25 @@ def test_every_recorded_run_is_validated() -> None:
         sum(v.startswith(f"{run} (cluster ") for v in VERDICTS) == 2 for run in restored)
 
 
+IMPLEMENTATION_BUGS = {  # run -> (rule, file, line): tests/data/implementation-bugs/README.md
+    "implementation-bugs/hashicorp-1.1.2-term-goes-back": ("TermMonotonic", "node5.log", 305),
+}
+
+
 @pytest.mark.parametrize("run", sorted(VERDICTS))
 def test_recorded_run_verdict(run: str) -> None:
     """Every recorded run conforms, but one where a member was forced to a new cluster (the
-    membership rewritten without a quorum: outside the model), which is inconclusive, and the
+    membership rewritten without a quorum: outside the model), which is inconclusive; the
     runs of data-loss/, where a member's disk lost what it acknowledged (its data directory
-    rolled back): a violation at the line where etcd panics over it."""
+    rolled back): a violation at the line where etcd panics over it; and those of
+    implementation-bugs/, where the implementation broke Raft by itself: a violation at the
+    line where it shows."""
     verdict = VERDICTS[run]
-    if run.startswith("data-loss/"):
+    if run.startswith("implementation-bugs/"):
+        rule, name, line = IMPLEMENTATION_BUGS[run]
+        assert (verdict.status, verdict.rule, verdict.location) == \
+            ("violates", rule, f"{DATA / run / name}:{line}"), verdict.lines()
+    elif run.startswith("data-loss/"):
         doc = json.loads((DATA / run / "scenario.json").read_text())
         log = DATA / run / f"{doc['facts']['victim']}.log"
         lines = log.read_text().splitlines()

@@ -275,7 +275,11 @@ def on_became_candidate(w: World, e: ev.BecameCandidate, cx: Context) -> Iterabl
     i = cx.index(e.node)
     w, s = current(w, i, e, cx, None if e.term is None else e.term - 1)
     n = cx.name(i)
-    never_lower(s, e.term, n)  # (a term gone back, before a Timeout that does not add up)
+    if e.term is not None and e.term - 1 < s.term:  # (Timeout adds one: T - 1 just before)
+        raise Unexplained("TermMonotonic", f"{n} becomes candidate at term {e.term}, so it "
+                          f"was at term {e.term - 1} just before (an election adds one to the "
+                          f"term), but it was already at term {s.term}: a server's "
+                          "currentTerm never decreases")
     if e.term is not None and e.term - 1 > s.term:
         w = at_term(w, i, e.term - 1, e, cx)  # unobserved UpdateTerm (if the format allows)
         s = w.server(i)
