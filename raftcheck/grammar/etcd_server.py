@@ -304,6 +304,8 @@ class EtcdServerReader:
             and _ZAP_RAFT_CALLER.search(caller) is not None)
         msg = record.get("msg")
         if not is_raft:
+            if not isinstance(msg, str):  # (no server record of ours: etcd's are text)
+                return SKIPPED
             if msg == FORCED_ZAP:
                 try:
                     when = self._zap_time(record.get("ts"))

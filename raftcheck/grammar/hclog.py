@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from lark import Lark, Token, Transformer
@@ -168,6 +168,8 @@ class HclogReader:
         error = mixed_format(line, self.format)
         if error is not None:
             return (Bad(lineno, line, error, fatal=True),)
+        if not self._json and _RAFT_BODY.search(line):  # a raft line whose time is garbled
+            return (Bad(lineno, line, "malformed hashicorp/raft line (its time or level)"),)
         return SKIPPED
 
     def _build(self, lineno: int, line: str, stamp: object, message: str,
@@ -201,7 +203,10 @@ class HclogReader:
             frac = stamp.split(".", 1)[1] if "." in stamp else ""
             digits = len(frac) - len(frac.lstrip("0123456789"))
             self.time_precision = {0: "1s", 3: "1ms", 6: "1us", 9: "1ns"}.get(digits, "1s")
-        return datetime.fromisoformat(stamp)
+        when = datetime.fromisoformat(stamp)
+        # hclog prints its zone; a time without one (a reformatted log) is read as UTC, so
+        # that it compares with the others'
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
     def _own_by_file_name(self) -> None:
         """The last resort, once no line named the file's node: the file name, if it is a
@@ -345,6 +350,10 @@ def _snapshot(action: str) -> Handler:
                      index=None if index is None else int(index))]
     return handler
 
+
+_RAFT_BODY = re.compile(r"\[(?:TRACE|DEBUG|INFO|WARN|ERROR)\]\s+raft: ")
+"""What follows the time in a raft line of hclog's text format (a line that does not parse as
+an hclog line but holds this is a raft line garbled, not another program's)."""
 
 _SNAPSHOT_ID = re.compile(r"(\d+)-(\d+)-\d+(?:\.tmp)?")
 """A snapshot's name as hashicorp/raft's file store makes it: term, index, milliseconds (and

@@ -623,6 +623,14 @@ class LogStream:
         summary.events += len(built)
         return built
 
+    def note_problem(self, path: str, line: int, message: str, raw: str = "") -> None:
+        """A line read as events that its checker found it cannot take (it names no node
+        where one is needed): counted and listed as the lines that do not parse are."""
+        summary = next((f for f in reversed(self.files) if f.path == path), None)
+        if summary is not None:
+            summary.events -= 1
+            self._problem(summary, Problem(path, line, message, raw))
+
     def _problem(self, summary: FileSummary, problem: Problem) -> None:
         if problem.time is None and summary.path in self._last_time:
             problem = replace(problem, time=self._last_time[summary.path])

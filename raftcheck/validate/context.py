@@ -20,6 +20,11 @@ RECENT_CONFIGS = 3
 lags a change or two behind at most, in practice)."""
 
 
+class UnnamedNode(Exception):
+    """A line names no node where its event needs one (an etcd member id of 0, where a
+    message's sender or recipient stands): it is a line that does not parse, not a step."""
+
+
 @dataclass
 class Context:
     rules: Rules
@@ -64,10 +69,14 @@ class Context:
     def index(self, name: str) -> int:
         i = self.numbers.get(name)
         if i is None:
+            if not isinstance(name, str):
+                raise UnnamedNode("names no node where one is needed (a member id of 0?)")
             digits = name[1:] if name[:1] == "n" and name[1:].isdigit() else ""
             taken = set(self.numbers.values())
-            i = int(digits) - 1 if digits and int(digits) - 1 not in taken \
-                else max([*self.numbers.values(), -1]) + 1
+            # nK is node K where K is free and a cluster's size (not n1000000000000: a
+            # number a log shows, taken as a node, would size every per-node table)
+            i = int(digits) - 1 if digits and len(digits) <= 3 and int(digits) > 0 \
+                and int(digits) - 1 not in taken else max([*self.numbers.values(), -1]) + 1
             self.numbers[name] = i
             while len(self.names) <= i:
                 self.names.append(f"n{len(self.names) + 1}")

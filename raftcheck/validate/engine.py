@@ -24,7 +24,7 @@ from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, LogStream
 
-from .context import Context
+from .context import Context, UnnamedNode
 from .handlers import HANDLERS, WORLD_ONLY
 from .mapping import ANCHORS, GUESSED_ROLES, in_role, lead_unsure, on_nothing, resync
 from .merge import FileQueue, Merge
@@ -49,6 +49,10 @@ SKIMMED = frozenset(kind for kind in ev.EVENT_TYPES
                     if HANDLERS[kind] is on_nothing and kind not in _NOTED)
 """The event kinds of which the engine reads only the node, time and the nodes named (for the
 merge, the node's format and FileIdentity): read as ev.Skimmed, never built whole."""
+
+UNREADABLE = (UnnamedNode, OverflowError)
+"""What a handler raises where a line names no node it needs, or holds a number beyond any
+term or index (Python sizes cannot reach it): the line is taken as one that does not parse."""
 
 NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
 """Violations that no unlogged step, feature outside the model or unparsed line can explain:
@@ -94,6 +98,7 @@ class Validator:
         # node -> [its first line left unexplained before its log showed its role and term
         # (its log began mid-run), how many such lines]
         self.before_sync: dict[str, list] = {}
+        self._stream: LogStream | None = None  # the run's (lines it cannot take are its problems)
 
     def _rules(self, nodes: int) -> Rules:
         return Rules(nodes, self_vote=True, tidy=True, pre_vote=self.options.pre_vote,
@@ -121,7 +126,11 @@ class Validator:
                 return [lead_unsure(w, i, e, self.cx) if isinstance(e, ev.BecameLeader) else w
                         for w in self.candidates]
             self.candidates = [resync(w, i, e, self.cx) for w in self.candidates]
-        out, failure = self._explain(e, handler)
+        try:
+            out, failure = self._explain(e, handler)
+        except UNREADABLE as exc:
+            self._unreadable(e, exc)
+            return self.candidates
         if not out:
             assert failure is not None
             raise failure
@@ -147,9 +156,19 @@ class Validator:
                 out.extend(handler(w, e, self.cx))
             except Unexplained as exc:
                 failure = failure or exc
+            except UNREADABLE:
+                raise
             except Exception as exc:  # a bug in a handler: never a verdict
                 raise InternalError(f"checking {e.kind} at {e.source}", exc) from exc
         return out, failure
+
+    def _unreadable(self, e: ev.Event, exc: Exception) -> None:
+        """``e`` is no step: its line names no node where it needs one, or holds a number no
+        term or index reaches; it is listed with the lines that do not parse."""
+        why = str(exc) if isinstance(exc, UnnamedNode) else \
+            "holds a number too large for a term or an index (above 2^63 - 1)"
+        if self._stream is not None:
+            self._stream.note_problem(e.source.path, e.source.line, why, e.source.raw)
 
     def _note(self, e: ev.Event) -> None:
         """Cluster size (every node a configuration has named), elections seen, and features
@@ -173,6 +192,7 @@ class Validator:
     # --- the run ------------------------------------------------------------------------
     def run(self, stream: LogStream) -> Verdict:
         started = time.perf_counter()
+        self._stream = stream
         queues = [FileQueue(k, path, fmt, events, observes(fmt, path in stream.debug_files))
                   for k, (path, fmt, events) in enumerate(stream.per_file())]
         self._node_logs = {q.path for q in queues if q.format in SINGLE_NODE_FORMATS}
@@ -377,8 +397,12 @@ class Validator:
         # sent: a pre-candidate), so that what it did is known to the nodes it did it to
         handler = HANDLERS[type(e)]
         for role in GUESSED_ROLES:
-            out, _failure = self._explain(
-                e, lambda w, e, cx, role=role: handler(in_role(w, i, role, e, cx), e, cx))
+            try:
+                out, _failure = self._explain(
+                    e, lambda w, e, cx, role=role: handler(in_role(w, i, role, e, cx), e, cx))
+            except UNREADABLE as exc:
+                self._unreadable(e, exc)
+                return True
             if out:
                 self.candidates = list(dict.fromkeys(out))[:self.options.max_candidates or None]
                 self.checked += 1
