@@ -37,7 +37,11 @@ def _runs() -> list[Path]:
 
 RUNS = _runs()
 NUMBER = re.compile(r"\b\d{1,4}\b")
-EDITS = ("drop", "duplicate", "swap", "truncate", "splice", "number", "cut-line")
+EDITS = ("drop", "duplicate", "swap", "truncate", "splice", "number", "cut-line", "garble")
+HEX_ID = re.compile(r"\b[0-9a-f]{12,16}\b")
+GARBLES = ("char", "huge", "zero-id", "no-zone", "msg-object")
+"""Character-level changes a bad day (or a careless tool) makes to one line; each crashed
+validate once (tests/test_validate_fuzz_findings.py has them one by one)."""
 
 
 def _files(run: Path) -> list[Path]:
@@ -62,6 +66,10 @@ def _edit(lines: list[str], kind: str, rng: random.Random, donor: list[str]) -> 
         return [*lines[:k], lines[k][:rng.randrange(max(1, len(lines[k])))]]
     if kind == "splice" and donor:
         return [*lines[:k], rng.choice(donor), *lines[k:]]
+    if kind == "garble":
+        lines = list(lines)
+        lines[k] = _garble(lines[k], rng)
+        return lines
     if kind == "number":
         numbers = list(NUMBER.finditer(lines[k]))
         if numbers:
@@ -70,6 +78,22 @@ def _edit(lines: list[str], kind: str, rng: random.Random, donor: list[str]) -> 
             lines = list(lines)
             lines[k] = lines[k][:m.start()] + new + lines[k][m.end():]
     return lines
+
+
+def _garble(line: str, rng: random.Random) -> str:
+    how = rng.choice(GARBLES)
+    if how == "huge" and (numbers := list(NUMBER.finditer(line))):
+        m = rng.choice(numbers)
+        return line[:m.start()] + str(rng.choice((2**63, 2**64, 10**30))) + line[m.end():]
+    if how == "zero-id" and (ids := list(HEX_ID.finditer(line))):
+        m = rng.choice(ids)
+        return line[:m.start()] + "0" * rng.choice((1, 16)) + line[m.end():]
+    if how == "no-zone" and "Z" in line:
+        return line.replace("Z", "", 1)
+    if how == "msg-object" and '"msg":"' in line:
+        return re.sub(r'"msg":"(?:[^"\\]|\\.)*"', '"msg":{"x":[1]}', line, count=1)
+    k = rng.randrange(max(1, len(line)))
+    return line[:k] + rng.choice(("", "\u200f", "\x00", "]", '"', "9")) + line[k + 1:]
 
 
 @pytest.mark.skipif(not RUNS, reason="no recorded runs in tests/data")
