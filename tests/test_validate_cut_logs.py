@@ -16,11 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from raftcheck.grammar.detect import ETCD_ZAP
+from raftcheck.spec.quorum import Configuration
 from raftcheck.spec.rules import Rules
 from raftcheck.traces.logfiles import LogStream
 from raftcheck.validate.context import Context
 from raftcheck.validate.engine import check_run
 from raftcheck.validate.mapping import elected_before_log
+from raftcheck.validate.observe import observes
 from raftcheck.validate.report import CONFORMS, VIOLATES
 from raftcheck.validate.runs import find_runs
 from raftcheck.validate.world import EMPTY, Unexplained
@@ -347,3 +350,25 @@ def test_a_vote_read_by_a_retry_and_given_back_shows_nothing_of_the_voters_log()
     run = Path(__file__).parent / "data" / "cut" / "3.4-leader-minority-n7-capnslog"
     assert "newRaft b9828ed079d8208a" in (run / "node4.log").read_text().splitlines()[2]
     assert _verdict(run).status == CONFORMS
+
+
+def test_a_tally_is_a_quorum_of_what_a_mid_run_node_may_be_using() -> None:
+    """A node whose log began mid-run, before any configuration line of its own: its tally
+    ("has received 4 MsgVoteResp votes") is counted against the configurations the cluster
+    has recently shown, not against every node ever named. A real 7-member etcd run with a
+    member replaced (8 member IDs) cut mid-run said "4 votes: not a quorum of 8 voters"
+    (/work/sweep/runs/chaos/c35-n7-120s-vfast, cut seed 3). A node that logs its own
+    configuration is held to it."""
+    cx = Context(Rules(8))
+    seven = Configuration(0b1111111)  # n1..n7, n8 not (yet, or any more)
+    cx.set_config(1, seven)  # (another node showed it)
+    n1 = 0
+    cx.unsynced.add(n1)
+    assert cx.is_tally_quorum(n1, 4) and not cx.is_tally_quorum(n1, 3)
+    cx.unsynced.discard(n1)
+    cx.node_format[n1] = observes(ETCD_ZAP, False)
+    cx.set_config(n1, Configuration(0b11111111))  # its own: 8 voters
+    assert not cx.is_tally_quorum(n1, 4) and cx.is_tally_quorum(n1, 5)
+    joint = Configuration(0b0000111, outgoing=0b1111000)  # 3 incoming, 4 outgoing voters
+    cx.set_config(n1, joint)
+    assert cx.is_tally_quorum(n1, 3) and not cx.is_tally_quorum(n1, 2)

@@ -5,6 +5,7 @@ candidate, or only used for reports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from raftcheck.spec import quorum
@@ -133,14 +134,23 @@ class Context:
         Where node i's format does not log the configurations it uses, or its log began mid-run
         and has not shown one yet, a quorum of any configuration recently shown by a node will
         do (it may not have caught up; none shown: any)."""
-        if quorum.is_quorum(self.config_of(i), granted):
+        return self._quorum_of_some(i, lambda c: quorum.is_quorum(c, granted))
+
+    def is_tally_quorum(self, i: int, tally: int) -> bool:
+        """Whether ``tally`` votes, from nodes no line names, may be a quorum of node i's
+        configuration (a majority of each half's voters), on is_quorum's terms."""
+        return self._quorum_of_some(i, lambda c: all(
+            2 * tally > half.bit_count() for half in (c.voters, c.outgoing) if half))
+
+    def _quorum_of_some(self, i: int, holds: Callable[[Configuration], bool]) -> bool:
+        if holds(self.config_of(i)):
             return True
         mid_run = i not in self.configs and (i in self.unsynced or i in self.began_at)
         if mid_run and not self.history:
             return True  # its log began mid-run and no log shows a configuration: unknown
         if (self.observes(i).configs and not mid_run) or not self.history:
             return False
-        return any(quorum.is_quorum(c, granted) for c in self.history)
+        return any(holds(c) for c in self.history)
 
     def prune_sources(self, floor: int) -> None:
         """Report bookkeeping of terms that every node has passed can no longer be cited."""

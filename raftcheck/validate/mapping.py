@@ -315,7 +315,7 @@ def on_became_leader(w: World, e: ev.BecameLeader, cx: Context) -> Iterable[Worl
         raise Unexplained("BecomeLeader", f"{n} becomes leader at term {term}, but is "
                           f"{describe_role(s)}: only a candidate can win an election")
     tally = cx.tally.get((i, term, False))
-    if tally is not None and 2 * tally <= len(cx.voters_of(i)):
+    if tally is not None and not cx.is_tally_quorum(i, tally):
         raise Unexplained("BecomeLeader", f"{n} becomes leader at term {term} with a tally of "
                           f"{tally} votes: not a quorum of its {len(cx.voters_of(i))} voters")
     if cx.observes(i).votes_counted and not cx.is_quorum(i, s.votes_granted):
