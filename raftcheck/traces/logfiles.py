@@ -625,7 +625,8 @@ class LogStream:
 
     def note_problem(self, path: str, line: int, message: str, raw: str = "") -> None:
         """A line read as events that its checker found it cannot take (it names no node
-        where one is needed): counted and listed as the lines that do not parse are."""
+        where one is needed, or holds a number beyond any term or index): counted and listed
+        as the lines that do not parse are."""
         summary = next((f for f in reversed(self.files) if f.path == path), None)
         if summary is not None:
             summary.events -= 1

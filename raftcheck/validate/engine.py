@@ -99,6 +99,7 @@ class Validator:
         # (its log began mid-run), how many such lines]
         self.before_sync: dict[str, list] = {}
         self._stream: LogStream | None = None  # the run's (lines it cannot take are its problems)
+        self._unread: set[tuple[str, int]] = set()  # those lines, noted once each
 
     def _rules(self, nodes: int) -> Rules:
         return Rules(nodes, self_vote=True, tidy=True, pre_vote=self.options.pre_vote,
@@ -167,7 +168,9 @@ class Validator:
         term or index reaches; it is listed with the lines that do not parse."""
         why = str(exc) if isinstance(exc, UnnamedNode) else \
             "holds a number too large for a term or an index (above 2^63 - 1)"
-        if self._stream is not None:
+        where = (e.source.path, e.source.line)
+        if self._stream is not None and where not in self._unread:  # (a retry reads it again)
+            self._unread.add(where)
             self._stream.note_problem(e.source.path, e.source.line, why, e.source.raw)
 
     def _note(self, e: ev.Event) -> None:
