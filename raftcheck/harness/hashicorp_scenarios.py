@@ -178,7 +178,7 @@ def flapping(cluster: HashicorpCluster, duration: float = 20.0, seed: int = 1) -
     cluster.wait_for_convergence(20)
 
 
-def chaos(cluster: HashicorpCluster, duration: float = 60.0, seed: int = 1) -> None:
+def chaos(cluster: HashicorpCluster, duration: float = 14.0, seed: int = 7) -> None:
     """A bad day: for ``duration`` seconds, every 0.3–2 s (seeded), one of: a random set of
     links cut, every link healed, a node killed (SIGKILL) or stopped (SIGSTOP), half the time
     the leader, for 0.5–3 s and then restarted on its data or resumed, a snapshot taken on a
