@@ -131,3 +131,26 @@ def test_a_restored_snapshot_that_is_not_the_one_written(tmp_path: Path, fmt: st
         ("violates", "StateMachineSafety", f"{node3}:{restored}"), verdict.lines()
     assert (f"restores its snapshot ending at entry {index} of term {int(term) - 1}, but "
             f"entry {index} of term {term} is committed (at {logs}/node") in verdict.explanation
+
+
+INFO = DATA / "leader-partition-minority-info"
+"""3 servers at log level info: a candidate's votes are not logged, only its tally."""
+
+
+@pytest.mark.parametrize("tally, status", [(2, "conforms"), (1, "violates")])
+def test_an_info_level_leader_is_held_to_its_tally(tmp_path: Path, tally: int, status: str
+                                                   ) -> None:
+    # node1 wins term 3 with a tally of 2 of 3 (node1.log:10); one vote is not a quorum, and
+    # the line that shows it is the one where node1 becomes leader
+    logs = tmp_path / INFO.name
+    shutil.copytree(INFO, logs)
+    node1 = logs / "node1.log"
+    lines = node1.read_text().splitlines(keepends=True)
+    assert lines[9].rstrip().endswith("election won: tally=2")
+    lines[9] = lines[9].replace("tally=2", f"tally={tally}")
+    node1.write_text("".join(lines))
+    verdict = validate_paths([logs])
+    assert verdict.status == status, verdict.lines()
+    if status == "violates":
+        assert (verdict.rule, verdict.location) == ("BecomeLeader", f"{node1}:11")
+        assert "with a tally of 1 votes: not a quorum of its 3 voters" in verdict.explanation

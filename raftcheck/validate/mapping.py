@@ -638,8 +638,9 @@ def on_votes_tallied(w: World, e: ev.VotesTallied, cx: Context) -> Iterable[Worl
     assert s is not None
     if e.granted is not None and s.role in (CANDIDATE, PRE_CANDIDATE):
         counted = s.votes_granted.bit_count()
-        if counted != e.granted and not cx.observes(i).votes_counted:
+        if not cx.observes(i).votes_counted:
             # the votes are not all logged (hashicorp at info level): the tally is what it says
+            # (also where it agrees with the votes assumed: its own alone is no quorum)
             cx.tally[(i, s.term, e.prevote)] = e.granted
         elif counted != e.granted:
             got = ", ".join(cx.name(k) for k in bits(s.votes_granted)) or "none"
