@@ -14,6 +14,7 @@ what it injected and when, and the leaders it sampled.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -326,6 +327,7 @@ def test_a_slow_leader_disk_is_found_in_etcds_own_warnings(run: Path) -> None:
     victim, slowed = step["target"], _at(step["epoch"])
     (disk,) = [f for f in t.findings if f.kind == "slow-disk"]
     assert [t.name(n) for n in disk.nodes] == [victim]
+    assert not [f for f in t.findings if f.kind == "leader-stalled"]  # its fsyncs were slow
     fsyncs = [w for w in t.warnings if w.kind == "slow-fsync" and t.name(w.node) == victim]
     assert fsyncs and all(w.source in disk.evidence for w in fsyncs
                           if disk.end is not None and w.at <= disk.end)
@@ -416,3 +418,17 @@ def test_a_hashicorp_leader_that_stood_still_was_paused_not_cut_off(run: Path) -
     assert len(paused) >= stepped_down
     if run.name == "chaos":  # this recording: node4, leading, stopped for 2.4 s
         assert stepped_down >= 1
+
+
+SEE = re.compile(r"see the ([\w-]+) item")
+
+
+@pytest.mark.parametrize("run", RUNS, ids=_id)
+def test_an_election_points_only_to_an_item_the_diagnosis_has(run: Path) -> None:
+    """An election's advice that sends the reader to another item ("see the slow-disk item")
+    names one the timeline has; a stopped leader (leader-paused) is no stalled one."""
+    for t in clusters(run):
+        kinds = {f.kind for f in t.findings}
+        for f in t.findings:
+            for item in SEE.findall(f.advice):
+                assert item in kinds, (f.title, f.advice)

@@ -222,7 +222,7 @@ class EtcdServerReader:
             return self._forced(lineno, line, self._pkg_time(stamp), m.group(1), text)
         m = _MEMBER.match(text)
         if m is not None:
-            self.owner = etcd_id(m.group(1)) or self.owner  # (replaced: the new one from here)
+            self._own_member(m.group(1))
             return self._config(lineno, line, self._pkg_time(stamp))
         return self._warning_text(lineno, line, stamp, "etcdserver", text)
 
@@ -424,9 +424,7 @@ class EtcdServerReader:
     def _etcdserver_zap(self, lineno: int, line: str, record: dict[str, Any]
                         ) -> Sequence[Outcome]:
         member = record.get("local-member-id")
-        if isinstance(member, str) and (own := etcd_id(member)) is not None and \
-                (self.owner is None or own.key != self.owner.key):
-            self.owner = own  # (a member replaced: the new one from here on)
+        self._own_member(member)
         if isinstance(member, str) and self._banner and record.get("msg") in (
                 "starting local member", "restarting local member"):
             return self._config(lineno, line, None)
@@ -450,12 +448,19 @@ class EtcdServerReader:
         return SKIPPED
 
     # --- shared ---------------------------------------------------------------------------
+    def _own_member(self, member: object) -> None:
+        """A record naming the local member (its start, or etcdserver's records): the file's
+        member from here on. A member replaced under its name (removed, its data wiped, added
+        again: a new ID) logs on in the same file, and raft's lines that name no member are
+        the new one's."""
+        if isinstance(member, str):
+            self.owner = etcd_id(member) or self.owner
+
     def _forced(self, lineno: int, line: str, when: datetime | None, member: object,
                 detail: str) -> Sequence[Outcome]:
         """A start with --force-new-cluster: a start like any (the banner kept since the server
         started, now that the member is known), and a feature outside the model."""
-        if isinstance(member, str):
-            self.owner = etcd_id(member) or self.owner
+        self._own_member(member)
         started = self._config(lineno, line, when)
         draft = Draft(ev.FeatureUsed, None, {"feature": FORCE_NEW_CLUSTER, "detail": detail})
         forced = Parsed(lineno, line, when, [draft])

@@ -26,7 +26,7 @@ from raftcheck.harness.background import ClientLoad, StatusSampler
 from raftcheck.harness.errors import EtcdHarnessError
 from raftcheck.harness.etcd_cluster import EtcdCluster
 from raftcheck.harness.etcdctl import WriteResult
-from raftcheck.harness.scenario import ScenarioRecorder, leader_of
+from raftcheck.harness.scenario import Outages, ScenarioRecorder, leader_of
 from raftcheck.harness.slow_disk import SlowDisk
 
 Facts = dict[str, Any]
@@ -191,21 +191,21 @@ def chaos(cluster: EtcdCluster, *, duration: float = 60.0,
     leader0, term0 = _begin(cluster, "chaos", duration_s=duration, period_s=[lo, hi],
                             down_s=list(down), seed=seed, load=load)
     faults = dict.fromkeys(CHAOS_FAULTS, 0)
-    back_at: dict[str, tuple[float, str]] = {}  # member -> (when it comes back, how)
+    outages = Outages(cluster, wait=False)
     statuses, cluster.record_status = cluster.record_status, False  # (the sampler samples)
     try:
         with _background(cluster, load=load, seed=seed, sample_every=sample_every,
                          label="chaos") as sampler:
             deadline = time.monotonic() + duration
             while (left := deadline - time.monotonic()) > 0:
-                _bring_back(cluster, back_at, time.monotonic())
+                outages.bring_back(time.monotonic())
                 fault = rng.choice(CHAOS_FAULTS)
-                if fault in ("kill", "pause") and (len(back_at) + 1) * 2 >= len(cluster.names):
-                    fault = "links"  # a majority stays up
+                if fault in ("kill", "pause") and not outages.may_take_one():
+                    fault = "links"
                 if fault == "replace" and faults["replace"] >= replaces:
                     fault = "links"
                 if fault == "replace":  # as an SRE would: on a cluster that is whole again
-                    _bring_back(cluster, back_at, float("inf"))
+                    outages.bring_back()
                     cluster.heal(status=False)
                     leader, _term = _settle(cluster)
                     cluster.replace_member(rng.choice(_followers(cluster, leader)))
@@ -217,13 +217,12 @@ def chaos(cluster: EtcdCluster, *, duration: float = 60.0,
                     cluster.heal(status=False)
                 else:
                     leader = sampler.leader or leader0
-                    up = [n for n in cluster.running if n not in back_at]
+                    up = outages.up()
                     victim = leader if leader in up and rng.random() < 0.5 else rng.choice(up)
-                    (cluster.kill if fault == "kill" else cluster.pause)(victim)
-                    back_at[victim] = (time.monotonic() + rng.uniform(*down), fault)
+                    outages.take(victim, fault, rng.uniform(*down))
                 faults[fault] += 1
                 time.sleep(min(rng.uniform(lo, hi), left))
-            _bring_back(cluster, back_at, float("inf"))
+            outages.bring_back()
             cluster.heal(status=False)
             leader, term = _settle(cluster)
     finally:
@@ -235,18 +234,6 @@ def chaos(cluster: EtcdCluster, *, duration: float = 60.0,
         "leader_after": leader, "term_after": term, "max_term_sampled": max(terms_seen),
         "leaders_seen": list(_recorder(cluster).leaders_seen),
     })
-
-
-def _bring_back(cluster: EtcdCluster, back_at: dict[str, tuple[float, str]], now: float
-                ) -> None:
-    """Restart or resume the members whose time down has passed by ``now``."""
-    for name, (when, how) in sorted(back_at.items()):
-        if when <= now:
-            if how == "kill":
-                cluster.restart(name, wait=False)
-            else:
-                cluster.resume(name)
-            del back_at[name]
 
 
 # ---------------------------------------------------------------------------------- partitions

@@ -28,6 +28,7 @@ from typing import Any
 
 from raftcheck.harness.errors import EtcdHarnessError
 from raftcheck.harness.hashicorp_cluster import HashicorpCluster
+from raftcheck.harness.scenario import Outages
 
 # ----------------------------------------------------------------------------- clients
 
@@ -188,22 +189,15 @@ def chaos(cluster: HashicorpCluster, duration: float = 14.0, seed: int = 7) -> N
     bring every node back, and converge."""
     rng = random.Random(seed)
     leader0, _ = cluster.wait_for_leader(10)
-    back_at: dict[str, tuple[float, str]] = {}  # node -> (when it comes back, how)
+    outages = Outages(cluster, wait=True)
     rejoined = 0
-
-    def bring_back(now: float) -> None:
-        for name, (when, how) in sorted(back_at.items()):
-            if when <= now:
-                (cluster.restart if how == "kill" else cluster.resume)(name)
-                del back_at[name]
-
     with BackgroundClients(cluster, clients=2, keys=3, seed=seed):
         end = time.monotonic() + duration
         while time.monotonic() < end:
-            bring_back(time.monotonic())
+            outages.bring_back(time.monotonic())
             fault = rng.choice(("links", "heal", "kill", "pause", "snapshot", "rejoin"))
-            if fault in ("kill", "pause") and (len(back_at) + 1) * 2 >= len(cluster.names):
-                fault = "links"  # a majority stays up
+            if fault in ("kill", "pause") and not outages.may_take_one():
+                fault = "links"
             if fault == "rejoin" and rejoined >= 2:
                 fault = "heal"
             if fault == "links":
@@ -212,10 +206,10 @@ def chaos(cluster: HashicorpCluster, duration: float = 14.0, seed: int = 7) -> N
             elif fault == "heal":
                 cluster.heal()
             elif fault == "snapshot":
-                up = [n for n in cluster.running if n not in back_at]
-                cluster.snapshot(rng.choice(up), check=False)
+                cluster.snapshot(rng.choice([n for n in cluster.running if n not in outages]),
+                                 check=False)
             elif fault == "rejoin":
-                bring_back(float("inf"))
+                outages.bring_back()
                 cluster.heal()
                 cluster.wait_for_convergence(20)
                 leader, _ = cluster.wait_for_leader(15)
@@ -225,12 +219,11 @@ def chaos(cluster: HashicorpCluster, duration: float = 14.0, seed: int = 7) -> N
                 rejoined += 1
             else:
                 hint = cluster.leader_hint() or leader0
-                up = [n for n in cluster.running if n not in back_at]
+                up = outages.up()
                 victim = hint if hint in up and rng.random() < 0.5 else rng.choice(up)
-                (cluster.kill if fault == "kill" else cluster.pause)(victim)
-                back_at[victim] = (time.monotonic() + rng.uniform(0.5, 3.0), fault)
+                outages.take(victim, fault, rng.uniform(0.5, 3.0))
             time.sleep(rng.uniform(0.3, 2.0))
-        bring_back(float("inf"))
+        outages.bring_back()
         cluster.heal()
     cluster.wait_for_leader(20)
     cluster.wait_for_convergence(20)

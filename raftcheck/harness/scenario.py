@@ -116,3 +116,48 @@ def _summary(results: list[WriteResult] | list[ReadResult]) -> dict[str, int]:
     ok = outcomes.count("ok")
     return {"total": len(results), "ok": ok, "failed": len(results) - ok,
             "unknown": outcomes.count("unknown")}
+
+
+class Outages:
+    """The members a fault schedule (the ``chaos`` scenarios) has taken down, killed or
+    stopped, each until its time to come back; fewer than half at once, so that the cluster can
+    make progress between faults. ``cluster``: an EtcdCluster or a HashicorpCluster (kill,
+    pause, restart, resume, names); ``wait``: whether a restart waits until the member
+    answers."""
+
+    def __init__(self, cluster: Any, *, wait: bool) -> None:
+        self.cluster, self.wait = cluster, wait
+        self._back_at: dict[str, tuple[float, str]] = {}  # member -> (when it is back, how)
+        self._restarted: dict[str, float] = {}  # member -> when it was last started again
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._back_at
+
+    def up(self) -> list[str]:
+        """The running members neither down nor started again within the last second (one
+        started without waiting may not have logged its start yet: killed then, its log would
+        not show that life)."""
+        now = time.monotonic()
+        return [n for n in self.cluster.running if n not in self._back_at
+                and now - self._restarted.get(n, float("-inf")) >= 1.0]
+
+    def may_take_one(self) -> bool:
+        """Whether one more member may go down with a majority staying up, and one is up."""
+        return (len(self._back_at) + 1) * 2 < len(self.cluster.names) and bool(self.up())
+
+    def take(self, name: str, how: str, seconds: float) -> None:
+        """Kill (``how="kill"``) or stop (``"pause"``) ``name`` for ``seconds``."""
+        (self.cluster.kill if how == "kill" else self.cluster.pause)(name)
+        self._back_at[name] = (time.monotonic() + seconds, how)
+
+    def bring_back(self, now: float = float("inf")) -> None:
+        """Restart (on its data) or resume every member whose time down has passed by ``now``
+        (by default: all of them)."""
+        for name, (when, how) in sorted(self._back_at.items()):
+            if when <= now:
+                if how == "kill":
+                    self.cluster.restart(name, wait=self.wait)
+                    self._restarted[name] = time.monotonic()
+                else:
+                    self.cluster.resume(name)
+                del self._back_at[name]

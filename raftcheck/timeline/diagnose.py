@@ -247,12 +247,15 @@ def _incidents(timeline: Timeline, incidents: list[Election]) -> list[Finding]:
             "leader-lost", f"No leader for {seconds:.2f} s from {_fmt(window.start)}: "
                            f"{trig.summary}",
             f"{timeline.name(e.leader)} was elected at term {e.term} at {_fmt(e.at)}{began}.",
-            ("The leader's disk stalled it: see the slow-disk item." if "disk" in trig.summary
-             else "The leader's process stalled: see the leader-stalled item."
-             if "stalled" in trig.summary else _advice(trig.kind)),
+            SEE_ALSO.get(trig.finding or "") or _advice(trig.kind),
             [s for s in (window.start_source, *trig.evidence, e.source) if s is not None],
             [e.leader], window.start, e.at))
     return out
+
+
+SEE_ALSO = {"slow-disk": "The leader's disk stalled it: see the slow-disk item.",
+            "leader-stalled": "The leader's process stalled: see the leader-stalled item."}
+"""The advice of an election whose trigger's cause a diagnosis item tells (Trigger.finding)."""
 
 
 def _advice(kind: str) -> str:

@@ -83,6 +83,7 @@ class Trigger:
     at: datetime | None
     began: tuple[datetime, datetime] | None = None
     evidence: list[SourceRef] = field(default_factory=list)
+    finding: str | None = None  # the diagnosis item (FINDINGS) that tells its cause, if one
 
 
 TRIGGERS = {

@@ -267,7 +267,7 @@ def _stood_still(timeline: Timeline, log: NodeLog, node: str, when: datetime
              and when - timedelta(seconds=0.2) <= w.at <= when and w.seconds is not None]
     if not burst:
         return None
-    lost_for = min(w.seconds for w in burst if w.seconds is not None)
+    lost_for = min(w.seconds or 0.0 for w in burst)
     back = min(w.at for w in burst)
     last = _last_before(log, back - timedelta(milliseconds=1))
     if lost_for < STOOD_STILL or last is None or \
@@ -389,12 +389,13 @@ def _trigger(election: Election, previous: Tenure, timeline: Timeline,
         stalls = _disk_stalls(timeline, old, low, at)
         if stalls:
             worst = max((w.seconds or 0.0) for w in stalls)
-            how = ("whose loop was blocked on its disk (slow fsync, late heartbeats"
-                   if any(w.kind == "slow-fsync" for w in stalls) else
-                   "whose process stalled (late heartbeats, no slow disk write")
+            disk = any(w.kind == "slow-fsync" for w in stalls)
+            how = ("whose loop was blocked on its disk (slow fsync, late heartbeats" if disk
+                   else "whose process stalled (late heartbeats, no slow disk write")
             return Trigger("heartbeats-lost", f"{what}: it stopped hearing from {name(old)}, "
                            f"{how}: up to {worst:.2f} s)", first_loss, (low, high),
-                           [first_source, *(w.source for w in stalls[:4])])
+                           [first_source, *(w.source for w in stalls[:4])],
+                           finding="slow-disk" if disk else "leader-stalled")
         return Trigger("heartbeats-lost", f"{what}: it stopped hearing from {name(old)}, "
                        "which kept running (a network problem between them, or an "
                        "overloaded leader)", first_loss, (low, high), [first_source])
