@@ -1,0 +1,413 @@
+"""The sweep: every recorded real run validated, and forged copies of each (not a test: prints
+what it found, asserts nothing).
+
+    python benchmarks/sweep.py record DIR [--minutes M] [--only NAME ...]
+    python benchmarks/sweep.py check OUT.json RUN_OR_FOLDER ... [--no-forge] [--workers N]
+    python benchmarks/sweep.py compare OLD.json NEW.json
+
+``record`` runs real clusters with this project's harnesses (etcd 3.5 and 3.4, both log formats,
+hashicorp/raft; flapping links for minutes, every fault at once, kills, pauses, partitions with
+and without pre-vote, member changes, snapshots) into DIR/<recipe>/, skipping recipes already
+recorded, until the time budget is spent. It needs root (network namespaces) and the clusters
+that ``.ci/install-clusters`` installs.
+
+``check`` validates every run below the given paths (each run on its own, as ``raftcheck
+validate`` does) and, unless ``--no-forge``, forged copies of each: one line of a real run
+changed so that Raft is broken, in three ways a bad day or a bad implementation produces —
+
+- ``term-back``: a line where a node takes a term (follower, candidate, leader) names term 1
+  after the node reached term 3 or more (TermMonotonic);
+- ``second-leader``: a node's own "became leader" line, copied to a moment where another node
+  leads that term, with that term (ElectionSafety, unless the copy breaks a rule sooner);
+- ``restart-short``: a restart line whose log ends below a commit index the node itself had
+  reached (a restart loses committed entries).
+
+A forged copy is *caught* when validate answers "violates" at the edited line. The figures are
+what a verdict could be trusted for: real runs should conform (or be inconclusive, naming why),
+forged copies should be caught at their line. OUT.json keeps every verdict, for ``compare``
+(what changed between two sweeps: a run's verdict, a forged copy no longer caught).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from raftcheck.traces import events as ev  # noqa: E402
+from raftcheck.traces.logfiles import LogError, iter_events  # noqa: E402
+from raftcheck.validate import validate_runs  # noqa: E402
+from raftcheck.validate.parallel import usable_cores  # noqa: E402
+from raftcheck.validate.runs import Run, find_runs  # noqa: E402
+
+ETCD = "raftcheck.harness"
+HASHICORP = "raftcheck.harness.hashicorp_scenarios"
+RECIPES: dict[str, list[str]] = {
+    # name: the harness command's arguments after the module (etcd: record; hashicorp: a scenario)
+    "e35-flapping-60s-no-pre-vote": [ETCD, "record", "flapping", "--duration", "60",
+                                     "--no-pre-vote", "--seed", "1"],
+    "e35-flapping-60s-n5-fast": [ETCD, "record", "flapping", "--duration", "60", "--nodes",
+                                 "5", "--heartbeat-ms", "20", "--election-ms", "200",
+                                 "--seed", "2"],
+    "e34-capnslog-flapping-60s": [ETCD, "record", "flapping", "--etcd", "3.4", "--logger",
+                                  "capnslog", "--duration", "60", "--seed", "3"],
+    "e34-zap-debug-flapping-30s": [ETCD, "record", "flapping", "--etcd", "3.4", "--debug",
+                                   "--duration", "30", "--seed", "4"],
+    "e35-chaos-60s-n5": [ETCD, "record", "chaos", "--duration", "60", "--nodes", "5",
+                         "--seed", "5"],
+    "e34-capnslog-chaos-60s": [ETCD, "record", "chaos", "--etcd", "3.4", "--logger",
+                               "capnslog", "--duration", "60", "--seed", "6"],
+    "e35-debug-chaos-40s-n7": [ETCD, "record", "chaos", "--debug", "--duration", "40",
+                               "--nodes", "7", "--seed", "7"],
+    "e35-leader-minority-no-pre-vote": [ETCD, "record", "leader-minority", "--no-pre-vote"],
+    "e34-leader-minority": [ETCD, "record", "leader-minority", "--etcd", "3.4"],
+    "e35-debug-kill": [ETCD, "record", "kill", "--debug"],
+    "e34-capnslog-pause": [ETCD, "record", "pause", "--etcd", "3.4", "--logger", "capnslog"],
+    "e35-restart": [ETCD, "record", "restart"],
+    "e35-member-replace": [ETCD, "record", "member-replace"],
+    "e34-member-grow": [ETCD, "record", "member-grow", "--etcd", "3.4"],
+    "e35-member-remove": [ETCD, "record", "member-remove"],
+    "e35-snapshot-catchup": [ETCD, "record", "snapshot-catchup"],
+    "e35-slow-disk": [ETCD, "record", "slow-disk"],
+    "e34-rolling-upgrade": [ETCD, "record", "rolling-upgrade", "--etcd", "3.4"],
+    "h-chaos-60s": [HASHICORP, "chaos", "--duration", "60", "--seed", "8"],
+    "h-chaos-json-40s-trace": [HASHICORP, "chaos-json", "--duration", "40", "--seed", "9",
+                               "--log-level", "trace"],
+    "h-flapping-60s-n5": [HASHICORP, "flapping", "--duration", "60", "--nodes", "5",
+                          "--seed", "10"],
+    "h-grow-from-one": [HASHICORP, "grow-from-one"],
+    "h-shrink-then-lose-leader": [HASHICORP, "shrink-then-lose-leader"],
+    "h-snapshot-catchup-json": [HASHICORP, "snapshot-catchup-json"],
+    "h-leader-partition-minority-info": [HASHICORP, "leader-partition-minority-info"],
+    "h-leadership-transfer": [HASHICORP, "leadership-transfer"],
+}
+
+
+# --- record ---------------------------------------------------------------------------------
+
+
+def record(out: Path, minutes: float, only: list[str]) -> int:
+    unknown = sorted(set(only) - set(RECIPES))
+    if unknown:
+        print(f"unknown recipe {', '.join(unknown)}; known: {', '.join(RECIPES)}",
+              file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + minutes * 60
+    failed = 0
+    for name in only or list(RECIPES):
+        folder = out / name
+        if (folder / "scenario.json").exists():
+            continue
+        if time.monotonic() > deadline:
+            print(f"{name}: not recorded (time budget spent)")
+            continue
+        module, *args = RECIPES[name]
+        where = (["--out", str(folder)] if module == ETCD else [str(out), "--name", name])
+        t0 = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", module, *args, *where], cwd=REPO,
+                              capture_output=True, text=True)
+        took = time.monotonic() - t0
+        if done.returncode:
+            failed += 1
+            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["(no output)"]
+            print(f"{name}: failed (exit {done.returncode}, {took:.0f} s): {tail[0]}")
+        else:
+            print(f"{name}: recorded in {took:.0f} s")
+    return 1 if failed else 0
+
+
+# --- forged copies ----------------------------------------------------------------------------
+
+
+@dataclass
+class Forgery:
+    """One line of a run changed (or added): where, how, and the line validate must blame."""
+
+    id: str
+    run: str
+    kind: str
+    file: str          # the edited file, by name within the forged copy
+    line: int          # the line that must be blamed, in the edited file
+    before: str | None  # the line's text before (None: an added line)
+    after: str
+
+
+TERM_IN_LINE = r"(?:\bat term |\bterm[=:] ?\"?|\"term\": ?){}\b"
+TIME_IN_LINE = re.compile(r"(\d{4})([-/])\d{2}[-/]\d{2}([T ])\d{2}:\d{2}:\d{2}(\.\d+)?"
+                          r"(Z|[+-]\d{2}:?\d{2})?")
+
+
+def _with_term(line: str, old: int, new: int) -> str | None:
+    """The line with its term ``old`` said as ``new`` (None if the line does not say it)."""
+    changed, count = re.subn(TERM_IN_LINE.format(old),
+                             lambda m: m.group()[: -len(str(old))] + str(new), line)
+    return changed if count else None
+
+
+def _restamped(line: str, when: datetime) -> str | None:
+    """The line with its timestamp changed to ``when``, written the way the line writes it."""
+    stamp = TIME_IN_LINE.search(line)
+    if stamp is None:
+        return None
+    _year, sep, middle, fraction, zone = stamp.groups()
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        hours, minutes = int(zone[1:3]), int(zone[-2:])
+        when = when.astimezone(timezone(sign * timedelta(hours=hours, minutes=minutes)))
+    else:
+        when = when.astimezone(UTC)
+    text = when.strftime(f"%Y{sep}%m{sep}%d{middle}%H:%M:%S")
+    if fraction:
+        text += f".{when.microsecond:06d}"[: len(fraction)].ljust(len(fraction), "0")
+    text += zone or ""
+    return line[: stamp.start()] + text + line[stamp.end():]
+
+
+def _events(run: Run) -> list[ev.Event]:
+    try:
+        return list(iter_events([path for path, _fmt in run.files]))
+    except (LogError, OSError):
+        return []
+
+
+def _rng(run: Run, kind: str) -> random.Random:
+    return random.Random(zlib.crc32(f"{Path(run.name).name}/{kind}".encode()))
+
+
+def forge_term_back(run: Run, events: list[ev.Event]) -> Forgery | None:
+    reached: dict[str, int] = {}
+    eligible = []
+    for e in events:
+        term = getattr(e, "term", None)
+        if not isinstance(term, int):
+            continue
+        if (isinstance(e, (ev.BecameFollower, ev.BecameCandidate, ev.BecameLeader))
+                and reached.get(e.node, 0) >= 3 and "\n" not in e.source.raw):
+            eligible.append(e)
+        reached[e.node] = max(reached.get(e.node, 0), term)
+    rng = _rng(run, "term-back")
+    for e in rng.sample(eligible, len(eligible)):
+        after = _with_term(e.source.raw, e.term, 1)
+        if after is not None:
+            return Forgery("", run.name, "term-back", Path(e.source.path).name, e.source.line,
+                           e.source.raw, after)
+    return None
+
+
+def forge_second_leader(run: Run, events: list[ev.Event]) -> Forgery | None:
+    leaders = [e for e in events if isinstance(e, ev.BecameLeader) and e.term
+               and e.time is not None and "\n" not in e.source.raw]
+    own = {e.node: e for e in leaders}
+    rng = _rng(run, "second-leader")
+    for first in rng.sample(leaders, len(leaders)):
+        others = [n for n in own if n != first.node]
+        if not others:
+            continue
+        other = own[rng.choice(sorted(others))]
+        copied = _with_term(other.source.raw, other.term, first.term) if (
+            other.term != first.term) else other.source.raw
+        # placed after the other node's last line at or before the first leader's
+        before = [e for e in events if e.node == other.node and e.time is not None
+                  and e.time <= first.time and e.source.path == other.source.path]
+        if copied is None or not before:
+            continue
+        anchor = before[-1]
+        copied = _restamped(copied, anchor.time)
+        if copied is None or "\n" in anchor.source.raw:
+            continue
+        return Forgery("", run.name, "second-leader", Path(anchor.source.path).name,
+                       anchor.source.line + 1, None, copied)
+    return None
+
+
+def forge_restart_short(run: Run, events: list[ev.Event]) -> Forgery | None:
+    commit: dict[str, int] = {}
+    started: set[str] = set()
+    eligible = []
+    for e in events:
+        if isinstance(e, ev.NodeStarted):
+            if (e.node in started and commit.get(e.node, 0) >= 2 and e.last_index is not None
+                    and e.last_index >= commit[e.node] and "\n" not in e.source.raw):
+                eligible.append((e, commit[e.node]))
+            started.add(e.node)
+        value = (e.commit_index if isinstance(e, ev.CommitAdvanced)
+                 else getattr(e, "commit", None) if isinstance(e, (ev.HardState, ev.NodeStarted))
+                 else None)
+        if isinstance(value, int):
+            commit[e.node] = max(commit.get(e.node, 0), value)
+    rng = _rng(run, "restart-short")
+    for e, reached in rng.sample(eligible, len(eligible)):
+        short = reached - 1
+        after, count = re.subn(rf"\blastindex: {e.last_index}\b", f"lastindex: {short}",
+                               e.source.raw)
+        if not count:
+            continue
+        if e.commit is not None and e.commit > short:
+            after = re.sub(rf"\bcommit: {e.commit}\b", f"commit: {short}", after)
+        return Forgery("", run.name, "restart-short", Path(e.source.path).name, e.source.line,
+                       e.source.raw, after)
+    return None
+
+
+FORGERS = (forge_term_back, forge_second_leader, forge_restart_short)
+
+
+def forge(runs: list[Run], into: Path) -> list[Forgery]:
+    """Forged copies of the runs (those that conform), each in a folder of its own under
+    ``into``."""
+    made: list[Forgery] = []
+    for number, run in enumerate(runs):
+        if run.error or run.windows:
+            continue
+        events = _events(run)
+        for forger in FORGERS:
+            forgery = forger(run, events)
+            if forgery is None:
+                continue
+            forgery.id = f"{number:04d}-{forgery.kind}"
+            folder = into / forgery.id
+            folder.mkdir()
+            for path, _fmt in run.files:
+                shutil.copy(path, folder / Path(path).name)
+            _apply(folder / forgery.file, forgery)
+            made.append(forgery)
+    return made
+
+
+def _apply(path: Path, forgery: Forgery) -> None:
+    lines = path.read_text(errors="surrogateescape").splitlines(keepends=True)
+    if forgery.before is None:
+        lines.insert(forgery.line - 1, forgery.after + "\n")
+    else:
+        assert lines[forgery.line - 1].rstrip("\r\n") == forgery.before, (path, forgery.line)
+        lines[forgery.line - 1] = forgery.after + "\n"
+    path.write_text("".join(lines), errors="surrogateescape")
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+def _verdicts(paths: list[Path], workers: int) -> Iterator[tuple[str, dict]]:
+    report = validate_runs(paths, workers=workers)
+    for v in report.verdicts:
+        yield v.run, {"status": v.status, "rule": v.rule, "location": v.location,
+                      "reason": v.reason, "events": v.events}
+
+
+def check(out: Path, paths: list[Path], forging: bool, workers: int) -> int:
+    t0 = time.monotonic()
+    paths = [p.resolve() for p in paths]  # (runs are named by path: the same in every sweep)
+    runs = find_runs(paths)
+    real = dict(_verdicts(paths, workers))
+    forged: dict[str, dict] = {}
+    if forging:
+        with tempfile.TemporaryDirectory(prefix="sweep-") as tmp:
+            made = forge([r for r in runs if real.get(r.name, {}).get("status") == "conforms"],
+                         Path(tmp))
+            by_folder = {f.id: f for f in made}
+            for run_name, verdict in _verdicts([Path(tmp)], workers) if made else ():
+                forgery = by_folder[Path(run_name).relative_to(tmp).parts[0]]
+                blamed = f"{Path(tmp) / forgery.id / forgery.file}:{forgery.line}"
+                forged[forgery.id] = {**asdict(forgery), **verdict,
+                                      "location": _relative(verdict["location"], tmp),
+                                      "caught": verdict["status"] == "violates"
+                                      and verdict["location"] == blamed}
+    took = time.monotonic() - t0
+    out.write_text(json.dumps({"paths": [str(p) for p in paths], "seconds": round(took, 1),
+                               "runs": real, "forged": forged}, indent=1))
+    _summary(real, forged, took)
+    return 0
+
+
+def _relative(location: str | None, tmp: str) -> str | None:
+    return location[len(tmp) + 1:] if location and location.startswith(tmp) else location
+
+
+def _summary(real: dict[str, dict], forged: dict[str, dict], took: float) -> None:
+    statuses = Counter(v["status"] for v in real.values())
+    print(f"{len(real)} real runs in {took:.0f} s: "
+          + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+    for name, v in sorted(real.items()):
+        if v["status"] != "conforms":
+            print(f"  {v['status']:12} {name}: {v['rule'] or ''} {v['location'] or ''} "
+                  f"{v['reason']}")
+    kinds = sorted({f["kind"] for f in forged.values()})
+    for kind in kinds:
+        these = [f for f in forged.values() if f["kind"] == kind]
+        caught = sum(f["caught"] for f in these)
+        rules = Counter(f["rule"] for f in these if f["caught"])
+        print(f"forged {kind}: {caught}/{len(these)} caught at the edited line "
+              f"({', '.join(f'{r} {n}' for r, n in rules.most_common())})")
+        for f in these:
+            if not f["caught"]:
+                print(f"  missed {f['id']} {f['run']} {f['file']}:{f['line']}: {f['status']} "
+                      f"{f['rule'] or ''} {f['location'] or ''}")
+
+
+def _outcome(verdict: dict | None) -> tuple | None:
+    return None if verdict is None else (verdict["status"], verdict["rule"], verdict["location"])
+
+
+def compare(old_path: Path, new_path: Path) -> int:
+    old, new = (json.loads(p.read_text()) for p in (old_path, new_path))
+    changed = 0
+    for name in sorted(set(old["runs"]) | set(new["runs"])):
+        a, b = (_outcome(sweep["runs"].get(name)) for sweep in (old, new))
+        if a != b:
+            changed += 1
+            print(f"run {name}: {a} -> {b}")
+    same_forgery = {(f["run"], f["kind"]): f for f in old["forged"].values()}
+    for f in new["forged"].values():
+        before = same_forgery.get((f["run"], f["kind"]))
+        if before is not None and before["caught"] != f["caught"]:
+            changed += 1
+            print(f"forged {f['kind']} of {f['run']}: caught {before['caught']} -> "
+                  f"{f['caught']} ({f['status']} {f['rule']} {f['location']})")
+    print(f"{changed} changed; runs {len(old['runs'])} -> {len(new['runs'])}, forged "
+          f"{sum(f['caught'] for f in old['forged'].values())}/{len(old['forged'])} -> "
+          f"{sum(f['caught'] for f in new['forged'].values())}/{len(new['forged'])} caught")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("record", help="record real runs with the harnesses")
+    p.add_argument("out", type=Path)
+    p.add_argument("--minutes", type=float, default=60.0, help="time budget (default 60)")
+    p.add_argument("--only", nargs="+", default=[], metavar="RECIPE",
+                   help=f"recipes to record (default all: {', '.join(RECIPES)})")
+    p = commands.add_parser("check", help="validate runs and forged copies of them")
+    p.add_argument("out", type=Path, help="JSON file for every verdict")
+    p.add_argument("paths", type=Path, nargs="+")
+    p.add_argument("--no-forge", action="store_true")
+    p.add_argument("--workers", type=int, default=usable_cores())
+    p = commands.add_parser("compare", help="what changed between two sweeps")
+    p.add_argument("old", type=Path)
+    p.add_argument("new", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "record":
+        return record(args.out, args.minutes, args.only)
+    if args.command == "check":
+        return check(args.out, args.paths, not args.no_forge, args.workers)
+    return compare(args.old, args.new)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
