@@ -117,6 +117,27 @@ def test_an_unparsed_line_where_a_leader_was_elected_is_named(tmp_path: Path) ->
     assert f"the line that would have decided may be unparsed ({node3}:88" in verdict.reason
 
 
+@pytest.mark.parametrize("inserted, status", [
+    # a "became leader" line whose envelope is broken (its date written another way): the step
+    # it logs (a second leader of term 4?) was never checked, so the run cannot conform
+    ("raft2026-12-07 02:12:42.941095 INFO: ffd9a5b7864d4ed6 became leader at term 4",
+     "inconclusive"),
+    # a line cut inside its envelope logs no step: counted and named, the run conforms
+    ("raft2026/12/07 02:12:4", "conforms"),
+])
+def test_an_unparsed_line_that_logs_a_step_keeps_the_run_from_conforming(
+        tmp_path: Path, inserted: str, status: str) -> None:
+    logs = copy(DATA / "etcd" / "3.4-chaos-capnslog", tmp_path)
+    node2 = logs / "node2.log"
+    edit(node2, lambda lines: [*lines[:184], inserted + "\n", *lines[184:]])
+    verdict = validate_paths([logs])
+    assert verdict.status == status, verdict.lines()
+    assert verdict.problems == [f"{node2}:185: malformed raft log line (envelope)"]
+    if status == "inconclusive":
+        assert f"did not parse: {node2}:185" in verdict.reason
+        assert "'became leader'" in verdict.reason
+
+
 def test_an_unparsed_line_after_a_violation_does_not_excuse_it(tmp_path: Path) -> None:
     logs = copy(KILL, tmp_path)
     node1 = logs / "node1.log"

@@ -116,6 +116,14 @@ class LogError(Exception):
         self.path, self.line, self.reason = path, line, message
 
 
+STEP_WORDS = re.compile(
+    r"became (?:leader|candidate|pre-candidate|follower)|elected leader|election won"
+    r"|entering (?:leader|candidate|follower) state|cast Msg(?:Pre)?Vote"
+    r"|received Msg(?:Pre)?VoteResp|vote granted", re.IGNORECASE)
+"""What a line says when it logs a step the checker takes (a role, a vote, an election won),
+in the words of every format read: an unparsed line that says it hid a step."""
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A Raft-looking line (or record) that did not parse."""
@@ -128,6 +136,12 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+    @property
+    def step(self) -> str | None:
+        """The words by which the line logs a step the checker takes, if it does."""
+        found = STEP_WORDS.search(self.raw)
+        return found.group() if found else None
 
 
 @dataclass(slots=True)

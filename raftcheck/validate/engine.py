@@ -479,6 +479,10 @@ class Validator:
                 s is not None and s.role != 0 for w in self.candidates for s in w.servers):
             return Verdict(INCONCLUSIVE, "too little observed: the logs show no election, so "
                            f"no safety property is exercised{unread}")
+        hidden = next((p for p in stream.problems if p.step), None)
+        if hidden is not None:
+            return Verdict(INCONCLUSIVE, f"no violation found, but a line that logs a step to "
+                           f"check did not parse: {hidden} (it says {hidden.step!r})")
         unchecked = ""
         if stream.problems:
             count = sum(f.problems for f in stream.files)
