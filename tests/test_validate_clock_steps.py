@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from raftcheck.validate.engine import ValidateOptions, check_run
-from raftcheck.validate.report import CONFORMS, VIOLATES
+from raftcheck.validate.report import CONFORMS, INCONCLUSIVE, VIOLATES
 from raftcheck.validate.runs import find_runs
 from tests.forge import copy_run, edit_line
 from tests.test_validate_fuzz import RUNS
@@ -145,11 +145,18 @@ def test_with_clocks_trusted_a_jump_ahead_is_a_false_alarm(tmp_path: Path, run: 
     assert not _notes_of_jumps(verdict)
 
 
-def test_a_jump_beyond_the_gap_allowed_is_not_taken(tmp_path: Path) -> None:
+def test_a_jump_beyond_the_gap_allowed_is_not_taken_nor_trusted(tmp_path: Path) -> None:
+    """A jump of 10 s with 5 allowed: not merged away, but not a violation either — the line
+    is explained if n2's clock ran 10 s ahead, and the verdict says so."""
     logs = copy_run(KILL, tmp_path)
     jump_ahead(logs / "node2.log", 10)
     verdict = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=5))
-    assert verdict.status == VIOLATES
+    assert verdict.status == INCONCLUSIVE, verdict.reason
+    found = re.match(r"not explained unless n2's clock ran (\d+) s ahead of n[13]'s, beyond "
+                     r"--max-clock-gap 5 s \(clocks set apart\? local times of different "
+                     r"zones\?\): \w+ at ", verdict.reason)
+    assert found is not None, verdict.reason
+    assert 9 <= int(found.group(1)) <= 11
     assert not _notes_of_jumps(verdict)
 
 
@@ -194,3 +201,68 @@ def test_clocks_set_apart_from_the_start_conform_with_a_note(tmp_path: Path) -> 
     assert notes and all(re.search(r": n[13]'s clock ran 2\.9\d\d s ahead of n2's", n)
                          or re.search(r": n[13]'s clock ran 3\.0\d\d s ahead of n2's", n)
                          for n in notes), notes
+
+
+# --- a line whose time stands apart from its neighbours' ------------------------------------
+
+LEADER_KILL = Path(__file__).parent / "data" / "etcd35" / "leader-kill"
+
+
+def _restamp(path: Path, lines: range, hours: int) -> None:
+    """Lines ``lines`` (numbered from 1) of a zap log stamped ``hours`` off, the rest kept."""
+    for number in lines:
+        edit_line(path, number, lambda s: _TS.sub(
+            lambda m: '"ts":"' + (datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
+                                  + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+            + 'Z"', s))
+
+
+def _notes_of_outliers(verdict) -> list[str]:
+    return [n for n in verdict.notes if "stands apart from the lines around it" in n]
+
+
+@pytest.mark.parametrize("node, lines, hours", [
+    ("node1", range(60, 61), 3),   # n1's pre-candidacy, stamped 3 h ahead: n3's grant waits
+    ("node1", range(60, 67), 3),   # n1's whole pre-vote campaign, 7 lines
+    ("node3", range(59, 60), -3),  # n3's pre-vote grant, stamped 3 h behind
+], ids=["one-ahead", "seven-ahead", "one-behind"])
+def test_a_line_stamped_hours_off_is_merged_by_its_place(tmp_path: Path, node: str,
+                                                        lines: range, hours: int) -> None:
+    logs = copy_run(LEADER_KILL, tmp_path)
+    path = logs / f"{node}.log"
+    _restamp(path, lines, hours)
+    if hours > 0:  # (taken at its word, the time ahead is a false alarm)
+        trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+        assert trusted.status == VIOLATES
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    [note] = _notes_of_outliers(verdict)
+    assert note.startswith(f"{path}:{lines[0]}: its time (")
+    assert (f"; {len(lines) - 1} more such line(s)" in note) == (len(lines) > 1)
+
+
+def test_a_line_stamped_hours_ahead_is_still_checked(tmp_path: Path) -> None:
+    """The line out of time breaks a rule itself (n1 back at term 1): caught at that line."""
+    logs = copy_run(LEADER_KILL, tmp_path)
+    node1 = logs / "node1.log"
+    assert "at term 3" in node1.read_text().splitlines()[133]
+    edit_line(node1, 134, lambda s: s.replace("at term 3", "at term 1"))
+    _restamp(node1, range(134, 135), 3)
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{node1}:134")
+
+
+def test_a_clock_hours_ahead_from_a_line_on_is_no_outlier(tmp_path: Path) -> None:
+    """n1's clock 3 h ahead from its line 60 to its end: beyond the gap, not explained, the
+    verdict names the clocks; allowed a gap of 4 h, it conforms."""
+    logs = copy_run(LEADER_KILL, tmp_path)
+    node1 = logs / "node1.log"
+    _restamp(node1, range(60, len(node1.read_text().splitlines()) + 1), 3)
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == INCONCLUSIVE
+    assert verdict.reason.startswith("not explained unless n1's clock ran 10800 s ahead of "
+                                     "n3's, beyond --max-clock-gap 60 s")
+    assert not _notes_of_outliers(verdict)
+    verdict = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=4 * 3600))
+    assert verdict.status == CONFORMS, verdict.reason

@@ -42,7 +42,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="how far a node's clock may be found ahead of the others' where "
                         "nothing within --max-skew explains a line (a clock stepped forward): "
                         "its later lines are merged that much earlier, and the verdict says "
-                        "so (default 60; 0 trusts the clocks to --max-skew)")
+                        "so; a line explained only beyond it is inconclusive, naming the gap "
+                        "(default 60; 0 trusts the clocks to --max-skew)")
     p.add_argument("--max-candidates", type=positive, default=ValidateOptions.max_candidates,
                    metavar="N", help="bound of the set of candidate states (default 64)")
     p.add_argument("--no-pre-vote", dest="pre_vote", action="store_false",

@@ -10,6 +10,7 @@ that is pruned as terms pass: not the log.
 
 from __future__ import annotations
 
+import math
 import operator
 import os
 import time
@@ -55,6 +56,10 @@ UNREADABLE = (UnnamedNode, OverflowError)
 term or index (Python sizes cannot reach it): the line is taken as one that does not parse."""
 
 NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
+OUTLIER_LOOK = 16
+PROBE_BEYOND_GAP = 4096  # how many of a node's lines beyond the gap may be tried, at most
+"""How many lines on a file's clock must be back for lines beyond --max-clock-gap to be
+outliers (a line, or a burst of lines, stamped by another clock) rather than a clock ahead."""
 """Violations that no unlogged step, feature outside the model or unparsed line can explain:
 two leaders of one term, two entries committed at one index."""
 
@@ -88,6 +93,9 @@ class Validator:
         self.checked = 0
         self.widest = 1
         self.bounded = False
+        # (event, node, seconds): an event that node's later lines would explain, were its
+        # clock that far ahead, beyond --max-clock-gap
+        self.apart: tuple[ev.Event, str, float] | None = None
         self._sizes: dict[int, Rules] = {}
         self.root: tuple[ev.Event, Unexplained] | None = None
         # nodes whose first event was stepped: a cache that spares cx.index per event (a
@@ -347,7 +355,9 @@ class Validator:
         ``e`` is explained; undo them if it never is. Where it is, X's clock ran ahead of
         ``e``'s by the time between them: X's file is merged that much earlier from then on.
         An order that the spec explains is a behaviour of it whatever the clocks said; a
-        violation stays one, as no later step of X explains it."""
+        violation stays one, as no later step of X explains it. Where X's later lines beyond
+        the gap would explain it, that is noted (:attr:`apart`): the clocks may be set apart
+        by more than the gap, and the violation is not trusted."""
         waits = failure.awaits
         if waits is None or e.time is None or self.options.max_clock_gap <= 0:
             return False
@@ -358,32 +368,61 @@ class Validator:
         x = min(files, key=FileQueue.key)
         start = source.when(e)
         limit = start + merge.max_skew + source.precision + self.options.max_clock_gap
-        saved, root, clock = self.candidates, self.root, x.clock()
-        lenient = self.cx.leniency()
-        taken: list[ev.Event] = []
-        while (h := x.head()) is not None and h.node == waits and h.time is not None and \
-                x.when(h) <= limit:
-            try:
-                self.candidates = self.step(h, x.observes)
-            except Unexplained:
-                break
-            taken.append(x.pop())
-            try:
-                self.candidates = self.step(e, source.observes)
-            except Unexplained:
-                continue
-            gap = x.when(taken[-1]) - start
+        undo = self.candidates, self.root, x.clock(), self.cx.leniency()
+        explained, taken, timely, beyond = self._take_until_explained(x, e, source, limit)
+        if explained:
+            gap = x.when(timely) - start if timely is not None else 0.0
             if gap > merge.max_skew + source.precision:
                 x.learn_ahead(gap, taken[0])
             self.events += len(taken)
             self.checked += len(taken) + 1
             return True
-        self.candidates, self.root = saved, root
+        self._give_back(x, taken, undo)
+        if beyond:  # would X's lines beyond the gap explain it?
+            explained, taken, timely, _ = self._take_until_explained(
+                x, e, source, math.inf, PROBE_BEYOND_GAP)
+            if explained and timely is not None:
+                self.apart = (e, waits, x.when(timely) - start)
+            self._give_back(x, taken, undo)
+        return False
+
+    def _take_until_explained(self, x: FileQueue, e: ev.Event, source: FileQueue,
+                              limit: float, most: int | None = None
+                              ) -> tuple[bool, list[ev.Event], ev.Event | None, bool]:
+        """Take X's events in file order (merged no later than ``limit``, or outliers; at
+        most ``most``) until ``e`` is explained: (explained, the events taken, the last taken
+        whose time is X's clock, whether X's next line lay beyond the limit)."""
+        waits = x.buffer[0].node
+        taken: list[ev.Event] = []
+        timely: ev.Event | None = None
+        while (h := x.head()) is not None and h.node == waits and h.time is not None and \
+                (most is None or len(taken) < most):
+            # a line beyond the limit whose file is back within it a few lines later: its
+            # time is wrong (an outlier), it came before them
+            outlier = x.when(h) > limit and x.returns_by(limit, OUTLIER_LOOK)
+            if x.when(h) > limit and not outlier:
+                return False, taken, timely, True
+            try:
+                self.candidates = self.step(h, x.observes)
+            except Unexplained:
+                break
+            taken.append(x.pop(outlier=outlier))
+            timely = timely if outlier else taken[-1]
+            try:
+                self.candidates = self.step(e, source.observes)
+            except Unexplained:
+                continue
+            return True, taken, timely, False
+        return False, taken, timely, False
+
+    def _give_back(self, x: FileQueue, taken: list[ev.Event], undo: tuple) -> None:
+        """Undo :meth:`_take_until_explained`: the candidates, root and leniency as they were,
+        X's events back in its file."""
+        self.candidates, self.root, clock, lenient = undo
         self.cx.restore_leniency(lenient)
         for h in reversed(taken):
             x.push_back(h)
         x.rewind(clock)
-        return False
 
     def _before_sync(self, e: ev.Event, failure: Unexplained) -> bool:
         """Whether ``e``, unexplained, is a line of a node whose log began mid-run before any
@@ -436,6 +475,12 @@ class Validator:
         elif unread is not None:
             status, lead = INCONCLUSIVE, f"not explained, but the line that would have " \
                 f"decided may be unparsed ({unread}): "
+        elif self.apart is not None and self.apart[0] is e:
+            _, node, gap = self.apart
+            status, lead = INCONCLUSIVE, f"not explained unless {node}'s clock ran " \
+                f"{gap:.0f} s ahead of {e.node}'s, beyond --max-clock-gap " \
+                f"{self.options.max_clock_gap:g} s (clocks set apart? local times of " \
+                "different zones?): "
         elif self.bounded:
             status, lead = INCONCLUSIVE, "not explained, but the candidate set was bounded " \
                 f"(--max-candidates {self.options.max_candidates}): "
@@ -534,6 +579,14 @@ class Validator:
             verdict.notes.append(f"lines unwrapped from {wrapper}: "
                                  f"{', '.join(names)}")
         for q in queues:
+            if q.outliers:
+                first = q.outliers[0]
+                verdict.notes.append(
+                    f"{first.source}: its time ({first.time:%Y-%m-%d %H:%M:%S}) stands apart "
+                    "from the lines around it (the next line's clock is back): merged by its "
+                    "place in the file"
+                    + (f"; {len(q.outliers) - 1} more such line(s) in the file"
+                       if len(q.outliers) > 1 else ""))
             if q.step is not None and q.step[0] > self.options.max_skew:
                 back, after = q.step
                 verdict.notes.append(

@@ -8,6 +8,11 @@ most ``max_skew`` (plus the clock resolution of the event's file) later than it:
 message is sent before it is received) instead of trusting timestamps. Where a node's
 clock is found ahead of the others' by more than that (the engine's ``_pull_beyond_skew``),
 its file's later events are merged at their times less what it was found ahead.
+
+A line whose time stands apart from the lines around it (hours ahead or behind, the clock
+right again at the next line: a line stamped by another clock, a garbled time) is an
+*outlier*: file order says when it happened, between its neighbours. Its time is not taken
+for the file's clock, and it is merged by its neighbours' times.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ from datetime import datetime
 from raftcheck.traces.events import Event
 
 from .observe import Observes
+
+OUTLIER = 1.0
+"""Seconds by which a line's time must stand apart from the lines around it to be an outlier:
+lines a few milliseconds out of order are written by threads that took their time before the
+lock; a clock set back moves every later line, not one."""
 
 
 class FileQueue:
@@ -36,6 +46,12 @@ class FileQueue:
         # in seconds, and the first event after it: lines after a step may have happened that
         # much later than their times say, and are merged with that much more tolerance
         self.step: tuple[float, Event] | None = None
+        # the file's time before its last one: a line found after a step back to it shows
+        # that the line before was an outlier ahead, not a clock that went back
+        self.prior_time: datetime | None = None
+        self.last_event: Event | None = None  # the event whose time is last_time
+        # lines whose times stand apart from their neighbours' (outliers), for the verdict
+        self.outliers: list[Event] = []
         # seconds by which the file's clock was found ahead of the others' (the engine learns
         # it where nothing else explains an event: a clock stepped forward, or set apart), and
         # the first event read that much earlier than its time: later events are merged at
@@ -60,16 +76,71 @@ class FileQueue:
             self.known_key = None
         return self.buffer[0] if self.buffer else None
 
-    def pop(self) -> Event:
+    def peek(self, k: int) -> Event | None:
+        """The file's k-th next event (0: the head), read ahead as needed."""
+        if self.head() is None:
+            return None
+        while len(self.buffer) <= k and not self.done:
+            try:
+                self.buffer.append(next(self.events))
+            except StopIteration:
+                self.done = True
+        return self.buffer[k] if k < len(self.buffer) else None
+
+    def pop(self, outlier: bool = False) -> Event:
+        """Take the head. ``outlier``: its time is known to stand apart from its neighbours'
+        (it is not taken for the file's clock)."""
         e = self.buffer.popleft()
-        if e.time is not None:
-            if self.last_time is not None and e.time < self.last_time:
-                back = (self.last_time - e.time).total_seconds()
-                if back > self.precision and back > self.stepped_back:
-                    self.step = (back, e)
-            self.last_time = e.time
         self.known_key = None
+        t = e.time
+        if t is None:
+            return e
+        if outlier:
+            self.outliers.append(e)
+            return e
+        last = self.last_time
+        if last is not None and t < last:
+            back = (last - t).total_seconds()
+            if back > self.precision and back > OUTLIER:
+                prior = self.prior_time
+                if prior is not None and (prior - t).total_seconds() <= self.precision:
+                    # back to the time before the last line: that line was an outlier ahead
+                    self.outliers.append(self.last_event)
+                    self.prior_time, self.last_time, self.last_event = None, t, e
+                    return e
+                if self._back_at_once(last):  # this line alone is behind: an outlier
+                    self.outliers.append(e)
+                    return e
+            if back > self.precision and back > self.stepped_back:
+                self.step = (back, e)
+        self.prior_time, self.last_time, self.last_event = last, t, e
         return e
+
+    def _back_at_once(self, last: datetime) -> bool:
+        """Whether the file's next timed line is back at ``last`` (its clock before the line
+        just taken) or later."""
+        for k in range(4):
+            after = self.peek(k)
+            if after is None:
+                return False
+            if after.time is not None:
+                return (last - after.time).total_seconds() <= self.precision
+        return False
+
+    def returns_by(self, limit: float, within: int) -> bool:
+        """Whether one of the file's next ``within`` timed events after the head is merged
+        no later than ``limit`` (seconds): the head then came before it, whatever its time."""
+        for k in range(1, within + 1):
+            after = self.peek(k)
+            if after is None:
+                return False
+            if after.time is not None and self.when(after) <= limit:
+                return True
+        return False
+
+    def outlier_at(self, e: Event) -> bool:
+        """Whether ``e`` (just taken) is an outlier behind: its time is not when it came."""
+        return bool(self.outliers) and self.outliers[-1] is e
 
     @property
     def stepped_back(self) -> float:
@@ -92,14 +163,15 @@ class FileQueue:
         self.buffer.appendleft(e)
         self.known_key = None
 
-    def clock(self) -> tuple[datetime | None, tuple[float, Event] | None]:
+    def clock(self) -> tuple:
         """What the file's clock has shown so far: to put back with :meth:`rewind`."""
-        return self.last_time, self.step
+        return self.last_time, self.step, self.prior_time, self.last_event, len(self.outliers)
 
-    def rewind(self, clock: tuple[datetime | None, tuple[float, Event] | None]) -> None:
+    def rewind(self, clock: tuple) -> None:
         """Events taken since ``clock`` were pushed back: their times were not read (a
         later time taken and given back must not make the next one look like a step back)."""
-        self.last_time, self.step = clock
+        self.last_time, self.step, self.prior_time, self.last_event, outliers = clock
+        del self.outliers[outliers:]
 
     def key(self) -> tuple | None:
         """The head's place in the merged order (cached until the head changes); None once
@@ -144,6 +216,9 @@ class Merge:
         if e.time is None:
             return []
         limit = source.when(e) + self.max_skew + source.precision + source.stepped_back
+        if source.outlier_at(e) and (after := source.head()) is not None and \
+                after.time is not None:  # it came before the next line of its file
+            limit = max(limit, source.when(after) + self.max_skew + source.precision)
         out = []
         for q in self.queues:
             key = q.key()  # a timed head's key holds its timestamp
