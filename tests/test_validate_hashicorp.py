@@ -53,6 +53,52 @@ def test_a_leader_without_a_quorum_of_any_configuration(tmp_path: Path) -> None:
     assert "votes from n5 only: not a quorum" in verdict.explanation
 
 
+def _rename_raft_logger(logs: Path, name: str) -> None:
+    for path in logs.glob("node*.log"):
+        path.write_text(path.read_text().replace("]  raft: ", f"]  {name}: ")
+                        .replace("] raft: ", f"] {name}: "))
+
+
+@pytest.mark.parametrize("name", ["consensus", "app.replication"])
+def test_raft_logger_under_another_name_is_read(tmp_path: Path, name: str) -> None:
+    # an application names hashicorp/raft's logger as it likes (Consul's agent.server.raft, or
+    # anything); lines that say raft's own messages are raft's: skipped, the run was read as
+    # logging no election, or a vote lost made a leader's tally look false
+    logs = tmp_path / SHRINK.name
+    shutil.copytree(SHRINK, logs)
+    _rename_raft_logger(logs, name)
+    assert f"{name}: election won: tally=2" in line(logs / "node5.log", 25)
+    original = validate_paths([SHRINK])
+    verdict = validate_paths([logs])
+    assert verdict.status == "conforms", verdict.lines()
+    assert verdict.events == original.events
+    # and a leader without a quorum is caught there as under raft's own name
+    node5 = logs / "node5.log"
+    lines = node5.read_text().splitlines(keepends=True)
+    del lines[23]
+    lines[23] = lines[23].replace("election won: tally=2", "election won: tally=1")
+    node5.write_text("".join(lines))
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "BecomeLeader", f"{node5}:25"), verdict.lines()
+
+
+def test_a_vote_under_a_garbled_module_name_is_still_counted(tmp_path: Path) -> None:
+    # one JSON record's "@module" garbled (an invisible right-to-left mark inside "raft"): its
+    # "vote granted" was skipped as another module's, and the leader's tally of 3 then looked
+    # false (RequestVote at the next line)
+    logs = tmp_path / "chaos-json"
+    shutil.copytree(DATA / "chaos-json", logs)
+    node1 = logs / "node1.log"
+    lines = node1.read_text().splitlines(keepends=True)
+    assert '"@message":"vote granted"' in lines[9] and '"tally":3' in lines[9]
+    lines[9] = lines[9].replace('"@module":"raft"', '"@module":"ra\u200fft"')
+    node1.write_text("".join(lines))
+    verdict = validate_paths([logs])
+    assert verdict.status == "conforms", verdict.lines()
+    assert verdict.events == validate_paths([DATA / "chaos-json"]).events
+
+
 GROW_JSON = DATA / "grow-from-one-json"
 """node1 bootstraps alone and adds node2..node5; in JSON lines hashicorp prints a node as
 ``{}``, so a joining follower's raft lines never name it: only its transport's ``accepted

@@ -91,6 +91,13 @@ def is_raft_module(module: str) -> bool:
     return parts[-1] == "raft" or (len(parts) > 1 and parts[-2:] == ["raft", "snapshot"])
 
 
+def _raft_message(module: str, message: str) -> bool:
+    """Whether a line of another module says one of raft's own messages ("election won",
+    "entering leader state"): raft's logger under a name of the application's choosing (or
+    garbled), read as raft's: skipped, its step would be lost without a word."""
+    return message.strip() in _HANDLERS and module.split(".")[-1] != "net"
+
+
 _GO_POINTER = re.compile(r"0xc[0-9a-f]{6,}")
 
 _LOCAL_ADDRESS = re.compile(r'accepted connection\b.*?local-address"?[=:] ?"?([^\s",]+)')
@@ -131,7 +138,7 @@ class HclogReader:
         if m is None:
             return self._other(lineno, line)
         stamp, _level, module, rest = m.groups()
-        if not is_raft_module(module):
+        if not is_raft_module(module) and not _raft_message(module, rest.partition(":")[0]):
             return self._transport(line)
         try:
             message, fields = parse(_parser(), rest, "hashicorp/raft log line", "start")
@@ -148,7 +155,8 @@ class HclogReader:
             return (Bad(lineno, line, "truncated or invalid JSON record"),)
         if not isinstance(record, dict) or not isinstance(record.get("@message"), str):
             return (Bad(lineno, line, "JSON record without an hclog \"@message\""),)
-        if not is_raft_module(str(record.get("@module", ""))):
+        module = str(record.get("@module", ""))
+        if not is_raft_module(module) and not _raft_message(module, record["@message"]):
             return self._transport(line)
         fields = {k: v for k, v in record.items() if k not in _JSON_META}
         return self._build(lineno, line, record.get("@timestamp"), record["@message"], fields)
