@@ -20,7 +20,9 @@ changed so that Raft is broken, in three ways a bad day or a bad implementation 
 - ``second-leader``: a node's own "became leader" line, copied to a moment where another node
   leads that term, with that term (ElectionSafety, unless the copy breaks a rule sooner);
 - ``restart-short``: a restart line whose log ends below a commit index the node itself had
-  reached (a restart loses committed entries).
+  reached (a restart loses committed entries);
+- ``conflict-below-commit``: a follower's conflict ("found conflict at index i", "clearing log
+  suffix from=i") moved down to an index the node itself had committed.
 
 A forged copy is *caught* when validate answers "violates" at the edited line. The figures are
 what a verdict could be trusted for: real runs should conform (or be inconclusive, naming why),
@@ -74,6 +76,12 @@ RECIPES: dict[str, list[str]] = {
                                "capnslog", "--duration", "60", "--seed", "6"],
     "e35-debug-chaos-40s-n7": [ETCD, "record", "chaos", "--debug", "--duration", "40",
                                "--nodes", "7", "--seed", "7"],
+    # long and dense (the speed benchmarks' real runs): minutes of elections, 5 to 7 members
+    "e34-capnslog-flapping-300s-n5": [ETCD, "record", "flapping", "--etcd", "3.4", "--logger",
+                                      "capnslog", "--duration", "300", "--nodes", "5",
+                                      "--seed", "11"],
+    "e34-zap-flapping-180s-n7": [ETCD, "record", "flapping", "--etcd", "3.4", "--duration",
+                                 "180", "--nodes", "7", "--seed", "12"],
     "e35-leader-minority-no-pre-vote": [ETCD, "record", "leader-minority", "--no-pre-vote"],
     "e34-leader-minority": [ETCD, "record", "leader-minority", "--etcd", "3.4"],
     "e35-debug-kill": [ETCD, "record", "kill", "--debug"],
@@ -265,7 +273,30 @@ def forge_restart_short(run: Run, events: list[ev.Event]) -> Forgery | None:
     return None
 
 
-FORGERS = (forge_term_back, forge_second_leader, forge_restart_short)
+def forge_conflict_below_commit(run: Run, events: list[ev.Event]) -> Forgery | None:
+    commit: dict[str, int] = {}
+    eligible = []
+    for e in events:
+        if isinstance(e, ev.LogTruncated) and commit.get(e.node, 0) >= 1 and \
+                e.from_index > commit[e.node] and "\n" not in e.source.raw:
+            eligible.append((e, commit[e.node]))
+        value = (e.commit_index if isinstance(e, ev.CommitAdvanced)
+                 else getattr(e, "commit", None) if isinstance(e, (ev.HardState, ev.NodeStarted))
+                 else None)
+        if isinstance(value, int):
+            commit[e.node] = max(commit.get(e.node, 0), value)
+    rng = _rng(run, "conflict-below-commit")
+    for e, reached in rng.sample(eligible, len(eligible)):
+        after, count = re.subn(rf"(\bat index |\bfrom[=:] ?\"?){e.from_index}\b",
+                               lambda m, at=reached: f"{m.group(1)}{at}", e.source.raw)
+        if count == 1:
+            return Forgery("", run.name, "conflict-below-commit", Path(e.source.path).name,
+                           e.source.line, e.source.raw, after)
+    return None
+
+
+FORGERS = (forge_term_back, forge_second_leader, forge_restart_short,
+           forge_conflict_below_commit)
 
 
 def forge(runs: list[Run], into: Path) -> list[Forgery]:
@@ -287,6 +318,49 @@ def forge(runs: list[Run], into: Path) -> list[Forgery]:
                 shutil.copy(path, folder / Path(path).name)
             _apply(folder / forgery.file, forgery)
             made.append(forgery)
+    return made
+
+
+@dataclass
+class LookAlike:
+    """A legitimate change to a run (its logs' beginnings rotated away): no violation may
+    appear. ``cuts``: file name -> the first line kept."""
+
+    id: str
+    run: str
+    kind: str
+    cuts: dict[str, int]
+
+
+LOOK_ALIKES = ("cut-one", "cut-all")
+"""cut-one: one node's log begins at a random line of its first 60 % (older parts rotated
+away); cut-all: every node's log does."""
+
+
+def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
+    made: list[LookAlike] = []
+    for number, run in enumerate(runs):
+        files = [Path(path) for path, _fmt in run.files]
+        if run.error or run.windows or len(files) < 2:
+            continue
+        for kind in LOOK_ALIKES:
+            rng = _rng(run, kind)
+            chosen = [rng.choice(files)] if kind == "cut-one" else files
+            cuts = {}
+            for path in chosen:
+                count = len(path.read_bytes().splitlines())
+                if count > 10:
+                    cuts[path.name] = rng.randint(2, max(2, count * 6 // 10))
+            if not cuts:
+                continue
+            look = LookAlike(f"{number:04d}-{kind}", run.name, kind, cuts)
+            folder = into / look.id
+            folder.mkdir()
+            for path in files:
+                lines = path.read_bytes().splitlines(keepends=True)
+                first = cuts.get(path.name, 1)
+                (folder / path.name).write_bytes(b"".join(lines[first - 1:]))
+            made.append(look)
     return made
 
 
@@ -316,6 +390,7 @@ def check(out: Path, paths: list[Path], forging: bool, workers: int) -> int:
     runs = find_runs(paths)
     real = dict(_verdicts(paths, workers))
     forged: dict[str, dict] = {}
+    alike: dict[str, dict] = {}
     if forging:
         with tempfile.TemporaryDirectory(prefix="sweep-") as tmp:
             made = forge([r for r in runs if real.get(r.name, {}).get("status") == "conforms"],
@@ -328,10 +403,19 @@ def check(out: Path, paths: list[Path], forging: bool, workers: int) -> int:
                                       "location": _relative(verdict["location"], tmp),
                                       "caught": verdict["status"] == "violates"
                                       and verdict["location"] == blamed}
+        with tempfile.TemporaryDirectory(prefix="sweep-") as tmp:
+            looks = look_alikes([r for r in runs
+                                 if real.get(r.name, {}).get("status") == "conforms"], Path(tmp))
+            by_folder = {look.id: look for look in looks}
+            for run_name, verdict in _verdicts([Path(tmp)], workers) if looks else ():
+                look = by_folder[Path(run_name).relative_to(tmp).parts[0]]
+                alike[look.id] = {**asdict(look), **verdict,
+                                  "location": _relative(verdict["location"], tmp)}
     took = time.monotonic() - t0
     out.write_text(json.dumps({"paths": [str(p) for p in paths], "seconds": round(took, 1),
-                               "runs": real, "forged": forged}, indent=1))
-    _summary(real, forged, took)
+                               "runs": real, "forged": forged, "look-alikes": alike},
+                              indent=1))
+    _summary(real, forged, alike, took)
     return 0
 
 
@@ -339,7 +423,8 @@ def _relative(location: str | None, tmp: str) -> str | None:
     return location[len(tmp) + 1:] if location and location.startswith(tmp) else location
 
 
-def _summary(real: dict[str, dict], forged: dict[str, dict], took: float) -> None:
+def _summary(real: dict[str, dict], forged: dict[str, dict], alike: dict[str, dict],
+             took: float) -> None:
     statuses = Counter(v["status"] for v in real.values())
     print(f"{len(real)} real runs in {took:.0f} s: "
           + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
@@ -358,6 +443,18 @@ def _summary(real: dict[str, dict], forged: dict[str, dict], took: float) -> Non
             if not f["caught"]:
                 print(f"  missed {f['id']} {f['run']} {f['file']}:{f['line']}: {f['status']} "
                       f"{f['rule'] or ''} {f['location'] or ''}")
+    for kind in LOOK_ALIKES:
+        these = [a for a in alike.values() if a["kind"] == kind]
+        if not these:
+            continue
+        statuses = Counter(a["status"] for a in these)
+        print(f"look-alike {kind}: {len(these)} copies, "
+              + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+              + f"; false alarms: {statuses['violates']}")
+        for a in these:
+            if a["status"] == "violates":
+                print(f"  false alarm {a['id']} {a['run']} cut {a['cuts']}: {a['rule']} "
+                      f"{a['location']}")
 
 
 def _outcome(verdict: dict | None) -> tuple | None:
@@ -379,6 +476,13 @@ def compare(old_path: Path, new_path: Path) -> int:
             changed += 1
             print(f"forged {f['kind']} of {f['run']}: caught {before['caught']} -> "
                   f"{f['caught']} ({f['status']} {f['rule']} {f['location']})")
+    same_look = {(a["run"], a["kind"]): a for a in old.get("look-alikes", {}).values()}
+    for a in new.get("look-alikes", {}).values():
+        before = same_look.get((a["run"], a["kind"]))
+        if before is not None and (before["status"] == "violates") != (a["status"] == "violates"):
+            changed += 1
+            print(f"look-alike {a['kind']} of {a['run']}: {before['status']} -> {a['status']} "
+                  f"({a['rule']} {a['location']})")
     print(f"{changed} changed; runs {len(old['runs'])} -> {len(new['runs'])}, forged "
           f"{sum(f['caught'] for f in old['forged'].values())}/{len(old['forged'])} -> "
           f"{sum(f['caught'] for f in new['forged'].values())}/{len(new['forged'])} caught")
