@@ -22,7 +22,9 @@ changed so that Raft is broken, in three ways a bad day or a bad implementation 
 - ``restart-short``: a restart line whose log ends below a commit index the node itself had
   reached (a restart loses committed entries);
 - ``conflict-below-commit``: a follower's conflict ("found conflict at index i", "clearing log
-  suffix from=i") moved down to an index the node itself had committed.
+  suffix from=i") moved down to an index the node itself had committed;
+- ``vote-twice``: a node's vote in a split election, cast again at once for the other
+  candidate of that term (VotedOncePerTerm).
 
 A forged copy is *caught* when validate answers "violates" at the edited line. The figures are
 what a verdict could be trusted for: real runs should conform (or be inconclusive, naming why),
@@ -187,18 +189,22 @@ def _restamped(line: str, when: datetime) -> str | None:
     return line[: stamp.start()] + text + line[stamp.end():]
 
 
-def _events(run: Run) -> list[ev.Event]:
+def _events(run: Run) -> tuple[list[ev.Event], dict[str, list[str]]]:
+    """The run's events, and each node's raw ids (as its lines write it)."""
     try:
-        return list(iter_events([path for path, _fmt in run.files]))
+        stream = iter_events([path for path, _fmt in run.files])
+        events = list(stream)
+        return events, {name: list(info.ids) for name, info in stream.nodes.items()}
     except (LogError, OSError):
-        return []
+        return [], {}
 
 
 def _rng(run: Run, kind: str) -> random.Random:
     return random.Random(zlib.crc32(f"{Path(run.name).name}/{kind}".encode()))
 
 
-def forge_term_back(run: Run, events: list[ev.Event]) -> Forgery | None:
+def forge_term_back(run: Run, events: list[ev.Event],
+                    _ids: dict[str, list[str]]) -> Forgery | None:
     reached: dict[str, int] = {}
     eligible = []
     for e in events:
@@ -218,7 +224,8 @@ def forge_term_back(run: Run, events: list[ev.Event]) -> Forgery | None:
     return None
 
 
-def forge_second_leader(run: Run, events: list[ev.Event]) -> Forgery | None:
+def forge_second_leader(run: Run, events: list[ev.Event],
+                        _ids: dict[str, list[str]]) -> Forgery | None:
     leaders = [e for e in events if isinstance(e, ev.BecameLeader) and e.term
                and e.time is not None and "\n" not in e.source.raw]
     own = {e.node: e for e in leaders}
@@ -244,7 +251,8 @@ def forge_second_leader(run: Run, events: list[ev.Event]) -> Forgery | None:
     return None
 
 
-def forge_restart_short(run: Run, events: list[ev.Event]) -> Forgery | None:
+def forge_restart_short(run: Run, events: list[ev.Event],
+                        _ids: dict[str, list[str]]) -> Forgery | None:
     commit: dict[str, int] = {}
     started: set[str] = set()
     eligible = []
@@ -273,7 +281,8 @@ def forge_restart_short(run: Run, events: list[ev.Event]) -> Forgery | None:
     return None
 
 
-def forge_conflict_below_commit(run: Run, events: list[ev.Event]) -> Forgery | None:
+def forge_conflict_below_commit(run: Run, events: list[ev.Event],
+                                _ids: dict[str, list[str]]) -> Forgery | None:
     commit: dict[str, int] = {}
     eligible = []
     for e in events:
@@ -295,8 +304,34 @@ def forge_conflict_below_commit(run: Run, events: list[ev.Event]) -> Forgery | N
     return None
 
 
+def forge_vote_twice(run: Run, events: list[ev.Event], ids: dict[str, list[str]]
+                     ) -> Forgery | None:
+    campaigns: dict[int, set[str]] = {}
+    for e in events:
+        if isinstance(e, ev.BecameCandidate) and e.term:
+            campaigns.setdefault(e.term, set()).add(e.node)
+    votes = [e for e in events if isinstance(e, ev.VoteCast) and e.granted and not e.prevote
+             and e.candidate and e.term and "\n" not in e.source.raw
+             and len(campaigns.get(e.term, ())) > 1]
+    rng = _rng(run, "vote-twice")
+    for vote in rng.sample(votes, len(votes)):
+        other = sorted(campaigns[vote.term] - {vote.candidate, vote.node})
+        for raw in ids.get(vote.candidate, []):
+            if not other or len(raw) < 2:
+                continue
+            found = re.search(rf"\bfor {re.escape(raw)}\b", vote.source.raw)
+            replacement = next((r for r in ids.get(rng.choice(other), []) if len(r) >= 2), None)
+            if found is None or replacement is None:
+                continue
+            after = (vote.source.raw[:found.start()] + f"for {replacement}"
+                     + vote.source.raw[found.end():])
+            return Forgery("", run.name, "vote-twice", Path(vote.source.path).name,
+                           vote.source.line + 1, None, after)
+    return None
+
+
 FORGERS = (forge_term_back, forge_second_leader, forge_restart_short,
-           forge_conflict_below_commit)
+           forge_conflict_below_commit, forge_vote_twice)
 
 
 def forge(runs: list[Run], into: Path) -> list[Forgery]:
@@ -306,9 +341,9 @@ def forge(runs: list[Run], into: Path) -> list[Forgery]:
     for number, run in enumerate(runs):
         if run.error or run.windows:
             continue
-        events = _events(run)
+        events, ids = _events(run)
         for forger in FORGERS:
-            forgery = forger(run, events)
+            forgery = forger(run, events, ids)
             if forgery is None:
                 continue
             forgery.id = f"{number:04d}-{forgery.kind}"
