@@ -372,3 +372,21 @@ def test_a_tally_is_a_quorum_of_what_a_mid_run_node_may_be_using() -> None:
     joint = Configuration(0b0000111, outgoing=0b1111000)  # 3 incoming, 4 outgoing voters
     cx.set_config(n1, joint)
     assert cx.is_tally_quorum(n1, 3) and not cx.is_tally_quorum(n1, 2)
+
+
+def test_a_leaders_log_cut_after_its_election_names_the_cut_not_the_log_level(
+        tmp_path: Path) -> None:
+    """The leader's log begins after "entering leader state" (rotated away), and hashicorp's
+    followers log no term: nothing shows the election. Inconclusive, saying why — not that
+    the logs were kept at --log-level warn, which the followers' info lines disprove."""
+    logs = tmp_path / "steady"
+    shutil.copytree(DATA.parent / "hashicorp" / "steady", logs)
+    node1 = logs / "node1.log"
+    lines = node1.read_text().splitlines(keepends=True)
+    assert "entering leader state" in lines[10]
+    node1.write_text("".join(lines[11:]))
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == "inconclusive"
+    assert verdict.reason == ("too little observed: the logs show no election, so no safety "
+                              "property is exercised (n1: log begins mid-run; an election may "
+                              "be in what was rotated away)")

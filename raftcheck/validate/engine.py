@@ -522,6 +522,10 @@ class Validator:
                            f"logs{unread}")
         if not self.elected and not any(
                 s is not None and s.role != 0 for w in self.candidates for s in w.servers):
+            mid_run = sorted(self.cx.name(i) for i in self.cx.unsynced | self.cx.resynced)
+            if mid_run and not unread:
+                unread = f" ({' and '.join(f'{n}' for n in mid_run)}: log begins mid-run; " \
+                    "an election may be in what was rotated away)"
             return Verdict(INCONCLUSIVE, "too little observed: the logs show no election, so "
                            f"no safety property is exercised{unread}")
         hidden = next((p for p in stream.problems if p.step), None)

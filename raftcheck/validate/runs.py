@@ -202,7 +202,7 @@ class FileIdentity:
     first: float | None = None  # the first timestamp (epoch seconds)
     last_time: datetime | None = None  # the last event's time
     mentions: set[str] = field(default_factory=set)
-    raft: bool = False  # a line shows Raft's state (a term): not only warnings and the like
+    raft: bool = False  # a line shows Raft's state (a term, a role): not only warnings and such
 
     @property
     def last(self) -> float | None:
@@ -212,7 +212,7 @@ class FileIdentity:
     def note(self, e: ev.Event) -> None:
         """What an event of this file says: the nodes it names (enough of them to link the file
         to the others), and its time."""
-        if not self.raft and getattr(e, "term", None) is not None:
+        if not self.raft and (getattr(e, "term", None) is not None or type(e) in _ROLES):
             self.raft = True
         mentions = self.mentions
         if len(mentions) < MENTIONS_ENOUGH:
@@ -226,6 +226,10 @@ class FileIdentity:
                 self.first = e.time.timestamp()
             self.last_time = e.time
 
+
+_ROLES = frozenset({ev.BecameFollower, ev.BecamePreCandidate, ev.BecameCandidate,
+                    ev.BecameLeader})
+"""Role changes: Raft's state, though a format may not say the term (hashicorp's follower)."""
 
 _MENTIONS: dict[type[ev.Event], Callable[[ev.Event], tuple[str, ...] | None]] = {}
 """Per event kind, what FileIdentity.note adds besides the event's node: the names its fields
