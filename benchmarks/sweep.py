@@ -12,8 +12,10 @@ recorded, until the time budget is spent. It needs root (network namespaces) and
 that ``.ci/install-clusters`` installs.
 
 ``check`` validates every run below the given paths (each run on its own, as ``raftcheck
-validate`` does) and, unless ``--no-forge``, forged copies of each: one line of a real run
-changed so that Raft is broken, in three ways a bad day or a bad implementation produces —
+validate`` does; a run recorded without pre-vote or check-quorum, as its scenario.json says,
+with ``--no-pre-vote`` or ``--no-check-quorum``) and, unless ``--no-forge``, forged copies of
+each: one line of a real run changed (or added) so that Raft is broken, in ways a bad day or a
+bad implementation produces —
 
 - ``term-back``: a line where a node takes a term (follower, candidate, leader) names term 1
   after the node reached term 3 or more (TermMonotonic);
@@ -55,8 +57,8 @@ sys.path.insert(0, str(REPO))
 
 from raftcheck.traces import events as ev  # noqa: E402
 from raftcheck.traces.logfiles import LogError, iter_events  # noqa: E402
-from raftcheck.validate import validate_runs  # noqa: E402
-from raftcheck.validate.parallel import usable_cores  # noqa: E402
+from raftcheck.validate import ValidateOptions  # noqa: E402
+from raftcheck.validate.parallel import usable_cores, validate_each  # noqa: E402
 from raftcheck.validate.runs import Run, find_runs  # noqa: E402
 
 ETCD = "raftcheck.harness"
@@ -351,9 +353,16 @@ def forge(runs: list[Run], into: Path) -> list[Forgery]:
             folder.mkdir()
             for path, _fmt in run.files:
                 shutil.copy(path, folder / Path(path).name)
+            _copy_settings(run, folder)
             _apply(folder / forgery.file, forgery)
             made.append(forgery)
     return made
+
+
+def _copy_settings(run: Run, folder: Path) -> None:
+    meta = Path(run.files[0][0]).parent / "scenario.json"
+    if meta.is_file():
+        shutil.copy(meta, folder / meta.name)
 
 
 @dataclass
@@ -395,6 +404,7 @@ def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
                 lines = path.read_bytes().splitlines(keepends=True)
                 first = cuts.get(path.name, 1)
                 (folder / path.name).write_bytes(b"".join(lines[first - 1:]))
+            _copy_settings(run, folder)
             made.append(look)
     return made
 
@@ -412,11 +422,31 @@ def _apply(path: Path, forgery: Forgery) -> None:
 # --- check ------------------------------------------------------------------------------------
 
 
+def _options(run: Run) -> ValidateOptions:
+    """What the harness recorded of the cluster's settings (scenario.json beside the logs):
+    a cluster run without pre-vote or check-quorum is checked with --no-pre-vote or
+    --no-check-quorum, so that a pre-candidate or a leader stepping down is a violation."""
+    if not run.files:
+        return ValidateOptions()
+    meta = Path(run.files[0][0]).parent / "scenario.json"
+    try:
+        facts = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return ValidateOptions()
+    return ValidateOptions(pre_vote=facts.get("pre_vote") is not False,
+                           check_quorum=facts.get("check_quorum") is not False)
+
+
 def _verdicts(paths: list[Path], workers: int) -> Iterator[tuple[str, dict]]:
-    report = validate_runs(paths, workers=workers)
-    for v in report.verdicts:
-        yield v.run, {"status": v.status, "rule": v.rule, "location": v.location,
-                      "reason": v.reason, "events": v.events}
+    groups: dict[ValidateOptions, list[Run]] = {}
+    for run in find_runs(paths):
+        groups.setdefault(_options(run), []).append(run)
+    for options, runs in groups.items():
+        flags = [f for f, on in (("--no-pre-vote", not options.pre_vote),
+                                 ("--no-check-quorum", not options.check_quorum)) if on]
+        for v in validate_each(runs, options, workers):
+            yield v.run, {"status": v.status, "rule": v.rule, "location": v.location,
+                          "reason": v.reason, "events": v.events, "flags": flags}
 
 
 def check(out: Path, paths: list[Path], forging: bool, workers: int) -> int:
