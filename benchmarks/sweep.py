@@ -130,9 +130,10 @@ def record(out: Path, minutes: float, only: list[str]) -> int:
             print(f"{name}: not recorded (time budget spent)")
             continue
         module, *args = RECIPES[name]
-        where = (["--out", str(folder)] if module == ETCD else [str(out), "--name", name])
+        command = ([*args, "--out", str(folder)] if module == ETCD
+                   else [str(out), *args, "--name", name])
         t0 = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", module, *args, *where], cwd=REPO,
+        done = subprocess.run([sys.executable, "-m", module, *command], cwd=REPO,
                               capture_output=True, text=True)
         took = time.monotonic() - t0
         if done.returncode:
