@@ -231,9 +231,6 @@ def test_a_line_stamped_hours_off_is_merged_by_its_place(tmp_path: Path, node: s
     logs = copy_run(LEADER_KILL, tmp_path)
     path = logs / f"{node}.log"
     _restamp(path, lines, hours)
-    if hours > 0:  # (taken at its word, the time ahead is a false alarm)
-        trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
-        assert trusted.status == VIOLATES
     verdict = check_run(find_runs([logs])[0])
     assert verdict.status == CONFORMS, verdict.reason
     [note] = _notes_of_outliers(verdict)
@@ -266,3 +263,81 @@ def test_a_clock_hours_ahead_from_a_line_on_is_no_outlier(tmp_path: Path) -> Non
     assert not _notes_of_outliers(verdict)
     verdict = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=4 * 3600))
     assert verdict.status == CONFORMS, verdict.reason
+
+
+def _shift_lines(path: Path, first: int, last: int, seconds: float) -> None:
+    """Lines first..last (from 1) of a zap log stamped ``seconds`` later (earlier if < 0)."""
+    for number in range(first, last + 1):
+        edit_line(path, number, lambda s: _TS.sub(
+            lambda m: '"ts":"' + (datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
+                                  + timedelta(seconds=seconds)).strftime(
+                                      "%Y-%m-%dT%H:%M:%S.%f")[:-3] + 'Z"', s))
+
+
+def test_a_clock_beyond_the_gap_is_not_hidden_by_a_garbled_line(tmp_path: Path) -> None:
+    """n2's clock 300 s ahead from its line 83 on, and its line 97 garbled 3 h back: the
+    garbled line is an outlier, but it does not make n2's lines before it outliers too (they
+    are on n2's clock, 300 s ahead): inconclusive, naming the gap."""
+    logs = copy_run(KILL, tmp_path)
+    node2 = logs / "node2.log"
+    count = len(node2.read_text().splitlines())
+    _shift_lines(node2, 83, count, 300)
+    _shift_lines(node2, 97, 97, -3 * 3600)
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == INCONCLUSIVE, verdict.reason
+    assert verdict.reason.startswith("not explained unless n2's clock ran 300 s ahead of n1's")
+    assert [n.split(": its time")[0] for n in _notes_of_outliers(verdict)] == [f"{node2}:97"]
+
+
+def test_a_line_half_a_minute_ahead_is_an_outlier_not_a_clock_ahead(tmp_path: Path) -> None:
+    logs = copy_run(KILL, tmp_path)
+    node2 = logs / "node2.log"
+    _shift_lines(node2, 93, 93, 30)
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    assert [n.split(": its time")[0] for n in _notes_of_outliers(verdict)] == [f"{node2}:93"]
+    assert not _notes_of_jumps(verdict)
+
+
+def test_lines_beyond_the_gap_tried_for_a_verdict_leave_no_trace_in_it(tmp_path: Path) -> None:
+    """n1 answers a vote request of n2 for term 9 that n2 never sent (a violation); n2's lines
+    beyond the gap, tried to see whether a clock ahead explains it, include a forced restart
+    (a feature outside the model): that must not make the violation an inconclusive one."""
+    logs = copy_run(KILL, tmp_path)
+    node1, node2 = logs / "node1.log", logs / "node2.log"
+    n1, n2 = "9fadd4d9a0ae55e", "a5eb9dd2db016c9a"
+    lines = node1.read_text().splitlines(keepends=True)
+    lines.insert(107, '{"level":"info","ts":"2026-12-05T07:56:52.000Z","logger":"raft",'
+                      '"caller":"etcdserver/zap_raft.go:77","msg":"' + n1 + ' [term: 3] received'
+                      ' a MsgVote message with higher term from ' + n2 + ' [term: 9]"}\n')
+    node1.write_text("".join(lines))
+    lines = node2.read_text().splitlines(keepends=True)
+    lines.insert(127, '{"level":"info","ts":"2026-12-05T07:58:00.000Z","caller":'
+                      '"etcdserver/raft.go:556","msg":"forcing restart member","cluster-id":'
+                      '"e807991b60d486d8","local-member-id":"' + n2 + '","commit-index":11}\n')
+    node2.write_text("".join(lines))
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "RequestVote", f"{node1}:108"), verdict.reason
+
+
+def test_a_files_first_line_stamped_hours_ahead_is_an_outlier(tmp_path: Path) -> None:
+    logs = copy_run(Path(__file__).parent / "data" / "hashicorp" / "steady", tmp_path)
+    node2 = logs / "node2.log"
+    edit_line(node2, 3, lambda s: s.replace("T08:38:52", "T11:38:52", 1))
+    assert "raft: initial configuration" in node2.read_text().splitlines()[2]
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    assert [n.split(": its time")[0] for n in _notes_of_outliers(verdict)] == [f"{node2}:3"]
+    assert not _notes_of_steps(verdict)
+
+
+@pytest.mark.parametrize("node", ["node1", "node2"])
+def test_a_whole_second_clock_two_seconds_back_is_a_step_not_an_outlier(tmp_path: Path,
+                                                                        node: str) -> None:
+    logs = copy_run(Path(__file__).parent / "data" / "etcd" / "3.4-chaos-capnslog", tmp_path)
+    path = logs / f"{node}.log"
+    jump_ahead(path, -2)
+    verdict = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert verdict.status == CONFORMS, verdict.reason
+    assert len(_notes_of_steps(verdict)) == 1 and not _notes_of_outliers(verdict)

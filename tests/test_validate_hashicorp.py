@@ -99,6 +99,65 @@ def test_a_vote_under_a_garbled_module_name_is_still_counted(tmp_path: Path) -> 
     assert verdict.events == validate_paths([DATA / "chaos-json"]).events
 
 
+def test_another_modules_configuration_line_is_not_raft_s(tmp_path: Path) -> None:
+    # "updating configuration" is said by other modules too: an application's line is no
+    # raft line, and does not excuse a leader elected with its own vote alone
+    logs = tmp_path / "steady"
+    shutil.copytree(DATA / "steady", logs)
+    node1 = logs / "node1.log"
+    lines = node1.read_text().splitlines(keepends=True)
+    assert lines[8].rstrip().endswith("vote granted: from=node3 term=2 tally=2")
+    lines[9] = lines[9].replace("election won: tally=2", "election won: tally=1")
+    del lines[8]
+    lines.insert(5, '2026-12-05T08:38:53.000Z [INFO]  agent: updating configuration: '
+                    'servers="[{Voter web1 10.0.0.9:80"\n')
+    node1.write_text("".join(lines))
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "BecomeLeader", f"{node1}:11"), verdict.lines()
+    assert verdict.problems == []
+
+
+OWN_VOTE_LATE = DATA / "flapping-n7-trace-own-vote-late"
+"""node7, last of seven in its configuration, asks the others first and puts its own vote in
+its channel after: four answers came before it, and it won term 19 (tally=4 of needed=4)
+without reading its own (node7.log:246-252)."""
+
+
+def test_a_candidate_may_win_before_counting_its_own_vote() -> None:
+    assert line(OWN_VOTE_LATE / "node7.log", 248).endswith(
+        "vote granted: from=node3 term=19 tally=1")
+    assert line(OWN_VOTE_LATE / "node7.log", 252).endswith("election won: tally=4")
+    verdict = validate_paths([OWN_VOTE_LATE])
+    assert verdict.status == "conforms", verdict.lines()
+
+
+def _own_vote_late_copy(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    logs = tmp_path / OWN_VOTE_LATE.name
+    shutil.copytree(OWN_VOTE_LATE, logs)
+    node7 = logs / "node7.log"
+    return logs, node7, node7.read_text().splitlines(keepends=True)
+
+
+def test_a_tally_that_leaves_out_an_answer_read_is_caught(tmp_path: Path) -> None:
+    logs, node7, lines = _own_vote_late_copy(tmp_path)
+    lines[248] = lines[248].replace("from=node5 term=19 tally=2", "from=node5 term=19 tally=1")
+    node7.write_text("".join(lines))
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "RequestVote", f"{node7}:249"), verdict.lines()
+
+
+def test_a_tally_after_the_own_vote_line_must_count_it(tmp_path: Path) -> None:
+    logs, node7, lines = _own_vote_late_copy(tmp_path)
+    own = lines[247].replace("from=node3 term=19 tally=1", "from=node7 term=19 tally=1")
+    lines.insert(247, own)  # node7 reads its own vote first: node3's is then its second
+    node7.write_text("".join(lines))
+    verdict = validate_paths([logs])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "RequestVote", f"{node7}:249"), verdict.lines()
+
+
 GROW_JSON = DATA / "grow-from-one-json"
 """node1 bootstraps alone and adds node2..node5; in JSON lines hashicorp prints a node as
 ``{}``, so a joining follower's raft lines never name it: only its transport's ``accepted

@@ -91,11 +91,23 @@ def is_raft_module(module: str) -> bool:
     return parts[-1] == "raft" or (len(parts) > 1 and parts[-2:] == ["raft", "snapshot"])
 
 
-def _raft_message(module: str, message: str) -> bool:
-    """Whether a line of another module says one of raft's own messages ("election won",
-    "entering leader state"): raft's logger under a name of the application's choosing (or
-    garbled), read as raft's: skipped, its step would be lost without a word."""
-    return message.strip() in _HANDLERS and module.split(".")[-1] != "net"
+_OWN_WORDS = frozenset({
+    "entering follower state", "entering candidate state", "entering leader state",
+    "election won", "vote granted", "heartbeat timeout reached, starting election",
+    "Election timeout reached, restarting election", "newer term discovered, fallback to "
+    "follower", "lost leadership because received a requestVote with a newer term",
+    "duplicate requestVote for same term", "rejecting vote request since we have a leader",
+    "rejecting vote request since our last term is greater",
+    "rejecting vote request since our last index is greater",
+    "failed to contact quorum of nodes, stepping down", "peer has newer term, stopping "
+    "replication", "appendEntries rejected, sending older logs", "clearing log suffix",
+    "added peer, starting replication", "pipelining replication",
+    "aborting pipeline replication", "removed ourself, transitioning to follower",
+    "initial configuration"})
+"""raft's messages that no other module of an application says (not "votes", "updating
+configuration", "failed to contact", "restored from snapshot", which other modules may)."""
+
+
 
 
 _GO_POINTER = re.compile(r"0xc[0-9a-f]{6,}")
@@ -121,6 +133,19 @@ class HclogReader:
         self._candidate_term: int | None = None
         self._awaiting_self_vote = False
         self._held: list[Outcome] = []
+        self._raft_modules: set[str] = set()  # other names raft's logger goes by in the file
+
+    def _raft_message(self, module: str, message: str) -> bool:
+        """Whether a line of another module is raft's: it says one of raft's own messages
+        ("election won", "entering leader state"), or its module said one before in this file
+        (raft's logger under a name the application chose, or garbled in one line): skipped,
+        its step would be lost without a word."""
+        if module in self._raft_modules:
+            return True
+        if message.strip() in _OWN_WORDS and module.split(".")[-1] != "net":
+            self._raft_modules.add(module)
+            return True
+        return False
 
     # --- lines ----------------------------------------------------------------------------
     def feed(self, lineno: int, line: str) -> Sequence[Outcome]:
@@ -138,7 +163,8 @@ class HclogReader:
         if m is None:
             return self._other(lineno, line)
         stamp, _level, module, rest = m.groups()
-        if not is_raft_module(module) and not _raft_message(module, rest.partition(":")[0]):
+        if not is_raft_module(module) and \
+                not self._raft_message(module, rest.partition(":")[0]):
             return self._transport(line)
         try:
             message, fields = parse(_parser(), rest, "hashicorp/raft log line", "start")
@@ -156,7 +182,7 @@ class HclogReader:
         if not isinstance(record, dict) or not isinstance(record.get("@message"), str):
             return (Bad(lineno, line, "JSON record without an hclog \"@message\""),)
         module = str(record.get("@module", ""))
-        if not is_raft_module(module) and not _raft_message(module, record["@message"]):
+        if not is_raft_module(module) and not self._raft_message(module, record["@message"]):
             return self._transport(line)
         fields = {k: v for k, v in record.items() if k not in _JSON_META}
         return self._build(lineno, line, record.get("@timestamp"), record["@message"], fields)

@@ -56,6 +56,10 @@ class Context:
     commit_mark_source: SourceRef | None = None  # the line of the highest commit seen
     # (node, term, pre-vote) -> the tally it logged, where its votes are not all logged
     tally: dict[tuple[int, int, bool], int] = field(default_factory=dict)
+    # (node, term, pre-vote) of campaigns whose candidate's own vote line was read: before it,
+    # a tally may leave the own vote out (hashicorp counts the answers in the order they come,
+    # its own among them, and may win before reading its own)
+    own_vote_read: set[tuple[int, int, bool]] = field(default_factory=set)
     # each node's configuration as its own lines show it (etcd, traces, transcripts log every
     # configuration a node applies); and the configurations any node has shown, newest last,
     # for nodes whose logs do not show their own (hashicorp's followers)
@@ -163,3 +167,4 @@ class Context:
         self.sent = {m for m in self.sent if m.term >= floor}
         for key in [k for k in self.tally if k[1] < floor]:
             del self.tally[key]
+        self.own_vote_read = {k for k in self.own_vote_read if k[1] >= floor}

@@ -56,12 +56,12 @@ UNREADABLE = (UnnamedNode, OverflowError)
 term or index (Python sizes cannot reach it): the line is taken as one that does not parse."""
 
 NEVER_EXCUSED = frozenset({"ElectionSafety", "StateMachineSafety"})
-OUTLIER_LOOK = 16
-PROBE_BEYOND_GAP = 4096  # how many of a node's lines beyond the gap may be tried, at most
-"""How many lines on a file's clock must be back for lines beyond --max-clock-gap to be
-outliers (a line, or a burst of lines, stamped by another clock) rather than a clock ahead."""
 """Violations that no unlogged step, feature outside the model or unparsed line can explain:
 two leaders of one term, two entries committed at one index."""
+
+PROBE_BEYOND_GAP = 4096
+"""How many of a node's lines beyond --max-clock-gap are tried, at most, before a violation is
+reported, to tell whether its clock being that far ahead would explain the line."""
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,9 @@ class Validator:
         self.checked = 0
         self.widest = 1
         self.bounded = False
-        # (event, node, seconds): an event that node's later lines would explain, were its
-        # clock that far ahead, beyond --max-clock-gap
-        self.apart: tuple[ev.Event, str, float] | None = None
+        # (event, the file of the node it waits for, its own file): an event that file's
+        # lines beyond --max-clock-gap might explain (a clock set apart further than that)
+        self.beyond: tuple[ev.Event, FileQueue, FileQueue] | None = None
         self._sizes: dict[int, Rules] = {}
         self.root: tuple[ev.Event, Unexplained] | None = None
         # nodes whose first event was stepped: a cache that spares cx.index per event (a
@@ -378,13 +378,25 @@ class Validator:
             self.checked += len(taken) + 1
             return True
         self._give_back(x, taken, undo)
-        if beyond:  # would X's lines beyond the gap explain it?
-            explained, taken, timely, _ = self._take_until_explained(
-                x, e, source, math.inf, PROBE_BEYOND_GAP)
-            if explained and timely is not None:
-                self.apart = (e, waits, x.when(timely) - start)
-            self._give_back(x, taken, undo)
+        self.beyond = (e, x, source) if beyond else None
         return False
+
+    def _apart_by(self, e: ev.Event) -> tuple[str, float] | None:
+        """Before ``e`` is reported a violation, where the node it waits for had lines beyond
+        --max-clock-gap (:meth:`_pull_beyond_skew`): would they explain it? Then (that node,
+        the seconds its clock would have run ahead). Steps the run's state on: only once the
+        run's verdict is decided."""
+        if self.beyond is None or self.beyond[0] is not e:
+            return None
+        _, x, source = self.beyond
+        waits = x.head().node if x.head() is not None else None
+        if waits is None:
+            return None
+        explained, _, timely, _ = self._take_until_explained(x, e, source, math.inf,
+                                                             PROBE_BEYOND_GAP)
+        if not explained or timely is None:
+            return None
+        return waits, x.when(timely) - source.when(e)
 
     def _take_until_explained(self, x: FileQueue, e: ev.Event, source: FileQueue,
                               limit: float, most: int | None = None
@@ -397,9 +409,9 @@ class Validator:
         timely: ev.Event | None = None
         while (h := x.head()) is not None and h.node == waits and h.time is not None and \
                 (most is None or len(taken) < most):
-            # a line beyond the limit whose file is back within it a few lines later: its
+            # a line far ahead of its file's clock, the clock back a few lines later: its
             # time is wrong (an outlier), it came before them
-            outlier = x.when(h) > limit and x.returns_by(limit, OUTLIER_LOOK)
+            outlier = x.outlier_ahead(h)
             if x.when(h) > limit and not outlier:
                 return False, taken, timely, True
             try:
@@ -475,15 +487,15 @@ class Validator:
         elif unread is not None:
             status, lead = INCONCLUSIVE, f"not explained, but the line that would have " \
                 f"decided may be unparsed ({unread}): "
-        elif self.apart is not None and self.apart[0] is e:
-            _, node, gap = self.apart
+        elif self.bounded:
+            status, lead = INCONCLUSIVE, "not explained, but the candidate set was bounded " \
+                f"(--max-candidates {self.options.max_candidates}): "
+        elif failure.rule not in NEVER_EXCUSED and (apart := self._apart_by(e)) is not None:
+            node, gap = apart
             status, lead = INCONCLUSIVE, f"not explained unless {node}'s clock ran " \
                 f"{gap:.0f} s ahead of {e.node}'s, beyond --max-clock-gap " \
                 f"{self.options.max_clock_gap:g} s (clocks set apart? local times of " \
                 "different zones?): "
-        elif self.bounded:
-            status, lead = INCONCLUSIVE, "not explained, but the candidate set was bounded " \
-                f"(--max-candidates {self.options.max_candidates}): "
         else:
             status, lead = VIOLATES, ""
         reason = f"{lead}{failure.rule} at {e.source}"
@@ -587,8 +599,8 @@ class Validator:
                 first = q.outliers[0]
                 verdict.notes.append(
                     f"{first.source}: its time ({first.time:%Y-%m-%d %H:%M:%S}) stands apart "
-                    "from the lines around it (the next line's clock is back): merged by its "
-                    "place in the file"
+                    "from the lines around it, whose clock agrees: merged by its place in the "
+                    "file"
                     + (f"; {len(q.outliers) - 1} more such line(s) in the file"
                        if len(q.outliers) > 1 else ""))
             if q.step is not None and q.step[0] > self.options.max_skew:

@@ -17,6 +17,7 @@ for the file's clock, and it is merged by its neighbours' times.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime
@@ -25,10 +26,12 @@ from raftcheck.traces.events import Event
 
 from .observe import Observes
 
-OUTLIER = 1.0
-"""Seconds by which a line's time must stand apart from the lines around it to be an outlier:
-lines a few milliseconds out of order are written by threads that took their time before the
-lock; a clock set back moves every later line, not one."""
+OUTLIER = 10.0
+"""Seconds (beyond the clock's resolution) by which a line's time must stand apart from the
+lines around it to be an outlier: lines a few milliseconds out of order are written by threads
+that took their time before the lock, and a clock set back moves every later line, not one."""
+OUTLIER_LOOK = 16
+"""How many lines after a line ahead of its file's clock are looked at for the clock's return."""
 
 
 class FileQueue:
@@ -50,6 +53,8 @@ class FileQueue:
         # that the line before was an outlier ahead, not a clock that went back
         self.prior_time: datetime | None = None
         self.last_event: Event | None = None  # the event whose time is last_time
+        self.last_stamp = -math.inf  # last_time as a timestamp
+        self.apart: Event | None = None  # the head, when key() found it an outlier ahead
         # lines whose times stand apart from their neighbours' (outliers), for the verdict
         self.outliers: list[Event] = []
         # seconds by which the file's clock was found ahead of the others' (the engine learns
@@ -58,6 +63,7 @@ class FileQueue:
         # their time less that much
         self.ahead = 0.0
         self.ahead_from: Event | None = None
+        self.first_timed: Event | None = None
         self.done = False
         # the head's place in the merged order as key() worked it out; None while it is to be
         # worked out again (read directly where every event asks: the merge)
@@ -95,26 +101,38 @@ class FileQueue:
         t = e.time
         if t is None:
             return e
-        if outlier:
+        if outlier or e is self.apart:
+            self.apart = None
             self.outliers.append(e)
             return e
         last = self.last_time
         if last is not None and t < last:
             back = (last - t).total_seconds()
-            if back > self.precision and back > OUTLIER:
+            if back > OUTLIER + self.precision:
                 prior = self.prior_time
-                if prior is not None and (prior - t).total_seconds() <= self.precision:
-                    # back to the time before the last line: that line was an outlier ahead
+                if (prior is None and self.last_event is not None
+                        and self.last_event is self.first_timed) or \
+                        (prior is not None and (prior - t).total_seconds() <= self.precision):
+                    # back to the time before the last line (or the file's first line was
+                    # ahead of all after it): that line was an outlier ahead
                     self.outliers.append(self.last_event)
-                    self.prior_time, self.last_time, self.last_event = None, t, e
+                    self._set_clock(None, t, e)
                     return e
                 if self._back_at_once(last):  # this line alone is behind: an outlier
                     self.outliers.append(e)
                     return e
             if back > self.precision and back > self.stepped_back:
                 self.step = (back, e)
-        self.prior_time, self.last_time, self.last_event = last, t, e
+        if self.first_timed is None:
+            self.first_timed = e
+        self._set_clock(last, t, e)
         return e
+
+    def _set_clock(self, prior: datetime | None, t: datetime, e: Event) -> None:
+        if t == self.last_time:
+            return  # (another event of the same instant: a line's events share its time)
+        self.prior_time, self.last_time, self.last_event = prior, t, e
+        self.last_stamp = self._stamp if t is self._time else t.timestamp()
 
     def _back_at_once(self, last: datetime) -> bool:
         """Whether the file's next timed line is back at ``last`` (its clock before the line
@@ -127,16 +145,20 @@ class FileQueue:
                 return (last - after.time).total_seconds() <= self.precision
         return False
 
-    def returns_by(self, limit: float, within: int) -> bool:
-        """Whether one of the file's next ``within`` timed events after the head is merged
-        no later than ``limit`` (seconds): the head then came before it, whatever its time."""
-        for k in range(1, within + 1):
+    def _returning(self, stamp: float) -> float | None:
+        """For a head at ``stamp`` (its time) ahead of the file's clock by more than OUTLIER:
+        the time of a line within OUTLIER_LOOK after it that is back at that clock (not behind
+        it, and OUTLIER before the head), if one is; the head is then an outlier."""
+        floor = self.last_stamp - self.precision
+        for k in range(1, OUTLIER_LOOK + 1):
             after = self.peek(k)
             if after is None:
-                return False
-            if after.time is not None and self.when(after) <= limit:
-                return True
-        return False
+                return None
+            if after.time is not None:
+                t = after.time.timestamp()
+                if floor <= t <= stamp - OUTLIER - self.precision:
+                    return t
+        return None
 
     def outlier_at(self, e: Event) -> bool:
         """Whether ``e`` (just taken) is an outlier behind: its time is not when it came."""
@@ -165,13 +187,16 @@ class FileQueue:
 
     def clock(self) -> tuple:
         """What the file's clock has shown so far: to put back with :meth:`rewind`."""
-        return self.last_time, self.step, self.prior_time, self.last_event, len(self.outliers)
+        return (self.last_time, self.step, self.prior_time, self.last_event, self.last_stamp,
+                len(self.outliers))
 
     def rewind(self, clock: tuple) -> None:
         """Events taken since ``clock`` were pushed back: their times were not read (a
         later time taken and given back must not make the next one look like a step back)."""
-        self.last_time, self.step, self.prior_time, self.last_event, outliers = clock
+        (self.last_time, self.step, self.prior_time, self.last_event, self.last_stamp,
+         outliers) = clock
         del self.outliers[outliers:]
+        self.known_key = None
 
     def key(self) -> tuple | None:
         """The head's place in the merged order (cached until the head changes); None once
@@ -186,8 +211,21 @@ class FileQueue:
             else:
                 if t is not self._time:  # a reader gives the lines of one instant one time
                     self._time, self._stamp = t, t.timestamp()
-                self.known_key = (1, self._stamp - self.ahead, self.number)
+                stamp = self._stamp
+                # far ahead of the file's clock: an outlier if the clock is back soon (a
+                # file's first line has no clock to stand apart from: see pop)
+                if stamp > self.last_stamp + OUTLIER + self.precision and \
+                        self.last_time is not None and e.time is not None and \
+                        self._returning(stamp) is not None:
+                    self.apart = e
+                    stamp = self.last_stamp
+                self.known_key = (1, stamp - self.ahead, self.number)
         return self.known_key
+
+    def outlier_ahead(self, e: Event) -> bool:
+        """Whether ``e``, the head, stands ahead of its file's clock as an outlier."""
+        self.key()
+        return self.apart is e
 
 
 class Merge:
