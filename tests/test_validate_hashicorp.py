@@ -158,6 +158,19 @@ def test_a_tally_after_the_own_vote_line_must_count_it(tmp_path: Path) -> None:
         ("violates", "RequestVote", f"{node7}:249"), verdict.lines()
 
 
+def test_a_log_beginning_after_its_own_vote_is_not_taken_for_the_voters() -> None:
+    # every log rotated: node5.log begins at the vote node1 gave it (tally=2), its own vote
+    # line gone; that first vote is not node5's own, and node5.log is not node1's log (the
+    # run was refused: "two logs of node n5 overlap in time")
+    run = DATA / "leader-partition-minority-n5-json-rotated"
+    first = json.loads(line(run / "node5.log", 1))
+    assert (first["@message"], first["from"], first["tally"]) == ("vote granted", "node1", 2)
+    verdict = validate_paths([run])
+    assert verdict.status == "conforms", verdict.lines()
+    assert {Path(f.path).name: f.node for f in verdict.files} == {
+        f"node{k}.log": f"n{k}" for k in range(1, 6)}
+
+
 GROW_JSON = DATA / "grow-from-one-json"
 """node1 bootstraps alone and adds node2..node5; in JSON lines hashicorp prints a node as
 ``{}``, so a joining follower's raft lines never name it: only its transport's ``accepted

@@ -134,6 +134,7 @@ class HclogReader:
         self._awaiting_self_vote = False
         self._held: list[Outcome] = []
         self._raft_modules: set[str] = set()  # other names raft's logger goes by in the file
+        self._others: set[str] = set()  # servers the file's lines name as this node's peers
 
     def _raft_message(self, module: str, message: str) -> bool:
         """Whether a line of another module is raft's: it says one of raft's own messages
@@ -268,6 +269,12 @@ class HclogReader:
         server: tuple[str, str, str] = parse(_parser(), str(value), "server", "server")
         return server
 
+    def _other(self, peer: RawId | None) -> RawId | None:
+        """A server this node replicates to or asks for votes: not itself."""
+        if peer is not None:
+            self._others.add(peer.key)
+        return peer
+
     def _peer(self, value: Any) -> RawId | None:
         """A peer given as ID, address, raft.Server text or JSON object."""
         if isinstance(value, dict) or (isinstance(value, str) and value.startswith("{")):
@@ -319,8 +326,13 @@ class HclogReader:
 
     def _vote_granted(self, f: dict[str, Any]) -> list[Draft]:
         voter = self._peer(f["from"])
-        if self._awaiting_self_vote and self.owner is None and voter is not None:
-            self.owner = voter  # the first vote a candidate counts is its own
+        if self._awaiting_self_vote and self.owner is None and voter is not None and \
+                int(f["tally"]) == 1 and voter.key not in self._others:
+            # the first vote a candidate counts is most often its own: it asks the servers
+            # before it in its configuration, then persists and counts its own vote; one
+            # last of many, on a slow disk, may count another's first (then a server this
+            # file named as a peer, or a tally above 1 where its own line was cut, is not it)
+            self.owner = voter
         self._awaiting_self_vote = False
         term = int(f["term"])
         return [self._d(ev.VoteReceived, voter=voter, term=term, granted=True),
@@ -361,7 +373,7 @@ def _rejecting_vote(reason: str) -> Handler:
 
 def _dropped(kind: str) -> Handler:
     def handler(r: HclogReader, f: dict[str, Any]) -> list[Draft]:
-        dst = r._peer(f.get("peer", f.get("target", "")))
+        dst = r._other(r._peer(f.get("peer", f.get("target", ""))))
         return [r._d(ev.MessageDropped, type=kind, src=SELF, dst=dst,
                      reason=str(f.get("error", "")))]
     return handler
@@ -369,7 +381,7 @@ def _dropped(kind: str) -> Handler:
 
 def _progress(action: str) -> Handler:
     def handler(r: HclogReader, f: dict[str, Any]) -> list[Draft]:
-        peer = r._peer(f.get("peer", f.get("server-id", "")))
+        peer = r._other(r._peer(f.get("peer", f.get("server-id", ""))))
         nxt = int(f["next"]) if "next" in f else None
         detail = str(f.get("error", f.get("time", "")))
         return [r._d(ev.ReplicationProgress, peer=peer, action=action, next=nxt, detail=detail)]
