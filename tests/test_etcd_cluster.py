@@ -280,3 +280,33 @@ def test_a_write_fails_only_when_it_cannot_have_reached_raft() -> None:
     assert write_outcome(refused) == "unknown"
     assert write_outcome(refused, no_process=True) == "fail"
     assert write_outcome(result(1, "Error: etcdserver: request timed out")) == "unknown"
+
+
+def test_a_write_while_a_member_is_replaced_is_recorded(binaries: EtcdBinaries,
+                                                        tmp_path: Path) -> None:
+    """A client thread writes through the members that are up while the chaos scenario
+    replaces one (removed from ``members``, added again): the member gone between the two is
+    no endpoint whose process can be counted, not an internal error (KeyError: 'node2', seen on
+    a seven-member chaos run). The interleaving is forced, no etcd runs."""
+    from types import SimpleNamespace
+
+    cluster = EtcdCluster(tmp_path, 3)
+    cluster.members = {n: SimpleNamespace(pids=[1], running=False, paused=False)
+                       for n in ("node1", "node2")}  # type: ignore[misc]
+    cluster.recorder = SimpleNamespace(writes=[])  # type: ignore[assignment]
+    cluster._urls = lambda names: ["http://127.0.0.1:9"] * len(names)  # type: ignore[method-assign]
+
+    def endpoints_then_replaced(endpoint: object) -> list[str]:
+        up = ["node1", "node2"]
+        del cluster.members["node2"]  # the scenario's thread replaces node2 right then
+        return up
+
+    def refused(urls: list[str], key: str, value: str, timeout: float) -> CommandResult:
+        return CommandResult(["etcdctl", "put"], 1, "", "connection refused", 0.0, 0.1)
+
+    cluster._endpoints = endpoints_then_replaced  # type: ignore[method-assign]
+    cluster._ctl = SimpleNamespace(put=refused)  # type: ignore[assignment]
+    result = cluster.put("k", "v", client="c1")
+    assert (result.endpoints, result.ok, result.outcome) == (["node1", "node2"], False,
+                                                             "unknown")
+    assert cluster.recorder.writes == [result]

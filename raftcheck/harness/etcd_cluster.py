@@ -352,12 +352,14 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
         that is running). Never raises for an etcd-side failure: see ``.ok`` / ``.outcome`` /
         ``.error``. ``client`` names the sequential client issuing it (for the history)."""
         names = self._endpoints(endpoint)
-        starts = [len(self.members[n].pids) if not self.members[n].running else None
-                  for n in names]
+        # (the members as they are now: a scenario may replace one meanwhile, from another
+        # thread, and its name is then briefly in no member)
+        members = [self.members.get(n) for n in names]
+        starts = [len(m.pids) if m is not None and not m.running else None for m in members]
         res = self._ctl.put(self._urls(names), key, value, timeout or self.client_timeout)
         # every endpoint was down at invocation and not started again before completion
-        no_process = all(s is not None and s == len(self.members[n].pids)
-                         for s, n in zip(starts, names, strict=True))
+        no_process = all(s is not None and m is not None and s == len(m.pids)
+                         for s, m in zip(starts, members, strict=True))
         result = WriteResult(self._next_seq(), key, value, names, res.t_start, res.t_end,
                              res.returncode == 0, res.error,
                              parse_put(res) if res.returncode == 0 else None,
@@ -610,8 +612,8 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
 
     def _check_alive(self, names: Iterable[str]) -> None:
         for n in names:
-            m = self.members[n]
-            if m.proc is not None and m.proc.poll() is not None:
+            m = self.members.get(n)
+            if m is not None and m.proc is not None and m.proc.poll() is not None:
                 raise EtcdStartError(
                     f"{n} (pid {m.proc.pid}) exited with status {m.proc.returncode}; "
                     f"{m.log_path} ends with: {_tail(m.log_path)}")
@@ -631,9 +633,10 @@ class EtcdCluster(MembershipChanges, DisasterRecovery, RollingUpgrade):
     def _status_line(self) -> str:
         parts = []
         for n, s in self.status().items():
+            m = self.members.get(n)
             if s is None:
-                state = "down" if not self.members[n].running else (
-                    "paused" if self.members[n].paused else "no answer")
+                state = "replaced" if m is None else "down" if not m.running else (
+                    "paused" if m.paused else "no answer")
                 parts.append(f"{n}={state}")
             else:
                 parts.append(f"{n}=(leader {s.leader or s.leader_id} term {s.raft_term} "
