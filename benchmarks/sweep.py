@@ -254,6 +254,15 @@ def forge_second_leader(run: Run, events: list[ev.Event],
     return None
 
 
+def _note_commit(commit: dict[str, int], e: ev.Event) -> None:
+    """The highest commit index each node's own lines have shown so far."""
+    value = (e.commit_index if isinstance(e, ev.CommitAdvanced)
+             else getattr(e, "commit", None) if isinstance(e, (ev.HardState, ev.NodeStarted))
+             else None)
+    if isinstance(value, int):
+        commit[e.node] = max(commit.get(e.node, 0), value)
+
+
 def forge_restart_short(run: Run, events: list[ev.Event],
                         _ids: dict[str, list[str]]) -> Forgery | None:
     commit: dict[str, int] = {}
@@ -265,11 +274,7 @@ def forge_restart_short(run: Run, events: list[ev.Event],
                     and e.last_index >= commit[e.node] and "\n" not in e.source.raw):
                 eligible.append((e, commit[e.node]))
             started.add(e.node)
-        value = (e.commit_index if isinstance(e, ev.CommitAdvanced)
-                 else getattr(e, "commit", None) if isinstance(e, (ev.HardState, ev.NodeStarted))
-                 else None)
-        if isinstance(value, int):
-            commit[e.node] = max(commit.get(e.node, 0), value)
+        _note_commit(commit, e)
     rng = _rng(run, "restart-short")
     for e, reached in rng.sample(eligible, len(eligible)):
         short = reached - 1
@@ -292,11 +297,7 @@ def forge_conflict_below_commit(run: Run, events: list[ev.Event],
         if isinstance(e, ev.LogTruncated) and commit.get(e.node, 0) >= 1 and \
                 e.from_index > commit[e.node] and "\n" not in e.source.raw:
             eligible.append((e, commit[e.node]))
-        value = (e.commit_index if isinstance(e, ev.CommitAdvanced)
-                 else getattr(e, "commit", None) if isinstance(e, (ev.HardState, ev.NodeStarted))
-                 else None)
-        if isinstance(value, int):
-            commit[e.node] = max(commit.get(e.node, 0), value)
+        _note_commit(commit, e)
     rng = _rng(run, "conflict-below-commit")
     for e, reached in rng.sample(eligible, len(eligible)):
         after, count = re.subn(rf"(\bat index |\bfrom[=:] ?\"?){e.from_index}\b",
