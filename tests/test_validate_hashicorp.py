@@ -272,3 +272,17 @@ def test_an_info_level_leader_is_held_to_its_tally(tmp_path: Path, tally: int, s
     if status == "violates":
         assert (verdict.rule, verdict.location) == ("BecomeLeader", f"{node1}:11")
         assert "with a tally of 1 votes: not a quorum of its 3 voters" in verdict.explanation
+
+
+def test_lines_outside_hclog_in_a_hashicorp_log_are_skipped(tmp_path: Path) -> None:
+    # what else a process prints into its log: a Go panic's goroutine dump, a wrapper's banner
+    logs = tmp_path / "steady"
+    shutil.copytree(DATA / "steady", logs)
+    node1 = logs / "node1.log"
+    lines = node1.read_text().splitlines(keepends=True)
+    lines[3:3] = ["goroutine 1 [running]:\n", "main.main()\n", "\t/src/raftnode/main.go:42\n"]
+    node1.write_text("".join(lines))
+    verdict = validate_paths([logs])
+    assert verdict.status == "conforms", verdict.lines()
+    assert verdict.events == validate_paths([DATA / "steady"]).events
+    assert verdict.problems == []

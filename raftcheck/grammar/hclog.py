@@ -269,7 +269,7 @@ class HclogReader:
         server: tuple[str, str, str] = parse(_parser(), str(value), "server", "server")
         return server
 
-    def _other(self, peer: RawId | None) -> RawId | None:
+    def _not_itself(self, peer: RawId | None) -> RawId | None:
         """A server this node replicates to or asks for votes: not itself."""
         if peer is not None:
             self._others.add(peer.key)
@@ -373,7 +373,7 @@ def _rejecting_vote(reason: str) -> Handler:
 
 def _dropped(kind: str) -> Handler:
     def handler(r: HclogReader, f: dict[str, Any]) -> list[Draft]:
-        dst = r._other(r._peer(f.get("peer", f.get("target", ""))))
+        dst = r._not_itself(r._peer(f.get("peer", f.get("target", ""))))
         return [r._d(ev.MessageDropped, type=kind, src=SELF, dst=dst,
                      reason=str(f.get("error", "")))]
     return handler
@@ -381,7 +381,7 @@ def _dropped(kind: str) -> Handler:
 
 def _progress(action: str) -> Handler:
     def handler(r: HclogReader, f: dict[str, Any]) -> list[Draft]:
-        peer = r._other(r._peer(f.get("peer", f.get("server-id", ""))))
+        peer = r._not_itself(r._peer(f.get("peer", f.get("server-id", ""))))
         nxt = int(f["next"]) if "next" in f else None
         detail = str(f.get("error", f.get("time", "")))
         return [r._d(ev.ReplicationProgress, peer=peer, action=action, next=nxt, detail=detail)]
