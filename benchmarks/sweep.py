@@ -28,6 +28,9 @@ bad implementation produces —
 - ``vote-twice``: a node's vote in a split election, cast again at once for the other
   candidate of that term (VotedOncePerTerm).
 
+And look-alikes of each, legitimate changes that must not be violations: one node's log, or
+every node's, beginning mid-run (rotated), and foreign lines in every log (a panic's dump).
+
 A forged copy is *caught* when validate answers "violates" at the edited line. The figures are
 what a verdict could be trusted for: real runs should conform (or be inconclusive, naming why),
 forged copies should be caught at their line. OUT.json keeps every verdict, for ``compare``
@@ -369,8 +372,9 @@ def _copy_settings(run: Run, folder: Path) -> None:
 
 @dataclass
 class LookAlike:
-    """A legitimate change to a run (its logs' beginnings rotated away): no violation may
-    appear. ``cuts``: file name -> the first line kept."""
+    """A legitimate change to a run (its logs' beginnings rotated away, foreign lines in
+    them): no violation may appear. ``cuts``: file name -> the first line kept (or, for
+    noise, the line the foreign lines go before)."""
 
     id: str
     run: str
@@ -378,9 +382,13 @@ class LookAlike:
     cuts: dict[str, int]
 
 
-LOOK_ALIKES = ("cut-one", "cut-all")
+LOOK_ALIKES = ("cut-one", "cut-all", "noise")
 """cut-one: one node's log begins at a random line of its first 60 % (older parts rotated
-away); cut-all: every node's log does."""
+away); cut-all: every node's log does; noise: every log has, at a random line, what else a
+process prints into it (a Go panic's goroutine dump, a shell's message, a blank line)."""
+
+NOISE = b"goroutine 1 [running]:\nmain.main()\n\t/src/main.go:42 +0x1d\n\n" \
+    b"/bin/sh: 1: cannot create /var/run/x.pid: Permission denied\n"
 
 
 def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
@@ -392,7 +400,7 @@ def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
         for kind in LOOK_ALIKES:
             rng = _rng(run, kind)
             chosen = [rng.choice(files)] if kind == "cut-one" else files
-            cuts = {}
+            cuts = {}  # file -> the first line kept (cut), or the line noise goes before
             for path in chosen:
                 count = len(path.read_bytes().splitlines())
                 if count > 10:
@@ -404,8 +412,12 @@ def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
             folder.mkdir()
             for path in files:
                 lines = path.read_bytes().splitlines(keepends=True)
-                first = cuts.get(path.name, 1)
-                (folder / path.name).write_bytes(b"".join(lines[first - 1:]))
+                at = cuts.get(path.name, 1)
+                if kind == "noise":
+                    lines[at - 1:at - 1] = [NOISE]
+                else:
+                    lines = lines[at - 1:]
+                (folder / path.name).write_bytes(b"".join(lines))
             _copy_settings(run, folder)
             made.append(look)
     return made
