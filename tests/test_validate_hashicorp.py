@@ -118,7 +118,7 @@ def test_another_modules_configuration_line_is_not_raft_s(tmp_path: Path) -> Non
     assert verdict.problems == []
 
 
-OWN_VOTE_LATE = DATA / "flapping-n7-trace-own-vote-late"
+OWN_VOTE_LATE = DATA.parent / "cut" / "hashicorp-flapping-n7-trace-own-vote-late"
 """node7, last of seven in its configuration, asks the others first and puts its own vote in
 its channel after: four answers came before it, and it won term 19 (tally=4 of needed=4)
 without reading its own (node7.log:246-252)."""
@@ -162,7 +162,7 @@ def test_a_log_beginning_after_its_own_vote_is_not_taken_for_the_voters() -> Non
     # every log rotated: node5.log begins at the vote node1 gave it (tally=2), its own vote
     # line gone; that first vote is not node5's own, and node5.log is not node1's log (the
     # run was refused: "two logs of node n5 overlap in time")
-    run = DATA / "leader-partition-minority-n5-json-rotated"
+    run = DATA.parent / "cut" / "hashicorp-leader-partition-minority-n5-json-rotated"
     first = json.loads(line(run / "node5.log", 1))
     assert (first["@message"], first["from"], first["tally"]) == ("vote granted", "node1", 2)
     verdict = validate_paths([run])

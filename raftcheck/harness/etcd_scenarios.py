@@ -79,10 +79,13 @@ def _end(cluster: EtcdCluster, scenario: str, facts: Facts) -> Facts:
 
 
 def _settle(cluster: EtcdCluster, timeout: float = 30.0) -> tuple[str, int]:
-    """Wait for an agreed leader and every running member converged on it."""
-    leader, term = cluster.wait_for_leader(timeout)
-    cluster.wait_for_convergence(timeout)
-    return leader, term
+    """Wait for an agreed leader and every running member converged on it: the leader and
+    term they converged on (a member healed with a higher term may still depose the leader
+    found first: the leader minority without pre-vote)."""
+    cluster.wait_for_leader(timeout)
+    statuses = cluster.wait_for_convergence(timeout)
+    leader = next(n for n, s in statuses.items() if s.is_leader)
+    return leader, statuses[leader].raft_term
 
 
 def _wait_since(cluster: EtcdCluster, action: str, seconds: float) -> None:
