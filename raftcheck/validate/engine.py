@@ -355,9 +355,9 @@ class Validator:
         ``e`` is explained; undo them if it never is. Where it is, X's clock ran ahead of
         ``e``'s by the time between them: X's file is merged that much earlier from then on.
         An order that the spec explains is a behaviour of it whatever the clocks said; a
-        violation stays one, as no later step of X explains it. Where X's later lines beyond
-        the gap would explain it, that is noted (:attr:`apart`): the clocks may be set apart
-        by more than the gap, and the violation is not trusted."""
+        violation stays one, as no later step of X explains it. Where X's next line lies
+        beyond the gap, that is kept (:attr:`beyond`): before ``e`` is reported a violation,
+        :meth:`_apart_by` asks whether X's lines beyond the gap would explain it."""
         waits = failure.awaits
         if waits is None or e.time is None or self.options.max_clock_gap <= 0:
             return False
@@ -384,19 +384,23 @@ class Validator:
     def _apart_by(self, e: ev.Event) -> tuple[str, float] | None:
         """Before ``e`` is reported a violation, where the node it waits for had lines beyond
         --max-clock-gap (:meth:`_pull_beyond_skew`): would they explain it? Then (that node,
-        the seconds its clock would have run ahead). Steps the run's state on: only once the
-        run's verdict is decided."""
+        the seconds its clock would have run ahead). Tried only once the run's verdict is
+        decided, and given back."""
         if self.beyond is None or self.beyond[0] is not e:
             return None
         _, x, source = self.beyond
         waits = x.head().node if x.head() is not None else None
         if waits is None:
             return None
-        explained, _, timely, _ = self._take_until_explained(x, e, source, math.inf,
-                                                             PROBE_BEYOND_GAP)
-        if not explained or timely is None:
-            return None
-        return waits, x.when(timely) - source.when(e)
+        undo = self.candidates, self.root, x.clock(), self.cx.leniency()
+        features, elected = dict(self.features), self.elected
+        explained, taken, timely, _ = self._take_until_explained(x, e, source, math.inf,
+                                                                 PROBE_BEYOND_GAP)
+        gap = x.when(timely) - source.when(e) if explained and timely is not None else None
+        # (what the lines tried showed is not the run's: the verdict's facts read it whole)
+        self._give_back(x, taken, undo)
+        self.features, self.elected = features, elected
+        return None if gap is None else (waits, gap)
 
     def _take_until_explained(self, x: FileQueue, e: ev.Event, source: FileQueue,
                               limit: float, most: int | None = None
@@ -536,7 +540,7 @@ class Validator:
                 s is not None and s.role != 0 for w in self.candidates for s in w.servers):
             mid_run = sorted(self.cx.name(i) for i in self.cx.unsynced | self.cx.resynced)
             if mid_run and not unread:
-                unread = f" ({' and '.join(f'{n}' for n in mid_run)}: log begins mid-run; " \
+                unread = f" ({' and '.join(mid_run)}: log begins mid-run; " \
                     "an election may be in what was rotated away)"
             return Verdict(INCONCLUSIVE, "too little observed: the logs show no election, so "
                            f"no safety property is exercised{unread}")
