@@ -319,6 +319,7 @@ def test_lines_beyond_the_gap_tried_for_a_verdict_leave_no_trace_in_it(tmp_path:
     verdict = check_run(find_runs([logs])[0])
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "RequestVote", f"{node1}:108"), verdict.reason
+    assert verdict.features == {}  # (the forced restart, 68 s later, was never reached)
 
 
 def test_a_files_first_line_stamped_hours_ahead_is_an_outlier(tmp_path: Path) -> None:
