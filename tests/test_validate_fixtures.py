@@ -33,6 +33,7 @@ def test_every_recorded_run_is_validated() -> None:
 
 IMPLEMENTATION_BUGS = {  # run -> (rule, file, line): tests/data/implementation-bugs/README.md
     "implementation-bugs/hashicorp-1.1.2-term-goes-back": ("TermMonotonic", "node5.log", 305),
+    "implementation-bugs/hashicorp-1.1.2-term-goes-back-json": ("TermMonotonic", "node4.log", 186),
 }
 
 
