@@ -396,3 +396,11 @@ def test_corpus_partition_lines() -> None:
     assert isinstance(refused, ev.VoteCast)
     assert (refused.candidate, refused.granted, refused.last_log_term,
             refused.candidate_last_log_term) == ("n2", False, 7, 4)
+
+
+def test_the_messages_only_raft_says_are_messages_the_reader_reads() -> None:
+    """A line of another module is raft's when it says one of these (hclog._OWN_WORDS): each
+    must be a message the reader has a handler for, word for word, or it never matches."""
+    assert hclog._OWN_WORDS.issubset(hclog._HANDLERS)
+    assert not hclog._OWN_WORDS & {"votes", "updating configuration", "failed to contact",
+                                   "restored from snapshot"}

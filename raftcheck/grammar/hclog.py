@@ -108,8 +108,6 @@ _OWN_WORDS = frozenset({
 configuration", "failed to contact", "restored from snapshot", which other modules may)."""
 
 
-
-
 _GO_POINTER = re.compile(r"0xc[0-9a-f]{6,}")
 
 _LOCAL_ADDRESS = re.compile(r'accepted connection\b.*?local-address"?[=:] ?"?([^\s",]+)')

@@ -628,6 +628,11 @@ class Skimmed(Event):
     names: tuple[str, ...] = ()
 
 
+ROLE_CHANGES: tuple[type[Event], ...] = (BecameFollower, BecamePreCandidate, BecameCandidate,
+                                         BecameLeader)
+"""The events by which a node takes a role: Raft's state, even where a format prints no term
+(hashicorp's follower)."""
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     NodeStarted, Membership, ConfigChange,
     BecameFollower, BecamePreCandidate, BecameCandidate, BecameLeader, SteppedDown,

@@ -237,8 +237,8 @@ class Validator:
                         e, failure = self.root
                     verdict = self._violation(e, failure, stream)
                     break
-        for q in queues:  # drain, so that the file summaries are complete
-            while q.head() is not None:
+        for q in queues:  # drain, so that the file summaries are complete (each head's
+            while q.key() is not None:  # place worked out, an outlier ahead known as one)
                 identities[q.number].note(q.pop())
         owners = {f.path: f.node for f in stream.files}
         for ident in identities:
@@ -368,7 +368,7 @@ class Validator:
         x = min(files, key=FileQueue.key)
         start = source.when(e)
         limit = start + merge.max_skew + source.precision + self.options.max_clock_gap
-        undo = self.candidates, self.root, x.clock(), self.cx.leniency()
+        undo = self._undo_point(x)
         explained, taken, timely, beyond = self._take_until_explained(x, e, source, limit)
         if explained:
             gap = x.when(timely) - start if timely is not None else 0.0
@@ -392,7 +392,7 @@ class Validator:
         waits = x.head().node if x.head() is not None else None
         if waits is None:
             return None
-        undo = self.candidates, self.root, x.clock(), self.cx.leniency()
+        undo = self._undo_point(x)
         features, elected = dict(self.features), self.elected
         explained, taken, timely, _ = self._take_until_explained(x, e, source, math.inf,
                                                                  PROBE_BEYOND_GAP)
@@ -430,6 +430,10 @@ class Validator:
                 continue
             return True, taken, timely, False
         return False, taken, timely, False
+
+    def _undo_point(self, x: FileQueue) -> tuple:
+        """What :meth:`_give_back` puts back: the candidates, root, X's clock, leniency."""
+        return self.candidates, self.root, x.clock(), self.cx.leniency()
 
     def _give_back(self, x: FileQueue, taken: list[ev.Event], undo: tuple) -> None:
         """Undo :meth:`_take_until_explained`: the candidates, root and leniency as they were,

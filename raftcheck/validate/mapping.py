@@ -677,8 +677,7 @@ def on_logging_level(w: World, e: ev.LoggingLevel, cx: Context) -> Iterable[Worl
     yield w
 
 
-ANCHORS = (ev.BecameFollower, ev.BecamePreCandidate, ev.BecameCandidate, ev.BecameLeader,
-           ev.NodeStarted)
+ANCHORS = (*ev.ROLE_CHANGES, ev.NodeStarted)
 """Events that show a node's role and term: after them, its steps are followed strictly
 again (``on_logging_level``)."""
 

@@ -49,11 +49,9 @@ class FileQueue:
         # in seconds, and the first event after it: lines after a step may have happened that
         # much later than their times say, and are merged with that much more tolerance
         self.step: tuple[float, Event] | None = None
-        # the file's time before its last one: a line found after a step back to it shows
-        # that the line before was an outlier ahead, not a clock that went back
-        self.prior_time: datetime | None = None
-        self.last_event: Event | None = None  # the event whose time is last_time
+        self.last_event: Event | None = None  # the (first) event whose time is last_time
         self.last_stamp = -math.inf  # last_time as a timestamp
+        self._apart_at = math.inf  # a head's timestamp beyond it may be an outlier ahead
         self.apart: Event | None = None  # the head, when key() found it an outlier ahead
         # lines whose times stand apart from their neighbours' (outliers), for the verdict
         self.outliers: list[Event] = []
@@ -108,31 +106,28 @@ class FileQueue:
         last = self.last_time
         if last is not None and t < last:
             back = (last - t).total_seconds()
-            if back > OUTLIER + self.precision:
-                prior = self.prior_time
-                if (prior is None and self.last_event is not None
-                        and self.last_event is self.first_timed) or \
-                        (prior is not None and (prior - t).total_seconds() <= self.precision):
-                    # back to the time before the last line (or the file's first line was
-                    # ahead of all after it): that line was an outlier ahead
-                    self.outliers.append(self.last_event)
-                    self._set_clock(None, t, e)
-                    return e
-                if self._back_at_once(last):  # this line alone is behind: an outlier
-                    self.outliers.append(e)
-                    return e
-            if back > self.precision and back > self.stepped_back:
+            if back > OUTLIER + self.precision and self.last_event is self.first_timed:
+                # the file's first line, ahead of every line after it, was the outlier (a line
+                # ahead of a clock that key() had found is one before it is taken)
+                self.outliers.append(self.last_event)
+            elif back > OUTLIER + self.precision and self._back_at_once(last):
+                self.outliers.append(e)  # this line alone is behind: an outlier
+                return e
+            elif back > self.precision and back > self.stepped_back:
                 self.step = (back, e)
         if self.first_timed is None:
             self.first_timed = e
-        self._set_clock(last, t, e)
+        if t != last:  # (a line's events share its time: the clock is the line's first)
+            self.last_time, self.last_event = t, e
+            stamp = self.last_stamp = self._stamp if t is self._time else t.timestamp()
+            self._apart_at = stamp + OUTLIER + self.precision  # (as _set_stamp, inline: per event)
         return e
 
-    def _set_clock(self, prior: datetime | None, t: datetime, e: Event) -> None:
-        if t == self.last_time:
-            return  # (another event of the same instant: a line's events share its time)
-        self.prior_time, self.last_time, self.last_event = prior, t, e
-        self.last_stamp = self._stamp if t is self._time else t.timestamp()
+    def _set_stamp(self, stamp: float) -> None:
+        """The file's clock as a timestamp (last_time set), and what stands apart from it."""
+        self.last_stamp = stamp
+        self._apart_at = math.inf if self.last_time is None else \
+            stamp + OUTLIER + self.precision
 
     def _back_at_once(self, last: datetime) -> bool:
         """Whether the file's next timed line is back at ``last`` (its clock before the line
@@ -187,14 +182,13 @@ class FileQueue:
 
     def clock(self) -> tuple:
         """What the file's clock has shown so far: to put back with :meth:`rewind`."""
-        return (self.last_time, self.step, self.prior_time, self.last_event, self.last_stamp,
-                len(self.outliers))
+        return self.last_time, self.step, self.last_event, self.last_stamp, len(self.outliers)
 
     def rewind(self, clock: tuple) -> None:
         """Events taken since ``clock`` were pushed back: their times were not read (a
         later time taken and given back must not make the next one look like a step back)."""
-        (self.last_time, self.step, self.prior_time, self.last_event, self.last_stamp,
-         outliers) = clock
+        self.last_time, self.step, self.last_event, stamp, outliers = clock
+        self._set_stamp(stamp)
         del self.outliers[outliers:]
         self.known_key = None
 
@@ -214,9 +208,7 @@ class FileQueue:
                 stamp = self._stamp
                 # far ahead of the file's clock: an outlier if the clock is back soon (a
                 # file's first line has no clock to stand apart from: see pop)
-                if stamp > self.last_stamp + OUTLIER + self.precision and \
-                        self.last_time is not None and e.time is not None and \
-                        self._returning(stamp) is not None:
+                if stamp > self._apart_at and self._returning(stamp) is not None:
                     self.apart = e
                     stamp = self.last_stamp
                 self.known_key = (1, stamp - self.ahead, self.number)

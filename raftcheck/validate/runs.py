@@ -212,7 +212,8 @@ class FileIdentity:
     def note(self, e: ev.Event) -> None:
         """What an event of this file says: the nodes it names (enough of them to link the file
         to the others), and its time."""
-        if not self.raft and (getattr(e, "term", None) is not None or type(e) in _ROLES):
+        if not self.raft and (getattr(e, "term", None) is not None
+                              or isinstance(e, ev.ROLE_CHANGES)):
             self.raft = True
         mentions = self.mentions
         if len(mentions) < MENTIONS_ENOUGH:
@@ -226,10 +227,6 @@ class FileIdentity:
                 self.first = e.time.timestamp()
             self.last_time = e.time
 
-
-_ROLES = frozenset({ev.BecameFollower, ev.BecamePreCandidate, ev.BecameCandidate,
-                    ev.BecameLeader})
-"""Role changes: Raft's state, though a format may not say the term (hashicorp's follower)."""
 
 _MENTIONS: dict[type[ev.Event], Callable[[ev.Event], tuple[str, ...] | None]] = {}
 """Per event kind, what FileIdentity.note adds besides the event's node: the names its fields
