@@ -390,3 +390,16 @@ def test_a_leaders_log_cut_after_its_election_names_the_cut_not_the_log_level(
     assert verdict.reason == ("too little observed: the logs show no election, so no safety "
                               "property is exercised (n1: log begins mid-run; an election may "
                               "be in what was rotated away)")
+
+
+TRANSCRIPT = (Path(__file__).resolve().parents[2] / "shared" / "corpus" / "etcd-raft-interaction"
+              / "confchange_v1_remove_leader_stepdown.txt")
+
+
+@pytest.mark.skipif(not TRANSCRIPT.is_file(), reason="the shared corpus is not beside the project")
+def test_a_run_without_an_election_whose_logs_begin_whole_names_no_cut() -> None:
+    """An etcd-raft transcript that shows no election (it starts its nodes in a state of its
+    own): no log of it begins mid-run, so the verdict says no more than that."""
+    verdict = check_run(find_runs([TRANSCRIPT])[0])
+    assert verdict.reason == ("too little observed: the logs show no election, so no safety "
+                              "property is exercised")

@@ -93,6 +93,7 @@ class Validator:
         self.checked = 0
         self.widest = 1
         self.bounded = False
+        self.mid_run: set[str] = set()  # nodes whose own log begins mid-run (no start line)
         # (event, the file of the node it waits for, its own file): an event that file's
         # lines beyond --max-clock-gap might explain (a clock set apart further than that)
         self.beyond: tuple[ev.Event, FileQueue, FileQueue] | None = None
@@ -127,6 +128,7 @@ class Validator:
             if e.source.path in self._node_logs and not _starts_server(e) and \
                     not self._starts_by(e.source.path, e.source.line):
                 self.cx.unsynced.add(self.cx.index(e.node))  # its log begins mid-run
+                self.mid_run.add(e.node)
         if handler is on_nothing:
             return self.candidates  # no state to change: every World explains it as it is
         if self.cx.unsynced and isinstance(e, ANCHORS) and \
@@ -542,9 +544,8 @@ class Validator:
                            f"logs{unread}")
         if not self.elected and not any(
                 s is not None and s.role != 0 for w in self.candidates for s in w.servers):
-            mid_run = sorted(self.cx.name(i) for i in self.cx.unsynced | self.cx.resynced)
-            if mid_run and not unread:
-                unread = f" ({' and '.join(mid_run)}: log begins mid-run; " \
+            if self.mid_run and not unread:
+                unread = f" ({' and '.join(sorted(self.mid_run))}: log begins mid-run; " \
                     "an election may be in what was rotated away)"
             return Verdict(INCONCLUSIVE, "too little observed: the logs show no election, so "
                            f"no safety property is exercised{unread}")
