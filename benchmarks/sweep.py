@@ -28,8 +28,11 @@ bad implementation produces —
 - ``vote-twice``: a node's vote in a split election, cast again at once for the other
   candidate of that term (VotedOncePerTerm).
 
-And look-alikes of each, legitimate changes that must not be violations: one node's log, or
-every node's, beginning mid-run (rotated), and foreign lines in every log (a panic's dump).
+Each forged copy is made again with a node's clock set wrong for a while (``KIND+clock``: a
+block of one log's lines stamped 1.5 to 30 s off, then right again), and must still be caught
+at its line. And look-alikes of each run, legitimate changes that must not be violations: one
+node's log, or every node's, beginning mid-run (rotated), foreign lines in every log (a
+panic's dump), and such a clock step alone.
 
 A forged copy is *caught* when validate answers "violates" at the edited line. The figures are
 what a verdict could be trusted for: real runs should conform (or be inconclusive, naming why),
@@ -162,6 +165,22 @@ class Forgery:
     line: int          # the line that must be blamed, in the edited file
     before: str | None  # the line's text before (None: an added line)
     after: str
+    clock: ClockStep | None = None  # and a node's clock stepped in the copy
+
+
+@dataclass
+class ClockStep:
+    """Lines ``first`` to ``last`` of one log stamped ``seconds`` off (negative: behind), as
+    a clock set wrong and corrected (an NTP step) writes them."""
+
+    file: str
+    first: int
+    last: int
+    seconds: float
+
+
+CLOCK_STEPS = (-30.0, -12.0, -1.5, 1.5, 12.0, 30.0)
+"""How far a stepped clock is off: within validate's default --max-clock-gap (60 s)."""
 
 
 TERM_IN_LINE = r"(?:\bat term |\bterm[=:] ?\"?|\"term\": ?){}\b"
@@ -193,6 +212,40 @@ def _restamped(line: str, when: datetime) -> str | None:
         text += f".{when.microsecond:06d}"[: len(fraction)].ljust(len(fraction), "0")
     text += zone or ""
     return line[: stamp.start()] + text + line[stamp.end():]
+
+
+def _shifted(line: str, seconds: float) -> str | None:
+    """The line with its timestamp ``seconds`` later (None if the line has none)."""
+    stamp = TIME_IN_LINE.search(line)
+    if stamp is None:
+        return None
+    text = stamp.group().replace("/", "-")
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # (the readers take such times as UTC, too)
+    return _restamped(line, when + timedelta(seconds=seconds))
+
+
+def _clock_step(files: list[Path], rng: random.Random) -> ClockStep | None:
+    """A block in the middle of one log (lines stamped before and after it) stepped off."""
+    path = rng.choice(files)
+    count = len(path.read_bytes().splitlines())
+    if count < 20:
+        return None
+    first = rng.randint(count * 2 // 10, count * 5 // 10)
+    last = rng.randint(first, min(count - 3, first + count * 3 // 10))
+    return ClockStep(path.name, first, last, rng.choice(CLOCK_STEPS))
+
+
+def _apply_clock_step(folder: Path, step: ClockStep) -> None:
+    path = folder / step.file
+    lines = path.read_text(errors="surrogateescape").splitlines(keepends=True)
+    for k in range(step.first - 1, step.last):
+        body = lines[k].rstrip("\r\n")
+        moved = _shifted(body, step.seconds)
+        if moved is not None:
+            lines[k] = moved + lines[k][len(body):]
+    path.write_text("".join(lines), errors="surrogateescape")
 
 
 def _events(run: Run) -> tuple[list[ev.Event], dict[str, list[str]]]:
@@ -361,6 +414,14 @@ def forge(runs: list[Run], into: Path) -> list[Forgery]:
             _copy_settings(run, folder)
             _apply(folder / forgery.file, forgery)
             made.append(forgery)
+            step = _clock_step([Path(p) for p, _fmt in run.files], _rng(run, forgery.kind))
+            if step is None:
+                continue
+            stepped = Forgery(f"{forgery.id}-clock", run.name, f"{forgery.kind}+clock",
+                              forgery.file, forgery.line, forgery.before, forgery.after, step)
+            shutil.copytree(folder, into / stepped.id)
+            _apply_clock_step(into / stepped.id, step)
+            made.append(stepped)
     return made
 
 
@@ -380,12 +441,15 @@ class LookAlike:
     run: str
     kind: str
     cuts: dict[str, int]
+    clock: ClockStep | None = None
 
 
-LOOK_ALIKES = ("cut-one", "cut-all", "noise")
+LOOK_ALIKES = ("cut-one", "cut-all", "noise", "clock-step")
 """cut-one: one node's log begins at a random line of its first 60 % (older parts rotated
 away); cut-all: every node's log does; noise: every log has, at a random line, what else a
-process prints into it (a Go panic's goroutine dump, a shell's message, a blank line)."""
+process prints into it (a Go panic's goroutine dump, a shell's message, a blank line);
+clock-step: a block of lines in the middle of one log stamped off by up to 30 s (a clock set
+wrong, and corrected)."""
 
 NOISE = b"goroutine 1 [running]:\nmain.main()\n\t/src/main.go:42 +0x1d\n\n" \
     b"/bin/sh: 1: cannot create /var/run/x.pid: Permission denied\n"
@@ -399,6 +463,17 @@ def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
             continue
         for kind in LOOK_ALIKES:
             rng = _rng(run, kind)
+            if kind == "clock-step":
+                step = _clock_step(files, rng)
+                if step is not None:
+                    look = LookAlike(f"{number:04d}-{kind}", run.name, kind, {}, step)
+                    (into / look.id).mkdir()
+                    for path in files:
+                        shutil.copy(path, into / look.id / path.name)
+                    _copy_settings(run, into / look.id)
+                    _apply_clock_step(into / look.id, step)
+                    made.append(look)
+                continue
             chosen = [rng.choice(files)] if kind == "cut-one" else files
             cuts = {}  # file -> the first line kept (cut), or the line noise goes before
             for path in chosen:
@@ -532,7 +607,8 @@ def _summary(real: dict[str, dict], forged: dict[str, dict], alike: dict[str, di
               + f"; false alarms: {statuses['violates']}")
         for a in these:
             if a["status"] == "violates":
-                print(f"  false alarm {a['id']} {a['run']} cut {a['cuts']}: {a['rule']} "
+                how = f"clock {a['clock']}" if a.get("clock") else f"cut {a['cuts']}"
+                print(f"  false alarm {a['id']} {a['run']} {how}: {a['rule']} "
                       f"{a['location']}")
 
 

@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import tracemalloc
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -391,3 +392,40 @@ def test_a_debug_line_in_the_lines_read_first_marks_the_file_debug(
     stream = iter_events([path])
     assert stream.cluster_ids and (path in stream.debug_files) == (where in ("early",
                                                                            "last-read"))
+
+
+# --- the times of every line (LogStream.stamps) ----------------------------------------------
+
+def _times_by_oracle(path: Path, fmt: str) -> list[tuple[int, datetime]]:
+    """Each line's time, read without the readers: JSON decoded, text by its fixed layout."""
+    out = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        when = None
+        if fmt in ("etcd-zap", "hashicorp-hclog-json") and line.startswith("{"):
+            stamp = json.loads(line).get("ts" if fmt == "etcd-zap" else "@timestamp")
+            when = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+        elif fmt == "hashicorp-hclog" and re.match(r"\d{4}-", line):
+            when = datetime.fromisoformat(line.split(" ", 1)[0])
+        elif fmt == "etcd-capnslog" and line.startswith("raft2"):
+            when = datetime.strptime(line[4:23], "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC)
+        elif fmt == "etcd-capnslog" and re.match(r"\d{4}-", line):
+            when = datetime.fromisoformat(line[:26]).replace(tzinfo=UTC)
+        if when is not None:
+            out.append((number, when))
+    return out
+
+
+@pytest.mark.parametrize("path, fmt", [
+    (STEADY / "node1.log", "etcd-zap"),
+    (CAPNSLOG / "node1.log", "etcd-capnslog"),
+    (REPO / "tests" / "data" / "hashicorp" / "chaos" / "node1.log", "hashicorp-hclog"),
+    (REPO / "tests" / "data" / "hashicorp" / "chaos-json" / "node1.log", "hashicorp-hclog-json"),
+], ids=["zap", "capnslog", "hclog", "hclog-json"])
+def test_stamps_give_the_time_of_every_line_read_or_skipped(path: Path, fmt: str) -> None:
+    [(parts, found_fmt, stamps)] = list(logfiles.LogStream([path]).stamps())
+    assert (parts, found_fmt) == ([str(path)], fmt)
+    got = [(number, when) for p, number, when in stamps if p == str(path)]
+    expected = _times_by_oracle(path, fmt)
+    assert got == expected
+    events = [e for e in iter_events([path]) if e.time is not None]
+    assert len(expected) > len({e.source.line for e in events})  # skipped lines are timed too

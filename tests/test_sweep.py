@@ -35,6 +35,10 @@ def test_real_runs_conform(swept: dict) -> None:
 def test_every_forged_copy_is_caught_at_its_line(swept: dict) -> None:
     kinds = {f["kind"] for f in swept["forged"].values()}
     assert {"term-back", "second-leader", "vote-twice"} <= kinds
+    # and each again with a node's clock set wrong for a while (lines stamped off, then right)
+    assert {f"{kind}+clock" for kind in kinds if "+" not in kind} <= kinds
+    assert all((f["clock"] is not None) == f["kind"].endswith("+clock")
+               for f in swept["forged"].values())
     for forgery in swept["forged"].values():
         assert forgery["status"] == "violates", forgery
         assert forgery["location"] == f"{forgery['id']}/{forgery['file']}:{forgery['line']}"
@@ -51,7 +55,9 @@ def test_a_forged_line_says_what_its_kind_says(swept: dict) -> None:
 
 
 def test_look_alikes_are_no_violations(swept: dict) -> None:
-    assert len(swept["look-alikes"]) == 3 * len(RUNS)
+    assert len(swept["look-alikes"]) == len(sweep.LOOK_ALIKES) * len(RUNS)
+    steps = [a["clock"] for a in swept["look-alikes"].values() if a["kind"] == "clock-step"]
+    assert len(steps) == len(RUNS) and all(s["seconds"] in sweep.CLOCK_STEPS for s in steps)
     assert all(a["status"] != "violates" for a in swept["look-alikes"].values())
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from raftcheck.traces import events as ev
+from raftcheck.validate.clocks import find_slips
 from raftcheck.validate.engine import ValidateOptions, check_run
 from raftcheck.validate.report import CONFORMS, INCONCLUSIVE, VIOLATES
 from raftcheck.validate.runs import find_runs
@@ -342,3 +344,153 @@ def test_a_whole_second_clock_two_seconds_back_is_a_step_not_an_outlier(tmp_path
     verdict = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
     assert verdict.status == CONFORMS, verdict.reason
     assert len(_notes_of_steps(verdict)) == 1 and not _notes_of_outliers(verdict)
+
+
+# --- a clock set wrong, then set right: a slip --------------------------------------------
+
+HASHICORP = Path(__file__).parent / "data" / "hashicorp"
+_HCLOG_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def _shift_hclog(path: Path, first: int, last: int, seconds: float) -> None:
+    """Lines first..last (from 1) of an hclog text log stamped ``seconds`` later."""
+    for number in range(first, last + 1):
+        edit_line(path, number, lambda s: _HCLOG_TS.sub(
+            lambda m: (datetime.fromisoformat(m.group().replace("Z", "+00:00"))
+                       + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+            + "Z", s))
+
+
+def _slip_notes(verdict) -> list[str]:
+    return [n for n in verdict.notes if "(its time steps back at " in n]
+
+
+def test_lines_on_a_clock_behind_until_it_was_set_right_conform_naming_them(
+        tmp_path: Path) -> None:
+    """n3's clock 1.5 s behind in its lines 74 to 115, then set right: its time steps back at
+    line 74 (in lines raft does not log: the step shows in every line with a time) and jumps
+    ahead at 116. Merged by their times, a heartbeat of n1 comes before n1 won its election;
+    the lines merged 1.5 s later explain it."""
+    logs = copy_run(FLAPPING, tmp_path)
+    node3 = logs / "node3.log"
+    _shift_lines(node3, 74, 115, -1.5)
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert (trusted.status, trusted.rule, trusted.location) == \
+        (VIOLATES, "AppendEntries", f"{node3}:79")
+    verdict = check_run(find_runs([logs])[0])
+    original = check_run(find_runs([FLAPPING])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    assert (verdict.events, verdict.checked) == (original.events, original.checked)
+    [note] = _slip_notes(verdict)
+    found = re.fullmatch(
+        rf"n3's clock ran (\d\.\d{{3}}) s behind in {re.escape(str(node3))}:74 to line "
+        rf"(\d+) \(its time steps back at {re.escape(str(node3))}:74\): those lines were "
+        r"merged \1 s later than their times say; with the times as logged, AppendEntries "
+        rf"at {re.escape(str(node3))}:79 is not explained", note)
+    assert found is not None, note
+    assert 1.4 <= float(found.group(1)) <= 1.6 and int(found.group(2)) >= 115
+
+
+def test_one_line_stamped_a_second_and_a_half_ahead_conforms_naming_it(tmp_path: Path) -> None:
+    """hashicorp: n3's candidacy for term 12 stamped 1.5 s late (its next line is back on
+    time): merged by its time, n3 would campaign for term 12 after voting in term 13."""
+    logs = copy_run(HASHICORP / "flapping", tmp_path)
+    node3 = logs / "node3.log"
+    assert "entering candidate state" in node3.read_text().splitlines()[42]
+    _shift_hclog(node3, 43, 43, 1.5)
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert (trusted.status, trusted.rule, trusted.location) == \
+        (VIOLATES, "TermMonotonic", f"{node3}:43")
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    [note] = _slip_notes(verdict)
+    assert re.fullmatch(
+        rf"n3's clock ran 1\.[45]\d\d s ahead in {re.escape(str(node3))}:43 \(its time steps "
+        rf"back at {re.escape(str(node3))}:44\): that line was merged 1\.[45]\d\d s earlier "
+        r"than its time says; with the times as logged, TermMonotonic at "
+        rf"{re.escape(str(node3))}:43 is not explained", note), note
+
+
+def test_lines_on_a_clock_hours_behind_are_inconclusive_naming_them(tmp_path: Path) -> None:
+    """n4's clock 3 h behind from its line 19 to its end: the step explains the run only
+    beyond --max-clock-gap, so the verdict is inconclusive, naming the lines and the rule the
+    times as logged break; allowed a gap of 4 h, the run conforms."""
+    logs = copy_run(HASHICORP / "chaos", tmp_path)
+    node4, node5 = logs / "node4.log", logs / "node5.log"
+    _shift_hclog(node4, 19, 125, -3 * 3600)
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (INCONCLUSIVE, "TermMonotonic", f"{node5}:16")
+    assert verdict.reason == (
+        f"not explained unless n4's clock ran 10800 s behind in {node4}:19 to line 125 (its "
+        f"time steps back at {node4}:19), beyond --max-clock-gap 60 s: TermMonotonic at "
+        f"{node5}:16")
+    assert _slip_notes(verdict)[0].endswith("so, the run conforms (every event is explained "
+                                            "by the spec (480 events))")
+    verdict = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=4 * 3600))
+    assert verdict.status == CONFORMS, verdict.reason
+    assert _slip_notes(verdict)
+
+
+def test_a_violation_after_a_slip_is_found_at_its_own_line(tmp_path: Path) -> None:
+    """n3's clock slipped as above, and n2 later goes back to term 1: the slip explains n3's
+    lines, not n2's; the violation is n2's, at its line, and the verdict names the slip."""
+    logs = copy_run(FLAPPING, tmp_path)
+    node2, node3 = logs / "node2.log", logs / "node3.log"
+    _shift_lines(node3, 74, 115, -1.5)
+    lines = node2.read_text().splitlines()
+    back = next(k for k in range(120, len(lines) + 1)
+                if re.search(r"became (follower|candidate|pre-candidate) at term [3-9]",
+                             lines[k - 1]))
+    edit_line(node2, back, lambda s: re.sub(r"at term (\d+)", "at term 1", s))
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{node2}:{back}")
+    [note] = _slip_notes(verdict)
+    assert note.endswith(f"with the times as logged, AppendEntries at {node3}:79 was the first "
+                         "line not explained")
+
+
+def test_a_step_back_does_not_explain_a_term_that_goes_back(tmp_path: Path) -> None:
+    """n2 back at term 1 in a line on a clock 1.5 s behind: no order of the lines explains
+    it, whichever lines the step says were off."""
+    logs = copy_run(FLAPPING, tmp_path)
+    node2 = logs / "node2.log"
+    lines = node2.read_text().splitlines()
+    back = next(k for k in range(100, len(lines) + 1)
+                if re.search(r"became (follower|candidate|pre-candidate) at term [3-9]",
+                             lines[k - 1]))
+    edit_line(node2, back, lambda s: re.sub(r"at term (\d+)", "at term 1", s))
+    _shift_lines(node2, back - 5, back + 5, -1.5)
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{node2}:{back}")
+    assert not _slip_notes(verdict)
+
+
+def test_no_recorded_run_shows_a_slip() -> None:
+    """No clock of the real runs kept here steps back beyond the tolerance in any line: no
+    retry is ever made for them."""
+    for run in RUNS:
+        for part in find_runs([run]):
+            assert find_slips(part, ValidateOptions.max_skew, {}) == [], run
+
+
+def test_a_step_back_offers_both_readings_of_the_lines_off(tmp_path: Path) -> None:
+    """Lines 20 to 30 of n1's log stamped 5 s early: the time steps back at line 20 and jumps
+    ahead at 31. The slips found: lines 20 to 30 behind by between the step back and the
+    jump ahead (5 s, less and more the log's own pauses there), and lines before 20 ahead."""
+    logs = copy_run(HASHICORP / "flapping", tmp_path)
+    node1 = logs / "node1.log"
+    times = [datetime.fromisoformat(s.split(" ", 1)[0]) for s in
+             node1.read_text().splitlines()]
+    _shift_hclog(node1, 20, 30, -5)
+    slips = find_slips(find_runs([logs])[0], ValidateOptions.max_skew, {str(node1): "n1"})
+    assert {s.node for s in slips} == {"n1"}
+    assert {s.step for s in slips} == {ev.SourceRef(str(node1), 20, "")}
+    behind = {(s.first.line, s.last.line, round(s.seconds, 3)) for s in slips if not s.ahead}
+    before, after = (times[19] - times[18]).total_seconds(), (times[30] - times[29]).total_seconds()
+    assert (20, 30, round(5 - before, 3)) in behind and (20, 30, round(5 + after, 3)) in behind
+    assert (20, len(times), round(5 - before, 3)) in behind  # (or to the log's end)
+    ahead = {(s.first.line, s.last.line) for s in slips if s.ahead}
+    assert (1, 19) in ahead

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from lark import Token, Transformer
@@ -202,6 +203,9 @@ class InteractionReader:
             out.extend(self._line(lineno, line, stripped))
             return out
         return self._line(lineno, line, stripped)
+
+    def stamp(self, line: str) -> datetime | None:
+        return None  # (a transcript has no clock)
 
     def finish(self) -> Sequence[Outcome]:
         return self._flush() if self._pending else ()

@@ -37,6 +37,7 @@ _CAPNS_RAFT = re.compile(
 _CAPNS_PKG = re.compile(
     r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ([A-Z]) \| ([\w./-]+): (.*)\Z"
 )
+_ZAP_TS = re.compile(r'"ts":\s*(?:"([^"]*)"|(-?\d[\d.eE+-]*))')
 _ZAP_RAFT_CALLER = re.compile(r"(?:^|/)raft(?:@[^/]*)?/|(?:^|/)zap_raft\.go:")
 _APPLIED = re.compile(r"start to snapshot \(applied: (\d+), lastsnap: \d+\)")
 _FORCED = re.compile(r"forcing restart of member ([0-9a-f]+) in cluster [0-9a-f]+ at commit "
@@ -178,6 +179,24 @@ class EtcdServerReader:
 
     def finish(self) -> Sequence[Outcome]:
         return ()
+
+    def stamp(self, line: str) -> datetime | None:
+        try:
+            if self._zap:
+                found = _ZAP_TS.search(line)
+                if found is None:
+                    return None
+                if found.group(1) is not None:
+                    when = datetime.fromisoformat(found.group(1))
+                    return when if when.tzinfo is not None else when.replace(tzinfo=self._tz)
+                return datetime.fromtimestamp(float(found.group(2)), UTC)
+            if (m := _CAPNS_RAFT.match(line)) is not None:
+                return datetime(*(int(x) for x in m.groups()[:6]), tzinfo=self._tz)
+            if (m := _CAPNS_PKG.match(line)) is not None:
+                return self._pkg_time(m.group(1))
+        except (ValueError, OverflowError, OSError):
+            pass  # (a garbled time: none)
+        return None
 
     # --- capnslog -------------------------------------------------------------------------
     def _feed_capnslog(self, lineno: int, line: str) -> Sequence[Outcome]:

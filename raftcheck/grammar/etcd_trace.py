@@ -98,6 +98,9 @@ class TraceReader:
             return (Bad(lineno, line, f"malformed {name} event: {detail}"),)
         return (Parsed(lineno, line, when, drafts),)
 
+    def stamp(self, line: str) -> datetime | None:
+        return None  # (one file holds every node's steps: in its order, not by clock)
+
     def finish(self) -> Sequence[Outcome]:
         return ()
 

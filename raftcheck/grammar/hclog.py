@@ -34,6 +34,7 @@ from raftcheck.grammar.outcomes import PENDING, SKIPPED, Bad, Outcome, Parsed
 from raftcheck.grammar.parsers import ParseFailure, load, parse
 from raftcheck.traces import events as ev
 
+_JSON_TIME = re.compile(r'"@timestamp":\s*"([^"]*)"')
 _ENVELOPE = re.compile(
     r"(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)) \[(TRACE|DEBUG|INFO|WARN|ERROR)\]\s+"
     r"([\w.-]+): (.*)\Z"
@@ -156,6 +157,16 @@ class HclogReader:
         self._own_by_file_name()
         held, self._held = self._held, []
         return held
+
+    def stamp(self, line: str) -> datetime | None:
+        found = _JSON_TIME.search(line) if self._json else _ENVELOPE.match(line)
+        if found is None:
+            return None
+        try:
+            when = datetime.fromisoformat(found.group(1))
+        except ValueError:
+            return None  # (a garbled time: none)
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
     def _feed_text(self, lineno: int, line: str) -> Sequence[Outcome]:
         m = _ENVELOPE.match(line)

@@ -68,3 +68,9 @@ class Reader(Protocol):
     def feed(self, lineno: int, line: str) -> Sequence[Outcome]: ...
 
     def finish(self) -> Sequence[Outcome]: ...
+
+    def stamp(self, line: str) -> datetime | None:
+        """The time a line of the file carries, whether or not the reader reads the line
+        (None: it has none). For the clock a log shows (validate/clocks.py); not for lines fed:
+        it changes nothing the reader holds."""
+        ...

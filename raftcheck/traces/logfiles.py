@@ -345,6 +345,16 @@ class LogStream:
             logs.append((path, fmt, self._read_parts(parts, fmt)))
         return logs
 
+    def stamps(self) -> Iterator[tuple[list[str], str, Iterator[tuple[str, int, datetime]]]]:
+        """Each log as its parts (oldest first), its format, and the time every line of it
+        carries as ``(path, line, time)`` in file order, lines the readers skip included (a
+        node's clock shows in all its lines, validate/clocks.py); within windows."""
+        for parts, fmt in self._logs():
+            reader = make_reader(fmt, parts[0], NodeNames(), self.assume_tz)
+            yield parts, fmt, ((path, number, when) for path in parts
+                               for number, text, _problem in self._lines(path)
+                               if text is not None and (when := reader.stamp(text)) is not None)
+
     def _logs(self) -> list[tuple[list[str], str]]:
         """The files grouped into logs: the parts of one rotated node log, of one format (an
         upgrade may change it between parts: then they are two logs). A part joins the log

@@ -5,7 +5,9 @@ explain it become the next set (deduplicated, at most ``max_candidates``). When 
 the merge may first take events of other nodes' files within the clock tolerance (merge.py)
 and retry; if that does not help either, the event is the first one no behaviour of the spec
 explains. Memory holds the candidate set, the merge's look-ahead, and bookkeeping per term
-that is pruned as terms pass: not the log.
+that is pruned as terms pass: not the log. Before a violation is reported, where a log's clock
+steps back, the run is checked again with that log's lines on one side of the step merged at
+corrected times (clocks.py, :func:`check_run`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, LogStream
 
+from .clocks import MOST_TRIED, Slip, find_slips, shifted
 from .context import Context, UnnamedNode
 from .handlers import HANDLERS, WORLD_ONLY
 from .mapping import ANCHORS, GUESSED_ROLES, in_role, lead_unsure, on_nothing, resync
@@ -82,8 +85,17 @@ class ValidateOptions:
 
 
 class Validator:
-    def __init__(self, options: ValidateOptions | None = None) -> None:
+    def __init__(self, options: ValidateOptions | None = None, slip: Slip | None = None
+                 ) -> None:
+        """``slip``: lines of one log merged at their times corrected by a step of its
+        clock (clocks.py)."""
         self.options = options or ValidateOptions()
+        self.slip = slip
+        self.failed_at: ev.Event | None = None  # the event a violation is reported at
+        # a line (path, number) to watch, and whether the spec explained it (a retry with a
+        # slip asks whether the line left unexplained before was explained)
+        self.watch: tuple[str, int] | None = None
+        self.watched = False
         self.candidates: list[World] = [EMPTY]
         self.cx = Context(self._rules(1))
         self.features: dict[str, str] = {}
@@ -206,8 +218,12 @@ class Validator:
     def run(self, stream: LogStream) -> Verdict:
         started = time.perf_counter()
         self._stream = stream
+        logs = stream.per_file()
+        if self.slip is not None:
+            logs = [(path, fmt, shifted(events, self.slip) if path == self.slip.log else events)
+                    for path, fmt, events in logs]
         queues = [FileQueue(k, path, fmt, events, observes(fmt, path in stream.debug_files))
-                  for k, (path, fmt, events) in enumerate(stream.per_file())]
+                  for k, (path, fmt, events) in enumerate(logs)]
         self._node_logs = {q.path for q in queues if q.format in SINGLE_NODE_FORMATS}
         self._starts_by = stream.starts_by
         self._resize(max(len(stream.nodes), len([q for q in queues])))
@@ -228,10 +244,14 @@ class Validator:
             try:
                 self.candidates = step(e, q.observes)
                 self.checked += 1
+                if self.watch is not None:
+                    self._explained([e])
             except Unexplained as failure:
-                if not self._pull_and_retry(merge, q, e, failure) and \
-                        not self._pull_beyond_skew(merge, q, e, failure) and \
-                        not self._before_sync(e, failure):
+                if self._pull_and_retry(merge, q, e, failure) or \
+                        self._pull_beyond_skew(merge, q, e, failure):
+                    if self.watch is not None:
+                        self._explained([e])
+                elif not self._before_sync(e, failure):
                     # If this event only waits for another node's step, an event of another
                     # node, no later than this one, that is unexplained by itself is the root
                     # cause; a property this event breaks is its own.
@@ -253,6 +273,11 @@ class Validator:
         verdict.seconds = time.perf_counter() - started
         self._facts(verdict, stream, queues)
         return verdict
+
+    def _explained(self, events: list[ev.Event]) -> None:
+        """The spec explained these events: is the watched line one of them?"""
+        self.watched = self.watched or any(
+            (e.source.path, e.source.line) == self.watch for e in events)
 
     def _guessed(self) -> frozenset[int]:
         """Nodes whose state is a guess from the other logs: none of their own lines read yet
@@ -334,6 +359,8 @@ class Validator:
                 continue
             self.events += len(taken)
             self.checked += len(taken) + 1
+            if self.watch is not None:
+                self._explained([h for _q, h in taken])
             return True
         self.candidates = saved
         self.cx.restore_leniency(lenient)  # (an anchor given back resyncs no one)
@@ -378,6 +405,8 @@ class Validator:
                 x.learn_ahead(gap, taken[0])
             self.events += len(taken)
             self.checked += len(taken) + 1
+            if self.watch is not None:
+                self._explained(taken)
             return True
         self._give_back(x, taken, undo)
         self.beyond = (e, x, source) if beyond else None
@@ -490,6 +519,7 @@ class Validator:
                 (self.cx.resyncing or self.cx.unsynced) and isinstance(e, ANCHORS))
 
     def _violation(self, e: ev.Event, failure: Unexplained, stream: LogStream) -> Verdict:
+        self.failed_at = e
         unread = None if failure.rule in NEVER_EXCUSED else self._unread_before(e, stream)
         if self.features and failure.rule not in NEVER_EXCUSED:
             status, lead = INCONCLUSIVE, "not explained, but the logs use features outside " \
@@ -664,7 +694,67 @@ def check_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
     """One run's verdict; raises LogError (refused input) and InternalError (a bug)."""
     if run.error:
         raise LogError(run.error)
-    verdict = Validator(options).run(LogStream(files=run.files, ignored=run.ignored,
-                                               skim=SKIMMED, windows=run.windows))
+    options = options or ValidateOptions()
+    validator = Validator(options)
+    verdict = validator.run(_stream(run))
+    if verdict.status == VIOLATES:
+        verdict = _explained_by_slip(run, options, validator, verdict) or verdict
     verdict.run = run.name
     return verdict
+
+
+def _stream(run: Run) -> LogStream:
+    return LogStream(files=run.files, ignored=run.ignored, skim=SKIMMED, windows=run.windows)
+
+
+def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
+                       violation: Verdict) -> Verdict | None:
+    """The verdict of the run with one slip of a clock (clocks.py) corrected, where the logs
+    show one that explains what the times as logged left unexplained: the nearest to the
+    violation first. Beyond --max-clock-gap that is inconclusive, naming the slip; a rule
+    that no order of events explains (two leaders of a term) is never retried."""
+    e = validator.failed_at
+    if violation.rule in NEVER_EXCUSED or options.max_clock_gap <= 0 or e is None or \
+            e.time is None:
+        return None
+    when = e.time.timestamp()
+    owners = {f.path: f.node for f in violation.files}
+    slips = sorted(find_slips(run, options.max_skew, owners),
+                   key=lambda s: (s.distance(when), abs(s.seconds), s.ends - s.begins))
+    further: tuple[Slip, Verdict] | None = None  # a slip that explains it, and a later line not
+    for slip in slips[:MOST_TRIED]:
+        retry = Validator(options, slip)
+        retry.watch = (e.source.path, e.source.line)
+        verdict = retry.run(_stream(run))
+        if verdict.status == VIOLATES:
+            if retry.watched and further is None:  # that later line is the one to report
+                further = (slip, verdict)
+            continue
+        verdict.seconds += violation.seconds
+        if abs(slip.seconds) > options.max_clock_gap:
+            return _beyond_gap(slip, violation, verdict, options)
+        verdict.notes.insert(0, f"{slip.describe()}; with the times as logged, "
+                             f"{violation.rule} at {violation.location} is not explained")
+        return verdict
+    if further is not None and abs(further[0].seconds) <= options.max_clock_gap:
+        slip, verdict = further
+        verdict.seconds += violation.seconds
+        verdict.notes.insert(0, f"{slip.describe()}; with the times as logged, "
+                             f"{violation.rule} at {violation.location} was the first line "
+                             "not explained")
+        return verdict
+    return None
+
+
+def _beyond_gap(slip: Slip, violation: Verdict, verdict: Verdict, options: ValidateOptions
+                ) -> Verdict:
+    """The violation, inconclusive: only a slip beyond --max-clock-gap explains it."""
+    violation.status = INCONCLUSIVE
+    violation.reason = f"not explained unless {slip.node}'s clock ran " \
+        f"{abs(slip.seconds):.0f} s {'ahead' if slip.ahead else 'behind'} in " \
+        f"{slip.lines()} (its time steps back at {slip.step}), beyond " \
+        f"--max-clock-gap {options.max_clock_gap:g} s: {violation.rule} at " \
+        f"{violation.location}"
+    violation.notes.insert(0, f"{slip.describe()}; so, the run {verdict.status} "
+                           f"({verdict.reason})")
+    return violation

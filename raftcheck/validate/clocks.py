@@ -1,0 +1,166 @@
+"""Clock steps that a node's own log shows, and the orders of events they allow.
+
+Within a log, file order is the truth; across logs the merge goes by time (merge.py). Where a
+node's time steps back from one line to the next by more than the clock tolerance (an NTP
+correction, a clock set by hand), the lines on one side of the step carry times that are off
+by about the step, and the merge may put them on the wrong side of other nodes' lines. Which
+side was off the log cannot say: either lines before the step, from a pause in the log at
+least as long as the step (the clock jumped forward there) or from the log's start, ran ahead,
+or lines from the step on, up to such a pause (the clock came back) or to the log's end, ran
+behind. Every line with a time counts, those the readers skip included: a clock shows in all.
+
+Such a *slip* is tried only where the times as logged leave a line unexplained: the run is
+checked again with the lines of the slip merged at their times corrected (:func:`shifted`).
+An order that the spec explains is a behaviour of it, whatever the clocks said; the verdict
+then names the slip and what the times as logged left unexplained. A log whose clock never
+steps back (every real run recorded here) is never retried.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from raftcheck.grammar import split
+from raftcheck.traces import events as ev
+from raftcheck.traces.logfiles import LogStream
+
+from .observe import observes
+from .runs import Run
+
+MOST_TRIED = 12
+"""Slips tried, at most, before a violation is reported: those nearest in time to it first."""
+PAUSES = 2
+"""Pauses in a log, before and after a step back of its clock, that may be where the clock
+jumped forward (a step back shows where a clock was set right, not where it went wrong)."""
+
+
+@dataclass(frozen=True)
+class Slip:
+    """Lines of one node's log whose times were off by ``seconds`` (negative: the clock ran
+    ahead there), as a step back of its clock at ``step`` shows."""
+
+    node: str
+    parts: tuple[str, ...]  # the log's files, oldest first (a rotated log has several)
+    first: ev.SourceRef  # the first line whose time is off
+    last: ev.SourceRef  # the last one
+    step: ev.SourceRef  # the line at which the clock steps back
+    seconds: float
+    begins: float  # the times of the first and last lines, as logged
+    ends: float
+
+    @property
+    def log(self) -> str:
+        """The log's name in the merge (a rotated log's: its newest part)."""
+        return self.parts[-1]
+
+    @property
+    def ahead(self) -> bool:
+        return self.seconds < 0
+
+    def distance(self, when: float) -> float:
+        """Seconds between ``when`` and the nearest time, as logged or corrected, of the lines."""
+        lo = min(self.begins, self.begins + self.seconds)
+        hi = max(self.ends, self.ends + self.seconds)
+        return 0.0 if lo <= when <= hi else min(abs(when - lo), abs(when - hi))
+
+    def lines(self) -> str:
+        """Where the lines are: ``node3.log:43``, ``node3.log:43 to line 60``."""
+        if self.first == self.last:
+            return str(self.first)
+        if self.first.path != self.last.path:
+            return f"{self.first} to {self.last}"
+        return f"{self.first} to line {self.last.line}"
+
+    def describe(self) -> str:
+        """What the slip says of the node's clock, and how its lines were merged."""
+        seconds = f"{abs(self.seconds):.3f} s"
+        one = self.first == self.last
+        return (f"{self.node}'s clock ran {seconds} {'ahead' if self.ahead else 'behind'} in "
+                f"{self.lines()} (its time steps back at {self.step}): "
+                f"{'that line was' if one else 'those lines were'} merged {seconds} "
+                f"{'earlier' if self.ahead else 'later'} than "
+                f"{'its time says' if one else 'their times say'}")
+
+    def covers(self, path: str, line: int) -> bool:
+        """Whether a line of the log is one of the slip's."""
+        at = (self.parts.index(path), line)
+        return (self.parts.index(self.first.path), self.first.line) <= at <= \
+            (self.parts.index(self.last.path), self.last.line)
+
+
+def find_slips(run: Run, max_skew: float, owners: Mapping[str, str | None]) -> list[Slip]:
+    """Every slip the run's logs show (module doc) where a log's clock steps back beyond
+    ``max_skew`` and its resolution. Reads the times of every line of the logs again.
+    ``owners``: each file's node, as the verdict names it."""
+    stream = LogStream(files=run.files, ignored=run.ignored, windows=run.windows)
+    slips: list[Slip] = []
+    for parts, fmt, stamps in stream.stamps():
+        precision = observes(fmt).precision
+        if precision is None:
+            continue  # (no clock)
+        node = next((n for p in reversed(parts) if (n := owners.get(p))), None) or \
+            split.stem(parts[-1])
+        slips += _slips_of(node, tuple(parts), stamps, max_skew + precision)
+    return slips
+
+
+def _slips_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int, datetime]],
+              tolerance: float) -> list[Slip]:
+    # lines whose time is more than the tolerance away from the line before's: (seconds from
+    # it, the line's time, the line, the line before)
+    jumps: list[tuple[float, float, ev.SourceRef, ev.SourceRef]] = []
+    first = last = None
+    first_time = last_time = 0.0
+    for path, number, when in stamps:
+        t = when.timestamp()
+        here = ev.SourceRef(path, number, "")
+        if last is None:
+            first, first_time = here, t
+        elif abs(t - last_time) > tolerance:
+            jumps.append((t - last_time, t, here, last))
+        last, last_time = here, t
+    if first is None or last is None:
+        return []
+    slips = []
+    for k, (seconds, t, here, before) in enumerate(jumps):
+        if seconds >= 0:
+            continue
+        back = -seconds
+        # ahead: from one of the last pauses at least as long as the step, or from the log's
+        # start (lines between a jump forward and a step back were off by between the two)
+        pauses = [j for j in reversed(jumps[:k]) if j[0] >= back - tolerance][:PAUSES]
+        for gap, begins_at, begins, _before in pauses:
+            for off in _bounds(back, gap, tolerance):
+                slips.append(Slip(node, parts, begins, before, here, -off, begins_at, t + back))
+        slips.append(Slip(node, parts, first, before, here, -back, first_time, t + back))
+        # behind: up to one of the next such pauses, or to the log's end
+        pauses = [j for j in jumps[k + 1:] if j[0] >= back - tolerance][:PAUSES]
+        for gap, ends_after, _after, ends in pauses:
+            for off in _bounds(back, gap, tolerance):
+                slips.append(Slip(node, parts, here, ends, here, off, t, ends_after - gap))
+        slips.append(Slip(node, parts, here, last, here, back, t, last_time))
+    return slips
+
+
+def _bounds(back: float, forward: float, tolerance: float) -> tuple[float, ...]:
+    """How far off lines were between a jump of their clock ``forward`` and a step ``back``
+    (seconds; each adds the pause of the log there to the clock's error): at least the
+    smaller, at most the larger; both, where they differ by more than the tolerance."""
+    low, high = sorted((back, forward))
+    return (low, high) if high - low > tolerance else (back,)
+
+
+def shifted(events: Iterator[ev.Event], slip: Slip) -> Iterator[ev.Event]:
+    """The log's events, those of the slip's lines at their times corrected by it."""
+    delta = timedelta(seconds=slip.seconds)
+    was: datetime | None = None
+    now: datetime | None = None
+    for e in events:
+        if e.time is not None and slip.covers(e.source.path, e.source.line):
+            if e.time is not was:  # (a line's events share one time, and its correction)
+                was, now = e.time, e.time + delta
+            e = dataclasses.replace(e, time=now)
+        yield e
