@@ -34,7 +34,10 @@ MOST_TRIED = 12
 """Slips tried, at most, before a violation is reported: those nearest in time to it first."""
 PAUSES = 2
 """Pauses in a log, before and after a step back of its clock, that may be where the clock
-jumped forward (a step back shows where a clock was set right, not where it went wrong)."""
+jumped forward (a step back shows where a clock was set right, not where it went wrong): the
+nearest ones, and as many nearest in length to the step."""
+SCAN = 256
+"""Pauses looked at on each side of a step back, at most (the nearest)."""
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,14 @@ def find_slips(run: Run, max_skew: float, owners: Mapping[str, str | None]) -> l
     return slips
 
 
+Jump = tuple[float, float, ev.SourceRef, ev.SourceRef]
+"""A line whose time is more than the tolerance away from the line before's: (seconds from it,
+the line's time, the line, the line before)."""
+
+
 def _slips_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int, datetime]],
               tolerance: float) -> list[Slip]:
-    # lines whose time is more than the tolerance away from the line before's: (seconds from
-    # it, the line's time, the line, the line before)
-    jumps: list[tuple[float, float, ev.SourceRef, ev.SourceRef]] = []
+    jumps: list[Jump] = []
     first = last = None
     first_time = last_time = 0.0
     for path, number, when in stamps:
@@ -129,28 +135,38 @@ def _slips_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
         if seconds >= 0:
             continue
         back = -seconds
-        # ahead: from one of the last pauses at least as long as the step, or from the log's
-        # start (lines between a jump forward and a step back were off by between the two)
-        pauses = [j for j in reversed(jumps[:k]) if j[0] >= back - tolerance][:PAUSES]
-        for gap, begins_at, begins, _before in pauses:
-            for off in _bounds(back, gap, tolerance):
+        # ahead: from a pause before the step at least as long as it, or from the log's start
+        for gap, begins_at, begins, _before in _pauses(jumps[max(k - SCAN, 0):k][::-1], back,
+                                                       tolerance):
+            for off in _offsets(back, gap, tolerance):
                 slips.append(Slip(node, parts, begins, before, here, -off, begins_at, t + back))
         slips.append(Slip(node, parts, first, before, here, -back, first_time, t + back))
-        # behind: up to one of the next such pauses, or to the log's end
-        pauses = [j for j in jumps[k + 1:] if j[0] >= back - tolerance][:PAUSES]
-        for gap, ends_after, _after, ends in pauses:
-            for off in _bounds(back, gap, tolerance):
+        # behind: up to such a pause after the step, or to the log's end
+        for gap, ends_after, _after, ends in _pauses(jumps[k + 1:k + 1 + SCAN], back,
+                                                       tolerance):
+            for off in _offsets(back, gap, tolerance):
                 slips.append(Slip(node, parts, here, ends, here, off, t, ends_after - gap))
         slips.append(Slip(node, parts, here, last, here, back, t, last_time))
     return slips
 
 
-def _bounds(back: float, forward: float, tolerance: float) -> tuple[float, ...]:
-    """How far off lines were between a jump of their clock ``forward`` and a step ``back``
-    (seconds; each adds the pause of the log there to the clock's error): at least the
-    smaller, at most the larger; both, where they differ by more than the tolerance."""
-    low, high = sorted((back, forward))
-    return (low, high) if high - low > tolerance else (back,)
+def _pauses(jumps: list[Jump], back: float, tolerance: float) -> list[Jump]:
+    """Of the jumps (nearest to a step back first), those that may be where the clock jumped
+    forward (or came back) by the ``back`` seconds it stepped back: at least that long, the
+    nearest, and those nearest in length."""
+    long_enough = [j for j in jumps if j[0] >= back - tolerance]
+    nearest = long_enough[:PAUSES]
+    alike = sorted(long_enough, key=lambda j: j[0] - back)[:PAUSES]
+    return nearest + [j for j in alike if j not in nearest]
+
+
+def _offsets(back: float, forward: float, tolerance: float) -> tuple[float, ...]:
+    """How far off lines were between a step ``back`` of their clock and a jump ``forward``
+    (seconds): each adds a pause of the log to the clock's error, so the error lies between
+    the two; the step, and the jump where it is longer by more than the tolerance, but never
+    more than a tenth beyond the step (a longer pause is the log's own, not the clock's)."""
+    most = min(forward, back + back / 10 + tolerance)
+    return (back, most) if most - back > tolerance else (back,)
 
 
 def shifted(events: Iterator[ev.Event], slip: Slip) -> Iterator[ev.Event]:

@@ -92,9 +92,9 @@ class Validator:
         self.options = options or ValidateOptions()
         self.slip = slip
         self.failed_at: ev.Event | None = None  # the event a violation is reported at
-        # a line (path, number) to watch, and whether the spec explained it (a retry with a
-        # slip asks whether the line left unexplained before was explained)
-        self.watch: tuple[str, int] | None = None
+        # an event to watch, as (path, line, kind), and whether the spec explained it (a retry
+        # with a slip asks whether the event left unexplained before was explained)
+        self.watch: tuple[str, int, str] | None = None
         self.watched = False
         self.candidates: list[World] = [EMPTY]
         self.cx = Context(self._rules(1))
@@ -275,9 +275,9 @@ class Validator:
         return verdict
 
     def _explained(self, events: list[ev.Event]) -> None:
-        """The spec explained these events: is the watched line one of them?"""
+        """The spec explained these events: is the watched one of them?"""
         self.watched = self.watched or any(
-            (e.source.path, e.source.line) == self.watch for e in events)
+            (e.source.path, e.source.line, e.kind) == self.watch for e in events)
 
     def _guessed(self) -> frozenset[int]:
         """Nodes whose state is a guess from the other logs: none of their own lines read yet
@@ -694,12 +694,14 @@ def check_run(run: Run, options: ValidateOptions | None = None) -> Verdict:
     """One run's verdict; raises LogError (refused input) and InternalError (a bug)."""
     if run.error:
         raise LogError(run.error)
+    started = time.perf_counter()
     options = options or ValidateOptions()
     validator = Validator(options)
     verdict = validator.run(_stream(run))
     if verdict.status == VIOLATES:
         verdict = _explained_by_slip(run, options, validator, verdict) or verdict
     verdict.run = run.name
+    verdict.seconds = time.perf_counter() - started  # (the retries with slips included)
     return verdict
 
 
@@ -724,13 +726,14 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     further: tuple[Slip, Verdict] | None = None  # a slip that explains it, and a later line not
     for slip in slips[:MOST_TRIED]:
         retry = Validator(options, slip)
-        retry.watch = (e.source.path, e.source.line)
+        retry.watch = (e.source.path, e.source.line, e.kind)
         verdict = retry.run(_stream(run))
         if verdict.status == VIOLATES:
-            if retry.watched and further is None:  # that later line is the one to report
+            if retry.watched and further is None and retry.failed_at is not None and (
+                    retry.failed_at.source.path, retry.failed_at.source.line) != (
+                    e.source.path, e.source.line):  # that later line is the one to report
                 further = (slip, verdict)
             continue
-        verdict.seconds += violation.seconds
         if abs(slip.seconds) > options.max_clock_gap:
             return _beyond_gap(slip, violation, verdict, options)
         verdict.notes.insert(0, f"{slip.describe()}; with the times as logged, "
@@ -738,7 +741,6 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
         return verdict
     if further is not None and abs(further[0].seconds) <= options.max_clock_gap:
         slip, verdict = further
-        verdict.seconds += violation.seconds
         verdict.notes.insert(0, f"{slip.describe()}; with the times as logged, "
                              f"{violation.rule} at {violation.location} was the first line "
                              "not explained")
