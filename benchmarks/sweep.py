@@ -26,7 +26,10 @@ bad implementation produces —
 - ``conflict-below-commit``: a follower's conflict ("found conflict at index i", "clearing log
   suffix from=i") moved down to an index the node itself had committed;
 - ``vote-twice``: a node's vote in a split election, cast again at once for the other
-  candidate of that term (VotedOncePerTerm).
+  candidate of that term (VotedOncePerTerm);
+- ``leader-without-quorum``: a candidate that lost its campaign, logged as leader right after
+  its candidacy line, with its own vote only, in a log that shows the votes it counts
+  (BecomeLeader, or ElectionSafety where another node led that term).
 
 Each forged copy is made again with a node's clock set wrong for a while (``KIND+clock``: a
 block of one log's lines stamped 1.5 to 30 s off, then right again), and must still be caught
@@ -310,6 +313,54 @@ def forge_second_leader(run: Run, events: list[ev.Event],
     return None
 
 
+LEADER_OF_CANDIDATE = (
+    (re.compile(r"became candidate at term"), "became leader at term"),  # etcd, both formats
+    (re.compile(r'entering candidate state: node="([^"]*) \[Candidate\]" term=\d+'),
+     r'entering leader state: leader="\1 [Leader]"'),  # hclog text
+    (re.compile(r'"@message":"entering candidate state"(.*),"node":\{\},"term":\d+\}'),
+     r'"@message":"entering leader state"\1,"leader":{}}'),  # hclog JSON
+)
+"""A node's candidacy line written as its becoming leader, in each format's words."""
+
+
+def forge_leader_without_quorum(run: Run, events: list[ev.Event],
+                                _ids: dict[str, list[str]]) -> Forgery | None:
+    """A candidate that lost its campaign (its next role is not leader) logged as leader at
+    once, with only its own vote; only where its log shows the votes it counts, and while
+    every node's log shows its steps (after its role is shown, before its log ends), so that
+    no unlogged vote could have made it leader."""
+    counts = {e.source.path for e in events if isinstance(e, ev.VoteReceived) and e.granted}
+    roles = [e for e in events if isinstance(e, (ev.BecameCandidate, ev.BecameLeader,
+                                                 ev.BecameFollower))]
+    shown: dict[str, datetime | None] = {}  # each log's first line showing its node's role
+    last: dict[str, datetime] = {}  # and its last line's time
+    for e in roles:
+        shown.setdefault(e.source.path, e.time)
+    for e in events:
+        if e.time is not None:
+            last[e.source.path] = e.time
+    if not shown or set(shown) != set(last) or None in shown.values():
+        return None  # (a log that never shows its node's role: its votes may be unlogged)
+    begun = max(t for t in shown.values() if t is not None)
+    ended = min(last.values())  # (after it, another node's votes may be unlogged)
+    eligible = []
+    for k, e in enumerate(roles):
+        if not isinstance(e, ev.BecameCandidate) or e.source.path not in counts or \
+                "\n" in e.source.raw or e.time is None or not begun < e.time < ended:
+            continue
+        after = next((r for r in roles[k + 1:] if r.source.path == e.source.path), None)
+        if after is not None and not isinstance(after, ev.BecameLeader):
+            eligible.append(e)
+    rng = _rng(run, "leader-without-quorum")
+    for e in rng.sample(eligible, len(eligible)):
+        for pattern, replacement in LEADER_OF_CANDIDATE:
+            line, count = pattern.subn(replacement, e.source.raw)
+            if count:
+                return Forgery("", run.name, "leader-without-quorum", Path(e.source.path).name,
+                               e.source.line + 1, None, line)
+    return None
+
+
 def _note_commit(commit: dict[str, int], e: ev.Event) -> None:
     """The highest commit index each node's own lines have shown so far."""
     value = (e.commit_index if isinstance(e, ev.CommitAdvanced)
@@ -391,7 +442,7 @@ def forge_vote_twice(run: Run, events: list[ev.Event], ids: dict[str, list[str]]
 
 
 FORGERS = (forge_term_back, forge_second_leader, forge_restart_short,
-           forge_conflict_below_commit, forge_vote_twice)
+           forge_conflict_below_commit, forge_vote_twice, forge_leader_without_quorum)
 
 
 def forge(runs: list[Run], into: Path) -> list[Forgery]:

@@ -34,7 +34,7 @@ def test_real_runs_conform(swept: dict) -> None:
 
 def test_every_forged_copy_is_caught_at_its_line(swept: dict) -> None:
     kinds = {f["kind"] for f in swept["forged"].values()}
-    assert {"term-back", "second-leader", "vote-twice"} <= kinds
+    assert {"term-back", "second-leader", "vote-twice", "leader-without-quorum"} <= kinds
     # and each again with a node's clock set wrong for a while (lines stamped off, then right)
     assert {f"{kind}+clock" for kind in kinds if "+" not in kind} <= kinds
     assert all((f["clock"] is not None) == f["kind"].endswith("+clock")
@@ -49,7 +49,7 @@ def test_a_forged_line_says_what_its_kind_says(swept: dict) -> None:
     for f in swept["forged"].values():
         if f["kind"] == "term-back":
             assert f["after"] != f["before"] and (" term 1" in f["after"] or "term=1" in f["after"])
-        if f["kind"] == "second-leader":
+        if f["kind"] in ("second-leader", "leader-without-quorum"):
             assert f["before"] is None
             assert "became leader" in f["after"] or "entering leader state" in f["after"]
 
