@@ -45,6 +45,17 @@ def step_back(path: Path, seconds: float) -> int:
     return first
 
 
+def term_back_after(path: Path, first: int) -> int:
+    """The first line from ``first`` on where the node takes a term of 3 or more, changed to
+    term 1 (a term going back: TermMonotonic there); returns its number."""
+    lines = path.read_text().splitlines()
+    line = next(k for k in range(first, len(lines) + 1)
+                if re.search(r"became (follower|candidate|pre-candidate) at term [3-9]",
+                             lines[k - 1]))
+    edit_line(path, line, lambda s: re.sub(r"at term (\d+)", "at term 1", s))
+    return line
+
+
 def _notes_of_steps(verdict) -> list[str]:
     return [n for n in verdict.notes if "clock went back" in n]
 
@@ -68,11 +79,7 @@ def test_a_violation_after_the_clock_changed_is_still_found_at_its_line(tmp_path
     logs = copy_run(KILL, tmp_path)
     path = logs / "node2.log"
     line = step_back(path, 2.0) if shift == "step back 2 s" else jump_ahead(path, 10)
-    lines = path.read_text().splitlines()
-    term_line = next(k for k in range(line, len(lines) + 1)
-                     if re.search(r"became (follower|candidate|pre-candidate) at term [3-9]",
-                                  lines[k - 1]))
-    edit_line(path, term_line, lambda s: re.sub(r"at term (\d+)", "at term 1", s))
+    term_line = term_back_after(path, line)
     verdict = check_run(find_runs([logs])[0])
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "TermMonotonic", f"{path}:{term_line}")
@@ -438,11 +445,7 @@ def test_a_violation_after_a_slip_is_found_at_its_own_line(tmp_path: Path) -> No
     logs = copy_run(FLAPPING, tmp_path)
     node2, node3 = logs / "node2.log", logs / "node3.log"
     _shift_lines(node3, 74, 115, -1.5)
-    lines = node2.read_text().splitlines()
-    back = next(k for k in range(120, len(lines) + 1)
-                if re.search(r"became (follower|candidate|pre-candidate) at term [3-9]",
-                             lines[k - 1]))
-    edit_line(node2, back, lambda s: re.sub(r"at term (\d+)", "at term 1", s))
+    back = term_back_after(node2, 120)
     verdict = check_run(find_runs([logs])[0])
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "TermMonotonic", f"{node2}:{back}")
@@ -456,11 +459,7 @@ def test_a_step_back_does_not_explain_a_term_that_goes_back(tmp_path: Path) -> N
     it, whichever lines the step says were off."""
     logs = copy_run(FLAPPING, tmp_path)
     node2 = logs / "node2.log"
-    lines = node2.read_text().splitlines()
-    back = next(k for k in range(100, len(lines) + 1)
-                if re.search(r"became (follower|candidate|pre-candidate) at term [3-9]",
-                             lines[k - 1]))
-    edit_line(node2, back, lambda s: re.sub(r"at term (\d+)", "at term 1", s))
+    back = term_back_after(node2, 100)
     _shift_lines(node2, back - 5, back + 5, -1.5)
     verdict = check_run(find_runs([logs])[0])
     assert (verdict.status, verdict.rule, verdict.location) == \
