@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from raftcheck.traces import events as ev
+from raftcheck.validate import engine
 from raftcheck.validate.clocks import find_slips
-from raftcheck.validate.engine import ValidateOptions, check_run
+from raftcheck.validate.engine import ValidateOptions, Validator, check_run
 from raftcheck.validate.report import CONFORMS, INCONCLUSIVE, VIOLATES
 from raftcheck.validate.runs import find_runs
 from tests.forge import copy_run, edit_line
@@ -525,3 +526,40 @@ def test_a_slip_elsewhere_does_not_move_a_violation_within_its_line(tmp_path: Pa
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "RequestVote", f"{node2}:28")
     assert not _slip_notes(verdict)
+
+
+def test_a_slip_long_after_a_violation_is_not_tried(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight copies of a run one after the other (minutes): a term going back in the first, a
+    block of n3's lines 1.5 s behind in the last. The readings of that step whose lines all
+    lie beyond what the merge may take early (--max-clock-gap included) cannot change the
+    order of any line before the violation: they are not tried."""
+    from benchmarks.longrun import build_long_run
+    logs = tmp_path / "long"
+    build_long_run(FLAPPING, logs, 8)
+    node2, node3 = logs / "node2.log", logs / "node3.log"
+    back = term_back_after(node2, 100)
+    when = datetime.fromisoformat(
+        _TS.search(node2.read_text().splitlines()[back - 1]).group(1)).timestamp()
+    lines = node3.read_text().splitlines()
+    last = max(k for k in range(1, len(lines) - 10)  # (a block of zap records only)
+               if all('"ts":' in s for s in lines[k - 40:k]))
+    _shift_lines(node3, last - 39, last, -1.5)
+    run = find_runs([logs])[0]
+    reach = ValidateOptions.max_skew + 1.0 + ValidateOptions.max_clock_gap
+    slips = find_slips(run, ValidateOptions.max_skew, {})
+    beyond = [s for s in slips if s.after(when) > reach]
+    assert beyond  # (the step's readings from it on, and from the pauses just before it)
+    checked = []
+    real_run = Validator.run
+    monkeypatch.setattr(Validator, "run", lambda self, stream: checked.append(self.slip)
+                        or real_run(self, stream))
+    monkeypatch.setattr(engine, "MOST_TRIED", len(slips))  # (every reading, were it not far)
+    verdict = check_run(run)
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{node2}:{back}")
+    assert checked[0] is None  # (the run, with the times as logged)
+    def where(found: list) -> set:
+        return {(s.first, s.last, s.seconds) for s in found}
+
+    assert where(checked[1:]) == where(slips) - where(beyond)

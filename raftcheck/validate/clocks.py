@@ -69,6 +69,11 @@ class Slip:
         hi = max(self.ends, self.ends + self.seconds)
         return 0.0 if lo <= when <= hi else min(abs(when - lo), abs(when - hi))
 
+    def after(self, when: float) -> float:
+        """Seconds by which every line of the slip, as logged and corrected, comes after
+        ``when`` (0 or less: not all of them do)."""
+        return min(self.begins, self.begins + self.seconds) - when
+
     def lines(self) -> str:
         """Where the lines are: ``node3.log:43``, ``node3.log:43 to line 60``."""
         if self.first == self.last:

@@ -721,7 +721,10 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
         return None
     when = e.time.timestamp()
     owners = {f.path: f.node for f in violation.files}
-    slips = sorted(find_slips(run, options.max_skew, owners),
+    # (a slip whose lines all come later than the merge could take any line before the one
+    # unexplained changes nothing before it)
+    reach = options.max_skew + 1.0 + options.max_clock_gap
+    slips = sorted((s for s in find_slips(run, options.max_skew, owners) if s.after(when) <= reach),
                    key=lambda s: (s.distance(when), abs(s.seconds), s.ends - s.begins))
     further: tuple[Slip, Verdict] | None = None  # a slip that explains it, and a later line not
     for slip in slips[:MOST_TRIED]:
