@@ -21,7 +21,7 @@ from raftcheck.validate.clocks import find_slips
 from raftcheck.validate.engine import ValidateOptions, Validator, check_run
 from raftcheck.validate.report import CONFORMS, INCONCLUSIVE, VIOLATES
 from raftcheck.validate.runs import find_runs
-from tests.forge import copy_run, edit_line
+from tests.forge import copy_run, drop_lines, edit_line
 from tests.test_validate_fuzz import RUNS
 
 KILL = Path(__file__).parent / "data" / "etcd" / "3.5-kill"
@@ -563,3 +563,37 @@ def test_a_slip_long_after_a_violation_is_not_tried(tmp_path: Path,
         return {(s.first, s.last, s.seconds) for s in found}
 
     assert where(checked[1:]) == where(slips) - where(beyond)
+
+
+# --- a chain of two waits across a clock ahead --------------------------------------------
+
+ETCD_FLAPPING = Path(__file__).parent / "data" / "etcd" / "3.5-flapping"
+
+
+def test_a_clock_ahead_that_two_waits_lead_to_conforms_with_a_note(tmp_path: Path) -> None:
+    """n2's clock 2 s ahead from its line 101 to its end: n1 hears n2's vote request (n1.log:106)
+    before n2's campaign, and n2's campaign needs n3's pre-vote (n3.log:81), which itself waits
+    for n2's pre-candidacy. Taking n2's lines early explains neither alone: n3's line is explained
+    first, then n1's (before, a false RequestVote violation)."""
+    logs = copy_run(ETCD_FLAPPING, tmp_path)
+    _shift_lines(logs / "node2.log", 101, 157, 2)
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert trusted.status == VIOLATES
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    [note] = _notes_of_jumps(verdict)
+    assert re.match(rf"{re.escape(str(logs / 'node2.log'))}:\d+: n2's clock ran 1\.9\d\d s ahead "
+                    r"of n1's and n3's", note), note
+
+
+def test_a_request_never_sent_is_caught_though_a_clock_ran_ahead(tmp_path: Path) -> None:
+    """The same clock, and n2's pre-vote requests cut from its log: n3's answer to a request
+    n2 never sent is a violation, at n3's line."""
+    logs = copy_run(ETCD_FLAPPING, tmp_path)
+    node2 = logs / "node2.log"
+    _shift_lines(node2, 101, 157, 2)
+    assert all("sent MsgPreVote request" in s for s in node2.read_text().splitlines()[115:117])
+    drop_lines(node2, 116, 117)
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "RequestVote", f"{logs / 'node3.log'}:81")

@@ -248,14 +248,17 @@ class Validator:
                     self._explained([e])
             except Unexplained as failure:
                 if self._pull_and_retry(merge, q, e, failure) or \
-                        self._pull_beyond_skew(merge, q, e, failure):
+                        self._pull_beyond_skew(merge, q, e, failure) or \
+                        (after := self._root_first(merge, q, e)) is True:
                     if self.watch is not None:
                         self._explained([e])
-                elif not self._before_sync(e, failure):
+                elif not self._before_sync(e, failure if after is None else after):
                     # If this event only waits for another node's step, an event of another
                     # node, no later than this one, that is unexplained by itself is the root
                     # cause; a property this event breaks is its own.
-                    if isinstance(failure, Missing) and self.root is not None:
+                    if after is not None:
+                        failure = after  # (the root was explained, and e is not)
+                    elif isinstance(failure, Missing) and self.root is not None:
                         e, failure = self.root
                     verdict = self._violation(e, failure, stream)
                     break
@@ -411,6 +414,46 @@ class Validator:
         self._give_back(x, taken, undo)
         self.beyond = (e, x, source) if beyond else None
         return False
+
+    def _root_first(self, merge: Merge, source: FileQueue, e: ev.Event
+                    ) -> bool | Unexplained | None:
+        """A chain of two waits: ``e`` waits for node X's line, which waits for node Z's,
+        stamped later than the clock tolerance allows (Z's clock ran ahead). The root cause
+        :meth:`_pull_and_retry` found (X's line, after X's lines before it) is explained
+        first, by the pull beyond the skew, then ``e`` is tried again (with the pull within the
+        skew). True: both explained; an Unexplained: X's line was, and ``e`` is not (this is
+        its failure now); None: X's line was not, and nothing changed."""
+        if self.root is None or self.options.max_clock_gap <= 0:
+            return None
+        h, failure = self.root
+        x = next((q for q in merge.queues if q is not source and
+                  any(b is h for b in q.buffer)), None)
+        if x is None or not isinstance(failure, Missing):
+            return None
+        undo = self._undo_point(x)
+        taken: list[ev.Event] = []  # X's lines before it (explained before, in the retry)
+        while x.buffer[0] is not h:
+            try:
+                self.candidates = self.step(x.buffer[0], x.observes)
+            except Unexplained:
+                self._give_back(x, taken, undo)
+                return None
+            taken.append(x.pop())
+        taken.append(x.pop())
+        if not self._pull_beyond_skew(merge, x, h, failure):
+            self._give_back(x, taken, undo)
+            return None
+        self.events += len(taken)
+        self.checked += len(taken) - 1
+        try:
+            self.candidates = self.step(e, source.observes)
+        except Unexplained as after:
+            if self._pull_and_retry(merge, source, e, after):
+                return True
+            self.root = None
+            return after
+        self.checked += 1
+        return True
 
     def _apart_by(self, e: ev.Event) -> tuple[str, float] | None:
         """Before ``e`` is reported a violation, where the node it waits for had lines beyond
