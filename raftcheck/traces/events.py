@@ -633,6 +633,24 @@ ROLE_CHANGES: tuple[type[Event], ...] = (BecameFollower, BecamePreCandidate, Bec
 """The events by which a node takes a role: Raft's state, even where a format prints no term
 (hashicorp's follower)."""
 
+_AFTER_OTHERS: dict[type[Event], int] = {
+    TermObserved: 1, StaleMessageDropped: 1, VoteCast: 1, VoteIgnored: 1, LeaderKnown: 1,
+    MessageReceived: 1, AppendRejected: 1, VoteReceived: 2, ReplicationProgress: 2,
+}
+
+
+def after_others(e: Event) -> int:
+    """How many steps of other nodes, one after another, the event follows: a vote is cast on
+    a request (1), and counted once cast (2); a node's own steps (its own vote counted, its
+    tally) follow none. Where two nodes' lines carry the same time, the one that follows
+    fewer goes first (validate's merge): a vote counted in the millisecond it was cast comes
+    after the cast."""
+    kind = type(e)
+    if kind is VoteReceived and e.voter == e.node:  # type: ignore[attr-defined]
+        return 0
+    return _AFTER_OTHERS.get(kind, 0)
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     NodeStarted, Membership, ConfigChange,
     BecameFollower, BecamePreCandidate, BecameCandidate, BecameLeader, SteppedDown,

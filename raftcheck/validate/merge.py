@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Iterator
 from datetime import datetime
 
-from raftcheck.traces.events import Event
+from raftcheck.traces.events import Event, after_others
 
 from .observe import Observes
 
@@ -211,7 +211,7 @@ class FileQueue:
                 if stamp > self._apart_at and self._returning(stamp) is not None:
                     self.apart = e
                     stamp = self.last_stamp
-                self.known_key = (1, stamp - self.ahead, self.number)
+                self.known_key = (1, stamp - self.ahead, after_others(e), self.number)
         return self.known_key
 
     def outlier_ahead(self, e: Event) -> bool:
