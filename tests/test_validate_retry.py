@@ -176,16 +176,16 @@ def test_verdicts_are_the_same_without_the_awaited_file_first() -> None:
     _same_verdicts_without(_without_direction)
 
 
-def _failed_tries_both_ways(undo) -> tuple[int, int]:
-    """Failed tries on the capnslog flapping run with a shortcut, and with ``undo`` taking it
-    away; the run conforms both ways."""
+def _failed_tries_both_ways(undo, run: Path = CAPNSLOG_FLAPPING) -> tuple[int, int]:
+    """Failed tries on a run (the capnslog flapping one) with a shortcut, and with ``undo``
+    taking it away; the run conforms both ways."""
     tries = []
     for keep in (True, False):
         with pytest.MonkeyPatch.context() as mp:
             if not keep:
                 undo(mp)
             failed = _count_failed_tries(mp)
-            verdict = _verdict(CAPNSLOG_FLAPPING)
+            verdict = _verdict(run)
             tries.append(failed[0])
         assert verdict["status"] == "conforms"
     return tries[0], tries[1]
@@ -282,15 +282,8 @@ def test_lines_of_one_millisecond_fail_fewer_tries_the_cause_first() -> None:
     """Five members at 20 ms heartbeats log a vote and its count, a request and the term it
     raises, in the same millisecond: taking the line that follows fewer other nodes' steps
     first fails fewer tries (on a 240 s seven-member run, 108 retries instead of 1,667)."""
-    tries = []
-    for keep in (True, False):
-        with pytest.MonkeyPatch.context() as mp:
-            if not keep:
-                _ties_by_file_order(mp)
-            failed = _count_failed_tries(mp)
-            assert _verdict(FIVE_FAST)["status"] == "conforms"
-            tries.append(failed[0])
-    assert tries[0] < tries[1]
+    with_it, without = _failed_tries_both_ways(_ties_by_file_order, FIVE_FAST)
+    assert with_it < without
 
 
 @pytest.mark.skipif(not RUNS, reason="no recorded runs in tests/data")
