@@ -343,14 +343,16 @@ def forge_leader_without_quorum(run: Run, events: list[ev.Event],
         return None  # (a log that never shows its node's role: its votes may be unlogged)
     begun = max(t for t in shown.values() if t is not None)
     ended = min(last.values())  # (after it, another node's votes may be unlogged)
-    eligible = []
+    lost: list[tuple[int, ev.Event]] = []  # (its place among the roles, the candidacy)
+    campaign: dict[str, tuple[int, ev.Event]] = {}  # each log's candidacy, until its next role
     for k, e in enumerate(roles):
-        if not isinstance(e, ev.BecameCandidate) or e.source.path not in counts or \
-                "\n" in e.source.raw or e.time is None or not begun < e.time < ended:
-            continue
-        after = next((r for r in roles[k + 1:] if r.source.path == e.source.path), None)
-        if after is not None and not isinstance(after, ev.BecameLeader):
-            eligible.append(e)
+        open_campaign = campaign.pop(e.source.path, None)
+        if open_campaign is not None and not isinstance(e, ev.BecameLeader):
+            lost.append(open_campaign)
+        if isinstance(e, ev.BecameCandidate) and e.source.path in counts and \
+                "\n" not in e.source.raw and e.time is not None and begun < e.time < ended:
+            campaign[e.source.path] = (k, e)
+    eligible = [e for _k, e in sorted(lost, key=lambda c: c[0])]
     rng = _rng(run, "leader-without-quorum")
     for e in rng.sample(eligible, len(eligible)):
         for pattern, replacement in LEADER_OF_CANDIDATE:
@@ -458,11 +460,7 @@ def forge(runs: list[Run], into: Path) -> list[Forgery]:
             if forgery is None:
                 continue
             forgery.id = f"{number:04d}-{forgery.kind}"
-            folder = into / forgery.id
-            folder.mkdir()
-            for path, _fmt in run.files:
-                shutil.copy(path, folder / Path(path).name)
-            _copy_settings(run, folder)
+            folder = _copy_run(run, into / forgery.id)
             _apply(folder / forgery.file, forgery)
             made.append(forgery)
             step = _clock_step([Path(p) for p, _fmt in run.files], _rng(run, forgery.kind))
@@ -474,6 +472,15 @@ def forge(runs: list[Run], into: Path) -> list[Forgery]:
             _apply_clock_step(into / stepped.id, step)
             made.append(stepped)
     return made
+
+
+def _copy_run(run: Run, folder: Path) -> Path:
+    """The run's logs and settings, as they are, in a new folder (returned)."""
+    folder.mkdir()
+    for path, _fmt in run.files:
+        shutil.copy(path, folder / Path(path).name)
+    _copy_settings(run, folder)
+    return folder
 
 
 def _copy_settings(run: Run, folder: Path) -> None:
@@ -518,11 +525,7 @@ def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
                 step = _clock_step(files, rng)
                 if step is not None:
                     look = LookAlike(f"{number:04d}-{kind}", run.name, kind, {}, step)
-                    (into / look.id).mkdir()
-                    for path in files:
-                        shutil.copy(path, into / look.id / path.name)
-                    _copy_settings(run, into / look.id)
-                    _apply_clock_step(into / look.id, step)
+                    _apply_clock_step(_copy_run(run, into / look.id), step)
                     made.append(look)
                 continue
             chosen = [rng.choice(files)] if kind == "cut-one" else files

@@ -429,3 +429,19 @@ def test_stamps_give_the_time_of_every_line_read_or_skipped(path: Path, fmt: str
     assert got == expected
     events = [e for e in iter_events([path]) if e.time is not None]
     assert len(expected) > len({e.source.line for e in events})  # skipped lines are timed too
+
+
+@pytest.mark.parametrize("path, garble", [
+    (STEADY / "node1.log", lambda s: re.sub(r'"ts":"[^"]*"', '"ts":"2026-13-45T99:00:00Z"', s)),
+    (REPO / "tests" / "data" / "hashicorp" / "chaos" / "node1.log",
+     lambda s: "2026-12-07T25:61:00.000Z" + s[24:]),
+], ids=["zap", "hclog"])
+def test_a_line_whose_time_does_not_read_has_no_stamp(tmp_path: Path, path: Path,
+                                                       garble) -> None:
+    lines = path.read_text().splitlines()
+    lines[4] = garble(lines[4])
+    copy = tmp_path / path.name
+    copy.write_text("\n".join(lines) + "\n")
+    [(_parts, _fmt, stamps)] = list(logfiles.LogStream([copy]).stamps())
+    numbers = [number for _p, number, _when in stamps]
+    assert 5 not in numbers and {4, 6} <= set(numbers)

@@ -186,12 +186,10 @@ class EtcdServerReader:
                 found = _ZAP_TS.search(line)
                 if found is None:
                     return None
-                if found.group(1) is not None:
-                    when = datetime.fromisoformat(found.group(1))
-                    return when if when.tzinfo is not None else when.replace(tzinfo=self._tz)
-                return datetime.fromtimestamp(float(found.group(2)), UTC)
+                stamp = found.group(1)
+                return self._zap_time(stamp if stamp is not None else float(found.group(2)))
             if (m := _CAPNS_RAFT.match(line)) is not None:
-                return datetime(*(int(x) for x in m.groups()[:6]), tzinfo=self._tz)
+                return self._raft_time(m)
             if (m := _CAPNS_PKG.match(line)) is not None:
                 return self._pkg_time(m.group(1))
         except (ValueError, OverflowError, OSError):
@@ -205,9 +203,7 @@ class EtcdServerReader:
             if m is not None:
                 stamp = line[4:23]
                 if stamp != self._last_stamp:
-                    y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
-                    self._last_time = datetime(y, mo, d, h, mi, s, tzinfo=self._tz)
-                    self._last_stamp = stamp
+                    self._last_time, self._last_stamp = self._raft_time(m), stamp
                 return self._raft(lineno, line, m.group(8), self._last_time)
             if line[4:5].isdigit():
                 return (Bad(lineno, line, "malformed raft log line (envelope)"),)
@@ -226,6 +222,10 @@ class EtcdServerReader:
                     return self._warning_text(lineno, line, stamp, pkg, text)
                 return SKIPPED
         return self._other(lineno, line)
+
+    def _raft_time(self, m: re.Match) -> datetime:
+        """The time of a capnslog raft line (``_CAPNS_RAFT``'s match): whole seconds."""
+        return datetime(*(int(x) for x in m.groups()[:6]), tzinfo=self._tz)
 
     def _pkg_time(self, stamp: str) -> datetime:
         return datetime.fromisoformat(stamp).replace(tzinfo=self._tz)

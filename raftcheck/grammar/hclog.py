@@ -163,10 +163,9 @@ class HclogReader:
         if found is None:
             return None
         try:
-            when = datetime.fromisoformat(found.group(1))
+            return self._time(found.group(1))
         except ValueError:
             return None  # (a garbled time: none)
-        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
     def _feed_text(self, lineno: int, line: str) -> Sequence[Outcome]:
         m = _ENVELOPE.match(line)

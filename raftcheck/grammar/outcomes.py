@@ -71,6 +71,7 @@ class Reader(Protocol):
 
     def stamp(self, line: str) -> datetime | None:
         """The time a line of the file carries, whether or not the reader reads the line
-        (None: it has none). For the clock a log shows (validate/clocks.py); not for lines fed:
-        it changes nothing the reader holds."""
+        (None: it has none), by the reader's own reading of times. For the clock a log shows
+        (validate/clocks.py), on a reader of its own: it may note the clock's precision as
+        feeding a line does, and is not to be mixed with feeding lines."""
         ...

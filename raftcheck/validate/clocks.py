@@ -63,16 +63,20 @@ class Slip:
     def ahead(self) -> bool:
         return self.seconds < 0
 
+    def span(self) -> tuple[float, float]:
+        """The earliest and the latest time of the lines, as logged or corrected."""
+        return (min(self.begins, self.begins + self.seconds),
+                max(self.ends, self.ends + self.seconds))
+
     def distance(self, when: float) -> float:
         """Seconds between ``when`` and the nearest time, as logged or corrected, of the lines."""
-        lo = min(self.begins, self.begins + self.seconds)
-        hi = max(self.ends, self.ends + self.seconds)
+        lo, hi = self.span()
         return 0.0 if lo <= when <= hi else min(abs(when - lo), abs(when - hi))
 
     def after(self, when: float) -> float:
         """Seconds by which every line of the slip, as logged and corrected, comes after
         ``when`` (0 or less: not all of them do)."""
-        return min(self.begins, self.begins + self.seconds) - when
+        return self.span()[0] - when
 
     def lines(self) -> str:
         """Where the lines are: ``node3.log:43``, ``node3.log:43 to line 60``."""
@@ -91,12 +95,6 @@ class Slip:
                 f"{'that line was' if one else 'those lines were'} merged {seconds} "
                 f"{'earlier' if self.ahead else 'later'} than "
                 f"{'its time says' if one else 'their times say'}")
-
-    def covers(self, path: str, line: int) -> bool:
-        """Whether a line of the log is one of the slip's."""
-        at = (self.parts.index(path), line)
-        return (self.parts.index(self.first.path), self.first.line) <= at <= \
-            (self.parts.index(self.last.path), self.last.line)
 
 
 def find_slips(run: Run, max_skew: float, owners: Mapping[str, str | None]) -> list[Slip]:
@@ -177,10 +175,13 @@ def _offsets(back: float, forward: float, tolerance: float) -> tuple[float, ...]
 def shifted(events: Iterator[ev.Event], slip: Slip) -> Iterator[ev.Event]:
     """The log's events, those of the slip's lines at their times corrected by it."""
     delta = timedelta(seconds=slip.seconds)
+    part = {path: k for k, path in enumerate(slip.parts)}
+    first = part[slip.first.path], slip.first.line  # (a line's place: its part, its number)
+    last = part[slip.last.path], slip.last.line
     was: datetime | None = None
     now: datetime | None = None
     for e in events:
-        if e.time is not None and slip.covers(e.source.path, e.source.line):
+        if e.time is not None and first <= (part[e.source.path], e.source.line) <= last:
             if e.time is not was:  # (a line's events share one time, and its correction)
                 was, now = e.time, e.time + delta
             e = dataclasses.replace(e, time=now)

@@ -445,6 +445,8 @@ class Validator:
             return None
         self.events += len(taken)
         self.checked += len(taken) - 1
+        if self.watch is not None:
+            self._explained(taken)
         try:
             self.candidates = self.step(e, source.observes)
         except Unexplained as after:
@@ -769,27 +771,31 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     reach = options.max_skew + 1.0 + options.max_clock_gap
     slips = sorted((s for s in find_slips(run, options.max_skew, owners) if s.after(when) <= reach),
                    key=lambda s: (s.distance(when), abs(s.seconds), s.ends - s.begins))
-    further: tuple[Slip, Verdict] | None = None  # a slip that explains it, and a later line not
+    as_logged = f"with the times as logged, {violation.rule} at {violation.location}"
+    # the slip within the gap that explains it and leaves the latest line unexplained, if any:
+    # that line is the one to report (a slip that explains more is the likelier reading)
+    further: tuple[tuple, Slip, Verdict] | None = None
     for slip in slips[:MOST_TRIED]:
         retry = Validator(options, slip)
         retry.watch = (e.source.path, e.source.line, e.kind)
         verdict = retry.run(_stream(run))
         if verdict.status == VIOLATES:
-            if retry.watched and further is None and retry.failed_at is not None and (
-                    retry.failed_at.source.path, retry.failed_at.source.line) != (
-                    e.source.path, e.source.line):  # that later line is the one to report
-                further = (slip, verdict)
+            later = retry.failed_at
+            if retry.watched and later is not None and later.time is not None and \
+                    (later.source.path, later.source.line) != (e.source.path, e.source.line) \
+                    and abs(slip.seconds) <= options.max_clock_gap:
+                reach_of = (later.time, verdict.checked)
+                if further is None or reach_of > further[0]:
+                    further = (reach_of, slip, verdict)
             continue
         if abs(slip.seconds) > options.max_clock_gap:
             return _beyond_gap(slip, violation, verdict, options)
-        verdict.notes.insert(0, f"{slip.describe()}; with the times as logged, "
-                             f"{violation.rule} at {violation.location} is not explained")
+        verdict.notes.insert(0, f"{slip.describe()}; {as_logged} is not explained")
         return verdict
-    if further is not None and abs(further[0].seconds) <= options.max_clock_gap:
-        slip, verdict = further
-        verdict.notes.insert(0, f"{slip.describe()}; with the times as logged, "
-                             f"{violation.rule} at {violation.location} was the first line "
-                             "not explained")
+    if further is not None:
+        _, slip, verdict = further
+        verdict.notes.insert(0, f"{slip.describe()}; {as_logged} was the first line not "
+                             "explained")
         return verdict
     return None
 
