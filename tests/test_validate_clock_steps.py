@@ -17,7 +17,7 @@ import pytest
 
 from raftcheck.traces import events as ev
 from raftcheck.validate import engine
-from raftcheck.validate.clocks import find_slips
+from raftcheck.validate.clocks import find_jumps, find_slips
 from raftcheck.validate.engine import ValidateOptions, Validator, check_run
 from raftcheck.validate.report import CONFORMS, INCONCLUSIVE, VIOLATES
 from raftcheck.validate.runs import find_runs
@@ -562,7 +562,11 @@ def test_a_slip_long_after_a_violation_is_not_tried(tmp_path: Path,
     def where(found: list) -> set:
         return {(s.first, s.last, s.seconds) for s in found}
 
-    assert where(checked[1:]) == where(slips) - where(beyond)
+    tried = checked[1:]
+    assert where(s for s in tried if s.step is not None) == where(slips) - where(beyond)
+    # then the jumps its own log may hide in a pause before the line (none explains it)
+    jumps = find_jumps(run, ValidateOptions.max_skew, {}, ev.SourceRef(str(node2), back, ""))
+    assert jumps and where(s for s in tried if s.step is None) == where(jumps)
 
 
 # --- a chain of two waits across a clock ahead --------------------------------------------
@@ -597,3 +601,102 @@ def test_a_request_never_sent_is_caught_though_a_clock_ran_ahead(tmp_path: Path)
     verdict = check_run(find_runs([logs])[0])
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "RequestVote", f"{logs / 'node3.log'}:81")
+
+
+# --- a clock ahead to its log's end (a jump, no step back) -----------------------------------
+
+def _jump_notes(verdict) -> list[str]:
+    return [n for n in verdict.notes if "(a pause in its log just before, and no step back after)"
+            in n]
+
+
+def test_a_clock_ahead_to_its_logs_end_is_inconclusive_not_a_violation(tmp_path: Path) -> None:
+    """hashicorp: n2's clock 30 s ahead from its line 44 to its end, never set right. Merged by
+    their times, n2's candidacy for term 12 (line 61) comes after the others counted its vote
+    in term 14 (a vote n2 logs nothing of): a term going back. Its log shows a 30 s pause
+    before line 44, as a node that stood still would: the reading that explains the run is
+    named, and the verdict is inconclusive, neither a violation nor a pass (before, a false
+    TermMonotonic)."""
+    logs = copy_run(HASHICORP / "chaos", tmp_path)
+    node2 = logs / "node2.log"
+    _shift_hclog(node2, 44, 67, 30)
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert (trusted.status, trusted.rule, trusted.location) == \
+        (VIOLATES, "TermMonotonic", f"{node2}:61")
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (INCONCLUSIVE, "TermMonotonic", f"{node2}:61")
+    assert verdict.reason == (
+        f"not explained unless n2's clock ran 30 s ahead in {node2}:44 to line 67 (a pause in "
+        "its log just before, and no step back after), and its log cannot tell that from its "
+        f"node standing still: TermMonotonic at {node2}:61")
+    [note] = _jump_notes(verdict)
+    assert note.endswith("so, the run conforms (every event is explained by the spec "
+                         "(480 events))"), note
+
+
+def test_a_jump_offers_the_nearest_and_the_longest_pauses_before_the_line(
+        tmp_path: Path) -> None:
+    """The readings of a jump: from a pause of more than a second beyond the skew before the
+    unexplained line (the two nearest, and the two longest) to the log's end; none from a
+    pause after the line."""
+    logs = copy_run(HASHICORP / "chaos", tmp_path)
+    node2 = logs / "node2.log"
+    _shift_hclog(node2, 44, 67, 30)
+    run = find_runs([logs])[0]
+    owners = {str(node2): "n2"}
+    jumps = find_jumps(run, 0.1, owners, ev.SourceRef(str(node2), 61, ""))
+    times = [datetime.fromisoformat(s[:23]).timestamp()
+             for s in node2.read_text().splitlines()]
+    pauses = [(k + 1, times[k] - times[k - 1]) for k in range(1, 61)
+              if times[k] - times[k - 1] >= 1.1 + 0.001]
+    nearest = {k for k, _ in pauses[-2:]}
+    longest = {k for k, _ in sorted(pauses, key=lambda p: -p[1])[:2]}
+    assert 44 in longest
+    assert {j.first.line for j in jumps} == nearest | longest
+    for j in jumps:
+        assert (j.node, j.last.line, j.step) == ("n2", 67, None)
+        assert j.seconds == pytest.approx(-dict(pauses)[j.first.line], abs=1e-3)
+    before = find_jumps(run, 0.1, owners, ev.SourceRef(str(node2), 43, ""))
+    assert before and all(j.first.line <= 43 for j in before)
+
+
+def test_a_violation_after_a_jump_is_found_at_its_own_line(tmp_path: Path) -> None:
+    """The same clock, and n2 logged as leader in term 12 with its own vote only (of three
+    needed): the jump explains the term going back at line 61, not the leader; the violation
+    is the leader's, at its line, and the verdict names the jump."""
+    logs = copy_run(HASHICORP / "chaos", tmp_path)
+    node2 = logs / "node2.log"
+    lines = node2.read_text().splitlines(keepends=True)
+    assert "vote granted: from=node2 term=12 tally=1" in lines[62]
+    leader = lines[62][:24] + ' [INFO]  raft: entering leader state: leader="Node at ' \
+        '10.231.0.2:8300 [Leader]"\n'
+    node2.write_text("".join([*lines[:63], leader, *lines[63:]]))
+    _shift_hclog(node2, 44, 68, 30)
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "BecomeLeader", f"{node2}:64")
+    [note] = _jump_notes(verdict)
+    assert note.endswith(f"with the times as logged, TermMonotonic at {node2}:61 was the first "
+                         "line not explained"), note
+
+
+def test_a_jump_is_read_only_where_no_step_back_follows_it() -> None:
+    """A pause followed, anywhere later in the log, by a step back of the clock is where a
+    slip's readings begin (the clock was set right): no jump to the log's end is read there."""
+    from raftcheck.validate.clocks import _jumps_of
+    start = datetime(2026, 12, 7, 12, 0, 0)
+    seconds = {1: 0.0}
+    for line in range(2, 51):
+        seconds[line] = seconds[line - 1] + {10: 2.0, 20: 5.0, 25: -3.0, 30: 2.5}.get(line, 0.1)
+
+    def stamps():
+        return (("n.log", line, start + timedelta(seconds=t)) for line, t in seconds.items())
+
+    def firsts(line: int) -> list[tuple[int, float]]:
+        return sorted((j.first.line, round(-j.seconds, 3)) for j in _jumps_of(
+            "n1", ("n.log",), stamps(), 0.101, ev.SourceRef("n.log", line, "")))
+
+    assert firsts(40) == [(30, 2.5)]
+    assert firsts(22) == []  # (the step back at line 25 sets right what ran ahead before it)
+    assert firsts(9) == []

@@ -13,7 +13,12 @@ Such a *slip* is tried only where the times as logged leave a line unexplained: 
 checked again with the lines of the slip merged at their times corrected (:func:`shifted`).
 An order that the spec explains is a behaviour of it, whatever the clocks said; the verdict
 then names the slip and what the times as logged left unexplained. A log whose clock never
-steps back (every real run recorded here) is never retried.
+steps back (every real run recorded here) is never retried for a slip.
+
+A clock that jumped ahead and stayed so to the log's end shows no step back: only a pause,
+which a node that stood still shows too. Where a line is left unexplained that such a jump
+before it in its own log would explain (:func:`find_jumps`), the verdict is inconclusive,
+naming the jump: neither a violation the clocks may have made nor a pass a stall may hide.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ class Slip:
     parts: tuple[str, ...]  # the log's files, oldest first (a rotated log has several)
     first: ev.SourceRef  # the first line whose time is off
     last: ev.SourceRef  # the last one
-    step: ev.SourceRef  # the line at which the clock steps back
+    step: ev.SourceRef | None  # the line at which the clock steps back (None: a jump)
     seconds: float
     begins: float  # the times of the first and last lines, as logged
     ends: float
@@ -86,12 +91,18 @@ class Slip:
             return f"{self.first} to {self.last}"
         return f"{self.first} to line {self.last.line}"
 
+    def evidence(self) -> str:
+        """What in the log shows it."""
+        if self.step is None:
+            return "a pause in its log just before, and no step back after"
+        return f"its time steps back at {self.step}"
+
     def describe(self) -> str:
         """What the slip says of the node's clock, and how its lines were merged."""
         seconds = f"{abs(self.seconds):.3f} s"
         one = self.first == self.last
         return (f"{self.node}'s clock ran {seconds} {'ahead' if self.ahead else 'behind'} in "
-                f"{self.lines()} (its time steps back at {self.step}): "
+                f"{self.lines()} ({self.evidence()}): "
                 f"{'that line was' if one else 'those lines were'} merged {seconds} "
                 f"{'earlier' if self.ahead else 'later'} than "
                 f"{'its time says' if one else 'their times say'}")
@@ -116,6 +127,53 @@ def find_slips(run: Run, max_skew: float, owners: Mapping[str, str | None]) -> l
 Jump = tuple[float, float, ev.SourceRef, ev.SourceRef]
 """A line whose time is more than the tolerance away from the line before's: (seconds from it,
 the line's time, the line, the line before)."""
+
+
+def find_jumps(run: Run, max_skew: float, owners: Mapping[str, str | None],
+               unexplained: ev.SourceRef) -> list[Slip]:
+    """Where the line ``unexplained`` is left unexplained: the readings of its log in which
+    the clock jumped ahead at a pause before that line and stayed ahead to the log's end (no
+    step back beyond ``max_skew`` and the clock's resolution after the pause: where there is
+    one, find_slips reads it). A log cannot tell such a clock from a node that stood still (a
+    stopped process, a frozen VM), so such a reading never makes a run conform (engine.py).
+    The pauses are those of a second or more beyond that tolerance: the two nearest the line,
+    and the two longest."""
+    stream = LogStream(files=run.files, ignored=run.ignored, windows=run.windows)
+    for parts, fmt, stamps in stream.stamps():
+        if unexplained.path not in parts:
+            continue
+        precision = observes(fmt).precision
+        if precision is None:
+            return []
+        node = next((n for p in reversed(parts) if (n := owners.get(p))), None) or \
+            split.stem(parts[-1])
+        return _jumps_of(node, tuple(parts), stamps, max_skew + precision, unexplained)
+    return []
+
+
+def _jumps_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int, datetime]],
+              tolerance: float, unexplained: ev.SourceRef) -> list[Slip]:
+    place = {path: k for k, path in enumerate(parts)}
+    until = place[unexplained.path], unexplained.line
+    pauses: list[Jump] = []  # before the line and after every step back, nearest last
+    last = None
+    last_time = 0.0
+    for path, number, when in stamps:
+        t = when.timestamp()
+        here = ev.SourceRef(path, number, "")
+        if last is not None:
+            if t - last_time < -tolerance:
+                pauses.clear()  # (set right after them: a slip's readings)
+            elif t - last_time >= tolerance + 1.0 and (place[path], number) <= until:
+                pauses.append((t - last_time, t, here, last))
+        last, last_time = here, t
+    if last is None:
+        return []
+    nearest = pauses[::-1][:PAUSES]
+    longest = sorted(pauses, key=lambda j: -j[0])[:PAUSES]
+    return [Slip(node, parts, first, last, None, -pause, begins, last_time)
+            for pause, begins, first, _before in nearest + [j for j in longest
+                                                            if j not in nearest]]
 
 
 def _slips_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int, datetime]],

@@ -27,7 +27,7 @@ from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, LogStream
 
-from .clocks import MOST_TRIED, Slip, find_slips, shifted
+from .clocks import MOST_TRIED, Slip, find_jumps, find_slips, shifted
 from .context import Context, UnnamedNode
 from .handlers import HANDLERS, WORLD_ONLY
 from .mapping import ANCHORS, GUESSED_ROLES, in_role, lead_unsure, on_nothing, resync
@@ -759,7 +759,9 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     """The verdict of the run with one slip of a clock (clocks.py) corrected, where the logs
     show one that explains what the times as logged left unexplained: the nearest to the
     violation first. Beyond --max-clock-gap that is inconclusive, naming the slip; a rule
-    that no order of events explains (two leaders of a term) is never retried."""
+    that no order of events explains (two leaders of a term) is never retried. Where no slip
+    does, a jump of the clock before the line in its own log (clocks.find_jumps) that
+    explains it makes the violation inconclusive."""
     e = validator.failed_at
     if violation.rule in NEVER_EXCUSED or options.max_clock_gap <= 0 or e is None or \
             e.time is None:
@@ -772,26 +774,35 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     slips = sorted((s for s in find_slips(run, options.max_skew, owners) if s.after(when) <= reach),
                    key=lambda s: (s.distance(when), abs(s.seconds), s.ends - s.begins))
     as_logged = f"with the times as logged, {violation.rule} at {violation.location}"
-    # the slip within the gap that explains it and leaves the latest line unexplained, if any:
-    # that line is the one to report (a slip that explains more is the likelier reading)
+    # the reading within the gap that explains it and leaves the latest line unexplained, if
+    # any: that line is the one to report (a reading that explains more is the likelier one)
     further: tuple[tuple, Slip, Verdict] | None = None
-    for slip in slips[:MOST_TRIED]:
-        retry = Validator(options, slip)
-        retry.watch = (e.source.path, e.source.line, e.kind)
-        verdict = retry.run(_stream(run))
-        if verdict.status == VIOLATES:
-            later = retry.failed_at
-            if retry.watched and later is not None and later.time is not None and \
-                    (later.source.path, later.source.line) != (e.source.path, e.source.line) \
-                    and abs(slip.seconds) <= options.max_clock_gap:
-                reach_of = (later.time, verdict.checked)
-                if further is None or reach_of > further[0]:
-                    further = (reach_of, slip, verdict)
-            continue
-        if abs(slip.seconds) > options.max_clock_gap:
-            return _beyond_gap(slip, violation, verdict, options)
-        verdict.notes.insert(0, f"{slip.describe()}; {as_logged} is not explained")
-        return verdict
+    for readings in (slips[:MOST_TRIED], None):
+        if readings is None:
+            if further is not None:
+                break  # (a slip the log shows is likelier than a jump it may hide in a pause)
+            readings = find_jumps(run, options.max_skew, owners, e.source)
+        for slip in readings:
+            retry = Validator(options, slip)
+            retry.watch = (e.source.path, e.source.line, e.kind)
+            verdict = retry.run(_stream(run))
+            if verdict.status == VIOLATES:
+                later = retry.failed_at
+                if retry.watched and later is not None and later.time is not None and \
+                        (later.source.path, later.source.line) != \
+                        (e.source.path, e.source.line) and \
+                        abs(slip.seconds) <= options.max_clock_gap:
+                    reach_of = (later.time, verdict.checked)
+                    if further is None or reach_of > further[0]:
+                        further = (reach_of, slip, verdict)
+                continue
+            if slip.step is None:
+                return _unless(slip, violation, verdict,
+                               "and its log cannot tell that from its node standing still")
+            if abs(slip.seconds) > options.max_clock_gap:
+                return _beyond_gap(slip, violation, verdict, options)
+            verdict.notes.insert(0, f"{slip.describe()}; {as_logged} is not explained")
+            return verdict
     if further is not None:
         _, slip, verdict = further
         verdict.notes.insert(0, f"{slip.describe()}; {as_logged} was the first line not "
@@ -803,11 +814,17 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
 def _beyond_gap(slip: Slip, violation: Verdict, verdict: Verdict, options: ValidateOptions
                 ) -> Verdict:
     """The violation, inconclusive: only a slip beyond --max-clock-gap explains it."""
+    return _unless(slip, violation, verdict,
+                   f"beyond --max-clock-gap {options.max_clock_gap:g} s")
+
+
+def _unless(slip: Slip, violation: Verdict, verdict: Verdict, doubt: str) -> Verdict:
+    """The violation, inconclusive: only the slip explains it, and ``doubt`` says why it is
+    not taken for what happened."""
     violation.status = INCONCLUSIVE
     violation.reason = f"not explained unless {slip.node}'s clock ran " \
         f"{abs(slip.seconds):.0f} s {'ahead' if slip.ahead else 'behind'} in " \
-        f"{slip.lines()} (its time steps back at {slip.step}), beyond " \
-        f"--max-clock-gap {options.max_clock_gap:g} s: {violation.rule} at " \
+        f"{slip.lines()} ({slip.evidence()}), {doubt}: {violation.rule} at " \
         f"{violation.location}"
     violation.notes.insert(0, f"{slip.describe()}; so, the run {verdict.status} "
                            f"({verdict.reason})")
