@@ -35,7 +35,8 @@ Each forged copy is made again with a node's clock set wrong for a while (``KIND
 block of one log's lines stamped 1.5 to 30 s off, then right again), and must still be caught
 at its line. And look-alikes of each run, legitimate changes that must not be violations: one
 node's log, or every node's, beginning mid-run (rotated), foreign lines in every log (a
-panic's dump), and such a clock step alone.
+panic's dump), such a clock step alone, and a clock that jumps ahead and stays so to its log's
+end (inconclusive at worst: a log cannot tell it from a node that stood still).
 
 A forged copy is *caught* when validate answers "violates" at the edited line. The figures are
 what a verdict could be trusted for: real runs should conform (or be inconclusive, naming why),
@@ -238,6 +239,16 @@ def _clock_step(files: list[Path], rng: random.Random) -> ClockStep | None:
     first = rng.randint(count * 2 // 10, count * 5 // 10)
     last = rng.randint(first, min(count - 3, first + count * 3 // 10))
     return ClockStep(path.name, first, last, rng.choice(CLOCK_STEPS))
+
+
+def _clock_jump(files: list[Path], rng: random.Random) -> ClockStep | None:
+    """One log's lines from a line 20 to 50 % of the way in to its end stamped later."""
+    path = rng.choice(files)
+    count = len(path.read_bytes().splitlines())
+    if count < 20:
+        return None
+    first = rng.randint(count * 2 // 10, count * 5 // 10)
+    return ClockStep(path.name, first, count, abs(rng.choice(CLOCK_STEPS)))
 
 
 def _apply_clock_step(folder: Path, step: ClockStep) -> None:
@@ -502,12 +513,13 @@ class LookAlike:
     clock: ClockStep | None = None
 
 
-LOOK_ALIKES = ("cut-one", "cut-all", "noise", "clock-step")
+LOOK_ALIKES = ("cut-one", "cut-all", "noise", "clock-step", "clock-jump")
 """cut-one: one node's log begins at a random line of its first 60 % (older parts rotated
 away); cut-all: every node's log does; noise: every log has, at a random line, what else a
 process prints into it (a Go panic's goroutine dump, a shell's message, a blank line);
 clock-step: a block of lines in the middle of one log stamped off by up to 30 s (a clock set
-wrong, and corrected)."""
+wrong, and corrected); clock-jump: one log's lines from a point 20 to 50 % of the way in to its
+end stamped up to 30 s later (a clock that jumped ahead and was not corrected)."""
 
 NOISE = b"goroutine 1 [running]:\nmain.main()\n\t/src/main.go:42 +0x1d\n\n" \
     b"/bin/sh: 1: cannot create /var/run/x.pid: Permission denied\n"
@@ -521,8 +533,8 @@ def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
             continue
         for kind in LOOK_ALIKES:
             rng = _rng(run, kind)
-            if kind == "clock-step":
-                step = _clock_step(files, rng)
+            if kind in ("clock-step", "clock-jump"):
+                step = (_clock_step if kind == "clock-step" else _clock_jump)(files, rng)
                 if step is not None:
                     look = LookAlike(f"{number:04d}-{kind}", run.name, kind, {}, step)
                     _apply_clock_step(_copy_run(run, into / look.id), step)
