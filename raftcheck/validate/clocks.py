@@ -19,6 +19,8 @@ A clock that jumped ahead and stayed so to the log's end shows no step back: onl
 which a node that stood still shows too. Where a line is left unexplained that such a jump
 before it in its own log would explain (:func:`find_jumps`), the verdict is inconclusive,
 naming the jump: neither a violation the clocks may have made nor a pass a stall may hide.
+A jump's size is a guess (the pause's length, or less), so one that explains the line but
+not a later one leaves the run inconclusive too.
 """
 
 from __future__ import annotations

@@ -761,7 +761,7 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     violation first. Beyond --max-clock-gap that is inconclusive, naming the slip; a rule
     that no order of events explains (two leaders of a term) is never retried. Where no slip
     does, a jump of the clock before the line in its own log (clocks.find_jumps) that
-    explains it makes the violation inconclusive."""
+    explains the line makes the violation inconclusive."""
     e = validator.failed_at
     if violation.rule in NEVER_EXCUSED or options.max_clock_gap <= 0 or e is None or \
             e.time is None:
@@ -774,41 +774,57 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     slips = sorted((s for s in find_slips(run, options.max_skew, owners) if s.after(when) <= reach),
                    key=lambda s: (s.distance(when), abs(s.seconds), s.ends - s.begins))
     as_logged = f"with the times as logged, {violation.rule} at {violation.location}"
-    # the reading within the gap that explains it and leaves the latest line unexplained, if
-    # any: that line is the one to report (a reading that explains more is the likelier one)
+    # the slip within the gap that explains it and leaves the latest line unexplained, if any:
+    # that line is the one to report (a slip that explains more is the likelier reading)
     further: tuple[tuple, Slip, Verdict] | None = None
-    for readings in (slips[:MOST_TRIED], None):
-        if readings is None:
-            if further is not None:
-                break  # (a slip the log shows is likelier than a jump it may hide in a pause)
-            readings = find_jumps(run, options.max_skew, owners, e.source)
-        for slip in readings:
-            retry = Validator(options, slip)
-            retry.watch = (e.source.path, e.source.line, e.kind)
-            verdict = retry.run(_stream(run))
-            if verdict.status == VIOLATES:
-                later = retry.failed_at
-                if retry.watched and later is not None and later.time is not None and \
-                        (later.source.path, later.source.line) != \
-                        (e.source.path, e.source.line) and \
-                        abs(slip.seconds) <= options.max_clock_gap:
-                    reach_of = (later.time, verdict.checked)
-                    if further is None or reach_of > further[0]:
-                        further = (reach_of, slip, verdict)
-                continue
-            if slip.step is None:
-                return _unless(slip, violation, verdict,
-                               "and its log cannot tell that from its node standing still")
-            if abs(slip.seconds) > options.max_clock_gap:
-                return _beyond_gap(slip, violation, verdict, options)
-            verdict.notes.insert(0, f"{slip.describe()}; {as_logged} is not explained")
-            return verdict
+    for slip in slips[:MOST_TRIED]:
+        verdict, later = _retried(run, options, slip, e)
+        if verdict.status == VIOLATES:
+            if later is not None and abs(slip.seconds) <= options.max_clock_gap:
+                reach_of = (later.time, verdict.checked)
+                if further is None or reach_of > further[0]:
+                    further = (reach_of, slip, verdict)
+            continue
+        if abs(slip.seconds) > options.max_clock_gap:
+            return _beyond_gap(slip, violation, verdict, options)
+        verdict.notes.insert(0, f"{slip.describe()}; {as_logged} is not explained")
+        return verdict
     if further is not None:
         _, slip, verdict = further
         verdict.notes.insert(0, f"{slip.describe()}; {as_logged} was the first line not "
                              "explained")
         return verdict
+    # A jump's size is a guess (the pause's length, or less): a line that the run read so
+    # leaves unexplained may be the guess's own, so a jump that explains the line makes the
+    # violation inconclusive even where a later line is not explained.
+    for jump in find_jumps(run, options.max_skew, owners, e.source):
+        verdict, later = _retried(run, options, jump, e)
+        if verdict.status != VIOLATES:
+            return _unless(jump, violation, verdict, STOOD_STILL)
+        if later is not None:
+            return _unless(jump, violation, verdict, f"{STOOD_STILL}; read so, {verdict.rule} "
+                           f"at {verdict.location} is not explained either")
     return None
+
+
+STOOD_STILL = "and its log cannot tell that from its node standing still"
+"""Why a jump of a clock (clocks.find_jumps) is not taken for what happened."""
+
+
+def _retried(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event
+             ) -> tuple[Verdict, ev.Event | None]:
+    """The run's verdict with the slip's lines corrected, and where that explains the event
+    ``e`` the times as logged left unexplained but not a later line with a time: that line's
+    event."""
+    retry = Validator(options, slip)
+    retry.watch = (e.source.path, e.source.line, e.kind)
+    verdict = retry.run(_stream(run))
+    later = retry.failed_at
+    if verdict.status != VIOLATES or not retry.watched or later is None or \
+            later.time is None or \
+            (later.source.path, later.source.line) == (e.source.path, e.source.line):
+        later = None
+    return verdict, later
 
 
 def _beyond_gap(slip: Slip, violation: Verdict, verdict: Verdict, options: ValidateOptions
