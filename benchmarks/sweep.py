@@ -230,25 +230,20 @@ def _shifted(line: str, seconds: float) -> str | None:
     return _restamped(line, when + timedelta(seconds=seconds))
 
 
-def _clock_step(files: list[Path], rng: random.Random) -> ClockStep | None:
-    """A block in the middle of one log (lines stamped before and after it) stepped off."""
+def _clock_step(files: list[Path], rng: random.Random, *, to_end: bool = False
+                ) -> ClockStep | None:
+    """A block of one log from a line 20 to 50 % of the way in stamped off: up to 30 % of the
+    log further, then right again (a step, either way), or to its end (``to_end``: a jump
+    ahead)."""
     path = rng.choice(files)
     count = len(path.read_bytes().splitlines())
     if count < 20:
         return None
     first = rng.randint(count * 2 // 10, count * 5 // 10)
+    if to_end:
+        return ClockStep(path.name, first, count, abs(rng.choice(CLOCK_STEPS)))
     last = rng.randint(first, min(count - 3, first + count * 3 // 10))
     return ClockStep(path.name, first, last, rng.choice(CLOCK_STEPS))
-
-
-def _clock_jump(files: list[Path], rng: random.Random) -> ClockStep | None:
-    """One log's lines from a line 20 to 50 % of the way in to its end stamped later."""
-    path = rng.choice(files)
-    count = len(path.read_bytes().splitlines())
-    if count < 20:
-        return None
-    first = rng.randint(count * 2 // 10, count * 5 // 10)
-    return ClockStep(path.name, first, count, abs(rng.choice(CLOCK_STEPS)))
 
 
 def _apply_clock_step(folder: Path, step: ClockStep) -> None:
@@ -534,7 +529,7 @@ def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
         for kind in LOOK_ALIKES:
             rng = _rng(run, kind)
             if kind in ("clock-step", "clock-jump"):
-                step = (_clock_step if kind == "clock-step" else _clock_jump)(files, rng)
+                step = _clock_step(files, rng, to_end=kind == "clock-jump")
                 if step is not None:
                     look = LookAlike(f"{number:04d}-{kind}", run.name, kind, {}, step)
                     _apply_clock_step(_copy_run(run, into / look.id), step)
