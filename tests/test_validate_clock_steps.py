@@ -565,7 +565,10 @@ def test_a_slip_long_after_a_violation_is_not_tried(tmp_path: Path,
     tried = checked[1:]
     assert where(s for s in tried if s.step is not None) == where(slips) - where(beyond)
     # then the jumps its own log may hide in a pause before the line (none explains it)
-    jumps = find_jumps(run, ValidateOptions.max_skew, {}, ev.SourceRef(str(node2), back, ""))
+    first = Validator()
+    first.run(engine._stream(run))
+    jumps = find_jumps(run, ValidateOptions.max_skew, {}, ev.SourceRef(str(node2), back, ""),
+                       first.termed["n2"])
     assert jumps and where(s for s in tried if s.step is None) == where(jumps)
 
 
@@ -645,7 +648,8 @@ def test_a_jump_offers_the_nearest_and_the_longest_pauses_before_the_line(
     _shift_hclog(node2, 44, 67, 30)
     run = find_runs([logs])[0]
     owners = {str(node2): "n2"}
-    jumps = find_jumps(run, 0.1, owners, ev.SourceRef(str(node2), 61, ""))
+    since = ev.SourceRef(str(node2), 1, "")  # (its first line that shows n2's term, say)
+    jumps = find_jumps(run, 0.1, owners, ev.SourceRef(str(node2), 61, ""), since)
     times = [datetime.fromisoformat(s[:23]).timestamp()
              for s in node2.read_text().splitlines()]
     pauses = [(k + 1, times[k] - times[k - 1]) for k in range(1, 61)
@@ -657,8 +661,11 @@ def test_a_jump_offers_the_nearest_and_the_longest_pauses_before_the_line(
     for j in jumps:
         assert (j.node, j.last.line, j.step) == ("n2", 67, None)
         assert j.seconds == pytest.approx(-dict(pauses)[j.first.line], abs=1e-3)
-    before = find_jumps(run, 0.1, owners, ev.SourceRef(str(node2), 43, ""))
+    before = find_jumps(run, 0.1, owners, ev.SourceRef(str(node2), 43, ""), since)
     assert before and all(j.first.line <= 43 for j in before)
+    later = ev.SourceRef(str(node2), 44, "")  # (a pause at or before that line is not read)
+    assert 44 not in {j.first.line for j in find_jumps(
+        run, 0.1, owners, ev.SourceRef(str(node2), 61, ""), later)}
 
 
 def test_a_line_unexplained_after_a_jump_leaves_the_run_inconclusive(tmp_path: Path) -> None:
@@ -718,7 +725,8 @@ def test_a_jump_is_read_only_where_no_step_back_follows_it() -> None:
 
     def firsts(line: int) -> list[tuple[int, float]]:
         return sorted((j.first.line, round(-j.seconds, 3)) for j in _jumps_of(
-            "n1", ("n.log",), stamps(), 0.101, ev.SourceRef("n.log", line, "")))
+            "n1", ("n.log",), stamps(), 0.101, ev.SourceRef("n.log", 1, ""),
+            ev.SourceRef("n.log", line, "")))
 
     assert firsts(40) == [(30, 2.5)]
     assert firsts(22) == []  # (the step back at line 25 sets right what ran ahead before it)

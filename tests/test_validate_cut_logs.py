@@ -289,6 +289,29 @@ def test_messages_to_a_node_whose_term_is_a_guess_are_not_forgotten_too_early(
         (VIOLATES, "RequestVote", f"{logs / 'node3.log'}:20"), verdict.reason
 
 
+def test_a_node_whose_server_starts_late_is_a_guess_until_its_lines_show_its_term(
+        tmp_path: Path) -> None:
+    """A real etcd 3.5 run (5 members, 20 ms heartbeats, no pre-vote), trimmed to its first
+    4.5 s, node3's log cut: node4's server starts 4 s after its log's first line, while n1
+    campaigns in terms 2 to 6, then hears n1's term-2 vote request. n4's start-up lines show
+    no term, yet they made its term count as its own; node3's a guess too, the request was
+    forgotten as if every node had passed term 2: a false RequestVote at node4.log:79 before.
+    A request n1 never sent is still found at that line (and the 4 s pause of n4's start-up
+    is not read as its clock jumping ahead)."""
+    run = Path(__file__).parent / "data" / "cut" / "3.5-late-start-n5-no-pre-vote"
+    verdict = _verdict(run)
+    assert verdict.status == CONFORMS, verdict.reason
+    logs = tmp_path / "run"
+    shutil.copytree(run, logs)
+    path = logs / "node1.log"
+    lines = path.read_text().splitlines()
+    assert "sent MsgVote request to 1e3a70c55455017f at term 2" in lines[70]
+    path.write_text("\n".join(lines[:70] + lines[71:]) + "\n")
+    verdict = _verdict(logs)
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "RequestVote", f"{logs / 'node4.log'}:79"), verdict.reason
+
+
 def test_a_leader_elected_before_its_log_still_has_no_rival_in_its_term() -> None:
     """``elected_before_log`` (the late heartbeat above) records the election it proves, and
     ElectionSafety still holds it against another leader of that term."""

@@ -20,7 +20,8 @@ which a node that stood still shows too. Where a line is left unexplained that s
 before it in its own log would explain (:func:`find_jumps`), the verdict is inconclusive,
 naming the jump: neither a violation the clocks may have made nor a pass a stall may hide.
 A jump's size is a guess (the pause's length, or less), so one that explains the line but
-not a later one leaves the run inconclusive too.
+not a later one leaves the run inconclusive too; pauses before the node's lines show its Raft
+state (a server starting up) are not read as jumps.
 """
 
 from __future__ import annotations
@@ -132,9 +133,11 @@ the line's time, the line, the line before)."""
 
 
 def find_jumps(run: Run, max_skew: float, owners: Mapping[str, str | None],
-               unexplained: ev.SourceRef) -> list[Slip]:
+               unexplained: ev.SourceRef, since: ev.SourceRef) -> list[Slip]:
     """Where the line ``unexplained`` is left unexplained: the readings of its log in which
-    the clock jumped ahead at a pause before that line and stayed ahead to the log's end (no
+    the clock jumped ahead at a pause after the line ``since`` (the first that showed its
+    node's Raft state: a server starting up pauses before that) and before ``unexplained``,
+    and stayed ahead to the log's end (no
     step back beyond ``max_skew`` and the clock's resolution after the pause: where there is
     one, find_slips reads it). A log cannot tell such a clock from a node that stood still (a
     stopped process, a frozen VM), so such a reading never makes a run conform (engine.py).
@@ -149,14 +152,15 @@ def find_jumps(run: Run, max_skew: float, owners: Mapping[str, str | None],
             return []
         node = next((n for p in reversed(parts) if (n := owners.get(p))), None) or \
             split.stem(parts[-1])
-        return _jumps_of(node, tuple(parts), stamps, max_skew + precision, unexplained)
+        return _jumps_of(node, tuple(parts), stamps, max_skew + precision, since, unexplained)
     return []
 
 
 def _jumps_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int, datetime]],
-              tolerance: float, unexplained: ev.SourceRef) -> list[Slip]:
+              tolerance: float, since: ev.SourceRef, unexplained: ev.SourceRef) -> list[Slip]:
     place = {path: k for k, path in enumerate(parts)}
     until = place[unexplained.path], unexplained.line
+    after = place.get(since.path, -1), since.line
     pauses: list[Jump] = []  # before the line and after every step back, nearest last
     last = None
     last_time = 0.0
@@ -166,7 +170,7 @@ def _jumps_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
         if last is not None:
             if t - last_time < -tolerance:
                 pauses.clear()  # (set right after them: a slip's readings)
-            elif t - last_time >= tolerance + 1.0 and (place[path], number) <= until:
+            elif t - last_time >= tolerance + 1.0 and after < (place[path], number) <= until:
                 pauses.append((t - last_time, t, here, last))
         last, last_time = here, t
     if last is None:

@@ -114,6 +114,8 @@ class Validator:
         # nodes whose first event was stepped: a cache that spares cx.index per event (a
         # node may be numbered as a peer before its own first event, so not cx.numbers)
         self._formats_noted: set[str] = set()
+        # node -> its first line that showed its term (the others' terms are guesses)
+        self.termed: dict[str, ev.SourceRef] = {}
         self._node_logs: set[str] = set()  # the files of the run that are one node's log
         self._starts_by: Callable[[str, int], bool] = lambda _path, _line: True
         # node -> [its first line left unexplained before its log showed its role and term
@@ -143,6 +145,8 @@ class Validator:
                 self.mid_run.add(e.node)
         if handler is on_nothing:
             return self.candidates  # no state to change: every World explains it as it is
+        if e.node not in self.termed and getattr(e, "term", None) is not None:
+            self.termed[e.node] = e.source
         if self.cx.unsynced and isinstance(e, ANCHORS) and \
                 (i := self.cx.index(e.node)) in self.cx.unsynced:
             if getattr(e, "term", None) is None:  # (hashicorp's leader line, its campaign cut)
@@ -283,9 +287,10 @@ class Validator:
             (e.source.path, e.source.line, e.kind) == self.watch for e in events)
 
     def _guessed(self) -> frozenset[int]:
-        """Nodes whose state is a guess from the other logs: none of their own lines read yet
-        (or no log of theirs), or their log began mid-run and has not shown their term."""
-        own = {self.cx.index(n) for n in self._formats_noted}
+        """Nodes whose state is a guess from the other logs: none of their own lines has shown
+        their term yet (or no log of theirs: a server's start-up lines before its Raft state
+        show none), or their log began mid-run and has not shown their term."""
+        own = {self.cx.index(n) for n in self.termed}
         return frozenset(i for i in range(self.cx.rules.nodes)
                          if i not in own or i in self.cx.unsynced)
 
@@ -794,10 +799,12 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
         verdict.notes.insert(0, f"{slip.describe()}; {as_logged} was the first line not "
                              "explained")
         return verdict
-    # A jump's size is a guess (the pause's length, or less): a line that the run read so
-    # leaves unexplained may be the guess's own, so a jump that explains the line makes the
-    # violation inconclusive even where a later line is not explained.
-    for jump in find_jumps(run, options.max_skew, owners, e.source):
+    # A jump is only a pause that a clock may hide: one that explains the line makes the run
+    # inconclusive, even where a later line is not explained (its size is a guess, the
+    # pause's length or less, and a line the guess puts out of order may be the guess's own).
+    # A server starting up pauses before its lines show its Raft state: no jump is read there.
+    since = validator.termed.get(e.node)
+    for jump in find_jumps(run, options.max_skew, owners, e.source, since) if since else ():
         verdict, later = _retried(run, options, jump, e)
         if verdict.status != VIOLATES:
             return _unless(jump, violation, verdict, STOOD_STILL)
