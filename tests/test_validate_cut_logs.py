@@ -27,7 +27,7 @@ from raftcheck.validate.observe import observes
 from raftcheck.validate.report import CONFORMS, VIOLATES
 from raftcheck.validate.runs import find_runs
 from raftcheck.validate.world import EMPTY, Unexplained
-from tests.forge import edit_line
+from tests.forge import drop_lines, edit_line
 
 DATA = Path(__file__).parent / "data" / "etcd"
 RUNS = sorted(p for p in DATA.iterdir() if p.is_dir())
@@ -51,6 +51,17 @@ def cut_run(run: Path, seed: int, tmp_path: Path) -> tuple[Path, dict[str, int]]
 def _verdict(logs: Path):
     """The verdict of the run in ``logs`` (of its last cluster, where a restore made two)."""
     return [check_run(run) for run in find_runs([logs])][-1]
+
+
+def _without_line(run: Path, tmp_path: Path, name: str, number: int, text: str) -> Path:
+    """A copy of the run without line ``number`` (from 1) of its file ``name``, which must
+    hold ``text``."""
+    logs = tmp_path / "run"
+    shutil.copytree(run, logs)
+    path = logs / name
+    assert text in path.read_text().splitlines()[number - 1], f"{name}:{number}"
+    drop_lines(path, number)
+    return logs
 
 
 def _verdicts(logs: Path) -> list:
@@ -278,12 +289,8 @@ def test_messages_to_a_node_whose_term_is_a_guess_are_not_forgotten_too_early(
     n2 never sent, its log covering the term, is still found at that line."""
     run = Path(__file__).parent / "data" / "cut" / "3.4-flapping-n3-debug"
     assert _verdict(run).status == CONFORMS
-    logs = tmp_path / "run"
-    shutil.copytree(run, logs)
-    path = logs / "node2.log"
-    lines = path.read_text().splitlines()
-    assert "sent MsgVote request to c5d455fe86669fe7 at term 165" in lines[306]
-    path.write_text("\n".join(lines[:306] + lines[307:]) + "\n")
+    logs = _without_line(run, tmp_path, "node2.log", 307,
+                         "sent MsgVote request to c5d455fe86669fe7 at term 165")
     verdict = _verdict(logs)
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "RequestVote", f"{logs / 'node3.log'}:20"), verdict.reason
@@ -301,12 +308,8 @@ def test_a_node_whose_server_starts_late_is_a_guess_until_its_lines_show_its_ter
     run = Path(__file__).parent / "data" / "cut" / "3.5-late-start-n5-no-pre-vote"
     verdict = _verdict(run)
     assert verdict.status == CONFORMS, verdict.reason
-    logs = tmp_path / "run"
-    shutil.copytree(run, logs)
-    path = logs / "node1.log"
-    lines = path.read_text().splitlines()
-    assert "sent MsgVote request to 1e3a70c55455017f at term 2" in lines[70]
-    path.write_text("\n".join(lines[:70] + lines[71:]) + "\n")
+    logs = _without_line(run, tmp_path, "node1.log", 71,
+                         "sent MsgVote request to 1e3a70c55455017f at term 2")
     verdict = _verdict(logs)
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "RequestVote", f"{logs / 'node4.log'}:79"), verdict.reason
