@@ -613,6 +613,17 @@ def _jump_notes(verdict) -> list[str]:
             in n]
 
 
+def _assert_n2_jump_inconclusive(verdict, node2: Path, last: int, later: str) -> None:
+    """The TermMonotonic at n2's line 61, inconclusive for the jump of 30 s at its line 44 (its
+    log ending at ``last``); ``later``: what the run read so leaves unexplained, if anything."""
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (INCONCLUSIVE, "TermMonotonic", f"{node2}:61")
+    assert verdict.reason == (
+        f"not explained unless n2's clock ran 30 s ahead in {node2}:44 to line {last} (a pause "
+        "in its log just before, and no step back after), and its log cannot tell that from "
+        f"its node standing still{later}: TermMonotonic at {node2}:61")
+
+
 def test_a_clock_ahead_to_its_logs_end_is_inconclusive_not_a_violation(tmp_path: Path) -> None:
     """hashicorp: n2's clock 30 s ahead from its line 44 to its end, never set right. Merged by
     their times, n2's candidacy for term 12 (line 61) comes after the others counted its vote
@@ -627,12 +638,7 @@ def test_a_clock_ahead_to_its_logs_end_is_inconclusive_not_a_violation(tmp_path:
     assert (trusted.status, trusted.rule, trusted.location) == \
         (VIOLATES, "TermMonotonic", f"{node2}:61")
     verdict = check_run(find_runs([logs])[0])
-    assert (verdict.status, verdict.rule, verdict.location) == \
-        (INCONCLUSIVE, "TermMonotonic", f"{node2}:61")
-    assert verdict.reason == (
-        f"not explained unless n2's clock ran 30 s ahead in {node2}:44 to line 67 (a pause in "
-        "its log just before, and no step back after), and its log cannot tell that from its "
-        f"node standing still: TermMonotonic at {node2}:61")
+    _assert_n2_jump_inconclusive(verdict, node2, 67, "")
     [note] = _jump_notes(verdict)
     assert note.endswith("so, the run conforms (every event is explained by the spec "
                          "(480 events))"), note
@@ -682,13 +688,8 @@ def test_a_line_unexplained_after_a_jump_leaves_the_run_inconclusive(tmp_path: P
     node2.write_text("".join([*lines[:63], leader, *lines[63:]]))
     _shift_hclog(node2, 44, 68, 30)
     verdict = check_run(find_runs([logs])[0])
-    assert (verdict.status, verdict.rule, verdict.location) == \
-        (INCONCLUSIVE, "TermMonotonic", f"{node2}:61")
-    assert verdict.reason == (
-        f"not explained unless n2's clock ran 30 s ahead in {node2}:44 to line 68 (a pause in "
-        "its log just before, and no step back after), and its log cannot tell that from its "
-        f"node standing still; read so, BecomeLeader at {node2}:64 is not explained either: "
-        f"TermMonotonic at {node2}:61")
+    _assert_n2_jump_inconclusive(verdict, node2, 68, f"; read so, BecomeLeader at {node2}:64 "
+                                 "is not explained either")
 
 
 def test_a_term_going_back_in_a_nodes_own_lines_is_not_excused_by_a_jump(

@@ -115,16 +115,26 @@ def find_slips(run: Run, max_skew: float, owners: Mapping[str, str | None]) -> l
     """Every slip the run's logs show (module doc) where a log's clock steps back beyond
     ``max_skew`` and its resolution. Reads the times of every line of the logs again.
     ``owners``: each file's node, as the verdict names it."""
-    stream = LogStream(files=run.files, ignored=run.ignored, windows=run.windows)
     slips: list[Slip] = []
+    for node, parts, tolerance, stamps in _clocked_logs(run, max_skew, owners):
+        slips += _slips_of(node, parts, stamps, tolerance)
+    return slips
+
+
+def _clocked_logs(run: Run, max_skew: float, owners: Mapping[str, str | None]
+                  ) -> Iterator[tuple[str, tuple[str, ...], float,
+                                      Iterator[tuple[str, int, datetime]]]]:
+    """Each log of the run whose format has a clock: its node (as ``owners`` names it, else
+    its file's stem), its parts, the clock tolerance (``max_skew`` and the resolution) and the
+    time of each of its lines (LogStream.stamps)."""
+    stream = LogStream(files=run.files, ignored=run.ignored, windows=run.windows)
     for parts, fmt, stamps in stream.stamps():
         precision = observes(fmt).precision
         if precision is None:
             continue  # (no clock)
         node = next((n for p in reversed(parts) if (n := owners.get(p))), None) or \
             split.stem(parts[-1])
-        slips += _slips_of(node, tuple(parts), stamps, max_skew + precision)
-    return slips
+        yield node, tuple(parts), max_skew + precision, stamps
 
 
 Jump = tuple[float, float, ev.SourceRef, ev.SourceRef]
@@ -137,22 +147,14 @@ def find_jumps(run: Run, max_skew: float, owners: Mapping[str, str | None],
     """Where the line ``unexplained`` is left unexplained: the readings of its log in which
     the clock jumped ahead at a pause after the line ``since`` (the first that showed its
     node's Raft state: a server starting up pauses before that) and before ``unexplained``,
-    and stayed ahead to the log's end (no
-    step back beyond ``max_skew`` and the clock's resolution after the pause: where there is
-    one, find_slips reads it). A log cannot tell such a clock from a node that stood still (a
-    stopped process, a frozen VM), so such a reading never makes a run conform (engine.py).
-    The pauses are those of a second or more beyond that tolerance: the two nearest the line,
-    and the two longest."""
-    stream = LogStream(files=run.files, ignored=run.ignored, windows=run.windows)
-    for parts, fmt, stamps in stream.stamps():
-        if unexplained.path not in parts:
-            continue
-        precision = observes(fmt).precision
-        if precision is None:
-            return []
-        node = next((n for p in reversed(parts) if (n := owners.get(p))), None) or \
-            split.stem(parts[-1])
-        return _jumps_of(node, tuple(parts), stamps, max_skew + precision, since, unexplained)
+    and stayed ahead to the log's end (no step back beyond ``max_skew`` and the clock's
+    resolution after the pause: where there is one, find_slips reads it). A log cannot tell
+    such a clock from a node that stood still (a stopped process, a frozen VM), so such a
+    reading never makes a run conform (engine.py). The pauses are those of a second or more
+    beyond that tolerance: the two nearest the line, and the two longest."""
+    for node, parts, tolerance, stamps in _clocked_logs(run, max_skew, owners):
+        if unexplained.path in parts:
+            return _jumps_of(node, parts, stamps, tolerance, since, unexplained)
     return []
 
 
