@@ -106,6 +106,15 @@ def jump_ahead(path: Path, seconds: int) -> int:
     first = next(k for k in range(len(lines) // 2, len(lines))
                  if '"logger":"raft"' in lines[k] or lines[k].startswith("raft")) + 1
 
+    _stamp_later(path, first, seconds)
+    return first
+
+
+def _stamp_later(path: Path, first: int, seconds: float) -> None:
+    """The file's lines from ``first`` (from 1) to its end stamped ``seconds`` later (zap, or
+    capnslog to the whole second)."""
+    lines = path.read_text().splitlines(keepends=True)
+
     def later_zap(found: re.Match) -> str:
         t = datetime.fromisoformat(found.group(1).replace("Z", "+00:00"))
         t += timedelta(seconds=seconds)
@@ -119,7 +128,6 @@ def jump_ahead(path: Path, seconds: int) -> int:
 
     path.write_text("".join(lines[:first - 1]) + "".join(
         _CAPNSLOG_TS.sub(later_text, _TS.sub(later_zap, line)) for line in lines[first - 1:]))
-    return first
 
 
 def _notes_of_jumps(verdict) -> list[str]:
@@ -604,6 +612,28 @@ def test_a_request_never_sent_is_caught_though_a_clock_ran_ahead(tmp_path: Path)
     verdict = check_run(find_runs([logs])[0])
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "RequestVote", f"{logs / 'node3.log'}:81")
+
+
+STALE_GRANT = Path(__file__).parent / "data" / "etcd35" / "stale-pre-vote-grant"
+
+
+def test_an_answer_a_clock_ahead_stamps_after_its_count_conforms(tmp_path: Path) -> None:
+    """n3's clock 1.5 s ahead from its line 159: n4 counts n3's pre-vote of term 4
+    (node4.log:231) before n3's grant (node3.log:161) by their times, and n3 had granted n4 a
+    pre-vote in an earlier campaign (of term 3). That older answer cannot be counted; n3's
+    answer to this campaign is a line of n3's still to come, taken early (before, the older
+    answer was found and the count a false RequestVote violation)."""
+    logs = copy_run(STALE_GRANT, tmp_path)
+    node3 = logs / "node3.log"
+    _stamp_later(node3, 159, 1.5)
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert (trusted.status, trusted.rule, trusted.location) == \
+        (VIOLATES, "RequestVote", f"{logs / 'node4.log'}:231")
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    [note] = _notes_of_jumps(verdict)
+    assert re.match(rf"{re.escape(str(node3))}:\d+: n3's clock ran 1\.[45]\d\d s ahead", note), \
+        note
 
 
 # --- a clock ahead to its log's end (a jump, no step back) -----------------------------------

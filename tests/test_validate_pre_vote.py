@@ -25,7 +25,7 @@ from raftcheck.spec.records import (
 from raftcheck.spec.rules import Rules
 from raftcheck.spec.server import handle_pre_vote_response, initial_server
 from raftcheck.validate import validate_paths
-from tests.forge import copy_run, edit_line
+from tests.forge import copy_run, drop_lines, edit_line
 
 RUN = Path(__file__).parent / "data" / "etcd35" / "stale-pre-vote"
 
@@ -90,6 +90,24 @@ def test_a_pre_vote_grant_of_the_pre_candidates_own_term_conforms() -> None:
     verdict = validate_paths([STALE_GRANT])
     assert verdict.status == "conforms", "\n".join(verdict.lines())
     assert verdict.checked == verdict.events
+
+
+def test_a_grant_of_an_earlier_campaign_does_not_count_for_this_one(tmp_path: Path) -> None:
+    # n4 (b5bf...) counts n3's (1145...) pre-vote in its campaign for term 5 (node4.log:231);
+    # n3's grants to it (node3.log:161 and 175) cut, n3 had granted n4 a pre-vote only in its
+    # campaign for term 3 (node3.log:125): that answer is no answer to this campaign.
+    run = copy_run(STALE_GRANT, tmp_path)
+    node3, node4 = run / "node3.log", run / "node4.log"
+    lines = node3.read_text().splitlines()
+    assert all("cast MsgPreVote for b5bf63e71175a2c [logterm: 4, index: 21] at term 4" in
+               lines[k - 1] for k in (161, 175))
+    assert "cast MsgPreVote for b5bf63e71175a2c [logterm: 2, index: 12] at term 2" in lines[124]
+    drop_lines(node3, 161, 175)
+    verdict = validate_paths([run])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        ("violates", "RequestVote", f"{node4}:231")
+    assert verdict.explanation == ("n4 counts a vote from n3 at term 4, but n3 never granted a "
+                                   "pre-vote to n4 in that term (only one of term 3)")
 
 
 def test_a_pre_vote_counted_that_the_voter_never_granted(tmp_path: Path) -> None:

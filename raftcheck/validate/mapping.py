@@ -594,22 +594,22 @@ def count(w: World, i: int, j: int, term: int | None, granted: bool, prevote: bo
     # pre-vote granted for this campaign before one granted for the last)
     replies = sorted(find(w, kind, j, i, rterm, granted),
                      key=lambda m: -m.term if granted else m.term)
-    found = next((m for m in replies if handle(cx.rules, s, m) is not None),
-                 replies[0] if replies else None)
+    found = next((m for m in replies if handle(cx.rules, s, m) is not None), None)
     voted_in_logs = found is not None  # (else assumed: no vote line of j's was read for it)
     if found is None:
         if strict(cx, w, j, "votes_cast", s.term):
+            # an answer of an earlier campaign cannot be counted: j's answer to this one may
+            # be a line of j's still to come (j's clock behind, or j restarting first)
             what = ("granted" if granted else "refused") + (" a pre-vote" if prevote else
                                                             " its vote")
+            stale = f" (only one of term {replies[0].term})" if replies else ""
             raise Missing("RequestVote", f"{n} counts a vote from {nj} at term {s.term}, "
-                              f"but {nj} never {what} to {n} in that term", awaits=nj)
+                              f"but {nj} never {what} to {n} in that term{stale}", awaits=nj)
         w = _assume_vote(w, j, i, granted, prevote, e, cx)
         assumed = s.term + 1 if prevote and granted else s.term  # this campaign's
         found = RequestVoteResponse(kind, assumed, j, i, granted, ())
     handled = handle(cx.rules, s, found)
-    if handled is None:
-        raise Unexplained("RequestVote", f"{n} counts a vote from {nj} of term {found.term} at "
-                          f"term {s.term}")
+    assert handled is not None  # (found is countable, or this campaign's, assumed)
     if granted and not prevote and voted_in_logs:
         # the vote reached i, so j had persisted the log its vote line showed (a vote line
         # read in this World: one read by a retry and given back left its end in the Context)
