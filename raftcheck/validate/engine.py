@@ -31,7 +31,7 @@ from .clocks import MOST_TRIED, Slip, find_jumps, find_slips, shifted
 from .context import Context, UnnamedNode
 from .handlers import HANDLERS, WORLD_ONLY
 from .mapping import ANCHORS, GUESSED_ROLES, in_role, lead_unsure, on_nothing, resync
-from .merge import FileQueue, Merge
+from .merge import FileQueue, Merge, Taken
 from .observe import Observes, observes
 from .report import (
     CONFORMS,
@@ -117,6 +117,7 @@ class Validator:
         # node -> its first line that showed its term (the others' terms are guesses)
         self.termed: dict[str, ev.SourceRef] = {}
         self._node_logs: set[str] = set()  # the files of the run that are one node's log
+        self._merge: Merge | None = None  # the run's merge of its files
         self._starts_by: Callable[[str, int], bool] = lambda _path, _line: True
         # node -> [its first line left unexplained before its log showed its role and term
         # (its log began mid-run), how many such lines]
@@ -231,7 +232,7 @@ class Validator:
         self._node_logs = {q.path for q in queues if q.format in SINGLE_NODE_FORMATS}
         self._starts_by = stream.starts_by
         self._resize(max(len(stream.nodes), len([q for q in queues])))
-        merge = Merge(queues, self.options.max_skew)
+        merge = self._merge = Merge(queues, self.options.max_skew)
         identities = [FileIdentity(q.path, None, stream.cluster_ids.get(q.path)) for q in queues]
         verdict = None
         next_queue, step = merge.next_queue, self.step
@@ -312,8 +313,7 @@ class Validator:
         if any step could help, and from then on after every step."""
         saved, lenient = self.candidates, self.cx.leniency()
         self.root = None
-        taken: list[tuple[FileQueue, ev.Event]] = []
-        clocks: dict[int, tuple[FileQueue, tuple]] = {}  # file -> its clock before any taken
+        taken = Taken()
         blocked: dict[int, str | None] = {}  # file -> the node its head's failure waits for
         unresolved: dict[int, tuple[ev.Event, Unexplained]] = {}  # file -> its head's failure
         waits = failure.awaits  # the node e's last failure waits for
@@ -343,9 +343,7 @@ class Validator:
                     failure = its_failure
                     continue
                 unresolved.pop(q.number, None)
-                if q.number not in clocks:
-                    clocks[q.number] = (q, q.clock())
-                taken.append((q, q.pop()))
+                taken.take(q)
                 if thorough:
                     blocked.clear()  # progress may unblock a file that waited for it
                 elif blocked:
@@ -365,24 +363,21 @@ class Validator:
                 failure = e_failure
                 waits = e_failure.awaits
                 continue
-            self.events += len(taken)
-            self.checked += len(taken) + 1
+            self.events += len(taken.events)
+            self.checked += len(taken.events) + 1
             if self.watch is not None:
-                self._explained([h for _q, h in taken])
+                self._explained([h for _q, h in taken.events])
             return True
         self.candidates = saved
         self.cx.restore_leniency(lenient)  # (an anchor given back resyncs no one)
-        for q, h in reversed(taken):
-            q.push_back(h)
-        for q, clock in clocks.values():
-            q.rewind(clock)
+        taken.give_back()
         # The root cause, if any: an event of another file, no later than e, that nothing
         # explains even with everything else taken — a property it breaks rather than a step
         # it waits for, if there is such an event.
         roots = [(h, f) for h, f in unresolved.values()
                  if h.time is not None and e.time is not None and h.time <= e.time]
         roots.sort(key=lambda r: (isinstance(r[1], Missing), r[0].time))
-        self.root = roots[0] if roots else None
+        self.root = _end_of_chain(roots)
         return False
 
     def _pull_beyond_skew(self, merge: Merge, source: FileQueue, e: ev.Event,
@@ -405,18 +400,19 @@ class Validator:
         x = min(files, key=FileQueue.key)
         start = source.when(e)
         limit = start + merge.max_skew + source.precision + self.options.max_clock_gap
-        undo = self._undo_point(x)
-        explained, taken, timely, beyond = self._take_until_explained(x, e, source, limit)
+        undo, aside = self._undo_point(x), Taken()
+        explained, taken, _timely, beyond = self._take_until_explained(x, e, source, limit,
+                                                                      aside)
         if explained:
-            gap = x.when(timely) - start if timely is not None else 0.0
-            if gap > merge.max_skew + source.precision:
-                x.learn_ahead(gap, taken[0])
+            for q, events in [(x, taken), *aside.by_file()]:
+                q.learn_ahead_by(events, start, merge.max_skew + source.precision)
+            taken += [a for _q, a in aside.events]
             self.events += len(taken)
             self.checked += len(taken) + 1
             if self.watch is not None:
                 self._explained(taken)
             return True
-        self._give_back(x, taken, undo)
+        self._give_back(x, taken, undo, aside)
         self.beyond = (e, x, source) if beyond else None
         return False
 
@@ -441,12 +437,12 @@ class Validator:
             try:
                 self.candidates = self.step(x.buffer[0], x.observes)
             except Unexplained:
-                self._give_back(x, taken, undo)
+                self._give_back(x, taken, undo, Taken())
                 return None
             taken.append(x.pop())
         taken.append(x.pop())
         if not self._pull_beyond_skew(merge, x, h, failure):
-            self._give_back(x, taken, undo)
+            self._give_back(x, taken, undo, Taken())
             return None
         self.events += len(taken)
         self.checked += len(taken) - 1
@@ -473,22 +469,24 @@ class Validator:
         waits = x.head().node if x.head() is not None else None
         if waits is None:
             return None
-        undo = self._undo_point(x)
+        undo, aside = self._undo_point(x), Taken()
         features, elected = dict(self.features), self.elected
-        explained, taken, timely, _ = self._take_until_explained(x, e, source, math.inf,
+        explained, taken, timely, _ = self._take_until_explained(x, e, source, math.inf, aside,
                                                                  PROBE_BEYOND_GAP)
         gap = x.when(timely) - source.when(e) if explained and timely is not None else None
         # (what the lines tried showed is not the run's: the verdict's facts read it whole)
-        self._give_back(x, taken, undo)
+        self._give_back(x, taken, undo, aside)
         self.features, self.elected = features, elected
         return None if gap is None else (waits, gap)
 
     def _take_until_explained(self, x: FileQueue, e: ev.Event, source: FileQueue,
-                              limit: float, most: int | None = None
+                              limit: float, aside: Taken, most: int | None = None
                               ) -> tuple[bool, list[ev.Event], ev.Event | None, bool]:
         """Take X's events in file order (merged no later than ``limit``, or outliers; at
         most ``most``) until ``e`` is explained: (explained, the events taken, the last taken
-        whose time is X's clock, whether X's next line lay beyond the limit)."""
+        whose time is X's clock, whether X's next line lay beyond the limit). Where one of
+        X's lines waits for another node's, that node's lines that may have come before ``e``
+        are taken first (:meth:`_take_awaited`, into ``aside``)."""
         waits = x.buffer[0].node
         taken: list[ev.Event] = []
         timely: ev.Event | None = None
@@ -501,8 +499,9 @@ class Validator:
                 return False, taken, timely, True
             try:
                 self.candidates = self.step(h, x.observes)
-            except Unexplained:
-                break
+            except Unexplained as failure:
+                if not self._take_awaited(failure, x, h, e, source, limit, aside):
+                    break
             taken.append(x.pop(outlier=outlier))
             timely = timely if outlier else taken[-1]
             try:
@@ -512,18 +511,56 @@ class Validator:
             return True, taken, timely, False
         return False, taken, timely, False
 
+    def _take_awaited(self, failure: Unexplained, x: FileQueue, h: ev.Event, e: ev.Event,
+                      source: FileQueue, limit: float, aside: Taken) -> bool:
+        """X's line ``h``, pulled ahead of ``e``, waits for a step of node Z: take Z's lines
+        in file order, one at a time, until ``h`` is explained (True). They are recorded in
+        ``aside``, to be given back with X's. One clock is found ahead at a time: where X's
+        line is beyond the clock tolerance of ``e``, Z's lines are taken only within it;
+        else up to ``limit``, as X's."""
+        z = failure.awaits
+        if z is None or z == h.node or self._merge is None:
+            return False
+        near = source.when(e) + self._merge.max_skew + source.precision
+        if h.time is not None and x.when(h) > near:
+            limit = near
+        files = [q for q in self._merge.queues if q is not x and q is not source and
+                 q.head() is not None and q.buffer[0].node == z and
+                 q.buffer[0].time is not None]
+        if not files:
+            return False
+        q = min(files, key=FileQueue.key)
+        while (a := q.head()) is not None and a.node == z and a.time is not None:
+            if q.when(a) > limit and not q.outlier_ahead(a):
+                return False
+            try:
+                self.candidates = self.step(a, q.observes)
+            except Unexplained:
+                return False
+            aside.take(q)
+            try:
+                self.candidates = self.step(h, x.observes)
+            except Unexplained as again:
+                if again.awaits != z:
+                    return False
+                continue
+            return True
+        return False
+
     def _undo_point(self, x: FileQueue) -> tuple:
         """What :meth:`_give_back` puts back: the candidates, root, X's clock, leniency."""
         return self.candidates, self.root, x.clock(), self.cx.leniency()
 
-    def _give_back(self, x: FileQueue, taken: list[ev.Event], undo: tuple) -> None:
+    def _give_back(self, x: FileQueue, taken: list[ev.Event], undo: tuple,
+                   aside: Taken) -> None:
         """Undo :meth:`_take_until_explained`: the candidates, root and leniency as they were,
-        X's events back in its file."""
+        X's events (and those taken aside) back in their files."""
         self.candidates, self.root, clock, lenient = undo
         self.cx.restore_leniency(lenient)
         for h in reversed(taken):
             x.push_back(h)
         x.rewind(clock)
+        aside.give_back()
 
     def _before_sync(self, e: ev.Event, failure: Unexplained) -> bool:
         """Whether ``e``, unexplained, is a line of a node whose log began mid-run before any
@@ -816,6 +853,23 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
 
 STOOD_STILL = "and its log cannot tell that from its node standing still"
 """Why a jump of a clock (clocks.find_jumps) is not taken for what happened."""
+
+
+def _end_of_chain(roots: list[tuple[ev.Event, Unexplained]]
+                  ) -> tuple[ev.Event, Unexplained] | None:
+    """The root cause among unexplained heads of files (the first, or where it waits for a
+    node whose own next line is unexplained too, that line, and so on: the line that claims
+    what no line shows)."""
+    if not roots:
+        return None
+    root, seen = roots[0], {id(roots[0][0])}
+    while isinstance(root[1], Missing):
+        waited = next((r for r in roots if r[0].node == root[1].awaits), None)
+        if waited is None or id(waited[0]) in seen:
+            break
+        root = waited
+        seen.add(id(root[0]))
+    return root
 
 
 def _retried(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event

@@ -170,6 +170,16 @@ class FileQueue:
         assert e.time is not None
         return e.time.timestamp() - self.ahead
 
+    def learn_ahead_by(self, events: list[Event], start: float, tolerance: float) -> None:
+        """``events`` (just taken ahead of the merge's order, in file order) came before a
+        moment at ``start``: where the last of them whose time is the file's clock is stamped
+        later than that beyond ``tolerance``, the file's clock ran ahead by that much, from
+        the first taken."""
+        timed = [e for e in events if e.time is not None and
+                 not any(e is o for o in self.outliers)]
+        if timed and self.when(timed[-1]) - start > tolerance:
+            self.learn_ahead(self.when(timed[-1]) - start, events[0])
+
     def learn_ahead(self, seconds: float, since: Event) -> None:
         """The file's clock was found ``seconds`` (more) ahead of the merge's at ``since``."""
         self.ahead += seconds
@@ -218,6 +228,36 @@ class FileQueue:
         """Whether ``e``, the head, stands ahead of its file's clock as an outlier."""
         self.key()
         return self.apart is e
+
+
+class Taken:
+    """Events taken from files ahead of the merge's order (a pull that tries whether they
+    explain an event), in the order taken, with each file's clock before its first: given
+    back, last first, where the pull fails."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[FileQueue, Event]] = []
+        self._clocks: dict[int, tuple[FileQueue, tuple]] = {}  # file -> its clock before
+
+    def take(self, q: FileQueue) -> Event:
+        """Take ``q``'s head."""
+        self._clocks.setdefault(q.number, (q, q.clock()))
+        e = q.pop()
+        self.events.append((q, e))
+        return e
+
+    def by_file(self) -> Iterator[tuple[FileQueue, list[Event]]]:
+        """Each file's events taken, in file order."""
+        for q, _clock in self._clocks.values():
+            yield q, [e for f, e in self.events if f is q]
+
+    def give_back(self) -> None:
+        for q, e in reversed(self.events):
+            q.push_back(e)
+        for q, clock in self._clocks.values():
+            q.rewind(clock)
+        self.events.clear()
+        self._clocks.clear()
 
 
 class Merge:
