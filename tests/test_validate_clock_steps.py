@@ -785,6 +785,71 @@ def test_a_term_going_back_in_a_nodes_own_lines_is_not_excused_by_a_jump(
     assert jumps and all(j.first.path == str(node2) and j.first.line <= 61 for j in jumps)
 
 
+def test_a_jump_just_after_a_node_showed_its_role_is_read(tmp_path: Path) -> None:
+    """hashicorp: n3's clock 30 s ahead from its line 7, a second after its Raft node entered
+    the follower state (a role, no term) and before any line of its showed a term. The pause
+    there is read as a jump: inconclusive, not a violation (before, only pauses after a line
+    showing the node's term were read, and this was a false TermMonotonic). A server starting
+    up, before its lines show a role, is still not read so (see
+    test_validate_cut_logs.py, the late start)."""
+    logs = copy_run(HASHICORP / "leader-partition-minority", tmp_path)
+    node3 = logs / "node3.log"
+    assert "entering follower state" in node3.read_text().splitlines()[3]
+    _shift_hclog(node3, 7, 20, 30)
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert (trusted.status, trusted.rule, trusted.location) == \
+        (VIOLATES, "TermMonotonic", f"{node3}:9")
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (INCONCLUSIVE, "TermMonotonic", f"{node3}:9")
+    assert verdict.reason.startswith(f"not explained unless n3's clock ran 30 s ahead in "
+                                     f"{node3}:7 to line 20 (a pause in its log just before")
+
+
+N7_DEBUG_START = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos-n7-debug-start"
+
+
+def _n7_twelve_seconds_ahead(tmp_path: Path) -> Path:
+    """hashicorp at DEBUG, seven nodes: n7's clock 12 s ahead from its line 67 (after a real
+    pause of a second: 13.02 s between lines 66 and 67 as stamped) to its end."""
+    logs = copy_run(N7_DEBUG_START, tmp_path)
+    _shift_hclog(logs / "node7.log", 67, 196, 12)
+    return logs
+
+
+def test_a_jump_smaller_than_its_pause_is_read_where_the_pause_is_too_much(
+        tmp_path: Path) -> None:
+    """Read as a jump of the whole pause (13.02 s), n7's lines come a second too early and
+    another node's line is out of order; read as half a second less, the run is explained:
+    inconclusive, naming that size (before, the pause's length only was tried, and this was
+    a false TermMonotonic at node7.log:189)."""
+    assert check_run(find_runs([N7_DEBUG_START])[0]).status == CONFORMS
+    logs = _n7_twelve_seconds_ahead(tmp_path)
+    node7 = logs / "node7.log"
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert (trusted.status, trusted.rule, trusted.location) == \
+        (VIOLATES, "TermMonotonic", f"{node7}:189")
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (INCONCLUSIVE, "TermMonotonic", f"{node7}:189")
+    [note] = _jump_notes(verdict)
+    assert re.match(rf"n7's clock ran 12\.52\d s ahead in {re.escape(str(node7))}:67 to line "
+                    r"196 \(", note), note
+
+
+def test_a_term_going_back_in_its_own_lines_stays_a_violation_whatever_the_jump(
+        tmp_path: Path) -> None:
+    """The same clock, and n7's candidacy at line 189 forged to term 12, below term 14 its own
+    line 91 showed: no size of any jump explains that; a violation at its line."""
+    logs = _n7_twelve_seconds_ahead(tmp_path)
+    node7 = logs / "node7.log"
+    for number in (189, 191):
+        edit_line(node7, number, lambda s: s.replace("term=17", "term=12"))
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{node7}:189")
+
+
 def test_a_jump_is_read_only_where_no_step_back_follows_it() -> None:
     """A pause followed, anywhere later in the log, by a step back of the clock is where a
     slip's readings begin (the clock was set right): no jump to the log's end is read there."""

@@ -19,9 +19,10 @@ A clock that jumped ahead and stayed so to the log's end shows no step back: onl
 which a node that stood still shows too. Where a line is left unexplained that such a jump
 before it in its own log would explain (:func:`find_jumps`), the verdict is inconclusive,
 naming the jump: neither a violation the clocks may have made nor a pass a stall may hide.
-A jump's size is a guess (the pause's length, or less), so one that explains the line but
-not a later one leaves the run inconclusive too; pauses before the node's lines show its Raft
-state (a server starting up) are not read as jumps.
+A jump's size is a guess (the pause's length, or less: where the pause's length puts a line
+before the unexplained one out of order, sizes a little less are tried), so one that
+explains the line but not a later one leaves the run inconclusive too; pauses before the
+node's lines show its Raft state (a server starting up) are not read as jumps.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ from .runs import Run
 
 MOST_TRIED = 12
 """Slips tried, at most, before a violation is reported: those nearest in time to it first."""
+SIZES_TRIED = 6
+"""Sizes of one jump tried, at most: the pause's length, then, where that puts a line before
+the one unexplained out of order (too large a guess), half a second less, one, two, four and
+eight seconds less."""
 PAUSES = 2
 """Pauses in a log, before and after a step back of its clock, that may be where the clock
 jumped forward (a step back shows where a clock was set right, not where it went wrong): the
@@ -85,6 +90,10 @@ class Slip:
         """Seconds by which every line of the slip, as logged and corrected, comes after
         ``when`` (0 or less: not all of them do)."""
         return self.span()[0] - when
+
+    def sized(self, seconds: float) -> Slip:
+        """The same lines off by ``seconds`` instead."""
+        return dataclasses.replace(self, seconds=seconds)
 
     def lines(self) -> str:
         """Where the lines are: ``node3.log:43``, ``node3.log:43 to line 60``."""

@@ -27,7 +27,7 @@ from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, LogStream
 
-from .clocks import MOST_TRIED, Slip, find_jumps, find_slips, shifted
+from .clocks import MOST_TRIED, SIZES_TRIED, Slip, find_jumps, find_slips, shifted
 from .context import Context, UnnamedNode
 from .handlers import HANDLERS, WORLD_ONLY
 from .mapping import ANCHORS, GUESSED_ROLES, in_role, lead_unsure, on_nothing, resync
@@ -65,6 +65,9 @@ two leaders of one term, two entries committed at one index."""
 PROBE_BEYOND_GAP = 4096
 """How many of a node's lines beyond --max-clock-gap are tried, at most, before a violation is
 reported, to tell whether its clock being that far ahead would explain the line."""
+
+ROLE_LINES = (ev.BecameFollower, ev.BecamePreCandidate, ev.BecameCandidate, ev.BecameLeader)
+"""Lines that show a node's role (a Raft node running), with a term or without."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ class Validator:
         self._formats_noted: set[str] = set()
         # node -> its first line that showed its term (the others' terms are guesses)
         self.termed: dict[str, ev.SourceRef] = {}
+        # node -> its first line that showed its role or term (its Raft node running: a pause
+        # before it may be its server starting up)
+        self.stated: dict[str, ev.SourceRef] = {}
         self._node_logs: set[str] = set()  # the files of the run that are one node's log
         self._merge: Merge | None = None  # the run's merge of its files
         self._starts_by: Callable[[str, int], bool] = lambda _path, _line: True
@@ -148,6 +154,9 @@ class Validator:
             return self.candidates  # no state to change: every World explains it as it is
         if e.node not in self.termed and getattr(e, "term", None) is not None:
             self.termed[e.node] = e.source
+            self.stated.setdefault(e.node, e.source)
+        elif e.node not in self.stated and isinstance(e, ROLE_LINES):
+            self.stated[e.node] = e.source
         if self.cx.unsynced and isinstance(e, ANCHORS) and \
                 (i := self.cx.index(e.node)) in self.cx.unsynced:
             if getattr(e, "term", None) is None:  # (hashicorp's leader line, its campaign cut)
@@ -840,14 +849,39 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     # inconclusive, even where a later line is not explained (its size is a guess, the
     # pause's length or less, and a line the guess puts out of order may be the guess's own).
     # A server starting up pauses before its lines show its Raft state: no jump is read there.
-    since = validator.termed.get(e.node)
+    since = validator.stated.get(e.node)
     for jump in find_jumps(run, options.max_skew, owners, e.source, since) if since else ():
-        verdict, later = _retried(run, options, jump, e)
-        if verdict.status != VIOLATES:
+        reading = _jump_reading(run, options, jump, e)
+        if reading is None:
+            continue
+        jump, verdict, later = reading
+        if later is None:
             return _unless(jump, violation, verdict, STOOD_STILL)
-        if later is not None:
-            return _unless(jump, violation, verdict, f"{STOOD_STILL}; read so, {verdict.rule} "
-                           f"at {verdict.location} is not explained either")
+        return _unless(jump, violation, verdict, f"{STOOD_STILL}; read so, {verdict.rule} "
+                       f"at {verdict.location} is not explained either")
+    return None
+
+
+def _jump_reading(run: Run, options: ValidateOptions, jump: Slip, e: ev.Event
+                  ) -> tuple[Slip, Verdict, ev.Event | None] | None:
+    """The jump, of the pause's length or less, that explains ``e``: (the jump, the run's
+    verdict so read, the later line left unexplained if any), or None. A size that leaves a
+    line before ``e`` unexplained (another node's line now out of order, or one of its own) is
+    too large a guess: the clock jumped during a pause, so by a little less than it, and
+    sizes half a second, one, two, four ... seconds less are tried, until one leaves ``e``
+    itself unexplained (too small: so is any smaller)."""
+    pause = abs(jump.seconds)
+    size, less = pause, 0.5
+    for _ in range(SIZES_TRIED):
+        tried = jump.sized(-size)
+        verdict, later = _retried(run, options, tried, e)
+        if verdict.status != VIOLATES or later is not None:
+            return tried, verdict, later
+        if verdict.location == str(e.source):
+            return None
+        size, less = pause - less, less * 2
+        if size <= options.max_skew:
+            return None
     return None
 
 
