@@ -679,6 +679,83 @@ def test_a_pre_vote_never_granted_is_caught_at_its_count_though_a_clock_ran_ahea
                                    "pre-vote to n6 in that term")
 
 
+def _n3_ahead_in_the_seven(tmp_path: Path) -> Path:
+    """The seven-node run, n3's clock 36.34 s ahead from its line 195 to its end."""
+    logs = copy_run(SEVEN_START, tmp_path)
+    _stamp_later(logs / "node3.log", 195, 36.34)
+    return logs
+
+
+def test_a_chain_of_waits_three_nodes_deep_across_a_clock_ahead_conforms(
+        tmp_path: Path) -> None:
+    """n2's line waits for n6's vote request of term 3; n6's campaign counts n4's pre-vote
+    (in time) and n3's, whose grant (node3.log:283) is stamped 36 s late; and n3's lines
+    before it wait for other nodes' lines in turn. Each is taken where the one before waits
+    for it (before, a false RequestVote at node6.log:174)."""
+    logs = _n3_ahead_in_the_seven(tmp_path)
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert trusted.status == VIOLATES
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    [note] = _notes_of_jumps(verdict)
+    assert re.match(rf"{re.escape(str(logs / 'node3.log'))}:\d+: n3's clock ran 3\d\.\d{{3}} s "
+                    r"ahead of n1's", note), note
+
+
+def test_a_pre_vote_never_granted_three_nodes_deep_is_caught_at_its_count(
+        tmp_path: Path) -> None:
+    """The same clock, and n3's grant of n6's pre-vote cut: a violation at n6's count."""
+    logs = _n3_ahead_in_the_seven(tmp_path)
+    node3 = logs / "node3.log"
+    assert "cast MsgPreVote for c7cc6ba57684cee8 [logterm: 2, index: 18] at term 2" in \
+        node3.read_text().splitlines()[282]
+    drop_lines(node3, 283)
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "RequestVote", f"{logs / 'node6.log'}:174")
+    assert verdict.explanation == ("n6 counts a vote from n3 at term 2, but n3 never granted a "
+                                   "pre-vote to n6 in that term")
+
+
+def _leaders_config_late(tmp_path: Path) -> Path:
+    """hashicorp, five voters shrunk to three by the leader n3 (node3.log:22 and 26), n3's
+    clock 35.71 s ahead from its line 23: the second removal is stamped after n5, in the
+    configuration of three, wins an election with two votes (node5.log:26)."""
+    logs = copy_run(HASHICORP / "shrink-then-lose-leader", tmp_path)
+    _shift_hclog(logs / "node3.log", 23, 28, 35.71)
+    return logs
+
+
+def test_a_configuration_shown_late_by_a_clock_ahead_explains_a_leader(tmp_path: Path) -> None:
+    """hashicorp's followers do not log the configurations they use: a quorum of a recent one
+    shown by any node will do, and where the votes are a quorum of none shown yet, the lines
+    of the node that showed the latest may be taken early (before, a false BecomeLeader)."""
+    logs = _leaders_config_late(tmp_path)
+    node5 = logs / "node5.log"
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert (trusted.status, trusted.rule, trusted.location) == \
+        (VIOLATES, "BecomeLeader", f"{node5}:26")
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    [note] = _notes_of_jumps(verdict)
+    assert re.match(rf"{re.escape(str(logs / 'node3.log'))}:23: n3's clock ran 3\d\.\d{{3}} s "
+                    r"ahead of n1's", note), note
+
+
+def test_a_leader_without_a_quorum_of_any_configuration_is_caught_at_its_line(
+        tmp_path: Path) -> None:
+    """The same clock, and the leader's second removal cut from its log: the votes are a
+    quorum of no configuration any line shows, and the election is the violation."""
+    logs = _leaders_config_late(tmp_path)
+    node3 = logs / "node3.log"
+    assert "updating configuration: command=RemoveServer server-id=node2" in \
+        node3.read_text().splitlines()[25]
+    drop_lines(node3, 26)
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "BecomeLeader", f"{logs / 'node5.log'}:26")
+
+
 # --- a clock ahead to its log's end (a jump, no step back) -----------------------------------
 
 def _jump_notes(verdict) -> list[str]:

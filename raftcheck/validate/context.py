@@ -65,6 +65,7 @@ class Context:
     # for nodes whose logs do not show their own (hashicorp's followers)
     configs: dict[int, Configuration] = field(default_factory=dict)
     history: list[Configuration] = field(default_factory=list)
+    config_shown_by: int | None = None  # the node whose line showed the latest configuration
     pending_change: dict[int, SourceRef] = field(default_factory=dict)  # leader -> appended
     # replication messages sent, where a format logs every send (the same in every candidate)
     sent: set = field(default_factory=set)
@@ -121,6 +122,7 @@ class Context:
     def set_config(self, i: int, config: Configuration) -> None:
         """Node i uses ``config`` from now on."""
         self.configs[i] = config
+        self.config_shown_by = i
         if not self.history or self.history[-1] != config:
             self.history = [*self.history[-(RECENT_CONFIGS - 1):], config]
 

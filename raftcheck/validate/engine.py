@@ -66,6 +66,10 @@ PROBE_BEYOND_GAP = 4096
 """How many of a node's lines beyond --max-clock-gap are tried, at most, before a violation is
 reported, to tell whether its clock being that far ahead would explain the line."""
 
+AWAITED_DEPTH = 3
+"""How many nodes deep a pull follows lines that wait for another node's (the node pulled
+early, one its line waits for, one that node's line waits for)."""
+
 ROLE_LINES = (ev.BecameFollower, ev.BecamePreCandidate, ev.BecameCandidate, ev.BecameLeader)
 """Lines that show a node's role (a Raft node running), with a term or without."""
 
@@ -521,19 +525,22 @@ class Validator:
         return False, taken, timely, False
 
     def _take_awaited(self, failure: Unexplained, x: FileQueue, h: ev.Event, e: ev.Event,
-                      source: FileQueue, limit: float, aside: Taken) -> bool:
+                      source: FileQueue, limit: float, aside: Taken,
+                      busy: tuple[FileQueue, ...] = (), depth: int = AWAITED_DEPTH) -> bool:
         """X's line ``h``, pulled ahead of ``e``, waits for a step of node Z: take Z's lines
-        in file order, one at a time, until ``h`` is explained (True). They are recorded in
-        ``aside``, to be given back with X's. One clock is found ahead at a time: where X's
-        line is beyond the clock tolerance of ``e``, Z's lines are taken only within it;
-        else up to ``limit``, as X's."""
+        in file order, one at a time, until ``h`` is explained (True); where one of Z's lines
+        waits for yet another node, that node's the same way (``depth`` nodes deep, files in
+        ``busy`` left alone). They are recorded in ``aside``, to be given back with X's. One
+        clock is found ahead at a time: where X's line is beyond the clock tolerance of
+        ``e``, Z's lines are taken only within it; else up to ``limit``, as X's."""
         z = failure.awaits
-        if z is None or z == h.node or self._merge is None:
+        if z is None or z == h.node or self._merge is None or depth <= 0:
             return False
         near = source.when(e) + self._merge.max_skew + source.precision
         if h.time is not None and x.when(h) > near:
             limit = near
-        files = [q for q in self._merge.queues if q is not x and q is not source and
+        busy = (*busy, x, source)
+        files = [q for q in self._merge.queues if q not in busy and
                  q.head() is not None and q.buffer[0].node == z and
                  q.buffer[0].time is not None]
         if not files:
@@ -544,8 +551,10 @@ class Validator:
                 return False
             try:
                 self.candidates = self.step(a, q.observes)
-            except Unexplained:
-                return False
+            except Unexplained as its_failure:
+                if not self._take_awaited(its_failure, q, a, e, source, limit, aside, busy,
+                                          depth - 1):
+                    return False
             aside.take(q)
             try:
                 self.candidates = self.step(h, x.observes)

@@ -113,14 +113,16 @@ EMPTY = World((), frozenset(), frozenset(), NOTHING_COMMITTED)
 class Unexplained(Exception):
     """No step of the spec explains an event: the rule or property broken, why, and the other
     lines involved (e.g. the first leader of a contested term). ``awaits``: the node whose
-    step would explain it (only a :class:`Missing` names one)."""
+    step would explain it (a :class:`Missing` always names one; a broken rule may name one
+    whose later lines could show it was not broken: the line is still the one to blame)."""
 
     awaits: str | None = None
 
     def __init__(self, rule: str, explanation: str,
-                 related: tuple[SourceRef | None, ...] = ()) -> None:
+                 related: tuple[SourceRef | None, ...] = (), awaits: str | None = None) -> None:
         super().__init__(f"{rule}: {explanation}")
         self.rule, self.explanation = rule, explanation
+        self.awaits = awaits
         # most have none (and a failed try of an event raises one: the engine retries often)
         self.related = tuple(r for r in related if r is not None) if related else ()
 
@@ -133,8 +135,7 @@ class Missing(Unexplained):
     the merge looks in its file first."""
 
     def __init__(self, rule: str, explanation: str, awaits: str) -> None:
-        super().__init__(rule, explanation)
-        self.awaits = awaits
+        super().__init__(rule, explanation, awaits=awaits)
 
 
 TRANSITION_PROPERTIES = tuple(
