@@ -41,6 +41,9 @@ from .runs import Run
 
 MOST_TRIED = 12
 """Slips tried, at most, before a violation is reported: those nearest in time to it first."""
+PAUSES_SIZED = 4
+"""Slips whose step back shows only part of the clock's error (the rest in a pause) tried at
+larger sizes, at most (those nearest in time to the unexplained line)."""
 SIZES_TRIED = 6
 """Sizes of one jump tried, at most: the pause's length, then, where that puts a line before
 the one unexplained out of order (too large a guess), half a second less, one, two, four and
@@ -66,6 +69,10 @@ class Slip:
     seconds: float
     begins: float  # the times of the first and last lines, as logged
     ends: float
+    # where a pause of the log at the reading's open end hides how far the lines were off
+    # (the step back shows only part of it): the pause's length, the most they may have been
+    room: float = 0.0
+    hidden: bool = False  # a pause longer than those the step allows: tried only sized
 
     @property
     def log(self) -> str:
@@ -217,14 +224,24 @@ def _slips_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
         for gap, begins_at, begins, _before in _pauses(jumps[max(k - SCAN, 0):k][::-1], back,
                                                        tolerance):
             for off in _offsets(back, gap, tolerance):
-                slips.append(Slip(node, parts, begins, before, here, -off, begins_at, t + back))
+                slips.append(Slip(node, parts, begins, before, here, -off, begins_at, t + back,
+                                  gap))
         slips.append(Slip(node, parts, first, before, here, -back, first_time, t + back))
+        for gap, begins_at, begins, _before in _hiding(jumps[max(k - SCAN, 0):k][::-1], back,
+                                                       tolerance):
+            slips.append(Slip(node, parts, begins, before, here, -back, begins_at, t + back,
+                              gap, hidden=True))
         # behind: up to such a pause after the step, or to the log's end
         for gap, ends_after, _after, ends in _pauses(jumps[k + 1:k + 1 + SCAN], back,
                                                        tolerance):
             for off in _offsets(back, gap, tolerance):
-                slips.append(Slip(node, parts, here, ends, here, off, t, ends_after - gap))
+                slips.append(Slip(node, parts, here, ends, here, off, t, ends_after - gap,
+                                  gap))
         slips.append(Slip(node, parts, here, last, here, back, t, last_time))
+        for gap, ends_after, _after, ends in _hiding(jumps[k + 1:k + 1 + SCAN], back,
+                                                     tolerance):
+            slips.append(Slip(node, parts, here, ends, here, back, t, ends_after - gap, gap,
+                              hidden=True))
     return slips
 
 
@@ -236,6 +253,14 @@ def _pauses(jumps: list[Jump], back: float, tolerance: float) -> list[Jump]:
     nearest = long_enough[:PAUSES]
     alike = sorted(long_enough, key=lambda j: j[0] - back)[:PAUSES]
     return nearest + [j for j in alike if j not in nearest]
+
+
+def _hiding(jumps: list[Jump], back: float, tolerance: float) -> list[Jump]:
+    """Of the jumps (nearest to a step back first), the nearest a second or more longer than
+    the step, where not among :func:`_pauses`: a step back may show only part of a clock's
+    error, the rest hidden in such a pause (Slip.hidden)."""
+    tried = _pauses(jumps, back, tolerance)
+    return [j for j in jumps if j[0] >= back + tolerance + 1.0 and j not in tried][:PAUSES]
 
 
 def _offsets(back: float, forward: float, tolerance: float) -> tuple[float, ...]:

@@ -27,7 +27,15 @@ from raftcheck.spec.rules import Rules
 from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, LogStream
 
-from .clocks import MOST_TRIED, SIZES_TRIED, Slip, find_jumps, find_slips, shifted
+from .clocks import (
+    MOST_TRIED,
+    PAUSES_SIZED,
+    SIZES_TRIED,
+    Slip,
+    find_jumps,
+    find_slips,
+    shifted,
+)
 from .context import Context, UnnamedNode
 from .handlers import HANDLERS, WORLD_ONLY
 from .mapping import ANCHORS, GUESSED_ROLES, in_role, lead_unsure, on_nothing, resync
@@ -833,6 +841,8 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     reach = options.max_skew + 1.0 + options.max_clock_gap
     slips = sorted((s for s in find_slips(run, options.max_skew, owners) if s.after(when) <= reach),
                    key=lambda s: (s.distance(when), abs(s.seconds), s.ends - s.begins))
+    hidden = [s for s in slips if s.hidden]
+    slips = [s for s in slips if not s.hidden]
     as_logged = f"with the times as logged, {violation.rule} at {violation.location}"
     # the slip within the gap that explains it and leaves the latest line unexplained, if any:
     # that line is the one to report (a slip that explains more is the likelier reading)
@@ -849,6 +859,17 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
             return _beyond_gap(slip, violation, verdict, options)
         verdict.notes.insert(0, f"{slip.describe()}; {as_logged} is not explained")
         return verdict
+    # A step back may show only part of how far a clock was off, the rest hidden in a pause
+    # of the log: a slip that explains the run only at a size beyond the step (up to the
+    # pause) is a guess, and makes the violation inconclusive (one that leaves a later line
+    # unexplained does not: a slip never hides a violation).
+    sizable = [s for s in slips[:MOST_TRIED] + hidden if s.room > abs(s.seconds) +
+               options.max_skew]
+    for slip in sorted(sizable, key=lambda s: s.distance(when))[:PAUSES_SIZED]:
+        reading = _sized_reading(run, options, slip, e, slip.room, abs(slip.seconds))
+        if reading is not None and reading[1].status != VIOLATES:
+            return _guessed(*reading, violation, f"{STOOD_STILL} (its step back shows less: the "
+                            "rest would lie in a pause)")
     if further is not None:
         _, slip, verdict = further
         verdict.notes.insert(0, f"{slip.describe()}; {as_logged} was the first line not "
@@ -860,42 +881,48 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     # A server starting up pauses before its lines show its Raft state: no jump is read there.
     since = validator.stated.get(e.node)
     for jump in find_jumps(run, options.max_skew, owners, e.source, since) if since else ():
-        reading = _jump_reading(run, options, jump, e)
-        if reading is None:
-            continue
-        jump, verdict, later = reading
-        if later is None:
-            return _unless(jump, violation, verdict, STOOD_STILL)
-        return _unless(jump, violation, verdict, f"{STOOD_STILL}; read so, {verdict.rule} "
-                       f"at {verdict.location} is not explained either")
+        reading = _sized_reading(run, options, jump, e, abs(jump.seconds), options.max_skew)
+        if reading is not None:
+            return _guessed(*reading, violation, STOOD_STILL)
     return None
 
 
-def _jump_reading(run: Run, options: ValidateOptions, jump: Slip, e: ev.Event
-                  ) -> tuple[Slip, Verdict, ev.Event | None] | None:
-    """The jump, of the pause's length or less, that explains ``e``: (the jump, the run's
-    verdict so read, the later line left unexplained if any), or None. A size that leaves a
-    line before ``e`` unexplained (another node's line now out of order, or one of its own) is
-    too large a guess: the clock jumped during a pause, so by a little less than it, and
-    sizes half a second, one, two, four ... seconds less are tried, until one leaves ``e``
-    itself unexplained (too small: so is any smaller)."""
-    pause = abs(jump.seconds)
-    size, less = pause, 0.5
+def _guessed(slip: Slip, verdict: Verdict, later: ev.Event | None, violation: Verdict,
+             doubt: str) -> Verdict:
+    """The violation, inconclusive: a reading of the clock whose size is a guess explains its
+    line (and, where ``later`` is a line it leaves unexplained, that line is named too: the
+    guess may be the one that puts it out of order)."""
+    if later is not None:
+        doubt += f"; read so, {verdict.rule} at {verdict.location} is not explained either"
+    return _unless(slip, violation, verdict, doubt)
+
+
+def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
+                   largest: float, least: float) -> tuple[Slip, Verdict, ev.Event | None] | None:
+    """The slip (a jump, or a step back with a pause that hides part of it), of ``largest``
+    seconds or less but more than ``least``, that explains ``e``: (the slip so sized, the
+    run's verdict so read, the later line left unexplained if any), or None. A size that
+    leaves a line before ``e`` unexplained (another node's line now out of order, or one of
+    its own) is too large a guess: a pause holds the clock's error and some quiet of the
+    log, so sizes half a second, one, two, four ... seconds less are tried, until one leaves
+    ``e`` itself unexplained (too small: so is any smaller)."""
+    size, less = largest, 0.5
     for _ in range(SIZES_TRIED):
-        tried = jump.sized(-size)
+        tried = slip.sized(math.copysign(size, slip.seconds))
         verdict, later = _retried(run, options, tried, e)
         if verdict.status != VIOLATES or later is not None:
             return tried, verdict, later
         if verdict.location == str(e.source):
             return None
-        size, less = pause - less, less * 2
-        if size <= options.max_skew:
+        size, less = largest - less, less * 2
+        if size <= least:
             return None
     return None
 
 
 STOOD_STILL = "and its log cannot tell that from its node standing still"
-"""Why a jump of a clock (clocks.find_jumps) is not taken for what happened."""
+"""Why a jump of a clock (clocks.find_jumps), or a slip larger than its step back, is not
+taken for what happened."""
 
 
 def _end_of_chain(roots: list[tuple[ev.Event, Unexplained]]

@@ -301,15 +301,18 @@ def on_became_candidate(w: World, e: ev.BecameCandidate, cx: Context) -> Iterabl
     yield put(w, i, after, cx, f"{n} becomes candidate at term {after.term}")
 
 
-def _no_quorum(i: int, why: str, cx: Context) -> Unexplained:
+def _no_quorum(w: World, i: int, why: str, cx: Context) -> Unexplained:
     """A leader without a quorum of its voters. Where its log does not show the configurations
-    it uses (they are a guess from other nodes' lines), a later line of the node that showed
-    the latest one may show a configuration in which the votes are a quorum: that node's
-    lines may be pulled early (its clock may have run ahead), though the line stays the one
-    to blame if they do not explain it."""
-    shown_by = cx.config_shown_by
-    guessed = not cx.observes(i).configs and shown_by is not None and shown_by != i
-    return Unexplained("BecomeLeader", why, awaits=cx.name(shown_by) if guessed else None)
+    it uses (they are a guess from other nodes' lines), a later line of the last leader (who
+    changes configurations), or else of the node that showed the latest configuration, may
+    show one in which the votes are a quorum: that node's lines may be pulled early (its clock
+    may have run ahead), though the line stays the one to blame if they do not explain it."""
+    if cx.observes(i).configs:
+        return Unexplained("BecomeLeader", why)
+    leaders = sorted((term, x) for term, x in w.elections if x != i)
+    changer = leaders[-1][1] if leaders else cx.config_shown_by
+    return Unexplained("BecomeLeader", why,
+                       awaits=cx.name(changer) if changer not in (None, i) else None)
 
 
 def on_became_leader(w: World, e: ev.BecameLeader, cx: Context) -> Iterable[World]:
@@ -327,12 +330,12 @@ def on_became_leader(w: World, e: ev.BecameLeader, cx: Context) -> Iterable[Worl
                           f"{describe_role(s)}: only a candidate can win an election")
     tally = cx.tally.get((i, term, False))
     if tally is not None and not cx.is_tally_quorum(i, tally):
-        raise _no_quorum(i, f"{n} becomes leader at term {term} with a tally of {tally} votes: "
+        raise _no_quorum(w, i, f"{n} becomes leader at term {term} with a tally of {tally} votes: "
                          f"not a quorum of its {len(cx.voters_of(i))} voters", cx)
     if cx.observes(i).votes_counted and not cx.is_quorum(i, s.votes_granted):
         got = ", ".join(cx.name(k) for k in bits(s.votes_granted)) or "none"
         voters = ", ".join(cx.name(k) for k in sorted(cx.voters_of(i)))
-        raise _no_quorum(i, f"{n} becomes leader at term {term} with votes from {got} only: "
+        raise _no_quorum(w, i, f"{n} becomes leader at term {term} with votes from {got} only: "
                          f"not a quorum of its voters {voters}", cx)
     # the quorum is one of i's configuration (checked above), not of every node ever seen
     after = spec.become_leader(cx.rules, i, s._replace(votes_granted=(1 << cx.rules.nodes) - 1))
