@@ -45,9 +45,10 @@ PAUSES_SIZED = 4
 """Slips whose step back shows only part of the clock's error (the rest in a pause) tried at
 larger sizes, at most (those nearest in time to the unexplained line)."""
 SIZES_TRIED = 6
-"""Sizes of one jump tried, at most: the pause's length, then, where that puts a line before
-the one unexplained out of order (too large a guess), half a second less, one, two, four and
-eight seconds less."""
+"""Sizes of one jump (or of a step back, the rest of it in a pause) tried, at most: the
+pause's length, then, where that puts another node's line out of order (too large a guess),
+half a second less, then halving between the largest size too small and the smallest too
+large."""
 PAUSES = 2
 """Pauses in a log, before and after a step back of its clock, that may be where the clock
 jumped forward (a step back shows where a clock was set right, not where it went wrong): the

@@ -81,6 +81,10 @@ early, one its line waits for, one that node's line waits for)."""
 ROLE_LINES = (ev.BecameFollower, ev.BecamePreCandidate, ev.BecameCandidate, ev.BecameLeader)
 """Lines that show a node's role (a Raft node running), with a term or without."""
 
+STOOD_STILL = "and its log cannot tell that from its node standing still"
+"""Why a jump of a clock (clocks.find_jumps), or a slip larger than its step back, is not
+taken for what happened."""
+
 
 @dataclass(frozen=True)
 class ValidateOptions:
@@ -866,8 +870,8 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     sizable = [s for s in slips[:MOST_TRIED] + hidden if s.room > abs(s.seconds) +
                options.max_skew]
     for slip in sorted(sizable, key=lambda s: s.distance(when))[:PAUSES_SIZED]:
-        reading = _sized_reading(run, options, slip, e, slip.room, abs(slip.seconds))
-        if reading is not None and reading[1].status != VIOLATES:
+        reading = _sized_reading(run, options, slip, e, slip.room, abs(slip.seconds), True)
+        if reading is not None:
             return _guessed(*reading, violation, f"{STOOD_STILL} (its step back shows less: the "
                             "rest would lie in a pause)")
     if further is not None:
@@ -898,31 +902,31 @@ def _guessed(slip: Slip, verdict: Verdict, later: ev.Event | None, violation: Ve
 
 
 def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
-                   largest: float, least: float) -> tuple[Slip, Verdict, ev.Event | None] | None:
+                   largest: float, least: float, whole_run: bool = False
+                   ) -> tuple[Slip, Verdict, ev.Event | None] | None:
     """The slip (a jump, or a step back with a pause that hides part of it), of ``largest``
-    seconds or less but more than ``least``, that explains ``e``: (the slip so sized, the
-    run's verdict so read, the later line left unexplained if any), or None. A size that
-    leaves a line before ``e`` unexplained (another node's line now out of order, or one of
-    its own) is too large a guess: a pause holds the clock's error and some quiet of the
-    log, so sizes half a second, one, two, four ... seconds less are tried, until one leaves
-    ``e`` itself unexplained (too small: so is any smaller)."""
-    size, less = largest, 0.5
-    for _ in range(SIZES_TRIED):
+    seconds or less but more than ``least``, that explains ``e`` (``whole_run``: the whole
+    run): (the slip so sized, the run's verdict so read, the later line left unexplained if
+    any), or None. A size that leaves a line of another node unexplained (now out of order)
+    is too large a guess; one that leaves a line of the slip's own log unexplained, ``e`` or
+    a later one, too small. A pause holds the clock's error and some quiet of the log: after
+    the pause's length, half a second less is tried, then sizes between the largest too
+    small and the smallest too large, halving."""
+    small, large = least, None
+    size = largest
+    for tries in range(1, SIZES_TRIED + 1):
         tried = slip.sized(math.copysign(size, slip.seconds))
         verdict, later = _retried(run, options, tried, e)
-        if verdict.status != VIOLATES or later is not None:
+        if verdict.status != VIOLATES or (later is not None and not whole_run):
             return tried, verdict, later
-        if verdict.location == str(e.source):
+        if (verdict.location or "").rpartition(":")[0] in slip.parts:
+            small = size
+        else:
+            large = size
+        if large is None or large - small <= options.max_skew:
             return None
-        size, less = largest - less, less * 2
-        if size <= least:
-            return None
+        size = large - 0.5 if tries == 1 and large - 0.5 > small else (small + large) / 2
     return None
-
-
-STOOD_STILL = "and its log cannot tell that from its node standing still"
-"""Why a jump of a clock (clocks.find_jumps), or a slip larger than its step back, is not
-taken for what happened."""
 
 
 def _end_of_chain(roots: list[tuple[ev.Event, Unexplained]]
