@@ -230,20 +230,27 @@ def _shifted(line: str, seconds: float) -> str | None:
     return _restamped(line, when + timedelta(seconds=seconds))
 
 
-def _clock_step(files: list[Path], rng: random.Random, *, to_end: bool = False
-                ) -> ClockStep | None:
-    """A block of one log from a line 20 to 50 % of the way in stamped off: up to 30 % of the
-    log further, then right again (a step, either way), or to its end (``to_end``: a jump
-    ahead)."""
+def _clock_step(files: list[Path], rng: random.Random, *, to_end: bool = False,
+                wide: bool = False) -> ClockStep | None:
+    """A block of one log from a line 20 to 50 % of the way in stamped off by one of
+    CLOCK_STEPS: up to 30 % of the log further, then right again (a step, either way), or to
+    its end (``to_end``: a jump ahead). ``wide``: from a line 10 to 90 % of the way in, off by
+    1.2 to 45 s (a draw beyond the first, --clock-draws)."""
     path = rng.choice(files)
     count = len(path.read_bytes().splitlines())
     if count < 20:
         return None
-    first = rng.randint(count * 2 // 10, count * 5 // 10)
+    first = rng.randint(count // 10, count * 9 // 10) if wide else \
+        rng.randint(count * 2 // 10, count * 5 // 10)
+
+    def off() -> float:
+        return rng.choice((-1, 1)) * round(rng.uniform(1.2, 45.0), 2) if wide else \
+            rng.choice(CLOCK_STEPS)
+
     if to_end:
-        return ClockStep(path.name, first, count, abs(rng.choice(CLOCK_STEPS)))
-    last = rng.randint(first, min(count - 3, first + count * 3 // 10))
-    return ClockStep(path.name, first, last, rng.choice(CLOCK_STEPS))
+        return ClockStep(path.name, first, count, abs(off()))
+    last = rng.randint(first, max(first, min(count - 3, first + count * 3 // 10)))
+    return ClockStep(path.name, first, last, off())
 
 
 def _apply_clock_step(folder: Path, step: ClockStep) -> None:
@@ -520,7 +527,9 @@ NOISE = b"goroutine 1 [running]:\nmain.main()\n\t/src/main.go:42 +0x1d\n\n" \
     b"/bin/sh: 1: cannot create /var/run/x.pid: Permission denied\n"
 
 
-def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
+def look_alikes(runs: list[Run], into: Path, clock_draws: int = 1) -> list[LookAlike]:
+    """The look-alikes of each run: one of each kind, and ``clock_draws`` of each clock kind
+    (those beyond the first drawn wider: _clock_step)."""
     made: list[LookAlike] = []
     for number, run in enumerate(runs):
         files = [Path(path) for path, _fmt in run.files]
@@ -529,11 +538,14 @@ def look_alikes(runs: list[Run], into: Path) -> list[LookAlike]:
         for kind in LOOK_ALIKES:
             rng = _rng(run, kind)
             if kind in ("clock-step", "clock-jump"):
-                step = _clock_step(files, rng, to_end=kind == "clock-jump")
-                if step is not None:
-                    look = LookAlike(f"{number:04d}-{kind}", run.name, kind, {}, step)
-                    _apply_clock_step(_copy_run(run, into / look.id), step)
-                    made.append(look)
+                for draw in range(clock_draws):
+                    rng = _rng(run, kind if draw == 0 else f"{kind}-{draw}")
+                    step = _clock_step(files, rng, to_end=kind == "clock-jump", wide=draw > 0)
+                    if step is not None:
+                        look = LookAlike(f"{number:04d}-{kind}" + (f"-{draw}" if draw else ""),
+                                         run.name, kind, {}, step)
+                        _apply_clock_step(_copy_run(run, into / look.id), step)
+                        made.append(look)
                 continue
             chosen = [rng.choice(files)] if kind == "cut-one" else files
             cuts = {}  # file -> the first line kept (cut), or the line noise goes before
@@ -599,7 +611,8 @@ def _verdicts(paths: list[Path], workers: int) -> Iterator[tuple[str, dict]]:
                           "reason": v.reason, "events": v.events, "flags": flags}
 
 
-def check(out: Path, paths: list[Path], forging: bool, workers: int) -> int:
+def check(out: Path, paths: list[Path], forging: bool, workers: int,
+          clock_draws: int = 1) -> int:
     t0 = time.monotonic()
     paths = [p.resolve() for p in paths]  # (runs are named by path: the same in every sweep)
     runs = find_runs(paths)
@@ -620,7 +633,8 @@ def check(out: Path, paths: list[Path], forging: bool, workers: int) -> int:
                                       and verdict["location"] == blamed}
         with tempfile.TemporaryDirectory(prefix="sweep-") as tmp:
             looks = look_alikes([r for r in runs
-                                 if real.get(r.name, {}).get("status") == "conforms"], Path(tmp))
+                                 if real.get(r.name, {}).get("status") == "conforms"], Path(tmp),
+                                clock_draws)
             by_folder = {look.id: look for look in looks}
             for run_name, verdict in _verdicts([Path(tmp)], workers) if looks else ():
                 look = by_folder[Path(run_name).relative_to(tmp).parts[0]]
@@ -718,6 +732,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("paths", type=Path, nargs="+")
     p.add_argument("--no-forge", action="store_true")
     p.add_argument("--workers", type=int, default=usable_cores())
+    p.add_argument("--clock-draws", type=int, default=1, metavar="N",
+                   help="copies of each run with a clock stepped or jumped (default 1; those "
+                   "beyond the first drawn wider: 1.2 to 45 s, 10 to 90 %% of the way in)")
     p = commands.add_parser("compare", help="what changed between two sweeps")
     p.add_argument("old", type=Path)
     p.add_argument("new", type=Path)
@@ -725,7 +742,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "record":
         return record(args.out, args.minutes, args.only)
     if args.command == "check":
-        return check(args.out, args.paths, not args.no_forge, args.workers)
+        return check(args.out, args.paths, not args.no_forge, args.workers, args.clock_draws)
     return compare(args.old, args.new)
 
 
