@@ -53,6 +53,9 @@ PAUSES = 2
 """Pauses in a log, before and after a step back of its clock, that may be where the clock
 jumped forward (a step back shows where a clock was set right, not where it went wrong): the
 nearest ones, and as many nearest in length to the step."""
+NEAREST_JUMPS = 3
+"""Pauses before an unexplained line read as where its node's clock jumped ahead: the nearest
+ones (a busy log pauses often after a jump too), and the PAUSES longest."""
 SCAN = 256
 """Pauses looked at on each side of a step back, at most (the nearest)."""
 
@@ -168,7 +171,7 @@ def find_jumps(run: Run, max_skew: float, owners: Mapping[str, str | None],
     resolution after the pause: where there is one, find_slips reads it). A log cannot tell
     such a clock from a node that stood still (a stopped process, a frozen VM), so such a
     reading never makes a run conform (engine.py). The pauses are those of a second or more
-    beyond that tolerance: the two nearest the line, and the two longest."""
+    beyond that tolerance: the three nearest the line, and the two longest."""
     for node, parts, tolerance, stamps in _clocked_logs(run, max_skew, owners):
         if unexplained.path in parts:
             return _jumps_of(node, parts, stamps, tolerance, since, unexplained)
@@ -194,7 +197,7 @@ def _jumps_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
         last, last_time = here, t
     if last is None:
         return []
-    nearest = pauses[::-1][:PAUSES]
+    nearest = pauses[::-1][:NEAREST_JUMPS]
     longest = sorted(pauses, key=lambda j: -j[0])[:PAUSES]
     return [Slip(node, parts, first, last, None, -pause, begins, last_time)
             for pause, begins, first, _before in nearest + [j for j in longest
@@ -257,11 +260,11 @@ def _pauses(jumps: list[Jump], back: float, tolerance: float) -> list[Jump]:
 
 
 def _hiding(jumps: list[Jump], back: float, tolerance: float) -> list[Jump]:
-    """Of the jumps (nearest to a step back first), the nearest a second or more longer than
-    the step, where not among :func:`_pauses`: a step back may show only part of a clock's
-    error, the rest hidden in such a pause (Slip.hidden)."""
+    """Of the jumps (nearest to a step back first), the nearest longer than the step, where
+    not among :func:`_pauses`: a step back may show only part of a clock's error, the rest
+    hidden in such a pause (Slip.hidden)."""
     tried = _pauses(jumps, back, tolerance)
-    return [j for j in jumps if j[0] >= back + tolerance + 1.0 and j not in tried][:PAUSES]
+    return [j for j in jumps if j[0] > back + tolerance and j not in tried][:PAUSES]
 
 
 def _offsets(back: float, forward: float, tolerance: float) -> tuple[float, ...]:
