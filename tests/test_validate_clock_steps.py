@@ -662,30 +662,43 @@ def test_a_clock_ahead_at_the_end_of_a_chain_of_three_waits_conforms(tmp_path: P
     30 s late. n6's lines are taken early, and where one waits for n7, n7's lines too (before,
     a false RequestVote violation at node5.log:333)."""
     assert check_run(find_runs([SEVEN_START])[0]).status == CONFORMS
-    logs = _n7_thirty_seconds_ahead(tmp_path)
-    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
-    assert trusted.status == VIOLATES
-    verdict = check_run(find_runs([logs])[0])
-    assert verdict.status == CONFORMS, verdict.reason
-    [note] = _notes_of_jumps(verdict)
-    assert re.match(rf"{re.escape(str(logs / 'node7.log'))}:\d+: n7's clock ran 30\.000 s "
-                    r"ahead of n1's and n2's", note), note
+    _assert_conforms_with_a_clock_ahead(_n7_thirty_seconds_ahead(tmp_path), "n7", r"30\.000")
 
 
 def test_a_pre_vote_never_granted_is_caught_at_its_count_though_a_clock_ran_ahead(
         tmp_path: Path) -> None:
     """The same clock, and n7's grant of n6's pre-vote cut from its log: n6 counts a pre-vote
     nobody gave, a violation at n6's line (n1's and n5's lines only wait for it)."""
-    logs = _n7_thirty_seconds_ahead(tmp_path)
-    node7 = logs / "node7.log"
-    assert "cast MsgPreVote for c7cc6ba57684cee8 [logterm: 4, index: 22] at term 4" in \
-        node7.read_text().splitlines()[419]
-    drop_lines(node7, 420)
+    _assert_a_cut_grant_is_caught_at_its_count(
+        _n7_thirty_seconds_ahead(tmp_path), "n7", 420,
+        "cast MsgPreVote for c7cc6ba57684cee8 [logterm: 4, index: 22] at term 4", 250, 4)
+
+
+def _assert_conforms_with_a_clock_ahead(logs: Path, node: str, seconds: str) -> None:
+    """With the clocks trusted the run is a violation; as read, it conforms, and its one note
+    of a clock ahead names ``node``'s log and ``seconds`` (a pattern)."""
+    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
+    assert trusted.status == VIOLATES
+    verdict = check_run(find_runs([logs])[0])
+    assert verdict.status == CONFORMS, verdict.reason
+    [note] = _notes_of_jumps(verdict)
+    path = logs / f"node{node[1:]}.log"
+    assert re.match(rf"{re.escape(str(path))}:\d+: {node}'s clock ran {seconds} s ahead of "
+                    r"n1's", note), note
+
+
+def _assert_a_cut_grant_is_caught_at_its_count(logs: Path, voter: str, line: int, grant: str,
+                                               count: int, term: int) -> None:
+    """The ``voter``'s grant of n6's pre-vote (``grant``, at its log's ``line``) cut: n6
+    counts a pre-vote nobody gave, a RequestVote violation at its ``count`` line."""
+    path = logs / f"node{voter[1:]}.log"
+    assert grant in path.read_text().splitlines()[line - 1]
+    drop_lines(path, line)
     verdict = check_run(find_runs([logs])[0])
     assert (verdict.status, verdict.rule, verdict.location) == \
-        (VIOLATES, "RequestVote", f"{logs / 'node6.log'}:250")
-    assert verdict.explanation == ("n6 counts a vote from n7 at term 4, but n7 never granted a "
-                                   "pre-vote to n6 in that term")
+        (VIOLATES, "RequestVote", f"{logs / 'node6.log'}:{count}")
+    assert verdict.explanation == (f"n6 counts a vote from {voter} at term {term}, but {voter} "
+                                   "never granted a pre-vote to n6 in that term")
 
 
 def _n3_ahead_in_the_seven(tmp_path: Path) -> Path:
@@ -701,29 +714,15 @@ def test_a_chain_of_waits_three_nodes_deep_across_a_clock_ahead_conforms(
     (in time) and n3's, whose grant (node3.log:283) is stamped 36 s late; and n3's lines
     before it wait for other nodes' lines in turn. Each is taken where the one before waits
     for it (before, a false RequestVote at node6.log:174)."""
-    logs = _n3_ahead_in_the_seven(tmp_path)
-    trusted = check_run(find_runs([logs])[0], ValidateOptions(max_clock_gap=0))
-    assert trusted.status == VIOLATES
-    verdict = check_run(find_runs([logs])[0])
-    assert verdict.status == CONFORMS, verdict.reason
-    [note] = _notes_of_jumps(verdict)
-    assert re.match(rf"{re.escape(str(logs / 'node3.log'))}:\d+: n3's clock ran 3\d\.\d{{3}} s "
-                    r"ahead of n1's", note), note
+    _assert_conforms_with_a_clock_ahead(_n3_ahead_in_the_seven(tmp_path), "n3", r"3\d\.\d{3}")
 
 
 def test_a_pre_vote_never_granted_three_nodes_deep_is_caught_at_its_count(
         tmp_path: Path) -> None:
     """The same clock, and n3's grant of n6's pre-vote cut: a violation at n6's count."""
-    logs = _n3_ahead_in_the_seven(tmp_path)
-    node3 = logs / "node3.log"
-    assert "cast MsgPreVote for c7cc6ba57684cee8 [logterm: 2, index: 18] at term 2" in \
-        node3.read_text().splitlines()[282]
-    drop_lines(node3, 283)
-    verdict = check_run(find_runs([logs])[0])
-    assert (verdict.status, verdict.rule, verdict.location) == \
-        (VIOLATES, "RequestVote", f"{logs / 'node6.log'}:174")
-    assert verdict.explanation == ("n6 counts a vote from n3 at term 2, but n3 never granted a "
-                                   "pre-vote to n6 in that term")
+    _assert_a_cut_grant_is_caught_at_its_count(
+        _n3_ahead_in_the_seven(tmp_path), "n3", 283,
+        "cast MsgPreVote for c7cc6ba57684cee8 [logterm: 2, index: 18] at term 2", 174, 2)
 
 
 def _leaders_config_late(tmp_path: Path) -> Path:
