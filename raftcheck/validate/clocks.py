@@ -225,25 +225,25 @@ def _slips_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
             continue
         back = -seconds
         # ahead: from a pause before the step at least as long as it, or from the log's start
-        for gap, begins_at, begins, _before in _pauses(jumps[max(k - SCAN, 0):k][::-1], back,
-                                                       tolerance):
+        earlier = jumps[max(k - SCAN, 0):k][::-1]
+        tried = _pauses(earlier, back, tolerance)
+        for gap, begins_at, begins, _before in tried:
             for off in _offsets(back, gap, tolerance):
                 slips.append(Slip(node, parts, begins, before, here, -off, begins_at, t + back,
                                   gap))
         slips.append(Slip(node, parts, first, before, here, -back, first_time, t + back))
-        for gap, begins_at, begins, _before in _hiding(jumps[max(k - SCAN, 0):k][::-1], back,
-                                                       tolerance):
+        for gap, begins_at, begins, _before in _hiding(earlier, back, tolerance, tried):
             slips.append(Slip(node, parts, begins, before, here, -back, begins_at, t + back,
                               gap, hidden=True))
         # behind: up to such a pause after the step, or to the log's end
-        for gap, ends_after, _after, ends in _pauses(jumps[k + 1:k + 1 + SCAN], back,
-                                                       tolerance):
+        later = jumps[k + 1:k + 1 + SCAN]
+        tried = _pauses(later, back, tolerance)
+        for gap, ends_after, _after, ends in tried:
             for off in _offsets(back, gap, tolerance):
                 slips.append(Slip(node, parts, here, ends, here, off, t, ends_after - gap,
                                   gap))
         slips.append(Slip(node, parts, here, last, here, back, t, last_time))
-        for gap, ends_after, _after, ends in _hiding(jumps[k + 1:k + 1 + SCAN], back,
-                                                     tolerance):
+        for gap, ends_after, _after, ends in _hiding(later, back, tolerance, tried):
             slips.append(Slip(node, parts, here, ends, here, back, t, ends_after - gap, gap,
                               hidden=True))
     return slips
@@ -259,11 +259,11 @@ def _pauses(jumps: list[Jump], back: float, tolerance: float) -> list[Jump]:
     return nearest + [j for j in alike if j not in nearest]
 
 
-def _hiding(jumps: list[Jump], back: float, tolerance: float) -> list[Jump]:
+def _hiding(jumps: list[Jump], back: float, tolerance: float, tried: list[Jump]
+            ) -> list[Jump]:
     """Of the jumps (nearest to a step back first), the nearest longer than the step, where
-    not among :func:`_pauses`: a step back may show only part of a clock's error, the rest
-    hidden in such a pause (Slip.hidden)."""
-    tried = _pauses(jumps, back, tolerance)
+    not among those ``tried`` (:func:`_pauses`'): a step back may show only part of a clock's
+    error, the rest hidden in such a pause (Slip.hidden)."""
     return [j for j in jumps if j[0] > back + tolerance and j not in tried][:PAUSES]
 
 

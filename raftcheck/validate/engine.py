@@ -168,11 +168,12 @@ class Validator:
                 self.mid_run.add(e.node)
         if handler is on_nothing:
             return self.candidates  # no state to change: every World explains it as it is
-        if e.node not in self.termed and getattr(e, "term", None) is not None:
-            self.termed[e.node] = e.source
-            self.stated.setdefault(e.node, e.source)
-        elif e.node not in self.stated and isinstance(e, ROLE_LINES):
-            self.stated[e.node] = e.source
+        if e.node not in self.termed:  # (one look-up per event once the node is termed)
+            if getattr(e, "term", None) is not None:
+                self.termed[e.node] = e.source
+                self.stated.setdefault(e.node, e.source)
+            elif isinstance(e, ROLE_LINES):
+                self.stated.setdefault(e.node, e.source)
         if self.cx.unsynced and isinstance(e, ANCHORS) and \
                 (i := self.cx.index(e.node)) in self.cx.unsynced:
             if getattr(e, "term", None) is None:  # (hashicorp's leader line, its campaign cut)
@@ -872,8 +873,8 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     for slip in sorted(sizable, key=lambda s: s.distance(when))[:PAUSES_SIZED]:
         reading = _sized_reading(run, options, slip, e, slip.room, abs(slip.seconds), True)
         if reading is not None:
-            return _guessed(*reading, violation, f"{STOOD_STILL} (its step back shows less: the "
-                            "rest would lie in a pause)")
+            return _inconclusive_reading(*reading, violation, f"{STOOD_STILL} (its step back "
+                                         "shows less: the rest would lie in a pause)")
     if further is not None:
         _, slip, verdict = further
         verdict.notes.insert(0, f"{slip.describe()}; {as_logged} was the first line not "
@@ -887,11 +888,11 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     for jump in find_jumps(run, options.max_skew, owners, e.source, since) if since else ():
         reading = _sized_reading(run, options, jump, e, abs(jump.seconds), options.max_skew)
         if reading is not None:
-            return _guessed(*reading, violation, STOOD_STILL)
+            return _inconclusive_reading(*reading, violation, STOOD_STILL)
     return None
 
 
-def _guessed(slip: Slip, verdict: Verdict, later: ev.Event | None, violation: Verdict,
+def _inconclusive_reading(slip: Slip, verdict: Verdict, later: ev.Event | None, violation: Verdict,
              doubt: str) -> Verdict:
     """The violation, inconclusive: a reading of the clock whose size is a guess explains its
     line (and, where ``later`` is a line it leaves unexplained, that line is named too: the
