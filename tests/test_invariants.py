@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from raftcheck.checker.model import Model
+from raftcheck.checker.model import SAME_VERDICT, Model
+from raftcheck.checker.observer import ObservedModel, Observer
 from raftcheck.checker.search import Budget, LevelSearch
 from raftcheck.spec.config import Bounds, SpecConfig, profile_defaults
 from raftcheck.spec.invariants import (
@@ -278,3 +279,64 @@ def test_first_violation_asks_a_check_state_that_a_subclass_overrides():
     later = [after for _, after, _ in model.successors(initial[0]) if after not in initial]
     assert model.first_violation(initial) is None
     assert model.first_violation(initial + later) == (len(initial), "Alarm")
+
+
+def _steps_in_first_levels(model, levels: int):
+    """(parent, next state, what the step said) for every step from the first levels."""
+    frontier, seen = list(model.initial_states()), set()
+    for _ in range(levels):
+        later = []
+        for state in frontier:
+            for _, after, said in model.successors(state):
+                yield state, after, said
+                if after not in seen:
+                    seen.add(after)
+                    later.append(after)
+        frontier = later
+
+
+@pytest.mark.parametrize("config", [
+    SpecConfig(nodes=3, profile="raft-tla", bounds=profile_defaults("raft-tla")),
+    SpecConfig(nodes=3, bounds=profile_defaults("raftcheck", 3)),
+    SpecConfig(nodes=3, bounds=profile_defaults("raftcheck", 3), membership="single",
+               initial_voters=2, max_snapshots=1),
+], ids=["raft-tla", "raftcheck", "membership-snapshots"])
+def test_a_step_says_same_verdict_only_where_the_verdict_key_stays(config):
+    """The spec says SAME_VERDICT (checker/model.py) of drops, duplicates and deliveries that
+    change only the network, and of nothing that changes a server, the partition or a
+    history the invariants read: the search then skips judging those states."""
+    model = RaftModel(config)
+    model.select(None)
+    said = 0
+    for before, after, verdict in _steps_in_first_levels(model, 7):
+        if verdict is SAME_VERDICT:
+            said += 1
+            assert model.verdict_key(after) == model.verdict_key(before), (before, after)
+    assert said > 500  # (not vacuous)
+
+
+def test_a_spec_judged_by_more_than_its_verdict_key_never_says_same_verdict():
+    """A subclass with its own check_state (a test's alarm, a scenario's claim) may read the
+    network: its steps say None. And an observer's product passes no SAME_VERDICT on."""
+    class QuietAlarm(RaftModel):
+        def check_state(self, state):
+            return "Quiet" if not self.bags[state[self.BAG]] else None
+
+    config = SpecConfig(nodes=3, profile="raft-tla", bounds=profile_defaults("raft-tla"))
+    assert not any(said is SAME_VERDICT
+                   for _, _, said in _steps_in_first_levels(QuietAlarm(config), 5))
+
+    class Anything(Observer):
+        def start(self, state):
+            return [0]
+
+        def step(self, phase, before, action, after):
+            return [phase]
+
+        def check(self, phase, state):
+            return None
+
+    observed = ObservedModel(RaftModel(config), Anything())
+    assert not any(said is SAME_VERDICT for _, _, said in _steps_in_first_levels(observed, 5))
+    assert any(said is SAME_VERDICT
+               for _, _, said in _steps_in_first_levels(RaftModel(config), 5))

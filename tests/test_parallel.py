@@ -16,6 +16,7 @@ from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS
 from raftcheck.spec.records import Role
 from tests.shards_in_process import parents_by_level, run_shards
+from tests.test_search import Blinking, LampAlarm
 
 
 def raft_tla(servers: int = 3) -> RaftModel:
@@ -202,3 +203,17 @@ def test_a_small_window_still_finds_the_shortest_counterexample(monkeypatch, win
     assert counts(shared) == counts(one)
     assert [(s.action, s.state) for s in shared.counterexample.steps] == \
         [(s.action, s.state) for s in one.counterexample.steps]
+
+
+def test_workers_leave_out_what_a_step_said_same_verdict_of():
+    """Shards judge a level's new states as one process does: the counts and counterexample
+    are one process's, and a state whose step said SAME_VERDICT is not judged (a model that
+    says it falsely hides its bad state there too)."""
+    one, two = breadth_first(Blinking(bad=(2, 1))), parallel_breadth_first(
+        Blinking(bad=(2, 1)), workers=2)
+    assert counts(two) == counts(one)
+    assert [s.state for s in two.counterexample.steps] == [
+        s.state for s in one.counterexample.steps]
+    assert parallel_breadth_first(LampAlarm(limit=2), workers=2).outcome is Outcome.HOLDS
+    assert parallel_breadth_first(LampAlarm(limit=2, declares=False),
+                                  workers=2).outcome is Outcome.VIOLATED

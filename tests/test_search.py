@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from raftcheck.checker.model import Model
+from raftcheck.checker.model import SAME_VERDICT, Model
 from raftcheck.checker.result import Outcome
 from raftcheck.checker.search import Budget, breadth_first
 from raftcheck.checker.trace import identity_chain
@@ -170,3 +170,77 @@ def test_collision_probability_grows_with_the_search():
 def test_initial_or_later_violation(bad):
     result = breadth_first(Counters(limit=3, bad=bad))
     assert result.counterexample.length == sum(bad)
+
+
+@dataclass
+class Blinking(Model):
+    """Two counters and a lamp that any state may switch: the lamp is not read by the
+    invariant (bad counters), so a switch may say SAME_VERDICT, or None where `declares` is
+    off. `judged` records every state check_state was asked about."""
+
+    limit: int = 3
+    bad: tuple[int, int] | None = None
+    declares: bool = True
+
+    def __post_init__(self) -> None:
+        self.judged: list[tuple] = []
+
+    def initial_states(self):
+        return [(0, 0, 0)]
+
+    def successors(self, state):
+        a, b, lamp = state
+        out = []
+        if a < self.limit:
+            out.append((("inc", "a"), (a + 1, b, lamp), None))
+        if b < self.limit:
+            out.append((("inc", "b"), (a, b + 1, lamp), None))
+        out.append((("switch",), (a, b, 1 - lamp), SAME_VERDICT if self.declares else None))
+        return out
+
+    def check_state(self, state):
+        self.judged.append(state)
+        return "NotBad" if self.bad and state[:2] == self.bad else None
+
+    def variables(self, state):
+        return {"a": state[0], "b": state[1], "lamp": state[2]}
+
+
+@pytest.mark.parametrize("bad", [None, (2, 1)])
+def test_a_state_whose_step_said_same_verdict_is_not_judged_again(bad):
+    """The search leaves out of the level's check the states whose step said SAME_VERDICT
+    (their parent held), and finds the same counts, verdict and counterexample as where no
+    step says it."""
+    declared, plain = Blinking(bad=bad), Blinking(bad=bad, declares=False)
+    with_it, without = breadth_first(declared), breadth_first(plain)
+    assert counts_of(with_it) == counts_of(without)
+    assert (with_it.counterexample is None) == (bad is None)
+    if bad is not None:
+        assert [s.state for s in with_it.counterexample.steps] == [
+            s.state for s in without.counterexample.steps]
+        assert with_it.counterexample.steps[-1].state[:2] == bad
+    # (0, 0, 1) is found only by switching (0, 0, 0): never judged where the switch says so
+    assert (0, 0, 1) in plain.judged and (0, 0, 1) not in declared.judged
+    assert len(declared.judged) < len(plain.judged)
+
+
+def test_same_verdict_is_trusted_as_declared():
+    """What SAME_VERDICT means to the search: the state is not judged. A model that says it of
+    a step into a bad state hides that state (so a model must say it only where its verdict
+    key is unchanged: test_invariants.py holds the Raft spec to that); said None, the bad
+    state is found."""
+    assert breadth_first(LampAlarm(limit=0, declares=False)).counterexample.steps[-1].state == (
+        0, 0, 1)
+    assert breadth_first(LampAlarm(limit=0)).outcome is Outcome.HOLDS
+
+
+class LampAlarm(Blinking):
+    """Blinking with an alarm that reads the lamp: its switch must not say SAME_VERDICT."""
+
+    def check_state(self, state):
+        self.judged.append(state)
+        return "LampOn" if state == (0, 0, 1) else None
+
+
+def counts_of(result):
+    return result.outcome, result.stats.distinct, result.stats.generated, result.stats.depth

@@ -31,14 +31,20 @@ fairness_class, ...       liveness (liveness.py, state_graph.py)
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from .properties import LivenessProperty
 
 State = Hashable
-#: (action, next state, name of a transition property the step breaks, or None)
-Step = tuple[Any, State, str | None]
+#: The third element of a step that breaks no transition property and leaves every variable
+#: the state properties read as it was (a message dropped, duplicated, or discarded by its
+#: recipient): the next state's verdict is its parent's, so a search need not judge it again.
+#: Falsy, like None: an engine or wrapper that does not read it takes it for None.
+SAME_VERDICT: Literal[False] = False
+#: (action, next state, name of a transition property the step breaks, or None, or
+#: SAME_VERDICT)
+Step = tuple[Any, State, str | Literal[False] | None]
 
 
 class Model(Protocol):
@@ -53,7 +59,8 @@ class Model(Protocol):
         a successor outside the bounds is neither returned nor counted. The order is fixed:
         the same state gives its steps in the same order in every run and process. A step
         that changes nothing may give the state object itself: a search counts it and looks
-        no further (the state was found before)."""
+        no further (the state was found before). A step may say SAME_VERDICT instead of None
+        where its next state's verdict is certainly the state's own."""
         ...
 
     def check_state(self, state: State) -> str | None:
@@ -69,7 +76,8 @@ class Model(Protocol):
     def first_violation(self, states: Sequence[State]) -> tuple[int, str] | None:
         """(index, check_state's name) of the first of these states that violates a state
         invariant, or None: a search checks a level's new states at once, so a model may
-        answer for all of them without a Python call per state."""
+        answer for all of them without a Python call per state. States reached by a step that
+        said SAME_VERDICT are left out: their parents held."""
         for index, state in enumerate(states):
             broken = self.check_state(state)
             if broken:

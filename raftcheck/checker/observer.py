@@ -48,7 +48,8 @@ class ObservedModel(Model):
     def successors(self, state: State) -> Sequence[Step]:
         inner, phase = state  # type: ignore[misc]
         step = self.observer.step
-        return [(action, (after, q), broken)
+        # (broken or None: the observer's verdict may change where the model's does not)
+        return [(action, (after, q), broken or None)
                 for action, after, broken in self.model.successors(inner)
                 for q in step(phase, inner, action, after)]
 

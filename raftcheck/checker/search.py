@@ -24,7 +24,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -206,7 +206,8 @@ class LevelSearch:
         successors = model.successors
         pending = self.new_level("pending")
         generated_at = array("q")  # stats.generated when each pending state was found
-        keep, note = pending.append, generated_at.append
+        judged = bytearray()  # per pending state: 0 where its step said SAME_VERDICT
+        keep, note, judge = pending.append, generated_at.append, judged.append
         met_now: set[int] = set()
         met_before = self._met
         met_limit = MET_LIMIT if self.spill is None else MET_LIMIT_ON_DISK
@@ -224,8 +225,8 @@ class LevelSearch:
                 generated += 1
                 if broken_step:
                     stats.generated = generated
-                    self.transition_violation(pending, generated_at, parent, action,
-                                              broken_step)
+                    self.transition_violation(pending, generated_at, judged, parent,
+                                              action, broken_step)
                 if successor is state:
                     continue  # a step that changes nothing (model.py, Model.successors)
                 if canonical:
@@ -246,6 +247,7 @@ class LevelSearch:
                     continue
                 keep(successor)
                 note(generated)
+                judge(broken_step is None)
             if position % CHECK_EVERY == 0:
                 # what the level's steps named and no state keeps can go before the level ends
                 model.forget(chain(self.frontier, pending))
@@ -254,10 +256,10 @@ class LevelSearch:
                 now_time = time.perf_counter()
                 if (budget.max_states is not None
                         and before + len(pending) >= budget.max_states):
-                    self.close(pending, generated_at)
+                    self.close(pending, generated_at, judged)
                     raise Stop(self.finish(Outcome.STOPPED, reason="max-states"))
                 if budget.seconds is not None and now_time - self.started >= budget.seconds:
-                    self.close(pending, generated_at)
+                    self.close(pending, generated_at, judged)
                     raise Stop(self.finish(Outcome.STOPPED, reason="time-limit"))
                 if self.progress and now_time >= self.next_report:
                     stats.seconds = now_time - self.started
@@ -268,7 +270,7 @@ class LevelSearch:
                     self.next_report = now_time + self.progress_every
         stats.generated = generated
         self._met = met_now
-        self.close(pending, generated_at)
+        self.close(pending, generated_at, judged)
 
     def new_level(self, name: str) -> list[State] | StateFile:
         """Where the states of the level being built go: a list, or a file with --disk."""
@@ -277,15 +279,19 @@ class LevelSearch:
         return StateFile(self.spill / f"{name}{self.level + 1:05d}.states",
                          self.model.state_width)  # type: ignore[arg-type]
 
-    def close(self, pending: list[State] | StateFile, generated_at: array | list[int]) -> None:
+    def close(self, pending: list[State] | StateFile, generated_at: array | list[int],
+              judged: bytearray | None = None) -> None:
         """End the level built from pending: keep the survivors of the check against older
-        levels as the new frontier, checking them against the properties in order."""
+        levels as the new frontier, checking them against the properties in order (those
+        that judged marks, where given: the others' steps said SAME_VERDICT)."""
         alive, position = self.store.close_level()
         stats = self.stats
         frontier = self.new_level("frontier")
         links = position.tolist() if self.spill is None else position
         for indices, states in _survivors(pending, alive):
-            found = self.model.first_violation(states)
+            marks = (judged if judged is None or isinstance(indices, range)
+                     else bytes(map(judged.__getitem__, indices)))
+            found = first_violation(self.model, states, marks)
             if found is not None:
                 at, broken = found
                 stats.distinct += at + 1
@@ -307,13 +313,13 @@ class LevelSearch:
         self.stats.queue = len(frontier)
 
     def transition_violation(self, pending: list[State] | StateFile,
-                             generated_at: array | list[int], parent: int,
+                             generated_at: array | list[int], judged: bytearray, parent: int,
                              action: Any, broken: str) -> None:
         """A step breaks a transition property. The states found before it in this level come
         first: one of them may break a state property."""
         generated = self.stats.generated
         parent_level = self.level - 1  # where the frontier sits in the visited set
-        self.close(pending, generated_at)
+        self.close(pending, generated_at, judged)
         self.stats.generated = generated
         self.stats.depth = self.level
         raise Stop(self.violation(parent_level, broken, "transition", parent, (action, broken)))
@@ -335,6 +341,20 @@ class LevelSearch:
         if self.progress:
             self.progress(self.stats)
         return SearchResult(outcome, self.stats, self.checked, counterexample, reason)
+
+
+def first_violation(model: Model, states: list[State], marks: bytes | bytearray | None
+                    ) -> tuple[int, str] | None:
+    """model.first_violation of those states that marks marks (all where marks is None: a
+    state is left out where the step that found it said SAME_VERDICT), as (position in
+    states, property)."""
+    if marks is None:
+        return model.first_violation(states)
+    found = model.first_violation(list(compress(states, marks)))
+    if found is None:
+        return None
+    at, broken = found
+    return list(compress(range(len(states)), marks))[at], broken
 
 
 def _survivors(pending: list[State] | StateFile, alive: np.ndarray

@@ -49,7 +49,7 @@ import numpy as np
 from .checkpoint import Checkpoint
 from .model import Model, State
 from .result import Counterexample, Outcome, SearchResult, Statistics
-from .search import CHECK_EVERY, MET_LIMIT
+from .search import CHECK_EVERY, MET_LIMIT, first_violation
 from .trace import Entry, rebuild
 from .visited import WINDOW, LevelStore, RecentLevels
 
@@ -79,7 +79,7 @@ class Batch:
 class Candidates:
     """Successors found in one level, column by column, in search order."""
 
-    __slots__ = ("fingerprints", "numbers", "parents", "places", "states")
+    __slots__ = ("fingerprints", "judged", "numbers", "parents", "places", "states")
 
     def __init__(self) -> None:
         self.states: list[State] = []
@@ -90,6 +90,8 @@ class Candidates:
         # in the level (one append, not a place and a parent link); its places and parents
         # come from them after the loop (Shard._place).
         self.numbers: list[int] = []
+        # Without budgets: 0 for each candidate whose step said SAME_VERDICT (not judged again)
+        self.judged = bytearray()
 
     def appends(self) -> tuple:
         return (self.states.append, self.fingerprints.append, self.places.append,
@@ -211,6 +213,7 @@ class Shard:
         appends = [(box.states.append, box.fingerprints.append, box.numbers.append)
                    for box in boxes]
         keep, note_fingerprint, note_number = appends[0]
+        judge = boxes[0].judged.append
         met_before, met_now = self._met, set()
         known = self._known.seen
         add_known = known.add
@@ -252,6 +255,8 @@ class Shard:
                 keep(successor)
                 note_fingerprint(fingerprint)
                 note_number(generated)
+                if plain:
+                    judge(broken is None)
             if should_stop is not None and position % CHECK_EVERY == 0 and should_stop():
                 break
         self._expanded = (self.ranks, firsts, generated)
@@ -434,19 +439,22 @@ class Shard:
         kept = kept[in_order]
         link_of = np.concatenate(links)[in_order] if links else kept
         self._found, self._routes, self._columns = Candidates(), [], {}
-        return self._hold(list(map(found.states.__getitem__, kept.tolist())), places[in_order],
-                          link_of)
+        kept_list = kept.tolist()
+        return self._hold(list(map(found.states.__getitem__, kept_list)), places[in_order],
+                          link_of, bytes(map(found.judged.__getitem__, kept_list))
+                          if found.judged else None)  # (the initial level: judge all)
 
-    def _hold(self, states: list[State], places: np.ndarray, links: np.ndarray
-              ) -> LevelReport:
+    def _hold(self, states: list[State], places: np.ndarray, links: np.ndarray,
+              marks: bytes | None = None) -> LevelReport:
         """Take the level's new states (in search order, where places says) as the frontier,
-        checking each against the state properties in that order."""
+        checking each against the state properties in that order (those marks marks, where
+        given: search.first_violation)."""
         violation = self.violation
         places_list = places.tolist()
         links_list = links.tolist()
         before = (len(states) if violation is None
                   else bisect_left(places_list, violation[0]))  # the states before it
-        found = self.model.first_violation(states[:before])
+        found = first_violation(self.model, states[:before], marks)
         if found is not None:
             at, broken = found
             violation = (places_list[at], broken, "state", self.level, links_list[at], None)

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
+from ..checker.model import SAME_VERDICT
 from . import actions as act
 from . import present
 from . import server as srv
@@ -54,6 +55,8 @@ from .symmetry import ServerSymmetry
 
 # What else a server step changes besides the server and the network.
 NO_EFFECT, RESTARTED, ELECTED, COMMITTED, TIMED_OUT, CHANGED, SNAPSHOT = range(7)
+#: Effects that change only a budget counter, no slot of the verdict key.
+_COUNTED_ONLY = (NO_EFFECT, RESTARTED, TIMED_OUT)
 
 _UNKNOWN = object()
 _BLOCKED = object()  # a delivery whose reply the bounds do not let into the network
@@ -73,6 +76,10 @@ class RaftModel(SpecModel):
         # Explore cut states one by one, never as covered by the whole network (see lifted):
         # for checks outside PROPERTIES that read the cut, such as scenario observers.
         self.exact_network = exact_network
+        # Steps that leave the verdict key as it was say so (checker/model.py), unless a
+        # subclass judges states by more than that key.
+        self._same_verdict = (SAME_VERDICT if type(self).check_state is SpecModel.check_state
+                              else None)
         self.n = n = config.nodes
         self.bounds = config.bounds
         self.rules = rules_for(config.mutant, n, history=config.history,
@@ -327,6 +334,7 @@ class RaftModel(SpecModel):
                     append((action, tuple(nxt), broken))
 
         redeliver = self.redeliver
+        same_verdict = self._same_verdict
         for mid, dst, deliverable, delivered, duplicate, drop in placed_messages:
             if deliverable:
                 recipient = state[dst]
@@ -353,14 +361,14 @@ class RaftModel(SpecModel):
             if duplicate is not None:
                 nxt = base.copy()
                 nxt[BAG] = duplicate[1]
-                append((duplicate[0], tuple(nxt), None))
+                append((duplicate[0], tuple(nxt), same_verdict))
             nxt = base.copy()
             nxt[BAG] = drop[1]
             if self.DROPS is not None:
                 if state[self.DROPS] >= self.bounds.max_drops:
                     continue
                 nxt[self.DROPS] += 1
-            append((drop[0], tuple(nxt), None))
+            append((drop[0], tuple(nxt), same_verdict))
 
         if cut:
             if not self.config.split:  # (a split is cut for good)
@@ -478,6 +486,16 @@ class RaftModel(SpecModel):
         self._local[i][sid] = steps
         return steps
 
+    def _verdict_after(self, new_sid: int | None, effect: int, broken: str | None
+                       ) -> str | bool | None:
+        """What a placed step says of its next state's verdict: the broken transition
+        property, or SAME_VERDICT where the step changes neither a server nor a history the
+        invariants read (only the bag, or a budget counter: the verdict key is the parent's),
+        else None."""
+        if broken is None and new_sid is None and effect in _COUNTED_ONLY:
+            return self._same_verdict
+        return broken
+
     def _network(self, bag: int, cut: int) -> tuple:
         """What can happen in the network (bag, cut), as memo tables that fill as states ask:
         ([per server slot: server -> its steps here (_place_local_steps)], [per message in
@@ -516,7 +534,8 @@ class RaftModel(SpecModel):
                     continue
             elif new_sid is None and not self.keep_stutter:
                 continue  # a message lost to the cut, and nothing else happened
-            placed.append((action, new_sid, new_bag, effect, arg, broken))
+            placed.append((action, new_sid, new_bag, effect, arg,
+                           self._verdict_after(new_sid, effect, broken)))
         for value in self._any_value or ():
             step = self._client_step(i, sid, value)
             if step:
@@ -559,7 +578,8 @@ class RaftModel(SpecModel):
             else:
                 new_bag = bag
             placed = _BLOCKED if new_bag is None else (
-                action, new_sid, new_bag, consumed, reply, effect, arg, broken)
+                action, new_sid, new_bag, consumed, reply, effect, arg,
+                self._verdict_after(new_sid, effect, broken))
         self._placed_count += 1
         return placed
 
