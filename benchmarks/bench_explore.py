@@ -18,6 +18,10 @@
                                                      # searches side by side, one per core:
                                                      # what two processes can gain here
 
+Like `raftcheck explore`, the benchmark starts itself again with glibc's huge-page tunable where
+Linux gives huge pages on request (raftcheck/huge_pages.py); RAFTCHECK_HUGE_PAGES=0 leaves it
+out. --against's checkout runs under the same environment.
+
 This machine's speed drifts by 10 to 20 % from minute to minute: a single run compares engines
 only roughly, and a before/after under ~15 % needs --repeat (engines interleaved, so the drift
 falls on all of them) or instruction counts (benchmarks/bench_instructions.py).
@@ -62,6 +66,7 @@ from measure import cpu_seconds
 from raftcheck.checker.parallel import parallel_breadth_first
 from raftcheck.checker.result import Statistics
 from raftcheck.checker.search import LevelSearch
+from raftcheck.huge_pages import start_again_with_huge_pages
 from raftcheck.spec.config import SpecConfig, profile_defaults
 from raftcheck.spec.model import RaftModel
 
@@ -235,6 +240,7 @@ def main(argv: list[str]) -> None:
     if "--help" in argv or "-h" in argv:
         print(__doc__)
         return
+    start_again_with_huge_pages()  # as `raftcheck explore` does (RAFTCHECK_HUGE_PAGES=0: not)
     against = None
     if "--against" in argv:
         at = argv.index("--against")
@@ -249,7 +255,8 @@ def main(argv: list[str]) -> None:
     which = [a for a in argv if not a.startswith("--")]
     engines = ["1 process", "workers"] + ([] if "--no-ray" in argv else ["ray"])
     print(f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or 'cpu'}, "
-          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M %Z')}")
+          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M %Z')}, "
+          f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(none)')}")
     if not which or "raft-tla" in which:
         for bounds in ((2, 0, 1, 1), (2, 1, 1, 1)):
             term, log, msgs, dup = bounds

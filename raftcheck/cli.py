@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from . import __version__, exit_codes
 from .exit_codes import UsageError
+from .huge_pages import start_again_with_huge_pages
 
 #: The sub-commands, in the order of the help, and the module of each: its register(commands)
 #: adds the command's parser and sets its handler with set_defaults(run=handler),
@@ -69,7 +70,13 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return first if first in COMMANDS else None
 
 
+#: Commands that, started as a program, start again with huge pages (huge_pages.py).
+HUGE_PAGE_COMMANDS = ("explore",)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None and chosen_command(sys.argv[1:]) in HUGE_PAGE_COMMANDS:
+        start_again_with_huge_pages()  # (the program itself, not a caller in this process)
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         parser = build_parser(chosen_command(argv))
