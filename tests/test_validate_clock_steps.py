@@ -955,3 +955,24 @@ def test_a_jump_is_read_only_where_no_step_back_follows_it() -> None:
     assert firsts(40) == [(30, 2.5)]
     assert firsts(22) == []  # (the step back at line 25 sets right what ran ahead before it)
     assert firsts(9) == []
+
+
+CHAOS_SEVEN = Path(__file__).parent / "data" / "cut" / "3.4-capnslog-chaos-n7-52s"
+
+
+def test_a_violation_within_a_clock_step_back_is_blamed_not_the_line_waiting_behind_it(
+        tmp_path: Path) -> None:
+    """etcd 3.4, seven nodes: n5's clock 30 s behind from its line 346 (a step back), so its
+    line 455 (a heartbeat from n7, leader of term 10) is merged before n7's election, which
+    waits for n1's vote. Forged, n1's term goes back at node1.log:383 (stamped 27 s after
+    n5's line, within the 30 s its clock went back): the violation is there, not the
+    heartbeat that waits for it (before: AppendEntries at node5.log:455)."""
+    logs = copy_run(CHAOS_SEVEN, tmp_path)
+    _stamp_later(logs / "node5.log", 346, -30)
+    assert check_run(find_runs([logs])[0]).status == CONFORMS
+    n1 = logs / "node1.log"
+    edit_line(n1, 383, lambda s: s.replace("became follower at term 10",
+                                           "became follower at term 1"))
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{n1}:383")
