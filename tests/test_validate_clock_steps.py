@@ -976,3 +976,34 @@ def test_a_violation_within_a_clock_step_back_is_blamed_not_the_line_waiting_beh
     verdict = check_run(find_runs([logs])[0])
     assert (verdict.status, verdict.rule, verdict.location) == \
         (VIOLATES, "TermMonotonic", f"{n1}:383")
+
+
+CHAOS_SEVEN_HASHICORP = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos-json-n7-9s"
+_HCLOG_JSON_TS = re.compile(r'"@timestamp":"([^"]+)"')
+
+
+def _shift_hclog_json(path: Path, first: int, last: int, seconds: float) -> None:
+    """Lines first..last (from 1) of an hclog JSON log stamped ``seconds`` later."""
+    for number in range(first, last + 1):
+        edit_line(path, number, lambda s: _HCLOG_JSON_TS.sub(
+            lambda m: '"@timestamp":"' + (datetime.fromisoformat(m.group(1).replace(
+                "Z", "+00:00")) + timedelta(seconds=seconds)).strftime(
+                    "%Y-%m-%dT%H:%M:%S.%f") + 'Z"', s))
+
+
+def test_a_violation_after_a_slip_read_from_a_pause_is_found_at_its_own_line(
+        tmp_path: Path) -> None:
+    """hashicorp/raft, seven nodes: n5's clock 1.5 s behind in its lines 135 to 175; its step
+    back shows 0.16 s, the rest lies in a pause. As read, inconclusive (only a size read
+    from the pause explains it). With n6's term forged back at node6.log:78, 8 s later, that
+    reading explains everything up to the forged line, and the violation is reported there
+    (before: at node6.log:44, a line that only the 0.16 s reading leaves out of order)."""
+    logs = copy_run(CHAOS_SEVEN_HASHICORP, tmp_path)
+    _shift_hclog_json(logs / "node5.log", 135, 175, -1.5)
+    assert check_run(find_runs([logs])[0]).status == INCONCLUSIVE
+    node6 = logs / "node6.log"
+    edit_line(node6, 78, lambda s: s.replace('"term":11', '"term":1'))
+    verdict = check_run(find_runs([logs])[0])
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "TermMonotonic", f"{node6}:78")
+    assert "(a size read from a pause: a guess)" in verdict.notes[0]

@@ -853,14 +853,14 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     as_logged = f"with the times as logged, {violation.rule} at {violation.location}"
     # the slip within the gap that explains it and leaves the latest line unexplained, if any:
     # that line is the one to report (a slip that explains more is the likelier reading)
-    further: tuple[tuple, Slip, Verdict] | None = None
+    further: tuple[tuple, Slip, Verdict, str] | None = None
     for slip in slips[:MOST_TRIED]:
         verdict, later = _retried(run, options, slip, e)
         if verdict.status == VIOLATES:
             if later is not None and abs(slip.seconds) <= options.max_clock_gap:
                 reach_of = (later.time, verdict.checked)
                 if further is None or reach_of > further[0]:
-                    further = (reach_of, slip, verdict)
+                    further = (reach_of, slip, verdict, "")
             continue
         if abs(slip.seconds) > options.max_clock_gap:
             return _beyond_gap(slip, violation, verdict, options)
@@ -872,15 +872,24 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     # unexplained does not: a slip never hides a violation).
     sizable = [s for s in slips[:MOST_TRIED] + hidden if s.room > abs(s.seconds) +
                options.max_skew]
+    partial: list[tuple[Slip, Verdict, ev.Event]] = []
     for slip in sorted(sizable, key=lambda s: s.distance(when))[:PAUSES_SIZED]:
-        reading = _sized_reading(run, options, slip, e, slip.room, abs(slip.seconds), True)
+        reading = _sized_reading(run, options, slip, e, slip.room, abs(slip.seconds), True,
+                                 partial)
         if reading is not None:
             return _inconclusive_reading(*reading, violation, f"{STOOD_STILL} (its step back "
                                          "shows less: the rest would lie in a pause)")
+    # (a size that explains the line and leaves a later one unexplained competes with the
+    # slips as they show: the reading that explains most names the line to report)
+    for slip, verdict, later in partial:
+        reach_of = (later.time, verdict.checked)
+        if abs(slip.seconds) <= options.max_clock_gap and (
+                further is None or reach_of > further[0]):
+            further = (reach_of, slip, verdict, " (a size read from a pause: a guess)")
     if further is not None:
-        _, slip, verdict = further
-        verdict.notes.insert(0, f"{slip.describe()}; {as_logged} was the first line not "
-                             "explained")
+        _, slip, verdict, guess = further
+        verdict.notes.insert(0, f"{slip.describe()}{guess}; {as_logged} was the first line "
+                             "not explained")
         return verdict
     # A jump is only a pause that a clock may hide: one that explains the line makes the run
     # inconclusive, even where a later line is not explained (its size is a guess, the
@@ -905,7 +914,8 @@ def _inconclusive_reading(slip: Slip, verdict: Verdict, later: ev.Event | None, 
 
 
 def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
-                   largest: float, least: float, whole_run: bool = False
+                   largest: float, least: float, whole_run: bool = False,
+                   partial: list[tuple[Slip, Verdict, ev.Event]] | None = None
                    ) -> tuple[Slip, Verdict, ev.Event | None] | None:
     """The slip (a jump, or a step back with a pause that hides part of it), of ``largest``
     seconds or less but more than ``least``, that explains ``e`` (``whole_run``: the whole
@@ -914,7 +924,8 @@ def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
     is too large a guess; one that leaves a line of the slip's own log unexplained, ``e`` or
     a later one, too small. A pause holds the clock's error and some quiet of the log: after
     the pause's length, half a second less is tried, then sizes between the largest too
-    small and the smallest too large, halving."""
+    small and the smallest too large, halving. Sizes that explain ``e`` but, where the
+    whole run is asked, leave a later line unexplained go to ``partial``."""
     small, large = least, None
     size = largest
     for tries in range(1, SIZES_TRIED + 1):
@@ -922,6 +933,8 @@ def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
         verdict, later = _retried(run, options, tried, e)
         if verdict.status != VIOLATES or (later is not None and not whole_run):
             return tried, verdict, later
+        if later is not None and partial is not None:
+            partial.append((tried, verdict, later))
         if (verdict.location or "").rpartition(":")[0] in slip.parts:
             small = size
         else:
