@@ -399,11 +399,11 @@ class Validator:
         taken.give_back()
         # The root cause, if any: an event of another file, no later than e, that nothing
         # explains even with everything else taken — a property it breaks rather than a step
-        # it waits for, if there is such an event. (No later: by the merge's clocks, where e's
-        # file's clock went back, as much later as it went back.)
-        latest = source.when(e) + source.stepped_back if e.time is not None else -math.inf
-        roots = [(h, f) for number, (h, f) in unresolved.items()
-                 if h.time is not None and merge.queues[number].when(h) <= latest]
+        # it waits for, if there is such an event. (No later: where e's file's clock went
+        # back, e may have come as much later than its time says.)
+        latest = e.time.timestamp() + source.stepped_back if e.time is not None else -math.inf
+        roots = [(h, f) for h, f in unresolved.values()
+                 if h.time is not None and h.time.timestamp() <= latest]
         roots.sort(key=lambda r: (isinstance(r[1], Missing), r[0].time))
         self.root = _end_of_chain(roots)
         return False
