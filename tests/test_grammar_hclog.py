@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from raftcheck.grammar import hclog
 from raftcheck.grammar.hclog import is_raft_module
@@ -404,3 +406,49 @@ def test_the_messages_only_raft_says_are_messages_the_reader_reads() -> None:
     assert hclog._OWN_WORDS.issubset(hclog._HANDLERS)
     assert not hclog._OWN_WORDS & {"votes", "updating configuration", "failed to contact",
                                    "restored from snapshot"}
+
+
+# --- the fast path for plain lines ----------------------------------------------------------
+
+DATA = REPO / "tests" / "data"
+
+
+def _text_rests() -> list[str]:
+    """The rest (after the envelope) of every hclog text line recorded in tests/data and the
+    corpus: real raft, raftnode and transport lines."""
+    rests = []
+    for root in (DATA, CORPUS):
+        for path in sorted(root.rglob("*.log")) if root.exists() else ():
+            for line in path.read_text(errors="replace").splitlines():
+                found = hclog._ENVELOPE.match(line)
+                if found is not None:
+                    rests.append(found.group(4))
+    return rests
+
+
+def _by_grammar(rest: str) -> tuple[str, dict[str, Any]] | None:
+    try:
+        return hclog.parse(hclog._parser(), rest, "line", "start")
+    except hclog.ParseFailure:
+        return None
+
+
+def test_plain_lines_read_without_the_parser_as_the_grammar_reads_them() -> None:
+    """Every recorded text line that the fast path takes gives the grammar's message and
+    fields; lines with quoted values (configurations, 'Node at ...') go to the grammar."""
+    rests = _text_rests()
+    assert len(rests) > 5000  # (not vacuous: the recorded hashicorp runs' text lines)
+    taken = [rest for rest in rests if hclog.plain_fields(rest) is not None]
+    assert 0.5 < len(taken) / len(rests) < 1  # most, not all
+    for rest in taken:
+        assert hclog.plain_fields(rest) == _by_grammar(rest), rest
+    assert hclog.plain_fields('entering leader state: leader="Node at a:1 [Leader]"') is None
+
+
+@given(st.text(alphabet='ab:= ."-', max_size=24))
+def test_the_fast_path_never_reads_a_line_otherwise_than_the_grammar(rest: str) -> None:
+    """Fuzzed rests of the characters that matter: where the fast path answers, the grammar
+    answers the same (and where the grammar refuses a line, so does the fast path)."""
+    plain = hclog.plain_fields(rest)
+    if plain is not None:
+        assert plain == _by_grammar(rest)
