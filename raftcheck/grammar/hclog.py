@@ -1,10 +1,12 @@
 """hashicorp/raft logs (go-hclog text and JSON) -> drafts of events.
 
 The text envelope ``<time> [LEVEL]  <module>: `` is split off with a regular expression; the
-rest (message and ``key=value`` fields) goes through ``hclog.lark``. A JSON line is decoded with
-``json.loads`` and gives the message and fields directly. Structured values (the server list,
-``{Voter node2 127.0.0.1:7002}``, ``Node at <addr> [Follower]``) are parsed with the grammar's
-other start rules in both cases. One table then maps each known message to its drafts.
+rest (message and ``key=value`` fields) goes through ``hclog.lark``, except where no value is
+quoted: one more regular expression reads those to the same result (``plain_fields``). A
+JSON line is decoded with ``json.loads`` and gives the message and fields directly.
+Structured values (the server list, ``{Voter node2 127.0.0.1:7002}``, ``Node at <addr>
+[Follower]``) are parsed with the grammar's other start rules in both cases. One table then
+maps each known message to its drafts.
 
 hashicorp/raft never logs the node's own ID: a file's node is found from ``Node at <address>``
 (text) or from the file name matching a server ID, or from the candidate's first granted vote
