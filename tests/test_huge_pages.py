@@ -40,7 +40,7 @@ class Started(Exception):
 
 
 @pytest.fixture
-def exec_recorded(monkeypatch):
+def exec_recorded(monkeypatch, tmp_path):
     """os.execve recorded instead of run, on a kernel and libc that give huge pages."""
     calls = []
 
@@ -49,8 +49,9 @@ def exec_recorded(monkeypatch):
         raise Started
 
     monkeypatch.setattr(os, "execve", execve)
-    monkeypatch.setattr(huge_pages.THP_POLICY.__class__, "read_text",
-                        lambda self, *a, **k: MADVISE)
+    policy = tmp_path / "enabled"
+    policy.write_text(MADVISE)
+    monkeypatch.setattr(huge_pages, "THP_POLICY", policy)
     monkeypatch.setattr(huge_pages.platform, "libc_ver", lambda: GLIBC)
     monkeypatch.setattr(huge_pages.sys, "platform", "linux")
     monkeypatch.delenv("GLIBC_TUNABLES", raising=False)

@@ -16,17 +16,13 @@ from raftcheck.spec.model import RaftModel
 from raftcheck.spec.mutants import MUTANTS
 from raftcheck.spec.records import Role
 from tests.shards_in_process import parents_by_level, run_shards
-from tests.test_search import Blinking, LampAlarm
+from tests.test_search import Blinking, LampAlarm, counts
 
 
 def raft_tla(servers: int = 3) -> RaftModel:
     return RaftModel(SpecConfig(nodes=servers, profile="raft-tla", bounds=Bounds(
         max_term=2, max_log=0, max_msgs=1, max_dup=1, max_writes=None, max_restarts=None,
         max_elections=None, max_partitions=0)))
-
-
-def counts(result):
-    return result.outcome, result.stats.distinct, result.stats.generated, result.stats.depth
 
 
 def test_same_counts_as_one_process_where_no_budget_counters_exist():

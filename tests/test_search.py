@@ -172,6 +172,11 @@ def test_initial_or_later_violation(bad):
     assert result.counterexample.length == sum(bad)
 
 
+def counts(result):
+    """What two searches of the same space must agree on."""
+    return result.outcome, result.stats.distinct, result.stats.generated, result.stats.depth
+
+
 @dataclass
 class Blinking(Model):
     """Two counters and a lamp that any state may switch: the lamp is not read by the
@@ -213,7 +218,7 @@ def test_a_state_whose_step_said_same_verdict_is_not_judged_again(bad):
     step says it."""
     declared, plain = Blinking(bad=bad), Blinking(bad=bad, declares=False)
     with_it, without = breadth_first(declared), breadth_first(plain)
-    assert counts_of(with_it) == counts_of(without)
+    assert counts(with_it) == counts(without)
     assert (with_it.counterexample is None) == (bad is None)
     if bad is not None:
         assert [s.state for s in with_it.counterexample.steps] == [
@@ -240,7 +245,3 @@ class LampAlarm(Blinking):
     def check_state(self, state):
         self.judged.append(state)
         return "LampOn" if state == (0, 0, 1) else None
-
-
-def counts_of(result):
-    return result.outcome, result.stats.distinct, result.stats.generated, result.stats.depth

@@ -91,6 +91,11 @@ class SpecModel(Model):
             verdict = _remember(self._verdicts, key, self._verdict_by_part(state))
         return verdict  # type: ignore[return-value]
 
+    def judges_by_verdict_key(self) -> bool:
+        """Whether a state's verdict is its verdict_key's (check_state as here), not a
+        subclass's own judgement (tests' alarms, scenarios' claims), which may read more."""
+        return type(self).check_state is SpecModel.check_state
+
     def verdict_keys(self, states: Iterable[Any]) -> Iterable[Any]:
         """verdict_key of each state, in order (a model may take them out in C)."""
         return map(self.verdict_key, states)
@@ -99,7 +104,7 @@ class SpecModel(Model):
         """checker/model.py: the memo is asked for every state in C calls; only where it has
         no verdict yet (or a violation) are the states looked at one by one. A subclass that
         judges states its own way (check_state overridden) is asked state by state."""
-        if type(self).check_state is not SpecModel.check_state:
+        if not self.judges_by_verdict_key():
             return super().first_violation(states)
         keys = list(self.verdict_keys(states))
         verdicts = list(map(self._verdicts.get, keys, repeat(_UNKNOWN)))

@@ -78,8 +78,7 @@ class RaftModel(SpecModel):
         self.exact_network = exact_network
         # Steps that leave the verdict key as it was say so (checker/model.py), unless a
         # subclass judges states by more than that key.
-        self._same_verdict = (SAME_VERDICT if type(self).check_state is SpecModel.check_state
-                              else None)
+        self._same_verdict = SAME_VERDICT if self.judges_by_verdict_key() else None
         self.n = n = config.nodes
         self.bounds = config.bounds
         self.rules = rules_for(config.mutant, n, history=config.history,

@@ -851,16 +851,15 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     hidden = [s for s in slips if s.hidden]
     slips = [s for s in slips if not s.hidden]
     as_logged = f"with the times as logged, {violation.rule} at {violation.location}"
-    # the slip within the gap that explains it and leaves the latest line unexplained, if any:
-    # that line is the one to report (a slip that explains more is the likelier reading)
-    further: tuple[tuple, Slip, Verdict, str] | None = None
+    # readings within the gap that explain it and leave a later line unexplained: the one
+    # that leaves the latest names the line to report (a slip that explains more is the
+    # likelier reading): (slip, its verdict, that line, what the note adds)
+    further: list[tuple[Slip, Verdict, ev.Event, str]] = []
     for slip in slips[:MOST_TRIED]:
         verdict, later = _retried(run, options, slip, e)
         if verdict.status == VIOLATES:
-            if later is not None and abs(slip.seconds) <= options.max_clock_gap:
-                reach_of = (later.time, verdict.checked)
-                if further is None or reach_of > further[0]:
-                    further = (reach_of, slip, verdict, "")
+            if later is not None:
+                further.append((slip, verdict, later, ""))
             continue
         if abs(slip.seconds) > options.max_clock_gap:
             return _beyond_gap(slip, violation, verdict, options)
@@ -880,14 +879,12 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
             return _inconclusive_reading(*reading, violation, f"{STOOD_STILL} (its step back "
                                          "shows less: the rest would lie in a pause)")
     # (a size that explains the line and leaves a later one unexplained competes with the
-    # slips as they show: the reading that explains most names the line to report)
-    for slip, verdict, later in partial:
-        reach_of = (later.time, verdict.checked)
-        if abs(slip.seconds) <= options.max_clock_gap and (
-                further is None or reach_of > further[0]):
-            further = (reach_of, slip, verdict, " (a size read from a pause: a guess)")
-    if further is not None:
-        _, slip, verdict, guess = further
+    # slips as they show)
+    further += [(slip, verdict, later, " (a size read from a pause: a guess)")
+                for slip, verdict, later in partial]
+    further = [r for r in further if abs(r[0].seconds) <= options.max_clock_gap]
+    if further:
+        slip, verdict, _, guess = max(further, key=lambda r: (r[2].time, r[1].checked))
         verdict.notes.insert(0, f"{slip.describe()}{guess}; {as_logged} was the first line "
                              "not explained")
         return verdict
@@ -903,8 +900,8 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     return None
 
 
-def _inconclusive_reading(slip: Slip, verdict: Verdict, later: ev.Event | None, violation: Verdict,
-             doubt: str) -> Verdict:
+def _inconclusive_reading(slip: Slip, verdict: Verdict, later: ev.Event | None,
+                          violation: Verdict, doubt: str) -> Verdict:
     """The violation, inconclusive: a reading of the clock whose size is a guess explains its
     line (and, where ``later`` is a line it leaves unexplained, that line is named too: the
     guess may be the one that puts it out of order)."""
