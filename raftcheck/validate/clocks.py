@@ -40,7 +40,8 @@ from .observe import observes
 from .runs import Run
 
 MOST_TRIED = 12
-"""Slips tried, at most, before a violation is reported: those nearest in time to it first."""
+"""Slips tried before a violation is reported: those nearest in time to it first (and then
+the same lines at the other size their step allows: engine._tried)."""
 PAUSES_SIZED = 4
 """Slips whose step back shows only part of the clock's error (the rest in a pause) tried at
 larger sizes, at most (those nearest in time to the unexplained line)."""

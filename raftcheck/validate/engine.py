@@ -855,7 +855,7 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     # that leaves the latest names the line to report (a slip that explains more is the
     # likelier reading): (slip, its verdict, that line, what the note adds)
     further: list[tuple[Slip, Verdict, ev.Event, str]] = []
-    for slip in slips[:MOST_TRIED]:
+    for slip in _tried(slips):
         verdict, later = _retried(run, options, slip, e)
         if verdict.status == VIOLATES:
             if later is not None:
@@ -898,6 +898,15 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
         if reading is not None:
             return _inconclusive_reading(*reading, violation, STOOD_STILL)
     return None
+
+
+def _tried(slips: list[Slip]) -> list[Slip]:
+    """The slips retried, of those found (nearest the unexplained line first): the
+    MOST_TRIED first, then the same lines at the other sizes their step allows (the nearer
+    sizes all come first, and a step back may show less than the clock's error)."""
+    tried = slips[:MOST_TRIED]
+    blocks = {(s.first, s.last) for s in tried}
+    return tried + [s for s in slips[MOST_TRIED:] if (s.first, s.last) in blocks]
 
 
 def _inconclusive_reading(slip: Slip, verdict: Verdict, later: ev.Event | None,
