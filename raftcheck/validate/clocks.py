@@ -57,6 +57,9 @@ nearest ones, and as many nearest in length to the step."""
 NEAREST_JUMPS = 3
 """Pauses before an unexplained line read as where its node's clock jumped ahead: the nearest
 ones (a busy log pauses often after a jump too), and the PAUSES longest."""
+QUIET = 16
+"""Pauses of a log before a step back of its clock, the nearest, whose longest bounds the quiet
+the step may hide (where no pause after it bounds how far off the lines were)."""
 SCAN = 256
 """Pauses looked at on each side of a step back, at most (the nearest)."""
 
@@ -78,6 +81,9 @@ class Slip:
     # (the step back shows only part of it): the pause's length, the most they may have been
     room: float = 0.0
     hidden: bool = False  # a pause longer than those the step allows: tried only sized
+    # from the log's start or to its end: ``room`` is the step and the longest quiet of the
+    # log near it (the step shows the error less the quiet just before it), not a pause
+    to_edge: bool = False
 
     @property
     def log(self) -> str:
@@ -232,7 +238,12 @@ def _slips_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
             for off in _offsets(back, gap, tolerance):
                 slips.append(Slip(node, parts, begins, before, here, -off, begins_at, t + back,
                                   gap))
-        slips.append(Slip(node, parts, first, before, here, -back, first_time, t + back))
+        # (from the log's start or to its end, no pause bounds how far off the lines were: the
+        # step shows the error less the quiet just before it, which may be as long as the
+        # log's longest of late)
+        room = back + max((j[0] for j in jumps[max(k - QUIET, 0):k] if j[0] > 0), default=0.0)
+        slips.append(Slip(node, parts, first, before, here, -back, first_time, t + back, room,
+                          to_edge=True))
         for gap, begins_at, begins, _before in _hiding(earlier, back, tolerance, tried):
             slips.append(Slip(node, parts, begins, before, here, -back, begins_at, t + back,
                               gap, hidden=True))
@@ -243,7 +254,8 @@ def _slips_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
             for off in _offsets(back, gap, tolerance):
                 slips.append(Slip(node, parts, here, ends, here, off, t, ends_after - gap,
                                   gap))
-        slips.append(Slip(node, parts, here, last, here, back, t, last_time))
+        slips.append(Slip(node, parts, here, last, here, back, t, last_time, room,
+                          to_edge=True))
         for gap, ends_after, _after, ends in _hiding(later, back, tolerance, tried):
             slips.append(Slip(node, parts, here, ends, here, back, t, ends_after - gap, gap,
                               hidden=True))
@@ -256,16 +268,19 @@ def _pauses(jumps: list[Jump], back: float, tolerance: float) -> list[Jump]:
     nearest, and those nearest in length."""
     long_enough = [j for j in jumps if j[0] >= back - tolerance]
     nearest = long_enough[:PAUSES]
-    alike = sorted(long_enough, key=lambda j: j[0] - back)[:PAUSES]
+    alike = sorted(long_enough, key=lambda j: abs(j[0] - back))[:PAUSES]
     return nearest + [j for j in alike if j not in nearest]
 
 
 def _hiding(jumps: list[Jump], back: float, tolerance: float, tried: list[Jump]
             ) -> list[Jump]:
-    """Of the jumps (nearest to a step back first), the nearest longer than the step, where
-    not among those ``tried`` (:func:`_pauses`'): a step back may show only part of a clock's
-    error, the rest hidden in such a pause (Slip.hidden)."""
-    return [j for j in jumps if j[0] > back + tolerance and j not in tried][:PAUSES]
+    """Of the jumps (nearest to a step back first), the nearest longer than the step and the
+    longest, where not among those ``tried`` (:func:`_pauses`'): a step back may show only
+    part of a clock's error, the rest hidden in such a pause (Slip.hidden)."""
+    longer = [j for j in jumps if j[0] > back + tolerance and j not in tried]
+    nearest = longer[:PAUSES]
+    return nearest + [j for j in sorted(longer, key=lambda j: -j[0])[:PAUSES]
+                      if j not in nearest]
 
 
 def _offsets(back: float, forward: float, tolerance: float) -> tuple[float, ...]:

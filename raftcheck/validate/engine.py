@@ -111,6 +111,7 @@ class Validator:
         self.options = options or ValidateOptions()
         self.slip = slip
         self.failed_at: ev.Event | None = None  # the event a violation is reported at
+        self.failure: Unexplained | None = None  # and why
         # an event to watch, as (path, line, kind), and whether the spec explained it (a retry
         # with a slip asks whether the event left unexplained before was explained)
         self.watch: tuple[str, int, str] | None = None
@@ -639,7 +640,7 @@ class Validator:
                 (self.cx.resyncing or self.cx.unsynced) and isinstance(e, ANCHORS))
 
     def _violation(self, e: ev.Event, failure: Unexplained, stream: LogStream) -> Verdict:
-        self.failed_at = e
+        self.failed_at, self.failure = e, failure
         unread = None if failure.rule in NEVER_EXCUSED else self._unread_before(e, stream)
         if self.features and failure.rule not in NEVER_EXCUSED:
             status, lead = INCONCLUSIVE, "not explained, but the logs use features outside " \
@@ -856,7 +857,7 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     # likelier reading): (slip, its verdict, that line, what the note adds)
     further: list[tuple[Slip, Verdict, ev.Event, str]] = []
     for slip in _tried(slips):
-        verdict, later = _retried(run, options, slip, e)
+        verdict, later, _ = _retried(run, options, slip, e)
         if verdict.status == VIOLATES:
             if later is not None:
                 further.append((slip, verdict, later, ""))
@@ -866,9 +867,10 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
         verdict.notes.insert(0, f"{slip.describe()}; {as_logged} is not explained")
         return verdict
     # A step back may show only part of how far a clock was off, the rest hidden in a pause
-    # of the log: a slip that explains the run only at a size beyond the step (up to the
-    # pause) is a guess, and makes the violation inconclusive (one that leaves a later line
-    # unexplained does not: a slip never hides a violation).
+    # of the log (or, in a reading to the log's edge, in the quiet just before the step): a
+    # slip that explains the run only at a size beyond the step (up to the pause, or the
+    # log's longest quiet of late) is a guess, and makes the violation inconclusive (one that
+    # leaves a later line unexplained does not: a slip never hides a violation).
     sizable = [s for s in slips[:MOST_TRIED] + hidden if s.room > abs(s.seconds) +
                options.max_skew]
     partial: list[tuple[Slip, Verdict, ev.Event]] = []
@@ -877,10 +879,10 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
                                  partial)
         if reading is not None:
             return _inconclusive_reading(*reading, violation, f"{STOOD_STILL} (its step back "
-                                         "shows less: the rest would lie in a pause)")
+                                         f"shows less: the rest would lie in {_hider(slip)})")
     # (a size that explains the line and leaves a later one unexplained competes with the
     # slips as they show)
-    further += [(slip, verdict, later, " (a size read from a pause: a guess)")
+    further += [(slip, verdict, later, f" (a size read from {_hider(slip)}: a guess)")
                 for slip, verdict, later in partial]
     further = [r for r in further if abs(r[0].seconds) <= options.max_clock_gap]
     if further:
@@ -898,6 +900,11 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
         if reading is not None:
             return _inconclusive_reading(*reading, violation, STOOD_STILL)
     return None
+
+
+def _hider(slip: Slip) -> str:
+    """Where the part of the slip's error that its step back does not show would lie."""
+    return "the quiet of its log before the step" if slip.to_edge else "a pause"
 
 
 def _tried(slips: list[Slip]) -> list[Slip]:
@@ -926,29 +933,44 @@ def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
     """The slip (a jump, or a step back with a pause that hides part of it), of ``largest``
     seconds or less but more than ``least``, that explains ``e`` (``whole_run``: the whole
     run): (the slip so sized, the run's verdict so read, the later line left unexplained if
-    any), or None. A size that leaves a line of another node unexplained (now out of order)
-    is too large a guess; one that leaves a line of the slip's own log unexplained, ``e`` or
-    a later one, too small. A pause holds the clock's error and some quiet of the log: after
-    the pause's length, half a second less is tried, then sizes between the largest too
-    small and the smallest too large, halving. Sizes that explain ``e`` but, where the
-    whole run is asked, leave a later line unexplained go to ``partial``."""
+    any), or None. The line a size leaves unexplained tells whether it put the slip's lines
+    too early or too late (:func:`_too_early`), and so whether it was too large or too small.
+    A pause holds the clock's error and some quiet of the log: after the pause's length,
+    half a second less is tried, then sizes between the largest too small and the smallest
+    too large, halving (a reading to the log's edge, whose largest size is a guess from the
+    log's quiet, halves from the first). Sizes that explain ``e`` but, where the whole run
+    is asked, leave a later line unexplained go to ``partial``."""
     small, large = least, None
-    size = largest
-    for tries in range(1, SIZES_TRIED + 1):
+
+    def reading(size: float) -> tuple[tuple[Slip, Verdict, ev.Event | None] | None, bool]:
+        """(the reading, where the slip so sized explains, else None; whether it put the
+        slip's lines too early)"""
         tried = slip.sized(math.copysign(size, slip.seconds))
-        verdict, later = _retried(run, options, tried, e)
+        verdict, later, too_early = _retried(run, options, tried, e)
         if verdict.status != VIOLATES or (later is not None and not whole_run):
-            return tried, verdict, later
+            return (tried, verdict, later), too_early
         if later is not None and partial is not None:
             partial.append((tried, verdict, later))
-        if (verdict.location or "").rpartition(":")[0] in slip.parts:
+        return None, too_early
+
+    size = largest
+    for tries in range(1, SIZES_TRIED + 1):
+        found, too_early = reading(size)
+        if found is not None:
+            return found
+        if too_early != slip.ahead:  # (the larger, the earlier a clock ahead's lines go)
             small = size
         else:
             large = size
         if large is None or large - small <= options.max_skew:
-            return None
-        size = large - 0.5 if tries == 1 and large - 0.5 > small else (small + large) / 2
-    return None
+            break
+        pause = tries == 1 and not slip.to_edge and large - 0.5 > small
+        size = large - 0.5 if pause else (small + large) / 2
+    if not slip.hidden or large is None or small != least:
+        return None
+    # (a pause longer than its step allows is never tried at the step's own size but here,
+    # where every size tried was too large)
+    return reading(least)[0]
 
 
 def _end_of_chain(roots: list[tuple[ev.Event, Unexplained]]
@@ -969,19 +991,33 @@ def _end_of_chain(roots: list[tuple[ev.Event, Unexplained]]
 
 
 def _retried(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event
-             ) -> tuple[Verdict, ev.Event | None]:
-    """The run's verdict with the slip's lines corrected, and where that explains the event
-    ``e`` the times as logged left unexplained but not a later line with a time: that line's
-    event."""
+             ) -> tuple[Verdict, ev.Event | None, bool]:
+    """The run's verdict with the slip's lines corrected; where that explains the event ``e``
+    the times as logged left unexplained but not a later line with a time, that line's event;
+    and whether the violation says the slip's lines, so corrected, came too early
+    (:func:`_too_early`)."""
     retry = Validator(options, slip)
     retry.watch = (e.source.path, e.source.line, e.kind)
     verdict = retry.run(_stream(run))
     later = retry.failed_at
+    early = later is not None and retry.failure is not None and \
+        _too_early(slip, later, retry.failure)
     if verdict.status != VIOLATES or not retry.watched or later is None or \
             later.time is None or \
             (later.source.path, later.source.line) == (e.source.path, e.source.line):
         later = None
-    return verdict, later
+    return verdict, later, early
+
+
+def _too_early(slip: Slip, failed: ev.Event, failure: Unexplained) -> bool:
+    """Whether a violation with the slip's lines corrected says they were merged too early:
+    a line of the slip's log waits for another node's line (a message not yet sent), or
+    another node's line is unexplained without waiting for the slip's node (what that node
+    did, a term or a message, reached it first). Else too late: another node's line waits
+    for the slip's node, or a line of the slip's log is unexplained by what came first."""
+    if failed.source.path in slip.parts:
+        return failure.awaits is not None
+    return failure.awaits != slip.node
 
 
 def _beyond_gap(slip: Slip, violation: Verdict, verdict: Verdict, options: ValidateOptions
