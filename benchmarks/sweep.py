@@ -231,11 +231,12 @@ def _shifted(line: str, seconds: float) -> str | None:
 
 
 def _clock_step(files: list[Path], rng: random.Random, *, to_end: bool = False,
-                wide: bool = False) -> ClockStep | None:
+                back: bool = False, wide: bool = False) -> ClockStep | None:
     """A block of one log from a line 20 to 50 % of the way in stamped off by one of
     CLOCK_STEPS: up to 30 % of the log further, then right again (a step, either way), or to
-    its end (``to_end``: a jump ahead). ``wide``: from a line 10 to 90 % of the way in, off by
-    1.2 to 45 s (a draw beyond the first, --clock-draws)."""
+    its end (``to_end``: a jump ahead, or with ``back`` a clock set back). ``wide``: from a
+    line 10 to 90 % of the way in, off by 1.2 to 45 s (a draw beyond the first,
+    --clock-draws)."""
     path = rng.choice(files)
     count = len(path.read_bytes().splitlines())
     if count < 20:
@@ -248,7 +249,7 @@ def _clock_step(files: list[Path], rng: random.Random, *, to_end: bool = False,
             rng.choice(CLOCK_STEPS)
 
     if to_end:
-        return ClockStep(path.name, first, count, abs(off()))
+        return ClockStep(path.name, first, count, -abs(off()) if back else abs(off()))
     last = rng.randint(first, max(first, min(count - 3, first + count * 3 // 10)))
     return ClockStep(path.name, first, last, off())
 
@@ -515,13 +516,16 @@ class LookAlike:
     clock: ClockStep | None = None
 
 
-LOOK_ALIKES = ("cut-one", "cut-all", "noise", "clock-step", "clock-jump")
+LOOK_ALIKES = ("cut-one", "cut-all", "noise", "clock-step", "clock-jump", "clock-back")
 """cut-one: one node's log begins at a random line of its first 60 % (older parts rotated
 away); cut-all: every node's log does; noise: every log has, at a random line, what else a
 process prints into it (a Go panic's goroutine dump, a shell's message, a blank line);
 clock-step: a block of lines in the middle of one log stamped off by up to 30 s (a clock set
 wrong, and corrected); clock-jump: one log's lines from a point 20 to 50 % of the way in to its
-end stamped up to 30 s later (a clock that jumped ahead and was not corrected)."""
+end stamped up to 30 s later (a clock that jumped ahead and was not corrected); clock-back: the
+same stamped up to 30 s earlier (a clock set back, and left so)."""
+
+CLOCK_KINDS = ("clock-step", "clock-jump", "clock-back")
 
 NOISE = b"goroutine 1 [running]:\nmain.main()\n\t/src/main.go:42 +0x1d\n\n" \
     b"/bin/sh: 1: cannot create /var/run/x.pid: Permission denied\n"
@@ -537,10 +541,11 @@ def look_alikes(runs: list[Run], into: Path, clock_draws: int = 1) -> list[LookA
             continue
         for kind in LOOK_ALIKES:
             rng = _rng(run, kind)
-            if kind in ("clock-step", "clock-jump"):
+            if kind in CLOCK_KINDS:
                 for draw in range(clock_draws):
                     rng = _rng(run, kind if draw == 0 else f"{kind}-{draw}")
-                    step = _clock_step(files, rng, to_end=kind == "clock-jump", wide=draw > 0)
+                    step = _clock_step(files, rng, to_end=kind != "clock-step",
+                                       back=kind == "clock-back", wide=draw > 0)
                     if step is not None:
                         look = LookAlike(f"{number:04d}-{kind}" + (f"-{draw}" if draw else ""),
                                          run.name, kind, {}, step)

@@ -58,13 +58,14 @@ def test_look_alikes_are_no_violations(swept: dict) -> None:
     assert len(swept["look-alikes"]) == len(sweep.LOOK_ALIKES) * len(RUNS)
     steps = [a["clock"] for a in swept["look-alikes"].values() if a["kind"] == "clock-step"]
     assert len(steps) == len(RUNS) and all(s["seconds"] in sweep.CLOCK_STEPS for s in steps)
-    jumps = [a for a in swept["look-alikes"].values() if a["kind"] == "clock-jump"]
-    assert len(jumps) == len(RUNS)
-    for jump in jumps:  # (ahead, from a line on to the end of its log)
-        clock = jump["clock"]
-        path = Path(jump["run"]) / clock["file"]
-        assert clock["seconds"] > 0
-        assert clock["last"] == len(path.read_bytes().splitlines()) > clock["first"]
+    for kind, ahead in (("clock-jump", True), ("clock-back", False)):
+        copies = [a for a in swept["look-alikes"].values() if a["kind"] == kind]
+        assert len(copies) == len(RUNS)
+        for copy in copies:  # (from a line on to the end of its log, ahead or behind)
+            clock = copy["clock"]
+            path = Path(copy["run"]) / clock["file"]
+            assert (clock["seconds"] > 0) == ahead
+            assert clock["last"] == len(path.read_bytes().splitlines()) > clock["first"]
     assert all(a["status"] != "violates" for a in swept["look-alikes"].values())
 
 
