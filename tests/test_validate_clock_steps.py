@@ -1187,3 +1187,25 @@ def test_the_pauses_nearest_in_length_to_a_step_are_those_nearest_either_way(
     assert verdict.status == CONFORMS, (verdict.rule, verdict.location)
     assert any(n.startswith(f"n2's clock ran 0.772 s ahead in {logs / 'node2.log'}:141 to "
                             "line 187") for n in verdict.notes), verdict.notes
+
+
+@pytest.mark.parametrize("forged", [None, ("node1.log", 308, "term=28", "term=2")],
+                         ids=["as-run", "term-back"])
+def test_a_clock_set_back_further_than_the_logs_quiet_is_read_at_larger_sizes(
+        tmp_path: Path, forged: tuple | None) -> None:
+    """The seven-member trace run, n7's clock set 12 s back as its server restarts (line 180)
+    and left so: its step shows 9 s (the restart took 3), and the longest of its log's
+    recent pauses makes 11.97 s, still too small. Sizes double from there while too small,
+    then halve, eight at most: 12.16 s explains the run, a guess: inconclusive (before: a
+    false TermMonotonic at node6.log:241). n1's term forged back at node1.log:308: a
+    violation there."""
+    logs = copy_run(HASHICORP_SEVEN_TRACE, tmp_path)
+    _shift_hclog(logs / "node7.log", 180, 517, -12.0)
+    verdict = _check(logs, forged)
+    if forged is None:
+        assert verdict.status == INCONCLUSIVE, (verdict.rule, verdict.location)
+        assert f"n7's clock ran 12 s behind in {logs / 'node7.log'}:180 to line 517" in \
+            verdict.reason
+    else:
+        assert (verdict.status, verdict.rule, verdict.location) == \
+            (VIOLATES, "TermMonotonic", f"{logs / 'node1.log'}:308")

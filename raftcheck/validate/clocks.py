@@ -50,6 +50,9 @@ SIZES_TRIED = 6
 pause's length, then, where that puts another node's line out of order (too large a guess),
 half a second less, then halving between the largest size too small and the smallest too
 large."""
+EDGE_SIZES_TRIED = 8
+"""Sizes of a reading to a log's edge (a clock set back and left so) tried, at most: no pause
+bounds it, so its sizes start from a guess, doubling while too small, then halving."""
 PAUSES = 2
 """Pauses in a log, before and after a step back of its clock, that may be where the clock
 jumped forward (a step back shows where a clock was set right, not where it went wrong): the

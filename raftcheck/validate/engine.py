@@ -28,6 +28,7 @@ from raftcheck.traces import events as ev
 from raftcheck.traces.logfiles import LogError, LogStream
 
 from .clocks import (
+    EDGE_SIZES_TRIED,
     MOST_TRIED,
     PAUSES_SIZED,
     SIZES_TRIED,
@@ -938,8 +939,9 @@ def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
     A pause holds the clock's error and some quiet of the log: after the pause's length,
     half a second less is tried, then sizes between the largest too small and the smallest
     too large, halving (a reading to the log's edge, whose largest size is a guess from the
-    log's quiet, halves from the first). Sizes that explain ``e`` but, where the whole run
-    is asked, leave a later line unexplained go to ``partial``."""
+    log's quiet, halves from the first, and doubles while too small, up to --max-clock-gap).
+    Sizes that explain ``e`` but, where the whole run is asked, leave a later line
+    unexplained go to ``partial``."""
     small, large = least, None
 
     def reading(size: float) -> tuple[tuple[Slip, Verdict, ev.Event | None] | None, bool]:
@@ -954,7 +956,7 @@ def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
         return None, too_early
 
     size = largest
-    for tries in range(1, SIZES_TRIED + 1):
+    for tries in range(1, (EDGE_SIZES_TRIED if slip.to_edge else SIZES_TRIED) + 1):
         found, too_early = reading(size)
         if found is not None:
             return found
@@ -962,6 +964,9 @@ def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
             small = size
         else:
             large = size
+        if large is None and slip.to_edge and size < options.max_clock_gap:
+            size = min(2 * size, options.max_clock_gap)  # (nothing bounds it but the gap)
+            continue
         if large is None or large - small <= options.max_skew:
             break
         pause = tries == 1 and not slip.to_edge and large - 0.5 > small
