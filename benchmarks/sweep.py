@@ -696,6 +696,12 @@ def _outcome(verdict: dict | None) -> tuple | None:
     return None if verdict is None else (verdict["status"], verdict["rule"], verdict["location"])
 
 
+def _look_key(look: dict) -> tuple[str, str]:
+    """A look-alike as two sweeps both know it: its run, and its kind and draw (its id less
+    the run's number, which moves as runs are added)."""
+    return look["run"], look["id"].partition("-")[2]
+
+
 def compare(old_path: Path, new_path: Path) -> int:
     old, new = (json.loads(p.read_text()) for p in (old_path, new_path))
     changed = 0
@@ -711,13 +717,13 @@ def compare(old_path: Path, new_path: Path) -> int:
             changed += 1
             print(f"forged {f['kind']} of {f['run']}: caught {before['caught']} -> "
                   f"{f['caught']} ({f['status']} {f['rule']} {f['location']})")
-    same_look = {(a["run"], a["kind"]): a for a in old.get("look-alikes", {}).values()}
+    same_look = {_look_key(a): a for a in old.get("look-alikes", {}).values()}
     for a in new.get("look-alikes", {}).values():
-        before = same_look.get((a["run"], a["kind"]))
+        before = same_look.get(_look_key(a))
         if before is not None and (before["status"] == "violates") != (a["status"] == "violates"):
             changed += 1
-            print(f"look-alike {a['kind']} of {a['run']}: {before['status']} -> {a['status']} "
-                  f"({a['rule']} {a['location']})")
+            print(f"look-alike {a['id'].partition('-')[2]} of {a['run']}: {before['status']} "
+                  f"-> {a['status']} ({a['rule']} {a['location']})")
     print(f"{changed} changed; runs {len(old['runs'])} -> {len(new['runs'])}, forged "
           f"{sum(f['caught'] for f in old['forged'].values())}/{len(old['forged'])} -> "
           f"{sum(f['caught'] for f in new['forged'].values())}/{len(new['forged'])} caught")

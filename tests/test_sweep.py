@@ -86,3 +86,26 @@ def test_compare_names_what_changed(swept: dict, tmp_path: Path,
     assert out[0] == f"run {name}: ('conforms', None, None) -> ('violates', 'TermMonotonic', 'x:1')"
     assert out[1].startswith(f"forged {changed['forged'][forged]['kind']} of ")
     assert out[-1].startswith("2 changed")
+
+
+def test_compare_tells_the_draws_of_a_look_alike_apart(
+        swept: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Several clock draws of a run share its run and kind: each is compared with its own."""
+    before, after = (json.loads(json.dumps(swept)) for _ in range(2))
+    look = next(a for a in swept["look-alikes"].values() if a["kind"] == "clock-step")
+    draw = {**look, "id": f"{look['id']}-1"}
+    for sweep_, first, second in ((before, "conforms", "violates"),
+                                  (after, "violates", "conforms")):
+        sweep_["look-alikes"][look["id"]] = {**look, "status": first}
+        sweep_["look-alikes"][draw["id"]] = {**draw, "status": second}
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(before))
+    new.write_text(json.dumps(after))
+    sweep.compare(old, new)
+    out = capsys.readouterr().out.splitlines()
+    assert sorted(out[:2]) == sorted([
+        f"look-alike clock-step of {look['run']}: conforms -> violates ({look['rule']} "
+        f"{look['location']})",
+        f"look-alike clock-step-1 of {look['run']}: violates -> conforms ({look['rule']} "
+        f"{look['location']})"])
+    assert out[-1].startswith("2 changed")
