@@ -435,20 +435,44 @@ def _by_grammar(rest: str) -> tuple[str, dict[str, Any]] | None:
 
 def test_plain_lines_read_without_the_parser_as_the_grammar_reads_them() -> None:
     """Every recorded text line that the fast path takes gives the grammar's message and
-    fields; lines with quoted values (configurations, 'Node at ...') go to the grammar."""
+    fields (quoted values, configurations and 'Node at ...' among them: no recorded line
+    quotes a backslash); a quoted value with an escape goes to the grammar."""
     rests = _text_rests()
     assert len(rests) > 5000  # (not vacuous: the recorded hashicorp runs' text lines)
     taken = [rest for rest in rests if hclog.plain_fields(rest) is not None]
-    assert 0.5 < len(taken) / len(rests) < 1  # most, not all
+    assert len(taken) == len(rests)
+    assert sum('="' in rest for rest in taken) > 1000  # (quoted values among them)
     for rest in taken:
         assert hclog.plain_fields(rest) == _by_grammar(rest), rest
-    assert hclog.plain_fields('entering leader state: leader="Node at a:1 [Leader]"') is None
+    assert hclog.plain_fields('entering leader state: leader="Node at a:1 [Leader]"') == \
+        ("entering leader state", {"leader": "Node at a:1 [Leader]"})
+    escaped = r'failed to decode: error="unexpected \"}\" at 4"'
+    assert hclog.plain_fields(escaped) is None
+    assert _by_grammar(escaped) == ("failed to decode", {"error": 'unexpected "}" at 4'})
 
 
-@given(st.text(alphabet='ab:= ."-', max_size=24))
+@given(st.text(alphabet='ab:= ."-\\', max_size=24))
 def test_the_fast_path_never_reads_a_line_otherwise_than_the_grammar(rest: str) -> None:
     """Fuzzed rests of the characters that matter: where the fast path answers, the grammar
     answers the same (and where the grammar refuses a line, so does the fast path)."""
     plain = hclog.plain_fields(rest)
+    if plain is not None:
+        assert plain == _by_grammar(rest)
+
+
+@given(st.text(alphabet="ab .-\u00e9", min_size=1, max_size=8),
+       st.lists(st.tuples(st.text(alphabet="ab.@-_", min_size=1, max_size=4), st.booleans(),
+                          st.text(alphabet='ab :=."-{}[]\\\t\u00e9,', max_size=8)),
+                max_size=4))
+def test_fielded_rests_are_read_by_the_fast_path_as_the_grammar_reads_them(
+        message: str, fields: list[tuple[str, bool, str]]) -> None:
+    """A message and fields, each value quoted (any text but a quote) or bare (no space nor
+    quote): the fast path reads it (a quoted backslash aside), as the grammar does."""
+    pairs = [f'{key}="{text.replace(chr(34), "")}"' if quoted else
+             f'{key}={text.replace(" ", "").replace(chr(9), "").replace(chr(34), "")}'
+             for key, quoted, text in fields]
+    rest = message + (": " + " ".join(pairs) if pairs else "")
+    plain = hclog.plain_fields(rest)
+    assert plain is not None or "\\" in rest
     if plain is not None:
         assert plain == _by_grammar(rest)
