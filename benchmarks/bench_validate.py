@@ -171,7 +171,7 @@ def main() -> None:
         long_runs(FLAPPING, copies * 4, Path(tmp), args.against)  # 581 lines a copy
         long_runs(DEBUG, copies * 3 // 2, Path(tmp), args.against)  # 1,968 lines a copy
     for run in args.runs:
-        row(str(run), run, args.against)
+        row(str(run), run.resolve(), args.against)  # (measured from another directory)
     trace = args.corpus / "etcd-raft-trace" / "example.ndjson"
     if trace.is_file():
         row("etcd-raft-trace/example.ndjson", trace, args.against)
