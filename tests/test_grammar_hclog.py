@@ -7,6 +7,7 @@ addresses and values; none is copied from a log. The corpus tests read ../shared
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -476,3 +477,35 @@ def test_fielded_rests_are_read_by_the_fast_path_as_the_grammar_reads_them(
     assert plain is not None or "\\" in rest
     if plain is not None:
         assert plain == _by_grammar(rest)
+
+
+def _by_server_rule(text: str) -> tuple[str, str, str] | None:
+    try:
+        return hclog.parse(hclog._parser(), text, "server", "server")
+    except hclog.ParseFailure:
+        return None
+
+
+def test_recorded_servers_read_without_the_parser_as_the_grammar_reads_them() -> None:
+    """Every raft.Server value of the recorded text lines (``peer="{Voter node2 a:1}"``, the
+    peer of most replication lines) is read by the fast path, to the grammar's answer."""
+    values = [v for rest in _text_rests() for v in re.findall(r'"(\{[^"]*\})"', rest)]
+    assert len(values) > 500  # (not vacuous)
+    for value in values:
+        assert hclog.plain_server(value) == _by_server_rule(value) is not None, value
+
+
+@given(st.sampled_from(["Voter", "Nonvoter", "Staging", "Leader", "voter"]),
+       st.text(alphabet="ab:.{}[] \tLeader", max_size=8),
+       st.text(alphabet="ab:.{}[] 1Voter", max_size=8))
+def test_a_server_is_read_by_the_fast_path_only_as_the_grammar_reads_it(
+        suffrage: str, sid: str, addr: str) -> None:
+    """Generated raft.Server values, odd ones among them (reserved words as tokens, brackets,
+    spaces): where the fast path answers, the grammar answers the same; where the grammar
+    refuses a value, so does the fast path."""
+    text = f"{{{suffrage} {sid} {addr}}}"
+    plain = hclog.plain_server(text)
+    if plain is not None:
+        assert plain == _by_server_rule(text)
+    if _by_server_rule(text) is None:
+        assert plain is None

@@ -50,6 +50,11 @@ _JSON_META = frozenset({"@level", "@message", "@module", "@timestamp", "@caller"
 _VALUE = r'(?:"[^"\\]*"|[^\s"]*)'
 _PLAIN = re.compile(rf'([^:"=]+?)(?:: ([\w.@-]+={_VALUE}(?: [\w.@-]+={_VALUE})*))?\Z')
 _FIELD = re.compile(r'([\w.@-]+)=(?:"([^"\\]*)"|([^\s"]*))')
+# A raft.Server value ``{Voter node2 127.0.0.1:7002}`` as the grammar's server rule reads it
+# (a peer in most replication lines), where neither token is a word the grammar reserves.
+_SERVER = re.compile(r"\{(Voter|Nonvoter|Staging) ([^\s{}\[\]]+) ([^\s{}\[\]]*)\}\Z")
+_RESERVED = frozenset({"Voter", "Nonvoter", "Staging", "Follower", "Candidate", "Leader",
+                       "Shutdown"})
 _HOLD_MAX = 10_000
 """Records held back until the file's own node is known (it is usually named by line 2)."""
 
@@ -77,6 +82,16 @@ def plain_fields(rest: str) -> tuple[str, dict[str, str]] | None:
     fields = {key: quoted or bare for key, quoted, bare in _FIELD.findall(pairs)} \
         if pairs else {}
     return message.strip(), fields
+
+
+def plain_server(text: str) -> tuple[str, str, str] | None:
+    """(suffrage, ID, address) of a raft.Server value, as the grammar gives them, without the
+    parser; None where the grammar must read it."""
+    found = _SERVER.match(text)
+    if found is None or not _RESERVED.isdisjoint(found.groups()[1:]):
+        return None
+    suffrage, sid, addr = found.groups()
+    return suffrage, sid, addr
 
 
 class _HclogTransformer(Transformer[Token, Any]):
@@ -301,8 +316,7 @@ class HclogReader:
     def _server(self, value: Any) -> tuple[str, str, str]:
         if isinstance(value, dict):
             return str(value.get("Suffrage", "")), str(value["ID"]), str(value.get("Address", ""))
-        server: tuple[str, str, str] = parse(_parser(), str(value), "server", "server")
-        return server
+        return plain_server(str(value)) or parse(_parser(), str(value), "server", "server")
 
     def _not_itself(self, peer: RawId | None) -> RawId | None:
         """A server this node replicates to or asks for votes: not itself."""
