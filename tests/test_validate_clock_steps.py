@@ -1017,40 +1017,40 @@ def test_a_violation_after_a_slip_read_from_a_pause_is_found_at_its_own_line(
 FAST_FLAPPING = Path(__file__).parent / "data" / "cut" / "3.5-flapping-n5-fast-no-pre-vote"
 
 
-def _n2_ahead_in_its_lines_40_to_200(tmp_path: Path) -> Path:
-    """The run with n2's clock 1.5 s ahead in its lines 40 to 200 (set forward, then set
-    right): its step back at line 201 shows 1.2 s of it, the rest lies in a pause before."""
+def _n2_ahead_in_its_lines_61_to_221(tmp_path: Path) -> Path:
+    """The run with n2's clock 1.5 s ahead in its lines 61 to 221 (set forward, then set
+    right): its step back at line 222 shows 1.2 s of it, the rest lies in a pause before."""
     logs = copy_run(FAST_FLAPPING, tmp_path)
-    _stamp_later(logs / "node2.log", 40, 1.5)
-    _stamp_later(logs / "node2.log", 201, -1.5)
+    _stamp_later(logs / "node2.log", 61, 1.5)
+    _stamp_later(logs / "node2.log", 222, -1.5)
     return logs
 
 
 def test_a_step_back_showing_less_than_the_clock_was_off_is_tried_at_its_other_size(
         tmp_path: Path) -> None:
-    """etcd 3.5, five nodes, 20 ms heartbeats, no pre-vote: n2's lines 40 to 200 run 1.5 s
+    """etcd 3.5, five nodes, 20 ms heartbeats, no pre-vote: n2's lines 61 to 221 run 1.5 s
     ahead. Its step back shows 1.2 s, so each block of lines before it is read 1.2 s ahead,
     and, with the pause before the step, up to 1.421 s; the twelve readings nearest the
-    unexplained line are all of 1.2 s, and none explains it. Read 1.421 s ahead, lines 61
-    to 200 explain the whole run (before: a false RequestVote at node2.log:329)."""
-    logs = _n2_ahead_in_its_lines_40_to_200(tmp_path)
+    unexplained line are all of 1.2 s, and none explains it. Read 1.421 s ahead, lines 82
+    to 221 explain the whole run (before: a false RequestVote at node2.log:350)."""
+    logs = _n2_ahead_in_its_lines_61_to_221(tmp_path)
     verdict = check_run(find_runs([logs])[0], ValidateOptions(pre_vote=False))
     assert verdict.status == CONFORMS, (verdict.rule, verdict.location)
-    assert any(note.startswith(f"n2's clock ran 1.421 s ahead in {logs / 'node2.log'}:61 to "
-                               "line 200") for note in verdict.notes), verdict.notes
+    assert any(note.startswith(f"n2's clock ran 1.421 s ahead in {logs / 'node2.log'}:82 to "
+                               "line 221") for note in verdict.notes), verdict.notes
 
 
 def test_a_second_vote_in_a_term_after_a_step_back_showing_less_is_blamed_at_its_line(
         tmp_path: Path) -> None:
-    """The same run, n2 forged to vote for n4 as well as n5 in term 191 (node2.log:498, 30 s
+    """The same run, n2 forged to vote for n4 as well as n5 in term 191 (node2.log:519, 30 s
     after its clock was set right): the violation is there (before: RequestVote at
-    node2.log:329, a line that the readings of 1.2 s leave out of order)."""
-    logs = _n2_ahead_in_its_lines_40_to_200(tmp_path)
+    node2.log:350, a line that the readings of 1.2 s leave out of order)."""
+    logs = _n2_ahead_in_its_lines_61_to_221(tmp_path)
     node2 = logs / "node2.log"
-    edit_line(node2, 497, lambda s: s + s.replace("for 8d19372f952053ca", "for 1e3a70c55455017f"))
+    edit_line(node2, 518, lambda s: s + s.replace("for 8d19372f952053ca", "for 1e3a70c55455017f"))
     verdict = check_run(find_runs([logs])[0], ValidateOptions(pre_vote=False))
     assert (verdict.status, verdict.rule, verdict.location) == \
-        (VIOLATES, "VotedOncePerTerm", f"{node2}:498")
+        (VIOLATES, "VotedOncePerTerm", f"{node2}:519")
 
 
 CHAOS_HASHICORP = Path(__file__).parent / "data" / "hashicorp" / "chaos"
@@ -1094,9 +1094,9 @@ def test_a_term_going_back_after_a_clock_set_back_for_good_is_blamed_at_its_line
         verdict.notes[0]
 
 
-HASHICORP_SEVEN_TRACE = Path(__file__).parent / "data" / "hashicorp" / "chaos-n7-trace"
-HASHICORP_SEVEN_JSON = Path(__file__).parent / "data" / "hashicorp" / "chaos-json-n7"
-HASHICORP_SEVEN_INFO = Path(__file__).parent / "data" / "hashicorp" / "chaos-n7-info"
+HASHICORP_SEVEN_TRACE = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos-n7-trace"
+HASHICORP_SEVEN_JSON = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos-json-n7"
+HASHICORP_SEVEN_INFO = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos-n7-info"
 
 
 def _check(logs: Path, forged: tuple[str, int, str, str] | None = None):
