@@ -1099,6 +1099,17 @@ HASHICORP_SEVEN_JSON = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos
 HASHICORP_SEVEN_INFO = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos-n7-info"
 
 
+def _doubted_or_caught(verdict, forged: tuple | None, reading: str, forged_at: str) -> None:
+    """As run, inconclusive, its reason naming the ``reading`` of the clock; forged, a
+    TermMonotonic violation at ``forged_at``."""
+    if forged is None:
+        assert verdict.status == INCONCLUSIVE, (verdict.rule, verdict.location)
+        assert reading in verdict.reason
+    else:
+        assert (verdict.status, verdict.rule, verdict.location) == \
+            (VIOLATES, "TermMonotonic", forged_at)
+
+
 def _check(logs: Path, forged: tuple[str, int, str, str] | None = None):
     """The run's verdict, ``forged`` = (file, line, old, new) edited first."""
     if forged is not None:
@@ -1120,14 +1131,9 @@ def test_a_clock_ahead_from_a_pause_longer_than_the_nearest_ones_is_read_from_it
     node1.log:308: a violation there."""
     logs = copy_run(HASHICORP_SEVEN_TRACE, tmp_path)
     _shift_hclog(logs / "node7.log", 184, 288, 1.608)
-    verdict = _check(logs, forged)
-    if forged is None:
-        assert verdict.status == INCONCLUSIVE, (verdict.rule, verdict.location)
-        assert f"n7's clock ran 2 s ahead in {logs / 'node7.log'}:180 to line 288" in \
-            verdict.reason
-    else:
-        assert (verdict.status, verdict.rule, verdict.location) == \
-            (VIOLATES, "TermMonotonic", f"{logs / 'node1.log'}:308")
+    _doubted_or_caught(_check(logs, forged), forged,
+                       f"n7's clock ran 2 s ahead in {logs / 'node7.log'}:180 to line 288",
+                       f"{logs / 'node1.log'}:308")
 
 
 @pytest.mark.parametrize("forged", [None, ("node1.log", 308, "term=28", "term=2")],
@@ -1143,14 +1149,9 @@ def test_whether_a_size_was_too_large_is_read_from_the_line_it_leaves_unexplaine
     node1.log:308: a violation there."""
     logs = copy_run(HASHICORP_SEVEN_TRACE, tmp_path)
     _shift_hclog(logs / "node3.log", 90, 294, -2.16)
-    verdict = _check(logs, forged)
-    if forged is None:
-        assert verdict.status == INCONCLUSIVE, (verdict.rule, verdict.location)
-        assert f"n3's clock ran 2 s behind in {logs / 'node3.log'}:90 to line 294" in \
-            verdict.reason
-    else:
-        assert (verdict.status, verdict.rule, verdict.location) == \
-            (VIOLATES, "TermMonotonic", f"{logs / 'node1.log'}:308")
+    _doubted_or_caught(_check(logs, forged), forged,
+                       f"n3's clock ran 2 s behind in {logs / 'node3.log'}:90 to line 294",
+                       f"{logs / 'node1.log'}:308")
 
 
 @pytest.mark.parametrize("forged", [None, ("node1.log", 203, '"term":27', '"term":2')],
@@ -1164,14 +1165,9 @@ def test_a_pause_longer_than_its_step_allows_is_tried_at_the_steps_own_size(
     back at node1.log:203: a violation there."""
     logs = copy_run(HASHICORP_SEVEN_JSON, tmp_path)
     _shift_hclog_json(logs / "node2.log", 83, 183, -2.855)
-    verdict = _check(logs, forged)
-    if forged is None:
-        assert verdict.status == INCONCLUSIVE, (verdict.rule, verdict.location)
-        assert f"n2's clock ran 3 s behind in {logs / 'node2.log'}:83 to line 183" in \
-            verdict.reason
-    else:
-        assert (verdict.status, verdict.rule, verdict.location) == \
-            (VIOLATES, "TermMonotonic", f"{logs / 'node1.log'}:203")
+    _doubted_or_caught(_check(logs, forged), forged,
+                       f"n2's clock ran 3 s behind in {logs / 'node2.log'}:83 to line 183",
+                       f"{logs / 'node1.log'}:203")
 
 
 def test_the_pauses_nearest_in_length_to_a_step_are_those_nearest_either_way(
@@ -1201,11 +1197,6 @@ def test_a_clock_set_back_further_than_the_logs_quiet_is_read_at_larger_sizes(
     violation there."""
     logs = copy_run(HASHICORP_SEVEN_TRACE, tmp_path)
     _shift_hclog(logs / "node7.log", 180, 517, -12.0)
-    verdict = _check(logs, forged)
-    if forged is None:
-        assert verdict.status == INCONCLUSIVE, (verdict.rule, verdict.location)
-        assert f"n7's clock ran 12 s behind in {logs / 'node7.log'}:180 to line 517" in \
-            verdict.reason
-    else:
-        assert (verdict.status, verdict.rule, verdict.location) == \
-            (VIOLATES, "TermMonotonic", f"{logs / 'node1.log'}:308")
+    _doubted_or_caught(_check(logs, forged), forged,
+                       f"n7's clock ran 12 s behind in {logs / 'node7.log'}:180 to line 517",
+                       f"{logs / 'node1.log'}:308")
