@@ -1099,6 +1099,12 @@ HASHICORP_SEVEN_JSON = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos
 HASHICORP_SEVEN_INFO = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos-n7-info"
 
 
+def _as_run_and_forged(forgery: tuple[str, int, str, str]):
+    """A test run twice: on the clock-edited run as it is (forged None), and with ``forgery``
+    (file, line, old, new), a term going back, edited in too."""
+    return pytest.mark.parametrize("forged", [None, forgery], ids=["as-run", "term-back"])
+
+
 def _doubted_or_caught(verdict, forged: tuple | None, reading: str, forged_at: str) -> None:
     """As run, inconclusive, its reason naming the ``reading`` of the clock; forged, a
     TermMonotonic violation at ``forged_at``."""
@@ -1118,8 +1124,7 @@ def _check(logs: Path, forged: tuple[str, int, str, str] | None = None):
     return check_run(find_runs([logs])[0])
 
 
-@pytest.mark.parametrize("forged", [None, ("node1.log", 308, "term=28", "term=2")],
-                         ids=["as-run", "term-back"])
+@_as_run_and_forged(("node1.log", 308, "term=28", "term=2"))
 def test_a_clock_ahead_from_a_pause_longer_than_the_nearest_ones_is_read_from_it(
         tmp_path: Path, forged: tuple | None) -> None:
     """hashicorp/raft, seven nodes, trace level: n7's lines 184 to 288 run 1.608 s ahead, then
@@ -1136,8 +1141,7 @@ def test_a_clock_ahead_from_a_pause_longer_than_the_nearest_ones_is_read_from_it
                        f"{logs / 'node1.log'}:308")
 
 
-@pytest.mark.parametrize("forged", [None, ("node1.log", 308, "term=28", "term=2")],
-                         ids=["as-run", "term-back"])
+@_as_run_and_forged(("node1.log", 308, "term=28", "term=2"))
 def test_whether_a_size_was_too_large_is_read_from_the_line_it_leaves_unexplained(
         tmp_path: Path, forged: tuple | None) -> None:
     """The same run, n3's clock set 2.16 s back at its line 90 and left so (its step shows
@@ -1154,8 +1158,7 @@ def test_whether_a_size_was_too_large_is_read_from_the_line_it_leaves_unexplaine
                        f"{logs / 'node1.log'}:308")
 
 
-@pytest.mark.parametrize("forged", [None, ("node1.log", 203, '"term":27', '"term":2')],
-                         ids=["as-run", "term-back"])
+@_as_run_and_forged(("node1.log", 203, '"term":27', '"term":2'))
 def test_a_pause_longer_than_its_step_allows_is_tried_at_the_steps_own_size(
         tmp_path: Path, forged: tuple | None) -> None:
     """hashicorp/raft JSON, seven nodes: n2's lines 83 to 183 run 2.855 s behind, and its
@@ -1170,23 +1173,28 @@ def test_a_pause_longer_than_its_step_allows_is_tried_at_the_steps_own_size(
                        f"{logs / 'node1.log'}:203")
 
 
+@_as_run_and_forged(("node1.log", 449, "term=32", "term=2"))
 def test_the_pauses_nearest_in_length_to_a_step_are_those_nearest_either_way(
-        tmp_path: Path) -> None:
+        tmp_path: Path, forged: tuple | None) -> None:
     """hashicorp/raft at info level, seven nodes: n2's lines 140 to 187 run 1.5 s ahead. Of
     the pauses before its step back, those nearest the step's length in either direction
     are tried (before, the shortest long enough: a pause just longer than the step came
     after two shorter ones); read so, it conforms (before this change and those beside it, a
-    false TermMonotonic at node2.log:148; without this one, inconclusive)."""
+    false TermMonotonic at node2.log:148; without this one, inconclusive). n1's term forged
+    back at node1.log:449: a violation there."""
     logs = copy_run(HASHICORP_SEVEN_INFO, tmp_path)
     _shift_hclog(logs / "node2.log", 140, 187, 1.5)
-    verdict = _check(logs)
+    verdict = _check(logs, forged)
+    if forged is not None:
+        assert (verdict.status, verdict.rule, verdict.location) == \
+            (VIOLATES, "TermMonotonic", f"{logs / 'node1.log'}:449")
+        return
     assert verdict.status == CONFORMS, (verdict.rule, verdict.location)
     assert any(n.startswith(f"n2's clock ran 0.772 s ahead in {logs / 'node2.log'}:141 to "
                             "line 187") for n in verdict.notes), verdict.notes
 
 
-@pytest.mark.parametrize("forged", [None, ("node1.log", 308, "term=28", "term=2")],
-                         ids=["as-run", "term-back"])
+@_as_run_and_forged(("node1.log", 308, "term=28", "term=2"))
 def test_a_clock_set_back_further_than_the_logs_quiet_is_read_at_larger_sizes(
         tmp_path: Path, forged: tuple | None) -> None:
     """The seven-member trace run, n7's clock set 12 s back as its server restarts (line 180)

@@ -2,12 +2,12 @@
 
 The text envelope ``<time> [LEVEL]  <module>: `` is split off with a regular expression; the
 rest (message and ``key=value`` fields) goes through ``hclog.lark``, except where no quoted
-value holds an escape: one more regular expression reads those to the same result
-(``plain_fields``). A
-JSON line is decoded with ``json.loads`` and gives the message and fields directly.
+value holds an escape: regular expressions read those to the same result (``plain_fields``).
+A JSON line is decoded with ``json.loads`` and gives the message and fields directly.
 Structured values (the server list, ``{Voter node2 127.0.0.1:7002}``, ``Node at <addr>
-[Follower]``) are parsed with the grammar's other start rules in both cases. One table then
-maps each known message to its drafts.
+[Follower]``) are parsed with the grammar's other start rules in both cases (a plain
+``{Voter ...}`` by a regular expression too: ``plain_server``). One table then maps each
+known message to its drafts.
 
 hashicorp/raft never logs the node's own ID: a file's node is found from ``Node at <address>``
 (text) or from the file name matching a server ID, or from the candidate's first granted vote
@@ -47,9 +47,10 @@ _JSON_META = frozenset({"@level", "@message", "@module", "@timestamp", "@caller"
 # a quoted string without escapes (all but a few raft lines): the message, then ": key=value
 # ..." (tests/test_grammar_hclog.py holds it to lark's answer on every line of the recorded
 # runs). A quoted value without a backslash is its text between the quotes.
-_VALUE = r'(?:"[^"\\]*"|[^\s"]*)'
-_PLAIN = re.compile(rf'([^:"=]+?)(?:: ([\w.@-]+={_VALUE}(?: [\w.@-]+={_VALUE})*))?\Z')
-_FIELD = re.compile(r'([\w.@-]+)=(?:"([^"\\]*)"|([^\s"]*))')
+_KEY, _QUOTED, _BARE = r'[\w.@-]+', r'"[^"\\]*"', r'[^\s"]*'
+_PAIR = rf"{_KEY}=(?:{_QUOTED}|{_BARE})"
+_PLAIN = re.compile(rf'([^:"=]+?)(?:: ({_PAIR}(?: {_PAIR})*))?\Z')
+_FIELD = re.compile(rf'({_KEY})=(?:"([^"\\]*)"|({_BARE}))')
 # A raft.Server value ``{Voter node2 127.0.0.1:7002}`` as the grammar's server rule reads it
 # (a peer in most replication lines), where neither token is a word the grammar reserves.
 _SERVER = re.compile(r"\{(Voter|Nonvoter|Staging) ([^\s{}\[\]]+) ([^\s{}\[\]]*)\}\Z")
@@ -88,10 +89,9 @@ def plain_server(text: str) -> tuple[str, str, str] | None:
     """(suffrage, ID, address) of a raft.Server value, as the grammar gives them, without the
     parser; None where the grammar must read it."""
     found = _SERVER.match(text)
-    if found is None or not _RESERVED.isdisjoint(found.groups()[1:]):
+    if found is None or not _RESERVED.isdisjoint(found.group(2, 3)):
         return None
-    suffrage, sid, addr = found.groups()
-    return suffrage, sid, addr
+    return found.group(1, 2, 3)
 
 
 class _HclogTransformer(Transformer[Token, Any]):

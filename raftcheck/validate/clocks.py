@@ -47,9 +47,8 @@ PAUSES_SIZED = 4
 larger sizes, at most (those nearest in time to the unexplained line)."""
 SIZES_TRIED = 6
 """Sizes of one jump (or of a step back, the rest of it in a pause) tried, at most: the
-pause's length, then, where that puts another node's line out of order (too large a guess),
-half a second less, then halving between the largest size too small and the smallest too
-large."""
+pause's length, then, where that is too large (engine._too_early tells), half a second less,
+then halving between the largest size too small and the smallest too large."""
 EDGE_SIZES_TRIED = 8
 """Sizes of a reading to a log's edge (a clock set back and left so) tried, at most: no pause
 bounds it, so its sizes start from a guess, doubling while too small, then halving."""
