@@ -429,3 +429,51 @@ def test_a_run_without_an_election_whose_logs_begin_whole_names_no_cut() -> None
     verdict = check_run(find_runs([TRANSCRIPT])[0])
     assert verdict.reason == ("too little observed: the logs show no election, so no safety "
                               "property is exercised")
+
+
+FAST_FLAPPING = Path(__file__).parent / "data" / "cut" / "3.5-flapping-n5-fast-no-pre-vote"
+"""54 s of five etcd 3.5 members at 20 ms heartbeats, links flapping, no pre-vote: every log
+cut mid-run, none showing a configuration (so any quorum of any configuration is taken)."""
+
+
+def _shows_no_configuration(run: Path) -> bool:
+    return not any(re.search(r"added member|applied a configuration|ConfChange", path.read_text())
+                   for path in run.glob("node*.log"))
+
+
+def test_a_leader_before_its_own_vote_is_caught_though_no_configuration_is_known(
+        tmp_path: Path) -> None:
+    """n5 (8d19372f952053ca) becomes candidate at term 178 (node5.log:442), then logs
+    counting its own vote: a "became leader" forged between the two has counted no vote at
+    all, which is no quorum of any configuration. etcd logs its own vote before any win, so
+    the spec's vote for itself at Timeout is not taken as counted until that line (before: any
+    quorum passed, and the own vote at the next line was blamed, RequestVote at 444)."""
+    assert _shows_no_configuration(FAST_FLAPPING)
+    logs = tmp_path / "run"
+    shutil.copytree(FAST_FLAPPING, logs)
+    path = logs / "node5.log"
+    lines = path.read_text().splitlines(keepends=True)
+    assert lines[441].rstrip().endswith('8d19372f952053ca became candidate at term 178"}')
+    assert "received MsgVoteResp from 8d19372f952053ca at term 178" in lines[442]
+    lines.insert(442, lines[441].replace("became candidate", "became leader"))
+    path.write_text("".join(lines))
+    verdict = _verdict(logs)
+    assert (verdict.status, verdict.rule, verdict.location) == \
+        (VIOLATES, "BecomeLeader", f"{path}:443")
+    assert "before counting any vote, its own included" in verdict.explanation
+
+
+@pytest.mark.parametrize("first", [411, 419])
+def test_a_leader_whose_log_begins_after_its_own_vote_counted_conforms(
+        tmp_path: Path, first: int) -> None:
+    """n2 wins term 160 (node2.log:409 candidacy, 410 its own vote, 419 "became leader"): its
+    log rotated to begin after its own vote (411), or at its becoming leader (419), shows no
+    own vote counted, which the campaign, begun before the log, may have counted."""
+    logs = tmp_path / "run"
+    shutil.copytree(FAST_FLAPPING, logs)
+    path = logs / "node2.log"
+    lines = path.read_text().splitlines(keepends=True)
+    assert "received MsgVoteResp from e20b2cf765892c1f at term 160" in lines[409]
+    assert "e20b2cf765892c1f became leader at term 160" in lines[418]
+    path.write_text("".join(lines[first - 1:]))
+    assert _verdict(logs).status == CONFORMS

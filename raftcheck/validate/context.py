@@ -139,13 +139,14 @@ class Context:
         """Whether the nodes in bit set ``granted`` are a quorum of node i's configuration.
         Where node i's format does not log the configurations it uses, or its log began mid-run
         and has not shown one yet, a quorum of any configuration recently shown by a node will
-        do (it may not have caught up; none shown: any)."""
-        return self._quorum_of_some(i, lambda c: quorum.is_quorum(c, granted))
+        do (it may not have caught up; none shown: any but the empty set, since every
+        configuration has a voter)."""
+        return granted != 0 and self._quorum_of_some(i, lambda c: quorum.is_quorum(c, granted))
 
     def is_tally_quorum(self, i: int, tally: int) -> bool:
         """Whether ``tally`` votes, from nodes no line names, may be a quorum of node i's
         configuration (a majority of each half's voters), on is_quorum's terms."""
-        return self._quorum_of_some(i, lambda c: all(
+        return tally > 0 and self._quorum_of_some(i, lambda c: all(
             2 * tally > half.bit_count() for half in (c.voters, c.outgoing) if half))
 
     def _quorum_of_some(self, i: int, holds: Callable[[Configuration], bool]) -> bool:

@@ -284,9 +284,10 @@ def on_became_candidate(w: World, e: ev.BecameCandidate, cx: Context) -> Iterabl
         w = at_term(w, i, e.term - 1, e, cx)  # unobserved UpdateTerm (if the format allows)
         s = w.server(i)
     if s.role == PRE_CANDIDATE:
-        won = cx.is_quorum(i, s.votes_granted)
+        granted = votes_read(s, i, True, cx)
+        won = cx.is_quorum(i, granted)
         if not won and cx.observes(i).votes_counted:
-            got = ", ".join(cx.name(k) for k in bits(s.votes_granted)) or "none"
+            got = ", ".join(cx.name(k) for k in bits(granted)) or "none"
             raise Unexplained("PreVote", f"{n} starts an election at term {s.term + 1} with "
                               f"pre-votes from {got}: not a quorum of "
                               f"{len(cx.voters_of(i))} voters")
@@ -299,6 +300,16 @@ def on_became_candidate(w: World, e: ev.BecameCandidate, cx: Context) -> Iterabl
         raise Unexplained("Timeout", f"{n} becomes candidate at term {e.term} from term "
                           f"{s.term}: an election increments the term by one")
     yield put(w, i, after, cx, f"{n} becomes candidate at term {after.term}")
+
+
+def votes_read(s: Server, i: int, prevote: bool, cx: Context) -> int:
+    """The votes candidate i has counted, as its log shows them: the spec grants a candidate
+    its own vote as it campaigns, but a format that logs counting it before any win (etcd's)
+    shows that it has not counted it yet, unless the campaign began before the log did."""
+    if (cx.observes(i).own_vote and (i, s.term, prevote) not in cx.own_vote_read
+            and not cx.before_log(i, s.term)):
+        return s.votes_granted & ~(1 << i)
+    return s.votes_granted
 
 
 def _no_quorum(w: World, i: int, why: str, cx: Context) -> Unexplained:
@@ -332,8 +343,13 @@ def on_became_leader(w: World, e: ev.BecameLeader, cx: Context) -> Iterable[Worl
     if tally is not None and not cx.is_tally_quorum(i, tally):
         raise _no_quorum(w, i, f"{n} becomes leader at term {term} with a tally of {tally} votes: "
                          f"not a quorum of its {len(cx.voters_of(i))} voters", cx)
-    if cx.observes(i).votes_counted and not cx.is_quorum(i, s.votes_granted):
-        got = ", ".join(cx.name(k) for k in bits(s.votes_granted)) or "none"
+    granted = votes_read(s, i, False, cx)
+    if cx.observes(i).votes_counted and not granted:
+        raise _no_quorum(w, i, f"{n} becomes leader at term {term} before counting any vote, "
+                         "its own included (its log shows each vote it counts): the empty set "
+                         "is a quorum of no configuration", cx)
+    if cx.observes(i).votes_counted and not cx.is_quorum(i, granted):
+        got = ", ".join(cx.name(k) for k in bits(granted))
         voters = ", ".join(cx.name(k) for k in sorted(cx.voters_of(i)))
         raise _no_quorum(w, i, f"{n} becomes leader at term {term} with votes from {got} only: "
                          f"not a quorum of its voters {voters}", cx)

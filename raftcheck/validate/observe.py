@@ -22,11 +22,14 @@ class Observes:
     configs: bool = True  # every configuration a node starts to use is logged by that node
     messages: bool = False  # every replication message sent is logged (and its receipt)
     acks: bool = False  # a leader's acknowledgements (its own included) are all logged
+    # a candidate logs counting its own vote before it can win (etcd-raft polls itself
+    # first; hashicorp may win before it reads its own answer)
+    own_vote: bool = False
     precision: float | None  # clock resolution in seconds (None: no clock)
 
 
 _ETCD = dict(terms=True, vote_requests=True, votes_cast=True, votes_counted=True, elections=True,
-             truncations=True)
+             truncations=True, own_vote=True)
 # what is left when a format logs no step (etcd-raft transcripts at "log-level none")
 _PARTIAL = dict(terms=False, vote_requests=False, votes_cast=False, votes_counted=False,
                 elections=False, truncations=False, configs=False)
@@ -39,9 +42,10 @@ _HASHICORP = dict(terms=False, vote_requests=False, votes_cast=False, votes_coun
 FORMATS: dict[str, Observes] = {
     "etcd-capnslog": Observes(**_ETCD, precision=1.0),
     "etcd-zap": Observes(**_ETCD, precision=0.001),
-    # the trace shows every message and state, but not which entries a conflict removed
-    "etcd-raft-trace": Observes(**{**_ETCD, "truncations": False}, messages=True, acks=True,
-                                precision=1e-6),
+    # the trace shows every message and state, but not which entries a conflict removed,
+    # nor a candidate counting its own vote
+    "etcd-raft-trace": Observes(**{**_ETCD, "truncations": False, "own_vote": False},
+                                messages=True, acks=True, precision=1e-6),
     # transcripts log at info until a log-level command says otherwise (LoggingLevel events)
     "etcd-raft-interaction": Observes(**_ETCD, precision=None),
     "hashicorp-hclog": Observes(**_HASHICORP, precision=0.001),
