@@ -285,6 +285,8 @@ class Validator:
                         (after := self._root_first(merge, q, e)) is True:
                     if self.watch is not None:
                         self._explained([e])
+                elif after is None and self._clock_back(merge, q, e, failure):
+                    self.events -= 1
                 elif not self._before_sync(e, failure if after is None else after):
                     # If this event only waits for another node's step, an event of another
                     # node, no later than this one, that is unexplained by itself is the root
@@ -309,6 +311,24 @@ class Validator:
         verdict.seconds = time.perf_counter() - started
         self._facts(verdict, stream, queues)
         return verdict
+
+    def _clock_back(self, merge: Merge, q: FileQueue, e: ev.Event, failure: Unexplained
+                    ) -> bool:
+        """``e``, of a file whose clock was found ahead (merged that much earlier), waits for
+        a node whose next line is stamped no later than ``e`` is, within the tolerance: the
+        clock may have come back to the others' (a step back hidden in a pause of the log).
+        Then ``e`` is pushed back and merged at its time, as every later line of its file."""
+        if not q.ahead or failure.awaits is None or e.time is None or \
+                self.options.max_clock_gap <= 0:
+            return False
+        stamp = e.time.timestamp() + merge.max_skew + q.precision
+        if not any(z is not q and z.head() is not None and z.buffer[0].node == failure.awaits
+                   and z.buffer[0].time is not None and z.when(z.buffer[0]) <= stamp
+                   for z in merge.queues):
+            return False
+        q.push_back(e)
+        q.clock_back(e)
+        return True
 
     def _explained(self, events: list[ev.Event]) -> None:
         """The spec explained these events: is the watched one of them?"""
@@ -739,14 +759,18 @@ class Validator:
         verdict.notes += [str(replay) for replay in stream.replays]
         owners = {f.path: f.node for f in stream.files}
         trusted = sorted({owners[q.path] for q in queues
-                          if q.ahead_from is None and owners.get(q.path)})
+                          if q.ahead_from is None and not q.ahead_spans and owners.get(q.path)})
         others = " and ".join(f"{n}'s" for n in trusted) or "the others'"
         for q in queues:
-            if q.ahead_from is not None:
+            spans = [*q.ahead_spans, *([(q.ahead_from, None, q.ahead)] if q.ahead_from else [])]
+            for since, until, seconds in spans:
+                lines = "from there on" if until is None else \
+                    f"from there to line {until.source.line - 1} (its clock was set back by " \
+                    f"line {until.source.line})"
                 verdict.notes.append(
-                    f"{q.ahead_from.source}: {q.ahead_from.node}'s clock ran {q.ahead:.3f} s "
-                    f"ahead of {others} (a clock stepped forward, or clocks set apart): its "
-                    "lines from there on were merged that much earlier than their times say "
+                    f"{since.source}: {since.node}'s clock ran {seconds:.3f} s ahead of "
+                    f"{others} (a clock stepped forward, or clocks set apart): its lines "
+                    f"{lines} were merged that much earlier than their times say "
                     "(--max-clock-gap 0 trusts the clocks to --max-skew)")
         wrapped: dict[str, list[str]] = {}
         for f in stream.files:

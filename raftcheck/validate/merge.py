@@ -61,6 +61,10 @@ class FileQueue:
         # their time less that much
         self.ahead = 0.0
         self.ahead_from: Event | None = None
+        # where the clock was found ahead, then with the others' again: (the first event read
+        # earlier, the first at its time again, seconds)
+        self.ahead_spans: list[tuple[Event, Event, float]] = []
+        self.tolerance = self.precision  # (the merge's: its clock skew allowed, and this)
         self.first_timed: Event | None = None
         self.done = False
         # the head's place in the merged order as key() worked it out; None while it is to be
@@ -113,8 +117,11 @@ class FileQueue:
             elif back > OUTLIER + self.precision and self._back_at_once(last):
                 self.outliers.append(e)  # this line alone is behind: an outlier
                 return e
-            elif back > self.precision and back > self.stepped_back:
-                self.step = (back, e)
+            elif back > self.precision:
+                if back > self.stepped_back:
+                    self.step = (back, e)
+                if self.ahead:
+                    self._set_back(back, e)
         if self.first_timed is None:
             self.first_timed = e
         if t != last:  # (a line's events share its time: the clock is the line's first)
@@ -186,6 +193,23 @@ class FileQueue:
         self.ahead_from = self.ahead_from or since
         self.known_key = None
 
+    def _set_back(self, back: float, at: Event) -> None:
+        """The file's clock, found ahead, went back ``back`` seconds at ``at``: it is that
+        much less ahead from there on (with the others' again, where that is all of it but
+        the tolerance)."""
+        rest = self.ahead - back
+        self.clock_back(at)
+        if rest > self.tolerance:
+            self.learn_ahead(rest, at)
+
+    def clock_back(self, at: Event) -> None:
+        """The file's clock, found ahead, is with the others' again at ``at``: its lines
+        from there on are merged at their times."""
+        assert self.ahead_from is not None
+        self.ahead_spans.append((self.ahead_from, at, self.ahead))
+        self.ahead, self.ahead_from = 0.0, None
+        self.known_key = None
+
     def push_back(self, e: Event) -> None:
         self.buffer.appendleft(e)
         self.known_key = None
@@ -221,7 +245,10 @@ class FileQueue:
                 if stamp > self._apart_at and self._returning(stamp) is not None:
                     self.apart = e
                     stamp = self.last_stamp
-                self.known_key = (1, stamp - self.ahead, after_others(e), self.number)
+                ahead = self.ahead
+                if ahead and stamp < self.last_stamp - self.precision:  # (set back here)
+                    ahead = max(ahead - (self.last_stamp - stamp), 0.0)
+                self.known_key = (1, stamp - ahead, after_others(e), self.number)
         return self.known_key
 
     def outlier_ahead(self, e: Event) -> bool:
@@ -264,6 +291,8 @@ class Merge:
     def __init__(self, queues: list[FileQueue], max_skew: float) -> None:
         self.queues = queues
         self.max_skew = max_skew
+        for q in queues:
+            q.tolerance = max_skew + q.precision
 
     def next_queue(self) -> FileQueue | None:
         """The file whose head event comes next by timestamp (ties: file order)."""
