@@ -176,11 +176,13 @@ def find_jumps(run: Run, max_skew: float, owners: Mapping[str, str | None],
     """Where the line ``unexplained`` is left unexplained: the readings of its log in which
     the clock jumped ahead at a pause after the line ``since`` (the first that showed its
     node's Raft state: a server starting up pauses before that) and before ``unexplained``,
-    and stayed ahead to the log's end (no step back beyond ``max_skew`` and the clock's
-    resolution after the pause: where there is one, find_slips reads it). A log cannot tell
-    such a clock from a node that stood still (a stopped process, a frozen VM), so such a
-    reading never makes a run conform (engine.py). The pauses are those of a second or more
-    beyond that tolerance: the three nearest the line, and the two longest."""
+    and stayed ahead to the log's end, or to its first step back after the line (beyond
+    ``max_skew`` and the clock's resolution; find_slips reads such a step too, but from the
+    pauses nearest it, where this reads those nearest the line). A log cannot tell such a
+    clock from a node that stood still (a stopped process, a frozen VM), nor, where a step
+    back shows less than the pause, how far off it was, so such a reading never makes a run
+    conform (engine.py). The pauses are those of a second or more beyond that tolerance: the
+    three nearest the line, and the two longest."""
     for node, parts, tolerance, stamps in _clocked_logs(run, max_skew, owners):
         if unexplained.path in parts:
             return _jumps_of(node, parts, stamps, tolerance, since, unexplained)
@@ -195,11 +197,15 @@ def _jumps_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
     pauses: list[Jump] = []  # before the line and after every step back, nearest last
     last = None
     last_time = 0.0
+    step = None  # the first step back after the line, if any
     for path, number, when in stamps:
         t = when.timestamp()
         here = ev.SourceRef(path, number, "")
         if last is not None:
             if t - last_time < -tolerance:
+                if (place[path], number) > until:
+                    step = here  # (the clock set right: the reading ends before)
+                    break
                 pauses.clear()  # (set right after them: a slip's readings)
             elif t - last_time >= tolerance + 1.0 and after < (place[path], number) <= until:
                 pauses.append((t - last_time, t, here, last))
@@ -208,7 +214,7 @@ def _jumps_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
         return []
     nearest = pauses[::-1][:NEAREST_JUMPS]
     longest = sorted(pauses, key=lambda j: -j[0])[:PAUSES]
-    return [Slip(node, parts, first, last, None, -pause, begins, last_time)
+    return [Slip(node, parts, first, last, step, -pause, begins, last_time)
             for pause, begins, first, _before in nearest + [j for j in longest
                                                             if j not in nearest]]
 

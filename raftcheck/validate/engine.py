@@ -919,11 +919,24 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
     # inconclusive, even where a later line is not explained (its size is a guess, the
     # pause's length or less, and a line the guess puts out of order may be the guess's own).
     # A server starting up pauses before its lines show its Raft state: no jump is read there.
+    # A jump that a step back after the line ends is a slip read from the pause nearest the
+    # line: as a slip, it never hides a violation (a size that leaves a later line
+    # unexplained names that line).
     since = validator.stated.get(e.node)
+    bounded: list[tuple[Slip, Verdict, ev.Event]] = []
     for jump in find_jumps(run, options.max_skew, owners, e.source, since) if since else ():
-        reading = _sized_reading(run, options, jump, e, abs(jump.seconds), options.max_skew)
+        ended = jump.step is not None
+        reading = _sized_reading(run, options, jump, e, abs(jump.seconds), options.max_skew,
+                                 ended, bounded if ended else None)
         if reading is not None:
-            return _inconclusive_reading(*reading, violation, STOOD_STILL)
+            return _inconclusive_reading(*reading, violation, STOOD_STILL if not ended
+                                         else f"{STOOD_STILL} (nor its step back, which shows "
+                                         "less, from a clock set right)")
+    if bounded:
+        slip, verdict, _ = max(bounded, key=lambda r: (r[2].time, r[1].checked))
+        verdict.notes.insert(0, f"{slip.describe()} (a size read from a pause: a guess); "
+                             f"{as_logged} was the first line not explained")
+        return verdict
     return None
 
 
