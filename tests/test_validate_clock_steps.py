@@ -1274,3 +1274,54 @@ def test_a_clock_ahead_from_a_pause_near_the_line_is_read_to_its_step_back(
     if forged:
         assert verdict.notes[0].endswith(f"TermMonotonic at {logs / 'node2.log'}:208 was the "
                                          "first line not explained"), verdict.notes[0]
+
+
+CAPNSLOG_THREE = Path(__file__).parent / "data" / "cut" / "3.4-capnslog-flapping-n3-30s"
+_CAPNSLOG_ANY_TS = re.compile(r"(\d{4})([-/])(\d\d)[-/](\d\d) (\d\d:\d\d:\d\d)(\.\d+)?")
+
+
+def _shift_capnslog(path: Path, first: int, last: int, seconds: float) -> None:
+    """Lines first..last (from 1) of an etcd 3.4 text log stamped ``seconds`` later: raft's
+    whole-second stamps to the whole second, the server's to the microsecond."""
+    def later(m: re.Match) -> str:
+        sep, fraction = m.group(2), m.group(6) or ""
+        t = datetime.strptime(f"{m.group(1)}-{m.group(3)}-{m.group(4)} {m.group(5)}{fraction}",
+                              "%Y-%m-%d %H:%M:%S" + (".%f" if fraction else ""))
+        t += timedelta(seconds=seconds)
+        text = t.strftime(f"%Y{sep}%m{sep}%d %H:%M:%S")
+        return text + (f".{t.microsecond:06d}" if fraction else "")
+
+    for number in range(first, last + 1):
+        edit_line(path, number, lambda s: _CAPNSLOG_ANY_TS.sub(later, s, count=1))
+
+
+@pytest.mark.parametrize("forged", [False, True], ids=["as-run", "term-back"])
+def test_a_step_back_shown_only_by_lines_stamped_to_the_microsecond_is_read(
+        tmp_path: Path, forged: bool) -> None:
+    """etcd 3.4, text log, three members, links flapping, no pre-vote: n1's clock set 2.765 s
+    back at its line 158 and left so. Raft's lines are stamped to the whole second, 49 then
+    48: no step beyond a second's resolution. But the server's lines carry microseconds
+    (49.473781 at line 151, 48.862804 at 160, with raft lines stamped 49 between): against
+    the latest time the lines before must have reached, n1's clock went back 1.474 s at
+    line 158, and that slip explains the run (before: no step was seen, a false RequestVote
+    at node1.log:167; found by a clock campaign on this project's recordings). n1's term
+    forged back at line 168, after the step: a violation there."""
+    logs = copy_run(CAPNSLOG_THREE, tmp_path)
+    node1 = logs / "node1.log"
+    _shift_capnslog(node1, 158, 267, -2.765)
+    lines = node1.read_text().splitlines()
+    assert lines[150].startswith("2026-12-08 00:44:49.473781")
+    assert lines[156].startswith("raft2026/12/08 00:44:49") and \
+        lines[157].startswith("raft2026/12/08 00:44:48")
+    assert lines[159].startswith("2026-12-08 00:44:48.862804")
+    if forged:
+        edit_line(node1, 168, lambda s: s.replace("became follower at term 14",
+                                                  "became follower at term 1"))
+    verdict = check_run(find_runs([logs])[0], ValidateOptions(pre_vote=False))
+    if forged:
+        assert (verdict.status, verdict.rule, verdict.location) == \
+            (VIOLATES, "TermMonotonic", f"{node1}:168")
+        return
+    assert verdict.status == CONFORMS, (verdict.rule, verdict.location)
+    assert any(note.startswith(f"n1's clock ran 1.474 s behind in {node1}:158 to line ")
+               for note in verdict.notes), verdict.notes

@@ -28,6 +28,7 @@ node's lines show its Raft state (a server starting up) are not read as jumps.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -146,7 +147,7 @@ def find_slips(run: Run, max_skew: float, owners: Mapping[str, str | None]) -> l
     ``owners``: each file's node, as the verdict names it."""
     slips: list[Slip] = []
     for node, parts, tolerance, stamps in _clocked_logs(run, max_skew, owners):
-        slips += _slips_of(node, parts, stamps, tolerance)
+        slips += _slips_of(node, parts, stamps, tolerance, max_skew)
     return slips
 
 
@@ -220,18 +221,28 @@ def _jumps_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int
 
 
 def _slips_of(node: str, parts: tuple[str, ...], stamps: Iterator[tuple[str, int, datetime]],
-              tolerance: float) -> list[Slip]:
+              tolerance: float, max_skew: float) -> list[Slip]:
     jumps: list[Jump] = []
     first = last = None
     first_time = last_time = 0.0
+    # a whole-second format's lines stamped with a fraction (etcd 3.4's server lines beside
+    # raft's whole-second ones) show their time to the microsecond: a step back shows against
+    # the latest time the lines before it must have reached (``floor``), not only the last's
+    whole = tolerance - max_skew >= 1.0
+    last_within = tolerance  # the tolerance of the line before's own stamp
+    floor = -math.inf
     for path, number, when in stamps:
         t = when.timestamp()
         here = ev.SourceRef(path, number, "")
+        within = max_skew + 1e-6 if whole and when.microsecond else tolerance
         if last is None:
             first, first_time = here, t
-        elif abs(t - last_time) > tolerance:
+        elif floor - t > within:
+            jumps.append((t - floor, t, here, last))
+            floor = t  # (its clock from here on)
+        elif t - last_time > last_within:
             jumps.append((t - last_time, t, here, last))
-        last, last_time = here, t
+        last, last_time, last_within, floor = here, t, within, max(floor, t)
     if first is None or last is None:
         return []
     slips = []
