@@ -1329,3 +1329,25 @@ def test_a_step_back_shown_only_by_lines_stamped_to_the_microsecond_is_read(
     assert verdict is None or any(
         note.startswith(f"n1's clock ran 1.474 s behind in {node1}:158 to line ")
         for note in verdict.notes), verdict.notes
+
+
+HASHICORP_SEVEN_START = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos-json-n7-start"
+
+
+@_as_run_and_forged(("node1.log", 383, '"term":50}', '"term":2}'))
+def test_a_clock_set_back_and_left_so_is_sized_finer_than_the_skew(
+        tmp_path: Path, forged: tuple | None) -> None:
+    """hashicorp/raft JSON, seven nodes, the first 98 s of a chaos run: n3's clock set 2.45 s
+    back at its line 99 and left so (its step shows 2.081 s). Read to the log's end, 2.44 s
+    puts n3's lines too early and 2.5 s too late in this dense run (an election every few
+    seconds, lines of seven nodes within milliseconds): the search for a size now goes on
+    to a quarter of the skew, and 2.47 s explains the run, a guess (before it stopped within
+    the skew, at 2.5 s: a false TermMonotonic at node3.log:538; found by the sweep's clock-back
+    look-alike on a new recording). n1's term forged back at node1.log:383: a violation
+    there."""
+    logs = copy_run(HASHICORP_SEVEN_START, tmp_path)
+    node3 = logs / "node3.log"
+    _shift_hclog_json(node3, 99, len(node3.read_text().splitlines()), -2.45)
+    _doubted_or_caught(_check(logs, forged), forged,
+                       f"n3's clock ran 2 s behind in {node3}:99 to line 551",
+                       f"{logs / 'node1.log'}:383")

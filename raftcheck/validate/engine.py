@@ -976,7 +976,8 @@ def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
     A pause holds the clock's error and some quiet of the log: after the pause's length,
     half a second less is tried, then sizes between the largest too small and the smallest
     too large, halving (a reading to the log's edge, whose largest size is a guess from the
-    log's quiet, halves from the first, and doubles while too small, up to --max-clock-gap).
+    log's quiet, halves from the first, and doubles while too small, up to --max-clock-gap),
+    until the largest too small and the smallest too large lie within a quarter of the skew.
     Sizes that explain ``e`` but, where the whole run is asked, leave a later line
     unexplained go to ``partial``."""
     small, large = least, None
@@ -1004,7 +1005,9 @@ def _sized_reading(run: Run, options: ValidateOptions, slip: Slip, e: ev.Event,
         if large is None and slip.to_edge and size < options.max_clock_gap:
             size = min(2 * size, options.max_clock_gap)  # (nothing bounds it but the gap)
             continue
-        if large is None or large - small <= options.max_skew:
+        # (to a quarter of the skew: in a dense run, lines of several nodes lie within it,
+        # and a size within the skew but off by half of it may put some out of order)
+        if large is None or large - small <= options.max_skew / 4:
             break
         pause = tries == 1 and not slip.to_edge and large - 0.5 > small
         size = large - 0.5 if pause else (small + large) / 2
