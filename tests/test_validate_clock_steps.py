@@ -1351,3 +1351,28 @@ def test_a_clock_set_back_and_left_so_is_sized_finer_than_the_skew(
     _doubted_or_caught(_check(logs, forged), forged,
                        f"n3's clock ran 2 s behind in {node3}:99 to line 551",
                        f"{logs / 'node1.log'}:383")
+
+
+HASHICORP_SEVEN_CHAOS = Path(__file__).parent / "data" / "cut" / "hashicorp-chaos-n7-100s"
+
+
+@_as_run_and_forged(("node1.log", 331, "term=50", "term=2"))
+def test_a_block_behind_is_read_at_the_pause_that_ends_it_too(
+        tmp_path: Path, forged: tuple | None) -> None:
+    """hashicorp/raft text log, seven nodes, 100 s of a chaos run: n2's lines 234 to 384
+    stamped 33.58 s early, then right again. Its step back shows 33.571 s and the pause where
+    the clock came back 33.591 s: the error lies between. At the step's size lines of n2 and
+    n4 milliseconds apart come out of order; at the pause's the run conforms (before, a
+    pause within the tolerance of the step was never tried: a false TermMonotonic at
+    node2.log:423; found by the sweep's clock-step look-alike on a new recording). n1's term
+    forged back at node1.log:331: a violation there."""
+    logs = copy_run(HASHICORP_SEVEN_CHAOS, tmp_path)
+    _shift_hclog(logs / "node2.log", 234, 384, -33.58)
+    verdict = _check(logs, forged)
+    if forged:
+        assert (verdict.status, verdict.rule, verdict.location) == \
+            (VIOLATES, "TermMonotonic", f"{logs / 'node1.log'}:331")
+        return
+    assert verdict.status == CONFORMS, (verdict.rule, verdict.location)
+    assert any(note.startswith(f"n2's clock ran 33.591 s behind in {logs / 'node2.log'}:234 "
+                               "to line 384") for note in verdict.notes), verdict.notes

@@ -305,10 +305,12 @@ def _hiding(jumps: list[Jump], back: float, tolerance: float, tried: list[Jump]
 def _offsets(back: float, forward: float, tolerance: float) -> tuple[float, ...]:
     """How far off lines were between a step ``back`` of their clock and a jump ``forward``
     (seconds): each adds a pause of the log to the clock's error, so the error lies between
-    the two; the step, and the jump where it is longer by more than the tolerance, but never
-    more than a tenth beyond the step (a longer pause is the log's own, not the clock's)."""
+    the two; the step, and the jump where it is longer (by a millisecond or more: in a dense
+    run, lines of several nodes lie milliseconds apart, and the step alone may put some out of
+    order), but never more than a tenth beyond the step (a longer pause is the log's own, not
+    the clock's)."""
     most = min(forward, back + back / 10 + tolerance)
-    return (back, most) if most - back > tolerance else (back,)
+    return (back, most) if most - back >= 0.001 else (back,)
 
 
 def shifted(events: Iterator[ev.Event], slip: Slip) -> Iterator[ev.Event]:
