@@ -1121,6 +1121,17 @@ def _doubted_or_caught(verdict, forged: tuple | None, reading: str, forged_at: s
             (VIOLATES, "TermMonotonic", forged_at)
 
 
+def _conforms_or_caught(verdict, forged: tuple | None, reading: str, forged_at: str) -> None:
+    """As run, conforming, a note naming the ``reading`` of the clock; forged, a
+    TermMonotonic violation at ``forged_at``."""
+    if forged is None:
+        assert verdict.status == CONFORMS, (verdict.rule, verdict.location)
+        assert any(note.startswith(reading) for note in verdict.notes), verdict.notes
+    else:
+        assert (verdict.status, verdict.rule, verdict.location) == \
+            (VIOLATES, "TermMonotonic", forged_at)
+
+
 def _check(logs: Path, forged: tuple[str, int, str, str] | None = None):
     """The run's verdict, ``forged`` = (file, line, old, new) edited first."""
     if forged is not None:
@@ -1189,14 +1200,9 @@ def test_the_pauses_nearest_in_length_to_a_step_are_those_nearest_either_way(
     back at node1.log:449: a violation there."""
     logs = copy_run(HASHICORP_SEVEN_INFO, tmp_path)
     _shift_hclog(logs / "node2.log", 140, 187, 1.5)
-    verdict = _check(logs, forged)
-    if forged is not None:
-        assert (verdict.status, verdict.rule, verdict.location) == \
-            (VIOLATES, "TermMonotonic", f"{logs / 'node1.log'}:449")
-        return
-    assert verdict.status == CONFORMS, (verdict.rule, verdict.location)
-    assert any(n.startswith(f"n2's clock ran 0.772 s ahead in {logs / 'node2.log'}:141 to "
-                            "line 187") for n in verdict.notes), verdict.notes
+    _conforms_or_caught(_check(logs, forged), forged,
+                        f"n2's clock ran 0.772 s ahead in {logs / 'node2.log'}:141 to line 187",
+                        f"{logs / 'node1.log'}:449")
 
 
 @_as_run_and_forged(("node1.log", 308, "term=28", "term=2"))
@@ -1368,11 +1374,6 @@ def test_a_block_behind_is_read_at_the_pause_that_ends_it_too(
     forged back at node1.log:331: a violation there."""
     logs = copy_run(HASHICORP_SEVEN_CHAOS, tmp_path)
     _shift_hclog(logs / "node2.log", 234, 384, -33.58)
-    verdict = _check(logs, forged)
-    if forged:
-        assert (verdict.status, verdict.rule, verdict.location) == \
-            (VIOLATES, "TermMonotonic", f"{logs / 'node1.log'}:331")
-        return
-    assert verdict.status == CONFORMS, (verdict.rule, verdict.location)
-    assert any(note.startswith(f"n2's clock ran 33.591 s behind in {logs / 'node2.log'}:234 "
-                               "to line 384") for note in verdict.notes), verdict.notes
+    _conforms_or_caught(_check(logs, forged), forged,
+                        f"n2's clock ran 33.591 s behind in {logs / 'node2.log'}:234 to line 384",
+                        f"{logs / 'node1.log'}:331")
