@@ -911,10 +911,7 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
                 for slip, verdict, later in partial]
     further = [r for r in further if abs(r[0].seconds) <= options.max_clock_gap]
     if further:
-        slip, verdict, _, guess = max(further, key=lambda r: (r[2].time, r[1].checked))
-        verdict.notes.insert(0, f"{slip.describe()}{guess}; {as_logged} was the first line "
-                             "not explained")
-        return verdict
+        return _latest_unexplained(further, as_logged)
     # A jump is only a pause that a clock may hide: one that explains the line makes the run
     # inconclusive, even where a later line is not explained (its size is a guess, the
     # pause's length or less, and a line the guess puts out of order may be the guess's own).
@@ -933,11 +930,20 @@ def _explained_by_slip(run: Run, options: ValidateOptions, validator: Validator,
                                          else f"{STOOD_STILL} (nor its step back, which shows "
                                          "less, from a clock set right)")
     if bounded:
-        slip, verdict, _ = max(bounded, key=lambda r: (r[2].time, r[1].checked))
-        verdict.notes.insert(0, f"{slip.describe()} (a size read from a pause: a guess); "
-                             f"{as_logged} was the first line not explained")
-        return verdict
+        return _latest_unexplained([(slip, verdict, later, " (a size read from a pause: a "
+                                     "guess)") for slip, verdict, later in bounded], as_logged)
     return None
+
+
+def _latest_unexplained(readings: list[tuple[Slip, Verdict, ev.Event, str]], as_logged: str
+                        ) -> Verdict:
+    """Of readings that explain the line the times as logged left unexplained but leave a
+    later one unexplained (slip, its verdict, that line, what the note adds), the one whose
+    line is latest (it explains the most): its verdict, noting the reading."""
+    slip, verdict, _, guess = max(readings, key=lambda r: (r[2].time, r[1].checked))
+    verdict.notes.insert(0, f"{slip.describe()}{guess}; {as_logged} was the first line not "
+                         "explained")
+    return verdict
 
 
 def _hider(slip: Slip) -> str:

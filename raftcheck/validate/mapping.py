@@ -344,15 +344,14 @@ def on_became_leader(w: World, e: ev.BecameLeader, cx: Context) -> Iterable[Worl
         raise _no_quorum(w, i, f"{n} becomes leader at term {term} with a tally of {tally} votes: "
                          f"not a quorum of its {len(cx.voters_of(i))} voters", cx)
     granted = votes_read(s, i, False, cx)
-    if cx.observes(i).votes_counted and not granted:
-        raise _no_quorum(w, i, f"{n} becomes leader at term {term} before counting any vote, "
-                         "its own included (its log shows each vote it counts): the empty set "
-                         "is a quorum of no configuration", cx)
     if cx.observes(i).votes_counted and not cx.is_quorum(i, granted):
         got = ", ".join(cx.name(k) for k in bits(granted))
         voters = ", ".join(cx.name(k) for k in sorted(cx.voters_of(i)))
         raise _no_quorum(w, i, f"{n} becomes leader at term {term} with votes from {got} only: "
-                         f"not a quorum of its voters {voters}", cx)
+                         f"not a quorum of its voters {voters}" if granted else
+                         f"{n} becomes leader at term {term} before counting any vote, its own "
+                         "included (its log shows each vote it counts): the empty set is a "
+                         "quorum of no configuration", cx)
     # the quorum is one of i's configuration (checked above), not of every node ever seen
     after = spec.become_leader(cx.rules, i, s._replace(votes_granted=(1 << cx.rules.nodes) - 1))
     assert after is not None
